@@ -1,0 +1,86 @@
+import { systemClock, systemRandom } from "./clock.ts";
+import type { Clock, Random } from "./types.ts";
+
+/** Capped exponential backoff with full jitter. */
+export interface RetryPolicy {
+  /** Attempts in all, the first included. */
+  maxAttempts: number;
+  /** Backoff cap before jitter for the first retry, in ms; doubles each retry. */
+  baseDelayMs: number;
+  /** Largest backoff cap, in ms. */
+  maxDelayMs: number;
+  /** Base for `throttled` failures (rate limited), which back off longer. Default 4x baseDelayMs. */
+  throttledBaseDelayMs?: number;
+}
+
+/** What to do after a failed attempt. */
+export type RetryDecision = "retry" | "throttled" | "stop";
+
+/** Options of {@link withRetry}. */
+export interface RetryOptions {
+  policy: RetryPolicy;
+  /** Decides from the error whether another attempt is worth it. */
+  classify: (error: unknown) => RetryDecision;
+  /** Absolute epoch-ms; no sleep may end past it (minus `reserveMs`). */
+  deadline?: number | undefined;
+  /** Time to keep free before the deadline for the attempt itself. Default 0. */
+  reserveMs?: number;
+  clock?: Clock;
+  random?: Random;
+  /** Called before each sleep; for logs and metrics. */
+  onRetry?: (info: { attempt: number; delayMs: number; error: unknown }) => void;
+}
+
+/** A sensible default for provider calls inside a Lambda invocation. */
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  maxAttempts: 5,
+  baseDelayMs: 100,
+  maxDelayMs: 3_000,
+  throttledBaseDelayMs: 1_000,
+};
+
+/**
+ * The backoff before retry number `retry` (1 for the first retry): a uniform draw in
+ * [0, min(maxDelayMs, base * 2^(retry-1))) — "full jitter".
+ *
+ * @example
+ * ```ts
+ * backoffDelay(DEFAULT_RETRY_POLICY, 3, false, () => 0.5); // 200
+ * ```
+ */
+export function backoffDelay(policy: RetryPolicy, retry: number, throttled: boolean, random: Random): number {
+  const base = throttled ? (policy.throttledBaseDelayMs ?? policy.baseDelayMs * 4) : policy.baseDelayMs;
+  const cap = Math.min(policy.maxDelayMs, base * 2 ** (retry - 1));
+  return Math.floor(random() * cap);
+}
+
+/**
+ * Runs `attempt` until it succeeds, the error is not worth retrying, attempts run out, or the
+ * next backoff would end past the deadline. The last error is thrown as it is.
+ *
+ * @example
+ * ```ts
+ * const res = await withRetry((n) => client.call(n), {
+ *   policy: DEFAULT_RETRY_POLICY,
+ *   classify: (e) => (e instanceof ProviderError && e.retryable ? "retry" : "stop"),
+ *   deadline: Date.now() + 10_000,
+ * });
+ * ```
+ */
+export async function withRetry<T>(attempt: (attemptNumber: number) => Promise<T>, options: RetryOptions): Promise<T> {
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? systemRandom;
+  const reserve = options.reserveMs ?? 0;
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt(n);
+    } catch (error) {
+      const decision = options.classify(error);
+      if (decision === "stop" || n >= options.policy.maxAttempts) throw error;
+      const delayMs = backoffDelay(options.policy, n, decision === "throttled", random);
+      if (options.deadline !== undefined && clock.now() + delayMs + reserve >= options.deadline) throw error;
+      options.onRetry?.({ attempt: n, delayMs, error });
+      await clock.sleep(delayMs);
+    }
+  }
+}
