@@ -1,0 +1,119 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TransportError } from "../../../src/http/errors.ts";
+import { createHttpTransport } from "../../../src/http/request.ts";
+
+let server: http.Server;
+let base: string;
+const sockets = new Set<import("node:net").Socket>();
+const seenSockets = new Set<number>();
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    seenSockets.add((req.socket.remotePort ?? 0));
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      if (req.url === "/hang") return; // never answer
+      if (req.url === "/reset") return req.socket.destroy();
+      if (req.url === "/big") {
+        res.end(Buffer.alloc(64 * 1024, 1));
+        return;
+      }
+      res.setHeader("x-echo-method", req.method ?? "");
+      res.setHeader("x-echo-host", req.headers.host ?? "");
+      res.statusCode = req.url === "/teapot" ? 418 : 200;
+      res.end(Buffer.concat(chunks));
+    });
+  });
+  server.on("connection", (s) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  for (const s of sockets) s.destroy();
+  await new Promise((r) => server.close(r));
+});
+
+describe("createHttpTransport", () => {
+  it("sends method, headers and body, reads status, headers and the whole body", async () => {
+    const t = createHttpTransport();
+    const res = await t.send(
+      { method: "PUT", url: `${base}/teapot`, headers: { host: "proj.example.com", "content-type": "application/json" }, body: '{"a":1}' },
+      { timeoutMs: 2_000 },
+    );
+    expect(res.status).toBe(418);
+    expect(res.headers["x-echo-method"]).toBe("PUT");
+    expect(res.headers["x-echo-host"]).toBe("proj.example.com");
+    expect(res.body.toString()).toBe('{"a":1}');
+    t.close();
+  });
+
+  it("reuses one keep-alive connection for sequential requests", async () => {
+    const t = createHttpTransport();
+    seenSockets.clear();
+    for (let i = 0; i < 5; i++) await t.send({ method: "GET", url: `${base}/`, headers: {} }, { timeoutMs: 2_000 });
+    expect(seenSockets.size).toBe(1);
+    t.close();
+  });
+
+  it("cuts a hung request at the per-attempt timeout and reports it as sent", async () => {
+    const t = createHttpTransport();
+    const err = await t.send({ method: "POST", url: `${base}/hang`, headers: {}, body: "x" }, { timeoutMs: 150 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransportError);
+    expect((err as TransportError).failure).toBe("timeout");
+    expect((err as TransportError).sent).toBe(true);
+    t.close();
+  });
+
+  it("cuts at the deadline when it comes before the timeout", async () => {
+    const t = createHttpTransport();
+    const started = Date.now();
+    const err = await t
+      .send({ method: "GET", url: `${base}/hang`, headers: {} }, { timeoutMs: 60_000, deadline: started + 150 })
+      .catch((e: unknown) => e);
+    expect((err as TransportError).failure).toBe("timeout");
+    t.close();
+  });
+
+  it("does not send at all when the deadline has passed", async () => {
+    const t = createHttpTransport();
+    const err = await t.send({ method: "GET", url: `${base}/`, headers: {} }, { timeoutMs: 1_000, deadline: Date.now() - 1 }).catch((e: unknown) => e);
+    expect((err as TransportError).failure).toBe("deadline");
+    expect((err as TransportError).sent).toBe(false);
+    t.close();
+  });
+
+  it("reports a connection reset mid-request as an ambiguous reset", async () => {
+    const t = createHttpTransport();
+    const err = await t.send({ method: "POST", url: `${base}/reset`, headers: {}, body: "x" }, { timeoutMs: 2_000 }).catch((e: unknown) => e);
+    expect((err as TransportError).failure).toBe("reset");
+    expect((err as TransportError).sent).toBe(true);
+    t.close();
+  });
+
+  it("reports a refused connection as not sent", async () => {
+    const probe = http.createServer();
+    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    const t = createHttpTransport();
+    const err = await t.send({ method: "GET", url: `http://127.0.0.1:${port}/`, headers: {} }, { timeoutMs: 2_000 }).catch((e: unknown) => e);
+    expect((err as TransportError).failure).toBe("connect");
+    expect((err as TransportError).sent).toBe(false);
+    t.close();
+  });
+
+  it("refuses an answer larger than maxResponseBytes", async () => {
+    const t = createHttpTransport({ maxResponseBytes: 1024 });
+    const err = await t.send({ method: "GET", url: `${base}/big`, headers: {} }, { timeoutMs: 2_000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransportError);
+    expect((err as TransportError).message).toMatch(/larger than 1024/);
+    t.close();
+  });
+});
