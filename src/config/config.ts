@@ -1,0 +1,143 @@
+import * as z from "zod";
+import { ConfigurationError, type ValidationIssue } from "../errors.ts";
+import { TENANT_ID_MAX_LENGTH } from "../provisioning/constants.ts";
+import { zodIssuesToValidationIssues } from "../validation/zod-issues.ts";
+
+const IM_DOMAINS = [
+  "console.tim.qq.com",
+  "adminapisgp.im.qcloud.com",
+  "adminapikr.im.qcloud.com",
+  "adminapijpn.im.qcloud.com",
+  "adminapiger.im.qcloud.com",
+  "adminapiind.im.qcloud.com",
+  "adminapiusa.im.qcloud.com",
+  "adminapiidn.im.qcloud.com",
+] as const;
+
+const LOOPBACK_URL = z.url({ protocol: /^https?$/, hostname: /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/ });
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const bool = z.enum(["true", "false"]).transform((v) => v === "true");
+
+/**
+ * The environment variables the service reads, with their rules. Everything provider- and
+ * deployment-specific is here; nothing else reads `process.env`.
+ */
+const envSchema = z
+  .object({
+    SLS_ENDPOINT: z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/, { message: "a host name such as cn-shanghai.log.aliyuncs.com" }),
+    SLS_PROJECT: z.string().regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, { message: "3-63 of a-z 0-9 -, starting and ending with a letter or digit" }),
+    SLS_LOGSTORE: z.string().regex(/^[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]$/, { message: "3-63 of a-z 0-9 _ -, starting and ending with a letter or digit" }),
+    SLS_SIGNATURE_VERSION: z.enum(["v1", "v4"]).default("v1"),
+    SLS_SIGNATURE_ALGORITHM: z.enum(["hmac-sha1", "hmac-sha256"]).default("hmac-sha1"),
+    SLS_REGION: z.string().regex(/^[a-z0-9-]+$/, { message: "a region id such as cn-shanghai" }).optional(),
+    SLS_CONSUMER_GROUP_PREFIX: z
+      .string()
+      .regex(/^[0-9a-zA-Z_-]*$/, { message: "only 0-9 a-z A-Z _ -" })
+      .max(128 - TENANT_ID_MAX_LENGTH)
+      .default("tenant-"),
+    SLS_CONSUMER_GROUP_TIMEOUT: int(1, 86_400).default(60),
+    SLS_CONSUMER_GROUP_ORDER: bool.default(false),
+    SLS_CONNECT_TO: LOOPBACK_URL.optional(),
+    IM_DOMAIN: z.enum(IM_DOMAINS),
+    IM_GROUP_TYPE: z.enum(["Private", "Work", "Public", "ChatRoom", "Meeting", "Community"]).default("Private"),
+    IM_GROUP_ID_PREFIX: z.string().regex(/^[\x21-\x7e]*$/, { message: "printable ASCII without spaces" }).max(48 - TENANT_ID_MAX_LENGTH).default("tenant-"),
+    IM_CONNECT_TO: LOOPBACK_URL.optional(),
+    SLS_SECRET_ID: z.string().min(1),
+    IM_SECRET_ID: z.string().min(1),
+    WEBHOOK_SECRET_ID: z.string().min(1),
+    OUTCOME_TABLE_NAME: z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/, { message: "a DynamoDB table name (3-255 of a-z A-Z 0-9 _ . -)" }),
+    SECRETS_MAX_AGE_MS: int(0, 3_600_000).default(300_000),
+    PROVIDER_ATTEMPT_TIMEOUT_MS: int(100, 30_000).default(5_000),
+    /** Time kept free at the end of an invocation to record outcomes after provider calls stop. */
+    PROVISION_SAFETY_MARGIN_MS: int(0, 60_000).default(2_000),
+    IM_CREATE_GROUP_RATE_PER_SECOND: int(1, 10_000).default(200),
+  });
+
+/** Rules between variables; checked even when other variables are wrong, so all issues show at once. */
+function crossFieldIssues(env: Record<string, string | undefined>): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const groupType = env.IM_GROUP_TYPE ?? "Private";
+  const prefix = env.IM_GROUP_ID_PREFIX ?? "tenant-";
+  if (env.SLS_SIGNATURE_VERSION === "v4" && !env.SLS_REGION) {
+    issues.push({ field: "SLS_REGION", rule: "required when SLS_SIGNATURE_VERSION is v4" });
+  }
+  if (groupType === "Community" && !prefix.startsWith("@TGS#_")) {
+    issues.push({ field: "IM_GROUP_ID_PREFIX", rule: "must start with @TGS#_ for Community groups" });
+  }
+  if (groupType !== "Community" && prefix.startsWith("@TGS#")) {
+    issues.push({ field: "IM_GROUP_ID_PREFIX", rule: "must not start with @TGS# (reserved) unless IM_GROUP_TYPE is Community" });
+  }
+  return issues;
+}
+
+/** The service's validated configuration. */
+export interface ServiceConfig {
+  sls: {
+    endpoint: string;
+    project: string;
+    logstore: string;
+    signature: { version: "v1"; algorithm: "hmac-sha1" | "hmac-sha256" } | { version: "v4"; region: string };
+    consumerGroupPrefix: string;
+    consumerGroupTimeout: number;
+    consumerGroupOrder: boolean;
+    connectTo: string | undefined;
+  };
+  im: {
+    domain: (typeof IM_DOMAINS)[number];
+    groupType: "Private" | "Work" | "Public" | "ChatRoom" | "Meeting" | "Community";
+    groupIdPrefix: string;
+    connectTo: string | undefined;
+    createGroupRatePerSecond: number;
+  };
+  secrets: { slsSecretId: string; imSecretId: string; webhookSecretId: string; maxAgeMs: number };
+  outcomeTableName: string;
+  providerAttemptTimeoutMs: number;
+  safetyMarginMs: number;
+}
+
+/**
+ * Reads and validates the configuration once (at cold start). Throws
+ * {@link ConfigurationError} naming every bad variable and its rule, never its value.
+ *
+ * @example
+ * ```ts
+ * const config = loadConfig(process.env);
+ * ```
+ */
+export function loadConfig(env: Record<string, string | undefined>): ServiceConfig {
+  const result = envSchema.safeParse(env);
+  const issues = [...(result.success ? [] : zodIssuesToValidationIssues(result.error.issues)), ...crossFieldIssues(env)];
+  if (!result.success || issues.length > 0) throw new ConfigurationError("environment", issues);
+  const e = result.data;
+  return {
+    sls: {
+      endpoint: e.SLS_ENDPOINT,
+      project: e.SLS_PROJECT,
+      logstore: e.SLS_LOGSTORE,
+      signature:
+        e.SLS_SIGNATURE_VERSION === "v4"
+          ? { version: "v4", region: e.SLS_REGION ?? "" }
+          : { version: "v1", algorithm: e.SLS_SIGNATURE_ALGORITHM },
+      consumerGroupPrefix: e.SLS_CONSUMER_GROUP_PREFIX,
+      consumerGroupTimeout: e.SLS_CONSUMER_GROUP_TIMEOUT,
+      consumerGroupOrder: e.SLS_CONSUMER_GROUP_ORDER,
+      connectTo: e.SLS_CONNECT_TO,
+    },
+    im: {
+      domain: e.IM_DOMAIN,
+      groupType: e.IM_GROUP_TYPE,
+      groupIdPrefix: e.IM_GROUP_ID_PREFIX,
+      connectTo: e.IM_CONNECT_TO,
+      createGroupRatePerSecond: e.IM_CREATE_GROUP_RATE_PER_SECOND,
+    },
+    secrets: {
+      slsSecretId: e.SLS_SECRET_ID,
+      imSecretId: e.IM_SECRET_ID,
+      webhookSecretId: e.WEBHOOK_SECRET_ID,
+      maxAgeMs: e.SECRETS_MAX_AGE_MS,
+    },
+    outcomeTableName: e.OUTCOME_TABLE_NAME,
+    providerAttemptTimeoutMs: e.PROVIDER_ATTEMPT_TIMEOUT_MS,
+    safetyMarginMs: e.PROVISION_SAFETY_MARGIN_MS,
+  };
+}

@@ -1,0 +1,84 @@
+import * as z from "zod";
+import { ValidationError } from "../errors.ts";
+import { utf8Length, zodIssuesToValidationIssues } from "../validation/zod-issues.ts";
+import {
+  IM_GROUP_NAME_MAX_BYTES,
+  IM_MAX_MEMBERS,
+  IM_NICK_MAX_BYTES,
+  IM_USER_ID_MAX_BYTES,
+  TENANT_ID_PATTERN,
+} from "./constants.ts";
+
+const maxBytes = (max: number) => (value: string) => utf8Length(value) <= max;
+
+const imUserId = z
+  .string()
+  .min(1)
+  .refine(maxBytes(IM_USER_ID_MAX_BYTES), { message: `at most ${IM_USER_ID_MAX_BYTES} UTF-8 bytes` })
+  // Printable ASCII without spaces: the IM console and SDKs accept it everywhere.
+  .regex(/^[\x21-\x7e]+$/, { message: "printable ASCII without spaces" })
+  .refine((v) => !v.startsWith("@TLS#") && !v.startsWith("@TGS#"), { message: "must not start with @TLS# or @TGS#" });
+
+/** Where a tenant-onboarding request came from. */
+export const TENANT_SOURCES = ["signup", "webhook", "backfill", "import"] as const;
+export type TenantSource = (typeof TENANT_SOURCES)[number];
+
+/**
+ * The tenant-onboarding request: what every entry point hands to the core once its own
+ * envelope (SQS record, webhook body) is unwrapped.
+ */
+export const tenantOnboardingSchema = z.strictObject({
+  tenantId: z.string().regex(TENANT_ID_PATTERN, {
+    message: "1-36 characters of A-Z a-z 0-9 _ -, starting with a letter or digit",
+  }),
+  displayName: z
+    .string()
+    .trim()
+    .min(1)
+    .refine(maxBytes(IM_GROUP_NAME_MAX_BYTES), { message: `at most ${IM_GROUP_NAME_MAX_BYTES} UTF-8 bytes (IM group Name)` }),
+  admin: z.strictObject({
+    userId: imUserId,
+    name: z
+      .string()
+      .min(1)
+      .refine(maxBytes(IM_NICK_MAX_BYTES), { message: `at most ${IM_NICK_MAX_BYTES} UTF-8 bytes` })
+      .optional(),
+  }),
+  members: z
+    .array(z.strictObject({ userId: imUserId, role: z.enum(["Admin", "Member"]).optional() }))
+    .max(IM_MAX_MEMBERS - 1, { message: `at most ${IM_MAX_MEMBERS - 1} members (IM allows ${IM_MAX_MEMBERS} with the owner)` })
+    .optional(),
+  imGroup: z
+    .strictObject({
+      introduction: z.string().refine(maxBytes(200), { message: "at most 200 UTF-8 bytes" }).optional(),
+      notification: z.string().refine(maxBytes(300), { message: "at most 300 UTF-8 bytes" }).optional(),
+      faceUrl: z.url({ protocol: /^https?$/ }).refine(maxBytes(100), { message: "at most 100 bytes" }).optional(),
+      applyJoinOption: z.enum(["FreeAccess", "NeedPermission", "DisableApply"]).optional(),
+    })
+    .optional(),
+  requestedAt: z.iso.datetime({ offset: true }),
+  source: z.enum(TENANT_SOURCES),
+});
+
+export type TenantOnboarding = z.infer<typeof tenantOnboardingSchema>;
+
+/**
+ * Validates a tenant-onboarding request; throws {@link ValidationError} naming every broken
+ * field and rule, before anything is called or written.
+ *
+ * @example
+ * ```ts
+ * const tenant = parseTenantOnboarding(JSON.parse(body));
+ * ```
+ */
+export function parseTenantOnboarding(input: unknown): TenantOnboarding {
+  const result = tenantOnboardingSchema.safeParse(input);
+  if (!result.success) throw new ValidationError(zodIssuesToValidationIssues(result.error.issues), "tenant");
+  const tenant = result.data;
+  const seen = new Set([tenant.admin.userId]);
+  const duplicateAt = (tenant.members ?? []).findIndex((m) => seen.has(m.userId) || !seen.add(m.userId));
+  if (duplicateAt >= 0) {
+    throw new ValidationError([{ field: `members.${duplicateAt}.userId`, rule: "must be unique and differ from admin.userId" }], "tenant");
+  }
+  return tenant;
+}

@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../../src/config/config.ts";
+import { ConfigurationError } from "../../../src/errors.ts";
+
+const env = {
+  SLS_ENDPOINT: "cn-shanghai.log.aliyuncs.com",
+  SLS_PROJECT: "my-project",
+  SLS_LOGSTORE: "tenant_events",
+  IM_DOMAIN: "adminapisgp.im.qcloud.com",
+  SLS_SECRET_ID: "prod/sls",
+  IM_SECRET_ID: "prod/im",
+  WEBHOOK_SECRET_ID: "prod/webhook",
+  OUTCOME_TABLE_NAME: "tenant-outcomes",
+};
+
+describe("loadConfig", () => {
+  it("applies defaults", () => {
+    const c = loadConfig(env);
+    expect(c.sls.signature).toEqual({ version: "v1", algorithm: "hmac-sha1" });
+    expect(c.sls.consumerGroupTimeout).toBe(60);
+    expect(c.sls.consumerGroupOrder).toBe(false);
+    expect(c.im.groupType).toBe("Private");
+    expect(c.im.createGroupRatePerSecond).toBe(200);
+  });
+
+  it("parses v4, numbers and booleans", () => {
+    const c = loadConfig({ ...env, SLS_SIGNATURE_VERSION: "v4", SLS_REGION: "cn-shanghai", SLS_CONSUMER_GROUP_TIMEOUT: "300", SLS_CONSUMER_GROUP_ORDER: "true" });
+    expect(c.sls.signature).toEqual({ version: "v4", region: "cn-shanghai" });
+    expect(c.sls.consumerGroupTimeout).toBe(300);
+    expect(c.sls.consumerGroupOrder).toBe(true);
+  });
+
+  it("names each bad variable and its rule", () => {
+    try {
+      loadConfig({ ...env, SLS_PROJECT: "Bad_Project", IM_DOMAIN: "im.example.com", SLS_SIGNATURE_VERSION: "v4", OUTCOME_TABLE_NAME: undefined });
+      throw new Error("expected ConfigurationError");
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigurationError);
+      const fields = (e as ConfigurationError).issues.map((i) => i.field).sort();
+      expect(fields).toEqual(["IM_DOMAIN", "OUTCOME_TABLE_NAME", "SLS_PROJECT", "SLS_REGION"]);
+      expect((e as Error).message).not.toContain("Bad_Project");
+    }
+  });
+
+  it("allows connectTo overrides only on loopback, so production cannot be pointed elsewhere by accident", () => {
+    expect(loadConfig({ ...env, SLS_CONNECT_TO: "http://127.0.0.1:4010" }).sls.connectTo).toBe("http://127.0.0.1:4010");
+    expect(() => loadConfig({ ...env, IM_CONNECT_TO: "http://10.0.0.5:80" })).toThrow(/IM_CONNECT_TO/);
+  });
+
+  it("enforces the Community GroupId prefix rule", () => {
+    expect(() => loadConfig({ ...env, IM_GROUP_TYPE: "Community" })).toThrow(/IM_GROUP_ID_PREFIX: must start with @TGS#_/);
+    expect(loadConfig({ ...env, IM_GROUP_TYPE: "Community", IM_GROUP_ID_PREFIX: "@TGS#_t-" }).im.groupIdPrefix).toBe("@TGS#_t-");
+    expect(() => loadConfig({ ...env, IM_GROUP_ID_PREFIX: "@TGS#x" })).toThrow(/reserved/);
+  });
+});
