@@ -1,0 +1,54 @@
+/** Fixed values of the SLS API as this service uses it (see /work/shared/reference/PROVIDERS.md). */
+
+/** `x-log-apiversion` every call sends. */
+export const SLS_API_VERSION = "0.6.0";
+
+/** Names of the consumer-group APIs, as used in errors, logs and sandbox fault rules. */
+export const SLS_OPERATIONS = {
+  create: "CreateConsumerGroup",
+  list: "ListConsumerGroup",
+  update: "UpdateConsumerGroup",
+  delete: "DeleteConsumerGroup",
+} as const;
+
+export type SlsOperation = (typeof SLS_OPERATIONS)[keyof typeof SLS_OPERATIONS];
+
+/** v1 signature algorithms, as sent in `x-log-signaturemethod`. */
+export type SlsV1Algorithm = "hmac-sha1" | "hmac-sha256";
+
+/** The v4 `Authorization` scheme name. */
+export const SLS_V4_SCHEME = "SLS4-HMAC-SHA256";
+
+/** The v1 `Authorization` scheme name. */
+export const SLS_V1_SCHEME = "LOG";
+
+/** sha256 of zero bytes, hex: the v4 content hash of a call without a body. */
+export const EMPTY_SHA256_HEX = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/** Sent as `User-Agent` (never signed in v4; signed nowhere in v1). */
+export const SLS_USER_AGENT = "tenant-provisioner-sls/0.1";
+
+/** Per-attempt limit when the caller sets none; SLS answers these calls in well under a second. */
+export const DEFAULT_ATTEMPT_TIMEOUT_MS = 5_000;
+
+/** How far a request's date may be from the server's clock before `RequestTimeExpired`. */
+export const SLS_MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
+
+/** Consumer groups one logstore can hold (`ConsumerGroupQuotaExceed` beyond). */
+export const MAX_CONSUMER_GROUPS_PER_LOGSTORE = 30;
+
+/** Project names: 3-63 of [a-z0-9-], starting and ending with a letter or digit. */
+export const PROJECT_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+
+/** Logstore names: 3-63 of [a-z0-9_-], starting and ending with a letter or digit. */
+export const LOGSTORE_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]$/;
+
+/** Consumer group names: the Java SDK's check (the server documents none). */
+export const CONSUMER_GROUP_NAME_PATTERN = /^[0-9a-zA-Z_-]{1,128}$/;
+
+/**
+ * Consumer group `timeout` bounds, in whole seconds. SLS documents no range; official consumers
+ * use 40-60 s. One second is the least that means anything; a day is far beyond any heartbeat
+ * interval and catches unit mistakes (milliseconds passed as seconds).
+ */
+export const CONSUMER_GROUP_TIMEOUT_RANGE = { min: 1, max: 86_400 } as const;
