@@ -1,0 +1,80 @@
+/** Fixed facts of the Tencent Cloud IM REST API (see shared reference PROVIDERS.md). */
+
+/** The REST domains; each SDKAppID lives in exactly one of these data centres. */
+export const IM_DOMAINS = [
+  "console.tim.qq.com",
+  "adminapisgp.im.qcloud.com",
+  "adminapikr.im.qcloud.com",
+  "adminapijpn.im.qcloud.com",
+  "adminapiger.im.qcloud.com",
+  "adminapiind.im.qcloud.com",
+  "adminapiusa.im.qcloud.com",
+  "adminapiidn.im.qcloud.com",
+] as const;
+
+/** One of {@link IM_DOMAINS}. */
+export type ImDomain = (typeof IM_DOMAINS)[number];
+
+/** The commands this service calls, with the REST service each belongs to. */
+export const IM_COMMANDS = {
+  account_import: "im_open_login_svc",
+  create_group: "group_open_http_svc",
+  get_group_info: "group_open_http_svc",
+  destroy_group: "group_open_http_svc",
+} as const;
+
+/** A command name, e.g. `create_group`. */
+export type ImCommand = keyof typeof IM_COMMANDS;
+
+/** Documented per-command rate limits (calls per second). */
+export const IM_RATE_LIMITS: Readonly<Record<ImCommand, number>> = {
+  account_import: 200,
+  create_group: 200,
+  get_group_info: 200,
+  destroy_group: 200,
+};
+
+/** The server gives up on a call after 3 s; a client must wait longer than that. */
+export const DEFAULT_ATTEMPT_TIMEOUT_MS = 5_000;
+
+/** A UserSig for the admin lives one day; it is cached and renewed early. */
+export const DEFAULT_USERSIG_EXPIRE_SECONDS = 86_400;
+
+/** Upper bound of the `random` query parameter (a 32-bit unsigned integer). */
+export const IM_RANDOM_MAX = 4_294_967_295;
+
+/** Group types; `Work` and `Meeting` are the newer names of `Private` and `ChatRoom`. */
+export const IM_GROUP_TYPES = ["Private", "Work", "Public", "ChatRoom", "Meeting", "AVChatRoom", "Community"] as const;
+
+/** One of {@link IM_GROUP_TYPES}. */
+export type ImGroupType = (typeof IM_GROUP_TYPES)[number];
+
+/** How requests to join a group are handled. */
+export const IM_APPLY_JOIN_OPTIONS = ["FreeAccess", "NeedPermission", "DisableApply"] as const;
+
+/** One of {@link IM_APPLY_JOIN_OPTIONS}. */
+export type ImApplyJoinOption = (typeof IM_APPLY_JOIN_OPTIONS)[number];
+
+/** create_group field limits, in UTF-8 bytes or counts. */
+export const IM_GROUP_LIMITS = {
+  nameBytes: 30,
+  introductionBytes: 240,
+  notificationBytes: 300,
+  faceUrlBytes: 100,
+  members: 100,
+  groupIdBytes: 48,
+  appDefinedKeys: 10,
+  appDefinedKeyBytes: 16,
+  appDefinedValueBytes: 512,
+  /** account_import documents UserID as at most 32 bytes; the same bound is applied to every account. */
+  userIdBytes: 32,
+} as const;
+
+/** Prefix reserved for server-assigned group ids. */
+export const IM_RESERVED_GROUP_ID_PREFIX = "@TGS#";
+
+/** Prefix every Community group id must carry. */
+export const IM_COMMUNITY_GROUP_ID_PREFIX = "@TGS#_";
+
+/** get_group_info / destroy_group per-group codes meaning "no such group". */
+export const IM_GROUP_NOT_FOUND_CODES: ReadonlySet<number> = new Set([10010, 10015]);
