@@ -50,7 +50,7 @@ const sdkAppId = z
     z.string().refine((s) => /^[0-9]+$/.test(s), "must be a positive integer or a string of digits"),
   ])
   .transform(Number)
-  .pipe(z.number().int().positive().max(Number.MAX_SAFE_INTEGER));
+  .pipe(z.number().int().positive()); // int() also caps at MAX_SAFE_INTEGER
 
 /**
  * Tencent IM secret: `{ sdkAppId, secretKey, adminIdentifier }`; `sdkAppId` may be a numeric string.
