@@ -1,0 +1,105 @@
+/** Key and index-attribute builders of the outcome table (the layout is documented in types.ts). */
+import {
+  STEP_SK_PREFIX,
+  TENANT_PK_PREFIX,
+  TENANT_SK,
+  UNFINISHED_PK_PREFIX,
+} from "./constants.ts";
+import type { StepName } from "./types.ts";
+
+/** Primary key of a table item. */
+export interface ItemKey {
+  pk: string;
+  sk: string;
+}
+
+/**
+ * Partition key of everything a tenant owns.
+ *
+ * @example
+ * ```ts
+ * tenantPk("t-1"); // "TENANT#t-1"
+ * ```
+ */
+export function tenantPk(tenantId: string): string {
+  return TENANT_PK_PREFIX + tenantId;
+}
+
+/**
+ * Key of the tenant item.
+ *
+ * @example
+ * ```ts
+ * tenantKey("t-1"); // { pk: "TENANT#t-1", sk: "TENANT" }
+ * ```
+ */
+export function tenantKey(tenantId: string): ItemKey {
+  return { pk: tenantPk(tenantId), sk: TENANT_SK };
+}
+
+/**
+ * Key of one step item.
+ *
+ * @example
+ * ```ts
+ * stepKey("t-1", "im-group"); // { pk: "TENANT#t-1", sk: "STEP#im-group" }
+ * ```
+ */
+export function stepKey(tenantId: string, step: StepName): ItemKey {
+  return { pk: tenantPk(tenantId), sk: STEP_SK_PREFIX + step };
+}
+
+/**
+ * The unfinished-index shard of a tenant: 32-bit FNV-1a of its UTF-8 id, mod `shards`. Stable
+ * across processes and releases (the shard is stored), cheap, and spreads similar ids well.
+ *
+ * @example
+ * ```ts
+ * shardOf("t-1", 4); // 0..3, always the same for "t-1"
+ * ```
+ */
+export function shardOf(tenantId: string, shards: number): number {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(tenantId, "utf8")) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % shards;
+}
+
+/**
+ * Partition key of one shard of the unfinished index.
+ *
+ * @example
+ * ```ts
+ * unfinishedPk(2); // "UNFINISHED#2"
+ * ```
+ */
+export function unfinishedPk(shard: number): string {
+  return UNFINISHED_PK_PREFIX + String(shard);
+}
+
+/**
+ * Sort key in the unfinished index: due time first, so a range condition selects due work.
+ *
+ * @example
+ * ```ts
+ * unfinishedSk("2026-11-01T00:00:00.000Z", "t-1", "im-group"); // "2026-11-01T00:00:00.000Z#t-1#im-group"
+ * ```
+ */
+export function unfinishedSk(nextAttemptAt: string, tenantId: string, step: StepName): string {
+  return `${nextAttemptAt}#${tenantId}#${step}`;
+}
+
+/**
+ * Exclusive upper bound of `unfinishedSk` for work due at or before `dueBefore`: `$` sorts right
+ * after the `#` separator, and fixed-width ISO times sort in time order.
+ *
+ * @example
+ * ```ts
+ * dueBound("2026-11-01T00:00:00.000Z"); // "2026-11-01T00:00:00.000Z$"
+ * ```
+ */
+export function dueBound(dueBefore: string): string {
+  return `${dueBefore}$`;
+}

@@ -1,0 +1,508 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import type { ValidationIssue } from "../errors.ts";
+import { systemClock } from "../http/clock.ts";
+import type { Clock } from "../http/types.ts";
+import {
+  CLAIM_RACE_RETRIES,
+  DEFAULT_UNFINISHED_SHARDS,
+  FINISHED_STATUSES,
+  MAX_ERROR_MESSAGE_CHARS,
+  MAX_UNFINISHED_SHARDS,
+  STEP_SK_PREFIX,
+  TENANT_SK,
+  UNFINISHED_INDEX_NAME,
+} from "./constants.ts";
+import { decodeCursor, encodeCursor, type UnfinishedIndexKey } from "./cursor.ts";
+import { LeaseLostError } from "./errors.ts";
+import {
+  assertValid,
+  checkIntInRange,
+  checkIsoTime,
+  checkStepName,
+  checkTenantId,
+} from "./input-validation.ts";
+import { parseStepItem, parseTenantItem } from "./item-parsing.ts";
+import {
+  dueBound,
+  shardOf,
+  stepKey,
+  tenantKey,
+  tenantPk,
+  unfinishedPk,
+  unfinishedSk,
+} from "./keys.ts";
+import type {
+  ClaimOptions,
+  ClaimResult,
+  JsonObject,
+  ListUnfinishedOptions,
+  OutcomeStoreOptions,
+  StepError,
+  StepName,
+  StepRecord,
+  StepResult,
+  TenantItem,
+  TenantOutcomes,
+  UnfinishedPage,
+} from "./types.ts";
+
+/** Longest lease a claim may ask for: a day (a Lambda runs at most 15 minutes). */
+const MAX_LEASE_MS = 86_400_000;
+/** Largest page `listUnfinished` serves. */
+const MAX_PAGE_LIMIT = 1000;
+
+/**
+ * The outcome store: every provisioning step's state in one DynamoDB table, changed only by
+ * conditional writes so two workers never both own a step and no transition is lost. The record
+ * model and the sparse `unfinished` index are described in `types.ts`.
+ *
+ * Works the same on DynamoDB and dynalite (no transactions, no TTL, no Scan).
+ *
+ * @example
+ * ```ts
+ * const store = new OutcomeStore({ tableName: process.env.OUTCOME_TABLE! });
+ * await store.registerTenant("t-1", request, "webhook", ["sls-consumer-group", "im-group"]);
+ * const claim = await store.claimStep("t-1", "im-group", { owner: ctx.awsRequestId, leaseMs: 60_000 });
+ * if (claim.claimed) await store.completeStep(claim.record, { status: "SUCCEEDED", resource: { groupId } });
+ * ```
+ */
+export class OutcomeStore {
+  readonly tableName: string;
+  readonly shards: number;
+  private readonly client: DynamoDBDocumentClient;
+  private readonly clock: Clock;
+
+  constructor(options: OutcomeStoreOptions) {
+    const shards = options.shards ?? DEFAULT_UNFINISHED_SHARDS;
+    assertValid(
+      [
+        ...(typeof options.tableName === "string" && options.tableName.length >= 3
+          ? []
+          : [{ field: "tableName", rule: "at least 3 characters" }]),
+        ...checkIntInRange(shards, "shards", 1, MAX_UNFINISHED_SHARDS),
+      ],
+      "OutcomeStore",
+    );
+    this.tableName = options.tableName;
+    this.shards = shards;
+    // The SDK reads AWS_ENDPOINT_URL_DYNAMODB itself, so the same code reaches dynalite locally.
+    this.client =
+      options.client ??
+      DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+        marshallOptions: { removeUndefinedValues: true },
+      });
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /**
+   * Records a tenant and its steps if they are not recorded yet: the tenant item with the request
+   * snapshot, and one PENDING item per step. Idempotent: an existing item is left exactly as it is
+   * (a SUCCEEDED step is never reset). Returns the current records of `steps`, in that order.
+   *
+   * @example
+   * ```ts
+   * const steps = await store.registerTenant("t-1", { adminId: "u1" }, "signup-event", [...STEP_NAMES]);
+   * ```
+   */
+  async registerTenant(
+    tenantId: string,
+    snapshot: JsonObject,
+    source: string,
+    steps: readonly StepName[],
+  ): Promise<StepRecord[]> {
+    assertValid(
+      [
+        ...checkTenantId(tenantId),
+        ...(typeof snapshot === "object" && snapshot !== null && !Array.isArray(snapshot)
+          ? []
+          : [{ field: "snapshot", rule: "a JSON object" }]),
+        ...(typeof source === "string" && source.length > 0 ? [] : [{ field: "source", rule: "non-empty string" }]),
+        ...steps.flatMap((step, i) => checkStepName(step, `steps.${i}`)),
+      ],
+      "registerTenant",
+    );
+    const now = this.nowIso();
+    const unique = [...new Set(steps)];
+    await Promise.all([
+      // The snapshot is stored as a JSON string: opaque, and it round-trips exactly.
+      this.putIfAbsent({
+        ...tenantKey(tenantId),
+        tenantId,
+        snapshot: JSON.stringify(snapshot),
+        source,
+        createdAt: now,
+        updatedAt: now,
+      }),
+      ...unique.map((step) =>
+        this.putIfAbsent({
+          ...stepKey(tenantId, step),
+          tenantId,
+          step,
+          status: "PENDING",
+          attempts: 0,
+          resource: {},
+          version: 1,
+          createdAt: now,
+          updatedAt: now,
+          nextAttemptAt: now,
+          unfinishedPk: unfinishedPk(shardOf(tenantId, this.shards)),
+          unfinishedSk: unfinishedSk(now, tenantId, step),
+        }),
+      ),
+    ]);
+    const current = await this.getTenant(tenantId);
+    return unique.flatMap((step) => current.steps.filter((record) => record.step === step));
+  }
+
+  /**
+   * Takes a step for `owner` until `leaseMs` from now, if it is PENDING, FAILED_RETRYABLE, or
+   * IN_PROGRESS under a lapsed lease (a crashed worker's claim). Counts one attempt. A lost race
+   * is an answer, not an error: `{ claimed: false, reason }` with the step as it is now.
+   *
+   * @example
+   * ```ts
+   * const claim = await store.claimStep("t-1", "sls-consumer-group", { owner: "req-7", leaseMs: 60_000 });
+   * if (!claim.claimed) return claim.reason; // "finished" | "leased" | "missing"
+   * ```
+   */
+  async claimStep(tenantId: string, step: StepName, options: ClaimOptions): Promise<ClaimResult> {
+    assertValid(
+      [
+        ...checkTenantId(tenantId),
+        ...checkStepName(step),
+        ...(typeof options.owner === "string" && options.owner.length > 0
+          ? []
+          : [{ field: "owner", rule: "non-empty string" }]),
+        ...checkIntInRange(options.leaseMs, "leaseMs", 1, MAX_LEASE_MS),
+      ],
+      "claimStep",
+    );
+    let current: StepRecord | undefined;
+    for (let attempt = 0; attempt <= CLAIM_RACE_RETRIES; attempt++) {
+      const nowMs = this.clock.now();
+      const now = new Date(nowMs).toISOString();
+      const leaseExpiresAt = new Date(nowMs + options.leaseMs).toISOString();
+      try {
+        const out = await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: stepKey(tenantId, step),
+            UpdateExpression:
+              "SET #status = :inProgress, #leaseOwner = :owner, #leaseExpiresAt = :lease, " +
+              "#attempts = #attempts + :one, #firstAttemptAt = if_not_exists(#firstAttemptAt, :now), " +
+              "#lastAttemptAt = :now, #nextAttemptAt = :lease, #version = #version + :one, " +
+              "#updatedAt = :now, #unfinishedPk = :upk, #unfinishedSk = :usk",
+            ConditionExpression:
+              "attribute_exists(#pk) AND (#status IN (:pending, :retryable) OR " +
+              "(#status = :inProgress AND #leaseExpiresAt <= :now))",
+            ExpressionAttributeNames: {
+              "#pk": "pk",
+              "#status": "status",
+              "#leaseOwner": "leaseOwner",
+              "#leaseExpiresAt": "leaseExpiresAt",
+              "#attempts": "attempts",
+              "#firstAttemptAt": "firstAttemptAt",
+              "#lastAttemptAt": "lastAttemptAt",
+              "#nextAttemptAt": "nextAttemptAt",
+              "#version": "version",
+              "#updatedAt": "updatedAt",
+              "#unfinishedPk": "unfinishedPk",
+              "#unfinishedSk": "unfinishedSk",
+            },
+            ExpressionAttributeValues: {
+              ":inProgress": "IN_PROGRESS",
+              ":pending": "PENDING",
+              ":retryable": "FAILED_RETRYABLE",
+              ":owner": options.owner,
+              ":lease": leaseExpiresAt,
+              ":now": now,
+              ":one": 1,
+              ":upk": unfinishedPk(shardOf(tenantId, this.shards)),
+              ":usk": unfinishedSk(leaseExpiresAt, tenantId, step),
+            },
+            ReturnValues: "ALL_NEW",
+          }),
+        );
+        return { claimed: true, record: parseStepItem(out.Attributes ?? {}) };
+      } catch (error) {
+        if (!isConditionalCheckFailed(error)) throw error;
+      }
+      // dynalite does not return the item with a failed condition, so read it (consistently).
+      current = await this.readStep(tenantId, step);
+      if (!current) return { claimed: false, reason: "missing", record: undefined };
+      if (isFinished(current)) return { claimed: false, reason: "finished", record: current };
+      if (current.status === "IN_PROGRESS" && (current.leaseExpiresAt ?? "") > now) {
+        return { claimed: false, reason: "leased", record: current };
+      }
+      // Claimable again already (the winner finished retryably, or its lease lapsed): try again.
+    }
+    // Still losing after a few rounds: others keep taking it, which is what "leased" means.
+    return current
+      ? { claimed: false, reason: "leased", record: current }
+      : { claimed: false, reason: "missing", record: undefined };
+  }
+
+  /**
+   * Records how a claimed step ended and releases the claim. Applies only while the claim is
+   * still this one (same `leaseOwner` and `version`); otherwise throws {@link LeaseLostError}
+   * with the current record and changes nothing. A lapsed lease that nobody took over still
+   * completes: the version proves no one else touched the step.
+   *
+   * @example
+   * ```ts
+   * await store.completeStep(claim.record, { status: "FAILED_RETRYABLE", error, nextAttemptAt });
+   * ```
+   */
+  async completeStep(claimed: StepRecord, result: StepResult): Promise<StepRecord> {
+    const owner = claimed.leaseOwner;
+    assertValid(
+      [
+        ...checkTenantId(claimed.tenantId, "record.tenantId"),
+        ...checkStepName(claimed.step, "record.step"),
+        ...(claimed.status === "IN_PROGRESS" ? [] : [{ field: "record.status", rule: "IN_PROGRESS (a claimed record)" }]),
+        ...(typeof owner === "string" && owner.length > 0
+          ? []
+          : [{ field: "record.leaseOwner", rule: "present (a claimed record)" }]),
+        ...checkResult(result),
+      ],
+      "completeStep",
+    );
+    if (typeof owner !== "string") throw new Error("unreachable: leaseOwner checked above");
+    const now = this.nowIso();
+    const set = ["#status = :status", "#version = #version + :one", "#updatedAt = :now"];
+    const remove = ["#leaseOwner", "#leaseExpiresAt"];
+    const names: Record<string, string> = {
+      "#status": "status",
+      "#version": "version",
+      "#updatedAt": "updatedAt",
+      "#leaseOwner": "leaseOwner",
+      "#leaseExpiresAt": "leaseExpiresAt",
+      "#nextAttemptAt": "nextAttemptAt",
+      "#unfinishedPk": "unfinishedPk",
+      "#unfinishedSk": "unfinishedSk",
+    };
+    const values: Record<string, unknown> = {
+      ":status": result.status,
+      ":one": 1,
+      ":now": now,
+      ":owner": owner,
+      ":claimedVersion": claimed.version,
+      ":inProgress": "IN_PROGRESS",
+    };
+    if (result.status !== "SUCCEEDED") {
+      set.push("#lastError = :lastError");
+      names["#lastError"] = "lastError";
+      values[":lastError"] = storedError(result.error);
+    }
+    if (result.status === "SUCCEEDED" || result.status === "CONFLICT") {
+      set.push("#resource = :resource");
+      names["#resource"] = "resource";
+      // The version condition guarantees `claimed.resource` is the stored one.
+      values[":resource"] = { ...claimed.resource, ...result.resource };
+    }
+    if (result.status === "FAILED_RETRYABLE") {
+      const nextAttemptAt = result.nextAttemptAt ?? now;
+      set.push("#nextAttemptAt = :next", "#unfinishedPk = :upk", "#unfinishedSk = :usk");
+      values[":next"] = nextAttemptAt;
+      values[":upk"] = unfinishedPk(shardOf(claimed.tenantId, this.shards));
+      values[":usk"] = unfinishedSk(nextAttemptAt, claimed.tenantId, claimed.step);
+    } else {
+      // Finished: leave the sparse index.
+      remove.push("#nextAttemptAt", "#unfinishedPk", "#unfinishedSk");
+    }
+    try {
+      const out = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: stepKey(claimed.tenantId, claimed.step),
+          UpdateExpression: `SET ${set.join(", ")} REMOVE ${remove.join(", ")}`,
+          ConditionExpression: "#leaseOwner = :owner AND #version = :claimedVersion AND #status = :inProgress",
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      return parseStepItem(out.Attributes ?? {});
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+    const current = await this.readStep(claimed.tenantId, claimed.step);
+    throw new LeaseLostError({ ...claimed, leaseOwner: owner }, current);
+  }
+
+  /**
+   * A tenant's item and all its step records, from one strongly consistent Query on `pk`.
+   *
+   * @example
+   * ```ts
+   * const { tenant, steps } = await store.getTenant("t-1");
+   * ```
+   */
+  async getTenant(tenantId: string): Promise<TenantOutcomes> {
+    assertValid(checkTenantId(tenantId), "getTenant");
+    let tenant: TenantItem | undefined;
+    const steps: StepRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: "#pk = :pk",
+          ExpressionAttributeNames: { "#pk": "pk" },
+          ExpressionAttributeValues: { ":pk": tenantPk(tenantId) },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        const sk: unknown = item["sk"];
+        if (sk === TENANT_SK) tenant = parseTenantItem(item);
+        else if (typeof sk === "string" && sk.startsWith(STEP_SK_PREFIX)) steps.push(parseStepItem(item));
+      }
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return { tenant, steps };
+  }
+
+  /**
+   * One page of unfinished steps (PENDING, IN_PROGRESS, FAILED_RETRYABLE) from the sparse index,
+   * shard by shard, each shard in due order. With `dueBefore`, only steps due by then (a step
+   * IN_PROGRESS is due when its lease lapses). Pass `cursor` back to continue; no Scan. The index is
+   * eventually consistent: treat an item as a hint and claim it before acting.
+   *
+   * @example
+   * ```ts
+   * let cursor: string | undefined;
+   * const dueBefore = new Date().toISOString();
+   * do {
+   *   const page = await store.listUnfinished({ limit: 50, cursor, dueBefore });
+   *   for (const step of page.items) await redrive(step);
+   *   cursor = page.cursor;
+   * } while (cursor);
+   * ```
+   */
+  async listUnfinished(options: ListUnfinishedOptions): Promise<UnfinishedPage> {
+    const issues: ValidationIssue[] = [...checkIntInRange(options.limit, "limit", 1, MAX_PAGE_LIMIT)];
+    if (options.dueBefore !== undefined) issues.push(...checkIsoTime(options.dueBefore, "dueBefore"));
+    assertValid(issues, "listUnfinished");
+    const position =
+      options.cursor === undefined ? { shard: 0, after: undefined } : decodeCursor(options.cursor, this.shards);
+    let shard = position.shard;
+    let after: UnfinishedIndexKey | undefined = position.after;
+    const items: StepRecord[] = [];
+    while (shard < this.shards && items.length < options.limit) {
+      const values: Record<string, string> = { ":upk": unfinishedPk(shard) };
+      let condition = "#upk = :upk";
+      if (options.dueBefore !== undefined) {
+        condition += " AND #usk < :bound";
+        values[":bound"] = dueBound(options.dueBefore);
+      }
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: UNFINISHED_INDEX_NAME,
+          KeyConditionExpression: condition,
+          ExpressionAttributeNames:
+            options.dueBefore === undefined
+              ? { "#upk": "unfinishedPk" }
+              : { "#upk": "unfinishedPk", "#usk": "unfinishedSk" },
+          ExpressionAttributeValues: values,
+          Limit: options.limit - items.length,
+          ExclusiveStartKey: after,
+        }),
+      );
+      for (const item of out.Items ?? []) items.push(parseStepItem(item));
+      after = indexKeyOf(out.LastEvaluatedKey);
+      if (!after) shard++;
+    }
+    return shard < this.shards ? { items, cursor: encodeCursor({ shard, after }) } : { items };
+  }
+
+  private nowIso(): string {
+    return new Date(this.clock.now()).toISOString();
+  }
+
+  private async putIfAbsent(item: Record<string, unknown>): Promise<void> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: "attribute_not_exists(#pk)",
+          ExpressionAttributeNames: { "#pk": "pk" },
+        }),
+      );
+    } catch (error) {
+      // Already there: registration never resets what exists.
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+  }
+
+  private async readStep(tenantId: string, step: StepName): Promise<StepRecord | undefined> {
+    const out = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: stepKey(tenantId, step), ConsistentRead: true }),
+    );
+    return out.Item ? parseStepItem(out.Item) : undefined;
+  }
+}
+
+function isConditionalCheckFailed(error: unknown): boolean {
+  return error instanceof Error && error.name === "ConditionalCheckFailedException";
+}
+
+function isFinished(record: StepRecord): boolean {
+  return (FINISHED_STATUSES as readonly string[]).includes(record.status);
+}
+
+/** The error as stored: only the typed fields, message bounded, no undefined attributes. */
+function storedError(error: StepError): StepError {
+  const stored: StepError = {
+    provider: error.provider,
+    code: error.code,
+    message: error.message.slice(0, MAX_ERROR_MESSAGE_CHARS),
+    httpStatus: error.httpStatus,
+    errorClass: error.errorClass,
+  };
+  if (typeof error.requestId === "string") stored.requestId = error.requestId;
+  return stored;
+}
+
+function checkResult(result: StepResult): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const statuses = ["SUCCEEDED", "FAILED_RETRYABLE", "FAILED_PERMANENT", "CONFLICT"];
+  if (!statuses.includes(result.status)) return [{ field: "result.status", rule: `one of ${statuses.join(", ")}` }];
+  const resource = result.status === "SUCCEEDED" || result.status === "CONFLICT" ? result.resource : undefined;
+  if (resource !== undefined) {
+    for (const [key, value] of Object.entries(resource)) {
+      if (typeof value !== "string") issues.push({ field: `result.resource.${key}`, rule: "string" });
+    }
+  }
+  if (result.status !== "SUCCEEDED") {
+    const error = result.error;
+    if (typeof error !== "object" || error === null) return [...issues, { field: "result.error", rule: "present" }];
+    if (typeof error.code !== "string") issues.push({ field: "result.error.code", rule: "string" });
+    if (typeof error.message !== "string") issues.push({ field: "result.error.message", rule: "string" });
+    if (!Number.isInteger(error.httpStatus)) issues.push({ field: "result.error.httpStatus", rule: "integer" });
+  }
+  if (result.status === "FAILED_RETRYABLE" && result.nextAttemptAt !== undefined) {
+    issues.push(...checkIsoTime(result.nextAttemptAt, "result.nextAttemptAt"));
+  }
+  return issues;
+}
+
+/** Narrows a Query's `LastEvaluatedKey` on the unfinished index to its four string attributes. */
+function indexKeyOf(key: Record<string, unknown> | undefined): UnfinishedIndexKey | undefined {
+  if (!key) return undefined;
+  const { pk, sk, unfinishedPk: upk, unfinishedSk: usk } = key;
+  if (typeof pk !== "string" || typeof sk !== "string" || typeof upk !== "string" || typeof usk !== "string") {
+    throw new Error("unfinished index returned a LastEvaluatedKey without its four string keys");
+  }
+  return { pk, sk, unfinishedPk: upk, unfinishedSk: usk };
+}

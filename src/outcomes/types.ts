@@ -1,0 +1,176 @@
+/**
+ * The outcome table's record model.
+ *
+ * One DynamoDB table, string keys `pk` / `sk`. Per tenant:
+ *
+ * | pk              | sk                        | what                                           |
+ * |-----------------|---------------------------|------------------------------------------------|
+ * | `TENANT#<id>`   | `TENANT`                  | {@link TenantItem}: the validated request snapshot, so the backfill can re-drive without the event |
+ * | `TENANT#<id>`   | `STEP#sls-consumer-group` | {@link StepRecord} of one step                 |
+ * | `TENANT#<id>`   | `STEP#im-group`           | {@link StepRecord} of one step                 |
+ *
+ * One Query on `pk` returns a tenant's whole picture.
+ *
+ * **Sparse index `unfinished`** (projection ALL). Only steps in PENDING, IN_PROGRESS or
+ * FAILED_RETRYABLE carry its key attributes:
+ * - `unfinishedPk = "UNFINISHED#<shard>"`, shard = FNV-1a(tenantId) mod shard count (4), so writes
+ *   spread over a few partitions instead of one hot one;
+ * - `unfinishedSk = "<nextAttemptAt ISO>#<tenantId>#<step>"`, so a Query with
+ *   `unfinishedSk < dueBefore` returns only work that is due, oldest first.
+ *
+ * `nextAttemptAt` is when a step is next due: its creation time for PENDING, its lease expiry for
+ * IN_PROGRESS (a crashed worker's step comes back by itself), the asked-for retry time for
+ * FAILED_RETRYABLE. Reaching SUCCEEDED, FAILED_PERMANENT or CONFLICT REMOVEs the index attributes,
+ * so finished steps cost nothing in the index and the backfill never scans.
+ *
+ * **Every write is conditional.** Register puts with `attribute_not_exists`; a claim is an Update
+ * that requires a claimable status (or an expired lease); a completion requires the claimer's
+ * `leaseOwner` and the claimed `version`. `version` is +1 on every write.
+ *
+ * All times are ISO-8601 UTC strings as `Date.prototype.toISOString` writes them (fixed width, so
+ * string order is time order) taken from the store's injected clock.
+ *
+ * @example
+ * ```ts
+ * const rec: StepRecord = (await store.getTenant("t-1")).steps[0]!;
+ * if (rec.status === "FAILED_RETRYABLE") console.log(rec.lastError?.code, rec.nextAttemptAt);
+ * ```
+ */
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { ErrorClass, ProviderName } from "../errors.ts";
+import type { Clock } from "../http/types.ts";
+import type { FINISHED_STATUSES, STEP_NAMES, STEP_STATUSES, UNFINISHED_STATUSES } from "./constants.ts";
+
+/** A provisioning step: `"sls-consumer-group"` or `"im-group"`. */
+export type StepName = (typeof STEP_NAMES)[number];
+
+/** Where a step stands. */
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
+/** A status that still needs work (listed by the unfinished index). */
+export type UnfinishedStatus = (typeof UNFINISHED_STATUSES)[number];
+
+/** A status that ends a step: never claimed again. */
+export type FinishedStatus = (typeof FINISHED_STATUSES)[number];
+
+/** Anything `JSON.stringify` round-trips. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObject;
+/** A JSON object. */
+export type JsonObject = { [key: string]: JsonValue };
+
+/** The last failure of a step, as recorded. Holds only what it is given: pass no secrets. */
+export interface StepError {
+  provider: ProviderName;
+  /** Provider error code, e.g. `ConsumerGroupAlreadyExist`, `10021`, `Transport.Timeout`. */
+  code: string;
+  /** Cut to 1000 characters when stored. */
+  message: string;
+  /** 0 when no answer arrived. */
+  httpStatus: number;
+  requestId?: string | undefined;
+  errorClass: ErrorClass;
+}
+
+/** The tenant item (`sk = TENANT`): what the backfill needs to re-drive a tenant. */
+export interface TenantItem {
+  tenantId: string;
+  /** The validated onboarding request, opaque to the store (stored as a JSON string). */
+  snapshot: JsonObject;
+  /** Where the request came from, e.g. `signup-event`, `webhook`. */
+  source: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** One step of one tenant (`sk = STEP#<step>`). */
+export interface StepRecord {
+  tenantId: string;
+  step: StepName;
+  status: StepStatus;
+  /** Claims so far (each claim is one attempt). */
+  attempts: number;
+  firstAttemptAt?: string | undefined;
+  lastAttemptAt?: string | undefined;
+  /** When the step is next due; absent once finished (see the module doc). */
+  nextAttemptAt?: string | undefined;
+  /** Kept after a later success: it is the *last* error seen, not a current one. */
+  lastError?: StepError | undefined;
+  /** Provider resource ids, e.g. `{ consumerGroup: "tp-t-1" }`, `{ groupId: "tp-t-1" }`. */
+  resource: Record<string, string>;
+  /** Who holds the claim; present only while IN_PROGRESS. */
+  leaseOwner?: string | undefined;
+  /** When the claim lapses and another worker may take the step over. */
+  leaseExpiresAt?: string | undefined;
+  /** 1 at creation, +1 on every write. */
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A tenant's whole picture, from one Query. */
+export interface TenantOutcomes {
+  tenant: TenantItem | undefined;
+  /** In sort-key order (`im-group` before `sls-consumer-group`). */
+  steps: StepRecord[];
+}
+
+/** Who claims a step and for how long. */
+export interface ClaimOptions {
+  /** Unique per worker invocation, e.g. the Lambda request id. */
+  owner: string;
+  /** Lease length; should outlast the work (the Lambda's remaining time). */
+  leaseMs: number;
+}
+
+/** Why a claim was refused. */
+export type ClaimRefusal =
+  /** SUCCEEDED, FAILED_PERMANENT or CONFLICT. */
+  | "finished"
+  /** IN_PROGRESS under a lease that has not lapsed. */
+  | "leased"
+  /** No such step item (tenant not registered, or step not in its plan). */
+  | "missing";
+
+/** Outcome of {@link OutcomeStore.claimStep}. */
+export type ClaimResult =
+  | { claimed: true; record: StepRecord }
+  | { claimed: false; reason: "finished" | "leased"; record: StepRecord }
+  | { claimed: false; reason: "missing"; record: undefined };
+
+/** What a claimed step ended in. */
+export type StepResult =
+  | { status: "SUCCEEDED"; resource: Record<string, string> }
+  /** `nextAttemptAt` (ISO) defaults to now: due for the next backfill run. */
+  | { status: "FAILED_RETRYABLE"; error: StepError; nextAttemptAt?: string | undefined }
+  | { status: "FAILED_PERMANENT"; error: StepError }
+  | { status: "CONFLICT"; error: StepError; resource?: Record<string, string> | undefined };
+
+/** One page request of {@link OutcomeStore.listUnfinished}. */
+export interface ListUnfinishedOptions {
+  /** Most items in the page, 1..1000. */
+  limit: number;
+  /** From the previous page; absent for the first. */
+  cursor?: string | undefined;
+  /**
+   * ISO time: only steps due at or before it. Keep it fixed for one walk (take it once per run);
+   * absent means every unfinished step.
+   */
+  dueBefore?: string | undefined;
+}
+
+/** One page of unfinished steps. */
+export interface UnfinishedPage {
+  items: StepRecord[];
+  /** Present when more may follow: pass it back to continue where this page stopped. */
+  cursor?: string | undefined;
+}
+
+/** Construction options of {@link OutcomeStore}. */
+export interface OutcomeStoreOptions {
+  tableName: string;
+  /** Defaults to a client from the environment (honours `AWS_ENDPOINT_URL_DYNAMODB`). */
+  client?: DynamoDBDocumentClient | undefined;
+  clock?: Clock | undefined;
+  /** Shard count of the unfinished index; default 4. Every reader and writer must agree. */
+  shards?: number | undefined;
+}
