@@ -1,6 +1,7 @@
 import type { ProviderName } from "../errors.ts";
 import { systemClock } from "../http/clock.ts";
 import type { Clock } from "../http/types.ts";
+import type { ProvisionMetrics } from "../observability/metrics.ts";
 import { LeaseLostError } from "../outcomes/errors.ts";
 import type { OutcomeStore } from "../outcomes/store.ts";
 import type { StepName, StepRecord, StepResult } from "../outcomes/types.ts";
@@ -30,6 +31,7 @@ export interface ProvisionDependencies {
   leaseGraceMs?: number;
   clock?: Clock;
   logger?: ProvisionLogger;
+  metrics?: ProvisionMetrics;
 }
 
 /** How long the caller can spend. */
@@ -101,6 +103,7 @@ async function runStep(
   const providerDeadline = budget.deadline - deps.safetyMarginMs;
   let result: StepResult;
   let providerOutcome: string | undefined;
+  const startedAt = clock.now();
   try {
     if (step === "sls-consumer-group") {
       const r = await deps.sls.ensureConsumerGroup(plan.consumerGroup, { deadline: providerDeadline });
@@ -114,6 +117,13 @@ async function runStep(
   } catch (error) {
     result = stepResultFromError(error, provider, { attempts: claim.record.attempts, now: clock.now() });
   }
+  deps.metrics?.stepFinished({
+    step,
+    provider,
+    status: result.status,
+    errorCode: "error" in result ? result.error.code : undefined,
+    durationMs: clock.now() - startedAt,
+  });
   deps.logger?.[result.status === "SUCCEEDED" ? "info" : "warn"]("step finished", {
     tenantId: plan.tenantId,
     step,

@@ -1,0 +1,50 @@
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import type { ProviderName } from "../errors.ts";
+import type { StepName, StepStatus } from "../outcomes/types.ts";
+
+/** What the core reports, independent of where it goes (CloudWatch EMF here). */
+export interface ProvisionMetrics {
+  /** One step of one run ended. */
+  stepFinished(info: { step: StepName; provider: ProviderName; status: StepStatus; errorCode?: string | undefined; durationMs: number }): void;
+  /** A provider call was retried in-process. */
+  providerRetry(provider: ProviderName, code: string): void;
+}
+
+/**
+ * CloudWatch EMF metrics through Powertools: `Provisioned`, `StepFailed` (by provider and code),
+ * `ProviderRetry` and `ProviderLatency` (per provider), in namespace `TenantProvisioner`.
+ *
+ * @example
+ * ```ts
+ * const { metrics, sink } = createProvisionMetrics();
+ * sink.providerRetry("sls", "InternalServerError");
+ * metrics.publishStoredMetrics();
+ * ```
+ */
+export function createProvisionMetrics(namespace = "TenantProvisioner"): { metrics: Metrics; sink: ProvisionMetrics } {
+  const metrics = new Metrics({ namespace, serviceName: "tenant-provisioner" });
+  // Metrics with their own dimensions go out as single-metric documents so dimensions never leak
+  // into the other metrics of the same invocation.
+  const sink: ProvisionMetrics = {
+    stepFinished({ step, provider, status, errorCode, durationMs }) {
+      const latency = metrics.singleMetric();
+      latency.addDimension("provider", provider);
+      latency.addMetric("ProviderLatency", MetricUnit.Milliseconds, durationMs);
+      if (status === "SUCCEEDED") {
+        const ok = metrics.singleMetric();
+        ok.addDimension("step", step);
+        ok.addMetric("Provisioned", MetricUnit.Count, 1);
+      } else {
+        const failed = metrics.singleMetric();
+        failed.addDimensions({ provider, code: errorCode ?? status });
+        failed.addMetric("StepFailed", MetricUnit.Count, 1);
+      }
+    },
+    providerRetry(provider, code) {
+      const retry = metrics.singleMetric();
+      retry.addDimensions({ provider, code });
+      retry.addMetric("ProviderRetry", MetricUnit.Count, 1);
+    },
+  };
+  return { metrics, sink };
+}
