@@ -1,0 +1,319 @@
+/**
+ * The Tencent Cloud IM REST client: account_import, create_group, get_group_info, destroy_group,
+ * and `ensureGroup`, which converges a tenant's group whatever earlier runs left behind.
+ */
+import { randomInt } from "node:crypto";
+import { ConfigurationError } from "../../errors.ts";
+import { systemClock, systemRandom } from "../../http/clock.ts";
+import { RateLimitDeadlineError, TransportError } from "../../http/errors.ts";
+import { TokenBucket } from "../../http/rate-limiter.ts";
+import { createHttpTransport } from "../../http/request.ts";
+import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryDecision, withRetry } from "../../http/retry.ts";
+import {
+  DEFAULT_ATTEMPT_TIMEOUT_MS,
+  IM_COMMANDS,
+  IM_DOMAINS,
+  IM_GROUP_NOT_FOUND_CODES,
+  IM_RATE_LIMITS,
+  IM_RANDOM_MAX,
+  type ImCommand,
+} from "./constants.ts";
+import { groupConflictError, imErrorFromCode, imErrorFromHttpStatus, imErrorFromTransport, TencentImError } from "./errors.ts";
+import { hasMarker, markedIntroduction } from "./marker.ts";
+import type {
+  EnsureGroupResult,
+  EnsureGroupSpec,
+  ImAccount,
+  ImCallOptions,
+  ImGroupInfo,
+  ImGroupSpec,
+  TencentImClient,
+  TencentImClientOptions,
+} from "./types.ts";
+import { UserSigCache } from "./usersig-cache.ts";
+import { accountIssues, ensureGroupSpecIssues, groupSpecIssues, throwIfInvalid } from "./validation.ts";
+import {
+  accountImportBody,
+  createGroupAnswerSchema,
+  createGroupBody,
+  getGroupInfoAnswerSchema,
+  imEnvelopeSchema,
+  toGroupInfo,
+} from "./wire.ts";
+
+/** Newer and older names of the same group type; a read-back may use either. */
+const TYPE_ALIASES: Readonly<Record<string, string>> = { Work: "Private", Meeting: "ChatRoom" };
+
+function canonicalType(type: string): string {
+  return TYPE_ALIASES[type] ?? type;
+}
+
+function isLoopbackHost(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "[::1]" || hostname === "::1" || /^127(\.\d{1,3}){3}$/.test(hostname);
+}
+
+/** Where requests go: `https://{domain}` or the validated `connectTo` override. */
+function resolveBaseUrl(domain: string, connectTo: URL | string | undefined): URL {
+  const source = "tencent-im client options";
+  if (!(IM_DOMAINS as readonly string[]).includes(domain)) {
+    throw new ConfigurationError(source, [{ field: "domain", rule: `one of ${IM_DOMAINS.join(", ")}` }]);
+  }
+  if (connectTo === undefined) return new URL(`https://${domain}/`);
+  let url: URL;
+  try {
+    url = new URL(connectTo);
+  } catch {
+    throw new ConfigurationError(source, [{ field: "connectTo", rule: "an absolute http(s) URL" }]);
+  }
+  if (url.protocol === "https:") return url;
+  if (url.protocol === "http:" && isLoopbackHost(url.hostname)) return url;
+  throw new ConfigurationError(source, [{ field: "connectTo", rule: "https, or plain http only to a loopback host" }]);
+}
+
+/**
+ * Makes a Tencent IM client. Every call takes a token from its command's rate limiter, carries
+ * a cached admin UserSig, and retries transient failures with backoff until the deadline.
+ * A non-idempotent create_group is not retried after an ambiguous failure: `ensureGroup` reads
+ * the group back instead. The `random` each call sends is reported as the error's `requestId`.
+ *
+ * @example
+ * ```ts
+ * const im = createTencentImClient({ domain: "adminapisgp.im.qcloud.com", credentials });
+ * const { outcome } = await im.ensureGroup(
+ *   { groupId: "t-42", type: "Public", name: "Acme", ownerAccount: "acme-admin", marker: "tp:t-42" },
+ *   { deadline: Date.now() + 20_000 },
+ * );
+ * ```
+ */
+export function createTencentImClient(options: TencentImClientOptions): TencentImClient {
+  const baseUrl = resolveBaseUrl(options.domain, options.connectTo);
+  const ownsTransport = options.transport === undefined;
+  const transport = options.transport ?? createHttpTransport();
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? systemRandom;
+  const policy = options.retryPolicy ?? DEFAULT_RETRY_POLICY;
+  const attemptTimeoutMs = options.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
+  const userSigs = new UserSigCache({ expireSeconds: options.userSigExpireSeconds, clock });
+  const limiters = new Map<ImCommand, TokenBucket>();
+  for (const command of Object.keys(IM_COMMANDS) as ImCommand[]) {
+    const ratePerSecond = options.rateLimits?.[command] ?? IM_RATE_LIMITS[command];
+    limiters.set(command, new TokenBucket({ ratePerSecond, clock }));
+  }
+
+  /** One attempt: token, UserSig, POST, envelope. Resolves with the answer when ErrorCode is 0. */
+  async function sendOnce(command: ImCommand, body: Record<string, unknown>, deadline: number): Promise<Record<string, unknown>> {
+    const requestId = String(randomInt(0, IM_RANDOM_MAX + 1));
+    try {
+      await limiters.get(command)?.acquire(deadline);
+    } catch (error) {
+      if (error instanceof RateLimitDeadlineError) throw imErrorFromTransport(command, error, requestId);
+      throw error;
+    }
+    const credentials = await options.credentials.get();
+    const url = new URL(`v4/${IM_COMMANDS[command]}/${command}`, baseUrl);
+    url.search = new URLSearchParams({
+      sdkappid: String(credentials.sdkAppId),
+      identifier: credentials.adminIdentifier,
+      usersig: userSigs.get(credentials),
+      random: requestId,
+      contenttype: "json",
+    }).toString();
+    const payload = Buffer.from(JSON.stringify(body), "utf8");
+    let response;
+    try {
+      response = await transport.send(
+        {
+          method: "POST",
+          url: url.toString(),
+          headers: { "content-type": "application/json", "content-length": String(payload.length) },
+          body: payload,
+        },
+        { timeoutMs: attemptTimeoutMs, deadline },
+      );
+    } catch (error) {
+      if (error instanceof TransportError) throw imErrorFromTransport(command, error, requestId);
+      throw error;
+    }
+    if (response.status !== 200) throw imErrorFromHttpStatus(command, response.status, requestId);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(response.body.toString("utf8"));
+    } catch {
+      parsed = undefined;
+    }
+    const envelope = imEnvelopeSchema.safeParse(parsed);
+    if (!envelope.success) {
+      throw new TencentImError(`${command} failed: the answer is not an IM JSON envelope`, {
+        code: "InvalidResponse",
+        httpStatus: response.status,
+        errorClass: "transient",
+        ambiguous: command === "create_group",
+        operation: command,
+        requestId,
+      });
+    }
+    if (envelope.data.ErrorCode !== 0) {
+      throw imErrorFromCode(command, envelope.data.ErrorCode, envelope.data.ErrorInfo ?? "", requestId);
+    }
+    return envelope.data;
+  }
+
+  function retryDecision(retryAmbiguous: boolean): (error: unknown) => RetryDecision {
+    return (error) => {
+      if (!(error instanceof TencentImError)) return "stop";
+      if (error.ambiguous && !retryAmbiguous) return "stop";
+      if (error.errorClass === "throttled") return "throttled";
+      return error.errorClass === "transient" ? "retry" : "stop";
+    };
+  }
+
+  /**
+   * A command with retries. On 70001/70052: first renew the UserSig, then also re-read the
+   * credentials (rotation); a third rejection is permanent.
+   */
+  async function call(
+    command: ImCommand,
+    body: Record<string, unknown>,
+    deadline: number,
+    retryAmbiguous: boolean,
+  ): Promise<Record<string, unknown>> {
+    for (let rejections = 0; ; ) {
+      try {
+        return await withRetry(() => sendOnce(command, body, deadline), {
+          policy,
+          classify: retryDecision(retryAmbiguous),
+          deadline,
+          clock,
+          random,
+        });
+      } catch (error) {
+        if (!(error instanceof TencentImError) || error.errorClass !== "credentials") throw error;
+        rejections += 1;
+        if (rejections > 2) {
+          throw new TencentImError(`${command} failed: UserSig rejected (ErrorCode ${error.code}) after renewing it and re-reading credentials`, {
+            code: error.code,
+            httpStatus: error.httpStatus,
+            errorClass: "permanent",
+            ambiguous: false,
+            operation: command,
+            requestId: error.requestId,
+            cause: error,
+          });
+        }
+        userSigs.invalidate();
+        if (rejections === 2) await options.credentials.refresh();
+      }
+    }
+  }
+
+  async function accountImport(account: ImAccount, callOptions: ImCallOptions): Promise<void> {
+    throwIfInvalid(accountIssues(account), "account_import");
+    await call("account_import", accountImportBody(account), callOptions.deadline, true);
+  }
+
+  /** create_group without validation (callers validate what they send). */
+  async function createGroupChecked(spec: ImGroupSpec, deadline: number): Promise<{ groupId: string }> {
+    const answer = await call("create_group", createGroupBody(spec), deadline, false);
+    const parsed = createGroupAnswerSchema.safeParse(answer);
+    // A success without a GroupId can only echo our custom id; trust what we sent then.
+    const groupId = parsed.success ? parsed.data.GroupId : spec.groupId;
+    if (groupId === undefined) {
+      throw new TencentImError("create_group answered OK without a GroupId", {
+        code: "InvalidResponse",
+        httpStatus: 200,
+        errorClass: "permanent",
+        ambiguous: true,
+        operation: "create_group",
+      });
+    }
+    return { groupId };
+  }
+
+  async function createGroup(spec: ImGroupSpec, callOptions: ImCallOptions): Promise<{ groupId: string }> {
+    throwIfInvalid(groupSpecIssues(spec), "create_group");
+    return createGroupChecked(spec, callOptions.deadline);
+  }
+
+  async function getGroupInfo(groupId: string, callOptions: ImCallOptions): Promise<ImGroupInfo | undefined> {
+    if (typeof groupId !== "string" || groupId.length === 0) {
+      throwIfInvalid([{ field: "groupId", rule: "required non-empty string" }], "get_group_info");
+    }
+    const answer = await call("get_group_info", { GroupIdList: [groupId] }, callOptions.deadline, true);
+    const parsed = getGroupInfoAnswerSchema.safeParse(answer);
+    const entry = parsed.success ? (parsed.data.GroupInfo.find((g) => g.GroupId === groupId) ?? parsed.data.GroupInfo[0]) : undefined;
+    if (entry === undefined) {
+      throw new TencentImError("get_group_info answered OK without a GroupInfo entry", {
+        code: "InvalidResponse",
+        httpStatus: 200,
+        errorClass: "transient",
+        ambiguous: false,
+        operation: "get_group_info",
+      });
+    }
+    // The top-level ErrorCode says nothing about the group; each entry carries its own.
+    if (IM_GROUP_NOT_FOUND_CODES.has(entry.ErrorCode)) return undefined;
+    if (entry.ErrorCode !== 0) throw imErrorFromCode("get_group_info", entry.ErrorCode, entry.ErrorInfo ?? "");
+    return toGroupInfo(entry);
+  }
+
+  async function destroyGroup(groupId: string, callOptions: ImCallOptions): Promise<{ outcome: "destroyed" | "already-gone" }> {
+    if (typeof groupId !== "string" || groupId.length === 0) {
+      throwIfInvalid([{ field: "groupId", rule: "required non-empty string" }], "destroy_group");
+    }
+    try {
+      await call("destroy_group", { GroupId: groupId }, callOptions.deadline, true);
+      return { outcome: "destroyed" };
+    } catch (error) {
+      if (error instanceof TencentImError && IM_GROUP_NOT_FOUND_CODES.has(Number(error.code))) return { outcome: "already-gone" };
+      throw error;
+    }
+  }
+
+  /** Fields in which a read-back group differs from what ensureGroup means to own. */
+  function mismatches(info: ImGroupInfo, spec: EnsureGroupSpec): string[] {
+    const differ: string[] = [];
+    if (canonicalType(info.type) !== canonicalType(spec.type)) differ.push("Type");
+    if (info.ownerAccount !== spec.ownerAccount) differ.push("Owner_Account");
+    if (!hasMarker(info.introduction, spec.marker)) differ.push("marker");
+    return differ;
+  }
+
+  async function ensureGroup(spec: EnsureGroupSpec, callOptions: ImCallOptions): Promise<EnsureGroupResult> {
+    throwIfInvalid(ensureGroupSpecIssues(spec), "ensureGroup");
+    const { deadline } = callOptions;
+    await accountImport({ userId: spec.ownerAccount, nick: spec.ownerProfile?.nick, faceUrl: spec.ownerProfile?.faceUrl }, callOptions);
+    const request: ImGroupSpec = { ...spec, introduction: markedIntroduction(spec.introduction, spec.marker) };
+    for (let createAttempt = 1; ; createAttempt++) {
+      try {
+        await createGroupChecked(request, deadline);
+        return { outcome: "created", groupId: spec.groupId };
+      } catch (error) {
+        if (!(error instanceof TencentImError)) throw error;
+        // 10021/10025 or a failure that may have created it: find out what is there.
+        if (error.errorClass !== "exists" && !error.ambiguous) throw error;
+        const info = await getGroupInfo(spec.groupId, callOptions);
+        if (info !== undefined) {
+          const differ = mismatches(info, spec);
+          if (differ.length > 0) throw groupConflictError(spec.groupId, differ);
+          return { outcome: "already-existed", groupId: spec.groupId };
+        }
+        // Not there (the failed create had no effect, or the group was destroyed since): create again.
+        if (createAttempt >= policy.maxAttempts) throw error;
+        const delayMs = backoffDelay(policy, createAttempt, false, random);
+        if (clock.now() + delayMs >= deadline) throw error;
+        await clock.sleep(delayMs);
+      }
+    }
+  }
+
+  return {
+    accountImport,
+    createGroup,
+    getGroupInfo,
+    destroyGroup,
+    ensureGroup,
+    close() {
+      if (ownsTransport) transport.close();
+    },
+  };
+}

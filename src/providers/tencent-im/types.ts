@@ -1,0 +1,116 @@
+/** Public types of the Tencent IM client. */
+import type { ImCredentials, CredentialSource } from "../../credentials/types.ts";
+import type { RetryPolicy } from "../../http/retry.ts";
+import type { Clock, HttpTransport, Random } from "../../http/types.ts";
+import type { ImApplyJoinOption, ImCommand, ImGroupType } from "./constants.ts";
+
+/** An account to import (`account_import`). */
+export interface ImAccount {
+  userId: string;
+  nick?: string | undefined;
+  faceUrl?: string | undefined;
+}
+
+/** One initial member of a group. */
+export interface ImGroupMember {
+  userId: string;
+  /** Only `Admin` can be set at creation. */
+  role?: "Admin" | undefined;
+}
+
+/** One group-level custom field (needs console enablement on a real app). */
+export interface ImAppDefinedField {
+  key: string;
+  value: string;
+}
+
+/** A group to create, in this service's terms; mapped 1:1 onto create_group's fields. */
+export interface ImGroupSpec {
+  type: ImGroupType;
+  name: string;
+  /** Custom GroupId; the server assigns one when absent. */
+  groupId?: string | undefined;
+  /** Owner account (imported first by ensureGroup). */
+  ownerAccount?: string | undefined;
+  introduction?: string | undefined;
+  notification?: string | undefined;
+  faceUrl?: string | undefined;
+  maxMemberCount?: number | undefined;
+  applyJoinOption?: ImApplyJoinOption | undefined;
+  supportTopic?: 0 | 1 | undefined;
+  appDefinedData?: readonly ImAppDefinedField[] | undefined;
+  members?: readonly ImGroupMember[] | undefined;
+}
+
+/**
+ * What ensureGroup converges to: a group with a fixed id and owner, carrying a marker in its
+ * Introduction so a read-back can tell our group from a foreign one with the same id.
+ */
+export interface EnsureGroupSpec extends ImGroupSpec {
+  groupId: string;
+  ownerAccount: string;
+  /** Owner profile for the import; the owner id is `ownerAccount`. */
+  ownerProfile?: { nick?: string | undefined; faceUrl?: string | undefined } | undefined;
+  /** Identifies the provisioner's group, e.g. `tp:tenant-42`; appended to the Introduction. */
+  marker: string;
+}
+
+/** What ensureGroup did. */
+export interface EnsureGroupResult {
+  outcome: "created" | "already-existed";
+  groupId: string;
+}
+
+/** A group as get_group_info reports it (the fields this service reads). */
+export interface ImGroupInfo {
+  groupId: string;
+  type: string;
+  name: string;
+  ownerAccount: string | undefined;
+  introduction: string | undefined;
+  notification: string | undefined;
+  memberNum: number | undefined;
+}
+
+/** Limits of one call or one convergence. */
+export interface ImCallOptions {
+  /** Absolute epoch-ms (wall clock): no attempt or backoff runs past it. */
+  deadline: number;
+}
+
+/** Options of `createTencentImClient`. */
+export interface TencentImClientOptions {
+  /** The SDKAppID's data centre domain (validated against the documented list). */
+  domain: string;
+  credentials: CredentialSource<ImCredentials>;
+  /** Where to connect instead of `https://{domain}` (a sandbox); plain http only for loopback hosts. */
+  connectTo?: URL | string | undefined;
+  transport?: HttpTransport | undefined;
+  /** Drives UserSig times, backoff sleeps and rate-limit waits. */
+  clock?: Clock | undefined;
+  /** Jitter draws. */
+  random?: Random | undefined;
+  retryPolicy?: RetryPolicy | undefined;
+  /** Per-attempt timeout in ms; default 5000 (the server gives up after 3 s). */
+  attemptTimeoutMs?: number | undefined;
+  /** Calls per second per command; defaults to the documented 200/s. */
+  rateLimits?: Partial<Record<ImCommand, number>> | undefined;
+  /** Lifetime of the admin UserSig in seconds; default one day. */
+  userSigExpireSeconds?: number | undefined;
+}
+
+/** The IM REST client: the four commands and the convergent `ensureGroup`. */
+export interface TencentImClient {
+  /** Imports (or re-imports: idempotent) an account. */
+  accountImport(account: ImAccount, options: ImCallOptions): Promise<void>;
+  /** One create_group; throws TencentImError on 10021/10025 and on ambiguous failures (not retried). */
+  createGroup(spec: ImGroupSpec, options: ImCallOptions): Promise<{ groupId: string }>;
+  /** The group, or undefined when IM says 10010/10015 (no such group). */
+  getGroupInfo(groupId: string, options: ImCallOptions): Promise<ImGroupInfo | undefined>;
+  /** Destroys a group; a group already gone is success. */
+  destroyGroup(groupId: string, options: ImCallOptions): Promise<{ outcome: "destroyed" | "already-gone" }>;
+  /** Makes the group exist as specified, or throws CONFLICT without touching a foreign group. */
+  ensureGroup(spec: EnsureGroupSpec, options: ImCallOptions): Promise<EnsureGroupResult>;
+  /** Closes idle sockets of a transport the client created itself. */
+  close(): void;
+}

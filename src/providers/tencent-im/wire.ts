@@ -1,0 +1,89 @@
+/** The JSON bodies IM sends and receives, and the mapping to this service's types. */
+import * as z from "zod";
+import type { ImAccount, ImGroupInfo, ImGroupSpec } from "./types.ts";
+
+/** Every IM answer carries these; extra fields depend on the command. */
+export const imEnvelopeSchema = z.looseObject({
+  ActionStatus: z.string(),
+  ErrorCode: z.number().int(),
+  ErrorInfo: z.string().optional(),
+});
+
+/** The envelope of one IM answer. */
+export type ImEnvelope = z.infer<typeof imEnvelopeSchema>;
+
+export const createGroupAnswerSchema = z.looseObject({ GroupId: z.string() });
+
+const groupInfoEntrySchema = z.looseObject({
+  GroupId: z.string(),
+  ErrorCode: z.number().int(),
+  ErrorInfo: z.string().optional(),
+  Type: z.string().optional(),
+  Name: z.string().optional(),
+  Owner_Account: z.string().optional(),
+  Introduction: z.string().optional(),
+  Notification: z.string().optional(),
+  MemberNum: z.number().optional(),
+});
+
+/** One entry of get_group_info's `GroupInfo`. */
+export type ImGroupInfoEntry = z.infer<typeof groupInfoEntrySchema>;
+
+export const getGroupInfoAnswerSchema = z.looseObject({ GroupInfo: z.array(groupInfoEntrySchema) });
+
+/**
+ * The account_import body.
+ *
+ * @example
+ * ```ts
+ * accountImportBody({ userId: "acme-admin" }); // { UserID: "acme-admin" }
+ * ```
+ */
+export function accountImportBody(account: ImAccount): Record<string, unknown> {
+  return { UserID: account.userId, Nick: account.nick, FaceUrl: account.faceUrl };
+}
+
+/**
+ * The create_group body (undefined fields are left out by JSON.stringify).
+ *
+ * @example
+ * ```ts
+ * createGroupBody({ type: "Public", name: "Acme", groupId: "t-42" }); // { Type: "Public", Name: "Acme", GroupId: "t-42" }
+ * ```
+ */
+export function createGroupBody(spec: ImGroupSpec): Record<string, unknown> {
+  return {
+    Owner_Account: spec.ownerAccount,
+    Type: spec.type,
+    GroupId: spec.groupId,
+    Name: spec.name,
+    Introduction: spec.introduction,
+    Notification: spec.notification,
+    FaceUrl: spec.faceUrl,
+    MaxMemberCount: spec.maxMemberCount,
+    ApplyJoinOption: spec.applyJoinOption,
+    SupportTopic: spec.supportTopic,
+    AppDefinedData: spec.appDefinedData?.map((e) => ({ Key: e.key, Value: e.value })),
+    MemberList: spec.members?.map((m) => ({ Member_Account: m.userId, Role: m.role })),
+  };
+}
+
+/**
+ * A successful get_group_info entry in this service's terms.
+ *
+ * @example
+ * ```ts
+ * toGroupInfo({ GroupId: "t-42", ErrorCode: 0, Type: "Public", Name: "Acme" }).type; // "Public"
+ * ```
+ */
+export function toGroupInfo(entry: ImGroupInfoEntry): ImGroupInfo {
+  return {
+    groupId: entry.GroupId,
+    type: entry.Type ?? "",
+    name: entry.Name ?? "",
+    ownerAccount: entry.Owner_Account === "" ? undefined : entry.Owner_Account,
+    introduction: entry.Introduction,
+    notification: entry.Notification,
+    memberNum: entry.MemberNum,
+  };
+}
