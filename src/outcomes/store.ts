@@ -261,20 +261,17 @@ export class OutcomeStore {
    * ```
    */
   async completeStep(claimed: StepRecord, result: StepResult): Promise<StepRecord> {
-    const owner = claimed.leaseOwner;
+    const owner = claimed.leaseOwner ?? "";
     assertValid(
       [
         ...checkTenantId(claimed.tenantId, "record.tenantId"),
         ...checkStepName(claimed.step, "record.step"),
         ...(claimed.status === "IN_PROGRESS" ? [] : [{ field: "record.status", rule: "IN_PROGRESS (a claimed record)" }]),
-        ...(typeof owner === "string" && owner.length > 0
-          ? []
-          : [{ field: "record.leaseOwner", rule: "present (a claimed record)" }]),
+        ...(owner.length > 0 ? [] : [{ field: "record.leaseOwner", rule: "present (a claimed record)" }]),
         ...checkResult(result),
       ],
       "completeStep",
     );
-    if (typeof owner !== "string") throw new Error("unreachable: leaseOwner checked above");
     const now = this.nowIso();
     const set = ["#status = :status", "#version = #version + :one", "#updatedAt = :now"];
     const remove = ["#leaseOwner", "#leaseExpiresAt"];
