@@ -17,3 +17,8 @@ export const IM_GROUP_NAME_MAX_BYTES = 30;
 export const IM_MAX_MEMBERS = 100;
 /** IM Nick: at most 64 bytes (account_import). */
 export const IM_NICK_MAX_BYTES = 64;
+/**
+ * Tenant-supplied IM group introduction: IM allows 240 bytes, and the provisioning marker
+ * (`\n[tp:<tenantId>]`, at most 42 bytes) is appended to it.
+ */
+export const INTRODUCTION_MAX_BYTES = 240 - 42;

@@ -11,10 +11,12 @@ export interface ConsumerGroupPlan {
 /** The IM group a tenant must have, owned by its admin. */
 export interface ImGroupPlan {
   groupId: string;
+  /** Ties the group to its tenant, so a read-back can tell ours from a foreign group with the same id. */
+  marker: string;
   type: ServiceConfig["im"]["groupType"];
   name: string;
   owner: { userId: string; nick?: string | undefined };
-  members: { userId: string; role?: "Admin" | "Member" | undefined }[];
+  members: { userId: string; role?: "Admin" | undefined }[];
   introduction?: string | undefined;
   notification?: string | undefined;
   faceUrl?: string | undefined;
@@ -48,6 +50,7 @@ export function planTenant(tenant: TenantOnboarding, config: Pick<ServiceConfig,
     },
     imGroup: {
       groupId: `${config.im.groupIdPrefix}${tenant.tenantId}`,
+      marker: `tp:${tenant.tenantId}`,
       type: config.im.groupType,
       name: tenant.displayName,
       owner: { userId: tenant.admin.userId, nick: tenant.admin.name },

@@ -6,6 +6,7 @@ import {
   IM_MAX_MEMBERS,
   IM_NICK_MAX_BYTES,
   IM_USER_ID_MAX_BYTES,
+  INTRODUCTION_MAX_BYTES,
   TENANT_ID_PATTERN,
 } from "./constants.ts";
 
@@ -45,12 +46,13 @@ export const tenantOnboardingSchema = z.strictObject({
       .optional(),
   }),
   members: z
-    .array(z.strictObject({ userId: imUserId, role: z.enum(["Admin", "Member"]).optional() }))
+    .array(z.strictObject({ userId: imUserId, role: z.literal("Admin").optional() }))
     .max(IM_MAX_MEMBERS - 1, { message: `at most ${IM_MAX_MEMBERS - 1} members (IM allows ${IM_MAX_MEMBERS} with the owner)` })
     .optional(),
   imGroup: z
     .strictObject({
-      introduction: z.string().refine(maxBytes(200), { message: "at most 200 UTF-8 bytes" }).optional(),
+      // 240 bytes at IM, less the provisioning marker appended to it (newline + "[tp:<tenantId>]").
+      introduction: z.string().refine(maxBytes(INTRODUCTION_MAX_BYTES), { message: `at most ${INTRODUCTION_MAX_BYTES} UTF-8 bytes` }).optional(),
       notification: z.string().refine(maxBytes(300), { message: "at most 300 UTF-8 bytes" }).optional(),
       faceUrl: z.url({ protocol: /^https?$/ }).refine(maxBytes(100), { message: "at most 100 bytes" }).optional(),
       applyJoinOption: z.enum(["FreeAccess", "NeedPermission", "DisableApply"]).optional(),

@@ -1,0 +1,50 @@
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+
+/** Where an interrupted backfill walk stands: the walk's fixed due bound and its page cursor. */
+export interface BackfillPosition {
+  /** ISO time the walk lists work due before; fixed for one whole walk. */
+  dueBefore: string;
+  /** The store's page cursor to continue from; absent at the walk's start. */
+  cursor?: string | undefined;
+}
+
+const KEY = { pk: "BACKFILL", sk: "POSITION" };
+
+/**
+ * Persists the backfill's place in the outcome table (one item), so a run that runs out of time
+ * hands its place to the next run instead of starting over or skipping work.
+ *
+ * @example
+ * ```ts
+ * const positions = new BackfillPositionStore(docClient, "tenant-outcomes");
+ * await positions.save({ dueBefore: "2026-11-23T10:00:00.000Z", cursor });
+ * ```
+ */
+export class BackfillPositionStore {
+  readonly #client: DynamoDBDocumentClient;
+  readonly #tableName: string;
+
+  constructor(client: DynamoDBDocumentClient, tableName: string) {
+    this.#client = client;
+    this.#tableName = tableName;
+  }
+
+  /** The saved position, or undefined when the last walk finished. */
+  async load(): Promise<BackfillPosition | undefined> {
+    const out = await this.#client.send(new GetCommand({ TableName: this.#tableName, Key: KEY, ConsistentRead: true }));
+    const item = out.Item;
+    if (!item || typeof item["dueBefore"] !== "string") return undefined;
+    const cursor = item["cursor"];
+    return { dueBefore: item["dueBefore"], cursor: typeof cursor === "string" ? cursor : undefined };
+  }
+
+  /** Saves where to continue; `undefined` marks the walk finished. */
+  async save(position: BackfillPosition | undefined): Promise<void> {
+    await this.#client.send(
+      new PutCommand({
+        TableName: this.#tableName,
+        Item: { ...KEY, ...(position ?? {}), savedAt: new Date().toISOString() },
+      }),
+    );
+  }
+}

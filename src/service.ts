@@ -1,0 +1,146 @@
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { BackfillPositionStore } from "./backfill/cursor-store.ts";
+import type { ServiceConfig } from "./config/config.ts";
+import { createCredentialSources, type CredentialSources } from "./credentials/index.ts";
+import { systemClock } from "./http/clock.ts";
+import { createHttpTransport } from "./http/request.ts";
+import type { Clock, HttpTransport } from "./http/types.ts";
+import type { ProvisionMetrics } from "./observability/metrics.ts";
+import { OutcomeStore } from "./outcomes/store.ts";
+import { createSlsClient, type SlsClient } from "./providers/sls/index.ts";
+import { createTencentImClient, type TencentImClient } from "./providers/tencent-im/index.ts";
+import { planTenant, type ImGroupPlan } from "./provisioning/plan.ts";
+import { provision } from "./provisioning/provision.ts";
+import type { TenantOnboarding } from "./provisioning/tenant.ts";
+import type { ImGroupProvisioner, ProvisionLogger, ProvisionResult } from "./provisioning/types.ts";
+
+/** Everything the entry points use, built once per process (cold start) without any I/O. */
+export interface Service {
+  config: ServiceConfig;
+  store: OutcomeStore;
+  positions: BackfillPositionStore;
+  credentials: CredentialSources;
+  sls: SlsClient;
+  im: TencentImClient;
+  documentClient: DynamoDBDocumentClient;
+  /** Provisions one tenant by `deadline` (epoch ms), claiming steps as `workerId`. */
+  provision(tenant: TenantOnboarding, deadline: number, workerId: string): Promise<ProvisionResult>;
+  close(): void;
+}
+
+/** Replaceable parts, for tests and the local stack. */
+export interface ServiceOverrides {
+  clock?: Clock;
+  transport?: HttpTransport;
+  documentClient?: DynamoDBDocumentClient;
+  secretsClient?: SecretsManagerClient;
+  logger?: ProvisionLogger;
+  metrics?: ProvisionMetrics;
+}
+
+/**
+ * The composition root: wires configuration, credentials, provider clients, the outcome store
+ * and the provisioning core. Lambda handlers call it once at cold start; no request is made
+ * until the first invocation needs one.
+ *
+ * @example
+ * ```ts
+ * const service = createService(loadConfig(process.env));
+ * await service.provision(tenant, Date.now() + 20_000, "worker-1");
+ * ```
+ */
+export function createService(config: ServiceConfig, overrides: ServiceOverrides = {}): Service {
+  const clock = overrides.clock ?? systemClock;
+  const transport = overrides.transport ?? createHttpTransport();
+  // The SDK clients read AWS_ENDPOINT_URL_* themselves: the same code reaches local stand-ins.
+  const documentClient =
+    overrides.documentClient ??
+    DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+  const credentials = createCredentialSources({
+    client: overrides.secretsClient ?? new SecretsManagerClient({}),
+    slsSecretId: config.secrets.slsSecretId,
+    imSecretId: config.secrets.imSecretId,
+    webhookSecretId: config.secrets.webhookSecretId,
+    maxAgeMs: config.secrets.maxAgeMs,
+    clock,
+  });
+  const store = new OutcomeStore({ tableName: config.outcomeTableName, client: documentClient, clock });
+  const sls = createSlsClient({
+    endpoint: config.sls.endpoint,
+    project: config.sls.project,
+    logstore: config.sls.logstore,
+    credentials: credentials.sls,
+    signature: config.sls.signature,
+    ...(config.sls.connectTo ? { connectTo: config.sls.connectTo } : {}),
+    transport,
+    clock,
+    attemptTimeoutMs: config.providerAttemptTimeoutMs,
+  });
+  const im = createTencentImClient({
+    domain: config.im.domain,
+    credentials: credentials.im,
+    connectTo: config.im.connectTo,
+    transport,
+    clock,
+    attemptTimeoutMs: config.providerAttemptTimeoutMs,
+    rateLimits: { create_group: config.im.createGroupRatePerSecond },
+  });
+  const imGroups = imGroupProvisioner(im);
+
+  return {
+    config,
+    store,
+    positions: new BackfillPositionStore(documentClient, config.outcomeTableName),
+    credentials,
+    sls,
+    im,
+    documentClient,
+    provision: (tenant, deadline, workerId) =>
+      provision(tenant, { deadline }, {
+        store,
+        sls,
+        im: imGroups,
+        plan: (t) => planTenant(t, config),
+        workerId,
+        safetyMarginMs: config.safetyMarginMs,
+        clock,
+        ...(overrides.logger ? { logger: overrides.logger } : {}),
+        ...(overrides.metrics ? { metrics: overrides.metrics } : {}),
+      }),
+    close() {
+      sls.close();
+      im.close();
+      transport.close();
+    },
+  };
+}
+
+/**
+ * Adapts the IM client to the core: members must be imported accounts (else 10019), so each is
+ * imported (idempotent) before the group is ensured; the marker ties the group to its tenant.
+ */
+function imGroupProvisioner(im: TencentImClient): ImGroupProvisioner {
+  return {
+    async ensureGroup(plan: ImGroupPlan, options) {
+      for (const member of plan.members) await im.accountImport({ userId: member.userId }, options);
+      return im.ensureGroup(
+        {
+          type: plan.type,
+          name: plan.name,
+          groupId: plan.groupId,
+          ownerAccount: plan.owner.userId,
+          ownerProfile: { nick: plan.owner.nick },
+          marker: plan.marker,
+          introduction: plan.introduction,
+          notification: plan.notification,
+          faceUrl: plan.faceUrl,
+          applyJoinOption: plan.applyJoinOption,
+          members: plan.members.map((m) => ({ userId: m.userId, role: m.role })),
+        },
+        options,
+      );
+    },
+  };
+}
