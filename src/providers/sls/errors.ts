@@ -1,0 +1,147 @@
+/** SLS failures as {@link ProviderError}s, classified per PROVIDERS.md. */
+import { ProviderError, type ErrorClass } from "../../errors.ts";
+import type { TransportError } from "../../http/errors.ts";
+import type { HttpResponse } from "../../http/types.ts";
+
+/** Codes that mean "already there": convergence reads the resource back. */
+const EXISTS_CODES = new Set(["ConsumerGroupAlreadyExist"]);
+/** Codes that mean the credentials were rejected: re-read them once (rotation). */
+const CREDENTIALS_CODES = new Set(["Unauthorized", "InvalidAccessKeyId"]);
+/** Codes that are server trouble whatever the status. */
+const TRANSIENT_CODES = new Set(["InternalServerError", "ServerBusy", "RequestTimeout"]);
+/** Quota codes that are throttling; ConsumerGroupQuotaExceed is a hard limit, not a rate. */
+const THROTTLING_CODES = new Set(["WriteQuotaExceed", "ReadQuotaExceed", "ProjectQuotaExceed", "ShardWriteQuotaExceed", "ShardReadQuotaExceed"]);
+
+/**
+ * The class of an SLS answer from its HTTP status and `errorCode`. Unknown 4xx codes are
+ * permanent (they fail the same way again); unknown 5xx are transient.
+ *
+ * @example
+ * ```ts
+ * classifySlsError(403, "WriteQuotaExceed"); // "throttled"
+ * classifySlsError(400, "ConsumerGroupAlreadyExist"); // "exists"
+ * ```
+ */
+export function classifySlsError(httpStatus: number, errorCode: string): ErrorClass {
+  if (EXISTS_CODES.has(errorCode)) return "exists";
+  if (CREDENTIALS_CODES.has(errorCode)) return "credentials";
+  if (THROTTLING_CODES.has(errorCode)) return "throttled";
+  if (TRANSIENT_CODES.has(errorCode)) return "transient";
+  if (httpStatus === 429) return "throttled";
+  if (httpStatus >= 500 || httpStatus === 0) return "transient";
+  // SignatureNotMatch, JsonInfoInvalid, *NotExist, RequestTimeExpired, ConsumerGroupQuotaExceed...
+  return "permanent";
+}
+
+/** Constructor input of {@link SlsError}: the ProviderError details minus the provider. */
+export interface SlsErrorDetails {
+  code: string;
+  httpStatus: number;
+  requestId?: string | undefined;
+  errorClass: ErrorClass;
+  ambiguous: boolean;
+  operation: string;
+  cause?: unknown;
+}
+
+/**
+ * An SLS call failed: the provider answered with an error, or no answer came.
+ *
+ * @example
+ * ```ts
+ * if (err instanceof SlsError && err.errorClass === "exists") await client.listConsumerGroups();
+ * ```
+ */
+export class SlsError extends ProviderError {
+  override name = "SlsError";
+  constructor(message: string, details: SlsErrorDetails) {
+    super(message, { provider: "sls", ...details });
+  }
+
+  /** The same failure with another class (e.g. credentials that stayed wrong after a re-read become permanent). */
+  reclassified(errorClass: ErrorClass, note: string): SlsError {
+    return new SlsError(`${this.message} (${note})`, {
+      code: this.code,
+      httpStatus: this.httpStatus,
+      requestId: this.requestId,
+      errorClass,
+      ambiguous: this.ambiguous,
+      operation: this.operation,
+      cause: this,
+    });
+  }
+}
+
+/** Longest provider error message kept; SLS messages are short, and long ones carry no more meaning. */
+const MAX_PROVIDER_MESSAGE = 200;
+
+/** Codes whose server message may echo signed material (the server's StringToSign holds the STS token). */
+const MESSAGE_WITHHELD_CODES = new Set(["SignatureNotMatch", "Unauthorized", "InvalidAccessKeyId"]);
+
+/** Options of {@link slsErrorFromResponse}. */
+export interface SlsResponseContext {
+  operation: string;
+  /** False for CreateConsumerGroup: a 5xx may have created the group. */
+  idempotent: boolean;
+  /** Values that must never appear in the message (secret, STS token); removed if echoed. */
+  redact?: readonly string[];
+}
+
+/**
+ * An SLS error answer (non-2xx) as an {@link SlsError}. Reads `{"errorCode","errorMessage"}`
+ * and `x-log-requestid`; the message never carries a secret.
+ *
+ * @example
+ * ```ts
+ * if (res.status >= 300) throw slsErrorFromResponse(res, { operation: "CreateConsumerGroup", idempotent: false });
+ * ```
+ */
+export function slsErrorFromResponse(response: HttpResponse, context: SlsResponseContext): SlsError {
+  const { code, message } = parseErrorBody(response);
+  const errorClass = classifySlsError(response.status, code);
+  let detail = MESSAGE_WITHHELD_CODES.has(code) ? "" : message.slice(0, MAX_PROVIDER_MESSAGE);
+  for (const secret of context.redact ?? []) if (secret) detail = detail.split(secret).join("[redacted]");
+  return new SlsError(`${context.operation} failed: HTTP ${response.status} ${code}${detail ? `: ${detail}` : ""}`, {
+    code,
+    httpStatus: response.status,
+    requestId: response.headers["x-log-requestid"],
+    errorClass,
+    ambiguous: response.status >= 500 && !context.idempotent,
+    operation: context.operation,
+  });
+}
+
+/**
+ * A transport failure (no complete answer) as an {@link SlsError}: code `Transport.<failure>`,
+ * transient, ambiguous when the request may have been sent.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof TransportError) throw slsErrorFromTransport(e, "ListConsumerGroup"); }
+ * ```
+ */
+export function slsErrorFromTransport(error: TransportError, operation: string): SlsError {
+  return new SlsError(`${operation} failed: ${error.message}`, {
+    code: `Transport.${error.failure}`,
+    httpStatus: 0,
+    errorClass: "transient",
+    ambiguous: error.sent,
+    operation,
+    cause: error,
+  });
+}
+
+function parseErrorBody(response: HttpResponse): { code: string; message: string } {
+  const fallback = { code: `HTTP.${response.status}`, message: "" };
+  if (response.body.length === 0) return fallback;
+  try {
+    const parsed: unknown = JSON.parse(response.body.toString("utf8"));
+    if (typeof parsed !== "object" || parsed === null) return fallback;
+    const record = parsed as Record<string, unknown>;
+    const code = typeof record["errorCode"] === "string" && record["errorCode"] ? record["errorCode"] : fallback.code;
+    const message = typeof record["errorMessage"] === "string" ? record["errorMessage"] : "";
+    return { code, message };
+  } catch {
+    return fallback;
+  }
+}
