@@ -1,0 +1,66 @@
+/**
+ * The sandbox's check of the REST envelope, as strict as IM: POST only, every query parameter
+ * present and well-formed, and a UserSig made by this app's key for the app admin, not expired,
+ * not invalidated.
+ */
+import { verifyUserSig } from "../../providers/tencent-im/usersig.ts";
+import { IM_SANDBOX_CODES as CODES, ImRejection } from "./rejection.ts";
+import type { ImSandboxApp } from "./types.ts";
+
+/** An app plus what the sandbox learned about its UserSigs. */
+export interface AuthApp extends ImSandboxApp {
+  /** UserSigs with `TLS.time` at or before this (epoch s) were invalidated (70052). */
+  invalidatedThrough: number;
+}
+
+const RANDOM_MAX = 4_294_967_295;
+
+/**
+ * Checks method, query and UserSig; returns the app and the accepted UserSig, or throws an
+ * {@link ImRejection} with the code IM would answer.
+ *
+ * @example
+ * ```ts
+ * const { app } = authenticate("POST", url.searchParams, apps, Math.floor(Date.now() / 1000));
+ * ```
+ */
+export function authenticate(
+  method: string,
+  query: URLSearchParams,
+  apps: ReadonlyMap<number, AuthApp>,
+  nowSeconds: number,
+): { app: AuthApp; usersig: string } {
+  if (method !== "POST") throw new ImRejection(CODES.httpParse, "HTTP method must be POST");
+  if (query.get("contenttype") !== "json") throw new ImRejection(CODES.httpParse, "contenttype must be json");
+  const random = query.get("random");
+  if (random === null || !/^\d{1,10}$/.test(random) || Number(random) > RANDOM_MAX) {
+    throw new ImRejection(CODES.httpParse, "random must be an integer in 0..4294967295");
+  }
+  const sdkAppIdText = query.get("sdkappid");
+  if (sdkAppIdText === null || !/^\d{1,12}$/.test(sdkAppIdText)) throw new ImRejection(CODES.httpParse, "sdkappid is required");
+  const identifier = query.get("identifier");
+  if (identifier === null || identifier === "") throw new ImRejection(CODES.httpParse, "identifier is required");
+  const usersig = query.get("usersig");
+  if (usersig === null || usersig === "") throw new ImRejection(CODES.userSigInvalid, "usersig is required");
+
+  const app = apps.get(Number(sdkAppIdText));
+  if (app === undefined) throw new ImRejection(CODES.sdkAppIdNotFound, "SDKAppID not found");
+  const result = verifyUserSig(usersig, { sdkAppId: app.sdkAppId, identifier, secretKey: app.secretKey, nowSeconds });
+  if (!result.ok) {
+    switch (result.reason) {
+      case "malformed":
+        throw new ImRejection(CODES.userSigInvalid, "invalid UserSig");
+      case "sdkappid-mismatch":
+        throw new ImRejection(CODES.sdkAppIdMismatch, "UserSig sdkappid does not match the request");
+      case "identifier-mismatch":
+        throw new ImRejection(CODES.identifierMismatch, "UserSig identifier does not match the request");
+      case "signature-mismatch":
+        throw new ImRejection(CODES.userSigVerifyFailed, "UserSig verification failed");
+      case "expired":
+        throw new ImRejection(CODES.userSigExpired, "UserSig expired");
+    }
+  }
+  if (result.document["TLS.time"] <= app.invalidatedThrough) throw new ImRejection(CODES.userSigInvalidated, "UserSig invalidated");
+  if (identifier !== app.adminIdentifier) throw new ImRejection(CODES.adminRequired, "REST API requires the app admin");
+  return { app, usersig };
+}
