@@ -91,6 +91,7 @@ export async function startTencentImSandbox(options: ImSandboxOptions): Promise<
   function reset(): void {
     for (const store of stores.values()) store.clear();
     for (const id of counters.keys()) counters.set(id, emptyCounters());
+    for (const app of apps.values()) app.invalidatedThrough = -Infinity;
     unknownAppRejections = {};
     faults.throttled.clear();
   }

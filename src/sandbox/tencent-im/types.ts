@@ -88,7 +88,7 @@ export interface ImSandbox {
   addForeignGroup(group: ImForeignGroup, sdkAppId?: number): void;
   /** Every UserSig issued up to now (by `TLS.time`) is answered 70052 from now on. */
   invalidateUserSigs(sdkAppId?: number): void;
-  /** Drops accounts, groups and counters of every app. */
+  /** Drops accounts, groups, counters and UserSig invalidations of every app. */
   reset(): void;
   /** Stops listening and destroys every connection, hung ones included. */
   close(): Promise<void>;
