@@ -281,6 +281,12 @@ describe("ambiguous outcomes, timeouts and resets", () => {
     expect(groups()).toEqual([]);
   });
 
+  it("times out an attempt when injected latency exceeds the attempt limit", async () => {
+    sandbox.faults.configure({ latencyMs: 400 });
+    const sls = client({ attemptTimeoutMs: 150, retryPolicy: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
+    expect(await failure(sls.listConsumerGroups())).toMatchObject({ code: "Transport.timeout", errorClass: "transient" });
+  });
+
   it("retries a reset connection without effect and creates once", async () => {
     sandbox.faults.configure({ rules: [{ operation: "CreateConsumerGroup", kind: "reset", times: 1 }] });
     const result = await client().ensureConsumerGroup({ name: "tenant-16", timeout: 60, order: false });

@@ -1,0 +1,91 @@
+import { describe, expect, it } from "vitest";
+import { ProviderError } from "../../../src/errors.ts";
+import { TransportError } from "../../../src/http/errors.ts";
+import { classifySlsError, SlsError, slsErrorFromResponse, slsErrorFromTransport } from "../../../src/providers/sls/errors.ts";
+
+describe("classifySlsError", () => {
+  it.each([
+    [500, "InternalServerError", "transient"],
+    [503, "ServerBusy", "transient"],
+    [502, "HTTP.502", "transient"],
+    [504, "SomethingNew", "transient"],
+    [403, "WriteQuotaExceed", "throttled"],
+    [403, "ReadQuotaExceed", "throttled"],
+    [403, "ProjectQuotaExceed", "throttled"],
+    [429, "HTTP.429", "throttled"],
+    [401, "Unauthorized", "credentials"],
+    [401, "InvalidAccessKeyId", "credentials"],
+    [400, "ConsumerGroupAlreadyExist", "exists"],
+    [401, "SignatureNotMatch", "permanent"],
+    [400, "JsonInfoInvalid", "permanent"],
+    [404, "ProjectNotExist", "permanent"],
+    [404, "LogStoreNotExist", "permanent"],
+    [404, "ConsumerGroupNotExist", "permanent"],
+    [400, "RequestTimeExpired", "permanent"],
+    [400, "ConsumerGroupQuotaExceed", "permanent"],
+    [403, "ProjectForbidden", "permanent"],
+  ] as const)("HTTP %i %s is %s", (status, code, expected) => {
+    expect(classifySlsError(status, code)).toBe(expected);
+  });
+});
+
+describe("slsErrorFromResponse", () => {
+  const response = (status: number, body: string, requestId = "5AEC168FA796F4195BF404CB") => ({
+    status,
+    headers: { "x-log-requestid": requestId },
+    body: Buffer.from(body),
+  });
+
+  it("reads errorCode, errorMessage and the request id", () => {
+    const error = slsErrorFromResponse(response(404, '{"errorCode":"LogStoreNotExist","errorMessage":"logstore x does not exist"}'), {
+      operation: "ListConsumerGroup",
+      idempotent: true,
+    });
+    expect(error).toBeInstanceOf(SlsError);
+    expect(error).toBeInstanceOf(ProviderError);
+    expect(error.toJSON()).toMatchObject({
+      provider: "sls",
+      operation: "ListConsumerGroup",
+      code: "LogStoreNotExist",
+      httpStatus: 404,
+      requestId: "5AEC168FA796F4195BF404CB",
+      errorClass: "permanent",
+      retryable: false,
+      ambiguous: false,
+    });
+    expect(error.message).toContain("logstore x does not exist");
+  });
+
+  it("makes a 5xx ambiguous only for a non-idempotent call", () => {
+    const busy = response(503, '{"errorCode":"ServerBusy","errorMessage":"busy"}');
+    expect(slsErrorFromResponse(busy, { operation: "CreateConsumerGroup", idempotent: false }).ambiguous).toBe(true);
+    expect(slsErrorFromResponse(busy, { operation: "UpdateConsumerGroup", idempotent: true }).ambiguous).toBe(false);
+    const exists = response(400, '{"errorCode":"ConsumerGroupAlreadyExist","errorMessage":"exists"}');
+    expect(slsErrorFromResponse(exists, { operation: "CreateConsumerGroup", idempotent: false }).ambiguous).toBe(false);
+  });
+
+  it("falls back to HTTP.<status> when the body is not an SLS error", () => {
+    const error = slsErrorFromResponse(response(502, "<html>bad gateway</html>"), { operation: "ListConsumerGroup", idempotent: true });
+    expect([error.code, error.errorClass]).toEqual(["HTTP.502", "transient"]);
+  });
+
+  it("never repeats secrets the server echoes", () => {
+    const echoed = response(401, '{"errorCode":"SignatureNotMatch","errorMessage":"server string to sign: x-acs-security-token:TOKEN-123"}');
+    const error = slsErrorFromResponse(echoed, { operation: "ListConsumerGroup", idempotent: true, redact: ["TOKEN-123"] });
+    expect(JSON.stringify(error.toJSON())).not.toContain("TOKEN-123");
+    const other = response(500, '{"errorCode":"InternalServerError","errorMessage":"oops SECRET-9 leaked"}');
+    expect(slsErrorFromResponse(other, { operation: "ListConsumerGroup", idempotent: true, redact: ["SECRET-9"] }).message).not.toContain("SECRET-9");
+  });
+});
+
+describe("slsErrorFromTransport", () => {
+  it.each([
+    ["timeout", true],
+    ["reset", true],
+    ["connect", false],
+  ] as const)("maps %s (sent=%s) to Transport.%s, transient, ambiguous as sent", (failure, sent) => {
+    const error = slsErrorFromTransport(new TransportError(failure, "no answer", sent), "CreateConsumerGroup");
+    expect(error).toMatchObject({ code: `Transport.${failure}`, httpStatus: 0, errorClass: "transient", ambiguous: sent });
+    expect(error.retryable).toBe(true);
+  });
+});
