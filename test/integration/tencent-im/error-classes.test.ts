@@ -1,0 +1,182 @@
+/** Every IM error class end to end: what the client retries, renews, or gives up on. */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { systemClock } from "../../../src/http/clock.ts";
+import { createTencentImClient } from "../../../src/providers/tencent-im/client.ts";
+import { TencentImError } from "../../../src/providers/tencent-im/errors.ts";
+import type { FaultRule } from "../../../src/sandbox/faults.ts";
+import { APP, type Harness, deadline, startHarness } from "./harness.ts";
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({}, { attemptTimeoutMs: 300 });
+});
+afterAll(async () => {
+  await h.close();
+});
+beforeEach(() => {
+  h.sandbox.reset();
+  h.sandbox.faults.configure({});
+});
+
+function only(...rules: FaultRule[]): void {
+  h.sandbox.faults.configure({ rules });
+}
+
+describe("transient", () => {
+  it.each<[string, FaultRule]>([
+    ["10002", { operation: "get_group_info", kind: "error", error: { code: 10002 }, times: 2 }],
+    ["60018", { operation: "get_group_info", kind: "error", error: { code: 60018 }, times: 2 }],
+    ["HTTP 502", { operation: "get_group_info", kind: "error", error: { status: 502, code: 502 }, times: 2 }],
+    ["HTTP 504", { operation: "get_group_info", kind: "error", error: { status: 504, code: 504 }, times: 2 }],
+    ["a reset", { operation: "get_group_info", kind: "reset", times: 2 }],
+    ["a hang (per-attempt timeout)", { operation: "get_group_info", kind: "hang", times: 1 }],
+  ])("retries %s and succeeds", async (_label, rule) => {
+    only(rule);
+    expect(await h.client.getGroupInfo("nope", deadline())).toBeUndefined();
+    expect(h.sandbox.state().counters.calls["get_group_info"]).toBe((rule.times ?? 0) + 1);
+  });
+
+  it("retries account_import after a reset (idempotent, so also after effect)", async () => {
+    only({ operation: "account_import", kind: "reset-after-effect", times: 1 });
+    await h.client.accountImport({ userId: "u1" }, deadline());
+    expect(h.sandbox.state().accounts).toEqual(["u1"]);
+    expect(h.sandbox.state().counters.calls["account_import"]).toBe(2);
+  });
+
+  it("gives up after the policy's attempts with the last transient error", async () => {
+    only({ operation: "get_group_info", kind: "error", error: { code: 70500 } });
+    const error = await h.client.getGroupInfo("g", deadline()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TencentImError);
+    expect(error).toMatchObject({ code: "70500", errorClass: "transient", retryable: true, ambiguous: false });
+    expect(h.sandbox.state().counters.calls["get_group_info"]).toBe(4);
+  });
+
+  it("stops at the deadline: a hang every time ends as a timeout, not later", async () => {
+    only({ operation: "destroy_group", kind: "hang" });
+    const error = await h.client.destroyGroup("g", { deadline: Date.now() + 500 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ errorClass: "transient" });
+    expect((error as TencentImError).code).toMatch(/^Transport\.(Timeout|Deadline)$/);
+    expect(h.sandbox.state().counters.calls["destroy_group"]).toBeLessThanOrEqual(2);
+  });
+});
+
+describe("throttled", () => {
+  it("backs off on 10006 from the sandbox's rate limit until every create goes through", async () => {
+    await h.client.accountImport({ userId: "owner" }, deadline());
+    h.sandbox.faults.configure({ rateLimits: [{ operation: "create_group", perSecond: 3 }] });
+    // A client that does not pace itself, and retries throttled calls patiently.
+    const eager = createTencentImClient({
+      domain: "adminapisgp.im.qcloud.com",
+      credentials: h.credentials,
+      connectTo: h.sandbox.url,
+      rateLimits: { create_group: 10_000 },
+      retryPolicy: { maxAttempts: 12, baseDelayMs: 5, maxDelayMs: 600, throttledBaseDelayMs: 300 },
+    });
+    try {
+      const ids = Array.from({ length: 5 }, (_, i) => `t${i}`);
+      await Promise.all(ids.map((groupId) => eager.createGroup({ type: "Public", name: "n", groupId, ownerAccount: "owner" }, deadline(12_000))));
+      const state = h.sandbox.state();
+      expect(state.groups.map((g) => g.groupId).sort()).toEqual(ids);
+      expect(state.counters.throttled).toBeGreaterThan(0);
+      expect(state.counters.createGroupApplied).toBe(5);
+    } finally {
+      eager.close();
+    }
+  });
+
+  it("paces itself under a rate limit below the sandbox's, so nothing is throttled", async () => {
+    await h.client.accountImport({ userId: "owner" }, deadline());
+    h.sandbox.faults.configure({ rateLimits: [{ operation: "create_group", perSecond: 5 }] });
+    const paced = createTencentImClient({
+      domain: "adminapisgp.im.qcloud.com",
+      credentials: h.credentials,
+      connectTo: h.sandbox.url,
+      rateLimits: { create_group: 3 },
+      retryPolicy: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
+    });
+    try {
+      await Promise.all(
+        ["p0", "p1", "p2", "p3"].map((groupId) => paced.createGroup({ type: "Public", name: "n", groupId, ownerAccount: "owner" }, deadline())),
+      );
+      expect(h.sandbox.state().counters.throttled).toBe(0);
+    } finally {
+      paced.close();
+    }
+  });
+
+  it("a rate-limit wait past the deadline fails without sending", async () => {
+    const slow = createTencentImClient({
+      domain: "adminapisgp.im.qcloud.com",
+      credentials: h.credentials,
+      connectTo: h.sandbox.url,
+      rateLimits: { get_group_info: 1 },
+      retryPolicy: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
+    });
+    try {
+      await slow.getGroupInfo("g", deadline());
+      await expect(slow.getGroupInfo("g", { deadline: Date.now() + 200 })).rejects.toMatchObject({ code: "RateLimit.Deadline", ambiguous: false });
+      expect(h.sandbox.state().counters.calls["get_group_info"]).toBe(1);
+    } finally {
+      slow.close();
+    }
+  });
+});
+
+describe("credentials", () => {
+  it("on 70001 renews the UserSig once and succeeds", async () => {
+    await h.client.accountImport({ userId: "warmup" }, deadline());
+    only({ operation: "account_import", kind: "error", error: { code: 70001 }, times: 1 });
+    await h.client.accountImport({ userId: "u1" }, deadline());
+    const state = h.sandbox.state();
+    expect(state.accounts).toContain("u1");
+    expect(state.counters.distinctUserSigs).toBe(2);
+    expect(h.credentials.refreshes).toBe(0);
+  });
+
+  it("on 70052 (UserSigs invalidated at the server) makes a new one that is accepted", async () => {
+    await h.client.accountImport({ userId: "warmup" }, deadline());
+    h.sandbox.invalidateUserSigs();
+    await h.client.accountImport({ userId: "u2" }, deadline());
+    const state = h.sandbox.state();
+    expect(state.accounts).toContain("u2");
+    expect(state.counters.rejections).toEqual({ "70052": 1 });
+    expect(h.credentials.refreshes).toBe(0);
+  });
+
+  it("re-reads credentials on a second rejection, then gives up as permanent", async () => {
+    // A client whose clock is two days behind the sandbox's: every UserSig it makes is expired there.
+    const behind = createTencentImClient({
+      domain: "adminapisgp.im.qcloud.com",
+      credentials: h.credentials,
+      connectTo: h.sandbox.url,
+      clock: { now: () => Date.now() - 2 * 86_400_000, sleep: systemClock.sleep },
+      retryPolicy: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 },
+    });
+    try {
+      const error = await behind.accountImport({ userId: "u3" }, deadline()).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TencentImError);
+      expect(error).toMatchObject({ code: "70001", errorClass: "permanent", retryable: false });
+      expect(h.credentials.refreshes).toBe(1);
+      expect(h.sandbox.state().counters.rejections).toEqual({ "70001": 3 });
+      expect(h.sandbox.state().accounts).toEqual([]);
+    } finally {
+      behind.close();
+    }
+  });
+
+  it("does not retry a wrong key (70009, configuration)", async () => {
+    const wrong = createTencentImClient({
+      domain: "adminapisgp.im.qcloud.com",
+      credentials: { get: async () => ({ ...APP, secretKey: "wrong" }), refresh: async () => ({ ...APP, secretKey: "wrong" }) },
+      connectTo: h.sandbox.url,
+    });
+    try {
+      const error = await wrong.accountImport({ userId: "u4" }, deadline()).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: "70009", errorClass: "permanent" });
+      expect((error as Error).message).not.toContain("wrong");
+      expect(h.sandbox.state().counters.rejections).toEqual({ "70009": 1 });
+    } finally {
+      wrong.close();
+    }
+  });
+});
