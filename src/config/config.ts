@@ -45,6 +45,8 @@ const envSchema = z
     SLS_SECRET_ID: z.string().min(1),
     IM_SECRET_ID: z.string().min(1),
     WEBHOOK_SECRET_ID: z.string().min(1),
+    /** Where the webhook hands tenants it could not finish within the request. */
+    SIGNUP_QUEUE_URL: z.url({ protocol: /^https?$/ }).optional(),
     OUTCOME_TABLE_NAME: z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/, { message: "a DynamoDB table name (3-255 of a-z A-Z 0-9 _ . -)" }),
     SECRETS_MAX_AGE_MS: int(0, 3_600_000).default(300_000),
     PROVIDER_ATTEMPT_TIMEOUT_MS: int(100, 30_000).default(5_000),
@@ -91,6 +93,7 @@ export interface ServiceConfig {
   };
   secrets: { slsSecretId: string; imSecretId: string; webhookSecretId: string; maxAgeMs: number };
   outcomeTableName: string;
+  signupQueueUrl: string | undefined;
   providerAttemptTimeoutMs: number;
   safetyMarginMs: number;
 }
@@ -137,6 +140,7 @@ export function loadConfig(env: Record<string, string | undefined>): ServiceConf
       maxAgeMs: e.SECRETS_MAX_AGE_MS,
     },
     outcomeTableName: e.OUTCOME_TABLE_NAME,
+    signupQueueUrl: e.SIGNUP_QUEUE_URL,
     providerAttemptTimeoutMs: e.PROVIDER_ATTEMPT_TIMEOUT_MS,
     safetyMarginMs: e.PROVISION_SAFETY_MARGIN_MS,
   };

@@ -1,0 +1,54 @@
+import middy from "@middy/core";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
+import type { ScheduledEvent } from "aws-lambda";
+import { backfillTenants, runBackfill, type BackfillReport } from "../src/backfill/backfill.ts";
+import type { Service } from "../src/service.ts";
+import { log, logger, metrics, runtimeService } from "./lib/runtime.ts";
+import { invocationDeadline, type DeadlineContext } from "./middleware/deadline.ts";
+
+/** A direct invocation with tenants that signed up before the service existed. */
+export interface ExplicitBackfillEvent {
+  tenants: unknown[];
+}
+
+/** Tunables of one run. */
+export interface BackfillHandlerOptions {
+  concurrency?: number;
+  pageSize?: number;
+  perTenantBudgetMs?: number;
+}
+
+/**
+ * Scheduled backfill: re-drives unfinished steps through the sparse index within the run's time
+ * and the providers' rate limits, leaving its place for the next run; or, invoked with
+ * `{ tenants: [...] }`, provisions those tenants. Returns and logs counts per outcome.
+ *
+ * @example
+ * ```ts
+ * export const handler = createBackfillHandler(runtimeService());
+ * ```
+ */
+export function createBackfillHandler(service: Service, options: BackfillHandlerOptions = {}) {
+  const concurrency = options.concurrency ?? 32;
+  const perTenantBudgetMs = options.perTenantBudgetMs ?? 10_000;
+  return middy<ScheduledEvent | ExplicitBackfillEvent, BackfillReport, Error, DeadlineContext>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics))
+    .use(invocationDeadline({ marginMs: 2_000 }))
+    .handler(async (event, context) => {
+      const provision = (tenant: Parameters<Service["provision"]>[0], deadline: number) =>
+        service.provision(tenant, deadline, `${context.awsRequestId}/${tenant.tenantId}`);
+      const report =
+        "tenants" in event && Array.isArray(event.tenants)
+          ? await backfillTenants(event.tenants, { deadline: context.deadline, concurrency, perTenantBudgetMs }, { provision, logger: log })
+          : await runBackfill(
+              { deadline: context.deadline, concurrency, perTenantBudgetMs, pageSize: options.pageSize ?? 200 },
+              { store: service.store, positions: service.positions, provision, logger: log },
+            );
+      logger.info("backfill finished", { report });
+      return report;
+    });
+}
+
+export const handler = createBackfillHandler(runtimeService());

@@ -1,0 +1,30 @@
+import type { MiddlewareObj } from "@middy/core";
+import type { Context } from "aws-lambda";
+
+/** A Lambda context that knows when the handler must be done. */
+export interface DeadlineContext extends Context {
+  /** Absolute epoch-ms: the invocation's end minus the margin. */
+  deadline: number;
+}
+
+/**
+ * Sets `context.deadline` from the time Lambda gives the invocation, less `marginMs` kept to
+ * shape and return the reply. Optionally capped (`maxBudgetMs`), e.g. for an HTTP request that
+ * should answer quickly and hand the rest to the queue.
+ *
+ * @example
+ * ```ts
+ * middy(handler).use(invocationDeadline({ marginMs: 1_000, maxBudgetMs: 8_000 }));
+ * ```
+ */
+export function invocationDeadline(options: { marginMs: number; maxBudgetMs?: number; now?: () => number }): MiddlewareObj<unknown, unknown, Error, DeadlineContext> {
+  const now = options.now ?? Date.now;
+  return {
+    name: "invocationDeadline",
+    before: (request) => {
+      const remaining = request.context.getRemainingTimeInMillis() - options.marginMs;
+      const budget = options.maxBudgetMs === undefined ? remaining : Math.min(remaining, options.maxBudgetMs);
+      request.context.deadline = now() + Math.max(0, budget);
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import type { MiddlewareObj } from "@middy/core";
+import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { ValidationError } from "../../src/errors.ts";
+import { WebhookVerificationError } from "../../src/webhook/errors.ts";
+import { PayloadTooLargeError } from "./errors.ts";
+
+/** Where the middleware reports what it could not map (never to the client). */
+export interface ErrorLog {
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/**
+ * Turns thrown errors into JSON replies: bad input is a 4xx that names the field and the rule
+ * (400 invalid, 401 signature, 409 replay, 413 too large); anything else is a 500 with no detail,
+ * logged by name. Bad input never gets a 5xx because every input error is typed.
+ *
+ * @example
+ * ```ts
+ * middy(handler).use(httpErrorResponses({ log: logger }));
+ * ```
+ */
+export function httpErrorResponses(options: { log: ErrorLog }): MiddlewareObj<unknown, APIGatewayProxyStructuredResultV2> {
+  return {
+    name: "httpErrorResponses",
+    onError: (request) => {
+      const error = request.error;
+      request.response = errorResponse(error, options.log);
+    },
+  };
+}
+
+/** The reply for one error; exported for the handlers' own early exits. */
+export function errorResponse(error: unknown, log: ErrorLog): APIGatewayProxyStructuredResultV2 {
+  if (error instanceof ValidationError) {
+    return json(400, { error: "invalid-request", issues: error.issues });
+  }
+  if (error instanceof WebhookVerificationError) {
+    const field = error.message.split(":")[0] ?? "";
+    const rule = error.message.slice(field.length + 1).trim();
+    return json(error.reason === "replayed" ? 409 : 401, { error: error.reason, issues: [{ field, rule }] });
+  }
+  if (error instanceof PayloadTooLargeError) {
+    return json(413, { error: "payload-too-large", issues: [{ field: "body", rule: `at most ${error.limitBytes} bytes` }] });
+  }
+  log.error("unhandled error", { errorName: error instanceof Error ? error.name : typeof error });
+  return json(500, { error: "internal" });
+}
+
+/** A JSON reply. */
+export function json(statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 {
+  return { statusCode, headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
+}

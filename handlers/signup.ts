@@ -1,0 +1,79 @@
+import middy from "@middy/core";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { ValidationError } from "../src/errors.ts";
+import { tenantFromSignupEvent } from "../src/inputs/unwrap.ts";
+import { RejectionStore } from "../src/rejections/rejection-store.ts";
+import type { Service } from "../src/service.ts";
+import { logger, metrics, runtimeService } from "./lib/runtime.ts";
+import { invocationDeadline, type DeadlineContext } from "./middleware/deadline.ts";
+
+/** Records handled at once: the providers' rate limiters pace the calls beneath. */
+const RECORD_CONCURRENCY = 5;
+/** A record is only started with at least this much time left; later ones are redelivered. */
+const MIN_RECORD_BUDGET_MS = 3_000;
+
+/**
+ * SQS-triggered signup handler (EventBridge `TenantSignedUp` → queue → here), with partial batch
+ * responses: only records worth retrying are reported failed. An invalid event is recorded as
+ * rejected and acknowledged, so a poison message never loops; a record that still has work
+ * (FAILED_RETRYABLE, in progress elsewhere, not started for lack of time) is redelivered, and
+ * after maxReceiveCount it goes to the DLQ.
+ *
+ * @example
+ * ```ts
+ * export const handler = createSignupHandler(runtimeService());
+ * ```
+ */
+export function createSignupHandler(service: Service) {
+  const rejections = new RejectionStore(service.documentClient, service.config.outcomeTableName);
+
+  async function handleRecord(record: SQSRecord, context: DeadlineContext): Promise<boolean> {
+    let tenant;
+    try {
+      tenant = tenantFromSignupEvent(record.body);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      await rejections.record({ channel: "sqs", messageId: record.messageId, issues: error.issues, body: record.body });
+      logger.warn("signup event rejected", { messageId: record.messageId, issues: error.issues });
+      return true;
+    }
+    const result = await service.provision(tenant, context.deadline, `${context.awsRequestId}/${record.messageId}`);
+    logger.info("signup processed", {
+      tenantId: tenant.tenantId,
+      messageId: record.messageId,
+      steps: result.steps.map((s) => ({ step: s.step, status: s.status, action: s.action })),
+    });
+    return !result.retryable;
+  }
+
+  return middy<SQSEvent, SQSBatchResponse, Error, DeadlineContext>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics))
+    .use(invocationDeadline({ marginMs: 1_500 }))
+    .handler(async (event, context) => {
+      const failed: string[] = [];
+      let next = 0;
+      const lane = async () => {
+        while (next < event.Records.length) {
+          const record = event.Records[next++] as SQSRecord;
+          if (context.deadline - Date.now() < MIN_RECORD_BUDGET_MS) {
+            failed.push(record.messageId);
+            continue;
+          }
+          try {
+            if (!(await handleRecord(record, context))) failed.push(record.messageId);
+          } catch (error) {
+            // The store or the network failed around the providers: retry the record later.
+            logger.error("signup record failed", { messageId: record.messageId, errorName: (error as Error).name });
+            failed.push(record.messageId);
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(RECORD_CONCURRENCY, event.Records.length) }, lane));
+      return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
+    });
+}
+
+export const handler = createSignupHandler(runtimeService());

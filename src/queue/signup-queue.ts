@@ -1,0 +1,38 @@
+import { randomUUID } from "node:crypto";
+import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { TenantOnboarding } from "../provisioning/tenant.ts";
+
+/** Where a tenant goes when its provisioning continues outside the current request. */
+export interface SignupQueue {
+  enqueue(tenant: TenantOnboarding): Promise<void>;
+}
+
+/**
+ * Puts a tenant on the signup queue in the same shape EventBridge delivers (`TenantSignedUp`
+ * with the request in `detail`), so the signup handler treats it like any signup event.
+ *
+ * @example
+ * ```ts
+ * await sqsSignupQueue(sqs, queueUrl).enqueue(tenant);
+ * ```
+ */
+export function sqsSignupQueue(client: SQSClient, queueUrl: string): SignupQueue {
+  return {
+    async enqueue(tenant) {
+      const { source: _source, ...detail } = tenant;
+      await client.send(
+        new SendMessageCommand({
+          QueueUrl: queueUrl,
+          MessageBody: JSON.stringify({
+            version: "0",
+            id: randomUUID(),
+            "detail-type": "TenantSignedUp",
+            source: "tenant-provisioner.webhook",
+            time: new Date().toISOString(),
+            detail,
+          }),
+        }),
+      );
+    },
+  };
+}
