@@ -32,7 +32,17 @@ function userId(value: unknown, field: string, code: number): string {
   return value;
 }
 
-/** Accounts and groups of one SDKAppID. */
+/**
+ * Accounts and groups of one SDKAppID. Methods answer the command's extra fields or throw an
+ * {@link ImRejection} carrying IM's code.
+ *
+ * @example
+ * ```ts
+ * const store = new ImAppStore({ now: () => Date.now() });
+ * store.accountImport({ UserID: "owner" });
+ * store.createGroup({ Type: "Public", Name: "Acme", GroupId: "t-42", Owner_Account: "owner" }); // { GroupId: "t-42" }
+ * ```
+ */
 export class ImAppStore {
   readonly #accounts = new Map<string, { nick: string; faceUrl: string }>();
   readonly #groups = new Map<string, ImSandboxGroup>();

@@ -58,6 +58,13 @@ describe("transient", () => {
     expect((error as TencentImError).code).toMatch(/^Transport\.(Timeout|Deadline)$/);
     expect(h.sandbox.state().counters.calls["destroy_group"]).toBeLessThanOrEqual(2);
   });
+
+  it("treats injected latency beyond the attempt timeout as a timeout", async () => {
+    h.sandbox.faults.configure({ latencyMs: 600 });
+    const error = await h.client.getGroupInfo("g", { deadline: Date.now() + 700 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ errorClass: "transient", httpStatus: 0 });
+    expect((error as TencentImError).code).toMatch(/^Transport\.(Timeout|Deadline)$/);
+  });
 });
 
 describe("throttled", () => {
