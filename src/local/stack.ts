@@ -1,0 +1,132 @@
+import { randomBytes } from "node:crypto";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { FaultConfig } from "../sandbox/faults.ts";
+import { startSlsSandbox, type SlsSandbox } from "../sandbox/sls/index.ts";
+import { startTencentImSandbox, type ImSandbox } from "../sandbox/tencent-im/index.ts";
+import { startDynalite, type RunningDynalite } from "./dynalite.ts";
+import { ensureOutcomeTable } from "./dynamodb-table.ts";
+import { startSecretsManagerStandIn, type SecretsManagerStandIn } from "./secrets-manager.ts";
+
+/** Fixed names of the local stack's resources. */
+export const LOCAL = {
+  region: "us-east-1",
+  slsEndpoint: "cn-shanghai.log.aliyuncs.com",
+  slsProject: "tenant-provisioner-local",
+  slsLogstore: "tenant-events",
+  imDomain: "console.tim.qq.com",
+  imSdkAppId: 1400000001,
+  imAdmin: "administrator",
+  table: "tenant-outcomes-local",
+  secrets: { sls: "local/sls", im: "local/tencent-im", webhook: "local/webhook" },
+} as const;
+
+/** Options of {@link startLocalStack}. */
+export interface LocalStackOptions {
+  /** Fixed ports (for `npm start`); 0 or absent picks free ones (tests). */
+  ports?: Partial<Record<"dynamodb" | "secrets" | "sls" | "im", number>>;
+  slsFaults?: Partial<FaultConfig>;
+  imFaults?: Partial<FaultConfig>;
+  /** Overrides merged into the service environment. */
+  env?: Record<string, string>;
+}
+
+/** A running local stack: every cloud part the service talks to, on 127.0.0.1. */
+export interface LocalStack {
+  /** The environment a handler (or `createService(loadConfig(env))`) needs to use the stack. */
+  env: Record<string, string>;
+  dynamodb: RunningDynalite;
+  secrets: SecretsManagerStandIn;
+  sls: SlsSandbox;
+  im: ImSandbox;
+  /** The sandbox credentials the secrets were seeded with (local only, random per start). */
+  credentials: {
+    sls: { accessKeyId: string; accessKeySecret: string };
+    im: { sdkAppId: number; secretKey: string; adminIdentifier: string };
+    webhookSecret: string;
+  };
+  close(): Promise<void>;
+}
+
+/**
+ * Starts dynalite (with the outcome table), the Secrets Manager stand-in (seeded with random
+ * sandbox credentials), and both provider sandboxes, and returns the environment that points the
+ * unchanged service code at them (the AWS SDK's own `AWS_ENDPOINT_URL_*` settings).
+ *
+ * @example
+ * ```ts
+ * const stack = await startLocalStack();
+ * Object.assign(process.env, stack.env);
+ * const service = createService(loadConfig(process.env));
+ * ```
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const ports = options.ports ?? {};
+  const credentials = {
+    sls: { accessKeyId: `LTAI${randomBytes(8).toString("hex")}`, accessKeySecret: randomBytes(18).toString("base64url") },
+    im: { sdkAppId: LOCAL.imSdkAppId, secretKey: randomBytes(32).toString("hex"), adminIdentifier: LOCAL.imAdmin },
+    webhookSecret: `whsec_${randomBytes(32).toString("base64")}`,
+  };
+  const started: { close(): Promise<void> }[] = [];
+  try {
+    const dynamodb = await startDynalite({ port: ports.dynamodb ?? 0 });
+    started.push(dynamodb);
+    const ddb = new DynamoDBClient({ endpoint: dynamodb.endpoint, region: LOCAL.region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+    await ensureOutcomeTable(ddb, LOCAL.table);
+    ddb.destroy();
+
+    const secrets = await startSecretsManagerStandIn({
+      port: ports.secrets ?? 0,
+      secrets: {
+        [LOCAL.secrets.sls]: JSON.stringify(credentials.sls),
+        [LOCAL.secrets.im]: JSON.stringify(credentials.im),
+        [LOCAL.secrets.webhook]: JSON.stringify({ secrets: [credentials.webhookSecret] }),
+      },
+    });
+    started.push(secrets);
+
+    const sls = await startSlsSandbox({
+      endpoint: LOCAL.slsEndpoint,
+      accounts: [credentials.sls],
+      projects: { [LOCAL.slsProject]: [LOCAL.slsLogstore] },
+      port: ports.sls ?? 0,
+      ...(options.slsFaults ? { faults: options.slsFaults } : {}),
+    });
+    started.push(sls);
+
+    const im = await startTencentImSandbox({ apps: [credentials.im], port: ports.im ?? 0, faults: options.imFaults });
+    started.push(im);
+
+    const env: Record<string, string> = {
+      AWS_REGION: LOCAL.region,
+      AWS_ACCESS_KEY_ID: "local",
+      AWS_SECRET_ACCESS_KEY: "local",
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+      SLS_ENDPOINT: LOCAL.slsEndpoint,
+      SLS_PROJECT: LOCAL.slsProject,
+      SLS_LOGSTORE: LOCAL.slsLogstore,
+      SLS_CONNECT_TO: sls.url,
+      IM_DOMAIN: LOCAL.imDomain,
+      IM_CONNECT_TO: im.url,
+      SLS_SECRET_ID: LOCAL.secrets.sls,
+      IM_SECRET_ID: LOCAL.secrets.im,
+      WEBHOOK_SECRET_ID: LOCAL.secrets.webhook,
+      OUTCOME_TABLE_NAME: LOCAL.table,
+      ...options.env,
+    };
+    return {
+      env,
+      dynamodb,
+      secrets,
+      sls,
+      im,
+      credentials,
+      async close() {
+        for (const s of started.reverse()) await s.close();
+      },
+    };
+  } catch (error) {
+    for (const s of started.reverse()) await s.close().catch(() => undefined);
+    throw error;
+  }
+}

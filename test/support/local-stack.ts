@@ -1,0 +1,68 @@
+import { afterAll, beforeAll } from "vitest";
+import { loadConfig } from "../../src/config/config.ts";
+import { startLocalStack, type LocalStack, type LocalStackOptions } from "../../src/local/stack.ts";
+import type { ProvisionLogger } from "../../src/provisioning/types.ts";
+import { createService, type Service, type ServiceOverrides } from "../../src/service.ts";
+
+/** Every log line the service wrote, as JSON text (to search for leaked secrets). */
+export class CapturingLogger implements ProvisionLogger {
+  readonly lines: string[] = [];
+  info(message: string, fields?: Record<string, unknown>): void {
+    this.lines.push(JSON.stringify({ level: "info", message, ...fields }));
+  }
+  warn(message: string, fields?: Record<string, unknown>): void {
+    this.lines.push(JSON.stringify({ level: "warn", message, ...fields }));
+  }
+  error(message: string, fields?: Record<string, unknown>): void {
+    this.lines.push(JSON.stringify({ level: "error", message, ...fields }));
+  }
+}
+
+/** A started local stack for one test file, with process.env pointed at it. */
+export interface StackFixture {
+  stack: LocalStack;
+  logger: CapturingLogger;
+  /** A new service on the stack (fresh credential caches and clients). */
+  service(overrides?: ServiceOverrides, env?: Record<string, string>): Service;
+}
+
+/**
+ * Starts the local stack before the file's tests and stops it after; sets the AWS SDK endpoint
+ * variables in process.env so the real SDK clients reach the stand-ins.
+ */
+export function useLocalStack(options: LocalStackOptions = {}): StackFixture {
+  const fixture = {} as StackFixture & { services: Service[] };
+  fixture.services = [];
+  fixture.logger = new CapturingLogger();
+  const saved = { ...process.env };
+  beforeAll(async () => {
+    fixture.stack = await startLocalStack(options);
+    Object.assign(process.env, fixture.stack.env);
+  });
+  afterAll(async () => {
+    for (const s of fixture.services) s.close();
+    await fixture.stack?.close();
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    Object.assign(process.env, saved);
+  });
+  fixture.service = (overrides = {}, env = {}) => {
+    const service = createService(loadConfig({ ...fixture.stack.env, ...env }), { logger: fixture.logger, ...overrides });
+    fixture.services.push(service);
+    return service;
+  };
+  return fixture;
+}
+
+let counter = 0;
+/** A valid tenant-onboarding request with a unique id. */
+export function sampleTenant(overrides: Record<string, unknown> = {}) {
+  counter++;
+  return {
+    tenantId: `t${Date.now().toString(36)}-${counter}`,
+    displayName: `Tenant ${counter}`,
+    admin: { userId: `admin-${counter}`, name: "Admin" },
+    requestedAt: new Date().toISOString(),
+    source: "signup" as const,
+    ...overrides,
+  };
+}
