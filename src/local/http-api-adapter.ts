@@ -1,0 +1,111 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+import { localLambdaContext } from "./lambda-context.ts";
+
+/** A route of the local HTTP API: method, a path pattern with `{param}`s, and the handler. */
+export interface LocalRoute {
+  method: "GET" | "POST";
+  path: string;
+  functionName: string;
+  timeoutMs: number;
+  /** Stands in for API Gateway's IAM authorizer: loopback callers count as authorised operators. */
+  iamAuthorizer?: boolean;
+  handler: (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2 | undefined>;
+}
+
+/** Largest body the adapter reads; API Gateway's own limit is 10 MB. */
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+/**
+ * Serves Lambda handlers over HTTP on 127.0.0.1 the way an API Gateway HTTP API (payload v2)
+ * would call them: headers lowercased, a binary body base64-encoded, path parameters filled in.
+ *
+ * Written here instead of running serverless-offline: the local stack already runs every
+ * stand-in in one process, and this is the ~100 lines of the v2 event shape we need, without
+ * starting the Serverless Framework.
+ *
+ * @example
+ * ```ts
+ * const api = await startLocalHttpApi([{ method: "POST", path: "/webhooks/tenant-signup", functionName: "webhook", timeoutMs: 29_000, handler }], 3000);
+ * ```
+ */
+export async function startLocalHttpApi(routes: LocalRoute[], port = 0): Promise<{ url: string; close(): Promise<void> }> {
+  const matchers = routes.map((route) => ({
+    route,
+    names: [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as string),
+    pattern: new RegExp(`^${route.path.replace(/\{\w+\}/g, "([^/]+)")}$`),
+  }));
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) req.destroy();
+      else chunks.push(chunk);
+    });
+    req.on("end", () => {
+      const url = new URL(req.url ?? "/", "http://localhost");
+      const match = matchers
+        .map((m) => ({ m, hit: m.route.method === req.method ? m.pattern.exec(url.pathname) : null }))
+        .find((x) => x.hit);
+      if (!match?.hit) {
+        res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ message: "Not Found" }));
+        return;
+      }
+      const { route, names } = match.m;
+      const body = Buffer.concat(chunks);
+      const isText = /json|text|xml|form/.test(String(req.headers["content-type"] ?? ""));
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(",") : v;
+      const now = new Date();
+      const event: APIGatewayProxyEventV2 = {
+        version: "2.0",
+        routeKey: `${route.method} ${route.path}`,
+        rawPath: url.pathname,
+        rawQueryString: url.search.slice(1),
+        headers,
+        ...(url.search ? { queryStringParameters: Object.fromEntries(url.searchParams) } : {}),
+        pathParameters: Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(match.hit?.[i + 1] ?? "")])),
+        requestContext: {
+          accountId: "000000000000",
+          apiId: "local",
+          domainName: String(req.headers.host ?? "localhost"),
+          domainPrefix: "local",
+          http: { method: route.method, path: url.pathname, protocol: "HTTP/1.1", sourceIp: req.socket.remoteAddress ?? "", userAgent: String(req.headers["user-agent"] ?? "") },
+          requestId: `local-${now.getTime()}-${Math.random().toString(36).slice(2)}`,
+          routeKey: `${route.method} ${route.path}`,
+          stage: "$default",
+          time: now.toUTCString(),
+          timeEpoch: now.getTime(),
+          ...(route.iamAuthorizer
+            ? { authorizer: { iam: { accessKey: "LOCAL", accountId: "000000000000", callerId: "local-operator", principalOrgId: null, userArn: "arn:aws:iam::000000000000:user/local-operator", userId: "local-operator" } } }
+            : {}),
+        },
+        ...(body.length > 0 ? { body: isText ? body.toString("utf8") : body.toString("base64") } : {}),
+        isBase64Encoded: body.length > 0 && !isText,
+      };
+      route
+        .handler(event, localLambdaContext(route.functionName, route.timeoutMs))
+        .then((result) => {
+          res.writeHead(result?.statusCode ?? 200, (result?.headers as Record<string, string>) ?? {});
+          res.end(result?.body ?? "");
+        })
+        .catch(() => {
+          res.writeHead(502, { "content-type": "application/json" }).end(JSON.stringify({ message: "Internal Server Error" }));
+        });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => resolve());
+  });
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
