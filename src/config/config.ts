@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "zod/mini";
 import { ConfigurationError, type ValidationIssue } from "../errors.ts";
 import { TENANT_ID_MAX_LENGTH } from "../provisioning/constants.ts";
 import { zodIssuesToValidationIssues } from "../validation/zod-issues.ts";
@@ -15,45 +15,46 @@ const IM_DOMAINS = [
 ] as const;
 
 const LOOPBACK_URL = z.url({ protocol: /^https?$/, hostname: /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/ });
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const bool = z.enum(["true", "false"]).transform((v) => v === "true");
+const int = (min: number, max: number) => z.coerce.number().check(z.int(), z.gte(min), z.lte(max));
+const bool = z.pipe(z.enum(["true", "false"]), z.transform((v) => v === "true"));
 
 /**
  * The environment variables the service reads, with their rules. Everything provider- and
  * deployment-specific is here; nothing else reads `process.env`.
  */
-const envSchema = z
-  .object({
-    SLS_ENDPOINT: z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/, { message: "a host name such as cn-shanghai.log.aliyuncs.com" }),
-    SLS_PROJECT: z.string().regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, { message: "3-63 of a-z 0-9 -, starting and ending with a letter or digit" }),
-    SLS_LOGSTORE: z.string().regex(/^[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]$/, { message: "3-63 of a-z 0-9 _ -, starting and ending with a letter or digit" }),
-    SLS_SIGNATURE_VERSION: z.enum(["v1", "v4"]).default("v1"),
-    SLS_SIGNATURE_ALGORITHM: z.enum(["hmac-sha1", "hmac-sha256"]).default("hmac-sha1"),
-    SLS_REGION: z.string().regex(/^[a-z0-9-]+$/, { message: "a region id such as cn-shanghai" }).optional(),
-    SLS_CONSUMER_GROUP_PREFIX: z
-      .string()
-      .regex(/^[0-9a-zA-Z_-]*$/, { message: "only 0-9 a-z A-Z _ -" })
-      .max(128 - TENANT_ID_MAX_LENGTH)
-      .default("tenant-"),
-    SLS_CONSUMER_GROUP_TIMEOUT: int(1, 86_400).default(60),
-    SLS_CONSUMER_GROUP_ORDER: bool.default(false),
-    SLS_CONNECT_TO: LOOPBACK_URL.optional(),
-    IM_DOMAIN: z.enum(IM_DOMAINS),
-    IM_GROUP_TYPE: z.enum(["Private", "Work", "Public", "ChatRoom", "Meeting", "Community"]).default("Private"),
-    IM_GROUP_ID_PREFIX: z.string().regex(/^[\x21-\x7e]*$/, { message: "printable ASCII without spaces" }).max(48 - TENANT_ID_MAX_LENGTH).default("tenant-"),
-    IM_CONNECT_TO: LOOPBACK_URL.optional(),
-    SLS_SECRET_ID: z.string().min(1),
-    IM_SECRET_ID: z.string().min(1),
-    WEBHOOK_SECRET_ID: z.string().min(1),
-    /** Where the webhook hands tenants it could not finish within the request. */
-    SIGNUP_QUEUE_URL: z.url({ protocol: /^https?$/ }).optional(),
-    OUTCOME_TABLE_NAME: z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/, { message: "a DynamoDB table name (3-255 of a-z A-Z 0-9 _ . -)" }),
-    SECRETS_MAX_AGE_MS: int(0, 3_600_000).default(300_000),
-    PROVIDER_ATTEMPT_TIMEOUT_MS: int(100, 30_000).default(5_000),
-    /** Time kept free at the end of an invocation to record outcomes after provider calls stop. */
-    PROVISION_SAFETY_MARGIN_MS: int(0, 60_000).default(2_000),
-    IM_CREATE_GROUP_RATE_PER_SECOND: int(1, 10_000).default(200),
-  });
+const envSchema = z.object({
+  SLS_ENDPOINT: z.string().check(z.regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/, { message: "a host name such as cn-shanghai.log.aliyuncs.com" })),
+  SLS_PROJECT: z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, { message: "3-63 of a-z 0-9 -, starting and ending with a letter or digit" })),
+  SLS_LOGSTORE: z.string().check(z.regex(/^[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]$/, { message: "3-63 of a-z 0-9 _ -, starting and ending with a letter or digit" })),
+  SLS_SIGNATURE_VERSION: z._default(z.enum(["v1", "v4"]), "v1"),
+  SLS_SIGNATURE_ALGORITHM: z._default(z.enum(["hmac-sha1", "hmac-sha256"]), "hmac-sha1"),
+  SLS_REGION: z.optional(z.string().check(z.regex(/^[a-z0-9-]+$/, { message: "a region id such as cn-shanghai" }))),
+  SLS_CONSUMER_GROUP_PREFIX: z._default(
+    z.string().check(z.regex(/^[0-9a-zA-Z_-]*$/, { message: "only 0-9 a-z A-Z _ -" }), z.maxLength(128 - TENANT_ID_MAX_LENGTH)),
+    "tenant-",
+  ),
+  SLS_CONSUMER_GROUP_TIMEOUT: z._default(int(1, 86_400), 60),
+  SLS_CONSUMER_GROUP_ORDER: z._default(bool, false),
+  SLS_CONNECT_TO: z.optional(LOOPBACK_URL),
+  IM_DOMAIN: z.enum(IM_DOMAINS),
+  IM_GROUP_TYPE: z._default(z.enum(["Private", "Work", "Public", "ChatRoom", "Meeting", "Community"]), "Private"),
+  IM_GROUP_ID_PREFIX: z._default(
+    z.string().check(z.regex(/^[\x21-\x7e]*$/, { message: "printable ASCII without spaces" }), z.maxLength(48 - TENANT_ID_MAX_LENGTH)),
+    "tenant-",
+  ),
+  IM_CONNECT_TO: z.optional(LOOPBACK_URL),
+  SLS_SECRET_ID: z.string().check(z.minLength(1)),
+  IM_SECRET_ID: z.string().check(z.minLength(1)),
+  WEBHOOK_SECRET_ID: z.string().check(z.minLength(1)),
+  /** Where the webhook hands tenants it could not finish within the request. */
+  SIGNUP_QUEUE_URL: z.optional(z.url({ protocol: /^https?$/ })),
+  OUTCOME_TABLE_NAME: z.string().check(z.regex(/^[a-zA-Z0-9_.-]{3,255}$/, { message: "a DynamoDB table name (3-255 of a-z A-Z 0-9 _ . -)" })),
+  SECRETS_MAX_AGE_MS: z._default(int(0, 3_600_000), 300_000),
+  PROVIDER_ATTEMPT_TIMEOUT_MS: z._default(int(100, 30_000), 5_000),
+  /** Time kept free at the end of an invocation to record outcomes after provider calls stop. */
+  PROVISION_SAFETY_MARGIN_MS: z._default(int(0, 60_000), 2_000),
+  IM_CREATE_GROUP_RATE_PER_SECOND: z._default(int(1, 10_000), 200),
+});
 
 /** Rules between variables; checked even when other variables are wrong, so all issues show at once. */
 function crossFieldIssues(env: Record<string, string | undefined>): ValidationIssue[] {
@@ -109,7 +110,7 @@ export interface ServiceConfig {
  */
 export function loadConfig(env: Record<string, string | undefined>): ServiceConfig {
   const result = envSchema.safeParse(env);
-  const issues = [...(result.success ? [] : zodIssuesToValidationIssues(result.error.issues)), ...crossFieldIssues(env)];
+  const issues = [...(result.success ? [] : zodIssuesToValidationIssues(result.error.issues, env)), ...crossFieldIssues(env)];
   if (!result.success || issues.length > 0) throw new ConfigurationError("environment", issues);
   const e = result.data;
   return {

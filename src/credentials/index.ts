@@ -2,7 +2,6 @@
 export { DEFAULT_SECRET_MAX_AGE_MS, REFRESH_REUSE_WINDOW_MS } from "./constants.ts";
 export { SecretLoadError } from "./errors.ts";
 export type { SecretLoadErrorDetails, SecretLoadReason } from "./errors.ts";
-export { describeIssues } from "./issue-rules.ts";
 export { readSecret } from "./read-secret.ts";
 export { imCredentialsSchema, isStandardWebhookSecret, slsCredentialsSchema, webhookSecretsSchema } from "./schemas.ts";
 export { SecretCache } from "./secret-cache.ts";

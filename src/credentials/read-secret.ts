@@ -1,9 +1,9 @@
 import { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import type * as z from "zod";
+import type * as z from "zod/mini";
 import { SecretLoadError } from "./errors.ts";
 import type { SecretLoadReason } from "./errors.ts";
-import { describeIssues } from "./issue-rules.ts";
+import { zodIssuesToValidationIssues } from "../validation/zod-issues.ts";
 
 /** AWS error names that mean "you may not read this" (IAM, KMS, or the caller's own AWS credentials). */
 const ACCESS_DENIED_CODES = new Set([
@@ -31,7 +31,7 @@ const NOT_FOUND_CODES = new Set(["ResourceNotFoundException", "InvalidRequestExc
  * const creds = await readSecret(client, "tenant-provisioner/sls", slsCredentialsSchema);
  * ```
  */
-export async function readSecret<T>(client: SecretsManagerClient, secretId: string, schema: z.ZodType<T>): Promise<T> {
+export async function readSecret<T>(client: SecretsManagerClient, secretId: string, schema: z.ZodMiniType<T>): Promise<T> {
   let secretString: string | undefined;
   let hasBinary = false;
   try {
@@ -61,7 +61,7 @@ export async function readSecret<T>(client: SecretsManagerClient, secretId: stri
 
   const result = schema.safeParse(json);
   if (!result.success) {
-    throw new SecretLoadError(secretId, "invalid-shape", describeIssues(result.error.issues, json));
+    throw new SecretLoadError(secretId, "invalid-shape", zodIssuesToValidationIssues(result.error.issues, json));
   }
   return result.data;
 }

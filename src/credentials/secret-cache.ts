@@ -8,7 +8,7 @@
  * credentials, where it can be classified and recorded like any other failure.
  */
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import type * as z from "zod";
+import type * as z from "zod/mini";
 import { systemClock } from "../http/clock.ts";
 import type { Clock } from "../http/types.ts";
 import { DEFAULT_SECRET_MAX_AGE_MS, REFRESH_REUSE_WINDOW_MS } from "./constants.ts";
@@ -20,7 +20,7 @@ export interface SecretCacheOptions<T> {
   /** Secret name or ARN. */
   secretId: string;
   /** Validates the secret's JSON and gives the value its type. */
-  schema: z.ZodType<T>;
+  schema: z.ZodMiniType<T>;
   /** How long `get()` serves a loaded value before reading again. Default 5 minutes. */
   maxAgeMs?: number | undefined;
   clock?: Clock | undefined;
@@ -47,7 +47,7 @@ interface Loaded<T> {
 export class SecretCache<T> implements CredentialSource<T> {
   readonly secretId: string;
   readonly #client: SecretsManagerClient;
-  readonly #schema: z.ZodType<T>;
+  readonly #schema: z.ZodMiniType<T>;
   readonly #maxAgeMs: number;
   readonly #clock: Clock;
   #loaded: Loaded<T> | undefined;

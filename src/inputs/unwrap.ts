@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "zod/mini";
 import { ValidationError, type ValidationIssue } from "../errors.ts";
 import { parseTenantOnboarding, type TenantOnboarding, type TenantSource } from "../provisioning/tenant.ts";
 import { zodIssuesToValidationIssues } from "../validation/zod-issues.ts";
@@ -9,15 +9,15 @@ import { zodIssuesToValidationIssues } from "../validation/zod-issues.ts";
  */
 const eventBridgeEnvelope = z.object({
   "detail-type": z.literal("TenantSignedUp"),
-  source: z.string().min(1),
-  id: z.string().min(1),
+  source: z.string().check(z.minLength(1)),
+  id: z.string().check(z.minLength(1)),
   detail: z.record(z.string(), z.unknown()),
 });
 
 /** The webhook body: a Standard Webhooks-style event with the request in `data`. */
 const webhookEnvelope = z.strictObject({
   type: z.literal("tenant.created"),
-  timestamp: z.iso.datetime({ offset: true }).optional(),
+  timestamp: z.optional(z.iso.datetime({ offset: true })),
   data: z.record(z.string(), z.unknown()),
 });
 
@@ -55,8 +55,9 @@ function withSource(payload: Record<string, unknown>, prefix: string, source: Te
  * ```
  */
 export function tenantFromSignupEvent(body: string): TenantOnboarding {
-  const parsed = eventBridgeEnvelope.safeParse(parseJson(body, "body"));
-  if (!parsed.success) throw new ValidationError(zodIssuesToValidationIssues(parsed.error.issues));
+  const json = parseJson(body, "body");
+  const parsed = eventBridgeEnvelope.safeParse(json);
+  if (!parsed.success) throw new ValidationError(zodIssuesToValidationIssues(parsed.error.issues, json));
   return withSource(parsed.data.detail, "detail", "signup");
 }
 
@@ -70,7 +71,8 @@ export function tenantFromSignupEvent(body: string): TenantOnboarding {
  * ```
  */
 export function tenantFromWebhookBody(body: string): TenantOnboarding {
-  const parsed = webhookEnvelope.safeParse(parseJson(body, "body"));
-  if (!parsed.success) throw new ValidationError(zodIssuesToValidationIssues(parsed.error.issues));
+  const json = parseJson(body, "body");
+  const parsed = webhookEnvelope.safeParse(json);
+  if (!parsed.success) throw new ValidationError(zodIssuesToValidationIssues(parsed.error.issues, json));
   return withSource(parsed.data.data, "data", "webhook");
 }

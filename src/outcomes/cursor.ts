@@ -1,5 +1,5 @@
 /** The opaque position of a walk over the unfinished index: which shard, and where in it. */
-import * as z from "zod";
+import * as z from "zod/mini";
 import { ValidationError } from "../errors.ts";
 import { unfinishedPk } from "./keys.ts";
 
@@ -19,14 +19,11 @@ export interface UnfinishedCursor {
 
 const CURSOR_VERSION = 1;
 
-const cursorSchema = z.object({
+const cursorSchema = z.strictObject({
   v: z.literal(CURSOR_VERSION),
-  shard: z.number().int().nonnegative(),
-  after: z
-    .object({ pk: z.string(), sk: z.string(), unfinishedPk: z.string(), unfinishedSk: z.string() })
-    .strict()
-    .optional(),
-}).strict();
+  shard: z.int().check(z.nonnegative()),
+  after: z.optional(z.strictObject({ pk: z.string(), sk: z.string(), unfinishedPk: z.string(), unfinishedSk: z.string() })),
+});
 
 /**
  * Encodes a position as base64url JSON.

@@ -1,5 +1,6 @@
 /** Turns items read back from the table into typed records, refusing anything the store didn't write. */
-import * as z from "zod";
+import * as z from "zod/mini";
+import { zodIssueLines } from "../validation/zod-issues.ts";
 import { STEP_NAMES, STEP_STATUSES } from "./constants.ts";
 import { MalformedOutcomeItemError } from "./errors.ts";
 import type { JsonObject, StepRecord, TenantItem } from "./types.ts";
@@ -8,30 +9,30 @@ const stepErrorSchema = z.object({
   provider: z.enum(["sls", "tencent-im"]),
   code: z.string(),
   message: z.string(),
-  httpStatus: z.number().int(),
-  requestId: z.string().optional(),
+  httpStatus: z.int(),
+  requestId: z.optional(z.string()),
   errorClass: z.enum(["transient", "throttled", "credentials", "permanent", "exists", "conflict"]),
 });
 
 const stepItemSchema = z.object({
-  tenantId: z.string().min(1),
+  tenantId: z.string().check(z.minLength(1)),
   step: z.enum(STEP_NAMES),
   status: z.enum(STEP_STATUSES),
-  attempts: z.number().int().nonnegative(),
-  firstAttemptAt: z.string().optional(),
-  lastAttemptAt: z.string().optional(),
-  nextAttemptAt: z.string().optional(),
-  lastError: stepErrorSchema.optional(),
+  attempts: z.int().check(z.nonnegative()),
+  firstAttemptAt: z.optional(z.string()),
+  lastAttemptAt: z.optional(z.string()),
+  nextAttemptAt: z.optional(z.string()),
+  lastError: z.optional(stepErrorSchema),
   resource: z.record(z.string(), z.string()),
-  leaseOwner: z.string().optional(),
-  leaseExpiresAt: z.string().optional(),
-  version: z.number().int().positive(),
+  leaseOwner: z.optional(z.string()),
+  leaseExpiresAt: z.optional(z.string()),
+  version: z.int().check(z.positive()),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
 
 const tenantItemSchema = z.object({
-  tenantId: z.string().min(1),
+  tenantId: z.string().check(z.minLength(1)),
   snapshot: z.string(),
   source: z.string(),
   createdAt: z.string(),
@@ -45,8 +46,9 @@ function keyOf(item: Record<string, unknown>): { pk: string; sk: string } {
   };
 }
 
-function problemsOf(error: z.ZodError): string[] {
-  return error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
+/** `field: rule` per broken rule; never the item's values (they may be tenant data). */
+function problemsOf(error: z.core.$ZodError, item: Record<string, unknown>): string[] {
+  return zodIssueLines(error.issues, item);
 }
 
 /**
@@ -61,7 +63,7 @@ export function parseStepItem(item: Record<string, unknown>): StepRecord {
   const parsed = stepItemSchema.safeParse(item);
   if (!parsed.success) {
     const { pk, sk } = keyOf(item);
-    throw new MalformedOutcomeItemError(pk, sk, problemsOf(parsed.error));
+    throw new MalformedOutcomeItemError(pk, sk, problemsOf(parsed.error, item));
   }
   return parsed.data;
 }
@@ -77,7 +79,7 @@ export function parseStepItem(item: Record<string, unknown>): StepRecord {
 export function parseTenantItem(item: Record<string, unknown>): TenantItem {
   const parsed = tenantItemSchema.safeParse(item);
   const { pk, sk } = keyOf(item);
-  if (!parsed.success) throw new MalformedOutcomeItemError(pk, sk, problemsOf(parsed.error));
+  if (!parsed.success) throw new MalformedOutcomeItemError(pk, sk, problemsOf(parsed.error, item));
   let snapshot: unknown;
   try {
     snapshot = JSON.parse(parsed.data.snapshot);

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "zod/mini";
 import { ValidationError } from "../errors.ts";
 import { utf8Length, zodIssuesToValidationIssues } from "../validation/zod-issues.ts";
 import {
@@ -12,13 +12,13 @@ import {
 
 const maxBytes = (max: number) => (value: string) => utf8Length(value) <= max;
 
-const imUserId = z
-  .string()
-  .min(1)
-  .refine(maxBytes(IM_USER_ID_MAX_BYTES), { message: `at most ${IM_USER_ID_MAX_BYTES} UTF-8 bytes` })
+const imUserId = z.string().check(
+  z.minLength(1),
+  z.refine(maxBytes(IM_USER_ID_MAX_BYTES), { message: `at most ${IM_USER_ID_MAX_BYTES} UTF-8 bytes` }),
   // Printable ASCII without spaces: the IM console and SDKs accept it everywhere.
-  .regex(/^[\x21-\x7e]+$/, { message: "printable ASCII without spaces" })
-  .refine((v) => !v.startsWith("@TLS#") && !v.startsWith("@TGS#"), { message: "must not start with @TLS# or @TGS#" });
+  z.regex(/^[\x21-\x7e]+$/, { message: "printable ASCII without spaces" }),
+  z.refine((v) => !v.startsWith("@TLS#") && !v.startsWith("@TGS#"), { message: "must not start with @TLS# or @TGS#" }),
+);
 
 /** Where a tenant-onboarding request came from. */
 export const TENANT_SOURCES = ["signup", "webhook", "backfill", "import"] as const;
@@ -29,35 +29,36 @@ export type TenantSource = (typeof TENANT_SOURCES)[number];
  * envelope (SQS record, webhook body) is unwrapped.
  */
 export const tenantOnboardingSchema = z.strictObject({
-  tenantId: z.string().regex(TENANT_ID_PATTERN, {
-    message: "1-36 characters of A-Z a-z 0-9 _ -, starting with a letter or digit",
-  }),
-  displayName: z
-    .string()
-    .trim()
-    .min(1)
-    .refine(maxBytes(IM_GROUP_NAME_MAX_BYTES), { message: `at most ${IM_GROUP_NAME_MAX_BYTES} UTF-8 bytes (IM group Name)` }),
+  tenantId: z.string().check(
+    z.regex(TENANT_ID_PATTERN, { message: "1-36 characters of A-Z a-z 0-9 _ -, starting with a letter or digit" }),
+  ),
+  displayName: z.string().check(
+    z.trim(),
+    z.minLength(1),
+    z.refine(maxBytes(IM_GROUP_NAME_MAX_BYTES), { message: `at most ${IM_GROUP_NAME_MAX_BYTES} UTF-8 bytes (IM group Name)` }),
+  ),
   admin: z.strictObject({
     userId: imUserId,
-    name: z
-      .string()
-      .min(1)
-      .refine(maxBytes(IM_NICK_MAX_BYTES), { message: `at most ${IM_NICK_MAX_BYTES} UTF-8 bytes` })
-      .optional(),
+    name: z.optional(
+      z.string().check(z.minLength(1), z.refine(maxBytes(IM_NICK_MAX_BYTES), { message: `at most ${IM_NICK_MAX_BYTES} UTF-8 bytes` })),
+    ),
   }),
-  members: z
-    .array(z.strictObject({ userId: imUserId, role: z.literal("Admin").optional() }))
-    .max(IM_MAX_MEMBERS - 1, { message: `at most ${IM_MAX_MEMBERS - 1} members (IM allows ${IM_MAX_MEMBERS} with the owner)` })
-    .optional(),
-  imGroup: z
-    .strictObject({
+  members: z.optional(
+    z.array(z.strictObject({ userId: imUserId, role: z.optional(z.literal("Admin")) })).check(
+      z.maxLength(IM_MAX_MEMBERS - 1, { message: `at most ${IM_MAX_MEMBERS - 1} members (IM allows ${IM_MAX_MEMBERS} with the owner)` }),
+    ),
+  ),
+  imGroup: z.optional(
+    z.strictObject({
       // 240 bytes at IM, less the provisioning marker appended to it (newline + "[tp:<tenantId>]").
-      introduction: z.string().refine(maxBytes(INTRODUCTION_MAX_BYTES), { message: `at most ${INTRODUCTION_MAX_BYTES} UTF-8 bytes` }).optional(),
-      notification: z.string().refine(maxBytes(300), { message: "at most 300 UTF-8 bytes" }).optional(),
-      faceUrl: z.url({ protocol: /^https?$/ }).refine(maxBytes(100), { message: "at most 100 bytes" }).optional(),
-      applyJoinOption: z.enum(["FreeAccess", "NeedPermission", "DisableApply"]).optional(),
-    })
-    .optional(),
+      introduction: z.optional(
+        z.string().check(z.refine(maxBytes(INTRODUCTION_MAX_BYTES), { message: `at most ${INTRODUCTION_MAX_BYTES} UTF-8 bytes` })),
+      ),
+      notification: z.optional(z.string().check(z.refine(maxBytes(300), { message: "at most 300 UTF-8 bytes" }))),
+      faceUrl: z.optional(z.url({ protocol: /^https?$/ }).check(z.refine(maxBytes(100), { message: "at most 100 bytes" }))),
+      applyJoinOption: z.optional(z.enum(["FreeAccess", "NeedPermission", "DisableApply"])),
+    }),
+  ),
   requestedAt: z.iso.datetime({ offset: true }),
   source: z.enum(TENANT_SOURCES),
 });
@@ -75,7 +76,7 @@ export type TenantOnboarding = z.infer<typeof tenantOnboardingSchema>;
  */
 export function parseTenantOnboarding(input: unknown): TenantOnboarding {
   const result = tenantOnboardingSchema.safeParse(input);
-  if (!result.success) throw new ValidationError(zodIssuesToValidationIssues(result.error.issues), "tenant");
+  if (!result.success) throw new ValidationError(zodIssuesToValidationIssues(result.error.issues, input), "tenant");
   const tenant = result.data;
   const seen = new Set([tenant.admin.userId]);
   const duplicateAt = (tenant.members ?? []).findIndex((m) => seen.has(m.userId) || !seen.add(m.userId));

@@ -1,5 +1,5 @@
 /** The SLS consumer-group client: signed calls, in-call retries, one credential re-read, convergence. */
-import * as z from "zod";
+import * as z from "zod/mini";
 import type { SlsCredentials } from "../../credentials/types.ts";
 import { systemClock, systemRandom } from "../../http/clock.ts";
 import { TransportError } from "../../http/errors.ts";

@@ -1,12 +1,12 @@
 /** The JSON bodies IM sends and receives, and the mapping to this service's types. */
-import * as z from "zod";
+import * as z from "zod/mini";
 import type { ImAccount, ImGroupInfo, ImGroupSpec } from "./types.ts";
 
 /** Every IM answer carries these; extra fields depend on the command. */
 export const imEnvelopeSchema = z.looseObject({
   ActionStatus: z.string(),
-  ErrorCode: z.number().int(),
-  ErrorInfo: z.string().optional(),
+  ErrorCode: z.int(),
+  ErrorInfo: z.optional(z.string()),
 });
 
 /** The envelope of one IM answer. */
@@ -16,14 +16,14 @@ export const createGroupAnswerSchema = z.looseObject({ GroupId: z.string() });
 
 const groupInfoEntrySchema = z.looseObject({
   GroupId: z.string(),
-  ErrorCode: z.number().int(),
-  ErrorInfo: z.string().optional(),
-  Type: z.string().optional(),
-  Name: z.string().optional(),
-  Owner_Account: z.string().optional(),
-  Introduction: z.string().optional(),
-  Notification: z.string().optional(),
-  MemberNum: z.number().optional(),
+  ErrorCode: z.int(),
+  ErrorInfo: z.optional(z.string()),
+  Type: z.optional(z.string()),
+  Name: z.optional(z.string()),
+  Owner_Account: z.optional(z.string()),
+  Introduction: z.optional(z.string()),
+  Notification: z.optional(z.string()),
+  MemberNum: z.optional(z.number()),
 });
 
 /** One entry of get_group_info's `GroupInfo`. */

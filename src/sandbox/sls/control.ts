@@ -7,7 +7,8 @@
  * - `POST /__sandbox/faults`  replace it with a (partial) FaultConfig; absent fields get defaults
  * - `POST /__sandbox/reset`   drop every consumer group and zero the counters
  */
-import * as z from "zod";
+import * as z from "zod/mini";
+import { zodIssueLines } from "../../validation/zod-issues.ts";
 import type { FaultConfig } from "../faults.ts";
 
 /** Prefix of every control path. */
@@ -17,27 +18,27 @@ const faultKindSchema = z.enum(["error", "error-after-effect", "hang", "hang-aft
 
 /** A FaultConfig as sent to `POST /__sandbox/faults`; unknown fields are rejected. */
 export const faultConfigSchema = z.strictObject({
-  latencyMs: z.number().int().min(0).optional(),
-  seed: z.number().int().optional(),
-  rules: z
-    .array(
+  latencyMs: z.optional(z.int().check(z.gte(0))),
+  seed: z.optional(z.int()),
+  rules: z.optional(
+    z.array(
       z.strictObject({
-        operation: z.string().optional(),
+        operation: z.optional(z.string()),
         kind: faultKindSchema,
-        probability: z.number().min(0).max(1).optional(),
-        times: z.number().int().min(0).optional(),
-        resource: z.string().optional(),
-        error: z
-          .strictObject({
-            status: z.number().int().min(100).max(599).optional(),
+        probability: z.optional(z.number().check(z.gte(0), z.lte(1))),
+        times: z.optional(z.int().check(z.gte(0))),
+        resource: z.optional(z.string()),
+        error: z.optional(
+          z.strictObject({
+            status: z.optional(z.int().check(z.gte(100), z.lte(599))),
             code: z.union([z.string(), z.number()]),
-            message: z.string().optional(),
-          })
-          .optional(),
+            message: z.optional(z.string()),
+          }),
+        ),
       }),
-    )
-    .optional(),
-  rateLimits: z.array(z.strictObject({ operation: z.string(), perSecond: z.number().positive() })).optional(),
+    ),
+  ),
+  rateLimits: z.optional(z.array(z.strictObject({ operation: z.string(), perSecond: z.number().check(z.positive()) }))),
 });
 
 /**
@@ -58,7 +59,7 @@ export function parseFaultConfig(body: string): { ok: true; config: Partial<Faul
   }
   const result = faultConfigSchema.safeParse(json);
   if (!result.success) {
-    return { ok: false, problems: result.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`) };
+    return { ok: false, problems: zodIssueLines(result.error.issues, json) };
   }
   // Drop absent optional fields so configure() fills its defaults.
   const config: Partial<FaultConfig> = {};

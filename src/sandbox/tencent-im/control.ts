@@ -9,7 +9,8 @@
  * - `POST /__sandbox/invalidate-usersigs` `{ "sdkAppId"? }`: UserSigs issued so far answer 70052
  * - `POST /__sandbox/reset`               drop all accounts, groups and counters
  */
-import * as z from "zod";
+import * as z from "zod/mini";
+import { zodIssueLines } from "../../validation/zod-issues.ts";
 import type { FaultConfig } from "../faults.ts";
 import type { ImForeignGroup } from "./types.ts";
 
@@ -17,43 +18,43 @@ import type { ImForeignGroup } from "./types.ts";
 export const CONTROL_PATH_PREFIX = "/__sandbox/";
 
 const faultConfigSchema = z.strictObject({
-  latencyMs: z.number().int().min(0).optional(),
-  seed: z.number().int().optional(),
-  rules: z
-    .array(
+  latencyMs: z.optional(z.int().check(z.gte(0))),
+  seed: z.optional(z.int()),
+  rules: z.optional(
+    z.array(
       z.strictObject({
-        operation: z.string().optional(),
+        operation: z.optional(z.string()),
         kind: z.enum(["error", "error-after-effect", "hang", "hang-after-effect", "reset", "reset-after-effect"]),
-        probability: z.number().min(0).max(1).optional(),
-        times: z.number().int().min(0).optional(),
-        resource: z.string().optional(),
-        error: z
-          .strictObject({
-            status: z.number().int().min(100).max(599).optional(),
+        probability: z.optional(z.number().check(z.gte(0), z.lte(1))),
+        times: z.optional(z.int().check(z.gte(0))),
+        resource: z.optional(z.string()),
+        error: z.optional(
+          z.strictObject({
+            status: z.optional(z.int().check(z.gte(100), z.lte(599))),
             code: z.union([z.string(), z.number()]),
-            message: z.string().optional(),
-          })
-          .optional(),
+            message: z.optional(z.string()),
+          }),
+        ),
       }),
-    )
-    .optional(),
-  rateLimits: z.array(z.strictObject({ operation: z.string(), perSecond: z.number().positive() })).optional(),
+    ),
+  ),
+  rateLimits: z.optional(z.array(z.strictObject({ operation: z.string(), perSecond: z.number().check(z.positive()) }))),
 });
 
 const foreignGroupSchema = z.strictObject({
-  sdkAppId: z.number().int().optional(),
-  groupId: z.string().min(1),
-  type: z.string().min(1),
-  ownerAccount: z.string().min(1),
-  name: z.string().min(1),
-  introduction: z.string().optional(),
+  sdkAppId: z.optional(z.int()),
+  groupId: z.string().check(z.minLength(1)),
+  type: z.string().check(z.minLength(1)),
+  ownerAccount: z.string().check(z.minLength(1)),
+  name: z.string().check(z.minLength(1)),
+  introduction: z.optional(z.string()),
 });
 
-const invalidateSchema = z.strictObject({ sdkAppId: z.number().int().optional() });
+const invalidateSchema = z.strictObject({ sdkAppId: z.optional(z.int()) });
 
 type Parsed<T> = { ok: true; value: T } | { ok: false; problems: string[] };
 
-function parseWith<T>(schema: z.ZodType<T>, body: string): Parsed<T> {
+function parseWith<T>(schema: z.ZodMiniType<T>, body: string): Parsed<T> {
   let json: unknown;
   try {
     json = body.trim() === "" ? {} : JSON.parse(body);
@@ -61,7 +62,7 @@ function parseWith<T>(schema: z.ZodType<T>, body: string): Parsed<T> {
     return { ok: false, problems: ["(root): not valid JSON"] };
   }
   const result = schema.safeParse(json);
-  if (!result.success) return { ok: false, problems: result.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`) };
+  if (!result.success) return { ok: false, problems: zodIssueLines(result.error.issues, json) };
   return { ok: true, value: result.data };
 }
 

@@ -1,17 +1,17 @@
 import { describe, expect, it } from "vitest";
 import {
-  describeIssues,
   imCredentialsSchema,
   isStandardWebhookSecret,
   slsCredentialsSchema,
   webhookSecretsSchema,
 } from "../../../src/credentials/index.ts";
-import type * as z from "zod";
+import { zodIssuesToValidationIssues } from "../../../src/validation/zod-issues.ts";
+import type * as z from "zod/mini";
 
 /** Parses and returns the `{ field, rule }` pairs the loader would report. */
-function problems(schema: z.ZodType<unknown>, input: unknown): { field: string; rule: string }[] {
+function problems(schema: z.ZodMiniType<unknown>, input: unknown): { field: string; rule: string }[] {
   const result = schema.safeParse(input);
-  return result.success ? [] : describeIssues(result.error.issues, input);
+  return result.success ? [] : zodIssuesToValidationIssues(result.error.issues, input);
 }
 
 const key = (bytes: number): string => `whsec_${Buffer.alloc(bytes, 0xab).toString("base64")}`;
@@ -19,7 +19,7 @@ const key = (bytes: number): string => `whsec_${Buffer.alloc(bytes, 0xab).toStri
 describe("SLS credentials schema", () => {
   it("says which fields are missing and which have the wrong type", () => {
     expect(problems(slsCredentialsSchema, { accessKeySecret: 5, securityToken: null })).toEqual([
-      { field: "accessKeyId", rule: "is required" },
+      { field: "accessKeyId", rule: "required" },
       { field: "accessKeySecret", rule: "must be a string" },
       { field: "securityToken", rule: "must be a string" },
     ]);
@@ -83,7 +83,7 @@ describe("webhook secrets schema", () => {
   });
 });
 
-describe("describeIssues never repeats the value", () => {
+describe("zodIssuesToValidationIssues never repeats the value", () => {
   const sentinel = "SENTINEL-c0ffee";
   it.each([
     ["sls", slsCredentialsSchema, { accessKeyId: ` ${sentinel}`, accessKeySecret: [sentinel] }],
@@ -91,7 +91,7 @@ describe("describeIssues never repeats the value", () => {
     ["webhook", webhookSecretsSchema, { secrets: [sentinel, `whsec_${sentinel}`] }],
     ["webhook, not a list", webhookSecretsSchema, { secrets: sentinel }],
   ])("%s", (_label, schema, input) => {
-    const found = problems(schema as z.ZodType<unknown>, input);
+    const found = problems(schema as z.ZodMiniType<unknown>, input);
     expect(found.length).toBeGreaterThan(0);
     expect(JSON.stringify(found)).not.toContain("c0ffee");
   });
