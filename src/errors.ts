@@ -145,3 +145,25 @@ export class ProviderError extends ProvisionerError {
     };
   }
 }
+
+/** A provider call is about to be retried in-process (for metrics and logs). */
+export interface ProviderRetryInfo {
+  provider: ProviderName;
+  operation: string;
+  /** The failed attempt's error code (`InternalServerError`, `10002`, `Transport.Timeout`). */
+  code: string;
+  /** The attempt that failed, 1 for the first. */
+  attempt: number;
+  delayMs: number;
+}
+
+/** Turns withRetry's `onRetry` into a {@link ProviderRetryInfo} for a client's hook. */
+export function providerRetryHook(
+  provider: ProviderName,
+  operation: string,
+  hook: ((info: ProviderRetryInfo) => void) | undefined,
+): ((info: { attempt: number; delayMs: number; error: unknown }) => void) | undefined {
+  if (!hook) return undefined;
+  return ({ attempt, delayMs, error }) =>
+    hook({ provider, operation, code: error instanceof ProviderError ? error.code : "Unknown", attempt, delayMs });
+}

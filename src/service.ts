@@ -3,6 +3,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { BackfillPositionStore } from "./backfill/cursor-store.ts";
 import type { ServiceConfig } from "./config/config.ts";
+import type { ProviderRetryInfo } from "./errors.ts";
 import { createCredentialSources, type CredentialSources } from "./credentials/index.ts";
 import { systemClock } from "./http/clock.ts";
 import { createHttpTransport } from "./http/request.ts";
@@ -66,6 +67,10 @@ export function createService(config: ServiceConfig, overrides: ServiceOverrides
     maxAgeMs: config.secrets.maxAgeMs,
     clock,
   });
+  const onRetry = (info: ProviderRetryInfo) => {
+    overrides.metrics?.providerRetry(info.provider, info.code);
+    overrides.logger?.info("provider call retried", { ...info });
+  };
   const store = new OutcomeStore({ tableName: config.outcomeTableName, client: documentClient, clock });
   const sls = createSlsClient({
     endpoint: config.sls.endpoint,
@@ -77,6 +82,7 @@ export function createService(config: ServiceConfig, overrides: ServiceOverrides
     transport,
     clock,
     attemptTimeoutMs: config.providerAttemptTimeoutMs,
+    onRetry,
   });
   const im = createTencentImClient({
     domain: config.im.domain,
@@ -86,6 +92,7 @@ export function createService(config: ServiceConfig, overrides: ServiceOverrides
     clock,
     attemptTimeoutMs: config.providerAttemptTimeoutMs,
     rateLimits: { create_group: config.im.createGroupRatePerSecond },
+    onRetry,
   });
   const imGroups = imGroupProvisioner(im);
 

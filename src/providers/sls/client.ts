@@ -1,6 +1,7 @@
 /** The SLS consumer-group client: signed calls, in-call retries, one credential re-read, convergence. */
 import * as z from "zod/mini";
 import type { SlsCredentials } from "../../credentials/types.ts";
+import { providerRetryHook } from "../../errors.ts";
 import { systemClock, systemRandom } from "../../http/clock.ts";
 import { TransportError } from "../../http/errors.ts";
 import { createHttpTransport } from "../../http/request.ts";
@@ -155,7 +156,7 @@ export function createSlsClient(options: SlsClientOptions): SlsClient {
               throw error;
             }
           },
-          { policy, classify, deadline, clock, random },
+          { policy, classify, deadline, clock, random, onRetry: providerRetryHook("sls", spec.operation, options.onRetry) },
         );
       } catch (error) {
         if (!(error instanceof SlsError)) throw error;

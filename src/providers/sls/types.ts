@@ -1,4 +1,5 @@
 /** Types of the SLS client. */
+import type { ProviderRetryInfo } from "../../errors.ts";
 import type { CredentialSource, SlsCredentials } from "../../credentials/types.ts";
 import type { RetryPolicy } from "../../http/retry.ts";
 import type { Clock, HttpTransport, Random } from "../../http/types.ts";
@@ -34,6 +35,8 @@ export interface SlsClientOptions {
   retryPolicy?: RetryPolicy;
   /** Limit of each attempt, in ms. Default 5000. */
   attemptTimeoutMs?: number;
+  /** Told about every in-process retry (metrics, logs). */
+  onRetry?: (info: ProviderRetryInfo) => void;
 }
 
 /** What a consumer group is configured with. */

@@ -3,7 +3,7 @@
  * and `ensureGroup`, which converges a tenant's group whatever earlier runs left behind.
  */
 import { randomInt } from "node:crypto";
-import { ConfigurationError } from "../../errors.ts";
+import { ConfigurationError, providerRetryHook } from "../../errors.ts";
 import { systemClock, systemRandom } from "../../http/clock.ts";
 import { RateLimitDeadlineError, TransportError } from "../../http/errors.ts";
 import { TokenBucket } from "../../http/rate-limiter.ts";
@@ -185,6 +185,7 @@ export function createTencentImClient(options: TencentImClientOptions): TencentI
           deadline,
           clock,
           random,
+          onRetry: providerRetryHook("tencent-im", command, options.onRetry),
         });
       } catch (error) {
         if (!(error instanceof TencentImError) || error.errorClass !== "credentials") throw error;

@@ -1,4 +1,5 @@
 /** Public types of the Tencent IM client. */
+import type { ProviderRetryInfo } from "../../errors.ts";
 import type { ImCredentials, CredentialSource } from "../../credentials/types.ts";
 import type { RetryPolicy } from "../../http/retry.ts";
 import type { Clock, HttpTransport, Random } from "../../http/types.ts";
@@ -97,6 +98,8 @@ export interface TencentImClientOptions {
   rateLimits?: Partial<Record<ImCommand, number>> | undefined;
   /** Lifetime of the admin UserSig in seconds; default one day. */
   userSigExpireSeconds?: number | undefined;
+  /** Told about every in-process retry (metrics, logs). */
+  onRetry?: ((info: ProviderRetryInfo) => void) | undefined;
 }
 
 /** The IM REST client: the four commands and the convergent `ensureGroup`. */

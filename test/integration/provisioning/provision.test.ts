@@ -81,6 +81,10 @@ describe("provision (end to end over dynalite, the secrets stand-in and both san
       expect(byStep["sls-consumer-group"]?.error).toMatchObject({ provider: "sls", code: "InternalServerError", httpStatus: 500, errorClass: "transient" });
       expect(byStep["sls-consumer-group"]?.error?.requestId).toMatch(/.+/);
       expect(first.retryable).toBe(true);
+      // The client retried in-process before giving up, and said so (metrics and logs hang off this hook).
+      const retries = fx.logger.lines.filter((l) => l.includes('"provider call retried"') && l.includes('"InternalServerError"'));
+      expect(retries.length).toBeGreaterThanOrEqual(1);
+      expect(retries[0]).toContain('"operation":"CreateConsumerGroup"');
     } finally {
       fx.stack.sls.faults.configure({});
     }
