@@ -1,18 +1,9 @@
 import * as z from "zod/mini";
 import { ConfigurationError, type ValidationIssue } from "../errors.ts";
+import { IM_DOMAINS } from "../providers/tencent-im/constants.ts";
 import { TENANT_ID_MAX_LENGTH } from "../provisioning/constants.ts";
 import { zodIssuesToValidationIssues } from "../validation/zod-issues.ts";
 
-const IM_DOMAINS = [
-  "console.tim.qq.com",
-  "adminapisgp.im.qcloud.com",
-  "adminapikr.im.qcloud.com",
-  "adminapijpn.im.qcloud.com",
-  "adminapiger.im.qcloud.com",
-  "adminapiind.im.qcloud.com",
-  "adminapiusa.im.qcloud.com",
-  "adminapiidn.im.qcloud.com",
-] as const;
 
 const LOOPBACK_URL = z.url({ protocol: /^https?$/, hostname: /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/ });
 const int = (min: number, max: number) => z.coerce.number().check(z.int(), z.gte(min), z.lte(max));
