@@ -1,0 +1,126 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { BackfillReport } from "../../src/backfill/backfill.ts";
+import { parseTenantOnboarding, type TenantOnboarding } from "../../src/provisioning/tenant.ts";
+import type { Service } from "../../src/service.ts";
+import { sampleTenant, useLocalStack } from "../support/local-stack.ts";
+import { invoke, lambdaContext, scheduledEvent } from "../support/lambda.ts";
+import { captureOutput, loadHandlers, ShiftedClock, type CapturedOutput, type Handlers } from "./harness.ts";
+
+// Its own stack: the scheduled walk covers every unfinished step in the table. The SLS sandbox,
+// like SLS, holds at most 30 consumer groups per logstore: this file stays under that.
+const fx = useLocalStack();
+const DUE = 24;
+let handlers: Handlers;
+let output: CapturedOutput;
+
+beforeAll(async () => {
+  output = captureOutput();
+  handlers = await loadHandlers();
+});
+afterAll(() => output.restore());
+
+const creates = () => ({ sls: fx.stack.sls.state().createsApplied, im: fx.stack.im.state().counters.createGroupApplied });
+const slsDown = { rules: [{ operation: "CreateConsumerGroup", kind: "error" as const, error: { status: 500, code: "InternalServerError" } }] };
+
+/** Provisions tenants while SLS is down, so each ends with its SLS step FAILED_RETRYABLE. */
+async function seedFailing(service: Service, count: number): Promise<TenantOnboarding[]> {
+  const tenants = Array.from({ length: count }, () => parseTenantOnboarding(sampleTenant()));
+  fx.stack.sls.faults.configure(slsDown);
+  try {
+    await Promise.all(tenants.map((t) => service.provision(t, Date.now() + 10_000, `seed/${t.tenantId}`)));
+  } finally {
+    fx.stack.sls.faults.configure({});
+  }
+  for (const t of tenants) {
+    const sls = (await service.store.getTenant(t.tenantId)).steps.find((s) => s.step === "sls-consumer-group");
+    expect(sls?.status).toBe("FAILED_RETRYABLE");
+  }
+  return tenants;
+}
+
+describe("backfill handler", () => {
+  it("a scheduled run that cannot finish saves its place; later runs continue and complete; nothing is created twice", async () => {
+    // The failures happened 2 minutes ago, so their backoff (30 s) has passed: due now.
+    const due = await seedFailing(fx.service({ clock: new ShiftedClock(-120_000) }), DUE);
+    // One more failed just now: not due yet, the walk leaves it alone.
+    const [notDue] = await seedFailing(fx.service(), 1);
+    const before = creates();
+
+    // Every SLS call takes ≥100 ms and two tenants run at once; a run may start tenants for ~800 ms
+    // (budget 3.2 s, less the handler's 2 s margin and the 400 ms per tenant): at most ~16 of 24.
+    fx.stack.sls.faults.configure({ latencyMs: 100 });
+    const service = fx.service({}, { PROVISION_SAFETY_MARGIN_MS: "100" });
+    const backfill = handlers.createBackfillHandler(service, { concurrency: 2, pageSize: 4, perTenantBudgetMs: 400 });
+    const reports: BackfillReport[] = [];
+    try {
+      const run = () => invoke(backfill, scheduledEvent(), lambdaContext({ budgetMs: 3_200 }));
+      reports.push(await run());
+      expect(reports[0]?.complete).toBe(false);
+      expect(reports[0]?.tenants).toBeGreaterThan(0);
+      expect(reports[0]?.tenants).toBeLessThan(DUE);
+      const saved = await service.positions.load();
+      expect(saved?.cursor).toEqual(expect.any(String));
+      while (reports.at(-1)?.complete !== true && reports.length < 15) reports.push(await run());
+    } finally {
+      fx.stack.sls.faults.configure({});
+    }
+
+    expect(reports.at(-1)?.complete).toBe(true);
+    expect(await service.positions.load()).toBeUndefined();
+    for (const r of reports) expect(r).toMatchObject({ retryable: 0, permanent: 0, invalid: 0 });
+    expect(reports.reduce((n, r) => n + r.succeeded, 0)).toBeGreaterThanOrEqual(DUE);
+
+    for (const t of due) {
+      const { steps } = await service.store.getTenant(t.tenantId);
+      expect(steps.map((s) => [s.step, s.status, s.attempts]).sort()).toEqual([
+        ["im-group", "SUCCEEDED", 1],
+        ["sls-consumer-group", "SUCCEEDED", 2],
+      ]);
+    }
+    // Exactly one consumer group per due tenant; the IM groups (done at seeding) untouched.
+    expect(creates()).toEqual({ sls: before.sls + DUE, im: before.im });
+    const groups = Object.values(fx.stack.sls.state().groups).flatMap((byLogstore) => Object.values(byLogstore).flat());
+    for (const t of due) expect(groups.filter((g) => g.name === `tenant-${t.tenantId}`)).toHaveLength(1);
+    // Not due yet: still waiting for its backoff.
+    const notDueSls = (await service.store.getTenant(notDue?.tenantId ?? "")).steps.find((s) => s.step === "sls-consumer-group");
+    expect(notDueSls).toMatchObject({ status: "FAILED_RETRYABLE", attempts: 1 });
+
+    // A run with nothing due completes at once without a provider call.
+    const calls = fx.stack.sls.state().calls;
+    const idle = await invoke(backfill, scheduledEvent(), lambdaContext({ budgetMs: 10_000 }));
+    expect(idle).toMatchObject({ tenants: 0, complete: true });
+    expect(fx.stack.sls.state().calls).toEqual(calls);
+  });
+
+  it("an explicit { tenants: [...] } invocation counts an invalid entry and never sends it to a provider", async () => {
+    const service = fx.service();
+    const backfill = handlers.createBackfillHandler(service, { concurrency: 4, perTenantBudgetMs: 5_000 });
+    const valid = [sampleTenant({ source: "import" }), sampleTenant({ source: "import" })];
+    const invalid = sampleTenant({ tenantId: "not a valid id!", source: "import" });
+    const calls = () => JSON.stringify([fx.stack.sls.state().calls, fx.stack.im.state().counters.calls]);
+    const createsBefore = creates();
+
+    const report = await invoke(backfill, { tenants: [valid[0], invalid, valid[1]] }, lambdaContext({ budgetMs: 30_000 }));
+
+    expect(report).toMatchObject({ tenants: 2, succeeded: 2, retryable: 0, permanent: 0, invalid: 1, complete: true, notStarted: 0 });
+    expect(creates()).toEqual({ sls: createsBefore.sls + 2, im: createsBefore.im + 2 });
+    for (const t of valid) expect((await service.store.getTenant(t.tenantId)).tenant?.source).toBe("import");
+    const groups = Object.values(fx.stack.sls.state().groups).flatMap((byLogstore) => Object.values(byLogstore).flat());
+    expect(groups.some((g) => g.name.includes("not a valid"))).toBe(false);
+    expect(fx.stack.im.state().groups.some((g) => g.groupId.includes("not a valid"))).toBe(false);
+
+    // Again: already provisioned, so no provider call at all.
+    const before = calls();
+    const again = await invoke(backfill, { tenants: valid }, lambdaContext({ budgetMs: 30_000 }));
+    expect(again).toMatchObject({ tenants: 2, succeeded: 2, invalid: 0 });
+    expect(calls()).toBe(before);
+  });
+
+  it("logs name the outcome counts and no secret value", () => {
+    const text = output.text();
+    expect(text).toContain('"backfill finished"');
+    for (const secret of [fx.stack.credentials.sls.accessKeySecret, fx.stack.credentials.im.secretKey, fx.stack.credentials.webhookSecret.slice(6)]) {
+      expect(text).not.toContain(secret);
+    }
+  });
+});

@@ -1,0 +1,97 @@
+import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseTenantOnboarding } from "../../src/provisioning/tenant.ts";
+import type { Service } from "../../src/service.ts";
+import { sampleTenant, useLocalStack } from "../support/local-stack.ts";
+import { iamCaller, invoke, statusEvent } from "../support/lambda.ts";
+import { captureOutput, loadHandlers, slsFailsFor, type CapturedOutput, type Handlers } from "./harness.ts";
+
+const fx = useLocalStack();
+let handlers: Handlers;
+let service: Service;
+let output: CapturedOutput;
+
+beforeAll(async () => {
+  output = captureOutput();
+  handlers = await loadHandlers();
+  service = fx.service();
+});
+afterAll(() => output.restore());
+
+interface StatusBody {
+  error?: string;
+  issues?: { field: string; rule: string }[];
+  tenantId?: string;
+  source?: string;
+  succeeded?: boolean;
+  steps?: Record<string, unknown>[];
+}
+
+async function get(event: APIGatewayProxyEventV2WithIAMAuthorizer): Promise<{ statusCode: number; body: StatusBody }> {
+  const result: APIGatewayProxyStructuredResultV2 = await invoke(handlers.createStatusHandler(service), event);
+  return { statusCode: result.statusCode ?? 0, body: JSON.parse(result.body ?? "null") as StatusBody };
+}
+
+describe("status handler (GET /tenants/{tenantId}, IAM-authorized)", () => {
+  it("refuses a request that did not pass IAM authorization: 403", async () => {
+    const tenant = parseTenantOnboarding(sampleTenant());
+    await service.provision(tenant, Date.now() + 8_000, "w1");
+
+    const noAuthorizer = await get(statusEvent(tenant.tenantId, { authorized: false }));
+    expect(noAuthorizer.statusCode).toBe(403);
+    expect(noAuthorizer.body.error).toBe("forbidden");
+    expect(noAuthorizer.body.tenantId).toBeUndefined();
+
+    const authorized = statusEvent(tenant.tenantId);
+    const emptyCaller: APIGatewayProxyEventV2WithIAMAuthorizer = {
+      ...authorized,
+      requestContext: { ...authorized.requestContext, authorizer: { iam: { ...iamCaller().iam, userArn: "", userId: "" } } },
+    };
+    expect((await get(emptyCaller)).statusCode).toBe(403);
+  });
+
+  it("a malformed tenant id: 400 naming tenantId", async () => {
+    for (const id of ["bad id!", "-leading-dash", "x".repeat(37), "", "../etc/passwd"]) {
+      const reply = await get(statusEvent(id));
+      expect(reply.statusCode, id).toBe(400);
+      expect(reply.body.issues?.map((i) => i.field), id).toEqual(["tenantId"]);
+    }
+    const noPath = statusEvent("x");
+    delete noPath.pathParameters;
+    expect((await get(noPath)).statusCode).toBe(400);
+  });
+
+  it("an unknown tenant: 404", async () => {
+    const reply = await get(statusEvent("never-signed-up-42"));
+    expect(reply.statusCode).toBe(404);
+    expect(reply.body).toEqual({ error: "not-found", tenantId: "never-signed-up-42" });
+  });
+
+  it("a provisioned tenant: 200 with each step, no lease data", async () => {
+    const tenant = parseTenantOnboarding(sampleTenant());
+    await service.provision(tenant, Date.now() + 8_000, "worker-secret-owner");
+    const reply = await get(statusEvent(tenant.tenantId));
+    expect(reply.statusCode).toBe(200);
+    expect(reply.body).toMatchObject({ tenantId: tenant.tenantId, source: "signup", succeeded: true });
+    const steps = Object.fromEntries((reply.body.steps ?? []).map((s) => [s["step"], s]));
+    expect(steps["sls-consumer-group"]).toMatchObject({ status: "SUCCEEDED", attempts: 1, resource: { consumerGroup: `tenant-${tenant.tenantId}` } });
+    expect(steps["im-group"]).toMatchObject({ status: "SUCCEEDED", attempts: 1, resource: { groupId: `tenant-${tenant.tenantId}` } });
+    expect(JSON.stringify(reply.body)).not.toMatch(/leaseOwner|leaseExpiresAt|worker-secret-owner|unfinished/);
+  });
+
+  it("a tenant with a failed step: 200, succeeded false, the step's last error and next attempt", async () => {
+    const tenant = parseTenantOnboarding(sampleTenant());
+    fx.stack.sls.faults.configure({ rules: [slsFailsFor(tenant.tenantId)] });
+    try {
+      await service.provision(tenant, Date.now() + 8_000, "w1");
+    } finally {
+      fx.stack.sls.faults.configure({});
+    }
+    const reply = await get(statusEvent(tenant.tenantId));
+    expect(reply.statusCode).toBe(200);
+    expect(reply.body.succeeded).toBe(false);
+    const sls = reply.body.steps?.find((s) => s["step"] === "sls-consumer-group");
+    expect(sls).toMatchObject({ status: "FAILED_RETRYABLE", lastError: { provider: "sls", code: "InternalServerError" } });
+    expect(Date.parse(String(sls?.["nextAttemptAt"]))).toBeGreaterThan(Date.now());
+  });
+});
