@@ -5,7 +5,7 @@ import type { ScheduledEvent } from "aws-lambda";
 import { backfillTenants, runBackfill, type BackfillReport } from "../src/backfill/backfill.ts";
 import type { Service } from "../src/service.ts";
 import { log, logger, metrics, runtimeService } from "./lib/runtime.ts";
-import { invocationDeadline, type DeadlineContext } from "./middleware/deadline.ts";
+import { deadlineOf, invocationDeadline, type DeadlineContext } from "./middleware/deadline.ts";
 
 /** A direct invocation with tenants that signed up before the service existed. */
 export interface ExplicitBackfillEvent {
@@ -41,9 +41,9 @@ export function createBackfillHandler(service: Service, options: BackfillHandler
         service.provision(tenant, deadline, `${context.awsRequestId}/${tenant.tenantId}`);
       const report =
         "tenants" in event && Array.isArray(event.tenants)
-          ? await backfillTenants(event.tenants, { deadline: context.deadline, concurrency, perTenantBudgetMs }, { provision, logger: log })
+          ? await backfillTenants(event.tenants, { deadline: deadlineOf(context), concurrency, perTenantBudgetMs }, { provision, logger: log })
           : await runBackfill(
-              { deadline: context.deadline, concurrency, perTenantBudgetMs, pageSize: options.pageSize ?? 200 },
+              { deadline: deadlineOf(context), concurrency, perTenantBudgetMs, pageSize: options.pageSize ?? 200 },
               { store: service.store, positions: service.positions, provision, logger: log },
             );
       logger.info("backfill finished", { report });

@@ -7,7 +7,7 @@ import { tenantFromSignupEvent } from "../src/inputs/unwrap.ts";
 import { RejectionStore } from "../src/rejections/rejection-store.ts";
 import type { Service } from "../src/service.ts";
 import { logger, metrics, runtimeService } from "./lib/runtime.ts";
-import { invocationDeadline, type DeadlineContext } from "./middleware/deadline.ts";
+import { deadlineOf, invocationDeadline, type DeadlineContext } from "./middleware/deadline.ts";
 
 /** Records handled at once: the providers' rate limiters pace the calls beneath. */
 const RECORD_CONCURRENCY = 5;
@@ -39,7 +39,7 @@ export function createSignupHandler(service: Service) {
       logger.warn("signup event rejected", { messageId: record.messageId, issues: error.issues });
       return true;
     }
-    const result = await service.provision(tenant, context.deadline, `${context.awsRequestId}/${record.messageId}`);
+    const result = await service.provision(tenant, deadlineOf(context), `${context.awsRequestId}/${record.messageId}`);
     logger.info("signup processed", {
       tenantId: tenant.tenantId,
       messageId: record.messageId,
@@ -58,7 +58,7 @@ export function createSignupHandler(service: Service) {
       const lane = async () => {
         while (next < event.Records.length) {
           const record = event.Records[next++] as SQSRecord;
-          if (context.deadline - Date.now() < MIN_RECORD_BUDGET_MS) {
+          if (deadlineOf(context) - Date.now() < MIN_RECORD_BUDGET_MS) {
             failed.push(record.messageId);
             continue;
           }

@@ -9,10 +9,10 @@ import { sqsSignupQueue, type SignupQueue } from "../src/queue/signup-queue.ts";
 import type { Service } from "../src/service.ts";
 import { WebhookReplayGuard } from "../src/webhook/replay-guard.ts";
 import { log, logger, metrics, runtimeService } from "./lib/runtime.ts";
-import { invocationDeadline, type DeadlineContext } from "./middleware/deadline.ts";
-import { httpErrorResponses, json } from "./middleware/http-errors.ts";
-import { rawBody } from "./middleware/raw-body.ts";
-import { webhookSignature, type WebhookContext } from "./middleware/webhook-signature.ts";
+import { deadlineOf, invocationDeadline, type DeadlineContext } from "./middleware/deadline.ts";
+import { httpErrorResponses, isClientError, json } from "./middleware/http-errors.ts";
+import { rawBody, rawBodyOf } from "./middleware/raw-body.ts";
+import { webhookOf, webhookSignature, type WebhookContext } from "./middleware/webhook-signature.ts";
 
 /** Largest webhook body accepted (a tenant request is well under 16 KiB). */
 export const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
@@ -57,11 +57,18 @@ export function createWebhookHandler(service: Service, options: WebhookHandlerOp
     .use(httpErrorResponses({ log }))
     .use(invocationDeadline({ marginMs: 1_000, maxBudgetMs: REQUEST_BUDGET_MS }))
     .use(rawBody({ maxBytes: MAX_WEBHOOK_BODY_BYTES }))
-    .use(webhookSignature({ secrets: service.credentials.webhook, remember: (id) => guard.remember(id) }))
+    .use(
+      webhookSignature({
+        secrets: service.credentials.webhook,
+        remember: (id) => guard.remember(id),
+        forget: (id) => guard.forget(id),
+        isClientError,
+      }),
+    )
     .handler(async (_event, context) => {
-      const tenant = tenantFromWebhookBody(context.rawBody.toString("utf8"));
-      logger.appendKeys({ tenantId: tenant.tenantId, webhookId: context.webhook.id });
-      const result = await service.provision(tenant, context.deadline, context.awsRequestId);
+      const tenant = tenantFromWebhookBody(rawBodyOf(context).toString("utf8"));
+      logger.appendKeys({ tenantId: tenant.tenantId, webhookId: webhookOf(context).id });
+      const result = await service.provision(tenant, deadlineOf(context), context.awsRequestId);
       const body = { tenantId: tenant.tenantId, steps: publicSteps(result) };
 
       if (result.succeeded) {

@@ -1,10 +1,26 @@
 import type { MiddlewareObj } from "@middy/core";
 import type { Context } from "aws-lambda";
 
-/** A Lambda context that knows when the handler must be done. */
+/**
+ * A Lambda context that knows when the handler must be done. Optional, so a plain Lambda
+ * `Context` still fits the handler's signature; read it with {@link deadlineOf}.
+ */
 export interface DeadlineContext extends Context {
   /** Absolute epoch-ms: the invocation's end minus the margin. */
-  deadline: number;
+  deadline?: number;
+}
+
+/**
+ * The deadline {@link invocationDeadline} set.
+ *
+ * @example
+ * ```ts
+ * await service.provision(tenant, deadlineOf(context), context.awsRequestId);
+ * ```
+ */
+export function deadlineOf(context: DeadlineContext): number {
+  if (context.deadline === undefined) throw new Error("invocationDeadline middleware did not run");
+  return context.deadline;
 }
 
 /**

@@ -29,6 +29,11 @@ export function httpErrorResponses(options: { log: ErrorLog }): MiddlewareObj<un
   };
 }
 
+/** True for the errors that are the client's: they get a 4xx. */
+export function isClientError(error: unknown): boolean {
+  return error instanceof ValidationError || error instanceof WebhookVerificationError || error instanceof PayloadTooLargeError;
+}
+
 /** The reply for one error; exported for the handlers' own early exits. */
 export function errorResponse(error: unknown, log: ErrorLog): APIGatewayProxyStructuredResultV2 {
   if (error instanceof ValidationError) {

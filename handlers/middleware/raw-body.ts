@@ -4,7 +4,13 @@ import { PayloadTooLargeError } from "./errors.ts";
 
 /** A context carrying the request body exactly as the client sent it. */
 export interface RawBodyContext extends Context {
-  rawBody: Buffer;
+  rawBody?: Buffer;
+}
+
+/** The body {@link rawBody} decoded. */
+export function rawBodyOf(context: RawBodyContext): Buffer {
+  if (context.rawBody === undefined) throw new Error("rawBody middleware did not run");
+  return context.rawBody;
 }
 
 /**

@@ -3,6 +3,7 @@ import { ProvisionerError } from "../errors.ts";
 /** Why a webhook was refused before its body was even parsed. */
 export type WebhookRejection =
   | "missing-header"
+  | "bad-id"
   | "bad-timestamp"
   | "stale"
   | "future"

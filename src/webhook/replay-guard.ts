@@ -1,4 +1,5 @@
-import { PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { createHash } from "node:crypto";
+import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { systemClock } from "../http/clock.ts";
 import type { Clock } from "../http/types.ts";
 import { WebhookVerificationError } from "./errors.ts";
@@ -33,7 +34,7 @@ export class WebhookReplayGuard {
       await this.#client.send(
         new PutCommand({
           TableName: this.#tableName,
-          Item: { pk: `WEBHOOK#${webhookId}`, sk: "WEBHOOK", expiresAt: now + 2 * WEBHOOK_TOLERANCE_SECONDS + 60 },
+          Item: { ...guardKey(webhookId), expiresAt: now + 2 * WEBHOOK_TOLERANCE_SECONDS + 60 },
           ConditionExpression: "attribute_not_exists(pk) OR expiresAt < :now",
           ExpressionAttributeValues: { ":now": now },
         }),
@@ -45,4 +46,17 @@ export class WebhookReplayGuard {
       throw error;
     }
   }
+
+  /**
+   * Forgets an id whose delivery failed on our side (a 5xx), so the sender's retry with the same
+   * id — Standard Webhooks senders keep it — is processed instead of refused as a replay.
+   */
+  async forget(webhookId: string): Promise<void> {
+    await this.#client.send(new DeleteCommand({ TableName: this.#tableName, Key: guardKey(webhookId) }));
+  }
+}
+
+/** Keyed by a hash: the id is the sender's text, and a key has a size limit. */
+function guardKey(webhookId: string): { pk: string; sk: string } {
+  return { pk: `WEBHOOK#${createHash("sha256").update(webhookId).digest("base64url")}`, sk: "WEBHOOK" };
 }

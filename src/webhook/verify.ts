@@ -6,6 +6,9 @@ import { WebhookVerificationError } from "./errors.ts";
 /** Standard Webhooks allows ±5 minutes between the sender's timestamp and ours. */
 export const WEBHOOK_TOLERANCE_SECONDS = 5 * 60;
 
+/** Longest webhook-id accepted (Standard Webhooks ids are short; this bounds what is stored). */
+export const MAX_WEBHOOK_ID_BYTES = 256;
+
 /** The three Standard Webhooks headers, already read (any case) from the request. */
 export interface WebhookHeaders {
   "webhook-id"?: string | undefined;
@@ -18,6 +21,8 @@ export interface VerifiedWebhook {
   id: string;
   /** Sender's timestamp, epoch seconds. */
   timestamp: number;
+  /** Index in the key list of the key that matched (0 = the newest secret). */
+  keyIndex: number;
 }
 
 /**
@@ -61,6 +66,9 @@ export function verifyWebhook(
   ] as const) {
     if (!value) throw new WebhookVerificationError("missing-header", `${name}: required`);
   }
+  if (!/^[\x21-\x7e]+$/.test(id ?? "") || Buffer.byteLength(id ?? "") > MAX_WEBHOOK_ID_BYTES) {
+    throw new WebhookVerificationError("bad-id", `webhook-id: at most ${MAX_WEBHOOK_ID_BYTES} printable ASCII characters`);
+  }
   if (!/^\d{1,12}$/.test(timestampHeader ?? "")) {
     throw new WebhookVerificationError("bad-timestamp", "webhook-timestamp: must be integer seconds since the epoch");
   }
@@ -79,10 +87,10 @@ export function verifyWebhook(
     .filter((parts): parts is [string, string] => parts.length === 2 && parts[0] === "v1")
     .map(([, sig]) => Buffer.from(sig, "base64"));
   const signed = Buffer.concat([Buffer.from(`${id}.${timestamp}.`, "utf8"), rawBody]);
-  for (const key of keys) {
+  for (const [keyIndex, key] of keys.entries()) {
     const expected = createHmac("sha256", key).update(signed).digest();
     if (offered.some((sig) => sig.length === expected.length && timingSafeEqual(sig, expected))) {
-      return { id: id ?? "", timestamp };
+      return { id: id ?? "", timestamp, keyIndex };
     }
   }
   throw new WebhookVerificationError("bad-signature", "webhook-signature: no v1 signature matches a current secret");

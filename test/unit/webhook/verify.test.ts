@@ -32,7 +32,7 @@ function reason(fn: () => unknown): string {
 describe("verifyWebhook", () => {
   it("accepts what the reference implementation signs", () => {
     const v = verifyWebhook(body, headersFor(secretA, body), [decodeWebhookSecret(secretA)], clock);
-    expect(v).toEqual({ id: "msg_1", timestamp: Math.floor(clock.now() / 1000) });
+    expect(v).toEqual({ id: "msg_1", timestamp: Math.floor(clock.now() / 1000), keyIndex: 0 });
   });
 
   it("accepts any current secret during rotation, and any of several offered signatures", () => {
@@ -58,6 +58,19 @@ describe("verifyWebhook", () => {
     const sig = createHmac("sha256", decodeWebhookSecret(secretA)).update(Buffer.concat([Buffer.from(`${id}.${ts}.`), binary])).digest("base64");
     const h = { "webhook-id": id, "webhook-timestamp": String(ts), "webhook-signature": `v1,${sig}` };
     expect(reason(() => verifyWebhook(binary, h, [decodeWebhookSecret(secretA)], clock))).toBe("accepted");
+  });
+
+  it("says which key matched, so a caller can re-check a match on a retiring key", () => {
+    const keys = [secretB, secretA].map(decodeWebhookSecret);
+    expect(verifyWebhook(body, headersFor(secretA, body), keys, clock).keyIndex).toBe(1);
+    expect(verifyWebhook(body, headersFor(secretB, body), keys, clock).keyIndex).toBe(0);
+  });
+
+  it("refuses an over-long or non-ASCII webhook-id before checking anything else", () => {
+    const keys = [decodeWebhookSecret(secretA)];
+    expect(reason(() => verifyWebhook(body, headersFor(secretA, body, new Date(clock.now()), "m".repeat(257)), keys, clock))).toBe("bad-id");
+    expect(reason(() => verifyWebhook(body, headersFor(secretA, body, new Date(clock.now()), "m".repeat(256)), keys, clock))).toBe("accepted");
+    expect(reason(() => verifyWebhook(body, headersFor(secretA, body, new Date(clock.now()), "msg 1"), keys, clock))).toBe("bad-id");
   });
 
   it("enforces ±5 minutes", () => {
