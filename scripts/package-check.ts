@@ -15,8 +15,6 @@ export interface ServerlessEsbuildOptions {
   external: string[];
   /** Its default is `["aws-sdk"]`; empty so no `npm install` runs while packaging. */
   exclude: string[];
-  /** Scratch folder relative to serverless.yml; tests give each run its own. */
-  outputWorkFolder: string;
 }
 
 /**
@@ -24,17 +22,11 @@ export interface ServerlessEsbuildOptions {
  *
  * @example
  * ```ts
- * const options = serverlessEsbuildOptions(process.env);
+ * const options = serverlessEsbuildOptions();
  * ```
  */
-export function serverlessEsbuildOptions(env: Record<string, string | undefined> = process.env): typeof bundleOptions & ServerlessEsbuildOptions {
-  return {
-    ...bundleOptions,
-    external: bundleOptions.external ?? [],
-    exclude: [],
-    outputWorkFolder: env.SLS_ESBUILD_WORK_FOLDER || ".esbuild",
-  };
+export function serverlessEsbuildOptions(): typeof bundleOptions & ServerlessEsbuildOptions {
+  return { ...bundleOptions, external: bundleOptions.external ?? [], exclude: [] };
 }
 
-const forServerlessEsbuild = () => serverlessEsbuildOptions(process.env);
-export { forServerlessEsbuild as "module.exports" };
+export { serverlessEsbuildOptions as "module.exports" };
