@@ -15,7 +15,7 @@ import { createTencentImClient, type TencentImClient } from "./providers/tencent
 import { planTenant, type ImGroupPlan } from "./provisioning/plan.ts";
 import { provision } from "./provisioning/provision.ts";
 import type { TenantOnboarding } from "./provisioning/tenant.ts";
-import type { ImGroupProvisioner, ProvisionLogger, ProvisionResult } from "./provisioning/types.ts";
+import type { ConsumerGroupProvisioner, ImGroupProvisioner, ProvisionLogger, ProvisionResult } from "./provisioning/types.ts";
 
 /** Everything the entry points use, built once per process (cold start) without any I/O. */
 export interface Service {
@@ -23,7 +23,8 @@ export interface Service {
   store: OutcomeStore;
   positions: BackfillPositionStore;
   credentials: CredentialSources;
-  sls: SlsClient;
+  /** One SLS client per configured logstore. */
+  slsClients: ReadonlyMap<string, SlsClient>;
   im: TencentImClient;
   documentClient: DynamoDBDocumentClient;
   /** Provisions one tenant by `deadline` (epoch ms), claiming steps as `workerId`. */
@@ -72,18 +73,31 @@ export function createService(config: ServiceConfig, overrides: ServiceOverrides
     overrides.logger?.info("provider call retried", { ...info });
   };
   const store = new OutcomeStore({ tableName: config.outcomeTableName, client: documentClient, clock });
-  const sls = createSlsClient({
-    endpoint: config.sls.endpoint,
-    project: config.sls.project,
-    logstore: config.sls.logstore,
-    credentials: credentials.sls,
-    signature: config.sls.signature,
-    ...(config.sls.connectTo ? { connectTo: config.sls.connectTo } : {}),
-    transport,
-    clock,
-    attemptTimeoutMs: config.providerAttemptTimeoutMs,
-    onRetry,
-  });
+  // One client per logstore (each signs for its own paths); all share the transport.
+  const slsClients = new Map<string, SlsClient>(
+    config.sls.logstores.map((logstore) => [
+      logstore,
+      createSlsClient({
+        endpoint: config.sls.endpoint,
+        project: config.sls.project,
+        logstore,
+        credentials: credentials.sls,
+        signature: config.sls.signature,
+        ...(config.sls.connectTo ? { connectTo: config.sls.connectTo } : {}),
+        transport,
+        clock,
+        attemptTimeoutMs: config.providerAttemptTimeoutMs,
+        onRetry,
+      }),
+    ]),
+  );
+  const sls: ConsumerGroupProvisioner = {
+    ensureConsumerGroup: (plan, options) => {
+      const client = slsClients.get(plan.logstore);
+      if (!client) throw new Error(`no SLS client for logstore ${plan.logstore}`);
+      return client.ensureConsumerGroup({ name: plan.name, timeout: plan.timeout, order: plan.order }, options);
+    },
+  };
   const im = createTencentImClient({
     domain: config.im.domain,
     credentials: credentials.im,
@@ -101,7 +115,7 @@ export function createService(config: ServiceConfig, overrides: ServiceOverrides
     store,
     positions: new BackfillPositionStore(documentClient, config.outcomeTableName),
     credentials,
-    sls,
+    slsClients,
     im,
     documentClient,
     provision: (tenant, deadline, workerId) =>
@@ -117,7 +131,7 @@ export function createService(config: ServiceConfig, overrides: ServiceOverrides
         ...(overrides.metrics ? { metrics: overrides.metrics } : {}),
       }),
     close() {
-      sls.close();
+      for (const client of slsClients.values()) client.close();
       im.close();
       transport.close();
     },

@@ -16,7 +16,15 @@ const bool = z.pipe(z.enum(["true", "false"]), z.transform((v) => v === "true"))
 const envSchema = z.object({
   SLS_ENDPOINT: z.string().check(z.regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/, { message: "a host name such as cn-shanghai.log.aliyuncs.com" })),
   SLS_PROJECT: z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, { message: "3-63 of a-z 0-9 -, starting and ending with a letter or digit" })),
-  SLS_LOGSTORE: z.string().check(z.regex(/^[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]$/, { message: "3-63 of a-z 0-9 _ -, starting and ending with a letter or digit" })),
+  /**
+   * One logstore, or several separated by commas: SLS allows 30 consumer groups per logstore, so
+   * a service for more than ~25 tenants spreads them over several (see logstore-choice.ts).
+   */
+  SLS_LOGSTORE: z.string().check(
+    z.regex(/^[a-z0-9][a-z0-9_-]{1,61}[a-z0-9](,[a-z0-9][a-z0-9_-]{1,61}[a-z0-9])*$/, {
+      message: "3-63 of a-z 0-9 _ -, starting and ending with a letter or digit; several separated by commas",
+    }),
+  ),
   SLS_SIGNATURE_VERSION: z._default(z.enum(["v1", "v4"]), "v1"),
   SLS_SIGNATURE_ALGORITHM: z._default(z.enum(["hmac-sha1", "hmac-sha256"]), "hmac-sha1"),
   SLS_REGION: z.optional(z.string().check(z.regex(/^[a-z0-9-]+$/, { message: "a region id such as cn-shanghai" }))),
@@ -52,6 +60,10 @@ function crossFieldIssues(env: Record<string, string | undefined>): ValidationIs
   const issues: ValidationIssue[] = [];
   const groupType = env.IM_GROUP_TYPE ?? "Private";
   const prefix = env.IM_GROUP_ID_PREFIX ?? "tenant-";
+  const logstores = (env.SLS_LOGSTORE ?? "").split(",");
+  if (new Set(logstores).size !== logstores.length) {
+    issues.push({ field: "SLS_LOGSTORE", rule: "each logstore at most once" });
+  }
   if (env.SLS_SIGNATURE_VERSION === "v4" && !env.SLS_REGION) {
     issues.push({ field: "SLS_REGION", rule: "required when SLS_SIGNATURE_VERSION is v4" });
   }
@@ -69,7 +81,8 @@ export interface ServiceConfig {
   sls: {
     endpoint: string;
     project: string;
-    logstore: string;
+    /** Tenants are spread over these; append only (see logstore-choice.ts). */
+    logstores: string[];
     signature: { version: "v1"; algorithm: "hmac-sha1" | "hmac-sha256" } | { version: "v4"; region: string };
     consumerGroupPrefix: string;
     consumerGroupTimeout: number;
@@ -108,7 +121,7 @@ export function loadConfig(env: Record<string, string | undefined>): ServiceConf
     sls: {
       endpoint: e.SLS_ENDPOINT,
       project: e.SLS_PROJECT,
-      logstore: e.SLS_LOGSTORE,
+      logstores: e.SLS_LOGSTORE.split(","),
       signature:
         e.SLS_SIGNATURE_VERSION === "v4"
           ? { version: "v4", region: e.SLS_REGION ?? "" }

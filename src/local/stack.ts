@@ -12,7 +12,8 @@ export const LOCAL = {
   region: "us-east-1",
   slsEndpoint: "cn-shanghai.log.aliyuncs.com",
   slsProject: "tenant-provisioner-local",
-  slsLogstore: "tenant-events",
+  /** Logstores are `tenant-events-<n>`; SLS holds 30 consumer groups per logstore. */
+  slsLogstorePrefix: "tenant-events-",
   imDomain: "console.tim.qq.com",
   imSdkAppId: 1400000001,
   imAdmin: "administrator",
@@ -24,6 +25,8 @@ export const LOCAL = {
 export interface LocalStackOptions {
   /** Fixed ports (for `npm start`); 0 or absent picks free ones (tests). */
   ports?: Partial<Record<"dynamodb" | "secrets" | "sls" | "im", number>>;
+  /** How many logstores the tenants are spread over (30 consumer groups each). Default 8. */
+  slsLogstoreCount?: number;
   slsFaults?: Partial<FaultConfig>;
   imFaults?: Partial<FaultConfig>;
   /** Overrides merged into the service environment. */
@@ -66,6 +69,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     im: { sdkAppId: LOCAL.imSdkAppId, secretKey: randomBytes(32).toString("hex"), adminIdentifier: LOCAL.imAdmin },
     webhookSecret: `whsec_${randomBytes(32).toString("base64")}`,
   };
+  const logstores = Array.from({ length: options.slsLogstoreCount ?? 8 }, (_, i) => `${LOCAL.slsLogstorePrefix}${i}`);
   const started: { close(): Promise<void> }[] = [];
   try {
     const dynamodb = await startDynalite({ port: ports.dynamodb ?? 0 });
@@ -87,7 +91,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const sls = await startSlsSandbox({
       endpoint: LOCAL.slsEndpoint,
       accounts: [credentials.sls],
-      projects: { [LOCAL.slsProject]: [LOCAL.slsLogstore] },
+      projects: { [LOCAL.slsProject]: logstores },
       port: ports.sls ?? 0,
       ...(options.slsFaults ? { faults: options.slsFaults } : {}),
     });
@@ -104,7 +108,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
       SLS_ENDPOINT: LOCAL.slsEndpoint,
       SLS_PROJECT: LOCAL.slsProject,
-      SLS_LOGSTORE: LOCAL.slsLogstore,
+      SLS_LOGSTORE: logstores.join(","),
       SLS_CONNECT_TO: sls.url,
       IM_DOMAIN: LOCAL.imDomain,
       IM_CONNECT_TO: im.url,

@@ -1,8 +1,11 @@
 import type { ServiceConfig } from "../config/config.ts";
+import { logstoreFor } from "./logstore-choice.ts";
 import type { TenantOnboarding } from "./tenant.ts";
 
 /** The SLS consumer group a tenant must have. */
 export interface ConsumerGroupPlan {
+  /** Which configured logstore holds it (stable per tenant: see logstore-choice.ts). */
+  logstore: string;
   name: string;
   timeout: number;
   order: boolean;
@@ -44,6 +47,7 @@ export function planTenant(tenant: TenantOnboarding, config: Pick<ServiceConfig,
   return {
     tenantId: tenant.tenantId,
     consumerGroup: {
+      logstore: logstoreFor(tenant.tenantId, config.sls.logstores),
       name: `${config.sls.consumerGroupPrefix}${tenant.tenantId}`,
       timeout: config.sls.consumerGroupTimeout,
       order: config.sls.consumerGroupOrder,

@@ -108,7 +108,7 @@ async function runStep(
     if (step === "sls-consumer-group") {
       const r = await deps.sls.ensureConsumerGroup(plan.consumerGroup, { deadline: providerDeadline });
       providerOutcome = r.outcome;
-      result = { status: "SUCCEEDED", resource: { consumerGroup: plan.consumerGroup.name } };
+      result = { status: "SUCCEEDED", resource: { consumerGroup: plan.consumerGroup.name, logstore: plan.consumerGroup.logstore } };
     } else {
       const r = await deps.im.ensureGroup(plan.imGroup, { deadline: providerDeadline });
       providerOutcome = r.outcome;

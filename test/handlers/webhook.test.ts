@@ -65,7 +65,12 @@ describe("webhook handler: provisioning", () => {
     expect(reply.statusCode).toBe(201);
     expect(reply.body.tenantId).toBe(tenant.tenantId);
     expect(reply.body.steps).toEqual([
-      { step: "sls-consumer-group", status: "SUCCEEDED", attempts: 1, resource: { consumerGroup: `tenant-${tenant.tenantId}` } },
+      {
+        step: "sls-consumer-group",
+        status: "SUCCEEDED",
+        attempts: 1,
+        resource: { consumerGroup: `tenant-${tenant.tenantId}`, logstore: expect.stringMatching(/^tenant-events-\d+$/) },
+      },
       { step: "im-group", status: "SUCCEEDED", attempts: 1, resource: { groupId: `tenant-${tenant.tenantId}` } },
     ]);
     expect((await service.store.getTenant(tenant.tenantId)).tenant?.source).toBe("webhook");

@@ -47,6 +47,13 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ ...env, IM_CONNECT_TO: "http://10.0.0.5:80" })).toThrow(/IM_CONNECT_TO/);
   });
 
+  it("reads one logstore or a comma-separated list, each named once", () => {
+    expect(loadConfig(env).sls.logstores).toEqual(["tenant_events"]);
+    expect(loadConfig({ ...env, SLS_LOGSTORE: "events-a,events-b" }).sls.logstores).toEqual(["events-a", "events-b"]);
+    expect(() => loadConfig({ ...env, SLS_LOGSTORE: "events-a,events-a" })).toThrow(/SLS_LOGSTORE: each logstore at most once/);
+    expect(() => loadConfig({ ...env, SLS_LOGSTORE: "events-a,,b" })).toThrow(/SLS_LOGSTORE/);
+  });
+
   it("enforces the Community GroupId prefix rule", () => {
     expect(() => loadConfig({ ...env, IM_GROUP_TYPE: "Community" })).toThrow(/IM_GROUP_ID_PREFIX: must start with @TGS#_/);
     expect(loadConfig({ ...env, IM_GROUP_TYPE: "Community", IM_GROUP_ID_PREFIX: "@TGS#_t-" }).im.groupIdPrefix).toBe("@TGS#_t-");
