@@ -12,7 +12,7 @@ import { promisify } from "node:util";
 import { inflateRawSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleOptions, HANDLERS } from "../../scripts/esbuild-options.ts";
-import { serverlessEsbuildOptions } from "../../scripts/package-check.ts";
+import { serverlessEsbuildOptions } from "../../scripts/serverless-esbuild.ts";
 import { loadConfig } from "../../src/config/config.ts";
 import { outcomeTableDefinition } from "../../src/local/dynamodb-table.ts";
 
@@ -244,7 +244,7 @@ describe("osls package (offline, no AWS credentials)", () => {
     console.info(`osls package took ${packageSeconds.toFixed(1)} s`);
     expect(state.service.provider.stage).toBe(STAGE);
     expect(state.service.provider.region).toBe(REGION);
-    expect(state.service.custom.esbuild.config).toBe("./scripts/package-check.ts");
+    expect(state.service.custom.esbuild.config).toBe("./scripts/serverless-esbuild.ts");
     const options = serverlessEsbuildOptions();
     for (const [key, value] of Object.entries(bundleOptions)) expect(options[key as keyof typeof options], key).toBe(value);
     expect(options.exclude).toEqual([]);
