@@ -1,7 +1,7 @@
 /** dynalite (an in-memory DynamoDB on npm) in this process, for tests and the local stack. */
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { createRequire } from "node:module";
+import { closeServer, listenOnLoopback } from "./loopback.ts";
 
 /** The subset of dynalite's options used here (it ships no types). */
 interface DynaliteOptions {
@@ -52,22 +52,11 @@ export async function startDynalite(options: StartDynaliteOptions = {}): Promise
     updateTableMs: 0,
     ...(options.path === undefined ? {} : { path: options.path }),
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server, options.port ?? 0);
   return {
     endpoint: `http://127.0.0.1:${port}`,
     port,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // Keep-alive sockets of SDK clients would otherwise hold the close open.
-        server.closeIdleConnections();
-      }),
+    // Keep-alive sockets of SDK clients would otherwise hold the close open.
+    close: () => closeServer(server, "idle"),
   };
 }

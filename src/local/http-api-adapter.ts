@@ -1,7 +1,7 @@
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { localLambdaContext } from "./lambda-context.ts";
+import { closeServer, listenOnLoopback } from "./loopback.ts";
 
 /** A route of the local HTTP API: method, a path pattern with `{param}`s, and the handler. */
 export interface LocalRoute {
@@ -97,15 +97,9 @@ export async function startLocalHttpApi(routes: LocalRoute[], port = 0): Promise
         });
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, "127.0.0.1", () => resolve());
-  });
+  const boundPort = await listenOnLoopback(server, port);
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    url: `http://127.0.0.1:${boundPort}`,
+    close: () => closeServer(server, "all"),
   };
 }

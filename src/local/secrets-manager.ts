@@ -16,7 +16,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { closeServer, listenOnLoopback } from "./loopback.ts";
 
 const REGION = "us-east-1";
 const ACCOUNT = "000000000000";
@@ -316,14 +316,7 @@ export async function startSecretsManagerStandIn(
       else res.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server, options.port ?? 0);
 
   return {
     endpoint: `http://127.0.0.1:${port}`,
@@ -344,11 +337,6 @@ export async function startSecretsManagerStandIn(
     failNext(action, fault, times = 1) {
       faults.set(action, { fault, remaining: times });
     },
-    close() {
-      return new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      });
-    },
+    close: () => closeServer(server, "all"),
   };
 }

@@ -22,7 +22,7 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { closeServer, listenOnLoopback } from "./loopback.ts";
 
 const REGION = "us-east-1";
 const ACCOUNT = "000000000000";
@@ -726,14 +726,8 @@ export async function startSqsStandIn(options: SqsStandInOptions): Promise<SqsSt
       else res.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const port = await listenOnLoopback(server, options.port ?? 0);
+  endpoint = `http://127.0.0.1:${port}`;
 
   return {
     endpoint,
@@ -743,10 +737,7 @@ export async function startSqsStandIn(options: SqsStandInOptions): Promise<SqsSt
     messages: (name) => Object.freeze(knownQueue(name).messages.map((m) => m.body)),
     close() {
       closed = true;
-      return new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      });
+      return closeServer(server, "all");
     },
   };
 }

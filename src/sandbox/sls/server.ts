@@ -5,7 +5,6 @@
  */
 import { randomBytes } from "node:crypto";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { systemClock } from "../../http/clock.ts";
 import { SLS_MAX_CLOCK_SKEW_MS, SLS_OPERATIONS, type SlsOperation } from "../../providers/sls/constants.ts";
 import { FaultInjector, type FaultDecision } from "../faults.ts";
@@ -14,6 +13,7 @@ import { SlsRejection } from "./rejection.ts";
 import { ConsumerGroupStore } from "./store.ts";
 import type { SlsSandbox, SlsSandboxAccount, SlsSandboxOptions, SlsSandboxState } from "./types.ts";
 import { verifySlsRequest, type ReceivedRequest } from "./verify.ts";
+import { closeServer, listenOnLoopback } from "../../local/loopback.ts";
 
 /** Largest request body read; SLS consumer-group bodies are tens of bytes. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -187,7 +187,7 @@ export async function startSlsSandbox(options: SlsSandboxOptions): Promise<SlsSa
     if (route === "POST faults") {
       const parsed = parseFaultConfig(body.toString("utf8"));
       if (!parsed.ok) return sendError(res, requestId, new SlsRejection(400, "InvalidFaultConfig", parsed.problems.join("; ")));
-      faults.configure(parsed.config);
+      faults.configure(parsed.value);
       return sendJson(res, requestId, 200, faults.config);
     }
     sendError(res, requestId, new SlsRejection(404, "NoSuchControl", "unknown sandbox control path"));
@@ -216,14 +216,7 @@ export async function startSlsSandbox(options: SlsSandboxOptions): Promise<SlsSa
   const server = http.createServer({ keepAlive: true }, (req, res) => {
     void handle(req, res);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listenOnLoopback(server, options.port ?? 0);
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -231,13 +224,8 @@ export async function startSlsSandbox(options: SlsSandboxOptions): Promise<SlsSa
     faults,
     state,
     reset,
-    close() {
-      return new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Hung requests never end on their own: cut every connection.
-        server.closeAllConnections();
-      });
-    },
+    // Hung requests never end on their own: cut every connection.
+    close: () => closeServer(server, "all"),
   };
 }
 

@@ -5,7 +5,6 @@
  * ambiguous effects, rate limits answered 10006).
  */
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { systemClock } from "../../http/clock.ts";
 import { IM_COMMANDS, IM_RATE_LIMITS, type ImCommand } from "../../providers/tencent-im/constants.ts";
 import { type FaultConfig, FaultInjector } from "../faults.ts";
@@ -14,6 +13,7 @@ import { CONTROL_PATH_PREFIX, parseFaultConfig, parseForeignGroup, parseInvalida
 import { IM_SANDBOX_CODES as CODES, ImRejection } from "./rejection.ts";
 import { type ImAnswerFields, ImAppStore } from "./store.ts";
 import type { ImSandbox, ImSandboxOptions, ImSandboxState } from "./types.ts";
+import { closeServer, listenOnLoopback } from "../../local/loopback.ts";
 
 /** IM request bodies are small; a larger one is refused unread. */
 const MAX_BODY_BYTES = 256 * 1024;
@@ -254,14 +254,7 @@ export async function startTencentImSandbox(options: ImSandboxOptions): Promise<
   const server = http.createServer({ keepAlive: true }, (req, res) => {
     void handle(req, res);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listenOnLoopback(server, options.port ?? 0);
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -271,13 +264,8 @@ export async function startTencentImSandbox(options: ImSandboxOptions): Promise<
     addForeignGroup: (group, sdkAppId) => appOf(sdkAppId).store.addForeignGroup(group),
     invalidateUserSigs,
     reset,
-    close() {
-      return new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Hung requests never end on their own: cut every connection.
-        server.closeAllConnections();
-      });
-    },
+    // Hung requests never end on their own: cut every connection.
+    close: () => closeServer(server, "all"),
   };
 }
 
