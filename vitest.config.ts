@@ -9,5 +9,6 @@ export default defineConfig({
     hookTimeout: 30_000,
     pool: "forks",
     restoreMocks: true,
+    reporters: ["default", "./test/support/summary-reporter.ts"],
   },
 });
