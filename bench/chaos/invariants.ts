@@ -1,0 +1,214 @@
+/**
+ * The invariants a chaos run must end with, checked on a snapshot of the outcome table, both
+ * sandboxes, the queues and the captured output. Pure functions: the runner gathers the
+ * snapshot, these only judge it.
+ */
+import type { StepRecord, TenantOutcomes } from "../../src/outcomes/types.ts";
+import type { SandboxConsumerGroup } from "../../src/sandbox/sls/types.ts";
+import type { ImSandboxGroup } from "../../src/sandbox/tencent-im/types.ts";
+import type { SecretLeak } from "./capture.ts";
+import type { ChaosTenant } from "./events.ts";
+import type { PermanentFault } from "./faults.ts";
+
+/** One invariant's verdict; `failures` names the first offenders. */
+export interface InvariantResult {
+  name: string;
+  ok: boolean;
+  detail: string;
+  failures: string[];
+}
+
+/** Everything the invariants look at, taken after the run has settled. */
+export interface ChaosSnapshot {
+  tenants: readonly ChaosTenant[];
+  permanent: readonly PermanentFault[];
+  /** Per tenant id, from one consistent Query each. */
+  outcomes: ReadonlyMap<string, TenantOutcomes>;
+  /** Items the unfinished index still lists (any due time). */
+  unfinishedInIndex: number;
+  consumerGroupPrefix: string;
+  imGroupIdPrefix: string;
+  imGroupType: string;
+  consumerGroupTimeout: number;
+  consumerGroupOrder: boolean;
+  /** Every consumer group of the run's project, with the logstore holding it. */
+  slsGroups: readonly (SandboxConsumerGroup & { logstore: string })[];
+  /** The logstore a tenant's consumer group belongs in. */
+  logstoreOf: (tenantId: string) => string;
+  slsCreatesApplied: number;
+  imGroups: readonly ImSandboxGroup[];
+  imCreatesApplied: number;
+  queues: { signup: { visible: number; inFlight: number; delayed: number }; dlq: { visible: number; inFlight: number; delayed: number } };
+  /** Webhook reply status codes, and signup-handler invocations that threw. */
+  webhookStatuses: Readonly<Record<string, number>>;
+  signupHandlerErrors: number;
+  secretScan: { linesScanned: number; secretsChecked: number; leaks: readonly SecretLeak[] };
+}
+
+const MAX_LISTED = 10;
+
+function verdict(name: string, failures: string[], okDetail: string): InvariantResult {
+  return {
+    name,
+    ok: failures.length === 0,
+    detail: failures.length === 0 ? okDetail : `${failures.length} violation(s)`,
+    failures: failures.slice(0, MAX_LISTED),
+  };
+}
+
+function stepOf(outcomes: TenantOutcomes | undefined, step: StepRecord["step"]): StepRecord | undefined {
+  return outcomes?.steps.find((s) => s.step === step);
+}
+
+/** Every tenant ends SUCCEEDED, or exactly with the permanent error injected for it. */
+export function checkFinalStatuses(s: ChaosSnapshot): InvariantResult {
+  const failures: string[] = [];
+  const expected = new Map(s.permanent.map((p) => [`${p.tenantId}/${p.step}`, p]));
+  let succeeded = 0;
+  let permanentAsInjected = 0;
+  for (const tenant of s.tenants) {
+    const outcomes = s.outcomes.get(tenant.tenantId);
+    for (const step of ["sls-consumer-group", "im-group"] as const) {
+      const record = stepOf(outcomes, step);
+      const fault = expected.get(`${tenant.tenantId}/${step}`);
+      if (!record) {
+        failures.push(`${tenant.tenantId}/${step}: no record`);
+      } else if (fault) {
+        const e = record.lastError;
+        if (record.status === "FAILED_PERMANENT" && e?.provider === fault.provider && e.code === fault.code && e.errorClass === "permanent") permanentAsInjected++;
+        else failures.push(`${tenant.tenantId}/${step}: want FAILED_PERMANENT ${fault.provider} ${fault.code}, got ${record.status} ${e?.provider ?? ""} ${e?.code ?? ""}`);
+      } else if (record.status === "SUCCEEDED") {
+        succeeded++;
+      } else {
+        failures.push(`${tenant.tenantId}/${step}: ${record.status} (${record.lastError?.code ?? "no error"})`);
+      }
+    }
+  }
+  return verdict(
+    "every tenant ends SUCCEEDED or with exactly its injected permanent error",
+    failures,
+    `${succeeded} steps SUCCEEDED, ${permanentAsInjected}/${s.permanent.length} injected permanent errors recorded exactly`,
+  );
+}
+
+/** Each resource exists once, and no create ever took effect twice (sandbox create counters). */
+export function checkNoDuplicates(s: ChaosSnapshot): InvariantResult {
+  const failures: string[] = [];
+  const count = (names: readonly string[]) => {
+    const seen = new Map<string, number>();
+    for (const n of names) seen.set(n, (seen.get(n) ?? 0) + 1);
+    return [...seen].filter(([, c]) => c > 1);
+  };
+  for (const [name, c] of count(s.slsGroups.map((g) => g.name))) failures.push(`consumer group ${name} exists ${c} times`);
+  for (const [id, c] of count(s.imGroups.map((g) => g.groupId))) failures.push(`IM group ${id} exists ${c} times`);
+  if (s.slsCreatesApplied !== s.slsGroups.length) failures.push(`SLS creates applied ${s.slsCreatesApplied} != consumer groups ${s.slsGroups.length}`);
+  if (s.imCreatesApplied !== s.imGroups.length) failures.push(`IM creates applied ${s.imCreatesApplied} != groups ${s.imGroups.length}`);
+  return verdict(
+    "zero duplicate resources",
+    failures,
+    `${s.slsGroups.length} consumer groups from ${s.slsCreatesApplied} applied creates; ${s.imGroups.length} IM groups from ${s.imCreatesApplied} applied creates`,
+  );
+}
+
+/** Every SUCCEEDED record names a matching sandbox resource, and every sandbox resource has one. */
+export function checkRecordsMatchSandbox(s: ChaosSnapshot): InvariantResult {
+  const failures: string[] = [];
+  const slsByName = new Map(s.slsGroups.map((g) => [g.name, g]));
+  const imById = new Map(s.imGroups.map((g) => [g.groupId, g]));
+  const tenantsById = new Map(s.tenants.map((t) => [t.tenantId, t]));
+  for (const tenant of s.tenants) {
+    const outcomes = s.outcomes.get(tenant.tenantId);
+    const sls = stepOf(outcomes, "sls-consumer-group");
+    const name = `${s.consumerGroupPrefix}${tenant.tenantId}`;
+    if (sls?.status === "SUCCEEDED") {
+      const group = slsByName.get(name);
+      if (sls.resource["consumerGroup"] !== name) failures.push(`${tenant.tenantId}: SLS record names ${sls.resource["consumerGroup"] ?? "nothing"}`);
+      if (sls.resource["logstore"] !== s.logstoreOf(tenant.tenantId)) failures.push(`${tenant.tenantId}: SLS record names logstore ${sls.resource["logstore"] ?? "nothing"}, want ${s.logstoreOf(tenant.tenantId)}`);
+      if (!group) failures.push(`${tenant.tenantId}: SUCCEEDED but consumer group ${name} is missing`);
+      else {
+        if (group.timeout !== s.consumerGroupTimeout || group.order !== s.consumerGroupOrder) failures.push(`${name}: timeout/order ${group.timeout}/${group.order}`);
+        if (group.logstore !== s.logstoreOf(tenant.tenantId)) failures.push(`${name}: in logstore ${group.logstore}, want ${s.logstoreOf(tenant.tenantId)}`);
+      }
+    }
+    const im = stepOf(outcomes, "im-group");
+    const groupId = `${s.imGroupIdPrefix}${tenant.tenantId}`;
+    if (im?.status === "SUCCEEDED") {
+      const group = imById.get(groupId);
+      if (im.resource["groupId"] !== groupId) failures.push(`${tenant.tenantId}: IM record names ${im.resource["groupId"] ?? "nothing"}`);
+      if (!group) failures.push(`${tenant.tenantId}: SUCCEEDED but IM group ${groupId} is missing`);
+      else {
+        if (group.owner !== tenant.admin.userId) failures.push(`${groupId}: owner ${group.owner ?? "none"}`);
+        if (group.type !== s.imGroupType) failures.push(`${groupId}: type ${group.type}`);
+        if (!group.introduction.includes(`[tp:${tenant.tenantId}]`)) failures.push(`${groupId}: no provisioning marker`);
+        for (const m of tenant.members ?? []) if (!group.members.includes(m.userId)) failures.push(`${groupId}: member ${m.userId} missing`);
+      }
+    }
+  }
+  const succeededStep = (tenantId: string, step: StepRecord["step"]) => stepOf(s.outcomes.get(tenantId), step)?.status === "SUCCEEDED";
+  for (const g of s.slsGroups) {
+    const tenantId = g.name.startsWith(s.consumerGroupPrefix) ? g.name.slice(s.consumerGroupPrefix.length) : "";
+    if (!tenantsById.has(tenantId) || !succeededStep(tenantId, "sls-consumer-group")) failures.push(`consumer group ${g.name} has no SUCCEEDED record`);
+  }
+  for (const g of s.imGroups) {
+    const tenantId = g.groupId.startsWith(s.imGroupIdPrefix) ? g.groupId.slice(s.imGroupIdPrefix.length) : "";
+    if (!tenantsById.has(tenantId) || !succeededStep(tenantId, "im-group")) failures.push(`IM group ${g.groupId} has no SUCCEEDED record`);
+  }
+  return verdict(
+    "every SUCCEEDED record matches a sandbox resource and every sandbox resource has a SUCCEEDED record",
+    failures,
+    `${s.slsGroups.length + s.imGroups.length} resources ↔ SUCCEEDED records, one to one`,
+  );
+}
+
+/** Nothing lost, nothing left mid-way: one tenant item and two finished steps per tenant, empty queues. */
+export function checkNothingLost(s: ChaosSnapshot): InvariantResult {
+  const failures: string[] = [];
+  let records = 0;
+  for (const tenant of s.tenants) {
+    const outcomes = s.outcomes.get(tenant.tenantId);
+    if (!outcomes?.tenant) failures.push(`${tenant.tenantId}: tenant item missing`);
+    const steps = outcomes?.steps ?? [];
+    records += steps.length + (outcomes?.tenant ? 1 : 0);
+    if (steps.length !== 2) failures.push(`${tenant.tenantId}: ${steps.length} step records`);
+    for (const step of steps) {
+      if (step.status === "IN_PROGRESS" || step.status === "PENDING" || step.status === "FAILED_RETRYABLE") failures.push(`${tenant.tenantId}/${step.step}: left ${step.status}`);
+      if (step.leaseOwner !== undefined) failures.push(`${tenant.tenantId}/${step.step}: still leased by ${step.leaseOwner}`);
+    }
+  }
+  if (s.unfinishedInIndex !== 0) failures.push(`unfinished index still lists ${s.unfinishedInIndex} step(s)`);
+  const depth = (d: { visible: number; inFlight: number; delayed: number }) => d.visible + d.inFlight + d.delayed;
+  if (depth(s.queues.signup) !== 0) failures.push(`signup queue still holds ${depth(s.queues.signup)} message(s)`);
+  if (depth(s.queues.dlq) !== 0) failures.push(`DLQ still holds ${depth(s.queues.dlq)} message(s)`);
+  return verdict(
+    "no record lost or left IN_PROGRESS; queues and DLQ empty",
+    failures,
+    `${records} records for ${s.tenants.length} tenants (tenant item + 2 steps each), unfinished index empty, queues empty`,
+  );
+}
+
+/** No delivery got a 5xx and no signup invocation crashed. */
+export function checkNoServerErrors(s: ChaosSnapshot): InvariantResult {
+  const failures: string[] = [];
+  for (const [status, n] of Object.entries(s.webhookStatuses)) if (Number(status) >= 500) failures.push(`${n} webhook replies with ${status}`);
+  if (s.signupHandlerErrors > 0) failures.push(`${s.signupHandlerErrors} signup invocations threw`);
+  const replies = Object.entries(s.webhookStatuses)
+    .sort()
+    .map(([k, v]) => `${k}×${v}`)
+    .join(" ");
+  return verdict("no 5xx reply and no crashed invocation", failures, `webhook replies ${replies}; signup invocations never threw`);
+}
+
+/** No secret value appears in any captured line. */
+export function checkNoSecrets(s: ChaosSnapshot): InvariantResult {
+  const failures = s.secretScan.leaks.map((l) => `${l.secret} in ${l.where}: ${l.excerpt}`);
+  return verdict(
+    "no secret in any log line",
+    failures,
+    `${s.secretScan.linesScanned} lines/records scanned for ${s.secretScan.secretsChecked} secret values (SLS AccessKeySecret, IM SecretKey, webhook secret, UserSigs)`,
+  );
+}
+
+/** All invariants, in report order. */
+export function checkInvariants(s: ChaosSnapshot): InvariantResult[] {
+  return [checkFinalStatuses(s), checkNoDuplicates(s), checkRecordsMatchSandbox(s), checkNothingLost(s), checkNoServerErrors(s), checkNoSecrets(s)];
+}

@@ -1,0 +1,65 @@
+/**
+ * The chaos run in small (the full one is `npm run chaos`): the same runner, fault mix and
+ * invariants, 48 tenants × 3 concurrent deliveries (one SQS signup event, two signed webhooks).
+ */
+import { describe, expect, it } from "vitest";
+import { formatChaosReport } from "../../bench/chaos/report.ts";
+import { runChaos, type ChaosResult } from "../../bench/chaos/runner.ts";
+
+describe("chaos (small): concurrent deliveries under injected faults converge", () => {
+  let result: ChaosResult;
+
+  it("runs 48 tenants × 3 deliveries, replays the DLQ and backfills until nothing is unfinished", { timeout: 60_000 }, async () => {
+    result = await runChaos({
+      tenants: 48,
+      imPermanentTenants: 2,
+      slsPermanentTenants: 1,
+      outageTenants: 2,
+      attemptTimeoutMs: 300,
+      tenantConcurrency: 12,
+      sqsPollers: 3,
+      maxBackfillRounds: 8,
+      drainTimeoutMs: 20_000,
+      seed: 7,
+      idPrefix: "rel",
+    });
+    if (!result.ok) process.stderr.write(formatChaosReport(result));
+    expect(result.config.permanent).toHaveLength(3);
+  });
+
+  it("injected the fault mix it claims: ≥30% transient, ambiguous successes, hangs and resets at both providers", () => {
+    for (const f of [result.faults.sls, result.faults.im]) {
+      const kinds = f.byKind;
+      expect((kinds.error ?? 0) / f.decisions).toBeGreaterThanOrEqual(0.3);
+      expect((kinds["error-after-effect"] ?? 0) + (kinds["reset-after-effect"] ?? 0) + (kinds["hang-after-effect"] ?? 0)).toBeGreaterThan(0);
+      expect(kinds.hang ?? 0).toBeGreaterThan(0);
+      expect(kinds.reset ?? 0).toBeGreaterThan(0);
+    }
+    // The outage tenants cannot finish during the deliveries: the backfill and the DLQ had work.
+    expect(result.backfill.unfinishedAfterDeliveries).toBeGreaterThan(0);
+    expect(result.backfill.rounds.length).toBeGreaterThan(0);
+    expect(result.dlq.afterDeliveries).toBeGreaterThan(0);
+  });
+
+  it.each([
+    "every tenant ends SUCCEEDED or with exactly its injected permanent error",
+    "zero duplicate resources",
+    "every SUCCEEDED record matches a sandbox resource and every sandbox resource has a SUCCEEDED record",
+    "no record lost or left IN_PROGRESS; queues and DLQ empty",
+    "no 5xx reply and no crashed invocation",
+    "no secret in any log line",
+  ])("invariant: %s", (name) => {
+    const verdict = result.invariants.find((i) => i.name === name);
+    expect(verdict, `no verdict named "${name}"`).toBeDefined();
+    expect(verdict?.failures).toEqual([]);
+    expect(verdict?.ok).toBe(true);
+  });
+
+  it("every delivery was made: 48 signup events and 96 webhooks, and the webhook replies are all 2xx or 409", () => {
+    expect(result.deliveries.sqsMessagesSent).toBe(48);
+    expect(result.deliveries.webhookRequests).toBe(96);
+    for (const status of Object.keys(result.deliveries.webhookStatuses)) expect(["200", "201", "202", "409"]).toContain(status);
+    expect(result.counts.slsGroups).toBe(47);
+    expect(result.counts.imGroups).toBe(46);
+  });
+});
