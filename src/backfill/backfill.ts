@@ -17,6 +17,8 @@ export interface BackfillReport {
   permanent: number;
   /** Tenants whose stored request no longer validates (recorded, skipped). */
   invalid: number;
+  /** Unfinished steps with no tenant item to re-drive from (logged as errors; written before the fix that orders registration). */
+  orphaned: number;
   /** The walk reached its end (nothing due is left behind this run). */
   complete: boolean;
 }
@@ -55,7 +57,7 @@ export interface BackfillOptions {
  */
 export async function runBackfill(options: BackfillOptions, deps: BackfillDependencies): Promise<BackfillReport> {
   const clock = deps.clock ?? systemClock;
-  const report: BackfillReport = { tenants: 0, succeeded: 0, retryable: 0, permanent: 0, invalid: 0, complete: false };
+  const report: BackfillReport = { tenants: 0, succeeded: 0, retryable: 0, permanent: 0, invalid: 0, orphaned: 0, complete: false };
   const saved = await deps.positions.load();
   let position: BackfillPosition = saved ?? { dueBefore: new Date(clock.now()).toISOString() };
   const hasTime = () => options.deadline - clock.now() >= options.perTenantBudgetMs;
@@ -95,7 +97,7 @@ export async function backfillTenants(
   deps: Pick<BackfillDependencies, "provision" | "clock" | "logger">,
 ): Promise<BackfillReport & { notStarted: number }> {
   const clock = deps.clock ?? systemClock;
-  const report = { tenants: 0, succeeded: 0, retryable: 0, permanent: 0, invalid: 0, complete: false, notStarted: 0 };
+  const report = { tenants: 0, succeeded: 0, retryable: 0, permanent: 0, invalid: 0, orphaned: 0, complete: false, notStarted: 0 };
   const valid: TenantOnboarding[] = [];
   tenants.forEach((input, index) => {
     try {
@@ -124,7 +126,11 @@ async function redriveTenant(
   report: BackfillReport,
 ): Promise<void> {
   const { tenant } = await deps.store.getTenant(tenantId);
-  if (!tenant) return;
+  if (!tenant) {
+    report.orphaned++;
+    deps.logger?.error("unfinished steps without a tenant item: cannot re-drive", { tenantId });
+    return;
+  }
   let request: TenantOnboarding;
   try {
     request = parseTenantOnboarding(tenant.snapshot);

@@ -29,13 +29,18 @@ function parseJson(text: string, field: string): unknown {
   }
 }
 
+/** Envelope issues, with a root issue (a body that is JSON but not an object) named `body`. */
+function envelopeError(issues: readonly z.core.$ZodIssue[], json: unknown): ValidationError {
+  return new ValidationError(zodIssuesToValidationIssues(issues, json).map((i) => (i.field ? i : { ...i, field: "body" })));
+}
+
 function prefixed(error: ValidationError, prefix: string): ValidationError {
   const issues: ValidationIssue[] = error.issues.map((i) => ({ field: i.field ? `${prefix}.${i.field}` : prefix, rule: i.rule }));
   return new ValidationError(issues);
 }
 
 function withSource(payload: Record<string, unknown>, prefix: string, source: TenantSource): TenantOnboarding {
-  if ("source" in payload) {
+  if (Object.hasOwn(payload, "source")) {
     throw new ValidationError([{ field: `${prefix}.source`, rule: "set by the entry point; leave it out" }]);
   }
   try {
@@ -57,8 +62,10 @@ function withSource(payload: Record<string, unknown>, prefix: string, source: Te
 export function tenantFromSignupEvent(body: string): TenantOnboarding {
   const json = parseJson(body, "body");
   const parsed = eventBridgeEnvelope.safeParse(json);
-  if (!parsed.success) throw new ValidationError(zodIssuesToValidationIssues(parsed.error.issues, json));
-  return withSource(parsed.data.detail, "detail", "signup");
+  if (!parsed.success) throw envelopeError(parsed.error.issues, json);
+  // The raw object, not zod's record copy: that copy drops an own `__proto__` key, which the
+  // strict tenant schema must see (and refuse) like any other unknown field.
+  return withSource((json as { detail: Record<string, unknown> }).detail, "detail", "signup");
 }
 
 /**
@@ -73,6 +80,6 @@ export function tenantFromSignupEvent(body: string): TenantOnboarding {
 export function tenantFromWebhookBody(body: string): TenantOnboarding {
   const json = parseJson(body, "body");
   const parsed = webhookEnvelope.safeParse(json);
-  if (!parsed.success) throw new ValidationError(zodIssuesToValidationIssues(parsed.error.issues, json));
-  return withSource(parsed.data.data, "data", "webhook");
+  if (!parsed.success) throw envelopeError(parsed.error.issues, json);
+  return withSource((json as { data: Record<string, unknown> }).data, "data", "webhook");
 }

@@ -130,16 +130,18 @@ export class OutcomeStore {
     );
     const now = this.nowIso();
     const unique = [...new Set(steps)];
+    // The tenant item first: a step item is only ever written once the request it re-drives
+    // from is stored, so the backfill never finds a step it cannot run.
+    // The snapshot is stored as a JSON string: opaque, and it round-trips exactly.
+    await this.putIfAbsent({
+      ...tenantKey(tenantId),
+      tenantId,
+      snapshot: JSON.stringify(snapshot),
+      source,
+      createdAt: now,
+      updatedAt: now,
+    });
     await Promise.all([
-      // The snapshot is stored as a JSON string: opaque, and it round-trips exactly.
-      this.putIfAbsent({
-        ...tenantKey(tenantId),
-        tenantId,
-        snapshot: JSON.stringify(snapshot),
-        source,
-        createdAt: now,
-        updatedAt: now,
-      }),
       ...unique.map((step) =>
         this.putIfAbsent({
           ...stepKey(tenantId, step),
