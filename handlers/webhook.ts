@@ -76,7 +76,9 @@ export function createWebhookHandler(service: Service, options: WebhookHandlerOp
         return json(createdNow ? 201 : 200, body);
       }
       if (result.steps.some((s) => s.action === "in-progress-elsewhere" && s.status === "IN_PROGRESS")) {
-        return json(409, { ...body, error: "in-progress", rule: "the tenant is being provisioned by another request" });
+        // Not the sender's fault: give the id back so its retry (same id) gets the final answer.
+        await guard.forget(webhookOf(context).id);
+        return json(409, { ...body, error: "in-progress", rule: "the tenant is being provisioned by another request; retry later" });
       }
       if (result.retryable) {
         await signupQueue().enqueue(tenant);

@@ -173,12 +173,18 @@ describe("webhook handler: provisioning", () => {
     expect(claim.claimed).toBe(true);
     const before = creates();
 
-    const reply = await call(signed(payload(tenant)));
+    const body = payload(tenant);
+    const reply = await call(signed(body, { id: "msg_in_progress" }));
     expect(reply.statusCode).toBe(409);
     expect(reply.body.error).toBe("in-progress");
     expect(reply.body.steps?.find((s) => s["step"] === "sls-consumer-group")).toMatchObject({ status: "IN_PROGRESS" });
     expect(creates().sls).toBe(before.sls);
     expect(JSON.stringify(reply.body)).not.toContain("another-worker");
+
+    // The other worker finishes; the sender's retry with the same webhook-id gets the final answer, not "replayed".
+    if (claim.claimed) await service.store.completeStep(claim.record, { status: "SUCCEEDED", resource: { consumerGroup: "x" } });
+    const retry = await call(signed(body, { id: "msg_in_progress", timestamp: new Date(Date.now() + 2_000) }));
+    expect(retry.statusCode).toBe(200);
   });
 
   it("a permanent provider error is answered 200 with the step's outcome, never 5xx", async () => {
