@@ -1,7 +1,54 @@
-import type { BuildOptions } from "esbuild";
+import type { BuildOptions, Plugin } from "esbuild";
 
 /** The Lambda entry points, one bundle each (handlers/<name>.ts). */
 export const HANDLERS = ["signup", "webhook", "status", "backfill"] as const;
+
+/**
+ * The credentials provider the AWS SDK clients get in a Lambda bundle, replacing the SDK's default
+ * chain (`@aws-sdk/credential-provider-node`: env, SSO, ini, process, web identity, HTTP, IMDS, and
+ * the nested STS/SSO/sign-in clients they use, ~100 KB of the bundle). Lambda always gives the
+ * function its role's credentials as AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
+ * AWS_SESSION_TOKEN, valid for the execution environment's life, which is the chain's first link
+ * anyway. Read once, on the first signed request; a missing variable fails that request, not the
+ * cold start. Clients given explicit `credentials` (tests, the local stack) never call it.
+ */
+const ENV_ONLY_CREDENTIALS_SOURCE = `
+let cached;
+export const defaultProvider = () => async () => {
+  if (cached) return cached;
+  const accessKeyId = process.env.AWS_ACCESS_KEY_ID;
+  const secretAccessKey = process.env.AWS_SECRET_ACCESS_KEY;
+  if (!accessKeyId || !secretAccessKey) {
+    const error = new Error("AWS credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set (this bundle reads them from the environment only, as Lambda provides them)");
+    error.name = "CredentialsProviderError";
+    throw error;
+  }
+  const sessionToken = process.env.AWS_SESSION_TOKEN;
+  const expiration = process.env.AWS_CREDENTIAL_EXPIRATION;
+  cached = {
+    accessKeyId,
+    secretAccessKey,
+    ...(sessionToken ? { sessionToken } : {}),
+    ...(expiration ? { expiration: new Date(expiration) } : {}),
+  };
+  return cached;
+};
+`;
+
+/** esbuild plugin: `@aws-sdk/credential-provider-node` → {@link ENV_ONLY_CREDENTIALS_SOURCE}. */
+export const envOnlyAwsCredentials: Plugin = {
+  name: "env-only-aws-credentials",
+  setup(build) {
+    build.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, () => ({
+      path: "env-only-aws-credentials",
+      namespace: "env-only-aws-credentials",
+    }));
+    build.onLoad({ filter: /.*/, namespace: "env-only-aws-credentials" }, () => ({
+      contents: ENV_ONLY_CREDENTIALS_SOURCE,
+      loader: "js",
+    }));
+  },
+};
 
 /**
  * One set of bundle options for `npm run build`, the benchmarks and serverless.yml.
@@ -9,6 +56,8 @@ export const HANDLERS = ["signup", "webhook", "status", "backfill"] as const;
  *   on cold start where `require` does not.
  * - The AWS SDK is bundled (using the runtime's copy made cold init 13-49 ms slower here).
  * - `module` first in mainFields: the default picked CJS builds that cost +140 KB and +24 ms.
+ * - The SDK's default credential chain is replaced by an env-only provider
+ *   ({@link envOnlyAwsCredentials}; `npm run bench` measures the effect).
  */
 export const bundleOptions: BuildOptions = {
   bundle: true,
@@ -20,4 +69,5 @@ export const bundleOptions: BuildOptions = {
   mainFields: ["module", "main"],
   legalComments: "none",
   logLevel: "warning",
+  plugins: [envOnlyAwsCredentials],
 };

@@ -1,0 +1,170 @@
+/**
+ * The measured process: holds only the service (the stack runs in bench/stack-server.ts, the
+ * HTTP peer in bench/http-server.ts). Its environment (the stack's) is set by the parent at fork,
+ * so modules that build the service from process.env at import see it. Ops over IPC:
+ *   warm     → per-tenant CPU of sequential provisioning, plus a per-operation breakdown
+ *   http     → CPU per request of our transport vs global fetch
+ *   pacing   → the IM client alone against the sandbox's rate limits
+ * (The whole backfill runs in bench/backfill-child.cjs, which loads nothing but the bundle.)
+ */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { benchTenant, cpuMsSince, round, serve } from "./lib.ts";
+
+const mb = (bytes: number) => round(bytes / 2 ** 20, 1);
+
+async function warm(args: { prefix: string; warmup: number; n: number; micro: number }) {
+  const { loadConfig } = await import("../src/config/config.ts");
+  const { createService } = await import("../src/service.ts");
+  const { createHttpTransport } = await import("../src/http/request.ts");
+  const { parseTenantOnboarding } = await import("../src/provisioning/tenant.ts");
+
+  // The same clients createService builds by default, with counters on them.
+  const ddb = new DynamoDBClient({});
+  let ddbRequests = 0;
+  ddb.middlewareStack.add((next) => async (a) => (ddbRequests++, next(a)), { step: "finalizeRequest", name: "benchCounter" });
+  const documentClient = DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } });
+  const base = createHttpTransport();
+  let providerRequests = 0;
+  const transport = { send: (r: Parameters<typeof base.send>[0], l: Parameters<typeof base.send>[1]) => (providerRequests++, base.send(r, l)), close: () => base.close() };
+  const service = createService(loadConfig(process.env), { documentClient, transport });
+
+  let failed = 0;
+  const one = async (i: number) => {
+    const tenant = parseTenantOnboarding(benchTenant(args.prefix, i));
+    const result = await service.provision(tenant, Date.now() + 20_000, "bench-warm");
+    if (!result.succeeded) failed++;
+  };
+  for (let i = 0; i < args.warmup; i++) await one(i);
+  const ddb0 = ddbRequests;
+  const prov0 = providerRequests;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let i = args.warmup; i < args.warmup + args.n; i++) await one(i);
+  const wallMs = performance.now() - t0;
+  const cpuMs = cpuMsSince(cpu0);
+  const perTenant = {
+    cpuMs: cpuMs / args.n,
+    wallMs: wallMs / args.n,
+    ddbRequests: (ddbRequests - ddb0) / args.n,
+    providerRequests: (providerRequests - prov0) / args.n,
+  };
+
+  // Breakdown, same process, warm: the CPU of each kind of operation a tenant makes.
+  const sample = benchTenant(args.prefix, 0);
+  let c = process.cpuUsage();
+  for (let i = 0; i < args.micro * 10; i++) parseTenantOnboarding(sample);
+  const validationMs = cpuMsSince(c) / (args.micro * 10);
+  const d0 = ddbRequests;
+  c = process.cpuUsage();
+  for (let i = 0; i < args.micro; i++) await service.store.getTenant(sample.tenantId);
+  const ddbRequestMs = cpuMsSince(c) / (ddbRequests - d0);
+  const sls = [...service.slsClients.values()][0]!;
+  c = process.cpuUsage();
+  for (let i = 0; i < args.micro; i++) await sls.listConsumerGroups({ deadline: Date.now() + 10_000 });
+  const slsRequestMs = cpuMsSince(c) / args.micro;
+  c = process.cpuUsage();
+  for (let i = 0; i < args.micro; i++) await service.im.getGroupInfo(`tenant-${sample.tenantId}`, { deadline: Date.now() + 10_000 });
+  const imRequestMs = cpuMsSince(c) / args.micro;
+  service.close();
+  return {
+    tenants: args.n,
+    warmup: args.warmup,
+    failed,
+    perTenant,
+    breakdown: { validationMs, ddbRequestMs, slsRequestMs, imRequestMs, microSamples: args.micro },
+  };
+}
+
+async function httpCompare(args: { url: string; requests: number; warmup: number; blocks: number }) {
+  const { createHttpTransport } = await import("../src/http/request.ts");
+  const transport = createHttpTransport();
+  const payload = Buffer.from(JSON.stringify({ GroupIdList: ["tenant-bench"] }));
+  const headers = { "content-type": "application/json", "content-length": String(payload.length) };
+  const clients: Record<string, () => Promise<void>> = {
+    transport: async () => {
+      const res = await transport.send({ method: "POST", url: args.url, headers, body: payload }, { timeoutMs: 5_000 });
+      if (res.status !== 200) throw new Error(`status ${res.status}`);
+      JSON.parse(res.body.toString("utf8"));
+    },
+    fetch: async () => {
+      const res = await fetch(args.url, { method: "POST", headers: { "content-type": "application/json" }, body: payload, signal: AbortSignal.timeout(5_000) });
+      if (res.status !== 200) throw new Error(`status ${res.status}`);
+      JSON.parse(await res.text());
+    },
+  };
+  const totals: Record<string, { cpuMs: number; wallMs: number; requests: number }> = {};
+  for (const [name, send] of Object.entries(clients)) {
+    for (let i = 0; i < args.warmup; i++) await send();
+    totals[name] = { cpuMs: 0, wallMs: 0, requests: 0 };
+  }
+  // Alternate blocks so the machine's noise hits both clients alike.
+  const perBlock = Math.ceil(args.requests / args.blocks);
+  for (let b = 0; b < args.blocks; b++) {
+    for (const [name, send] of b % 2 === 0 ? Object.entries(clients) : Object.entries(clients).reverse()) {
+      const c = process.cpuUsage();
+      const t = performance.now();
+      for (let i = 0; i < perBlock; i++) await send();
+      const total = totals[name] as { cpuMs: number; wallMs: number; requests: number };
+      total.wallMs += performance.now() - t;
+      total.cpuMs += cpuMsSince(c);
+      total.requests += perBlock;
+    }
+  }
+  transport.close();
+  return Object.fromEntries(
+    Object.entries(totals).map(([name, t]) => [name, { requests: t.requests, cpuMsPerRequest: t.cpuMs / t.requests, wallMsPerRequest: t.wallMs / t.requests }]),
+  );
+}
+
+/**
+ * The IM side alone (no outcome store): ensureGroup (account_import + create_group, as the
+ * service's provisioner calls them) for `count` tenants with `concurrency` lanes, paced by the
+ * client's token buckets. Shows what the pacing gives against the sandbox's 200/s windows.
+ */
+async function pacing(args: { prefix: string; count: number; concurrency: number; allCommandsPerSecond?: number }) {
+  const { loadConfig } = await import("../src/config/config.ts");
+  const { createService } = await import("../src/service.ts");
+  const { planTenant } = await import("../src/provisioning/plan.ts");
+  const { createTencentImClient } = await import("../src/providers/tencent-im/index.ts");
+  const config = loadConfig(process.env);
+  const service = createService(config);
+  // The service paces only create_group by configuration (account_import keeps the documented
+  // 200/s); allCommandsPerSecond builds the same client with every command paced at that rate.
+  const rate = args.allCommandsPerSecond;
+  const im =
+    rate === undefined
+      ? service.im
+      : createTencentImClient({
+          domain: config.im.domain,
+          credentials: service.credentials.im,
+          connectTo: config.im.connectTo,
+          attemptTimeoutMs: config.providerAttemptTimeoutMs,
+          rateLimits: { account_import: rate, create_group: rate, get_group_info: rate, destroy_group: rate },
+        });
+  let next = 0;
+  let failed = 0;
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const lane = async () => {
+    while (next < args.count) {
+      const plan = planTenant(benchTenant(args.prefix, next++), config).imGroup;
+      try {
+        await im.ensureGroup(
+          { type: plan.type, name: plan.name, groupId: plan.groupId, ownerAccount: plan.owner.userId, ownerProfile: { nick: plan.owner.nick }, marker: plan.marker },
+          { deadline: Date.now() + 30_000 },
+        );
+      } catch {
+        failed++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: args.concurrency }, lane));
+  const wallMs = performance.now() - t0;
+  const cpuMs = cpuMsSince(cpu0);
+  if (im !== service.im) im.close();
+  service.close();
+  return { tenants: args.count, failed, wallMs, cpuMs, tenantsPerSecond: args.count / (wallMs / 1000) };
+}
+
+serve({ warm, http: httpCompare, pacing });

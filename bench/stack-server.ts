@@ -1,0 +1,98 @@
+/**
+ * The local stack (src/local/stack.ts: dynalite, the Secrets Manager stand-in, the SLS and IM
+ * sandboxes) in its own process, so the process being measured holds only the service.
+ *
+ *   argv[2]: JSON { slsFaults?, imFaults?, keepSlsUnderQuota? }
+ *
+ * Sends `{ type: "ready", env }` (the service environment) over IPC, then answers:
+ *   state → IM and SLS counters, this process's CPU and RSS
+ *   seed  → registers `count` unfinished tenants (both steps PENDING) in the outcome table
+ *
+ * keepSlsUnderQuota: SLS allows 30 consumer groups per logstore (ConsumerGroupQuotaExceed, a
+ * permanent error), and the service puts every tenant's group on one logstore, so tenant 31 on
+ * would fail its SLS step. To measure throughput with both steps succeeding, the sandbox's groups
+ * are dropped whenever 20 exist (calls are still counted here).
+ */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { startLocalStack, LOCAL } from "../src/local/stack.ts";
+import { OutcomeStore } from "../src/outcomes/store.ts";
+import { STEP_NAMES } from "../src/outcomes/constants.ts";
+import type { FaultConfig } from "../src/sandbox/faults.ts";
+import { benchTenant, serve } from "./lib.ts";
+
+interface StackServerOptions {
+  slsFaults?: Partial<FaultConfig>;
+  imFaults?: Partial<FaultConfig>;
+  keepSlsUnderQuota?: boolean;
+}
+
+const options = JSON.parse(process.argv[2] ?? "{}") as StackServerOptions;
+const stack = await startLocalStack({
+  ...(options.slsFaults ? { slsFaults: options.slsFaults } : {}),
+  ...(options.imFaults ? { imFaults: options.imFaults } : {}),
+});
+
+const slsTotals = { calls: {} as Record<string, number>, createsApplied: 0, throttled: 0, quotaResets: 0 };
+function foldSls(reset: boolean): void {
+  const s = stack.sls.state();
+  for (const [op, n] of Object.entries(s.calls)) slsTotals.calls[op] = (slsTotals.calls[op] ?? 0) + n;
+  slsTotals.createsApplied += s.createsApplied;
+  slsTotals.throttled += s.throttled;
+  if (reset) {
+    stack.sls.reset();
+    slsTotals.quotaResets++;
+  }
+}
+const groupCount = () =>
+  Object.values(stack.sls.state().groups).reduce((n, stores) => n + Object.values(stores).reduce((m, g) => m + g.length, 0), 0);
+if (options.keepSlsUnderQuota) {
+  setInterval(() => {
+    if (groupCount() >= 20) foldSls(true);
+  }, 10).unref();
+}
+
+const documents = DynamoDBDocumentClient.from(
+  new DynamoDBClient({ endpoint: stack.dynamodb.endpoint, region: LOCAL.region, credentials: { accessKeyId: "local", secretAccessKey: "local" } }),
+  { marshallOptions: { removeUndefinedValues: true } },
+);
+const store = new OutcomeStore({ tableName: LOCAL.table, client: documents });
+
+serve(
+  {
+    state() {
+      const im = stack.im.state();
+      const sls = stack.sls.state();
+      return {
+        im: { ...im.counters, groups: im.groups.length, accounts: im.accounts.length },
+        sls: {
+          calls: Object.fromEntries(
+            [...new Set([...Object.keys(slsTotals.calls), ...Object.keys(sls.calls)])].map((op) => [op, (slsTotals.calls[op] ?? 0) + (sls.calls[op] ?? 0)]),
+          ),
+          createsApplied: slsTotals.createsApplied + sls.createsApplied,
+          throttled: slsTotals.throttled + sls.throttled,
+          rejections: sls.rejections,
+          quotaResets: slsTotals.quotaResets,
+        },
+        cpu: process.cpuUsage(),
+        rss: process.memoryUsage().rss,
+      };
+    },
+    async seed(args: { prefix: string; count: number; concurrency: number }) {
+      let next = 0;
+      const lane = async () => {
+        while (next < args.count) {
+          const tenant = benchTenant(args.prefix, next++);
+          await store.registerTenant(tenant.tenantId, { ...tenant }, tenant.source, STEP_NAMES);
+        }
+      };
+      await Promise.all(Array.from({ length: args.concurrency }, lane));
+      return { registered: args.count };
+    },
+  },
+  { env: stack.env },
+);
+
+process.on("SIGTERM", () => {
+  void stack.close().finally(() => process.exit(0));
+});
