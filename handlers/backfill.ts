@@ -37,8 +37,8 @@ export function createBackfillHandler(service: Service, options: BackfillHandler
     .use(logMetrics(metrics))
     .use(invocationDeadline({ marginMs: 2_000 }))
     .handler(async (event, context) => {
-      const provision = (tenant: Parameters<Service["provision"]>[0], deadline: number) =>
-        service.provision(tenant, deadline, `${context.awsRequestId}/${tenant.tenantId}`);
+      const provision = (tenant: Parameters<Service["provision"]>[0], deadline: number, registered?: Parameters<Service["provision"]>[3]) =>
+        service.provision(tenant, deadline, `${context.awsRequestId}/${tenant.tenantId}`, registered);
       const report =
         "tenants" in event && Array.isArray(event.tenants)
           ? await backfillTenants(event.tenants, { deadline: deadlineOf(context), concurrency, perTenantBudgetMs }, { provision, logger: log })

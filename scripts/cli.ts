@@ -98,7 +98,8 @@ async function backfill(): Promise<void> {
   const service = createService(loadConfig(process.env));
   const deadline = Date.now() + Number(values["budget-ms"]);
   const workerId = `cli-${randomUUID()}`;
-  const provision = (tenant: Parameters<typeof service.provision>[0], d: number) => service.provision(tenant, d, workerId);
+  const provision = (tenant: Parameters<typeof service.provision>[0], d: number, registered?: Parameters<typeof service.provision>[3]) =>
+    service.provision(tenant, d, workerId, registered);
   const options = { deadline, concurrency: 16, perTenantBudgetMs: 10_000 };
   const report = values.tenants
     ? await backfillTenants(JSON.parse(readFileSync(values.tenants, "utf8")) as unknown[], options, { provision })

@@ -10,6 +10,7 @@ import { createHttpTransport } from "./http/request.ts";
 import type { Clock, HttpTransport } from "./http/types.ts";
 import type { ProvisionMetrics } from "./observability/metrics.ts";
 import { OutcomeStore } from "./outcomes/store.ts";
+import type { StepRecord } from "./outcomes/types.ts";
 import { createSlsClient, type SlsClient } from "./providers/sls/index.ts";
 import { createTencentImClient, type TencentImClient } from "./providers/tencent-im/index.ts";
 import { planTenant, type ImGroupPlan } from "./provisioning/plan.ts";
@@ -27,8 +28,11 @@ export interface Service {
   slsClients: ReadonlyMap<string, SlsClient>;
   im: TencentImClient;
   documentClient: DynamoDBDocumentClient;
-  /** Provisions one tenant by `deadline` (epoch ms), claiming steps as `workerId`. */
-  provision(tenant: TenantOnboarding, deadline: number, workerId: string): Promise<ProvisionResult>;
+  /**
+   * Provisions one tenant by `deadline` (epoch ms), claiming steps as `workerId`; `registered`
+   * are its step records when the caller just read them (skips registration).
+   */
+  provision(tenant: TenantOnboarding, deadline: number, workerId: string, registered?: readonly StepRecord[]): Promise<ProvisionResult>;
   close(): void;
 }
 
@@ -118,8 +122,8 @@ export function createService(config: ServiceConfig, overrides: ServiceOverrides
     slsClients,
     im,
     documentClient,
-    provision: (tenant, deadline, workerId) =>
-      provision(tenant, { deadline }, {
+    provision: (tenant, deadline, workerId, registered) =>
+      provision(tenant, { deadline, registered }, {
         store,
         sls,
         im: imGroups,

@@ -2,6 +2,7 @@ import { ValidationError } from "../errors.ts";
 import { systemClock } from "../http/clock.ts";
 import type { Clock } from "../http/types.ts";
 import type { OutcomeStore } from "../outcomes/store.ts";
+import type { StepRecord } from "../outcomes/types.ts";
 import { parseTenantOnboarding, type TenantOnboarding } from "../provisioning/tenant.ts";
 import type { ProvisionLogger, ProvisionResult } from "../provisioning/types.ts";
 import type { BackfillPosition } from "./cursor-store.ts";
@@ -27,7 +28,8 @@ export interface BackfillReport {
 export interface BackfillDependencies {
   store: Pick<OutcomeStore, "listUnfinished" | "getTenant">;
   positions: { load(): Promise<BackfillPosition | undefined>; save(p: BackfillPosition | undefined): Promise<void> };
-  provision: (tenant: TenantOnboarding, deadline: number) => Promise<ProvisionResult>;
+  /** `registered`: the tenant's step records just read, so provisioning skips registration. */
+  provision: (tenant: TenantOnboarding, deadline: number, registered?: readonly StepRecord[]) => Promise<ProvisionResult>;
   clock?: Clock;
   logger?: ProvisionLogger;
 }
@@ -125,7 +127,7 @@ async function redriveTenant(
   clock: Clock,
   report: BackfillReport,
 ): Promise<void> {
-  const { tenant } = await deps.store.getTenant(tenantId);
+  const { tenant, steps } = await deps.store.getTenant(tenantId);
   if (!tenant) {
     report.orphaned++;
     deps.logger?.error("unfinished steps without a tenant item: cannot re-drive", { tenantId });
@@ -140,7 +142,7 @@ async function redriveTenant(
     deps.logger?.error("stored tenant request no longer validates", { tenantId, issues: error.issues });
     return;
   }
-  tally(report, await deps.provision(request, Math.min(options.deadline, clock.now() + options.perTenantBudgetMs)));
+  tally(report, await deps.provision(request, Math.min(options.deadline, clock.now() + options.perTenantBudgetMs), steps));
 }
 
 function tally(report: BackfillReport, result: ProvisionResult): void {

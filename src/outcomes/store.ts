@@ -130,20 +130,26 @@ export class OutcomeStore {
     );
     const now = this.nowIso();
     const unique = [...new Set(steps)];
+    // Read first: a tenant seen before (a duplicate delivery, a re-drive) costs one Query and no
+    // write; only what is missing is written, each with a condition that never overwrites.
+    const existing = await this.getTenant(tenantId);
     // The tenant item first: a step item is only ever written once the request it re-drives
     // from is stored, so the backfill never finds a step it cannot run.
     // The snapshot is stored as a JSON string: opaque, and it round-trips exactly.
-    await this.putIfAbsent({
-      ...tenantKey(tenantId),
-      tenantId,
-      snapshot: JSON.stringify(snapshot),
-      source,
-      createdAt: now,
-      updatedAt: now,
-    });
-    await Promise.all([
-      ...unique.map((step) =>
-        this.putIfAbsent({
+    if (!existing.tenant) {
+      await this.putIfAbsent({
+        ...tenantKey(tenantId),
+        tenantId,
+        snapshot: JSON.stringify(snapshot),
+        source,
+        createdAt: now,
+        updatedAt: now,
+      });
+    }
+    const missing = unique.filter((step) => !existing.steps.some((record) => record.step === step));
+    const written = await Promise.all(
+      missing.map(async (step) => {
+        const item = {
           ...stepKey(tenantId, step),
           tenantId,
           step,
@@ -156,11 +162,15 @@ export class OutcomeStore {
           nextAttemptAt: now,
           unfinishedPk: unfinishedPk(shardOf(tenantId, this.shards)),
           unfinishedSk: unfinishedSk(now, tenantId, step),
-        }),
-      ),
-    ]);
-    const current = await this.getTenant(tenantId);
-    return unique.flatMap((step) => current.steps.filter((record) => record.step === step));
+        };
+        return (await this.putIfAbsent(item)) ? parseStepItem(item) : undefined;
+      }),
+    );
+    // A concurrent registration won a race: read what it wrote instead of guessing.
+    const current = written.every((record) => record !== undefined)
+      ? [...existing.steps, ...written.filter((record): record is StepRecord => record !== undefined)]
+      : (await this.getTenant(tenantId)).steps;
+    return unique.flatMap((step) => current.filter((record) => record.step === step));
   }
 
   /**
@@ -428,7 +438,8 @@ export class OutcomeStore {
     return new Date(this.clock.now()).toISOString();
   }
 
-  private async putIfAbsent(item: Record<string, unknown>): Promise<void> {
+  /** Puts `item` unless its key exists; true when this call wrote it. */
+  private async putIfAbsent(item: Record<string, unknown>): Promise<boolean> {
     try {
       await this.client.send(
         new PutCommand({
@@ -438,9 +449,11 @@ export class OutcomeStore {
           ExpressionAttributeNames: { "#pk": "pk" },
         }),
       );
+      return true;
     } catch (error) {
       // Already there: registration never resets what exists.
       if (!isConditionalCheckFailed(error)) throw error;
+      return false;
     }
   }
 

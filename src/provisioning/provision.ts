@@ -38,6 +38,11 @@ export interface ProvisionDependencies {
 export interface ProvisionBudget {
   /** Absolute epoch-ms by which `provision` must have returned (e.g. the Lambda's end minus a margin). */
   deadline: number;
+  /**
+   * The tenant's step records as the caller just read them (the backfill does): registration
+   * is skipped, saving its reads. Absent: the tenant is registered (idempotent) first.
+   */
+  registered?: readonly StepRecord[] | undefined;
 }
 
 const STEP_PROVIDER: Record<StepName, ProviderName> = {
@@ -65,7 +70,10 @@ export async function provision(
   const clock = deps.clock ?? systemClock;
   const plan = deps.plan(tenant);
   const steps = Object.keys(STEP_PROVIDER) as StepName[];
-  const registered = await deps.store.registerTenant(tenant.tenantId, { ...tenant }, tenant.source, steps);
+  const registered =
+    budget.registered && steps.every((step) => budget.registered?.some((r) => r.step === step))
+      ? budget.registered
+      : await deps.store.registerTenant(tenant.tenantId, { ...tenant }, tenant.source, steps);
 
   const outcomes = await Promise.all(
     steps.map((step) => runStep(step, plan, registered.find((r) => r.step === step), budget, deps, clock)),

@@ -1,3 +1,5 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import { parseTenantOnboarding } from "../../../src/provisioning/tenant.ts";
 import { sampleTenant, useLocalStack } from "../../support/local-stack.ts";
@@ -44,6 +46,36 @@ describe("provision (end to end over dynalite, the secrets stand-in and both san
     expect(again.steps.every((s) => s.status === "SUCCEEDED" && s.action === "already-finished")).toBe(true);
     expect(fx.stack.sls.state().calls).toEqual(before.sls);
     expect(fx.stack.im.state().counters.calls).toEqual(before.im);
+  });
+
+  it("a repeated run costs one DynamoDB read and no write; a backfill re-drive skips registration", async () => {
+    const commands: string[] = [];
+    const inner = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+    const counting = new Proxy(inner, {
+      get(target, prop, receiver) {
+        if (prop !== "send") return Reflect.get(target, prop, receiver);
+        return (command: { constructor: { name: string } }) => {
+          commands.push(command.constructor.name);
+          return (target.send as (c: unknown) => Promise<unknown>)(command);
+        };
+      },
+    });
+    const service = fx.service({ documentClient: counting });
+    const tenant = parseTenantOnboarding(sampleTenant());
+    await service.provision(tenant, soon(), "w1");
+    // First run: read, tenant item, two step items, then claim and record each step.
+    expect(commands.filter((c) => c === "PutCommand")).toHaveLength(3);
+    expect(commands.filter((c) => c === "UpdateCommand")).toHaveLength(4);
+
+    commands.length = 0;
+    await service.provision(tenant, soon(), "w2");
+    expect(commands).toEqual(["QueryCommand"]);
+
+    commands.length = 0;
+    const { steps } = await service.store.getTenant(tenant.tenantId);
+    commands.length = 0;
+    await service.provision(tenant, soon(), "w3", steps);
+    expect(commands).toEqual([]);
   });
 
   it("10 concurrent runs of one tenant create each resource exactly once and leave one consistent record per step", async () => {
