@@ -109,7 +109,12 @@ export function createService(config: ServiceConfig, overrides: ServiceOverrides
     transport,
     clock,
     attemptTimeoutMs: config.providerAttemptTimeoutMs,
-    rateLimits: { create_group: config.im.createGroupRatePerSecond },
+    rateLimits: {
+      account_import: config.im.rateLimitPerSecond,
+      create_group: config.im.rateLimitPerSecond,
+      get_group_info: config.im.rateLimitPerSecond,
+      destroy_group: config.im.rateLimitPerSecond,
+    },
     onRetry,
   });
   const imGroups = imGroupProvisioner(im);

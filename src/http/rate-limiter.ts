@@ -16,8 +16,10 @@ export interface TokenBucketOptions {
 
 /**
  * A token bucket that hands out tokens in arrival order. Each `acquire` reserves the next
- * token and waits until it is due, so concurrent callers are spaced evenly and the provider's
- * per-second limit is never exceeded by this process.
+ * token and waits until it is due, so concurrent callers are spaced evenly. On top, a sliding
+ * one-second window over the times tokens were actually handed out: when the event loop stalls,
+ * the waiters of several slots wake together, and without the window they would all go out at
+ * once and exceed the provider's per-second count.
  *
  * @example
  * ```ts
@@ -32,6 +34,10 @@ export class TokenBucket {
   readonly #intervalMs: number;
   /** When the next token is due (epoch ms); slots before `now - (burst-1)*interval` have lapsed. */
   #nextFreeAt: number;
+  /** When each of the last `windowSize` tokens was handed out (a ring). */
+  readonly #granted: number[] = [];
+  #oldest = 0;
+  readonly #windowSize: number;
 
   constructor(options: TokenBucketOptions) {
     if (!(options.ratePerSecond > 0)) throw new RangeError("ratePerSecond: must be greater than 0");
@@ -40,6 +46,7 @@ export class TokenBucket {
     this.#clock = options.clock ?? systemClock;
     this.#intervalMs = 1000 / options.ratePerSecond;
     this.#nextFreeAt = -Infinity;
+    this.#windowSize = Math.max(1, Math.floor(options.ratePerSecond));
   }
 
   /**
@@ -57,5 +64,24 @@ export class TokenBucket {
     }
     this.#nextFreeAt = slot + this.#intervalMs;
     if (waitMs > 0) await this.#clock.sleep(Math.ceil(waitMs));
+    await this.#withinWindow();
+  }
+
+  /** Waits until fewer than `ratePerSecond` tokens went out in the last second, then records one. */
+  async #withinWindow(): Promise<void> {
+    for (;;) {
+      const now = this.#clock.now();
+      if (this.#granted.length < this.#windowSize) {
+        this.#granted.push(now);
+        return;
+      }
+      const oldest = this.#granted[this.#oldest] ?? now;
+      if (now - oldest >= 1000) {
+        this.#granted[this.#oldest] = now;
+        this.#oldest = (this.#oldest + 1) % this.#windowSize;
+        return;
+      }
+      await this.#clock.sleep(Math.ceil(1000 - (now - oldest)));
+    }
   }
 }

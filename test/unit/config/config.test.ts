@@ -20,7 +20,7 @@ describe("loadConfig", () => {
     expect(c.sls.consumerGroupTimeout).toBe(60);
     expect(c.sls.consumerGroupOrder).toBe(false);
     expect(c.im.groupType).toBe("Private");
-    expect(c.im.createGroupRatePerSecond).toBe(200);
+    expect(c.im.rateLimitPerSecond).toBe(190);
   });
 
   it("parses v4, numbers and booleans", () => {
