@@ -41,6 +41,7 @@ async function backfill({ bundle }) {
   const totals = { tenants: 0, succeeded: 0, retryable: 0, permanent: 0, invalid: 0, invocations: 0 };
   const event = { "detail-type": "Scheduled Event", source: "aws.events", detail: {} };
   const cpu0 = process.cpuUsage();
+  const elu0 = performance.eventLoopUtilization();
   const t0 = performance.now();
   for (;;) {
     const report = await handler(event, lambdaContext("backfill", 900_000));
@@ -50,12 +51,14 @@ async function backfill({ bundle }) {
   }
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
+  const eventLoopUtilization = performance.eventLoopUtilization(elu0).utilization;
   clearInterval(timer);
   sample();
   return {
     ...totals,
     wallMs,
     cpuMs: (cpu.user + cpu.system) / 1000,
+    eventLoopUtilization,
     rssBeforeLoadMB,
     rssAfterLoadMB,
     peakRssMB: mb(peak.rss),

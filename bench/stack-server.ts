@@ -5,7 +5,8 @@
  *   argv[2]: JSON { slsFaults?, imFaults?, keepSlsUnderQuota? }
  *
  * Sends `{ type: "ready", env }` (the service environment) over IPC, then answers:
- *   state → IM and SLS counters, this process's CPU and RSS
+ *   state → IM, SLS and DynamoDB (requests by operation) counters, this process's CPU, event-loop
+ *           utilization counters and RSS
  *   seed  → registers `count` unfinished tenants (both steps PENDING) in the outcome table
  *
  * keepSlsUnderQuota: SLS allows 30 consumer groups per logstore (ConsumerGroupQuotaExceed, a
@@ -13,6 +14,7 @@
  * would fail its SLS step. To measure throughput with both steps succeeding, the sandbox's groups
  * are dropped whenever 20 exist (calls are still counted here).
  */
+import { Server, type IncomingMessage } from "node:http";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { startLocalStack, LOCAL } from "../src/local/stack.ts";
@@ -26,6 +28,21 @@ interface StackServerOptions {
   imFaults?: Partial<FaultConfig>;
   keepSlsUnderQuota?: boolean;
 }
+
+// DynamoDB requests as dynalite (in this process) receives them, by operation (X-Amz-Target),
+// counted here so the measured process carries no counter of its own.
+const ddbCalls: Record<string, number> = {};
+const serverEmit = Server.prototype.emit;
+Server.prototype.emit = function (this: Server, event: string | symbol, ...rest: unknown[]) {
+  if (event === "request") {
+    const target = (rest[0] as IncomingMessage).headers["x-amz-target"];
+    if (typeof target === "string" && target.startsWith("DynamoDB_")) {
+      const op = target.slice(target.indexOf(".") + 1);
+      ddbCalls[op] = (ddbCalls[op] ?? 0) + 1;
+    }
+  }
+  return Reflect.apply(serverEmit, this, [event, ...rest]) as boolean;
+} as typeof Server.prototype.emit;
 
 const options = JSON.parse(process.argv[2] ?? "{}") as StackServerOptions;
 const stack = await startLocalStack({
@@ -74,7 +91,9 @@ serve(
           rejections: sls.rejections,
           quotaResets: slsTotals.quotaResets,
         },
+        ddb: { calls: { ...ddbCalls } },
         cpu: process.cpuUsage(),
+        elu: performance.eventLoopUtilization(),
         rss: process.memoryUsage().rss,
       };
     },
