@@ -43,7 +43,7 @@ export function createBackfillHandler(service: Service, options: BackfillHandler
         "tenants" in event && Array.isArray(event.tenants)
           ? await backfillTenants(event.tenants, { deadline: deadlineOf(context), concurrency, perTenantBudgetMs }, { provision, logger: log })
           : await runBackfill(
-              { deadline: deadlineOf(context), concurrency, perTenantBudgetMs, pageSize: options.pageSize ?? 200 },
+              { deadline: deadlineOf(context), concurrency, perTenantBudgetMs, pageSize: options.pageSize ?? 1000 },
               { store: service.store, positions: service.positions, provision, logger: log },
             );
       logger.info("backfill finished", { report });

@@ -103,7 +103,7 @@ async function backfill(): Promise<void> {
   const options = { deadline, concurrency: 16, perTenantBudgetMs: 10_000 };
   const report = values.tenants
     ? await backfillTenants(JSON.parse(readFileSync(values.tenants, "utf8")) as unknown[], options, { provision })
-    : await runBackfill({ ...options, pageSize: 200 }, { store: service.store, positions: service.positions, provision });
+    : await runBackfill({ ...options, pageSize: 1000 }, { store: service.store, positions: service.positions, provision });
   service.close();
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }
