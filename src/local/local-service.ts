@@ -63,10 +63,11 @@ export async function startLocalService(options: LocalServiceOptions = {}): Prom
   Object.assign(process.env, stack.env);
 
   // Imported only now: each handler module builds its service from process.env at load.
-  const signup = (await import("../../handlers/signup.ts")).handler as unknown as (e: SQSEvent, c: Context) => Promise<SQSBatchResponse>;
-  const webhook = (await import("../../handlers/webhook.ts")).handler as unknown as HttpHandler;
+  const signup = (await import("../../handlers/signup.ts")).handler as (e: SQSEvent, c: Context) => Promise<SQSBatchResponse>;
+  const webhook = (await import("../../handlers/webhook.ts")).handler as HttpHandler;
+  // The status route takes the IAM-authorizer variant of the v2 event, a subtype of what the adapter builds.
   const status = (await import("../../handlers/status.ts")).handler as unknown as HttpHandler;
-  const backfill = (await import("../../handlers/backfill.ts")).handler as unknown as (e: unknown, c: Context) => Promise<unknown>;
+  const backfill = (await import("../../handlers/backfill.ts")).handler as (e: unknown, c: Context) => Promise<unknown>;
 
   const runBackfill = async (event: unknown) => backfill(event, localLambdaContext("backfill", 60_000));
   const api = await startLocalHttpApi(
