@@ -2,6 +2,7 @@ import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { forEachWithin } from "../src/concurrency/for-each-within.ts";
 import { ValidationError } from "../src/errors.ts";
 import { tenantFromSignupEvent } from "../src/inputs/unwrap.ts";
 import { RejectionStore } from "../src/rejections/rejection-store.ts";
@@ -54,14 +55,13 @@ export function createSignupHandler(service: Service) {
     .use(invocationDeadline({ marginMs: 1_500 }))
     .handler(async (event, context) => {
       const failed: string[] = [];
-      let next = 0;
-      const lane = async () => {
-        while (next < event.Records.length) {
-          const record = event.Records[next++] as SQSRecord;
-          if (deadlineOf(context) - Date.now() < MIN_RECORD_BUDGET_MS) {
-            failed.push(record.messageId);
-            continue;
-          }
+      const started = new Set<SQSRecord>();
+      await forEachWithin(
+        event.Records,
+        RECORD_CONCURRENCY,
+        () => deadlineOf(context) - Date.now() >= MIN_RECORD_BUDGET_MS,
+        async (record) => {
+          started.add(record);
           try {
             if (!(await handleRecord(record, context))) failed.push(record.messageId);
           } catch (error) {
@@ -69,9 +69,10 @@ export function createSignupHandler(service: Service) {
             logger.error("signup record failed", { messageId: record.messageId, errorName: (error as Error).name });
             failed.push(record.messageId);
           }
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(RECORD_CONCURRENCY, event.Records.length) }, lane));
+        },
+      );
+      // Records not started for lack of time are redelivered.
+      for (const record of event.Records) if (!started.has(record)) failed.push(record.messageId);
       return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
     });
 }

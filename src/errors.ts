@@ -73,6 +73,11 @@ export class ConfigurationError extends ProvisionerError {
     super(`${source}: ` + issues.map((i) => `${i.field || "(root)"}: ${i.rule}`).join("; "));
     this.issues = issues;
   }
+
+  /** A passing fault of the source (e.g. Secrets Manager throttled) rather than a wrong value. */
+  get retryable(): boolean {
+    return false;
+  }
 }
 
 /** Fields every provider error carries. */

@@ -40,9 +40,7 @@ export function errorResponse(error: unknown, log: ErrorLog): APIGatewayProxyStr
     return json(400, { error: "invalid-request", issues: error.issues });
   }
   if (error instanceof WebhookVerificationError) {
-    const field = error.message.split(":")[0] ?? "";
-    const rule = error.message.slice(field.length + 1).trim();
-    return json(error.reason === "replayed" ? 409 : 401, { error: error.reason, issues: [{ field, rule }] });
+    return json(error.reason === "replayed" ? 409 : 401, { error: error.reason, issues: [{ field: error.field, rule: error.rule }] });
   }
   if (error instanceof PayloadTooLargeError) {
     return json(413, { error: "payload-too-large", issues: [{ field: "body", rule: `at most ${error.limitBytes} bytes` }] });

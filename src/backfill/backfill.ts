@@ -5,6 +5,7 @@ import type { OutcomeStore } from "../outcomes/store.ts";
 import type { StepRecord } from "../outcomes/types.ts";
 import { parseTenantOnboarding, type TenantOnboarding } from "../provisioning/tenant.ts";
 import type { ProvisionLogger, ProvisionResult } from "../provisioning/types.ts";
+import { forEachWithin } from "../concurrency/for-each-within.ts";
 import type { BackfillPosition } from "./cursor-store.ts";
 
 /** Counts per outcome of one backfill run. */
@@ -150,30 +151,4 @@ function tally(report: BackfillReport, result: ProvisionResult): void {
   if (result.succeeded) report.succeeded++;
   else if (result.retryable) report.retryable++;
   else report.permanent++;
-}
-
-/**
- * Runs `work` over `items` with at most `concurrency` at once, starting each only while
- * `canStart()` holds. Resolves true when every item ran.
- */
-async function forEachWithin<T>(
-  items: readonly T[],
-  concurrency: number,
-  canStart: () => boolean,
-  work: (item: T) => Promise<void>,
-): Promise<boolean> {
-  let next = 0;
-  let stopped = false;
-  const lane = async (): Promise<void> => {
-    while (next < items.length) {
-      if (!canStart()) {
-        stopped = true;
-        return;
-      }
-      const item = items[next++] as T;
-      await work(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, lane));
-  return !stopped && next >= items.length;
 }

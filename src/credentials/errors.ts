@@ -57,7 +57,7 @@ export class SecretLoadError extends ConfigurationError {
   }
 
   /** Only an unavailable Secrets Manager is worth another attempt; the rest needs a human. */
-  get retryable(): boolean {
+  override get retryable(): boolean {
     return this.reason === "unavailable";
   }
 

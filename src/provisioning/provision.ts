@@ -4,7 +4,8 @@ import type { Clock } from "../http/types.ts";
 import type { ProvisionMetrics } from "../observability/metrics.ts";
 import { LeaseLostError } from "../outcomes/errors.ts";
 import type { OutcomeStore } from "../outcomes/store.ts";
-import type { StepName, StepRecord, StepResult } from "../outcomes/types.ts";
+import { UNFINISHED_STATUSES } from "../outcomes/constants.ts";
+import type { StepName, StepRecord, StepResult, StepStatus } from "../outcomes/types.ts";
 import type { TenantPlan } from "./plan.ts";
 import { stepResultFromError } from "./step-result.ts";
 import type { TenantOnboarding } from "./tenant.ts";
@@ -82,7 +83,7 @@ export async function provision(
     tenantId: tenant.tenantId,
     steps: outcomes,
     succeeded: outcomes.every((o) => o.status === "SUCCEEDED"),
-    retryable: outcomes.some((o) => o.status === "FAILED_RETRYABLE" || o.status === "IN_PROGRESS" || o.status === "PENDING"),
+    retryable: outcomes.some((o) => isUnfinished(o.status)),
   };
 }
 
@@ -96,7 +97,7 @@ async function runStep(
 ): Promise<StepOutcome> {
   const provider = STEP_PROVIDER[step];
   // A finished step needs no claim (a write): report it as recorded.
-  if (known && (known.status === "SUCCEEDED" || known.status === "FAILED_PERMANENT" || known.status === "CONFLICT")) {
+  if (known && !isUnfinished(known.status)) {
     return fromRecord(known, "already-finished", provider);
   }
   const leaseMs = Math.max(1_000, budget.deadline - clock.now()) + (deps.leaseGraceMs ?? 30_000);
@@ -167,4 +168,9 @@ function fromRecord(record: StepRecord, action: StepOutcome["action"], provider:
     resource: record.resource,
     error: record.status === "SUCCEEDED" ? undefined : record.lastError,
   };
+}
+
+/** PENDING, IN_PROGRESS or FAILED_RETRYABLE: the step still needs work (the store's own list). */
+function isUnfinished(status: StepStatus): boolean {
+  return (UNFINISHED_STATUSES as readonly StepStatus[]).includes(status);
 }

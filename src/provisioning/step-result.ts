@@ -59,7 +59,7 @@ export function stepResultFromError(error: unknown, provider: ProviderName, cont
     return { status: "FAILED_PERMANENT", error: internal("Validation", "permanent", error.message) };
   }
   if (error instanceof ConfigurationError) {
-    const retryable = (error as ConfigurationError & { retryable?: boolean }).retryable === true;
+    const retryable = error.retryable;
     return {
       status: "FAILED_RETRYABLE",
       error: internal("Configuration", retryable ? "transient" : "permanent", error.message),

@@ -16,14 +16,20 @@ export type WebhookRejection =
  *
  * @example
  * ```ts
- * if (err instanceof WebhookVerificationError && err.reason === "stale") { ... }
+ * if (err instanceof WebhookVerificationError && err.reason === "stale") reply(401, err.field, err.rule);
  * ```
  */
 export class WebhookVerificationError extends ProvisionerError {
   override name = "WebhookVerificationError";
   readonly reason: WebhookRejection;
-  constructor(reason: WebhookRejection, message: string) {
-    super(message);
+  /** The header at fault, e.g. `webhook-timestamp`. */
+  readonly field: string;
+  /** The rule it broke, e.g. `older than 5 minutes`. */
+  readonly rule: string;
+  constructor(reason: WebhookRejection, field: string, rule: string) {
+    super(`${field}: ${rule}`);
     this.reason = reason;
+    this.field = field;
+    this.rule = rule;
   }
 }

@@ -41,7 +41,7 @@ export class WebhookReplayGuard {
       );
     } catch (error) {
       if (error instanceof Error && error.name === "ConditionalCheckFailedException") {
-        throw new WebhookVerificationError("replayed", "webhook-id: already accepted (each webhook-id is accepted once)");
+        throw new WebhookVerificationError("replayed", "webhook-id", "already accepted (each webhook-id is accepted once)");
       }
       throw error;
     }

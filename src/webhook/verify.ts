@@ -64,21 +64,21 @@ export function verifyWebhook(
     ["webhook-timestamp", timestampHeader],
     ["webhook-signature", signatureHeader],
   ] as const) {
-    if (!value) throw new WebhookVerificationError("missing-header", `${name}: required`);
+    if (!value) throw new WebhookVerificationError("missing-header", name, "required");
   }
   if (!/^[\x21-\x7e]+$/.test(id ?? "") || Buffer.byteLength(id ?? "") > MAX_WEBHOOK_ID_BYTES) {
-    throw new WebhookVerificationError("bad-id", `webhook-id: at most ${MAX_WEBHOOK_ID_BYTES} printable ASCII characters`);
+    throw new WebhookVerificationError("bad-id", "webhook-id", `at most ${MAX_WEBHOOK_ID_BYTES} printable ASCII characters`);
   }
   if (!/^\d{1,12}$/.test(timestampHeader ?? "")) {
-    throw new WebhookVerificationError("bad-timestamp", "webhook-timestamp: must be integer seconds since the epoch");
+    throw new WebhookVerificationError("bad-timestamp", "webhook-timestamp", "must be integer seconds since the epoch");
   }
   const timestamp = Number(timestampHeader);
   const now = Math.floor(clock.now() / 1000);
   if (now - timestamp > WEBHOOK_TOLERANCE_SECONDS) {
-    throw new WebhookVerificationError("stale", "webhook-timestamp: older than 5 minutes");
+    throw new WebhookVerificationError("stale", "webhook-timestamp", "older than 5 minutes");
   }
   if (timestamp - now > WEBHOOK_TOLERANCE_SECONDS) {
-    throw new WebhookVerificationError("future", "webhook-timestamp: more than 5 minutes in the future");
+    throw new WebhookVerificationError("future", "webhook-timestamp", "more than 5 minutes in the future");
   }
 
   const offered = (signatureHeader ?? "")
@@ -93,5 +93,5 @@ export function verifyWebhook(
       return { id: id ?? "", timestamp, keyIndex };
     }
   }
-  throw new WebhookVerificationError("bad-signature", "webhook-signature: no v1 signature matches a current secret");
+  throw new WebhookVerificationError("bad-signature", "webhook-signature", "no v1 signature matches a current secret");
 }
