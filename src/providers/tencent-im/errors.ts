@@ -155,11 +155,50 @@ export function imErrorFromTransport(operation: string, error: TransportError | 
  * throw groupConflictError("tenant-42", ["Owner_Account"]);
  * ```
  */
-export function groupConflictError(groupId: string, mismatched: readonly string[]): TencentImError {
+export function groupConflictError(groupId: string, mismatched: readonly string[], operation = "ensure_group"): TencentImError {
   return new TencentImError(
     `group ${JSON.stringify(groupId)} exists but is not ours (differs in ${mismatched.join(", ")}); left untouched`,
-    { code: "GroupConflict", httpStatus: 200, errorClass: "conflict", ambiguous: false, operation: "ensure_group" },
+    { code: "GroupConflict", httpStatus: 200, errorClass: "conflict", ambiguous: false, operation },
   );
+}
+
+/**
+ * Some accounts were not imported (multiaccount_import `FailAccounts`), so a group operation
+ * that needs them cannot finish. Transient: IM reports these per account when it failed
+ * internally; the next run imports them again (import is idempotent).
+ *
+ * @example
+ * ```ts
+ * throw accountsNotImportedError("update_group", ["bob"]);
+ * ```
+ */
+export function accountsNotImportedError(operation: string, failed: readonly string[]): TencentImError {
+  return new TencentImError(`${operation}: ${failed.length} account(s) were not imported (multiaccount_import FailAccounts)`, {
+    code: "AccountsNotImported",
+    httpStatus: 200,
+    errorClass: "transient",
+    ambiguous: false,
+    operation,
+  });
+}
+
+/**
+ * add_group_member answered `Result: 0` (failed) for some members. IM does not say why (e.g. the
+ * member's own group limit), so it is permanent: a re-drive retries it, a hot loop does not.
+ *
+ * @example
+ * ```ts
+ * throw membersNotAddedError("t-42", ["bob"]);
+ * ```
+ */
+export function membersNotAddedError(groupId: string, failed: readonly string[]): TencentImError {
+  return new TencentImError(`add_group_member: ${failed.length} member(s) of group ${JSON.stringify(groupId)} were not added (Result 0)`, {
+    code: "MembersNotAdded",
+    httpStatus: 200,
+    errorClass: "permanent",
+    ambiguous: false,
+    operation: "add_group_member",
+  });
 }
 
 function truncate(text: string): string {
