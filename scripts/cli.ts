@@ -98,12 +98,12 @@ async function backfill(): Promise<void> {
   const service = createService(loadConfig(process.env));
   const deadline = Date.now() + Number(values["budget-ms"]);
   const workerId = `cli-${randomUUID()}`;
-  const provision = (tenant: Parameters<typeof service.provision>[0], d: number, registered?: Parameters<typeof service.provision>[3]) =>
-    service.provision(tenant, d, workerId, registered);
+  const provision = (tenant: Parameters<typeof service.provision>[0], d: number) => service.provision(tenant, d, workerId);
+  const reconcile = (state: Parameters<typeof service.reconcile>[0], d: number, walk: { dueBefore: string }) => service.reconcile(state, d, workerId, walk);
   const options = { deadline, concurrency: 16, perTenantBudgetMs: 10_000 };
   const report = values.tenants
     ? await backfillTenants(JSON.parse(readFileSync(values.tenants, "utf8")) as unknown[], options, { provision })
-    : await runBackfill({ ...options, pageSize: 1000 }, { store: service.store, positions: service.positions, provision });
+    : await runBackfill({ ...options, pageSize: 1000 }, { store: service.store, positions: service.positions, reconcile });
   service.close();
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }

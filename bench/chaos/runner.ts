@@ -413,7 +413,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
           {
             store: svc.store,
             positions: svc.positions,
-            provision: (tenant, deadline) => svc.provision(tenant, deadline - offset, `backfill-${round}-${randomUUID()}/${tenant.tenantId}`),
+            reconcile: (state, deadline, walk) => svc.reconcile(state, deadline - offset, `backfill-${round}-${randomUUID()}/${state.tenant?.tenantId ?? ""}`, walk),
             clock,
             logger,
           },

@@ -1,0 +1,25 @@
+/**
+ * The built-in step registry. Adding a resource kind: one module beside these, one line here.
+ */
+import type { StepRegistry } from "../step-module.ts";
+import { imGroupStep, type ImGroupOperations } from "./im-group.ts";
+import { slsConsumerGroupStep, type SlsConsumerGroupStepOptions } from "./sls-consumer-group.ts";
+
+/**
+ * The steps of every tenant: its SLS consumer group and its IM group.
+ *
+ * @example
+ * ```ts
+ * const steps = builtInSteps({ config, slsClients, im });
+ * ```
+ */
+export function builtInSteps(deps: {
+  config: SlsConsumerGroupStepOptions["config"];
+  slsClients: SlsConsumerGroupStepOptions["clients"];
+  im: ImGroupOperations;
+}): StepRegistry {
+  return [
+    slsConsumerGroupStep({ config: deps.config, clients: deps.slsClients }),
+    imGroupStep({ config: deps.config, im: deps.im }),
+  ];
+}
