@@ -36,10 +36,17 @@ export function createStatusHandler(service: Service) {
         tenantId,
         source: tenant.source,
         registeredAt: tenant.createdAt,
-        succeeded: steps.every((s) => s.status === "SUCCEEDED"),
+        desired: tenant.desired,
+        generation: tenant.generation,
+        // Every step reached the desired state at the current generation.
+        succeeded: steps.every(
+          (s) => s.status === (tenant.desired === "ABSENT" ? "DELETED" : "SUCCEEDED") && s.observedGeneration >= tenant.generation,
+        ),
         steps: steps.map((s) => ({
           step: s.step,
           status: s.status,
+          observedGeneration: s.observedGeneration,
+          deletedAt: s.deletedAt,
           attempts: s.attempts,
           firstAttemptAt: s.firstAttemptAt,
           lastAttemptAt: s.lastAttemptAt,

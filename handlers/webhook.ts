@@ -4,6 +4,7 @@ import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { tenantFromWebhookBody } from "../src/inputs/unwrap.ts";
+import { ImmutableFieldError } from "../src/provisioning/errors.ts";
 import type { ProvisionResult } from "../src/provisioning/types.ts";
 import { sqsSignupQueue, type SignupQueue } from "../src/queue/signup-queue.ts";
 import type { Service } from "../src/service.ts";
@@ -32,8 +33,10 @@ export interface WebhookHandlerOptions {
  *
  * Replies: 201 provisioned now; 200 already provisioned (or finished with a permanent outcome,
  * shown per step); 202 continues through the signup queue; 400 names the fields; 401 bad
- * signature or timestamp; 409 replayed webhook-id, or the tenant is in progress elsewhere;
- * 413 too large. Bad input never gets a 5xx.
+ * signature or timestamp; 409 replayed webhook-id, the tenant is in progress elsewhere, or the
+ * request changes a field fixed once the tenant exists (named; nothing is written);
+ * 413 too large. A request for a known tenant with changed mutable fields is an update (a new
+ * generation). Bad input never gets a 5xx.
  *
  * @example
  * ```ts
@@ -68,7 +71,13 @@ export function createWebhookHandler(service: Service, options: WebhookHandlerOp
     .handler(async (_event, context) => {
       const tenant = tenantFromWebhookBody(rawBodyOf(context).toString("utf8"));
       logger.appendKeys({ tenantId: tenant.tenantId, webhookId: webhookOf(context).id });
-      const result = await service.provision(tenant, deadlineOf(context), context.awsRequestId);
+      let result: ProvisionResult;
+      try {
+        result = await service.provision(tenant, deadlineOf(context), context.awsRequestId);
+      } catch (error) {
+        if (!(error instanceof ImmutableFieldError)) throw error;
+        return json(409, { error: "immutable-field", tenantId: tenant.tenantId, issues: [{ field: `data.${error.field}`, rule: `immutable: ${error.rule}` }] });
+      }
       const body = { tenantId: tenant.tenantId, steps: publicSteps(result) };
 
       if (result.succeeded) {

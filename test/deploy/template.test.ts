@@ -230,6 +230,10 @@ const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
     "sqs:SendMessage": [QUEUE],
   }),
   status: expected("status", { "dynamodb:Query": [TABLE] }),
+  offboard: expected("offboard", {
+    ...provisionTable,
+    "secretsmanager:GetSecretValue": [SLS, IM],
+  }),
   backfill: expected("backfill", {
     ...provisionTable,
     "dynamodb:Query": [TABLE, INDEX],
@@ -314,7 +318,7 @@ describe("osls package (offline, no AWS credentials)", () => {
     expect(p.AttributeDefinitions).toEqual(def.AttributeDefinitions);
     expect(p.KeySchema).toEqual(def.KeySchema);
     expect(p.GlobalSecondaryIndexes).toEqual(def.GlobalSecondaryIndexes);
-    expect((p.GlobalSecondaryIndexes as Obj[]).map((i) => i.IndexName)).toEqual(["unfinished"]);
+    expect((p.GlobalSecondaryIndexes as Obj[]).map((i) => i.IndexName)).toEqual(["unfinished", "failures"]);
     expect(p.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
     expect(p.TimeToLiveSpecification).toEqual({ AttributeName: "expiresAt", Enabled: true });
     expect(table.DeletionPolicy).toBe("Retain");
@@ -343,9 +347,9 @@ describe("osls package (offline, no AWS credentials)", () => {
     expect(list(mapping.DependsOn)).toContain("SignupRole");
   });
 
-  it("routes TenantSignedUp events to the queue, and only that rule may send to it", () => {
+  it("routes TenantSignedUp and TenantOffboarded events to the queue, and only that rule may send to it", () => {
     const rule = props("TenantSignedUpRule", "AWS::Events::Rule");
-    expect(rule.EventPattern).toEqual({ "detail-type": ["TenantSignedUp"] });
+    expect(rule.EventPattern).toEqual({ "detail-type": ["TenantSignedUp", "TenantOffboarded"] });
     expect(rule.EventBusName).toBe("default");
     expect(rule.Targets).toEqual([{ Id: "signup-queue", Arn: { "Fn::GetAtt": ["SignupQueue", "Arn"] } }]);
 
@@ -378,9 +382,11 @@ describe("osls package (offline, no AWS credentials)", () => {
     expect(invokeConfig.Properties).toMatchObject({ FunctionName: { Ref: fnId("backfill") }, MaximumRetryAttempts: 0 });
   });
 
-  it("exposes POST /webhooks/tenant-signup and IAM-authorised GET /tenants/{tenantId} on the HTTP API", () => {
+  it("exposes POST /webhooks/tenant-signup and IAM-authorised GET and DELETE /tenants/{tenantId} on the HTTP API", () => {
     const routes = Object.fromEntries(ofType("AWS::ApiGatewayV2::Route").map(([, r]) => [String(r.Properties!.RouteKey), r.Properties!]));
-    expect(Object.keys(routes).sort()).toEqual(["GET /tenants/{tenantId}", "POST /webhooks/tenant-signup"]);
+    expect(Object.keys(routes).sort()).toEqual(["DELETE /tenants/{tenantId}", "GET /tenants/{tenantId}", "POST /webhooks/tenant-signup"]);
+    const offboard = routes["DELETE /tenants/{tenantId}"]!;
+    expect(offboard.AuthorizationType).toBe("AWS_IAM");
     const integrationOf = (route: Obj) => props(render(route.Target as Json).replace(/^integrations\/\$\{(.+)\}$/, "$1"), "AWS::ApiGatewayV2::Integration");
     const webhook = routes["POST /webhooks/tenant-signup"]!;
     const status = routes["GET /tenants/{tenantId}"]!;
@@ -388,6 +394,7 @@ describe("osls package (offline, no AWS credentials)", () => {
     expect(status.AuthorizationType).toBe("AWS_IAM");
     expect(integrationOf(webhook)).toMatchObject({ IntegrationUri: { "Fn::GetAtt": [fnId("webhook"), "Arn"] }, PayloadFormatVersion: "2.0" });
     expect(integrationOf(status)).toMatchObject({ IntegrationUri: { "Fn::GetAtt": [fnId("status"), "Arn"] }, PayloadFormatVersion: "2.0" });
+    expect(integrationOf(offboard)).toMatchObject({ IntegrationUri: { "Fn::GetAtt": [fnId("offboard"), "Arn"] }, PayloadFormatVersion: "2.0" });
   });
 
   it("alarms (to an SNS topic) when anything reaches the DLQ", () => {

@@ -1,0 +1,67 @@
+import middy from "@middy/core";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
+import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { ValidationError } from "../src/errors.ts";
+import { TENANT_ID_PATTERN } from "../src/provisioning/constants.ts";
+import { TenantNotFoundError } from "../src/provisioning/errors.ts";
+import type { Service } from "../src/service.ts";
+import { log, logger, metrics, runtimeService } from "./lib/runtime.ts";
+import { deadlineOf, invocationDeadline, type DeadlineContext } from "./middleware/deadline.ts";
+import { httpErrorResponses, json } from "./middleware/http-errors.ts";
+
+/** How long the request itself may remove resources before the backfill takes over. */
+const REQUEST_BUDGET_MS = 8_000;
+
+/**
+ * `DELETE /tenants/{tenantId}`: offboards a tenant (desired ABSENT, a new generation); each step
+ * removes its resource, the records stay as the audit trail (status DELETED). IAM-authorised
+ * exactly like `GET /tenants/{tenantId}`. Replies 200 with each step's outcome when the removal
+ * finished (DELETED, or CONFLICT for a group that is not ours), 202 when it continues in the
+ * backfill (the steps are in the unfinished index), 404 for a tenant never recorded.
+ * Offboarding an offboarded tenant again changes nothing.
+ *
+ * @example
+ * ```ts
+ * export const handler = createOffboardHandler(runtimeService());
+ * ```
+ */
+export function createOffboardHandler(service: Service) {
+  return middy<APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, Error, DeadlineContext>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics))
+    .use(httpErrorResponses({ log }))
+    .use(invocationDeadline({ marginMs: 1_000, maxBudgetMs: REQUEST_BUDGET_MS }))
+    .handler(async (event, context) => {
+      const caller = event.requestContext.authorizer?.iam;
+      if (!caller?.userArn && !caller?.userId) {
+        return json(403, { error: "forbidden", rule: "IAM (SigV4) authorization required" });
+      }
+      const tenantId = event.pathParameters?.tenantId ?? "";
+      if (!TENANT_ID_PATTERN.test(tenantId)) {
+        throw new ValidationError([{ field: "tenantId", rule: "1-36 characters of A-Z a-z 0-9 _ -, starting with a letter or digit" }]);
+      }
+      let result;
+      try {
+        result = await service.offboard(tenantId, new Date().toISOString(), "api", deadlineOf(context), context.awsRequestId);
+      } catch (error) {
+        if (error instanceof TenantNotFoundError) return json(404, { error: "not-found", tenantId });
+        throw error;
+      }
+      logger.info("offboarding requested", { tenantId, generation: result.generation, caller: caller.userArn ?? caller.userId });
+      return json(result.retryable ? 202 : 200, {
+        tenantId,
+        desired: result.desired,
+        generation: result.generation,
+        steps: result.steps.map((s) => ({
+          step: s.step,
+          status: s.status,
+          resource: s.resource,
+          ...(s.error ? { error: { provider: s.error.provider, code: s.error.code, requestId: s.error.requestId } } : {}),
+        })),
+        ...(result.retryable ? { continuing: "backfill" } : {}),
+      });
+    });
+}
+
+export const handler = createOffboardHandler(runtimeService());
