@@ -6,6 +6,8 @@
  *   npm run cli -- status TENANT_ID
  *   npm run cli -- backfill [--tenants file.json] [--budget-ms N]
  *   npm run cli -- replay-dlq [--max N] [--dlq-url URL] [--queue-url URL]
+ *   npm run cli -- retry TENANT_ID [--step NAME] | failures [--limit N] | offboard TENANT_ID
+ *     (scripts/cli/lifecycle.ts)
  */
 import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
@@ -19,6 +21,7 @@ import { readSecret } from "../src/credentials/read-secret.ts";
 import { webhookSecretsSchema } from "../src/credentials/schemas.ts";
 import { LOCAL_STATE_FILE, type LocalStackState } from "../src/local/local-service.ts";
 import { createService } from "../src/service.ts";
+import { lifecycleCommands } from "./cli/lifecycle.ts";
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -32,6 +35,8 @@ const { positionals, values } = parseArgs({
     max: { type: "string", default: "100" },
     "dlq-url": { type: "string" },
     "queue-url": { type: "string" },
+    step: { type: "string" },
+    limit: { type: "string" },
   },
 });
 const [command, ...rest] = positionals;
@@ -129,7 +134,13 @@ async function replayDlq(): Promise<void> {
   process.stdout.write(`moved ${moved} message(s) from the DLQ back to the signup queue\n`);
 }
 
-const commands: Record<string, () => Promise<void>> = { "send-webhook": sendWebhook, status, backfill, "replay-dlq": replayDlq };
+const lifecycle = Object.fromEntries(
+  Object.entries(lifecycleCommands).map(([name, command]) => [
+    name,
+    () => command({ args: rest, options: values, useStack: () => void localState(), fail, print: (text) => process.stdout.write(`${text}\n`) }),
+  ]),
+);
+const commands: Record<string, () => Promise<void>> = { "send-webhook": sendWebhook, status, backfill, "replay-dlq": replayDlq, ...lifecycle };
 const run = commands[command ?? ""];
 if (!run) fail(`usage: npm run cli -- <${Object.keys(commands).join("|")}> [options]`);
 await run();
