@@ -74,6 +74,15 @@ export class SecretCache<T> implements CredentialSource<T> {
     return this.#youngerThan(Math.min(REFRESH_REUSE_WINDOW_MS, this.#maxAgeMs)) ?? this.#load();
   }
 
+  /**
+   * A fresh read even within the reuse window (a read already under way is joined): used once
+   * when a provider rejects credentials the cache served, so a rotation that landed within the
+   * last second is seen at once.
+   */
+  reload(): Promise<T> {
+    return this.#load();
+  }
+
   #youngerThan(ageMs: number): Promise<T> | undefined {
     const loaded = this.#loaded;
     if (loaded && this.#clock.now() - loaded.at < ageMs) return Promise.resolve(loaded.value);

@@ -166,6 +166,9 @@ async function runStep(
   } catch (error) {
     result = stepResultFromError(error, provider, { attempts: claim.record.attempts, now: clock.now() });
   }
+  if ("error" in result && result.error.errorClass === "credentials" && result.status === "FAILED_RETRYABLE") {
+    deps.metrics?.credentialsRejected(provider, result.error.code);
+  }
   deps.metrics?.stepFinished({
     step,
     provider,
