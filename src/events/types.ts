@@ -37,8 +37,8 @@ export interface TenantProvisionedDetail extends OutcomeDetailBase {
   resources?: Record<string, string> | undefined;
 }
 
-/** `TenantProvisioningFailed`: a step ended FAILED_PERMANENT or CONFLICT for this generation. */
-export interface TenantProvisioningFailedDetail extends OutcomeDetailBase {
+/** Why a step failed, for {@link tenantProvisioningFailed}. */
+export interface StepFailure {
   /** The step that failed, e.g. `sls-consumer-group`. */
   step: string;
   /** The step's final status. */
@@ -51,6 +51,9 @@ export interface TenantProvisioningFailedDetail extends OutcomeDetailBase {
   /** Short human text; never a secret (callers pass provider error messages, which are redacted). */
   message?: string | undefined;
 }
+
+/** `TenantProvisioningFailed`: a step ended FAILED_PERMANENT or CONFLICT for this generation. */
+export type TenantProvisioningFailedDetail = OutcomeDetailBase & StepFailure;
 
 /** `TenantDeprovisioned`: every step's resource is gone for this generation. */
 export type TenantDeprovisionedDetail = OutcomeDetailBase;
@@ -115,15 +118,6 @@ export function tenantProvisioned(subject: OutcomeSubject, resources?: Record<st
   return { detailType: "TenantProvisioned", detail: { ...base(subject, "TenantProvisioned"), ...(resources ? { resources } : {}) } };
 }
 
-/** Why a step failed, for {@link tenantProvisioningFailed}. */
-export interface StepFailure {
-  step: string;
-  status: "FAILED_PERMANENT" | "CONFLICT";
-  code: string;
-  provider?: string | undefined;
-  requestId?: string | undefined;
-  message?: string | undefined;
-}
 
 /**
  * A `TenantProvisioningFailed` event naming the failed step, its code and request id.

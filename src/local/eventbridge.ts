@@ -16,10 +16,10 @@
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { AwsFault, type Json, parseAwsJsonBody, sendAwsFault, sendAwsJson } from "./aws-json.ts";
 import { closeServer, listenOnLoopback } from "./loopback.ts";
 
 const TARGET_PREFIX = "AWSEvents.";
-const JSON_CONTENT_TYPE = "application/x-amz-json-1.1";
 const REGION = "us-east-1";
 const ACCOUNT = "000000000000";
 const MAX_ENTRIES = 10;
@@ -76,18 +76,6 @@ export interface EventBridgeStandIn {
   close(): Promise<void>;
 }
 
-/** A whole-call AWS error, thrown inside an action. */
-class AwsFault extends Error {
-  readonly type: string;
-  readonly status: number;
-  constructor(type: string, message: string, status = 400) {
-    super(message);
-    this.type = type;
-    this.status = status;
-  }
-}
-
-type Json = Record<string, unknown>;
 type EntryResult = { EventId: string } | { ErrorCode: string; ErrorMessage: string };
 
 function bytes(value: unknown): number {
@@ -202,15 +190,7 @@ export async function startEventBridgeStandIn(options: EventBridgeStandInOptions
     return { FailedEntryCount: results.filter((r) => "ErrorCode" in r).length, Entries: results };
   }
 
-  function answer(res: ServerResponse, status: number, body: Json): void {
-    const text = JSON.stringify(body);
-    res.writeHead(status, { "content-type": JSON_CONTENT_TYPE, "content-length": Buffer.byteLength(text), "x-amzn-requestid": randomUUID() });
-    res.end(text);
-  }
-
-  function fail(res: ServerResponse, fault: AwsFault): void {
-    answer(res, fault.status, { __type: fault.type, message: fault.message });
-  }
+  const fail = sendAwsFault;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
@@ -235,17 +215,8 @@ export async function startEventBridgeStandIn(options: EventBridgeStandInOptions
       const { type, status, message } = injected.fault;
       return fail(res, new AwsFault(type, message ?? `Injected ${type}.`, status ?? 400));
     }
-    let input: unknown;
     try {
-      input = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-    } catch {
-      return fail(res, new AwsFault("SerializationException", "The request body is not valid JSON."));
-    }
-    if (input === null || typeof input !== "object" || Array.isArray(input)) {
-      return fail(res, new AwsFault("SerializationException", "The request body must be a JSON object."));
-    }
-    try {
-      answer(res, 200, putEvents(input as Json));
+      sendAwsJson(res, 200, putEvents(parseAwsJsonBody(Buffer.concat(chunks))));
     } catch (error) {
       if (error instanceof AwsFault) return fail(res, error);
       fail(res, new AwsFault("InternalException", "The stand-in failed.", 500));
