@@ -7,8 +7,9 @@
  * Only PutEvents, checked like the real API for the fields it takes:
  * - `Entries` 1-10, else `ValidationException` (HTTP 400, nothing recorded); the request's
  *   entries together at most 256 KB (Time 14 bytes + Source + DetailType + Detail + Resources);
- * - per entry, `Source`, `DetailType` and `Detail` are required (`InvalidArgument`), `Detail` must
- *   be a JSON object (`MalformedDetail`), the bus must exist (`InvalidArgument`); a failed entry
+ * - per entry, `Source`, `DetailType` and `Detail` are required (`InvalidArgument`), an `aws.*`
+ *   source is not ours to use (`NotAuthorizedForSourceException`), `Detail` must be a JSON object
+ *   (`MalformedDetail`), the bus must exist (`InvalidArgument`); a failed entry
  *   answers `ErrorCode`/`ErrorMessage` in its slot, the others are accepted (`FailedEntryCount`).
  * Accepted events are recorded and handed to subscribers (`npm start` prints them).
  *
@@ -124,6 +125,8 @@ export async function startEventBridgeStandIn(options: EventBridgeStandInOptions
         return fail("InvalidArgument", `Parameter ${field} is not valid. Reason: ${field} is a required argument.`);
       }
     }
+    // Sources starting with "aws." belong to AWS services; a custom PutEvents may not use them.
+    if ((e.Source as string).startsWith("aws.")) return fail("NotAuthorizedForSourceException", "Not authorized for the source.");
     let detail: unknown;
     try {
       detail = JSON.parse(e.Detail as string);

@@ -158,9 +158,19 @@ describe("EventBridge stand-in checks (as the real PutEvents)", () => {
       { Source: "s", DetailType: "d", Detail: "not json", EventBusName: BUS },
       { Source: "s", DetailType: "d", Detail: "[1,2]", EventBusName: BUS },
       { Source: "s", DetailType: "d", Detail: "{}", EventBusName: "missing" },
+      { Source: "aws.ec2", DetailType: "d", Detail: "{}", EventBusName: BUS },
     ]);
-    expect(result.FailedEntryCount).toBe(6);
-    expect(result.Entries?.map((e) => e.ErrorCode ?? "ok")).toEqual(["ok", "InvalidArgument", "InvalidArgument", "InvalidArgument", "MalformedDetail", "MalformedDetail", "InvalidArgument"]);
+    expect(result.FailedEntryCount).toBe(7);
+    expect(result.Entries?.map((e) => e.ErrorCode ?? "ok")).toEqual([
+      "ok",
+      "InvalidArgument",
+      "InvalidArgument",
+      "InvalidArgument",
+      "MalformedDetail",
+      "MalformedDetail",
+      "InvalidArgument",
+      "NotAuthorizedForSourceException",
+    ]);
     expect(result.Entries?.[1]?.ErrorMessage).toMatch(/Source/);
     expect(bus.events).toHaveLength(1);
   });
