@@ -262,7 +262,14 @@ export async function startEventBridgeStandIn(options: EventBridgeStandInOptions
   };
 }
 
-/** The ARN of a stand-in bus, for templates and tests that want one. */
+/**
+ * The ARN of a stand-in bus, for templates and tests that want one (PutEvents takes a name or an ARN).
+ *
+ * @example
+ * ```ts
+ * localEventBusArn("tenant-outcomes-local"); // "arn:aws:events:us-east-1:000000000000:event-bus/tenant-outcomes-local"
+ * ```
+ */
 export function localEventBusArn(name: string): string {
   return `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/${name}`;
 }
