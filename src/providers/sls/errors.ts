@@ -86,7 +86,7 @@ export class SlsError extends ProviderError {
 const MAX_PROVIDER_MESSAGE = 200;
 
 /** Codes whose server message may echo signed material (the server's StringToSign holds the STS token). */
-const MESSAGE_WITHHELD_CODES = new Set(["SignatureNotMatch", "Unauthorized", "InvalidAccessKeyId", "SecurityTokenExpired", "SecurityToken.Expired"]);
+const MESSAGE_WITHHELD_CODES: ReadonlySet<string> = new Set(CREDENTIALS_CODES);
 
 /** Options of {@link slsErrorFromResponse}. */
 export interface SlsResponseContext {

@@ -29,6 +29,7 @@ import {
   imErrorFromCode,
   imErrorFromHttpStatus,
   imErrorFromTransport,
+  invalidAnswerError,
   membersNotAddedError,
   TencentImError,
   IM_ROTATION_CODES,
@@ -90,16 +91,6 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
-}
-
-function invalidAnswer(operation: string): TencentImError {
-  return new TencentImError(`${operation} answered OK with an unexpected body`, {
-    code: "InvalidResponse",
-    httpStatus: 200,
-    errorClass: "transient",
-    ambiguous: false,
-    operation,
-  });
 }
 
 function isLoopbackHost(hostname: string): boolean {
@@ -393,7 +384,7 @@ export function createTencentImClient(options: TencentImClientOptions): TencentI
     for (const chunk of chunks(unique, IM_IMPORT_ACCOUNTS_PER_CALL)) {
       const answer = await call("multiaccount_import", multiAccountImportBody(chunk), callOptions.deadline, true);
       const parsed = multiAccountImportAnswerSchema.safeParse(answer);
-      if (!parsed.success) throw invalidAnswer("multiaccount_import");
+      if (!parsed.success) throw invalidAnswerError("multiaccount_import");
       for (const id of parsed.data.FailAccounts ?? []) failed.add(id);
     }
     return { imported: unique.map((a) => a.userId).filter((id) => !failed.has(id)), failed: [...failed] };
@@ -418,7 +409,7 @@ export function createTencentImClient(options: TencentImClientOptions): TencentI
       // A repeat after an ambiguous attempt answers Result 2 (already a member): safe to retry.
       const answer = await call("add_group_member", addGroupMemberBody(groupId, chunk, callOptions.silence ?? false), callOptions.deadline, true);
       const parsed = addGroupMemberAnswerSchema.safeParse(answer);
-      if (!parsed.success) throw invalidAnswer("add_group_member");
+      if (!parsed.success) throw invalidAnswerError("add_group_member");
       for (const entry of parsed.data.MemberList) {
         const outcome = IM_ADD_MEMBER_RESULTS[entry.Result as keyof typeof IM_ADD_MEMBER_RESULTS] ?? "failed";
         outcomes.set(entry.Member_Account, outcome);

@@ -41,6 +41,24 @@ export const IM_RATE_LIMITS: Readonly<Record<ImCommand, number>> = {
   add_group_member: 200,
 };
 
+/**
+ * Per-command paces for one process from one setting made for the 200/s commands
+ * (`IM_RATE_LIMIT_PER_SECOND`): each command gets the same share of its own documented limit,
+ * so 190 gives 190/s to create_group and 95/s to multiaccount_import (documented 100/s).
+ *
+ * @example
+ * ```ts
+ * createTencentImClient({ ...options, rateLimits: scaledImRateLimits(config.im.rateLimitPerSecond) });
+ * scaledImRateLimits(190).multiaccount_import; // 95
+ * ```
+ */
+export function scaledImRateLimits(perSecondOfA200Command: number): Record<ImCommand, number> {
+  const share = perSecondOfA200Command / 200;
+  const out = {} as Record<ImCommand, number>;
+  for (const command of Object.keys(IM_RATE_LIMITS) as ImCommand[]) out[command] = IM_RATE_LIMITS[command] * share;
+  return out;
+}
+
 /** The server gives up on a call after 3 s; a client must wait longer than that. */
 export const DEFAULT_ATTEMPT_TIMEOUT_MS = 5_000;
 

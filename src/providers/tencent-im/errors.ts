@@ -182,13 +182,7 @@ export function groupConflictError(groupId: string, mismatched: readonly string[
  * ```
  */
 export function accountsNotImportedError(operation: string, failed: readonly string[]): TencentImError {
-  return new TencentImError(`${operation}: ${failed.length} account(s) were not imported (multiaccount_import FailAccounts)`, {
-    code: "AccountsNotImported",
-    httpStatus: 200,
-    errorClass: "transient",
-    ambiguous: false,
-    operation,
-  });
+  return okAnswerError(operation, "AccountsNotImported", "transient", `${failed.length} account(s) were not imported (multiaccount_import FailAccounts)`);
 }
 
 /**
@@ -201,13 +195,25 @@ export function accountsNotImportedError(operation: string, failed: readonly str
  * ```
  */
 export function membersNotAddedError(groupId: string, failed: readonly string[]): TencentImError {
-  return new TencentImError(`add_group_member: ${failed.length} member(s) of group ${JSON.stringify(groupId)} were not added (Result 0)`, {
-    code: "MembersNotAdded",
-    httpStatus: 200,
-    errorClass: "permanent",
-    ambiguous: false,
-    operation: "add_group_member",
-  });
+  return okAnswerError("add_group_member", "MembersNotAdded", "permanent", `${failed.length} member(s) of group ${JSON.stringify(groupId)} were not added (Result 0)`);
+}
+
+/**
+ * An answer with ErrorCode 0 whose body is not what the command returns. Transient: a garbled
+ * answer from a gateway passes; the call is retried or re-driven.
+ *
+ * @example
+ * ```ts
+ * throw invalidAnswerError("add_group_member");
+ * ```
+ */
+export function invalidAnswerError(operation: string): TencentImError {
+  return okAnswerError(operation, "InvalidResponse", "transient", "answered OK with an unexpected body");
+}
+
+/** A failure IM reported inside a successful (ErrorCode 0) answer. */
+function okAnswerError(operation: string, code: string, errorClass: ErrorClass, what: string): TencentImError {
+  return new TencentImError(`${operation}: ${what}`, { code, httpStatus: 200, errorClass, ambiguous: false, operation });
 }
 
 function truncate(text: string): string {

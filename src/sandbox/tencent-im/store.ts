@@ -400,6 +400,7 @@ export class ImAppStore {
       MemberNum: g.members.length,
       MaxMemberNum: g.maxMemberCount,
       ApplyJoinOption: g.applyJoinOption,
+      ShutUpAllMember: g.muteAllMember ?? "Off",
       AppDefinedData: g.appDefinedData.map((e) => ({ Key: e.key, Value: e.value })),
       MemberList: g.members.map((m) => ({ Member_Account: m, Role: m === g.owner ? "Owner" : "Member", JoinTime: g.createTime })),
     };

@@ -85,6 +85,13 @@ describe("multiaccount_import", () => {
     expect(sandbox.state().accounts).toEqual(["alice"]);
   });
 
+  it("takes per-item fault rules over the HTTP control API too", async () => {
+    const { status } = await rawCall(sandbox, "/__sandbox/faults", {}, JSON.stringify({ rules: [{ operation: "multiaccount_import.account", kind: "error", resource: "bob", times: 1 }] }));
+    expect(status).toBe(200);
+    expect(await answer(MULTI_IMPORT, { Accounts: ["bob"] })).toMatchObject({ FailAccounts: ["bob"] });
+    expect(await answer(MULTI_IMPORT, { Accounts: ["bob"] })).toMatchObject({ FailAccounts: [] });
+  });
+
   it("a fault rule for every operation does not fail single accounts", async () => {
     sandbox.faults.configure({ rules: [{ operation: "get_group_info", kind: "error", error: { code: 10002 } }, { kind: "error", resource: "nobody", error: { code: 10002 } }] });
     expect(await answer(MULTI_IMPORT, { AccountList: [{ UserID: "alice" }] })).toMatchObject({ FailAccounts: [] });
