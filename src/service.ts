@@ -13,7 +13,9 @@ import { OutcomeStore } from "./outcomes/store.ts";
 import type { StepRecord } from "./outcomes/types.ts";
 import { createSlsClient, type SlsClient } from "./providers/sls/index.ts";
 import { createTencentImClient, type TencentImClient } from "./providers/tencent-im/index.ts";
+import { createOutcomeEventPublisher, type OutcomeEventPublisher } from "./events/index.ts";
 import type { OutcomeAnnouncer } from "./provisioning/announce.ts";
+import { eventBridgeAnnouncer } from "./provisioning/outcome-events.ts";
 import { declareAbsent, redrive, type Declared } from "./provisioning/desired-state.ts";
 import { provision, reconcile, type ProvisionDependencies, type ReconcileOptions } from "./provisioning/provision.ts";
 import type { StepRegistry } from "./provisioning/step-module.ts";
@@ -129,6 +131,14 @@ export function createService(config: ServiceConfig, overrides: ServiceOverrides
     },
     onRetry,
   });
+  // Outcome events go to EventBridge when a bus is configured (the client is built on first use).
+  let publisher: OutcomeEventPublisher | undefined;
+  const busName = config.outcomeEventBusName;
+  const announcer =
+    overrides.announcer ??
+    (busName
+      ? eventBridgeAnnouncer({ publish: (events) => (publisher ??= createOutcomeEventPublisher({ eventBusName: busName })).publish(events) })
+      : undefined);
   const builtIn = builtInSteps({ config, slsClients, im });
   const steps = overrides.steps ? overrides.steps(builtIn) : builtIn;
   const deps = (workerId: string): ProvisionDependencies => ({
@@ -137,7 +147,7 @@ export function createService(config: ServiceConfig, overrides: ServiceOverrides
     workerId,
     safetyMarginMs: config.safetyMarginMs,
     clock,
-    ...(overrides.announcer ? { announcer: overrides.announcer } : {}),
+    ...(announcer ? { announcer } : {}),
     ...(overrides.logger ? { logger: overrides.logger } : {}),
     ...(overrides.metrics ? { metrics: overrides.metrics } : {}),
   });
@@ -164,6 +174,7 @@ export function createService(config: ServiceConfig, overrides: ServiceOverrides
     close() {
       for (const client of slsClients.values()) client.close();
       im.close();
+      publisher?.close();
       transport.close();
     },
   };

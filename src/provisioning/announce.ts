@@ -9,8 +9,12 @@ import type { OutcomeStore } from "../outcomes/store.ts";
 import type { TenantItem } from "../outcomes/types.ts";
 import type { ProvisionLogger, ProvisionResult } from "./types.ts";
 
-/** The terminal outcomes of a generation. */
-export const TENANT_OUTCOMES = ["TenantProvisioned", "TenantProvisioningFailed", "TenantDeprovisioned", "TenantDeprovisioningFailed"] as const;
+/**
+ * The terminal outcomes of a generation (the outcome events' detail types). A generation that
+ * wanted the tenant ABSENT and failed is `TenantProvisioningFailed` too: its detail names the step
+ * and status (e.g. CONFLICT: a foreign group was not destroyed).
+ */
+export const TENANT_OUTCOMES = ["TenantProvisioned", "TenantProvisioningFailed", "TenantDeprovisioned"] as const;
 export type TenantOutcome = (typeof TENANT_OUTCOMES)[number];
 
 /** What is announced: stable per (tenant, generation, outcome). */
@@ -18,8 +22,12 @@ export interface TenantOutcomeAnnouncement {
   tenantId: string;
   generation: number;
   outcome: TenantOutcome;
-  /** The first failed step, for the failure outcomes. */
-  failure?: { step: string; code: string; requestId?: string | undefined } | undefined;
+  /** When the generation reached it: the latest step transition (stable when announced again). */
+  occurredAt: string;
+  /** The first failed step, for TenantProvisioningFailed. */
+  failure?:
+    | { step: string; status: "FAILED_PERMANENT" | "CONFLICT"; code: string; provider: string; requestId?: string | undefined; message?: string | undefined }
+    | undefined;
   steps: { step: string; status: string; resource: Record<string, string> }[];
 }
 
@@ -45,18 +53,26 @@ export function terminalOutcome(result: ProvisionResult): Omit<TenantOutcomeAnno
   );
   if (!finished || result.steps.length === 0) return undefined;
   const steps = result.steps.map((s) => ({ step: s.step, status: s.status, resource: s.resource }));
+  const occurredAt = result.steps.map((s) => s.updatedAt ?? "").sort().at(-1) || new Date(0).toISOString();
   const failed = result.steps.find((s) => s.status === "FAILED_PERMANENT" || s.status === "CONFLICT");
-  if (result.desired === "ABSENT") {
-    if (!failed && result.steps.every((s) => s.status === "DELETED")) return { outcome: "TenantDeprovisioned", steps };
-  } else if (!failed) {
-    return { outcome: "TenantProvisioned", steps };
+  if (failed) {
+    return {
+      outcome: "TenantProvisioningFailed",
+      occurredAt,
+      failure: {
+        step: failed.step,
+        status: failed.status === "CONFLICT" ? "CONFLICT" : "FAILED_PERMANENT",
+        code: failed.error?.code ?? failed.status,
+        provider: failed.provider,
+        requestId: failed.error?.requestId,
+        message: failed.error?.message,
+      },
+      steps,
+    };
   }
-  const first = failed ?? result.steps.find((s) => s.status !== "DELETED");
-  return {
-    outcome: result.desired === "ABSENT" ? "TenantDeprovisioningFailed" : "TenantProvisioningFailed",
-    failure: first ? { step: first.step, code: first.error?.code ?? first.status, requestId: first.error?.requestId } : undefined,
-    steps,
-  };
+  const wanted = result.desired === "ABSENT" ? "DELETED" : "SUCCEEDED";
+  if (!result.steps.every((s) => s.status === wanted)) return undefined;
+  return { outcome: result.desired === "ABSENT" ? "TenantDeprovisioned" : "TenantProvisioned", occurredAt, steps };
 }
 
 /**

@@ -229,6 +229,7 @@ function fromRecord(record: StepRecord, action: StepOutcome["action"], provider:
     attempts: record.attempts,
     resource: record.resource,
     generation: record.observedGeneration,
+    updatedAt: record.updatedAt,
     error: record.status === "SUCCEEDED" || record.status === "DELETED" ? undefined : record.lastError,
     ...(record.observedGeneration < generation ? { behind: true } : {}),
   };

@@ -21,6 +21,8 @@ export interface StepOutcome {
   resource: Record<string, string>;
   /** The tenant generation the status is about. */
   generation: number;
+  /** When the record last changed (absent when this run could not record it). */
+  updatedAt?: string | undefined;
   /** The status is about an older generation than the tenant's (another worker holds the step). */
   behind?: boolean | undefined;
   error?: StepError | undefined;

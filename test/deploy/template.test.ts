@@ -203,6 +203,7 @@ const QUEUE = "${SignupQueue.Arn}";
 const SLS = "${SlsCredentialsSecret}";
 const IM = "${ImCredentialsSecret}";
 const WEBHOOK = "${WebhookSigningSecret}";
+const OUTCOME_BUS = "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default";
 
 function expected(fn: string, rest: Record<string, string[]>): Record<string, string[]> {
   const all: Record<string, string[]> = { "logs:CreateLogStream": logsOf(fn), "logs:PutLogEvents": logsOf(fn), ...rest };
@@ -219,6 +220,7 @@ const provisionTable = {
 const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
   signup: expected("signup", {
     ...provisionTable,
+    "events:PutEvents": [OUTCOME_BUS],
     "secretsmanager:GetSecretValue": [SLS, IM],
     "sqs:ReceiveMessage": [QUEUE],
     "sqs:DeleteMessage": [QUEUE],
@@ -226,16 +228,19 @@ const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
   }),
   webhook: expected("webhook", {
     ...provisionTable,
+    "events:PutEvents": [OUTCOME_BUS],
     "secretsmanager:GetSecretValue": [SLS, IM, WEBHOOK],
     "sqs:SendMessage": [QUEUE],
   }),
   status: expected("status", { "dynamodb:Query": [TABLE] }),
   offboard: expected("offboard", {
     ...provisionTable,
+    "events:PutEvents": [OUTCOME_BUS],
     "secretsmanager:GetSecretValue": [SLS, IM],
   }),
   backfill: expected("backfill", {
     ...provisionTable,
+    "events:PutEvents": [OUTCOME_BUS],
     "dynamodb:Query": [TABLE, INDEX],
     "secretsmanager:GetSecretValue": [SLS, IM],
   }),
