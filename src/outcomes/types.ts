@@ -1,5 +1,5 @@
 /**
- * The outcome table's record model.
+ * The outcome table's record model (every kind of item and its keys: `table-map.ts`).
  *
  * One DynamoDB table, string keys `pk` / `sk`. Per tenant:
  *
@@ -11,8 +11,13 @@
  *
  * One Query on `pk` returns a tenant's whole picture.
  *
+ * **Generations.** The tenant item holds the desired state (spec, PRESENT/ABSENT) and a
+ * `generation`; each step its `observedGeneration`. A finished step behind the generation is
+ * claimable again and is put back into the index when the generation moves.
+ *
  * **Sparse index `unfinished`** (projection ALL). Only steps in PENDING, IN_PROGRESS or
- * FAILED_RETRYABLE carry its key attributes:
+ * FAILED_RETRYABLE (or behind the generation), and tenant items whose generation is not yet
+ * settled and announced, carry its key attributes:
  * - `unfinishedPk = "UNFINISHED#<shard>"`, shard = FNV-1a(tenantId) mod shard count (4), so writes
  *   spread over a few partitions instead of one hot one;
  * - `unfinishedSk = "<nextAttemptAt ISO>#<tenantId>#<step>"`, so a Query with
@@ -20,8 +25,9 @@
  *
  * `nextAttemptAt` is when a step is next due: its creation time for PENDING, its lease expiry for
  * IN_PROGRESS (a crashed worker's step comes back by itself), the asked-for retry time for
- * FAILED_RETRYABLE. Reaching SUCCEEDED, FAILED_PERMANENT or CONFLICT REMOVEs the index attributes,
- * so finished steps cost nothing in the index and the backfill never scans.
+ * FAILED_RETRYABLE. Reaching SUCCEEDED, FAILED_PERMANENT, CONFLICT or DELETED REMOVEs the index
+ * attributes, so finished steps cost nothing in the index and the backfill never scans. The
+ * sparse `failures` index holds FAILED_PERMANENT and CONFLICT steps until they run again.
  *
  * **Every write is conditional.** Register puts with `attribute_not_exists`; a claim is an Update
  * that requires a claimable status (or an expired lease); a completion requires the claimer's
