@@ -6,7 +6,7 @@
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 
 /** Option values as `parseArgs` gives them. */
-export type OptionValues = Record<string, string | boolean | undefined>;
+export type OptionValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
 /** One CLI command: its name, a one-line summary, its usage and its options. */
 export interface CliCommand {
