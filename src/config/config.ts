@@ -77,6 +77,11 @@ function crossFieldIssues(env: Record<string, string | undefined>): ValidationIs
   if (env.SLS_SIGNATURE_VERSION === "v4" && !env.SLS_REGION) {
     issues.push({ field: "SLS_REGION", rule: "required when SLS_SIGNATURE_VERSION is v4" });
   }
+  const budget = Number(env.WEBHOOK_REQUEST_BUDGET_MS ?? 3_000);
+  const margin = Number(env.PROVISION_SAFETY_MARGIN_MS ?? 2_000);
+  if (Number.isFinite(budget) && Number.isFinite(margin) && budget < margin + 500) {
+    issues.push({ field: "WEBHOOK_REQUEST_BUDGET_MS", rule: "at least PROVISION_SAFETY_MARGIN_MS + 500 (provider calls stop that margin before the budget ends)" });
+  }
   if (groupType === "Community" && !prefix.startsWith("@TGS#_")) {
     issues.push({ field: "IM_GROUP_ID_PREFIX", rule: "must start with @TGS#_ for Community groups" });
   }
