@@ -1,6 +1,7 @@
 import type { MiddlewareObj } from "@middy/core";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { ValidationError } from "../../src/errors.ts";
+import { boundIssues } from "../../src/rejections/bounded-issues.ts";
 import { WebhookVerificationError } from "../../src/webhook/errors.ts";
 import { PayloadTooLargeError } from "./errors.ts";
 
@@ -32,7 +33,8 @@ export function httpErrorResponses(options: { log: ErrorLog }): MiddlewareObj<un
 /** The reply for one error; exported for the handlers' own early exits. */
 export function errorResponse(error: unknown, log: ErrorLog): APIGatewayProxyStructuredResultV2 {
   if (error instanceof ValidationError) {
-    return json(400, { error: "invalid-request", issues: error.issues });
+    // Bounded: a body of thousands of unknown keys names the first 50 (issueCount says how many).
+    return json(400, { error: "invalid-request", ...boundIssues(error.issues) });
   }
   if (error instanceof WebhookVerificationError) {
     return json(error.reason === "id-reused" ? 409 : 401, { error: error.reason, issues: [{ field: error.field, rule: error.rule }] });

@@ -328,6 +328,16 @@ describe("webhook handler: refusals", () => {
     expect({ sls: fx.stack.sls.state().calls, im: fx.stack.im.state().counters.calls }).toEqual(calls);
   });
 
+  it("a body of thousands of unknown keys: 400 naming the first 50, with the count of all", async () => {
+    const data: Record<string, unknown> = withoutSource(sampleTenant());
+    for (let i = 0; i < 4_000; i++) data[`u${i}`] = 0;
+    const reply = await call(signed(JSON.stringify({ type: "tenant.created", data })));
+    expect(reply.statusCode).toBe(400);
+    expect(reply.body.issues).toHaveLength(50);
+    expect(reply.body.issues?.[0]).toEqual({ field: "data.u0", rule: "unknown field" });
+    expect((reply.body as { issueCount?: number }).issueCount).toBe(4_000);
+  });
+
   it("no reply to bad input is ever a 5xx", async () => {
     const good = payload(sampleTenant());
     const now = () => Math.floor(Date.now() / 1000);
