@@ -110,7 +110,9 @@ const status: CliCommand = {
         process.exitCode = 1;
         return;
       }
-      process.stdout.write(`${JSON.stringify({ tenantId, source: outcome.tenant.source, registeredAt: outcome.tenant.createdAt, steps: outcome.steps }, null, 2)}\n`);
+      // As GET /tenants/{id} shows them: a SUCCEEDED step's last error is its previousError.
+      const steps = outcome.steps.map(({ lastError, ...step }) => ({ ...step, ...(step.status === "SUCCEEDED" ? { previousError: lastError } : { lastError }) }));
+      process.stdout.write(`${JSON.stringify({ tenantId, source: outcome.tenant.source, registeredAt: outcome.tenant.createdAt, steps }, null, 2)}\n`);
     } finally {
       client.destroy();
     }

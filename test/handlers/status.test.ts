@@ -94,4 +94,23 @@ describe("status handler (GET /tenants/{tenantId}, IAM-authorized)", () => {
     expect(sls).toMatchObject({ status: "FAILED_RETRYABLE", lastError: { provider: "sls", code: "InternalServerError" } });
     expect(Date.parse(String(sls?.["nextAttemptAt"]))).toBeGreaterThan(Date.now());
   });
+
+  it("a step that failed and then succeeded shows no lastError, only previousError", async () => {
+    const tenant = parseTenantOnboarding(sampleTenant());
+    fx.stack.sls.faults.configure({ rules: [slsFailsFor(tenant.tenantId)] });
+    try {
+      await service.provision(tenant, Date.now() + 8_000, "w1");
+    } finally {
+      fx.stack.sls.faults.configure({});
+    }
+    // The retry, as the backfill would make it, succeeds.
+    const claim = await service.store.claimStep(tenant.tenantId, "sls-consumer-group", { owner: "w2", leaseMs: 60_000 });
+    if (!claim.claimed) throw new Error(`not claimed: ${claim.reason}`);
+    await service.store.completeStep(claim.record, { status: "SUCCEEDED", resource: { consumerGroup: `tenant-${tenant.tenantId}` } });
+
+    const reply = await get(statusEvent(tenant.tenantId));
+    const step = reply.body.steps?.find((s) => s["step"] === "sls-consumer-group");
+    expect(step).toMatchObject({ status: "SUCCEEDED", previousError: { provider: "sls", code: "InternalServerError" } });
+    expect(step).not.toHaveProperty("lastError");
+  });
 });
