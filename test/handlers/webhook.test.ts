@@ -205,6 +205,25 @@ describe("webhook handler: provisioning", () => {
     expect(configured.deadline).toBeLessThanOrEqual(configured.to + 2_500);
   });
 
+  // The IM app admin identifier is known only from the IM secret: checked where the credentials
+  // are, before any IM call, and recorded as a permanent outcome naming the field.
+  it("an admin or member userId equal to the IM app admin account: the IM step fails permanently naming the field, no IM call", async () => {
+    const imAdmin = fx.stack.credentials.im.adminIdentifier;
+    for (const [tenant, field] of [
+      [sampleTenant({ admin: { userId: imAdmin } }), "admin.userId"],
+      [sampleTenant({ members: [{ userId: "member-a" }, { userId: imAdmin }] }), "members.1.userId"],
+    ] as const) {
+      const imCalls = { ...fx.stack.im.state().counters.calls };
+      const reply = await call(signed(payload(tenant)));
+      expect(reply.statusCode).toBe(200);
+      expect(reply.body.steps?.find((s) => s["step"] === "im-group")).toMatchObject({ status: "FAILED_PERMANENT", error: { code: "Validation" } });
+      expect(reply.body.steps?.find((s) => s["step"] === "sls-consumer-group")).toMatchObject({ status: "SUCCEEDED" });
+      const recorded = (await service.store.getTenant(tenant.tenantId)).steps.find((s) => s.step === "im-group");
+      expect(recorded?.lastError?.message).toContain(`${field}: must not be the IM app admin account`);
+      expect(fx.stack.im.state().counters.calls).toEqual(imCalls);
+    }
+  });
+
   it("a permanent provider error is answered 200 with the step's outcome, never 5xx", async () => {
     const tenant = sampleTenant();
     fx.stack.im.faults.configure({ rules: [{ operation: "create_group", kind: "error", error: { code: 10016, message: "rejected by callback" } }] });
