@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseTenantOnboarding } from "../../src/provisioning/tenant.ts";
 import type { Service } from "../../src/service.ts";
 import { sampleTenant, useLocalStack } from "../support/local-stack.ts";
+import { expectReplyMatchesOpenApi } from "../support/openapi.ts";
 import { iamCaller, invoke, statusEvent } from "../support/lambda.ts";
 import { captureOutput, loadHandlers, slsFailsFor, type CapturedOutput, type Handlers } from "./harness.ts";
 
@@ -29,6 +30,8 @@ interface StatusBody {
 
 async function get(event: APIGatewayProxyEventV2WithIAMAuthorizer): Promise<{ statusCode: number; body: StatusBody }> {
   const result: APIGatewayProxyStructuredResultV2 = await invoke(handlers.createStatusHandler(service), event);
+  // Every reply of these tests is checked against the published description.
+  await expectReplyMatchesOpenApi("get", "/tenants/{tenantId}", result);
   return { statusCode: result.statusCode ?? 0, body: JSON.parse(result.body ?? "null") as StatusBody };
 }
 

@@ -8,6 +8,7 @@ import { startSqsStandIn, type SqsStandIn } from "../../src/local/sqs.ts";
 import { sqsSignupQueue } from "../../src/queue/signup-queue.ts";
 import type { Service } from "../../src/service.ts";
 import { sampleTenant, useLocalStack } from "../support/local-stack.ts";
+import { expectReplyMatchesOpenApi } from "../support/openapi.ts";
 import { invoke, lambdaContext, signWebhook, sqsEvent, sqsRecordFromMessage, webhookEvent, withoutSource } from "../support/lambda.ts";
 import { captureOutput, loadHandlers, ShiftedClock, slsFailsFor, type CapturedOutput, type Handlers } from "./harness.ts";
 
@@ -43,6 +44,8 @@ interface Reply {
 async function call(event: APIGatewayProxyEventV2, handler = webhook): Promise<Reply> {
   const result: APIGatewayProxyStructuredResultV2 = await invoke(handler, event, lambdaContext({ budgetMs: 15_000 }));
   expect(result.headers?.["content-type"]).toBe("application/json");
+  // Every reply of these tests is checked against the published description.
+  await expectReplyMatchesOpenApi("post", "/webhooks/tenant-signup", result);
   return { statusCode: result.statusCode ?? 0, body: JSON.parse(result.body ?? "null") as Reply["body"] };
 }
 
