@@ -8,7 +8,7 @@
 import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { Webhook } from "standardwebhooks";
@@ -18,7 +18,7 @@ import { readSecret } from "../src/credentials/read-secret.ts";
 import { webhookSecretsSchema } from "../src/credentials/schemas.ts";
 import { LOCAL_STATE_FILE, type LocalStackState } from "../src/local/local-service.ts";
 import { OutcomeStore } from "../src/outcomes/store.ts";
-import { startDlqRedrive } from "../src/queue/dlq-redrive.ts";
+import { startDlqRedrive, waitForDlqRedrive } from "../src/queue/dlq-redrive.ts";
 import { createService } from "../src/service.ts";
 import { parseCommandLine, positiveInteger, stringOption, usage, UsageError, type CliCommand, type OptionValues } from "./cli-args.ts";
 
@@ -149,43 +149,30 @@ const backfill: CliCommand = {
 
 const replayDlq: CliCommand = {
   name: "replay-dlq",
-  summary: "move dead letters back to the signup queue",
-  usage: "[--dlq-url URL] [--queue-url URL] [--max N] [--aws]",
+  summary: "move dead letters back to the signup queue (an SQS message move task)",
+  usage: "[--dlq-url URL] [--queue-url URL] [--max N] [--wait-ms N] [--aws]",
   details: [
-    "--dlq-url URL    the dead-letter queue (required with --aws, or DLQ_URL)",
-    "--queue-url URL  where to move them (default: the queue each message came from; locally the signup queue)",
-    "--max N          locally: move at most N messages (default 100); with --aws: at most N per second",
-    "With --aws this starts an SQS message move task (StartMessageMoveTask) and prints its handle;",
-    "the local SQS stand-in has no move tasks, so locally messages are received, re-sent and deleted one by one.",
+    "--dlq-url URL    the dead-letter queue (default: the local stack's; with --aws required, or DLQ_URL)",
+    "--queue-url URL  where to move them (default: the queue each message came from)",
+    "--max N          move at most N messages per second (default: as fast as SQS moves them)",
+    "--wait-ms N      how long to wait for the task to finish, printing its progress (default 300000)",
+    "SQS moves the messages itself (StartMessageMoveTask); the local SQS stand-in implements it too.",
   ],
-  options: { max: { type: "string" }, "dlq-url": { type: "string" }, "queue-url": { type: "string" } },
+  options: { max: { type: "string" }, "dlq-url": { type: "string" }, "queue-url": { type: "string" }, "wait-ms": { type: "string" } },
   positionals: { min: 0, max: 0 },
   async run({ values }) {
+    const maxPerSecond = values.max === undefined ? undefined : positiveInteger(values, "max", 1);
+    const waitMs = positiveInteger(values, "wait-ms", 300_000);
     const state = localState(values);
     const dlqUrl = stringOption(values, "dlq-url") ?? state?.dlqUrl ?? process.env.DLQ_URL;
     if (!dlqUrl) throw new UsageError("--dlq-url (or DLQ_URL) is required with --aws");
     const sqs = new SQSClient({});
     try {
-      if (!state) {
-        const maxPerSecond = values.max === undefined ? undefined : positiveInteger(values, "max", 1);
-        const task = await startDlqRedrive(sqs, { dlqUrl, destinationQueueUrl: stringOption(values, "queue-url"), maxPerSecond });
-        process.stdout.write(`started moving messages from ${task.sourceArn} to ${task.destinationArn ?? "their source queues"}: task ${task.taskHandle}\n`);
-        return;
-      }
-      const queueUrl = stringOption(values, "queue-url") ?? state.signupQueueUrl;
-      const max = positiveInteger(values, "max", 100);
-      let moved = 0;
-      while (moved < max) {
-        const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: Math.min(10, max - moved), WaitTimeSeconds: 1 }));
-        if (Messages.length === 0) break;
-        for (const m of Messages) {
-          // Send first, then delete: a crash in between duplicates (harmless: provisioning converges), never loses.
-          await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: m.Body ?? "" }));
-          await sqs.send(new DeleteMessageCommand({ QueueUrl: dlqUrl, ReceiptHandle: m.ReceiptHandle }));
-          moved++;
-        }
-      }
-      process.stdout.write(`moved ${moved} message(s) from the DLQ back to the signup queue\n`);
+      const task = await startDlqRedrive(sqs, { dlqUrl, destinationQueueUrl: stringOption(values, "queue-url"), maxPerSecond });
+      process.stdout.write(`moving messages from ${task.sourceArn} to ${task.destinationArn ?? "the queues they came from"}\n`);
+      const done = await waitForDlqRedrive(sqs, task.sourceArn, { deadline: Date.now() + waitMs });
+      process.stdout.write(`${done.status}: moved ${done.moved} of ${done.toMove} message(s)${done.failureReason ? ` (${done.failureReason})` : ""}\n`);
+      if (done.status === "FAILED") process.exitCode = 1;
     } finally {
       sqs.destroy();
     }

@@ -1,4 +1,6 @@
-import { GetQueueAttributesCommand, StartMessageMoveTaskCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { GetQueueAttributesCommand, ListMessageMoveTasksCommand, StartMessageMoveTaskCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { systemClock } from "../http/clock.ts";
+import type { Clock } from "../http/types.ts";
 
 /** Options of {@link startDlqRedrive}. */
 export interface DlqRedriveOptions {
@@ -39,6 +41,45 @@ export async function startDlqRedrive(client: SQSClient, options: DlqRedriveOpti
     }),
   );
   return { taskHandle: started.TaskHandle ?? "", sourceArn, destinationArn };
+}
+
+/** Where a move task stands, as ListMessageMoveTasks reports it. */
+export interface DlqRedriveProgress {
+  status: string;
+  moved: number;
+  toMove: number;
+  failureReason?: string | undefined;
+}
+
+/**
+ * Polls the newest move task of the DLQ (ListMessageMoveTasks) until it is no longer RUNNING or
+ * CANCELLING, or until `deadline` (then it reports the last status seen, RUNNING).
+ *
+ * @example
+ * ```ts
+ * const done = await waitForDlqRedrive(sqs, task.sourceArn, { deadline: Date.now() + 300_000 });
+ * console.log(`${done.status}: ${done.moved} of ${done.toMove}`);
+ * ```
+ */
+export async function waitForDlqRedrive(
+  client: SQSClient,
+  sourceArn: string,
+  options: { deadline: number; pollMs?: number; clock?: Clock },
+): Promise<DlqRedriveProgress> {
+  const clock = options.clock ?? systemClock;
+  for (;;) {
+    const { Results = [] } = await client.send(new ListMessageMoveTasksCommand({ SourceArn: sourceArn, MaxResults: 1 }));
+    const task = Results[0];
+    const progress: DlqRedriveProgress = {
+      status: task?.Status ?? "UNKNOWN",
+      moved: task?.ApproximateNumberOfMessagesMoved ?? 0,
+      toMove: task?.ApproximateNumberOfMessagesToMove ?? 0,
+      failureReason: task?.FailureReason,
+    };
+    const active = progress.status === "RUNNING" || progress.status === "CANCELLING";
+    if (!active || clock.now() >= options.deadline) return progress;
+    await clock.sleep(options.pollMs ?? 2_000);
+  }
 }
 
 async function queueArn(client: SQSClient, queueUrl: string): Promise<string> {
