@@ -35,6 +35,18 @@ async function get(event: APIGatewayProxyEventV2WithIAMAuthorizer): Promise<{ st
   return { statusCode: result.statusCode ?? 0, body: JSON.parse(result.body ?? "null") as StatusBody };
 }
 
+/** A tenant provisioned once while SLS fails: its consumer-group step ends FAILED_RETRYABLE. */
+async function provisionWithSlsFailing() {
+  const tenant = parseTenantOnboarding(sampleTenant());
+  fx.stack.sls.faults.configure({ rules: [slsFailsFor(tenant.tenantId)] });
+  try {
+    await service.provision(tenant, Date.now() + 8_000, "w1");
+  } finally {
+    fx.stack.sls.faults.configure({});
+  }
+  return tenant;
+}
+
 describe("status handler (GET /tenants/{tenantId}, IAM-authorized)", () => {
   it("refuses a request that did not pass IAM authorization: 403", async () => {
     const tenant = parseTenantOnboarding(sampleTenant());
@@ -83,13 +95,7 @@ describe("status handler (GET /tenants/{tenantId}, IAM-authorized)", () => {
   });
 
   it("a tenant with a failed step: 200, succeeded false, the step's last error and next attempt", async () => {
-    const tenant = parseTenantOnboarding(sampleTenant());
-    fx.stack.sls.faults.configure({ rules: [slsFailsFor(tenant.tenantId)] });
-    try {
-      await service.provision(tenant, Date.now() + 8_000, "w1");
-    } finally {
-      fx.stack.sls.faults.configure({});
-    }
+    const tenant = await provisionWithSlsFailing();
     const reply = await get(statusEvent(tenant.tenantId));
     expect(reply.statusCode).toBe(200);
     expect(reply.body.succeeded).toBe(false);
@@ -99,13 +105,7 @@ describe("status handler (GET /tenants/{tenantId}, IAM-authorized)", () => {
   });
 
   it("a step that failed and then succeeded shows no lastError, only previousError", async () => {
-    const tenant = parseTenantOnboarding(sampleTenant());
-    fx.stack.sls.faults.configure({ rules: [slsFailsFor(tenant.tenantId)] });
-    try {
-      await service.provision(tenant, Date.now() + 8_000, "w1");
-    } finally {
-      fx.stack.sls.faults.configure({});
-    }
+    const tenant = await provisionWithSlsFailing();
     // The retry, as the backfill would make it, succeeds.
     const claim = await service.store.claimStep(tenant.tenantId, "sls-consumer-group", { owner: "w2", leaseMs: 60_000 });
     if (!claim.claimed) throw new Error(`not claimed: ${claim.reason}`);
