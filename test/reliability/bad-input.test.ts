@@ -15,6 +15,7 @@ import { signWebhook, webhookEvent } from "../../bench/chaos/events.ts";
 import { localLambdaContext } from "../../src/local/lambda-context.ts";
 import type { Service } from "../../src/service.ts";
 import { useLocalStack } from "../support/local-stack.ts";
+import { expectReplyMatchesOpenApi } from "../support/openapi.ts";
 import {
   badSignupEnvelope,
   badWebhookEnvelope,
@@ -76,6 +77,8 @@ type Reply = { status: number; issues: { field: string; rule: string }[]; raw: s
 
 async function send(event: APIGatewayProxyEventV2): Promise<Reply> {
   const reply = await webhook(event, localLambdaContext("tenant-provisioner-webhook", 29_000));
+  // Every generated refusal must also be a reply the published description allows.
+  await expectReplyMatchesOpenApi("post", "/webhooks/tenant-signup", reply);
   const raw = reply.body ?? "";
   let issues: Reply["issues"] = [];
   try {
