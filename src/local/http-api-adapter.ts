@@ -77,8 +77,9 @@ export async function startLocalHttpApi(routes: LocalRoute[], port = 0): Promise
       }
       if (event === "not-found") return reply(res, 404, { message: "Not Found" });
       const { route } = event;
-      route
-        .handler(event.event, localLambdaContext(route.functionName, route.timeoutMs))
+      // Through a promise, so even a handler that throws before returning one cannot escape.
+      Promise.resolve()
+        .then(() => route.handler(event.event, localLambdaContext(route.functionName, route.timeoutMs)))
         .then((result) => {
           res.writeHead(result?.statusCode ?? 200, (result?.headers as Record<string, string>) ?? {});
           res.end(result?.body ?? "");
