@@ -79,13 +79,14 @@ describe("npm start under malformed requests", () => {
     expect(child.exitCode).toBeNull();
   });
 
-  it("the SQS and Secrets Manager stand-ins and the SLS and IM sandboxes answer malformed requests with a refusal, and keep serving", async () => {
+  it("the SQS, Secrets Manager and EventBridge stand-ins and the SLS and IM sandboxes answer malformed requests with a refusal, and keep serving", async () => {
     const servers = {
       sqs: new URL(state.signupQueueUrl).origin,
       secrets: state.env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? "",
       sls: state.env.SLS_CONNECT_TO ?? "",
       im: state.env.IM_CONNECT_TO ?? "",
       dynamodb: state.env.AWS_ENDPOINT_URL_DYNAMODB ?? "",
+      eventbridge: state.env.AWS_ENDPOINT_URL_EVENTBRIDGE ?? "",
     };
     for (const [name, base] of Object.entries(servers)) {
       expect(base, name).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
