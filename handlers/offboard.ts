@@ -56,6 +56,7 @@ export function createOffboardHandler(service: Service) {
         steps: result.steps.map((s) => ({
           step: s.step,
           status: s.status,
+          attempts: s.attempts,
           resource: s.resource,
           ...(s.error ? { error: { provider: s.error.provider, code: s.error.code, requestId: s.error.requestId } } : {}),
         })),

@@ -6,6 +6,7 @@ import { forEachWithin } from "../src/concurrency/for-each-within.ts";
 import { ValidationError } from "../src/errors.ts";
 import { lifecycleEventFromQueueBody, type LifecycleEvent } from "../src/inputs/unwrap.ts";
 import { ImmutableFieldError, TenantNotFoundError } from "../src/provisioning/errors.ts";
+import { boundIssues } from "../src/rejections/bounded-issues.ts";
 import { RejectionStore } from "../src/rejections/rejection-store.ts";
 import type { Service } from "../src/service.ts";
 import { logger, metrics, runtimeService } from "./lib/runtime.ts";
@@ -34,7 +35,7 @@ export function createSignupHandler(service: Service) {
 
   async function reject(record: SQSRecord, issues: readonly { field: string; rule: string }[]): Promise<true> {
     await rejections.record({ channel: "sqs", messageId: record.messageId, issues, body: record.body });
-    logger.warn("signup event rejected", { messageId: record.messageId, issues });
+    logger.warn("signup event rejected", { messageId: record.messageId, ...boundIssues(issues, 10) });
     return true;
   }
 

@@ -139,7 +139,7 @@ export function createService(config: ServiceConfig, overrides: ServiceOverrides
     (busName
       ? eventBridgeAnnouncer({ publish: (events) => (publisher ??= createOutcomeEventPublisher({ eventBusName: busName })).publish(events) })
       : undefined);
-  const builtIn = builtInSteps({ config, slsClients, im });
+  const builtIn = builtInSteps({ config, slsClients, im, imCredentials: credentials.im });
   const steps = overrides.steps ? overrides.steps(builtIn) : builtIn;
   const deps = (workerId: string): ProvisionDependencies => ({
     store,

@@ -9,6 +9,7 @@ import { parseTenantOnboarding, type TenantOnboarding } from "../../src/provisio
 import type { Service } from "../../src/service.ts";
 import { sampleTenant, useLocalStack } from "../support/local-stack.ts";
 import { invoke, lambdaContext, signupEvent, signWebhook, sqsEvent, sqsRecord, statusEvent, webhookEvent, withoutSource } from "../support/lambda.ts";
+import { expectReplyMatchesOpenApi } from "../support/openapi.ts";
 import { captureOutput, loadHandlers, readRejection, type CapturedOutput, type Handlers } from "./harness.ts";
 
 const fx = useLocalStack();
@@ -37,6 +38,7 @@ async function webhook(data: Record<string, unknown>): Promise<{ statusCode: num
   const body = JSON.stringify({ type: "tenant.created", timestamp: new Date().toISOString(), data });
   const event = webhookEvent(body, { headers: signWebhook(fx.stack.credentials.webhookSecret, body) });
   const result: APIGatewayProxyStructuredResultV2 = await invoke(handlers.createWebhookHandler(service), event, lambdaContext({ budgetMs: 15_000 }));
+  await expectReplyMatchesOpenApi("post", "/webhooks/tenant-signup", result);
   return { statusCode: result.statusCode ?? 0, body: JSON.parse(result.body ?? "null") as Record<string, unknown> };
 }
 
@@ -57,6 +59,7 @@ function deleteEvent(tenantId: string, authorized = true): APIGatewayProxyEventV
 
 async function del(event: APIGatewayProxyEventV2WithIAMAuthorizer) {
   const result: APIGatewayProxyStructuredResultV2 = await invoke(createOffboardHandler(service), event, lambdaContext({ budgetMs: 15_000 }));
+  await expectReplyMatchesOpenApi("delete", "/tenants/{tenantId}", result);
   return { statusCode: result.statusCode ?? 0, body: JSON.parse(result.body ?? "null") as Record<string, unknown> };
 }
 
@@ -130,6 +133,7 @@ describe("offboarding through the entry points", () => {
     expect(slsGroup(tenant.tenantId)).toHaveLength(0);
 
     const status: APIGatewayProxyStructuredResultV2 = await invoke(handlers.createStatusHandler(service), statusEvent(tenant.tenantId));
+    await expectReplyMatchesOpenApi("get", "/tenants/{tenantId}", status);
     expect(JSON.parse(status.body ?? "null")).toMatchObject({ desired: "ABSENT", generation: 2, succeeded: true });
   });
 });

@@ -64,10 +64,10 @@ describe("chaos (small): concurrent deliveries under injected faults converge", 
     expect(verdict?.ok).toBe(true);
   });
 
-  it("every delivery was made: 48 signups (event + 2 webhooks), 6 updates (event + webhook), 6 offboards (2 events); replies 2xx or 409", () => {
+  it("every delivery was made: 48 signups (event + 2 webhooks), 6 updates (event + webhook), 6 offboards (2 events); replies all 2xx (in progress elsewhere is a 202, never a 409)", () => {
     expect(result.deliveries.sqsMessagesSent).toBe(48 + 6 + 2 * 6);
     expect(result.deliveries.webhookRequests).toBe(96 + 6);
-    for (const status of Object.keys(result.deliveries.webhookStatuses)) expect(["200", "201", "202", "409"]).toContain(status);
+    for (const status of Object.keys(result.deliveries.webhookStatuses)) expect(["200", "201", "202"]).toContain(status);
     // One tenant's SLS step and two tenants' IM steps fail permanently; six tenants are offboarded.
     expect(result.counts.slsGroups).toBe(47 - 6);
     expect(result.counts.imGroups).toBe(46 - 6);

@@ -1,8 +1,10 @@
 /** The Tencent IM group step: one group per tenant, owned by its admin, tied to it by a marker. */
 import type { ServiceConfig } from "../../config/config.ts";
+import type { CredentialSource, ImCredentials } from "../../credentials/types.ts";
 import type { EnsureGroupSpec, ImGroupInfo, TencentImClient } from "../../providers/tencent-im/index.ts";
 import { planTenant, type ImGroupPlan } from "../plan.ts";
-import type { StepModule } from "../step-module.ts";
+import type { StepCallOptions, StepModule } from "../step-module.ts";
+import { assertNotImAppAdmin } from "../tenant.ts";
 
 /**
  * The IM operations the step uses. `ensureGroup`, `updateGroup` and `removeGroup` apply only to
@@ -14,24 +16,35 @@ export type ImGroupOperations = Pick<TencentImClient, "ensureGroup" | "updateGro
 /**
  * The `im-group` step. Mutable: name, introduction, notification, face URL, apply-join option,
  * members to add. The owner and the type are fixed (a changed one reads back as a foreign group).
+ * The app's admin account is never made a tenant's owner or member (checked before any import).
  *
  * @example
  * ```ts
- * const step = imGroupStep({ config, im: imClient });
+ * const step = imGroupStep({ config, im: imClient, credentials: credentials.im });
  * ```
  */
-export function imGroupStep(options: { config: Pick<ServiceConfig, "sls" | "im">; im: ImGroupOperations }): StepModule<ImGroupPlan, ImGroupInfo> {
+export function imGroupStep(options: {
+  config: Pick<ServiceConfig, "sls" | "im">;
+  im: ImGroupOperations;
+  credentials: Pick<CredentialSource<ImCredentials>, "get">;
+}): StepModule<ImGroupPlan, ImGroupInfo> {
   const { im } = options;
+  const refuseAppAdmin = async (plan: ImGroupPlan) => {
+    const { adminIdentifier } = await options.credentials.get();
+    assertNotImAppAdmin({ admin: plan.owner.userId, members: plan.members.map((m) => m.userId) }, adminIdentifier);
+  };
   return {
     name: "im-group",
     provider: "tencent-im",
     plan: (spec) => planTenant(spec, options.config).imGroup,
-    async ensure(plan, callOptions) {
+    async ensure(plan, callOptions: StepCallOptions) {
+      await refuseAppAdmin(plan);
       const r = await im.ensureGroup(groupSpec(plan), callOptions);
       return { outcome: r.outcome, resource: { groupId: r.groupId } };
     },
     read: (plan, callOptions) => im.getGroupInfo(plan.groupId, callOptions),
-    async update(plan, callOptions) {
+    async update(plan, callOptions: StepCallOptions) {
+      await refuseAppAdmin(plan);
       const r = await im.updateGroup(groupSpec(plan), callOptions);
       return { outcome: r.outcome, resource: { groupId: r.groupId } };
     },

@@ -1,6 +1,7 @@
 /**
  * The built-in step registry. Adding a resource kind: one module beside these, one line here.
  */
+import type { CredentialSource, ImCredentials } from "../../credentials/types.ts";
 import type { StepRegistry } from "../step-module.ts";
 import { imGroupStep, type ImGroupOperations } from "./im-group.ts";
 import { slsConsumerGroupStep, type SlsConsumerGroupStepOptions } from "./sls-consumer-group.ts";
@@ -10,16 +11,18 @@ import { slsConsumerGroupStep, type SlsConsumerGroupStepOptions } from "./sls-co
  *
  * @example
  * ```ts
- * const steps = builtInSteps({ config, slsClients, im });
+ * const steps = builtInSteps({ config, slsClients, im, imCredentials: credentials.im });
  * ```
  */
 export function builtInSteps(deps: {
   config: SlsConsumerGroupStepOptions["config"];
   slsClients: SlsConsumerGroupStepOptions["clients"];
   im: ImGroupOperations;
+  /** The IM app credentials: the step refuses the app admin as a tenant's account. */
+  imCredentials: Pick<CredentialSource<ImCredentials>, "get">;
 }): StepRegistry {
   return [
     slsConsumerGroupStep({ config: deps.config, clients: deps.slsClients }),
-    imGroupStep({ config: deps.config, im: deps.im }),
+    imGroupStep({ config: deps.config, im: deps.im, credentials: deps.imCredentials }),
   ];
 }

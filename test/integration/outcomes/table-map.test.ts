@@ -31,7 +31,7 @@ describe("the outcome table map", () => {
 
     await store.registerTenant("t-map", { tenantId: "t-map" }, "webhook", ["im-group"]);
     await new RejectionStore(docClient, tableName).record({ channel: "sqs", messageId: "m-1", issues: [], body: "{}" });
-    await new WebhookReplayGuard(docClient, tableName).remember("msg_map");
+    await new WebhookReplayGuard(docClient, tableName).remember("msg_map", Buffer.from("{}"));
     await new BackfillPositionStore(docClient, tableName).save({ dueBefore: "2026-11-30T00:00:00.000Z" });
 
     const keys = { tenant: tenantKey("t-map"), step: stepKey("t-map", "im-group"), rejection: rejectionKey("sqs", "m-1"), "webhook id": webhookIdKey("msg_map"), "backfill position": BACKFILL_POSITION_KEY };
