@@ -2,13 +2,13 @@ import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { ValidationError } from "../src/errors.ts";
-import { TENANT_ID_PATTERN } from "../src/provisioning/constants.ts";
 import { TenantNotFoundError } from "../src/provisioning/errors.ts";
 import type { Service } from "../src/service.ts";
 import { log, logger, metrics, runtimeService } from "./lib/runtime.ts";
+import { tenantIdParam } from "./lib/tenant-id.ts";
 import { deadlineOf, invocationDeadline, type DeadlineContext } from "./middleware/deadline.ts";
 import { httpErrorResponses, json } from "./middleware/http-errors.ts";
+import { requireIamCaller } from "./middleware/iam-caller.ts";
 
 /** How long the request itself may remove resources before the backfill takes over. */
 const REQUEST_BUDGET_MS = 8_000;
@@ -31,16 +31,11 @@ export function createOffboardHandler(service: Service) {
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
     .use(httpErrorResponses({ log }))
+    .use(requireIamCaller())
     .use(invocationDeadline({ marginMs: 1_000, maxBudgetMs: REQUEST_BUDGET_MS }))
     .handler(async (event, context) => {
-      const caller = event.requestContext.authorizer?.iam;
-      if (!caller?.userArn && !caller?.userId) {
-        return json(403, { error: "forbidden", rule: "IAM (SigV4) authorization required" });
-      }
-      const tenantId = event.pathParameters?.tenantId ?? "";
-      if (!TENANT_ID_PATTERN.test(tenantId)) {
-        throw new ValidationError([{ field: "tenantId", rule: "1-36 characters of A-Z a-z 0-9 _ -, starting with a letter or digit" }]);
-      }
+      const caller = event.requestContext.authorizer.iam;
+      const tenantId = tenantIdParam(event);
       let result;
       try {
         result = await service.offboard(tenantId, new Date().toISOString(), "api", deadlineOf(context), context.awsRequestId);

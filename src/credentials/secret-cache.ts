@@ -79,6 +79,11 @@ export class SecretCache<T> implements CredentialSource<T> {
    * A fresh read even within the reuse window (a read already under way is joined): used once
    * when a provider rejects credentials the cache served, so a rotation that landed within the
    * last second is seen at once.
+   *
+   * @example
+   * ```ts
+   * const fresh = await cache.reload(); // after a provider rejected what get() served
+   * ```
    */
   reload(): Promise<T> {
     return this.#load();

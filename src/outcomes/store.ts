@@ -584,28 +584,14 @@ export class OutcomeStore {
     } else {
       remove.push("#redrive");
     }
-    // An item written before generations existed is at generation 1.
-    const condition =
-      expectedGeneration === 1
-        ? "attribute_exists(#pk) AND (#generation = :expected OR attribute_not_exists(#generation))"
-        : "attribute_exists(#pk) AND #generation = :expected";
-    try {
-      const out = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: tenantKey(tenantId),
-          UpdateExpression: `SET ${set.join(", ")}${remove.length ? ` REMOVE ${remove.join(", ")}` : ""}`,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ReturnValues: "ALL_NEW",
-        }),
-      );
-      return parseTenantItem(out.Attributes ?? {});
-    } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error;
-      return undefined;
-    }
+    const item = await this.updateIf({
+      Key: tenantKey(tenantId),
+      UpdateExpression: `SET ${set.join(", ")}${remove.length ? ` REMOVE ${remove.join(", ")}` : ""}`,
+      ConditionExpression: `attribute_exists(#pk) AND ${generationIs(":expected", expectedGeneration)}`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    });
+    return item ? parseTenantItem(item) : undefined;
   }
 
   /**
@@ -623,33 +609,26 @@ export class OutcomeStore {
     const now = this.nowIso();
     await Promise.all(
       steps.map(async (step) => {
-        try {
-          await this.client.send(
-            new UpdateCommand({
-              TableName: this.tableName,
-              Key: stepKey(tenantId, step),
-              UpdateExpression: "SET #next = :now, #upk = :upk, #usk = :usk",
-              ConditionExpression: "attribute_exists(#pk) AND #status <> :inProgress AND (#og < :gen OR attribute_not_exists(#og))",
-              ExpressionAttributeNames: {
-                "#pk": "pk",
-                "#status": "status",
-                "#og": "observedGeneration",
-                "#next": "nextAttemptAt",
-                "#upk": "unfinishedPk",
-                "#usk": "unfinishedSk",
-              },
-              ExpressionAttributeValues: {
-                ":now": now,
-                ":inProgress": "IN_PROGRESS",
-                ":gen": generation,
-                ":upk": unfinishedPk(shardOf(tenantId, this.shards)),
-                ":usk": unfinishedSk(now, tenantId, step),
-              },
-            }),
-          );
-        } catch (error) {
-          if (!isConditionalCheckFailed(error)) throw error;
-        }
+        await this.updateIf({
+          Key: stepKey(tenantId, step),
+          UpdateExpression: "SET #next = :now, #upk = :upk, #usk = :usk",
+          ConditionExpression: "attribute_exists(#pk) AND #status <> :inProgress AND (#og < :gen OR attribute_not_exists(#og))",
+          ExpressionAttributeNames: {
+            "#pk": "pk",
+            "#status": "status",
+            "#og": "observedGeneration",
+            "#next": "nextAttemptAt",
+            "#upk": "unfinishedPk",
+            "#usk": "unfinishedSk",
+          },
+          ExpressionAttributeValues: {
+            ":now": now,
+            ":inProgress": "IN_PROGRESS",
+            ":gen": generation,
+            ":upk": unfinishedPk(shardOf(tenantId, this.shards)),
+            ":usk": unfinishedSk(now, tenantId, step),
+          },
+        });
       }),
     );
   }
@@ -675,38 +654,22 @@ export class OutcomeStore {
       ],
       "fastForwardStep",
     );
-    try {
-      const out = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: stepKey(record.tenantId, record.step),
-          UpdateExpression:
-            "SET #og = :gen, #version = #version + :one, #updatedAt = :now REMOVE #next, #upk, #usk",
-          ConditionExpression: "#version = :version AND #status = :status",
-          ExpressionAttributeNames: {
-            "#og": "observedGeneration",
-            "#version": "version",
-            "#updatedAt": "updatedAt",
-            "#status": "status",
-            "#next": "nextAttemptAt",
-            "#upk": "unfinishedPk",
-            "#usk": "unfinishedSk",
-          },
-          ExpressionAttributeValues: {
-            ":gen": generation,
-            ":one": 1,
-            ":now": this.nowIso(),
-            ":version": record.version,
-            ":status": record.status,
-          },
-          ReturnValues: "ALL_NEW",
-        }),
-      );
-      return parseStepItem(out.Attributes ?? {});
-    } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error;
-      return undefined;
-    }
+    const item = await this.updateIf({
+      Key: stepKey(record.tenantId, record.step),
+      UpdateExpression: "SET #og = :gen, #version = #version + :one, #updatedAt = :now REMOVE #next, #upk, #usk",
+      ConditionExpression: "#version = :version AND #status = :status",
+      ExpressionAttributeNames: {
+        "#og": "observedGeneration",
+        "#version": "version",
+        "#updatedAt": "updatedAt",
+        "#status": "status",
+        "#next": "nextAttemptAt",
+        "#upk": "unfinishedPk",
+        "#usk": "unfinishedSk",
+      },
+      ExpressionAttributeValues: { ":gen": generation, ":one": 1, ":now": this.nowIso(), ":version": record.version, ":status": record.status },
+    });
+    return item ? parseStepItem(item) : undefined;
   }
 
   /**
@@ -731,37 +694,28 @@ export class OutcomeStore {
     );
     const nowMs = this.clock.now();
     const due = new Date(nowMs + retryAfterMs).toISOString();
-    const generationMatches = generation === 1 ? "(#generation = :gen OR attribute_not_exists(#generation))" : "#generation = :gen";
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: tenantKey(tenantId),
-          UpdateExpression: "SET #announced = :gen, #outcome = :outcome, #updatedAt = :now, #upk = :upk, #usk = :usk",
-          ConditionExpression: `attribute_exists(#pk) AND ${generationMatches} AND (attribute_not_exists(#announced) OR #announced < :gen)`,
-          ExpressionAttributeNames: {
-            "#pk": "pk",
-            "#generation": "generation",
-            "#announced": "announcedGeneration",
-            "#outcome": "announcedOutcome",
-            "#updatedAt": "updatedAt",
-            "#upk": "unfinishedPk",
-            "#usk": "unfinishedSk",
-          },
-          ExpressionAttributeValues: {
-            ":gen": generation,
-            ":outcome": outcome,
-            ":now": new Date(nowMs).toISOString(),
-            ":upk": unfinishedPk(shardOf(tenantId, this.shards)),
-            ":usk": tenantUnfinishedSk(due, tenantId),
-          },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error;
-      return false;
-    }
+    const claimed = await this.updateIf({
+      Key: tenantKey(tenantId),
+      UpdateExpression: "SET #announced = :gen, #outcome = :outcome, #updatedAt = :now, #upk = :upk, #usk = :usk",
+      ConditionExpression: `attribute_exists(#pk) AND ${generationIs(":gen", generation)} AND (attribute_not_exists(#announced) OR #announced < :gen)`,
+      ExpressionAttributeNames: {
+        "#pk": "pk",
+        "#generation": "generation",
+        "#announced": "announcedGeneration",
+        "#outcome": "announcedOutcome",
+        "#updatedAt": "updatedAt",
+        "#upk": "unfinishedPk",
+        "#usk": "unfinishedSk",
+      },
+      ExpressionAttributeValues: {
+        ":gen": generation,
+        ":outcome": outcome,
+        ":now": new Date(nowMs).toISOString(),
+        ":upk": unfinishedPk(shardOf(tenantId, this.shards)),
+        ":usk": tenantUnfinishedSk(due, tenantId),
+      },
+    });
+    return claimed !== undefined;
   }
 
   /**
@@ -775,29 +729,14 @@ export class OutcomeStore {
    */
   async finishAnnouncement(tenantId: string, generation: number): Promise<boolean> {
     assertValid([...checkTenantId(tenantId), ...checkIntInRange(generation, "generation", 1, Number.MAX_SAFE_INTEGER)], "finishAnnouncement");
-    const generationMatches = generation === 1 ? "(#generation = :gen OR attribute_not_exists(#generation))" : "#generation = :gen";
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: tenantKey(tenantId),
-          UpdateExpression: "REMOVE #upk, #usk",
-          ConditionExpression: `attribute_exists(#pk) AND ${generationMatches} AND #announced = :gen`,
-          ExpressionAttributeNames: {
-            "#pk": "pk",
-            "#generation": "generation",
-            "#announced": "announcedGeneration",
-            "#upk": "unfinishedPk",
-            "#usk": "unfinishedSk",
-          },
-          ExpressionAttributeValues: { ":gen": generation },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error;
-      return false;
-    }
+    const finished = await this.updateIf({
+      Key: tenantKey(tenantId),
+      UpdateExpression: "REMOVE #upk, #usk",
+      ConditionExpression: `attribute_exists(#pk) AND ${generationIs(":gen", generation)} AND #announced = :gen`,
+      ExpressionAttributeNames: { "#pk": "pk", "#generation": "generation", "#announced": "announcedGeneration", "#upk": "unfinishedPk", "#usk": "unfinishedSk" },
+      ExpressionAttributeValues: { ":gen": generation },
+    });
+    return finished !== undefined;
   }
 
   /**
@@ -831,6 +770,20 @@ export class OutcomeStore {
       } while (startKey);
     }
     return items;
+  }
+
+  /**
+   * An Update whose condition may fail: the new item (ALL_NEW), or undefined when the condition
+   * did not hold (someone else changed the item first: an answer, not an error).
+   */
+  private async updateIf(input: Omit<ConstructorParameters<typeof UpdateCommand>[0], "TableName" | "ReturnValues">): Promise<Record<string, unknown> | undefined> {
+    try {
+      const out = await this.client.send(new UpdateCommand({ ...input, TableName: this.tableName, ReturnValues: "ALL_NEW" }));
+      return out.Attributes ?? {};
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      return undefined;
+    }
   }
 
   private nowIso(): string {
@@ -876,6 +829,14 @@ function checkRegistration(tenantId: string, snapshot: JsonObject, source: strin
     ],
     "registerTenant",
   );
+}
+
+/**
+ * The condition "the tenant item is at `generation`" (`#generation` named by the caller); an
+ * item written before generations existed has none and is at generation 1.
+ */
+function generationIs(placeholder: string, generation: number): string {
+  return generation === 1 ? `(#generation = ${placeholder} OR attribute_not_exists(#generation))` : `#generation = ${placeholder}`;
 }
 
 function isConditionalCheckFailed(error: unknown): boolean {

@@ -15,6 +15,11 @@ const CONFIGURATION_RETRY_MS = 15 * 60_000;
  * Credentials still rejected after a fresh read of the secret: a key rotation is under way (the
  * provider changed the key before Secrets Manager, or the reverse). Rotations finish in minutes:
  * retry after 5 minutes, doubling per attempt up to the hour, without an operator.
+ *
+ * @example
+ * ```ts
+ * rotationRetryDelayMs(2); // 600_000
+ * ```
  */
 export function rotationRetryDelayMs(attempts: number): number {
   return Math.min(3_600_000, 5 * 60_000 * 2 ** Math.max(0, attempts - 1));
