@@ -423,6 +423,47 @@ export class OutcomeStore {
   }
 
   /**
+   * Records resource ids on a step the caller holds claimed, before a provider effect that makes
+   * them the tenant's (e.g. a fallback logstore about to get the consumer group): a later run
+   * plans from them instead of choosing again. Applies only while the claim is this one (lease
+   * owner, version, IN_PROGRESS), else throws {@link LeaseLostError}; returns the record to
+   * complete with (its version moved on).
+   *
+   * @example
+   * ```ts
+   * claimed = await store.pinResource(claimed, { logstore: "events-7" });
+   * ```
+   */
+  async pinResource(claimed: StepRecord, resource: Record<string, string>): Promise<StepRecord> {
+    const owner = claimed.leaseOwner ?? "";
+    assertValid(
+      [
+        ...checkTenantId(claimed.tenantId, "record.tenantId"),
+        ...checkStepName(claimed.step, "record.step"),
+        ...(claimed.status === "IN_PROGRESS" && owner.length > 0 ? [] : [{ field: "record", rule: "a claimed record (IN_PROGRESS with its lease owner)" }]),
+        ...Object.entries(resource).flatMap(([key, value]) => (typeof value === "string" ? [] : [{ field: `resource.${key}`, rule: "string" }])),
+      ],
+      "pinResource",
+    );
+    const item = await this.updateIf({
+      Key: stepKey(claimed.tenantId, claimed.step),
+      UpdateExpression: "SET #resource = :resource, #version = #version + :one, #updatedAt = :now",
+      ConditionExpression: "#leaseOwner = :owner AND #version = :version AND #status = :inProgress",
+      ExpressionAttributeNames: { "#resource": "resource", "#version": "version", "#updatedAt": "updatedAt", "#leaseOwner": "leaseOwner", "#status": "status" },
+      ExpressionAttributeValues: {
+        ":resource": { ...claimed.resource, ...resource },
+        ":one": 1,
+        ":now": this.nowIso(),
+        ":owner": owner,
+        ":version": claimed.version,
+        ":inProgress": "IN_PROGRESS",
+      },
+    });
+    if (item) return parseStepItem(item);
+    throw new LeaseLostError({ ...claimed, leaseOwner: owner }, await this.readStep(claimed.tenantId, claimed.step));
+  }
+
+  /**
    * A tenant's item and all its step records, from one strongly consistent Query on `pk`.
    *
    * @example

@@ -12,7 +12,7 @@ import type { StepRecord, StepResult, StepStatus, TenantItem, TenantOutcomes } f
 import { announceIfSettled, type OutcomeAnnouncer } from "./announce.ts";
 import { declarePresent, storedRequest, type DesiredStateStore } from "./desired-state.ts";
 import { planHash } from "./spec.ts";
-import type { StepModule, StepRegistry } from "./step-module.ts";
+import type { StepCallOptions, StepModule, StepRegistry } from "./step-module.ts";
 import { stepResultFromError } from "./step-result.ts";
 import type { TenantOnboarding } from "./tenant.ts";
 import type { ProvisionLogger, ProvisionResult, StepOutcome } from "./types.ts";
@@ -20,7 +20,7 @@ import type { ProvisionLogger, ProvisionResult, StepOutcome } from "./types.ts";
 /** What the reconciler works with; built once per cold start. */
 export interface ProvisionDependencies {
   store: DesiredStateStore &
-    Pick<OutcomeStore, "claimStep" | "completeStep" | "fastForwardStep" | "claimAnnouncement" | "finishAnnouncement">;
+    Pick<OutcomeStore, "claimStep" | "completeStep" | "pinResource" | "fastForwardStep" | "claimAnnouncement" | "finishAnnouncement">;
   /** The steps every tenant has. */
   steps: StepRegistry;
   /** Unique per invocation (the Lambda request id): the lease owner of claimed steps. */
@@ -132,7 +132,7 @@ async function runStep(
   const { name: step, provider } = module;
   const generation = tenant.generation;
   const plan = module.plan(spec, known?.resource ?? {});
-  const hash = planHash({ desired: tenant.desired, plan });
+  const hash = planHash({ desired: tenant.desired, plan: module.planIdentity ? module.planIdentity(plan) : plan });
   if (known && isFinished(known.status)) {
     // Finished for this generation (or a newer one): report it as recorded, no write.
     if (known.observedGeneration >= generation) return fromRecord(known, "already-finished", provider, generation);
@@ -150,7 +150,13 @@ async function runStep(
     return fromRecord(claim.record, claim.reason === "finished" ? "already-finished" : "in-progress-elsewhere", provider, generation);
   }
 
-  const options = { deadline: deadline - deps.safetyMarginMs };
+  let claimed = claim.record;
+  const options = {
+    deadline: deadline - deps.safetyMarginMs,
+    pinResource: async (resource: Record<string, string>) => {
+      claimed = await deps.store.pinResource(claimed, resource);
+    },
+  };
   let result: StepResult;
   let providerOutcome: string | undefined;
   const startedAt = clock.now();
@@ -188,13 +194,13 @@ async function runStep(
   });
 
   try {
-    const saved = await deps.store.completeStep(claim.record, result, { planHash: hash });
+    const saved = await deps.store.completeStep(claimed, result, { planHash: hash });
     return { ...fromRecord(saved, "ran", provider, generation), providerOutcome };
   } catch (error) {
     if (error instanceof LeaseLostError) {
       // Our lease lapsed and another worker took the step over: its record stands.
       deps.logger?.warn("lease lost; keeping the other worker's record", { tenantId: tenant.tenantId, step });
-      return fromRecord(error.current ?? claim.record, "in-progress-elsewhere", provider, generation);
+      return fromRecord(error.current ?? claimed, "in-progress-elsewhere", provider, generation);
     }
     // The provider work is done (or safely repeatable) but not recorded: the lease lapses and
     // a later run converges to the same state and records it.
@@ -204,7 +210,7 @@ async function runStep(
 }
 
 /** A step provisioned before (its resource is recorded and was not removed) is updated; any other is ensured. */
-function ensureOrUpdate(module: StepModule, plan: unknown, claimed: StepRecord, options: { deadline: number }) {
+function ensureOrUpdate(module: StepModule, plan: unknown, claimed: StepRecord, options: StepCallOptions) {
   const provisionedBefore = Object.keys(claimed.resource).length > 0 && claimed.deletedAt === undefined;
   return provisionedBefore && module.update ? module.update(plan, options) : module.ensure(plan, options);
 }

@@ -6,10 +6,16 @@ import type { ProviderName } from "../errors.ts";
 import type { StepName } from "../outcomes/types.ts";
 import type { TenantOnboarding } from "./tenant.ts";
 
-/** Limits of one provider operation. */
+/** Limits of one provider operation, and what the core offers it. */
 export interface StepCallOptions {
   /** Absolute epoch-ms by which provider calls must stop. */
   deadline: number;
+  /**
+   * Records resource ids on the step now, before an effect that makes them the tenant's (a
+   * fallback choice of where the resource goes), so a later run plans from them (`recorded`)
+   * instead of choosing again. Present while the core runs a claimed step.
+   */
+  pinResource?: ((resource: Record<string, string>) => Promise<void>) | undefined;
 }
 
 /** What an ensure or update made true. */
@@ -55,6 +61,12 @@ export interface StepModule<P = unknown, O = unknown> {
    * when it last succeeded, so a choice that must not move (which logstore) stays pinned.
    */
   plan(spec: TenantOnboarding, recorded: Readonly<Record<string, string>>): P;
+  /**
+   * What of a plan decides whether the resource must change (default: the whole plan). A step
+   * whose plan also carries how to get there (fallback choices) leaves those out, so a finished
+   * step is not run again only because its choices were pinned.
+   */
+  planIdentity?(plan: P): unknown;
   ensure(plan: P, options: StepCallOptions): Promise<StepEffect>;
   /** The live resource, or undefined when it does not exist. */
   read?(plan: P, options: StepCallOptions): Promise<O | undefined>;
