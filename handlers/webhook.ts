@@ -95,8 +95,9 @@ export function createWebhookHandler(service: Service, options: WebhookHandlerOp
         const createdNow = result.steps.some((s) => s.action === "ran" && s.providerOutcome === "created");
         return json(createdNow ? 201 : 200, body);
       }
-      // Work this request could not finish goes to the queue; work another request holds is its own.
-      const leftToUs = result.steps.some((s) => isUnfinished(s.status) && s.action !== "in-progress-elsewhere");
+      // Work this request could not finish goes to the queue; work another request holds is its
+      // own, unless it holds the step for an older generation (this update is then ours to finish).
+      const leftToUs = result.steps.some((s) => (isUnfinished(s.status) && s.action !== "in-progress-elsewhere") || s.behind === true);
       if (leftToUs) {
         await signupQueue().enqueue(tenant);
         return json(202, { ...body, continuing: "signup-queue" });

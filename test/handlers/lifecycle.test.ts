@@ -96,6 +96,26 @@ describe("updates through the entry points", () => {
   });
 });
 
+describe("an update while an older generation's run holds a step", () => {
+  it("webhook: 202 continuing through the signup queue (the other run finishes only the older generation)", async () => {
+    const tenant = parseTenantOnboarding(sampleTenant());
+    await service.provision(tenant, Date.now() + 8_000, "w1");
+    // Another worker is (still) on generation 1 of the IM step, e.g. a retry that lost its way.
+    const update = later(tenant, { displayName: "While held" });
+    await service.store.changeDesired(tenant.tenantId, 1, { desired: "PRESENT", source: "test", snapshot: { ...tenant, displayName: "Interim", requestedAt: tenant.requestedAt } });
+    const held = await service.store.claimStep(tenant.tenantId, "im-group", { owner: "old-worker", leaseMs: 60_000, generation: 2 });
+    expect(held.claimed).toBe(true);
+    const queued: string[] = [];
+    const handler = handlers.createWebhookHandler(service, { queue: { enqueue: async (t) => void queued.push(t.tenantId) } });
+    const body = JSON.stringify({ type: "tenant.created", timestamp: new Date().toISOString(), data: update });
+    const result: APIGatewayProxyStructuredResultV2 = await invoke(handler, webhookEvent(body, { headers: signWebhook(fx.stack.credentials.webhookSecret, body) }), lambdaContext({ budgetMs: 15_000 }));
+    await expectReplyMatchesOpenApi("post", "/webhooks/tenant-signup", result);
+    expect(result.statusCode).toBe(202);
+    expect(JSON.parse(result.body ?? "null")).toMatchObject({ continuing: "signup-queue" });
+    expect(queued).toEqual([tenant.tenantId]);
+  });
+});
+
 describe("offboarding through the entry points", () => {
   it("TenantOffboarded event: both resources removed, records DELETED; an unknown tenant or a bad detail is a rejected record", async () => {
     const tenant = parseTenantOnboarding(sampleTenant());
