@@ -50,8 +50,9 @@ export async function declarePresent(
       continue;
     }
     const tenant = state.tenant;
-    const stored = storedRequest(tenant);
-    if (tenant.desired === "PRESENT" && specKey(stored) === specKey(request)) {
+    // A request stored by an older release that no longer validates is replaced by this one.
+    const stored = storedRequestOrUndefined(tenant);
+    if (tenant.desired === "PRESENT" && stored && specKey(stored) === specKey(request)) {
       return { ...(await withAllSteps(state, tenant, stepNames, store)), change: "unchanged" };
     }
     if (isOlder(request.requestedAt, tenant.desiredAt)) {
@@ -59,7 +60,7 @@ export async function declarePresent(
     }
     // While the resources exist (or are wanted), their fixed fields stay; after an offboarding
     // a signup may start over with anything.
-    if (tenant.desired === "PRESENT") {
+    if (tenant.desired === "PRESENT" && stored) {
       const immutable = changedImmutableField(stored, request);
       if (immutable) throw new ImmutableFieldError(request.tenantId, immutable.field, immutable.rule);
     }
@@ -165,6 +166,15 @@ async function withAllSteps(state: TenantOutcomes, tenant: TenantItem, stepNames
  */
 export function storedRequest(tenant: TenantItem): TenantOnboarding {
   return parseTenantOnboarding(tenant.snapshot);
+}
+
+function storedRequestOrUndefined(tenant: TenantItem): TenantOnboarding | undefined {
+  try {
+    return storedRequest(tenant);
+  } catch (error) {
+    if (error instanceof ValidationError) return undefined;
+    throw error;
+  }
 }
 
 /** True when `requestedAt` is strictly before `since` (both ISO times); unknown `since` is never newer. */

@@ -307,3 +307,22 @@ describe("outcome announcements", () => {
     ]);
   });
 });
+
+describe("a stored request that no longer validates", () => {
+  it("is replaced by the next valid request (a new generation), not answered as the caller's bad input", async () => {
+    const service = fx.service();
+    const request = parseTenantOnboarding(sampleTenant());
+    const id = request.tenantId;
+    const now = new Date().toISOString();
+    // Written by an older release whose schema allowed a field this one refuses.
+    await service.documentClient.send(
+      new PutCommand({
+        TableName: service.config.outcomeTableName,
+        Item: { pk: `TENANT#${id}`, sk: "TENANT", tenantId: id, snapshot: JSON.stringify({ ...request, legacyField: 1 }), source: "signup", createdAt: now, updatedAt: now },
+      }),
+    );
+    const result = await service.provision(later(request, {}), soon(), "w1");
+    expect(result).toMatchObject({ generation: 2, succeeded: true });
+    expect((await service.store.getTenant(id)).tenant?.snapshot).not.toHaveProperty("legacyField");
+  });
+});
