@@ -38,7 +38,7 @@ export function createOffboardHandler(service: Service) {
       const tenantId = tenantIdParam(event);
       let result;
       try {
-        result = await service.offboard(tenantId, new Date().toISOString(), "api", deadlineOf(context), context.awsRequestId);
+        result = await service.offboard(tenantId, "now", "api", deadlineOf(context), context.awsRequestId);
       } catch (error) {
         if (error instanceof TenantNotFoundError) return json(404, { error: "not-found", tenantId });
         throw error;

@@ -44,8 +44,12 @@ export interface Service {
   provision(tenant: TenantOnboarding, deadline: number, workerId: string, registered?: TenantOutcomes | readonly StepRecord[]): Promise<ProvisionResult>;
   /** Reconciles a recorded tenant toward its stored desired state (the backfill's re-drive). */
   reconcile(state: TenantOutcomes, deadline: number, workerId: string, options?: ReconcileOptions): Promise<ProvisionResult>;
-  /** Declares the tenant ABSENT (offboarding), then reconciles: each step removes its resource. */
-  offboard(tenantId: string, requestedAt: string, source: string, deadline: number, workerId: string): Promise<ProvisionResult>;
+  /**
+   * Declares the tenant ABSENT (offboarding), then reconciles: each step removes its resource.
+   * `requestedAt` is the event's time (an older one than the current request is stale), or
+   * `"now"` for an operator's request, which always applies.
+   */
+  offboard(tenantId: string, requestedAt: string | "now", source: string, deadline: number, workerId: string): Promise<ProvisionResult>;
   /** An operator re-drive: a new generation in which the failed steps (or `step`) run again. */
   retry(tenantId: string, step: StepName | undefined, deadline: number, workerId: string): Promise<{ declared: Declared; result: ProvisionResult }>;
   close(): void;
@@ -165,7 +169,7 @@ export function createService(config: ServiceConfig, overrides: ServiceOverrides
     provision: (tenant, deadline, workerId, registered) => provision(tenant, { deadline, registered }, deps(workerId)),
     reconcile: (state, deadline, workerId, options) => reconcile(state, deadline, deps(workerId), options),
     async offboard(tenantId, requestedAt, source, deadline, workerId) {
-      return reconcile(await declareAbsent(tenantId, requestedAt, source, names, store), deadline, deps(workerId));
+      return reconcile(await declareAbsent(tenantId, requestedAt, source, names, store, clock), deadline, deps(workerId));
     },
     async retry(tenantId, step, deadline, workerId) {
       const declared = await redrive(tenantId, step, names, store);

@@ -100,7 +100,7 @@ export function lifecycleCommands(useStack: (values: OptionValues) => void): Cli
       useStack(values);
       const tenantId = positionals[0] ?? "";
       await withService(async (service) => {
-        const result = await service.offboard(tenantId, new Date().toISOString(), "operator-cli", deadline(values), workerId("offboard"));
+        const result = await service.offboard(tenantId, "now", "operator-cli", deadline(values), workerId("offboard"));
         print({ tenantId, desired: result.desired, generation: result.generation, steps: result.steps.map((s) => ({ step: s.step, status: s.status })) });
       });
     },

@@ -79,23 +79,28 @@ export async function declarePresent(
 /**
  * Declares a tenant ABSENT (offboarding): its steps remove their resources; the records stay.
  * Throws {@link TenantNotFoundError} for a tenant never recorded. Already ABSENT writes nothing.
+ * `requestedAt` (an event's) older than the current generation's request is stale; `"now"` (an
+ * operator's DELETE or CLI) always applies, after whatever was asked before.
  *
  * @example
  * ```ts
- * await declareAbsent("acme-1", new Date().toISOString(), "offboard-event", names, store);
+ * await declareAbsent("acme-1", "now", "api", names, store);
  * ```
  */
 export async function declareAbsent(
   tenantId: string,
-  requestedAt: string,
+  requestedAt: string | "now",
   source: string,
   stepNames: readonly StepName[],
   store: DesiredStateStore,
+  clock: { now(): number } = Date,
 ): Promise<Declared> {
   return changeOrKeep(tenantId, stepNames, store, (tenant) => {
     if (tenant.desired === "ABSENT") return "unchanged";
-    if (isOlder(requestedAt, tenant.desiredAt)) return "stale";
-    return { desired: "ABSENT", source, desiredAt: requestedAt };
+    if (requestedAt !== "now" && isOlder(requestedAt, tenant.desiredAt)) return "stale";
+    // An operator's "now" orders after the current request even when the sender's clock ran ahead.
+    const at = requestedAt !== "now" ? requestedAt : new Date(Math.max(clock.now(), Date.parse(tenant.desiredAt ?? "") + 1 || 0)).toISOString();
+    return { desired: "ABSENT", source, desiredAt: at };
   });
 }
 

@@ -326,3 +326,16 @@ describe("a stored request that no longer validates", () => {
     expect((await service.store.getTenant(id)).tenant?.snapshot).not.toHaveProperty("legacyField");
   });
 });
+
+describe("an operator's offboarding", () => {
+  it("applies even when the signup's requestedAt ran ahead of our clock; an event as old as that is stale", async () => {
+    const service = fx.service();
+    const ahead = parseTenantOnboarding(sampleTenant({ requestedAt: new Date(Date.now() + 10 * 60_000).toISOString() }));
+    await service.provision(ahead, soon(), "w1");
+    const event = await service.offboard(ahead.tenantId, new Date().toISOString(), "offboard-event", soon(), "w2");
+    expect(event).toMatchObject({ generation: 1, desired: "PRESENT" });
+    const operator = await service.offboard(ahead.tenantId, "now", "api", soon(), "w3");
+    expect(operator).toMatchObject({ generation: 2, desired: "ABSENT", succeeded: true });
+    expect(imGroup(`tenant-${ahead.tenantId}`)).toHaveLength(0);
+  });
+});
