@@ -131,12 +131,14 @@ async function runStep(
 ): Promise<StepOutcome> {
   const { name: step, provider } = module;
   const generation = tenant.generation;
-  const plan = module.plan(spec, known?.resource ?? {});
-  const hash = planHash({ desired: tenant.desired, plan: module.planIdentity ? module.planIdentity(plan) : plan });
+  const planOf = (recorded: Readonly<Record<string, string>>) => {
+    const plan = module.plan(spec, recorded);
+    return { plan, hash: planHash({ desired: tenant.desired, plan: module.planIdentity ? module.planIdentity(plan) : plan }) };
+  };
   if (known && isFinished(known.status)) {
     // Finished for this generation (or a newer one): report it as recorded, no write.
     if (known.observedGeneration >= generation) return fromRecord(known, "already-finished", provider, generation);
-    if (keepsResult(known, hash, tenant)) {
+    if (keepsResult(known, planOf(known.resource).hash, tenant)) {
       const moved = await deps.store.fastForwardStep(known, generation);
       if (moved) return fromRecord(moved, "already-finished", provider, generation);
     }
@@ -150,6 +152,9 @@ async function runStep(
     return fromRecord(claim.record, claim.reason === "finished" ? "already-finished" : "in-progress-elsewhere", provider, generation);
   }
 
+  // Planned from the record as claimed: another run may have recorded where the resource goes
+  // (pinResource) since `known` was read.
+  const { plan, hash } = planOf(claim.record.resource);
   let claimed = claim.record;
   const options = {
     deadline: deadline - deps.safetyMarginMs,

@@ -7,9 +7,10 @@ import { describe, expect, it } from "vitest";
 import { logstoreFor } from "../../../src/provisioning/logstore-choice.ts";
 import { parseTenantOnboarding } from "../../../src/provisioning/tenant.ts";
 import type { Service } from "../../../src/service.ts";
+import { ShiftedClock } from "../../handlers/harness.ts";
 import { sampleTenant, useLocalStack } from "../../support/local-stack.ts";
 
-const fx = useLocalStack({ slsLogstoreCount: 4 });
+const fx = useLocalStack({ slsLogstoreCount: 6 });
 const soon = () => Date.now() + 10_000;
 const logstores = () => fx.stack.env["SLS_LOGSTORE"]!.split(",");
 let filler = 0;
@@ -60,5 +61,38 @@ describe("a full logstore", () => {
     expect(result.steps.find((s) => s.step === "sls-consumer-group")).toMatchObject({ status: "SUCCEEDED", resource: { logstore: d } });
     expect(fx.stack.sls.state().createsApplied - creates).toBe(1);
     expect(whereIs(`tenant-${tenant.tenantId}`)).toEqual([d]);
+  });
+});
+
+describe("a run that read the step before another run recorded where the group goes", () => {
+  it("plans from the record it claimed: the group stays where it was placed, no second group", async () => {
+    const [, , , , a, b] = logstores();
+    const env = { SLS_LOGSTORE: `${a},${b}` };
+    const tenant = parseTenantOnboarding(sampleTenant());
+    const hashed = logstoreFor(tenant.tenantId, [a!, b!]);
+    const other = hashed === a ? b! : a!;
+    const name = `tenant-${tenant.tenantId}`;
+    const first = fx.service({}, env);
+    fx.stack.sls.faults.configure({ rules: [{ operation: "CreateConsumerGroup", kind: "error", error: { status: 500, code: "InternalServerError" }, resource: name }] });
+    try {
+      await first.provision(tenant, soon(), "w1");
+    } finally {
+      fx.stack.sls.faults.configure({});
+    }
+    const stale = await first.store.getTenant(tenant.tenantId); // read before the other run below
+
+    // Another run (its logstore was full then) records its move and creates there, then dies.
+    const other_run = await first.store.claimStep(tenant.tenantId, "sls-consumer-group", { owner: "dying", leaseMs: 1_000, generation: 1 });
+    if (!other_run.claimed) throw new Error("expected the claim");
+    await first.store.pinResource(other_run.record, { placing: other });
+    await first.slsClients.get(other)!.createConsumerGroup({ name, timeout: 60, order: false }, { deadline: soon() });
+    const creates = fx.stack.sls.state().createsApplied;
+
+    // Later (its lease lapsed), a run with the stale read takes the step over.
+    const later = fx.service({ clock: new ShiftedClock(120_000) }, env);
+    const result = await later.reconcile(stale, soon(), "w2");
+    expect(result.steps.find((s) => s.step === "sls-consumer-group")).toMatchObject({ status: "SUCCEEDED", resource: { logstore: other } });
+    expect(whereIs(name)).toEqual([other]);
+    expect(fx.stack.sls.state().createsApplied).toBe(creates);
   });
 });
