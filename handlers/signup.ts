@@ -5,7 +5,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { forEachWithin } from "../src/concurrency/for-each-within.ts";
 import { ValidationError } from "../src/errors.ts";
 import { lifecycleEventFromQueueBody, type LifecycleEvent } from "../src/inputs/unwrap.ts";
-import { ImmutableFieldError, TenantNotFoundError } from "../src/provisioning/errors.ts";
+import { ImmutableFieldError } from "../src/provisioning/errors.ts";
 import { boundIssues } from "../src/rejections/bounded-issues.ts";
 import { RejectionStore } from "../src/rejections/rejection-store.ts";
 import type { Service } from "../src/service.ts";
@@ -55,9 +55,8 @@ export function createSignupHandler(service: Service) {
           ? await service.provision(event.tenant, deadlineOf(context), workerId)
           : await service.offboard(event.offboarding.tenantId, event.offboarding.requestedAt, "offboard-event", deadlineOf(context), workerId);
     } catch (error) {
-      // Nothing was written for either: the event can never apply, so it is kept, not retried.
+      // Nothing was written: the event can never apply, so it is kept, not retried.
       if (error instanceof ImmutableFieldError) return reject(record, [{ field: `detail.${error.field}`, rule: `immutable: ${error.rule}` }]);
-      if (error instanceof TenantNotFoundError) return reject(record, [{ field: "detail.tenantId", rule: "a recorded tenant" }]);
       throw error;
     }
     logger.info(event.kind === "signup" ? "signup processed" : "offboarding processed", {

@@ -78,9 +78,11 @@ export async function declarePresent(
 
 /**
  * Declares a tenant ABSENT (offboarding): its steps remove their resources; the records stay.
- * Throws {@link TenantNotFoundError} for a tenant never recorded. Already ABSENT writes nothing.
- * `requestedAt` (an event's) older than the current generation's request is stale; `"now"` (an
- * operator's DELETE or CLI) always applies, after whatever was asked before.
+ * Already ABSENT writes nothing. `requestedAt` (an event's) older than the current generation's
+ * request is stale; `"now"` (an operator's DELETE or CLI) always applies, after whatever was
+ * asked before. An event for a tenant not recorded yet (it overtook the signup) records a
+ * tombstone: ABSENT, no spec, no steps, so the older signup arriving later is stale. An operator's
+ * request for an unknown tenant throws {@link TenantNotFoundError}.
  *
  * @example
  * ```ts
@@ -95,7 +97,14 @@ export async function declareAbsent(
   store: DesiredStateStore,
   clock: { now(): number } = Date,
 ): Promise<Declared> {
-  return changeOrKeep(tenantId, stepNames, store, (tenant) => {
+  const tombstone =
+    requestedAt === "now"
+      ? undefined
+      : async () => {
+          const tenant = await store.putNewTenant(tenantId, { tenantId }, source, { desired: "ABSENT", desiredAt: requestedAt });
+          return tenant ? { tenant, steps: [], change: "created" as const } : undefined;
+        };
+  return changeOrKeep(tenantId, stepNames, store, tombstone, (tenant) => {
     if (tenant.desired === "ABSENT") return "unchanged";
     if (requestedAt !== "now" && isOlder(requestedAt, tenant.desiredAt)) return "stale";
     // An operator's "now" orders after the current request even when the sender's clock ran ahead.
@@ -119,7 +128,7 @@ export async function redrive(tenantId: string, step: StepName | undefined, step
   if (step !== undefined && !stepNames.includes(step)) {
     throw new ValidationError([{ field: "step", rule: `one of ${stepNames.join(", ")}` }], "retry");
   }
-  return changeOrKeep(tenantId, stepNames, store, (tenant, steps) => {
+  return changeOrKeep(tenantId, stepNames, store, undefined, (tenant, steps) => {
     const failed = steps.filter((s) => s.status === "FAILED_PERMANENT" || s.status === "CONFLICT").map((s) => s.step);
     const chosen = step === undefined ? failed : failed.filter((s) => s === step);
     if (chosen.length === 0) return "unchanged";
@@ -133,11 +142,17 @@ async function changeOrKeep(
   tenantId: string,
   stepNames: readonly StepName[],
   store: DesiredStateStore,
+  onMissing: (() => Promise<Declared | undefined>) | undefined,
   decide: (tenant: TenantItem, steps: TenantOutcomes["steps"]) => Decision,
 ): Promise<Declared> {
   for (let round = 0; round < DECLARE_ROUNDS; round++) {
     const state = await store.getTenant(tenantId);
-    if (!state.tenant) throw new TenantNotFoundError(tenantId);
+    if (!state.tenant) {
+      if (!onMissing) throw new TenantNotFoundError(tenantId);
+      const created = await onMissing();
+      if (created) return created;
+      continue; // recorded by someone else meanwhile: decide on what is there
+    }
     const decision = decide(state.tenant, state.steps);
     if (decision === "unchanged" || decision === "stale") {
       return { ...(await withAllSteps(state, state.tenant, stepNames, store)), change: decision };
@@ -156,7 +171,8 @@ async function afterChange(state: TenantOutcomes, next: TenantItem, stepNames: r
 }
 
 async function withAllSteps(state: TenantOutcomes, tenant: TenantItem, stepNames: readonly StepName[], store: DesiredStateStore) {
-  const complete = stepNames.every((name) => state.steps.some((s) => s.step === name));
+  // A tombstone has nothing to plan steps from: they come with its next signup.
+  const complete = isTombstone(tenant, state.steps) || stepNames.every((name) => state.steps.some((s) => s.step === name));
   return { tenant, steps: complete ? state.steps : await store.addMissingSteps(tenant.tenantId, tenant.generation, state.steps, stepNames) };
 }
 
@@ -171,6 +187,18 @@ async function withAllSteps(state: TenantOutcomes, tenant: TenantItem, stepNames
  */
 export function storedRequest(tenant: TenantItem): TenantOnboarding {
   return parseTenantOnboarding(tenant.snapshot);
+}
+
+/**
+ * A tenant offboarded before its signup was seen: ABSENT with no steps and no valid spec.
+ *
+ * @example
+ * ```ts
+ * if (isTombstone(tenant, steps)) return; // nothing to remove
+ * ```
+ */
+export function isTombstone(tenant: TenantItem, steps: TenantOutcomes["steps"]): boolean {
+  return tenant.desired === "ABSENT" && steps.length === 0 && storedRequestOrUndefined(tenant) === undefined;
 }
 
 function storedRequestOrUndefined(tenant: TenantItem): TenantOnboarding | undefined {

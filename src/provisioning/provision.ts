@@ -10,7 +10,7 @@ import { LeaseLostError } from "../outcomes/errors.ts";
 import type { OutcomeStore } from "../outcomes/store.ts";
 import type { StepRecord, StepResult, StepStatus, TenantItem, TenantOutcomes } from "../outcomes/types.ts";
 import { announceIfSettled, type OutcomeAnnouncer } from "./announce.ts";
-import { declarePresent, storedRequest, type DesiredStateStore } from "./desired-state.ts";
+import { declarePresent, isTombstone, storedRequest, type DesiredStateStore } from "./desired-state.ts";
 import { planHash } from "./spec.ts";
 import type { StepCallOptions, StepModule, StepRegistry } from "./step-module.ts";
 import { stepResultFromError } from "./step-result.ts";
@@ -93,6 +93,10 @@ export async function reconcile(
   const clock = deps.clock ?? systemClock;
   const tenant = state.tenant;
   if (!tenant) throw new Error("reconcile needs the tenant item");
+  if (isTombstone(tenant, state.steps)) {
+    // Offboarded before its signup was seen: nothing was provisioned, nothing to remove.
+    return { tenantId: tenant.tenantId, generation: tenant.generation, desired: tenant.desired, steps: [], succeeded: true, retryable: false };
+  }
   const spec = storedRequest(tenant);
   const records =
     deps.steps.every((m) => state.steps.some((r) => r.step === m.name))
