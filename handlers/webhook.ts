@@ -1,8 +1,10 @@
 import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { inAwsCallScope } from "./lib/aws-call-scope.ts";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { awsClientOptions } from "../src/aws/client-options.ts";
 import { tenantFromWebhookBody } from "../src/inputs/unwrap.ts";
 import type { ProvisionResult } from "../src/provisioning/types.ts";
 import { sqsSignupQueue, type SignupQueue } from "../src/queue/signup-queue.ts";
@@ -46,12 +48,12 @@ export function createWebhookHandler(service: Service, options: WebhookHandlerOp
   const signupQueue = (): SignupQueue => {
     if (!queue) {
       if (!service.config.signupQueueUrl) throw new Error("SIGNUP_QUEUE_URL is not configured");
-      queue = sqsSignupQueue(new SQSClient({}), service.config.signupQueueUrl);
+      queue = sqsSignupQueue(new SQSClient(awsClientOptions()), service.config.signupQueueUrl);
     }
     return queue;
   };
 
-  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>()
+  const lambda = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
     .use(httpErrorResponses({ log }))
@@ -86,6 +88,7 @@ export function createWebhookHandler(service: Service, options: WebhookHandlerOp
       }
       return json(200, body);
     });
+  return inAwsCallScope(lambda);
 }
 
 /** What the webhook caller sees of each step: no internal lease data. */

@@ -1,5 +1,6 @@
 import type { MiddlewareObj } from "@middy/core";
 import type { Context } from "aws-lambda";
+import { setAwsCallDeadline } from "../../src/aws/call-deadline.ts";
 
 /**
  * A Lambda context that knows when the handler must be done. Optional, so a plain Lambda
@@ -28,6 +29,11 @@ export function deadlineOf(context: DeadlineContext): number {
  * shape and return the reply. Optionally capped (`maxBudgetMs`), e.g. for an HTTP request that
  * should answer quickly and hand the rest to the queue.
  *
+ * AWS calls of the invocation (run in `inAwsCallScope`) are cut off at the deadline plus half the
+ * margin: a call that hangs cannot outlive the budget, and the cleanup after a call cut off at the
+ * deadline (the webhook giving its id back) still gets its turn, with the other half left to shape
+ * and return the reply.
+ *
  * @example
  * ```ts
  * middy(handler).use(invocationDeadline({ marginMs: 1_000, maxBudgetMs: 8_000 }));
@@ -41,6 +47,7 @@ export function invocationDeadline(options: { marginMs: number; maxBudgetMs?: nu
       const remaining = request.context.getRemainingTimeInMillis() - options.marginMs;
       const budget = options.maxBudgetMs === undefined ? remaining : Math.min(remaining, options.maxBudgetMs);
       request.context.deadline = now() + Math.max(0, budget);
+      setAwsCallDeadline(request.context.deadline + options.marginMs / 2);
     },
   };
 }

@@ -3,22 +3,16 @@
  * CloudFormation template it produces: functions, table, queue, EventBridge wiring, schedule,
  * HTTP API routes, the DLQ alarm, and least-privilege IAM per function.
  */
-import { execFile } from "node:child_process";
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { inflateRawSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleOptions, HANDLERS } from "../../scripts/esbuild-options.ts";
 import { serverlessEsbuildOptions } from "../../scripts/serverless-esbuild.ts";
 import { loadConfig } from "../../src/config/config.ts";
 import { outcomeTableDefinition } from "../../src/local/dynamodb-table.ts";
+import { PACKAGE_REGION as REGION, PACKAGE_STAGE as STAGE, packageService, type PackagedService } from "../support/packaged-template.ts";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const STAGE = "ci";
-const REGION = "eu-central-1";
 const SERVICE = "tenant-provisioner";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -35,50 +29,24 @@ interface Template {
   Outputs?: Obj;
 }
 
-let serviceDir: string;
 let outDir: string;
 let template: Template;
 let resources: Record<string, Resource>;
 let state: { service: { custom: { esbuild: Obj }; provider: { region: string; stage: string } } };
 let sources: Record<string, Record<string, string>>;
-let packageSeconds = 0;
+let packaged: PackagedService | undefined;
 
 beforeAll(async () => {
-  // osls empties <service dir>/.serverless on every package, and serverless-esbuild works in
-  // <service dir>/.esbuild: package from a scratch service dir whose entries link to the working
-  // tree, so this test never touches a developer's (or a concurrent run's) output.
-  serviceDir = mkdtempSync(join(tmpdir(), "tp-service-"));
-  for (const entry of readdirSync(ROOT)) {
-    if ([".git", ".serverless", ".esbuild", "serverless.yml"].includes(entry)) continue;
-    symlinkSync(join(ROOT, entry), join(serviceDir, entry));
-  }
-  copyFileSync(join(ROOT, "serverless.yml"), join(serviceDir, "serverless.yml")); // osls wants a real file
-  outDir = join(serviceDir, ".serverless");
-  // No AWS credentials or profile reach the package step: it must not need any.
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (!/^AWS_/.test(k) || k === "AWS_CA_BUNDLE") env[k] = v;
-  }
-  const started = performance.now();
-  try {
-    await promisify(execFile)(
-      process.execPath,
-      [join(ROOT, "node_modules/osls/bin/serverless.js"), "package", "--stage", STAGE, "--region", REGION],
-      { cwd: serviceDir, env, maxBuffer: 16 * 1024 * 1024 },
-    );
-  } catch (error) {
-    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
-    throw new Error(`osls package failed:\n${stdout ?? ""}\n${stderr ?? ""}`);
-  }
-  packageSeconds = (performance.now() - started) / 1000;
-  template = JSON.parse(readFileSync(join(outDir, "cloudformation-template-update-stack.json"), "utf8")) as Template;
+  packaged = await packageService();
+  outDir = packaged.outDir;
+  template = packaged.template as Template;
   resources = template.Resources;
   state = JSON.parse(readFileSync(join(outDir, "serverless-state.json"), "utf8"));
   sources = Object.fromEntries(HANDLERS.map((name) => [name, unzip(readFileSync(join(outDir, `${name}.zip`)))]));
 }, 180_000);
 
 afterAll(() => {
-  if (serviceDir) rmSync(serviceDir, { recursive: true, force: true });
+  packaged?.cleanup();
 });
 
 // ------------------------------------------------------------------ helpers
@@ -226,6 +194,7 @@ const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
   }),
   webhook: expected("webhook", {
     ...provisionTable,
+    "dynamodb:DeleteItem": [TABLE],
     "secretsmanager:GetSecretValue": [SLS, IM, WEBHOOK],
     "sqs:SendMessage": [QUEUE],
   }),
@@ -241,7 +210,7 @@ const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
 
 describe("osls package (offline, no AWS credentials)", () => {
   it("builds one esbuild bundle per function with the shared bundle options", () => {
-    console.info(`osls package took ${packageSeconds.toFixed(1)} s`);
+    console.info(`osls package took ${packaged!.seconds.toFixed(1)} s`);
     expect(state.service.provider.stage).toBe(STAGE);
     expect(state.service.provider.region).toBe(REGION);
     expect(state.service.custom.esbuild.config).toBe("./scripts/serverless-esbuild.ts");
