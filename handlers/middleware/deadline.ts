@@ -29,10 +29,9 @@ export function deadlineOf(context: DeadlineContext): number {
  * shape and return the reply. Optionally capped (`maxBudgetMs`), e.g. for an HTTP request that
  * should answer quickly and hand the rest to the queue.
  *
- * AWS calls of the invocation (run in `inAwsCallScope`) are cut off at the deadline plus half the
- * margin: a call that hangs cannot outlive the budget, and the cleanup after a call cut off at the
- * deadline (the webhook giving its id back) still gets its turn, with the other half left to shape
- * and return the reply.
+ * AWS calls of the invocation (run in `inAwsCallScope`) are cut off at the deadline, so a call
+ * that hangs cannot outlive the budget; one started after it (the cleanup after work cut off, e.g.
+ * the webhook giving its id back) gets half the margin, the other half shapes the reply.
  *
  * @example
  * ```ts
@@ -47,7 +46,7 @@ export function invocationDeadline(options: { marginMs: number; maxBudgetMs?: nu
       const remaining = request.context.getRemainingTimeInMillis() - options.marginMs;
       const budget = options.maxBudgetMs === undefined ? remaining : Math.min(remaining, options.maxBudgetMs);
       request.context.deadline = now() + Math.max(0, budget);
-      setAwsCallDeadline(request.context.deadline + options.marginMs / 2);
+      setAwsCallDeadline(request.context.deadline, options.marginMs / 2);
     },
   };
 }

@@ -6,7 +6,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
  * travels with the invocation's async context rather than in a module variable: whatever an
  * invocation awaits (middlewares, the core, credential caches) sees its own deadline.
  */
-const scope = new AsyncLocalStorage<{ deadline?: number }>();
+const scope = new AsyncLocalStorage<{ deadline?: number; graceMs: number }>();
 
 /**
  * Runs `fn` as one invocation: AWS calls it makes are bounded by the deadline set inside it with
@@ -18,31 +18,35 @@ const scope = new AsyncLocalStorage<{ deadline?: number }>();
  * ```
  */
 export function withAwsCallScope<T>(fn: () => T): T {
-  return scope.run({}, fn);
+  return scope.run({ graceMs: 0 }, fn);
 }
 
 /**
- * Sets the current invocation's deadline (epoch ms) for AWS calls; a no-op outside
- * {@link withAwsCallScope}.
+ * Sets the current invocation's deadline (epoch ms) for AWS calls, and the grace a call started
+ * after it gets (the cleanup after work cut off at the deadline, e.g. giving a webhook-id back).
+ * A no-op outside {@link withAwsCallScope}.
  *
  * @example
  * ```ts
- * setAwsCallDeadline(Date.now() + context.getRemainingTimeInMillis() - 500);
+ * setAwsCallDeadline(Date.now() + context.getRemainingTimeInMillis() - 1_000, 500);
  * ```
  */
-export function setAwsCallDeadline(deadline: number): void {
+export function setAwsCallDeadline(deadline: number, graceMs = 0): void {
   const current = scope.getStore();
-  if (current) current.deadline = deadline;
+  if (current) Object.assign(current, { deadline, graceMs });
 }
 
 /**
- * The current invocation's deadline for AWS calls (epoch ms), if one was set.
+ * When an AWS call starting at `now` must be over (epoch ms): the invocation's deadline, or for a
+ * call started after it, the deadline plus the grace. Undefined outside an invocation.
  *
  * @example
  * ```ts
- * const deadline = awsCallDeadline(); // undefined outside an invocation
+ * const cutoff = awsCallCutoff(Date.now()); // undefined outside an invocation
  * ```
  */
-export function awsCallDeadline(): number | undefined {
-  return scope.getStore()?.deadline;
+export function awsCallCutoff(now: number): number | undefined {
+  const current = scope.getStore();
+  if (current?.deadline === undefined) return undefined;
+  return now < current.deadline ? current.deadline : current.deadline + current.graceMs;
 }

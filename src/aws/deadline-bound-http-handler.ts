@@ -1,5 +1,5 @@
 import { NodeHttpHandler, type NodeHttpHandlerOptions } from "@smithy/node-http-handler";
-import { awsCallDeadline } from "./call-deadline.ts";
+import { awsCallCutoff } from "./call-deadline.ts";
 import { AwsCallDeadlineError } from "./errors.ts";
 
 type HandleArgs = Parameters<NodeHttpHandler["handle"]>;
@@ -7,8 +7,8 @@ type HandleResult = ReturnType<NodeHttpHandler["handle"]>;
 
 /** Options of {@link DeadlineBoundHttpHandler}: NodeHttpHandler's, plus where the deadline comes from. */
 export interface DeadlineBoundHttpHandlerOptions extends NodeHttpHandlerOptions {
-  /** The deadline (epoch ms) of the call being made; default: the invocation's ({@link awsCallDeadline}). */
-  deadline?: () => number | undefined;
+  /** When a call starting at `now` must be over (epoch ms); default: the invocation's ({@link awsCallCutoff}). */
+  cutoff?: (now: number) => number | undefined;
   now?: () => number;
 }
 
@@ -16,7 +16,8 @@ export interface DeadlineBoundHttpHandlerOptions extends NodeHttpHandlerOptions 
  * The AWS SDK's Node.js HTTP handler (connection and request timeouts per attempt) that also cuts
  * every attempt off at the invocation's deadline: a stalled DynamoDB, SQS or Secrets Manager call
  * cannot outlive the invocation's budget, whatever the per-attempt timeouts and the SDK's retries
- * would allow. Past the deadline an attempt is not started. Either way the call fails with
+ * would allow (the cut-off is {@link awsCallCutoff}: the deadline, or a short grace for a call
+ * started after it). Past the cut-off an attempt is not started. Either way the call fails with
  * {@link AwsCallDeadlineError}, which the SDK does not retry.
  *
  * @example
@@ -25,21 +26,22 @@ export interface DeadlineBoundHttpHandlerOptions extends NodeHttpHandlerOptions 
  * ```
  */
 export class DeadlineBoundHttpHandler extends NodeHttpHandler {
-  readonly #deadline: () => number | undefined;
+  readonly #cutoff: (now: number) => number | undefined;
   readonly #now: () => number;
 
   constructor(options: DeadlineBoundHttpHandlerOptions = {}) {
-    const { deadline, now, ...http } = options;
+    const { cutoff, now, ...http } = options;
     super(http);
-    this.#deadline = deadline ?? awsCallDeadline;
+    this.#cutoff = cutoff ?? awsCallCutoff;
     this.#now = now ?? Date.now;
   }
 
   override async handle(...[request, options = {}]: HandleArgs): HandleResult {
-    const deadline = this.#deadline();
+    const now = this.#now();
+    const deadline = this.#cutoff(now);
     if (deadline === undefined) return super.handle(request, options);
     const exceeded = new AwsCallDeadlineError(deadline, request.hostname);
-    const remaining = deadline - this.#now();
+    const remaining = deadline - now;
     if (remaining <= 0) throw exceeded;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(exceeded), remaining);
