@@ -5,7 +5,10 @@ import { DeadlineBoundHttpHandler } from "./deadline-bound-http-handler.ts";
  * connection that takes seconds is not going to work, and the SDK retries on a fresh one).
  */
 export const AWS_CONNECTION_TIMEOUT_MS = 2_000;
-/** Per attempt: time for the whole request and response (single-item and one-page calls). */
+/**
+ * Per attempt: time for the whole request and response (single-item and one-page calls). Not for
+ * long polling (SQS ReceiveMessage with WaitTimeSeconds), which the functions do not do.
+ */
 export const AWS_REQUEST_TIMEOUT_MS = 5_000;
 
 /**
