@@ -5,8 +5,11 @@ import type { HttpResponse } from "../../http/types.ts";
 
 /** Codes that mean "already there": convergence reads the resource back. */
 const EXISTS_CODES = new Set(["ConsumerGroupAlreadyExist"]);
-/** Codes that mean the credentials were rejected: re-read them once (rotation). */
-const CREDENTIALS_CODES = new Set(["Unauthorized", "InvalidAccessKeyId"]);
+/**
+ * Codes that mean the credentials were rejected: re-read them once (rotation, or a renewed STS
+ * token). The two token-expiry spellings are the ones the Python SDK's auth-error list holds.
+ */
+const CREDENTIALS_CODES = new Set(["Unauthorized", "InvalidAccessKeyId", "SecurityTokenExpired", "SecurityToken.Expired"]);
 /** Codes that are server trouble whatever the status. */
 const TRANSIENT_CODES = new Set(["InternalServerError", "ServerBusy", "RequestTimeout"]);
 /** Quota codes that are throttling; ConsumerGroupQuotaExceed is a hard limit, not a rate. */
@@ -76,7 +79,7 @@ export class SlsError extends ProviderError {
 const MAX_PROVIDER_MESSAGE = 200;
 
 /** Codes whose server message may echo signed material (the server's StringToSign holds the STS token). */
-const MESSAGE_WITHHELD_CODES = new Set(["SignatureNotMatch", "Unauthorized", "InvalidAccessKeyId"]);
+const MESSAGE_WITHHELD_CODES = new Set(["SignatureNotMatch", ...CREDENTIALS_CODES]);
 
 /** Options of {@link slsErrorFromResponse}. */
 export interface SlsResponseContext {

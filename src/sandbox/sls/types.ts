@@ -7,6 +7,11 @@ export interface SlsSandboxAccount {
   accessKeyId: string;
   accessKeySecret: string;
   securityToken?: string | undefined;
+  /**
+   * When the STS token expires (epoch ms, sandbox clock); from then on calls with it are answered
+   * 401 `SecurityTokenExpired`. Default: never.
+   */
+  securityTokenExpiresAt?: number | undefined;
 }
 
 /** Options of `startSlsSandbox`. */

@@ -21,8 +21,10 @@ export const IM_SANDBOX_CODES = {
   httpParse: 60002,
   /** The body is not a JSON object. */
   jsonParse: 60003,
-  /** The identifier is not the app admin. */
+  /** The identifier is not the app admin (group and other services). */
   adminRequired: 60010,
+  /** The identifier is not the app admin, on the account service (account_import page). */
+  accountAdminRequired: 70403,
   userSigExpired: 70001,
   userSigInvalid: 70003,
   /** The UserSig was not made with this app's key. */

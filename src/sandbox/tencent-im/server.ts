@@ -126,7 +126,7 @@ export async function startTencentImSandbox(options: ImSandboxOptions): Promise<
     const [, service = "", commandName = ""] = match;
     let auth;
     try {
-      auth = authenticate(req.method ?? "GET", url.searchParams, apps, Math.floor(clock.now() / 1000));
+      auth = authenticate(req.method ?? "GET", url.searchParams, apps, Math.floor(clock.now() / 1000), service);
     } catch (error) {
       if (error instanceof ImRejection) {
         const known = counters.get(Number(url.searchParams.get("sdkappid")));

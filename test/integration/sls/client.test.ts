@@ -213,6 +213,25 @@ describe("error classes", () => {
     expect(renewed.refreshes).toBe(1);
   });
 
+  it("re-reads credentials once after SecurityTokenExpired and goes on with the renewed token", async () => {
+    await sandbox.close();
+    const clock = new FakeClock(Date.now());
+    const expiring = { accessKeyId: "STS.expiring", accessKeySecret: "expiring-secret", securityToken: "expiring-token" };
+    const renewed = { accessKeyId: "STS.renewed", accessKeySecret: "renewed-secret", securityToken: "renewed-token" };
+    sandbox = await startSandbox({ clock, accounts: [{ ...expiring, securityTokenExpiresAt: clock.now() - 1 }, renewed] });
+
+    const stale = new CountingCredentials(expiring, expiring);
+    const error = await failure(client({ credentials: stale, clock }).listConsumerGroups());
+    expect(error).toMatchObject({ code: "SecurityTokenExpired", httpStatus: 401, errorClass: "permanent" });
+    expect(stale.refreshes).toBe(1);
+    expect(JSON.stringify(error.toJSON()) + error.message).not.toContain("expiring-token");
+
+    const rotating = new CountingCredentials(expiring, renewed);
+    expect(await client({ credentials: rotating, clock }).listConsumerGroups()).toEqual([]);
+    expect(rotating.refreshes).toBe(1);
+    expect(sandbox.state().rejections).toEqual({ SecurityTokenExpired: 3 });
+  });
+
   it("does not retry permanent errors", async () => {
     const missingStore = client({ logstore: "no-such-store" });
     expect(await failure(missingStore.listConsumerGroups())).toMatchObject({ code: "LogStoreNotExist", httpStatus: 404, errorClass: "permanent" });

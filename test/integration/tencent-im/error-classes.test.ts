@@ -186,4 +186,21 @@ describe("credentials", () => {
       wrong.close();
     }
   });
+
+  it("does not retry account_import by an identifier that is not the app admin (70403, configuration)", async () => {
+    const notAdmin = { ...APP, adminIdentifier: "bob" };
+    const client = createTencentImClient({
+      domain: "adminapisgp.im.qcloud.com",
+      credentials: { get: async () => notAdmin, refresh: async () => notAdmin },
+      connectTo: h.sandbox.url,
+    });
+    try {
+      const error = await client.accountImport({ userId: "u5" }, deadline()).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: "70403", errorClass: "permanent", retryable: false });
+      expect(h.sandbox.state().counters.rejections).toEqual({ "70403": 1 });
+      expect(h.sandbox.state().accounts).toEqual([]);
+    } finally {
+      client.close();
+    }
+  });
 });

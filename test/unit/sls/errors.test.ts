@@ -15,6 +15,9 @@ describe("classifySlsError", () => {
     [429, "HTTP.429", "throttled"],
     [401, "Unauthorized", "credentials"],
     [401, "InvalidAccessKeyId", "credentials"],
+    // The Python SDK's auth-error list (logclient.py _auth_code_set): an expired STS token.
+    [401, "SecurityTokenExpired", "credentials"],
+    [400, "SecurityToken.Expired", "credentials"],
     [400, "ConsumerGroupAlreadyExist", "exists"],
     [401, "SignatureNotMatch", "permanent"],
     [400, "JsonInfoInvalid", "permanent"],
