@@ -19,6 +19,8 @@ export interface CallTarget {
   id: string;
   /** DynamoDB index the call reads (Query/Scan), which IAM authorises as `table/<t>/index/<i>`. */
   index?: string;
+  /** DynamoDB item key of a single-item read, update or delete (its string attributes), for `dynamodb:LeadingKeys`. */
+  key?: Record<string, string>;
 }
 
 /** A call the audit cannot evaluate yet, with why. */
@@ -40,6 +42,15 @@ const SQS_BATCH_ACTIONS: Record<string, string> = {
 
 /** TransactWriteItems / TransactGetItems: IAM checks each item's own action on its table. */
 const TRANSACT_ITEM_ACTIONS: Record<string, string> = { Put: "PutItem", Update: "UpdateItem", Delete: "DeleteItem", ConditionCheck: "ConditionCheckItem", Get: "GetItem" };
+
+/** The string (`S`) attributes of a marshalled DynamoDB key, if any. */
+function stringAttributes(key: unknown): Record<string, string> | undefined {
+  if (!key || typeof key !== "object") return undefined;
+  const out = Object.fromEntries(
+    Object.entries(key as Record<string, { S?: unknown }>).flatMap(([name, value]) => (typeof value?.S === "string" ? [[name, value.S]] : [])),
+  );
+  return Object.keys(out).length ? out : undefined;
+}
 
 /**
  * The IAM (action, resource) pairs of one call.
@@ -76,7 +87,8 @@ export function targetsOf(service: string, operation: string, input: Input): (Ca
       const table = text(input.TableName) ?? text(input.TableArn) ?? text(input.ResourceArn);
       if (!table) return unsupported("no TableName in the input");
       const index = text(input.IndexName);
-      return [{ action, kind: "dynamodb-table", id: table, ...(index ? { index } : {}) }];
+      const key = stringAttributes(input.Key);
+      return [{ action, kind: "dynamodb-table", id: table, ...(index ? { index } : {}), ...(key ? { key } : {}) }];
     }
     case "secretsmanager": {
       const id = text(input.SecretId);

@@ -4,7 +4,9 @@
  * region, each function's role statements, and IAM's own matching rules for actions (case-
  * insensitive, `*` / `?`) and resource ARNs (`*` / `?`, so `table/t` is not `table/t/index/i`,
  * and a secret's ARN carries the random `-XXXXXX` suffix Secrets Manager appends to its name).
- * Explicit Deny wins; an Allow with a Condition, NotAction or NotResource is not guessed at.
+ * Explicit Deny wins. Of conditions, `dynamodb:LeadingKeys` with ForAllValues:StringLike /
+ * StringEquals is evaluated (the partition key values of the request); an Allow with any other
+ * condition does not count as granting, and NotAction / NotResource are refused.
  */
 import { createHash } from "node:crypto";
 import type { ResourceKind } from "./aws-calls.ts";
@@ -34,7 +36,14 @@ export interface ResolvedStatement {
   effect: "Allow" | "Deny";
   actions: string[];
   resources: string[];
-  hasCondition: boolean;
+  /** The statement's Condition block, resolved; absent when it has none. */
+  condition?: Record<string, Record<string, string[]>>;
+}
+
+/** What a request carries for condition keys (what the audit can know of it). */
+export interface RequestContext {
+  /** `dynamodb:LeadingKeys`: the partition key values the request touches, when known. */
+  leadingKeys?: string[];
 }
 
 /** The verdict on one (action, resource) for a role. */
@@ -59,6 +68,25 @@ const isObj = (v: Json | undefined): v is Obj => typeof v === "object" && v !== 
 export function iamMatches(pattern: string, value: string, ignoreCase = false): boolean {
   const source = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
   return new RegExp(`^${source}$`, ignoreCase ? "is" : "s").test(value);
+}
+
+/**
+ * Evaluates a Condition block for the keys the audit knows: true, false, or why it cannot say.
+ * `ForAllValues:` holds when every request value matches one of the listed values (IAM holds it
+ * for an empty set too, so an unknown set is not evaluated).
+ */
+function conditionHolds(condition: Record<string, Record<string, string[]>>, request: RequestContext): boolean | string {
+  for (const [operator, keys] of Object.entries(condition)) {
+    for (const [key, patterns] of Object.entries(keys)) {
+      if (key !== "dynamodb:LeadingKeys") return `the audit does not evaluate condition key ${key}`;
+      const like = operator === "ForAllValues:StringLike";
+      if (!like && operator !== "ForAllValues:StringEquals") return `the audit does not evaluate ${operator} on ${key}`;
+      if (!request.leadingKeys?.length) return "the call's partition key was not recorded";
+      const matches = (value: string) => patterns.some((p) => (like ? iamMatches(p, value) : p === value));
+      if (!request.leadingKeys.every(matches)) return false;
+    }
+  }
+  return true;
 }
 
 /** The 6-character suffix Secrets Manager would append to a secret's name (stable per name here). */
@@ -193,6 +221,14 @@ export class ResolvedStack {
     throw new Error(`the audit cannot resolve ${JSON.stringify(node)}; add it to test/support/iam/policy.ts`);
   }
 
+  /** The partition (HASH) key attribute of the table a DynamoDB ARN names, if the stack defines it. */
+  hashKeyOf(tableArn: string): string | undefined {
+    const name = /:table\/([^/]+)$/.exec(tableArn)?.[1];
+    const table = this.ofType("AWS::DynamoDB::Table").find(([id]) => this.#ref(id) === name);
+    const schema = asList(table?.[1].Properties?.KeySchema) as Obj[];
+    return schema.find((k) => k.KeyType === "HASH")?.AttributeName as string | undefined;
+  }
+
   /** The logical id of the function whose handler is `handlers/<name>.handler`. */
   functionOf(handler: string): string {
     const found = this.ofType("AWS::Lambda::Function").filter(([, r]) => r.Properties?.Handler === `handlers/${handler}.handler`);
@@ -228,25 +264,39 @@ export class ResolvedStack {
           effect: s.Effect === "Deny" ? "Deny" : "Allow",
           actions: asList(s.Action).map(String),
           resources: asList(s.Resource).map((r) => this.value(r)),
-          hasCondition: s.Condition !== undefined,
+          ...(s.Condition === undefined ? {} : { condition: this.#condition(s.Condition) }),
         } satisfies ResolvedStatement;
       }),
     );
   }
 
+  #condition(node: Json): Record<string, Record<string, string[]>> {
+    if (!isObj(node)) throw new Error(`a Condition must be an object: ${JSON.stringify(node)}`);
+    return Object.fromEntries(
+      Object.entries(node).map(([operator, keys]) => [
+        operator,
+        Object.fromEntries(Object.entries(isObj(keys) ? keys : {}).map(([key, values]) => [key, asList(values).map((v) => this.value(v))])),
+      ]),
+    );
+  }
+
   /**
-   * Whether `statements` allow `action` on `arn`: an explicit Deny wins, then a Condition-free
-   * Allow; an Allow with a Condition is reported, not assumed to hold.
+   * Whether `statements` allow `action` on `arn`: an explicit Deny wins (its Condition assumed to
+   * hold), then an Allow whose Condition holds (or that has none). An Allow whose Condition the
+   * audit cannot evaluate does not count.
    */
-  static decide(statements: readonly ResolvedStatement[], action: string, arn: string): Decision {
+  static decide(statements: readonly ResolvedStatement[], action: string, arn: string, request: RequestContext = {}): Decision {
     const applies = (s: ResolvedStatement) =>
       s.actions.some((a) => iamMatches(a, action, true)) && s.resources.some((r) => iamMatches(r, arn));
     const deny = statements.find((s) => s.effect === "Deny" && applies(s));
     if (deny) return { allowed: false, reason: `explicitly denied by ${deny.sid}` };
     const allows = statements.filter((s) => s.effect === "Allow" && applies(s));
-    const plain = allows.find((s) => !s.hasCondition);
-    if (plain) return { allowed: true, reason: `allowed by ${plain.sid}` };
-    if (allows.length) return { allowed: false, reason: `only ${allows.map((s) => s.sid).join(", ")} match, with a Condition the audit does not evaluate` };
+    const verdicts = allows.map((s) => ({ s, holds: s.condition ? conditionHolds(s.condition, request) : true }));
+    const granting = verdicts.find((v) => v.holds === true);
+    if (granting) return { allowed: true, reason: `allowed by ${granting.s.sid}` };
+    if (allows.length) {
+      return { allowed: false, reason: verdicts.map((v) => `${v.s.sid}: ${v.holds === false ? "its Condition does not hold" : v.holds}`).join("; ") };
+    }
     return { allowed: false, reason: "no statement of the role allows it (implicit deny)" };
   }
 

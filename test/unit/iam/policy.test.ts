@@ -74,16 +74,27 @@ describe("IAM matching", () => {
     expect(allowed("secretsmanager:GetSecretValue", stack.targetArn("secret", "tp/ci/sls-admin"))).toBe(false);
   });
 
-  it("an explicit Deny wins; an Allow with a Condition is not assumed to hold", () => {
+  it("an explicit Deny wins; an Allow with a Condition the audit cannot evaluate is not assumed to hold", () => {
     const extra: ResolvedStatement[] = [
       ...statements,
-      { sid: "deny", effect: "Deny", actions: ["dynamodb:*"], resources: [`${TABLE_ARN}/index/*`], hasCondition: false },
-      { sid: "cond", effect: "Allow", actions: ["dynamodb:DeleteItem"], resources: [TABLE_ARN], hasCondition: true },
+      { sid: "deny", effect: "Deny", actions: ["dynamodb:*"], resources: [`${TABLE_ARN}/index/*`] },
+      { sid: "cond", effect: "Allow", actions: ["dynamodb:DeleteItem"], resources: [TABLE_ARN], condition: { StringEquals: { "aws:PrincipalTag/team": ["ops"] } } },
     ];
     expect(ResolvedStack.decide(extra, "dynamodb:Query", `${TABLE_ARN}/index/unfinished`)).toEqual({ allowed: false, reason: "explicitly denied by deny" });
     const conditional = ResolvedStack.decide(extra, "dynamodb:DeleteItem", TABLE_ARN);
     expect(conditional.allowed).toBe(false);
-    expect(conditional.reason).toContain("Condition");
+    expect(conditional.reason).toContain("does not evaluate condition key aws:PrincipalTag/team");
+  });
+
+  it("evaluates dynamodb:LeadingKeys: every partition key of the request must match", () => {
+    const guarded: ResolvedStatement[] = [
+      { sid: "forget", effect: "Allow", actions: ["dynamodb:DeleteItem"], resources: [TABLE_ARN], condition: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["WEBHOOK#*"] } } },
+    ];
+    expect(ResolvedStack.decide(guarded, "dynamodb:DeleteItem", TABLE_ARN, { leadingKeys: ["WEBHOOK#abc"] }).allowed).toBe(true);
+    expect(ResolvedStack.decide(guarded, "dynamodb:DeleteItem", TABLE_ARN, { leadingKeys: ["TENANT#t1"] })).toEqual({ allowed: false, reason: "forget: its Condition does not hold" });
+    // IAM holds ForAllValues for an empty set; the audit refuses to guess when it did not see the key.
+    expect(ResolvedStack.decide(guarded, "dynamodb:DeleteItem", TABLE_ARN).allowed).toBe(false);
+    expect(stack.hashKeyOf(TABLE_ARN)).toBeUndefined();
   });
 
   it("maps a test's resource to the deployed one through the variable it came from, else the only one of its kind", () => {
