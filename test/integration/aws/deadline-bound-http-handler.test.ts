@@ -98,11 +98,12 @@ describe("AWS calls inside an invocation end at its deadline", () => {
   it("a caller's own abort signal still aborts the call", async () => {
     const client = dynamodb();
     const controller = new AbortController();
+    const stalledBefore = hung.stalled();
     const pending = withAwsCallScope(() => {
       setAwsCallDeadline(Date.now() + 60_000);
       return failure(() => client.send(getItem(), { abortSignal: controller.signal }));
     });
-    await until(() => hung.stalled() > 0, "the request to reach the server");
+    await until(() => hung.stalled() > stalledBefore, "the request to reach the server");
     controller.abort();
     const error = await pending;
     expect(error.name).toBe("AbortError");
