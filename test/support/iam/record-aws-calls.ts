@@ -40,7 +40,12 @@ export type RecordedCall = { handler: string; client: string; deadlineBound: boo
 
 const HANDLERS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../../handlers");
 const runDir = process.env[IAM_AUDIT_DIR_VARIABLE];
-const scope = new AsyncLocalStorage<{ handler: string }>();
+// One per process, not per module instance: the SDK's Client class (an external module) and its
+// patched send outlive a test file's module graph if several files share a worker process.
+const GLOBAL_SCOPE = Symbol.for("tenant-provisioner.iamAudit.scope");
+const scope = ((globalThis as Record<symbol, unknown>)[GLOBAL_SCOPE] ??= new AsyncLocalStorage<{ handler: string }>()) as AsyncLocalStorage<{
+  handler: string;
+}>;
 
 if (runDir) {
   mkdirSync(runDir, { recursive: true });
