@@ -91,7 +91,8 @@ function instrumentClients(file: string): void {
               const common = {
                 handler: current.handler,
                 client: String(context.clientName),
-                deadlineBound: client.config.requestHandler instanceof DeadlineBoundHttpHandler,
+                // By name: a test file's module graph may hold another copy of the class.
+                deadlineBound: (client.config.requestHandler as object | undefined)?.constructor.name === DeadlineBoundHttpHandler.name,
               };
               for (const target of targetsOf(service, operation, mwArgs.input ?? {})) {
                 record("unsupported" in target ? { ...common, ...target } : { ...common, ...target, envVars: envVarsOf(target.id) });
