@@ -11,7 +11,8 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "no
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HANDLERS } from "../../scripts/esbuild-options.ts";
-import { ResolvedStack, iamMatches, type ResolvedStatement, type Template } from "../support/iam/policy.ts";
+import { checkedCalls, deniedCalls, grantCoverage, grantsOf, type CheckedCall, type UnreachableGrant } from "../support/iam/audit.ts";
+import { ResolvedStack, iamMatches, type Template } from "../support/iam/policy.ts";
 import type { RecordedCall } from "../support/iam/record-aws-calls.ts";
 import { IAM_AUDIT_DIR_VARIABLE } from "../support/iam/run-dir.ts";
 import { PACKAGE_REGION, PACKAGE_STAGE, ROOT, packagedTemplate } from "../support/packaged-template.ts";
@@ -22,7 +23,7 @@ const ACCOUNT = "123456789012";
  * Grants no test can exercise, because the Lambda service, not the function's code, makes these
  * calls with the function's role. Each must still match a grant (a stale entry fails).
  */
-const UNREACHABLE_GRANTS: { functions: "*" | string[]; action: string; why: string }[] = [
+const UNREACHABLE_GRANTS: UnreachableGrant[] = [
   { functions: "*", action: "logs:CreateLogStream", why: "the Lambda runtime creates the function's log stream" },
   { functions: "*", action: "logs:PutLogEvents", why: "the Lambda runtime ships the function's stdout to CloudWatch Logs" },
   // The SQS event source mapping polls the queue with the function's role (AWS documents exactly
@@ -31,18 +32,6 @@ const UNREACHABLE_GRANTS: { functions: "*" | string[]; action: string; why: stri
   { functions: ["signup"], action: "sqs:DeleteMessage", why: "the SQS event source mapping deletes the records the function acknowledged" },
   { functions: ["signup"], action: "sqs:GetQueueAttributes", why: "the SQS event source mapping reads the queue's attributes" },
 ];
-
-interface CheckedCall {
-  handler: string;
-  action: string;
-  arn: string;
-  /** How the test named the resource, for the failure message. */
-  local: string;
-  client: string;
-  deadlineBound: boolean;
-  /** `dynamodb:LeadingKeys` of the request, when the recorder saw the item key. */
-  leadingKeys?: string[];
-}
 
 const runDir = process.env[IAM_AUDIT_DIR_VARIABLE];
 let stack: ResolvedStack;
@@ -73,34 +62,7 @@ function suiteTestFiles(dir = join(ROOT, "test")): string[] {
 
 beforeAll(async () => {
   stack = new ResolvedStack((await packagedTemplate()) as Template, { region: PACKAGE_REGION, account: ACCOUNT, stackName: `tenant-provisioner-${PACKAGE_STAGE}` });
-  const recorded = readLines("calls-").map((line) => JSON.parse(line) as RecordedCall);
-  const distinct = new Map<string, CheckedCall>();
-  for (const call of recorded) {
-    if ("unsupported" in call) {
-      unsupported.push(`${call.handler}: ${call.action}: ${call.unsupported}`);
-      continue;
-    }
-    const fn = stack.functionOf(call.handler);
-    const arn = stack.targetArn(call.kind, stack.deployedIdentifier(fn, call.kind, call.id, call.envVars), call.index);
-    const hashKey = call.index ? undefined : stack.hashKeyOf(arn);
-    const leadingKey = hashKey ? call.key?.[hashKey] : undefined;
-    const checked: CheckedCall = {
-      handler: call.handler,
-      action: call.action,
-      arn,
-      local: call.id + (call.index ? ` index ${call.index}` : ""),
-      client: call.client,
-      deadlineBound: call.deadlineBound,
-      ...(leadingKey === undefined ? {} : { leadingKeys: [leadingKey] }),
-    };
-    observed.push(checked);
-    const key = `${checked.handler} ${checked.action} ${checked.arn}`;
-    const seen = distinct.get(key);
-    // Keep the worst: a call from a client without the deadline-bound handler must show.
-    if (!seen || (seen.deadlineBound && !checked.deadlineBound)) distinct.set(key, checked);
-  }
-  calls = [...distinct.values()].sort((a, b) => `${a.handler} ${a.action} ${a.arn}`.localeCompare(`${b.handler} ${b.action} ${b.arn}`));
-  unsupported = [...new Set(unsupported)].sort();
+  ({ observed, calls, unsupported } = checkedCalls(stack, readLines("calls-").map((line) => JSON.parse(line) as RecordedCall)));
   const ran = new Set(readLines("files-"));
   missingFiles = suiteTestFiles()
     .filter((f) => !ran.has(f))
@@ -137,18 +99,9 @@ describe("IAM: every AWS call a handler makes is allowed by its function's role"
   });
 
   it.each(HANDLER_NAMES)("%s: its role allows every call it made", (handler) => {
-    const statements = stack.statementsOf(stack.roleOf(stack.functionOf(handler)));
-    const denied = new Map<string, string>();
-    for (const c of observed.filter((o) => o.handler === handler)) {
-      const decision = ResolvedStack.decide(statements, c.action, c.arn, c.leadingKeys ? { leadingKeys: c.leadingKeys } : {});
-      const key = `${c.action} ${c.arn} ${decision.reason}`;
-      if (!decision.allowed && !denied.has(key)) {
-        const partition = c.leadingKeys ? `, partition key ${c.leadingKeys.join(", ")}` : "";
-        denied.set(key, `${handler} ${c.action} on ${c.arn} (the test's ${c.local}${partition}): ${decision.reason}`);
-      }
-    }
-    summary.denied += denied.size;
-    expect([...denied.values()]).toEqual([]);
+    const denied = deniedCalls(stack, handler, observed);
+    summary.denied += denied.length;
+    expect(denied).toEqual([]);
   });
 
   it.each(HANDLER_NAMES)("%s: every AWS client it calls through is bounded by the invocation deadline", (handler) => {
@@ -158,33 +111,22 @@ describe("IAM: every AWS call a handler makes is allowed by its function's role"
 });
 
 describe("IAM: every grant is exercised by the suite, or listed as unreachable", () => {
-  const grantsOf = (handler: string): { statement: ResolvedStatement; action: string; resource: string }[] =>
-    stack
-      .statementsOf(stack.roleOf(stack.functionOf(handler)))
-      .filter((s) => s.effect === "Allow")
-      .flatMap((statement) => statement.actions.flatMap((action) => statement.resources.map((resource) => ({ statement, action, resource }))));
-  const unreachable = (handler: string, action: string) =>
-    UNREACHABLE_GRANTS.find((u) => (u.functions === "*" || u.functions.includes(handler)) && iamMatches(u.action, action, true));
-
   it.each(HANDLER_NAMES)("%s: no grant is unused", (handler) => {
     // Only the whole suite can show a grant unused (the afterAll line says when it was skipped).
     if (!wholeSuiteRan) return;
-    const unused: string[] = [];
-    for (const { statement, action, resource } of grantsOf(handler)) {
-      summary.grants++;
-      if (calls.some((c) => c.handler === handler && iamMatches(action, c.action, true) && iamMatches(resource, c.arn))) summary.exercised++;
-      else if (unreachable(handler, action)) summary.unreachable++;
-      else unused.push(`${handler} ${statement.sid}: ${action} on ${resource} is granted but no test made that call`);
-    }
-    summary.unexercised += unused.length;
-    expect(unused).toEqual([]);
+    const coverage = grantCoverage(stack, handler, calls, UNREACHABLE_GRANTS);
+    summary.grants += coverage.grants;
+    summary.exercised += coverage.exercised;
+    summary.unreachable += coverage.unreachable;
+    summary.unexercised += coverage.unused.length;
+    expect(coverage.unused).toEqual([]);
   });
 
   it("lists no unreachable grant that the roles do not have", () => {
     for (const u of UNREACHABLE_GRANTS) {
       const handlers = u.functions === "*" ? [...HANDLER_NAMES] : u.functions;
       for (const handler of handlers) {
-        expect(grantsOf(handler).some((g) => iamMatches(u.action, g.action, true)), `${handler} ${u.action} (${u.why})`).toBe(true);
+        expect(grantsOf(stack, handler).some((g) => iamMatches(u.action, g.action, true)), `${handler} ${u.action} (${u.why})`).toBe(true);
       }
     }
   });
