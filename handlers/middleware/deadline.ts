@@ -29,9 +29,10 @@ export function deadlineOf(context: DeadlineContext): number {
  * shape and return the reply. Optionally capped (`maxBudgetMs`), e.g. for an HTTP request that
  * should answer quickly and hand the rest to the queue.
  *
- * AWS calls of the invocation (run in `inAwsCallScope`) are cut off at the deadline, so a call
- * that hangs cannot outlive the budget; one started after it (the cleanup after work cut off, e.g.
- * the webhook giving its id back) gets half the margin, the other half shapes the reply.
+ * AWS calls of the invocation (run in `inAwsCallScope`) are cut off soon after the deadline, so a
+ * call that hangs cannot outlive the budget: one in flight at the deadline (recording work done in
+ * time) after a quarter of the margin, one started after it (the cleanup after work cut off, e.g.
+ * the webhook giving its id back) after half; the other half shapes the reply.
  *
  * @example
  * ```ts

@@ -22,9 +22,10 @@ export function withAwsCallScope<T>(fn: () => T): T {
 }
 
 /**
- * Sets the current invocation's deadline (epoch ms) for AWS calls, and the grace a call started
- * after it gets (the cleanup after work cut off at the deadline, e.g. giving a webhook-id back).
- * A no-op outside {@link withAwsCallScope}.
+ * Sets the current invocation's deadline (epoch ms) for AWS calls, and the grace beyond it: a call
+ * in flight at the deadline (recording the outcome of work done in time) may run half the grace
+ * longer; a call started after it (the cleanup after work cut off, e.g. giving a webhook-id back)
+ * until the whole grace has passed. A no-op outside {@link withAwsCallScope}.
  *
  * @example
  * ```ts
@@ -37,8 +38,9 @@ export function setAwsCallDeadline(deadline: number, graceMs = 0): void {
 }
 
 /**
- * When an AWS call starting at `now` must be over (epoch ms): the invocation's deadline, or for a
- * call started after it, the deadline plus the grace. Undefined outside an invocation.
+ * When an AWS call starting at `now` must be over (epoch ms): half the grace after the invocation's
+ * deadline for a call started before it, the whole grace after it for a call started later.
+ * Undefined outside an invocation.
  *
  * @example
  * ```ts
@@ -48,5 +50,5 @@ export function setAwsCallDeadline(deadline: number, graceMs = 0): void {
 export function awsCallCutoff(now: number): number | undefined {
   const current = scope.getStore();
   if (current?.deadline === undefined) return undefined;
-  return now < current.deadline ? current.deadline : current.deadline + current.graceMs;
+  return current.deadline + (now < current.deadline ? current.graceMs / 2 : current.graceMs);
 }

@@ -73,10 +73,10 @@ describe("AWS calls inside an invocation end at its deadline", () => {
     expect(hung.connections()).toBe(before.connections);
   });
 
-  it("a call started after the deadline gets the grace; one started before it does not", () => {
+  it("a call in flight at the deadline gets half the grace; one started after it the whole grace", () => {
     withAwsCallScope(() => {
       setAwsCallDeadline(10_000, 500);
-      expect(awsCallCutoff(9_999)).toBe(10_000);
+      expect(awsCallCutoff(9_999)).toBe(10_250);
       expect(awsCallCutoff(10_000)).toBe(10_500);
     });
     expect(awsCallCutoff(0), "no invocation, no cut-off").toBeUndefined();
