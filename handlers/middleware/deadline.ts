@@ -31,8 +31,8 @@ export function deadlineOf(context: DeadlineContext): number {
  *
  * AWS calls of the invocation (run in `inAwsCallScope`) are cut off soon after the deadline, so a
  * call that hangs cannot outlive the budget: one in flight at the deadline (recording work done in
- * time) after a quarter of the margin, one started after it (the cleanup after work cut off, e.g.
- * the webhook giving its id back) after half; the other half shapes the reply.
+ * time) after a quarter of the margin, one started after it (what follows work cut off, e.g. the
+ * webhook handing the tenant to the signup queue) after half; the other half shapes the reply.
  *
  * @example
  * ```ts

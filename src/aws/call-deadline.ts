@@ -24,7 +24,7 @@ export function withAwsCallScope<T>(fn: () => T): T {
 /**
  * Sets the current invocation's deadline (epoch ms) for AWS calls, and the grace beyond it: a call
  * in flight at the deadline (recording the outcome of work done in time) may run half the grace
- * longer; a call started after it (the cleanup after work cut off, e.g. giving a webhook-id back)
+ * longer; a call started after it (what follows work cut off, e.g. handing the rest to a queue)
  * until the whole grace has passed. A no-op outside {@link withAwsCallScope}.
  *
  * @example

@@ -39,7 +39,7 @@ afterAll(async () => {
 });
 
 describe("webhook: a hung DynamoDB call cannot outlive the request budget", () => {
-  it("is cut off at the invocation deadline: 500, the webhook-id given back, and the sender's retry provisions", async () => {
+  it("is cut off at the invocation deadline: a 500 within the budget, and the sender's resend provisions once DynamoDB answers", async () => {
     const handler = handlers.createWebhookHandler(fx.service({ documentClient }), { queue: { enqueue: () => Promise.reject(new Error("not expected")) } });
     const tenant = sampleTenant();
     const body = JSON.stringify({ type: "tenant.created", timestamp: new Date().toISOString(), data: withoutSource(tenant) });
@@ -67,7 +67,7 @@ describe("webhook: a hung DynamoDB call cannot outlive the request budget", () =
     // A ceiling, not a measurement: unbounded, the stalled call never returns at all.
     expect(elapsed).toBeLessThan(15_000);
 
-    // The replay guard's forget() ran after the cut-off (its grace): the same id is processed.
+    // The sender resends the same id and body: a duplicate delivery, provisioned like the first.
     stallProvisioning = false;
     const retryHeaders = signWebhook(fx.stack.credentials.webhookSecret, body, { id: "msg_dynamodb_hangs", timestamp: new Date(Date.now() + 1_000) });
     const quiet = captureOutput();
