@@ -46,11 +46,7 @@ export interface WebhookHandlerOptions {
  *
  * @example
  * ```ts
- * function isUnfinished(status: StepStatus): boolean {
-  return (UNFINISHED_STATUSES as readonly StepStatus[]).includes(status);
-}
-
-export const handler = createWebhookHandler(runtimeService());
+ * export const handler = createWebhookHandler(runtimeService());
  * ```
  */
 export function createWebhookHandler(service: Service, options: WebhookHandlerOptions = {}) {
