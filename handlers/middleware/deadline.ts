@@ -31,8 +31,8 @@ export function deadlineOf(context: DeadlineContext): number {
  *
  * AWS calls of the invocation (run in `inAwsCallScope`) are cut off soon after the deadline, so a
  * call that hangs cannot outlive the budget: one in flight at the deadline (recording work done in
- * time) after a quarter of the margin, one started after it (what follows work cut off, e.g. the
- * webhook handing the tenant to the signup queue) after half; the other half shapes the reply.
+ * time) after half the margin, one started after it (what follows work cut off, e.g. the webhook
+ * handing the tenant to the signup queue) after three quarters; the last quarter is the reply's.
  *
  * @example
  * ```ts
@@ -47,7 +47,7 @@ export function invocationDeadline(options: { marginMs: number; maxBudgetMs?: nu
       const remaining = request.context.getRemainingTimeInMillis() - options.marginMs;
       const budget = options.maxBudgetMs === undefined ? remaining : Math.min(remaining, options.maxBudgetMs);
       request.context.deadline = now() + Math.max(0, budget);
-      setAwsCallDeadline(request.context.deadline, options.marginMs / 2);
+      setAwsCallDeadline(request.context.deadline, (options.marginMs * 3) / 4);
     },
   };
 }

@@ -23,9 +23,9 @@ export function withAwsCallScope<T>(fn: () => T): T {
 
 /**
  * Sets the current invocation's deadline (epoch ms) for AWS calls, and the grace beyond it: a call
- * in flight at the deadline (recording the outcome of work done in time) may run half the grace
- * longer; a call started after it (what follows work cut off, e.g. handing the rest to a queue)
- * until the whole grace has passed. A no-op outside {@link withAwsCallScope}.
+ * in flight at the deadline (recording the outcome of work done in time) may run two thirds of the
+ * grace longer; a call started after it (what follows work cut off, e.g. handing the rest to a
+ * queue) until the whole grace has passed. A no-op outside {@link withAwsCallScope}.
  *
  * @example
  * ```ts
@@ -38,8 +38,8 @@ export function setAwsCallDeadline(deadline: number, graceMs = 0): void {
 }
 
 /**
- * When an AWS call starting at `now` must be over (epoch ms): half the grace after the invocation's
- * deadline for a call started before it, the whole grace after it for a call started later.
+ * When an AWS call starting at `now` must be over (epoch ms): two thirds of the grace after the
+ * invocation's deadline for a call started before it, the whole grace after it for one started later.
  * Undefined outside an invocation.
  *
  * @example
@@ -50,5 +50,5 @@ export function setAwsCallDeadline(deadline: number, graceMs = 0): void {
 export function awsCallCutoff(now: number): number | undefined {
   const current = scope.getStore();
   if (current?.deadline === undefined) return undefined;
-  return current.deadline + (now < current.deadline ? current.graceMs / 2 : current.graceMs);
+  return current.deadline + (now < current.deadline ? (current.graceMs * 2) / 3 : current.graceMs);
 }

@@ -1,5 +1,6 @@
 /**
- * The webhook handler when DynamoDB hangs (observed in AWS: a 20 s stall became a 20.2 s reply).
+ * The webhook handler when DynamoDB hangs (observed in AWS: a 20 s stall became a 20.2 s reply):
+ * the call is cut off at the request deadline and the tenant handed to the signup queue (202).
  * DynamoDB sits behind a real HTTP server that forwards to dynalite but never answers the calls
  * the test chooses to stall. The invocation's budget is injected through the Lambda context; the
  * path taken is read from the reply, the logged error and what the stalled server saw. The only
@@ -20,6 +21,9 @@ let handlers: Handlers;
 let dynamodb: StallingServer;
 let stallProvisioning = true;
 let documentClient: DynamoDBDocumentClient;
+/** DynamoDB behind a server that answers nothing at all. */
+let hung: StallingServer;
+let hungClient: DynamoDBDocumentClient;
 
 beforeAll(async () => {
   handlers = await loadHandlers();
@@ -32,15 +36,21 @@ beforeAll(async () => {
   documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ ...awsClientOptions(), endpoint: dynamodb.url }), {
     marshallOptions: { removeUndefinedValues: true },
   });
+  hung = await startStallingServer();
+  hungClient = DynamoDBDocumentClient.from(new DynamoDBClient({ ...awsClientOptions(), endpoint: hung.url }));
 });
 afterAll(async () => {
   documentClient.destroy();
+  hungClient.destroy();
   await dynamodb.close();
+  await hung.close();
 });
 
 describe("webhook: a hung DynamoDB call cannot outlive the request budget", () => {
-  it("is cut off at the invocation deadline: a 500 within the budget, and the sender's resend provisions once DynamoDB answers", async () => {
-    const handler = handlers.createWebhookHandler(fx.service({ documentClient }), { queue: { enqueue: () => Promise.reject(new Error("not expected")) } });
+  it("is cut off at the deadline: 202 within the budget with the tenant on the signup queue; the resend provisions once DynamoDB answers", async () => {
+    const enqueued: string[] = [];
+    const queue = { enqueue: async (t: { tenantId: string }) => void enqueued.push(t.tenantId) };
+    const handler = handlers.createWebhookHandler(fx.service({ documentClient }), { queue });
     const tenant = sampleTenant();
     const body = JSON.stringify({ type: "tenant.created", timestamp: new Date().toISOString(), data: withoutSource(tenant) });
     const headers = signWebhook(fx.stack.credentials.webhookSecret, body, { id: "msg_dynamodb_hangs" });
@@ -56,26 +66,45 @@ describe("webhook: a hung DynamoDB call cannot outlive the request budget", () =
     }
     const elapsed = Date.now() - started;
 
-    expect(reply.statusCode).toBe(500);
+    expect(reply.statusCode).toBe(202);
+    expect(JSON.parse(reply.body ?? "{}")).toEqual({ tenantId: tenant.tenantId, steps: [], continuing: "signup-queue" });
+    expect(enqueued).toEqual([tenant.tenantId]);
     expect(dynamodb.stalled(), "provisioning's DynamoDB call reached the hung endpoint").toBeGreaterThan(0);
     await until(() => dynamodb.abandoned() === dynamodb.stalled(), "every stalled request to be abandoned by the client");
-    const unhandled = output
+    const cutOff = output
       .text()
       .split("\n")
-      .filter((line) => line.includes('"unhandled error"'));
-    expect(unhandled.join("\n")).toContain('"errorName":"AwsCallDeadlineError"');
+      .filter((line) => line.includes("provisioning cut off at the request deadline"));
+    expect(cutOff.join("\n")).toContain('"errorName":"AwsCallDeadlineError"');
     // A ceiling, not a measurement: unbounded, the stalled call never returns at all.
     expect(elapsed).toBeLessThan(15_000);
 
-    // The sender resends the same id and body: a duplicate delivery, provisioned like the first.
+    // The sender resends the same id and body (a duplicate delivery, provisioned like the first).
     stallProvisioning = false;
-    const retryHeaders = signWebhook(fx.stack.credentials.webhookSecret, body, { id: "msg_dynamodb_hangs", timestamp: new Date(Date.now() + 1_000) });
+    const resendHeaders = signWebhook(fx.stack.credentials.webhookSecret, body, { id: "msg_dynamodb_hangs", timestamp: new Date(Date.now() + 1_000) });
     const quiet = captureOutput();
     try {
-      const retry = await invoke(handler, webhookEvent(body, { headers: retryHeaders }), lambdaContext({ budgetMs: 15_000 }));
-      expect(retry.statusCode).toBe(201);
+      const resend = await invoke(handler, webhookEvent(body, { headers: resendHeaders }), lambdaContext({ budgetMs: 15_000 }));
+      expect(resend.statusCode).toBe(201);
     } finally {
       quiet.restore();
     }
+  });
+
+  it("a DynamoDB call that hangs before the tenant is known (the replay guard) is cut off too: 500, nothing enqueued", async () => {
+    const enqueued: string[] = [];
+    const handler = handlers.createWebhookHandler(fx.service({ documentClient: hungClient }), { queue: { enqueue: async (t) => void enqueued.push(t.tenantId) } });
+    const body = JSON.stringify({ type: "tenant.created", timestamp: new Date().toISOString(), data: withoutSource(sampleTenant()) });
+    const headers = signWebhook(fx.stack.credentials.webhookSecret, body);
+    const output = captureOutput();
+    let reply: APIGatewayProxyStructuredResultV2;
+    try {
+      reply = await invoke(handler, webhookEvent(body, { headers }), lambdaContext({ budgetMs: 3_000 }));
+    } finally {
+      output.restore();
+    }
+    expect(reply.statusCode).toBe(500);
+    expect(enqueued).toEqual([]);
+    expect(output.text()).toContain('"errorName":"AwsCallDeadlineError"');
   });
 });

@@ -73,11 +73,11 @@ describe("AWS calls inside an invocation end at its deadline", () => {
     expect(hung.connections()).toBe(before.connections);
   });
 
-  it("a call in flight at the deadline gets half the grace; one started after it the whole grace", () => {
+  it("a call in flight at the deadline gets two thirds of the grace; one started after it the whole grace", () => {
     withAwsCallScope(() => {
-      setAwsCallDeadline(10_000, 500);
-      expect(awsCallCutoff(9_999)).toBe(10_250);
-      expect(awsCallCutoff(10_000)).toBe(10_500);
+      setAwsCallDeadline(10_000, 750);
+      expect(awsCallCutoff(9_999)).toBe(10_500);
+      expect(awsCallCutoff(10_000)).toBe(10_750);
     });
     expect(awsCallCutoff(0), "no invocation, no cut-off").toBeUndefined();
   });

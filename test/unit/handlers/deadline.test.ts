@@ -28,10 +28,10 @@ describe("invocationDeadline", () => {
     expect((await handler({}, contextWith(500))).deadline, "never in the past").toBe(NOW);
   });
 
-  it("cuts the invocation's AWS calls a quarter of the margin after the deadline, cleanup started after it half", async () => {
+  it("cuts the invocation's AWS calls half the margin after the deadline, calls started after it three quarters", async () => {
     const result = await inAwsCallScope(probe({ marginMs: 1_000 }))({}, contextWith(10_000));
-    expect(result.cutoffBefore).toBe(NOW + 9_000 + 250);
-    expect(result.cutoffAfter).toBe(NOW + 9_000 + 500);
+    expect(result.cutoffBefore).toBe(NOW + 9_000 + 500);
+    expect(result.cutoffAfter).toBe(NOW + 9_000 + 750);
   });
 
   it("outside inAwsCallScope it sets no AWS-call cut-off (nothing leaks between invocations)", async () => {
