@@ -4,6 +4,7 @@ import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { TenantNotFoundError } from "../src/provisioning/errors.ts";
 import type { Service } from "../src/service.ts";
+import { inAwsCallScope } from "./lib/aws-call-scope.ts";
 import { log, logger, metrics, runtimeService } from "./lib/runtime.ts";
 import { tenantIdParam } from "./lib/tenant-id.ts";
 import { deadlineOf, invocationDeadline, type DeadlineContext } from "./middleware/deadline.ts";
@@ -27,7 +28,7 @@ const REQUEST_BUDGET_MS = 8_000;
  * ```
  */
 export function createOffboardHandler(service: Service) {
-  return middy<APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, Error, DeadlineContext>()
+  const lambda = middy<APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, Error, DeadlineContext>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
     .use(httpErrorResponses({ log }))
@@ -58,6 +59,8 @@ export function createOffboardHandler(service: Service) {
         ...(result.retryable ? { continuing: "backfill" } : {}),
       });
     });
+  // AWS calls (DynamoDB, Secrets Manager, EventBridge) stop at the invocation's deadline too.
+  return inAwsCallScope(lambda);
 }
 
 export const handler = createOffboardHandler(runtimeService());

@@ -2,8 +2,10 @@ import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import type { Service } from "../src/service.ts";
+import { inAwsCallScope } from "./lib/aws-call-scope.ts";
 import { log, logger, runtimeService } from "./lib/runtime.ts";
 import { tenantIdParam } from "./lib/tenant-id.ts";
+import { invocationDeadline } from "./middleware/deadline.ts";
 import { httpErrorResponses, json } from "./middleware/http-errors.ts";
 import { requireIamCaller } from "./middleware/iam-caller.ts";
 
@@ -18,9 +20,11 @@ import { requireIamCaller } from "./middleware/iam-caller.ts";
  * ```
  */
 export function createStatusHandler(service: Service) {
-  return middy<APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2>()
+  const lambda = middy<APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(httpErrorResponses({ log }))
+    // Bounds the DynamoDB read; the margin is what the reply needs.
+    .use(invocationDeadline({ marginMs: 500 }))
     .use(requireIamCaller())
     .handler(async (event) => {
       const tenantId = tenantIdParam(event);
@@ -52,6 +56,7 @@ export function createStatusHandler(service: Service) {
         })),
       });
     });
+  return inAwsCallScope(lambda);
 }
 
 export const handler = createStatusHandler(runtimeService());
