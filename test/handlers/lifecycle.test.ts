@@ -57,8 +57,8 @@ function deleteEvent(tenantId: string, authorized = true): APIGatewayProxyEventV
   };
 }
 
-async function del(event: APIGatewayProxyEventV2WithIAMAuthorizer) {
-  const result: APIGatewayProxyStructuredResultV2 = await invoke(createOffboardHandler(service), event, lambdaContext({ budgetMs: 15_000 }));
+async function del(event: APIGatewayProxyEventV2WithIAMAuthorizer, own: Service = service) {
+  const result: APIGatewayProxyStructuredResultV2 = await invoke(createOffboardHandler(own), event, lambdaContext({ budgetMs: 15_000 }));
   await expectReplyMatchesOpenApi("delete", "/tenants/{tenantId}", result);
   return { statusCode: result.statusCode ?? 0, body: JSON.parse(result.body ?? "null") as Record<string, unknown> };
 }
@@ -157,7 +157,7 @@ describe("offboarding through the entry points", () => {
     expect((await del(deleteEvent("nobody-here"))).statusCode).toBe(404);
     expect((await del(deleteEvent("bad id!"))).statusCode).toBe(400);
 
-    const reply = await del(deleteEvent(tenant.tenantId));
+    const reply = await del(deleteEvent(tenant.tenantId), fx.service()); // a cold process: reads both provider keys
     expect(reply.statusCode).toBe(200);
     expect(reply.body).toMatchObject({ desired: "ABSENT", generation: 2 });
     expect((reply.body.steps as { status: string }[]).map((s) => s.status)).toEqual(["DELETED", "DELETED"]);
@@ -167,5 +167,24 @@ describe("offboarding through the entry points", () => {
     const status: APIGatewayProxyStructuredResultV2 = await invoke(handlers.createStatusHandler(service), statusEvent(tenant.tenantId));
     await expectReplyMatchesOpenApi("get", "/tenants/{tenantId}", status);
     expect(JSON.parse(status.body ?? "null")).toMatchObject({ desired: "ABSENT", generation: 2, succeeded: true });
+  });
+});
+
+describe("DELETE /tenants/{tenantId} in a cold process", () => {
+  it("adds a step record the tenant lacks, and answers 202 while another run holds a step", async () => {
+    const own = fx.service(); // its own secret caches: the handler reads the provider keys itself
+    const tenant = parseTenantOnboarding(sampleTenant());
+    await service.store.registerTenant(tenant.tenantId, { ...tenant }, "signup", ["im-group"]); // recorded before a step existed
+    const held = await service.store.claimStep(tenant.tenantId, "im-group", { owner: "elsewhere", leaseMs: 60_000 });
+    expect(held.claimed).toBe(true);
+
+    const reply = await del(deleteEvent(tenant.tenantId), own);
+    expect(reply.statusCode).toBe(202);
+    expect(reply.body).toMatchObject({ desired: "ABSENT", generation: 2, continuing: "backfill" });
+    const { steps } = await service.store.getTenant(tenant.tenantId);
+    expect(steps.map((s) => [s.step, s.status]).sort()).toEqual([
+      ["im-group", "IN_PROGRESS"],
+      ["sls-consumer-group", "DELETED"],
+    ]);
   });
 });
