@@ -1,10 +1,10 @@
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
-import { ValidationError } from "../../src/errors.ts";
-import { TENANT_ID_PATTERN } from "../../src/provisioning/constants.ts";
+import { schemaIssues, throwIfIssues } from "../../src/validation/issues.ts";
+import { tenantIdSchema } from "../../src/validation/tenant-id.ts";
 
 /**
  * The `{tenantId}` path parameter of the tenant routes; a malformed one is a ValidationError
- * naming `tenantId` (a 400).
+ * naming `tenantId` (a 400), with the one tenant id rule of the service.
  *
  * @example
  * ```ts
@@ -13,8 +13,6 @@ import { TENANT_ID_PATTERN } from "../../src/provisioning/constants.ts";
  */
 export function tenantIdParam(event: Pick<APIGatewayProxyEventV2, "pathParameters">): string {
   const tenantId = event.pathParameters?.["tenantId"] ?? "";
-  if (!TENANT_ID_PATTERN.test(tenantId)) {
-    throw new ValidationError([{ field: "tenantId", rule: "1-36 characters of A-Z a-z 0-9 _ -, starting with a letter or digit" }]);
-  }
+  throwIfIssues(schemaIssues(tenantIdSchema, tenantId, "tenantId"));
   return tenantId;
 }

@@ -1,7 +1,7 @@
 import * as z from "zod/mini";
 import { ValidationError, type ValidationIssue } from "../errors.ts";
-import { TENANT_ID_PATTERN } from "../provisioning/constants.ts";
 import { parseTenantOnboarding, type TenantOnboarding, type TenantSource } from "../provisioning/tenant.ts";
+import { tenantIdSchema } from "../validation/tenant-id.ts";
 import { zodIssuesToValidationIssues } from "../validation/zod-issues.ts";
 
 /** The lifecycle events the signup rule routes to the queue. */
@@ -63,7 +63,7 @@ export interface TenantOffboarding {
 }
 
 const offboardingSchema = z.strictObject({
-  tenantId: z.string().check(z.regex(TENANT_ID_PATTERN, { message: "1-36 characters of A-Z a-z 0-9 _ -, starting with a letter or digit" })),
+  tenantId: tenantIdSchema,
   requestedAt: z.iso.datetime({ offset: true }),
 });
 

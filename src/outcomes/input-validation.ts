@@ -1,32 +1,21 @@
 /** Checks of the store's inputs, before any write: a bad input is a ValidationError, never a half write. */
-import { ValidationError, type ValidationIssue } from "../errors.ts";
+import type { ValidationIssue } from "../errors.ts";
+import { schemaIssues } from "../validation/issues.ts";
+import { tenantIdSchema } from "../validation/tenant-id.ts";
 import { STEP_NAME_PATTERN } from "./constants.ts";
 import type { StepName } from "./types.ts";
 
 /**
- * Throws a {@link ValidationError} listing every issue, if there are any.
+ * A tenant id follows the one rule of the service ({@link tenantIdSchema}): the store refuses
+ * to write or look up any other, as the entry points do.
  *
  * @example
  * ```ts
- * assertValid([...checkTenantId(id)], "registerTenant");
- * ```
- */
-export function assertValid(issues: readonly ValidationIssue[], context: string): void {
-  if (issues.length > 0) throw new ValidationError(issues, context);
-}
-
-/**
- * A tenant id is a non-empty string of at most 256 characters (it is part of keys).
- *
- * @example
- * ```ts
- * checkTenantId(""); // [{ field: "tenantId", rule: "non-empty string" }]
+ * checkTenantId(""); // [{ field: "tenantId", rule: "1-36 characters of A-Z a-z 0-9 _ -, starting with a letter or digit" }]
  * ```
  */
 export function checkTenantId(tenantId: unknown, field = "tenantId"): ValidationIssue[] {
-  if (typeof tenantId !== "string" || tenantId.length === 0) return [{ field, rule: "non-empty string" }];
-  if (tenantId.length > 256) return [{ field, rule: "at most 256 characters" }];
-  return [];
+  return schemaIssues(tenantIdSchema, tenantId, field);
 }
 
 /**

@@ -24,12 +24,12 @@ import {
 import { decodeCursor, encodeCursor, type UnfinishedIndexKey } from "./cursor.ts";
 import { LeaseLostError } from "./errors.ts";
 import {
-  assertValid,
   checkIntInRange,
   checkIsoTime,
   checkStepName,
   checkTenantId,
 } from "./input-validation.ts";
+import { throwIfIssues } from "../validation/issues.ts";
 import { parseStepItem, parseTenantItem } from "./item-parsing.ts";
 import {
   dueBound,
@@ -89,7 +89,7 @@ export class OutcomeStore {
 
   constructor(options: OutcomeStoreOptions) {
     const shards = options.shards ?? DEFAULT_UNFINISHED_SHARDS;
-    assertValid(
+    throwIfIssues(
       [
         ...(typeof options.tableName === "string" && options.tableName.length >= 3
           ? []
@@ -176,7 +176,7 @@ export class OutcomeStore {
    * ```
    */
   async addMissingSteps(tenantId: string, generation: number, existing: readonly StepRecord[], steps: readonly StepName[]): Promise<StepRecord[]> {
-    assertValid([...checkTenantId(tenantId), ...steps.flatMap((step, i) => checkStepName(step, `steps.${i}`))], "addMissingSteps");
+    throwIfIssues([...checkTenantId(tenantId), ...steps.flatMap((step, i) => checkStepName(step, `steps.${i}`))], "addMissingSteps");
     const now = this.nowIso();
     const unique = [...new Set(steps)];
     const missing = unique.filter((step) => !existing.some((record) => record.step === step));
@@ -219,7 +219,7 @@ export class OutcomeStore {
    * ```
    */
   async claimStep(tenantId: string, step: StepName, options: ClaimOptions): Promise<ClaimResult> {
-    assertValid(
+    throwIfIssues(
       [
         ...checkTenantId(tenantId),
         ...checkStepName(step),
@@ -328,7 +328,7 @@ export class OutcomeStore {
    */
   async completeStep(claimed: StepRecord, result: StepResult, options: CompleteOptions = {}): Promise<StepRecord> {
     const owner = claimed.leaseOwner ?? "";
-    assertValid(
+    throwIfIssues(
       [
         ...checkTenantId(claimed.tenantId, "record.tenantId"),
         ...checkStepName(claimed.step, "record.step"),
@@ -437,7 +437,7 @@ export class OutcomeStore {
    */
   async pinResource(claimed: StepRecord, resource: Record<string, string>): Promise<StepRecord> {
     const owner = claimed.leaseOwner ?? "";
-    assertValid(
+    throwIfIssues(
       [
         ...checkTenantId(claimed.tenantId, "record.tenantId"),
         ...checkStepName(claimed.step, "record.step"),
@@ -473,7 +473,7 @@ export class OutcomeStore {
    * ```
    */
   async getTenant(tenantId: string): Promise<TenantOutcomes> {
-    assertValid(checkTenantId(tenantId), "getTenant");
+    throwIfIssues(checkTenantId(tenantId), "getTenant");
     let tenant: TenantItem | undefined;
     const steps: StepRecord[] = [];
     let startKey: Record<string, unknown> | undefined;
@@ -518,7 +518,7 @@ export class OutcomeStore {
   async listUnfinished(options: ListUnfinishedOptions): Promise<UnfinishedPage> {
     const issues: ValidationIssue[] = [...checkIntInRange(options.limit, "limit", 1, MAX_PAGE_LIMIT)];
     if (options.dueBefore !== undefined) issues.push(...checkIsoTime(options.dueBefore, "dueBefore"));
-    assertValid(issues, "listUnfinished");
+    throwIfIssues(issues, "listUnfinished");
     const position =
       options.cursor === undefined ? { shard: 0, after: undefined } : decodeCursor(options.cursor, this.shards);
     let shard = position.shard;
@@ -573,7 +573,7 @@ export class OutcomeStore {
    * ```
    */
   async changeDesired(tenantId: string, expectedGeneration: number, change: DesiredChange): Promise<TenantItem | undefined> {
-    assertValid(
+    throwIfIssues(
       [
         ...checkTenantId(tenantId),
         ...checkIntInRange(expectedGeneration, "expectedGeneration", 1, Number.MAX_SAFE_INTEGER - 1),
@@ -647,7 +647,7 @@ export class OutcomeStore {
    * ```
    */
   async markStepsStale(tenantId: string, steps: readonly StepName[], generation: number): Promise<void> {
-    assertValid([...checkTenantId(tenantId), ...steps.flatMap((step, i) => checkStepName(step, `steps.${i}`))], "markStepsStale");
+    throwIfIssues([...checkTenantId(tenantId), ...steps.flatMap((step, i) => checkStepName(step, `steps.${i}`))], "markStepsStale");
     const now = this.nowIso();
     await Promise.all(
       steps.map(async (step) => {
@@ -687,7 +687,7 @@ export class OutcomeStore {
    * ```
    */
   async fastForwardStep(record: StepRecord, generation: number): Promise<StepRecord | undefined> {
-    assertValid(
+    throwIfIssues(
       [
         ...checkTenantId(record.tenantId, "record.tenantId"),
         ...checkStepName(record.step, "record.step"),
@@ -726,7 +726,7 @@ export class OutcomeStore {
    * ```
    */
   async claimAnnouncement(tenantId: string, generation: number, outcome: string, retryAfterMs: number): Promise<boolean> {
-    assertValid(
+    throwIfIssues(
       [
         ...checkTenantId(tenantId),
         ...checkIntInRange(generation, "generation", 1, Number.MAX_SAFE_INTEGER),
@@ -770,7 +770,7 @@ export class OutcomeStore {
    * ```
    */
   async finishAnnouncement(tenantId: string, generation: number): Promise<boolean> {
-    assertValid([...checkTenantId(tenantId), ...checkIntInRange(generation, "generation", 1, Number.MAX_SAFE_INTEGER)], "finishAnnouncement");
+    throwIfIssues([...checkTenantId(tenantId), ...checkIntInRange(generation, "generation", 1, Number.MAX_SAFE_INTEGER)], "finishAnnouncement");
     const finished = await this.updateIf({
       Key: tenantKey(tenantId),
       UpdateExpression: "REMOVE #upk, #usk",
@@ -791,7 +791,7 @@ export class OutcomeStore {
    * ```
    */
   async listFailures(options: { limit: number }): Promise<StepRecord[]> {
-    assertValid(checkIntInRange(options.limit, "limit", 1, MAX_PAGE_LIMIT), "listFailures");
+    throwIfIssues(checkIntInRange(options.limit, "limit", 1, MAX_PAGE_LIMIT), "listFailures");
     const items: StepRecord[] = [];
     for (let shard = 0; shard < this.shards && items.length < options.limit; shard++) {
       let startKey: Record<string, unknown> | undefined;
@@ -860,7 +860,7 @@ export class OutcomeStore {
 }
 
 function checkRegistration(tenantId: string, snapshot: JsonObject, source: string, steps: readonly StepName[]): void {
-  assertValid(
+  throwIfIssues(
     [
       ...checkTenantId(tenantId),
       ...(typeof snapshot === "object" && snapshot !== null && !Array.isArray(snapshot)

@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import { ValidationError } from "../errors.ts";
+import { tenantIdSchema } from "../validation/tenant-id.ts";
 import { utf8Length, zodIssuesToValidationIssues } from "../validation/zod-issues.ts";
 import {
   IM_GROUP_NAME_MAX_BYTES,
@@ -7,7 +8,6 @@ import {
   IM_NICK_MAX_BYTES,
   IM_USER_ID_MAX_BYTES,
   INTRODUCTION_MAX_BYTES,
-  TENANT_ID_PATTERN,
 } from "./constants.ts";
 
 const maxBytes = (max: number) => (value: string) => utf8Length(value) <= max;
@@ -48,9 +48,7 @@ export type TenantSource = (typeof TENANT_SOURCES)[number];
  * envelope (SQS record, webhook body) is unwrapped.
  */
 export const tenantOnboardingSchema = z.strictObject({
-  tenantId: z.string().check(
-    z.regex(TENANT_ID_PATTERN, { message: "1-36 characters of A-Z a-z 0-9 _ -, starting with a letter or digit" }),
-  ),
+  tenantId: tenantIdSchema,
   displayName: z.string().check(
     z.trim(),
     z.minLength(1),

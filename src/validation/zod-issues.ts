@@ -61,12 +61,13 @@ function ownMessage(issue: z.core.$ZodIssue): string | undefined {
 }
 
 function ruleText(issue: z.core.$ZodIssue, missing: boolean): string {
+  // Whatever the code (a wrong type, a value outside an enum, a failed check), a value that is
+  // not there is reported as missing, not as a wrong one.
+  if (missing) return "required";
   switch (issue.code) {
     case "invalid_type":
-      if (missing) return "required";
       return issue.expected === "int" ? "must be an integer" : `must be ${article(issue.expected)}`;
     case "invalid_union": {
-      if (missing) return "required";
       const own = ownMessage(issue);
       if (own) return own;
       const expected = issue.errors.flatMap((branch) =>

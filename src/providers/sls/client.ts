@@ -32,8 +32,8 @@ import {
   consumerGroupSettingsIssues,
   logstoreNameIssues,
   projectNameIssues,
-  throwIfIssues,
 } from "./validation.ts";
+import { throwIfIssues } from "../../validation/issues.ts";
 
 /** One API call, before signing. */
 interface CallSpec {

@@ -1,5 +1,5 @@
 /** Input rules checked before any SLS call; each broken rule is named with its field. */
-import { ValidationError, type ValidationIssue } from "../../errors.ts";
+import type { ValidationIssue } from "../../errors.ts";
 import {
   CONSUMER_GROUP_NAME_PATTERN,
   CONSUMER_GROUP_TIMEOUT_RANGE,
@@ -89,14 +89,3 @@ export function consumerGroupSettingsIssues(settings: Partial<Record<keyof Consu
   return issues;
 }
 
-/**
- * Throws a {@link ValidationError} naming every issue, if there are any.
- *
- * @example
- * ```ts
- * throwIfIssues([...projectNameIssues(p), ...logstoreNameIssues(l)], "SLS client options");
- * ```
- */
-export function throwIfIssues(issues: readonly ValidationIssue[], context: string): void {
-  if (issues.length > 0) throw new ValidationError(issues, context);
-}

@@ -63,8 +63,8 @@ import {
   groupSpecIssues,
   importAccountsIssues,
   removeGroupSpecIssues,
-  throwIfInvalid,
 } from "./validation.ts";
+import { throwIfIssues } from "../../validation/issues.ts";
 import {
   accountImportBody,
   addGroupMemberAnswerSchema,
@@ -274,7 +274,7 @@ export function createTencentImClient(options: TencentImClientOptions): TencentI
   }
 
   async function accountImport(account: ImAccount, callOptions: ImCallOptions): Promise<void> {
-    throwIfInvalid(accountIssues(account), "account_import");
+    throwIfIssues(accountIssues(account), "account_import");
     await call("account_import", accountImportBody(account), callOptions.deadline, true);
   }
 
@@ -297,13 +297,13 @@ export function createTencentImClient(options: TencentImClientOptions): TencentI
   }
 
   async function createGroup(spec: ImGroupSpec, callOptions: ImCallOptions): Promise<{ groupId: string }> {
-    throwIfInvalid(groupSpecIssues(spec), "create_group");
+    throwIfIssues(groupSpecIssues(spec), "create_group");
     return createGroupChecked(spec, callOptions.deadline);
   }
 
   async function getGroupInfo(groupId: string, callOptions: ImCallOptions): Promise<ImGroupInfo | undefined> {
     if (typeof groupId !== "string" || groupId.length === 0) {
-      throwIfInvalid([{ field: "groupId", rule: "required non-empty string" }], "get_group_info");
+      throwIfIssues([{ field: "groupId", rule: "required non-empty string" }], "get_group_info");
     }
     const answer = await call("get_group_info", { GroupIdList: [groupId] }, callOptions.deadline, true);
     const parsed = getGroupInfoAnswerSchema.safeParse(answer);
@@ -325,7 +325,7 @@ export function createTencentImClient(options: TencentImClientOptions): TencentI
 
   async function destroyGroup(groupId: string, callOptions: ImCallOptions): Promise<{ outcome: "destroyed" | "already-gone" }> {
     if (typeof groupId !== "string" || groupId.length === 0) {
-      throwIfInvalid([{ field: "groupId", rule: "required non-empty string" }], "destroy_group");
+      throwIfIssues([{ field: "groupId", rule: "required non-empty string" }], "destroy_group");
     }
     try {
       await call("destroy_group", { GroupId: groupId }, callOptions.deadline, true);
@@ -346,7 +346,7 @@ export function createTencentImClient(options: TencentImClientOptions): TencentI
   }
 
   async function ensureGroup(spec: EnsureGroupSpec, callOptions: ImCallOptions): Promise<EnsureGroupResult> {
-    throwIfInvalid(ensureGroupSpecIssues(spec), "ensureGroup");
+    throwIfIssues(ensureGroupSpecIssues(spec), "ensureGroup");
     const { deadline } = callOptions;
     await accountImport({ userId: spec.ownerAccount, nick: spec.ownerProfile?.nick, faceUrl: spec.ownerProfile?.faceUrl }, callOptions);
     // Initial members must be imported too, or create_group answers 10019.
@@ -377,7 +377,7 @@ export function createTencentImClient(options: TencentImClientOptions): TencentI
   }
 
   async function importAccounts(accounts: readonly ImAccount[], callOptions: ImCallOptions): Promise<ImportAccountsResult> {
-    throwIfInvalid(importAccountsIssues(accounts), "multiaccount_import");
+    throwIfIssues(importAccountsIssues(accounts), "multiaccount_import");
     // One entry per account (the last profile given wins), in ≤100-account calls.
     const unique = [...new Map(accounts.map((a) => [a.userId, a])).values()];
     const failed = new Set<string>();
@@ -397,13 +397,13 @@ export function createTencentImClient(options: TencentImClientOptions): TencentI
   }
 
   async function modifyGroupBaseInfo(groupId: string, changes: ImGroupBaseInfoChanges, callOptions: ImCallOptions): Promise<void> {
-    throwIfInvalid(groupBaseInfoChangesIssues(groupId, changes), "modify_group_base_info");
+    throwIfIssues(groupBaseInfoChangesIssues(groupId, changes), "modify_group_base_info");
     // Setting the same values twice is harmless: an ambiguous attempt may be repeated.
     await call("modify_group_base_info", modifyGroupBaseInfoBody(groupId, changes), callOptions.deadline, true);
   }
 
   async function addGroupMembers(groupId: string, userIds: readonly string[], callOptions: ImAddMembersOptions): Promise<AddGroupMembersResult> {
-    throwIfInvalid(addGroupMembersIssues(groupId, userIds), "add_group_member");
+    throwIfIssues(addGroupMembersIssues(groupId, userIds), "add_group_member");
     const outcomes = new Map<string, ImAddMemberOutcome>();
     for (const chunk of chunks(userIds, IM_ADD_MEMBERS_PER_CALL)) {
       // A repeat after an ambiguous attempt answers Result 2 (already a member): safe to retry.
@@ -449,7 +449,7 @@ export function createTencentImClient(options: TencentImClientOptions): TencentI
   }
 
   async function updateGroup(spec: UpdateGroupSpec, callOptions: ImCallOptions): Promise<UpdateGroupResult> {
-    throwIfInvalid(ensureGroupSpecIssues(spec), "updateGroup");
+    throwIfIssues(ensureGroupSpecIssues(spec), "updateGroup");
     const info = await getGroupInfo(spec.groupId, callOptions);
     if (info === undefined) {
       // Gone (destroyed out of band): converge by creating it, with every rule of ensureGroup.
@@ -477,7 +477,7 @@ export function createTencentImClient(options: TencentImClientOptions): TencentI
   }
 
   async function removeGroup(spec: RemoveGroupSpec, callOptions: ImCallOptions): Promise<RemoveGroupResult> {
-    throwIfInvalid(removeGroupSpecIssues(spec), "removeGroup");
+    throwIfIssues(removeGroupSpecIssues(spec), "removeGroup");
     const info = await getGroupInfo(spec.groupId, callOptions);
     if (info === undefined) return { outcome: "already-absent", groupId: spec.groupId };
     const differ = mismatches(info, spec);

@@ -2,7 +2,7 @@
  * Every documented create_group / account_import rule, checked before any call so a bad
  * request never reaches IM. Issues name the field and the rule, never echo a value.
  */
-import { ValidationError, type ValidationIssue } from "../../errors.ts";
+import type { ValidationIssue } from "../../errors.ts";
 import {
   IM_APPLY_JOIN_OPTIONS,
   IM_MUTE_ALL_MEMBER_VALUES,
@@ -186,18 +186,6 @@ export function ensureGroupSpecIssues(spec: EnsureGroupSpec): ValidationIssue[] 
     );
   }
   return issues;
-}
-
-/**
- * Throws a {@link ValidationError} listing every issue, or returns when there are none.
- *
- * @example
- * ```ts
- * throwIfInvalid(groupSpecIssues(spec), "create_group");
- * ```
- */
-export function throwIfInvalid(issues: readonly ValidationIssue[], context: string): void {
-  if (issues.length > 0) throw new ValidationError(issues, context);
 }
 
 function checkGroupId(value: unknown, issues: ValidationIssue[]): void {

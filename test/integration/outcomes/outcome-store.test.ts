@@ -9,6 +9,7 @@ import {
   type StepError,
   type StepRecord,
 } from "../../../src/outcomes/index.ts";
+import { TENANT_ID_RULE } from "../../../src/validation/tenant-id.ts";
 import { FakeClock } from "../../support/fake-clock.ts";
 import { useDynalite } from "../../support/dynalite.ts";
 
@@ -95,10 +96,36 @@ describe("registerTenant", () => {
     await expect(bad).rejects.toBeInstanceOf(ValidationError);
     await expect(bad).rejects.toMatchObject({
       issues: [
-        { field: "tenantId", rule: "non-empty string" },
+        { field: "tenantId", rule: TENANT_ID_RULE },
         { field: "steps.0", rule: "1-64 of a-z 0-9 -, starting with a letter or digit" },
       ],
     });
+  });
+});
+
+describe("the tenant id rule", () => {
+  it("is the edge's rule: the store refuses an id the webhook would refuse", async () => {
+    const { store } = await newTable();
+    for (const id of ["x".repeat(37), "bad id!", "-leading-dash"]) {
+      await expect(store.registerTenant(id, snapshot, "webhook", BOTH)).rejects.toMatchObject({ issues: [{ field: "tenantId", rule: TENANT_ID_RULE }] });
+      await expect(store.getTenant(id)).rejects.toBeInstanceOf(ValidationError);
+    }
+    await store.registerTenant("x".repeat(36), snapshot, "webhook", BOTH);
+  });
+
+  it("an id stored under the old 256-character rule still reads in listings", async () => {
+    const clock = new FakeClock();
+    const { store, docClient, tableName } = await newTable({ clock });
+    await store.registerTenant("t-1", snapshot, "webhook", BOTH);
+    const legacy = `legacy-${"l".repeat(60)}`;
+    for (const step of BOTH) {
+      const { Item } = await docClient.send(new GetCommand({ TableName: tableName, Key: { pk: "TENANT#t-1", sk: `STEP#${step}` } }));
+      const copy = JSON.parse(JSON.stringify(Item).replaceAll('"TENANT#t-1"', `"TENANT#${legacy}"`).replaceAll('"t-1"', `"${legacy}"`));
+      await docClient.send(new PutCommand({ TableName: tableName, Item: copy }));
+    }
+    clock.advance(1);
+    const page = await store.listUnfinished({ limit: 100, dueBefore: iso(clock) });
+    expect(page.items.map((s) => `${s.tenantId}/${s.step}`)).toEqual(expect.arrayContaining(BOTH.map((step) => `${legacy}/${step}`)));
   });
 });
 

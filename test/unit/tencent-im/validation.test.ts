@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../../../src/errors.ts";
 import type { EnsureGroupSpec, ImGroupSpec } from "../../../src/providers/tencent-im/types.ts";
-import { accountIssues, ensureGroupSpecIssues, groupSpecIssues, throwIfInvalid } from "../../../src/providers/tencent-im/validation.ts";
+import { accountIssues, ensureGroupSpecIssues, groupSpecIssues } from "../../../src/providers/tencent-im/validation.ts";
+import { throwIfIssues } from "../../../src/validation/issues.ts";
 
 const valid: ImGroupSpec = { type: "Public", name: "Acme", groupId: "tenant-42", ownerAccount: "acme-admin" };
 
@@ -96,7 +97,7 @@ describe("create_group validation", () => {
     const issues = groupSpecIssues({ type: "Public", name: secretLooking, groupId: secretLooking });
     expect(issues.map((i) => i.field).sort()).toEqual(["groupId", "name"]);
     try {
-      throwIfInvalid(issues, "create_group");
+      throwIfIssues(issues, "create_group");
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(ValidationError);
