@@ -27,7 +27,7 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import * as esbuild from "esbuild";
 import { HANDLERS, bundleOptions } from "../scripts/esbuild-options.ts";
-import { median, quantile, round, startChild } from "./lib.ts";
+import { LAMBDA_ENV, median, quantile, round, startChild } from "./lib.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "..");
@@ -46,27 +46,6 @@ const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? "bundles,http,warm,backf
 const IM_LIMIT = 200;
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
-/** What a Lambda process sees, with dummy values the config (src/config/config.ts) accepts. */
-const LAMBDA_ENV: Record<string, string> = {
-  PATH: process.env.PATH ?? "/usr/bin:/bin",
-  AWS_REGION: "us-east-1",
-  AWS_DEFAULT_REGION: "us-east-1",
-  AWS_ACCESS_KEY_ID: "AKIABENCHBENCHBENCH0",
-  AWS_SECRET_ACCESS_KEY: "bench-secret-access-key-bench-bench-bench0",
-  AWS_SESSION_TOKEN: "bench-session-token",
-  AWS_LAMBDA_FUNCTION_NAME: "tenant-provisioner-bench",
-  AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "256",
-  AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
-  SLS_ENDPOINT: "cn-shanghai.log.aliyuncs.com",
-  SLS_PROJECT: "bench-project",
-  SLS_LOGSTORE: "bench-logstore",
-  IM_DOMAIN: "console.tim.qq.com",
-  SLS_SECRET_ID: "bench/sls",
-  IM_SECRET_ID: "bench/im",
-  WEBHOOK_SECRET_ID: "bench/webhook",
-  OUTCOME_TABLE_NAME: "bench-outcomes",
-  SIGNUP_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/bench-signup",
-};
 
 interface Bundle {
   name: string;

@@ -112,3 +112,25 @@ export function cpuMsSince(since: NodeJS.CpuUsage): number {
   const d = process.cpuUsage(since);
   return (d.user + d.system) / 1000;
 }
+
+/** What a Lambda process sees, with dummy values the config (src/config/config.ts) accepts. */
+export const LAMBDA_ENV: Record<string, string> = {
+  PATH: process.env.PATH ?? "/usr/bin:/bin",
+  AWS_REGION: "us-east-1",
+  AWS_DEFAULT_REGION: "us-east-1",
+  AWS_ACCESS_KEY_ID: "AKIABENCHBENCHBENCH0",
+  AWS_SECRET_ACCESS_KEY: "bench-secret-access-key-bench-bench-bench0",
+  AWS_SESSION_TOKEN: "bench-session-token",
+  AWS_LAMBDA_FUNCTION_NAME: "tenant-provisioner-bench",
+  AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "256",
+  AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
+  SLS_ENDPOINT: "cn-shanghai.log.aliyuncs.com",
+  SLS_PROJECT: "bench-project",
+  SLS_LOGSTORE: "bench-logstore",
+  IM_DOMAIN: "console.tim.qq.com",
+  SLS_SECRET_ID: "bench/sls",
+  IM_SECRET_ID: "bench/im",
+  WEBHOOK_SECRET_ID: "bench/webhook",
+  OUTCOME_TABLE_NAME: "bench-outcomes",
+  SIGNUP_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/bench-signup",
+};

@@ -33,7 +33,7 @@ async function warm(args: { prefix: string; warmup: number; n: number; micro: nu
   let failed = 0;
   const one = async (i: number) => {
     const tenant = parseTenantOnboarding(benchTenant(args.prefix, i));
-    const result = await service.provision(tenant, Date.now() + 20_000, "bench-warm");
+    const result = await service.provision(tenant, { deadline: Date.now() + 20_000, workerId: "bench-warm" });
     if (!result.succeeded) failed++;
   };
   for (let i = 0; i < args.warmup; i++) await one(i);

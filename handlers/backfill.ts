@@ -5,7 +5,8 @@ import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import type { ScheduledEvent } from "aws-lambda";
 import { backfillTenants, runBackfill, type BackfillReport } from "../src/backfill/backfill.ts";
 import type { Service } from "../src/service.ts";
-import { log, logger, metrics, runtimeService } from "./lib/runtime.ts";
+import { logger, metrics } from "./lib/runtime.ts";
+import { runtimeService } from "./lib/runtime-service.ts";
 import { deadlineOf, invocationDeadline, type DeadlineContext } from "./middleware/deadline.ts";
 
 /** A direct invocation with tenants that signed up before the service existed. */
@@ -39,15 +40,15 @@ export function createBackfillHandler(service: Service, options: BackfillHandler
     .use(invocationDeadline({ marginMs: 2_000 }))
     .handler(async (event, context) => {
       const provision = (tenant: Parameters<Service["provision"]>[0], deadline: number) =>
-        service.provision(tenant, deadline, `${context.awsRequestId}/${tenant.tenantId}`);
+        service.provision(tenant, { deadline, workerId: `${context.awsRequestId}/${tenant.tenantId}` });
       const reconcile = (state: Parameters<Service["reconcile"]>[0], deadline: number, walk: { dueBefore: string }) =>
-        service.reconcile(state, deadline, `${context.awsRequestId}/${state.tenant?.tenantId ?? "unknown"}`, walk);
+        service.reconcile(state, { deadline, workerId: `${context.awsRequestId}/${state.tenant?.tenantId ?? "unknown"}`, ...walk });
       const report =
         "tenants" in event && Array.isArray(event.tenants)
-          ? await backfillTenants(event.tenants, { deadline: deadlineOf(context), concurrency, perTenantBudgetMs }, { provision, logger: log })
+          ? await backfillTenants(event.tenants, { deadline: deadlineOf(context), concurrency, perTenantBudgetMs }, { provision, logger })
           : await runBackfill(
               { deadline: deadlineOf(context), concurrency, perTenantBudgetMs, pageSize: options.pageSize ?? 1000 },
-              { store: service.store, positions: service.positions, reconcile, logger: log },
+              { store: service.store, positions: service.positions, reconcile, logger },
             );
       logger.info("backfill finished", { report });
       return report;

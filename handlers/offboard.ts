@@ -5,7 +5,8 @@ import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructured
 import { TenantNotFoundError } from "../src/provisioning/errors.ts";
 import type { Service } from "../src/service.ts";
 import { inAwsCallScope } from "./lib/aws-call-scope.ts";
-import { log, logger, metrics, runtimeService } from "./lib/runtime.ts";
+import { logger, metrics } from "./lib/runtime.ts";
+import { runtimeService } from "./lib/runtime-service.ts";
 import { tenantIdParam } from "./lib/tenant-id.ts";
 import { deadlineOf, invocationDeadline, type DeadlineContext } from "./middleware/deadline.ts";
 import { httpErrorResponses, json } from "./middleware/http-errors.ts";
@@ -31,7 +32,7 @@ export function createOffboardHandler(service: Service) {
   const lambda = middy<APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, Error, DeadlineContext>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
-    .use(httpErrorResponses({ log }))
+    .use(httpErrorResponses({ log: logger }))
     .use(requireIamCaller())
     .use(invocationDeadline({ marginMs: 1_000, maxBudgetMs: REQUEST_BUDGET_MS }))
     .handler(async (event, context) => {
@@ -39,7 +40,7 @@ export function createOffboardHandler(service: Service) {
       const tenantId = tenantIdParam(event);
       let result;
       try {
-        result = await service.offboard(tenantId, "now", "api", deadlineOf(context), context.awsRequestId);
+        result = await service.offboard({ tenantId, requestedAt: "now", source: "api" }, { deadline: deadlineOf(context), workerId: context.awsRequestId });
       } catch (error) {
         if (error instanceof TenantNotFoundError) return json(404, { error: "not-found", tenantId });
         throw error;

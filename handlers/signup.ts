@@ -8,9 +8,9 @@ import { ValidationError } from "../src/errors.ts";
 import { lifecycleEventFromQueueBody, type LifecycleEvent } from "../src/inputs/unwrap.ts";
 import { ImmutableFieldError } from "../src/provisioning/errors.ts";
 import { boundIssues } from "../src/rejections/bounded-issues.ts";
-import { RejectionStore } from "../src/rejections/rejection-store.ts";
 import type { Service } from "../src/service.ts";
-import { logger, metrics, runtimeService } from "./lib/runtime.ts";
+import { logger, metrics } from "./lib/runtime.ts";
+import { runtimeService } from "./lib/runtime-service.ts";
 import { deadlineOf, invocationDeadline, type DeadlineContext } from "./middleware/deadline.ts";
 
 /** Records handled at once: the providers' rate limiters pace the calls beneath. */
@@ -32,10 +32,8 @@ const MIN_RECORD_BUDGET_MS = 3_000;
  * ```
  */
 export function createSignupHandler(service: Service) {
-  const rejections = new RejectionStore(service.documentClient, service.config.outcomeTableName);
-
   async function reject(record: SQSRecord, issues: readonly { field: string; rule: string }[]): Promise<true> {
-    await rejections.record({ channel: "sqs", messageId: record.messageId, issues, body: record.body });
+    await service.rejections.record({ channel: "sqs", messageId: record.messageId, issues, body: record.body });
     logger.warn("signup event rejected", { messageId: record.messageId, ...boundIssues(issues, 10) });
     return true;
   }
@@ -53,8 +51,8 @@ export function createSignupHandler(service: Service) {
     try {
       result =
         event.kind === "signup"
-          ? await service.provision(event.tenant, deadlineOf(context), workerId)
-          : await service.offboard(event.offboarding.tenantId, event.offboarding.requestedAt, "offboard-event", deadlineOf(context), workerId);
+          ? await service.provision(event.tenant, { deadline: deadlineOf(context), workerId })
+          : await service.offboard({ tenantId: event.offboarding.tenantId, requestedAt: event.offboarding.requestedAt, source: "offboard-event" }, { deadline: deadlineOf(context), workerId });
     } catch (error) {
       // Nothing was written: the event can never apply, so it is kept, not retried.
       if (error instanceof ImmutableFieldError) return reject(record, [{ field: `detail.${error.field}`, rule: `immutable: ${error.rule}` }]);

@@ -1,9 +1,9 @@
 import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import type { Service } from "../src/service.ts";
+import type { OutcomeStore } from "../src/outcomes/store.ts";
 import { inAwsCallScope } from "./lib/aws-call-scope.ts";
-import { log, logger, runtimeService } from "./lib/runtime.ts";
+import { logger, runtimeStore } from "./lib/runtime.ts";
 import { tenantIdParam } from "./lib/tenant-id.ts";
 import { invocationDeadline } from "./middleware/deadline.ts";
 import { httpErrorResponses, json } from "./middleware/http-errors.ts";
@@ -16,13 +16,13 @@ import { requireIamCaller } from "./middleware/iam-caller.ts";
  *
  * @example
  * ```ts
- * export const handler = createStatusHandler(runtimeService());
+ * export const handler = createStatusHandler({ store: runtimeStore() });
  * ```
  */
-export function createStatusHandler(service: Service) {
+export function createStatusHandler(service: { store: OutcomeStore }) {
   const lambda = middy<APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(httpErrorResponses({ log }))
+    .use(httpErrorResponses({ log: logger }))
     // Bounds the DynamoDB read; the margin is what the reply needs.
     .use(invocationDeadline({ marginMs: 500 }))
     .use(requireIamCaller())
@@ -59,4 +59,4 @@ export function createStatusHandler(service: Service) {
   return inAwsCallScope(lambda);
 }
 
-export const handler = createStatusHandler(runtimeService());
+export const handler = createStatusHandler({ store: runtimeStore() });

@@ -2,21 +2,17 @@ import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { inAwsCallScope } from "./lib/aws-call-scope.ts";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
-import { SQSClient } from "@aws-sdk/client-sqs";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { awsClientOptions } from "../src/aws/client-options.ts";
 import { AwsCallDeadlineError } from "../src/aws/errors.ts";
 import { tenantFromWebhookBody } from "../src/inputs/unwrap.ts";
 import { ImmutableFieldError } from "../src/provisioning/errors.ts";
 import type { ProvisionResult } from "../src/provisioning/types.ts";
-import { sqsSignupQueue, type SignupQueue } from "../src/queue/signup-queue.ts";
+import { signupQueueAt, type SignupQueue } from "../src/queue/signup-queue.ts";
 import type { Service } from "../src/service.ts";
-import type { Clock } from "../src/http/types.ts";
 import { UNFINISHED_STATUSES } from "../src/outcomes/constants.ts";
 import type { StepStatus } from "../src/outcomes/types.ts";
-import { WebhookReplayGuard } from "../src/webhook/replay-guard.ts";
-import { WebhookSigningKeys } from "../src/webhook/signing-keys.ts";
-import { log, logger, metrics, runtimeService } from "./lib/runtime.ts";
+import { logger, metrics } from "./lib/runtime.ts";
+import { runtimeService } from "./lib/runtime-service.ts";
 import { deadlineOf, invocationDeadline, type DeadlineContext } from "./middleware/deadline.ts";
 import { httpErrorResponses, json } from "./middleware/http-errors.ts";
 import { rawBody, rawBodyOf } from "./middleware/raw-body.ts";
@@ -30,8 +26,6 @@ type Context = WebhookContext & DeadlineContext;
 /** Options of {@link createWebhookHandler}; the queue defaults to SQS at SIGNUP_QUEUE_URL. */
 export interface WebhookHandlerOptions {
   queue?: SignupQueue;
-  /** Paces the re-reads of the signing keys (default: the system clock). */
-  clock?: Clock;
 }
 
 /**
@@ -54,36 +48,22 @@ export interface WebhookHandlerOptions {
  * ```
  */
 export function createWebhookHandler(service: Service, options: WebhookHandlerOptions = {}) {
-  const guard = new WebhookReplayGuard(service.documentClient, service.config.outcomeTableName);
-  const keys = new WebhookSigningKeys(service.credentials.webhook, {
-    ...(options.clock ? { clock: options.clock } : {}),
-    onReread: (reason, outcome) => {
-      if (outcome === "failed") logger.warn("webhook signing keys could not be read; using the last list read", { reason });
-    },
-  });
-  let queue = options.queue;
-  const signupQueue = (): SignupQueue => {
-    if (!queue) {
-      if (!service.config.signupQueueUrl) throw new Error("SIGNUP_QUEUE_URL is not configured");
-      queue = sqsSignupQueue(new SQSClient(awsClientOptions()), service.config.signupQueueUrl);
-    }
-    return queue;
-  };
+  const queue = options.queue ?? signupQueueAt(service.config.signupQueueUrl);
 
   const lambda = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
-    .use(httpErrorResponses({ log }))
+    .use(httpErrorResponses({ log: logger }))
     .use(invocationDeadline({ marginMs: 1_000, maxBudgetMs: service.config.webhookRequestBudgetMs }))
     .use(rawBody({ maxBytes: MAX_WEBHOOK_BODY_BYTES }))
-    .use(webhookSignature({ keys, remember: (id, body) => guard.remember(id, body) }))
+    .use(webhookSignature({ keys: service.webhookKeys, remember: (id, body) => service.replayGuard.remember(id, body) }))
     .handler(async (_event, context) => {
       const tenant = tenantFromWebhookBody(rawBodyOf(context).toString("utf8"));
       const webhook = webhookOf(context);
       logger.appendKeys({ tenantId: tenant.tenantId, webhookId: webhook.id, delivery: webhook.delivery });
       let result: ProvisionResult;
       try {
-        result = await service.provision(tenant, deadlineOf(context), context.awsRequestId);
+        result = await service.provision(tenant, { deadline: deadlineOf(context), workerId: context.awsRequestId });
       } catch (error) {
         if (error instanceof ImmutableFieldError) {
           return json(409, { error: "immutable-field", tenantId: tenant.tenantId, issues: [{ field: `data.${error.field}`, rule: `immutable: ${error.rule}` }] });
@@ -92,7 +72,7 @@ export function createWebhookHandler(service: Service, options: WebhookHandlerOp
         // The request budget ran out inside an AWS call (DynamoDB slow or hung): hand the tenant to
         // the queue, as for any work the budget could not finish, rather than fail the request.
         logger.warn("provisioning cut off at the request deadline; continuing through the signup queue", { errorName: error.name });
-        await signupQueue().enqueue(tenant);
+        await queue.enqueue(tenant);
         return json(202, { tenantId: tenant.tenantId, steps: [], continuing: "signup-queue" });
       }
       const body = { tenantId: tenant.tenantId, steps: publicSteps(result) };
@@ -105,7 +85,7 @@ export function createWebhookHandler(service: Service, options: WebhookHandlerOp
       // own, unless it holds the step for an older generation (this update is then ours to finish).
       const leftToUs = result.steps.some((s) => (isUnfinished(s.status) && s.action !== "in-progress-elsewhere") || s.behind === true);
       if (leftToUs) {
-        await signupQueue().enqueue(tenant);
+        await queue.enqueue(tenant);
         return json(202, { ...body, continuing: "signup-queue" });
       }
       if (result.retryable) return json(202, { ...body, continuing: "in-progress-elsewhere" });

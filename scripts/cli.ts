@@ -134,8 +134,8 @@ const backfill: CliCommand = {
     try {
       const deadline = Date.now() + budgetMs;
       const workerId = `cli-${randomUUID()}`;
-      const provision = (tenant: Parameters<typeof service.provision>[0], d: number) => service.provision(tenant, d, workerId);
-      const reconcile = (state: Parameters<typeof service.reconcile>[0], d: number, walk: { dueBefore: string }) => service.reconcile(state, d, workerId, walk);
+      const provision = (tenant: Parameters<typeof service.provision>[0], d: number) => service.provision(tenant, { deadline: d, workerId });
+      const reconcile = (state: Parameters<typeof service.reconcile>[0], d: number, walk: { dueBefore: string }) => service.reconcile(state, { deadline: d, workerId, ...walk });
       const options = { deadline, concurrency: 16, perTenantBudgetMs: 10_000 };
       const tenantsFile = stringOption(values, "tenants");
       const report = tenantsFile

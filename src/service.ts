@@ -1,7 +1,7 @@
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { awsClientOptions } from "./aws/client-options.ts";
+import { createDocumentClient } from "./aws/document-client.ts";
 import { BackfillPositionStore } from "./backfill/cursor-store.ts";
 import type { ServiceConfig } from "./config/config.ts";
 import type { ProviderRetryInfo } from "./errors.ts";
@@ -24,6 +24,16 @@ import { builtInSteps } from "./provisioning/steps/index.ts";
 import type { TenantOnboarding } from "./provisioning/tenant.ts";
 import type { ProvisionLogger, ProvisionResult } from "./provisioning/types.ts";
 import type { StepName, TenantOutcomes } from "./outcomes/types.ts";
+import { RejectionStore } from "./rejections/rejection-store.ts";
+import { WebhookReplayGuard } from "./webhook/replay-guard.ts";
+import { WebhookSigningKeys } from "./webhook/signing-keys.ts";
+
+/** Who runs a provisioning pass and until when (epoch ms); every run method takes it. */
+export interface RunOptions {
+  deadline: number;
+  /** The lease owner of the steps this run claims. */
+  workerId: string;
+}
 
 /** Everything the entry points use, built once per process (cold start) without any I/O. */
 export interface Service {
@@ -35,6 +45,12 @@ export interface Service {
   slsClients: ReadonlyMap<string, SlsClient>;
   im: TencentImClient;
   documentClient: DynamoDBDocumentClient;
+  /** Invalid queue events, kept for operators (the signup handler). */
+  rejections: RejectionStore;
+  /** Remembers accepted webhook ids (the webhook handler). */
+  replayGuard: WebhookReplayGuard;
+  /** The webhook signing keys, from the webhook secret (re-read on a bad signature, paced). */
+  webhookKeys: WebhookSigningKeys;
   /** The steps every tenant has (the built-in ones unless overridden). */
   steps: StepRegistry;
   /**
@@ -42,17 +58,17 @@ export interface Service {
    * unchanged) and reconciles it by `deadline` (epoch ms), claiming steps as `workerId`.
    * Throws ImmutableFieldError (nothing written) when the request changes a fixed field.
    */
-  provision(tenant: TenantOnboarding, deadline: number, workerId: string, registered?: TenantOutcomes | readonly StepRecord[]): Promise<ProvisionResult>;
+  provision(tenant: TenantOnboarding, run: RunOptions & { registered?: TenantOutcomes | readonly StepRecord[] | undefined }): Promise<ProvisionResult>;
   /** Reconciles a recorded tenant toward its stored desired state (the backfill's re-drive). */
-  reconcile(state: TenantOutcomes, deadline: number, workerId: string, options?: ReconcileOptions): Promise<ProvisionResult>;
+  reconcile(state: TenantOutcomes, run: RunOptions & ReconcileOptions): Promise<ProvisionResult>;
   /**
    * Declares the tenant ABSENT (offboarding), then reconciles: each step removes its resource.
    * `requestedAt` is the event's time (an older one than the current request is stale), or
    * `"now"` for an operator's request, which always applies.
    */
-  offboard(tenantId: string, requestedAt: string | "now", source: string, deadline: number, workerId: string): Promise<ProvisionResult>;
+  offboard(request: { tenantId: string; requestedAt: string | "now"; source: string }, run: RunOptions): Promise<ProvisionResult>;
   /** An operator re-drive: a new generation in which the failed steps (or `step`) run again. */
-  retry(tenantId: string, step: StepName | undefined, deadline: number, workerId: string): Promise<{ declared: Declared; result: ProvisionResult }>;
+  retry(request: { tenantId: string; step?: StepName | undefined }, run: RunOptions): Promise<{ declared: Declared; result: ProvisionResult }>;
   close(): void;
 }
 
@@ -78,7 +94,7 @@ export interface ServiceOverrides {
  * @example
  * ```ts
  * const service = createService(loadConfig(process.env));
- * await service.provision(tenant, Date.now() + 20_000, "worker-1");
+ * await service.provision(tenant, { deadline: Date.now() + 20_000, workerId: "worker-1" });
  * ```
  */
 export function createService(config: ServiceConfig, overrides: ServiceOverrides = {}): Service {
@@ -86,9 +102,7 @@ export function createService(config: ServiceConfig, overrides: ServiceOverrides
   const transport = overrides.transport ?? createHttpTransport();
   // The SDK clients read AWS_ENDPOINT_URL_* themselves: the same code reaches local stand-ins.
   // Each has connection and request timeouts and stops at the invocation deadline (src/aws).
-  const documentClient =
-    overrides.documentClient ??
-    DynamoDBDocumentClient.from(new DynamoDBClient(awsClientOptions()), { marshallOptions: { removeUndefinedValues: true } });
+  const documentClient = overrides.documentClient ?? createDocumentClient();
   const credentials = createCredentialSources({
     client: overrides.secretsClient ?? new SecretsManagerClient(awsClientOptions()),
     slsSecretId: config.secrets.slsSecretId,
@@ -167,13 +181,21 @@ export function createService(config: ServiceConfig, overrides: ServiceOverrides
     slsClients,
     im,
     documentClient,
+    rejections: new RejectionStore(documentClient, config.outcomeTableName),
+    replayGuard: new WebhookReplayGuard(documentClient, config.outcomeTableName),
+    webhookKeys: new WebhookSigningKeys(credentials.webhook, {
+      clock,
+      onReread: (reason, outcome) => {
+        if (outcome === "failed") overrides.logger?.warn("webhook signing keys could not be read; using the last list read", { reason });
+      },
+    }),
     steps,
-    provision: (tenant, deadline, workerId, registered) => provision(tenant, { deadline, registered }, deps(workerId)),
-    reconcile: (state, deadline, workerId, options) => reconcile(state, deadline, deps(workerId), options),
-    async offboard(tenantId, requestedAt, source, deadline, workerId) {
+    provision: (tenant, { workerId, ...budget }) => provision(tenant, budget, deps(workerId)),
+    reconcile: (state, { deadline, workerId, ...options }) => reconcile(state, deadline, deps(workerId), options),
+    async offboard({ tenantId, requestedAt, source }, { deadline, workerId }) {
       return reconcile(await declareAbsent(tenantId, requestedAt, source, names, store, clock), deadline, deps(workerId));
     },
-    async retry(tenantId, step, deadline, workerId) {
+    async retry({ tenantId, step }, { deadline, workerId }) {
       const declared = await redrive(tenantId, step, names, store);
       return { declared, result: await reconcile(declared, deadline, deps(workerId)) };
     },

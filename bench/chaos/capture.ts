@@ -52,15 +52,15 @@ export class TeeLogger implements ProvisionLogger {
   }
   info(message: string, fields?: Record<string, unknown>): void {
     this.lines.push(JSON.stringify({ level: "info", message, ...fields }));
-    this.#next?.info(message, fields);
+    this.#next?.info(message, { ...fields });
   }
   warn(message: string, fields?: Record<string, unknown>): void {
     this.lines.push(JSON.stringify({ level: "warn", message, ...fields }));
-    this.#next?.warn(message, fields);
+    this.#next?.warn(message, { ...fields });
   }
   error(message: string, fields?: Record<string, unknown>): void {
     this.lines.push(JSON.stringify({ level: "error", message, ...fields }));
-    this.#next?.error(message, fields);
+    this.#next?.error(message, { ...fields });
   }
 }
 

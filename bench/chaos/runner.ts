@@ -306,7 +306,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const runtime = await import("../../handlers/lib/runtime.ts");
 
     const userSigs = new Set<string>();
-    const logger = new TeeLogger(runtime.log);
+    const logger = new TeeLogger(runtime.logger);
     const config = loadConfig(stack.env);
     service = createService(config, { logger, metrics: runtime.metricsSink, transport: userSigRecorder(createHttpTransport(), userSigs).transport });
     const svc = service;
@@ -450,7 +450,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
           {
             store: svc.store,
             positions: svc.positions,
-            reconcile: (state, deadline, walk) => svc.reconcile(state, deadline - offset, `backfill-${round}-${randomUUID()}/${state.tenant?.tenantId ?? ""}`, walk),
+            reconcile: (state, deadline, walk) => svc.reconcile(state, { deadline: deadline - offset, workerId: `backfill-${round}-${randomUUID()}/${state.tenant?.tenantId ?? ""}`, ...walk }),
             clock,
             logger,
           },

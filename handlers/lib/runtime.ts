@@ -1,26 +1,25 @@
 import { loadConfig } from "../../src/config/config.ts";
-import { createLogger, toProvisionLogger } from "../../src/observability/logger.ts";
+import { createLogger } from "../../src/observability/logger.ts";
 import { createProvisionMetrics } from "../../src/observability/metrics.ts";
-import { createService, type Service } from "../../src/service.ts";
+import { OutcomeStore } from "../../src/outcomes/store.ts";
 
-/** One logger and one metrics buffer per Lambda process. */
+/** One logger (Powertools, passed wherever a logger is wanted) and one metrics buffer per Lambda process. */
 export const logger = createLogger();
-/** The same logger behind the core's plain `(message, fields)` interface. */
-export const log = toProvisionLogger(logger);
 export const { metrics, sink: metricsSink } = createProvisionMetrics();
 
-let service: Service | undefined;
+let store: OutcomeStore | undefined;
 
 /**
- * The process's service, built on first use from the environment. Handlers call it at module
- * load, so a bad configuration fails the cold start with a message naming each variable.
+ * The process's outcome store alone, for the routes that only read it (the status route): no
+ * provider client, credential source or queue is built (nor bundled) for them. The full
+ * service is in `./runtime-service.ts`, apart, so importing this module does not pull it in.
  *
  * @example
  * ```ts
- * export const handler = createSignupHandler(runtimeService());
+ * export const handler = createStatusHandler({ store: runtimeStore() });
  * ```
  */
-export function runtimeService(): Service {
-  service ??= createService(loadConfig(process.env), { logger: log, metrics: metricsSink });
-  return service;
+export function runtimeStore(): OutcomeStore {
+  store ??= new OutcomeStore({ tableName: loadConfig(process.env).outcomeTableName });
+  return store;
 }

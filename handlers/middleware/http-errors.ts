@@ -7,7 +7,7 @@ import { PayloadTooLargeError } from "./errors.ts";
 
 /** Where the middleware reports what it could not map (never to the client). */
 export interface ErrorLog {
-  error(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, ...fields: Record<string, unknown>[]): void;
 }
 
 /**

@@ -58,7 +58,7 @@ export function lifecycleCommands(useStack: (values: OptionValues) => void): Cli
       useStack(values);
       const tenantId = positionals[0] ?? "";
       await withService(async (service) => {
-        const { declared, result } = await service.retry(tenantId, stringOption(values, "step"), deadline(values), workerId("retry"));
+        const { declared, result } = await service.retry({ tenantId, step: stringOption(values, "step") }, { deadline: deadline(values), workerId: workerId("retry") });
         print({
           tenantId,
           change: declared.change,
@@ -100,7 +100,7 @@ export function lifecycleCommands(useStack: (values: OptionValues) => void): Cli
       useStack(values);
       const tenantId = positionals[0] ?? "";
       await withService(async (service) => {
-        const result = await service.offboard(tenantId, "now", "operator-cli", deadline(values), workerId("offboard"));
+        const result = await service.offboard({ tenantId, requestedAt: "now", source: "operator-cli" }, { deadline: deadline(values), workerId: workerId("offboard") });
         print({ tenantId, desired: result.desired, generation: result.generation, steps: result.steps.map((s) => ({ step: s.step, status: s.status })) });
       });
     },

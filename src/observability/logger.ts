@@ -14,16 +14,3 @@ import { Logger } from "@aws-lambda-powertools/logger";
 export function createLogger(serviceName = "tenant-provisioner"): Logger {
   return new Logger({ serviceName, logLevel: (process.env.LOG_LEVEL as "INFO" | undefined) ?? "INFO" });
 }
-
-/** The core's log sink (see `ProvisionLogger`) written to a Powertools logger. */
-export function toProvisionLogger(logger: Logger): {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-} {
-  return {
-    info: (message, fields) => logger.info(message, { ...fields }),
-    warn: (message, fields) => logger.warn(message, { ...fields }),
-    error: (message, fields) => logger.error(message, { ...fields }),
-  };
-}

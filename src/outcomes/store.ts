@@ -1,5 +1,4 @@
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { awsClientOptions } from "../aws/client-options.ts";
+import { createDocumentClient } from "../aws/document-client.ts";
 import {
   DynamoDBDocumentClient,
   GetCommand,
@@ -100,12 +99,7 @@ export class OutcomeStore {
     );
     this.tableName = options.tableName;
     this.shards = shards;
-    // The SDK reads AWS_ENDPOINT_URL_DYNAMODB itself, so the same code reaches dynalite locally.
-    this.client =
-      options.client ??
-      DynamoDBDocumentClient.from(new DynamoDBClient(awsClientOptions()), {
-        marshallOptions: { removeUndefinedValues: true },
-      });
+    this.client = options.client ?? createDocumentClient();
     this.clock = options.clock ?? systemClock;
   }
 

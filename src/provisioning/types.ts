@@ -3,9 +3,10 @@ import type { Desired, StepError, StepName, StepStatus } from "../outcomes/types
 
 /** A log sink the core writes structured events to; never handed a secret. */
 export interface ProvisionLogger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
+  // Rest parameters, so a Powertools Logger is one as it is (its methods take any number of attribute objects).
+  info(message: string, ...fields: Record<string, unknown>[]): void;
+  warn(message: string, ...fields: Record<string, unknown>[]): void;
+  error(message: string, ...fields: Record<string, unknown>[]): void;
 }
 
 /** How one step of one run ended, as the caller sees it. */

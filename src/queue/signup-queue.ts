@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { awsClientOptions } from "../aws/client-options.ts";
 import type { TenantOnboarding } from "../provisioning/tenant.ts";
 
 /** Where a tenant goes when its provisioning continues outside the current request. */
@@ -33,6 +34,26 @@ export function sqsSignupQueue(client: SQSClient, queueUrl: string): SignupQueue
           }),
         }),
       );
+    },
+  };
+}
+
+/**
+ * The signup queue at `queueUrl` (SIGNUP_QUEUE_URL), its SQS client built on the first enqueue.
+ * Built apart from the service (src/service.ts) so only the webhook bundle carries the SQS client.
+ *
+ * @example
+ * ```ts
+ * const queue = signupQueueAt(config.signupQueueUrl);
+ * ```
+ */
+export function signupQueueAt(queueUrl: string | undefined): SignupQueue {
+  let queue: SignupQueue | undefined;
+  return {
+    enqueue(tenant) {
+      if (!queueUrl) return Promise.reject(new Error("SIGNUP_QUEUE_URL is not configured"));
+      queue ??= sqsSignupQueue(new SQSClient(awsClientOptions()), queueUrl);
+      return queue.enqueue(tenant);
     },
   };
 }

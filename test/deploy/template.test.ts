@@ -18,7 +18,7 @@ import { bundleOptions, HANDLERS } from "../../scripts/esbuild-options.ts";
 import { serverlessEsbuildOptions } from "../../scripts/serverless-esbuild.ts";
 import { loadConfig } from "../../src/config/config.ts";
 import { outcomeTableDefinition } from "../../src/local/dynamodb-table.ts";
-import { createLogger, toProvisionLogger } from "../../src/observability/logger.ts";
+import { createLogger } from "../../src/observability/logger.ts";
 import { createProvisionMetrics } from "../../src/observability/metrics.ts";
 import { PACKAGE_REGION as REGION, PACKAGE_STAGE as STAGE, ROOT, packageService, type PackagedService } from "../support/packaged-template.ts";
 
@@ -494,7 +494,7 @@ describe("deploy hygiene", () => {
       expect(String(filter.FilterPattern)).toMatch(/^\{ \(\$\.message = "[^"]+"\) && \(\(\$\.status = "[^"]+"\) \|\| \(\$\.status = "[^"]+"\)\) \}$/);
     }
     // The fields the filter reads are top-level in the line the core's logger writes.
-    const line = JSON.parse(captureLine(() => toProvisionLogger(createLogger()).warn("step finished", { tenantId: "t1", step: "im-group", status: "CONFLICT" }))) as Obj;
+    const line = JSON.parse(captureLine(() => createLogger().warn("step finished", { tenantId: "t1", step: "im-group", status: "CONFLICT" }))) as Obj;
     expect(line).toMatchObject({ message: "step finished", status: "CONFLICT" });
     expect(readFileSync(join(ROOT, "src/provisioning/provision.ts"), "utf8")).toMatch(/\("step finished", \{[^}]*\bstatus: result\.status/);
   });

@@ -27,7 +27,7 @@ async function seedFailing(service: Service, count: number): Promise<TenantOnboa
   const tenants = Array.from({ length: count }, () => parseTenantOnboarding(sampleTenant()));
   fx.stack.sls.faults.configure(slsDown);
   try {
-    await Promise.all(tenants.map((t) => service.provision(t, Date.now() + 10_000, `seed/${t.tenantId}`)));
+    await Promise.all(tenants.map((t) => service.provision(t, { deadline: Date.now() + 10_000, workerId: `seed/${t.tenantId}` })));
   } finally {
     fx.stack.sls.faults.configure({});
   }

@@ -99,7 +99,7 @@ describe("updates through the entry points", () => {
 describe("an update while an older generation's run holds a step", () => {
   it("webhook: 202 continuing through the signup queue (the other run finishes only the older generation)", async () => {
     const tenant = parseTenantOnboarding(sampleTenant());
-    await service.provision(tenant, Date.now() + 8_000, "w1");
+    await service.provision(tenant, { deadline: Date.now() + 8_000, workerId: "w1" });
     // Another worker is (still) on generation 1 of the IM step, e.g. a retry that lost its way.
     const update = later(tenant, { displayName: "While held" });
     await service.store.changeDesired(tenant.tenantId, 1, { desired: "PRESENT", source: "test", snapshot: { ...tenant, displayName: "Interim", requestedAt: tenant.requestedAt } });
@@ -151,7 +151,7 @@ describe("offboarding through the entry points", () => {
 
   it("DELETE /tenants/{tenantId}: IAM-authorised; 404 unknown; 200 with DELETED steps; the status route then shows ABSENT", async () => {
     const tenant = parseTenantOnboarding(sampleTenant());
-    await service.provision(tenant, Date.now() + 8_000, "w1");
+    await service.provision(tenant, { deadline: Date.now() + 8_000, workerId: "w1" });
     expect((await del(deleteEvent(tenant.tenantId, false))).statusCode).toBe(403);
     expect(imGroup(tenant.tenantId)).toHaveLength(1);
     expect((await del(deleteEvent("nobody-here"))).statusCode).toBe(404);

@@ -40,7 +40,7 @@ async function provisionWithSlsFailing() {
   const tenant = parseTenantOnboarding(sampleTenant());
   fx.stack.sls.faults.configure({ rules: [slsFailsFor(tenant.tenantId)] });
   try {
-    await service.provision(tenant, Date.now() + 8_000, "w1");
+    await service.provision(tenant, { deadline: Date.now() + 8_000, workerId: "w1" });
   } finally {
     fx.stack.sls.faults.configure({});
   }
@@ -50,7 +50,7 @@ async function provisionWithSlsFailing() {
 describe("status handler (GET /tenants/{tenantId}, IAM-authorized)", () => {
   it("refuses a request that did not pass IAM authorization: 403", async () => {
     const tenant = parseTenantOnboarding(sampleTenant());
-    await service.provision(tenant, Date.now() + 8_000, "w1");
+    await service.provision(tenant, { deadline: Date.now() + 8_000, workerId: "w1" });
 
     const noAuthorizer = await get(statusEvent(tenant.tenantId, { authorized: false }));
     expect(noAuthorizer.statusCode).toBe(403);
@@ -84,7 +84,7 @@ describe("status handler (GET /tenants/{tenantId}, IAM-authorized)", () => {
 
   it("a provisioned tenant: 200 with each step, no lease data", async () => {
     const tenant = parseTenantOnboarding(sampleTenant());
-    await service.provision(tenant, Date.now() + 8_000, "worker-secret-owner");
+    await service.provision(tenant, { deadline: Date.now() + 8_000, workerId: "worker-secret-owner" });
     const reply = await get(statusEvent(tenant.tenantId));
     expect(reply.statusCode).toBe(200);
     expect(reply.body).toMatchObject({ tenantId: tenant.tenantId, source: "signup", succeeded: true });

@@ -196,7 +196,7 @@ describe("webhook handler: provisioning", () => {
   it("the inline budget defaults to 3 s and is configurable (WEBHOOK_REQUEST_BUDGET_MS)", async () => {
     const deadlineOf = async (own: Service): Promise<{ from: number; to: number; deadline: number }> => {
       let deadline = 0;
-      const spy: Service = { ...own, provision: (t, d, w, r) => ((deadline = d), own.provision(t, d, w, r)) };
+      const spy: Service = { ...own, provision: (t, run) => ((deadline = run.deadline), own.provision(t, run)) };
       const handler = handlers.createWebhookHandler(spy, { queue: { enqueue: async () => undefined } });
       const from = Date.now();
       expect((await call(signed(payload(sampleTenant())), handler)).statusCode).toBe(201);
@@ -437,7 +437,7 @@ describe("webhook handler: signing key rotation (Secrets Manager holds the list,
   const freshHandler = (env: Record<string, string> = {}) => {
     const clock = new ShiftedClock();
     const own = fx.service({ clock }, { WEBHOOK_REQUEST_BUDGET_MS: "10000", ...env });
-    return { clock, handler: handlers.createWebhookHandler(own, { clock, queue: { enqueue: () => Promise.reject(new Error("not expected")) } }) };
+    return { clock, handler: handlers.createWebhookHandler(own, { queue: { enqueue: () => Promise.reject(new Error("not expected")) } }) };
   };
   const post = (handler: typeof webhook, key: string) => call(signed(payload(sampleTenant()), { secret: key }), handler);
   const secretReads = () => fx.stack.secrets.calls["GetSecretValue"] ?? 0;

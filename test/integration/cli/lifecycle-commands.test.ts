@@ -26,7 +26,7 @@ describe("npm run cli -- failures | retry | offboard", () => {
     const tenant = parseTenantOnboarding(sampleTenant());
     fx.stack.im.faults.configure({ rules: [{ operation: "create_group", kind: "error", error: { code: 10016, message: "rejected by callback" }, resource: `tenant-${tenant.tenantId}` }] });
     try {
-      const first = await service.provision(tenant, Date.now() + 8_000, "w1");
+      const first = await service.provision(tenant, { deadline: Date.now() + 8_000, workerId: "w1" });
       expect(first.steps.find((s) => s.step === "im-group")?.status).toBe("FAILED_PERMANENT");
     } finally {
       fx.stack.im.faults.configure({});
@@ -50,7 +50,7 @@ describe("npm run cli -- failures | retry | offboard", () => {
   it("`retry --step` with an unknown step exits 2 naming the field; `offboard` removes both resources", async () => {
     const service = fx.service();
     const tenant = parseTenantOnboarding(sampleTenant());
-    await service.provision(tenant, Date.now() + 8_000, "w1");
+    await service.provision(tenant, { deadline: Date.now() + 8_000, workerId: "w1" });
     await expect(cli("retry", tenant.tenantId, "--step", "dns")).rejects.toMatchObject({
       code: 2,
       stderr: expect.stringMatching(/^error: retry: invalid input: step: one of sls-consumer-group, im-group\n/),

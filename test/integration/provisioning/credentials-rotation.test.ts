@@ -34,7 +34,7 @@ describe("credential rotation", () => {
       const service = fx.service();
       await service.credentials.sls.get(); // the stale key is cached now
       putSls(good); // the rotation completes a moment later
-      const result = await service.provision(parseTenantOnboarding(sampleTenant()), soon(), "w1");
+      const result = await service.provision(parseTenantOnboarding(sampleTenant()), { deadline: soon(), workerId: "w1" });
       expect(result.steps.find((s) => s.step === "sls-consumer-group")).toMatchObject({ status: "SUCCEEDED", attempts: 1 });
     } finally {
       putSls(good);
@@ -49,7 +49,7 @@ describe("credential rotation", () => {
     const service = fx.service({ metrics, clock });
     const tenant = parseTenantOnboarding(sampleTenant());
     try {
-      const first = await service.provision(tenant, soon(), "w1");
+      const first = await service.provision(tenant, { deadline: soon(), workerId: "w1" });
       const sls = first.steps.find((s) => s.step === "sls-consumer-group");
       expect(sls).toMatchObject({ status: "FAILED_RETRYABLE", error: { code: "InvalidAccessKeyId", errorClass: "credentials" } });
       expect(first.steps.find((s) => s.step === "im-group")?.status).toBe("SUCCEEDED");
@@ -62,7 +62,7 @@ describe("credential rotation", () => {
     // The backfill, once the backoff has passed (and the cached secret aged out).
     clock.advance(6 * 60_000);
     const due = new Date(clock.now()).toISOString();
-    const later = await service.reconcile(await service.store.getTenant(tenant.tenantId), soon(), "backfill", { dueBefore: due });
+    const later = await service.reconcile(await service.store.getTenant(tenant.tenantId), { deadline: soon(), workerId: "backfill", dueBefore: due });
     expect(later.succeeded).toBe(true);
     expect(later.steps.find((s) => s.step === "sls-consumer-group")).toMatchObject({ status: "SUCCEEDED", action: "ran", providerOutcome: "created" });
   });
@@ -74,7 +74,7 @@ describe("credential rotation", () => {
     const service = fx.service({ metrics });
     const tenant = parseTenantOnboarding(sampleTenant());
     try {
-      const first = await service.provision(tenant, soon(), "w1");
+      const first = await service.provision(tenant, { deadline: soon(), workerId: "w1" });
       expect(first.steps.find((s) => s.step === "im-group")).toMatchObject({ status: "FAILED_RETRYABLE", error: { code: "70009", errorClass: "credentials" } });
       expect(metrics.rejected).toEqual(["tencent-im:70009"]);
     } finally {
@@ -82,7 +82,7 @@ describe("credential rotation", () => {
     }
     const creates = fx.stack.im.state().counters.createGroupApplied;
     // Nothing finished failed, so no new generation; the run re-drives the retryable step now.
-    const { declared, result } = await service.retry(tenant.tenantId, undefined, soon(), "operator");
+    const { declared, result } = await service.retry({ tenantId: tenant.tenantId }, { deadline: soon(), workerId: "operator" });
     expect(declared.change).toBe("unchanged");
     expect(result.succeeded).toBe(true);
     expect(fx.stack.im.state().counters.createGroupApplied - creates).toBe(1);
@@ -91,7 +91,7 @@ describe("credential rotation", () => {
   it("a clock more than 15 minutes off: SLS answers RequestTimeExpired once, the client re-signs on the server's clock", async () => {
     const service = fx.service({ clock: new ShiftedClock(-20 * 60_000) });
     const before = fx.stack.sls.state().rejections["RequestTimeExpired"] ?? 0;
-    const result = await service.provision(parseTenantOnboarding(sampleTenant()), soon(), "w1");
+    const result = await service.provision(parseTenantOnboarding(sampleTenant()), { deadline: soon(), workerId: "w1" });
     expect(result.steps.find((s) => s.step === "sls-consumer-group")).toMatchObject({ status: "SUCCEEDED" });
     expect((fx.stack.sls.state().rejections["RequestTimeExpired"] ?? 0) - before).toBe(1);
   });

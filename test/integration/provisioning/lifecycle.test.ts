@@ -41,11 +41,11 @@ describe("desired state with generations", () => {
   it("the same request again writes nothing; a changed mutable field is a new generation that reaches both sandboxes", async () => {
     const service = fx.service();
     const first = parseTenantOnboarding(sampleTenant({ members: [{ userId: "m-1" }] }));
-    await service.provision(first, soon(), "w1");
+    await service.provision(first, { deadline: soon(), workerId: "w1" });
     const id = first.tenantId;
     expect((await service.store.getTenant(id)).tenant).toMatchObject({ generation: 1, desired: "PRESENT" });
 
-    const again = await service.provision({ ...first, requestedAt: new Date().toISOString(), source: "webhook" }, soon(), "w2");
+    const again = await service.provision({ ...first, requestedAt: new Date().toISOString(), source: "webhook" }, { deadline: soon(), workerId: "w2" });
     expect(again.generation).toBe(1);
     expect((await service.store.getTenant(id)).tenant?.generation).toBe(1);
 
@@ -56,7 +56,7 @@ describe("desired state with generations", () => {
       imGroup: { notification: "hello" },
       consumerGroup: { timeout: 90, order: true },
     });
-    const result = await service.provision(update, soon(), "w3");
+    const result = await service.provision(update, { deadline: soon(), workerId: "w3" });
     expect(result.generation).toBe(2);
     expect(result.succeeded).toBe(true);
     expect(result.steps.map((s) => [s.step, s.status, s.providerOutcome, s.generation])).toEqual([
@@ -78,9 +78,9 @@ describe("desired state with generations", () => {
   it("an update that changes one step's plan runs only that step; the other moves to the new generation without a provider call", async () => {
     const service = fx.service();
     const first = parseTenantOnboarding(sampleTenant());
-    await service.provision(first, soon(), "w1");
+    await service.provision(first, { deadline: soon(), workerId: "w1" });
     const imCalls = { ...fx.stack.im.state().counters.calls };
-    const result = await service.provision(later(first, { consumerGroup: { timeout: 120 } }), soon(), "w2");
+    const result = await service.provision(later(first, { consumerGroup: { timeout: 120 } }), { deadline: soon(), workerId: "w2" });
     expect(result.steps.find((s) => s.step === "im-group")).toMatchObject({ status: "SUCCEEDED", action: "already-finished", generation: 2 });
     expect(result.steps.find((s) => s.step === "sls-consumer-group")).toMatchObject({ action: "ran", providerOutcome: "updated" });
     expect(fx.stack.im.state().counters.calls).toEqual(imCalls);
@@ -89,11 +89,11 @@ describe("desired state with generations", () => {
   it("a change to an immutable field is refused naming the field, and nothing changes", async () => {
     const service = fx.service();
     const first = parseTenantOnboarding(sampleTenant());
-    await service.provision(first, soon(), "w1");
+    await service.provision(first, { deadline: soon(), workerId: "w1" });
     const before = { records: await service.store.getTenant(first.tenantId), im: JSON.stringify(imGroup(`tenant-${first.tenantId}`)), sls: JSON.stringify(slsGroup(`tenant-${first.tenantId}`)) };
 
     const hijack = later(first, { admin: { userId: "mallory" }, displayName: "Mine now" });
-    const refused = service.provision(hijack, soon(), "w2");
+    const refused = service.provision(hijack, { deadline: soon(), workerId: "w2" });
     await expect(refused).rejects.toBeInstanceOf(ImmutableFieldError);
     await expect(refused).rejects.toMatchObject({ field: "admin.userId" });
 
@@ -105,10 +105,10 @@ describe("desired state with generations", () => {
   it("a request older than the one that set the current generation is stale: no write, no provider change", async () => {
     const service = fx.service();
     const first = parseTenantOnboarding(sampleTenant());
-    await service.provision(first, soon(), "w1");
-    await service.provision(later(first, { displayName: "Newest" }, 2_000), soon(), "w2");
+    await service.provision(first, { deadline: soon(), workerId: "w1" });
+    await service.provision(later(first, { displayName: "Newest" }, 2_000), { deadline: soon(), workerId: "w2" });
     const old = later(first, { displayName: "Older" }, 1_000);
-    const result = await service.provision(old, soon(), "w3");
+    const result = await service.provision(old, { deadline: soon(), workerId: "w3" });
     expect(result.generation).toBe(2);
     expect(imGroup(`tenant-${first.tenantId}`)[0]?.name).toBe("Newest");
   });
@@ -124,7 +124,7 @@ describe("desired state with generations", () => {
       await put({ pk: `TENANT#${id}`, sk: `STEP#${step}`, tenantId: id, step, status: "SUCCEEDED", attempts: 1, resource: { id: "legacy" }, version: 2, createdAt: now, updatedAt: now });
     }
     const calls = { sls: fx.stack.sls.state().calls, im: { ...fx.stack.im.state().counters.calls } };
-    const result = await service.provision(request, soon(), "w1");
+    const result = await service.provision(request, { deadline: soon(), workerId: "w1" });
     expect(result.generation).toBe(1);
     expect(result.steps.every((s) => s.action === "already-finished" && s.generation === 1)).toBe(true);
     expect(fx.stack.sls.state().calls).toEqual(calls.sls);
@@ -154,14 +154,14 @@ describe("steps as plugins", () => {
     };
     const service = fx.service({ steps: (builtIn) => [...builtIn, dnsStep] });
     const request = parseTenantOnboarding(sampleTenant());
-    const result = await service.provision(request, soon(), "w1");
+    const result = await service.provision(request, { deadline: soon(), workerId: "w1" });
     expect(result.succeeded).toBe(true);
     expect(result.steps.map((s) => s.step)).toEqual(["sls-consumer-group", "im-group", "dns-record"]);
     const host = `${request.tenantId}.tenants.example`;
     const { steps } = await service.store.getTenant(request.tenantId);
     expect(steps.find((s) => s.step === "dns-record")).toMatchObject({ status: "SUCCEEDED", resource: { host }, observedGeneration: 1 });
 
-    const off = await service.offboard(request.tenantId, new Date(Date.now() + 1_000).toISOString(), "operator", soon(), "w2");
+    const off = await service.offboard({ tenantId: request.tenantId, requestedAt: new Date(Date.now() + 1_000).toISOString(), source: "operator" }, { deadline: soon(), workerId: "w2" });
     expect(off.steps.find((s) => s.step === "dns-record")?.status).toBe("DELETED");
     expect(calls).toEqual([`ensure ${host}`, `remove ${host}`]);
     expect(made.size).toBe(0);
@@ -173,11 +173,11 @@ describe("offboarding", () => {
     const service = fx.service();
     const request = parseTenantOnboarding(sampleTenant());
     const id = request.tenantId;
-    await service.provision(request, soon(), "w1");
+    await service.provision(request, { deadline: soon(), workerId: "w1" });
     expect(slsGroup(`tenant-${id}`)).toHaveLength(1);
     expect(imGroup(`tenant-${id}`)).toHaveLength(1);
 
-    const off = await service.offboard(id, later(request, {}).requestedAt, "operator", soon(), "w2");
+    const off = await service.offboard({ tenantId: id, requestedAt: later(request, {}).requestedAt, source: "operator" }, { deadline: soon(), workerId: "w2" });
     expect(off).toMatchObject({ generation: 2, desired: "ABSENT", succeeded: true });
     expect(slsGroup(`tenant-${id}`)).toHaveLength(0);
     expect(imGroup(`tenant-${id}`)).toHaveLength(0);
@@ -189,9 +189,9 @@ describe("offboarding", () => {
       expect(s.observedGeneration).toBe(2);
     }
     // Offboarding again is no change.
-    expect((await service.offboard(id, later(request, {}, 5_000).requestedAt, "operator", soon(), "w3")).generation).toBe(2);
+    expect((await service.offboard({ tenantId: id, requestedAt: later(request, {}, 5_000).requestedAt, source: "operator" }, { deadline: soon(), workerId: "w3" })).generation).toBe(2);
 
-    const back = await service.provision(later(request, {}, 10_000), soon(), "w4");
+    const back = await service.provision(later(request, {}, 10_000), { deadline: soon(), workerId: "w4" });
     expect(back).toMatchObject({ generation: 3, desired: "PRESENT", succeeded: true });
     expect(back.steps.map((s) => s.providerOutcome)).toEqual(["created", "created"]);
     expect(slsGroup(`tenant-${id}`)).toHaveLength(1);
@@ -203,13 +203,13 @@ describe("offboarding", () => {
     const service = fx.service();
     const request = parseTenantOnboarding(sampleTenant());
     const id = `tenant-${request.tenantId}`;
-    await service.provision(request, soon(), "w1");
+    await service.provision(request, { deadline: soon(), workerId: "w1" });
     // Out of band, someone replaces our group with theirs under the same id.
     await service.im.destroyGroup(id, { deadline: soon() });
     fx.stack.im.addForeignGroup({ groupId: id, type: "Private", ownerAccount: "mallory", name: "Not yours" });
     const before = JSON.stringify(imGroup(id));
 
-    const off = await service.offboard(request.tenantId, later(request, {}).requestedAt, "operator", soon(), "w2");
+    const off = await service.offboard({ tenantId: request.tenantId, requestedAt: later(request, {}).requestedAt, source: "operator" }, { deadline: soon(), workerId: "w2" });
     expect(off.steps.find((s) => s.step === "im-group")).toMatchObject({ status: "CONFLICT", error: { errorClass: "conflict" } });
     expect(off.steps.find((s) => s.step === "sls-consumer-group")?.status).toBe("DELETED");
     expect(JSON.stringify(imGroup(id))).toBe(before);
@@ -222,7 +222,7 @@ describe("operator re-drive", () => {
     const request = parseTenantOnboarding(sampleTenant());
     const id = `tenant-${request.tenantId}`;
     fx.stack.im.addForeignGroup({ groupId: id, type: "Private", ownerAccount: "mallory", name: "Squatter" });
-    const first = await service.provision(request, soon(), "w1");
+    const first = await service.provision(request, { deadline: soon(), workerId: "w1" });
     expect(first.steps.find((s) => s.step === "im-group")?.status).toBe("CONFLICT");
     const failures = await service.store.listFailures({ limit: 1000 });
     expect(failures.filter((f) => f.tenantId === request.tenantId).map((f) => [f.step, f.status, f.lastError?.code])).toEqual([
@@ -233,7 +233,7 @@ describe("operator re-drive", () => {
     await service.im.destroyGroup(id, { deadline: soon() });
     const creates = fx.stack.im.state().counters.createGroupApplied;
     const slsCalls = fx.stack.sls.state().calls;
-    const { declared, result } = await service.retry(request.tenantId, undefined, soon(), "operator");
+    const { declared, result } = await service.retry({ tenantId: request.tenantId }, { deadline: soon(), workerId: "operator" });
     expect(declared.tenant.generation).toBe(2);
     expect(result.succeeded).toBe(true);
     expect(result.steps.find((s) => s.step === "im-group")).toMatchObject({ status: "SUCCEEDED", action: "ran" });
@@ -247,8 +247,8 @@ describe("operator re-drive", () => {
   it("retry of a tenant with no failed step changes nothing", async () => {
     const service = fx.service();
     const request = parseTenantOnboarding(sampleTenant());
-    await service.provision(request, soon(), "w1");
-    const { declared } = await service.retry(request.tenantId, undefined, soon(), "operator");
+    await service.provision(request, { deadline: soon(), workerId: "w1" });
+    const { declared } = await service.retry({ tenantId: request.tenantId }, { deadline: soon(), workerId: "operator" });
     expect(declared.change).toBe("unchanged");
     expect(declared.tenant.generation).toBe(1);
   });
@@ -259,11 +259,11 @@ describe("outcome announcements", () => {
     const announcer = new RecordingAnnouncer();
     const service = fx.service({ announcer });
     const request = parseTenantOnboarding(sampleTenant());
-    await Promise.all(Array.from({ length: 8 }, (_, i) => service.provision(request, soon(), `w${i}`)));
-    await Promise.all(Array.from({ length: 4 }, (_, i) => service.provision(request, soon(), `again${i}`)));
+    await Promise.all(Array.from({ length: 8 }, (_, i) => service.provision(request, { deadline: soon(), workerId: `w${i}` })));
+    await Promise.all(Array.from({ length: 4 }, (_, i) => service.provision(request, { deadline: soon(), workerId: `again${i}` })));
     const update = later(request, { displayName: "v2" });
-    await Promise.all(Array.from({ length: 6 }, (_, i) => service.provision(update, soon(), `u${i}`)));
-    await Promise.all(Array.from({ length: 3 }, (_, i) => service.offboard(request.tenantId, later(request, {}, 5_000).requestedAt, "op", soon(), `o${i}`)));
+    await Promise.all(Array.from({ length: 6 }, (_, i) => service.provision(update, { deadline: soon(), workerId: `u${i}` })));
+    await Promise.all(Array.from({ length: 3 }, (_, i) => service.offboard({ tenantId: request.tenantId, requestedAt: later(request, {}, 5_000).requestedAt, source: "op" }, { deadline: soon(), workerId: `o${i}` })));
     expect(announcer.of(request.tenantId)).toEqual([
       [1, "TenantProvisioned"],
       [2, "TenantProvisioned"],
@@ -278,16 +278,16 @@ describe("outcome announcements", () => {
     announcer.failNext = 1;
     const service = fx.service({ announcer });
     const request = parseTenantOnboarding(sampleTenant());
-    await service.provision(request, soon(), "w1");
+    await service.provision(request, { deadline: soon(), workerId: "w1" });
     expect(announcer.of(request.tenantId)).toEqual([]);
     const state = await service.store.getTenant(request.tenantId);
     expect(state.tenant).toMatchObject({ announcedGeneration: 1, announcedOutcome: "TenantProvisioned" });
     expect(state.tenant?.indexDueAt).toBeDefined();
     // Not yet due: a run now does not announce again (the claimer may still be publishing).
-    await service.reconcile(state, soon(), "w2");
+    await service.reconcile(state, { deadline: soon(), workerId: "w2" });
     expect(announcer.of(request.tenantId)).toEqual([]);
     // Due (as the backfill would see it a minute later).
-    await service.reconcile({ ...state, tenant: { ...state.tenant!, indexDueAt: new Date(Date.now() - 1).toISOString() } }, soon(), "w3");
+    await service.reconcile({ ...state, tenant: { ...state.tenant!, indexDueAt: new Date(Date.now() - 1).toISOString() } }, { deadline: soon(), workerId: "w3" });
     expect(announcer.of(request.tenantId)).toEqual([[1, "TenantProvisioned"]]);
     expect((await service.store.getTenant(request.tenantId)).tenant?.indexDueAt).toBeUndefined();
   });
@@ -298,7 +298,7 @@ describe("outcome announcements", () => {
     const request = parseTenantOnboarding(sampleTenant());
     fx.stack.im.faults.configure({ rules: [{ operation: "create_group", kind: "error", error: { code: 10016 }, resource: `tenant-${request.tenantId}` }] });
     try {
-      await service.provision(request, soon(), "w1");
+      await service.provision(request, { deadline: soon(), workerId: "w1" });
     } finally {
       fx.stack.im.faults.configure({});
     }
@@ -321,7 +321,7 @@ describe("a stored request that no longer validates", () => {
         Item: { pk: `TENANT#${id}`, sk: "TENANT", tenantId: id, snapshot: JSON.stringify({ ...request, legacyField: 1 }), source: "signup", createdAt: now, updatedAt: now },
       }),
     );
-    const result = await service.provision(later(request, {}), soon(), "w1");
+    const result = await service.provision(later(request, {}), { deadline: soon(), workerId: "w1" });
     expect(result).toMatchObject({ generation: 2, succeeded: true });
     expect((await service.store.getTenant(id)).tenant?.snapshot).not.toHaveProperty("legacyField");
   });
@@ -331,10 +331,10 @@ describe("an operator's offboarding", () => {
   it("applies even when the signup's requestedAt ran ahead of our clock; an event as old as that is stale", async () => {
     const service = fx.service();
     const ahead = parseTenantOnboarding(sampleTenant({ requestedAt: new Date(Date.now() + 10 * 60_000).toISOString() }));
-    await service.provision(ahead, soon(), "w1");
-    const event = await service.offboard(ahead.tenantId, new Date().toISOString(), "offboard-event", soon(), "w2");
+    await service.provision(ahead, { deadline: soon(), workerId: "w1" });
+    const event = await service.offboard({ tenantId: ahead.tenantId, requestedAt: new Date().toISOString(), source: "offboard-event" }, { deadline: soon(), workerId: "w2" });
     expect(event).toMatchObject({ generation: 1, desired: "PRESENT" });
-    const operator = await service.offboard(ahead.tenantId, "now", "api", soon(), "w3");
+    const operator = await service.offboard({ tenantId: ahead.tenantId, requestedAt: "now", source: "api" }, { deadline: soon(), workerId: "w3" });
     expect(operator).toMatchObject({ generation: 2, desired: "ABSENT", succeeded: true });
     expect(imGroup(`tenant-${ahead.tenantId}`)).toHaveLength(0);
   });

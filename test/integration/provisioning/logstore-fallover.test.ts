@@ -34,16 +34,16 @@ describe("a full logstore", () => {
     const other = hashed === a ? b! : a!;
     await fill(service, hashed);
 
-    const result = await service.provision(tenant, soon(), "w1");
+    const result = await service.provision(tenant, { deadline: soon(), workerId: "w1" });
     expect(result.steps.find((s) => s.step === "sls-consumer-group")).toMatchObject({ status: "SUCCEEDED", resource: { logstore: other } });
     expect(whereIs(`tenant-${tenant.tenantId}`)).toEqual([other]);
 
     const update = parseTenantOnboarding({ ...tenant, consumerGroup: { timeout: 77 }, requestedAt: new Date(Date.now() + 1_000).toISOString() });
-    const updated = await service.provision(update, soon(), "w2");
+    const updated = await service.provision(update, { deadline: soon(), workerId: "w2" });
     expect(updated.steps.find((s) => s.step === "sls-consumer-group")).toMatchObject({ status: "SUCCEEDED", providerOutcome: "updated" });
     expect(fx.stack.sls.state().groups[fx.stack.env["SLS_PROJECT"]!]?.[other]?.find((g) => g.name === `tenant-${tenant.tenantId}`)?.timeout).toBe(77);
 
-    await service.offboard(tenant.tenantId, new Date(Date.now() + 2_000).toISOString(), "op", soon(), "w3");
+    await service.offboard({ tenantId: tenant.tenantId, requestedAt: new Date(Date.now() + 2_000).toISOString(), source: "op" }, { deadline: soon(), workerId: "w3" });
     expect(whereIs(`tenant-${tenant.tenantId}`)).toEqual([]);
   });
 
@@ -52,12 +52,12 @@ describe("a full logstore", () => {
     const before = fx.service({}, { SLS_LOGSTORE: c! });
     await fill(before, c!);
     const tenant = parseTenantOnboarding(sampleTenant());
-    const first = await before.provision(tenant, soon(), "w1");
+    const first = await before.provision(tenant, { deadline: soon(), workerId: "w1" });
     expect(first.steps.find((s) => s.step === "sls-consumer-group")).toMatchObject({ status: "FAILED_PERMANENT", error: { code: "ConsumerGroupQuotaExceed" } });
 
     const creates = fx.stack.sls.state().createsApplied;
     const after = fx.service({}, { SLS_LOGSTORE: `${c},${d}` }); // appended
-    const { result } = await after.retry(tenant.tenantId, "sls-consumer-group", soon(), "operator");
+    const { result } = await after.retry({ tenantId: tenant.tenantId, step: "sls-consumer-group" }, { deadline: soon(), workerId: "operator" });
     expect(result.steps.find((s) => s.step === "sls-consumer-group")).toMatchObject({ status: "SUCCEEDED", resource: { logstore: d } });
     expect(fx.stack.sls.state().createsApplied - creates).toBe(1);
     expect(whereIs(`tenant-${tenant.tenantId}`)).toEqual([d]);
@@ -75,7 +75,7 @@ describe("a run that read the step before another run recorded where the group g
     const first = fx.service({}, env);
     fx.stack.sls.faults.configure({ rules: [{ operation: "CreateConsumerGroup", kind: "error", error: { status: 500, code: "InternalServerError" }, resource: name }] });
     try {
-      await first.provision(tenant, soon(), "w1");
+      await first.provision(tenant, { deadline: soon(), workerId: "w1" });
     } finally {
       fx.stack.sls.faults.configure({});
     }
@@ -90,7 +90,7 @@ describe("a run that read the step before another run recorded where the group g
 
     // Later (its lease lapsed), a run with the stale read takes the step over.
     const later = fx.service({ clock: new ShiftedClock(120_000) }, env);
-    const result = await later.reconcile(stale, soon(), "w2");
+    const result = await later.reconcile(stale, { deadline: soon(), workerId: "w2" });
     expect(result.steps.find((s) => s.step === "sls-consumer-group")).toMatchObject({ status: "SUCCEEDED", resource: { logstore: other } });
     expect(whereIs(name)).toEqual([other]);
     expect(fx.stack.sls.state().createsApplied).toBe(creates);

@@ -20,12 +20,12 @@ describe("outcome events on EventBridge", () => {
     const service = fx.service();
     const request = parseTenantOnboarding(sampleTenant());
     const id = request.tenantId;
-    await Promise.all(Array.from({ length: 6 }, (_, i) => service.provision(request, soon(), `a${i}`)));
-    await Promise.all(Array.from({ length: 6 }, (_, i) => service.provision(later(request, { displayName: "Second" }, 1_000), soon(), `b${i}`)));
+    await Promise.all(Array.from({ length: 6 }, (_, i) => service.provision(request, { deadline: soon(), workerId: `a${i}` })));
+    await Promise.all(Array.from({ length: 6 }, (_, i) => service.provision(later(request, { displayName: "Second" }, 1_000), { deadline: soon(), workerId: `b${i}` })));
     const offAt = new Date(Date.parse(request.requestedAt) + 2_000).toISOString();
-    await Promise.all(Array.from({ length: 4 }, (_, i) => service.offboard(id, offAt, "op", soon(), `c${i}`)));
+    await Promise.all(Array.from({ length: 4 }, (_, i) => service.offboard({ tenantId: id, requestedAt: offAt, source: "op" }, { deadline: soon(), workerId: `c${i}` })));
     // Duplicates after settling publish nothing more.
-    await service.provision(later(request, { displayName: "Second" }, 1_000), soon(), "late");
+    await service.provision(later(request, { displayName: "Second" }, 1_000), { deadline: soon(), workerId: "late" });
 
     const events = eventsOf(id);
     expect(events.map((e) => [e.source, e.detailType, e.detail["generation"], e.detail["eventId"]])).toEqual([
@@ -41,7 +41,7 @@ describe("outcome events on EventBridge", () => {
     const request = parseTenantOnboarding(sampleTenant());
     fx.stack.sls.faults.configure({ rules: [{ operation: "CreateConsumerGroup", kind: "error", error: { status: 400, code: "ConsumerGroupQuotaExceed" }, resource: `tenant-${request.tenantId}` }] });
     try {
-      await service.provision(request, soon(), "w1");
+      await service.provision(request, { deadline: soon(), workerId: "w1" });
     } finally {
       fx.stack.sls.faults.configure({});
     }
@@ -56,13 +56,13 @@ describe("outcome events on EventBridge", () => {
     const service = fx.service({ clock });
     const request = parseTenantOnboarding(sampleTenant());
     fx.stack.events.failEntries(1);
-    await service.provision(request, soon(), "w1");
+    await service.provision(request, { deadline: soon(), workerId: "w1" });
     expect(eventsOf(request.tenantId)).toEqual([]);
     const positions = { load: async () => undefined, save: async () => undefined };
     const backfill = () =>
       runBackfill(
         { deadline: clock.now() + 20_000, perTenantBudgetMs: 5_000, concurrency: 4, pageSize: 1000 },
-        { store: service.store, positions, clock, reconcile: (state, deadline, walk) => service.reconcile(state, deadline, "backfill", walk) },
+        { store: service.store, positions, clock, reconcile: (state, deadline, walk) => service.reconcile(state, { deadline, workerId: "backfill", ...walk }) },
       );
     await backfill(); // not due yet: the claimer may still be publishing
     expect(eventsOf(request.tenantId)).toEqual([]);

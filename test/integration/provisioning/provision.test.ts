@@ -16,7 +16,7 @@ describe("provision (end to end over dynalite, the secrets stand-in and both san
   it("provisions a tenant and records both steps as SUCCEEDED", async () => {
     const service = fx.service();
     const tenant = parseTenantOnboarding(sampleTenant({ members: [{ userId: "member-a" }] }));
-    const result = await service.provision(tenant, soon(), "worker-1");
+    const result = await service.provision(tenant, { deadline: soon(), workerId: "worker-1" });
 
     expect(result.succeeded).toBe(true);
     expect(result.steps.map((s) => [s.step, s.status, s.providerOutcome])).toEqual([
@@ -40,9 +40,9 @@ describe("provision (end to end over dynalite, the secrets stand-in and both san
   it("running it again changes nothing and calls no provider", async () => {
     const service = fx.service();
     const tenant = parseTenantOnboarding(sampleTenant());
-    await service.provision(tenant, soon(), "w1");
+    await service.provision(tenant, { deadline: soon(), workerId: "w1" });
     const before = { sls: fx.stack.sls.state().calls, im: fx.stack.im.state().counters.calls };
-    const again = await service.provision(tenant, soon(), "w2");
+    const again = await service.provision(tenant, { deadline: soon(), workerId: "w2" });
     expect(again.steps.every((s) => s.status === "SUCCEEDED" && s.action === "already-finished")).toBe(true);
     expect(fx.stack.sls.state().calls).toEqual(before.sls);
     expect(fx.stack.im.state().counters.calls).toEqual(before.im);
@@ -62,20 +62,20 @@ describe("provision (end to end over dynalite, the secrets stand-in and both san
     });
     const service = fx.service({ documentClient: counting });
     const tenant = parseTenantOnboarding(sampleTenant());
-    await service.provision(tenant, soon(), "w1");
+    await service.provision(tenant, { deadline: soon(), workerId: "w1" });
     // First run: read, tenant item, two step items, then claim and record each step, then claim
     // the generation's announcement and settle it (two writes, so a crash between announces again).
     expect(commands.filter((c) => c === "PutCommand")).toHaveLength(3);
     expect(commands.filter((c) => c === "UpdateCommand")).toHaveLength(6);
 
     commands.length = 0;
-    await service.provision(tenant, soon(), "w2");
+    await service.provision(tenant, { deadline: soon(), workerId: "w2" });
     expect(commands).toEqual(["QueryCommand"]);
 
     commands.length = 0;
     const state = await service.store.getTenant(tenant.tenantId);
     commands.length = 0;
-    await service.reconcile(state, soon(), "w3");
+    await service.reconcile(state, { deadline: soon(), workerId: "w3" });
     expect(commands).toEqual([]);
   });
 
@@ -83,7 +83,7 @@ describe("provision (end to end over dynalite, the secrets stand-in and both san
     const service = fx.service();
     const tenant = parseTenantOnboarding(sampleTenant());
     const createsBefore = { sls: fx.stack.sls.state().createsApplied, im: fx.stack.im.state().counters.createGroupApplied };
-    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => service.provision(tenant, soon(), `worker-${i}`)));
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => service.provision(tenant, { deadline: soon(), workerId: `worker-${i}` })));
 
     expect(fx.stack.sls.state().createsApplied - createsBefore.sls).toBe(1);
     expect(fx.stack.im.state().counters.createGroupApplied - createsBefore.im).toBe(1);
@@ -107,7 +107,7 @@ describe("provision (end to end over dynalite, the secrets stand-in and both san
     const tenant = parseTenantOnboarding(sampleTenant());
     fx.stack.sls.faults.configure({ rules: [{ operation: "CreateConsumerGroup", kind: "error", error: { status: 500, code: "InternalServerError" } }] });
     try {
-      const first = await service.provision(tenant, soon(), "w1");
+      const first = await service.provision(tenant, { deadline: soon(), workerId: "w1" });
       const byStep = Object.fromEntries(first.steps.map((s) => [s.step, s]));
       expect(byStep["im-group"]?.status).toBe("SUCCEEDED");
       expect(byStep["sls-consumer-group"]?.status).toBe("FAILED_RETRYABLE");
@@ -121,7 +121,7 @@ describe("provision (end to end over dynalite, the secrets stand-in and both san
     } finally {
       fx.stack.sls.faults.configure({});
     }
-    const second = await service.provision(tenant, soon(), "w2");
+    const second = await service.provision(tenant, { deadline: soon(), workerId: "w2" });
     expect(second.succeeded).toBe(true);
     const sls = second.steps.find((s) => s.step === "sls-consumer-group");
     expect(sls?.action).toBe("ran");
@@ -136,7 +136,7 @@ describe("provision (end to end over dynalite, the secrets stand-in and both san
     fx.stack.im.faults.configure({ rules: [{ operation: "create_group", kind: "error-after-effect", error: { code: 10002 }, times: 1 }] });
     fx.stack.sls.faults.configure({ rules: [{ operation: "CreateConsumerGroup", kind: "reset-after-effect", times: 1 }] });
     try {
-      const result = await service.provision(tenant, soon(), "w1");
+      const result = await service.provision(tenant, { deadline: soon(), workerId: "w1" });
       expect(result.succeeded).toBe(true);
       expect(result.steps.find((s) => s.step === "im-group")?.providerOutcome).toBe("already-existed");
       expect(imGroup(id)).toHaveLength(1);
@@ -154,7 +154,7 @@ describe("provision (end to end over dynalite, the secrets stand-in and both san
     fx.stack.im.addForeignGroup({ groupId: id, type: "Private", ownerAccount: "mallory", name: "Not yours" });
     const before = JSON.stringify(imGroup(id));
 
-    const result = await service.provision(tenant, soon(), "w1");
+    const result = await service.provision(tenant, { deadline: soon(), workerId: "w1" });
     const im = result.steps.find((s) => s.step === "im-group");
     expect(im?.status).toBe("CONFLICT");
     expect(im?.error).toMatchObject({ provider: "tencent-im", errorClass: "conflict" });
@@ -163,7 +163,7 @@ describe("provision (end to end over dynalite, the secrets stand-in and both san
     expect(result.retryable).toBe(false);
     // A CONFLICT is final: a later run does not touch the provider again.
     const calls = fx.stack.im.state().counters.calls["create_group"];
-    await service.provision(tenant, soon(), "w2");
+    await service.provision(tenant, { deadline: soon(), workerId: "w2" });
     expect(fx.stack.im.state().counters.calls["create_group"]).toBe(calls);
   });
 
@@ -174,7 +174,7 @@ describe("provision (end to end over dynalite, the secrets stand-in and both san
     const before = createCalls();
     fx.stack.im.faults.configure({ rules: [{ operation: "create_group", kind: "error", error: { code: 10016, message: "rejected by callback" } }] });
     try {
-      const result = await service.provision(tenant, soon(), "w1");
+      const result = await service.provision(tenant, { deadline: soon(), workerId: "w1" });
       const im = result.steps.find((s) => s.step === "im-group");
       expect(im?.status).toBe("FAILED_PERMANENT");
       expect(im?.error).toMatchObject({ provider: "tencent-im", code: "10016", errorClass: "permanent" });
@@ -190,7 +190,7 @@ describe("provision (end to end over dynalite, the secrets stand-in and both san
     const service = fx.service();
     fx.stack.im.faults.configure({ rules: [{ operation: "create_group", kind: "error", error: { code: 70001 } }] });
     try {
-      await service.provision(parseTenantOnboarding(sampleTenant()), soon(3_000), "w1");
+      await service.provision(parseTenantOnboarding(sampleTenant()), { deadline: soon(3_000), workerId: "w1" });
     } finally {
       fx.stack.im.faults.configure({});
     }

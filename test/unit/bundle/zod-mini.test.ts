@@ -17,6 +17,8 @@ const ZOD_MINI = /node_modules\/zod\/v4\/mini\//;
 
 /** The bundle inputs of each handler's output file. */
 let inputsByHandler: Record<string, string[]>;
+/** The inputs with code in the output (tree shaking drops what nothing calls). */
+let codeByHandler: Record<string, string[]>;
 
 beforeAll(async () => {
   const result = await esbuild.build({
@@ -28,6 +30,12 @@ beforeAll(async () => {
     logLevel: "silent",
   });
   inputsByHandler = Object.fromEntries(Object.entries(result.metafile.outputs).map(([file, output]) => [file, Object.keys(output.inputs)]));
+  codeByHandler = Object.fromEntries(
+    Object.entries(result.metafile.outputs).map(([file, output]) => [
+      file,
+      Object.entries(output.inputs).flatMap(([input, { bytesInOutput }]) => (bytesInOutput > 0 ? [input] : [])),
+    ]),
+  );
 }, 30_000);
 
 describe("handler bundles", () => {
@@ -49,5 +57,18 @@ describe("handler bundles", () => {
       const leaked = inputs.filter((p) => devOnly.some((name) => p.includes(`node_modules/${name}/`)));
       expect(leaked, `${file} bundles tests-only packages`).toEqual([]);
     }
+  });
+
+  it("the status route reads the outcome store and carries no provider client, secret source or queue", () => {
+    const status = Object.entries(codeByHandler).find(([file]) => file.endsWith("status.js"))?.[1] ?? [];
+    expect(status.some((p) => p.endsWith("src/outcomes/store.ts")), "status bundles the outcome store").toBe(true);
+    // The configuration's IM domain list (src/providers/tencent-im/constants.ts) is all it shares with them.
+    const unneeded = status.filter((p) =>
+      /src\/providers\/(?!.*\/constants\.ts$)|src\/credentials\/|src\/queue\/|node_modules\/@aws-sdk\/client-(secrets-manager|sqs|eventbridge)\//.test(p),
+    );
+    expect(unneeded).toEqual([]);
+    // The same check finds them where they belong.
+    const webhook = Object.entries(codeByHandler).find(([file]) => file.endsWith("webhook.js"))?.[1] ?? [];
+    expect(webhook.some((p) => p.includes("src/providers/"))).toBe(true);
   });
 });
