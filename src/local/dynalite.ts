@@ -1,7 +1,7 @@
 /** dynalite (an in-memory DynamoDB on npm) in this process, for tests and the local stack. */
 import type { Server } from "node:http";
 import { createRequire } from "node:module";
-import { closeServer, listenOnLoopback } from "./loopback.ts";
+import { closeServer, listenOnLoopback } from "../sandbox/loopback.ts";
 
 /** The subset of dynalite's options used here (it ships no types). */
 interface DynaliteOptions {

@@ -18,7 +18,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { AwsFault, type Json, parseAwsJsonBody, sendAwsFault, sendAwsJson } from "./aws-json.ts";
-import { closeServer, listenOnLoopback } from "./loopback.ts";
+import { closeServer, listenOnLoopback } from "../sandbox/loopback.ts";
 
 const TARGET_PREFIX = "AWSEvents.";
 const REGION = "us-east-1";

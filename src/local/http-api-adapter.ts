@@ -1,7 +1,7 @@
 import http from "node:http";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { localLambdaContext } from "./lambda-context.ts";
-import { closeServer, listenOnLoopback } from "./loopback.ts";
+import { closeServer, listenOnLoopback } from "../sandbox/loopback.ts";
 
 /** A route of the local HTTP API: method, a path pattern with `{param}`s, and the handler. */
 export interface LocalRoute {

@@ -22,7 +22,7 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { closeServer, listenOnLoopback } from "./loopback.ts";
+import { closeServer, listenOnLoopback } from "../sandbox/loopback.ts";
 
 const REGION = "us-east-1";
 const ACCOUNT = "000000000000";

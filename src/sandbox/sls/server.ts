@@ -13,7 +13,7 @@ import { SlsRejection } from "./rejection.ts";
 import { ConsumerGroupStore } from "./store.ts";
 import type { SlsSandbox, SlsSandboxAccount, SlsSandboxOptions, SlsSandboxState } from "./types.ts";
 import { verifySlsRequest, type ReceivedRequest } from "./verify.ts";
-import { closeServer, listenOnLoopback } from "../../local/loopback.ts";
+import { closeServer, listenOnLoopback } from "../loopback.ts";
 
 /** Largest request body read; SLS consumer-group bodies are tens of bytes. */
 const MAX_BODY_BYTES = 64 * 1024;

@@ -13,7 +13,7 @@ import { CONTROL_PATH_PREFIX, parseFaultConfig, parseForeignGroup, parseInvalida
 import { IM_SANDBOX_CODES as CODES, ImRejection } from "./rejection.ts";
 import { type ImAnswerFields, ImAppStore } from "./store.ts";
 import type { ImSandbox, ImSandboxOptions, ImSandboxState } from "./types.ts";
-import { closeServer, listenOnLoopback } from "../../local/loopback.ts";
+import { closeServer, listenOnLoopback } from "../loopback.ts";
 
 /**
  * Per-item fault operations: a rule `{ operation: "multiaccount_import.account", kind: "error",

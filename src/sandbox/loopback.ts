@@ -1,3 +1,4 @@
+/** Loopback listening for every local stand-in: the provider sandboxes and the AWS ones (src/local builds on src/sandbox, never the reverse). */
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
