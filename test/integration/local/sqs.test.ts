@@ -5,7 +5,6 @@ import {
   DeleteMessageCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
-  PurgeQueueCommand,
   QueueDoesNotExist,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
@@ -14,7 +13,7 @@ import {
   SQSServiceException,
 } from "@aws-sdk/client-sqs";
 import type { Message } from "@aws-sdk/client-sqs";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startSqsStandIn } from "../../../src/local/sqs.ts";
 import type { SqsStandIn } from "../../../src/local/sqs.ts";
 
@@ -36,7 +35,8 @@ let client: SQSClient;
 let work: string;
 let shortVisibility: string;
 
-beforeAll(async () => {
+// A fresh stand-in per test: no test sees another's messages.
+beforeEach(async () => {
   sqs = await startSqsStandIn({
     queues: [
       { name: "work", redrive: { deadLetterQueueName: "work-dlq", maxReceiveCount: 2 } },
@@ -55,15 +55,9 @@ beforeAll(async () => {
   shortVisibility = sqs.queueUrl("short");
 });
 
-afterAll(async () => {
+afterEach(async () => {
   client.destroy();
   await sqs.close();
-});
-
-afterEach(async () => {
-  for (const name of ["work", "work-dlq", "short"]) {
-    await client.send(new PurgeQueueCommand({ QueueUrl: sqs.queueUrl(name) }));
-  }
 });
 
 async function receive(queueUrl: string, extra: { MaxNumberOfMessages?: number; VisibilityTimeout?: number } = {}): Promise<Message[]> {
@@ -204,31 +198,27 @@ describe("SQS stand-in with the real SDK client", () => {
     expect(sqs.messages("work")).toEqual([]);
   });
 
-  it("stores message attributes and reports their MD5 as SQS computes it", async () => {
-    const sent = await client.send(
-      new SendMessageCommand({
+  it("refuses message attributes (nothing sends them) rather than storing them without their digests", async () => {
+    for (const extra of [
+      { MessageAttributes: { tenant: { DataType: "String", StringValue: "t-1" } } },
+      { MessageSystemAttributes: { AWSTraceHeader: { DataType: "String", StringValue: "Root=1-5759e988-bd862e3fe1be46a994272793" } } },
+    ]) {
+      await expect(client.send(new SendMessageCommand({ QueueUrl: work, MessageBody: "with attributes", ...extra }))).rejects.toMatchObject({
+        name: "UnsupportedOperation",
+      });
+    }
+    const batch = await client.send(
+      new SendMessageBatchCommand({
         QueueUrl: work,
-        MessageBody: "with attributes",
-        MessageAttributes: {
-          tenant: { DataType: "String", StringValue: "t-1" },
-          attempt: { DataType: "Number", StringValue: "3" },
-          raw: { DataType: "Binary", BinaryValue: Uint8Array.of(1, 2, 255) },
-        },
+        Entries: [
+          { Id: "plain", MessageBody: "plain" },
+          { Id: "attrs", MessageBody: "attrs", MessageAttributes: { a: { DataType: "Number", StringValue: "1" } } },
+        ],
       }),
     );
-    // Sorted by name; each: 4-byte length + name, 4-byte length + type, transport byte, 4-byte length + value.
-    const field = (bytes: Buffer): Buffer => Buffer.concat([Buffer.from([0, 0, 0, bytes.length]), bytes]);
-    const encoded = Buffer.concat([
-      field(Buffer.from("attempt")), field(Buffer.from("Number")), Buffer.of(1), field(Buffer.from("3")),
-      field(Buffer.from("raw")), field(Buffer.from("Binary")), Buffer.of(2), field(Buffer.of(1, 2, 255)),
-      field(Buffer.from("tenant")), field(Buffer.from("String")), Buffer.of(1), field(Buffer.from("t-1")),
-    ]);
-    expect(sent.MD5OfMessageAttributes).toBe(md5(encoded));
-
-    const [message] = await receive(work);
-    expect(message?.MD5OfMessageAttributes).toBe(sent.MD5OfMessageAttributes);
-    expect(message?.MessageAttributes?.tenant).toMatchObject({ DataType: "String", StringValue: "t-1" });
-    expect(message?.MessageAttributes?.raw?.BinaryValue).toEqual(Uint8Array.of(1, 2, 255));
+    expect(batch.Successful?.map((e) => e.Id)).toEqual(["plain"]);
+    expect(batch.Failed).toMatchObject([{ Id: "attrs", Code: "AWS.SimpleQueueService.UnsupportedOperation", SenderFault: true }]);
+    expect(sqs.messages("work")).toEqual(["plain"]);
   });
 
   it("waits for a message when asked to long-poll", async () => {
