@@ -1,22 +1,13 @@
 /** What a chaos run does to whom: the tenants, their targeted faults and their lifecycle mix, from the seed. */
+import { seededRandom } from "../../src/sandbox/faults.ts";
 import { chaosTenants, type ChaosTenant } from "./events.ts";
+
+export { seededRandom };
 import { imOutage, imPermanentFault, slsOutage, slsPermanentFault, type OutageFault, type PermanentFault } from "./faults.ts";
 import type { DesiredTenant } from "./invariants.ts";
 
 /** The prefix of consumer group names and IM group ids in a chaos run. */
 export const RESOURCE_PREFIX = "tenant-";
-
-/** mulberry32, for a reproducible delivery order. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function shuffled<T>(items: readonly T[], random: () => number): T[] {
   const out = [...items];

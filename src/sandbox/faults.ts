@@ -61,8 +61,17 @@ export function emptyFaultConfig(): FaultConfig {
   return { latencyMs: 0, rules: [], rateLimits: [], seed: 1 };
 }
 
-/** mulberry32: small, fast, deterministic for a seed. */
-function seededRandom(seed: number): () => number {
+/**
+ * mulberry32: small, fast, deterministic for a seed (the fault decisions here, the chaos run's
+ * delivery order).
+ *
+ * @example
+ * ```ts
+ * const random = seededRandom(7);
+ * random(); // the same number in [0, 1) for seed 7, every run
+ * ```
+ */
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

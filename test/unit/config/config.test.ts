@@ -1,17 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/config/config.ts";
 import { ConfigurationError } from "../../../src/errors.ts";
+import { MINIMAL_SERVICE_ENV } from "../../support/service-env.ts";
 
-const env = {
-  SLS_ENDPOINT: "cn-shanghai.log.aliyuncs.com",
-  SLS_PROJECT: "my-project",
-  SLS_LOGSTORE: "tenant_events",
-  IM_DOMAIN: "adminapisgp.im.qcloud.com",
-  SLS_SECRET_ID: "prod/sls",
-  IM_SECRET_ID: "prod/im",
-  WEBHOOK_SECRET_ID: "prod/webhook",
-  OUTCOME_TABLE_NAME: "tenant-outcomes",
-};
+const env = MINIMAL_SERVICE_ENV;
 
 describe("loadConfig", () => {
   it("applies defaults", () => {
