@@ -8,11 +8,13 @@ export interface ProvisionMetrics {
   stepFinished(info: { step: StepName; provider: ProviderName; status: StepStatus; errorCode?: string | undefined; durationMs: number }): void;
   /** A provider call was retried in-process. */
   providerRetry(provider: ProviderName, code: string): void;
+  /** A fleet rate limiter lost the table and paces this process locally (src/limits). */
+  limiterFallback?(provider: string, command: string): void;
 }
 
 /**
  * CloudWatch EMF metrics through Powertools: `Provisioned`, `StepFailed` (by provider and code),
- * `ProviderRetry` and `ProviderLatency` (per provider), in namespace `TenantProvisioner`.
+ * `ProviderRetry`, `ProviderLatency` (per provider) and `LimiterFallback` (per provider and command), in namespace `TenantProvisioner`.
  *
  * @example
  * ```ts
@@ -44,6 +46,11 @@ export function createProvisionMetrics(namespace = "TenantProvisioner"): { metri
       const retry = metrics.singleMetric();
       retry.addDimensions({ provider, code });
       retry.addMetric("ProviderRetry", MetricUnit.Count, 1);
+    },
+    limiterFallback(provider, command) {
+      const fallback = metrics.singleMetric();
+      fallback.addDimensions({ provider, command });
+      fallback.addMetric("LimiterFallback", MetricUnit.Count, 1);
     },
   };
   return { metrics, sink };
