@@ -4,10 +4,12 @@
  * waits for a slot of its own. A lone process gets the whole schedule; many share it in the order
  * they ask; together they never exceed the fleet rate (see budget.ts for the bound).
  *
- * Lease size adapts to demand: the callers waiting now plus what the recent arrival rate asks for
- * in the next half second, so a busy process pays one DynamoDB request for many calls, and an
- * idle one leases no more than it uses. When the table fails, the process paces itself at
- * `rate / maxProcesses` (a token bucket), after first letting every slot already leased pass.
+ * Each schedule is split into interleaved lanes (schedule-store.ts). A lease round asks for what
+ * the callers waiting now plus the recent arrival rate need over the next second: a slow process
+ * takes those slots from one lane, so they come spread out as its calls do and few lapse; a busy
+ * one takes them from several lanes at once. Either way one DynamoDB request buys many calls.
+ * When the table fails, the process paces itself at `rate / maxProcesses` (a token bucket), after
+ * first letting every slot already leased pass.
  */
 import { systemClock } from "../http/clock.ts";
 import { RateLimitDeadlineError } from "../http/errors.ts";
@@ -38,10 +40,12 @@ export interface FleetRateLimiterOptions extends LimiterEvents {
   horizonMs?: number;
   /** After a store failure, pace locally this long before asking the store again. Default 5000 ms. */
   fallbackHoldMs?: number;
-  /** A lease covers the waiting callers plus this much of the recent arrival rate. Default 500 ms. */
+  /** A lease round covers the waiting callers plus this much of the recent arrival rate. Default 1000 ms. */
   coverMs?: number;
-  /** Largest lease, as time at the fleet rate. Default 250 ms. */
-  maxLeaseMs?: number;
+  /** Lanes each command's schedule is split into. Default 8. */
+  lanes?: number;
+  /** Lease the next slots before the last are used (default true; off, callers wait for each lease). */
+  prefetch?: boolean;
 }
 
 /** Counters of one limiter (for benchmarks and tests). */
@@ -56,20 +60,31 @@ export interface FleetLimiterStats {
   fallbacks: number;
 }
 
+/** Leased slots of one lane: indexes `next`, `next + stride`, … below `end`. */
 interface Span {
-  nextUs: number;
-  endUs: number;
+  next: number;
+  end: number;
+  stride: number;
 }
 
 interface CommandState {
   command: string;
   intervalUs: number;
   toleranceUs: number;
-  maxLease: number;
+  /** Most slots one lane gives in one cover period. */
+  perLane: number;
   spans: Span[];
   waiting: number;
   leasing: Promise<void> | undefined;
-  lastTatUs: number;
+  /** Where each lane's schedule ended at our last lease (index). */
+  laneEnds: number[];
+  nextLane: number;
+  /** Slots of the last lease round, and whether the fleet was the bottleneck then. */
+  lastRoundSlots: number;
+  lastRoundSaturated: boolean;
+  /** Slots that lapsed unused, and their count at the last lease round. */
+  lapsed: number;
+  lapsedAtLastRound: number;
   leadMs: number;
   arrivals: number;
   arrivalWindowStart: number;
@@ -83,6 +98,8 @@ interface CommandState {
 
 /** First guess of the store's round trip, before one was measured. */
 const INITIAL_LEAD_MS = 10;
+/** A lease round spreads over several lanes only when each request still buys this many slots. */
+const MIN_SLOTS_PER_REQUEST = 12;
 /** Arrival rates are measured over windows at least this long. */
 const ARRIVAL_WINDOW_MS = 100;
 
@@ -108,6 +125,7 @@ export class FleetRateLimiter implements CallRateLimiter {
   readonly #horizonMs: number;
   readonly #fallbackHoldMs: number;
   readonly #coverMs: number;
+  readonly #lanes: number;
   readonly #stats: Omit<FleetLimiterStats, "storeRequests"> = { grants: 0, leases: 0, slotsLeased: 0, slotsLapsed: 0, fallbackGrants: 0, fallbacks: 0 };
 
   constructor(options: FleetRateLimiterOptions) {
@@ -117,23 +135,31 @@ export class FleetRateLimiter implements CallRateLimiter {
     this.#store = options.store;
     this.#horizonMs = options.horizonMs ?? 1000;
     this.#fallbackHoldMs = options.fallbackHoldMs ?? 5000;
-    this.#coverMs = options.coverMs ?? 500;
-    const maxLeaseMs = options.maxLeaseMs ?? 250;
+    this.#coverMs = options.coverMs ?? 1000;
+    this.#lanes = options.lanes ?? 8;
+    if (!(Number.isInteger(this.#lanes) && this.#lanes >= 1)) throw new RangeError("lanes: an integer of at least 1");
     for (const [command, budget] of Object.entries(options.commands)) {
       const toleranceMs = slotToleranceMs(budget.limitPerSecond, budget.ratePerSecond);
       if (!(budget.ratePerSecond > 0) || toleranceMs < 1) {
         throw new RangeError(`commands.${command}.ratePerSecond: greater than 0 and enough below limitPerSecond (${budget.limitPerSecond}) to leave ≥ 1 ms of slot tolerance`);
       }
       const rate = fallbackRate(budget.ratePerSecond, options.maxProcesses);
+      const intervalUs = Math.ceil(1e6 / budget.ratePerSecond);
       this.#states.set(command, {
         command,
-        intervalUs: Math.ceil(1e6 / budget.ratePerSecond),
+        intervalUs,
         toleranceUs: Math.floor(toleranceMs * 1000),
-        maxLease: Math.max(1, Math.floor((budget.ratePerSecond * maxLeaseMs) / 1000)),
+        perLane: Math.max(1, Math.floor((this.#coverMs * 1000) / (this.#lanes * intervalUs))),
         spans: [],
         waiting: 0,
         leasing: undefined,
-        lastTatUs: 0,
+        laneEnds: new Array<number>(this.#lanes).fill(0),
+        // Processes start on different lanes, so their first leases spread.
+        nextLane: Math.floor(Math.random() * this.#lanes),
+        lastRoundSlots: 0,
+        lastRoundSaturated: false,
+        lapsed: 0,
+        lapsedAtLastRound: 0,
         leadMs: INITIAL_LEAD_MS,
         arrivals: 0,
         arrivalWindowStart: this.#clock.now(),
@@ -176,6 +202,7 @@ export class FleetRateLimiter implements CallRateLimiter {
           return;
         }
         this.#stats.slotsLapsed++;
+        state.lapsed++;
         continue;
       }
       if (deadline !== undefined && now >= deadline) throw new RateLimitDeadlineError(`no ${command} slot before the deadline`);
@@ -188,32 +215,35 @@ export class FleetRateLimiter implements CallRateLimiter {
     }
   }
 
-  /** The earliest usable slot (ms), dropping those that passed. */
+  /** The time (ms) of the earliest usable slot, dropping those that passed. */
   #peekSlot(state: CommandState, now: number): number | undefined {
-    const nowUs = now * 1000;
-    while (state.spans.length > 0) {
-      const span = state.spans[0] as Span;
-      if (span.nextUs + state.toleranceUs < nowUs) {
-        // Skip every slot of this span that has passed.
-        const passed = Math.min(Math.ceil((nowUs - state.toleranceUs - span.nextUs) / state.intervalUs), Math.ceil((span.endUs - span.nextUs) / state.intervalUs));
+    const lateUs = now * 1000 - state.toleranceUs;
+    let best: Span | undefined;
+    for (const span of state.spans) {
+      if (span.next * state.intervalUs < lateUs) {
+        const passed = Math.min(Math.ceil((lateUs - span.next * state.intervalUs) / (span.stride * state.intervalUs)), Math.ceil((span.end - span.next) / span.stride));
         this.#stats.slotsLapsed += passed;
-        span.nextUs += passed * state.intervalUs;
+        state.lapsed += passed;
+        span.next += passed * span.stride;
       }
-      if (span.nextUs < span.endUs) return span.nextUs / 1000;
-      state.spans.shift();
+      if (span.next < span.end && (best === undefined || span.next < best.next)) best = span;
     }
-    return undefined;
+    state.spans = state.spans.filter((span) => span.next < span.end);
+    return best === undefined ? undefined : (best.next * state.intervalUs) / 1000;
   }
 
+  /** Takes the earliest slot (the one {@link #peekSlot} just returned). */
   #popSlot(state: CommandState): void {
-    const span = state.spans[0] as Span;
-    span.nextUs += state.intervalUs;
-    if (span.nextUs >= span.endUs) state.spans.shift();
+    let best: Span | undefined;
+    for (const span of state.spans) if (best === undefined || span.next < best.next) best = span;
+    if (best === undefined) return;
+    best.next += best.stride;
+    if (best.next >= best.end) state.spans = state.spans.filter((span) => span !== best);
   }
 
   #freeSlots(state: CommandState): number {
     let n = 0;
-    for (const span of state.spans) n += Math.ceil((span.endUs - span.nextUs) / state.intervalUs);
+    for (const span of state.spans) n += Math.ceil((span.end - span.next) / span.stride);
     return n;
   }
 
@@ -231,9 +261,9 @@ export class FleetRateLimiter implements CallRateLimiter {
 
   /** Leases ahead when the slots in hand will run out before a lease could answer. */
   #maybePrefetch(state: CommandState, now: number): void {
-    if (state.leasing !== undefined || now < state.fallbackUntil) return;
-    const needed = Math.ceil((state.arrivalRate * 2 * state.leadMs) / 1000) + 1;
-    if (state.arrivalRate > 0 && this.#freeSlots(state) < needed) this.#lease(state).catch(() => undefined);
+    if (this.#options.prefetch === false || state.leasing !== undefined || now < state.fallbackUntil || state.arrivalRate === 0) return;
+    const needed = Math.ceil((state.arrivalRate * Math.max(2 * state.leadMs, 100)) / 1000) + 1;
+    if (this.#freeSlots(state) < needed) this.#lease(state).catch(() => undefined);
   }
 
   /** One lease at a time per command; callers that come meanwhile share its result. */
@@ -244,25 +274,48 @@ export class FleetRateLimiter implements CallRateLimiter {
     return state.leasing;
   }
 
+  /**
+   * One lease round: `need` slots from as few lanes as give them within the cover period. The
+   * need is what the waiting callers and the recent arrival rate ask for; when callers had to wait
+   * for this round although the last one's slots were all used and the fleet had room (the
+   * process, not the fleet, was short), it is at least twice the last round (slow start).
+   */
   async #leaseOnce(state: CommandState): Promise<void> {
-    const wanted = state.waiting + Math.ceil((state.arrivalRate * this.#coverMs) / 1000);
-    const count = Math.min(state.maxLease, Math.max(1, wanted));
+    const asked = state.waiting + Math.ceil((state.arrivalRate * this.#coverMs) / 1000);
+    const lapsedSince = state.lapsed - state.lapsedAtLastRound;
+    const shortOfSlots = state.waiting > 0 && !state.lastRoundSaturated && lapsedSince <= state.lastRoundSlots / 10;
+    const fullRate = Math.ceil((this.#coverMs * 1000) / state.intervalUs);
+    const need = Math.max(1, Math.min(fullRate, shortOfSlots ? Math.max(asked, 2 * state.lastRoundSlots, MIN_SLOTS_PER_REQUEST) : asked));
+    state.lapsedAtLastRound = state.lapsed;
+    // Several lanes only while each request still buys enough slots; when short of slots, as many
+    // as that allows, so the round's slots come soon rather than spread over the whole cover period.
+    const lanesWorth = shortOfSlots ? Math.ceil(need / MIN_SLOTS_PER_REQUEST) : Math.floor(need / MIN_SLOTS_PER_REQUEST);
+    const laneCount = Math.max(1, Math.min(this.#lanes, Math.max(lanesWorth, Math.ceil(need / state.perLane))));
+    const count = Math.min(state.perLane, Math.ceil(need / laneCount));
+    const lanes = Array.from({ length: laneCount }, (_, i) => (state.nextLane + i) % this.#lanes);
+    state.nextLane = (state.nextLane + laneCount) % this.#lanes;
     const started = this.#clock.now();
-    const notBeforeUs = Math.ceil((started + state.leadMs) * 1000);
-    let span;
-    try {
-      span = await this.#store.reserve({
-        provider: this.#options.provider,
-        command: state.command,
-        count,
-        intervalUs: state.intervalUs,
-        notBeforeUs,
-        horizonUs: this.#horizonMs * 1000,
-        expectBusy: state.lastTatUs > notBeforeUs,
-      });
-    } catch (error) {
-      if (!(error instanceof ScheduleStoreError)) throw error;
-      this.#enterFallback(state, error.reason);
+    const notBeforeIndex = Math.ceil(((started + state.leadMs) * 1000) / state.intervalUs);
+    const horizonSlots = Math.ceil((this.#horizonMs * 1000) / state.intervalUs);
+    const answers = await Promise.allSettled(
+      lanes.map((lane) =>
+        this.#store.reserve({
+          provider: this.#options.provider,
+          command: state.command,
+          intervalUs: state.intervalUs,
+          lanes: this.#lanes,
+          lane,
+          count,
+          notBeforeIndex,
+          horizonSlots,
+          expectBusy: (state.laneEnds[lane] ?? 0) > notBeforeIndex,
+        }),
+      ),
+    );
+    const failure = answers.find((a): a is PromiseRejectedResult => a.status === "rejected");
+    if (failure !== undefined) {
+      if (!(failure.reason instanceof ScheduleStoreError)) throw failure.reason;
+      this.#enterFallback(state, failure.reason.reason);
       return;
     }
     const roundTrip = this.#clock.now() - started;
@@ -271,24 +324,31 @@ export class FleetRateLimiter implements CallRateLimiter {
       state.inFallback = false;
       this.#options.onRecovered?.({ provider: this.#options.provider, command: state.command });
     }
-    if (span === undefined) {
-      // Handed out beyond the horizon: the fleet is saturated; ask again when some has passed.
-      await this.#clock.sleep(Math.ceil(this.#horizonMs / 4));
-      return;
-    }
-    const endUs = span.startUs + count * state.intervalUs;
-    state.lastTatUs = Math.max(state.lastTatUs, endUs);
-    state.spans.push({ nextUs: span.startUs, endUs });
-    state.spans.sort((a, b) => a.nextUs - b.nextUs);
+    let granted = 0;
+    let firstIndex = Number.POSITIVE_INFINITY;
+    answers.forEach((answer, i) => {
+      if (answer.status !== "fulfilled" || answer.value === undefined) return;
+      const lane = lanes[i] as number;
+      const end = answer.value.firstIndex + count * this.#lanes;
+      state.laneEnds[lane] = Math.max(state.laneEnds[lane] ?? 0, end);
+      state.spans.push({ next: answer.value.firstIndex, end, stride: this.#lanes });
+      granted += count;
+      firstIndex = Math.min(firstIndex, answer.value.firstIndex);
+    });
     this.#stats.leases++;
-    this.#stats.slotsLeased += count;
+    this.#stats.slotsLeased += granted;
+    state.lastRoundSlots = granted;
+    // Slots far ahead, or none: others hold the near schedule; more slots would not come sooner.
+    state.lastRoundSaturated = granted === 0 || firstIndex * state.intervalUs > (notBeforeIndex * state.intervalUs) + (this.#coverMs * 1000) / 2;
+    // Every lane asked is handed out beyond the horizon: the fleet is saturated; ask again later.
+    if (granted === 0) await this.#clock.sleep(Math.ceil(this.#horizonMs / 4));
   }
 
   #enterFallback(state: CommandState, reason: string): void {
     const now = this.#clock.now();
     if (!state.inFallback) {
-      // Slots other processes already leased run up to the horizon plus one lease; let them pass.
-      state.fallbackNotBefore = now + this.#horizonMs + (state.maxLease * state.intervalUs) / 1000;
+      // Slots other processes already leased run up to the horizon plus one cover period; let them pass.
+      state.fallbackNotBefore = now + this.#horizonMs + this.#coverMs;
       state.inFallback = true;
       this.#stats.fallbacks++;
       this.#options.onFallback?.({ provider: this.#options.provider, command: state.command, reason, fallbackRatePerSecond: state.fallbackRate });

@@ -1,23 +1,26 @@
 /**
- * Key shape of the fleet limiter's items in the outcome table. One item per (provider, command):
- * `pk = LIMIT#<provider>#<command>`, `sk = SCHEDULE`. It holds the tail of that command's call
- * schedule (`tatUs`, epoch microseconds) and `expiresAt` (epoch seconds, the table's TTL
- * attribute). The item never carries the unfinished-index attributes, so it stays out of that index.
+ * Key shape of the fleet limiter's items in the outcome table. One item per lane of a
+ * (provider, command, pace) schedule: `pk = LIMIT#<provider>#<command>`,
+ * `sk = SCHEDULE#<intervalUs>#<lane>`. It holds the lane's next free slot index (`nextIndex`) and
+ * `expiresAt` (epoch seconds, the table's TTL attribute). The pace is part of the key, so
+ * processes configured with different rates (a rollout) never misread each other's indexes. The
+ * items never carry the unfinished-index attributes, so they stay out of that index.
  */
 
 /** Partition-key prefix of limiter items. */
 export const LIMIT_PK_PREFIX = "LIMIT#";
-/** Sort key of a command's schedule item. */
-export const SCHEDULE_SK = "SCHEDULE";
+/** Sort-key prefix of a schedule lane's item. */
+export const SCHEDULE_SK_PREFIX = "SCHEDULE#";
 
 /**
- * Key of the schedule item of one provider command.
+ * Key of one lane of the schedule of one provider command at one pace.
  *
  * @example
  * ```ts
- * scheduleKey("tencent-im", "create_group"); // { pk: "LIMIT#tencent-im#create_group", sk: "SCHEDULE" }
+ * scheduleKey("tencent-im", "create_group", 5264, 3);
+ * // { pk: "LIMIT#tencent-im#create_group", sk: "SCHEDULE#5264#3" }
  * ```
  */
-export function scheduleKey(provider: string, command: string): { pk: string; sk: string } {
-  return { pk: `${LIMIT_PK_PREFIX}${provider}#${command}`, sk: SCHEDULE_SK };
+export function scheduleKey(provider: string, command: string, intervalUs: number, lane: number): { pk: string; sk: string } {
+  return { pk: `${LIMIT_PK_PREFIX}${provider}#${command}`, sk: `${SCHEDULE_SK_PREFIX}${intervalUs}#${lane}` };
 }

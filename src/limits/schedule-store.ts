@@ -1,11 +1,15 @@
 /**
- * The fleet's call schedules in DynamoDB: one item per (provider, command) holding the time up
- * to which slots are handed out (`tatUs`, the "theoretical arrival time" of the generic cell rate
- * algorithm). A process reserves `count` consecutive slots with ONE conditional UpdateItem:
+ * The fleet's call schedules in DynamoDB. A command's schedule is the lattice of slots
+ * `index × interval` (epoch µs), split into `lanes` interleaved lanes: lane k owns the indexes
+ * ≡ k (mod lanes), and one item per lane holds its next free index. So every slot handed out is
+ * a distinct lattice point, whichever lanes processes lease from, while a lease from one lane
+ * gets slots spread `lanes × interval` apart (a slow process can use them as its calls come).
  *
- * - append: `tatUs = tatUs + count × interval` when the schedule runs ahead of now (busy fleet).
- *   An atomic add, so concurrent processes never conflict: each gets its own span.
- * - restart: `tatUs = now + count × interval` when the schedule lies in the past (idle fleet).
+ * A process reserves `count` slots of a lane with ONE conditional UpdateItem:
+ * - append: `nextIndex += count × lanes` when the lane runs ahead of now (busy fleet). An
+ *   atomic add, so concurrent processes never conflict: each gets its own slots.
+ * - restart: `nextIndex = first + count × lanes` when the lane lies in the past (idle fleet),
+ *   `first` being the lane's first index at or after now.
  *
  * No read, no transaction (dynalite has none): only UpdateItem, which is all the IAM role needs.
  */
@@ -26,19 +30,22 @@ export class ScheduleStoreError extends ProvisionerError {
   }
 }
 
-/** One reservation request. */
+/** One reservation request, in slot indexes of the command's lattice. */
 export interface ReserveRequest {
   provider: string;
   command: string;
-  /** Slots wanted. */
-  count: number;
-  /** Slot spacing in µs (1e6 / fleet rate, rounded up). */
+  /** Slot spacing in µs (part of the schedule's identity: another pace is another schedule). */
   intervalUs: number;
-  /** Earliest time a new span may start, epoch µs (now plus the store's round trip). */
-  notBeforeUs: number;
-  /** Do not take slots starting later than `notBeforeUs + horizonUs`. */
-  horizonUs: number;
-  /** Try `append` first (the last answer showed a busy schedule); else `restart` first. */
+  /** How many lanes the lattice is split into, and the lane to reserve from (0-based). */
+  lanes: number;
+  lane: number;
+  /** Slots wanted (they come `lanes` indexes apart). */
+  count: number;
+  /** No slot before this index (now plus the store's round trip). */
+  notBeforeIndex: number;
+  /** Do not take slots starting later than `notBeforeIndex + horizonSlots`. */
+  horizonSlots: number;
+  /** Try `append` first (the last answer showed a busy lane); else `restart` first. */
   expectBusy: boolean;
 }
 
@@ -57,15 +64,21 @@ function isConditionFailure(error: unknown): boolean {
   return error instanceof Error && error.name === "ConditionalCheckFailedException";
 }
 
+/** The lane's first index at or after `index`. */
+export function laneIndexAtOrAfter(index: number, lanes: number, lane: number): number {
+  return index + ((((lane - index) % lanes) + lanes) % lanes);
+}
+
 /**
- * Reserves spans of a command's schedule in the table.
+ * Reserves slots of a command's schedule lanes in the table.
  *
  * @example
  * ```ts
  * const store = new CallScheduleStore({ client: documentClient, tableName: "outcomes" });
- * const span = await store.reserve({ provider: "tencent-im", command: "create_group", count: 20,
- *   intervalUs: 5264, notBeforeUs: Date.now() * 1000, horizonUs: 2_000_000, expectBusy: false });
- * // span?.startUs: the first of 20 slots, 5264 µs apart; undefined when the schedule is full
+ * const now = Math.ceil((Date.now() * 1000) / 5264);
+ * const span = await store.reserve({ provider: "tencent-im", command: "create_group", intervalUs: 5264,
+ *   lanes: 8, lane: 3, count: 10, notBeforeIndex: now, horizonSlots: 190, expectBusy: false });
+ * // span?.firstIndex: the first of 10 slots, 8 indexes apart; undefined when the lane is full
  * ```
  */
 export class CallScheduleStore {
@@ -86,13 +99,13 @@ export class CallScheduleStore {
   }
 
   /**
-   * Reserves `count` consecutive slots. Resolves with the first slot's time, or undefined when
-   * the schedule is already handed out beyond the horizon (the caller waits and asks again).
+   * Reserves `count` slots of one lane. Resolves with the first slot's index, or undefined when
+   * the lane is already handed out beyond the horizon (the caller waits and asks again).
    * Throws {@link ScheduleStoreError} when the table cannot be used.
    */
-  async reserve(request: ReserveRequest): Promise<{ startUs: number } | undefined> {
+  async reserve(request: ReserveRequest): Promise<{ firstIndex: number } | undefined> {
+    // A third try only matters when another process flipped the lane between our two tries.
     const order: Array<"append" | "restart"> = request.expectBusy ? ["append", "restart", "append"] : ["restart", "append", "restart"];
-    // A third try only matters when another process flipped the schedule between our two tries.
     for (const path of order) {
       const granted = path === "append" ? await this.#append(request) : await this.#restart(request);
       if (granted !== undefined) return granted;
@@ -100,28 +113,30 @@ export class CallScheduleStore {
     return undefined;
   }
 
-  async #append(r: ReserveRequest): Promise<{ startUs: number } | undefined> {
-    const spanUs = r.count * r.intervalUs;
+  async #append(r: ReserveRequest): Promise<{ firstIndex: number } | undefined> {
+    const step = r.count * r.lanes;
     const answer = await this.#update(r, {
-      UpdateExpression: "SET tatUs = tatUs + :span, expiresAt = :expiresAt",
-      ConditionExpression: "tatUs BETWEEN :now AND :horizon",
-      ExpressionAttributeValues: { ":span": spanUs, ":now": r.notBeforeUs, ":horizon": r.notBeforeUs + r.horizonUs, ":expiresAt": this.#expiresAt() },
+      UpdateExpression: "SET nextIndex = nextIndex + :step, expiresAt = :expiresAt",
+      ConditionExpression: "nextIndex BETWEEN :now AND :horizon",
+      ExpressionAttributeValues: { ":step": step, ":now": r.notBeforeIndex, ":horizon": r.notBeforeIndex + r.horizonSlots, ":expiresAt": this.#expiresAt() },
       ReturnValues: "UPDATED_NEW",
     });
     if (answer === undefined) return undefined;
-    const tat = Number(answer["tatUs"]);
-    if (!Number.isFinite(tat)) throw new ScheduleStoreError("InvalidItem", new Error("tatUs is not a number"));
-    return { startUs: tat - spanUs };
+    const next = Number(answer["nextIndex"]);
+    if (!Number.isSafeInteger(next)) throw new ScheduleStoreError("InvalidItem", new Error("nextIndex is not an integer"));
+    return { firstIndex: next - step };
   }
 
-  async #restart(r: ReserveRequest): Promise<{ startUs: number } | undefined> {
+  async #restart(r: ReserveRequest): Promise<{ firstIndex: number } | undefined> {
+    const first = laneIndexAtOrAfter(r.notBeforeIndex, r.lanes, r.lane);
     const answer = await this.#update(r, {
-      UpdateExpression: "SET tatUs = :end, expiresAt = :expiresAt",
-      ConditionExpression: "attribute_not_exists(tatUs) OR tatUs < :now",
-      ExpressionAttributeValues: { ":end": r.notBeforeUs + r.count * r.intervalUs, ":now": r.notBeforeUs, ":expiresAt": this.#expiresAt() },
+      UpdateExpression: "SET nextIndex = :next, expiresAt = :expiresAt",
+      // Everything handed out so far lies before `now`, so before `first`: nothing overlaps.
+      ConditionExpression: "attribute_not_exists(nextIndex) OR nextIndex < :now",
+      ExpressionAttributeValues: { ":next": first + r.count * r.lanes, ":now": r.notBeforeIndex, ":expiresAt": this.#expiresAt() },
       ReturnValues: "NONE",
     });
-    return answer === undefined ? undefined : { startUs: r.notBeforeUs };
+    return answer === undefined ? undefined : { firstIndex: first };
   }
 
   #expiresAt(): number {
@@ -136,7 +151,7 @@ export class CallScheduleStore {
     this.requests++;
     try {
       const out = await this.#client.send(
-        new UpdateCommand({ TableName: this.#tableName, Key: scheduleKey(r.provider, r.command), ...input }),
+        new UpdateCommand({ TableName: this.#tableName, Key: scheduleKey(r.provider, r.command, r.intervalUs, r.lane), ...input }),
         { abortSignal: AbortSignal.timeout(this.#timeoutMs) },
       );
       return out.Attributes ?? {};
