@@ -1,7 +1,9 @@
 /**
  * One process of the fleet scenario (bench/fleet.ts): the service built from the environment
  * (the stack's, set by the parent at fork), as a Lambda process of one entry point builds it,
- * provisioning tenants the way that entry point does until the run's end:
+ * provisioning tenants the way that entry point does until the run's end (mode `provision`), or
+ * running only their IM step through the service's IM client (mode `im`: no outcome store, no
+ * SLS, so the machine's CPU goes to the IM budget being measured):
  *   signup   → 5 records at a time (handlers/signup.ts RECORD_CONCURRENCY), 55 s deadline each
  *   webhook  → 4 concurrent requests, each provisioning inline for at most 8 s
  *   backfill → 32 lanes (the backfill's default concurrency), 60 s deadline each
@@ -20,7 +22,17 @@ const ROLES = {
 export type FleetRole = keyof typeof ROLES;
 
 type Service = import("../src/service.ts").Service;
-let prepared: { service: Service; counts: { ddbRequests: number; limiterRequests: number }; limiterEvents: string[]; parse: (input: unknown) => import("../src/provisioning/tenant.ts").TenantOnboarding } | undefined;
+type Tenant = import("../src/provisioning/tenant.ts").TenantOnboarding;
+let prepared:
+  | {
+      service: Service;
+      counts: { ddbRequests: number; limiterRequests: number };
+      limiterEvents: string[];
+      parse: (input: unknown) => Tenant;
+      /** The IM step alone, as the service's provisioner runs it (ensureGroup through the service's IM client). */
+      imOnly: (tenant: Tenant, deadline: number) => Promise<unknown>;
+    }
+  | undefined;
 
 /** Loads the modules and builds the service (a cold start), before the run's clock starts. */
 async function prepare() {
@@ -28,6 +40,7 @@ async function prepare() {
   const { createService } = await import("../src/service.ts");
   const { parseTenantOnboarding } = await import("../src/provisioning/tenant.ts");
   const { LIMIT_PK_PREFIX } = await import("../src/limits/keys.ts");
+  const { planTenant } = await import("../src/provisioning/plan.ts");
   const inner = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
   const counts = { ddbRequests: 0, limiterRequests: 0 };
   const documentClient = new Proxy(inner, {
@@ -47,17 +60,25 @@ async function prepare() {
     warn: (message: string, fields?: Record<string, unknown>) => void (message.startsWith("rate limiter") && limiterEvents.push(`${message} ${JSON.stringify(fields)}`)),
     error: () => undefined,
   };
-  const service = createService(loadConfig(process.env), { documentClient, logger });
+  const config = loadConfig(process.env);
+  const service = createService(config, { documentClient, logger });
+  const imOnly = (tenant: Tenant, deadline: number) => {
+    const plan = planTenant(tenant, config).imGroup;
+    return service.im.ensureGroup(
+      { type: plan.type, name: plan.name, groupId: plan.groupId, ownerAccount: plan.owner.userId, ownerProfile: { nick: plan.owner.nick }, marker: plan.marker },
+      { deadline },
+    );
+  };
   // The credentials are read once per process, at its first invocation; read them now.
   await service.credentials.im.get();
   await service.credentials.sls.get();
-  prepared = { service, counts, limiterEvents, parse: parseTenantOnboarding };
+  prepared = { service, counts, limiterEvents, parse: parseTenantOnboarding, imOnly };
   return { ready: true };
 }
 
-async function run(args: { role: FleetRole; prefix: string; startAt: number; endAt: number }) {
+async function run(args: { role: FleetRole; mode: "provision" | "im"; prefix: string; startAt: number; endAt: number }) {
   if (prepared === undefined) throw new Error("prepare first");
-  const { service, counts, limiterEvents, parse } = prepared;
+  const { service, counts, limiterEvents, parse, imOnly } = prepared;
   const role = ROLES[args.role];
   const tally = { tenants: 0, succeeded: 0, retryable: 0, failed: 0, errors: 0 };
   let next = 0;
@@ -71,6 +92,11 @@ async function run(args: { role: FleetRole; prefix: string; startAt: number; end
         const tenant = parse({ ...benchTenant(args.prefix, next++), source: args.role });
         tally.tenants++;
         try {
+          if (args.mode === "im") {
+            await imOnly(tenant, Date.now() + role.deadlineMs);
+            tally.succeeded++;
+            continue;
+          }
           const result = await service.provision(tenant, Date.now() + role.deadlineMs, `${args.prefix}/${tally.tenants}`);
           if (result.succeeded) tally.succeeded++;
           else if (result.retryable) tally.retryable++;

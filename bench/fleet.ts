@@ -7,7 +7,9 @@
  * every tenant makes once) over the steady part of the run, the throttling answers over the
  * whole run, and the limiter's DynamoDB requests per IM call.
  *
- * Env knobs: BENCH_FLEET_SECONDS [12] (run length; the first 2 s are not measured).
+ * Env knobs: BENCH_FLEET_SECONDS [12] (run length; the first 2 s are not measured),
+ * BENCH_FLEET_MODE [provision] (`im`: each process runs only the tenant's IM step, ensureGroup
+ * through the service's IM client, so a busy machine's CPU is not the bottleneck).
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -37,8 +39,9 @@ const totalCalls = (s: ImState) => sum(Object.values(s.im.calls));
  * results.fleet = await runFleetScenario({ env: { PATH: process.env.PATH ?? "" }, log: console.error });
  * ```
  */
-export async function runFleetScenario(options: { env: Record<string, string>; log: (line: string) => void; seconds?: number }) {
+export async function runFleetScenario(options: { env: Record<string, string>; log: (line: string) => void; seconds?: number; mode?: "provision" | "im" }) {
   const seconds = options.seconds ?? Number(process.env.BENCH_FLEET_SECONDS ?? 12);
+  const mode = options.mode ?? (process.env.BENCH_FLEET_MODE === "im" ? "im" : "provision");
   const stack = await startChild(path.join(here, "stack-server.ts"), { args: [JSON.stringify(STACK)] });
   const children: Child[] = [];
   try {
@@ -48,7 +51,7 @@ export async function runFleetScenario(options: { env: Record<string, string>; l
     const startAt = Date.now() + 500;
     const endAt = startAt + seconds * 1000;
     const before = await stack.call<ImState>("state");
-    const runs = children.map((child, i) => child.call<ChildResult>("run", { role: ROLES[i], prefix: `fleet${i}-${Date.now().toString(36)}`, startAt, endAt }));
+    const runs = children.map((child, i) => child.call<ChildResult>("run", { role: ROLES[i], mode, prefix: `fleet${i}-${Date.now().toString(36)}`, startAt, endAt }));
     // The steady part: from the end of the warm-up to the end of the run.
     await new Promise((r) => setTimeout(r, startAt + WARMUP_MS - Date.now()));
     const steadyFrom = await stack.call<ImState>("state");
@@ -69,6 +72,7 @@ export async function runFleetScenario(options: { env: Record<string, string>; l
     const fleet = {
       processes: ROLES.length,
       shareOfLimit,
+      mode,
       throttled: after.im.throttled - before.im.throttled,
       dynamoRequestsPerImCall: limiterRequests / imCalls,
       roles: [...ROLES],
@@ -87,7 +91,7 @@ export async function runFleetScenario(options: { env: Record<string, string>; l
         "Stack (dynalite, Secrets Manager stand-in, SLS + IM sandboxes, 20 ms per provider call, IM's 200/s per command enforced over a sliding one-second window) in one child process; 8 service processes (createService from the environment, as each Lambda entry point builds it) in their own, provisioning fresh tenants as their entry point would (signup: 5 records at a time; webhook: 4 concurrent requests, 8 s budget; backfill: 32 lanes) for the whole run. shareOfLimit = create_group calls per second at the sandbox over the run minus its first 2 s, / 200. throttled = 10006 answers over the whole run. dynamoRequestsPerImCall = the limiter's UpdateItems (all processes, counted on their document clients) / every IM call the sandbox received.",
     };
     options.log(
-      `fleet: ${fleet.processes} processes, create_group ${(ratePerCommand["create_group"] ?? 0).toFixed(1)}/s = ${(shareOfLimit * 100).toFixed(1)}% of ${IM_LIMIT}/s, throttled ${fleet.throttled}, ${fleet.dynamoRequestsPerImCall.toFixed(3)} DynamoDB requests per IM call, ${fleet.succeeded}/${fleet.tenants} tenants succeeded`,
+      `fleet (${mode}): ${fleet.processes} processes, create_group ${(ratePerCommand["create_group"] ?? 0).toFixed(1)}/s = ${(shareOfLimit * 100).toFixed(1)}% of ${IM_LIMIT}/s, throttled ${fleet.throttled}, ${fleet.dynamoRequestsPerImCall.toFixed(3)} DynamoDB requests per IM call, ${fleet.succeeded}/${fleet.tenants} tenants succeeded`,
     );
     return fleet;
   } finally {
