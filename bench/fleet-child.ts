@@ -26,7 +26,7 @@ type Tenant = import("../src/provisioning/tenant.ts").TenantOnboarding;
 let prepared:
   | {
       service: Service;
-      counts: { ddbRequests: number; limiterRequests: number };
+      counts: { ddbRequests: number; limiterRequests: number; limiterConditionFailures: number };
       limiterEvents: string[];
       parse: (input: unknown) => Tenant;
       /** The IM step alone, as the service's provisioner runs it (ensureGroup through the service's IM client). */
@@ -42,14 +42,20 @@ async function prepare() {
   const { LIMIT_PK_PREFIX } = await import("../src/limits/keys.ts");
   const { planTenant } = await import("../src/provisioning/plan.ts");
   const inner = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
-  const counts = { ddbRequests: 0, limiterRequests: 0 };
+  const counts = { ddbRequests: 0, limiterRequests: 0, limiterConditionFailures: 0 };
   const documentClient = new Proxy(inner, {
     get(target, prop, receiver) {
       if (prop !== "send") return Reflect.get(target, prop, receiver);
       return (command: { input?: { Key?: { pk?: unknown } } }, options?: unknown) => {
         counts.ddbRequests++;
-        if (String(command.input?.Key?.pk ?? "").startsWith(LIMIT_PK_PREFIX)) counts.limiterRequests++;
-        return (target.send as (c: unknown, o?: unknown) => Promise<unknown>)(command, options);
+        const sent = (target.send as (c: unknown, o?: unknown) => Promise<unknown>)(command, options);
+        if (!String(command.input?.Key?.pk ?? "").startsWith(LIMIT_PK_PREFIX)) return sent;
+        counts.limiterRequests++;
+        // Leases whose condition failed (the lane was not in the state guessed): the protocol's overhead.
+        return sent.catch((error: unknown) => {
+          if (error instanceof Error && error.name === "ConditionalCheckFailedException") counts.limiterConditionFailures++;
+          throw error;
+        });
       };
     },
   });

@@ -82,6 +82,8 @@ interface CommandState {
   /** Slots of the last lease round, and whether the fleet was the bottleneck then. */
   lastRoundSlots: number;
   lastRoundSaturated: boolean;
+  /** How often lanes turned out busy lately (0..1): which update to try first. */
+  busyShare: number;
   /** Slots that lapsed unused, and their count at the last lease round. */
   lapsed: number;
   lapsedAtLastRound: number;
@@ -133,9 +135,9 @@ export class FleetRateLimiter implements CallRateLimiter {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     this.#store = options.store;
-    this.#horizonMs = options.horizonMs ?? 1000;
+    this.#horizonMs = options.horizonMs ?? 2000;
     this.#fallbackHoldMs = options.fallbackHoldMs ?? 5000;
-    this.#coverMs = options.coverMs ?? 1000;
+    this.#coverMs = options.coverMs ?? 2000;
     this.#lanes = options.lanes ?? 8;
     if (!(Number.isInteger(this.#lanes) && this.#lanes >= 1)) throw new RangeError("lanes: an integer of at least 1");
     for (const [command, budget] of Object.entries(options.commands)) {
@@ -157,6 +159,7 @@ export class FleetRateLimiter implements CallRateLimiter {
         // Processes start on different lanes, so their first leases spread.
         nextLane: Math.floor(Math.random() * this.#lanes),
         lastRoundSlots: 0,
+        busyShare: 0,
         lastRoundSaturated: false,
         lapsed: 0,
         lapsedAtLastRound: 0,
@@ -308,7 +311,8 @@ export class FleetRateLimiter implements CallRateLimiter {
           count,
           notBeforeIndex,
           horizonSlots,
-          expectBusy: (state.laneEnds[lane] ?? 0) > notBeforeIndex,
+          // Our own last slots there still ahead, or lanes mostly busy lately: append first.
+          expectBusy: (state.laneEnds[lane] ?? 0) > notBeforeIndex || state.busyShare > 0.5,
         }),
       ),
     );
@@ -334,6 +338,7 @@ export class FleetRateLimiter implements CallRateLimiter {
       state.spans.push({ next: answer.value.firstIndex, end, stride: this.#lanes });
       granted += count;
       firstIndex = Math.min(firstIndex, answer.value.firstIndex);
+      state.busyShare = 0.8 * state.busyShare + (answer.value.busy ? 0.2 : 0);
     });
     this.#stats.leases++;
     this.#stats.slotsLeased += granted;

@@ -99,16 +99,17 @@ export class CallScheduleStore {
   }
 
   /**
-   * Reserves `count` slots of one lane. Resolves with the first slot's index, or undefined when
-   * the lane is already handed out beyond the horizon (the caller waits and asks again).
+   * Reserves `count` slots of one lane. Resolves with the first slot's index and whether the lane
+   * was busy (appended to), or undefined when the lane is already handed out beyond the horizon
+   * (the caller waits and asks again).
    * Throws {@link ScheduleStoreError} when the table cannot be used.
    */
-  async reserve(request: ReserveRequest): Promise<{ firstIndex: number } | undefined> {
+  async reserve(request: ReserveRequest): Promise<{ firstIndex: number; busy: boolean } | undefined> {
     // A third try only matters when another process flipped the lane between our two tries.
     const order: Array<"append" | "restart"> = request.expectBusy ? ["append", "restart", "append"] : ["restart", "append", "restart"];
     for (const path of order) {
       const granted = path === "append" ? await this.#append(request) : await this.#restart(request);
-      if (granted !== undefined) return granted;
+      if (granted !== undefined) return { ...granted, busy: path === "append" };
     }
     return undefined;
   }

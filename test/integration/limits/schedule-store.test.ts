@@ -16,12 +16,12 @@ describe("CallScheduleStore", () => {
     const store = new CallScheduleStore({ client: docClient, tableName, clock });
     const now = 1_000; // a lattice index (× 5 ms)
     const a = await store.reserve({ ...base, count: 10, notBeforeIndex: now, expectBusy: false });
-    expect(a).toEqual({ firstIndex: 1_001 }); // lane 1 of 4: the indexes ≡ 1 (mod 4)
+    expect(a).toEqual({ firstIndex: 1_001, busy: false }); // lane 1 of 4: the indexes ≡ 1 (mod 4)
     // A second process guessing "idle" first still gets the next slots (restart fails, append wins).
     const b = await store.reserve({ ...base, count: 4, notBeforeIndex: now + 2, expectBusy: false });
-    expect(b).toEqual({ firstIndex: 1_041 });
+    expect(b).toEqual({ firstIndex: 1_041, busy: true });
     const c = await store.reserve({ ...base, count: 1, notBeforeIndex: now + 3, expectBusy: true });
-    expect(c).toEqual({ firstIndex: 1_057 });
+    expect(c).toEqual({ firstIndex: 1_057, busy: true });
     const item = await docClient.send(new GetCommand({ TableName: tableName, Key: scheduleKey("tencent-im", "create_group", 5_000, 1) }));
     expect(item.Item?.nextIndex).toBe(1_061);
     // The TTL attribute of the table (expiresAt, epoch seconds), an hour on; never in the unfinished index.
@@ -52,7 +52,7 @@ describe("CallScheduleStore", () => {
     const { docClient, tableName } = await newTable();
     const store = new CallScheduleStore({ client: docClient, tableName });
     await store.reserve({ ...base, count: 10, notBeforeIndex: 1_000, expectBusy: false });
-    expect(await store.reserve({ ...base, count: 3, notBeforeIndex: 5_000, expectBusy: true })).toEqual({ firstIndex: laneIndexAtOrAfter(5_000, 4, 1) });
+    expect(await store.reserve({ ...base, count: 3, notBeforeIndex: 5_000, expectBusy: true })).toEqual({ firstIndex: laneIndexAtOrAfter(5_000, 4, 1), busy: false });
   });
 
   it("refuses slots beyond the horizon (the fleet is saturated)", async () => {
@@ -68,8 +68,8 @@ describe("CallScheduleStore", () => {
     const { docClient, tableName } = await newTable();
     const store = new CallScheduleStore({ client: docClient, tableName });
     await store.reserve({ ...base, count: 40, notBeforeIndex: 1_000, expectBusy: false });
-    expect(await store.reserve({ ...base, command: "account_import", count: 1, notBeforeIndex: 1_000, expectBusy: false })).toEqual({ firstIndex: 1_001 });
-    expect(await store.reserve({ ...base, intervalUs: 6_000, count: 1, notBeforeIndex: 1_000, expectBusy: false })).toEqual({ firstIndex: 1_001 });
+    expect(await store.reserve({ ...base, command: "account_import", count: 1, notBeforeIndex: 1_000, expectBusy: false })).toEqual({ firstIndex: 1_001, busy: false });
+    expect(await store.reserve({ ...base, intervalUs: 6_000, count: 1, notBeforeIndex: 1_000, expectBusy: false })).toEqual({ firstIndex: 1_001, busy: false });
   });
 
   it("turns a missing table into a ScheduleStoreError naming the cause", async () => {
