@@ -102,6 +102,8 @@ interface CommandState {
 const INITIAL_LEAD_MS = 10;
 /** A lease round spreads over several lanes only when each request still buys this many slots. */
 const MIN_SLOTS_PER_REQUEST = 12;
+/** A process whose calls would use less than this share of one lane's slots leases only what it will use. */
+const SLOW_LANE_SHARE = 0.9;
 /** Arrival rates are measured over windows at least this long. */
 const ARRIVAL_WINDOW_MS = 100;
 
@@ -288,7 +290,13 @@ export class FleetRateLimiter implements CallRateLimiter {
     const lapsedSince = state.lapsed - state.lapsedAtLastRound;
     const shortOfSlots = state.waiting > 0 && !state.lastRoundSaturated && lapsedSince <= state.lastRoundSlots / 10;
     const fullRate = Math.ceil((this.#coverMs * 1000) / state.intervalUs);
-    const need = Math.max(1, Math.min(fullRate, shortOfSlots ? Math.max(asked, 2 * state.lastRoundSlots, MIN_SLOTS_PER_REQUEST) : asked));
+    // A process calling slower than one lane's slots come would let most of a long span lapse,
+    // and lapsed slots are budget nobody used: lease only what its callers will take while the
+    // span runs (the waiting ones, and the arrivals over the span and the tolerance).
+    const laneShare = (state.arrivalRate * this.#lanes * state.intervalUs) / 1e6;
+    const slow = !shortOfSlots && laneShare < SLOW_LANE_SHARE;
+    const willUse = Math.ceil((state.waiting + (state.arrivalRate * state.toleranceUs) / 1e6 + 1) / (1 - laneShare));
+    const need = Math.max(1, Math.min(fullRate, shortOfSlots ? Math.max(asked, 2 * state.lastRoundSlots, MIN_SLOTS_PER_REQUEST) : slow ? Math.min(asked, willUse) : asked));
     state.lapsedAtLastRound = state.lapsed;
     // Several lanes only while each request still buys enough slots; when short of slots, as many
     // as that allows, so the round's slots come soon rather than spread over the whole cover period.
