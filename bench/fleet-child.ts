@@ -5,7 +5,7 @@
  * running only their IM step through the service's IM client (mode `im`: no outcome store, no
  * SLS, so the machine's CPU goes to the IM budget being measured):
  *   signup   → 5 records at a time (handlers/signup.ts RECORD_CONCURRENCY), 55 s deadline each
- *   webhook  → 4 concurrent requests, each provisioning inline for at most 8 s
+ *   webhook  → 4 concurrent requests, each provisioning inline for at most 3 s (WEBHOOK_REQUEST_BUDGET_MS)
  *   backfill → 32 lanes (the backfill's default concurrency), 60 s deadline each
  * Reports tenants, outcomes, CPU, and the DynamoDB requests it sent: all of them and the IM
  * limiter's leases (the items under LIMIT#), counted on the document client.
@@ -16,7 +16,7 @@ import { benchTenant, cpuMsSince, serve } from "./lib.ts";
 
 const ROLES = {
   signup: { lanes: 5, deadlineMs: 55_000 },
-  webhook: { lanes: 4, deadlineMs: 8_000 },
+  webhook: { lanes: 4, deadlineMs: 3_000 },
   backfill: { lanes: 32, deadlineMs: 60_000 },
 } as const;
 export type FleetRole = keyof typeof ROLES;
