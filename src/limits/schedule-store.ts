@@ -64,7 +64,15 @@ function isConditionFailure(error: unknown): boolean {
   return error instanceof Error && error.name === "ConditionalCheckFailedException";
 }
 
-/** The lane's first index at or after `index`. */
+/**
+ * The lane's first index at or after `index` (lane `lane` of `lanes` owns the indexes ≡ lane).
+ *
+ * @example
+ * ```ts
+ * laneIndexAtOrAfter(1000, 4, 1); // 1001
+ * laneIndexAtOrAfter(1001, 4, 1); // 1001
+ * ```
+ */
 export function laneIndexAtOrAfter(index: number, lanes: number, lane: number): number {
   return index + ((((lane - index) % lanes) + lanes) % lanes);
 }
