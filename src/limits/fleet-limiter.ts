@@ -137,9 +137,9 @@ export class FleetRateLimiter implements CallRateLimiter {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     this.#store = options.store;
-    this.#horizonMs = options.horizonMs ?? 2000;
+    this.#horizonMs = options.horizonMs ?? 1000;
     this.#fallbackHoldMs = options.fallbackHoldMs ?? 5000;
-    this.#coverMs = options.coverMs ?? 2000;
+    this.#coverMs = options.coverMs ?? 1000;
     this.#lanes = options.lanes ?? 8;
     if (!(Number.isInteger(this.#lanes) && this.#lanes >= 1)) throw new RangeError("lanes: an integer of at least 1");
     for (const [command, budget] of Object.entries(options.commands)) {
