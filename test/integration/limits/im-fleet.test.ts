@@ -4,11 +4,14 @@
  * With the fleet limiter no call is throttled; without it (each process pacing itself at 190/s,
  * the old default) the sandbox throttles.
  */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { beforeEach, describe, expect, it } from "vitest";
+import { startDynalite } from "../../../src/local/dynalite.ts";
 import { createLocalRateLimiter } from "../../../src/limits/local-limiter.ts";
 import { createTencentImClient } from "../../../src/providers/tencent-im/client.ts";
 import type { TencentImClient } from "../../../src/providers/tencent-im/types.ts";
-import { useLocalStack } from "../../support/local-stack.ts";
+import { CapturingLogger, useLocalStack } from "../../support/local-stack.ts";
 
 const fx = useLocalStack();
 const soon = () => Date.now() + 60_000;
@@ -36,6 +39,25 @@ describe("the IM budget across service instances", () => {
     const { counters } = fx.stack.im.state();
     expect(counters.calls["account_import"]).toBe(600);
     expect(counters.throttled).toBe(0);
+  }, 60_000);
+
+  it("with the table unreachable, a service still calls IM, at the fallback rate, and says so in its log", async () => {
+    // A DynamoDB endpoint that refuses connections: a dynalite started and stopped again.
+    const gone = await startDynalite();
+    await gone.close();
+    const client = new DynamoDBClient({ endpoint: gone.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" }, maxAttempts: 1 });
+    const logger = new CapturingLogger();
+    const service = fx.service({ documentClient: DynamoDBDocumentClient.from(client), logger });
+    try {
+      await importAll([service.im], 3, 1, "outage");
+    } finally {
+      client.destroy();
+    }
+    expect(fx.stack.im.state().counters.calls["account_import"]).toBe(3);
+    const warnings = logger.lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.level === "warn");
+    expect(warnings).toEqual([
+      expect.objectContaining({ message: expect.stringContaining("rate limiter: the table is out of reach"), provider: "tencent-im", command: "account_import", fallbackRatePerSecond: 190 / 16 }),
+    ]);
   }, 60_000);
 
   it("control: the same load paced per process at 190/s is throttled by the sandbox", async () => {
