@@ -8,7 +8,7 @@
  * whole run, and the limiter's DynamoDB requests per IM call.
  *
  * Env knobs: BENCH_FLEET_SECONDS [12] (run length; the first 2 s are not measured),
- * BENCH_FLEET_MODE [provision] (`im`: each process runs only the tenant's IM step, ensureGroup
+ * BENCH_FLEET_ROLES [the mixed 8] (e.g. `backfill` for a lone process), BENCH_FLEET_MODE [provision] (`im`: each process runs only the tenant's IM step, ensureGroup
  * through the service's IM client, so a busy machine's CPU is not the bottleneck).
  */
 import path from "node:path";
@@ -19,7 +19,15 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const IM_LIMIT = 200;
 const IM_LIMITS = ["create_group", "account_import", "get_group_info", "destroy_group"].map((operation) => ({ operation, perSecond: IM_LIMIT }));
 const STACK = { keepSlsUnderQuota: true, slsFaults: { latencyMs: 20 }, imFaults: { latencyMs: 20, rateLimits: IM_LIMITS } };
-const ROLES = ["signup", "webhook", "backfill", "signup", "webhook", "backfill", "signup", "webhook"] as const;
+const DEFAULT_ROLES = ["signup", "webhook", "backfill", "signup", "webhook", "backfill", "signup", "webhook"] as const;
+type Role = (typeof DEFAULT_ROLES)[number];
+/** BENCH_FLEET_ROLES=backfill measures a lone process; the default is the mixed fleet of 8. */
+const ROLES: readonly Role[] = process.env.BENCH_FLEET_ROLES
+  ? process.env.BENCH_FLEET_ROLES.split(",").map((r) => {
+      if (!(DEFAULT_ROLES as readonly string[]).includes(r)) throw new Error(`BENCH_FLEET_ROLES: each one of signup, webhook, backfill, not ${r}`);
+      return r as Role;
+    })
+  : DEFAULT_ROLES;
 const WARMUP_MS = 2_000;
 
 interface ImState {
