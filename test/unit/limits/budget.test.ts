@@ -19,8 +19,8 @@ describe("budget arithmetic", () => {
       fc.property(fc.integer({ min: 1, max: 195 }), fc.constantFrom(100, 200), (ratePer200, limit) => {
         const rate = fleetRate(limit, ratePer200);
         const tolerance = slotToleranceMs(limit, rate);
-        // Half the headroom goes to lateness; the other half must be left for skew and jitter.
-        expect(worstWindowCount(rate, 2 * tolerance)).toBeLessThanOrEqual(limit + 1e-9);
+        // A quarter of the headroom goes to lateness; the rest is left for jitter and skew.
+        expect(worstWindowCount(rate, 4 * tolerance)).toBeLessThanOrEqual(limit + 1e-9);
         expect(tolerance).toBeGreaterThan(0);
       }),
     );
@@ -28,7 +28,7 @@ describe("budget arithmetic", () => {
 
   it("has no tolerance without headroom, and splits the fleet rate over the processes", () => {
     expect(slotToleranceMs(200, 200)).toBe(0);
-    expect(slotToleranceMs(200, 190)).toBeCloseTo(23.68, 2);
+    expect(slotToleranceMs(200, 190)).toBeCloseTo(11.84, 2);
     expect(fallbackRate(190, 16) * 16).toBeCloseTo(190, 9);
   });
 });
