@@ -87,7 +87,7 @@ function environmentOf(name: string): Record<string, string> {
 describe("the fleet's IM budget in serverless.yml", () => {
   it("bounds every function that calls IM, and the bounds add up to IM_FLEET_MAX_PROCESSES", () => {
     const callers = imCallers();
-    expect(callers.sort()).toEqual(["backfill", "signup", "webhook"]);
+    expect(callers.sort()).toEqual(["backfill", "offboard", "signup", "webhook"]);
     for (const name of callers) expect(maxProcesses(name), `${name}: reservedConcurrency or SQS maximumConcurrency`).toBeLessThan(Number.POSITIVE_INFINITY);
     const total = callers.reduce((n, name) => n + maxProcesses(name), 0);
     for (const name of callers) {

@@ -56,7 +56,7 @@ describe("the IM budget across service instances", () => {
     expect(fx.stack.im.state().counters.calls["account_import"]).toBe(3);
     const warnings = logger.lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.level === "warn");
     expect(warnings).toEqual([
-      expect.objectContaining({ message: expect.stringContaining("rate limiter: the table is out of reach"), provider: "tencent-im", command: "account_import", fallbackRatePerSecond: 190 / 16 }),
+      expect.objectContaining({ message: expect.stringContaining("rate limiter: the table is out of reach"), provider: "tencent-im", command: "account_import", fallbackRatePerSecond: 190 / service.config.im.fleetMaxProcesses }),
     ]);
   }, 60_000);
 

@@ -62,7 +62,7 @@ describe("loadConfig", () => {
   });
 
   it("reads the fleet's IM budget and refuses one without headroom under IM's 200/s", () => {
-    expect(loadConfig(env).im.fleetMaxProcesses).toBe(16);
+    expect(loadConfig(env).im.fleetMaxProcesses).toBe(18);
     const c = loadConfig({ ...env, IM_RATE_LIMIT_PER_SECOND: "180", IM_FLEET_MAX_PROCESSES: "8" });
     expect(c.im).toMatchObject({ rateLimitPerSecond: 180, fleetMaxProcesses: 8 });
     expect(() => loadConfig({ ...env, IM_RATE_LIMIT_PER_SECOND: "200" })).toThrow(/IM_RATE_LIMIT_PER_SECOND: at most 195/);
