@@ -1,4 +1,5 @@
-/** Checks of the store's inputs, before any write: a bad input is a ValidationError, never a half write. */
+/** Checks of the store's inputs (zod/mini schemas), before any write: a bad input is a ValidationError, never a half write. */
+import * as z from "zod/mini";
 import type { ValidationIssue } from "../errors.ts";
 import { schemaIssues } from "../validation/issues.ts";
 import { tenantIdSchema } from "../validation/tenant-id.ts";
@@ -18,9 +19,36 @@ export function checkTenantId(tenantId: unknown, field = "tenantId"): Validation
   return schemaIssues(tenantIdSchema, tenantId, field);
 }
 
+const STEP_NAME_RULE = "1-64 of a-z 0-9 -, starting with a letter or digit";
+const ISO_TIME_RULE = "ISO time like 2026-11-01T00:00:00.000Z";
+
+/** A step name (part of keys; the step registry decides which names exist). */
+const stepNameSchema = z.string().check(z.regex(STEP_NAME_PATTERN, { message: STEP_NAME_RULE }));
+
+/** Exactly as `toISOString` writes it: the index relies on that fixed width for string order to be time order. */
+const isoTimeSchema = z.string().check(
+  z.refine((value) => {
+    const time = Date.parse(value);
+    return value.length === 24 && !Number.isNaN(time) && new Date(time).toISOString() === value;
+  }, { message: ISO_TIME_RULE }),
+);
+
+/** Integer range schemas by bounds (the store checks a handful of ranges, on every call). */
+const intRanges = new Map<string, z.ZodMiniType>();
+
+function intRangeSchema(min: number, max: number): z.ZodMiniType {
+  const key = `${min}:${max}`;
+  let schema = intRanges.get(key);
+  if (!schema) {
+    const message = `integer from ${min} to ${max}`;
+    schema = z.number().check(z.refine((n) => Number.isInteger(n) && n >= min && n <= max, { message }));
+    intRanges.set(key, schema);
+  }
+  return schema;
+}
+
 /**
- * A step name is 1-64 of `a-z 0-9 -`, starting with a letter or digit (it is part of keys; the
- * step registry decides which names exist).
+ * A step name is 1-64 of `a-z 0-9 -`, starting with a letter or digit.
  *
  * @example
  * ```ts
@@ -28,9 +56,7 @@ export function checkTenantId(tenantId: unknown, field = "tenantId"): Validation
  * ```
  */
 export function checkStepName(step: unknown, field = "step"): ValidationIssue[] {
-  return typeof step === "string" && STEP_NAME_PATTERN.test(step)
-    ? []
-    : [{ field, rule: "1-64 of a-z 0-9 -, starting with a letter or digit" }];
+  return schemaIssues(stepNameSchema, step, field);
 }
 
 /**
@@ -42,12 +68,11 @@ export function checkStepName(step: unknown, field = "step"): ValidationIssue[] 
  * ```
  */
 export function isStepName(step: unknown): step is StepName {
-  return checkStepName(step).length === 0;
+  return stepNameSchema.safeParse(step).success;
 }
 
 /**
- * A time is an ISO string exactly as `toISOString` writes it; the index relies on that fixed
- * width for string order to be time order.
+ * A time is an ISO string exactly as `toISOString` writes it.
  *
  * @example
  * ```ts
@@ -55,13 +80,7 @@ export function isStepName(step: unknown): step is StepName {
  * ```
  */
 export function checkIsoTime(value: unknown, field: string): ValidationIssue[] {
-  const rule = "ISO time like 2026-11-01T00:00:00.000Z";
-  if (typeof value !== "string") return [{ field, rule }];
-  const time = Date.parse(value);
-  if (Number.isNaN(time) || new Date(time).toISOString() !== value || value.length !== 24) {
-    return [{ field, rule }];
-  }
-  return [];
+  return schemaIssues(isoTimeSchema, value, field);
 }
 
 /**
@@ -73,7 +92,5 @@ export function checkIsoTime(value: unknown, field: string): ValidationIssue[] {
  * ```
  */
 export function checkIntInRange(value: unknown, field: string, min: number, max: number): ValidationIssue[] {
-  return typeof value === "number" && Number.isInteger(value) && value >= min && value <= max
-    ? []
-    : [{ field, rule: `integer from ${min} to ${max}` }];
+  return schemaIssues(intRangeSchema(min, max), value, field);
 }
