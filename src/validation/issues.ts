@@ -17,19 +17,17 @@ export function throwIfIssues(issues: readonly ValidationIssue[], context?: stri
 }
 
 /**
- * The issues of one value against a zod schema, with `field` as the root of every path (so a
- * single-value schema reports the caller's field name). Empty when the value is valid.
+ * The issues of one value against a zod schema, with `field` (if given) as the root of every path
+ * (so a single-value schema reports the caller's field name). Empty when the value is valid.
  *
  * @example
  * ```ts
  * schemaIssues(tenantIdSchema, "bad id!", "tenantId"); // [{ field: "tenantId", rule: "1-36 characters of …" }]
  * ```
  */
-export function schemaIssues(schema: z.ZodMiniType, value: unknown, field: string): ValidationIssue[] {
+export function schemaIssues(schema: z.ZodMiniType, value: unknown, field = ""): ValidationIssue[] {
   const result = schema.safeParse(value);
   if (result.success) return [];
-  return zodIssuesToValidationIssues(result.error.issues, value).map((issue) => ({
-    field: issue.field ? `${field}.${issue.field}` : field,
-    rule: issue.rule,
-  }));
+  const issues = zodIssuesToValidationIssues(result.error.issues, value);
+  return field ? issues.map((issue) => ({ field: issue.field ? `${field}.${issue.field}` : field, rule: issue.rule })) : issues;
 }

@@ -66,7 +66,7 @@ function ruleText(issue: z.core.$ZodIssue, missing: boolean): string {
   if (missing) return "required";
   switch (issue.code) {
     case "invalid_type":
-      return issue.expected === "int" ? "must be an integer" : `must be ${article(issue.expected)}`;
+      return ownMessage(issue) ?? (issue.expected === "int" ? "must be an integer" : `must be ${article(issue.expected)}`);
     case "invalid_union": {
       const own = ownMessage(issue);
       if (own) return own;

@@ -1,23 +1,40 @@
-/** Input rules checked before any SLS call; each broken rule is named with its field. */
+/** Input rules checked before any SLS call (zod/mini schemas); each broken rule is named with its field. */
+import * as z from "zod/mini";
 import type { ValidationIssue } from "../../errors.ts";
-import {
-  CONSUMER_GROUP_NAME_PATTERN,
-  CONSUMER_GROUP_TIMEOUT_RANGE,
-  LOGSTORE_NAME_PATTERN,
-  PROJECT_NAME_PATTERN,
-} from "./constants.ts";
+import { schemaIssues } from "../../validation/issues.ts";
+import { CONSUMER_GROUP_TIMEOUT_RANGE } from "./constants.ts";
 import type { ConsumerGroupSettings } from "./types.ts";
 
-/** Rules of names that are 3-63 characters of a set and start and end with a letter or digit. */
-function checkBoundedName(field: string, value: unknown, charset: RegExp, charsetRule: string, pattern: RegExp): ValidationIssue[] {
-  if (typeof value !== "string") return [{ field, rule: "must be a string" }];
-  if (pattern.test(value)) return [];
-  const issues: ValidationIssue[] = [];
-  if (value.length < 3 || value.length > 63) issues.push({ field, rule: "3-63 characters" });
-  if (![...value].every((c) => charset.test(c))) issues.push({ field, rule: charsetRule });
-  if (!/^[a-z0-9]/.test(value) || !/[a-z0-9]$/.test(value)) issues.push({ field, rule: "must start and end with a lowercase letter or digit" });
-  return issues;
+const ENDS_RULE = "must start and end with a lowercase letter or digit";
+
+/** Names of 3-63 characters of a set that start and end with a lowercase letter or digit (every broken rule is reported). */
+function boundedName(charset: RegExp, charsetRule: string) {
+  return z.string().check(
+    z.minLength(3, { message: "3-63 characters" }),
+    z.maxLength(63, { message: "3-63 characters" }),
+    z.refine((value) => [...value].every((c) => charset.test(c)), { message: charsetRule }),
+    z.refine((value) => /^[a-z0-9]/.test(value) && /[a-z0-9]$/.test(value), { message: ENDS_RULE }),
+  );
 }
+
+const projectName = boundedName(/[a-z0-9-]/, "only a-z, 0-9 and -");
+const logstoreName = boundedName(/[a-z0-9_-]/, "only a-z, 0-9, _ and -");
+/** `^[0-9a-zA-Z_-]{1,128}$`, the Java SDK's check, as its two rules. */
+const consumerGroupName = z.string().check(
+  z.minLength(1, { message: "1-128 characters" }),
+  z.maxLength(128, { message: "1-128 characters" }),
+  z.regex(/^[0-9a-zA-Z_-]*$/, { message: "only A-Z, a-z, 0-9, _ and -" }),
+);
+const TIMEOUT_TYPE_RULE = "must be an integer number of seconds";
+const consumerGroupSettings = z.object({
+  timeout: z.number({ error: TIMEOUT_TYPE_RULE }).check(
+    z.refine(Number.isInteger, { message: TIMEOUT_TYPE_RULE, abort: true }),
+    z.gte(CONSUMER_GROUP_TIMEOUT_RANGE.min, { message: `at least ${CONSUMER_GROUP_TIMEOUT_RANGE.min} second` }),
+    z.lte(CONSUMER_GROUP_TIMEOUT_RANGE.max, { message: `at most ${CONSUMER_GROUP_TIMEOUT_RANGE.max} seconds` }),
+  ),
+  order: z.boolean(),
+});
+const partialConsumerGroupSettings = z.partial(consumerGroupSettings);
 
 /**
  * Issues of an SLS project name: 3-63 of `[a-z0-9-]`, alphanumeric at both ends.
@@ -28,7 +45,7 @@ function checkBoundedName(field: string, value: unknown, charset: RegExp, charse
  * ```
  */
 export function projectNameIssues(value: unknown, field = "project"): ValidationIssue[] {
-  return checkBoundedName(field, value, /[a-z0-9-]/, "only a-z, 0-9 and -", PROJECT_NAME_PATTERN);
+  return schemaIssues(projectName, value, field);
 }
 
 /**
@@ -40,7 +57,7 @@ export function projectNameIssues(value: unknown, field = "project"): Validation
  * ```
  */
 export function logstoreNameIssues(value: unknown, field = "logstore"): ValidationIssue[] {
-  return checkBoundedName(field, value, /[a-z0-9_-]/, "only a-z, 0-9, _ and -", LOGSTORE_NAME_PATTERN);
+  return schemaIssues(logstoreName, value, field);
 }
 
 /**
@@ -52,12 +69,7 @@ export function logstoreNameIssues(value: unknown, field = "logstore"): Validati
  * ```
  */
 export function consumerGroupNameIssues(value: unknown, field = "name"): ValidationIssue[] {
-  if (typeof value !== "string") return [{ field, rule: "must be a string" }];
-  if (CONSUMER_GROUP_NAME_PATTERN.test(value)) return [];
-  const issues: ValidationIssue[] = [];
-  if (value.length < 1 || value.length > 128) issues.push({ field, rule: "1-128 characters" });
-  if (!/^[0-9a-zA-Z_-]*$/.test(value)) issues.push({ field, rule: "only A-Z, a-z, 0-9, _ and -" });
-  return issues;
+  return schemaIssues(consumerGroupName, value, field);
 }
 
 /**
@@ -70,22 +82,5 @@ export function consumerGroupNameIssues(value: unknown, field = "name"): Validat
  * ```
  */
 export function consumerGroupSettingsIssues(settings: Partial<Record<keyof ConsumerGroupSettings, unknown>>, partial = false): ValidationIssue[] {
-  const issues: ValidationIssue[] = [];
-  const { timeout, order } = settings;
-  if (timeout === undefined) {
-    if (!partial) issues.push({ field: "timeout", rule: "required" });
-  } else if (typeof timeout !== "number" || !Number.isInteger(timeout)) {
-    issues.push({ field: "timeout", rule: "must be an integer number of seconds" });
-  } else if (timeout < CONSUMER_GROUP_TIMEOUT_RANGE.min) {
-    issues.push({ field: "timeout", rule: `at least ${CONSUMER_GROUP_TIMEOUT_RANGE.min} second` });
-  } else if (timeout > CONSUMER_GROUP_TIMEOUT_RANGE.max) {
-    issues.push({ field: "timeout", rule: `at most ${CONSUMER_GROUP_TIMEOUT_RANGE.max} seconds` });
-  }
-  if (order === undefined) {
-    if (!partial) issues.push({ field: "order", rule: "required" });
-  } else if (typeof order !== "boolean") {
-    issues.push({ field: "order", rule: "must be a boolean" });
-  }
-  return issues;
+  return schemaIssues(partial ? partialConsumerGroupSettings : consumerGroupSettings, settings);
 }
-
