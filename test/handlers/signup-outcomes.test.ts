@@ -1,0 +1,103 @@
+/**
+ * The signup handler's acknowledgement rule, outcome by outcome: a record is reported in
+ * `batchItemFailures` exactly when it still has work (or its processing failed), and
+ * acknowledged when its outcome is final, good or bad.
+ */
+import { createServer } from "node:net";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { SQSBatchResponse } from "aws-lambda";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sampleTenant, useLocalStack } from "../support/local-stack.ts";
+import { TEST_AWS_CREDENTIALS } from "../support/secrets-manager.ts";
+import { invoke, lambdaContext, signupEvent, sqsEvent, sqsRecord, withoutSource } from "../support/lambda.ts";
+import { captureOutput, loadHandlers, type CapturedOutput, type Handlers } from "./harness.ts";
+
+const fx = useLocalStack();
+let handlers: Handlers;
+let output: CapturedOutput;
+
+beforeAll(async () => {
+  output = captureOutput();
+  handlers = await loadHandlers();
+});
+afterAll(() => output.restore());
+
+const body = (tenant: Record<string, unknown>) => JSON.stringify(signupEvent(withoutSource(tenant)));
+const failedIds = (response: SQSBatchResponse) => response.batchItemFailures.map((f) => f.itemIdentifier).sort();
+
+/** A loopback port nothing listens on (bound, then released): connections are refused. */
+async function refusedEndpoint(): Promise<string> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const address = probe.address();
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return `http://127.0.0.1:${address.port}`;
+}
+
+describe("signup handler: which records are redelivered", () => {
+  it("reports a record whose processing throws (the outcome table unreachable), so the message is not deleted", async () => {
+    const dynamo = new DynamoDBClient({ region: "us-east-1", endpoint: await refusedEndpoint(), credentials: TEST_AWS_CREDENTIALS, maxAttempts: 1 });
+    const service = fx.service({ documentClient: DynamoDBDocumentClient.from(dynamo) });
+    const handler = handlers.createSignupHandler(service);
+    const records = [sqsRecord(body(sampleTenant())), sqsRecord(body(sampleTenant()))];
+    const calls = { sls: fx.stack.sls.state().calls, im: fx.stack.im.state().counters.calls };
+    try {
+      const response = await invoke(handler, sqsEvent(records), lambdaContext({ budgetMs: 30_000 }));
+      expect(failedIds(response)).toEqual(records.map((r) => r.messageId).sort());
+    } finally {
+      dynamo.destroy();
+    }
+    // Nothing was claimed, so no provider was called.
+    expect({ sls: fx.stack.sls.state().calls, im: fx.stack.im.state().counters.calls }).toEqual(calls);
+    expect(output.text()).toContain('"signup record failed"');
+  });
+
+  it("reports a record whose credentials cannot be read (Secrets Manager unreachable) as retryable", async () => {
+    const { SecretsManagerClient } = await import("@aws-sdk/client-secrets-manager");
+    const secrets = new SecretsManagerClient({ region: "us-east-1", endpoint: await refusedEndpoint(), credentials: TEST_AWS_CREDENTIALS, maxAttempts: 1 });
+    const service = fx.service({ secretsClient: secrets });
+    const handler = handlers.createSignupHandler(service);
+    const tenant = sampleTenant();
+    const record = sqsRecord(body(tenant));
+    try {
+      expect(failedIds(await invoke(handler, sqsEvent([record]), lambdaContext({ budgetMs: 30_000 })))).toEqual([record.messageId]);
+    } finally {
+      secrets.destroy();
+    }
+    const { steps } = await fx.service().store.getTenant(tenant.tenantId);
+    expect(steps.map((s) => s.status)).toEqual(["FAILED_RETRYABLE", "FAILED_RETRYABLE"]);
+  });
+
+  it("acknowledges records whose outcome is final: FAILED_PERMANENT and CONFLICT are not redelivered", async () => {
+    const service = fx.service();
+    const handler = handlers.createSignupHandler(service);
+    const permanent = sampleTenant();
+    const conflicting = sampleTenant();
+    const retryable = sampleTenant();
+    // A full logstore is a hard limit (PROVIDERS.md): FAILED_PERMANENT.
+    fx.stack.sls.faults.configure({
+      rules: [
+        { operation: "CreateConsumerGroup", kind: "error", error: { status: 400, code: "ConsumerGroupQuotaExceed" }, resource: `tenant-${permanent.tenantId}` },
+        { operation: "CreateConsumerGroup", kind: "error", error: { status: 500, code: "InternalServerError" }, resource: `tenant-${retryable.tenantId}` },
+      ],
+    });
+    // Someone else's IM group already holds the tenant's GroupId: CONFLICT, never overwritten.
+    fx.stack.im.addForeignGroup({ groupId: `tenant-${conflicting.tenantId}`, type: "Private", ownerAccount: "mallory", name: "Theirs" });
+    const records = { permanent: sqsRecord(body(permanent)), conflicting: sqsRecord(body(conflicting)), retryable: sqsRecord(body(retryable)) };
+    let response: SQSBatchResponse;
+    try {
+      response = await invoke(handler, sqsEvent(Object.values(records)), lambdaContext({ budgetMs: 30_000 }));
+    } finally {
+      fx.stack.sls.faults.configure({});
+    }
+
+    expect(failedIds(response)).toEqual([records.retryable.messageId]);
+    const statuses = async (tenantId: string) =>
+      Object.fromEntries((await service.store.getTenant(tenantId)).steps.map((s) => [s.step, s.status]));
+    expect(await statuses(permanent.tenantId)).toEqual({ "sls-consumer-group": "FAILED_PERMANENT", "im-group": "SUCCEEDED" });
+    expect(await statuses(conflicting.tenantId)).toEqual({ "sls-consumer-group": "SUCCEEDED", "im-group": "CONFLICT" });
+    expect(await statuses(retryable.tenantId)).toEqual({ "sls-consumer-group": "FAILED_RETRYABLE", "im-group": "SUCCEEDED" });
+  });
+});
