@@ -107,6 +107,18 @@ describe("ensureConsumerGroup converges", () => {
     expect(groups()).toEqual([{ name: "tenant-4", timeout: 120, order: false }]);
     expect(sandbox.state().calls["UpdateConsumerGroup"]).toBe(1);
   });
+
+  // Each setting on its own: a convergence check that compares only one of them leaves the other wrong.
+  it.each([
+    ["order alone", { timeout: 60, order: false }],
+    ["timeout alone", { timeout: 90, order: true }],
+  ])("updates an existing group when %s differs", async (_label, wanted) => {
+    const sls = client();
+    await sls.createConsumerGroup({ name: "tenant-4b", timeout: 60, order: true });
+    const result = await sls.ensureConsumerGroup({ name: "tenant-4b", ...wanted });
+    expect(result).toEqual({ outcome: "updated", group: { name: "tenant-4b", ...wanted } });
+    expect(groups()).toEqual([{ name: "tenant-4b", ...wanted }]);
+  });
 });
 
 describe("error classes", () => {
