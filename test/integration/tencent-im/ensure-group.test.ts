@@ -70,6 +70,24 @@ describe("ensureGroup", () => {
     expect(h.sandbox.state().groups).toMatchObject([{ introduction: "Acme team" }]);
   });
 
+  // The marker counts only at the end of the Introduction, where markedIntroduction puts it.
+  it.each(["[tp:tenant-42]\nforeign", "Acme team\n[tp:tenant-42] (copied)", "Acme team\n[tp:tenant-4]", "Acme team\n[tp:tenant-42]x"])(
+    "reports CONFLICT when the Introduction %j does not end with the marker",
+    async (introduction) => {
+      h.sandbox.addForeignGroup({ groupId: "tenant-42", type: "Public", ownerAccount: "acme-admin", name: "Acme", introduction });
+      const error = await h.client.ensureGroup(spec, deadline()).catch((e: unknown) => e);
+      expect(error).toMatchObject({ errorClass: "conflict", code: "GroupConflict" });
+      expect((error as Error).message).toMatch(/marker/);
+      expect(h.sandbox.state().groups).toMatchObject([{ introduction }]);
+    },
+  );
+
+  it("accepts its group whose Introduction is the marker alone (no introduction asked for)", async () => {
+    h.sandbox.addForeignGroup({ groupId: "tenant-42", type: "Public", ownerAccount: "acme-admin", name: "Acme", introduction: "[tp:tenant-42]" });
+    const { introduction: _none, ...bare } = spec;
+    expect(await h.client.ensureGroup(bare, deadline())).toEqual({ outcome: "already-existed", groupId: "tenant-42" });
+  });
+
   it.each<[string, FaultRule]>([
     ["10002 after the group was made", { operation: "create_group", kind: "error-after-effect", error: { code: 10002 }, times: 1 }],
     ["HTTP 502 after the group was made", { operation: "create_group", kind: "error-after-effect", error: { status: 502, code: 502 }, times: 1 }],
