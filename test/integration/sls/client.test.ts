@@ -255,7 +255,9 @@ describe("ambiguous outcomes, timeouts and resets", () => {
     ["a hang after the effect", { kind: "hang-after-effect" as const }],
   ])("treats AlreadyExist after %s as success, with exactly one group", async (_name, fault) => {
     sandbox.faults.configure({ rules: [{ operation: "CreateConsumerGroup", times: 1, ...fault }] });
-    const result = await client({ attemptTimeoutMs: 300 }).ensureConsumerGroup({ name: "tenant-12", timeout: 60, order: false });
+    // The retry after the hang must answer inside the same attempt timeout: keep it far above a
+    // loopback call on a loaded machine.
+    const result = await client({ attemptTimeoutMs: 1_000 }).ensureConsumerGroup({ name: "tenant-12", timeout: 60, order: false });
     expect(result).toEqual({ outcome: "created", group: { name: "tenant-12", timeout: 60, order: false } });
     expect(groups()).toEqual([{ name: "tenant-12", timeout: 60, order: false }]);
     expect(sandbox.state().createsApplied).toBe(1);
@@ -281,7 +283,7 @@ describe("ambiguous outcomes, timeouts and resets", () => {
 
   it("retries a hung call after the attempt timeout", async () => {
     sandbox.faults.configure({ rules: [{ operation: "ListConsumerGroup", kind: "hang", times: 1 }] });
-    expect(await client({ attemptTimeoutMs: 300 }).listConsumerGroups()).toEqual([]);
+    expect(await client({ attemptTimeoutMs: 1_000 }).listConsumerGroups()).toEqual([]);
     expect(sandbox.state().calls["ListConsumerGroup"]).toBe(2);
   });
 

@@ -16,8 +16,9 @@ const spec: EnsureGroupSpec = {
 
 let h: Harness;
 beforeAll(async () => {
-  // A short attempt timeout keeps hang cases quick.
-  h = await startHarness({}, { attemptTimeoutMs: 300 });
+  // Every call in the file shares this attempt timeout, so it must be far above a loopback call
+  // on a loaded machine (a hang costs this much; 300 ms once cut a normal retry short).
+  h = await startHarness({}, { attemptTimeoutMs: 1_000 });
 });
 afterAll(async () => {
   await h.close();

@@ -240,7 +240,8 @@ describe("faults and control", () => {
   it("close() ends hung connections", async () => {
     const hung = await startTencentImSandbox({ apps: [APP], faults: { rules: [{ kind: "hang" }] } });
     const pending = rawCall(hung, IMPORT, validQuery(APP), JSON.stringify({ UserID: "x" })).catch((e: unknown) => e);
-    await new Promise((r) => setTimeout(r, 50));
+    // Wait until the sandbox holds the call (not a fixed time: a slow machine may not be there yet).
+    while ((hung.state().counters.calls["account_import"] ?? 0) === 0) await new Promise((r) => setTimeout(r, 5));
     await hung.close();
     expect(await pending).toBeInstanceOf(Error);
   });
