@@ -16,6 +16,13 @@ describe("backoffDelay", () => {
     expect(backoffDelay(policy, 1, true, () => 0.5)).toBe(200);
     expect(backoffDelay(policy, 2, true, () => 0.5)).toBe(400);
   });
+
+  it("without a throttled base, backs off throttled retries from 4x the base", () => {
+    const { throttledBaseDelayMs: _unset, ...plain } = policy;
+    expect(backoffDelay(plain, 1, true, () => 0.5)).toBe(200);
+    expect(backoffDelay(plain, 2, true, () => 0.5)).toBe(400);
+    expect(backoffDelay(plain, 1, false, () => 0.5)).toBe(50);
+  });
 });
 
 describe("withRetry", () => {
