@@ -80,6 +80,9 @@ describe("verifyWebhook", () => {
     expect(reason(() => verifyWebhook(body, headersFor(secretA, body, at(-301)), keys, clock))).toBe("stale");
     expect(reason(() => verifyWebhook(body, headersFor(secretA, body, at(299)), keys, clock))).toBe("accepted");
     expect(reason(() => verifyWebhook(body, headersFor(secretA, body, at(301)), keys, clock))).toBe("future");
+    // Exactly 5 minutes either way is still inside, as in the reference implementation.
+    expect(reason(() => verifyWebhook(body, headersFor(secretA, body, at(-300)), keys, clock))).toBe("accepted");
+    expect(reason(() => verifyWebhook(body, headersFor(secretA, body, at(300)), keys, clock))).toBe("accepted");
   });
 
   it("names a missing or malformed header", () => {
