@@ -7,7 +7,7 @@ import { createServer } from "node:net";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { SQSBatchResponse } from "aws-lambda";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { sampleTenant, useLocalStack } from "../support/local-stack.ts";
 import { TEST_AWS_CREDENTIALS } from "../support/secrets-manager.ts";
 import { invoke, lambdaContext, signupEvent, sqsEvent, sqsRecord, withoutSource } from "../support/lambda.ts";
@@ -22,6 +22,16 @@ beforeAll(async () => {
   handlers = await loadHandlers();
 });
 afterAll(() => output.restore());
+afterEach(() => vi.useRealTimers());
+
+/** The handler's structured log lines (Powertools JSON) with this message and messageId. */
+const logLines = (message: string, messageId: string): Record<string, unknown>[] =>
+  output
+    .text()
+    .split("\n")
+    .filter((line) => line.startsWith("{") && line.includes(messageId))
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((line) => line["message"] === message);
 
 const body = (tenant: Record<string, unknown>) => JSON.stringify(signupEvent(withoutSource(tenant)));
 const failedIds = (response: SQSBatchResponse) => response.batchItemFailures.map((f) => f.itemIdentifier).sort();
@@ -99,5 +109,55 @@ describe("signup handler: which records are redelivered", () => {
     expect(await statuses(permanent.tenantId)).toEqual({ "sls-consumer-group": "FAILED_PERMANENT", "im-group": "SUCCEEDED" });
     expect(await statuses(conflicting.tenantId)).toEqual({ "sls-consumer-group": "SUCCEEDED", "im-group": "CONFLICT" });
     expect(await statuses(retryable.tenantId)).toEqual({ "sls-consumer-group": "FAILED_RETRYABLE", "im-group": "SUCCEEDED" });
+  });
+
+  // "At least MIN_RECORD_BUDGET_MS (3 s) left": with Date stopped, the budget is exact.
+  it.each([
+    [4_500, "started"], // 4.5 s less the 1.5 s margin: exactly 3 s left
+    [4_499, "not started"],
+  ])("with a %i ms invocation budget a record is %s", async (budgetMs, outcome) => {
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() });
+    const service = fx.service();
+    const tenant = sampleTenant();
+    const record = sqsRecord(body(tenant));
+    const response = await invoke(handlers.createSignupHandler(service), sqsEvent([record]), lambdaContext({ budgetMs }));
+    vi.useRealTimers();
+    const registered = (await service.store.getTenant(tenant.tenantId)).tenant !== undefined;
+    expect({ failed: failedIds(response), registered }).toEqual(
+      outcome === "started" ? { failed: [], registered: true } : { failed: [record.messageId], registered: false },
+    );
+  });
+});
+
+describe("signup handler log lines", () => {
+  it("say per record what happened, with the message id and no more than operators need", async () => {
+    const service = fx.service();
+    const tenant = sampleTenant();
+    const records = { good: sqsRecord(body(tenant)), bad: sqsRecord('{"detail-type":"TenantSignedUp","detail":{}}') };
+    await invoke(handlers.createSignupHandler(service), sqsEvent(Object.values(records)), lambdaContext({ budgetMs: 30_000 }));
+
+    const [processed] = logLines("signup processed", records.good.messageId);
+    expect(processed).toMatchObject({ level: "INFO", tenantId: tenant.tenantId, messageId: records.good.messageId });
+    expect(processed?.["steps"]).toEqual(
+      expect.arrayContaining([
+        { step: "sls-consumer-group", status: "SUCCEEDED", action: "ran" },
+        { step: "im-group", status: "SUCCEEDED", action: "ran" },
+      ]),
+    );
+    const [rejected] = logLines("signup event rejected", records.bad.messageId);
+    expect(rejected).toMatchObject({ level: "WARN", messageId: records.bad.messageId });
+    expect(rejected?.["issues"]).toEqual(expect.arrayContaining([{ field: expect.any(String), rule: expect.any(String) }]));
+  });
+
+  it("name a record that failed by message id and error name only", async () => {
+    const dynamo = new DynamoDBClient({ region: "us-east-1", endpoint: await refusedEndpoint(), credentials: TEST_AWS_CREDENTIALS, maxAttempts: 1 });
+    const record = sqsRecord(body(sampleTenant()));
+    try {
+      await invoke(handlers.createSignupHandler(fx.service({ documentClient: DynamoDBDocumentClient.from(dynamo) })), sqsEvent([record]), lambdaContext());
+    } finally {
+      dynamo.destroy();
+    }
+    const [failed] = logLines("signup record failed", record.messageId);
+    expect(failed).toMatchObject({ level: "ERROR", messageId: record.messageId, errorName: expect.any(String) });
   });
 });
