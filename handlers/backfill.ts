@@ -1,5 +1,6 @@
 import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { inAwsCallScope } from "./lib/aws-call-scope.ts";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import type { ScheduledEvent } from "aws-lambda";
 import { backfillTenants, runBackfill, type BackfillReport } from "../src/backfill/backfill.ts";
@@ -32,23 +33,26 @@ export interface BackfillHandlerOptions {
 export function createBackfillHandler(service: Service, options: BackfillHandlerOptions = {}) {
   const concurrency = options.concurrency ?? 32;
   const perTenantBudgetMs = options.perTenantBudgetMs ?? 10_000;
-  return middy<ScheduledEvent | ExplicitBackfillEvent, BackfillReport, Error, DeadlineContext>()
+  const lambda = middy<ScheduledEvent | ExplicitBackfillEvent, BackfillReport, Error, DeadlineContext>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
     .use(invocationDeadline({ marginMs: 2_000 }))
     .handler(async (event, context) => {
-      const provision = (tenant: Parameters<Service["provision"]>[0], deadline: number, registered?: Parameters<Service["provision"]>[3]) =>
-        service.provision(tenant, deadline, `${context.awsRequestId}/${tenant.tenantId}`, registered);
+      const provision = (tenant: Parameters<Service["provision"]>[0], deadline: number) =>
+        service.provision(tenant, deadline, `${context.awsRequestId}/${tenant.tenantId}`);
+      const reconcile = (state: Parameters<Service["reconcile"]>[0], deadline: number, walk: { dueBefore: string }) =>
+        service.reconcile(state, deadline, `${context.awsRequestId}/${state.tenant?.tenantId ?? "unknown"}`, walk);
       const report =
         "tenants" in event && Array.isArray(event.tenants)
           ? await backfillTenants(event.tenants, { deadline: deadlineOf(context), concurrency, perTenantBudgetMs }, { provision, logger: log })
           : await runBackfill(
               { deadline: deadlineOf(context), concurrency, perTenantBudgetMs, pageSize: options.pageSize ?? 1000 },
-              { store: service.store, positions: service.positions, provision, logger: log },
+              { store: service.store, positions: service.positions, reconcile, logger: log },
             );
       logger.info("backfill finished", { report });
       return report;
     });
+  return inAwsCallScope(lambda);
 }
 
 export const handler = createBackfillHandler(runtimeService());

@@ -2,7 +2,7 @@ import { ValidationError } from "../errors.ts";
 import { systemClock } from "../http/clock.ts";
 import type { Clock } from "../http/types.ts";
 import type { OutcomeStore } from "../outcomes/store.ts";
-import type { StepRecord } from "../outcomes/types.ts";
+import type { TenantOutcomes } from "../outcomes/types.ts";
 import { parseTenantOnboarding, type TenantOnboarding } from "../provisioning/tenant.ts";
 import type { ProvisionLogger, ProvisionResult } from "../provisioning/types.ts";
 import { forEachWithin } from "../concurrency/for-each-within.ts";
@@ -29,8 +29,8 @@ export interface BackfillReport {
 export interface BackfillDependencies {
   store: Pick<OutcomeStore, "listUnfinished" | "getTenant">;
   positions: { load(): Promise<BackfillPosition | undefined>; save(p: BackfillPosition | undefined): Promise<void> };
-  /** `registered`: the tenant's step records just read, so provisioning skips registration. */
-  provision: (tenant: TenantOnboarding, deadline: number, registered?: readonly StepRecord[]) => Promise<ProvisionResult>;
+  /** Reconciles a recorded tenant (its records just read) toward its stored desired state. */
+  reconcile: (state: TenantOutcomes, deadline: number, options: { dueBefore: string }) => Promise<ProvisionResult>;
   clock?: Clock;
   logger?: ProvisionLogger;
 }
@@ -67,9 +67,10 @@ export async function runBackfill(options: BackfillOptions, deps: BackfillDepend
 
   while (hasTime()) {
     const page = await deps.store.listUnfinished({ limit: options.pageSize, cursor: position.cursor, dueBefore: position.dueBefore });
-    const tenantIds = [...new Set(page.items.map((item) => item.tenantId))];
+    // Steps that need work, and tenants whose generation is not yet settled and announced.
+    const tenantIds = [...new Set([...page.items.map((item) => item.tenantId), ...page.tenants])];
     const finishedPage = await forEachWithin(tenantIds, options.concurrency, hasTime, async (tenantId) => {
-      await redriveTenant(tenantId, options, deps, clock, report);
+      await redriveTenant(tenantId, position.dueBefore, options, deps, clock, report);
     });
     if (!finishedPage) break;
     if (page.cursor === undefined) {
@@ -97,7 +98,9 @@ export async function runBackfill(options: BackfillOptions, deps: BackfillDepend
 export async function backfillTenants(
   tenants: readonly unknown[],
   options: Omit<BackfillOptions, "pageSize">,
-  deps: Pick<BackfillDependencies, "provision" | "clock" | "logger">,
+  deps: Pick<BackfillDependencies, "clock" | "logger"> & {
+    provision: (tenant: TenantOnboarding, deadline: number) => Promise<ProvisionResult>;
+  },
 ): Promise<BackfillReport & { notStarted: number }> {
   const clock = deps.clock ?? systemClock;
   const report = { tenants: 0, succeeded: 0, retryable: 0, permanent: 0, invalid: 0, orphaned: 0, complete: false, notStarted: 0 };
@@ -123,27 +126,25 @@ export async function backfillTenants(
 
 async function redriveTenant(
   tenantId: string,
+  dueBefore: string,
   options: BackfillOptions,
   deps: BackfillDependencies,
   clock: Clock,
   report: BackfillReport,
 ): Promise<void> {
-  const { tenant, steps } = await deps.store.getTenant(tenantId);
-  if (!tenant) {
+  const state = await deps.store.getTenant(tenantId);
+  if (!state.tenant) {
     report.orphaned++;
     deps.logger?.error("unfinished steps without a tenant item: cannot re-drive", { tenantId });
     return;
   }
-  let request: TenantOnboarding;
   try {
-    request = parseTenantOnboarding(tenant.snapshot);
+    tally(report, await deps.reconcile(state, Math.min(options.deadline, clock.now() + options.perTenantBudgetMs), { dueBefore }));
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
     report.invalid++;
     deps.logger?.error("stored tenant request no longer validates", { tenantId, issues: error.issues });
-    return;
   }
-  tally(report, await deps.provision(request, Math.min(options.deadline, clock.now() + options.perTenantBudgetMs), steps));
 }
 
 function tally(report: BackfillReport, result: ProvisionResult): void {

@@ -68,10 +68,25 @@ export class SecretCache<T> implements CredentialSource<T> {
 
   /**
    * A fresh read, for after a provider rejected the credentials (rotation). Reads completed
-   * within the last second are reused, so a burst of rejections costs one read.
+   * within the last second (or `reuseWithinMs`; 0 reuses only a read under way) are reused, so a
+   * burst of rejections costs one read.
    */
-  refresh(): Promise<T> {
-    return this.#youngerThan(Math.min(REFRESH_REUSE_WINDOW_MS, this.#maxAgeMs)) ?? this.#load();
+  refresh(options: { reuseWithinMs?: number } = {}): Promise<T> {
+    return this.#youngerThan(Math.min(options.reuseWithinMs ?? REFRESH_REUSE_WINDOW_MS, this.#maxAgeMs)) ?? this.#load();
+  }
+
+  /**
+   * A fresh read even within the reuse window (a read already under way is joined): used once
+   * when a provider rejects credentials the cache served, so a rotation that landed within the
+   * last second is seen at once.
+   *
+   * @example
+   * ```ts
+   * const fresh = await cache.reload(); // after a provider rejected what get() served
+   * ```
+   */
+  reload(): Promise<T> {
+    return this.#load();
   }
 
   #youngerThan(ageMs: number): Promise<T> | undefined {

@@ -9,6 +9,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { captureOutput, type OutputCapture } from "../../bench/chaos/capture.ts";
 import { signWebhook, webhookEvent } from "../../bench/chaos/events.ts";
+import { awsClientOptions } from "../../src/aws/client-options.ts";
 import { runBackfill } from "../../src/backfill/backfill.ts";
 import { localLambdaContext } from "../../src/local/lambda-context.ts";
 import type { Service } from "../../src/service.ts";
@@ -33,7 +34,7 @@ afterAll(() => output?.restore());
  * DynamoDB throttling would; every other call goes through.
  */
 function failingFirstTenantPut(tenantId: string): DynamoDBDocumentClient {
-  const client = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+  const client = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientOptions()), { marshallOptions: { removeUndefinedValues: true } });
   const send = client.send.bind(client) as (command: unknown) => Promise<unknown>;
   let failed = false;
   const flaky = async (command: unknown): Promise<unknown> => {
@@ -90,7 +91,7 @@ describe("a webhook whose request failed on our side (DynamoDB throttled the ten
         store: service.store,
         positions: service.positions,
         // As the scheduled backfill would run two hours later: every backoff has passed.
-        provision: (t, deadline) => service.provision(t, deadline - AHEAD_MS, `backfill/${t.tenantId}`),
+        reconcile: (state, deadline, walk) => service.reconcile(state, deadline - AHEAD_MS, `backfill/${state.tenant?.tenantId ?? ""}`, walk),
         clock: { now: () => Date.now() + AHEAD_MS, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
       },
     );

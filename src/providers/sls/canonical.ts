@@ -65,8 +65,14 @@ function byCodeUnit(a: string, b: string): number {
 }
 
 /**
- * v1 CanonicalizedLOGHeaders: every `x-log-*` and `x-acs-*` header, lowercased, sorted,
- * `name:value`, joined by "\n" without a trailing one.
+ * `x-log-date` is not signed in v1: the Python SDK adds it (= Date) after signing, on every
+ * request, so that a proxy that drops `Date` leaves the server a date to check.
+ */
+const V1_UNSIGNED_LOG_HEADERS: ReadonlySet<string> = new Set(["x-log-date"]);
+
+/**
+ * v1 CanonicalizedLOGHeaders: every `x-log-*` and `x-acs-*` header but `x-log-date`,
+ * lowercased, sorted, `name:value`, joined by "\n" without a trailing one.
  *
  * @example
  * ```ts
@@ -77,7 +83,7 @@ function byCodeUnit(a: string, b: string): number {
 export function canonicalizedLogHeaders(headers: Readonly<Record<string, string>>): string {
   const lower = lowercaseHeaders(headers);
   return Object.keys(lower)
-    .filter(isLogOrAcsHeader)
+    .filter((name) => isLogOrAcsHeader(name) && !V1_UNSIGNED_LOG_HEADERS.has(name))
     .sort(byCodeUnit)
     .map((name) => `${name}:${lower[name] ?? ""}`)
     .join("\n");
@@ -100,9 +106,24 @@ export function canonicalizedResource(path: string, query: Readonly<Record<strin
 }
 
 /**
+ * The v1 DATE: the `Date` header, or, when a request carries none, its `x-log-date` (what is left
+ * when a proxy dropped `Date` from a Python SDK request); "" when it has neither.
+ *
+ * @example
+ * ```ts
+ * v1Date({ "x-log-date": "Fri, 04 May 2018 08:02:22 GMT" }); // "Fri, 04 May 2018 08:02:22 GMT"
+ * ```
+ */
+export function v1Date(headers: Readonly<Record<string, string>>): string {
+  const h = lowercaseHeaders(headers);
+  return h["date"] ?? h["x-log-date"] ?? "";
+}
+
+/**
  * The v1 StringToSign:
  * `VERB\nCONTENT-MD5\nCONTENT-TYPE\nDATE\nCanonicalizedLOGHeaders\nCanonicalizedResource`.
- * Content-MD5, Content-Type and Date are read from the headers as sent ("" when absent).
+ * Content-MD5, Content-Type and Date are read from the headers as sent ("" when absent; an empty
+ * `Content-MD5:` is the same as none), DATE as {@link v1Date} says.
  *
  * @example
  * ```ts
@@ -116,7 +137,7 @@ export function buildV1StringToSign(request: SlsCanonicalRequest): string {
     request.method.toUpperCase(),
     h["content-md5"] ?? "",
     h["content-type"] ?? "",
-    h["date"] ?? "",
+    v1Date(h),
     // With no x-log-* or x-acs-* header there is no line for them at all.
     ...(logHeaders === "" ? [] : [logHeaders]),
     canonicalizedResource(request.path, request.query),
@@ -124,17 +145,18 @@ export function buildV1StringToSign(request: SlsCanonicalRequest): string {
 }
 
 /**
- * Percent-encoding of the v4 canonical query, as the official SDK does it: RFC 3986 with
- * space as `%20`, and `!'()*~` encoded too.
+ * Percent-encoding of the v4 canonical query, as the Python, Go and Tea SDKs do it: RFC 3986,
+ * UTF-8 bytes, space as `%20`; only the unreserved `A-Z a-z 0-9 - _ . ~` stay literal (`~`
+ * included), so `!'()*`, which encodeURIComponent leaves alone, are encoded too.
  *
  * @example
  * ```ts
- * v4UrlEncode("a b~"); // "a%20b%7E"
+ * v4UrlEncode("a b~*"); // "a%20b~%2A"
  * ```
  */
 export function v4UrlEncode(value: string): string {
   return encodeURIComponent(value).replace(
-    /[!'()*~]/g,
+    /[!'()*]/g,
     (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`,
   );
 }

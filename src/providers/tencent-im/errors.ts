@@ -9,10 +9,12 @@ import { RateLimitDeadlineError, TransportError } from "../../http/errors.ts";
 export const IM_ERROR_CLASSES: Readonly<Record<Exclude<ErrorClass, "conflict">, readonly number[]>> = {
   transient: [10002, 60007, 60011, 60014, 60018, 60019, 70169, 70202, 70500],
   throttled: [10006],
-  credentials: [70001, 70052],
+  // 70001/70052: the UserSig expired or was invalidated. 70009/70013/70014: our key or app id is
+  // wrong, or mid-rotation (IM_ROTATION_CODES).
+  credentials: [70001, 70052, 70009, 70013, 70014],
   permanent: [
     // configuration
-    60006, 60010, 60016, 60020, 60021, 70009, 70016, 70020, 70403,
+    60006, 60010, 60016, 60020, 60021, 70016, 70020, 70403,
     // bad request
     10003, 10004, 10005, 10007, 10015, 10019, 60002, 60003, 60015, 70402, 80001,
     // business / quota
@@ -20,6 +22,13 @@ export const IM_ERROR_CLASSES: Readonly<Record<Exclude<ErrorClass, "conflict">, 
   ],
   exists: [10021, 10025],
 };
+
+/**
+ * Credentials codes that mean the secret itself is wrong or mid-rotation (the UserSig does not
+ * verify with the app's key, names another identifier or app): re-read the secret once; still
+ * rejected, retry later with a long backoff rather than give up (PROVIDERS.md, "Error classes").
+ */
+export const IM_ROTATION_CODES: ReadonlySet<number> = new Set([70009, 70013, 70014]);
 
 const CLASS_BY_CODE: ReadonlyMap<number, ErrorClass> = new Map(
   Object.entries(IM_ERROR_CLASSES).flatMap(([errorClass, codes]) => codes.map((code) => [code, errorClass as ErrorClass] as const)),
@@ -155,11 +164,56 @@ export function imErrorFromTransport(operation: string, error: TransportError | 
  * throw groupConflictError("tenant-42", ["Owner_Account"]);
  * ```
  */
-export function groupConflictError(groupId: string, mismatched: readonly string[]): TencentImError {
+export function groupConflictError(groupId: string, mismatched: readonly string[], operation = "ensure_group"): TencentImError {
   return new TencentImError(
     `group ${JSON.stringify(groupId)} exists but is not ours (differs in ${mismatched.join(", ")}); left untouched`,
-    { code: "GroupConflict", httpStatus: 200, errorClass: "conflict", ambiguous: false, operation: "ensure_group" },
+    { code: "GroupConflict", httpStatus: 200, errorClass: "conflict", ambiguous: false, operation },
   );
+}
+
+/**
+ * Some accounts were not imported (multiaccount_import `FailAccounts`), so a group operation
+ * that needs them cannot finish. Transient: IM reports these per account when it failed
+ * internally; the next run imports them again (import is idempotent).
+ *
+ * @example
+ * ```ts
+ * throw accountsNotImportedError("update_group", ["bob"]);
+ * ```
+ */
+export function accountsNotImportedError(operation: string, failed: readonly string[]): TencentImError {
+  return okAnswerError(operation, "AccountsNotImported", "transient", `${failed.length} account(s) were not imported (multiaccount_import FailAccounts)`);
+}
+
+/**
+ * add_group_member answered `Result: 0` (failed) for some members. IM does not say why (e.g. the
+ * member's own group limit), so it is permanent: a re-drive retries it, a hot loop does not.
+ *
+ * @example
+ * ```ts
+ * throw membersNotAddedError("t-42", ["bob"]);
+ * ```
+ */
+export function membersNotAddedError(groupId: string, failed: readonly string[]): TencentImError {
+  return okAnswerError("add_group_member", "MembersNotAdded", "permanent", `${failed.length} member(s) of group ${JSON.stringify(groupId)} were not added (Result 0)`);
+}
+
+/**
+ * An answer with ErrorCode 0 whose body is not what the command returns. Transient: a garbled
+ * answer from a gateway passes; the call is retried or re-driven.
+ *
+ * @example
+ * ```ts
+ * throw invalidAnswerError("add_group_member");
+ * ```
+ */
+export function invalidAnswerError(operation: string): TencentImError {
+  return okAnswerError(operation, "InvalidResponse", "transient", "answered OK with an unexpected body");
+}
+
+/** A failure IM reported inside a successful (ErrorCode 0) answer. */
+function okAnswerError(operation: string, code: string, errorClass: ErrorClass, what: string): TencentImError {
+  return new TencentImError(`${operation}: ${what}`, { code, httpStatus: 200, errorClass, ambiguous: false, operation });
 }
 
 function truncate(text: string): string {

@@ -7,6 +7,11 @@ export interface SlsSandboxAccount {
   accessKeyId: string;
   accessKeySecret: string;
   securityToken?: string | undefined;
+  /**
+   * When the STS token expires (epoch ms, sandbox clock); from then on calls with it are answered
+   * 401 `SecurityTokenExpired`. Default: never.
+   */
+  securityTokenExpiresAt?: number | undefined;
 }
 
 /** Options of `startSlsSandbox`. */
@@ -42,6 +47,8 @@ export interface SlsSandboxState {
   calls: Record<string, number>;
   /** Creates that took effect (also those followed by an injected error, hang or reset). */
   createsApplied: number;
+  /** Names of the groups deletes removed, in order (a delete of a missing group is not listed). */
+  deletedGroups: string[];
   /** Calls answered with a throttling error by the rate limits. */
   throttled: number;
   /** Requests rejected before reaching an operation, per error code (SignatureNotMatch...). */

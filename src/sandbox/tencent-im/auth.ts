@@ -3,6 +3,7 @@
  * present and well-formed, and a UserSig made by this app's key for the app admin, not expired,
  * not invalidated.
  */
+import { IM_COMMANDS } from "../../providers/tencent-im/constants.ts";
 import { verifyUserSig } from "../../providers/tencent-im/usersig.ts";
 import { IM_SANDBOX_CODES as CODES, ImRejection } from "./rejection.ts";
 import type { ImSandboxApp } from "./types.ts";
@@ -16,12 +17,18 @@ export interface AuthApp extends ImSandboxApp {
 const RANDOM_MAX = 4_294_967_295;
 
 /**
+ * The account service (account_import, multiaccount_import) answers a non-admin identifier with
+ * its own code, 70403; the group service with 60010.
+ */
+const ACCOUNT_SERVICE: string = IM_COMMANDS.account_import;
+
+/**
  * Checks method, query and UserSig; returns the app and the accepted UserSig, or throws an
  * {@link ImRejection} with the code IM would answer.
  *
  * @example
  * ```ts
- * const { app } = authenticate("POST", url.searchParams, apps, Math.floor(Date.now() / 1000));
+ * const { app } = authenticate("POST", url.searchParams, apps, Math.floor(Date.now() / 1000), "group_open_http_svc");
  * ```
  */
 export function authenticate(
@@ -29,6 +36,7 @@ export function authenticate(
   query: URLSearchParams,
   apps: ReadonlyMap<number, AuthApp>,
   nowSeconds: number,
+  service: string,
 ): { app: AuthApp; usersig: string } {
   if (method !== "POST") throw new ImRejection(CODES.httpParse, "HTTP method must be POST");
   if (query.get("contenttype") !== "json") throw new ImRejection(CODES.httpParse, "contenttype must be json");
@@ -61,6 +69,9 @@ export function authenticate(
     }
   }
   if (result.document["TLS.time"] <= app.invalidatedThrough) throw new ImRejection(CODES.userSigInvalidated, "UserSig invalidated");
-  if (identifier !== app.adminIdentifier) throw new ImRejection(CODES.adminRequired, "REST API requires the app admin");
+  if (identifier !== app.adminIdentifier) {
+    const code = service === ACCOUNT_SERVICE ? CODES.accountAdminRequired : CODES.adminRequired;
+    throw new ImRejection(code, "REST API requires the app admin");
+  }
   return { app, usersig };
 }

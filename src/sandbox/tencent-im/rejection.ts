@@ -21,8 +21,10 @@ export const IM_SANDBOX_CODES = {
   httpParse: 60002,
   /** The body is not a JSON object. */
   jsonParse: 60003,
-  /** The identifier is not the app admin. */
+  /** The identifier is not the app admin (group and other services). */
   adminRequired: 60010,
+  /** The identifier is not the app admin, on the account service (account_import page). */
+  accountAdminRequired: 70403,
   userSigExpired: 70001,
   userSigInvalid: 70003,
   /** The UserSig was not made with this app's key. */
@@ -45,4 +47,8 @@ export const IM_SANDBOX_CODES = {
   groupIdUsedByOther: 10021,
   groupIdUsedBySelf: 10025,
   ownerGroupLimit: 10037,
+  /** add_group_member: the group would exceed its MaxMemberNum. */
+  groupFull: 10014,
+  /** multiaccount_import: the account quota of a trial app is used up. */
+  accountQuota: 70398,
 } as const;

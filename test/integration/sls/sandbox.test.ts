@@ -33,15 +33,21 @@ interface SignedRequest {
   body?: Buffer;
 }
 
+/** A v1-signed request; `headerChanges` are applied before signing (undefined removes a header). */
 function v1Request(
   method: string,
   requestPath: string,
   body: Buffer | undefined,
   credentials: SlsCredentials = GOOD,
   now = new Date(),
+  headerChanges: Record<string, string | undefined> = {},
 ): SignedRequest {
   const unsigned: Record<string, string> = { host: HOST, "x-log-apiversion": "0.6.0", "x-log-bodyrawsize": "0" };
   if (body) unsigned["content-type"] = "application/json";
+  for (const [name, value] of Object.entries(headerChanges)) {
+    if (value === undefined) delete unsigned[name];
+    else unsigned[name] = value;
+  }
   const headers = signV1({ method, path: requestPath, query: {}, headers: unsigned, body }, credentials, { now });
   if (body) headers["content-length"] = String(body.length);
   return { method, path: requestPath, headers, body };
@@ -110,7 +116,6 @@ describe("authentication", () => {
     ["x-log-signaturemethod", "MissingSignatureMethod"],
     ["content-md5", "MissingContentMD5"],
     ["content-type", "MissingContentType"],
-    ["x-log-bodyrawsize", "MissingBodyRawSize"],
     ["authorization", "Unauthorized"],
   ])("rejects a request without %s: %s", async (header, code) => {
     const signed = v1Request("POST", GROUPS_PATH, CREATE_BODY);
@@ -122,12 +127,86 @@ describe("authentication", () => {
     expect(sandbox.state().createsApplied).toBe(0);
   });
 
-  it("rejects a body sent without Content-Length (chunked): 411 MissingContentLength", async () => {
+  it("reads a chunked body (Transfer-Encoding: chunked, no Content-Length, as the Tea SDK sends every body)", async () => {
     const signed = v1Request("POST", GROUPS_PATH, CREATE_BODY);
     const headers: Record<string, string> = { ...signed.headers, "transfer-encoding": "chunked" };
     delete headers["content-length"];
     const response = await send({ ...signed, headers });
-    expect([response.status, errorCodeOf(response)]).toEqual([411, "MissingContentLength"]);
+    expect(response.status).toBe(200);
+    expect(sandbox.state().groups[PROJECT]?.[LOGSTORE]).toEqual([{ name: "raw-group", timeout: 60, order: false }]);
+  });
+
+  it("accepts a JSON body without x-log-bodyrawsize (as @alicloud/log sends it): it is needed only with x-log-compresstype", async () => {
+    const plain = v1Request("POST", GROUPS_PATH, CREATE_BODY, GOOD, new Date(), { "x-log-bodyrawsize": undefined });
+    expect((await send(plain)).status).toBe(200);
+    const compressed = v1Request("POST", GROUPS_PATH, CREATE_BODY, GOOD, new Date(), { "x-log-bodyrawsize": undefined, "x-log-compresstype": "deflate" });
+    const response = await send(compressed);
+    expect([response.status, errorCodeOf(response)]).toEqual([400, "MissingBodyRawSize"]);
+    const unknown = await send(v1Request("POST", GROUPS_PATH, CREATE_BODY, GOOD, new Date(), { "x-log-compresstype": "rar" }));
+    expect([unknown.status, errorCodeOf(unknown)]).toEqual([400, "InvalidCompressType"]);
+    expect(sandbox.state().createsApplied).toBe(1);
+  });
+
+  it("answers a body of another Content-Type with 415 InvalidContentType", async () => {
+    const response = await send(v1Request("POST", GROUPS_PATH, CREATE_BODY, GOOD, new Date(), { "content-type": "text/plain" }));
+    expect([response.status, errorCodeOf(response)]).toEqual([415, "InvalidContentType"]);
+    expect(sandbox.state().createsApplied).toBe(0);
+  });
+
+  it("takes an empty Content-MD5 header as none (the Tea SDK sends one on GET and DELETE), but not with a body", async () => {
+    const get = v1Request("GET", GROUPS_PATH, undefined);
+    expect((await send({ ...get, headers: { ...get.headers, "content-md5": "" } })).status).toBe(200);
+    const post = v1Request("POST", GROUPS_PATH, CREATE_BODY);
+    const response = await send({ ...post, headers: { ...post.headers, "content-md5": "" } });
+    expect([response.status, errorCodeOf(response)]).toEqual([400, "MissingContentMD5"]);
+  });
+
+  describe("x-log-date in v1 (the Python SDK adds it after signing)", () => {
+    it("is not signed: a request that carries it besides Date is accepted", async () => {
+      const signed = v1Request("POST", GROUPS_PATH, CREATE_BODY);
+      const response = await send({ ...signed, headers: { ...signed.headers, "x-log-date": signed.headers["date"] ?? "" } });
+      expect(response.status).toBe(200);
+    });
+
+    it("stands in for a Date a proxy dropped, and its skew is checked", async () => {
+      const fresh = v1Request("GET", GROUPS_PATH, undefined);
+      const { date = "", ...withoutDate } = fresh.headers;
+      expect((await send({ ...fresh, headers: { ...withoutDate, "x-log-date": date } })).status).toBe(200);
+
+      const stale = v1Request("GET", GROUPS_PATH, undefined, GOOD, new Date(Date.now() - 16 * 60_000));
+      const { date: staleDate = "", ...staleWithoutDate } = stale.headers;
+      const response = await send({ ...stale, headers: { ...staleWithoutDate, "x-log-date": staleDate } });
+      expect([response.status, errorCodeOf(response)]).toEqual([400, "RequestTimeExpired"]);
+    });
+
+    it("does not rescue a request whose Date was signed and then changed", async () => {
+      const signed = v1Request("GET", GROUPS_PATH, undefined);
+      const later = new Date(Date.now() + 60_000).toUTCString();
+      const response = await send({ ...signed, headers: { ...signed.headers, date: later, "x-log-date": signed.headers["date"] ?? "" } });
+      expect([response.status, errorCodeOf(response)]).toEqual([401, "SignatureNotMatch"]);
+    });
+  });
+
+  it("answers an STS token past its expiry with 401 SecurityTokenExpired", async () => {
+    const clock = new FakeClock(Date.now());
+    const expiring = await startSlsSandbox({
+      endpoint: ENDPOINT,
+      accounts: [{ ...STS, securityTokenExpiresAt: clock.now() + 60_000 }],
+      projects: { [PROJECT]: [LOGSTORE] },
+      clock,
+    });
+    try {
+      const request = () => v1Request("GET", GROUPS_PATH, undefined, STS, new Date(clock.now()));
+      expect((await rawRequest(expiring.url, request())).status).toBe(200);
+      clock.advance(60_000);
+      const response = await rawRequest(expiring.url, request());
+      expect([response.status, errorCodeOf(response)]).toEqual([401, "SecurityTokenExpired"]);
+      expect(response.text).not.toContain(STS.securityToken);
+      const forged = await rawRequest(expiring.url, v1Request("GET", GROUPS_PATH, undefined, { ...STS, securityToken: "forged" }, new Date(clock.now())));
+      expect([forged.status, errorCodeOf(forged)]).toEqual([401, "Unauthorized"]);
+    } finally {
+      await expiring.close();
+    }
   });
 
   describe("v4", () => {

@@ -184,19 +184,45 @@ describe("credentials", () => {
     }
   });
 
-  it("does not retry a wrong key (70009, configuration)", async () => {
+  it("a wrong key (70009) re-reads the secret once, bypassing the reuse window, then stays a credentials error", async () => {
+    let reloads = 0;
     const wrong = createTencentImClient({
       domain: "adminapisgp.im.qcloud.com",
-      credentials: { get: async () => ({ ...APP, secretKey: "wrong" }), refresh: async () => ({ ...APP, secretKey: "wrong" }) },
+      credentials: {
+        get: async () => ({ ...APP, secretKey: "wrong" }),
+        refresh: async () => ({ ...APP, secretKey: "wrong" }),
+        reload: async () => {
+          reloads++;
+          return { ...APP, secretKey: "wrong" };
+        },
+      },
       connectTo: h.sandbox.url,
     });
     try {
       const error = await wrong.accountImport({ userId: "u4" }, deadline()).catch((e: unknown) => e);
-      expect(error).toMatchObject({ code: "70009", errorClass: "permanent" });
+      expect(error).toMatchObject({ code: "70009", errorClass: "credentials" });
       expect((error as Error).message).not.toContain("wrong");
-      expect(h.sandbox.state().counters.rejections).toEqual({ "70009": 1 });
+      expect(reloads).toBe(1);
+      expect(h.sandbox.state().counters.rejections).toEqual({ "70009": 2 });
     } finally {
       wrong.close();
+    }
+  });
+
+  it("does not retry account_import by an identifier that is not the app admin (70403, configuration)", async () => {
+    const notAdmin = { ...APP, adminIdentifier: "bob" };
+    const client = createTencentImClient({
+      domain: "adminapisgp.im.qcloud.com",
+      credentials: { get: async () => notAdmin, refresh: async () => notAdmin },
+      connectTo: h.sandbox.url,
+    });
+    try {
+      const error = await client.accountImport({ userId: "u5" }, deadline()).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: "70403", errorClass: "permanent", retryable: false });
+      expect(h.sandbox.state().counters.rejections).toEqual({ "70403": 1 });
+      expect(h.sandbox.state().accounts).toEqual([]);
+    } finally {
+      client.close();
     }
   });
 });

@@ -60,6 +60,14 @@ describe("envelope and UserSig checks", () => {
     expect(await code(GET, validQuery(APP, overrides), JSON.stringify({ GroupIdList: ["g"] }))).toBe(expected);
   });
 
+  it("answers a non-admin identifier with 70403 on account_import (account service) and 60010 on the group service", async () => {
+    const bob = { identifier: "bob", usersig: sig({ identifier: "bob" }) };
+    expect(await code(IMPORT, validQuery(APP, bob), JSON.stringify({ UserID: "x" }))).toBe(70403);
+    expect(await code(CREATE, validQuery(APP, bob), JSON.stringify({ Type: "Public", Name: "n", Owner_Account: "x" }))).toBe(60010);
+    expect(sandbox.state().accounts).toEqual([]);
+    expect(sandbox.state().counters.rejections).toEqual({ "70403": 1, "60010": 1 });
+  });
+
   it("accepts the other app with its own key", async () => {
     expect(await code(IMPORT, validQuery(OTHER_APP), JSON.stringify({ UserID: "x" }))).toBe(0);
     expect(sandbox.state(OTHER_APP.sdkAppId).accounts).toEqual(["x"]);

@@ -1,33 +1,53 @@
 /**
- * Guards the cold-start budget: handler bundles must use zod/mini, never zod classic
- * (`import * as z from "zod"` adds ~65 KB and ~12 ms of cold init per handler, DESIGN.md).
- * One in-memory esbuild run over every handler with the deploy options; nothing is written.
+ * Guards what goes into the handler bundles, from one in-memory esbuild run over every handler
+ * with the deploy options (nothing is written):
+ * - the cold-start budget: zod/mini, never zod classic (`import * as z from "zod"` adds ~65 KB and
+ *   ~12 ms of cold init per handler, DESIGN.md);
+ * - tests-only packages (every devDependency: the official SLS SDKs, tls-sig-api-v2, dynalite...)
+ *   never reach a Lambda.
  */
+import { readFileSync } from "node:fs";
 import * as esbuild from "esbuild";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { HANDLERS, bundleOptions } from "../../../scripts/esbuild-options.ts";
 
 /** zod classic (v4) and the zod 3 compatibility build; zod/mini lives in node_modules/zod/v4/mini. */
 const ZOD_CLASSIC = /node_modules\/zod\/(v4\/classic|v3)\//;
 const ZOD_MINI = /node_modules\/zod\/v4\/mini\//;
 
+/** The bundle inputs of each handler's output file. */
+let inputsByHandler: Record<string, string[]>;
+
+beforeAll(async () => {
+  const result = await esbuild.build({
+    ...bundleOptions,
+    entryPoints: Object.fromEntries(HANDLERS.map((name) => [name, `handlers/${name}.ts`])),
+    outdir: "dist-metafile-check",
+    write: false,
+    metafile: true,
+    logLevel: "silent",
+  });
+  inputsByHandler = Object.fromEntries(Object.entries(result.metafile.outputs).map(([file, output]) => [file, Object.keys(output.inputs)]));
+}, 30_000);
+
 describe("handler bundles", () => {
-  it("contain zod/mini and no zod classic", { timeout: 30_000 }, async () => {
-    const result = await esbuild.build({
-      ...bundleOptions,
-      entryPoints: Object.fromEntries(HANDLERS.map((name) => [name, `handlers/${name}.ts`])),
-      outdir: "dist-metafile-check",
-      write: false,
-      metafile: true,
-      logLevel: "silent",
-    });
-    const inputsByHandler = Object.fromEntries(
-      Object.entries(result.metafile.outputs).map(([file, output]) => [file, Object.keys(output.inputs)]),
-    );
+  it("contain zod/mini and no zod classic", () => {
     expect(Object.keys(inputsByHandler)).toHaveLength(HANDLERS.length);
     for (const [file, inputs] of Object.entries(inputsByHandler)) {
       expect(inputs.filter((p) => ZOD_CLASSIC.test(p)), `${file} bundles zod classic`).toEqual([]);
       expect(inputs.some((p) => ZOD_MINI.test(p)), `${file} should validate with zod/mini`).toBe(true);
+    }
+  });
+
+  it("contain no devDependency (tests-only packages such as the official SLS SDKs)", () => {
+    const manifest = JSON.parse(readFileSync("package.json", "utf8")) as { devDependencies: Record<string, string> };
+    const devOnly = Object.keys(manifest.devDependencies);
+    expect(devOnly).toEqual(expect.arrayContaining(["@alicloud/log", "@alicloud/sls20201230", "tls-sig-api-v2"]));
+    for (const [file, inputs] of Object.entries(inputsByHandler)) {
+      // The same path match finds a dependency that is bundled, so a leak could not hide from it.
+      expect(inputs.some((p) => p.includes("node_modules/@middy/core/")), `${file} inputs`).toBe(true);
+      const leaked = inputs.filter((p) => devOnly.some((name) => p.includes(`node_modules/${name}/`)));
+      expect(leaked, `${file} bundles tests-only packages`).toEqual([]);
     }
   });
 });

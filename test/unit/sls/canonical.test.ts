@@ -5,7 +5,9 @@ import {
   canonicalizedLogHeaders,
   canonicalizedResource,
   contentMd5Hex,
+  v1Date,
   v4CanonicalQuery,
+  v4UrlEncode,
 } from "../../../src/providers/sls/canonical.ts";
 import { signV1 } from "../../../src/providers/sls/signing-v1.ts";
 import { signV4 } from "../../../src/providers/sls/signing-v4.ts";
@@ -36,6 +38,27 @@ describe("CanonicalizedResource", () => {
 
   it("uses raw, not percent-encoded, values", () => {
     expect(canonicalizedResource("/p", { q: "a b/c" })).toBe("/p?q=a b/c");
+  });
+});
+
+describe("v1 DATE and x-log-date", () => {
+  const date = "Fri, 04 May 2018 08:02:22 GMT";
+
+  it("leaves x-log-date out of CanonicalizedLOGHeaders (the Python SDK adds it after signing)", () => {
+    expect(canonicalizedLogHeaders({ "x-log-apiversion": "0.6.0", "x-log-date": date })).toBe("x-log-apiversion:0.6.0");
+    const headers = { ...baseHeaders, date };
+    const withXLogDate = { ...headers, "X-Log-Date": date };
+    expect(buildV1StringToSign({ method: "GET", path: "/p", query: {}, headers: withXLogDate })).toBe(
+      buildV1StringToSign({ method: "GET", path: "/p", query: {}, headers }),
+    );
+  });
+
+  it("takes x-log-date as DATE only when Date is absent", () => {
+    expect(v1Date({ "x-log-date": date })).toBe(date);
+    expect(v1Date({ Date: "Sat, 05 May 2018 00:00:00 GMT", "x-log-date": date })).toBe("Sat, 05 May 2018 00:00:00 GMT");
+    expect(v1Date({})).toBe("");
+    const dropped = buildV1StringToSign({ method: "GET", path: "/p", query: {}, headers: { ...baseHeaders, "x-log-date": date } });
+    expect(dropped.split("\n")[3]).toBe(date);
   });
 });
 
@@ -102,7 +125,14 @@ describe("v1 signer", () => {
 
 describe("v4 canonical query and signer", () => {
   it("sorts keys, encodes RFC 3986 with %20, and writes an empty value as the key alone", () => {
-    expect(v4CanonicalQuery({ size: "10", logstoreName: "", q: "a b*~" })).toBe("logstoreName&q=a%20b%2A%7E&size=10");
+    expect(v4CanonicalQuery({ size: "10", logstoreName: "", q: "a b*" })).toBe("logstoreName&q=a%20b%2A&size=10");
+  });
+
+  it("keeps the RFC 3986 unreserved characters literal, ~ included, and encodes the rest (Python quote(v, safe='~'))", () => {
+    expect(v4UrlEncode("a~b")).toBe("a~b");
+    expect(v4UrlEncode("AZaz09-_.~")).toBe("AZaz09-_.~");
+    expect(v4UrlEncode("!'()*/+=&é")).toBe("%21%27%28%29%2A%2F%2B%3D%26%C3%A9");
+    expect(v4CanonicalQuery({ x: "a~b" })).toBe("x=a~b");
   });
 
   it("does not sign User-Agent or Content-Length", () => {

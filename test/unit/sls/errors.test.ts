@@ -19,8 +19,14 @@ describe("classifySlsError", () => {
     [429, "HTTP.429", "throttled"],
     [401, "Unauthorized", "credentials"],
     [401, "InvalidAccessKeyId", "credentials"],
+    // The Python SDK's auth-error list (logclient.py _auth_code_set): an expired STS token.
+    [401, "SecurityTokenExpired", "credentials"],
+    [400, "SecurityToken.Expired", "credentials"],
     [400, "ConsumerGroupAlreadyExist", "exists"],
-    [401, "SignatureNotMatch", "permanent"],
+    // A key that does not sign (wrong or mid-rotation): re-read once, then retried later.
+    [401, "SignatureNotMatch", "credentials"],
+    [401, "SecurityTokenExpired", "credentials"],
+    [401, "SecurityToken.Expired", "credentials"],
     [400, "JsonInfoInvalid", "permanent"],
     [404, "ProjectNotExist", "permanent"],
     [404, "LogStoreNotExist", "permanent"],
