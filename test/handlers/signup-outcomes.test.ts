@@ -7,6 +7,7 @@ import { createServer } from "node:net";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { SQSBatchResponse } from "aws-lambda";
+import { awsClientOptions } from "../../src/aws/client-options.ts";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { sampleTenant, useLocalStack } from "../support/local-stack.ts";
 import { TEST_AWS_CREDENTIALS } from "../support/secrets-manager.ts";
@@ -48,7 +49,7 @@ async function refusedEndpoint(): Promise<string> {
 
 describe("signup handler: which records are redelivered", () => {
   it("reports a record whose processing throws (the outcome table unreachable), so the message is not deleted", async () => {
-    const dynamo = new DynamoDBClient({ region: "us-east-1", endpoint: await refusedEndpoint(), credentials: TEST_AWS_CREDENTIALS, maxAttempts: 1 });
+    const dynamo = new DynamoDBClient({ ...awsClientOptions(), region: "us-east-1", endpoint: await refusedEndpoint(), credentials: TEST_AWS_CREDENTIALS, maxAttempts: 1 });
     const service = fx.service({ documentClient: DynamoDBDocumentClient.from(dynamo) });
     const handler = handlers.createSignupHandler(service);
     const records = [sqsRecord(body(sampleTenant())), sqsRecord(body(sampleTenant()))];
@@ -66,7 +67,7 @@ describe("signup handler: which records are redelivered", () => {
 
   it("reports a record whose credentials cannot be read (Secrets Manager unreachable) as retryable", async () => {
     const { SecretsManagerClient } = await import("@aws-sdk/client-secrets-manager");
-    const secrets = new SecretsManagerClient({ region: "us-east-1", endpoint: await refusedEndpoint(), credentials: TEST_AWS_CREDENTIALS, maxAttempts: 1 });
+    const secrets = new SecretsManagerClient({ ...awsClientOptions(), region: "us-east-1", endpoint: await refusedEndpoint(), credentials: TEST_AWS_CREDENTIALS, maxAttempts: 1 });
     const service = fx.service({ secretsClient: secrets });
     const handler = handlers.createSignupHandler(service);
     const tenant = sampleTenant();
@@ -150,7 +151,7 @@ describe("signup handler log lines", () => {
   });
 
   it("name a record that failed by message id and error name only", async () => {
-    const dynamo = new DynamoDBClient({ region: "us-east-1", endpoint: await refusedEndpoint(), credentials: TEST_AWS_CREDENTIALS, maxAttempts: 1 });
+    const dynamo = new DynamoDBClient({ ...awsClientOptions(), region: "us-east-1", endpoint: await refusedEndpoint(), credentials: TEST_AWS_CREDENTIALS, maxAttempts: 1 });
     const record = sqsRecord(body(sampleTenant()));
     try {
       await invoke(handlers.createSignupHandler(fx.service({ documentClient: DynamoDBDocumentClient.from(dynamo) })), sqsEvent([record]), lambdaContext());
