@@ -33,6 +33,9 @@ In another terminal:
 Ctrl-C stops everything.
 `);
 
+// Outcome events as downstream systems would receive them from the bus.
+running.stack.events.subscribe((e) => process.stdout.write(`event ${e.detailType} ${JSON.stringify(e.detail)}\n`));
+
 const stop = async () => {
   await running.close();
   process.exit(0);

@@ -16,6 +16,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { AwsFault, type Json, parseAwsJsonBody, sendAwsFault, sendAwsJson } from "./aws-json.ts";
 import { closeServer, listenOnLoopback } from "./loopback.ts";
 
 const REGION = "us-east-1";
@@ -23,7 +24,6 @@ const ACCOUNT = "000000000000";
 const CURRENT = "AWSCURRENT";
 const PREVIOUS = "AWSPREVIOUS";
 const TARGET_PREFIX = "secretsmanager.";
-const JSON_CONTENT_TYPE = "application/x-amz-json-1.1";
 
 export interface SecretsManagerStandInOptions {
   /** Port on 127.0.0.1; 0 (default) picks a free one. */
@@ -74,18 +74,6 @@ interface StoredSecret {
   versions: StoredVersion[];
 }
 
-/** An AWS error answer, thrown inside an action handler. */
-class AwsFault extends Error {
-  readonly type: string;
-  readonly status: number;
-  constructor(type: string, message: string, status = 400) {
-    super(message);
-    this.type = type;
-    this.status = status;
-  }
-}
-
-type Json = Record<string, unknown>;
 type Action = (input: Json) => Json;
 
 /**
@@ -253,19 +241,8 @@ export async function startSecretsManagerStandIn(
     },
   };
 
-  function answer(res: ServerResponse, status: number, body: Json): void {
-    const text = JSON.stringify(body);
-    res.writeHead(status, {
-      "content-type": JSON_CONTENT_TYPE,
-      "content-length": Buffer.byteLength(text),
-      "x-amzn-requestid": randomUUID(),
-    });
-    res.end(text);
-  }
-
-  function fail(res: ServerResponse, fault: AwsFault): void {
-    answer(res, fault.status, { __type: fault.type, message: fault.message });
-  }
+  const answer = sendAwsJson;
+  const fail = sendAwsFault;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
@@ -289,17 +266,8 @@ export async function startSecretsManagerStandIn(
       return fail(res, new AwsFault(type, message ?? `Injected ${type}.`, status ?? 400));
     }
 
-    let input: unknown;
     try {
-      input = chunks.length === 0 ? {} : JSON.parse(Buffer.concat(chunks).toString("utf8"));
-    } catch {
-      return fail(res, new AwsFault("SerializationException", "The request body is not valid JSON."));
-    }
-    if (input === null || typeof input !== "object" || Array.isArray(input)) {
-      return fail(res, new AwsFault("SerializationException", "The request body must be a JSON object."));
-    }
-    try {
-      answer(res, 200, action(input as Json));
+      answer(res, 200, action(parseAwsJsonBody(Buffer.concat(chunks))));
     } catch (error) {
       if (error instanceof AwsFault) return fail(res, error);
       fail(res, new AwsFault("InternalServiceError", "The stand-in failed.", 500));

@@ -5,6 +5,7 @@ import { startSlsSandbox, type SlsSandbox } from "../sandbox/sls/index.ts";
 import { startTencentImSandbox, type ImSandbox } from "../sandbox/tencent-im/index.ts";
 import { startDynalite, type RunningDynalite } from "./dynalite.ts";
 import { ensureOutcomeTable } from "./dynamodb-table.ts";
+import { startEventBridgeStandIn, type EventBridgeStandIn } from "./eventbridge.ts";
 import { startSecretsManagerStandIn, type SecretsManagerStandIn } from "./secrets-manager.ts";
 
 /** Fixed names of the local stack's resources. */
@@ -18,13 +19,15 @@ export const LOCAL = {
   imSdkAppId: 1400000001,
   imAdmin: "administrator",
   table: "tenant-outcomes-local",
+  /** The bus outcome events go to (OUTCOME_EVENT_BUS_NAME). */
+  outcomeEventBus: "tenant-outcomes-local",
   secrets: { sls: "local/sls", im: "local/tencent-im", webhook: "local/webhook" },
 } as const;
 
 /** Options of {@link startLocalStack}. */
 export interface LocalStackOptions {
   /** Fixed ports (for `npm start`); 0 or absent picks free ones (tests). */
-  ports?: Partial<Record<"dynamodb" | "secrets" | "sls" | "im", number>>;
+  ports?: Partial<Record<"dynamodb" | "secrets" | "sls" | "im" | "events", number>>;
   /** How many logstores the tenants are spread over (30 consumer groups each). Default 8. */
   slsLogstoreCount?: number;
   slsFaults?: Partial<FaultConfig>;
@@ -41,6 +44,8 @@ export interface LocalStack {
   secrets: SecretsManagerStandIn;
   sls: SlsSandbox;
   im: ImSandbox;
+  /** The EventBridge stand-in holding the outcome event bus. */
+  events: EventBridgeStandIn;
   /** The sandbox credentials the secrets were seeded with (local only, random per start). */
   credentials: {
     sls: { accessKeyId: string; accessKeySecret: string };
@@ -52,7 +57,7 @@ export interface LocalStack {
 
 /**
  * Starts dynalite (with the outcome table), the Secrets Manager stand-in (seeded with random
- * sandbox credentials), and both provider sandboxes, and returns the environment that points the
+ * sandbox credentials), both provider sandboxes and the EventBridge stand-in (outcome events), and returns the environment that points the
  * unchanged service code at them (the AWS SDK's own `AWS_ENDPOINT_URL_*` settings).
  *
  * @example
@@ -100,12 +105,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const im = await startTencentImSandbox({ apps: [credentials.im], port: ports.im ?? 0, faults: options.imFaults });
     started.push(im);
 
+    const events = await startEventBridgeStandIn({ port: ports.events ?? 0, eventBuses: [LOCAL.outcomeEventBus] });
+    started.push(events);
+
     const env: Record<string, string> = {
       AWS_REGION: LOCAL.region,
       AWS_ACCESS_KEY_ID: "local",
       AWS_SECRET_ACCESS_KEY: "local",
       AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: events.endpoint,
+      OUTCOME_EVENT_BUS_NAME: LOCAL.outcomeEventBus,
       SLS_ENDPOINT: LOCAL.slsEndpoint,
       SLS_PROJECT: LOCAL.slsProject,
       SLS_LOGSTORE: logstores.join(","),
@@ -124,6 +134,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       secrets,
       sls,
       im,
+      events,
       credentials,
       async close() {
         for (const s of started.reverse()) await s.close();

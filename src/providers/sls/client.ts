@@ -22,6 +22,7 @@ import type {
   ConsumerGroupSettings,
   CreateConsumerGroupResult,
   EnsureConsumerGroupResult,
+  RemoveConsumerGroupResult,
   SlsCallOptions,
   SlsClient,
   SlsClientOptions,
@@ -251,6 +252,25 @@ export function createSlsClient(options: SlsClientOptions): SlsClient {
     );
   }
 
+  /**
+   * Offboarding: the group is absent afterwards. DELETE is idempotent at SLS (200 also when the
+   * group does not exist); a ConsumerGroupNotExist answer means the same thing, so it is success.
+   */
+  async function removeConsumerGroup(group: Pick<ConsumerGroup, "name">, callOptions: SlsCallOptions = {}): Promise<RemoveConsumerGroupResult> {
+    throwIfIssues(consumerGroupNameIssues(group.name), "removeConsumerGroup");
+    try {
+      const response = await execute(
+        { operation: SLS_OPERATIONS.delete, method: "DELETE", path: `${logstorePath}/${group.name}`, idempotent: true },
+        callOptions.deadline,
+        { sawAmbiguous: false },
+      );
+      return { outcome: "removed", requestId: response.headers["x-log-requestid"] };
+    } catch (error) {
+      if (error instanceof SlsError && error.code === "ConsumerGroupNotExist") return { outcome: "already-absent", requestId: error.requestId };
+      throw error;
+    }
+  }
+
   async function ensureConsumerGroup(group: ConsumerGroup, callOptions: SlsCallOptions = {}): Promise<EnsureConsumerGroupResult> {
     throwIfIssues([...consumerGroupNameIssues(group.name), ...consumerGroupSettingsIssues(group)], "ensureConsumerGroup");
     const wanted: ConsumerGroup = { name: group.name, timeout: group.timeout, order: group.order };
@@ -291,6 +311,7 @@ export function createSlsClient(options: SlsClientOptions): SlsClient {
     updateConsumerGroup,
     deleteConsumerGroup,
     ensureConsumerGroup,
+    removeConsumerGroup,
     close() {
       if (ownsTransport) transport.close();
     },

@@ -80,6 +80,17 @@ export interface EnsureConsumerGroupResult {
   group: ConsumerGroup;
 }
 
+/** What `removeConsumerGroup` did. */
+export interface RemoveConsumerGroupResult {
+  /**
+   * `removed`: DeleteConsumerGroup answered 200, so the group is gone now (SLS answers 200 also
+   * for a group that was never there, so this cannot tell the two apart). `already-absent`: SLS
+   * said ConsumerGroupNotExist.
+   */
+  outcome: "removed" | "already-absent";
+  requestId?: string | undefined;
+}
+
 /** The consumer-group operations of one project/logstore. */
 export interface SlsClient {
   readonly project: string;
@@ -89,6 +100,8 @@ export interface SlsClient {
   updateConsumerGroup(name: string, settings: Partial<ConsumerGroupSettings>, options?: SlsCallOptions): Promise<void>;
   deleteConsumerGroup(name: string, options?: SlsCallOptions): Promise<void>;
   ensureConsumerGroup(group: ConsumerGroup, options?: SlsCallOptions): Promise<EnsureConsumerGroupResult>;
+  /** Makes the consumer group absent: DeleteConsumerGroup, with ConsumerGroupNotExist taken as done. */
+  removeConsumerGroup(group: Pick<ConsumerGroup, "name">, options?: SlsCallOptions): Promise<RemoveConsumerGroupResult>;
   /** Closes the transport if the client created it. */
   close(): void;
 }

@@ -1,6 +1,8 @@
 /**
- * The Tencent Cloud IM REST client: account_import, create_group, get_group_info, destroy_group,
- * and `ensureGroup`, which converges a tenant's group whatever earlier runs left behind.
+ * The Tencent Cloud IM REST client: account_import, multiaccount_import, create_group,
+ * get_group_info, modify_group_base_info, add_group_member, destroy_group, and the convergent
+ * `ensureGroup` / `updateGroup` / `removeGroup`, which make a tenant's group match the spec
+ * whatever earlier runs left behind, and never touch a group that is not ours.
  */
 import { randomInt } from "node:crypto";
 import { ConfigurationError, providerRetryHook } from "../../errors.ts";
@@ -11,33 +13,68 @@ import { createHttpTransport } from "../../http/request.ts";
 import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryDecision, withRetry } from "../../http/retry.ts";
 import {
   DEFAULT_ATTEMPT_TIMEOUT_MS,
+  IM_ADD_MEMBER_RESULTS,
+  IM_ADD_MEMBERS_PER_CALL,
   IM_COMMANDS,
+  IM_IMPORT_ACCOUNTS_PER_CALL,
   IM_DOMAINS,
   IM_GROUP_NOT_FOUND_CODES,
   IM_RATE_LIMITS,
   IM_RANDOM_MAX,
   type ImCommand,
 } from "./constants.ts";
-import { groupConflictError, imErrorFromCode, imErrorFromHttpStatus, imErrorFromTransport, TencentImError } from "./errors.ts";
+import {
+  accountsNotImportedError,
+  groupConflictError,
+  imErrorFromCode,
+  imErrorFromHttpStatus,
+  imErrorFromTransport,
+  invalidAnswerError,
+  membersNotAddedError,
+  TencentImError,
+} from "./errors.ts";
 import { hasMarker, markedIntroduction } from "./marker.ts";
 import type {
+  AddGroupMembersResult,
   EnsureGroupResult,
   EnsureGroupSpec,
   ImAccount,
+  ImAddMemberOutcome,
+  ImAddMembersOptions,
   ImCallOptions,
+  ImGroupBaseInfoChanges,
   ImGroupInfo,
   ImGroupSpec,
+  ImportAccountsResult,
+  RemoveGroupResult,
+  RemoveGroupSpec,
   TencentImClient,
   TencentImClientOptions,
+  UpdateGroupResult,
+  UpdateGroupSpec,
 } from "./types.ts";
 import { UserSigCache } from "./usersig-cache.ts";
-import { accountIssues, ensureGroupSpecIssues, groupSpecIssues, throwIfInvalid } from "./validation.ts";
+import {
+  accountIssues,
+  addGroupMembersIssues,
+  ensureGroupSpecIssues,
+  groupBaseInfoChangesIssues,
+  groupSpecIssues,
+  importAccountsIssues,
+  removeGroupSpecIssues,
+  throwIfInvalid,
+} from "./validation.ts";
 import {
   accountImportBody,
+  addGroupMemberAnswerSchema,
+  addGroupMemberBody,
   createGroupAnswerSchema,
   createGroupBody,
   getGroupInfoAnswerSchema,
   imEnvelopeSchema,
+  modifyGroupBaseInfoBody,
+  multiAccountImportAnswerSchema,
+  multiAccountImportBody,
   toGroupInfo,
 } from "./wire.ts";
 
@@ -46,6 +83,13 @@ const TYPE_ALIASES: Readonly<Record<string, string>> = { Work: "Private", Meetin
 
 function canonicalType(type: string): string {
   return TYPE_ALIASES[type] ?? type;
+}
+
+/** `items` in consecutive slices of at most `size`. */
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }
 
 function isLoopbackHost(hostname: string): boolean {
@@ -271,7 +315,7 @@ export function createTencentImClient(options: TencentImClientOptions): TencentI
   }
 
   /** Fields in which a read-back group differs from what ensureGroup means to own. */
-  function mismatches(info: ImGroupInfo, spec: EnsureGroupSpec): string[] {
+  function mismatches(info: ImGroupInfo, spec: Pick<EnsureGroupSpec, "type" | "ownerAccount" | "marker">): string[] {
     const differ: string[] = [];
     if (canonicalType(info.type) !== canonicalType(spec.type)) differ.push("Type");
     if (info.ownerAccount !== spec.ownerAccount) differ.push("Owner_Account");
@@ -283,6 +327,9 @@ export function createTencentImClient(options: TencentImClientOptions): TencentI
     throwIfInvalid(ensureGroupSpecIssues(spec), "ensureGroup");
     const { deadline } = callOptions;
     await accountImport({ userId: spec.ownerAccount, nick: spec.ownerProfile?.nick, faceUrl: spec.ownerProfile?.faceUrl }, callOptions);
+    // Initial members must be imported too, or create_group answers 10019.
+    const memberIds = (spec.members ?? []).map((m) => m.userId).filter((id) => id !== spec.ownerAccount);
+    if (memberIds.length > 0) await importAllOrThrow(memberIds, "ensure_group", callOptions);
     const request: ImGroupSpec = { ...spec, introduction: markedIntroduction(spec.introduction, spec.marker) };
     for (let createAttempt = 1; ; createAttempt++) {
       try {
@@ -307,12 +354,127 @@ export function createTencentImClient(options: TencentImClientOptions): TencentI
     }
   }
 
+  async function importAccounts(accounts: readonly ImAccount[], callOptions: ImCallOptions): Promise<ImportAccountsResult> {
+    throwIfInvalid(importAccountsIssues(accounts), "multiaccount_import");
+    // One entry per account (the last profile given wins), in ≤100-account calls.
+    const unique = [...new Map(accounts.map((a) => [a.userId, a])).values()];
+    const failed = new Set<string>();
+    for (const chunk of chunks(unique, IM_IMPORT_ACCOUNTS_PER_CALL)) {
+      const answer = await call("multiaccount_import", multiAccountImportBody(chunk), callOptions.deadline, true);
+      const parsed = multiAccountImportAnswerSchema.safeParse(answer);
+      if (!parsed.success) throw invalidAnswerError("multiaccount_import");
+      for (const id of parsed.data.FailAccounts ?? []) failed.add(id);
+    }
+    return { imported: unique.map((a) => a.userId).filter((id) => !failed.has(id)), failed: [...failed] };
+  }
+
+  /** Imports `userIds`, or throws AccountsNotImported when IM lists any in FailAccounts. */
+  async function importAllOrThrow(userIds: readonly string[], operation: string, callOptions: ImCallOptions): Promise<void> {
+    const { failed } = await importAccounts(userIds.map((userId) => ({ userId })), callOptions);
+    if (failed.length > 0) throw accountsNotImportedError(operation, failed);
+  }
+
+  async function modifyGroupBaseInfo(groupId: string, changes: ImGroupBaseInfoChanges, callOptions: ImCallOptions): Promise<void> {
+    throwIfInvalid(groupBaseInfoChangesIssues(groupId, changes), "modify_group_base_info");
+    // Setting the same values twice is harmless: an ambiguous attempt may be repeated.
+    await call("modify_group_base_info", modifyGroupBaseInfoBody(groupId, changes), callOptions.deadline, true);
+  }
+
+  async function addGroupMembers(groupId: string, userIds: readonly string[], callOptions: ImAddMembersOptions): Promise<AddGroupMembersResult> {
+    throwIfInvalid(addGroupMembersIssues(groupId, userIds), "add_group_member");
+    const outcomes = new Map<string, ImAddMemberOutcome>();
+    for (const chunk of chunks(userIds, IM_ADD_MEMBERS_PER_CALL)) {
+      // A repeat after an ambiguous attempt answers Result 2 (already a member): safe to retry.
+      const answer = await call("add_group_member", addGroupMemberBody(groupId, chunk, callOptions.silence ?? false), callOptions.deadline, true);
+      const parsed = addGroupMemberAnswerSchema.safeParse(answer);
+      if (!parsed.success) throw invalidAnswerError("add_group_member");
+      for (const entry of parsed.data.MemberList) {
+        const outcome = IM_ADD_MEMBER_RESULTS[entry.Result as keyof typeof IM_ADD_MEMBER_RESULTS] ?? "failed";
+        outcomes.set(entry.Member_Account, outcome);
+      }
+    }
+    // A member IM left out of its answer was not added.
+    return { members: userIds.map((userId) => ({ userId, outcome: outcomes.get(userId) ?? "failed" })) };
+  }
+
+  /** The base-info fields in which the group differs from the spec (only fields the spec sets). */
+  function baseInfoChanges(info: ImGroupInfo, spec: UpdateGroupSpec): { changes: ImGroupBaseInfoChanges; fields: string[] } {
+    const changes: ImGroupBaseInfoChanges = {};
+    const fields: string[] = [];
+    if (info.name !== spec.name) {
+      changes.name = spec.name;
+      fields.push("Name");
+    }
+    // The Introduction is always managed: it carries the marker.
+    const introduction = markedIntroduction(spec.introduction, spec.marker);
+    if ((info.introduction ?? "") !== introduction) {
+      changes.introduction = introduction;
+      fields.push("Introduction");
+    }
+    if (spec.notification !== undefined && (info.notification ?? "") !== spec.notification) {
+      changes.notification = spec.notification;
+      fields.push("Notification");
+    }
+    if (spec.faceUrl !== undefined && (info.faceUrl ?? "") !== spec.faceUrl) {
+      changes.faceUrl = spec.faceUrl;
+      fields.push("FaceUrl");
+    }
+    if (spec.applyJoinOption !== undefined && info.applyJoinOption !== spec.applyJoinOption) {
+      changes.applyJoinOption = spec.applyJoinOption;
+      fields.push("ApplyJoinOption");
+    }
+    return { changes, fields };
+  }
+
+  async function updateGroup(spec: UpdateGroupSpec, callOptions: ImCallOptions): Promise<UpdateGroupResult> {
+    throwIfInvalid(ensureGroupSpecIssues(spec), "updateGroup");
+    const info = await getGroupInfo(spec.groupId, callOptions);
+    if (info === undefined) {
+      // Gone (destroyed out of band): converge by creating it, with every rule of ensureGroup.
+      const created = await ensureGroup(spec, callOptions);
+      return { outcome: created.outcome === "created" ? "created" : "unchanged", groupId: spec.groupId, changedFields: [], addedMembers: [] };
+    }
+    const differ = mismatches(info, spec);
+    if (differ.length > 0) throw groupConflictError(spec.groupId, differ, "update_group");
+
+    const { changes, fields } = baseInfoChanges(info, spec);
+    if (fields.length > 0) await modifyGroupBaseInfo(spec.groupId, changes, callOptions);
+
+    const present = new Set(info.members ?? []);
+    const missing = (spec.members ?? []).map((m) => m.userId).filter((id) => id !== spec.ownerAccount && !present.has(id));
+    const addedMembers: string[] = [];
+    if (missing.length > 0) {
+      await importAllOrThrow(missing, "update_group", callOptions);
+      const { members } = await addGroupMembers(spec.groupId, missing, { ...callOptions, silence: true });
+      const failed = members.filter((m) => m.outcome === "failed").map((m) => m.userId);
+      if (failed.length > 0) throw membersNotAddedError(spec.groupId, failed);
+      for (const m of members) if (m.outcome !== "already-member") addedMembers.push(m.userId);
+    }
+    const changed = fields.length > 0 || addedMembers.length > 0;
+    return { outcome: changed ? "updated" : "unchanged", groupId: spec.groupId, changedFields: fields, addedMembers };
+  }
+
+  async function removeGroup(spec: RemoveGroupSpec, callOptions: ImCallOptions): Promise<RemoveGroupResult> {
+    throwIfInvalid(removeGroupSpecIssues(spec), "removeGroup");
+    const info = await getGroupInfo(spec.groupId, callOptions);
+    if (info === undefined) return { outcome: "already-absent", groupId: spec.groupId };
+    const differ = mismatches(info, spec);
+    if (differ.length > 0) throw groupConflictError(spec.groupId, differ, "remove_group");
+    const { outcome } = await destroyGroup(spec.groupId, callOptions);
+    return { outcome: outcome === "destroyed" ? "removed" : "already-absent", groupId: spec.groupId };
+  }
+
   return {
     accountImport,
     createGroup,
     getGroupInfo,
     destroyGroup,
     ensureGroup,
+    importAccounts,
+    modifyGroupBaseInfo,
+    addGroupMembers,
+    updateGroup,
+    removeGroup,
     close() {
       if (ownsTransport) transport.close();
     },

@@ -155,11 +155,56 @@ export function imErrorFromTransport(operation: string, error: TransportError | 
  * throw groupConflictError("tenant-42", ["Owner_Account"]);
  * ```
  */
-export function groupConflictError(groupId: string, mismatched: readonly string[]): TencentImError {
+export function groupConflictError(groupId: string, mismatched: readonly string[], operation = "ensure_group"): TencentImError {
   return new TencentImError(
     `group ${JSON.stringify(groupId)} exists but is not ours (differs in ${mismatched.join(", ")}); left untouched`,
-    { code: "GroupConflict", httpStatus: 200, errorClass: "conflict", ambiguous: false, operation: "ensure_group" },
+    { code: "GroupConflict", httpStatus: 200, errorClass: "conflict", ambiguous: false, operation },
   );
+}
+
+/**
+ * Some accounts were not imported (multiaccount_import `FailAccounts`), so a group operation
+ * that needs them cannot finish. Transient: IM reports these per account when it failed
+ * internally; the next run imports them again (import is idempotent).
+ *
+ * @example
+ * ```ts
+ * throw accountsNotImportedError("update_group", ["bob"]);
+ * ```
+ */
+export function accountsNotImportedError(operation: string, failed: readonly string[]): TencentImError {
+  return okAnswerError(operation, "AccountsNotImported", "transient", `${failed.length} account(s) were not imported (multiaccount_import FailAccounts)`);
+}
+
+/**
+ * add_group_member answered `Result: 0` (failed) for some members. IM does not say why (e.g. the
+ * member's own group limit), so it is permanent: a re-drive retries it, a hot loop does not.
+ *
+ * @example
+ * ```ts
+ * throw membersNotAddedError("t-42", ["bob"]);
+ * ```
+ */
+export function membersNotAddedError(groupId: string, failed: readonly string[]): TencentImError {
+  return okAnswerError("add_group_member", "MembersNotAdded", "permanent", `${failed.length} member(s) of group ${JSON.stringify(groupId)} were not added (Result 0)`);
+}
+
+/**
+ * An answer with ErrorCode 0 whose body is not what the command returns. Transient: a garbled
+ * answer from a gateway passes; the call is retried or re-driven.
+ *
+ * @example
+ * ```ts
+ * throw invalidAnswerError("add_group_member");
+ * ```
+ */
+export function invalidAnswerError(operation: string): TencentImError {
+  return okAnswerError(operation, "InvalidResponse", "transient", "answered OK with an unexpected body");
+}
+
+/** A failure IM reported inside a successful (ErrorCode 0) answer. */
+function okAnswerError(operation: string, code: string, errorClass: ErrorClass, what: string): TencentImError {
+  return new TencentImError(`${operation}: ${what}`, { code, httpStatus: 200, errorClass, ambiguous: false, operation });
 }
 
 function truncate(text: string): string {

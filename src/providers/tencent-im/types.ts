@@ -71,6 +71,79 @@ export interface ImGroupInfo {
   introduction: string | undefined;
   notification: string | undefined;
   memberNum: number | undefined;
+  /** Present when the answer carries it. */
+  faceUrl?: string | undefined;
+  applyJoinOption?: string | undefined;
+  /** Member accounts, when the answer lists them (get_group_info does by default). */
+  members?: string[] | undefined;
+}
+
+/** Result of {@link TencentImClient.importAccounts}. */
+export interface ImportAccountsResult {
+  /** Accounts IM took (created or updated). */
+  imported: string[];
+  /** Accounts IM listed in `FailAccounts`; not imported, worth another try later. */
+  failed: string[];
+}
+
+/**
+ * The fields modify_group_base_info can change; at least one must be given. Same limits as
+ * create_group (Name ≤30 bytes, Introduction ≤240, Notification ≤300, FaceUrl ≤100).
+ */
+export interface ImGroupBaseInfoChanges {
+  name?: string | undefined;
+  introduction?: string | undefined;
+  notification?: string | undefined;
+  faceUrl?: string | undefined;
+  maxMemberCount?: number | undefined;
+  applyJoinOption?: ImApplyJoinOption | undefined;
+  muteAllMember?: "On" | "Off" | undefined;
+}
+
+/** What add_group_member answered for one member. */
+export type ImAddMemberOutcome = "added" | "already-member" | "pending" | "failed";
+
+/** Options of {@link TencentImClient.addGroupMembers}. */
+export interface ImAddMembersOptions extends ImCallOptions {
+  /** `Silence: 1`: no system notification to the group. Default false. */
+  silence?: boolean | undefined;
+}
+
+/** Result of {@link TencentImClient.addGroupMembers}: one entry per requested member, in order. */
+export interface AddGroupMembersResult {
+  members: Array<{ userId: string; outcome: ImAddMemberOutcome }>;
+}
+
+/** What updateGroup converges: the ensureGroup spec (same id, type, owner, marker). */
+export type UpdateGroupSpec = EnsureGroupSpec;
+
+/** What updateGroup did. */
+export interface UpdateGroupResult {
+  /**
+   * `updated`: something was sent; `unchanged`: the group already matched, no write was made;
+   * `created`: there was no such group (destroyed out of band), so ensureGroup created it.
+   */
+  outcome: "created" | "updated" | "unchanged";
+  groupId: string;
+  /** modify_group_base_info fields that were sent (`Name`, `Introduction`, ...). */
+  changedFields: string[];
+  /** Members add_group_member added (or found pending confirmation) in this call. */
+  addedMembers: string[];
+}
+
+/** Identifies the group removeGroup may destroy: it must match on type, owner and marker. */
+export interface RemoveGroupSpec {
+  groupId: string;
+  type: ImGroupType;
+  ownerAccount: string;
+  marker: string;
+}
+
+/** What removeGroup did. */
+export interface RemoveGroupResult {
+  /** `removed`: this call destroyed it; `already-absent`: there was no such group (10010/10015). */
+  outcome: "removed" | "already-absent";
+  groupId: string;
 }
 
 /** Limits of one call or one convergence. */
@@ -114,6 +187,20 @@ export interface TencentImClient {
   destroyGroup(groupId: string, options: ImCallOptions): Promise<{ outcome: "destroyed" | "already-gone" }>;
   /** Makes the group exist as specified, or throws CONFLICT without touching a foreign group. */
   ensureGroup(spec: EnsureGroupSpec, options: ImCallOptions): Promise<EnsureGroupResult>;
+  /** multiaccount_import in calls of ≤100 accounts; `FailAccounts` are reported, not thrown. */
+  importAccounts(accounts: readonly ImAccount[], options: ImCallOptions): Promise<ImportAccountsResult>;
+  /** One modify_group_base_info with the given changes (validated first). */
+  modifyGroupBaseInfo(groupId: string, changes: ImGroupBaseInfoChanges, options: ImCallOptions): Promise<void>;
+  /** add_group_member in calls of ≤20 members; each member's `Result` is reported. */
+  addGroupMembers(groupId: string, userIds: readonly string[], options: ImAddMembersOptions): Promise<AddGroupMembersResult>;
+  /**
+   * Reads the group back and changes only what differs: modify_group_base_info for the fields,
+   * add_group_member for missing members (imported first). A foreign group → CONFLICT, untouched;
+   * no such group → created as ensureGroup would (outcome `created`).
+   */
+  updateGroup(spec: UpdateGroupSpec, options: ImCallOptions): Promise<UpdateGroupResult>;
+  /** Destroys the group only when type, owner and marker match; gone already is success; foreign → CONFLICT. */
+  removeGroup(spec: RemoveGroupSpec, options: ImCallOptions): Promise<RemoveGroupResult>;
   /** Closes idle sockets of a transport the client created itself. */
   close(): void;
 }

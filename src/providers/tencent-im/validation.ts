@@ -5,13 +5,14 @@
 import { ValidationError, type ValidationIssue } from "../../errors.ts";
 import {
   IM_APPLY_JOIN_OPTIONS,
+  IM_MUTE_ALL_MEMBER_VALUES,
   IM_COMMUNITY_GROUP_ID_PREFIX,
   IM_GROUP_LIMITS,
   IM_GROUP_TYPES,
   IM_RESERVED_GROUP_ID_PREFIX,
 } from "./constants.ts";
 import { MARKER_MAX_BYTES, markedIntroduction } from "./marker.ts";
-import type { EnsureGroupSpec, ImAccount, ImGroupSpec } from "./types.ts";
+import type { EnsureGroupSpec, ImAccount, ImGroupBaseInfoChanges, ImGroupSpec, RemoveGroupSpec } from "./types.ts";
 
 const APP_DEFINED_KEY = /^[A-Za-z0-9_]+$/;
 /** 0x20-0x7e: the printable ASCII range IM allows in a custom GroupId. */
@@ -197,4 +198,97 @@ export function ensureGroupSpecIssues(spec: EnsureGroupSpec): ValidationIssue[] 
  */
 export function throwIfInvalid(issues: readonly ValidationIssue[], context: string): void {
   if (issues.length > 0) throw new ValidationError(issues, context);
+}
+
+function checkGroupId(value: unknown, issues: ValidationIssue[]): void {
+  if (typeof value !== "string" || value.length === 0) issues.push({ field: "groupId", rule: "required non-empty string" });
+}
+
+/**
+ * Issues of a multiaccount_import list: at least one account, each a valid account. Any length
+ * is fine here (the client sends ≤100 a call).
+ *
+ * @example
+ * ```ts
+ * importAccountsIssues([]); // [{ field: "accounts", rule: "at least one account" }]
+ * ```
+ */
+export function importAccountsIssues(accounts: readonly ImAccount[]): ValidationIssue[] {
+  if (!Array.isArray(accounts)) return [{ field: "accounts", rule: "must be an array" }];
+  if (accounts.length === 0) return [{ field: "accounts", rule: "at least one account" }];
+  return accounts.flatMap((account, i) => accountIssues(account, `accounts.${i}.`));
+}
+
+/**
+ * Issues of a modify_group_base_info request: a GroupId, at least one change, and the same
+ * field limits as create_group.
+ *
+ * @example
+ * ```ts
+ * groupBaseInfoChangesIssues("t-42", { name: "" }); // [{ field: "name", rule: "non-empty, at most 30 UTF-8 bytes" }]
+ * ```
+ */
+export function groupBaseInfoChangesIssues(groupId: string, changes: ImGroupBaseInfoChanges): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  checkGroupId(groupId, issues);
+  const given = Object.values(changes).filter((v) => v !== undefined);
+  if (given.length === 0) issues.push({ field: "changes", rule: "at least one field to change" });
+  if (changes.name !== undefined && (typeof changes.name !== "string" || changes.name.length === 0 || bytes(changes.name) > IM_GROUP_LIMITS.nameBytes)) {
+    issues.push({ field: "name", rule: `non-empty, at most ${IM_GROUP_LIMITS.nameBytes} UTF-8 bytes` });
+  }
+  checkOptionalText(changes.introduction, "introduction", IM_GROUP_LIMITS.introductionBytes, issues);
+  checkOptionalText(changes.notification, "notification", IM_GROUP_LIMITS.notificationBytes, issues);
+  checkOptionalText(changes.faceUrl, "faceUrl", IM_GROUP_LIMITS.faceUrlBytes, issues);
+  if (changes.maxMemberCount !== undefined && !(Number.isSafeInteger(changes.maxMemberCount) && changes.maxMemberCount > 0)) {
+    issues.push({ field: "maxMemberCount", rule: "positive integer" });
+  }
+  if (changes.applyJoinOption !== undefined && !(IM_APPLY_JOIN_OPTIONS as readonly string[]).includes(changes.applyJoinOption)) {
+    issues.push({ field: "applyJoinOption", rule: `one of ${IM_APPLY_JOIN_OPTIONS.join(", ")}` });
+  }
+  if (changes.muteAllMember !== undefined && !(IM_MUTE_ALL_MEMBER_VALUES as readonly string[]).includes(changes.muteAllMember)) {
+    issues.push({ field: "muteAllMember", rule: `one of ${IM_MUTE_ALL_MEMBER_VALUES.join(", ")}` });
+  }
+  return issues;
+}
+
+/**
+ * Issues of an add_group_member request: a GroupId and at least one valid, unique member.
+ *
+ * @example
+ * ```ts
+ * addGroupMembersIssues("t-42", ["bob", "bob"]); // [{ field: "userIds.1", rule: "unique" }]
+ * ```
+ */
+export function addGroupMembersIssues(groupId: string, userIds: readonly string[]): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  checkGroupId(groupId, issues);
+  if (!Array.isArray(userIds) || userIds.length === 0) {
+    issues.push({ field: "userIds", rule: "at least one member" });
+    return issues;
+  }
+  const seen = new Set<string>();
+  userIds.forEach((id, i) => {
+    checkUserId(id, `userIds.${i}`, issues);
+    if (seen.has(id)) issues.push({ field: `userIds.${i}`, rule: "unique" });
+    seen.add(id);
+  });
+  return issues;
+}
+
+/**
+ * Issues of a removeGroup spec: every field that identifies "our" group is required.
+ *
+ * @example
+ * ```ts
+ * removeGroupSpecIssues({ groupId: "t-42", type: "Public", ownerAccount: "", marker: "tp:t-42" });
+ * // [{ field: "ownerAccount", rule: "required non-empty string" }]
+ * ```
+ */
+export function removeGroupSpecIssues(spec: RemoveGroupSpec): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  checkGroupId(spec.groupId, issues);
+  if (!(IM_GROUP_TYPES as readonly string[]).includes(spec.type)) issues.push({ field: "type", rule: `one of ${IM_GROUP_TYPES.join(", ")}` });
+  checkUserId(spec.ownerAccount, "ownerAccount", issues);
+  if (typeof spec.marker !== "string" || spec.marker.length === 0) issues.push({ field: "marker", rule: "required non-empty string" });
+  return issues;
 }

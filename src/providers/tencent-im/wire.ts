@@ -1,6 +1,6 @@
 /** The JSON bodies IM sends and receives, and the mapping to this service's types. */
 import * as z from "zod/mini";
-import type { ImAccount, ImGroupInfo, ImGroupSpec } from "./types.ts";
+import type { ImAccount, ImGroupBaseInfoChanges, ImGroupInfo, ImGroupSpec } from "./types.ts";
 
 /** Every IM answer carries these; extra fields depend on the command. */
 export const imEnvelopeSchema = z.looseObject({
@@ -24,6 +24,9 @@ const groupInfoEntrySchema = z.looseObject({
   Introduction: z.optional(z.string()),
   Notification: z.optional(z.string()),
   MemberNum: z.optional(z.number()),
+  FaceUrl: z.optional(z.string()),
+  ApplyJoinOption: z.optional(z.string()),
+  MemberList: z.optional(z.array(z.looseObject({ Member_Account: z.string() }))),
 });
 
 /** One entry of get_group_info's `GroupInfo`. */
@@ -85,5 +88,61 @@ export function toGroupInfo(entry: ImGroupInfoEntry): ImGroupInfo {
     introduction: entry.Introduction,
     notification: entry.Notification,
     memberNum: entry.MemberNum,
+    faceUrl: entry.FaceUrl,
+    applyJoinOption: entry.ApplyJoinOption,
+    members: entry.MemberList?.map((m) => m.Member_Account),
   };
+}
+
+/** multiaccount_import's answer: the accounts that were not imported. */
+export const multiAccountImportAnswerSchema = z.looseObject({ FailAccounts: z.optional(z.array(z.string())) });
+
+/** add_group_member's answer: one `Result` per member. */
+export const addGroupMemberAnswerSchema = z.looseObject({
+  MemberList: z.array(z.looseObject({ Member_Account: z.string(), Result: z.int() })),
+});
+
+/**
+ * The multiaccount_import body, in the current `AccountList` form.
+ *
+ * @example
+ * ```ts
+ * multiAccountImportBody([{ userId: "bob" }]); // { AccountList: [{ UserID: "bob" }] }
+ * ```
+ */
+export function multiAccountImportBody(accounts: readonly ImAccount[]): Record<string, unknown> {
+  return { AccountList: accounts.map((a) => ({ UserID: a.userId, Nick: a.nick, FaceUrl: a.faceUrl })) };
+}
+
+/**
+ * The modify_group_base_info body (undefined fields are left out by JSON.stringify).
+ *
+ * @example
+ * ```ts
+ * modifyGroupBaseInfoBody("t-42", { name: "Acme 2" }); // { GroupId: "t-42", Name: "Acme 2" }
+ * ```
+ */
+export function modifyGroupBaseInfoBody(groupId: string, changes: ImGroupBaseInfoChanges): Record<string, unknown> {
+  return {
+    GroupId: groupId,
+    Name: changes.name,
+    Introduction: changes.introduction,
+    Notification: changes.notification,
+    FaceUrl: changes.faceUrl,
+    MaxMemberNum: changes.maxMemberCount,
+    ApplyJoinOption: changes.applyJoinOption,
+    MuteAllMember: changes.muteAllMember,
+  };
+}
+
+/**
+ * The add_group_member body.
+ *
+ * @example
+ * ```ts
+ * addGroupMemberBody("t-42", ["bob"], true); // { GroupId: "t-42", Silence: 1, MemberList: [{ Member_Account: "bob" }] }
+ * ```
+ */
+export function addGroupMemberBody(groupId: string, userIds: readonly string[], silence: boolean): Record<string, unknown> {
+  return { GroupId: groupId, ...(silence ? { Silence: 1 } : {}), MemberList: userIds.map((id) => ({ Member_Account: id })) };
 }

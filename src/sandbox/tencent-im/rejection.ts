@@ -47,4 +47,8 @@ export const IM_SANDBOX_CODES = {
   groupIdUsedByOther: 10021,
   groupIdUsedBySelf: 10025,
   ownerGroupLimit: 10037,
+  /** add_group_member: the group would exceed its MaxMemberNum. */
+  groupFull: 10014,
+  /** multiaccount_import: the account quota of a trial app is used up. */
+  accountQuota: 70398,
 } as const;

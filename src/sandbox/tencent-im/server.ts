@@ -15,6 +15,14 @@ import { type ImAnswerFields, ImAppStore } from "./store.ts";
 import type { ImSandbox, ImSandboxOptions, ImSandboxState } from "./types.ts";
 import { closeServer, listenOnLoopback } from "../../local/loopback.ts";
 
+/**
+ * Per-item fault operations: a rule `{ operation: "multiaccount_import.account", kind: "error",
+ * resource: "bob" }` puts bob into that call's `FailAccounts`; one for
+ * `"add_group_member.member"` answers his `Result: 0`. The call itself succeeds.
+ */
+export const IMPORT_ACCOUNT_FAULT = "multiaccount_import.account";
+export const ADD_MEMBER_FAULT = "add_group_member.member";
+
 /** IM request bodies are small; a larger one is refused unread. */
 const MAX_BODY_BYTES = 256 * 1024;
 
@@ -56,7 +64,15 @@ export async function startTencentImSandbox(options: ImSandboxOptions): Promise<
   const counters = new Map<number, AppCounters>();
   for (const app of options.apps) {
     apps.set(app.sdkAppId, { ...app, invalidatedThrough: -Infinity });
-    stores.set(app.sdkAppId, new ImAppStore({ appDefinedDataKeys: app.appDefinedDataKeys, maxGroupsPerOwner: options.maxGroupsPerOwner, now: () => clock.now() }));
+    stores.set(
+      app.sdkAppId,
+      new ImAppStore({
+        appDefinedDataKeys: app.appDefinedDataKeys,
+        maxGroupsPerOwner: options.maxGroupsPerOwner,
+        maxAccounts: options.maxAccounts,
+        now: () => clock.now(),
+      }),
+    );
     counters.set(app.sdkAppId, emptyCounters());
   }
   const faults = new FaultInjector({ rateLimits: documentedRateLimits(), ...options.faults });
@@ -110,13 +126,27 @@ export async function startTencentImSandbox(options: ImSandboxOptions): Promise<
         return store.getGroupInfo(body);
       case "destroy_group":
         return store.destroyGroup(body);
+      case "multiaccount_import":
+        return store.multiAccountImport(body, (userId) => itemFault(IMPORT_ACCOUNT_FAULT, userId));
+      case "modify_group_base_info":
+        return store.modifyGroupBaseInfo(body);
+      case "add_group_member":
+        return store.addGroupMember(body, (userId) => itemFault(ADD_MEMBER_FAULT, userId));
     }
+  }
+
+  /** Only rules naming the per-item operation apply (a rule for every operation must not fail items). */
+  function itemFault(operation: string, userId: string): boolean {
+    if (!faults.config.rules.some((r) => r.operation === operation)) return false;
+    return faults.decide(operation, userId) !== undefined;
   }
 
   /** The resource a fault rule can target: the GroupId or UserID the call names. */
   function resourceOf(body: Record<string, unknown>): string | undefined {
     const list = body["GroupIdList"];
-    const candidate = body["GroupId"] ?? body["UserID"] ?? (Array.isArray(list) ? list[0] : undefined);
+    const accounts = body["AccountList"];
+    const firstAccount = Array.isArray(accounts) ? (accounts[0] as Record<string, unknown> | undefined)?.["UserID"] : undefined;
+    const candidate = body["GroupId"] ?? body["UserID"] ?? (Array.isArray(list) ? list[0] : undefined) ?? firstAccount;
     return typeof candidate === "string" ? candidate : undefined;
   }
 

@@ -12,6 +12,11 @@ export type ImAnswerFields = Record<string, unknown>;
 const GROUP_TYPES = new Set(["Private", "Work", "Public", "ChatRoom", "Meeting", "AVChatRoom", "Community"]);
 const APPLY_JOIN_OPTIONS = new Set(["FreeAccess", "NeedPermission", "DisableApply"]);
 const DEFAULT_MAX_MEMBERS = 2000;
+/** multiaccount_import: at most 100 accounts a call. */
+const MAX_IMPORT_ACCOUNTS = 100;
+/** add_group_member: at most 20 members a call (the current page; see the client's constant). */
+const MAX_ADD_MEMBERS = 20;
+const MUTE_ALL_MEMBER = new Set(["On", "Off"]);
 
 function utf8Bytes(text: string): number {
   return Buffer.byteLength(text, "utf8");
@@ -49,11 +54,18 @@ export class ImAppStore {
   readonly #destroyed = new Set<string>();
   readonly #appDefinedKeys: ReadonlySet<string>;
   readonly #maxGroupsPerOwner: number;
+  readonly #maxAccounts: number;
   readonly #now: () => number;
 
-  constructor(options: { appDefinedDataKeys?: readonly string[] | undefined; maxGroupsPerOwner?: number | undefined; now: () => number }) {
+  constructor(options: {
+    appDefinedDataKeys?: readonly string[] | undefined;
+    maxGroupsPerOwner?: number | undefined;
+    maxAccounts?: number | undefined;
+    now: () => number;
+  }) {
     this.#appDefinedKeys = new Set(options.appDefinedDataKeys ?? []);
     this.#maxGroupsPerOwner = options.maxGroupsPerOwner ?? Infinity;
+    this.#maxAccounts = options.maxAccounts ?? Infinity;
     this.#now = options.now;
   }
 
@@ -64,6 +76,124 @@ export class ImAppStore {
     const faceUrl = optionalString(body, "FaceUrl", 500, CODES.accountInvalidParams);
     this.#accounts.set(id, { nick, faceUrl });
     return {};
+  }
+
+  /**
+   * multiaccount_import: `AccountList: [{UserID, Nick?, FaceUrl?}]` or the older `Accounts: [id]`,
+   * 1-100 entries, each UserID ≤32 bytes (70402 otherwise). Existing accounts are updated.
+   * `fails(id)` picks accounts that fail inside IM: they come back in `FailAccounts`, not imported.
+   */
+  multiAccountImport(body: Record<string, unknown>, fails: (userId: string) => boolean = () => false): ImAnswerFields {
+    const list = body["AccountList"];
+    const legacy = body["Accounts"];
+    let entries: Array<{ id: string; nick: string | undefined; faceUrl: string | undefined }>;
+    if (list !== undefined) {
+      if (!Array.isArray(list)) throw new ImRejection(CODES.accountInvalidParams, "AccountList must be an array");
+      entries = list.map((entry: unknown) => {
+        if (typeof entry !== "object" || entry === null) throw new ImRejection(CODES.accountInvalidParams, "AccountList entries must be objects");
+        const e = entry as Record<string, unknown>;
+        const id = userId(e["UserID"], "UserID", CODES.accountInvalidParams);
+        const nick = e["Nick"] === undefined ? undefined : optionalString(e, "Nick", 500, CODES.accountInvalidParams);
+        const faceUrl = e["FaceUrl"] === undefined ? undefined : optionalString(e, "FaceUrl", 500, CODES.accountInvalidParams);
+        return { id, nick, faceUrl };
+      });
+    } else if (legacy !== undefined) {
+      if (!Array.isArray(legacy)) throw new ImRejection(CODES.accountInvalidParams, "Accounts must be an array");
+      entries = legacy.map((id: unknown) => ({ id: userId(id, "Accounts", CODES.accountInvalidParams), nick: undefined, faceUrl: undefined }));
+    } else {
+      throw new ImRejection(CODES.accountInvalidParams, "AccountList is required");
+    }
+    if (entries.length === 0 || entries.length > MAX_IMPORT_ACCOUNTS) {
+      throw new ImRejection(CODES.accountInvalidParams, `AccountList must hold 1-${MAX_IMPORT_ACCOUNTS} accounts`);
+    }
+    const fresh = new Set(entries.map((e) => e.id).filter((id) => !this.#accounts.has(id)));
+    if (this.#accounts.size + fresh.size > this.#maxAccounts) throw new ImRejection(CODES.accountQuota, "the account quota of this app is used up");
+    const failed: string[] = [];
+    for (const entry of entries) {
+      if (fails(entry.id)) {
+        if (!failed.includes(entry.id)) failed.push(entry.id);
+        continue;
+      }
+      const before = this.#accounts.get(entry.id);
+      this.#accounts.set(entry.id, { nick: entry.nick ?? before?.nick ?? "", faceUrl: entry.faceUrl ?? before?.faceUrl ?? "" });
+    }
+    return { FailAccounts: failed };
+  }
+
+  /**
+   * modify_group_base_info: GroupId required; the group must exist (10010 dismissed, 10015 never
+   * existed); Name non-empty ≤30 bytes, Introduction ≤240, Notification ≤300, FaceUrl ≤100,
+   * MaxMemberNum a positive integer not below the member count, ApplyJoinOption one of three
+   * (not for Community), MuteAllMember On/Off, AppDefinedData keys enabled in the console (10004).
+   */
+  modifyGroupBaseInfo(body: Record<string, unknown>): ImAnswerFields {
+    const group = this.#existingGroup(body["GroupId"]);
+    const name = body["Name"];
+    if (name !== undefined && (typeof name !== "string" || name === "" || utf8Bytes(name) > 30)) {
+      throw new ImRejection(CODES.invalidParams, "Name must be 1-30 bytes");
+    }
+    const introduction = body["Introduction"] === undefined ? undefined : optionalString(body, "Introduction", 240);
+    const notification = body["Notification"] === undefined ? undefined : optionalString(body, "Notification", 300);
+    const faceUrl = body["FaceUrl"] === undefined ? undefined : optionalString(body, "FaceUrl", 100);
+    const maxMemberNum = body["MaxMemberNum"];
+    if (maxMemberNum !== undefined && !(Number.isSafeInteger(maxMemberNum) && (maxMemberNum as number) >= group.members.length && (maxMemberNum as number) > 0)) {
+      throw new ImRejection(CODES.invalidParams, "MaxMemberNum must be a positive integer not below the member count");
+    }
+    const applyJoinOption = body["ApplyJoinOption"];
+    if (applyJoinOption !== undefined) {
+      if (typeof applyJoinOption !== "string" || !APPLY_JOIN_OPTIONS.has(applyJoinOption)) throw new ImRejection(CODES.invalidParams, "invalid ApplyJoinOption");
+      if (group.type === "Community") throw new ImRejection(CODES.invalidParams, "ApplyJoinOption is not supported by Community");
+    }
+    const mute = body["MuteAllMember"];
+    if (mute !== undefined && (typeof mute !== "string" || !MUTE_ALL_MEMBER.has(mute))) throw new ImRejection(CODES.invalidParams, "MuteAllMember must be On or Off");
+    const appDefinedData = body["AppDefinedData"] === undefined ? undefined : this.#appDefinedData(body["AppDefinedData"]);
+
+    // Every check passed: apply all changes at once (a refused request changes nothing).
+    if (typeof name === "string") group.name = name;
+    if (introduction !== undefined) group.introduction = introduction;
+    if (notification !== undefined) group.notification = notification;
+    if (faceUrl !== undefined) group.faceUrl = faceUrl;
+    if (typeof maxMemberNum === "number") group.maxMemberCount = maxMemberNum;
+    if (typeof applyJoinOption === "string") group.applyJoinOption = applyJoinOption;
+    if (mute === "On" || mute === "Off") group.muteAllMember = mute;
+    if (appDefinedData !== undefined) {
+      for (const entry of appDefinedData) {
+        const existing = group.appDefinedData.find((e) => e.key === entry.key);
+        if (existing) existing.value = entry.value;
+        else group.appDefinedData.push(entry);
+      }
+    }
+    return {};
+  }
+
+  /**
+   * add_group_member: GroupId required and existing (10010/10015); not for AVChatRoom (10007);
+   * MemberList of 1-20 `{Member_Account}` (10004 empty or malformed, 10005 too many); Silence 0/1;
+   * every account imported (10019); the group may not exceed MaxMemberNum (10014). Each member's
+   * `Result`: 1 added, 2 already a member, 0 failed (`fails(id)`: injected per-member failure).
+   */
+  addGroupMember(body: Record<string, unknown>, fails: (userId: string) => boolean = () => false): ImAnswerFields {
+    const group = this.#existingGroup(body["GroupId"]);
+    if (group.type === "AVChatRoom") throw new ImRejection(CODES.permissionDenied, "AVChatRoom does not support add_group_member");
+    const silence = body["Silence"];
+    if (silence !== undefined && silence !== 0 && silence !== 1) throw new ImRejection(CODES.invalidParams, "Silence must be 0 or 1");
+    const list = body["MemberList"];
+    if (!Array.isArray(list) || list.length === 0) throw new ImRejection(CODES.invalidParams, "MemberList must hold at least one member");
+    if (list.length > MAX_ADD_MEMBERS) throw new ImRejection(CODES.tooManyMembers, `MemberList holds more than ${MAX_ADD_MEMBERS} members`);
+    const ids = list.map((entry: unknown) => {
+      const e = (typeof entry === "object" && entry !== null ? entry : {}) as Record<string, unknown>;
+      return userId(e["Member_Account"], "Member_Account", CODES.invalidParams);
+    });
+    if (ids.some((id) => !this.#accounts.has(id))) throw new ImRejection(CODES.memberNotImported, "MemberList holds accounts that are not imported");
+    const joining = new Set(ids.filter((id) => !group.members.includes(id)));
+    if (group.members.length + joining.size > group.maxMemberCount) throw new ImRejection(CODES.groupFull, "the group is full");
+    const results = ids.map((id) => {
+      if (group.members.includes(id)) return { Member_Account: id, Result: 2 };
+      if (fails(id)) return { Member_Account: id, Result: 0 };
+      group.members.push(id);
+      return { Member_Account: id, Result: 1 };
+    });
+    return { MemberList: results };
   }
 
   /** create_group with every documented field rule. */
@@ -205,6 +335,15 @@ export class ImAppStore {
     this.#destroyed.clear();
   }
 
+  /** The group a command names, or the code IM answers for a missing one. */
+  #existingGroup(id: unknown): ImSandboxGroup {
+    if (typeof id !== "string" || id === "") throw new ImRejection(CODES.invalidParams, "GroupId is required");
+    const group = this.#groups.get(id);
+    if (group !== undefined) return group;
+    if (this.#destroyed.has(id)) throw new ImRejection(CODES.groupDismissed, "the group has been dismissed");
+    throw new ImRejection(CODES.groupNotFound, "invalid GroupId");
+  }
+
   #ownedBy(owner: string): number {
     let n = 0;
     for (const g of this.#groups.values()) if (g.owner === owner) n++;
@@ -261,6 +400,7 @@ export class ImAppStore {
       MemberNum: g.members.length,
       MaxMemberNum: g.maxMemberCount,
       ApplyJoinOption: g.applyJoinOption,
+      ShutUpAllMember: g.muteAllMember ?? "Off",
       AppDefinedData: g.appDefinedData.map((e) => ({ Key: e.key, Value: e.value })),
       MemberList: g.members.map((m) => ({ Member_Account: m, Role: m === g.owner ? "Owner" : "Member", JoinTime: g.createTime })),
     };

@@ -20,13 +20,16 @@ export interface ImSandboxOptions {
   /** UserSig expiry and rate-limit windows. Default: the system clock. */
   clock?: Pick<Clock, "now"> | undefined;
   /**
-   * Faults and rate limits. When `rateLimits` is absent the documented 200/s limits of
-   * account_import, create_group, get_group_info and destroy_group apply (answered with 10006).
+   * Faults and rate limits. When `rateLimits` is absent the documented limits of every command
+   * apply (200/s; multiaccount_import 100/s), answered with 10006. Per-item faults: see
+   * `IMPORT_ACCOUNT_FAULT` and `ADD_MEMBER_FAULT`.
    * `faults.configure()` later replaces the whole configuration, limits included.
    */
   faults?: Partial<FaultConfig> | undefined;
   /** Groups one owner may own before create_group answers 10037. Default unlimited. */
   maxGroupsPerOwner?: number | undefined;
+  /** Accounts an app may hold before multiaccount_import answers 70398 (a trial app's quota). Default unlimited. */
+  maxAccounts?: number | undefined;
 }
 
 /** A group as the sandbox keeps it. */
@@ -39,6 +42,8 @@ export interface ImSandboxGroup {
   notification: string;
   faceUrl: string;
   applyJoinOption: string;
+  /** Set by modify_group_base_info `MuteAllMember`; absent until then. */
+  muteAllMember?: "On" | "Off" | undefined;
   maxMemberCount: number;
   appDefinedData: Array<{ key: string; value: string }>;
   /** Member accounts, the owner first when there is one. */
