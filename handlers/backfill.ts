@@ -3,6 +3,7 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import type { ScheduledEvent } from "aws-lambda";
 import { backfillTenants, runBackfill, type BackfillReport } from "../src/backfill/backfill.ts";
+import { BACKFILL_DEFAULTS } from "../src/backfill/defaults.ts";
 import type { Service } from "../src/service.ts";
 import { log, logger, metrics, runtimeService } from "./lib/runtime.ts";
 import { deadlineOf, invocationDeadline, type DeadlineContext } from "./middleware/deadline.ts";
@@ -30,8 +31,8 @@ export interface BackfillHandlerOptions {
  * ```
  */
 export function createBackfillHandler(service: Service, options: BackfillHandlerOptions = {}) {
-  const concurrency = options.concurrency ?? 32;
-  const perTenantBudgetMs = options.perTenantBudgetMs ?? 10_000;
+  const concurrency = options.concurrency ?? BACKFILL_DEFAULTS.concurrency;
+  const perTenantBudgetMs = options.perTenantBudgetMs ?? BACKFILL_DEFAULTS.perTenantBudgetMs;
   return middy<ScheduledEvent | ExplicitBackfillEvent, BackfillReport, Error, DeadlineContext>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
@@ -43,7 +44,7 @@ export function createBackfillHandler(service: Service, options: BackfillHandler
         "tenants" in event && Array.isArray(event.tenants)
           ? await backfillTenants(event.tenants, { deadline: deadlineOf(context), concurrency, perTenantBudgetMs }, { provision, logger: log })
           : await runBackfill(
-              { deadline: deadlineOf(context), concurrency, perTenantBudgetMs, pageSize: options.pageSize ?? 1000 },
+              { deadline: deadlineOf(context), concurrency, perTenantBudgetMs, pageSize: options.pageSize ?? BACKFILL_DEFAULTS.pageSize },
               { store: service.store, positions: service.positions, provision, logger: log },
             );
       logger.info("backfill finished", { report });
