@@ -5,6 +5,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { forEachWithin } from "../src/concurrency/for-each-within.ts";
 import { ValidationError } from "../src/errors.ts";
 import { tenantFromSignupEvent } from "../src/inputs/unwrap.ts";
+import { boundIssues } from "../src/rejections/bounded-issues.ts";
 import { RejectionStore } from "../src/rejections/rejection-store.ts";
 import type { Service } from "../src/service.ts";
 import { logger, metrics, runtimeService } from "./lib/runtime.ts";
@@ -37,7 +38,7 @@ export function createSignupHandler(service: Service) {
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
       await rejections.record({ channel: "sqs", messageId: record.messageId, issues: error.issues, body: record.body });
-      logger.warn("signup event rejected", { messageId: record.messageId, issues: error.issues });
+      logger.warn("signup event rejected", { messageId: record.messageId, ...boundIssues(error.issues, 10) });
       return true;
     }
     const result = await service.provision(tenant, deadlineOf(context), `${context.awsRequestId}/${record.messageId}`);

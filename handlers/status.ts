@@ -45,7 +45,8 @@ export function createStatusHandler(service: Service) {
           lastAttemptAt: s.lastAttemptAt,
           nextAttemptAt: s.nextAttemptAt,
           resource: s.resource,
-          lastError: s.lastError,
+          // A SUCCEEDED step's error is history, not its state: shown as previousError.
+          ...(s.status === "SUCCEEDED" ? { previousError: s.lastError } : { lastError: s.lastError }),
           updatedAt: s.updatedAt,
         })),
       });

@@ -7,33 +7,40 @@ import { tenantFromWebhookBody } from "../src/inputs/unwrap.ts";
 import type { ProvisionResult } from "../src/provisioning/types.ts";
 import { sqsSignupQueue, type SignupQueue } from "../src/queue/signup-queue.ts";
 import type { Service } from "../src/service.ts";
+import type { Clock } from "../src/http/types.ts";
+import { UNFINISHED_STATUSES } from "../src/outcomes/constants.ts";
+import type { StepStatus } from "../src/outcomes/types.ts";
 import { WebhookReplayGuard } from "../src/webhook/replay-guard.ts";
+import { WebhookSigningKeys } from "../src/webhook/signing-keys.ts";
 import { log, logger, metrics, runtimeService } from "./lib/runtime.ts";
 import { deadlineOf, invocationDeadline, type DeadlineContext } from "./middleware/deadline.ts";
-import { httpErrorResponses, isClientError, json } from "./middleware/http-errors.ts";
+import { httpErrorResponses, json } from "./middleware/http-errors.ts";
 import { rawBody, rawBodyOf } from "./middleware/raw-body.ts";
 import { webhookOf, webhookSignature, type WebhookContext } from "./middleware/webhook-signature.ts";
 
 /** Largest webhook body accepted (a tenant request is well under 16 KiB). */
 export const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
-/** How long the request itself may provision before handing the rest to the queue. */
-const REQUEST_BUDGET_MS = 8_000;
 
 type Context = WebhookContext & DeadlineContext;
 
 /** Options of {@link createWebhookHandler}; the queue defaults to SQS at SIGNUP_QUEUE_URL. */
 export interface WebhookHandlerOptions {
   queue?: SignupQueue;
+  /** Paces the re-reads of the signing keys (default: the system clock). */
+  clock?: Clock;
 }
 
 /**
  * HTTP API (payload v2) webhook: verifies the Standard Webhooks signature on the raw body,
- * rejects replays and oversized bodies, then provisions within the request budget.
+ * refuses oversized bodies, then provisions within the request budget (WEBHOOK_REQUEST_BUDGET_MS,
+ * default 3 s) and hands what is left to the signup queue.
  *
- * Replies: 201 provisioned now; 200 already provisioned (or finished with a permanent outcome,
- * shown per step); 202 continues through the signup queue; 400 names the fields; 401 bad
- * signature or timestamp; 409 replayed webhook-id, or the tenant is in progress elsewhere;
- * 413 too large. Bad input never gets a 5xx.
+ * Replies (README "Webhook replies" has the table): 201 provisioned now; 200 already provisioned,
+ * or finished with a permanent outcome shown per step; 202 still in progress (`continuing` says
+ * where: the signup queue, or another request that holds the tenant); 400 names the fields; 401
+ * bad signature or timestamp; 409 a webhook-id already accepted with a different body; 413 too
+ * large. A resend (same webhook-id and body) is answered like any delivery, with the tenant's
+ * current outcome. Bad input never gets a 5xx.
  *
  * @example
  * ```ts
@@ -42,6 +49,12 @@ export interface WebhookHandlerOptions {
  */
 export function createWebhookHandler(service: Service, options: WebhookHandlerOptions = {}) {
   const guard = new WebhookReplayGuard(service.documentClient, service.config.outcomeTableName);
+  const keys = new WebhookSigningKeys(service.credentials.webhook, {
+    ...(options.clock ? { clock: options.clock } : {}),
+    onReread: (reason, outcome) => {
+      if (outcome === "failed") logger.warn("webhook signing keys could not be read; using the last list read", { reason });
+    },
+  });
   let queue = options.queue;
   const signupQueue = (): SignupQueue => {
     if (!queue) {
@@ -55,19 +68,13 @@ export function createWebhookHandler(service: Service, options: WebhookHandlerOp
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
     .use(httpErrorResponses({ log }))
-    .use(invocationDeadline({ marginMs: 1_000, maxBudgetMs: REQUEST_BUDGET_MS }))
+    .use(invocationDeadline({ marginMs: 1_000, maxBudgetMs: service.config.webhookRequestBudgetMs }))
     .use(rawBody({ maxBytes: MAX_WEBHOOK_BODY_BYTES }))
-    .use(
-      webhookSignature({
-        secrets: service.credentials.webhook,
-        remember: (id) => guard.remember(id),
-        forget: (id) => guard.forget(id),
-        isClientError,
-      }),
-    )
+    .use(webhookSignature({ keys, remember: (id, body) => guard.remember(id, body) }))
     .handler(async (_event, context) => {
       const tenant = tenantFromWebhookBody(rawBodyOf(context).toString("utf8"));
-      logger.appendKeys({ tenantId: tenant.tenantId, webhookId: webhookOf(context).id });
+      const webhook = webhookOf(context);
+      logger.appendKeys({ tenantId: tenant.tenantId, webhookId: webhook.id, delivery: webhook.delivery });
       const result = await service.provision(tenant, deadlineOf(context), context.awsRequestId);
       const body = { tenantId: tenant.tenantId, steps: publicSteps(result) };
 
@@ -75,15 +82,13 @@ export function createWebhookHandler(service: Service, options: WebhookHandlerOp
         const createdNow = result.steps.some((s) => s.action === "ran" && s.providerOutcome === "created");
         return json(createdNow ? 201 : 200, body);
       }
-      if (result.steps.some((s) => s.action === "in-progress-elsewhere" && s.status === "IN_PROGRESS")) {
-        // Not the sender's fault: give the id back so its retry (same id) gets the final answer.
-        await guard.forget(webhookOf(context).id);
-        return json(409, { ...body, error: "in-progress", rule: "the tenant is being provisioned by another request; retry later" });
-      }
-      if (result.retryable) {
+      // Work this request could not finish goes to the queue; work another request holds is its own.
+      const leftToUs = result.steps.some((s) => isUnfinished(s.status) && s.action !== "in-progress-elsewhere");
+      if (leftToUs) {
         await signupQueue().enqueue(tenant);
         return json(202, { ...body, continuing: "signup-queue" });
       }
+      if (result.retryable) return json(202, { ...body, continuing: "in-progress-elsewhere" });
       return json(200, body);
     });
 }
@@ -97,6 +102,10 @@ function publicSteps(result: ProvisionResult) {
     resource: s.resource,
     ...(s.error ? { error: { provider: s.error.provider, code: s.error.code, requestId: s.error.requestId } } : {}),
   }));
+}
+
+function isUnfinished(status: StepStatus): boolean {
+  return (UNFINISHED_STATUSES as readonly StepStatus[]).includes(status);
 }
 
 export const handler = createWebhookHandler(runtimeService());

@@ -1,54 +1,36 @@
 /**
  * Operator CLI, against the local stack (`npm start` writes .local/stack.json) or, with --aws,
  * against AWS using the environment (AWS credentials, and the service's variables: see README).
+ * `npm run cli -- --help` lists the commands; `npm run cli -- <command> --help` their options.
  *
- *   npm run cli -- send-webhook [--tenant ID] [--file request.json] [--url URL]
- *   npm run cli -- status TENANT_ID
- *   npm run cli -- backfill [--tenants file.json] [--budget-ms N]
- *   npm run cli -- replay-dlq [--max N] [--dlq-url URL] [--queue-url URL]
+ * Each command is one entry of `commands`: add a command by adding an entry.
  */
 import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
-import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { Webhook } from "standardwebhooks";
 import { backfillTenants, runBackfill } from "../src/backfill/backfill.ts";
 import { loadConfig } from "../src/config/config.ts";
 import { readSecret } from "../src/credentials/read-secret.ts";
 import { webhookSecretsSchema } from "../src/credentials/schemas.ts";
 import { LOCAL_STATE_FILE, type LocalStackState } from "../src/local/local-service.ts";
+import { OutcomeStore } from "../src/outcomes/store.ts";
+import { startDlqRedrive, waitForDlqRedrive } from "../src/queue/dlq-redrive.ts";
 import { createService } from "../src/service.ts";
+import { parseCommandLine, positiveInteger, stringOption, usage, UsageError, type CliCommand, type OptionValues } from "./cli-args.ts";
 
-const { positionals, values } = parseArgs({
-  allowPositionals: true,
-  options: {
-    aws: { type: "boolean", default: false },
-    tenant: { type: "string" },
-    file: { type: "string" },
-    url: { type: "string" },
-    tenants: { type: "string" },
-    "budget-ms": { type: "string", default: "60000" },
-    max: { type: "string", default: "100" },
-    "dlq-url": { type: "string" },
-    "queue-url": { type: "string" },
-  },
-});
-const [command, ...rest] = positionals;
-
-function localState(): LocalStackState | undefined {
-  if (values.aws) return undefined;
+/** The local stack's state (and its environment, copied into process.env), or nothing with --aws. */
+function localState(values: OptionValues): LocalStackState | undefined {
+  if (values.aws === true) return undefined;
   if (!existsSync(LOCAL_STATE_FILE)) {
-    fail(`no local stack found (${LOCAL_STATE_FILE}): run \`npm start\` first, or pass --aws to use AWS`);
+    throw new UsageError(`no local stack found (${LOCAL_STATE_FILE}): run \`npm start\` first, or pass --aws to use AWS`);
   }
   const state = JSON.parse(readFileSync(LOCAL_STATE_FILE, "utf8")) as LocalStackState;
   Object.assign(process.env, state.env);
   return state;
-}
-
-function fail(message: string): never {
-  process.stderr.write(`error: ${message}\n`);
-  process.exit(2);
 }
 
 function sampleRequest(tenantId: string): Record<string, unknown> {
@@ -61,75 +43,162 @@ function sampleRequest(tenantId: string): Record<string, unknown> {
   };
 }
 
-async function sendWebhook(): Promise<void> {
-  const state = localState();
-  const url = values.url ?? state?.webhookUrl ?? fail("--url is required with --aws");
-  const data = values.file ? (JSON.parse(readFileSync(values.file, "utf8")) as Record<string, unknown>) : sampleRequest(values.tenant ?? `acme-${Date.now().toString(36)}`);
-  const config = loadConfig(process.env);
-  const { secrets } = await readSecret(new SecretsManagerClient({}), config.secrets.webhookSecretId, webhookSecretsSchema);
-  const body = JSON.stringify({ type: "tenant.created", timestamp: new Date().toISOString(), data });
-  const id = `msg_${randomUUID()}`;
-  const now = new Date();
-  const res = await fetch(url, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      "webhook-id": id,
-      "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
-      "webhook-signature": new Webhook(secrets[0] ?? fail("no webhook secret")).sign(id, now, body),
-    },
-    body,
-  });
-  process.stdout.write(`POST ${url} -> ${res.status}\n${JSON.stringify(JSON.parse(await res.text()), null, 2)}\n`);
-}
+const sendWebhook: CliCommand = {
+  name: "send-webhook",
+  summary: "send a signed Standard Webhooks request for a sample (or given) tenant",
+  usage: "[--tenant ID] [--file request.json] [--url URL] [--aws]",
+  details: [
+    "--tenant ID          tenant id of the sample request (default: a new acme-… id)",
+    "--file request.json  send this tenant request instead of the sample",
+    "--url URL            webhook URL (required with --aws; WEBHOOK_SECRET_ID names the signing secret)",
+  ],
+  options: { tenant: { type: "string" }, file: { type: "string" }, url: { type: "string" } },
+  positionals: { min: 0, max: 0 },
+  async run({ values }) {
+    const state = localState(values);
+    const url = stringOption(values, "url") ?? state?.webhookUrl;
+    if (!url) throw new UsageError("--url is required with --aws");
+    const file = stringOption(values, "file");
+    const data = file ? (JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>) : sampleRequest(stringOption(values, "tenant") ?? `acme-${Date.now().toString(36)}`);
+    const secretId = process.env.WEBHOOK_SECRET_ID;
+    if (!secretId) throw new UsageError("WEBHOOK_SECRET_ID is not set");
+    const { secrets } = await readSecret(new SecretsManagerClient({}), secretId, webhookSecretsSchema);
+    const newest = secrets[0];
+    if (!newest) throw new UsageError("the webhook secret holds no signing key");
+    const body = JSON.stringify({ type: "tenant.created", timestamp: new Date().toISOString(), data });
+    const id = `msg_${randomUUID()}`;
+    const now = new Date();
+    const res = await fetch(url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "webhook-id": id,
+        "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
+        "webhook-signature": new Webhook(newest).sign(id, now, body),
+      },
+      body,
+    });
+    const text = await res.text();
+    let shown = text;
+    try {
+      shown = JSON.stringify(JSON.parse(text), null, 2);
+    } catch {
+      // Not JSON: print it as it came.
+    }
+    process.stdout.write(`POST ${url} -> ${res.status}\n${shown}\n`);
+  },
+};
 
-async function status(): Promise<void> {
-  localState();
-  const tenantId = rest[0] ?? fail("usage: status TENANT_ID");
-  const service = createService(loadConfig(process.env));
-  const outcome = await service.store.getTenant(tenantId);
-  service.close();
-  if (!outcome.tenant) fail(`tenant ${tenantId} is not recorded`);
-  process.stdout.write(`${JSON.stringify({ tenantId, source: outcome.tenant.source, registeredAt: outcome.tenant.createdAt, steps: outcome.steps }, null, 2)}\n`);
-}
+const status: CliCommand = {
+  name: "status",
+  summary: "print a tenant's recorded outcome, per step",
+  usage: "TENANT_ID [--aws] [--table NAME]",
+  details: ["--table NAME  the outcome table (default: OUTCOME_TABLE_NAME); with --aws nothing else is needed"],
+  options: { table: { type: "string" } },
+  positionals: { min: 1, max: 1 },
+  async run({ values, positionals }) {
+    localState(values);
+    const tenantId = positionals[0] ?? "";
+    const tableName = stringOption(values, "table") ?? process.env.OUTCOME_TABLE_NAME;
+    if (!tableName) throw new UsageError("--table or OUTCOME_TABLE_NAME is required");
+    // Only the table: reading a status needs no provider configuration or secrets.
+    const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+    try {
+      const outcome = await new OutcomeStore({ tableName, client }).getTenant(tenantId);
+      if (!outcome.tenant) {
+        process.stderr.write(`tenant ${tenantId} is not recorded\n`);
+        process.exitCode = 1;
+        return;
+      }
+      // As GET /tenants/{id} shows them: a SUCCEEDED step's last error is its previousError.
+      const steps = outcome.steps.map(({ lastError, ...step }) => ({ ...step, ...(step.status === "SUCCEEDED" ? { previousError: lastError } : { lastError }) }));
+      process.stdout.write(`${JSON.stringify({ tenantId, source: outcome.tenant.source, registeredAt: outcome.tenant.createdAt, steps }, null, 2)}\n`);
+    } finally {
+      client.destroy();
+    }
+  },
+};
 
-async function backfill(): Promise<void> {
-  localState();
-  const service = createService(loadConfig(process.env));
-  const deadline = Date.now() + Number(values["budget-ms"]);
-  const workerId = `cli-${randomUUID()}`;
-  const provision = (tenant: Parameters<typeof service.provision>[0], d: number, registered?: Parameters<typeof service.provision>[3]) =>
-    service.provision(tenant, d, workerId, registered);
-  const options = { deadline, concurrency: 16, perTenantBudgetMs: 10_000 };
-  const report = values.tenants
-    ? await backfillTenants(JSON.parse(readFileSync(values.tenants, "utf8")) as unknown[], options, { provision })
-    : await runBackfill({ ...options, pageSize: 1000 }, { store: service.store, positions: service.positions, provision });
-  service.close();
-  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-}
+const backfill: CliCommand = {
+  name: "backfill",
+  summary: "re-drive unfinished steps now (or the tenants in a file)",
+  usage: "[--tenants file.json] [--budget-ms N] [--aws]",
+  details: ["--tenants file.json  a JSON array of tenant requests to provision", "--budget-ms N         stop starting tenants after N ms (default 60000)"],
+  options: { tenants: { type: "string" }, "budget-ms": { type: "string" } },
+  positionals: { min: 0, max: 0 },
+  async run({ values }) {
+    const budgetMs = positiveInteger(values, "budget-ms", 60_000);
+    localState(values);
+    const service = createService(loadConfig(process.env));
+    try {
+      const deadline = Date.now() + budgetMs;
+      const workerId = `cli-${randomUUID()}`;
+      const provision = (tenant: Parameters<typeof service.provision>[0], d: number, registered?: Parameters<typeof service.provision>[3]) =>
+        service.provision(tenant, d, workerId, registered);
+      const options = { deadline, concurrency: 16, perTenantBudgetMs: 10_000 };
+      const tenantsFile = stringOption(values, "tenants");
+      const report = tenantsFile
+        ? await backfillTenants(JSON.parse(readFileSync(tenantsFile, "utf8")) as unknown[], options, { provision })
+        : await runBackfill({ ...options, pageSize: 1000 }, { store: service.store, positions: service.positions, provision });
+      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    } finally {
+      service.close();
+    }
+  },
+};
 
-async function replayDlq(): Promise<void> {
-  const state = localState();
-  const dlqUrl = values["dlq-url"] ?? state?.dlqUrl ?? process.env.DLQ_URL ?? fail("--dlq-url is required with --aws");
-  const queueUrl = values["queue-url"] ?? state?.signupQueueUrl ?? process.env.SIGNUP_QUEUE_URL ?? fail("--queue-url is required with --aws");
-  const sqs = new SQSClient({});
-  let moved = 0;
-  const max = Number(values.max);
-  while (moved < max) {
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: Math.min(10, max - moved), WaitTimeSeconds: 1 }));
-    if (Messages.length === 0) break;
-    for (const m of Messages) {
-      // Send first, then delete: a crash in between duplicates (harmless: provisioning converges), never loses.
-      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: m.Body ?? "" }));
-      await sqs.send(new DeleteMessageCommand({ QueueUrl: dlqUrl, ReceiptHandle: m.ReceiptHandle }));
-      moved++;
+const replayDlq: CliCommand = {
+  name: "replay-dlq",
+  summary: "move dead letters back to the signup queue (an SQS message move task)",
+  usage: "[--dlq-url URL] [--queue-url URL] [--max N] [--wait-ms N] [--aws]",
+  details: [
+    "--dlq-url URL    the dead-letter queue (default: the local stack's; with --aws required, or DLQ_URL)",
+    "--queue-url URL  where to move them (default: the queue each message came from)",
+    "--max N          move at most N messages per second (default: as fast as SQS moves them)",
+    "--wait-ms N      how long to wait for the task to finish, printing its progress (default 300000)",
+    "SQS moves the messages itself (StartMessageMoveTask); the local SQS stand-in implements it too.",
+  ],
+  options: { max: { type: "string" }, "dlq-url": { type: "string" }, "queue-url": { type: "string" }, "wait-ms": { type: "string" } },
+  positionals: { min: 0, max: 0 },
+  async run({ values }) {
+    const maxPerSecond = values.max === undefined ? undefined : positiveInteger(values, "max", 1);
+    const waitMs = positiveInteger(values, "wait-ms", 300_000);
+    const state = localState(values);
+    const dlqUrl = stringOption(values, "dlq-url") ?? state?.dlqUrl ?? process.env.DLQ_URL;
+    if (!dlqUrl) throw new UsageError("--dlq-url (or DLQ_URL) is required with --aws");
+    const sqs = new SQSClient({});
+    try {
+      const task = await startDlqRedrive(sqs, { dlqUrl, destinationQueueUrl: stringOption(values, "queue-url"), maxPerSecond });
+      process.stdout.write(`moving messages from ${task.sourceArn} to ${task.destinationArn ?? "the queues they came from"}\n`);
+      const done = await waitForDlqRedrive(sqs, task.sourceArn, { deadline: Date.now() + waitMs });
+      process.stdout.write(`${done.status}: moved ${done.moved} of ${done.toMove} message(s)${done.failureReason ? ` (${done.failureReason})` : ""}\n`);
+      if (done.status === "FAILED") process.exitCode = 1;
+    } finally {
+      sqs.destroy();
+    }
+  },
+};
+
+/** Every command, in the order `--help` lists them. */
+const commands: CliCommand[] = [sendWebhook, status, backfill, replayDlq];
+
+const line = parseCommandLine(process.argv.slice(2), commands);
+if (line.kind === "help") {
+  process.stdout.write(line.text);
+} else if (line.kind === "usage-error") {
+  process.stderr.write(line.text);
+  process.exitCode = 2;
+} else {
+  try {
+    await line.command.run(line);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`error: ${error.message}\n${usage(commands, line.command)}`);
+      process.exitCode = 2;
+    } else {
+      // The service's errors name the field and rule and never carry a secret; no stack for operators.
+      process.stderr.write(`error: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`);
+      process.exitCode = 1;
     }
   }
-  sqs.destroy();
-  process.stdout.write(`moved ${moved} message(s) from the DLQ back to the signup queue\n`);
 }
-
-const commands: Record<string, () => Promise<void>> = { "send-webhook": sendWebhook, status, backfill, "replay-dlq": replayDlq };
-const run = commands[command ?? ""];
-if (!run) fail(`usage: npm run cli -- <${Object.keys(commands).join("|")}> [options]`);
-await run();

@@ -4,7 +4,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { BackfillPositionStore } from "./backfill/cursor-store.ts";
 import type { ServiceConfig } from "./config/config.ts";
 import type { ProviderRetryInfo } from "./errors.ts";
-import { createCredentialSources, type CredentialSources } from "./credentials/index.ts";
+import { createCredentialSources, type CredentialSource, type CredentialSources, type ImCredentials } from "./credentials/index.ts";
 import { systemClock } from "./http/clock.ts";
 import { createHttpTransport } from "./http/request.ts";
 import type { Clock, HttpTransport } from "./http/types.ts";
@@ -15,7 +15,7 @@ import { createSlsClient, type SlsClient } from "./providers/sls/index.ts";
 import { createTencentImClient, type TencentImClient } from "./providers/tencent-im/index.ts";
 import { planTenant, type ImGroupPlan } from "./provisioning/plan.ts";
 import { provision } from "./provisioning/provision.ts";
-import type { TenantOnboarding } from "./provisioning/tenant.ts";
+import { assertNotImAppAdmin, type TenantOnboarding } from "./provisioning/tenant.ts";
 import type { ConsumerGroupProvisioner, ImGroupProvisioner, ProvisionLogger, ProvisionResult } from "./provisioning/types.ts";
 
 /** Everything the entry points use, built once per process (cold start) without any I/O. */
@@ -117,7 +117,7 @@ export function createService(config: ServiceConfig, overrides: ServiceOverrides
     },
     onRetry,
   });
-  const imGroups = imGroupProvisioner(im);
+  const imGroups = imGroupProvisioner(im, credentials.im);
 
   return {
     config,
@@ -151,9 +151,12 @@ export function createService(config: ServiceConfig, overrides: ServiceOverrides
  * Adapts the IM client to the core: members must be imported accounts (else 10019), so each is
  * imported (idempotent) before the group is ensured; the marker ties the group to its tenant.
  */
-function imGroupProvisioner(im: TencentImClient): ImGroupProvisioner {
+function imGroupProvisioner(im: TencentImClient, imCredentials: CredentialSource<ImCredentials>): ImGroupProvisioner {
   return {
     async ensureGroup(plan: ImGroupPlan, options) {
+      // Before any import: the app admin must never become a tenant's account.
+      const { adminIdentifier } = await imCredentials.get();
+      assertNotImAppAdmin({ admin: plan.owner.userId, members: plan.members.map((m) => m.userId) }, adminIdentifier);
       // Imported side by side: the client's token bucket paces them under IM's rate limit.
       await Promise.all(plan.members.map((member) => im.accountImport({ userId: member.userId }, options)));
       return im.ensureGroup(

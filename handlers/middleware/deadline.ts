@@ -30,7 +30,7 @@ export function deadlineOf(context: DeadlineContext): number {
  *
  * @example
  * ```ts
- * middy(handler).use(invocationDeadline({ marginMs: 1_000, maxBudgetMs: 8_000 }));
+ * middy(handler).use(invocationDeadline({ marginMs: 1_000, maxBudgetMs: 3_000 }));
  * ```
  */
 export function invocationDeadline(options: { marginMs: number; maxBudgetMs?: number; now?: () => number }): MiddlewareObj<unknown, unknown, Error, DeadlineContext> {

@@ -1,6 +1,7 @@
 import type { MiddlewareObj } from "@middy/core";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { ValidationError } from "../../src/errors.ts";
+import { boundIssues } from "../../src/rejections/bounded-issues.ts";
 import { WebhookVerificationError } from "../../src/webhook/errors.ts";
 import { PayloadTooLargeError } from "./errors.ts";
 
@@ -11,7 +12,7 @@ export interface ErrorLog {
 
 /**
  * Turns thrown errors into JSON replies: bad input is a 4xx that names the field and the rule
- * (400 invalid, 401 signature, 409 replay, 413 too large); anything else is a 500 with no detail,
+ * (400 invalid, 401 signature, 409 webhook-id reused for another body, 413 too large); anything else is a 500 with no detail,
  * logged by name. Bad input never gets a 5xx because every input error is typed.
  *
  * @example
@@ -29,18 +30,14 @@ export function httpErrorResponses(options: { log: ErrorLog }): MiddlewareObj<un
   };
 }
 
-/** True for the errors that are the client's: they get a 4xx. */
-export function isClientError(error: unknown): boolean {
-  return error instanceof ValidationError || error instanceof WebhookVerificationError || error instanceof PayloadTooLargeError;
-}
-
 /** The reply for one error; exported for the handlers' own early exits. */
 export function errorResponse(error: unknown, log: ErrorLog): APIGatewayProxyStructuredResultV2 {
   if (error instanceof ValidationError) {
-    return json(400, { error: "invalid-request", issues: error.issues });
+    // Bounded: a body of thousands of unknown keys names the first 50 (issueCount says how many).
+    return json(400, { error: "invalid-request", ...boundIssues(error.issues) });
   }
   if (error instanceof WebhookVerificationError) {
-    return json(error.reason === "replayed" ? 409 : 401, { error: error.reason, issues: [{ field: error.field, rule: error.rule }] });
+    return json(error.reason === "id-reused" ? 409 : 401, { error: error.reason, issues: [{ field: error.field, rule: error.rule }] });
   }
   if (error instanceof PayloadTooLargeError) {
     return json(413, { error: "payload-too-large", issues: [{ field: "body", rule: `at most ${error.limitBytes} bytes` }] });

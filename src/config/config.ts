@@ -50,6 +50,12 @@ const envSchema = z.object({
   OUTCOME_TABLE_NAME: z.string().check(z.regex(/^[a-zA-Z0-9_.-]{3,255}$/, { message: "a DynamoDB table name (3-255 of a-z A-Z 0-9 _ . -)" })),
   SECRETS_MAX_AGE_MS: z._default(int(0, 3_600_000), 300_000),
   PROVIDER_ATTEMPT_TIMEOUT_MS: z._default(int(100, 30_000), 5_000),
+  /**
+   * How long a webhook request provisions before it answers 202 and hands the rest to the queue.
+   * Senders give up after 5-15 s; the reply comes within this budget (provider calls stop
+   * PROVISION_SAFETY_MARGIN_MS before it, to record the outcomes).
+   */
+  WEBHOOK_REQUEST_BUDGET_MS: z._default(int(500, 25_000), 3_000),
   /** Time kept free at the end of an invocation to record outcomes after provider calls stop. */
   PROVISION_SAFETY_MARGIN_MS: z._default(int(0, 60_000), 2_000),
   /**
@@ -70,6 +76,11 @@ function crossFieldIssues(env: Record<string, string | undefined>): ValidationIs
   }
   if (env.SLS_SIGNATURE_VERSION === "v4" && !env.SLS_REGION) {
     issues.push({ field: "SLS_REGION", rule: "required when SLS_SIGNATURE_VERSION is v4" });
+  }
+  const budget = Number(env.WEBHOOK_REQUEST_BUDGET_MS ?? 3_000);
+  const margin = Number(env.PROVISION_SAFETY_MARGIN_MS ?? 2_000);
+  if (Number.isFinite(budget) && Number.isFinite(margin) && budget < margin + 500) {
+    issues.push({ field: "WEBHOOK_REQUEST_BUDGET_MS", rule: "at least PROVISION_SAFETY_MARGIN_MS + 500 (provider calls stop that margin before the budget ends)" });
   }
   if (groupType === "Community" && !prefix.startsWith("@TGS#_")) {
     issues.push({ field: "IM_GROUP_ID_PREFIX", rule: "must start with @TGS#_ for Community groups" });
@@ -106,6 +117,8 @@ export interface ServiceConfig {
   signupQueueUrl: string | undefined;
   providerAttemptTimeoutMs: number;
   safetyMarginMs: number;
+  /** How long a webhook request provisions inline before handing the rest to the queue. */
+  webhookRequestBudgetMs: number;
 }
 
 /**
@@ -153,5 +166,6 @@ export function loadConfig(env: Record<string, string | undefined>): ServiceConf
     signupQueueUrl: e.SIGNUP_QUEUE_URL,
     providerAttemptTimeoutMs: e.PROVIDER_ATTEMPT_TIMEOUT_MS,
     safetyMarginMs: e.PROVISION_SAFETY_MARGIN_MS,
+    webhookRequestBudgetMs: e.WEBHOOK_REQUEST_BUDGET_MS,
   };
 }

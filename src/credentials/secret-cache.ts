@@ -68,10 +68,11 @@ export class SecretCache<T> implements CredentialSource<T> {
 
   /**
    * A fresh read, for after a provider rejected the credentials (rotation). Reads completed
-   * within the last second are reused, so a burst of rejections costs one read.
+   * within the last second (or `reuseWithinMs`; 0 reuses only a read under way) are reused, so a
+   * burst of rejections costs one read.
    */
-  refresh(): Promise<T> {
-    return this.#youngerThan(Math.min(REFRESH_REUSE_WINDOW_MS, this.#maxAgeMs)) ?? this.#load();
+  refresh(options: { reuseWithinMs?: number } = {}): Promise<T> {
+    return this.#youngerThan(Math.min(options.reuseWithinMs ?? REFRESH_REUSE_WINDOW_MS, this.#maxAgeMs)) ?? this.#load();
   }
 
   #youngerThan(ageMs: number): Promise<T> | undefined {

@@ -80,7 +80,12 @@ export async function startLocalService(options: LocalServiceOptions = {}): Prom
         functionName: "backfill",
         timeoutMs: 60_000,
         handler: async (event) => {
-          const body = event.body ? (JSON.parse(event.isBase64Encoded ? Buffer.from(event.body, "base64").toString() : event.body) as unknown) : {};
+          let body: unknown = {};
+          try {
+            if (event.body) body = JSON.parse(event.isBase64Encoded ? Buffer.from(event.body, "base64").toString() : event.body);
+          } catch {
+            return { statusCode: 400, headers: { "content-type": "application/json" }, body: JSON.stringify({ error: "invalid-request", issues: [{ field: "body", rule: "must be a JSON document" }] }) };
+          }
           const report = await runBackfill(body);
           return { statusCode: 200, headers: { "content-type": "application/json" }, body: JSON.stringify(report) };
         },

@@ -52,6 +52,8 @@ export interface SecretsManagerStandIn {
   deleteSecret(id: string): boolean;
   /** Answers the next `times` requests for `action` with this error instead of serving them. */
   failNext(action: string, fault: InjectedFault, times?: number): void;
+  /** Drops the faults still waiting to be injected (all of them, or those of `action`). */
+  clearFaults(action?: string): void;
   /** Stops the server and drops open keep-alive connections. */
   close(): Promise<void>;
 }
@@ -304,6 +306,10 @@ export async function startSecretsManagerStandIn(
     },
     failNext(action, fault, times = 1) {
       faults.set(action, { fault, remaining: times });
+    },
+    clearFaults(action) {
+      if (action === undefined) faults.clear();
+      else faults.delete(action);
     },
     close: () => closeServer(server, "all"),
   };

@@ -576,6 +576,55 @@ export async function startSqsStandIn(options: SqsStandInOptions): Promise<SqsSt
     return picked;
   }
 
+  /** Message move tasks per source queue ARN, newest first (ListMessageMoveTasks shows up to 10). */
+  const moveTasks = new Map<string, Json[]>();
+
+  function queueFromArn(input: Json, name: string): Queue {
+    const arn = requiredString(input, name);
+    const queue = [...queues.values()].find((q) => q.arn === arn);
+    if (!queue) throw new SqsFault("ResourceNotFoundException", "One or more specified resources don't exist.");
+    return queue;
+  }
+
+  /**
+   * StartMessageMoveTask as SQS runs it for a DLQ: every message not in flight moves to the
+   * destination, or back to the queue it was dead-lettered from, as a new receivable message
+   * (receive count reset). SQS moves asynchronously; here the task is COMPLETED by the time the
+   * answer is sent, a legitimate (fast) outcome that callers polling ListMessageMoveTasks handle.
+   */
+  function startMoveTask(input: Json): Json {
+    const source = queueFromArn(input, "SourceArn");
+    if (![...queues.values()].some((q) => q.redrive?.deadLetterQueueName === source.name)) {
+      throw invalidParameter("Source queue must be configured as a Dead Letter Queue.");
+    }
+    const destination = input.DestinationArn === undefined ? undefined : queueFromArn(input, "DestinationArn");
+    const rate = optionalInteger(input, "MaxNumberOfMessagesPerSecond", 1, 500);
+    const now = Date.now();
+    const toMove = source.messages.filter((m) => m.receiptHandle === undefined || m.visibleAt <= now);
+    let moved = 0;
+    for (const message of toMove) {
+      const target = destination ?? [...queues.values()].find((q) => q.arn === message.deadLetterQueueSourceArn);
+      if (!target) continue;
+      source.messages.splice(source.messages.indexOf(message), 1);
+      if (message.receiptHandle) handles.delete(message.receiptHandle);
+      target.messages.push({ ...message, receiveCount: 0, firstReceiveTimestamp: undefined, receiptHandle: undefined, visibleAt: now, deadLetterQueueSourceArn: undefined });
+      moved++;
+    }
+    const taskHandle = Buffer.from(JSON.stringify({ taskId: randomUUID(), sourceArn: source.arn })).toString("base64");
+    const task: Json = {
+      Status: moved === toMove.length ? "COMPLETED" : "FAILED",
+      SourceArn: source.arn,
+      ...(destination ? { DestinationArn: destination.arn } : {}),
+      ...(rate === undefined ? {} : { MaxNumberOfMessagesPerSecond: rate }),
+      ApproximateNumberOfMessagesMoved: moved,
+      ApproximateNumberOfMessagesToMove: toMove.length,
+      ...(moved === toMove.length ? {} : { FailureReason: "AWS.SimpleQueueService.MessageMove.NoSourceQueue" }),
+      StartedTimestamp: now,
+    };
+    moveTasks.set(source.arn, [task, ...(moveTasks.get(source.arn) ?? [])].slice(0, 10));
+    return { TaskHandle: taskHandle };
+  }
+
   const actions: Record<string, Action> = {
     GetQueueUrl(input) {
       const name = requiredString(input, "QueueName");
@@ -652,6 +701,14 @@ export async function startSqsStandIn(options: SqsStandInOptions): Promise<SqsSt
       const queue = queueFromUrl(input);
       const requested = stringList(input, "AttributeNames");
       return { Attributes: queueAttributes(queue, requested) };
+    },
+
+    StartMessageMoveTask: (input) => startMoveTask(input),
+
+    ListMessageMoveTasks(input) {
+      const source = queueFromArn(input, "SourceArn");
+      const max = optionalInteger(input, "MaxResults", 1, 10) ?? 1;
+      return { Results: (moveTasks.get(source.arn) ?? []).slice(0, max) };
     },
 
     // SQS refuses a second purge within 60 s; the stand-in purges at once, every time.

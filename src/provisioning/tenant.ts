@@ -12,6 +12,25 @@ import {
 
 const maxBytes = (max: number) => (value: string) => utf8Length(value) <= max;
 
+/**
+ * Text a person reads (names, group texts) refuses what can hide or disguise content: control
+ * characters (the C0 set and DEL; multi-line texts keep their line feeds), lone UTF-16 surrogates
+ * (not text; IM would store them mangled) and the bidirectional overrides and isolates that
+ * reorder what a reader sees (Trojan Source: U+202A-U+202E, U+2066-U+2069). Each its own rule, so
+ * the issue names which one broke.
+ */
+const C0_CONTROLS = /[\u0000-\u001f\u007f]/;
+const C0_CONTROLS_BUT_LF = /[\u0000-\u0009\u000b-\u001f\u007f]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/;
+const readableText = (options: { lineFeeds: boolean }) => [
+  options.lineFeeds
+    ? z.refine<string>((v) => !C0_CONTROLS_BUT_LF.test(v), { message: "no control characters (U+0000-U+001F, U+007F) except line feed" })
+    : z.refine<string>((v) => !C0_CONTROLS.test(v), { message: "no control characters (U+0000-U+001F, U+007F)" }),
+  z.refine<string>((v) => !LONE_SURROGATE.test(v), { message: "no lone UTF-16 surrogates (U+D800-U+DFFF unpaired)" }),
+  z.refine<string>((v) => !BIDI_CONTROLS.test(v), { message: "no bidirectional override or isolate characters (U+202A-U+202E, U+2066-U+2069)" }),
+];
+
 const imUserId = z.string().check(
   z.minLength(1),
   z.refine(maxBytes(IM_USER_ID_MAX_BYTES), { message: `at most ${IM_USER_ID_MAX_BYTES} UTF-8 bytes` }),
@@ -36,11 +55,16 @@ export const tenantOnboardingSchema = z.strictObject({
     z.trim(),
     z.minLength(1),
     z.refine(maxBytes(IM_GROUP_NAME_MAX_BYTES), { message: `at most ${IM_GROUP_NAME_MAX_BYTES} UTF-8 bytes (IM group Name)` }),
+    ...readableText({ lineFeeds: false }),
   ),
   admin: z.strictObject({
     userId: imUserId,
     name: z.optional(
-      z.string().check(z.minLength(1), z.refine(maxBytes(IM_NICK_MAX_BYTES), { message: `at most ${IM_NICK_MAX_BYTES} UTF-8 bytes` })),
+      z.string().check(
+        z.minLength(1),
+        z.refine(maxBytes(IM_NICK_MAX_BYTES), { message: `at most ${IM_NICK_MAX_BYTES} UTF-8 bytes` }),
+        ...readableText({ lineFeeds: false }),
+      ),
     ),
   }),
   members: z.optional(
@@ -52,9 +76,14 @@ export const tenantOnboardingSchema = z.strictObject({
     z.strictObject({
       // 240 bytes at IM, less the provisioning marker appended to it (newline + "[tp:<tenantId>]").
       introduction: z.optional(
-        z.string().check(z.refine(maxBytes(INTRODUCTION_MAX_BYTES), { message: `at most ${INTRODUCTION_MAX_BYTES} UTF-8 bytes` })),
+        z.string().check(
+          z.refine(maxBytes(INTRODUCTION_MAX_BYTES), { message: `at most ${INTRODUCTION_MAX_BYTES} UTF-8 bytes` }),
+          ...readableText({ lineFeeds: true }),
+        ),
       ),
-      notification: z.optional(z.string().check(z.refine(maxBytes(300), { message: "at most 300 UTF-8 bytes" }))),
+      notification: z.optional(
+        z.string().check(z.refine(maxBytes(300), { message: "at most 300 UTF-8 bytes" }), ...readableText({ lineFeeds: true })),
+      ),
       faceUrl: z.optional(z.url({ protocol: /^https?$/ }).check(z.refine(maxBytes(100), { message: "at most 100 bytes" }))),
       applyJoinOption: z.optional(z.enum(["FreeAccess", "NeedPermission", "DisableApply"])),
     }),
@@ -84,4 +113,26 @@ export function parseTenantOnboarding(input: unknown): TenantOnboarding {
     throw new ValidationError([{ field: `members.${duplicateAt}.userId`, rule: "must be unique and differ from admin.userId" }], "tenant");
   }
   return tenant;
+}
+
+/** The rule a tenant's user id breaks when it is the IM app's own admin account. */
+export const IM_APP_ADMIN_RULE = "must not be the IM app admin account (the identifier the service calls IM as)";
+
+/**
+ * Refuses a tenant whose admin or member is the IM app admin account: that account is the one the
+ * service signs its REST calls as, so a tenant must never own it or be given its groups. Known
+ * only from the IM secret, so checked where the credentials are at hand, not at the edge; throws
+ * {@link ValidationError} (a permanent outcome) naming `admin.userId` or `members.N.userId`.
+ *
+ * @example
+ * ```ts
+ * assertNotImAppAdmin({ admin: plan.owner.userId, members: plan.members.map((m) => m.userId) }, credentials.adminIdentifier);
+ * ```
+ */
+export function assertNotImAppAdmin(userIds: { admin: string; members: readonly string[] }, adminIdentifier: string): void {
+  const issues = [
+    ...(userIds.admin === adminIdentifier ? [{ field: "admin.userId", rule: IM_APP_ADMIN_RULE }] : []),
+    ...userIds.members.flatMap((userId, i) => (userId === adminIdentifier ? [{ field: `members.${i}.userId`, rule: IM_APP_ADMIN_RULE }] : [])),
+  ];
+  if (issues.length > 0) throw new ValidationError(issues, "tenant");
 }

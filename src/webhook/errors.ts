@@ -8,10 +8,11 @@ export type WebhookRejection =
   | "stale"
   | "future"
   | "bad-signature"
-  | "replayed";
+  /** The webhook-id was already accepted with a different body (a resend keeps both). */
+  | "id-reused";
 
 /**
- * A webhook failed verification (answered with 401, or 409 for a replay). The message names
+ * A webhook failed verification (answered with 401, or 409 for a reused id). The message names
  * the header and the rule; it never contains a secret or a computed signature.
  *
  * @example

@@ -1,19 +1,27 @@
 import { createHash } from "node:crypto";
-import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { systemClock } from "../http/clock.ts";
 import type { Clock } from "../http/types.ts";
 import { WebhookVerificationError } from "./errors.ts";
 import { WEBHOOK_TOLERANCE_SECONDS } from "./verify.ts";
 
+/** Whether a verified webhook-id is new, or a resend of a delivery already accepted. */
+export type WebhookDelivery = "first" | "duplicate";
+
 /**
- * Remembers each accepted webhook-id so a captured request cannot be replayed. An id only needs
- * remembering while its timestamp is inside the ±5 minute window (older ones are refused as
- * stale anyway), so the item carries `expiresAt` for DynamoDB TTL. dynalite never expires items,
- * so the condition also treats an expired item as absent.
+ * Remembers each accepted webhook-id with a hash of its body. Standard Webhooks senders resend a
+ * message with the same id and body when they miss our reply, so a repeated id with the same body
+ * is a duplicate delivery, answered like the first (with the tenant's current outcome); what stops
+ * a captured request from being replayed later is the signature over id, timestamp and body plus
+ * the ±5 minute timestamp window. The same id with a different body is refused: it is not a resend.
+ *
+ * An id only needs remembering while its timestamp is inside the window, so the item carries
+ * `expiresAt` for DynamoDB TTL; dynalite never expires items, so an expired item counts as absent.
  *
  * @example
  * ```ts
- * await new WebhookReplayGuard(docClient, "tenant-outcomes").remember(verified.id);
+ * const delivery = await new WebhookReplayGuard(docClient, "tenant-outcomes").remember(verified.id, rawBody);
+ * if (delivery === "duplicate") logger.info("resent webhook");
  * ```
  */
 export class WebhookReplayGuard {
@@ -27,32 +35,33 @@ export class WebhookReplayGuard {
     this.#clock = clock;
   }
 
-  /** Records the id; throws {@link WebhookVerificationError} (`replayed`) if it was seen within the window. */
-  async remember(webhookId: string): Promise<void> {
+  /**
+   * Records the id with the body's hash. Returns `duplicate` when the id was accepted with the same
+   * body within the window; throws {@link WebhookVerificationError} (`id-reused`) when it was
+   * accepted with a different body.
+   */
+  async remember(webhookId: string, body: Buffer): Promise<WebhookDelivery> {
+    const bodySha256 = createHash("sha256").update(body).digest("base64url");
     const now = Math.floor(this.#clock.now() / 1000);
+    const key = guardKey(webhookId);
     try {
       await this.#client.send(
         new PutCommand({
           TableName: this.#tableName,
-          Item: { ...guardKey(webhookId), expiresAt: now + 2 * WEBHOOK_TOLERANCE_SECONDS + 60 },
+          Item: { ...key, bodySha256, expiresAt: now + 2 * WEBHOOK_TOLERANCE_SECONDS + 60 },
           ConditionExpression: "attribute_not_exists(pk) OR expiresAt < :now",
           ExpressionAttributeValues: { ":now": now },
         }),
       );
+      return "first";
     } catch (error) {
-      if (error instanceof Error && error.name === "ConditionalCheckFailedException") {
-        throw new WebhookVerificationError("replayed", "webhook-id", "already accepted (each webhook-id is accepted once)");
-      }
-      throw error;
+      if (!(error instanceof Error && error.name === "ConditionalCheckFailedException")) throw error;
     }
-  }
-
-  /**
-   * Forgets an id whose delivery failed on our side (a 5xx), so the sender's retry with the same
-   * id — Standard Webhooks senders keep it — is processed instead of refused as a replay.
-   */
-  async forget(webhookId: string): Promise<void> {
-    await this.#client.send(new DeleteCommand({ TableName: this.#tableName, Key: guardKey(webhookId) }));
+    // Only the same id inside its window gets here; an item written before hashes were stored has none.
+    const { Item } = await this.#client.send(new GetCommand({ TableName: this.#tableName, Key: key, ConsistentRead: true }));
+    const stored = Item?.["bodySha256"];
+    if (stored === undefined || stored === bodySha256) return "duplicate";
+    throw new WebhookVerificationError("id-reused", "webhook-id", "already accepted with a different body (a resend keeps the id and the body)");
   }
 }
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSqsEventSource } from "../../src/local/sqs-event-source.ts";
 import { startSqsStandIn, type SqsStandIn } from "../../src/local/sqs.ts";
 import type { Service } from "../../src/service.ts";
+import { dynamoItemBytes } from "../support/dynamodb-item-size.ts";
 import { sampleTenant, useLocalStack } from "../support/local-stack.ts";
 import { invoke, lambdaContext, signupEvent, sqsEvent, sqsRecord, withoutSource } from "../support/lambda.ts";
 import { captureOutput, loadHandlers, readRejection, slsFailsFor, until, type CapturedOutput, type Handlers } from "./harness.ts";
@@ -121,6 +122,37 @@ describe("signup handler (SQS, partial batch responses)", () => {
     for (const t of tenants) expect((await service.store.getTenant(t.tenantId)).tenant).toBeUndefined();
     expect(await readRejection(service, records[2]?.messageId ?? "")).toBeUndefined();
     expect({ sls: fx.stack.sls.state().calls, im: fx.stack.im.state().counters.calls }).toEqual(calls);
+  });
+
+  // EventBridge takes events up to 256 KB; every one of them must make a rejection record that
+  // fits DynamoDB's 400 KB item (dynalite does not enforce it, so the size is computed here),
+  // or the write fails and the message loops through the DLQ.
+  it("an event with 20,000 unknown keys (~230 KB) is acknowledged, and its rejection record is bounded", async () => {
+    const detail: Record<string, unknown> = withoutSource(sampleTenant());
+    for (let i = 0; i < 20_000; i++) detail[`u${String(i).padStart(5, "0")}`] = 0;
+    const record = sqsRecord(JSON.stringify(signupEvent(detail)));
+    const bytes = Buffer.byteLength(record.body);
+    expect(bytes).toBeGreaterThan(200 * 1024);
+    expect(bytes).toBeLessThan(256 * 1024);
+
+    const response = await invoke(handlers.createSignupHandler(service), sqsEvent([record]), lambdaContext({ budgetMs: 30_000 }));
+    expect(response.batchItemFailures).toEqual([]);
+    const item = (await readRejection(service, record.messageId)) as Record<string, unknown> | undefined;
+    expect(item).toBeDefined();
+    expect(item?.["issueCount"]).toBe(20_000);
+    expect((item?.["issues"] as unknown[]).length).toBe(50);
+    expect(item?.["issues"]).toContainEqual({ field: "detail.u00000", rule: "unknown field" });
+    expect(Buffer.byteLength(String(item?.["bodyHead"]))).toBeLessThanOrEqual(4096);
+    expect(item?.["bodyBytes"]).toBe(bytes);
+    expect(dynamoItemBytes(item ?? {})).toBeLessThan(16 * 1024);
+  });
+
+  it("a rejected body is kept to its first 4 KiB, never splitting a character", async () => {
+    const record = sqsRecord(`${"€".repeat(3_000)}`);
+    const response = await invoke(handlers.createSignupHandler(service), sqsEvent([record]));
+    expect(response.batchItemFailures).toEqual([]);
+    const head = String((await readRejection(service, record.messageId))?.bodyHead);
+    expect(head).toBe("€".repeat(1_365));
   });
 
   it("an empty batch is answered with no failures", async () => {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseTenantOnboarding } from "../../src/provisioning/tenant.ts";
 import type { Service } from "../../src/service.ts";
 import { sampleTenant, useLocalStack } from "../support/local-stack.ts";
+import { expectReplyMatchesOpenApi } from "../support/openapi.ts";
 import { iamCaller, invoke, statusEvent } from "../support/lambda.ts";
 import { captureOutput, loadHandlers, slsFailsFor, type CapturedOutput, type Handlers } from "./harness.ts";
 
@@ -29,7 +30,21 @@ interface StatusBody {
 
 async function get(event: APIGatewayProxyEventV2WithIAMAuthorizer): Promise<{ statusCode: number; body: StatusBody }> {
   const result: APIGatewayProxyStructuredResultV2 = await invoke(handlers.createStatusHandler(service), event);
+  // Every reply of these tests is checked against the published description.
+  await expectReplyMatchesOpenApi("get", "/tenants/{tenantId}", result);
   return { statusCode: result.statusCode ?? 0, body: JSON.parse(result.body ?? "null") as StatusBody };
+}
+
+/** A tenant provisioned once while SLS fails: its consumer-group step ends FAILED_RETRYABLE. */
+async function provisionWithSlsFailing() {
+  const tenant = parseTenantOnboarding(sampleTenant());
+  fx.stack.sls.faults.configure({ rules: [slsFailsFor(tenant.tenantId)] });
+  try {
+    await service.provision(tenant, Date.now() + 8_000, "w1");
+  } finally {
+    fx.stack.sls.faults.configure({});
+  }
+  return tenant;
 }
 
 describe("status handler (GET /tenants/{tenantId}, IAM-authorized)", () => {
@@ -80,18 +95,25 @@ describe("status handler (GET /tenants/{tenantId}, IAM-authorized)", () => {
   });
 
   it("a tenant with a failed step: 200, succeeded false, the step's last error and next attempt", async () => {
-    const tenant = parseTenantOnboarding(sampleTenant());
-    fx.stack.sls.faults.configure({ rules: [slsFailsFor(tenant.tenantId)] });
-    try {
-      await service.provision(tenant, Date.now() + 8_000, "w1");
-    } finally {
-      fx.stack.sls.faults.configure({});
-    }
+    const tenant = await provisionWithSlsFailing();
     const reply = await get(statusEvent(tenant.tenantId));
     expect(reply.statusCode).toBe(200);
     expect(reply.body.succeeded).toBe(false);
     const sls = reply.body.steps?.find((s) => s["step"] === "sls-consumer-group");
     expect(sls).toMatchObject({ status: "FAILED_RETRYABLE", lastError: { provider: "sls", code: "InternalServerError" } });
     expect(Date.parse(String(sls?.["nextAttemptAt"]))).toBeGreaterThan(Date.now());
+  });
+
+  it("a step that failed and then succeeded shows no lastError, only previousError", async () => {
+    const tenant = await provisionWithSlsFailing();
+    // The retry, as the backfill would make it, succeeds.
+    const claim = await service.store.claimStep(tenant.tenantId, "sls-consumer-group", { owner: "w2", leaseMs: 60_000 });
+    if (!claim.claimed) throw new Error(`not claimed: ${claim.reason}`);
+    await service.store.completeStep(claim.record, { status: "SUCCEEDED", resource: { consumerGroup: `tenant-${tenant.tenantId}` } });
+
+    const reply = await get(statusEvent(tenant.tenantId));
+    const step = reply.body.steps?.find((s) => s["step"] === "sls-consumer-group");
+    expect(step).toMatchObject({ status: "SUCCEEDED", previousError: { provider: "sls", code: "InternalServerError" } });
+    expect(step).not.toHaveProperty("lastError");
   });
 });

@@ -15,6 +15,7 @@ import { signWebhook, webhookEvent } from "../../bench/chaos/events.ts";
 import { localLambdaContext } from "../../src/local/lambda-context.ts";
 import type { Service } from "../../src/service.ts";
 import { useLocalStack } from "../support/local-stack.ts";
+import { expectReplyMatchesOpenApi } from "../support/openapi.ts";
 import {
   badSignupEnvelope,
   badWebhookEnvelope,
@@ -76,6 +77,8 @@ type Reply = { status: number; issues: { field: string; rule: string }[]; raw: s
 
 async function send(event: APIGatewayProxyEventV2): Promise<Reply> {
   const reply = await webhook(event, localLambdaContext("tenant-provisioner-webhook", 29_000));
+  // Every generated refusal must also be a reply the published description allows.
+  await expectReplyMatchesOpenApi("post", "/webhooks/tenant-signup", reply);
   const raw = reply.body ?? "";
   let issues: Reply["issues"] = [];
   try {
@@ -140,7 +143,7 @@ const webhookCase = fc.oneof(
   fc.record({ tenant: validTenant, fault: headerFault, m: tenantMutation }).map(({ tenant, fault, m }) => ({
     category: `headers: ${fault.kind}`,
     label: `headers: ${fault.kind}`,
-    // A replay is tried with a bad body (so the first delivery provisions nothing); the other
+    // A reused id is tried with a bad body (so the first delivery provisions nothing); the other
     // header faults carry a valid request, which must still not reach a provider.
     body: JSON.stringify({ type: "tenant.created", data: fault.kind === "replay" ? m.apply(tenant).tenant : tenant }),
     field: headerFaultField(fault),
@@ -161,11 +164,15 @@ describe("bad input never provisions and always gets a 4xx naming the field", ()
         let headers = signWebhook(fx.stack.credentials.webhookSecret, body);
         if (c.fault) ({ headers, body } = brokenHeaders(c.fault, body));
         const event = webhookEvent(body, headers, { base64: c.base64 });
+        let second = event;
         if (c.fault?.kind === "replay") {
           const first = await send(event);
           expect(first.status, `${c.label}: first delivery ${first.raw.slice(0, 300)}`).toBe(400);
+          // The same id again with another body (a resend keeps both: that would be a duplicate).
+          const otherBody = `${body} `;
+          second = webhookEvent(otherBody, signWebhook(fx.stack.credentials.webhookSecret, otherBody, { id: headers["webhook-id"] }), { base64: c.base64 });
         }
-        const reply = await send(event);
+        const reply = await send(second);
         const summary = `${c.label} → ${reply.status} ${reply.raw.slice(0, 300)}`;
         expect(reply.status, summary).toBe(c.status);
         expect(reply.issues.map((i) => i.field), summary).toContain(c.field);

@@ -55,10 +55,10 @@ describe("chaos (small): concurrent deliveries under injected faults converge", 
     expect(verdict?.ok).toBe(true);
   });
 
-  it("every delivery was made: 48 signup events and 96 webhooks, and the webhook replies are all 2xx or 409", () => {
+  it("every delivery was made: 48 signup events and 96 webhooks, and the webhook replies are all 2xx (a tenant in progress elsewhere is a 202, never a 409)", () => {
     expect(result.deliveries.sqsMessagesSent).toBe(48);
     expect(result.deliveries.webhookRequests).toBe(96);
-    for (const status of Object.keys(result.deliveries.webhookStatuses)) expect(["200", "201", "202", "409"]).toContain(status);
+    for (const status of Object.keys(result.deliveries.webhookStatuses)) expect(["200", "201", "202"]).toContain(status);
     expect(result.counts.slsGroups).toBe(47);
     expect(result.counts.imGroups).toBe(46);
   });

@@ -21,6 +21,13 @@ describe("loadConfig", () => {
     expect(c.sls.consumerGroupOrder).toBe(false);
     expect(c.im.groupType).toBe("Private");
     expect(c.im.rateLimitPerSecond).toBe(190);
+    expect(c.webhookRequestBudgetMs).toBe(3_000);
+  });
+
+  it("the webhook budget leaves the providers time beyond the safety margin", () => {
+    expect(loadConfig({ ...env, WEBHOOK_REQUEST_BUDGET_MS: "2500" }).webhookRequestBudgetMs).toBe(2_500);
+    expect(() => loadConfig({ ...env, WEBHOOK_REQUEST_BUDGET_MS: "2000" })).toThrow(/WEBHOOK_REQUEST_BUDGET_MS: at least PROVISION_SAFETY_MARGIN_MS \+ 500/);
+    expect(loadConfig({ ...env, WEBHOOK_REQUEST_BUDGET_MS: "1000", PROVISION_SAFETY_MARGIN_MS: "200" }).webhookRequestBudgetMs).toBe(1_000);
   });
 
   it("parses v4, numbers and booleans", () => {

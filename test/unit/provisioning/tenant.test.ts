@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../../../src/errors.ts";
-import { parseTenantOnboarding } from "../../../src/provisioning/tenant.ts";
+import { assertNotImAppAdmin, IM_APP_ADMIN_RULE, parseTenantOnboarding } from "../../../src/provisioning/tenant.ts";
 
 const valid = {
   tenantId: "acme-42",
@@ -84,5 +84,64 @@ describe("parseTenantOnboarding", () => {
       return;
     }
     throw new Error("expected a ValidationError");
+  });
+
+  describe("text a person reads refuses control characters, lone surrogates and bidi overrides", () => {
+    const RULES = {
+      control: /^no control characters/,
+      surrogate: /^no lone UTF-16 surrogates/,
+      bidi: /^no bidirectional override/,
+    };
+    const cases: [string, string, keyof typeof RULES][] = [
+      ["NUL", "Acme\u0000Corp", "control"],
+      ["escape", "Acme\u001b[31mCorp", "control"],
+      ["DEL", "Acme\u007fCorp", "control"],
+      ["lone high surrogate", "Acme \ud83d Corp", "surrogate"],
+      ["lone low surrogate", "\ude00 Acme", "surrogate"],
+      ["right-to-left override", "Acme\u202egnp.exe", "bidi"],
+      ["first strong isolate", "Acme\u2068Corp\u2069", "bidi"],
+    ];
+    const withText = (field: string, text: string) => {
+      switch (field) {
+        case "displayName":
+          return { ...valid, displayName: text.slice(0, 30) };
+        case "admin.name":
+          return { ...valid, admin: { userId: "alice", name: text } };
+        default:
+          return { ...valid, imGroup: { [field.slice("imGroup.".length)]: text } };
+      }
+    };
+    for (const field of ["displayName", "admin.name", "imGroup.introduction", "imGroup.notification"]) {
+      it.each(cases)(`${field}: %s is refused, naming the field and the rule`, (_label, text, rule) => {
+        const issues = issuesOf(withText(field, text));
+        expect(issues.map((i) => i.field)).toEqual([field]);
+        expect(issues[0]?.rule).toMatch(RULES[rule]);
+      });
+    }
+
+    it("accepts emoji (paired surrogates), accents, RTL script and marks; line feeds only in multi-line texts", () => {
+      expect(parseTenantOnboarding({ ...valid, displayName: "Café 😀 שלום \u200f" }).displayName).toBe("Café 😀 שלום \u200f");
+      expect(parseTenantOnboarding({ ...valid, imGroup: { introduction: "line 1\nline 2", notification: "a\nb" } }).imGroup?.introduction).toBe("line 1\nline 2");
+      expect(issuesOf({ ...valid, admin: { userId: "alice", name: "two\nlines" } }).map((i) => i.field)).toEqual(["admin.name"]);
+      expect(issuesOf({ ...valid, imGroup: { notification: "tab\there" } }).map((i) => i.field)).toEqual(["imGroup.notification"]);
+    });
+  });
+
+  describe("assertNotImAppAdmin", () => {
+    it("names admin.userId or members.N.userId when it is the IM app admin account", () => {
+      expect(() => assertNotImAppAdmin({ admin: "alice", members: ["bob"] }, "administrator")).not.toThrow();
+      for (const [ids, fields] of [
+        [{ admin: "administrator", members: [] }, ["admin.userId"]],
+        [{ admin: "alice", members: ["bob", "administrator"] }, ["members.1.userId"]],
+      ] as const) {
+        try {
+          assertNotImAppAdmin(ids, "administrator");
+          throw new Error("expected a ValidationError");
+        } catch (e) {
+          expect(e).toBeInstanceOf(ValidationError);
+          expect((e as ValidationError).issues).toEqual(fields.map((field) => ({ field, rule: IM_APP_ADMIN_RULE })));
+        }
+      }
+    });
   });
 });

@@ -1,0 +1,103 @@
+/**
+ * `npm start` as an operator runs it (a child process), fed malformed requests on every local
+ * server: each one answers (the HTTP API adapter with 400, as API Gateway would) and the process
+ * never exits on a request.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, readFile } from "node:fs/promises";
+import http from "node:http";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { LocalStackState } from "../../../src/local/local-service.ts";
+import { until } from "../../handlers/harness.ts";
+
+const START = join(import.meta.dirname, "../../../scripts/start.ts");
+let child: ChildProcess;
+let state: LocalStackState;
+let output = "";
+
+beforeAll(async () => {
+  const cwd = await mkdtemp(join(tmpdir(), "local-start-"));
+  const ports = ["LOCAL_HTTP_PORT", "LOCAL_SQS_PORT", "LOCAL_DYNAMODB_PORT", "LOCAL_SECRETS_PORT", "LOCAL_SLS_PORT", "LOCAL_IM_PORT"];
+  child = spawn(process.execPath, [START], {
+    cwd,
+    env: { PATH: process.env.PATH ?? "", ...Object.fromEntries(ports.map((p) => [p, "0"])), LOCAL_BACKFILL_EVERY_MS: "0" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
+  await until(() => output.includes("is running locally") || child.exitCode !== null, "npm start to come up", 60_000);
+  expect(child.exitCode, output).toBeNull();
+  state = JSON.parse(await readFile(join(cwd, ".local/stack.json"), "utf8")) as LocalStackState;
+}, 90_000);
+
+afterAll(() => {
+  child?.kill("SIGTERM");
+});
+
+/** Sends a raw HTTP/1.1 request (the path exactly as written, never re-encoded) and returns the status. */
+function raw(base: string, request: string): Promise<number> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), hostname, () => socket.write(request));
+    let text = "";
+    socket.on("data", (d) => (text += d.toString()));
+    socket.on("end", () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0)));
+    socket.on("error", reject);
+  });
+}
+
+const get = (base: string, path: string) => raw(base, `GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
+const post = (base: string, path: string, body: string, type = "application/json") =>
+  raw(base, `POST ${path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+
+describe("npm start under malformed requests", () => {
+  it("the HTTP API adapter answers 400 to malformed percent-encoding and a bad JSON body, and keeps serving", async () => {
+    const api = new URL(state.webhookUrl).origin;
+    for (const path of ["/tenants/%ZZ", "/tenants/%E0%A4%A", "/tenants/%", "/tenants/abc%C0%AF"]) {
+      expect(await get(api, path), path).toBe(400);
+    }
+    expect(await post(api, "/__local/backfill", "{not json")).toBe(400);
+    expect(await get(api, "/%ZZ")).toBe(404);
+    expect(await get(api, "/tenants/never-signed-up"), output).toBe(404);
+    expect(child.exitCode).toBeNull();
+  });
+
+  it("a client that disconnects mid-body does not take the process down", async () => {
+    const api = new URL(state.webhookUrl);
+    await new Promise<void>((resolve) => {
+      const req = http.request({ host: api.hostname, port: api.port, path: api.pathname, method: "POST", headers: { "content-length": "100000" } });
+      req.on("error", () => resolve());
+      req.write("x".repeat(1000), () => {
+        req.destroy();
+        resolve();
+      });
+    });
+    expect(await get(api.origin, "/tenants/still-up")).toBe(404);
+    expect(child.exitCode).toBeNull();
+  });
+
+  it("the SQS, Secrets Manager and EventBridge stand-ins and the SLS and IM sandboxes answer malformed requests with a refusal, and keep serving", async () => {
+    const servers = {
+      sqs: new URL(state.signupQueueUrl).origin,
+      secrets: state.env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? "",
+      sls: state.env.SLS_CONNECT_TO ?? "",
+      im: state.env.IM_CONNECT_TO ?? "",
+      dynamodb: state.env.AWS_ENDPOINT_URL_DYNAMODB ?? "",
+      eventbridge: state.env.AWS_ENDPOINT_URL_EVENTBRIDGE ?? "",
+    };
+    for (const [name, base] of Object.entries(servers)) {
+      expect(base, name).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      for (const status of [await get(base, "/%ZZ"), await get(base, "/a/%E0%A4%A?x=%ZZ"), await post(base, "/%ZZ", "{not json"), await post(base, "/", "\u0000\u00ff", "application/x-amz-json-1.0")]) {
+        expect(status, name).toBeGreaterThanOrEqual(200);
+        // The IM sandbox answers as IM does (HTTP 200 with an error envelope), dynalite (not ours)
+        // answers a GET with its health text; every other one refuses with a 4xx.
+        if (name !== "im" && name !== "dynamodb") expect(status, name).toBeGreaterThanOrEqual(400);
+        expect(status, name).toBeLessThan(500);
+      }
+    }
+    expect(child.exitCode).toBeNull();
+  });
+});

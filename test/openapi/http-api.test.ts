@@ -1,0 +1,67 @@
+/**
+ * The published OpenAPI 3.1 description of the HTTP API: it is valid, it describes every route
+ * the deployment serves, and the checker the handler tests use (`expectReplyMatchesOpenApi`)
+ * really refuses replies that stray from it. The handler tests check their own replies.
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { describe, expect, it } from "vitest";
+import { expectReplyMatchesOpenApi, openApi } from "../support/openapi.ts";
+
+const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 => ({
+  statusCode,
+  headers: { "content-type": "application/json" },
+  body: JSON.stringify(body),
+});
+
+const succeededStep = {
+  step: "sls-consumer-group",
+  status: "SUCCEEDED",
+  attempts: 2,
+  resource: { consumerGroup: "tenant-acme" },
+  updatedAt: "2026-11-30T10:00:00.000Z",
+};
+const recordedError = { provider: "sls", code: "InternalServerError", message: "CreateConsumerGroup failed", httpStatus: 500, errorClass: "transient" };
+const status = (steps: unknown[]) => ({ tenantId: "acme", source: "webhook", registeredAt: "2026-11-30T09:59:00.000Z", succeeded: true, steps });
+
+describe("openapi/http-api.yaml", () => {
+  it("is a valid OpenAPI 3.1 document (swagger-parser)", async () => {
+    const api = await openApi();
+    expect(api.openapi).toMatch(/^3\.1\./);
+  });
+
+  it("describes every HTTP API route serverless.yml deploys", async () => {
+    const api = await openApi();
+    const yml = await readFile(join(import.meta.dirname, "../../serverless.yml"), "utf8");
+    const routes = [...yml.matchAll(/- httpApi:\s*\n\s*method: (\w+)\s*\n\s*path: (\S+)/g)].map((m) => [String(m[1]).toLowerCase(), String(m[2])] as const);
+    expect(routes.length).toBeGreaterThan(0);
+    for (const [method, path] of routes) expect(api.paths?.[path]?.[method as "get"], `${method} ${path}`).toBeDefined();
+  });
+
+  it("describes the offboarding route issue 9 adds, marked as planned", async () => {
+    const api = await openApi();
+    const del = api.paths?.["/tenants/{tenantId}"]?.delete as Record<string, unknown> | undefined;
+    expect(del?.["x-status"]).toBe("planned-issue-9");
+    expect(Object.keys((del?.["responses"] as object) ?? {}).sort()).toEqual(["202", "400", "403", "404", "500"]);
+  });
+});
+
+describe("the reply checker refuses what the description does not allow", () => {
+  it("accepts a described reply", async () => {
+    await expectReplyMatchesOpenApi("get", "/tenants/{tenantId}", json(200, status([{ ...succeededStep, previousError: recordedError }])));
+    await expectReplyMatchesOpenApi("post", "/webhooks/tenant-signup", json(202, { tenantId: "acme", steps: [], continuing: "in-progress-elsewhere" }));
+  });
+
+  it.each([
+    ["an undescribed status", "post", "/webhooks/tenant-signup", json(418, {}), /status not described/],
+    ["an undescribed route", "get", "/nowhere", json(200, {}), /not described/],
+    ["a reply that is not JSON", "get", "/tenants/{tenantId}", { statusCode: 404, headers: { "content-type": "text/plain" }, body: "x" }, /content type/],
+    ["an extra property", "get", "/tenants/{tenantId}", json(404, { error: "not-found", tenantId: "acme", leaseOwner: "w1" }), /must NOT have additional properties/],
+    ["a SUCCEEDED step with a lastError", "get", "/tenants/{tenantId}", json(200, status([{ ...succeededStep, lastError: recordedError }])), /must NOT be valid/],
+    ["a 409 for an in-progress tenant (the old reply)", "post", "/webhooks/tenant-signup", json(409, { tenantId: "acme", steps: [], error: "in-progress" }), /does not match/],
+    ["more than 50 issues", "post", "/webhooks/tenant-signup", json(400, { error: "invalid-request", issues: Array.from({ length: 51 }, (_, i) => ({ field: `data.u${i}`, rule: "unknown field" })) }), /must NOT have more than 50 items/],
+  ] as const)("%s", async (_label, method, path, reply, message) => {
+    await expect(expectReplyMatchesOpenApi(method, path, reply)).rejects.toThrow(message);
+  });
+});
