@@ -171,4 +171,21 @@ describe("walkPages", () => {
     await expect(walk).rejects.toThrow("throttled");
     expect(reported).toEqual(["c1"]);
   });
+
+  it("a position that cannot be saved stops new starts and rejects the walk", async () => {
+    const started: string[] = [];
+    const walk = walkPages({
+      start: undefined,
+      fetchPage: listing([["a"], ["b"], ["c"]]).fetchPage,
+      concurrency: 1,
+      canStart: () => true,
+      work: async (item) => void started.push(item),
+      pageDone: async () => {
+        throw new Error("table unavailable");
+      },
+    });
+    await expect(walk).rejects.toThrow("table unavailable");
+    // "a" finished, its page's save failed: at most the item already taken runs after that.
+    expect(started.length).toBeLessThan(3);
+  });
 });
