@@ -1,14 +1,27 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { defineConfig } from "vitest/config";
+import { IAM_AUDIT_DIR_VARIABLE } from "./test/support/iam/run-dir.ts";
+
+// One dir per run, shared by every test process: the AWS calls the handlers made (recorded by
+// test/support/iam/record-aws-calls.ts) and the packaged template, for the IAM audit.
+process.env[IAM_AUDIT_DIR_VARIABLE] ??= join(tmpdir(), `tp-iam-audit-${process.pid}-${Date.now()}`);
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
     // Integration tests start real local servers (sandboxes, dynalite); give them room on a
     // shared 2-core machine without hiding a hang.
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: "forks",
     restoreMocks: true,
+    env: { [IAM_AUDIT_DIR_VARIABLE]: process.env[IAM_AUDIT_DIR_VARIABLE] },
+    setupFiles: ["./test/support/iam/record-aws-calls.ts"],
     reporters: ["default", "./test/support/summary-reporter.ts"],
+    projects: [
+      { extends: true, test: { name: "suite", include: ["test/**/*.test.ts"], exclude: ["test/audit/**"] } },
+      // Runs after every file of the suite has finished (a later group): it reads what they recorded.
+      { extends: true, test: { name: "audit", include: ["test/audit/**/*.test.ts"], sequence: { groupOrder: 1 } } },
+    ],
   },
 });

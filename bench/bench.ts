@@ -424,7 +424,7 @@ if (SECTIONS.has("backfill")) {
     : `the default ${DEFAULT_IM_RATE}/s: no tried rate above it ran without throttling`;
   log(`backfill rate: ${chosenBecause}`);
   log("packaging (osls package) to run the backfill as deployed");
-  const deployed = await packagedFunction(root, "backfill", outDir);
+  const deployed = await packagedFunction("backfill", outDir);
   const asDeployed = lambdaRuntimeHeapFlags(deployed.memorySize, deployed.nodeOptions);
   const processes: BackfillProcess[] = [
     { label: "as deployed", tenants: BACKFILL_TENANTS, nodeOptions: deployed.nodeOptions, execArgv: asDeployed.flags, memorySize: deployed.memorySize },

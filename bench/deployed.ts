@@ -1,14 +1,12 @@
 /**
- * What AWS would run: packages the service with osls (offline, as `npm run package` does) into a
- * scratch service directory, and returns each function's memory, NODE_OPTIONS and deployed bundle
+ * What AWS would run: packages the service with osls (offline, as `npm run package` does, through
+ * test/support/packaged-template.ts), and returns each function's memory, NODE_OPTIONS and deployed bundle
  * (extracted from its zip), so the benchmark measures that bundle under those settings.
  */
-import { execFile } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { promisify } from "node:util";
 import { inflateRawSync } from "node:zlib";
+import { packageService } from "../test/support/packaged-template.ts";
 
 /** One function as packaged. */
 export interface DeployedFunction {
@@ -45,27 +43,14 @@ function zipEntry(zip: Buffer, wanted: string): Buffer {
  *
  * @example
  * ```ts
- * const backfill = await packagedFunction(root, "backfill", outDir);
+ * const backfill = await packagedFunction("backfill", outDir);
  * fork(child, { env: { NODE_OPTIONS: backfill.nodeOptions } });
  * ```
  */
-export async function packagedFunction(root: string, name: string, outDir: string): Promise<DeployedFunction> {
-  const serviceDir = mkdtempSync(path.join(tmpdir(), "tp-bench-service-"));
+export async function packagedFunction(name: string, outDir: string): Promise<DeployedFunction> {
+  const packaged = await packageService();
   try {
-    for (const entry of readdirSync(root)) {
-      if ([".git", ".serverless", ".esbuild", "serverless.yml"].includes(entry)) continue;
-      symlinkSync(path.join(root, entry), path.join(serviceDir, entry));
-    }
-    copyFileSync(path.join(root, "serverless.yml"), path.join(serviceDir, "serverless.yml"));
-    const env: NodeJS.ProcessEnv = {};
-    for (const [k, v] of Object.entries(process.env)) if (!/^AWS_/.test(k)) env[k] = v;
-    await promisify(execFile)(process.execPath, [path.join(root, "node_modules/osls/bin/serverless.js"), "package", "--stage", "bench", "--region", "us-east-1"], {
-      cwd: serviceDir,
-      env,
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    const packaged = path.join(serviceDir, ".serverless");
-    const template = JSON.parse(readFileSync(path.join(packaged, "cloudformation-template-update-stack.json"), "utf8")) as {
+    const template = packaged.template as {
       Resources: Record<string, { Properties: { MemorySize: number; Handler: string; Environment?: { Variables?: Record<string, unknown> } } }>;
     };
     const fn = template.Resources[`${name[0]!.toUpperCase()}${name.slice(1)}LambdaFunction`];
@@ -74,10 +59,10 @@ export async function packagedFunction(root: string, name: string, outDir: strin
     const entry = `${fn.Properties.Handler.slice(0, fn.Properties.Handler.lastIndexOf("."))}.js`;
     const bundle = path.join(outDir, "deployed", name, "index.cjs");
     mkdirSync(path.dirname(bundle), { recursive: true });
-    writeFileSync(bundle, zipEntry(readFileSync(path.join(packaged, `${name}.zip`)), entry));
+    writeFileSync(bundle, zipEntry(readFileSync(path.join(packaged.outDir, `${name}.zip`)), entry));
     return { memorySize: fn.Properties.MemorySize, nodeOptions: typeof nodeOptions === "string" ? nodeOptions : undefined, bundle };
   } finally {
-    rmSync(serviceDir, { recursive: true, force: true });
+    packaged.cleanup();
   }
 }
 

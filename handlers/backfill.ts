@@ -1,5 +1,6 @@
 import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { inAwsCallScope } from "./lib/aws-call-scope.ts";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import type { ScheduledEvent } from "aws-lambda";
 import { backfillTenants, runBackfill, type BackfillReport } from "../src/backfill/backfill.ts";
@@ -33,7 +34,7 @@ export interface BackfillHandlerOptions {
 export function createBackfillHandler(service: Service, options: BackfillHandlerOptions = {}) {
   const concurrency = options.concurrency ?? BACKFILL_DEFAULTS.concurrency;
   const perTenantBudgetMs = options.perTenantBudgetMs ?? BACKFILL_DEFAULTS.perTenantBudgetMs;
-  return middy<ScheduledEvent | ExplicitBackfillEvent, BackfillReport, Error, DeadlineContext>()
+  const lambda = middy<ScheduledEvent | ExplicitBackfillEvent, BackfillReport, Error, DeadlineContext>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
     .use(invocationDeadline({ marginMs: 2_000 }))
@@ -50,6 +51,7 @@ export function createBackfillHandler(service: Service, options: BackfillHandler
       logger.info("backfill finished", { report });
       return report;
     });
+  return inAwsCallScope(lambda);
 }
 
 export const handler = createBackfillHandler(runtimeService());

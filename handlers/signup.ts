@@ -1,5 +1,6 @@
 import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { inAwsCallScope } from "./lib/aws-call-scope.ts";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { forEachWithin } from "../src/concurrency/for-each-within.ts";
@@ -50,7 +51,7 @@ export function createSignupHandler(service: Service) {
     return !result.retryable;
   }
 
-  return middy<SQSEvent, SQSBatchResponse, Error, DeadlineContext>()
+  const lambda = middy<SQSEvent, SQSBatchResponse, Error, DeadlineContext>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
     .use(invocationDeadline({ marginMs: 1_500 }))
@@ -76,6 +77,7 @@ export function createSignupHandler(service: Service) {
       for (const record of event.Records) if (!started.has(record)) failed.push(record.messageId);
       return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
     });
+  return inAwsCallScope(lambda);
 }
 
 export const handler = createSignupHandler(runtimeService());

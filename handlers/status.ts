@@ -4,7 +4,9 @@ import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructured
 import { ValidationError } from "../src/errors.ts";
 import { TENANT_ID_PATTERN } from "../src/provisioning/constants.ts";
 import type { Service } from "../src/service.ts";
+import { inAwsCallScope } from "./lib/aws-call-scope.ts";
 import { log, logger, runtimeService } from "./lib/runtime.ts";
+import { invocationDeadline } from "./middleware/deadline.ts";
 import { httpErrorResponses, json } from "./middleware/http-errors.ts";
 
 /**
@@ -18,9 +20,11 @@ import { httpErrorResponses, json } from "./middleware/http-errors.ts";
  * ```
  */
 export function createStatusHandler(service: Service) {
-  return middy<APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2>()
+  const lambda = middy<APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(httpErrorResponses({ log }))
+    // Bounds the DynamoDB read; the margin is what the reply needs.
+    .use(invocationDeadline({ marginMs: 500 }))
     .handler(async (event) => {
       const caller = event.requestContext.authorizer?.iam;
       if (!caller?.userArn && !caller?.userId) {
@@ -51,6 +55,7 @@ export function createStatusHandler(service: Service) {
         })),
       });
     });
+  return inAwsCallScope(lambda);
 }
 
 export const handler = createStatusHandler(runtimeService());

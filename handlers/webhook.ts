@@ -1,8 +1,11 @@
 import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { inAwsCallScope } from "./lib/aws-call-scope.ts";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { awsClientOptions } from "../src/aws/client-options.ts";
+import { AwsCallDeadlineError } from "../src/aws/errors.ts";
 import { tenantFromWebhookBody } from "../src/inputs/unwrap.ts";
 import type { ProvisionResult } from "../src/provisioning/types.ts";
 import { sqsSignupQueue, type SignupQueue } from "../src/queue/signup-queue.ts";
@@ -59,12 +62,12 @@ export function createWebhookHandler(service: Service, options: WebhookHandlerOp
   const signupQueue = (): SignupQueue => {
     if (!queue) {
       if (!service.config.signupQueueUrl) throw new Error("SIGNUP_QUEUE_URL is not configured");
-      queue = sqsSignupQueue(new SQSClient({}), service.config.signupQueueUrl);
+      queue = sqsSignupQueue(new SQSClient(awsClientOptions()), service.config.signupQueueUrl);
     }
     return queue;
   };
 
-  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>()
+  const lambda = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
     .use(httpErrorResponses({ log }))
@@ -75,7 +78,17 @@ export function createWebhookHandler(service: Service, options: WebhookHandlerOp
       const tenant = tenantFromWebhookBody(rawBodyOf(context).toString("utf8"));
       const webhook = webhookOf(context);
       logger.appendKeys({ tenantId: tenant.tenantId, webhookId: webhook.id, delivery: webhook.delivery });
-      const result = await service.provision(tenant, deadlineOf(context), context.awsRequestId);
+      let result: ProvisionResult;
+      try {
+        result = await service.provision(tenant, deadlineOf(context), context.awsRequestId);
+      } catch (error) {
+        if (!(error instanceof AwsCallDeadlineError)) throw error;
+        // The request budget ran out inside an AWS call (DynamoDB slow or hung): hand the tenant to
+        // the queue, as for any work the budget could not finish, rather than fail the request.
+        logger.warn("provisioning cut off at the request deadline; continuing through the signup queue", { errorName: error.name });
+        await signupQueue().enqueue(tenant);
+        return json(202, { tenantId: tenant.tenantId, steps: [], continuing: "signup-queue" });
+      }
       const body = { tenantId: tenant.tenantId, steps: publicSteps(result) };
 
       if (result.succeeded) {
@@ -91,6 +104,7 @@ export function createWebhookHandler(service: Service, options: WebhookHandlerOp
       if (result.retryable) return json(202, { ...body, continuing: "in-progress-elsewhere" });
       return json(200, body);
     });
+  return inAwsCallScope(lambda);
 }
 
 /** What the webhook caller sees of each step: no internal lease data. */

@@ -1,6 +1,7 @@
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { awsClientOptions } from "./aws/client-options.ts";
 import { BackfillPositionStore } from "./backfill/cursor-store.ts";
 import type { ServiceConfig } from "./config/config.ts";
 import type { ProviderRetryInfo } from "./errors.ts";
@@ -61,11 +62,12 @@ export function createService(config: ServiceConfig, overrides: ServiceOverrides
   const clock = overrides.clock ?? systemClock;
   const transport = overrides.transport ?? createHttpTransport();
   // The SDK clients read AWS_ENDPOINT_URL_* themselves: the same code reaches local stand-ins.
+  // Each has connection and request timeouts and stops at the invocation deadline (src/aws).
   const documentClient =
     overrides.documentClient ??
-    DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+    DynamoDBDocumentClient.from(new DynamoDBClient(awsClientOptions()), { marshallOptions: { removeUndefinedValues: true } });
   const credentials = createCredentialSources({
-    client: overrides.secretsClient ?? new SecretsManagerClient({}),
+    client: overrides.secretsClient ?? new SecretsManagerClient(awsClientOptions()),
     slsSecretId: config.secrets.slsSecretId,
     imSecretId: config.secrets.imSecretId,
     webhookSecretId: config.secrets.webhookSecretId,

@@ -26,7 +26,6 @@ import { startSqsStandIn, type SqsStandIn } from "../../src/local/sqs.ts";
 import { LOCAL, startLocalStack, type LocalStack } from "../../src/local/stack.ts";
 import type { StepStatus, TenantOutcomes } from "../../src/outcomes/types.ts";
 import { logstoreFor } from "../../src/provisioning/logstore-choice.ts";
-import { sqsSignupQueue } from "../../src/queue/signup-queue.ts";
 import { createService, type Service } from "../../src/service.ts";
 import { captureOutput, findSecrets, TeeLogger, userSigRecorder, type OutputCapture } from "./capture.ts";
 import { chaosTenants, signupMessageBody, signWebhook, webhookBody, webhookEvent, type ChaosTenant } from "./events.ts";
@@ -293,7 +292,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const client = sqsClient;
     const signupHandler = signupModule.createSignupHandler(svc) as unknown as SignupEntry;
     const signup = (event: SQSEvent) => signupHandler(event, localLambdaContext("tenant-provisioner-signup", 30_000));
-    const webhook = webhookModule.createWebhookHandler(svc, { queue: sqsSignupQueue(client, queueUrl) }) as unknown as WebhookEntry;
+    // The webhook hands unfinished tenants to SIGNUP_QUEUE_URL with its own SQS client, as deployed.
+    const webhook = webhookModule.createWebhookHandler(svc) as unknown as WebhookEntry;
     const startupMs = Date.now() - t0;
 
     capture = captureOutput({ passThrough: options.showHandlerLogs === true });

@@ -1,5 +1,6 @@
 import type { MiddlewareObj } from "@middy/core";
 import type { Context } from "aws-lambda";
+import { setAwsCallDeadline } from "../../src/aws/call-deadline.ts";
 
 /**
  * A Lambda context that knows when the handler must be done. Optional, so a plain Lambda
@@ -28,6 +29,11 @@ export function deadlineOf(context: DeadlineContext): number {
  * shape and return the reply. Optionally capped (`maxBudgetMs`), e.g. for an HTTP request that
  * should answer quickly and hand the rest to the queue.
  *
+ * AWS calls of the invocation (run in `inAwsCallScope`) are cut off soon after the deadline, so a
+ * call that hangs cannot outlive the budget: one in flight at the deadline (recording work done in
+ * time) after half the margin, one started after it (what follows work cut off, e.g. the webhook
+ * handing the tenant to the signup queue) after three quarters; the last quarter is the reply's.
+ *
  * @example
  * ```ts
  * middy(handler).use(invocationDeadline({ marginMs: 1_000, maxBudgetMs: 3_000 }));
@@ -41,6 +47,7 @@ export function invocationDeadline(options: { marginMs: number; maxBudgetMs?: nu
       const remaining = request.context.getRemainingTimeInMillis() - options.marginMs;
       const budget = options.maxBudgetMs === undefined ? remaining : Math.min(remaining, options.maxBudgetMs);
       request.context.deadline = now() + Math.max(0, budget);
+      setAwsCallDeadline(request.context.deadline, (options.marginMs * 3) / 4);
     },
   };
 }

@@ -8,6 +8,7 @@
  * caller can switch on (`retryable`), never ignored.
  */
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
+import { awsClientOptions } from "../aws/client-options.ts";
 import { ProvisionerError, ValidationError } from "../errors.ts";
 import { MAX_EVENT_ENTRY_BYTES, OUTCOME_EVENT_SOURCE, type OutcomeEvent } from "./types.ts";
 
@@ -75,7 +76,10 @@ export class OutcomeEventPublishError extends ProvisionerError {
 export interface OutcomeEventPublisherOptions {
   /** Bus name or ARN (`OUTCOME_EVENT_BUS_NAME`). */
   eventBusName: string;
-  /** Default: `new EventBridgeClient({})` (region, credentials and endpoint from the environment). */
+  /**
+   * Default: `new EventBridgeClient(awsClientOptions())` (region, credentials and endpoint from the
+   * environment; timeouts and the invocation deadline as every AWS client of the service).
+   */
   client?: EventBridgeClient | undefined;
 }
 
@@ -132,7 +136,7 @@ export function createOutcomeEventPublisher(options: OutcomeEventPublisherOption
     throw new ValidationError([{ field: "eventBusName", rule: "required non-empty string" }], "outcome event publisher");
   }
   const ownsClient = options.client === undefined;
-  const client = options.client ?? new EventBridgeClient({});
+  const client = options.client ?? new EventBridgeClient(awsClientOptions());
 
   async function publish(input: OutcomeEvent | readonly OutcomeEvent[]): Promise<PublishedOutcomeEvent[]> {
     const events: readonly OutcomeEvent[] = Array.isArray(input) ? input : [input as OutcomeEvent];

@@ -1,4 +1,5 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { awsClientOptions } from "../aws/client-options.ts";
 import {
   DynamoDBDocumentClient,
   GetCommand,
@@ -95,7 +96,7 @@ export class OutcomeStore {
     // The SDK reads AWS_ENDPOINT_URL_DYNAMODB itself, so the same code reaches dynalite locally.
     this.client =
       options.client ??
-      DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+      DynamoDBDocumentClient.from(new DynamoDBClient(awsClientOptions()), {
         marshallOptions: { removeUndefinedValues: true },
       });
     this.clock = options.clock ?? systemClock;

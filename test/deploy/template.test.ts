@@ -1,24 +1,28 @@
 /**
  * Packages the service with osls (offline, no AWS credentials, no network needed) and checks the
  * CloudFormation template it produces: functions, table, queue, EventBridge wiring, schedule,
- * HTTP API routes, the DLQ alarm, and least-privilege IAM per function.
+ * HTTP API routes (access log, default throttling), the alarms and their encrypted topic, and
+ * least-privilege IAM per function (test/audit/iam.test.ts checks the roles against the calls the
+ * code makes).
+ *
+ * cfn-lint: the npm package `cfn-lint` (1.9.7, the only one on npm; the maintained cfn-lint is a
+ * Python tool) installs, but its bundled resource specification is years old: on this template it
+ * rejects valid properties (SqsManagedSseEnabled, PayloadFormatVersion, Events::Rule EventBusName,
+ * MetricTransformation Unit), so it is not run; these structural checks stand in for it.
  */
-import { execFile, spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { inflateRawSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleOptions, HANDLERS } from "../../scripts/esbuild-options.ts";
 import { serverlessEsbuildOptions } from "../../scripts/serverless-esbuild.ts";
 import { loadConfig } from "../../src/config/config.ts";
 import { outcomeTableDefinition } from "../../src/local/dynamodb-table.ts";
+import { createLogger, toProvisionLogger } from "../../src/observability/logger.ts";
+import { createProvisionMetrics } from "../../src/observability/metrics.ts";
+import { PACKAGE_REGION as REGION, PACKAGE_STAGE as STAGE, ROOT, packageService, type PackagedService } from "../support/packaged-template.ts";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const STAGE = "ci";
-const REGION = "eu-central-1";
 const SERVICE = "tenant-provisioner";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -35,50 +39,24 @@ interface Template {
   Outputs?: Obj;
 }
 
-let serviceDir: string;
 let outDir: string;
 let template: Template;
 let resources: Record<string, Resource>;
 let state: { service: { custom: { esbuild: Obj }; provider: { region: string; stage: string } } };
 let sources: Record<string, Record<string, string>>;
-let packageSeconds = 0;
+let packaged: PackagedService | undefined;
 
 beforeAll(async () => {
-  // osls empties <service dir>/.serverless on every package, and serverless-esbuild works in
-  // <service dir>/.esbuild: package from a scratch service dir whose entries link to the working
-  // tree, so this test never touches a developer's (or a concurrent run's) output.
-  serviceDir = mkdtempSync(join(tmpdir(), "tp-service-"));
-  for (const entry of readdirSync(ROOT)) {
-    if ([".git", ".serverless", ".esbuild", "serverless.yml"].includes(entry)) continue;
-    symlinkSync(join(ROOT, entry), join(serviceDir, entry));
-  }
-  copyFileSync(join(ROOT, "serverless.yml"), join(serviceDir, "serverless.yml")); // osls wants a real file
-  outDir = join(serviceDir, ".serverless");
-  // No AWS credentials or profile reach the package step: it must not need any.
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (!/^AWS_/.test(k) || k === "AWS_CA_BUNDLE") env[k] = v;
-  }
-  const started = performance.now();
-  try {
-    await promisify(execFile)(
-      process.execPath,
-      [join(ROOT, "node_modules/osls/bin/serverless.js"), "package", "--stage", STAGE, "--region", REGION],
-      { cwd: serviceDir, env, maxBuffer: 16 * 1024 * 1024 },
-    );
-  } catch (error) {
-    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
-    throw new Error(`osls package failed:\n${stdout ?? ""}\n${stderr ?? ""}`);
-  }
-  packageSeconds = (performance.now() - started) / 1000;
-  template = JSON.parse(readFileSync(join(outDir, "cloudformation-template-update-stack.json"), "utf8")) as Template;
+  packaged = await packageService();
+  outDir = packaged.outDir;
+  template = packaged.template as Template;
   resources = template.Resources;
   state = JSON.parse(readFileSync(join(outDir, "serverless-state.json"), "utf8"));
   sources = Object.fromEntries(HANDLERS.map((name) => [name, unzip(readFileSync(join(outDir, `${name}.zip`)))]));
 }, 180_000);
 
 afterAll(() => {
-  if (serviceDir) rmSync(serviceDir, { recursive: true, force: true });
+  packaged?.cleanup();
 });
 
 // ------------------------------------------------------------------ helpers
@@ -102,6 +80,27 @@ function unzip(zip: Buffer): Record<string, string> {
     at += 46 + nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
   }
   return files;
+}
+
+/** The one line `write` prints (Powertools writes logs and EMF documents to stdout / stderr). */
+function captureLine(write: () => void): string {
+  const streams = [process.stdout, process.stderr];
+  const originals = streams.map((stream) => stream.write);
+  const chunks: string[] = [];
+  for (const stream of streams) {
+    stream.write = ((chunk: string | Uint8Array) => {
+      chunks.push(String(chunk));
+      return true;
+    }) as typeof stream.write;
+  }
+  try {
+    write();
+  } finally {
+    streams.forEach((stream, i) => (stream.write = originals[i]!));
+  }
+  const lines = chunks.join("").split("\n").filter(Boolean);
+  expect(lines).toHaveLength(1);
+  return lines[0]!;
 }
 
 const pascal = (name: string) => name[0]!.toUpperCase() + name.slice(1);
@@ -241,7 +240,7 @@ const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
 
 describe("osls package (offline, no AWS credentials)", () => {
   it("builds one esbuild bundle per function with the shared bundle options", () => {
-    console.info(`osls package took ${packageSeconds.toFixed(1)} s`);
+    console.info(`osls package took ${packaged!.seconds.toFixed(1)} s`);
     expect(state.service.provider.stage).toBe(STAGE);
     expect(state.service.provider.region).toBe(REGION);
     expect(state.service.custom.esbuild.config).toBe("./scripts/serverless-esbuild.ts");
@@ -419,6 +418,105 @@ describe("osls package (offline, no AWS credentials)", () => {
       AlarmActions: [{ Ref: "AlarmTopic" }],
     });
     resource("AlarmTopic", "AWS::SNS::Topic");
+  });
+});
+
+describe("deploy hygiene", () => {
+  const params = () => (state.service as unknown as { initialServerlessConfig: { params: { default: Obj } } }).initialServerlessConfig.params.default;
+
+  it("logs every HTTP API request as one JSON line to a log group with retention", () => {
+    const stage = resource("HttpApiStage", "AWS::ApiGatewayV2::Stage");
+    const access = stage.Properties!.AccessLogSettings as Obj;
+    expect(access.DestinationArn).toEqual({ "Fn::GetAtt": ["HttpApiLogGroup", "Arn"] });
+    expect(list(stage.DependsOn)).toContain("HttpApiLogGroup");
+    const format = JSON.parse(String(access.Format)) as Record<string, string>;
+    for (const [field, variable] of Object.entries({ requestId: "requestId", status: "status", routeKey: "routeKey", ip: "identity.sourceIp", integrationError: "integrationErrorMessage" })) {
+      expect(format[field], field).toBe(`$context.${variable}`);
+    }
+    const group = props("HttpApiLogGroup", "AWS::Logs::LogGroup");
+    expect(group.LogGroupName).toBe(`/aws/http-api/${SERVICE}-${STAGE}`);
+    expect(group.RetentionInDays).toBe(params().logRetentionInDays);
+  });
+
+  it("throttles every HTTP API route by default, at the rate and burst of the params", () => {
+    const settings = props("HttpApiStage").DefaultRouteSettings as Obj;
+    expect(settings.ThrottlingRateLimit).toBe(params().httpApiThrottleRate);
+    expect(settings.ThrottlingBurstLimit).toBe(params().httpApiThrottleBurst);
+    expect(Number(settings.ThrottlingRateLimit)).toBeGreaterThan(0);
+    expect(Number(settings.ThrottlingBurstLimit)).toBeGreaterThanOrEqual(Number(settings.ThrottlingRateLimit));
+    // No route overrides the default with looser limits.
+    for (const [id, route] of ofType("AWS::ApiGatewayV2::Route")) expect(route.Properties!.RouteSettings, id).toBeUndefined();
+  });
+
+  it("encrypts the alarm topic with a key CloudWatch alarms may use (not alias/aws/sns, whose policy cannot let them)", () => {
+    const topic = props("AlarmTopic", "AWS::SNS::Topic");
+    expect(topic.KmsMasterKeyId).toEqual({ Ref: "AlarmTopicKey" });
+    const key = props("AlarmTopicKey", "AWS::KMS::Key");
+    expect(key.EnableKeyRotation).toBe(true);
+    const statements = (key.KeyPolicy as Obj).Statement as Obj[];
+    expect(statements.map((s) => s.Sid)).toEqual(["AccountAdministersTheKey", "CloudWatchAlarmsPublish"]);
+    const [account, cloudwatch] = statements as [Obj, Obj];
+    expect(render((account.Principal as Obj).AWS as Json)).toBe("arn:${AWS::Partition}:iam::${AWS::AccountId}:root");
+    expect(cloudwatch).toEqual({
+      Sid: "CloudWatchAlarmsPublish",
+      Effect: "Allow",
+      Principal: { Service: "cloudwatch.amazonaws.com" },
+      Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+      // In a key policy "*" is the key itself.
+      Resource: "*",
+      Condition: { StringEquals: { "aws:SourceAccount": { Ref: "AWS::AccountId" } } },
+    });
+    expect(props("AlarmTopicKeyAlias", "AWS::KMS::Alias")).toEqual({ AliasName: `alias/${SERVICE}-${STAGE}-alarms`, TargetKeyId: { Ref: "AlarmTopicKey" } });
+  });
+
+  it("has the DLQ, needs-attention, IM throttling and backfill alarms, each described and sent to the topic", () => {
+    const alarms = Object.fromEntries(ofType("AWS::CloudWatch::Alarm").map(([id, r]) => [id, r.Properties!]));
+    expect(Object.keys(alarms).sort()).toEqual(["BackfillErrorsAlarm", "ImThrottlingAlarm", "SignupDeadLetterQueueAlarm", "StepsNeedingAttentionAlarm"]);
+    for (const [id, alarm] of Object.entries(alarms)) {
+      expect(String(alarm.AlarmDescription).length, `${id} says what it means and what to do`).toBeGreaterThan(120);
+      expect(alarm.AlarmActions, id).toEqual([{ Ref: "AlarmTopic" }]);
+      expect(alarm.OKActions, id).toEqual([{ Ref: "AlarmTopic" }]);
+      expect(alarm.TreatMissingData, id).toBe("notBreaching");
+      expect(String(alarm.AlarmName)).toMatch(new RegExp(`^${SERVICE}-${STAGE}-`));
+    }
+    expect(alarms.BackfillErrorsAlarm).toMatchObject({
+      Namespace: "AWS/Lambda",
+      MetricName: "Errors",
+      Dimensions: [{ Name: "FunctionName", Value: { Ref: fnId("backfill") } }],
+      Statistic: "Sum",
+      Threshold: 0,
+      ComparisonOperator: "GreaterThanThreshold",
+    });
+  });
+
+  it("alarms on steps ended FAILED_PERMANENT or CONFLICT, from the `step finished` lines of every function that provisions", () => {
+    const alarm = props("StepsNeedingAttentionAlarm");
+    expect(alarm).toMatchObject({ Statistic: "Sum", Threshold: 0, ComparisonOperator: "GreaterThanThreshold" });
+    const filters = ofType("AWS::Logs::MetricFilter").map(([, r]) => r.Properties!);
+    expect(filters.map((f) => render(f.LogGroupName as Json)).sort()).toEqual(["signup", "webhook", "backfill"].map((n) => `\${${pascal(n)}LogGroup}`).sort());
+    for (const filter of filters) {
+      expect(filter.MetricTransformations).toEqual([{ MetricNamespace: alarm.Namespace, MetricName: alarm.MetricName, MetricValue: "1", Unit: "Count" }]);
+      const terms = [...String(filter.FilterPattern).matchAll(/\$\.(\w+) = "([^"]*)"/g)].map(([, field, value]) => `${field}=${value}`);
+      expect(terms).toEqual(["message=step finished", "status=FAILED_PERMANENT", "status=CONFLICT"]);
+      expect(String(filter.FilterPattern)).toMatch(/^\{ \(\$\.message = "[^"]+"\) && \(\(\$\.status = "[^"]+"\) \|\| \(\$\.status = "[^"]+"\)\) \}$/);
+    }
+    // The fields the filter reads are top-level in the line the core's logger writes.
+    const line = JSON.parse(captureLine(() => toProvisionLogger(createLogger()).warn("step finished", { tenantId: "t1", step: "im-group", status: "CONFLICT" }))) as Obj;
+    expect(line).toMatchObject({ message: "step finished", status: "CONFLICT" });
+    expect(readFileSync(join(ROOT, "src/provisioning/provision.ts"), "utf8")).toMatch(/\("step finished", \{[^}]*\bstatus: result\.status/);
+  });
+
+  it("alarms on the rate of IM 10006 (throttled) answers, on the exact EMF metric the service emits", () => {
+    const alarm = props("ImThrottlingAlarm");
+    const emf = JSON.parse(captureLine(() => createProvisionMetrics().sink.providerRetry("tencent-im", "10006"))) as {
+      _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] };
+    } & Record<string, string>;
+    const [directive] = emf._aws.CloudWatchMetrics;
+    expect(alarm.Namespace).toBe(directive!.Namespace);
+    expect(alarm.MetricName).toBe(directive!.Metrics[0]!.Name);
+    expect(alarm.Dimensions).toEqual(directive!.Dimensions[0]!.map((name) => ({ Name: name, Value: emf[name] })));
+    expect(alarm).toMatchObject({ Statistic: "Sum", Period: 60, EvaluationPeriods: 5, DatapointsToAlarm: 3, ComparisonOperator: "GreaterThanThreshold" });
+    expect(alarm.Threshold).toBe(params().imThrottleAlarmPerMinute);
   });
 
   it("creates the three secrets empty (no value in the template) and keeps them on stack deletion", () => {

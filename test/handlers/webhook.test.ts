@@ -3,6 +3,7 @@ import { ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { awsClientOptions } from "../../src/aws/client-options.ts";
 import { LOCAL } from "../../src/local/stack.ts";
 import { startSqsStandIn, type SqsStandIn } from "../../src/local/sqs.ts";
 import { sqsSignupQueue } from "../../src/queue/signup-queue.ts";
@@ -27,7 +28,8 @@ beforeAll(async () => {
   service = fx.service();
   secret = fx.stack.credentials.webhookSecret;
   sqs = await startSqsStandIn({ queues: [{ name: "signup", visibilityTimeoutMs: 5_000 }] });
-  sqsClient = new SQSClient({ region: "us-east-1", endpoint: sqs.endpoint, credentials: { accessKeyId: "local", secretAccessKey: "local" }, maxAttempts: 1 });
+  // Built as the handler builds its own (timeouts, invocation deadline): it stands in for that one.
+  sqsClient = new SQSClient({ ...awsClientOptions(), region: "us-east-1", endpoint: sqs.endpoint, credentials: { accessKeyId: "local", secretAccessKey: "local" }, maxAttempts: 1 });
   webhook = handlers.createWebhookHandler(service, { queue: sqsSignupQueue(sqsClient, sqs.queueUrl("signup")) });
 });
 afterAll(async () => {

@@ -9,6 +9,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { captureOutput, type OutputCapture } from "../../bench/chaos/capture.ts";
 import { signWebhook, webhookEvent } from "../../bench/chaos/events.ts";
+import { awsClientOptions } from "../../src/aws/client-options.ts";
 import { runBackfill } from "../../src/backfill/backfill.ts";
 import { localLambdaContext } from "../../src/local/lambda-context.ts";
 import type { Service } from "../../src/service.ts";
@@ -33,7 +34,7 @@ afterAll(() => output?.restore());
  * DynamoDB throttling would; every other call goes through.
  */
 function failingFirstTenantPut(tenantId: string): DynamoDBDocumentClient {
-  const client = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+  const client = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientOptions()), { marshallOptions: { removeUndefinedValues: true } });
   const send = client.send.bind(client) as (command: unknown) => Promise<unknown>;
   let failed = false;
   const flaky = async (command: unknown): Promise<unknown> => {

@@ -1,0 +1,110 @@
+/**
+ * The webhook handler when DynamoDB hangs (observed in AWS: a 20 s stall became a 20.2 s reply):
+ * the call is cut off at the request deadline and the tenant handed to the signup queue (202).
+ * DynamoDB sits behind a real HTTP server that forwards to dynalite but never answers the calls
+ * the test chooses to stall. The invocation's budget is injected through the Lambda context; the
+ * path taken is read from the reply, the logged error and what the stalled server saw. The only
+ * time bound asserted is a ceiling far above the budget that only a hanging call would break.
+ */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { awsClientOptions } from "../../src/aws/client-options.ts";
+import { sampleTenant, useLocalStack } from "../support/local-stack.ts";
+import { invoke, lambdaContext, signWebhook, webhookEvent, withoutSource } from "../support/lambda.ts";
+import { startStallingServer, type StallingServer } from "../support/stalling-server.ts";
+import { captureOutput, loadHandlers, until, type Handlers } from "./harness.ts";
+
+const fx = useLocalStack();
+let handlers: Handlers;
+let dynamodb: StallingServer;
+let stallProvisioning = true;
+let documentClient: DynamoDBDocumentClient;
+/** DynamoDB behind a server that answers nothing at all. */
+let hung: StallingServer;
+let hungClient: DynamoDBDocumentClient;
+
+beforeAll(async () => {
+  handlers = await loadHandlers();
+  // Stalls every DynamoDB call but the replay guard's (WEBHOOK#<id> items): the id is remembered,
+  // then provisioning's first write hangs.
+  dynamodb = await startStallingServer({
+    forwardTo: fx.stack.dynamodb.endpoint,
+    stall: (_req, body) => stallProvisioning && !body.includes("WEBHOOK#"),
+  });
+  documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ ...awsClientOptions(), endpoint: dynamodb.url }), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  hung = await startStallingServer();
+  hungClient = DynamoDBDocumentClient.from(new DynamoDBClient({ ...awsClientOptions(), endpoint: hung.url }));
+});
+afterAll(async () => {
+  documentClient.destroy();
+  hungClient.destroy();
+  await dynamodb.close();
+  await hung.close();
+});
+
+describe("webhook: a hung DynamoDB call cannot outlive the request budget", () => {
+  it("is cut off at the deadline: 202 within the budget with the tenant on the signup queue; the resend provisions once DynamoDB answers", async () => {
+    const enqueued: string[] = [];
+    const queue = { enqueue: async (t: { tenantId: string }) => void enqueued.push(t.tenantId) };
+    const handler = handlers.createWebhookHandler(fx.service({ documentClient }), { queue });
+    const tenant = sampleTenant();
+    const body = JSON.stringify({ type: "tenant.created", timestamp: new Date().toISOString(), data: withoutSource(tenant) });
+    const headers = signWebhook(fx.stack.credentials.webhookSecret, body, { id: "msg_dynamodb_hangs" });
+
+    const output = captureOutput();
+    const started = Date.now();
+    let reply: APIGatewayProxyStructuredResultV2;
+    try {
+      // 3 s left in the invocation, 1 s kept for the reply: the deadline is 2 s away.
+      reply = await invoke(handler, webhookEvent(body, { headers }), lambdaContext({ budgetMs: 3_000 }));
+    } finally {
+      output.restore();
+    }
+    const elapsed = Date.now() - started;
+
+    expect(reply.statusCode).toBe(202);
+    expect(JSON.parse(reply.body ?? "{}")).toEqual({ tenantId: tenant.tenantId, steps: [], continuing: "signup-queue" });
+    expect(enqueued).toEqual([tenant.tenantId]);
+    expect(dynamodb.stalled(), "provisioning's DynamoDB call reached the hung endpoint").toBeGreaterThan(0);
+    await until(() => dynamodb.abandoned() === dynamodb.stalled(), "every stalled request to be abandoned by the client");
+    const cutOff = output
+      .text()
+      .split("\n")
+      .filter((line) => line.includes("provisioning cut off at the request deadline"));
+    expect(cutOff.join("\n")).toContain('"errorName":"AwsCallDeadlineError"');
+    // A ceiling, not a measurement: unbounded, the stalled call never returns at all.
+    expect(elapsed).toBeLessThan(15_000);
+
+    // The sender resends the same id and body (a duplicate delivery, provisioned like the first).
+    stallProvisioning = false;
+    const resendHeaders = signWebhook(fx.stack.credentials.webhookSecret, body, { id: "msg_dynamodb_hangs", timestamp: new Date(Date.now() + 1_000) });
+    const quiet = captureOutput();
+    try {
+      const resend = await invoke(handler, webhookEvent(body, { headers: resendHeaders }), lambdaContext({ budgetMs: 15_000 }));
+      expect(resend.statusCode).toBe(201);
+    } finally {
+      quiet.restore();
+    }
+  });
+
+  it("a DynamoDB call that hangs before the tenant is known (the replay guard) is cut off too: 500, nothing enqueued", async () => {
+    const enqueued: string[] = [];
+    const handler = handlers.createWebhookHandler(fx.service({ documentClient: hungClient }), { queue: { enqueue: async (t) => void enqueued.push(t.tenantId) } });
+    const body = JSON.stringify({ type: "tenant.created", timestamp: new Date().toISOString(), data: withoutSource(sampleTenant()) });
+    const headers = signWebhook(fx.stack.credentials.webhookSecret, body);
+    const output = captureOutput();
+    let reply: APIGatewayProxyStructuredResultV2;
+    try {
+      reply = await invoke(handler, webhookEvent(body, { headers }), lambdaContext({ budgetMs: 3_000 }));
+    } finally {
+      output.restore();
+    }
+    expect(reply.statusCode).toBe(500);
+    expect(enqueued).toEqual([]);
+    expect(output.text()).toContain('"errorName":"AwsCallDeadlineError"');
+  });
+});

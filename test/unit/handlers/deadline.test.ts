@@ -1,0 +1,47 @@
+import middy from "@middy/core";
+import type { Context } from "aws-lambda";
+import { describe, expect, it } from "vitest";
+import { inAwsCallScope } from "../../../handlers/lib/aws-call-scope.ts";
+import { deadlineOf, invocationDeadline, type DeadlineContext } from "../../../handlers/middleware/deadline.ts";
+import { awsCallCutoff } from "../../../src/aws/call-deadline.ts";
+import { lambdaContext } from "../../support/lambda.ts";
+
+const NOW = 1_000_000;
+
+/** A handler that reports its deadline and the AWS-call cut-offs it sees. */
+function probe(options: { marginMs: number; maxBudgetMs?: number }) {
+  return middy<unknown, { deadline: number; cutoffBefore: number | undefined; cutoffAfter: number | undefined }, Error, DeadlineContext>()
+    .use(invocationDeadline({ ...options, now: () => NOW }))
+    .handler(async (_event, context) => {
+      const deadline = deadlineOf(context);
+      return { deadline, cutoffBefore: awsCallCutoff(deadline - 1), cutoffAfter: awsCallCutoff(deadline) };
+    });
+}
+
+const contextWith = (remainingMs: number): Context => ({ ...lambdaContext(), getRemainingTimeInMillis: () => remainingMs });
+
+describe("invocationDeadline", () => {
+  it("sets the deadline from the remaining time less the margin, capped by maxBudgetMs", async () => {
+    const handler = inAwsCallScope(probe({ marginMs: 1_000, maxBudgetMs: 8_000 }));
+    expect((await handler({}, contextWith(15_000))).deadline).toBe(NOW + 8_000);
+    expect((await handler({}, contextWith(3_000))).deadline).toBe(NOW + 2_000);
+    expect((await handler({}, contextWith(500))).deadline, "never in the past").toBe(NOW);
+  });
+
+  it("cuts the invocation's AWS calls half the margin after the deadline, calls started after it three quarters", async () => {
+    const result = await inAwsCallScope(probe({ marginMs: 1_000 }))({}, contextWith(10_000));
+    expect(result.cutoffBefore).toBe(NOW + 9_000 + 500);
+    expect(result.cutoffAfter).toBe(NOW + 9_000 + 750);
+  });
+
+  it("outside inAwsCallScope it sets no AWS-call cut-off (nothing leaks between invocations)", async () => {
+    const result = await probe({ marginMs: 1_000 })({}, contextWith(10_000));
+    expect(result.cutoffBefore).toBeUndefined();
+    expect(awsCallCutoff(NOW)).toBeUndefined();
+  });
+
+  it("inAwsCallScope keeps the middy handler's methods", () => {
+    const handler = inAwsCallScope(probe({ marginMs: 1 }));
+    expect(typeof handler.use).toBe("function");
+  });
+});
