@@ -1,7 +1,8 @@
 /**
  * `npm run chaos`: 1,000 tenants, each delivered three times at once (one EventBridge signup event
- * through SQS, two signed webhooks) against sandboxes injecting transient errors, ambiguous
- * successes, hangs and resets; then DLQ replay and backfill rounds until nothing is unfinished.
+ * through SQS, two signed webhooks), 12% then updated and 12% offboarded, against sandboxes
+ * injecting transient errors, ambiguous successes, hangs and resets; then DLQ replay and backfill
+ * rounds until nothing is unfinished.
  * Prints the results and the invariant verdicts, writes bench/results/chaos-latest.json, and
  * exits 1 if any invariant is violated.
  *

@@ -39,14 +39,16 @@ export function createBackfillHandler(service: Service, options: BackfillHandler
     .use(logMetrics(metrics))
     .use(invocationDeadline({ marginMs: 2_000 }))
     .handler(async (event, context) => {
-      const provision = (tenant: Parameters<Service["provision"]>[0], deadline: number, registered?: Parameters<Service["provision"]>[3]) =>
-        service.provision(tenant, deadline, `${context.awsRequestId}/${tenant.tenantId}`, registered);
+      const provision = (tenant: Parameters<Service["provision"]>[0], deadline: number) =>
+        service.provision(tenant, deadline, `${context.awsRequestId}/${tenant.tenantId}`);
+      const reconcile = (state: Parameters<Service["reconcile"]>[0], deadline: number, walk: { dueBefore: string }) =>
+        service.reconcile(state, deadline, `${context.awsRequestId}/${state.tenant?.tenantId ?? "unknown"}`, walk);
       const report =
         "tenants" in event && Array.isArray(event.tenants)
           ? await backfillTenants(event.tenants, { deadline: deadlineOf(context), concurrency, perTenantBudgetMs }, { provision, logger: log })
           : await runBackfill(
               { deadline: deadlineOf(context), concurrency, perTenantBudgetMs, pageSize: options.pageSize ?? BACKFILL_DEFAULTS.pageSize },
-              { store: service.store, positions: service.positions, provision, logger: log },
+              { store: service.store, positions: service.positions, reconcile, logger: log },
             );
       logger.info("backfill finished", { report });
       return report;

@@ -5,7 +5,8 @@ import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { forEachWithin } from "../src/concurrency/for-each-within.ts";
 import { ValidationError } from "../src/errors.ts";
-import { tenantFromSignupEvent } from "../src/inputs/unwrap.ts";
+import { lifecycleEventFromQueueBody, type LifecycleEvent } from "../src/inputs/unwrap.ts";
+import { ImmutableFieldError } from "../src/provisioning/errors.ts";
 import { boundIssues } from "../src/rejections/bounded-issues.ts";
 import { RejectionStore } from "../src/rejections/rejection-store.ts";
 import type { Service } from "../src/service.ts";
@@ -18,9 +19,10 @@ const RECORD_CONCURRENCY = 5;
 const MIN_RECORD_BUDGET_MS = 3_000;
 
 /**
- * SQS-triggered signup handler (EventBridge `TenantSignedUp` → queue → here), with partial batch
- * responses: only records worth retrying are reported failed. An invalid event is recorded as
- * rejected and acknowledged, so a poison message never loops; a record that still has work
+ * SQS-triggered lifecycle handler (EventBridge `TenantSignedUp` / `TenantOffboarded` → queue →
+ * here), with partial batch responses: only records worth retrying are reported failed. An
+ * invalid event (or one that changes a fixed field, or offboards an unknown tenant) is recorded
+ * as rejected and acknowledged, so a poison message never loops; a record that still has work
  * (FAILED_RETRYABLE, in progress elsewhere, not started for lack of time) is redelivered, and
  * after maxReceiveCount it goes to the DLQ.
  *
@@ -32,19 +34,36 @@ const MIN_RECORD_BUDGET_MS = 3_000;
 export function createSignupHandler(service: Service) {
   const rejections = new RejectionStore(service.documentClient, service.config.outcomeTableName);
 
+  async function reject(record: SQSRecord, issues: readonly { field: string; rule: string }[]): Promise<true> {
+    await rejections.record({ channel: "sqs", messageId: record.messageId, issues, body: record.body });
+    logger.warn("signup event rejected", { messageId: record.messageId, ...boundIssues(issues, 10) });
+    return true;
+  }
+
   async function handleRecord(record: SQSRecord, context: DeadlineContext): Promise<boolean> {
-    let tenant;
+    let event: LifecycleEvent;
     try {
-      tenant = tenantFromSignupEvent(record.body);
+      event = lifecycleEventFromQueueBody(record.body);
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
-      await rejections.record({ channel: "sqs", messageId: record.messageId, issues: error.issues, body: record.body });
-      logger.warn("signup event rejected", { messageId: record.messageId, ...boundIssues(error.issues, 10) });
-      return true;
+      return reject(record, error.issues);
     }
-    const result = await service.provision(tenant, deadlineOf(context), `${context.awsRequestId}/${record.messageId}`);
-    logger.info("signup processed", {
-      tenantId: tenant.tenantId,
+    const workerId = `${context.awsRequestId}/${record.messageId}`;
+    let result;
+    try {
+      result =
+        event.kind === "signup"
+          ? await service.provision(event.tenant, deadlineOf(context), workerId)
+          : await service.offboard(event.offboarding.tenantId, event.offboarding.requestedAt, "offboard-event", deadlineOf(context), workerId);
+    } catch (error) {
+      // Nothing was written: the event can never apply, so it is kept, not retried.
+      if (error instanceof ImmutableFieldError) return reject(record, [{ field: `detail.${error.field}`, rule: `immutable: ${error.rule}` }]);
+      throw error;
+    }
+    logger.info(event.kind === "signup" ? "signup processed" : "offboarding processed", {
+      kind: event.kind,
+      tenantId: result.tenantId,
+      generation: result.generation,
       messageId: record.messageId,
       steps: result.steps.map((s) => ({ step: s.step, status: s.status, action: s.action })),
     });

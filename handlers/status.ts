@@ -1,13 +1,13 @@
 import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { ValidationError } from "../src/errors.ts";
-import { TENANT_ID_PATTERN } from "../src/provisioning/constants.ts";
 import type { Service } from "../src/service.ts";
 import { inAwsCallScope } from "./lib/aws-call-scope.ts";
 import { log, logger, runtimeService } from "./lib/runtime.ts";
+import { tenantIdParam } from "./lib/tenant-id.ts";
 import { invocationDeadline } from "./middleware/deadline.ts";
 import { httpErrorResponses, json } from "./middleware/http-errors.ts";
+import { requireIamCaller } from "./middleware/iam-caller.ts";
 
 /**
  * `GET /tenants/{tenantId}`: one tenant's provisioning status. Protected by API Gateway's IAM
@@ -25,25 +25,26 @@ export function createStatusHandler(service: Service) {
     .use(httpErrorResponses({ log }))
     // Bounds the DynamoDB read; the margin is what the reply needs.
     .use(invocationDeadline({ marginMs: 500 }))
+    .use(requireIamCaller())
     .handler(async (event) => {
-      const caller = event.requestContext.authorizer?.iam;
-      if (!caller?.userArn && !caller?.userId) {
-        return json(403, { error: "forbidden", rule: "IAM (SigV4) authorization required" });
-      }
-      const tenantId = event.pathParameters?.tenantId ?? "";
-      if (!TENANT_ID_PATTERN.test(tenantId)) {
-        throw new ValidationError([{ field: "tenantId", rule: "1-36 characters of A-Z a-z 0-9 _ -, starting with a letter or digit" }]);
-      }
+      const tenantId = tenantIdParam(event);
       const { tenant, steps } = await service.store.getTenant(tenantId);
       if (!tenant) return json(404, { error: "not-found", tenantId });
       return json(200, {
         tenantId,
         source: tenant.source,
         registeredAt: tenant.createdAt,
-        succeeded: steps.every((s) => s.status === "SUCCEEDED"),
+        desired: tenant.desired,
+        generation: tenant.generation,
+        // Every step reached the desired state at the current generation.
+        succeeded: steps.every(
+          (s) => s.status === (tenant.desired === "ABSENT" ? "DELETED" : "SUCCEEDED") && s.observedGeneration >= tenant.generation,
+        ),
         steps: steps.map((s) => ({
           step: s.step,
           status: s.status,
+          observedGeneration: s.observedGeneration,
+          deletedAt: s.deletedAt,
           attempts: s.attempts,
           firstAttemptAt: s.firstAttemptAt,
           lastAttemptAt: s.lastAttemptAt,

@@ -7,6 +7,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "
 import { awsClientOptions } from "../src/aws/client-options.ts";
 import { AwsCallDeadlineError } from "../src/aws/errors.ts";
 import { tenantFromWebhookBody } from "../src/inputs/unwrap.ts";
+import { ImmutableFieldError } from "../src/provisioning/errors.ts";
 import type { ProvisionResult } from "../src/provisioning/types.ts";
 import { sqsSignupQueue, type SignupQueue } from "../src/queue/signup-queue.ts";
 import type { Service } from "../src/service.ts";
@@ -41,9 +42,11 @@ export interface WebhookHandlerOptions {
  * Replies (README "Webhook replies" has the table): 201 provisioned now; 200 already provisioned,
  * or finished with a permanent outcome shown per step; 202 still in progress (`continuing` says
  * where: the signup queue, or another request that holds the tenant); 400 names the fields; 401
- * bad signature or timestamp; 409 a webhook-id already accepted with a different body; 413 too
- * large. A resend (same webhook-id and body) is answered like any delivery, with the tenant's
- * current outcome. Bad input never gets a 5xx.
+ * bad signature or timestamp; 409 a webhook-id already accepted with a different body, or a
+ * request that changes a field fixed once the tenant exists (named; nothing is written); 413 too
+ * large. A request for a known tenant with changed mutable fields is an update (a new
+ * generation). A resend (same webhook-id and body) is answered like any delivery, with the
+ * tenant's current outcome. Bad input never gets a 5xx.
  *
  * @example
  * ```ts
@@ -82,6 +85,9 @@ export function createWebhookHandler(service: Service, options: WebhookHandlerOp
       try {
         result = await service.provision(tenant, deadlineOf(context), context.awsRequestId);
       } catch (error) {
+        if (error instanceof ImmutableFieldError) {
+          return json(409, { error: "immutable-field", tenantId: tenant.tenantId, issues: [{ field: `data.${error.field}`, rule: `immutable: ${error.rule}` }] });
+        }
         if (!(error instanceof AwsCallDeadlineError)) throw error;
         // The request budget ran out inside an AWS call (DynamoDB slow or hung): hand the tenant to
         // the queue, as for any work the budget could not finish, rather than fail the request.
@@ -95,8 +101,9 @@ export function createWebhookHandler(service: Service, options: WebhookHandlerOp
         const createdNow = result.steps.some((s) => s.action === "ran" && s.providerOutcome === "created");
         return json(createdNow ? 201 : 200, body);
       }
-      // Work this request could not finish goes to the queue; work another request holds is its own.
-      const leftToUs = result.steps.some((s) => isUnfinished(s.status) && s.action !== "in-progress-elsewhere");
+      // Work this request could not finish goes to the queue; work another request holds is its
+      // own, unless it holds the step for an older generation (this update is then ours to finish).
+      const leftToUs = result.steps.some((s) => (isUnfinished(s.status) && s.action !== "in-progress-elsewhere") || s.behind === true);
       if (leftToUs) {
         await signupQueue().enqueue(tenant);
         return json(202, { ...body, continuing: "signup-queue" });

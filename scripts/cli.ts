@@ -21,6 +21,7 @@ import { OutcomeStore } from "../src/outcomes/store.ts";
 import { startDlqRedrive, waitForDlqRedrive } from "../src/queue/dlq-redrive.ts";
 import { createService } from "../src/service.ts";
 import { parseCommandLine, positiveInteger, stringOption, usage, UsageError, type CliCommand, type OptionValues } from "./cli-args.ts";
+import { lifecycleCommands } from "./cli/lifecycle.ts";
 
 /** The local stack's state (and its environment, copied into process.env), or nothing with --aws. */
 function localState(values: OptionValues): LocalStackState | undefined {
@@ -133,13 +134,13 @@ const backfill: CliCommand = {
     try {
       const deadline = Date.now() + budgetMs;
       const workerId = `cli-${randomUUID()}`;
-      const provision = (tenant: Parameters<typeof service.provision>[0], d: number, registered?: Parameters<typeof service.provision>[3]) =>
-        service.provision(tenant, d, workerId, registered);
+      const provision = (tenant: Parameters<typeof service.provision>[0], d: number) => service.provision(tenant, d, workerId);
+      const reconcile = (state: Parameters<typeof service.reconcile>[0], d: number, walk: { dueBefore: string }) => service.reconcile(state, d, workerId, walk);
       const options = { deadline, concurrency: 16, perTenantBudgetMs: 10_000 };
       const tenantsFile = stringOption(values, "tenants");
       const report = tenantsFile
         ? await backfillTenants(JSON.parse(readFileSync(tenantsFile, "utf8")) as unknown[], options, { provision })
-        : await runBackfill({ ...options, pageSize: 1000 }, { store: service.store, positions: service.positions, provision });
+        : await runBackfill({ ...options, pageSize: 1000 }, { store: service.store, positions: service.positions, reconcile });
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     } finally {
       service.close();
@@ -180,7 +181,7 @@ const replayDlq: CliCommand = {
 };
 
 /** Every command, in the order `--help` lists them. */
-const commands: CliCommand[] = [sendWebhook, status, backfill, replayDlq];
+const commands: CliCommand[] = [sendWebhook, status, backfill, replayDlq, ...lifecycleCommands((values) => void localState(values))];
 
 const line = parseCommandLine(process.argv.slice(2), commands);
 if (line.kind === "help") {

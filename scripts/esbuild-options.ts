@@ -1,7 +1,7 @@
 import type { BuildOptions, Plugin } from "esbuild";
 
 /** The Lambda entry points, one bundle each (handlers/<name>.ts). */
-export const HANDLERS = ["signup", "webhook", "status", "backfill"] as const;
+export const HANDLERS = ["signup", "webhook", "status", "offboard", "backfill"] as const;
 
 /**
  * The credentials provider the AWS SDK clients get in a Lambda bundle, replacing the SDK's default

@@ -19,6 +19,7 @@ tenant-provisioner is running locally (no AWS account needed)
 
   webhook    POST ${s.webhookUrl}
   status     GET  ${s.statusUrl}   (loopback callers stand in for IAM-authorised operators)
+  offboard   DELETE ${s.statusUrl}
   backfill   POST ${s.backfillUrl}   (also every ${Number(process.env.LOCAL_BACKFILL_EVERY_MS ?? 60_000) / 1000} s)
   signup queue ${s.signupQueueUrl}  (DLQ ${s.dlqUrl}), consumed by the signup handler
   DynamoDB ${s.env.AWS_ENDPOINT_URL_DYNAMODB}  Secrets Manager ${s.env.AWS_ENDPOINT_URL_SECRETS_MANAGER}
@@ -28,6 +29,8 @@ In another terminal:
   npm run cli -- send-webhook --tenant acme-1     # a signed sample webhook
   npm run cli -- status acme-1                    # the tenant's recorded outcome
   npm run cli -- backfill                         # re-drive unfinished steps now
+  npm run cli -- offboard acme-1                  # remove its resources (records stay, DELETED)
+  npm run cli -- failures                         # finished failures; then: retry TENANT_ID
   npm run cli -- replay-dlq                       # move dead letters back to the queue
 
 Ctrl-C stops everything.

@@ -5,7 +5,7 @@ import { awsClientOptions } from "./aws/client-options.ts";
 import { BackfillPositionStore } from "./backfill/cursor-store.ts";
 import type { ServiceConfig } from "./config/config.ts";
 import type { ProviderRetryInfo } from "./errors.ts";
-import { createCredentialSources, type CredentialSource, type CredentialSources, type ImCredentials } from "./credentials/index.ts";
+import { createCredentialSources, type CredentialSources } from "./credentials/index.ts";
 import { systemClock } from "./http/clock.ts";
 import { createHttpTransport } from "./http/request.ts";
 import type { Clock, HttpTransport } from "./http/types.ts";
@@ -14,10 +14,16 @@ import { OutcomeStore } from "./outcomes/store.ts";
 import type { StepRecord } from "./outcomes/types.ts";
 import { createSlsClient, type SlsClient } from "./providers/sls/index.ts";
 import { createTencentImClient, type TencentImClient } from "./providers/tencent-im/index.ts";
-import { planTenant, type ImGroupPlan } from "./provisioning/plan.ts";
-import { provision } from "./provisioning/provision.ts";
-import { assertNotImAppAdmin, type TenantOnboarding } from "./provisioning/tenant.ts";
-import type { ConsumerGroupProvisioner, ImGroupProvisioner, ProvisionLogger, ProvisionResult } from "./provisioning/types.ts";
+import { createOutcomeEventPublisher, type OutcomeEventPublisher } from "./events/index.ts";
+import type { OutcomeAnnouncer } from "./provisioning/announce.ts";
+import { eventBridgeAnnouncer } from "./provisioning/outcome-events.ts";
+import { declareAbsent, redrive, type Declared } from "./provisioning/desired-state.ts";
+import { provision, reconcile, type ProvisionDependencies, type ReconcileOptions } from "./provisioning/provision.ts";
+import type { StepRegistry } from "./provisioning/step-module.ts";
+import { builtInSteps } from "./provisioning/steps/index.ts";
+import type { TenantOnboarding } from "./provisioning/tenant.ts";
+import type { ProvisionLogger, ProvisionResult } from "./provisioning/types.ts";
+import type { StepName, TenantOutcomes } from "./outcomes/types.ts";
 
 /** Everything the entry points use, built once per process (cold start) without any I/O. */
 export interface Service {
@@ -29,11 +35,24 @@ export interface Service {
   slsClients: ReadonlyMap<string, SlsClient>;
   im: TencentImClient;
   documentClient: DynamoDBDocumentClient;
+  /** The steps every tenant has (the built-in ones unless overridden). */
+  steps: StepRegistry;
   /**
-   * Provisions one tenant by `deadline` (epoch ms), claiming steps as `workerId`; `registered`
-   * are its step records when the caller just read them (skips registration).
+   * Declares the tenant PRESENT with the request's spec (new tenant, update, or nothing when
+   * unchanged) and reconciles it by `deadline` (epoch ms), claiming steps as `workerId`.
+   * Throws ImmutableFieldError (nothing written) when the request changes a fixed field.
    */
-  provision(tenant: TenantOnboarding, deadline: number, workerId: string, registered?: readonly StepRecord[]): Promise<ProvisionResult>;
+  provision(tenant: TenantOnboarding, deadline: number, workerId: string, registered?: TenantOutcomes | readonly StepRecord[]): Promise<ProvisionResult>;
+  /** Reconciles a recorded tenant toward its stored desired state (the backfill's re-drive). */
+  reconcile(state: TenantOutcomes, deadline: number, workerId: string, options?: ReconcileOptions): Promise<ProvisionResult>;
+  /**
+   * Declares the tenant ABSENT (offboarding), then reconciles: each step removes its resource.
+   * `requestedAt` is the event's time (an older one than the current request is stale), or
+   * `"now"` for an operator's request, which always applies.
+   */
+  offboard(tenantId: string, requestedAt: string | "now", source: string, deadline: number, workerId: string): Promise<ProvisionResult>;
+  /** An operator re-drive: a new generation in which the failed steps (or `step`) run again. */
+  retry(tenantId: string, step: StepName | undefined, deadline: number, workerId: string): Promise<{ declared: Declared; result: ProvisionResult }>;
   close(): void;
 }
 
@@ -45,6 +64,10 @@ export interface ServiceOverrides {
   secretsClient?: SecretsManagerClient;
   logger?: ProvisionLogger;
   metrics?: ProvisionMetrics;
+  /** Publishes terminal outcomes; absent: they are only recorded. */
+  announcer?: OutcomeAnnouncer;
+  /** Replaces or extends the step registry (a test registers a step of its own). */
+  steps?: (builtIn: StepRegistry) => StepRegistry;
 }
 
 /**
@@ -97,13 +120,6 @@ export function createService(config: ServiceConfig, overrides: ServiceOverrides
       }),
     ]),
   );
-  const sls: ConsumerGroupProvisioner = {
-    ensureConsumerGroup: (plan, options) => {
-      const client = slsClients.get(plan.logstore);
-      if (!client) throw new Error(`no SLS client for logstore ${plan.logstore}`);
-      return client.ensureConsumerGroup({ name: plan.name, timeout: plan.timeout, order: plan.order }, options);
-    },
-  };
   const im = createTencentImClient({
     domain: config.im.domain,
     credentials: credentials.im,
@@ -116,10 +132,32 @@ export function createService(config: ServiceConfig, overrides: ServiceOverrides
       create_group: config.im.rateLimitPerSecond,
       get_group_info: config.im.rateLimitPerSecond,
       destroy_group: config.im.rateLimitPerSecond,
+      modify_group_base_info: config.im.rateLimitPerSecond,
+      add_group_member: config.im.rateLimitPerSecond,
     },
     onRetry,
   });
-  const imGroups = imGroupProvisioner(im, credentials.im);
+  // Outcome events go to EventBridge when a bus is configured (the client is built on first use).
+  let publisher: OutcomeEventPublisher | undefined;
+  const busName = config.outcomeEventBusName;
+  const announcer =
+    overrides.announcer ??
+    (busName
+      ? eventBridgeAnnouncer({ publish: (events) => (publisher ??= createOutcomeEventPublisher({ eventBusName: busName })).publish(events) })
+      : undefined);
+  const builtIn = builtInSteps({ config, slsClients, im, imCredentials: credentials.im });
+  const steps = overrides.steps ? overrides.steps(builtIn) : builtIn;
+  const deps = (workerId: string): ProvisionDependencies => ({
+    store,
+    steps,
+    workerId,
+    safetyMarginMs: config.safetyMarginMs,
+    clock,
+    ...(announcer ? { announcer } : {}),
+    ...(overrides.logger ? { logger: overrides.logger } : {}),
+    ...(overrides.metrics ? { metrics: overrides.metrics } : {}),
+  });
+  const names = steps.map((s) => s.name);
 
   return {
     config,
@@ -129,54 +167,21 @@ export function createService(config: ServiceConfig, overrides: ServiceOverrides
     slsClients,
     im,
     documentClient,
-    provision: (tenant, deadline, workerId, registered) =>
-      provision(tenant, { deadline, registered }, {
-        store,
-        sls,
-        im: imGroups,
-        plan: (t) => planTenant(t, config),
-        workerId,
-        safetyMarginMs: config.safetyMarginMs,
-        clock,
-        ...(overrides.logger ? { logger: overrides.logger } : {}),
-        ...(overrides.metrics ? { metrics: overrides.metrics } : {}),
-      }),
+    steps,
+    provision: (tenant, deadline, workerId, registered) => provision(tenant, { deadline, registered }, deps(workerId)),
+    reconcile: (state, deadline, workerId, options) => reconcile(state, deadline, deps(workerId), options),
+    async offboard(tenantId, requestedAt, source, deadline, workerId) {
+      return reconcile(await declareAbsent(tenantId, requestedAt, source, names, store, clock), deadline, deps(workerId));
+    },
+    async retry(tenantId, step, deadline, workerId) {
+      const declared = await redrive(tenantId, step, names, store);
+      return { declared, result: await reconcile(declared, deadline, deps(workerId)) };
+    },
     close() {
       for (const client of slsClients.values()) client.close();
       im.close();
+      publisher?.close();
       transport.close();
-    },
-  };
-}
-
-/**
- * Adapts the IM client to the core: members must be imported accounts (else 10019), so each is
- * imported (idempotent) before the group is ensured; the marker ties the group to its tenant.
- */
-function imGroupProvisioner(im: TencentImClient, imCredentials: CredentialSource<ImCredentials>): ImGroupProvisioner {
-  return {
-    async ensureGroup(plan: ImGroupPlan, options) {
-      // Before any import: the app admin must never become a tenant's account.
-      const { adminIdentifier } = await imCredentials.get();
-      assertNotImAppAdmin({ admin: plan.owner.userId, members: plan.members.map((m) => m.userId) }, adminIdentifier);
-      // Imported side by side: the client's token bucket paces them under IM's rate limit.
-      await Promise.all(plan.members.map((member) => im.accountImport({ userId: member.userId }, options)));
-      return im.ensureGroup(
-        {
-          type: plan.type,
-          name: plan.name,
-          groupId: plan.groupId,
-          ownerAccount: plan.owner.userId,
-          ownerProfile: { nick: plan.owner.nick },
-          marker: plan.marker,
-          introduction: plan.introduction,
-          notification: plan.notification,
-          faceUrl: plan.faceUrl,
-          applyJoinOption: plan.applyJoinOption,
-          members: plan.members.map((m) => ({ userId: m.userId, role: m.role })),
-        },
-        options,
-      );
     },
   };
 }

@@ -13,8 +13,39 @@ export interface ChaosTenant {
   displayName: string;
   admin: { userId: string; name: string };
   members?: { userId: string; role?: "Admin" }[];
-  imGroup?: { introduction?: string; applyJoinOption?: "FreeAccess" | "NeedPermission" | "DisableApply" };
+  imGroup?: { introduction?: string; notification?: string; applyJoinOption?: "FreeAccess" | "NeedPermission" | "DisableApply" };
+  consumerGroup?: { timeout?: number; order?: boolean };
   requestedAt: string;
+}
+
+/**
+ * The same tenant with its mutable fields changed (name, notification, a member more, consumer
+ * group timeout and order), sent later: a new generation.
+ */
+export function updatedTenant(tenant: ChaosTenant): ChaosTenant {
+  return {
+    ...tenant,
+    displayName: `${tenant.displayName.slice(0, 20)} v2`,
+    members: [...(tenant.members ?? []), { userId: `new-${tenant.tenantId}` }],
+    imGroup: { ...tenant.imGroup, notification: `Updated ${tenant.tenantId}` },
+    consumerGroup: { timeout: 120, order: true },
+    requestedAt: new Date(Date.parse(tenant.requestedAt) + 60_000).toISOString(),
+  };
+}
+
+/** The SQS message body EventBridge writes for a `TenantOffboarded` event. */
+export function offboardMessageBody(tenantId: string, requestedAt: string): string {
+  return JSON.stringify({
+    version: "0",
+    id: randomUUID(),
+    "detail-type": "TenantOffboarded",
+    source: "saas.signup",
+    account: "123456789012",
+    time: new Date().toISOString(),
+    region: "us-east-1",
+    resources: [],
+    detail: { tenantId, requestedAt },
+  });
 }
 
 /** Multi-byte display names (each within IM's 30-byte group name). */

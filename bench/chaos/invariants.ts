@@ -18,10 +18,30 @@ export interface InvariantResult {
   failures: string[];
 }
 
+/** What a tenant should end as: the last request the run sent for it. */
+export interface DesiredTenant {
+  desired: "PRESENT" | "ABSENT";
+  /** The spec of its last signup or update (for ABSENT, the one it was offboarded with). */
+  spec: ChaosTenant;
+}
+
+/** An outcome event as the EventBridge stand-in recorded it. */
+export interface SnapshotEvent {
+  detailType: string;
+  detail: Record<string, unknown>;
+}
+
 /** Everything the invariants look at, taken after the run has settled. */
 export interface ChaosSnapshot {
   tenants: readonly ChaosTenant[];
   permanent: readonly PermanentFault[];
+  /** Per tenant id: what it should end as. */
+  desired: ReadonlyMap<string, DesiredTenant>;
+  /** Every outcome event published, in order. */
+  events: readonly SnapshotEvent[];
+  /** Consumer groups and IM groups the providers removed (offboarding). */
+  slsDeleted: readonly string[];
+  imDestroyed: readonly string[];
   /** Per tenant id, from one consistent Query each. */
   outcomes: ReadonlyMap<string, TenantOutcomes>;
   /** Items the unfinished index still lists (any due time). */
@@ -77,7 +97,7 @@ export function checkFinalStatuses(s: ChaosSnapshot): InvariantResult {
         const e = record.lastError;
         if (record.status === "FAILED_PERMANENT" && e?.provider === fault.provider && e.code === fault.code && e.errorClass === "permanent") permanentAsInjected++;
         else failures.push(`${tenant.tenantId}/${step}: want FAILED_PERMANENT ${fault.provider} ${fault.code}, got ${record.status} ${e?.provider ?? ""} ${e?.code ?? ""}`);
-      } else if (record.status === "SUCCEEDED") {
+      } else if (record.status === (s.desired.get(tenant.tenantId)?.desired === "ABSENT" ? "DELETED" : "SUCCEEDED")) {
         succeeded++;
       } else {
         failures.push(`${tenant.tenantId}/${step}: ${record.status} (${record.lastError?.code ?? "no error"})`);
@@ -85,9 +105,9 @@ export function checkFinalStatuses(s: ChaosSnapshot): InvariantResult {
     }
   }
   return verdict(
-    "every tenant ends SUCCEEDED or with exactly its injected permanent error",
+    "every tenant ends SUCCEEDED (DELETED when offboarded) or with exactly its injected permanent error",
     failures,
-    `${succeeded} steps SUCCEEDED, ${permanentAsInjected}/${s.permanent.length} injected permanent errors recorded exactly`,
+    `${succeeded} steps SUCCEEDED or DELETED as desired, ${permanentAsInjected}/${s.permanent.length} injected permanent errors recorded exactly`,
   );
 }
 
@@ -99,14 +119,17 @@ export function checkNoDuplicates(s: ChaosSnapshot): InvariantResult {
     for (const n of names) seen.set(n, (seen.get(n) ?? 0) + 1);
     return [...seen].filter(([, c]) => c > 1);
   };
-  for (const [name, c] of count(s.slsGroups.map((g) => g.name))) failures.push(`consumer group ${name} exists ${c} times`);
-  for (const [id, c] of count(s.imGroups.map((g) => g.groupId))) failures.push(`IM group ${id} exists ${c} times`);
-  if (s.slsCreatesApplied !== s.slsGroups.length) failures.push(`SLS creates applied ${s.slsCreatesApplied} != consumer groups ${s.slsGroups.length}`);
-  if (s.imCreatesApplied !== s.imGroups.length) failures.push(`IM creates applied ${s.imCreatesApplied} != groups ${s.imGroups.length}`);
+  // No tenant re-signs up in the run: each name is created at most once, alive or removed since.
+  for (const [name, c] of count([...s.slsGroups.map((g) => g.name), ...s.slsDeleted])) failures.push(`consumer group ${name} created ${c} times`);
+  for (const [id, c] of count([...s.imGroups.map((g) => g.groupId), ...s.imDestroyed])) failures.push(`IM group ${id} created ${c} times`);
+  const slsMade = s.slsGroups.length + s.slsDeleted.length;
+  const imMade = s.imGroups.length + s.imDestroyed.length;
+  if (s.slsCreatesApplied !== slsMade) failures.push(`SLS creates applied ${s.slsCreatesApplied} != consumer groups alive + removed ${slsMade}`);
+  if (s.imCreatesApplied !== imMade) failures.push(`IM creates applied ${s.imCreatesApplied} != groups alive + removed ${imMade}`);
   return verdict(
     "zero duplicate resources",
     failures,
-    `${s.slsGroups.length} consumer groups from ${s.slsCreatesApplied} applied creates; ${s.imGroups.length} IM groups from ${s.imCreatesApplied} applied creates`,
+    `${slsMade} consumer groups (${s.slsDeleted.length} removed since) from ${s.slsCreatesApplied} applied creates; ${imMade} IM groups (${s.imDestroyed.length} removed) from ${s.imCreatesApplied} applied creates`,
   );
 }
 
@@ -126,7 +149,10 @@ export function checkRecordsMatchSandbox(s: ChaosSnapshot): InvariantResult {
       if (sls.resource["logstore"] !== s.logstoreOf(tenant.tenantId)) failures.push(`${tenant.tenantId}: SLS record names logstore ${sls.resource["logstore"] ?? "nothing"}, want ${s.logstoreOf(tenant.tenantId)}`);
       if (!group) failures.push(`${tenant.tenantId}: SUCCEEDED but consumer group ${name} is missing`);
       else {
-        if (group.timeout !== s.consumerGroupTimeout || group.order !== s.consumerGroupOrder) failures.push(`${name}: timeout/order ${group.timeout}/${group.order}`);
+        const wanted = s.desired.get(tenant.tenantId)?.spec.consumerGroup;
+        const timeout = wanted?.timeout ?? s.consumerGroupTimeout;
+        const order = wanted?.order ?? s.consumerGroupOrder;
+        if (group.timeout !== timeout || group.order !== order) failures.push(`${name}: timeout/order ${group.timeout}/${group.order}, want ${timeout}/${order}`);
         if (group.logstore !== s.logstoreOf(tenant.tenantId)) failures.push(`${name}: in logstore ${group.logstore}, want ${s.logstoreOf(tenant.tenantId)}`);
       }
     }
@@ -140,7 +166,9 @@ export function checkRecordsMatchSandbox(s: ChaosSnapshot): InvariantResult {
         if (group.owner !== tenant.admin.userId) failures.push(`${groupId}: owner ${group.owner ?? "none"}`);
         if (group.type !== s.imGroupType) failures.push(`${groupId}: type ${group.type}`);
         if (!group.introduction.includes(`[tp:${tenant.tenantId}]`)) failures.push(`${groupId}: no provisioning marker`);
-        for (const m of tenant.members ?? []) if (!group.members.includes(m.userId)) failures.push(`${groupId}: member ${m.userId} missing`);
+        const spec = s.desired.get(tenant.tenantId)?.spec ?? tenant;
+        if (group.name !== spec.displayName) failures.push(`${groupId}: name ${group.name}, want ${spec.displayName}`);
+        for (const m of spec.members ?? []) if (!group.members.includes(m.userId)) failures.push(`${groupId}: member ${m.userId} missing`);
       }
     }
   }
@@ -208,7 +236,104 @@ export function checkNoSecrets(s: ChaosSnapshot): InvariantResult {
   );
 }
 
+/**
+ * The sandboxes hold exactly each tenant's desired state at its latest generation: an offboarded
+ * tenant has no resource left, every other its resources with the last spec's settings; the
+ * tenant item records that generation's desire and spec. Only offboarded tenants lost resources.
+ */
+export function checkDesiredState(s: ChaosSnapshot): InvariantResult {
+  const failures: string[] = [];
+  const slsNames = new Set(s.slsGroups.map((g) => g.name));
+  const imIds = new Map(s.imGroups.map((g) => [g.groupId, g]));
+  const permanentIds = new Set(s.permanent.map((p) => p.tenantId));
+  let present = 0;
+  let absent = 0;
+  for (const tenant of s.tenants) {
+    const want = s.desired.get(tenant.tenantId);
+    const item = s.outcomes.get(tenant.tenantId)?.tenant;
+    if (!want || !item) {
+      failures.push(`${tenant.tenantId}: no desired state or tenant item`);
+      continue;
+    }
+    if (item.desired !== want.desired) failures.push(`${tenant.tenantId}: recorded ${item.desired}, want ${want.desired}`);
+    if (item.snapshot["displayName"] !== want.spec.displayName) failures.push(`${tenant.tenantId}: recorded spec is not the last one sent`);
+    const name = `${s.consumerGroupPrefix}${tenant.tenantId}`;
+    const groupId = `${s.imGroupIdPrefix}${tenant.tenantId}`;
+    if (want.desired === "ABSENT") {
+      absent++;
+      if (slsNames.has(name)) failures.push(`${tenant.tenantId}: offboarded but consumer group ${name} remains`);
+      if (imIds.has(groupId)) failures.push(`${tenant.tenantId}: offboarded but IM group ${groupId} remains`);
+    } else if (!permanentIds.has(tenant.tenantId)) {
+      present++;
+      if (!slsNames.has(name)) failures.push(`${tenant.tenantId}: consumer group ${name} missing`);
+      const group = imIds.get(groupId);
+      if (!group) failures.push(`${tenant.tenantId}: IM group ${groupId} missing`);
+      else if (want.spec.imGroup?.notification !== undefined && group.notification !== want.spec.imGroup.notification) {
+        failures.push(`${groupId}: notification not updated`);
+      }
+    }
+  }
+  const offboarded = new Set([...s.desired].filter(([, d]) => d.desired === "ABSENT").map(([id]) => id));
+  for (const n of s.slsDeleted) if (!offboarded.has(n.slice(s.consumerGroupPrefix.length))) failures.push(`stray delete of consumer group ${n}`);
+  for (const id of s.imDestroyed) if (!offboarded.has(id.slice(s.imGroupIdPrefix.length))) failures.push(`stray destroy of IM group ${id}`);
+  return verdict(
+    "sandbox state equals each tenant's desired state at its latest generation; no stray delete",
+    failures,
+    `${present} tenants PRESENT with their last spec, ${absent} offboarded with nothing left; ${s.slsDeleted.length + s.imDestroyed.length} removals, all of offboarded tenants`,
+  );
+}
+
+/**
+ * Exactly one outcome event per (tenant, generation, outcome), and none missing: each tenant's
+ * latest generation is announced once, with the outcome its records show.
+ */
+export function checkOutcomeEvents(s: ChaosSnapshot): InvariantResult {
+  const failures: string[] = [];
+  const seen = new Map<string, number>();
+  const byTenant = new Map<string, SnapshotEvent[]>();
+  for (const e of s.events) {
+    const id = String(e.detail["eventId"]);
+    seen.set(id, (seen.get(id) ?? 0) + 1);
+    const tenantId = String(e.detail["tenantId"]);
+    byTenant.set(tenantId, [...(byTenant.get(tenantId) ?? []), e]);
+  }
+  for (const [id, n] of seen) if (n > 1) failures.push(`event ${id} published ${n} times`);
+  for (const tenant of s.tenants) {
+    const outcomes = s.outcomes.get(tenant.tenantId);
+    const generation = outcomes?.tenant?.generation ?? 0;
+    const statuses = (outcomes?.steps ?? []).map((st) => st.status);
+    const want = statuses.some((st) => st === "FAILED_PERMANENT" || st === "CONFLICT")
+      ? "TenantProvisioningFailed"
+      : outcomes?.tenant?.desired === "ABSENT"
+        ? "TenantDeprovisioned"
+        : "TenantProvisioned";
+    const events = byTenant.get(tenant.tenantId) ?? [];
+    const latest = events.filter((e) => e.detail["generation"] === generation);
+    if (latest.length !== 1 || latest[0]?.detailType !== want) {
+      failures.push(`${tenant.tenantId}: generation ${generation} announced as [${latest.map((e) => e.detailType).join(", ")}], want ${want}`);
+    }
+    for (const e of events) {
+      if (Number(e.detail["generation"]) > generation) failures.push(`${tenant.tenantId}: event for generation ${String(e.detail["generation"])} beyond ${generation}`);
+      if (e.detail["eventId"] !== `${tenant.tenantId}:${String(e.detail["generation"])}:${e.detailType}`) failures.push(`${tenant.tenantId}: event id ${String(e.detail["eventId"])}`);
+    }
+  }
+  return verdict(
+    "exactly one outcome event per (tenant, generation, outcome), none missing",
+    failures,
+    `${s.events.length} events for ${s.tenants.length} tenants, each latest generation announced once`,
+  );
+}
+
 /** All invariants, in report order. */
 export function checkInvariants(s: ChaosSnapshot): InvariantResult[] {
-  return [checkFinalStatuses(s), checkNoDuplicates(s), checkRecordsMatchSandbox(s), checkNothingLost(s), checkNoServerErrors(s), checkNoSecrets(s)];
+  return [
+    checkFinalStatuses(s),
+    checkNoDuplicates(s),
+    checkRecordsMatchSandbox(s),
+    checkDesiredState(s),
+    checkOutcomeEvents(s),
+    checkNothingLost(s),
+    checkNoServerErrors(s),
+    checkNoSecrets(s),
+  ];
 }

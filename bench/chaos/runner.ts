@@ -28,7 +28,7 @@ import type { StepStatus, TenantOutcomes } from "../../src/outcomes/types.ts";
 import { logstoreFor } from "../../src/provisioning/logstore-choice.ts";
 import { createService, type Service } from "../../src/service.ts";
 import { captureOutput, findSecrets, TeeLogger, userSigRecorder, type OutputCapture } from "./capture.ts";
-import { chaosTenants, signupMessageBody, signWebhook, webhookBody, webhookEvent, type ChaosTenant } from "./events.ts";
+import { chaosTenants, offboardMessageBody, signupMessageBody, signWebhook, updatedTenant, webhookBody, webhookEvent, type ChaosTenant } from "./events.ts";
 import {
   DEFAULT_FAULT_MIX,
   imFaultConfig,
@@ -43,11 +43,18 @@ import {
   type FaultTally,
   type PermanentFault,
 } from "./faults.ts";
-import { checkInvariants, type ChaosSnapshot, type InvariantResult } from "./invariants.ts";
+import { checkInvariants, type ChaosSnapshot, type DesiredTenant, type InvariantResult } from "./invariants.ts";
 
 /** Options of {@link runChaos}. */
 export interface ChaosOptions {
   tenants: number;
+  /**
+   * Share of tenants that, right after their signup deliveries, send an update of their mutable
+   * fields (one signup event and one webhook, at once). Default 0.12.
+   */
+  updateShare?: number;
+  /** Share of tenants offboarded right after their signup deliveries (two TenantOffboarded events). Default 0.12. */
+  offboardShare?: number;
   mix?: FaultMix;
   /** Tenants given IM 10016 on create_group (permanent). */
   imPermanentTenants?: number;
@@ -120,6 +127,9 @@ export interface ChaosResult {
     backfill: string;
     permanent: { tenantId: string; step: string; provider: string; code: string }[];
     outages: { tenantId: string; provider: string }[];
+    /** Tenants updated and offboarded after their signup (the lifecycle mix). */
+    updated: number;
+    offboarded: number;
     seed: number;
   };
   deliveries: {
@@ -137,6 +147,8 @@ export interface ChaosResult {
   backfill: { unfinishedAfterDeliveries: number; rounds: BackfillRound[] };
   faults: { sls: SandboxFaultReport; im: SandboxFaultReport };
   counts: {
+    /** Outcome events published, per detail type. */
+    outcomeEvents: Record<string, number>;
     steps: Partial<Record<StepStatus, number>>;
     stepAttempts: { total: number; max: number };
     slsGroups: number;
@@ -242,6 +254,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     .slice(0, options.outageTenants ?? 0)
     .map((t, i) => (i % 2 === 0 ? slsOutage(t.tenantId, `${cgPrefix}${t.tenantId}`) : imOutage(t.tenantId, t.admin.userId)));
   const targeted = [...permanent, ...outages];
+  // The lifecycle mix: updates and offboards among the tenants without injected targeted faults.
+  const outageIds = new Set(outages.map((o) => o.tenantId));
+  const mixRandom = seededRandom(seed + 17);
+  const clean = shuffled(tenants.filter((t) => !permanentIds.has(t.tenantId) && !outageIds.has(t.tenantId)), mixRandom);
+  const updateCount = Math.ceil(tenants.length * (options.updateShare ?? 0.12));
+  const offboardCount = Math.ceil(tenants.length * (options.offboardShare ?? 0.12));
+  const updateIds = new Set(clean.slice(0, updateCount).map((t) => t.tenantId));
+  const offboardIds = new Set(clean.slice(updateCount, updateCount + offboardCount).map((t) => t.tenantId));
+  /** What each tenant should end as: the last request sent for it. */
+  const desired = new Map<string, DesiredTenant>(tenants.map((t) => [t.tenantId, { desired: "PRESENT", spec: t }]));
   const logstoreCount = Math.max(1, Math.ceil(tenants.length / (options.tenantsPerLogstore ?? 15)));
 
   const savedEnv = { ...process.env };
@@ -358,11 +380,26 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       sqsMessagesSent++;
     }
 
+    async function sendOffboardEvent(tenant: ChaosTenant, requestedAt: string): Promise<void> {
+      await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: offboardMessageBody(tenant.tenantId, requestedAt) }));
+      sqsMessagesSent++;
+    }
+
     const random = seededRandom(seed);
     const tDeliveries = Date.now();
     let delivered = 0;
     await pool(shuffled(tenants, random), tenantConcurrency, async (tenant) => {
       await Promise.all([sendSignupEvent(tenant), sendWebhook(tenant), sendWebhook(tenant)]);
+      // The webhooks were answered, so the tenant is recorded: now its later lifecycle requests.
+      if (updateIds.has(tenant.tenantId)) {
+        const next = updatedTenant(tenant);
+        desired.set(tenant.tenantId, { desired: "PRESENT", spec: next });
+        await Promise.all([sendSignupEvent(next), sendWebhook(next)]);
+      } else if (offboardIds.has(tenant.tenantId)) {
+        const at = new Date(Date.parse(tenant.requestedAt) + 60_000).toISOString();
+        desired.set(tenant.tenantId, { desired: "ABSENT", spec: tenant });
+        await Promise.all([sendOffboardEvent(tenant, at), sendOffboardEvent(tenant, at)]);
+      }
       delivered++;
       if (delivered % 100 === 0) progress(`delivered ${delivered}/${tenants.length} tenants (${Math.round((Date.now() - tDeliveries) / 1000)} s)`);
     });
@@ -413,7 +450,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
           {
             store: svc.store,
             positions: svc.positions,
-            provision: (tenant, deadline) => svc.provision(tenant, deadline - offset, `backfill-${round}-${randomUUID()}/${tenant.tenantId}`),
+            reconcile: (state, deadline, walk) => svc.reconcile(state, deadline - offset, `backfill-${round}-${randomUUID()}/${state.tenant?.tenantId ?? ""}`, walk),
             clock,
             logger,
           },
@@ -521,10 +558,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         attemptsMax = Math.max(attemptsMax, s.attempts);
       }
     }
+    const outcomeEvents: Record<string, number> = {};
+    for (const e of stack.events.events) outcomeEvents[e.detailType] = (outcomeEvents[e.detailType] ?? 0) + 1;
     const snapshot: ChaosSnapshot = {
       tenants,
       permanent,
+      desired,
       outcomes,
+      events: stack.events.events.map((e) => ({ detailType: e.detailType, detail: e.detail })),
+      slsDeleted: slsState.deletedGroups,
+      imDestroyed: imState.destroyedGroups,
       unfinishedInIndex: await countUnfinished(),
       consumerGroupPrefix: config.sls.consumerGroupPrefix,
       imGroupIdPrefix: config.im.groupIdPrefix,
@@ -575,6 +618,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         backfill: "runBackfill after the outages end, the same fault mix still on; each round 61 simulated minutes after the last",
         permanent: permanent.map((p) => ({ tenantId: p.tenantId, step: p.step, provider: p.provider, code: p.code })),
         outages: outages.map((o) => ({ tenantId: o.tenantId, provider: o.provider })),
+        updated: updateIds.size,
+        offboarded: offboardIds.size,
         seed,
       },
       deliveries: {
@@ -594,7 +639,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         sls: sandboxReport(slsState.calls, slsTally, slsState.throttled, slsState.createsApplied),
         im: sandboxReport(imState.counters.calls, imTally, imState.counters.throttled, imState.counters.createGroupApplied),
       },
-      counts: { steps, stepAttempts: { total: attemptsTotal, max: attemptsMax }, slsGroups: slsGroups.length, imGroups: imState.groups.length, tableItems: itemKinds },
+      counts: { outcomeEvents, steps, stepAttempts: { total: attemptsTotal, max: attemptsMax }, slsGroups: slsGroups.length, imGroups: imState.groups.length, tableItems: itemKinds },
       durationsMs: { startup: startupMs, deliveries: deliveriesMs, drain: drainMs, dlq: dlqMs, backfill: backfillMs, verify: verifyMs, total: Date.now() - t0 },
       invariants,
       ok: invariants.every((i) => i.ok),

@@ -2,7 +2,7 @@ import { ValidationError } from "../errors.ts";
 import { systemClock } from "../http/clock.ts";
 import type { Clock } from "../http/types.ts";
 import type { OutcomeStore } from "../outcomes/store.ts";
-import type { StepRecord } from "../outcomes/types.ts";
+import type { TenantOutcomes } from "../outcomes/types.ts";
 import { parseTenantOnboarding, type TenantOnboarding } from "../provisioning/tenant.ts";
 import type { ProvisionLogger, ProvisionResult } from "../provisioning/types.ts";
 import { forEachWithin } from "../concurrency/for-each-within.ts";
@@ -30,8 +30,8 @@ export interface BackfillReport {
 export interface BackfillDependencies {
   store: Pick<OutcomeStore, "listUnfinished" | "getTenant">;
   positions: { load(): Promise<BackfillPosition | undefined>; save(p: BackfillPosition | undefined): Promise<void> };
-  /** `registered`: the tenant's step records just read, so provisioning skips registration. */
-  provision: (tenant: TenantOnboarding, deadline: number, registered?: readonly StepRecord[]) => Promise<ProvisionResult>;
+  /** Reconciles a recorded tenant (its records just read) toward its stored desired state. */
+  reconcile: (state: TenantOutcomes, deadline: number, options: { dueBefore: string }) => Promise<ProvisionResult>;
   clock?: Clock;
   logger?: ProvisionLogger;
 }
@@ -74,13 +74,15 @@ export async function runBackfill(options: BackfillOptions, deps: BackfillDepend
     start: saved?.cursor,
     fetchPage: async (cursor) => {
       const page = await deps.store.listUnfinished({ limit: options.pageSize, cursor, dueBefore });
-      const tenantIds = [...new Set(page.items.map((item) => item.tenantId))].filter((id) => !started.has(id));
+      // Steps that need work, and tenants whose generation is not yet settled and announced; a
+      // tenant already handed out this run (listed on an earlier page too) is not re-driven again.
+      const tenantIds = [...new Set([...page.items.map((item) => item.tenantId), ...page.tenants])].filter((id) => !started.has(id));
       for (const id of tenantIds) started.add(id);
       return { items: tenantIds, cursor: page.cursor };
     },
     concurrency: options.concurrency,
     canStart: hasTime,
-    work: (tenantId) => redriveTenant(tenantId, options, deps, clock, report),
+    work: (tenantId) => redriveTenant(tenantId, dueBefore, options, deps, clock, report),
     pageDone: (next) => deps.positions.save(next === undefined ? undefined : { dueBefore, cursor: next }),
   });
   if (!report.complete) deps.logger?.info("backfill stopped for time; position saved", { dueBefore });
@@ -100,7 +102,9 @@ export async function runBackfill(options: BackfillOptions, deps: BackfillDepend
 export async function backfillTenants(
   tenants: readonly unknown[],
   options: Omit<BackfillOptions, "pageSize">,
-  deps: Pick<BackfillDependencies, "provision" | "clock" | "logger">,
+  deps: Pick<BackfillDependencies, "clock" | "logger"> & {
+    provision: (tenant: TenantOnboarding, deadline: number) => Promise<ProvisionResult>;
+  },
 ): Promise<BackfillReport & { notStarted: number }> {
   const clock = deps.clock ?? systemClock;
   const report = { tenants: 0, succeeded: 0, retryable: 0, permanent: 0, invalid: 0, orphaned: 0, complete: false, notStarted: 0 };
@@ -126,27 +130,25 @@ export async function backfillTenants(
 
 async function redriveTenant(
   tenantId: string,
+  dueBefore: string,
   options: BackfillOptions,
   deps: BackfillDependencies,
   clock: Clock,
   report: BackfillReport,
 ): Promise<void> {
-  const { tenant, steps } = await deps.store.getTenant(tenantId);
-  if (!tenant) {
+  const state = await deps.store.getTenant(tenantId);
+  if (!state.tenant) {
     report.orphaned++;
     deps.logger?.error("unfinished steps without a tenant item: cannot re-drive", { tenantId });
     return;
   }
-  let request: TenantOnboarding;
   try {
-    request = parseTenantOnboarding(tenant.snapshot);
+    tally(report, await deps.reconcile(state, Math.min(options.deadline, clock.now() + options.perTenantBudgetMs), { dueBefore }));
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
     report.invalid++;
     deps.logger?.error("stored tenant request no longer validates", { tenantId, issues: error.issues });
-    return;
   }
-  tally(report, await deps.provision(request, Math.min(options.deadline, clock.now() + options.perTenantBudgetMs), steps));
 }
 
 function tally(report: BackfillReport, result: ProvisionResult): void {

@@ -1,4 +1,5 @@
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { BACKFILL_POSITION_KEY } from "../outcomes/table-map.ts";
 
 /** Where an interrupted backfill walk stands: the walk's fixed due bound and its page cursor. */
 export interface BackfillPosition {
@@ -8,7 +9,7 @@ export interface BackfillPosition {
   cursor?: string | undefined;
 }
 
-const KEY = { pk: "BACKFILL", sk: "POSITION" };
+const KEY = BACKFILL_POSITION_KEY;
 
 /**
  * Persists the backfill's place in the outcome table (one item), so a run that runs out of time

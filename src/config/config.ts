@@ -47,6 +47,10 @@ const envSchema = z.object({
   WEBHOOK_SECRET_ID: z.string().check(z.minLength(1)),
   /** Where the webhook hands tenants it could not finish within the request. */
   SIGNUP_QUEUE_URL: z.optional(z.url({ protocol: /^https?$/ })),
+  /** The EventBridge bus outcome events (TenantProvisioned …) go to; absent: outcomes are only recorded. */
+  OUTCOME_EVENT_BUS_NAME: z.optional(
+    z.string().check(z.regex(/^([A-Za-z0-9._-]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._\/-]{1,256})$/, { message: "an event bus name or ARN" })),
+  ),
   OUTCOME_TABLE_NAME: z.string().check(z.regex(/^[a-zA-Z0-9_.-]{3,255}$/, { message: "a DynamoDB table name (3-255 of a-z A-Z 0-9 _ . -)" })),
   SECRETS_MAX_AGE_MS: z._default(int(0, 3_600_000), 300_000),
   PROVIDER_ATTEMPT_TIMEOUT_MS: z._default(int(100, 30_000), 5_000),
@@ -115,6 +119,7 @@ export interface ServiceConfig {
   secrets: { slsSecretId: string; imSecretId: string; webhookSecretId: string; maxAgeMs: number };
   outcomeTableName: string;
   signupQueueUrl: string | undefined;
+  outcomeEventBusName: string | undefined;
   providerAttemptTimeoutMs: number;
   safetyMarginMs: number;
   /** How long a webhook request provisions inline before handing the rest to the queue. */
@@ -164,6 +169,7 @@ export function loadConfig(env: Record<string, string | undefined>): ServiceConf
     },
     outcomeTableName: e.OUTCOME_TABLE_NAME,
     signupQueueUrl: e.SIGNUP_QUEUE_URL,
+    outcomeEventBusName: e.OUTCOME_EVENT_BUS_NAME,
     providerAttemptTimeoutMs: e.PROVIDER_ATTEMPT_TIMEOUT_MS,
     safetyMarginMs: e.PROVISION_SAFETY_MARGIN_MS,
     webhookRequestBudgetMs: e.WEBHOOK_REQUEST_BUDGET_MS,

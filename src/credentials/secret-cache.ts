@@ -75,6 +75,20 @@ export class SecretCache<T> implements CredentialSource<T> {
     return this.#youngerThan(Math.min(options.reuseWithinMs ?? REFRESH_REUSE_WINDOW_MS, this.#maxAgeMs)) ?? this.#load();
   }
 
+  /**
+   * A fresh read even within the reuse window (a read already under way is joined): used once
+   * when a provider rejects credentials the cache served, so a rotation that landed within the
+   * last second is seen at once.
+   *
+   * @example
+   * ```ts
+   * const fresh = await cache.reload(); // after a provider rejected what get() served
+   * ```
+   */
+  reload(): Promise<T> {
+    return this.#load();
+  }
+
   #youngerThan(ageMs: number): Promise<T> | undefined {
     const loaded = this.#loaded;
     if (loaded && this.#clock.now() - loaded.at < ageMs) return Promise.resolve(loaded.value);

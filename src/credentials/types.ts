@@ -12,6 +12,11 @@
 export interface CredentialSource<T> {
   get(): Promise<T>;
   refresh(): Promise<T>;
+  /**
+   * A read of the source now, even within the reuse window `refresh` keeps: for a provider that
+   * rejects a key the cache just served (a rotation that landed moments ago). Absent: `refresh`.
+   */
+  reload?(): Promise<T>;
 }
 
 /** Alibaba Cloud access key (and STS token when temporary). */
@@ -45,5 +50,5 @@ export interface WebhookSecrets {
  * ```
  */
 export function staticCredentials<T>(value: T): CredentialSource<T> {
-  return { get: async () => value, refresh: async () => value };
+  return { get: async () => value, refresh: async () => value, reload: async () => value };
 }

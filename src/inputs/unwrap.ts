@@ -1,14 +1,20 @@
 import * as z from "zod/mini";
 import { ValidationError, type ValidationIssue } from "../errors.ts";
+import { TENANT_ID_PATTERN } from "../provisioning/constants.ts";
 import { parseTenantOnboarding, type TenantOnboarding, type TenantSource } from "../provisioning/tenant.ts";
 import { zodIssuesToValidationIssues } from "../validation/zod-issues.ts";
 
+/** The lifecycle events the signup rule routes to the queue. */
+export const LIFECYCLE_DETAIL_TYPES = ["TenantSignedUp", "TenantOffboarded"] as const;
+
 /**
- * The signup event as it reaches the queue: an EventBridge event whose `detail` is the
- * tenant-onboarding request (without `source`, which the entry point sets).
+ * A lifecycle event as it reaches the queue: an EventBridge event whose `detail` is the
+ * tenant-onboarding request (without `source`, which the entry point sets) for `TenantSignedUp`
+ * (a first signup, or an update of a known tenant), or `{ tenantId, requestedAt }` for
+ * `TenantOffboarded`.
  */
 const eventBridgeEnvelope = z.object({
-  "detail-type": z.literal("TenantSignedUp"),
+  "detail-type": z.enum(LIFECYCLE_DETAIL_TYPES),
   source: z.string().check(z.minLength(1)),
   id: z.string().check(z.minLength(1)),
   detail: z.record(z.string(), z.unknown()),
@@ -50,9 +56,47 @@ function withSource(payload: Record<string, unknown>, prefix: string, source: Te
   }
 }
 
+/** An offboarding request: the tenant's resources go, its records stay. */
+export interface TenantOffboarding {
+  tenantId: string;
+  requestedAt: string;
+}
+
+const offboardingSchema = z.strictObject({
+  tenantId: z.string().check(z.regex(TENANT_ID_PATTERN, { message: "1-36 characters of A-Z a-z 0-9 _ -, starting with a letter or digit" })),
+  requestedAt: z.iso.datetime({ offset: true }),
+});
+
+/** What a queue record asks for. */
+export type LifecycleEvent = { kind: "signup"; tenant: TenantOnboarding } | { kind: "offboard"; offboarding: TenantOffboarding };
+
 /**
- * Unwraps an SQS record body (an EventBridge `TenantSignedUp` event) to the tenant request.
+ * Unwraps an SQS record body (an EventBridge `TenantSignedUp` or `TenantOffboarded` event).
  * Throws {@link ValidationError} with fields named from the body's root (`detail.tenantId`).
+ *
+ * @example
+ * ```ts
+ * const event = lifecycleEventFromQueueBody(record.body);
+ * if (event.kind === "offboard") await service.offboard(event.offboarding.tenantId, ...);
+ * ```
+ */
+export function lifecycleEventFromQueueBody(body: string): LifecycleEvent {
+  const json = parseJson(body, "body");
+  const parsed = eventBridgeEnvelope.safeParse(json);
+  if (!parsed.success) throw envelopeError(parsed.error.issues, json);
+  // The raw object, not zod's record copy: that copy drops an own `__proto__` key, which the
+  // strict schemas must see (and refuse) like any other unknown field.
+  const detail = (json as { detail: Record<string, unknown> }).detail;
+  if (parsed.data["detail-type"] === "TenantOffboarded") {
+    const offboarding = offboardingSchema.safeParse(detail);
+    if (!offboarding.success) throw prefixed(new ValidationError(zodIssuesToValidationIssues(offboarding.error.issues, detail)), "detail");
+    return { kind: "offboard", offboarding: offboarding.data };
+  }
+  return { kind: "signup", tenant: withSource(detail, "detail", "signup") };
+}
+
+/**
+ * Unwraps an SQS record body that must be a `TenantSignedUp` event to the tenant request.
  *
  * @example
  * ```ts
@@ -60,12 +104,9 @@ function withSource(payload: Record<string, unknown>, prefix: string, source: Te
  * ```
  */
 export function tenantFromSignupEvent(body: string): TenantOnboarding {
-  const json = parseJson(body, "body");
-  const parsed = eventBridgeEnvelope.safeParse(json);
-  if (!parsed.success) throw envelopeError(parsed.error.issues, json);
-  // The raw object, not zod's record copy: that copy drops an own `__proto__` key, which the
-  // strict tenant schema must see (and refuse) like any other unknown field.
-  return withSource((json as { detail: Record<string, unknown> }).detail, "detail", "signup");
+  const event = lifecycleEventFromQueueBody(body);
+  if (event.kind !== "signup") throw new ValidationError([{ field: "detail-type", rule: "TenantSignedUp" }]);
+  return event.tenant;
 }
 
 /**

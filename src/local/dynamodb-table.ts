@@ -12,11 +12,12 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { setTimeout as delay } from "node:timers/promises";
 import { ConfigurationError } from "../errors.ts";
-import { UNFINISHED_INDEX_NAME } from "../outcomes/constants.ts";
+import { FAILURES_INDEX_NAME, UNFINISHED_INDEX_NAME } from "../outcomes/constants.ts";
 
 /**
- * The outcome table: `pk`/`sk` strings, on-demand billing, and the sparse `unfinished` index
- * (`unfinishedPk`/`unfinishedSk`, all attributes projected so a backfill page needs no extra reads).
+ * The outcome table: `pk`/`sk` strings, on-demand billing, the sparse `unfinished` index
+ * (`unfinishedPk`/`unfinishedSk`, all attributes projected so a backfill page needs no extra reads)
+ * and the sparse `failures` index (`failuresPk`/`failuresSk`: finished failures only).
  *
  * @example
  * ```ts
@@ -32,6 +33,8 @@ export function outcomeTableDefinition(tableName: string): CreateTableCommandInp
       { AttributeName: "sk", AttributeType: "S" },
       { AttributeName: "unfinishedPk", AttributeType: "S" },
       { AttributeName: "unfinishedSk", AttributeType: "S" },
+      { AttributeName: "failuresPk", AttributeType: "S" },
+      { AttributeName: "failuresSk", AttributeType: "S" },
     ],
     KeySchema: [
       { AttributeName: "pk", KeyType: "HASH" },
@@ -43,6 +46,15 @@ export function outcomeTableDefinition(tableName: string): CreateTableCommandInp
         KeySchema: [
           { AttributeName: "unfinishedPk", KeyType: "HASH" },
           { AttributeName: "unfinishedSk", KeyType: "RANGE" },
+        ],
+        Projection: { ProjectionType: "ALL" },
+      },
+      {
+        // Sparse: only FAILED_PERMANENT and CONFLICT steps carry its keys (`npm run cli -- failures`).
+        IndexName: FAILURES_INDEX_NAME,
+        KeySchema: [
+          { AttributeName: "failuresPk", KeyType: "HASH" },
+          { AttributeName: "failuresSk", KeyType: "RANGE" },
         ],
         Projection: { ProjectionType: "ALL" },
       },

@@ -267,7 +267,7 @@ export async function startEventBridgeStandIn(options: EventBridgeStandInOptions
  *
  * @example
  * ```ts
- * localEventBusArn("tenant-outcomes-local"); // "arn:aws:events:us-east-1:000000000000:event-bus/tenant-outcomes-local"
+ * localEventBusArn("tenant-outcome-events-local"); // "arn:aws:events:us-east-1:000000000000:event-bus/tenant-outcome-events-local"
  * ```
  */
 export function localEventBusArn(name: string): string {

@@ -5,7 +5,7 @@ import { closeServer, listenOnLoopback } from "./loopback.ts";
 
 /** A route of the local HTTP API: method, a path pattern with `{param}`s, and the handler. */
 export interface LocalRoute {
-  method: "GET" | "POST";
+  method: "GET" | "POST" | "DELETE";
   path: string;
   functionName: string;
   timeoutMs: number;

@@ -67,6 +67,7 @@ export async function startLocalService(options: LocalServiceOptions = {}): Prom
   const webhook = (await import("../../handlers/webhook.ts")).handler as HttpHandler;
   // The status route takes the IAM-authorizer variant of the v2 event, a subtype of what the adapter builds.
   const status = (await import("../../handlers/status.ts")).handler as unknown as HttpHandler;
+  const offboard = (await import("../../handlers/offboard.ts")).handler as unknown as HttpHandler;
   const backfill = (await import("../../handlers/backfill.ts")).handler as (e: unknown, c: Context) => Promise<unknown>;
 
   const runBackfill = async (event: unknown) => backfill(event, localLambdaContext("backfill", 60_000));
@@ -74,6 +75,7 @@ export async function startLocalService(options: LocalServiceOptions = {}): Prom
     [
       { method: "POST", path: "/webhooks/tenant-signup", functionName: "webhook", timeoutMs: 29_000, handler: webhook },
       { method: "GET", path: "/tenants/{tenantId}", functionName: "status", timeoutMs: 10_000, iamAuthorizer: true, handler: status },
+      { method: "DELETE", path: "/tenants/{tenantId}", functionName: "offboard", timeoutMs: 15_000, iamAuthorizer: true, handler: offboard },
       {
         method: "POST",
         path: "/__local/backfill",

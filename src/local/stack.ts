@@ -20,7 +20,7 @@ export const LOCAL = {
   imAdmin: "administrator",
   table: "tenant-outcomes-local",
   /** The bus outcome events go to (OUTCOME_EVENT_BUS_NAME). */
-  outcomeEventBus: "tenant-outcomes-local",
+  outcomeEventBus: "tenant-outcome-events-local",
   secrets: { sls: "local/sls", im: "local/tencent-im", webhook: "local/webhook" },
 } as const;
 

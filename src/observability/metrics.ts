@@ -8,11 +8,17 @@ export interface ProvisionMetrics {
   stepFinished(info: { step: StepName; provider: ProviderName; status: StepStatus; errorCode?: string | undefined; durationMs: number }): void;
   /** A provider call was retried in-process. */
   providerRetry(provider: ProviderName, code: string): void;
+  /**
+   * A provider kept rejecting our credentials after a fresh read of the secret: a key rotation is
+   * in progress (or went wrong). The step retries later; alarm on this metric.
+   */
+  credentialsRejected(provider: ProviderName, code: string): void;
 }
 
 /**
  * CloudWatch EMF metrics through Powertools: `Provisioned`, `StepFailed` (by provider and code),
- * `ProviderRetry` and `ProviderLatency` (per provider), in namespace `TenantProvisioner`.
+ * `ProviderRetry`, `ProviderLatency` (per provider) and `CredentialsRejected` (per provider and
+ * code: a rotation in progress), in namespace `TenantProvisioner`.
  *
  * @example
  * ```ts
@@ -44,6 +50,11 @@ export function createProvisionMetrics(namespace = "TenantProvisioner"): { metri
       const retry = metrics.singleMetric();
       retry.addDimensions({ provider, code });
       retry.addMetric("ProviderRetry", MetricUnit.Count, 1);
+    },
+    credentialsRejected(provider, code) {
+      const rejected = metrics.singleMetric();
+      rejected.addDimensions({ provider, code });
+      rejected.addMetric("CredentialsRejected", MetricUnit.Count, 1);
     },
   };
   return { metrics, sink };

@@ -1,7 +1,13 @@
 /** Fixed names and numbers of the outcome table's layout. */
 
-/** The provisioning steps of one tenant, in the order they run. */
+/** The built-in provisioning steps (the step registry may hold more: a step name is any {@link STEP_NAME_PATTERN}). */
 export const STEP_NAMES = ["sls-consumer-group", "im-group"] as const;
+
+/** What a step name may be: it is part of a sort key and of the index's sort key. */
+export const STEP_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
+
+/** Name of the sparse global secondary index that holds only finished failures (FAILED_PERMANENT, CONFLICT). */
+export const FAILURES_INDEX_NAME = "failures";
 
 /** Name of the sparse global secondary index that holds only unfinished steps. */
 export const UNFINISHED_INDEX_NAME = "unfinished";
@@ -26,6 +32,9 @@ export const TENANT_PK_PREFIX = "TENANT#";
 export const TENANT_SK = "TENANT";
 export const STEP_SK_PREFIX = "STEP#";
 export const UNFINISHED_PK_PREFIX = "UNFINISHED#";
+export const FAILURES_PK_PREFIX = "FAILED#";
+/** Sort-key suffix of a tenant item's entry in the unfinished index (sorts after every step name). */
+export const TENANT_INDEX_SUFFIX = "~tenant";
 
 /** Every status a step can be in. */
 export const STEP_STATUSES = [
@@ -35,10 +44,20 @@ export const STEP_STATUSES = [
   "FAILED_RETRYABLE",
   "FAILED_PERMANENT",
   "CONFLICT",
+  "DELETED",
 ] as const;
 
 /** Statuses that still need work; only these carry the unfinished-index attributes. */
 export const UNFINISHED_STATUSES = ["PENDING", "IN_PROGRESS", "FAILED_RETRYABLE"] as const;
 
-/** Statuses no worker may claim again: the step is done, one way or the other. */
-export const FINISHED_STATUSES = ["SUCCEEDED", "FAILED_PERMANENT", "CONFLICT"] as const;
+/**
+ * Statuses that end a step for its generation: no worker claims it again until the tenant's
+ * generation moves past the step's `observedGeneration` (an update, a re-drive, an offboarding).
+ */
+export const FINISHED_STATUSES = ["SUCCEEDED", "FAILED_PERMANENT", "CONFLICT", "DELETED"] as const;
+
+/** Finished failures: listed by the sparse failures index until the step runs again. */
+export const FAILED_STATUSES = ["FAILED_PERMANENT", "CONFLICT"] as const;
+
+/** What a tenant's resources should be: there (PRESENT) or removed (ABSENT). */
+export const DESIRED_STATES = ["PRESENT", "ABSENT"] as const;

@@ -1,7 +1,7 @@
 /** Turns items read back from the table into typed records, refusing anything the store didn't write. */
 import * as z from "zod/mini";
 import { zodIssueLines } from "../validation/zod-issues.ts";
-import { STEP_NAMES, STEP_STATUSES } from "./constants.ts";
+import { DESIRED_STATES, STEP_NAME_PATTERN, STEP_STATUSES } from "./constants.ts";
 import { MalformedOutcomeItemError } from "./errors.ts";
 import type { JsonObject, StepRecord, TenantItem } from "./types.ts";
 
@@ -16,7 +16,7 @@ const stepErrorSchema = z.object({
 
 const stepItemSchema = z.object({
   tenantId: z.string().check(z.minLength(1)),
-  step: z.enum(STEP_NAMES),
+  step: z.string().check(z.regex(STEP_NAME_PATTERN)),
   status: z.enum(STEP_STATUSES),
   attempts: z.int().check(z.nonnegative()),
   firstAttemptAt: z.optional(z.string()),
@@ -26,6 +26,10 @@ const stepItemSchema = z.object({
   resource: z.record(z.string(), z.string()),
   leaseOwner: z.optional(z.string()),
   leaseExpiresAt: z.optional(z.string()),
+  // Written before generations existed: such a record is about generation 1.
+  observedGeneration: z._default(z.int().check(z.positive()), 1),
+  planHash: z.optional(z.string()),
+  deletedAt: z.optional(z.string()),
   version: z.int().check(z.positive()),
   createdAt: z.string(),
   updatedAt: z.string(),
@@ -35,6 +39,13 @@ const tenantItemSchema = z.object({
   tenantId: z.string().check(z.minLength(1)),
   snapshot: z.string(),
   source: z.string(),
+  // Items written before generations existed read as generation 1, PRESENT.
+  generation: z._default(z.int().check(z.positive()), 1),
+  desired: z._default(z.enum(DESIRED_STATES), "PRESENT"),
+  desiredAt: z.optional(z.string()),
+  redriveSteps: z.optional(z.array(z.string())),
+  announcedGeneration: z.optional(z.int().check(z.nonnegative())),
+  announcedOutcome: z.optional(z.string()),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -90,5 +101,7 @@ export function parseTenantItem(item: Record<string, unknown>): TenantItem {
     throw new MalformedOutcomeItemError(pk, sk, ["snapshot: not a JSON object"]);
   }
   // JSON.parse only ever yields JSON values, so an object from it is a JsonObject.
-  return { ...parsed.data, snapshot: snapshot as JsonObject };
+  const indexSk = item["unfinishedSk"];
+  const indexDueAt = typeof indexSk === "string" ? indexSk.split("#")[0] : undefined;
+  return { ...parsed.data, snapshot: snapshot as JsonObject, ...(indexDueAt ? { indexDueAt } : {}) };
 }

@@ -1,6 +1,8 @@
 /** Key and index-attribute builders of the outcome table (the layout is documented in types.ts). */
 import {
+  FAILURES_PK_PREFIX,
   STEP_SK_PREFIX,
+  TENANT_INDEX_SUFFIX,
   TENANT_PK_PREFIX,
   TENANT_SK,
   UNFINISHED_PK_PREFIX,
@@ -102,4 +104,41 @@ export function unfinishedSk(nextAttemptAt: string, tenantId: string, step: Step
  */
 export function dueBound(dueBefore: string): string {
   return `${dueBefore}$`;
+}
+
+/**
+ * Sort key of a tenant item's own entry in the unfinished index (a generation not yet settled
+ * and announced): due time first like a step's, then a suffix that is no step name.
+ *
+ * @example
+ * ```ts
+ * tenantUnfinishedSk("2026-11-01T00:00:00.000Z", "t-1"); // "2026-11-01T00:00:00.000Z#t-1#~tenant"
+ * ```
+ */
+export function tenantUnfinishedSk(dueAt: string, tenantId: string): string {
+  return `${dueAt}#${tenantId}#${TENANT_INDEX_SUFFIX}`;
+}
+
+/**
+ * Partition key of one shard of the sparse failures index (finished failures only).
+ *
+ * @example
+ * ```ts
+ * failuresPk(1); // "FAILED#1"
+ * ```
+ */
+export function failuresPk(shard: number): string {
+  return FAILURES_PK_PREFIX + String(shard);
+}
+
+/**
+ * Sort key in the failures index: when the step failed, then which step, newest last.
+ *
+ * @example
+ * ```ts
+ * failuresSk("2026-11-01T00:00:00.000Z", "t-1", "im-group"); // "2026-11-01T00:00:00.000Z#t-1#im-group"
+ * ```
+ */
+export function failuresSk(failedAt: string, tenantId: string, step: StepName): string {
+  return `${failedAt}#${tenantId}#${step}`;
 }

@@ -13,6 +13,7 @@ import type { Clock } from "../http/types.ts";
 import {
   CLAIM_RACE_RETRIES,
   DEFAULT_UNFINISHED_SHARDS,
+  FAILURES_INDEX_NAME,
   FINISHED_STATUSES,
   MAX_ERROR_MESSAGE_CHARS,
   MAX_UNFINISHED_SHARDS,
@@ -32,16 +33,22 @@ import {
 import { parseStepItem, parseTenantItem } from "./item-parsing.ts";
 import {
   dueBound,
+  failuresPk,
+  failuresSk,
   shardOf,
   stepKey,
   tenantKey,
   tenantPk,
+  tenantUnfinishedSk,
   unfinishedPk,
   unfinishedSk,
 } from "./keys.ts";
 import type {
   ClaimOptions,
   ClaimResult,
+  CompleteOptions,
+  DesiredChange,
+  RegisterOptions,
   JsonObject,
   ListUnfinishedOptions,
   OutcomeStoreOptions,
@@ -104,8 +111,9 @@ export class OutcomeStore {
 
   /**
    * Records a tenant and its steps if they are not recorded yet: the tenant item with the request
-   * snapshot, and one PENDING item per step. Idempotent: an existing item is left exactly as it is
-   * (a SUCCEEDED step is never reset). Returns the current records of `steps`, in that order.
+   * snapshot (generation 1), and one PENDING item per step. Idempotent: an existing item is left
+   * exactly as it is (a SUCCEEDED step is never reset). Returns the current records of `steps`,
+   * in that order.
    *
    * @example
    * ```ts
@@ -117,37 +125,61 @@ export class OutcomeStore {
     snapshot: JsonObject,
     source: string,
     steps: readonly StepName[],
+    options: RegisterOptions = {},
   ): Promise<StepRecord[]> {
-    assertValid(
-      [
-        ...checkTenantId(tenantId),
-        ...(typeof snapshot === "object" && snapshot !== null && !Array.isArray(snapshot)
-          ? []
-          : [{ field: "snapshot", rule: "a JSON object" }]),
-        ...(typeof source === "string" && source.length > 0 ? [] : [{ field: "source", rule: "non-empty string" }]),
-        ...steps.flatMap((step, i) => checkStepName(step, `steps.${i}`)),
-      ],
-      "registerTenant",
-    );
-    const now = this.nowIso();
-    const unique = [...new Set(steps)];
+    checkRegistration(tenantId, snapshot, source, steps);
     // Read first: a tenant seen before (a duplicate delivery, a re-drive) costs one Query and no
     // write; only what is missing is written, each with a condition that never overwrites.
     const existing = await this.getTenant(tenantId);
     // The tenant item first: a step item is only ever written once the request it re-drives
     // from is stored, so the backfill never finds a step it cannot run.
-    // The snapshot is stored as a JSON string: opaque, and it round-trips exactly.
-    if (!existing.tenant) {
-      await this.putIfAbsent({
-        ...tenantKey(tenantId),
-        tenantId,
-        snapshot: JSON.stringify(snapshot),
-        source,
-        createdAt: now,
-        updatedAt: now,
-      });
-    }
-    const missing = unique.filter((step) => !existing.steps.some((record) => record.step === step));
+    const tenant = existing.tenant ?? (await this.putNewTenant(tenantId, snapshot, source, options));
+    return this.addMissingSteps(tenantId, tenant?.generation ?? 1, existing.steps, steps);
+  }
+
+  /**
+   * Writes a new tenant item (generation 1) unless the tenant exists; returns it, or undefined
+   * when another request recorded the tenant first (re-read it). Its steps, not the tenant item,
+   * are what the unfinished index lists for a new tenant.
+   *
+   * @example
+   * ```ts
+   * const tenant = await store.putNewTenant("t-1", request, "webhook", { desiredAt: request.requestedAt });
+   * ```
+   */
+  async putNewTenant(tenantId: string, snapshot: JsonObject, source: string, options: RegisterOptions = {}): Promise<TenantItem | undefined> {
+    checkRegistration(tenantId, snapshot, source, []);
+    const now = this.nowIso();
+    const item = {
+      ...tenantKey(tenantId),
+      tenantId,
+      // Stored as a JSON string: opaque, and it round-trips exactly.
+      snapshot: JSON.stringify(snapshot),
+      source,
+      generation: 1,
+      desired: options.desired ?? "PRESENT",
+      ...(options.desiredAt ? { desiredAt: options.desiredAt } : {}),
+      createdAt: now,
+      updatedAt: now,
+    };
+    return (await this.putIfAbsent(item)) ? parseTenantItem(item) : undefined;
+  }
+
+  /**
+   * Adds a PENDING item for each of `steps` not in `existing` (a new tenant, or a step added to
+   * the registry later), at the tenant's `generation`. Returns the records of `steps`, in order;
+   * a lost race re-reads what the winner wrote.
+   *
+   * @example
+   * ```ts
+   * const records = await store.addMissingSteps("t-1", 1, [], ["sls-consumer-group", "im-group"]);
+   * ```
+   */
+  async addMissingSteps(tenantId: string, generation: number, existing: readonly StepRecord[], steps: readonly StepName[]): Promise<StepRecord[]> {
+    assertValid([...checkTenantId(tenantId), ...steps.flatMap((step, i) => checkStepName(step, `steps.${i}`))], "addMissingSteps");
+    const now = this.nowIso();
+    const unique = [...new Set(steps)];
+    const missing = unique.filter((step) => !existing.some((record) => record.step === step));
     const written = await Promise.all(
       missing.map(async (step) => {
         const item = {
@@ -157,6 +189,7 @@ export class OutcomeStore {
           status: "PENDING",
           attempts: 0,
           resource: {},
+          observedGeneration: generation,
           version: 1,
           createdAt: now,
           updatedAt: now,
@@ -169,7 +202,7 @@ export class OutcomeStore {
     );
     // A concurrent registration won a race: read what it wrote instead of guessing.
     const current = written.every((record) => record !== undefined)
-      ? [...existing.steps, ...written.filter((record): record is StepRecord => record !== undefined)]
+      ? [...existing, ...written.filter((record): record is StepRecord => record !== undefined)]
       : (await this.getTenant(tenantId)).steps;
     return unique.flatMap((step) => current.filter((record) => record.step === step));
   }
@@ -194,9 +227,14 @@ export class OutcomeStore {
           ? []
           : [{ field: "owner", rule: "non-empty string" }]),
         ...checkIntInRange(options.leaseMs, "leaseMs", 1, MAX_LEASE_MS),
+        ...checkIntInRange(options.generation ?? 1, "generation", 1, Number.MAX_SAFE_INTEGER),
       ],
       "claimStep",
     );
+    const generation = options.generation ?? 1;
+    // A record without observedGeneration is about generation 1 (written before generations).
+    const olderGeneration =
+      generation > 1 ? "(#og < :gen OR attribute_not_exists(#og))" : "#og < :gen";
     let current: StepRecord | undefined;
     for (let attempt = 0; attempt <= CLAIM_RACE_RETRIES; attempt++) {
       const nowMs = this.clock.now();
@@ -211,10 +249,14 @@ export class OutcomeStore {
               "SET #status = :inProgress, #leaseOwner = :owner, #leaseExpiresAt = :lease, " +
               "#attempts = #attempts + :one, #firstAttemptAt = if_not_exists(#firstAttemptAt, :now), " +
               "#lastAttemptAt = :now, #nextAttemptAt = :lease, #version = #version + :one, " +
-              "#updatedAt = :now, #unfinishedPk = :upk, #unfinishedSk = :usk",
+              "#updatedAt = :now, #unfinishedPk = :upk, #unfinishedSk = :usk, #og = :gen " +
+              "REMOVE #failuresPk, #failuresSk",
+            // Claimable: unfinished, a crashed worker's lapsed lease, or finished at an older
+            // generation; never a step some worker already took to a newer generation.
             ConditionExpression:
-              "attribute_exists(#pk) AND (#status IN (:pending, :retryable) OR " +
-              "(#status = :inProgress AND #leaseExpiresAt <= :now))",
+              "attribute_exists(#pk) AND (attribute_not_exists(#og) OR #og <= :gen) AND " +
+              "(#status IN (:pending, :retryable) OR (#status = :inProgress AND #leaseExpiresAt <= :now) OR " +
+              `(#status IN (:succeeded, :permanent, :conflict, :deleted) AND ${olderGeneration}))`,
             ExpressionAttributeNames: {
               "#pk": "pk",
               "#status": "status",
@@ -228,11 +270,19 @@ export class OutcomeStore {
               "#updatedAt": "updatedAt",
               "#unfinishedPk": "unfinishedPk",
               "#unfinishedSk": "unfinishedSk",
+              "#og": "observedGeneration",
+              "#failuresPk": "failuresPk",
+              "#failuresSk": "failuresSk",
             },
             ExpressionAttributeValues: {
               ":inProgress": "IN_PROGRESS",
               ":pending": "PENDING",
               ":retryable": "FAILED_RETRYABLE",
+              ":succeeded": "SUCCEEDED",
+              ":permanent": "FAILED_PERMANENT",
+              ":conflict": "CONFLICT",
+              ":deleted": "DELETED",
+              ":gen": generation,
               ":owner": options.owner,
               ":lease": leaseExpiresAt,
               ":now": now,
@@ -250,7 +300,10 @@ export class OutcomeStore {
       // dynalite does not return the item with a failed condition, so read it (consistently).
       current = await this.readStep(tenantId, step);
       if (!current) return { claimed: false, reason: "missing", record: undefined };
-      if (isFinished(current)) return { claimed: false, reason: "finished", record: current };
+      if (current.observedGeneration > generation) return { claimed: false, reason: "superseded", record: current };
+      if (isFinished(current) && current.observedGeneration >= generation) {
+        return { claimed: false, reason: "finished", record: current };
+      }
       if (current.status === "IN_PROGRESS" && (current.leaseExpiresAt ?? "") > now) {
         return { claimed: false, reason: "leased", record: current };
       }
@@ -273,7 +326,7 @@ export class OutcomeStore {
    * await store.completeStep(claim.record, { status: "FAILED_RETRYABLE", error, nextAttemptAt });
    * ```
    */
-  async completeStep(claimed: StepRecord, result: StepResult): Promise<StepRecord> {
+  async completeStep(claimed: StepRecord, result: StepResult, options: CompleteOptions = {}): Promise<StepRecord> {
     const owner = claimed.leaseOwner ?? "";
     assertValid(
       [
@@ -306,16 +359,39 @@ export class OutcomeStore {
       ":claimedVersion": claimed.version,
       ":inProgress": "IN_PROGRESS",
     };
-    if (result.status !== "SUCCEEDED") {
+    if (options.planHash !== undefined) {
+      set.push("#planHash = :planHash");
+      names["#planHash"] = "planHash";
+      values[":planHash"] = options.planHash;
+    }
+    if (result.status !== "SUCCEEDED" && result.status !== "DELETED") {
       set.push("#lastError = :lastError");
       names["#lastError"] = "lastError";
       values[":lastError"] = storedError(result.error);
     }
-    if (result.status === "SUCCEEDED" || result.status === "CONFLICT") {
+    if (result.status === "DELETED") {
+      set.push("#deletedAt = :now");
+      names["#deletedAt"] = "deletedAt";
+    } else if (claimed.deletedAt !== undefined) {
+      // Provisioned again after an offboarding: the old removal time no longer describes it.
+      remove.push("#deletedAt");
+      names["#deletedAt"] = "deletedAt";
+    }
+    names["#failuresPk"] = "failuresPk";
+    names["#failuresSk"] = "failuresSk";
+    if (result.status === "FAILED_PERMANENT" || result.status === "CONFLICT") {
+      // Listed by the sparse failures index until the step runs again (a claim removes it).
+      set.push("#failuresPk = :fpk", "#failuresSk = :fsk");
+      values[":fpk"] = failuresPk(shardOf(claimed.tenantId, this.shards));
+      values[":fsk"] = failuresSk(now, claimed.tenantId, claimed.step);
+    } else {
+      remove.push("#failuresPk", "#failuresSk");
+    }
+    if (result.status === "SUCCEEDED" || result.status === "CONFLICT" || result.status === "DELETED") {
       set.push("#resource = :resource");
       names["#resource"] = "resource";
       // The version condition guarantees `claimed.resource` is the stored one.
-      values[":resource"] = { ...claimed.resource, ...result.resource };
+      values[":resource"] = { ...claimed.resource, ...(result.resource ?? {}) };
     }
     if (result.status === "FAILED_RETRYABLE") {
       const nextAttemptAt = result.nextAttemptAt ?? now;
@@ -345,6 +421,47 @@ export class OutcomeStore {
     }
     const current = await this.readStep(claimed.tenantId, claimed.step);
     throw new LeaseLostError({ ...claimed, leaseOwner: owner }, current);
+  }
+
+  /**
+   * Records resource ids on a step the caller holds claimed, before a provider effect that makes
+   * them the tenant's (e.g. a fallback logstore about to get the consumer group): a later run
+   * plans from them instead of choosing again. Applies only while the claim is this one (lease
+   * owner, version, IN_PROGRESS), else throws {@link LeaseLostError}; returns the record to
+   * complete with (its version moved on).
+   *
+   * @example
+   * ```ts
+   * claimed = await store.pinResource(claimed, { logstore: "events-7" });
+   * ```
+   */
+  async pinResource(claimed: StepRecord, resource: Record<string, string>): Promise<StepRecord> {
+    const owner = claimed.leaseOwner ?? "";
+    assertValid(
+      [
+        ...checkTenantId(claimed.tenantId, "record.tenantId"),
+        ...checkStepName(claimed.step, "record.step"),
+        ...(claimed.status === "IN_PROGRESS" && owner.length > 0 ? [] : [{ field: "record", rule: "a claimed record (IN_PROGRESS with its lease owner)" }]),
+        ...Object.entries(resource).flatMap(([key, value]) => (typeof value === "string" ? [] : [{ field: `resource.${key}`, rule: "string" }])),
+      ],
+      "pinResource",
+    );
+    const item = await this.updateIf({
+      Key: stepKey(claimed.tenantId, claimed.step),
+      UpdateExpression: "SET #resource = :resource, #version = #version + :one, #updatedAt = :now",
+      ConditionExpression: "#leaseOwner = :owner AND #version = :version AND #status = :inProgress",
+      ExpressionAttributeNames: { "#resource": "resource", "#version": "version", "#updatedAt": "updatedAt", "#leaseOwner": "leaseOwner", "#status": "status" },
+      ExpressionAttributeValues: {
+        ":resource": { ...claimed.resource, ...resource },
+        ":one": 1,
+        ":now": this.nowIso(),
+        ":owner": owner,
+        ":version": claimed.version,
+        ":inProgress": "IN_PROGRESS",
+      },
+    });
+    if (item) return parseStepItem(item);
+    throw new LeaseLostError({ ...claimed, leaseOwner: owner }, await this.readStep(claimed.tenantId, claimed.step));
   }
 
   /**
@@ -407,7 +524,8 @@ export class OutcomeStore {
     let shard = position.shard;
     let after: UnfinishedIndexKey | undefined = position.after;
     const items: StepRecord[] = [];
-    while (shard < this.shards && items.length < options.limit) {
+    const tenants: string[] = [];
+    while (shard < this.shards && items.length + tenants.length < options.limit) {
       const values: Record<string, string> = { ":upk": unfinishedPk(shard) };
       let condition = "#upk = :upk";
       if (options.dueBefore !== undefined) {
@@ -424,15 +542,290 @@ export class OutcomeStore {
               ? { "#upk": "unfinishedPk" }
               : { "#upk": "unfinishedPk", "#usk": "unfinishedSk" },
           ExpressionAttributeValues: values,
-          Limit: options.limit - items.length,
+          Limit: options.limit - items.length - tenants.length,
           ExclusiveStartKey: after,
         }),
       );
-      for (const item of out.Items ?? []) items.push(parseStepItem(item));
+      for (const item of out.Items ?? []) {
+        if (item["sk"] === TENANT_SK) {
+          const tenantId: unknown = item["tenantId"];
+          if (typeof tenantId === "string") tenants.push(tenantId);
+        } else items.push(parseStepItem(item));
+      }
       after = indexKeyOf(out.LastEvaluatedKey);
       if (!after) shard++;
     }
-    return shard < this.shards ? { items, cursor: encodeCursor({ shard, after }) } : { items };
+    return shard < this.shards ? { items, tenants, cursor: encodeCursor({ shard, after }) } : { items, tenants };
+  }
+
+  /**
+   * Moves a tenant to a new generation: a changed spec, a changed desire, or an operator
+   * re-drive. Conditional on the generation the caller read (`expectedGeneration`), so two
+   * concurrent changes never both apply; returns the new item, or `undefined` when the tenant
+   * moved on meanwhile (re-read and decide again). The tenant item enters the unfinished index
+   * (due now) until the new generation is settled and announced: should the caller die before
+   * its steps are marked stale, the backfill still finds the tenant.
+   *
+   * @example
+   * ```ts
+   * const next = await store.changeDesired("t-1", 1, { snapshot, source: "webhook", desired: "PRESENT" });
+   * if (!next) return retryFromRead();
+   * ```
+   */
+  async changeDesired(tenantId: string, expectedGeneration: number, change: DesiredChange): Promise<TenantItem | undefined> {
+    assertValid(
+      [
+        ...checkTenantId(tenantId),
+        ...checkIntInRange(expectedGeneration, "expectedGeneration", 1, Number.MAX_SAFE_INTEGER - 1),
+        ...(change.redriveSteps ?? []).flatMap((step, i) => checkStepName(step, `redriveSteps.${i}`)),
+      ],
+      "changeDesired",
+    );
+    const now = this.nowIso();
+    const set = [
+      "#generation = :next",
+      "#desired = :desired",
+      "#source = :source",
+      "#updatedAt = :now",
+      "#upk = :upk",
+      "#usk = :usk",
+    ];
+    const remove: string[] = [];
+    const names: Record<string, string> = {
+      "#pk": "pk",
+      "#generation": "generation",
+      "#desired": "desired",
+      "#source": "source",
+      "#updatedAt": "updatedAt",
+      "#upk": "unfinishedPk",
+      "#usk": "unfinishedSk",
+      "#redrive": "redriveSteps",
+    };
+    const values: Record<string, unknown> = {
+      ":next": expectedGeneration + 1,
+      ":expected": expectedGeneration,
+      ":desired": change.desired,
+      ":source": change.source,
+      ":now": now,
+      ":upk": unfinishedPk(shardOf(tenantId, this.shards)),
+      ":usk": tenantUnfinishedSk(now, tenantId),
+    };
+    if (change.snapshot !== undefined) {
+      set.push("#snapshot = :snapshot");
+      names["#snapshot"] = "snapshot";
+      values[":snapshot"] = JSON.stringify(change.snapshot);
+    }
+    if (change.desiredAt !== undefined) {
+      set.push("#desiredAt = :desiredAt");
+      names["#desiredAt"] = "desiredAt";
+      values[":desiredAt"] = change.desiredAt;
+    }
+    if (change.redriveSteps !== undefined) {
+      set.push("#redrive = :redrive");
+      values[":redrive"] = [...change.redriveSteps];
+    } else {
+      remove.push("#redrive");
+    }
+    const item = await this.updateIf({
+      Key: tenantKey(tenantId),
+      UpdateExpression: `SET ${set.join(", ")}${remove.length ? ` REMOVE ${remove.join(", ")}` : ""}`,
+      ConditionExpression: `attribute_exists(#pk) AND ${generationIs(":expected", expectedGeneration)}`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    });
+    return item ? parseTenantItem(item) : undefined;
+  }
+
+  /**
+   * Puts finished steps observed at an older generation back into the unfinished index (due
+   * now), so the backfill finds them even if no caller runs the new generation. A step IN_PROGRESS
+   * is already there; a step at `generation` or newer is left alone. Idempotent.
+   *
+   * @example
+   * ```ts
+   * await store.markStepsStale("t-1", ["im-group", "sls-consumer-group"], 2);
+   * ```
+   */
+  async markStepsStale(tenantId: string, steps: readonly StepName[], generation: number): Promise<void> {
+    assertValid([...checkTenantId(tenantId), ...steps.flatMap((step, i) => checkStepName(step, `steps.${i}`))], "markStepsStale");
+    const now = this.nowIso();
+    await Promise.all(
+      steps.map(async (step) => {
+        await this.updateIf({
+          Key: stepKey(tenantId, step),
+          UpdateExpression: "SET #next = :now, #upk = :upk, #usk = :usk",
+          ConditionExpression: "attribute_exists(#pk) AND #status <> :inProgress AND (#og < :gen OR attribute_not_exists(#og))",
+          ExpressionAttributeNames: {
+            "#pk": "pk",
+            "#status": "status",
+            "#og": "observedGeneration",
+            "#next": "nextAttemptAt",
+            "#upk": "unfinishedPk",
+            "#usk": "unfinishedSk",
+          },
+          ExpressionAttributeValues: {
+            ":now": now,
+            ":inProgress": "IN_PROGRESS",
+            ":gen": generation,
+            ":upk": unfinishedPk(shardOf(tenantId, this.shards)),
+            ":usk": unfinishedSk(now, tenantId, step),
+          },
+        });
+      }),
+    );
+  }
+
+  /**
+   * Moves a finished step to a newer generation without running it: its plan did not change, so
+   * its status still holds (a SUCCEEDED group with the same settings; a failure no one asked to
+   * re-drive). Conditional on the record being exactly as read (`version`); `undefined` when it
+   * moved meanwhile.
+   *
+   * @example
+   * ```ts
+   * const moved = await store.fastForwardStep(record, 3);
+   * ```
+   */
+  async fastForwardStep(record: StepRecord, generation: number): Promise<StepRecord | undefined> {
+    assertValid(
+      [
+        ...checkTenantId(record.tenantId, "record.tenantId"),
+        ...checkStepName(record.step, "record.step"),
+        ...(isFinished(record) ? [] : [{ field: "record.status", rule: "a finished status" }]),
+        ...(generation > record.observedGeneration ? [] : [{ field: "generation", rule: "above the record's observedGeneration" }]),
+      ],
+      "fastForwardStep",
+    );
+    const item = await this.updateIf({
+      Key: stepKey(record.tenantId, record.step),
+      UpdateExpression: "SET #og = :gen, #version = #version + :one, #updatedAt = :now REMOVE #next, #upk, #usk",
+      ConditionExpression: "#version = :version AND #status = :status",
+      ExpressionAttributeNames: {
+        "#og": "observedGeneration",
+        "#version": "version",
+        "#updatedAt": "updatedAt",
+        "#status": "status",
+        "#next": "nextAttemptAt",
+        "#upk": "unfinishedPk",
+        "#usk": "unfinishedSk",
+      },
+      ExpressionAttributeValues: { ":gen": generation, ":one": 1, ":now": this.nowIso(), ":version": record.version, ":status": record.status },
+    });
+    return item ? parseStepItem(item) : undefined;
+  }
+
+  /**
+   * Claims the announcement of a tenant's terminal outcome for `generation`: true for exactly one
+   * caller per generation, however many run at once. The tenant item stays in the unfinished
+   * index, due after `retryAfterMs`, until {@link finishAnnouncement}: if the claimer dies before
+   * publishing, the backfill announces again.
+   *
+   * @example
+   * ```ts
+   * if (await store.claimAnnouncement("t-1", 2, "TenantProvisioned", 60_000)) await publish(...);
+   * ```
+   */
+  async claimAnnouncement(tenantId: string, generation: number, outcome: string, retryAfterMs: number): Promise<boolean> {
+    assertValid(
+      [
+        ...checkTenantId(tenantId),
+        ...checkIntInRange(generation, "generation", 1, Number.MAX_SAFE_INTEGER),
+        ...checkIntInRange(retryAfterMs, "retryAfterMs", 0, MAX_LEASE_MS),
+      ],
+      "claimAnnouncement",
+    );
+    const nowMs = this.clock.now();
+    const due = new Date(nowMs + retryAfterMs).toISOString();
+    const claimed = await this.updateIf({
+      Key: tenantKey(tenantId),
+      UpdateExpression: "SET #announced = :gen, #outcome = :outcome, #updatedAt = :now, #upk = :upk, #usk = :usk",
+      ConditionExpression: `attribute_exists(#pk) AND ${generationIs(":gen", generation)} AND (attribute_not_exists(#announced) OR #announced < :gen)`,
+      ExpressionAttributeNames: {
+        "#pk": "pk",
+        "#generation": "generation",
+        "#announced": "announcedGeneration",
+        "#outcome": "announcedOutcome",
+        "#updatedAt": "updatedAt",
+        "#upk": "unfinishedPk",
+        "#usk": "unfinishedSk",
+      },
+      ExpressionAttributeValues: {
+        ":gen": generation,
+        ":outcome": outcome,
+        ":now": new Date(nowMs).toISOString(),
+        ":upk": unfinishedPk(shardOf(tenantId, this.shards)),
+        ":usk": tenantUnfinishedSk(due, tenantId),
+      },
+    });
+    return claimed !== undefined;
+  }
+
+  /**
+   * Takes the tenant item out of the unfinished index once `generation`'s outcome is published.
+   * A no-op when the tenant moved to a newer generation meanwhile (that one still needs work).
+   *
+   * @example
+   * ```ts
+   * await store.finishAnnouncement("t-1", 2);
+   * ```
+   */
+  async finishAnnouncement(tenantId: string, generation: number): Promise<boolean> {
+    assertValid([...checkTenantId(tenantId), ...checkIntInRange(generation, "generation", 1, Number.MAX_SAFE_INTEGER)], "finishAnnouncement");
+    const finished = await this.updateIf({
+      Key: tenantKey(tenantId),
+      UpdateExpression: "REMOVE #upk, #usk",
+      ConditionExpression: `attribute_exists(#pk) AND ${generationIs(":gen", generation)} AND #announced = :gen`,
+      ExpressionAttributeNames: { "#pk": "pk", "#generation": "generation", "#announced": "announcedGeneration", "#upk": "unfinishedPk", "#usk": "unfinishedSk" },
+      ExpressionAttributeValues: { ":gen": generation },
+    });
+    return finished !== undefined;
+  }
+
+  /**
+   * Finished failures (FAILED_PERMANENT, CONFLICT) from the sparse failures index, oldest first
+   * per shard, at most `limit`. No Scan: the index holds only failed steps.
+   *
+   * @example
+   * ```ts
+   * for (const f of await store.listFailures({ limit: 100 })) console.log(f.tenantId, f.lastError?.code);
+   * ```
+   */
+  async listFailures(options: { limit: number }): Promise<StepRecord[]> {
+    assertValid(checkIntInRange(options.limit, "limit", 1, MAX_PAGE_LIMIT), "listFailures");
+    const items: StepRecord[] = [];
+    for (let shard = 0; shard < this.shards && items.length < options.limit; shard++) {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const out = await this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: FAILURES_INDEX_NAME,
+            KeyConditionExpression: "#fpk = :fpk",
+            ExpressionAttributeNames: { "#fpk": "failuresPk" },
+            ExpressionAttributeValues: { ":fpk": failuresPk(shard) },
+            Limit: options.limit - items.length,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of out.Items ?? []) items.push(parseStepItem(item));
+        startKey = items.length < options.limit ? out.LastEvaluatedKey : undefined;
+      } while (startKey);
+    }
+    return items;
+  }
+
+  /**
+   * An Update whose condition may fail: the new item (ALL_NEW), or undefined when the condition
+   * did not hold (someone else changed the item first: an answer, not an error).
+   */
+  private async updateIf(input: Omit<ConstructorParameters<typeof UpdateCommand>[0], "TableName" | "ReturnValues">): Promise<Record<string, unknown> | undefined> {
+    try {
+      const out = await this.client.send(new UpdateCommand({ ...input, TableName: this.tableName, ReturnValues: "ALL_NEW" }));
+      return out.Attributes ?? {};
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      return undefined;
+    }
   }
 
   private nowIso(): string {
@@ -466,6 +859,28 @@ export class OutcomeStore {
   }
 }
 
+function checkRegistration(tenantId: string, snapshot: JsonObject, source: string, steps: readonly StepName[]): void {
+  assertValid(
+    [
+      ...checkTenantId(tenantId),
+      ...(typeof snapshot === "object" && snapshot !== null && !Array.isArray(snapshot)
+        ? []
+        : [{ field: "snapshot", rule: "a JSON object" }]),
+      ...(typeof source === "string" && source.length > 0 ? [] : [{ field: "source", rule: "non-empty string" }]),
+      ...steps.flatMap((step, i) => checkStepName(step, `steps.${i}`)),
+    ],
+    "registerTenant",
+  );
+}
+
+/**
+ * The condition "the tenant item is at `generation`" (`#generation` named by the caller); an
+ * item written before generations existed has none and is at generation 1.
+ */
+function generationIs(placeholder: string, generation: number): string {
+  return generation === 1 ? `(#generation = ${placeholder} OR attribute_not_exists(#generation))` : `#generation = ${placeholder}`;
+}
+
 function isConditionalCheckFailed(error: unknown): boolean {
   return error instanceof Error && error.name === "ConditionalCheckFailedException";
 }
@@ -489,15 +904,15 @@ function storedError(error: StepError): StepError {
 
 function checkResult(result: StepResult): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
-  const statuses = ["SUCCEEDED", "FAILED_RETRYABLE", "FAILED_PERMANENT", "CONFLICT"];
+  const statuses = ["SUCCEEDED", "FAILED_RETRYABLE", "FAILED_PERMANENT", "CONFLICT", "DELETED"];
   if (!statuses.includes(result.status)) return [{ field: "result.status", rule: `one of ${statuses.join(", ")}` }];
-  const resource = result.status === "SUCCEEDED" || result.status === "CONFLICT" ? result.resource : undefined;
+  const resource = result.status === "SUCCEEDED" || result.status === "CONFLICT" || result.status === "DELETED" ? result.resource : undefined;
   if (resource !== undefined) {
     for (const [key, value] of Object.entries(resource)) {
       if (typeof value !== "string") issues.push({ field: `result.resource.${key}`, rule: "string" });
     }
   }
-  if (result.status !== "SUCCEEDED") {
+  if (result.status !== "SUCCEEDED" && result.status !== "DELETED") {
     const error = result.error;
     if (typeof error !== "object" || error === null) return [...issues, { field: "result.error", rule: "present" }];
     if (typeof error.code !== "string") issues.push({ field: "result.error.code", rule: "string" });

@@ -1,5 +1,5 @@
 /**
- * The outcome table's record model.
+ * The outcome table's record model (every kind of item and its keys: `table-map.ts`).
  *
  * One DynamoDB table, string keys `pk` / `sk`. Per tenant:
  *
@@ -11,8 +11,13 @@
  *
  * One Query on `pk` returns a tenant's whole picture.
  *
+ * **Generations.** The tenant item holds the desired state (spec, PRESENT/ABSENT) and a
+ * `generation`; each step its `observedGeneration`. A finished step behind the generation is
+ * claimable again and is put back into the index when the generation moves.
+ *
  * **Sparse index `unfinished`** (projection ALL). Only steps in PENDING, IN_PROGRESS or
- * FAILED_RETRYABLE carry its key attributes:
+ * FAILED_RETRYABLE (or behind the generation), and tenant items whose generation is not yet
+ * settled and announced, carry its key attributes:
  * - `unfinishedPk = "UNFINISHED#<shard>"`, shard = FNV-1a(tenantId) mod shard count (4), so writes
  *   spread over a few partitions instead of one hot one;
  * - `unfinishedSk = "<nextAttemptAt ISO>#<tenantId>#<step>"`, so a Query with
@@ -20,8 +25,9 @@
  *
  * `nextAttemptAt` is when a step is next due: its creation time for PENDING, its lease expiry for
  * IN_PROGRESS (a crashed worker's step comes back by itself), the asked-for retry time for
- * FAILED_RETRYABLE. Reaching SUCCEEDED, FAILED_PERMANENT or CONFLICT REMOVEs the index attributes,
- * so finished steps cost nothing in the index and the backfill never scans.
+ * FAILED_RETRYABLE. Reaching SUCCEEDED, FAILED_PERMANENT, CONFLICT or DELETED REMOVEs the index
+ * attributes, so finished steps cost nothing in the index and the backfill never scans. The
+ * sparse `failures` index holds FAILED_PERMANENT and CONFLICT steps until they run again.
  *
  * **Every write is conditional.** Register puts with `attribute_not_exists`; a claim is an Update
  * that requires a claimable status (or an expired lease); a completion requires the claimer's
@@ -39,10 +45,16 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { ErrorClass, ProviderName } from "../errors.ts";
 import type { Clock } from "../http/types.ts";
-import type { FINISHED_STATUSES, STEP_NAMES, STEP_STATUSES, UNFINISHED_STATUSES } from "./constants.ts";
+import type { DESIRED_STATES, FINISHED_STATUSES, STEP_STATUSES, UNFINISHED_STATUSES } from "./constants.ts";
 
-/** A provisioning step: `"sls-consumer-group"` or `"im-group"`. */
-export type StepName = (typeof STEP_NAMES)[number];
+/**
+ * A provisioning step's name, e.g. `"sls-consumer-group"`, `"im-group"`: any name of the step
+ * registry (`STEP_NAME_PATTERN`), so adding a step needs no change here.
+ */
+export type StepName = string;
+
+/** What a tenant's resources should be. */
+export type Desired = (typeof DESIRED_STATES)[number];
 
 /** Where a step stands. */
 export type StepStatus = (typeof STEP_STATUSES)[number];
@@ -71,13 +83,32 @@ export interface StepError {
   errorClass: ErrorClass;
 }
 
-/** The tenant item (`sk = TENANT`): what the backfill needs to re-drive a tenant. */
+/**
+ * The tenant item (`sk = TENANT`): the tenant's desired state, what the backfill needs to
+ * re-drive a tenant without the event that brought it.
+ */
 export interface TenantItem {
   tenantId: string;
-  /** The validated onboarding request, opaque to the store (stored as a JSON string). */
+  /** The validated onboarding request (the spec), opaque to the store (stored as a JSON string). */
   snapshot: JsonObject;
   /** Where the request came from, e.g. `signup-event`, `webhook`. */
   source: string;
+  /**
+   * +1 whenever the spec or the desire changes, or an operator re-drives. Items written before
+   * generations existed read as 1.
+   */
+  generation: number;
+  /** PRESENT (provision, update) or ABSENT (offboard); items without it read as PRESENT. */
+  desired: Desired;
+  /** The `requestedAt` of the request that set this generation: an older request is stale. */
+  desiredAt?: string | undefined;
+  /** Set by an operator re-drive: only these finished steps run again at this generation. */
+  redriveSteps?: string[] | undefined;
+  /** The last generation whose terminal outcome was claimed for announcing, and that outcome. */
+  announcedGeneration?: number | undefined;
+  announcedOutcome?: string | undefined;
+  /** When the tenant item is due in the unfinished index (absent: not in it, the generation is settled). */
+  indexDueAt?: string | undefined;
   createdAt: string;
   updatedAt: string;
 }
@@ -101,6 +132,15 @@ export interface StepRecord {
   leaseOwner?: string | undefined;
   /** When the claim lapses and another worker may take the step over. */
   leaseExpiresAt?: string | undefined;
+  /**
+   * The tenant generation this record's status is about: claims set it to the generation they
+   * work for. The step needs work while it is below the tenant's generation. Absent reads as 1.
+   */
+  observedGeneration: number;
+  /** Hash of the plan the last run applied: an unchanged plan at a newer generation needs no provider call. */
+  planHash?: string | undefined;
+  /** When the step's resource was removed (status DELETED); the record stays as the audit trail. */
+  deletedAt?: string | undefined;
   /** 1 at creation, +1 on every write. */
   version: number;
   createdAt: string;
@@ -120,22 +160,56 @@ export interface ClaimOptions {
   owner: string;
   /** Lease length; should outlast the work (the Lambda's remaining time). */
   leaseMs: number;
+  /**
+   * The tenant generation the claimer works for (default 1). A finished step observed at an
+   * older generation is claimable again; a step already at a newer one never is.
+   */
+  generation?: number | undefined;
+  /** Hash of the plan the claimer will apply; recorded with the result. */
+  planHash?: string | undefined;
 }
 
 /** Why a claim was refused. */
 export type ClaimRefusal =
-  /** SUCCEEDED, FAILED_PERMANENT or CONFLICT. */
+  /** SUCCEEDED, FAILED_PERMANENT, CONFLICT or DELETED at the claimer's generation (or a newer one). */
   | "finished"
   /** IN_PROGRESS under a lease that has not lapsed. */
   | "leased"
   /** No such step item (tenant not registered, or step not in its plan). */
-  | "missing";
+  | "missing"
+  /** Another worker already took the step to a newer generation than the claimer's. */
+  | "superseded";
 
 /** Outcome of {@link OutcomeStore.claimStep}. */
 export type ClaimResult =
   | { claimed: true; record: StepRecord }
-  | { claimed: false; reason: "finished" | "leased"; record: StepRecord }
+  | { claimed: false; reason: "finished" | "leased" | "superseded"; record: StepRecord }
   | { claimed: false; reason: "missing"; record: undefined };
+
+/** Options of {@link OutcomeStore.registerTenant}. */
+export interface RegisterOptions {
+  /** Default PRESENT. */
+  desired?: Desired | undefined;
+  /** The request's `requestedAt`: later requests older than it are stale. */
+  desiredAt?: string | undefined;
+}
+
+/** Options of {@link OutcomeStore.completeStep}. */
+export interface CompleteOptions {
+  /** Hash of the plan the run applied (see {@link StepRecord.planHash}). */
+  planHash?: string | undefined;
+}
+
+/** A new generation's desired state ({@link OutcomeStore.changeDesired}). */
+export interface DesiredChange {
+  desired: Desired;
+  source: string;
+  /** The new spec; absent keeps the stored one (an offboarding, a re-drive). */
+  snapshot?: JsonObject | undefined;
+  desiredAt?: string | undefined;
+  /** An operator re-drive: the finished steps that must run again (others keep their result). */
+  redriveSteps?: readonly string[] | undefined;
+}
 
 /** What a claimed step ended in. */
 export type StepResult =
@@ -143,7 +217,9 @@ export type StepResult =
   /** `nextAttemptAt` (ISO) defaults to now: due for the next backfill run. */
   | { status: "FAILED_RETRYABLE"; error: StepError; nextAttemptAt?: string | undefined }
   | { status: "FAILED_PERMANENT"; error: StepError }
-  | { status: "CONFLICT"; error: StepError; resource?: Record<string, string> | undefined };
+  | { status: "CONFLICT"; error: StepError; resource?: Record<string, string> | undefined }
+  /** The resource is gone (removed now, or already gone); the record stays as the audit trail. */
+  | { status: "DELETED"; resource?: Record<string, string> | undefined };
 
 /** One page request of {@link OutcomeStore.listUnfinished}. */
 export interface ListUnfinishedOptions {
@@ -161,6 +237,8 @@ export interface ListUnfinishedOptions {
 /** One page of unfinished steps. */
 export interface UnfinishedPage {
   items: StepRecord[];
+  /** Tenants whose item is in the index: a generation not yet settled and announced. */
+  tenants: string[];
   /** Present when more may follow: pass it back to continue where this page stopped. */
   cursor?: string | undefined;
 }

@@ -49,8 +49,8 @@ export function planTenant(tenant: TenantOnboarding, config: Pick<ServiceConfig,
     consumerGroup: {
       logstore: logstoreFor(tenant.tenantId, config.sls.logstores),
       name: `${config.sls.consumerGroupPrefix}${tenant.tenantId}`,
-      timeout: config.sls.consumerGroupTimeout,
-      order: config.sls.consumerGroupOrder,
+      timeout: tenant.consumerGroup?.timeout ?? config.sls.consumerGroupTimeout,
+      order: tenant.consumerGroup?.order ?? config.sls.consumerGroupOrder,
     },
     imGroup: {
       groupId: `${config.im.groupIdPrefix}${tenant.tenantId}`,

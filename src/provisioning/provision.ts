@@ -1,38 +1,45 @@
-import type { ProviderName } from "../errors.ts";
+/**
+ * The reconciler: makes each registered step match the tenant's desired state at its current
+ * generation, and records every step. It knows no provider: steps are plugins (step-module.ts).
+ */
 import { systemClock } from "../http/clock.ts";
 import type { Clock } from "../http/types.ts";
 import type { ProvisionMetrics } from "../observability/metrics.ts";
+import { FINISHED_STATUSES, UNFINISHED_STATUSES } from "../outcomes/constants.ts";
 import { LeaseLostError } from "../outcomes/errors.ts";
 import type { OutcomeStore } from "../outcomes/store.ts";
-import { UNFINISHED_STATUSES } from "../outcomes/constants.ts";
-import type { StepName, StepRecord, StepResult, StepStatus } from "../outcomes/types.ts";
-import type { TenantPlan } from "./plan.ts";
+import type { StepRecord, StepResult, StepStatus, TenantItem, TenantOutcomes } from "../outcomes/types.ts";
+import { announceIfSettled, type OutcomeAnnouncer } from "./announce.ts";
+import { declarePresent, isTombstone, storedRequest, type DesiredStateStore } from "./desired-state.ts";
+import { planHash } from "./spec.ts";
+import type { StepCallOptions, StepModule, StepRegistry } from "./step-module.ts";
 import { stepResultFromError } from "./step-result.ts";
 import type { TenantOnboarding } from "./tenant.ts";
-import type {
-  ConsumerGroupProvisioner,
-  ImGroupProvisioner,
-  ProvisionLogger,
-  ProvisionResult,
-  StepOutcome,
-} from "./types.ts";
+import type { ProvisionLogger, ProvisionResult, StepOutcome } from "./types.ts";
 
-/** What `provision` works with; built once per cold start. */
+/** What the reconciler works with; built once per cold start. */
 export interface ProvisionDependencies {
-  store: Pick<OutcomeStore, "registerTenant" | "claimStep" | "completeStep">;
-  sls: ConsumerGroupProvisioner;
-  im: ImGroupProvisioner;
-  /** Derives the plan (see `planTenant`); injected so the core never reads configuration itself. */
-  plan: (tenant: TenantOnboarding) => TenantPlan;
+  store: DesiredStateStore &
+    Pick<OutcomeStore, "claimStep" | "completeStep" | "pinResource" | "fastForwardStep" | "claimAnnouncement" | "finishAnnouncement">;
+  /** The steps every tenant has. */
+  steps: StepRegistry;
   /** Unique per invocation (the Lambda request id): the lease owner of claimed steps. */
   workerId: string;
   /** Time kept free before the deadline to record outcomes after provider calls stop. */
   safetyMarginMs: number;
   /** A claim outlives the deadline by this much, so only a crashed worker's claim lapses. */
   leaseGraceMs?: number;
+  /** Publishes terminal outcomes (TenantProvisioned …); absent: outcomes are only recorded. */
+  announcer?: OutcomeAnnouncer | undefined;
   clock?: Clock;
   logger?: ProvisionLogger;
   metrics?: ProvisionMetrics;
+}
+
+/** Options of {@link reconcile}. */
+export interface ReconcileOptions {
+  /** ISO time: a FAILED_RETRYABLE step due later than this is left for its time (the backfill's walk bound). */
+  dueBefore?: string | undefined;
 }
 
 /** How long the caller can spend. */
@@ -40,22 +47,18 @@ export interface ProvisionBudget {
   /** Absolute epoch-ms by which `provision` must have returned (e.g. the Lambda's end minus a margin). */
   deadline: number;
   /**
-   * The tenant's step records as the caller just read them (the backfill does): registration
-   * is skipped, saving its reads. Absent: the tenant is registered (idempotent) first.
+   * The tenant's records as the caller just read them (the backfill does): the read is skipped.
+   * A bare step list (older callers) counts as known steps of an unknown tenant item.
    */
-  registered?: readonly StepRecord[] | undefined;
+  registered?: TenantOutcomes | readonly StepRecord[] | undefined;
 }
 
-const STEP_PROVIDER: Record<StepName, ProviderName> = {
-  "sls-consumer-group": "sls",
-  "im-group": "tencent-im",
-};
-
 /**
- * Makes both providers match the tenant's plan and records every step. Safe to run any number
- * of times, from any entry point, at once: names are deterministic, each step is claimed with a
- * conditional write, and each provider operation converges. The steps are independent: one
- * provider failing never blocks or undoes the other's success.
+ * Declares the tenant PRESENT with the request's spec (a new tenant, an update as a new
+ * generation, or nothing when unchanged), then reconciles it. Safe to run any number of times,
+ * from any entry point, at once: names are deterministic, each step is claimed with a
+ * conditional write, and each provider operation converges. The steps are independent.
+ * Throws ImmutableFieldError (nothing written) when the request changes a fixed field.
  *
  * @example
  * ```ts
@@ -63,68 +66,123 @@ const STEP_PROVIDER: Record<StepName, ProviderName> = {
  * if (result.retryable) requeue(tenant);
  * ```
  */
-export async function provision(
-  tenant: TenantOnboarding,
-  budget: ProvisionBudget,
+export async function provision(tenant: TenantOnboarding, budget: ProvisionBudget, deps: ProvisionDependencies): Promise<ProvisionResult> {
+  const known = Array.isArray(budget.registered) ? undefined : (budget.registered as TenantOutcomes | undefined);
+  const declared = await declarePresent(tenant, deps.steps.map((s) => s.name), deps.store, known?.tenant ? known : undefined);
+  return reconcile(declared, budget.deadline, deps);
+}
+
+/**
+ * Makes every step match the tenant's recorded desired state at its current generation: ensure
+ * or update while PRESENT, remove while ABSENT. Finished steps of the current generation are
+ * reported without a write; a finished step whose plan is unchanged since an older generation
+ * moves to the new one without a provider call. When every step is finished, the tenant's
+ * outcome for the generation is announced once.
+ *
+ * @example
+ * ```ts
+ * const result = await reconcile(await store.getTenant("t-1"), Date.now() + 10_000, deps);
+ * ```
+ */
+export async function reconcile(
+  state: TenantOutcomes,
+  deadline: number,
   deps: ProvisionDependencies,
+  options: ReconcileOptions = {},
 ): Promise<ProvisionResult> {
   const clock = deps.clock ?? systemClock;
-  const plan = deps.plan(tenant);
-  const steps = Object.keys(STEP_PROVIDER) as StepName[];
-  const registered =
-    budget.registered && steps.every((step) => budget.registered?.some((r) => r.step === step))
-      ? budget.registered
-      : await deps.store.registerTenant(tenant.tenantId, { ...tenant }, tenant.source, steps);
-
+  const tenant = state.tenant;
+  if (!tenant) throw new Error("reconcile needs the tenant item");
+  if (isTombstone(tenant, state.steps)) {
+    // Offboarded before its signup was seen: nothing was provisioned, nothing to remove.
+    return { tenantId: tenant.tenantId, generation: tenant.generation, desired: tenant.desired, steps: [], succeeded: true, retryable: false };
+  }
+  const spec = storedRequest(tenant);
+  const records =
+    deps.steps.every((m) => state.steps.some((r) => r.step === m.name))
+      ? state.steps
+      : await deps.store.addMissingSteps(tenant.tenantId, tenant.generation, state.steps, deps.steps.map((m) => m.name));
   const outcomes = await Promise.all(
-    steps.map((step) => runStep(step, plan, registered.find((r) => r.step === step), budget, deps, clock)),
+    deps.steps.map((module) => {
+      const known = records.find((r) => r.step === module.name);
+      // The backfill keeps each retry's backoff: a failure not yet due waits for its time.
+      if (known?.status === "FAILED_RETRYABLE" && options.dueBefore !== undefined && (known.nextAttemptAt ?? "") > options.dueBefore) {
+        return Promise.resolve(fromRecord(known, "not-due", module.provider, tenant.generation));
+      }
+      return runStep(module, tenant, spec, known, deadline, deps, clock);
+    }),
   );
-  return {
+  const result: ProvisionResult = {
     tenantId: tenant.tenantId,
+    generation: tenant.generation,
+    desired: tenant.desired,
     steps: outcomes,
-    succeeded: outcomes.every((o) => o.status === "SUCCEEDED"),
+    succeeded: outcomes.every((o) => o.status === (tenant.desired === "ABSENT" ? "DELETED" : "SUCCEEDED")),
     retryable: outcomes.some((o) => isUnfinished(o.status)),
   };
+  await announceIfSettled(tenant, result, deps, clock);
+  return result;
 }
 
 async function runStep(
-  step: StepName,
-  plan: TenantPlan,
+  module: StepModule,
+  tenant: TenantItem,
+  spec: TenantOnboarding,
   known: StepRecord | undefined,
-  budget: ProvisionBudget,
+  deadline: number,
   deps: ProvisionDependencies,
   clock: Clock,
 ): Promise<StepOutcome> {
-  const provider = STEP_PROVIDER[step];
-  // A finished step needs no claim (a write): report it as recorded.
-  if (known && !isUnfinished(known.status)) {
-    return fromRecord(known, "already-finished", provider);
+  const { name: step, provider } = module;
+  const generation = tenant.generation;
+  const planOf = (recorded: Readonly<Record<string, string>>) => {
+    const plan = module.plan(spec, recorded);
+    return { plan, hash: planHash({ desired: tenant.desired, plan: module.planIdentity ? module.planIdentity(plan) : plan }) };
+  };
+  if (known && isFinished(known.status)) {
+    // Finished for this generation (or a newer one): report it as recorded, no write.
+    if (known.observedGeneration >= generation) return fromRecord(known, "already-finished", provider, generation);
+    if (keepsResult(known, planOf(known.resource).hash, tenant)) {
+      const moved = await deps.store.fastForwardStep(known, generation);
+      if (moved) return fromRecord(moved, "already-finished", provider, generation);
+    }
   }
-  const leaseMs = Math.max(1_000, budget.deadline - clock.now()) + (deps.leaseGraceMs ?? 30_000);
-  const claim = await deps.store.claimStep(plan.tenantId, step, { owner: deps.workerId, leaseMs });
+  const leaseMs = Math.max(1_000, deadline - clock.now()) + (deps.leaseGraceMs ?? 30_000);
+  const claim = await deps.store.claimStep(tenant.tenantId, step, { owner: deps.workerId, leaseMs, generation });
   if (!claim.claimed) {
     if (claim.reason === "missing") {
-      return { step, provider, status: "PENDING", action: "not-recorded", attempts: 0, resource: {} };
+      return { step, provider, status: "PENDING", action: "not-recorded", attempts: 0, resource: {}, generation };
     }
-    return fromRecord(claim.record, claim.reason === "finished" ? "already-finished" : "in-progress-elsewhere", provider);
+    return fromRecord(claim.record, claim.reason === "finished" ? "already-finished" : "in-progress-elsewhere", provider, generation);
   }
 
-  const providerDeadline = budget.deadline - deps.safetyMarginMs;
+  // Planned from the record as claimed: another run may have recorded where the resource goes
+  // (pinResource) since `known` was read.
+  const { plan, hash } = planOf(claim.record.resource);
+  let claimed = claim.record;
+  const options = {
+    deadline: deadline - deps.safetyMarginMs,
+    pinResource: async (resource: Record<string, string>) => {
+      claimed = await deps.store.pinResource(claimed, resource);
+    },
+  };
   let result: StepResult;
   let providerOutcome: string | undefined;
   const startedAt = clock.now();
   try {
-    if (step === "sls-consumer-group") {
-      const r = await deps.sls.ensureConsumerGroup(plan.consumerGroup, { deadline: providerDeadline });
-      providerOutcome = r.outcome;
-      result = { status: "SUCCEEDED", resource: { consumerGroup: plan.consumerGroup.name, logstore: plan.consumerGroup.logstore } };
+    if (tenant.desired === "ABSENT") {
+      providerOutcome = (await module.remove(plan, options)).outcome;
+      result = { status: "DELETED" };
     } else {
-      const r = await deps.im.ensureGroup(plan.imGroup, { deadline: providerDeadline });
-      providerOutcome = r.outcome;
-      result = { status: "SUCCEEDED", resource: { groupId: r.groupId } };
+      const effect = await ensureOrUpdate(module, plan, claim.record, options);
+      providerOutcome = effect.outcome;
+      result = { status: "SUCCEEDED", resource: effect.resource };
     }
   } catch (error) {
     result = stepResultFromError(error, provider, { attempts: claim.record.attempts, now: clock.now() });
+  }
+  if ("error" in result && result.error.errorClass === "credentials" && result.status === "FAILED_RETRYABLE") {
+    deps.metrics?.credentialsRejected(provider, result.error.code);
   }
   deps.metrics?.stepFinished({
     step,
@@ -133,9 +191,11 @@ async function runStep(
     errorCode: "error" in result ? result.error.code : undefined,
     durationMs: clock.now() - startedAt,
   });
-  deps.logger?.[result.status === "SUCCEEDED" ? "info" : "warn"]("step finished", {
-    tenantId: plan.tenantId,
+  deps.logger?.[result.status === "SUCCEEDED" || result.status === "DELETED" ? "info" : "warn"]("step finished", {
+    tenantId: tenant.tenantId,
     step,
+    generation,
+    desired: tenant.desired,
     status: result.status,
     providerOutcome,
     attempts: claim.record.attempts,
@@ -143,22 +203,39 @@ async function runStep(
   });
 
   try {
-    const saved = await deps.store.completeStep(claim.record, result);
-    return { ...fromRecord(saved, "ran", provider), providerOutcome };
+    const saved = await deps.store.completeStep(claimed, result, { planHash: hash });
+    return { ...fromRecord(saved, "ran", provider, generation), providerOutcome };
   } catch (error) {
     if (error instanceof LeaseLostError) {
       // Our lease lapsed and another worker took the step over: its record stands.
-      deps.logger?.warn("lease lost; keeping the other worker's record", { tenantId: plan.tenantId, step });
-      return fromRecord(error.current ?? claim.record, "in-progress-elsewhere", provider);
+      deps.logger?.warn("lease lost; keeping the other worker's record", { tenantId: tenant.tenantId, step });
+      return fromRecord(error.current ?? claimed, "in-progress-elsewhere", provider, generation);
     }
     // The provider work is done (or safely repeatable) but not recorded: the lease lapses and
     // a later run converges to the same state and records it.
-    deps.logger?.error("could not record step outcome", { tenantId: plan.tenantId, step, errorName: (error as Error).name });
-    return { step, provider, status: "IN_PROGRESS", action: "not-recorded", providerOutcome, attempts: claim.record.attempts, resource: {} };
+    deps.logger?.error("could not record step outcome", { tenantId: tenant.tenantId, step, errorName: (error as Error).name });
+    return { step, provider, status: "IN_PROGRESS", action: "not-recorded", providerOutcome, attempts: claim.record.attempts, resource: {}, generation };
   }
 }
 
-function fromRecord(record: StepRecord, action: StepOutcome["action"], provider: ProviderName): StepOutcome {
+/** A step provisioned before (its resource is recorded and was not removed) is updated; any other is ensured. */
+function ensureOrUpdate(module: StepModule, plan: unknown, claimed: StepRecord, options: StepCallOptions) {
+  const provisionedBefore = Object.keys(claimed.resource).length > 0 && claimed.deletedAt === undefined;
+  return provisionedBefore && module.update ? module.update(plan, options) : module.ensure(plan, options);
+}
+
+/**
+ * Whether a step finished at an older generation keeps its result at the new one without a
+ * provider call: its plan is the one it last applied, and it is a success, or a failure the
+ * operator did not ask to re-drive.
+ */
+function keepsResult(record: StepRecord, hash: string, tenant: TenantItem): boolean {
+  if (record.planHash !== hash) return false;
+  if (record.status === "SUCCEEDED" || record.status === "DELETED") return true;
+  return !(tenant.redriveSteps ?? []).includes(record.step);
+}
+
+function fromRecord(record: StepRecord, action: StepOutcome["action"], provider: StepOutcome["provider"], generation: number): StepOutcome {
   return {
     step: record.step,
     provider,
@@ -166,11 +243,18 @@ function fromRecord(record: StepRecord, action: StepOutcome["action"], provider:
     action,
     attempts: record.attempts,
     resource: record.resource,
-    error: record.status === "SUCCEEDED" ? undefined : record.lastError,
+    generation: record.observedGeneration,
+    updatedAt: record.updatedAt,
+    error: record.status === "SUCCEEDED" || record.status === "DELETED" ? undefined : record.lastError,
+    ...(record.observedGeneration < generation ? { behind: true } : {}),
   };
 }
 
 /** PENDING, IN_PROGRESS or FAILED_RETRYABLE: the step still needs work (the store's own list). */
 function isUnfinished(status: StepStatus): boolean {
   return (UNFINISHED_STATUSES as readonly StepStatus[]).includes(status);
+}
+
+function isFinished(status: StepStatus): boolean {
+  return (FINISHED_STATUSES as readonly StepStatus[]).includes(status);
 }

@@ -12,6 +12,20 @@ export function nextAttemptDelayMs(attempts: number, throttled: boolean): number
 const CONFIGURATION_RETRY_MS = 15 * 60_000;
 
 /**
+ * Credentials still rejected after a fresh read of the secret: a key rotation is under way (the
+ * provider changed the key before Secrets Manager, or the reverse). Rotations finish in minutes:
+ * retry after 5 minutes, doubling per attempt up to the hour, without an operator.
+ *
+ * @example
+ * ```ts
+ * rotationRetryDelayMs(2); // 600_000
+ * ```
+ */
+export function rotationRetryDelayMs(attempts: number): number {
+  return Math.min(3_600_000, 5 * 60_000 * 2 ** Math.max(0, attempts - 1));
+}
+
+/**
  * Turns whatever a step threw into the record it ends with. Provider errors keep their
  * provider, code, HTTP status and request id; errors of unknown origin record only their name,
  * since their message may carry anything.
@@ -43,6 +57,7 @@ export function stepResultFromError(error: unknown, provider: ProviderName, cont
       case "conflict":
         return { status: "CONFLICT", error: recorded };
       case "credentials":
+        return { status: "FAILED_RETRYABLE", error: recorded, nextAttemptAt: at(rotationRetryDelayMs(context.attempts)) };
       case "permanent":
       case "exists":
         return { status: "FAILED_PERMANENT", error: recorded };

@@ -88,6 +88,13 @@ export const tenantOnboardingSchema = z.strictObject({
       applyJoinOption: z.optional(z.enum(["FreeAccess", "NeedPermission", "DisableApply"])),
     }),
   ),
+  /** Settings of the tenant's SLS consumer group; absent ones come from the configuration. */
+  consumerGroup: z.optional(
+    z.strictObject({
+      timeout: z.optional(z.int().check(z.gte(1), z.lte(86_400))),
+      order: z.optional(z.boolean()),
+    }),
+  ),
   requestedAt: z.iso.datetime({ offset: true }),
   source: z.enum(TENANT_SOURCES),
 });

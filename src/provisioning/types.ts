@@ -1,16 +1,5 @@
 import type { ProviderName } from "../errors.ts";
-import type { StepError, StepName, StepStatus } from "../outcomes/types.ts";
-import type { ConsumerGroupPlan, ImGroupPlan } from "./plan.ts";
-
-/** The provider operations the core needs (the SLS and IM clients satisfy these). */
-export interface ConsumerGroupProvisioner {
-  ensureConsumerGroup(plan: ConsumerGroupPlan, options: { deadline: number }): Promise<{ outcome: string }>;
-}
-
-/** See {@link ConsumerGroupProvisioner}. */
-export interface ImGroupProvisioner {
-  ensureGroup(plan: ImGroupPlan, options: { deadline: number }): Promise<{ outcome: string; groupId: string }>;
-}
+import type { Desired, StepError, StepName, StepStatus } from "../outcomes/types.ts";
 
 /** A log sink the core writes structured events to; never handed a secret. */
 export interface ProvisionLogger {
@@ -25,19 +14,28 @@ export interface StepOutcome {
   provider: ProviderName;
   status: StepStatus;
   /** What this run did: ran the step, or found it finished or leased elsewhere. */
-  action: "ran" | "already-finished" | "in-progress-elsewhere" | "not-recorded";
-  /** Provider outcome when this run ran it: created, already-existed, updated. */
+  action: "ran" | "already-finished" | "in-progress-elsewhere" | "not-recorded" | "not-due";
+  /** Provider outcome when this run ran it: created, already-existed, updated, unchanged, removed. */
   providerOutcome?: string | undefined;
   attempts: number;
   resource: Record<string, string>;
+  /** The tenant generation the status is about. */
+  generation: number;
+  /** When the record last changed (absent when this run could not record it). */
+  updatedAt?: string | undefined;
+  /** The status is about an older generation than the tenant's (another worker holds the step). */
+  behind?: boolean | undefined;
   error?: StepError | undefined;
 }
 
-/** The result of one `provision` run. */
+/** The result of one `provision` / `reconcile` run. */
 export interface ProvisionResult {
   tenantId: string;
+  /** The tenant's generation this run worked for. */
+  generation: number;
+  desired: Desired;
   steps: StepOutcome[];
-  /** Every step is SUCCEEDED. */
+  /** Every step reached the desired state: SUCCEEDED (PRESENT) or DELETED (ABSENT). */
   succeeded: boolean;
   /** Some step still needs work (FAILED_RETRYABLE, IN_PROGRESS, PENDING): worth a redelivery. */
   retryable: boolean;

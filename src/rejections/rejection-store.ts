@@ -3,6 +3,7 @@ import { PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { ValidationIssue } from "../errors.ts";
 import { systemClock } from "../http/clock.ts";
 import type { Clock } from "../http/types.ts";
+import { rejectionKey } from "../outcomes/table-map.ts";
 import { boundIssues } from "./bounded-issues.ts";
 
 /** At most this much of a rejected body is kept, for an operator to see what arrived. */
@@ -48,8 +49,7 @@ export class RejectionStore {
       new PutCommand({
         TableName: this.#tableName,
         Item: {
-          pk: `REJECTED#${rejection.channel}#${rejection.messageId}`,
-          sk: "REJECTED",
+          ...rejectionKey(rejection.channel, rejection.messageId),
           channel: rejection.channel,
           messageId: rejection.messageId.slice(0, 256),
           issues,

@@ -202,6 +202,7 @@ const QUEUE = "${SignupQueue.Arn}";
 const SLS = "${SlsCredentialsSecret}";
 const IM = "${ImCredentialsSecret}";
 const WEBHOOK = "${WebhookSigningSecret}";
+const OUTCOME_BUS = "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default";
 
 function expected(fn: string, rest: Record<string, string[]>): Record<string, string[]> {
   const all: Record<string, string[]> = { "logs:CreateLogStream": logsOf(fn), "logs:PutLogEvents": logsOf(fn), ...rest };
@@ -218,6 +219,7 @@ const provisionTable = {
 const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
   signup: expected("signup", {
     ...provisionTable,
+    "events:PutEvents": [OUTCOME_BUS],
     "secretsmanager:GetSecretValue": [SLS, IM],
     "sqs:ReceiveMessage": [QUEUE],
     "sqs:DeleteMessage": [QUEUE],
@@ -225,12 +227,19 @@ const EXPECTED_GRANTS: Record<string, Record<string, string[]>> = {
   }),
   webhook: expected("webhook", {
     ...provisionTable,
+    "events:PutEvents": [OUTCOME_BUS],
     "secretsmanager:GetSecretValue": [SLS, IM, WEBHOOK],
     "sqs:SendMessage": [QUEUE],
   }),
   status: expected("status", { "dynamodb:Query": [TABLE] }),
+  offboard: expected("offboard", {
+    ...provisionTable,
+    "events:PutEvents": [OUTCOME_BUS],
+    "secretsmanager:GetSecretValue": [SLS, IM],
+  }),
   backfill: expected("backfill", {
     ...provisionTable,
+    "events:PutEvents": [OUTCOME_BUS],
     "dynamodb:Query": [TABLE, INDEX],
     "secretsmanager:GetSecretValue": [SLS, IM],
   }),
@@ -331,7 +340,7 @@ describe("osls package (offline, no AWS credentials)", () => {
     expect(p.AttributeDefinitions).toEqual(def.AttributeDefinitions);
     expect(p.KeySchema).toEqual(def.KeySchema);
     expect(p.GlobalSecondaryIndexes).toEqual(def.GlobalSecondaryIndexes);
-    expect((p.GlobalSecondaryIndexes as Obj[]).map((i) => i.IndexName)).toEqual(["unfinished"]);
+    expect((p.GlobalSecondaryIndexes as Obj[]).map((i) => i.IndexName)).toEqual(["unfinished", "failures"]);
     expect(p.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
     expect(p.TimeToLiveSpecification).toEqual({ AttributeName: "expiresAt", Enabled: true });
     expect(table.DeletionPolicy).toBe("Retain");
@@ -360,9 +369,9 @@ describe("osls package (offline, no AWS credentials)", () => {
     expect(list(mapping.DependsOn)).toContain("SignupRole");
   });
 
-  it("routes TenantSignedUp events to the queue, and only that rule may send to it", () => {
+  it("routes TenantSignedUp and TenantOffboarded events to the queue, and only that rule may send to it", () => {
     const rule = props("TenantSignedUpRule", "AWS::Events::Rule");
-    expect(rule.EventPattern).toEqual({ "detail-type": ["TenantSignedUp"] });
+    expect(rule.EventPattern).toEqual({ "detail-type": ["TenantSignedUp", "TenantOffboarded"] });
     expect(rule.EventBusName).toBe("default");
     expect(rule.Targets).toEqual([{ Id: "signup-queue", Arn: { "Fn::GetAtt": ["SignupQueue", "Arn"] } }]);
 
@@ -395,9 +404,11 @@ describe("osls package (offline, no AWS credentials)", () => {
     expect(invokeConfig.Properties).toMatchObject({ FunctionName: { Ref: fnId("backfill") }, MaximumRetryAttempts: 0 });
   });
 
-  it("exposes POST /webhooks/tenant-signup and IAM-authorised GET /tenants/{tenantId} on the HTTP API", () => {
+  it("exposes POST /webhooks/tenant-signup and IAM-authorised GET and DELETE /tenants/{tenantId} on the HTTP API", () => {
     const routes = Object.fromEntries(ofType("AWS::ApiGatewayV2::Route").map(([, r]) => [String(r.Properties!.RouteKey), r.Properties!]));
-    expect(Object.keys(routes).sort()).toEqual(["GET /tenants/{tenantId}", "POST /webhooks/tenant-signup"]);
+    expect(Object.keys(routes).sort()).toEqual(["DELETE /tenants/{tenantId}", "GET /tenants/{tenantId}", "POST /webhooks/tenant-signup"]);
+    const offboard = routes["DELETE /tenants/{tenantId}"]!;
+    expect(offboard.AuthorizationType).toBe("AWS_IAM");
     const integrationOf = (route: Obj) => props(render(route.Target as Json).replace(/^integrations\/\$\{(.+)\}$/, "$1"), "AWS::ApiGatewayV2::Integration");
     const webhook = routes["POST /webhooks/tenant-signup"]!;
     const status = routes["GET /tenants/{tenantId}"]!;
@@ -405,6 +416,7 @@ describe("osls package (offline, no AWS credentials)", () => {
     expect(status.AuthorizationType).toBe("AWS_IAM");
     expect(integrationOf(webhook)).toMatchObject({ IntegrationUri: { "Fn::GetAtt": [fnId("webhook"), "Arn"] }, PayloadFormatVersion: "2.0" });
     expect(integrationOf(status)).toMatchObject({ IntegrationUri: { "Fn::GetAtt": [fnId("status"), "Arn"] }, PayloadFormatVersion: "2.0" });
+    expect(integrationOf(offboard)).toMatchObject({ IntegrationUri: { "Fn::GetAtt": [fnId("offboard"), "Arn"] }, PayloadFormatVersion: "2.0" });
   });
 
   it("alarms (to an SNS topic) when anything reaches the DLQ", () => {

@@ -41,10 +41,19 @@ describe("chaos (small): concurrent deliveries under injected faults converge", 
     expect(result.dlq.afterDeliveries).toBeGreaterThan(0);
   });
 
+  it("mixed the lifecycle in: at least 10% of the tenants updated and 10% offboarded, and said so in events", () => {
+    expect(result.config.updated / result.config.tenants).toBeGreaterThanOrEqual(0.1);
+    expect(result.config.offboarded / result.config.tenants).toBeGreaterThanOrEqual(0.1);
+    expect(result.counts.steps.DELETED).toBe(2 * result.config.offboarded);
+    expect(result.counts.outcomeEvents["TenantDeprovisioned"]).toBe(result.config.offboarded);
+  });
+
   it.each([
-    "every tenant ends SUCCEEDED or with exactly its injected permanent error",
+    "every tenant ends SUCCEEDED (DELETED when offboarded) or with exactly its injected permanent error",
     "zero duplicate resources",
     "every SUCCEEDED record matches a sandbox resource and every sandbox resource has a SUCCEEDED record",
+    "sandbox state equals each tenant's desired state at its latest generation; no stray delete",
+    "exactly one outcome event per (tenant, generation, outcome), none missing",
     "no record lost or left IN_PROGRESS; queues and DLQ empty",
     "no 5xx reply and no crashed invocation",
     "no secret in any log line",
@@ -55,11 +64,12 @@ describe("chaos (small): concurrent deliveries under injected faults converge", 
     expect(verdict?.ok).toBe(true);
   });
 
-  it("every delivery was made: 48 signup events and 96 webhooks, and the webhook replies are all 2xx (a tenant in progress elsewhere is a 202, never a 409)", () => {
-    expect(result.deliveries.sqsMessagesSent).toBe(48);
-    expect(result.deliveries.webhookRequests).toBe(96);
+  it("every delivery was made: 48 signups (event + 2 webhooks), 6 updates (event + webhook), 6 offboards (2 events); replies all 2xx (in progress elsewhere is a 202, never a 409)", () => {
+    expect(result.deliveries.sqsMessagesSent).toBe(48 + 6 + 2 * 6);
+    expect(result.deliveries.webhookRequests).toBe(96 + 6);
     for (const status of Object.keys(result.deliveries.webhookStatuses)) expect(["200", "201", "202"]).toContain(status);
-    expect(result.counts.slsGroups).toBe(47);
-    expect(result.counts.imGroups).toBe(46);
+    // One tenant's SLS step and two tenants' IM steps fail permanently; six tenants are offboarded.
+    expect(result.counts.slsGroups).toBe(47 - 6);
+    expect(result.counts.imGroups).toBe(46 - 6);
   });
 });

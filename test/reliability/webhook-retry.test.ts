@@ -91,7 +91,7 @@ describe("a webhook whose request failed on our side (DynamoDB throttled the ten
         store: service.store,
         positions: service.positions,
         // As the scheduled backfill would run two hours later: every backoff has passed.
-        provision: (t, deadline) => service.provision(t, deadline - AHEAD_MS, `backfill/${t.tenantId}`),
+        reconcile: (state, deadline, walk) => service.reconcile(state, deadline - AHEAD_MS, `backfill/${state.tenant?.tenantId ?? ""}`, walk),
         clock: { now: () => Date.now() + AHEAD_MS, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
       },
     );

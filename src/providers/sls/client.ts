@@ -14,7 +14,7 @@ import {
   SLS_USER_AGENT,
   type SlsOperation,
 } from "./constants.ts";
-import { SlsError, slsErrorFromResponse, slsErrorFromTransport } from "./errors.ts";
+import { SLS_CLOCK_SKEW_CODES, SlsError, slsErrorFromResponse, slsErrorFromTransport } from "./errors.ts";
 import { signV1 } from "./signing-v1.ts";
 import { signV4 } from "./signing-v4.ts";
 import type {
@@ -95,6 +95,8 @@ export function createSlsClient(options: SlsClientOptions): SlsClient {
   const policy = options.retryPolicy ?? DEFAULT_RETRY_POLICY;
   const attemptTimeoutMs = options.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
   const logstorePath = `/logstores/${logstore}/consumergroups`;
+  /** Server time minus ours, learned from a RequestTimeExpired answer's Date header. */
+  let clockOffsetMs = 0;
 
   function signedHeaders(spec: CallSpec, credentials: SlsCredentials): Record<string, string> {
     const unsigned: Record<string, string> = {
@@ -104,7 +106,7 @@ export function createSlsClient(options: SlsClientOptions): SlsClient {
     };
     if (spec.body) unsigned["content-type"] = "application/json";
     const request = { method: spec.method, path: spec.path, query: {}, headers: unsigned, body: spec.body };
-    const now = new Date(clock.now());
+    const now = new Date(clock.now() + clockOffsetMs);
     const headers =
       signature.version === "v4"
         ? signV4(request, credentials, { now, region: signature.region })
@@ -144,8 +146,10 @@ export function createSlsClient(options: SlsClientOptions): SlsClient {
   }
 
   async function execute(spec: CallSpec, deadline: number | undefined, history: CallHistory): Promise<HttpResponse> {
-    let credentials = await options.credentials.get();
+    const source = options.credentials;
+    let credentials = await source.get();
     let reread = false;
+    let resigned = false;
     for (;;) {
       try {
         return await withRetry(
@@ -161,19 +165,23 @@ export function createSlsClient(options: SlsClientOptions): SlsClient {
         );
       } catch (error) {
         if (!(error instanceof SlsError)) throw error;
-        if (reread) {
-          if (error.errorClass === "credentials") {
-            throw error.reclassified("permanent", "still rejected after re-reading the credentials");
-          }
-          throw error;
+        // Our clock is off by more than SLS allows: sign once more on the server's clock (and
+        // keep the offset for later calls).
+        const serverTime = error.serverDate === undefined ? Number.NaN : Date.parse(error.serverDate);
+        if (SLS_CLOCK_SKEW_CODES.has(error.code) && !resigned && Number.isFinite(serverTime)) {
+          resigned = true;
+          clockOffsetMs = serverTime - clock.now();
+          continue;
         }
-        // A rotated key shows as a rejected key id or token; a stale cached secret signs wrongly
-        // (SignatureNotMatch), which a re-read only fixes if the secret actually changed.
-        const signatureMismatch = error.code === "SignatureNotMatch";
-        if (error.errorClass !== "credentials" && !signatureMismatch) throw error;
+        if (error.errorClass !== "credentials") throw error;
+        // Rejected again after the re-read: a rotation may be under way (the provider changed the
+        // key before the secret, or the reverse). Kept as `credentials`: retried later, not never.
+        if (reread) throw error.reclassified("credentials", "still rejected after re-reading the credentials; a key rotation may be in progress");
         reread = true;
-        const fresh = await options.credentials.refresh();
-        if (signatureMismatch && sameCredentials(fresh, credentials)) throw error;
+        // A read now, even if the cache read one a moment ago: the rotation may have landed since.
+        const fresh = await (source.reload ? source.reload() : source.refresh());
+        // The same key signs the same way: another attempt cannot do better.
+        if (sameCredentials(fresh, credentials)) throw error.reclassified("credentials", "the re-read credentials are unchanged; a key rotation may be in progress");
         credentials = fresh;
       }
     }

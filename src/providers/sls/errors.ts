@@ -6,10 +6,13 @@ import type { HttpResponse } from "../../http/types.ts";
 /** Codes that mean "already there": convergence reads the resource back. */
 const EXISTS_CODES = new Set(["ConsumerGroupAlreadyExist"]);
 /**
- * Codes that mean the credentials were rejected: re-read them once (rotation, or a renewed STS
- * token). The two token-expiry spellings are the ones the Python SDK's auth-error list holds.
+ * Codes that mean the credentials were rejected (a wrong or rotated key, an expired STS token):
+ * re-read them once; still rejected, a rotation may be under way: retry later, not never.
  */
-const CREDENTIALS_CODES = new Set(["Unauthorized", "InvalidAccessKeyId", "SecurityTokenExpired", "SecurityToken.Expired"]);
+const CREDENTIALS_CODES = new Set(["Unauthorized", "InvalidAccessKeyId", "SignatureNotMatch", "SecurityTokenExpired", "SecurityToken.Expired"]);
+
+/** Codes that mean our clock is too far from the server's: re-sign with the server's time. */
+export const SLS_CLOCK_SKEW_CODES: ReadonlySet<string> = new Set(["RequestTimeExpired", "RequestTimeTooSkewed"]);
 /** Codes that are server trouble whatever the status. */
 const TRANSIENT_CODES = new Set(["InternalServerError", "ServerBusy", "RequestTimeout"]);
 /** Quota codes that are throttling; ConsumerGroupQuotaExceed is a hard limit, not a rate. */
@@ -32,7 +35,7 @@ export function classifySlsError(httpStatus: number, errorCode: string): ErrorCl
   if (TRANSIENT_CODES.has(errorCode)) return "transient";
   if (httpStatus === 429) return "throttled";
   if (httpStatus >= 500 || httpStatus === 0) return "transient";
-  // SignatureNotMatch, JsonInfoInvalid, *NotExist, RequestTimeExpired, ConsumerGroupQuotaExceed...
+  // JsonInfoInvalid, *NotExist, RequestTimeExpired (after one re-sign), ConsumerGroupQuotaExceed...
   return "permanent";
 }
 
@@ -44,6 +47,8 @@ export interface SlsErrorDetails {
   errorClass: ErrorClass;
   ambiguous: boolean;
   operation: string;
+  /** The answer's `Date` header: the server's clock, for re-signing after RequestTimeExpired. */
+  serverDate?: string | undefined;
   cause?: unknown;
 }
 
@@ -57,8 +62,10 @@ export interface SlsErrorDetails {
  */
 export class SlsError extends ProviderError {
   override name = "SlsError";
+  readonly serverDate: string | undefined;
   constructor(message: string, details: SlsErrorDetails) {
     super(message, { provider: "sls", ...details });
+    this.serverDate = details.serverDate;
   }
 
   /** The same failure with another class (e.g. credentials that stayed wrong after a re-read become permanent). */
@@ -79,7 +86,7 @@ export class SlsError extends ProviderError {
 const MAX_PROVIDER_MESSAGE = 200;
 
 /** Codes whose server message may echo signed material (the server's StringToSign holds the STS token). */
-const MESSAGE_WITHHELD_CODES = new Set(["SignatureNotMatch", ...CREDENTIALS_CODES]);
+const MESSAGE_WITHHELD_CODES: ReadonlySet<string> = new Set(CREDENTIALS_CODES);
 
 /** Options of {@link slsErrorFromResponse}. */
 export interface SlsResponseContext {
@@ -111,6 +118,7 @@ export function slsErrorFromResponse(response: HttpResponse, context: SlsRespons
     errorClass,
     ambiguous: response.status >= 500 && !context.idempotent,
     operation: context.operation,
+    serverDate: response.headers["date"],
   });
 }
 

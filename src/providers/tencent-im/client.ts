@@ -32,6 +32,7 @@ import {
   invalidAnswerError,
   membersNotAddedError,
   TencentImError,
+  IM_ROTATION_CODES,
 } from "./errors.ts";
 import { hasMarker, markedIntroduction } from "./marker.ts";
 import type {
@@ -209,7 +210,9 @@ export function createTencentImClient(options: TencentImClientOptions): TencentI
 
   /**
    * A command with retries. On 70001/70052: first renew the UserSig, then also re-read the
-   * credentials (rotation); a third rejection is permanent.
+   * credentials (rotation); a third rejection is permanent. On 70009/70013/70014 (the key itself
+   * is wrong or mid-rotation): re-read the secret at once, bypassing the cache's reuse window;
+   * rejected again, the error stays `credentials` (retry later, with a long backoff).
    */
   async function call(
     command: ImCommand,
@@ -217,6 +220,7 @@ export function createTencentImClient(options: TencentImClientOptions): TencentI
     deadline: number,
     retryAmbiguous: boolean,
   ): Promise<Record<string, unknown>> {
+    let rotationRereads = 0;
     for (let rejections = 0; ; ) {
       try {
         return await withRetry(() => sendOnce(command, body, deadline), {
@@ -230,6 +234,24 @@ export function createTencentImClient(options: TencentImClientOptions): TencentI
       } catch (error) {
         if (!(error instanceof TencentImError) || error.errorClass !== "credentials") throw error;
         rejections += 1;
+        if (IM_ROTATION_CODES.has(Number(error.code))) {
+          if (rotationRereads > 0) {
+            throw new TencentImError(`${command} failed: ErrorCode ${error.code} after re-reading the credentials; a key rotation may be in progress`, {
+              code: error.code,
+              httpStatus: error.httpStatus,
+              errorClass: "credentials",
+              ambiguous: false,
+              operation: command,
+              requestId: error.requestId,
+              cause: error,
+            });
+          }
+          rotationRereads += 1;
+          userSigs.invalidate();
+          const source = options.credentials;
+          await (source.reload ? source.reload() : source.refresh());
+          continue;
+        }
         if (rejections > 2) {
           throw new TencentImError(`${command} failed: UserSig rejected (ErrorCode ${error.code}) after renewing it and re-reading credentials`, {
             code: error.code,

@@ -9,10 +9,12 @@ import { RateLimitDeadlineError, TransportError } from "../../http/errors.ts";
 export const IM_ERROR_CLASSES: Readonly<Record<Exclude<ErrorClass, "conflict">, readonly number[]>> = {
   transient: [10002, 60007, 60011, 60014, 60018, 60019, 70169, 70202, 70500],
   throttled: [10006],
-  credentials: [70001, 70052],
+  // 70001/70052: the UserSig expired or was invalidated. 70009/70013/70014: our key or app id is
+  // wrong, or mid-rotation (IM_ROTATION_CODES).
+  credentials: [70001, 70052, 70009, 70013, 70014],
   permanent: [
     // configuration
-    60006, 60010, 60016, 60020, 60021, 70009, 70016, 70020, 70403,
+    60006, 60010, 60016, 60020, 60021, 70016, 70020, 70403,
     // bad request
     10003, 10004, 10005, 10007, 10015, 10019, 60002, 60003, 60015, 70402, 80001,
     // business / quota
@@ -20,6 +22,13 @@ export const IM_ERROR_CLASSES: Readonly<Record<Exclude<ErrorClass, "conflict">, 
   ],
   exists: [10021, 10025],
 };
+
+/**
+ * Credentials codes that mean the secret itself is wrong or mid-rotation (the UserSig does not
+ * verify with the app's key, names another identifier or app): re-read the secret once; still
+ * rejected, retry later with a long backoff rather than give up (PROVIDERS.md, "Error classes").
+ */
+export const IM_ROTATION_CODES: ReadonlySet<number> = new Set([70009, 70013, 70014]);
 
 const CLASS_BY_CODE: ReadonlyMap<number, ErrorClass> = new Map(
   Object.entries(IM_ERROR_CLASSES).flatMap(([errorClass, codes]) => codes.map((code) => [code, errorClass as ErrorClass] as const)),

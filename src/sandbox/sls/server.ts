@@ -60,11 +60,12 @@ export async function startSlsSandbox(options: SlsSandboxOptions): Promise<SlsSa
   let calls: Record<string, number> = {};
   let rejections: Record<string, number> = {};
   let createsApplied = 0;
+  let deletedGroups: string[] = [];
 
   function state(): SlsSandboxState {
     let throttled = 0;
     for (const n of faults.throttled.values()) throttled += n;
-    return { groups: store.snapshot(), calls: { ...calls }, createsApplied, throttled, rejections: { ...rejections } };
+    return { groups: store.snapshot(), calls: { ...calls }, createsApplied, deletedGroups: [...deletedGroups], throttled, rejections: { ...rejections } };
   }
 
   function reset(): void {
@@ -72,6 +73,7 @@ export async function startSlsSandbox(options: SlsSandboxOptions): Promise<SlsSa
     calls = {};
     rejections = {};
     createsApplied = 0;
+    deletedGroups = [];
     faults.throttled.clear();
   }
 
@@ -101,7 +103,7 @@ export async function startSlsSandbox(options: SlsSandboxOptions): Promise<SlsSa
         store.update(project, call.logstore, call.groupName ?? "", body);
         return { status: 200 };
       case SLS_OPERATIONS.delete:
-        store.delete(project, call.logstore, call.groupName ?? "");
+        if (store.delete(project, call.logstore, call.groupName ?? "")) deletedGroups.push(call.groupName ?? "");
         return { status: 200 };
     }
   }

@@ -71,9 +71,9 @@ export class ConsumerGroupStore {
     return { name, ...next };
   }
 
-  /** DeleteConsumerGroup: succeeds whether or not the group exists. */
-  delete(project: string, logstore: string, name: string): void {
-    this.groupsOf(project, logstore).delete(name);
+  /** DeleteConsumerGroup: succeeds whether or not the group exists; true when it removed one. */
+  delete(project: string, logstore: string, name: string): boolean {
+    return this.groupsOf(project, logstore).delete(name);
   }
 
   /** Every group, per project and logstore. */

@@ -47,6 +47,8 @@ export interface SlsSandboxState {
   calls: Record<string, number>;
   /** Creates that took effect (also those followed by an injected error, hang or reset). */
   createsApplied: number;
+  /** Names of the groups deletes removed, in order (a delete of a missing group is not listed). */
+  deletedGroups: string[];
   /** Calls answered with a throttling error by the rate limits. */
   throttled: number;
   /** Requests rejected before reaching an operation, per error code (SignatureNotMatch...). */

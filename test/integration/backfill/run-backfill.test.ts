@@ -2,13 +2,13 @@ import { describe, expect, it, vi } from "vitest";
 import { runBackfill } from "../../../src/backfill/backfill.ts";
 import { BackfillPositionStore } from "../../../src/backfill/cursor-store.ts";
 import { STEP_NAMES } from "../../../src/outcomes/constants.ts";
-import type { TenantOnboarding } from "../../../src/provisioning/tenant.ts";
+import type { TenantOutcomes } from "../../../src/outcomes/types.ts";
 import type { ProvisionResult } from "../../../src/provisioning/types.ts";
 import { useDynalite } from "../../support/dynalite.ts";
 import { FakeClock } from "../../support/fake-clock.ts";
 
 // The walk over a real outcome table (dynalite): tenants registered with both steps PENDING, so
-// each tenant has two entries in the unfinished index. Provisioning is replaced by a recorder: the
+// each tenant has two entries in the unfinished index. Reconciling is replaced by a recorder: the
 // subject here is which tenants the walk hands out, when, and where it leaves its place.
 const newTable = useDynalite();
 
@@ -36,8 +36,8 @@ describe("runBackfill's page walk", () => {
         store,
         positions,
         clock,
-        provision: async (tenant: TenantOnboarding) => {
-          calls.push(tenant.tenantId);
+        reconcile: async (state: TenantOutcomes) => {
+          calls.push(state.tenant!.tenantId);
           return ok();
         },
       },
@@ -58,8 +58,8 @@ describe("runBackfill's page walk", () => {
         store,
         positions,
         clock,
-        provision: async (tenant: TenantOnboarding) => {
-          calls.push(tenant.tenantId);
+        reconcile: async (state: TenantOutcomes) => {
+          calls.push(state.tenant!.tenantId);
           if (calls.length === 1) await held; // the first tenant of the first page hangs on
           return ok();
         },

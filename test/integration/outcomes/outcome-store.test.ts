@@ -57,6 +57,8 @@ describe("registerTenant", () => {
       tenantId: "t-1",
       snapshot,
       source: "webhook",
+      generation: 1,
+      desired: "PRESENT",
       createdAt: iso(clock),
       updatedAt: iso(clock),
     });
@@ -89,12 +91,12 @@ describe("registerTenant", () => {
 
   it("rejects bad input before writing anything", async () => {
     const { store } = await newTable();
-    const bad = store.registerTenant("", snapshot, "webhook", ["dns" as "im-group"]);
+    const bad = store.registerTenant("", snapshot, "webhook", ["DNS!"]);
     await expect(bad).rejects.toBeInstanceOf(ValidationError);
     await expect(bad).rejects.toMatchObject({
       issues: [
         { field: "tenantId", rule: "non-empty string" },
-        { field: "steps.0", rule: "one of sls-consumer-group, im-group" },
+        { field: "steps.0", rule: "1-64 of a-z 0-9 -, starting with a letter or digit" },
       ],
     });
   });

@@ -171,11 +171,11 @@ describe("error classes", () => {
     expect(sandbox.state().rejections).toEqual({ SignatureNotMatch: 1 });
   });
 
-  it("fails permanently on a wrong secret that a re-read does not change, without retrying it", async () => {
+  it("a wrong secret that a re-read does not change stays a credentials error (rotation in progress), without retrying it", async () => {
     const wrong = { ...GOOD, accessKeySecret: "wrong-secret-value" };
     const credentials = new CountingCredentials(wrong, wrong);
     const error = await failure(client({ credentials }).createConsumerGroup({ name: "tenant-9", timeout: 60, order: false }));
-    expect(error).toMatchObject({ code: "SignatureNotMatch", httpStatus: 401, errorClass: "permanent" });
+    expect(error).toMatchObject({ code: "SignatureNotMatch", httpStatus: 401, errorClass: "credentials" });
     expect(credentials.refreshes).toBe(1);
     expect(sandbox.state().rejections).toEqual({ SignatureNotMatch: 1 });
     expect(JSON.stringify(error.toJSON())).not.toContain("wrong-secret-value");
@@ -188,21 +188,28 @@ describe("error classes", () => {
     expect(sandbox.state().rejections).toEqual({ InvalidAccessKeyId: 1 });
   });
 
-  it("turns credentials still rejected after the re-read into a permanent error", async () => {
+  it("credentials still rejected after the re-read stay a credentials error (retried later by the core, not in the call)", async () => {
     const gone = { accessKeyId: "LTAI-deleted", accessKeySecret: "old" };
     const credentials = new CountingCredentials(gone, gone);
     const error = await failure(client({ credentials }).createConsumerGroup({ name: "tenant-11", timeout: 60, order: false }));
-    expect(error).toMatchObject({ code: "InvalidAccessKeyId", errorClass: "permanent" });
+    expect(error).toMatchObject({ code: "InvalidAccessKeyId", errorClass: "credentials" });
+    expect(error.message).toContain("rotation may be in progress");
     expect(error.retryable).toBe(false);
     expect(credentials.refreshes).toBe(1);
-    expect(sandbox.state().rejections).toEqual({ InvalidAccessKeyId: 2 });
+    // The re-read gave the same key: it is not sent again.
+    expect(sandbox.state().rejections).toEqual({ InvalidAccessKeyId: 1 });
+
+    const rotatedTwice = new CountingCredentials(gone, { accessKeyId: "LTAI-also-gone", accessKeySecret: "x" });
+    const again = await failure(client({ credentials: rotatedTwice }).createConsumerGroup({ name: "tenant-11", timeout: 60, order: false }));
+    expect(again).toMatchObject({ code: "InvalidAccessKeyId", errorClass: "credentials" });
+    expect(rotatedTwice.refreshes).toBe(1);
   });
 
   it("re-reads credentials after an expired STS token (Unauthorized) and never puts the token in the error", async () => {
     const expired = { ...STS, securityToken: "expired-token-value" };
     const credentials = new CountingCredentials(expired, expired);
     const error = await failure(client({ credentials }).listConsumerGroups());
-    expect(error).toMatchObject({ code: "Unauthorized", errorClass: "permanent" });
+    expect(error).toMatchObject({ code: "Unauthorized", errorClass: "credentials" });
     expect(credentials.refreshes).toBe(1);
     const recorded = JSON.stringify(error.toJSON()) + error.message;
     expect(recorded).not.toContain("expired-token-value");
@@ -222,14 +229,16 @@ describe("error classes", () => {
 
     const stale = new CountingCredentials(expiring, expiring);
     const error = await failure(client({ credentials: stale, clock }).listConsumerGroups());
-    expect(error).toMatchObject({ code: "SecurityTokenExpired", httpStatus: 401, errorClass: "permanent" });
+    // Still rejected after the re-read: a rotation in progress, retried later by the core.
+    expect(error).toMatchObject({ code: "SecurityTokenExpired", httpStatus: 401, errorClass: "credentials" });
     expect(stale.refreshes).toBe(1);
     expect(JSON.stringify(error.toJSON()) + error.message).not.toContain("expiring-token");
 
     const rotating = new CountingCredentials(expiring, renewed);
     expect(await client({ credentials: rotating, clock }).listConsumerGroups()).toEqual([]);
     expect(rotating.refreshes).toBe(1);
-    expect(sandbox.state().rejections).toEqual({ SecurityTokenExpired: 3 });
+    // The unchanged re-read is not sent again: one rejection each.
+    expect(sandbox.state().rejections).toEqual({ SecurityTokenExpired: 2 });
   });
 
   it("does not retry permanent errors", async () => {

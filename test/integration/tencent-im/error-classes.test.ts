@@ -171,17 +171,26 @@ describe("credentials", () => {
     }
   });
 
-  it("does not retry a wrong key (70009, configuration)", async () => {
+  it("a wrong key (70009) re-reads the secret once, bypassing the reuse window, then stays a credentials error", async () => {
+    let reloads = 0;
     const wrong = createTencentImClient({
       domain: "adminapisgp.im.qcloud.com",
-      credentials: { get: async () => ({ ...APP, secretKey: "wrong" }), refresh: async () => ({ ...APP, secretKey: "wrong" }) },
+      credentials: {
+        get: async () => ({ ...APP, secretKey: "wrong" }),
+        refresh: async () => ({ ...APP, secretKey: "wrong" }),
+        reload: async () => {
+          reloads++;
+          return { ...APP, secretKey: "wrong" };
+        },
+      },
       connectTo: h.sandbox.url,
     });
     try {
       const error = await wrong.accountImport({ userId: "u4" }, deadline()).catch((e: unknown) => e);
-      expect(error).toMatchObject({ code: "70009", errorClass: "permanent" });
+      expect(error).toMatchObject({ code: "70009", errorClass: "credentials" });
       expect((error as Error).message).not.toContain("wrong");
-      expect(h.sandbox.state().counters.rejections).toEqual({ "70009": 1 });
+      expect(reloads).toBe(1);
+      expect(h.sandbox.state().counters.rejections).toEqual({ "70009": 2 });
     } finally {
       wrong.close();
     }

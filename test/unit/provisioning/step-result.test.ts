@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigurationError, ProviderError, ValidationError, type ErrorClass } from "../../../src/errors.ts";
 import { RateLimitDeadlineError, TransportError } from "../../../src/http/errors.ts";
-import { nextAttemptDelayMs, stepResultFromError } from "../../../src/provisioning/step-result.ts";
+import { nextAttemptDelayMs, rotationRetryDelayMs, stepResultFromError } from "../../../src/provisioning/step-result.ts";
 
 const now = Date.parse("2026-11-23T10:00:00.000Z");
 
@@ -21,7 +21,8 @@ describe("stepResultFromError", () => {
   it.each([
     ["transient", "FAILED_RETRYABLE"],
     ["throttled", "FAILED_RETRYABLE"],
-    ["credentials", "FAILED_PERMANENT"],
+    // Still rejected after a fresh read of the secret: a rotation in progress, retried later.
+    ["credentials", "FAILED_RETRYABLE"],
     ["permanent", "FAILED_PERMANENT"],
     ["conflict", "CONFLICT"],
   ] as const)("maps a %s provider error to %s keeping code, status and request id", (cls, status) => {
@@ -39,6 +40,15 @@ describe("stepResultFromError", () => {
     expect(due(third)).toBe(120_000);
     expect(due(throttled)).toBe(120_000);
     expect(nextAttemptDelayMs(50, false)).toBe(3_600_000);
+  });
+
+  it("retries credentials still rejected after a re-read (rotation in progress) after 5 minutes, doubling to the hour", () => {
+    const due = (attempts: number) => {
+      const r = stepResultFromError(providerError("credentials"), "sls", { attempts, now });
+      return "nextAttemptAt" in r ? Date.parse(r.nextAttemptAt ?? "") - now : NaN;
+    };
+    expect([due(1), due(2), due(3), due(10)]).toEqual([300_000, 600_000, 1_200_000, 3_600_000]);
+    expect(rotationRetryDelayMs(1)).toBe(300_000);
   });
 
   it("records validation errors as permanent and configuration errors as slow retries", () => {

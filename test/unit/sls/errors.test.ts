@@ -19,7 +19,10 @@ describe("classifySlsError", () => {
     [401, "SecurityTokenExpired", "credentials"],
     [400, "SecurityToken.Expired", "credentials"],
     [400, "ConsumerGroupAlreadyExist", "exists"],
-    [401, "SignatureNotMatch", "permanent"],
+    // A key that does not sign (wrong or mid-rotation): re-read once, then retried later.
+    [401, "SignatureNotMatch", "credentials"],
+    [401, "SecurityTokenExpired", "credentials"],
+    [401, "SecurityToken.Expired", "credentials"],
     [400, "JsonInfoInvalid", "permanent"],
     [404, "ProjectNotExist", "permanent"],
     [404, "LogStoreNotExist", "permanent"],

@@ -16,7 +16,9 @@ const documented: Array<[number, string]> = [
   [10006, "throttled"],
   [70001, "credentials"],
   [70052, "credentials"],
-  ...[60006, 60010, 60016, 60020, 60021, 70009, 70016, 70020, 70403].map((c): [number, string] => [c, "permanent"]),
+  // "our credentials wrong or mid-rotation: re-read the secret once, then retryable with a long backoff"
+  ...[70009, 70013, 70014].map((c): [number, string] => [c, "credentials"]),
+  ...[60006, 60010, 60016, 60020, 60021, 70016, 70020, 70403].map((c): [number, string] => [c, "permanent"]),
   ...[10003, 10004, 10005, 10007, 10015, 10019, 60002, 60003, 60015, 70402, 80001].map((c): [number, string] => [c, "permanent"]),
   ...[10016, 10036, 10037, 10038, 10058].map((c): [number, string] => [c, "permanent"]),
   [10021, "exists"],

@@ -1,0 +1,120 @@
+/**
+ * Announcing a tenant's terminal outcome for a generation, once: a conditional claim on the
+ * tenant item (`announcedGeneration`) before publishing, so of any number of concurrent runs
+ * exactly one publishes; the tenant item stays in the unfinished index (due a minute later)
+ * until the publish succeeded, so the backfill announces again if the claimer died in between.
+ */
+import type { Clock } from "../http/types.ts";
+import type { OutcomeStore } from "../outcomes/store.ts";
+import type { TenantItem } from "../outcomes/types.ts";
+import type { ProvisionLogger, ProvisionResult } from "./types.ts";
+
+/**
+ * The terminal outcomes of a generation (the outcome events' detail types). A generation that
+ * wanted the tenant ABSENT and failed is `TenantProvisioningFailed` too: its detail names the step
+ * and status (e.g. CONFLICT: a foreign group was not destroyed).
+ */
+export const TENANT_OUTCOMES = ["TenantProvisioned", "TenantProvisioningFailed", "TenantDeprovisioned"] as const;
+export type TenantOutcome = (typeof TENANT_OUTCOMES)[number];
+
+/** What is announced: stable per (tenant, generation, outcome). */
+export interface TenantOutcomeAnnouncement {
+  tenantId: string;
+  generation: number;
+  outcome: TenantOutcome;
+  /** When the generation reached it: the latest step transition (stable when announced again). */
+  occurredAt: string;
+  /** The first failed step, for TenantProvisioningFailed. */
+  failure?:
+    | { step: string; status: "FAILED_PERMANENT" | "CONFLICT"; code: string; provider: string; requestId?: string | undefined; message?: string | undefined }
+    | undefined;
+  steps: { step: string; status: string; resource: Record<string, string> }[];
+}
+
+/** Publishes announcements (EventBridge in AWS); throws when the publish failed. */
+export interface OutcomeAnnouncer {
+  announce(announcement: TenantOutcomeAnnouncement): Promise<void>;
+}
+
+/** How long a claimed announcement may take before the backfill announces it again. */
+export const ANNOUNCE_RETRY_AFTER_MS = 60_000;
+
+/**
+ * The generation's outcome when every step finished for it, else undefined.
+ *
+ * @example
+ * ```ts
+ * terminalOutcome(result)?.outcome; // "TenantProvisioned"
+ * ```
+ */
+export function terminalOutcome(result: ProvisionResult): Omit<TenantOutcomeAnnouncement, "tenantId" | "generation"> | undefined {
+  const finished = result.steps.every(
+    (s) => s.generation === result.generation && ["SUCCEEDED", "FAILED_PERMANENT", "CONFLICT", "DELETED"].includes(s.status),
+  );
+  if (!finished || result.steps.length === 0) return undefined;
+  const steps = result.steps.map((s) => ({ step: s.step, status: s.status, resource: s.resource }));
+  const occurredAt = result.steps.map((s) => s.updatedAt ?? "").sort().at(-1) || new Date(0).toISOString();
+  const failed = result.steps.find((s) => s.status === "FAILED_PERMANENT" || s.status === "CONFLICT");
+  if (failed) {
+    return {
+      outcome: "TenantProvisioningFailed",
+      occurredAt,
+      failure: {
+        step: failed.step,
+        status: failed.status === "CONFLICT" ? "CONFLICT" : "FAILED_PERMANENT",
+        code: failed.error?.code ?? failed.status,
+        provider: failed.provider,
+        requestId: failed.error?.requestId,
+        message: failed.error?.message,
+      },
+      steps,
+    };
+  }
+  const wanted = result.desired === "ABSENT" ? "DELETED" : "SUCCEEDED";
+  if (!result.steps.every((s) => s.status === wanted)) return undefined;
+  return { outcome: result.desired === "ABSENT" ? "TenantDeprovisioned" : "TenantProvisioned", occurredAt, steps };
+}
+
+/**
+ * Announces the generation's outcome if every step finished for it and nobody announced it yet
+ * (or a claimed announcement is overdue: the claimer died before publishing).
+ *
+ * @example
+ * ```ts
+ * await announceIfSettled(tenant, result, { store, announcer, logger }, clock);
+ * ```
+ */
+export async function announceIfSettled(
+  tenant: TenantItem,
+  result: ProvisionResult,
+  deps: {
+    store: Pick<OutcomeStore, "claimAnnouncement" | "finishAnnouncement">;
+    announcer?: OutcomeAnnouncer | undefined;
+    logger?: ProvisionLogger | undefined;
+  },
+  clock: Clock,
+): Promise<void> {
+  const terminal = terminalOutcome(result);
+  if (!terminal) return;
+  const announcement: TenantOutcomeAnnouncement = { tenantId: tenant.tenantId, generation: tenant.generation, ...terminal };
+  const alreadyClaimed = (tenant.announcedGeneration ?? 0) >= tenant.generation;
+  // Claimed but never settled, and past its retry time: the claimer died before publishing.
+  const overdue = alreadyClaimed && tenant.indexDueAt !== undefined && tenant.indexDueAt <= new Date(clock.now()).toISOString();
+  // A repeat delivery of a settled generation costs no write.
+  const claimed = !alreadyClaimed && (await deps.store.claimAnnouncement(tenant.tenantId, tenant.generation, terminal.outcome, ANNOUNCE_RETRY_AFTER_MS));
+  if (!claimed && !overdue) return;
+  try {
+    await deps.announcer?.announce(overdue && tenant.announcedOutcome ? { ...announcement, outcome: tenant.announcedOutcome as TenantOutcomeAnnouncement["outcome"] } : announcement);
+  } catch (error) {
+    // Claimed but not published: the tenant item stays in the index and the backfill retries.
+    deps.logger?.error("outcome announcement failed; the backfill retries it", {
+      tenantId: tenant.tenantId,
+      generation: tenant.generation,
+      outcome: terminal.outcome,
+      errorName: error instanceof Error ? error.name : typeof error,
+    });
+    return;
+  }
+  await deps.store.finishAnnouncement(tenant.tenantId, tenant.generation);
+  deps.logger?.info("outcome announced", { tenantId: tenant.tenantId, generation: tenant.generation, outcome: terminal.outcome, again: overdue });
+}

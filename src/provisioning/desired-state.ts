@@ -1,0 +1,216 @@
+/**
+ * Declaring what a tenant should be: a signup or an update (PRESENT with a spec), an offboarding
+ * (ABSENT) or an operator re-drive. Each compares with what is stored and writes only a change,
+ * as a new generation, with a conditional write; the reconciler then makes the providers match.
+ */
+import { ValidationError } from "../errors.ts";
+import type { OutcomeStore } from "../outcomes/store.ts";
+import type { Desired, JsonObject, StepName, TenantItem, TenantOutcomes } from "../outcomes/types.ts";
+import { ImmutableFieldError, TenantNotFoundError } from "./errors.ts";
+import { changedImmutableField, specKey } from "./spec.ts";
+import { parseTenantOnboarding, type TenantOnboarding } from "./tenant.ts";
+
+/** The store operations declaring needs. */
+export type DesiredStateStore = Pick<OutcomeStore, "getTenant" | "putNewTenant" | "addMissingSteps" | "changeDesired" | "markStepsStale">;
+
+/** How a declaration ended. */
+export interface Declared extends TenantOutcomes {
+  tenant: TenantItem;
+  /** What the declaration wrote: a new tenant, a new generation, or nothing. */
+  change: "created" | "new-generation" | "unchanged" | "stale";
+}
+
+/** Rounds of read → decide → conditional write when concurrent writers keep winning. */
+const DECLARE_ROUNDS = 5;
+
+/**
+ * Declares a tenant PRESENT with the request's spec. A tenant seen for the first time is
+ * recorded at generation 1; the same spec again writes nothing; a changed mutable field is a new
+ * generation; a changed immutable field throws {@link ImmutableFieldError} and writes nothing;
+ * a request older than the one that set the current generation is stale and writes nothing.
+ *
+ * @example
+ * ```ts
+ * const { tenant, steps } = await declarePresent(request, ["sls-consumer-group", "im-group"], store, known);
+ * ```
+ */
+export async function declarePresent(
+  request: TenantOnboarding,
+  stepNames: readonly StepName[],
+  store: DesiredStateStore,
+  known?: TenantOutcomes,
+): Promise<Declared> {
+  const snapshot = { ...request } as JsonObject;
+  let state = known ?? (await store.getTenant(request.tenantId));
+  for (let round = 0; round < DECLARE_ROUNDS; round++) {
+    if (!state.tenant) {
+      const tenant = await store.putNewTenant(request.tenantId, snapshot, request.source, { desiredAt: request.requestedAt });
+      if (tenant) return { tenant, steps: await store.addMissingSteps(request.tenantId, 1, state.steps, stepNames), change: "created" };
+      state = await store.getTenant(request.tenantId);
+      continue;
+    }
+    const tenant = state.tenant;
+    // A request stored by an older release that no longer validates is replaced by this one.
+    const stored = storedRequestOrUndefined(tenant);
+    if (tenant.desired === "PRESENT" && stored && specKey(stored) === specKey(request)) {
+      return { ...(await withAllSteps(state, tenant, stepNames, store)), change: "unchanged" };
+    }
+    if (isOlder(request.requestedAt, tenant.desiredAt)) {
+      return { ...(await withAllSteps(state, tenant, stepNames, store)), change: "stale" };
+    }
+    // While the resources exist (or are wanted), their fixed fields stay; after an offboarding
+    // a signup may start over with anything.
+    if (tenant.desired === "PRESENT" && stored) {
+      const immutable = changedImmutableField(stored, request);
+      if (immutable) throw new ImmutableFieldError(request.tenantId, immutable.field, immutable.rule);
+    }
+    const next = await store.changeDesired(request.tenantId, tenant.generation, {
+      desired: "PRESENT",
+      source: request.source,
+      snapshot,
+      desiredAt: request.requestedAt,
+    });
+    if (next) return { ...(await afterChange(state, next, stepNames, store)), change: "new-generation" };
+    state = await store.getTenant(request.tenantId);
+  }
+  throw new Error(`tenant ${request.tenantId}: the desired state kept changing under ${DECLARE_ROUNDS} attempts`);
+}
+
+/**
+ * Declares a tenant ABSENT (offboarding): its steps remove their resources; the records stay.
+ * Already ABSENT writes nothing. `requestedAt` (an event's) older than the current generation's
+ * request is stale; `"now"` (an operator's DELETE or CLI) always applies, after whatever was
+ * asked before. An event for a tenant not recorded yet (it overtook the signup) records a
+ * tombstone: ABSENT, no spec, no steps, so the older signup arriving later is stale. An operator's
+ * request for an unknown tenant throws {@link TenantNotFoundError}.
+ *
+ * @example
+ * ```ts
+ * await declareAbsent("acme-1", "now", "api", names, store);
+ * ```
+ */
+export async function declareAbsent(
+  tenantId: string,
+  requestedAt: string | "now",
+  source: string,
+  stepNames: readonly StepName[],
+  store: DesiredStateStore,
+  clock: { now(): number } = Date,
+): Promise<Declared> {
+  const tombstone =
+    requestedAt === "now"
+      ? undefined
+      : async () => {
+          const tenant = await store.putNewTenant(tenantId, { tenantId }, source, { desired: "ABSENT", desiredAt: requestedAt });
+          return tenant ? { tenant, steps: [], change: "created" as const } : undefined;
+        };
+  return changeOrKeep(tenantId, stepNames, store, tombstone, (tenant) => {
+    if (tenant.desired === "ABSENT") return "unchanged";
+    if (requestedAt !== "now" && isOlder(requestedAt, tenant.desiredAt)) return "stale";
+    // An operator's "now" orders after the current request even when the sender's clock ran ahead.
+    const at = requestedAt !== "now" ? requestedAt : new Date(Math.max(clock.now(), Date.parse(tenant.desiredAt ?? "") + 1 || 0)).toISOString();
+    return { desired: "ABSENT", source, desiredAt: at };
+  });
+}
+
+/**
+ * An operator re-drive: a new generation with the same spec, in which the named finished
+ * failures (FAILED_PERMANENT, CONFLICT) run again; by default every failed step. Steps that
+ * succeeded keep their result without a provider call. Throws ValidationError naming `step`
+ * when it is not one of the tenant's steps.
+ *
+ * @example
+ * ```ts
+ * await redrive("acme-1", "im-group", names, store);
+ * ```
+ */
+export async function redrive(tenantId: string, step: StepName | undefined, stepNames: readonly StepName[], store: DesiredStateStore): Promise<Declared> {
+  if (step !== undefined && !stepNames.includes(step)) {
+    throw new ValidationError([{ field: "step", rule: `one of ${stepNames.join(", ")}` }], "retry");
+  }
+  return changeOrKeep(tenantId, stepNames, store, undefined, (tenant, steps) => {
+    const failed = steps.filter((s) => s.status === "FAILED_PERMANENT" || s.status === "CONFLICT").map((s) => s.step);
+    const chosen = step === undefined ? failed : failed.filter((s) => s === step);
+    if (chosen.length === 0) return "unchanged";
+    return { desired: tenant.desired, source: "operator-retry", redriveSteps: chosen };
+  });
+}
+
+type Decision = "unchanged" | "stale" | { desired: Desired; source: string; desiredAt?: string; redriveSteps?: string[] };
+
+async function changeOrKeep(
+  tenantId: string,
+  stepNames: readonly StepName[],
+  store: DesiredStateStore,
+  onMissing: (() => Promise<Declared | undefined>) | undefined,
+  decide: (tenant: TenantItem, steps: TenantOutcomes["steps"]) => Decision,
+): Promise<Declared> {
+  for (let round = 0; round < DECLARE_ROUNDS; round++) {
+    const state = await store.getTenant(tenantId);
+    if (!state.tenant) {
+      if (!onMissing) throw new TenantNotFoundError(tenantId);
+      const created = await onMissing();
+      if (created) return created;
+      continue; // recorded by someone else meanwhile: decide on what is there
+    }
+    const decision = decide(state.tenant, state.steps);
+    if (decision === "unchanged" || decision === "stale") {
+      return { ...(await withAllSteps(state, state.tenant, stepNames, store)), change: decision };
+    }
+    const next = await store.changeDesired(tenantId, state.tenant.generation, decision);
+    if (next) return { ...(await afterChange(state, next, stepNames, store)), change: "new-generation" };
+  }
+  throw new Error(`tenant ${tenantId}: the desired state kept changing under ${DECLARE_ROUNDS} attempts`);
+}
+
+/** After a new generation: steps it makes stale go back into the index; missing steps are added. */
+async function afterChange(state: TenantOutcomes, next: TenantItem, stepNames: readonly StepName[], store: DesiredStateStore) {
+  const stale = state.steps.filter((s) => s.observedGeneration < next.generation && s.status !== "IN_PROGRESS").map((s) => s.step);
+  await store.markStepsStale(next.tenantId, stale, next.generation);
+  return { tenant: next, steps: await store.addMissingSteps(next.tenantId, next.generation, state.steps, stepNames) };
+}
+
+async function withAllSteps(state: TenantOutcomes, tenant: TenantItem, stepNames: readonly StepName[], store: DesiredStateStore) {
+  // A tombstone has nothing to plan steps from: they come with its next signup.
+  const complete = isTombstone(tenant, state.steps) || stepNames.every((name) => state.steps.some((s) => s.step === name));
+  return { tenant, steps: complete ? state.steps : await store.addMissingSteps(tenant.tenantId, tenant.generation, state.steps, stepNames) };
+}
+
+/**
+ * The stored request. It validated when it was stored; a request stored by an older release
+ * that no longer validates is a ValidationError naming its fields.
+ *
+ * @example
+ * ```ts
+ * const spec = storedRequest(tenant);
+ * ```
+ */
+export function storedRequest(tenant: TenantItem): TenantOnboarding {
+  return parseTenantOnboarding(tenant.snapshot);
+}
+
+/**
+ * A tenant offboarded before its signup was seen: ABSENT with no steps and no valid spec.
+ *
+ * @example
+ * ```ts
+ * if (isTombstone(tenant, steps)) return; // nothing to remove
+ * ```
+ */
+export function isTombstone(tenant: TenantItem, steps: TenantOutcomes["steps"]): boolean {
+  return tenant.desired === "ABSENT" && steps.length === 0 && storedRequestOrUndefined(tenant) === undefined;
+}
+
+function storedRequestOrUndefined(tenant: TenantItem): TenantOnboarding | undefined {
+  try {
+    return storedRequest(tenant);
+  } catch (error) {
+    if (error instanceof ValidationError) return undefined;
+    throw error;
+  }
+}
+
+/** True when `requestedAt` is strictly before `since` (both ISO times); unknown `since` is never newer. */
+function isOlder(requestedAt: string, since: string | undefined): boolean {
+  return since !== undefined && Date.parse(requestedAt) < Date.parse(since);
+}

@@ -1,0 +1,190 @@
+/**
+ * The lifecycle through the handlers: an update by webhook and by signup event, an immutable
+ * change refused (409 at the webhook, a rejected record at the queue), offboarding by
+ * `TenantOffboarded` event and by `DELETE /tenants/{tenantId}`.
+ */
+import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, SQSBatchResponse } from "aws-lambda";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseTenantOnboarding, type TenantOnboarding } from "../../src/provisioning/tenant.ts";
+import type { Service } from "../../src/service.ts";
+import { sampleTenant, useLocalStack } from "../support/local-stack.ts";
+import { invoke, lambdaContext, signupEvent, signWebhook, sqsEvent, sqsRecord, statusEvent, webhookEvent, withoutSource } from "../support/lambda.ts";
+import { expectReplyMatchesOpenApi } from "../support/openapi.ts";
+import { captureOutput, loadHandlers, readRejection, type CapturedOutput, type Handlers } from "./harness.ts";
+
+const fx = useLocalStack();
+let handlers: Handlers;
+let createOffboardHandler: (typeof import("../../handlers/offboard.ts"))["createOffboardHandler"];
+let service: Service;
+let output: CapturedOutput;
+
+beforeAll(async () => {
+  output = captureOutput();
+  handlers = await loadHandlers();
+  createOffboardHandler = (await import("../../handlers/offboard.ts")).createOffboardHandler;
+  service = fx.service();
+});
+afterAll(() => output.restore());
+
+const imGroup = (tenantId: string) => fx.stack.im.state().groups.filter((g) => g.groupId === `tenant-${tenantId}`);
+const slsGroup = (tenantId: string) =>
+  Object.values(fx.stack.sls.state().groups)
+    .flatMap((byLogstore) => Object.values(byLogstore).flat())
+    .filter((g) => g.name === `tenant-${tenantId}`);
+const later = (request: TenantOnboarding, changes: Record<string, unknown>, ms = 1_000): Record<string, unknown> =>
+  withoutSource({ ...request, ...changes, requestedAt: new Date(Date.parse(request.requestedAt) + ms).toISOString() });
+
+async function webhook(data: Record<string, unknown>): Promise<{ statusCode: number; body: Record<string, unknown> }> {
+  const body = JSON.stringify({ type: "tenant.created", timestamp: new Date().toISOString(), data });
+  const event = webhookEvent(body, { headers: signWebhook(fx.stack.credentials.webhookSecret, body) });
+  const result: APIGatewayProxyStructuredResultV2 = await invoke(handlers.createWebhookHandler(service), event, lambdaContext({ budgetMs: 15_000 }));
+  await expectReplyMatchesOpenApi("post", "/webhooks/tenant-signup", result);
+  return { statusCode: result.statusCode ?? 0, body: JSON.parse(result.body ?? "null") as Record<string, unknown> };
+}
+
+async function queue(detail: Record<string, unknown>, detailType = "TenantSignedUp"): Promise<{ failed: string[]; messageId: string }> {
+  const record = sqsRecord(JSON.stringify(signupEvent(detail, detailType)));
+  const response: SQSBatchResponse = await invoke(handlers.createSignupHandler(service), sqsEvent([record]), lambdaContext({ budgetMs: 30_000 }));
+  return { failed: response.batchItemFailures.map((f) => f.itemIdentifier), messageId: record.messageId };
+}
+
+function deleteEvent(tenantId: string, authorized = true): APIGatewayProxyEventV2WithIAMAuthorizer {
+  const get = statusEvent(tenantId, { authorized });
+  return {
+    ...get,
+    routeKey: "DELETE /tenants/{tenantId}",
+    requestContext: { ...get.requestContext, routeKey: "DELETE /tenants/{tenantId}", http: { ...get.requestContext.http, method: "DELETE" } },
+  };
+}
+
+async function del(event: APIGatewayProxyEventV2WithIAMAuthorizer, own: Service = service) {
+  const result: APIGatewayProxyStructuredResultV2 = await invoke(createOffboardHandler(own), event, lambdaContext({ budgetMs: 15_000 }));
+  await expectReplyMatchesOpenApi("delete", "/tenants/{tenantId}", result);
+  return { statusCode: result.statusCode ?? 0, body: JSON.parse(result.body ?? "null") as Record<string, unknown> };
+}
+
+describe("updates through the entry points", () => {
+  it("webhook: a changed mutable field updates both sandboxes (200); a changed owner is 409 naming data.admin.userId and changes nothing", async () => {
+    const tenant = parseTenantOnboarding(sampleTenant());
+    expect((await webhook(withoutSource(tenant))).statusCode).toBe(201);
+
+    const updated = await webhook(later(tenant, { displayName: "Renamed", consumerGroup: { timeout: 300 } }));
+    expect(updated.statusCode).toBe(200);
+    expect(imGroup(tenant.tenantId)[0]?.name).toBe("Renamed");
+    expect(slsGroup(tenant.tenantId)[0]?.timeout).toBe(300);
+
+    const records = await service.store.getTenant(tenant.tenantId);
+    const sandboxes = JSON.stringify([imGroup(tenant.tenantId), slsGroup(tenant.tenantId)]);
+    const refused = await webhook(later(tenant, { admin: { userId: "mallory" }, displayName: "Hijacked" }, 2_000));
+    expect(refused.statusCode).toBe(409);
+    expect(refused.body).toMatchObject({ error: "immutable-field", issues: [{ field: "data.admin.userId" }] });
+    expect(await service.store.getTenant(tenant.tenantId)).toEqual(records);
+    expect(JSON.stringify([imGroup(tenant.tenantId), slsGroup(tenant.tenantId)])).toBe(sandboxes);
+  });
+
+  it("signup event: an update is applied; a changed owner is a rejected record naming detail.admin.userId, acknowledged", async () => {
+    const tenant = parseTenantOnboarding(sampleTenant());
+    expect((await queue(withoutSource(tenant))).failed).toEqual([]);
+    expect((await queue(later(tenant, { imGroup: { notification: "v2 notice" } }))).failed).toEqual([]);
+    expect(imGroup(tenant.tenantId)[0]?.notification).toBe("v2 notice");
+
+    const before = await service.store.getTenant(tenant.tenantId);
+    const { failed, messageId } = await queue(later(tenant, { admin: { userId: "mallory" } }, 2_000));
+    expect(failed).toEqual([]);
+    expect((await readRejection(service, messageId))?.issues).toEqual([{ field: "detail.admin.userId", rule: expect.stringContaining("immutable") }]);
+    expect(await service.store.getTenant(tenant.tenantId)).toEqual(before);
+  });
+});
+
+describe("an update while an older generation's run holds a step", () => {
+  it("webhook: 202 continuing through the signup queue (the other run finishes only the older generation)", async () => {
+    const tenant = parseTenantOnboarding(sampleTenant());
+    await service.provision(tenant, Date.now() + 8_000, "w1");
+    // Another worker is (still) on generation 1 of the IM step, e.g. a retry that lost its way.
+    const update = later(tenant, { displayName: "While held" });
+    await service.store.changeDesired(tenant.tenantId, 1, { desired: "PRESENT", source: "test", snapshot: { ...tenant, displayName: "Interim", requestedAt: tenant.requestedAt } });
+    const held = await service.store.claimStep(tenant.tenantId, "im-group", { owner: "old-worker", leaseMs: 60_000, generation: 2 });
+    expect(held.claimed).toBe(true);
+    const queued: string[] = [];
+    const handler = handlers.createWebhookHandler(service, { queue: { enqueue: async (t) => void queued.push(t.tenantId) } });
+    const body = JSON.stringify({ type: "tenant.created", timestamp: new Date().toISOString(), data: update });
+    const result: APIGatewayProxyStructuredResultV2 = await invoke(handler, webhookEvent(body, { headers: signWebhook(fx.stack.credentials.webhookSecret, body) }), lambdaContext({ budgetMs: 15_000 }));
+    await expectReplyMatchesOpenApi("post", "/webhooks/tenant-signup", result);
+    expect(result.statusCode).toBe(202);
+    expect(JSON.parse(result.body ?? "null")).toMatchObject({ continuing: "signup-queue" });
+    expect(queued).toEqual([tenant.tenantId]);
+  });
+});
+
+describe("offboarding through the entry points", () => {
+  it("TenantOffboarded event: both resources removed, records DELETED; a bad detail is a rejected record", async () => {
+    const tenant = parseTenantOnboarding(sampleTenant());
+    await queue(withoutSource(tenant));
+    expect(imGroup(tenant.tenantId)).toHaveLength(1);
+    const off = await queue({ tenantId: tenant.tenantId, requestedAt: new Date(Date.now() + 1_000).toISOString() }, "TenantOffboarded");
+    expect(off.failed).toEqual([]);
+    expect(imGroup(tenant.tenantId)).toHaveLength(0);
+    expect(slsGroup(tenant.tenantId)).toHaveLength(0);
+    expect((await service.store.getTenant(tenant.tenantId)).steps.map((s) => s.status)).toEqual(["DELETED", "DELETED"]);
+
+
+    const bad = await queue({ tenantId: tenant.tenantId, requestedAt: "yesterday", extra: 1 }, "TenantOffboarded");
+    expect((await readRejection(service, bad.messageId))?.issues).toEqual([
+      { field: "detail.requestedAt", rule: "must be a valid datetime" },
+      { field: "detail.extra", rule: "unknown field" },
+    ]);
+  });
+
+  it("an offboarding that overtakes its signup: the older signup arriving later provisions nothing; a newer one does", async () => {
+    const tenant = parseTenantOnboarding(sampleTenant());
+    const offAt = new Date(Date.parse(tenant.requestedAt) + 1_000).toISOString();
+    expect((await queue({ tenantId: tenant.tenantId, requestedAt: offAt }, "TenantOffboarded")).failed).toEqual([]);
+    expect((await queue(withoutSource(tenant))).failed).toEqual([]);
+    expect(imGroup(tenant.tenantId)).toHaveLength(0);
+    expect(slsGroup(tenant.tenantId)).toHaveLength(0);
+    expect(await service.store.getTenant(tenant.tenantId)).toMatchObject({ tenant: { desired: "ABSENT", generation: 1 }, steps: [] });
+
+    expect((await queue(later(tenant, {}, 2_000))).failed).toEqual([]);
+    expect(imGroup(tenant.tenantId)).toHaveLength(1);
+    expect((await service.store.getTenant(tenant.tenantId)).tenant).toMatchObject({ desired: "PRESENT", generation: 2 });
+  });
+
+  it("DELETE /tenants/{tenantId}: IAM-authorised; 404 unknown; 200 with DELETED steps; the status route then shows ABSENT", async () => {
+    const tenant = parseTenantOnboarding(sampleTenant());
+    await service.provision(tenant, Date.now() + 8_000, "w1");
+    expect((await del(deleteEvent(tenant.tenantId, false))).statusCode).toBe(403);
+    expect(imGroup(tenant.tenantId)).toHaveLength(1);
+    expect((await del(deleteEvent("nobody-here"))).statusCode).toBe(404);
+    expect((await del(deleteEvent("bad id!"))).statusCode).toBe(400);
+
+    const reply = await del(deleteEvent(tenant.tenantId), fx.service()); // a cold process: reads both provider keys
+    expect(reply.statusCode).toBe(200);
+    expect(reply.body).toMatchObject({ desired: "ABSENT", generation: 2 });
+    expect((reply.body.steps as { status: string }[]).map((s) => s.status)).toEqual(["DELETED", "DELETED"]);
+    expect(imGroup(tenant.tenantId)).toHaveLength(0);
+    expect(slsGroup(tenant.tenantId)).toHaveLength(0);
+
+    const status: APIGatewayProxyStructuredResultV2 = await invoke(handlers.createStatusHandler(service), statusEvent(tenant.tenantId));
+    await expectReplyMatchesOpenApi("get", "/tenants/{tenantId}", status);
+    expect(JSON.parse(status.body ?? "null")).toMatchObject({ desired: "ABSENT", generation: 2, succeeded: true });
+  });
+});
+
+describe("DELETE /tenants/{tenantId} in a cold process", () => {
+  it("adds a step record the tenant lacks, and answers 202 while another run holds a step", async () => {
+    const own = fx.service(); // its own secret caches: the handler reads the provider keys itself
+    const tenant = parseTenantOnboarding(sampleTenant());
+    await service.store.registerTenant(tenant.tenantId, { ...tenant }, "signup", ["im-group"]); // recorded before a step existed
+    const held = await service.store.claimStep(tenant.tenantId, "im-group", { owner: "elsewhere", leaseMs: 60_000 });
+    expect(held.claimed).toBe(true);
+
+    const reply = await del(deleteEvent(tenant.tenantId), own);
+    expect(reply.statusCode).toBe(202);
+    expect(reply.body).toMatchObject({ desired: "ABSENT", generation: 2, continuing: "backfill" });
+    const { steps } = await service.store.getTenant(tenant.tenantId);
+    expect(steps.map((s) => [s.step, s.status]).sort()).toEqual([
+      ["im-group", "IN_PROGRESS"],
+      ["sls-consumer-group", "DELETED"],
+    ]);
+  });
+});

@@ -1,0 +1,64 @@
+/**
+ * The operator's lifecycle commands, run as the real CLI process (`node scripts/cli.ts … --aws`)
+ * against the local stack: `failures` lists a finished failure from the sparse index, `retry`
+ * re-drives it once the cause is fixed (exactly one create), `offboard` removes the resources.
+ */
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { parseTenantOnboarding } from "../../../src/provisioning/tenant.ts";
+import { sampleTenant, useLocalStack } from "../../support/local-stack.ts";
+
+const fx = useLocalStack();
+const run = promisify(execFile);
+
+async function cli(...args: string[]): Promise<string> {
+  const { stdout } = await run(process.execPath, ["scripts/cli.ts", ...args, "--aws"], {
+    env: { ...process.env, ...fx.stack.env },
+    timeout: 60_000,
+  });
+  return stdout;
+}
+
+describe("npm run cli -- failures | retry | offboard", () => {
+  it("lists a permanent failure, and after the cause is fixed `retry` makes it SUCCEEDED with exactly one create", async () => {
+    const service = fx.service();
+    const tenant = parseTenantOnboarding(sampleTenant());
+    fx.stack.im.faults.configure({ rules: [{ operation: "create_group", kind: "error", error: { code: 10016, message: "rejected by callback" }, resource: `tenant-${tenant.tenantId}` }] });
+    try {
+      const first = await service.provision(tenant, Date.now() + 8_000, "w1");
+      expect(first.steps.find((s) => s.step === "im-group")?.status).toBe("FAILED_PERMANENT");
+    } finally {
+      fx.stack.im.faults.configure({});
+    }
+    const listed = (await cli("failures")).split("\n").filter((line) => line.startsWith(`${tenant.tenantId}\t`));
+    expect(listed).toHaveLength(1);
+    expect(listed[0]?.split("\t").slice(0, 5)).toEqual([tenant.tenantId, "im-group", "FAILED_PERMANENT", "tencent-im", "10016"]);
+    expect(listed[0]?.split("\t")[5]).toMatch(/^\d+$/); // the call's `random`, IM's request id
+
+    const creates = fx.stack.im.state().counters.createGroupApplied;
+    const retried = JSON.parse(await cli("retry", tenant.tenantId, "--step", "im-group")) as { generation: number; steps: { step: string; status: string }[] };
+    expect(retried.generation).toBe(2);
+    expect(retried.steps.map((s) => [s.step, s.status])).toEqual([
+      ["sls-consumer-group", "SUCCEEDED"],
+      ["im-group", "SUCCEEDED"],
+    ]);
+    expect(fx.stack.im.state().counters.createGroupApplied - creates).toBe(1);
+    expect((await cli("failures")).includes(`${tenant.tenantId}\t`)).toBe(false);
+  });
+
+  it("`retry --step` with an unknown step exits 2 naming the field; `offboard` removes both resources", async () => {
+    const service = fx.service();
+    const tenant = parseTenantOnboarding(sampleTenant());
+    await service.provision(tenant, Date.now() + 8_000, "w1");
+    await expect(cli("retry", tenant.tenantId, "--step", "dns")).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/^error: retry: invalid input: step: one of sls-consumer-group, im-group\n/),
+    });
+
+    const off = JSON.parse(await cli("offboard", tenant.tenantId)) as { desired: string; steps: { status: string }[] };
+    expect(off.desired).toBe("ABSENT");
+    expect(off.steps.map((s) => s.status)).toEqual(["DELETED", "DELETED"]);
+    expect(fx.stack.im.state().groups.some((g) => g.groupId === `tenant-${tenant.tenantId}`)).toBe(false);
+  });
+});

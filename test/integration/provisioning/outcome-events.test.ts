@@ -1,0 +1,79 @@
+/**
+ * Outcome events through the EventBridge stand-in (PutEvents over HTTP, the real SDK client):
+ * one event per (tenant, generation, outcome) under concurrent deliveries, and a publish that
+ * failed after the claim announced again by the backfill with the identical event.
+ */
+import { describe, expect, it } from "vitest";
+import { runBackfill } from "../../../src/backfill/backfill.ts";
+import { parseTenantOnboarding, type TenantOnboarding } from "../../../src/provisioning/tenant.ts";
+import { ShiftedClock } from "../../handlers/harness.ts";
+import { sampleTenant, useLocalStack } from "../../support/local-stack.ts";
+
+const fx = useLocalStack();
+const soon = (ms = 8_000) => Date.now() + ms;
+const eventsOf = (tenantId: string) => fx.stack.events.events.filter((e) => e.detail["tenantId"] === tenantId);
+const later = (request: TenantOnboarding, changes: Record<string, unknown>, ms: number): TenantOnboarding =>
+  parseTenantOnboarding({ ...request, ...changes, requestedAt: new Date(Date.parse(request.requestedAt) + ms).toISOString() });
+
+describe("outcome events on EventBridge", () => {
+  it("exactly one event per (tenant, generation, outcome) under concurrent duplicate deliveries", async () => {
+    const service = fx.service();
+    const request = parseTenantOnboarding(sampleTenant());
+    const id = request.tenantId;
+    await Promise.all(Array.from({ length: 6 }, (_, i) => service.provision(request, soon(), `a${i}`)));
+    await Promise.all(Array.from({ length: 6 }, (_, i) => service.provision(later(request, { displayName: "Second" }, 1_000), soon(), `b${i}`)));
+    const offAt = new Date(Date.parse(request.requestedAt) + 2_000).toISOString();
+    await Promise.all(Array.from({ length: 4 }, (_, i) => service.offboard(id, offAt, "op", soon(), `c${i}`)));
+    // Duplicates after settling publish nothing more.
+    await service.provision(later(request, { displayName: "Second" }, 1_000), soon(), "late");
+
+    const events = eventsOf(id);
+    expect(events.map((e) => [e.source, e.detailType, e.detail["generation"], e.detail["eventId"]])).toEqual([
+      ["tenant-provisioner", "TenantProvisioned", 1, `${id}:1:TenantProvisioned`],
+      ["tenant-provisioner", "TenantProvisioned", 2, `${id}:2:TenantProvisioned`],
+      ["tenant-provisioner", "TenantDeprovisioned", 3, `${id}:3:TenantDeprovisioned`],
+    ]);
+    expect(events[0]?.detail["resources"]).toMatchObject({ "im-group.groupId": `tenant-${id}`, "sls-consumer-group.consumerGroup": `tenant-${id}` });
+  });
+
+  it("a failed provisioning names the step, the status, the code and the request id", async () => {
+    const service = fx.service();
+    const request = parseTenantOnboarding(sampleTenant());
+    fx.stack.sls.faults.configure({ rules: [{ operation: "CreateConsumerGroup", kind: "error", error: { status: 400, code: "ConsumerGroupQuotaExceed" }, resource: `tenant-${request.tenantId}` }] });
+    try {
+      await service.provision(request, soon(), "w1");
+    } finally {
+      fx.stack.sls.faults.configure({});
+    }
+    const [event] = eventsOf(request.tenantId);
+    expect(event?.detailType).toBe("TenantProvisioningFailed");
+    expect(event?.detail).toMatchObject({ step: "sls-consumer-group", status: "FAILED_PERMANENT", code: "ConsumerGroupQuotaExceed", provider: "sls", generation: 1 });
+    expect(event?.detail["requestId"]).toEqual(expect.any(String));
+  });
+
+  it("PutEvents failing after the claim: the backfill announces it once its retry time has come, with the identical event", async () => {
+    const clock = new ShiftedClock();
+    const service = fx.service({ clock });
+    const request = parseTenantOnboarding(sampleTenant());
+    fx.stack.events.failEntries(1);
+    await service.provision(request, soon(), "w1");
+    expect(eventsOf(request.tenantId)).toEqual([]);
+    const positions = { load: async () => undefined, save: async () => undefined };
+    const backfill = () =>
+      runBackfill(
+        { deadline: clock.now() + 20_000, perTenantBudgetMs: 5_000, concurrency: 4, pageSize: 1000 },
+        { store: service.store, positions, clock, reconcile: (state, deadline, walk) => service.reconcile(state, deadline, "backfill", walk) },
+      );
+    await backfill(); // not due yet: the claimer may still be publishing
+    expect(eventsOf(request.tenantId)).toEqual([]);
+    clock.advance(61_000);
+    await backfill();
+    await backfill(); // settled: not again
+    const events = eventsOf(request.tenantId);
+    expect(events.map((e) => e.detail["eventId"])).toEqual([`${request.tenantId}:1:TenantProvisioned`]);
+    const { tenant, steps } = await service.store.getTenant(request.tenantId);
+    expect(tenant?.indexDueAt).toBeUndefined();
+    // occurredAt is the generation's last transition, not the publish time: a repeat is identical.
+    expect(events[0]?.detail["occurredAt"]).toBe(steps.map((s) => s.updatedAt).sort().at(-1));
+  });
+});
