@@ -8,6 +8,7 @@ import { awsClientOptions } from "../src/aws/client-options.ts";
 import { AwsCallDeadlineError } from "../src/aws/errors.ts";
 import { tenantFromWebhookBody } from "../src/inputs/unwrap.ts";
 import { ImmutableFieldError } from "../src/provisioning/errors.ts";
+import type { TenantOnboarding } from "../src/provisioning/tenant.ts";
 import type { ProvisionResult } from "../src/provisioning/types.ts";
 import { sqsSignupQueue, type SignupQueue } from "../src/queue/signup-queue.ts";
 import type { Service } from "../src/service.ts";
@@ -17,7 +18,7 @@ import type { StepStatus } from "../src/outcomes/types.ts";
 import { WebhookReplayGuard } from "../src/webhook/replay-guard.ts";
 import { WebhookSigningKeys } from "../src/webhook/signing-keys.ts";
 import { log, logger, metrics, runtimeService } from "./lib/runtime.ts";
-import { deadlineOf, invocationDeadline, type DeadlineContext } from "./middleware/deadline.ts";
+import { allowAwsCallsUntilInvocationEnd, deadlineOf, invocationDeadline, type DeadlineContext } from "./middleware/deadline.ts";
 import { httpErrorResponses, json } from "./middleware/http-errors.ts";
 import { rawBody, rawBodyOf } from "./middleware/raw-body.ts";
 import { webhookOf, webhookSignature, type WebhookContext } from "./middleware/webhook-signature.ts";
@@ -69,6 +70,12 @@ export function createWebhookHandler(service: Service, options: WebhookHandlerOp
     }
     return queue;
   };
+  // The hand-off runs after the request budget is spent (that is why there is one): it may take
+  // the rest of the invocation, or a slow SQS under load turns a 202 into a 500.
+  const handOff = async (tenant: TenantOnboarding, context: Context) => {
+    allowAwsCallsUntilInvocationEnd(context);
+    await signupQueue().enqueue(tenant);
+  };
 
   const lambda = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
@@ -92,7 +99,7 @@ export function createWebhookHandler(service: Service, options: WebhookHandlerOp
         // The request budget ran out inside an AWS call (DynamoDB slow or hung): hand the tenant to
         // the queue, as for any work the budget could not finish, rather than fail the request.
         logger.warn("provisioning cut off at the request deadline; continuing through the signup queue", { errorName: error.name });
-        await signupQueue().enqueue(tenant);
+        await handOff(tenant, context);
         return json(202, { tenantId: tenant.tenantId, steps: [], continuing: "signup-queue" });
       }
       const body = { tenantId: tenant.tenantId, steps: publicSteps(result) };
@@ -105,7 +112,7 @@ export function createWebhookHandler(service: Service, options: WebhookHandlerOp
       // own, unless it holds the step for an older generation (this update is then ours to finish).
       const leftToUs = result.steps.some((s) => (isUnfinished(s.status) && s.action !== "in-progress-elsewhere") || s.behind === true);
       if (leftToUs) {
-        await signupQueue().enqueue(tenant);
+        await handOff(tenant, context);
         return json(202, { ...body, continuing: "signup-queue" });
       }
       if (result.retryable) return json(202, { ...body, continuing: "in-progress-elsewhere" });
