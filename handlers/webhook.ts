@@ -6,6 +6,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "
 import { AwsCallDeadlineError } from "../src/aws/errors.ts";
 import { tenantFromWebhookBody } from "../src/inputs/unwrap.ts";
 import { ImmutableFieldError } from "../src/provisioning/errors.ts";
+import type { TenantOnboarding } from "../src/provisioning/tenant.ts";
 import type { ProvisionResult } from "../src/provisioning/types.ts";
 import { signupQueueAt, type SignupQueue } from "../src/queue/signup-queue.ts";
 import type { Service } from "../src/service.ts";
@@ -13,7 +14,7 @@ import { UNFINISHED_STATUSES } from "../src/outcomes/constants.ts";
 import type { StepStatus } from "../src/outcomes/types.ts";
 import { logger, metrics } from "./lib/runtime.ts";
 import { runtimeService } from "./lib/runtime-service.ts";
-import { deadlineOf, invocationDeadline, type DeadlineContext } from "./middleware/deadline.ts";
+import { allowAwsCallsUntilInvocationEnd, deadlineOf, invocationDeadline, type DeadlineContext } from "./middleware/deadline.ts";
 import { httpErrorResponses, json } from "./middleware/http-errors.ts";
 import { rawBody, rawBodyOf } from "./middleware/raw-body.ts";
 import { webhookOf, webhookSignature, type WebhookContext } from "./middleware/webhook-signature.ts";
@@ -49,6 +50,12 @@ export interface WebhookHandlerOptions {
  */
 export function createWebhookHandler(service: Service, options: WebhookHandlerOptions = {}) {
   const queue = options.queue ?? signupQueueAt(service.config.signupQueueUrl);
+  // The hand-off runs after the request budget is spent (that is why there is one): it may take
+  // the rest of the invocation, or a slow SQS under load turns a 202 into a 500.
+  const handOff = async (tenant: TenantOnboarding, context: Context) => {
+    allowAwsCallsUntilInvocationEnd(context);
+    await queue.enqueue(tenant);
+  };
 
   const lambda = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
@@ -72,7 +79,7 @@ export function createWebhookHandler(service: Service, options: WebhookHandlerOp
         // The request budget ran out inside an AWS call (DynamoDB slow or hung): hand the tenant to
         // the queue, as for any work the budget could not finish, rather than fail the request.
         logger.warn("provisioning cut off at the request deadline; continuing through the signup queue", { errorName: error.name });
-        await queue.enqueue(tenant);
+        await handOff(tenant, context);
         return json(202, { tenantId: tenant.tenantId, steps: [], continuing: "signup-queue" });
       }
       const body = { tenantId: tenant.tenantId, steps: publicSteps(result) };
@@ -85,7 +92,7 @@ export function createWebhookHandler(service: Service, options: WebhookHandlerOp
       // own, unless it holds the step for an older generation (this update is then ours to finish).
       const leftToUs = result.steps.some((s) => (isUnfinished(s.status) && s.action !== "in-progress-elsewhere") || s.behind === true);
       if (leftToUs) {
-        await queue.enqueue(tenant);
+        await handOff(tenant, context);
         return json(202, { ...body, continuing: "signup-queue" });
       }
       if (result.retryable) return json(202, { ...body, continuing: "in-progress-elsewhere" });

@@ -7,8 +7,10 @@ import { setAwsCallDeadline } from "../../src/aws/call-deadline.ts";
  * `Context` still fits the handler's signature; read it with {@link deadlineOf}.
  */
 export interface DeadlineContext extends Context {
-  /** Absolute epoch-ms: the invocation's end minus the margin. */
+  /** Absolute epoch-ms: the invocation's end minus the margin (or sooner, when capped). */
   deadline?: number;
+  /** Absolute epoch-ms: the invocation's own end minus the margin, whatever the cap. */
+  invocationEnd?: number;
 }
 
 /**
@@ -31,8 +33,9 @@ export function deadlineOf(context: DeadlineContext): number {
  *
  * AWS calls of the invocation (run in `inAwsCallScope`) are cut off soon after the deadline, so a
  * call that hangs cannot outlive the budget: one in flight at the deadline (recording work done in
- * time) after half the margin, one started after it (what follows work cut off, e.g. the webhook
- * handing the tenant to the signup queue) after three quarters; the last quarter is the reply's.
+ * time) after half the margin, one started after it (what follows work cut off) after three
+ * quarters; the last quarter is the reply's. A hand-off that must not be cut short (the webhook
+ * enqueueing the tenant) calls {@link allowAwsCallsUntilInvocationEnd} first.
  *
  * @example
  * ```ts
@@ -47,7 +50,25 @@ export function invocationDeadline(options: { marginMs: number; maxBudgetMs?: nu
       const remaining = request.context.getRemainingTimeInMillis() - options.marginMs;
       const budget = options.maxBudgetMs === undefined ? remaining : Math.min(remaining, options.maxBudgetMs);
       request.context.deadline = now() + Math.max(0, budget);
+      request.context.invocationEnd = now() + Math.max(0, remaining);
       setAwsCallDeadline(request.context.deadline, (options.marginMs * 3) / 4);
     },
   };
+}
+
+/**
+ * Lets the invocation's AWS calls from now on run until its own end less the margin, past a
+ * capped budget. For a hand-off that must not be lost once the budget is spent (the webhook
+ * enqueueing the tenant): the cap limits the work done in the request, not the hand-off, and
+ * cutting the hand-off short turns a slow queue under load into a 5xx for a request that was fine.
+ *
+ * @example
+ * ```ts
+ * allowAwsCallsUntilInvocationEnd(context);
+ * await queue.enqueue(tenant);
+ * ```
+ */
+export function allowAwsCallsUntilInvocationEnd(context: DeadlineContext): void {
+  if (context.invocationEnd === undefined) throw new Error("invocationDeadline middleware did not run");
+  setAwsCallDeadline(context.invocationEnd);
 }

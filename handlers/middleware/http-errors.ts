@@ -1,6 +1,6 @@
 import type { MiddlewareObj } from "@middy/core";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { ValidationError } from "../../src/errors.ts";
+import { ProvisionerError, ValidationError } from "../../src/errors.ts";
 import { boundIssues } from "../../src/rejections/bounded-issues.ts";
 import { WebhookVerificationError } from "../../src/webhook/errors.ts";
 import { PayloadTooLargeError } from "./errors.ts";
@@ -13,7 +13,7 @@ export interface ErrorLog {
 /**
  * Turns thrown errors into JSON replies: bad input is a 4xx that names the field and the rule
  * (400 invalid, 401 signature, 409 webhook-id reused for another body, 413 too large); anything else is a 500 with no detail,
- * logged by name. Bad input never gets a 5xx because every input error is typed.
+ * logged by name (and by message when it is one of ours, a ProvisionerError). Bad input never gets a 5xx because every input error is typed.
  *
  * @example
  * ```ts
@@ -42,7 +42,9 @@ export function errorResponse(error: unknown, log: ErrorLog): APIGatewayProxyStr
   if (error instanceof PayloadTooLargeError) {
     return json(413, { error: "payload-too-large", issues: [{ field: "body", rule: `at most ${error.limitBytes} bytes` }] });
   }
-  log.error("unhandled error", { errorName: error instanceof Error ? error.name : typeof error });
+  // Our own errors' messages are written by us and carry no secret; others' may carry anything.
+  const message = error instanceof ProvisionerError ? { errorMessage: error.message } : {};
+  log.error("unhandled error", { errorName: error instanceof Error ? error.name : typeof error, ...message });
   return json(500, { error: "internal" });
 }
 

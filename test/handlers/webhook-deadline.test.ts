@@ -7,10 +7,13 @@
  * time bound asserted is a ceiling far above the budget that only a hanging call would break.
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { awsClientOptions } from "../../src/aws/client-options.ts";
+import { startSqsStandIn } from "../../src/local/sqs.ts";
+import { sqsSignupQueue } from "../../src/queue/signup-queue.ts";
 import { sampleTenant, useLocalStack } from "../support/local-stack.ts";
 import { invoke, lambdaContext, signWebhook, webhookEvent, withoutSource } from "../support/lambda.ts";
 import { startStallingServer, type StallingServer } from "../support/stalling-server.ts";
@@ -106,5 +109,45 @@ describe("webhook: a hung DynamoDB call cannot outlive the request budget", () =
     expect(reply.statusCode).toBe(500);
     expect(enqueued).toEqual([]);
     expect(output.text()).toContain('"errorName":"AwsCallDeadlineError"');
+  });
+
+  it("the hand-off to the queue is not cut short by the spent request budget: a slow SQS still gets the tenant, 202", async () => {
+    // Under load (the chaos run) provisioning used the whole request budget and the SendMessage
+    // that followed had only what was left of the deadline's grace: cut off, the reply was a 500.
+    // Here DynamoDB hangs for provisioning and SQS answers 1.5 s late, well inside the invocation.
+    const sqs = await startSqsStandIn({ queues: [{ name: "signup" }] });
+    const slowSqs = await startStallingServer({ forwardTo: sqs.endpoint, stall: () => false, delayMs: () => 1_500 });
+    const stalledDynamodb = await startStallingServer({ forwardTo: fx.stack.dynamodb.endpoint, stall: (_req, body) => !body.includes("WEBHOOK#") });
+    const stalledClient = DynamoDBDocumentClient.from(new DynamoDBClient({ ...awsClientOptions(), endpoint: stalledDynamodb.url }), {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    const sqsClient = new SQSClient({ ...awsClientOptions(), region: "us-east-1", endpoint: slowSqs.url, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+    try {
+      const queue = sqsSignupQueue(sqsClient, sqs.queueUrl("signup").replace(sqs.endpoint, slowSqs.url));
+      const handler = handlers.createWebhookHandler(fx.service({ documentClient: stalledClient }), { queue });
+      const tenant = sampleTenant();
+      const body = JSON.stringify({ type: "tenant.created", timestamp: new Date().toISOString(), data: withoutSource(tenant) });
+      const headers = signWebhook(fx.stack.credentials.webhookSecret, body, { id: "msg_slow_queue" });
+      const output = captureOutput();
+      let reply: APIGatewayProxyStructuredResultV2;
+      try {
+        // 15 s left in the invocation; the request budget (3 s) is what provisioning may use.
+        reply = await invoke(handler, webhookEvent(body, { headers }), lambdaContext({ budgetMs: 15_000 }));
+      } finally {
+        output.restore();
+      }
+      expect(output.text()).not.toContain('"unhandled error"');
+      expect(reply.statusCode).toBe(202);
+      expect(JSON.parse(reply.body ?? "{}")).toMatchObject({ tenantId: tenant.tenantId, continuing: "signup-queue" });
+      expect(stalledDynamodb.stalled(), "provisioning's DynamoDB call hung").toBeGreaterThan(0);
+      const queued = sqs.messages("signup").map((m) => (JSON.parse(m) as { detail: { tenantId: string } }).detail.tenantId);
+      expect(queued).toEqual([tenant.tenantId]);
+    } finally {
+      sqsClient.destroy();
+      stalledClient.destroy();
+      await stalledDynamodb.close();
+      await slowSqs.close();
+      await sqs.close();
+    }
   });
 });

@@ -29,7 +29,14 @@ export interface StallingServer {
  * new DynamoDBClient({ endpoint: hung.url });
  * ```
  */
-export async function startStallingServer(options: { forwardTo?: string; stall?: (req: IncomingMessage, body: string) => boolean } = {}): Promise<StallingServer> {
+export async function startStallingServer(
+  options: {
+    forwardTo?: string;
+    stall?: (req: IncomingMessage, body: string) => boolean;
+    /** Latency injected before a forwarded request goes on (a slow, not hung, endpoint); 0 by default. */
+    delayMs?: (req: IncomingMessage, body: string) => number;
+  } = {},
+): Promise<StallingServer> {
   const stall = options.stall ?? (() => true);
   let requests = 0;
   let stalled = 0;
@@ -47,6 +54,14 @@ export async function startStallingServer(options: { forwardTo?: string; stall?:
         return;
       }
       const target = new URL(options.forwardTo);
+      const delayMs = options.delayMs?.(req, body.toString("utf8")) ?? 0;
+      if (delayMs > 0) {
+        setTimeout(() => forward(target, body), delayMs);
+        return;
+      }
+      forward(target, body);
+    });
+    function forward(target: URL, body: Buffer) {
       const upstream = request(
         { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } },
         (answer) => {
@@ -56,7 +71,7 @@ export async function startStallingServer(options: { forwardTo?: string; stall?:
       );
       upstream.on("error", () => res.destroy());
       upstream.end(body);
-    });
+    }
   });
   server.on("connection", (socket) => {
     connections++;

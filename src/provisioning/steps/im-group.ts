@@ -40,6 +40,12 @@ export function imGroupStep(options: {
     async ensure(plan, callOptions: StepCallOptions) {
       await refuseAppAdmin(plan);
       const r = await im.ensureGroup(groupSpec(plan), callOptions);
+      if (r.outcome === "already-existed") {
+        // Found, not made now: an earlier generation's unconfirmed create (answer lost, nothing
+        // recorded) may have made it with an older spec, so bring the mutable fields up to date.
+        const u = await im.updateGroup(groupSpec(plan), callOptions);
+        return { outcome: u.outcome === "updated" ? "updated" : r.outcome, resource: { groupId: u.groupId } };
+      }
       return { outcome: r.outcome, resource: { groupId: r.groupId } };
     },
     read: (plan, callOptions) => im.getGroupInfo(plan.groupId, callOptions),

@@ -75,6 +75,36 @@ describe("desired state with generations", () => {
     expect(steps.map((s) => s.observedGeneration)).toEqual([2, 2]);
   });
 
+  it("an update after an ambiguous create that was never confirmed reaches the IM group (the create carried the old spec)", async () => {
+    // The chaos run's "notification not updated": generation 1's create_group took effect but its
+    // answer was lost and the read-back failed too, so the step stayed FAILED_RETRYABLE with no
+    // resource recorded. Generation 2 then ran `ensure`, found the group, and called it done.
+    const service = fx.service();
+    const first = parseTenantOnboarding(sampleTenant({ members: [{ userId: "m-1" }] }));
+    const id = first.tenantId;
+    fx.stack.im.faults.configure({
+      rules: [
+        { operation: "create_group", kind: "error-after-effect", error: { code: 10002 }, times: 1 },
+        { operation: "get_group_info", kind: "error", error: { code: 10002 } },
+      ],
+    });
+    try {
+      const gen1 = await service.provision(first, { deadline: soon(), workerId: "w1" });
+      expect(gen1.steps.find((s) => s.step === "im-group")).toMatchObject({ status: "FAILED_RETRYABLE", resource: {} });
+    } finally {
+      fx.stack.im.faults.configure({});
+    }
+    expect(imGroup(`tenant-${id}`)).toHaveLength(1);
+
+    const update = later(first, { displayName: "Renamed", members: [{ userId: "m-1" }, { userId: "m-2" }], imGroup: { notification: "hello" } });
+    const gen2 = await service.provision(update, { deadline: soon(), workerId: "w2" });
+    expect(gen2).toMatchObject({ generation: 2, succeeded: true });
+    const [group] = imGroup(`tenant-${id}`);
+    expect(group).toMatchObject({ name: "Renamed", notification: "hello" });
+    expect(group?.members.sort()).toEqual([first.admin.userId, "m-1", "m-2"].sort());
+    expect(fx.stack.im.state().groups.filter((g) => g.groupId === `tenant-${id}`)).toHaveLength(1);
+  });
+
   it("an update that changes one step's plan runs only that step; the other moves to the new generation without a provider call", async () => {
     const service = fx.service();
     const first = parseTenantOnboarding(sampleTenant());

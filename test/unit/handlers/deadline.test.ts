@@ -2,7 +2,7 @@ import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import { inAwsCallScope } from "../../../handlers/lib/aws-call-scope.ts";
-import { deadlineOf, invocationDeadline, type DeadlineContext } from "../../../handlers/middleware/deadline.ts";
+import { allowAwsCallsUntilInvocationEnd, deadlineOf, invocationDeadline, type DeadlineContext } from "../../../handlers/middleware/deadline.ts";
 import { awsCallCutoff } from "../../../src/aws/call-deadline.ts";
 import { lambdaContext } from "../../support/lambda.ts";
 
@@ -38,6 +38,20 @@ describe("invocationDeadline", () => {
     const result = await probe({ marginMs: 1_000 })({}, contextWith(10_000));
     expect(result.cutoffBefore).toBeUndefined();
     expect(awsCallCutoff(NOW)).toBeUndefined();
+  });
+
+  it("allowAwsCallsUntilInvocationEnd lets later calls run to the invocation's end less the margin, past the cap", async () => {
+    const handler = inAwsCallScope(
+      middy<unknown, { deadline: number; cutoff: number | undefined }, Error, DeadlineContext>()
+        .use(invocationDeadline({ marginMs: 1_000, maxBudgetMs: 3_000, now: () => NOW }))
+        .handler(async (_event, context) => {
+          allowAwsCallsUntilInvocationEnd(context);
+          return { deadline: deadlineOf(context), cutoff: awsCallCutoff(NOW + 5_000) };
+        }),
+    );
+    const result = await handler({}, contextWith(20_000));
+    expect(result.deadline).toBe(NOW + 3_000);
+    expect(result.cutoff).toBe(NOW + 19_000);
   });
 
   it("inAwsCallScope keeps the middy handler's methods", () => {

@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { PayloadTooLargeError } from "../../../handlers/middleware/errors.ts";
 import { errorResponse } from "../../../handlers/middleware/http-errors.ts";
 import { webhookSignature, type WebhookContext } from "../../../handlers/middleware/webhook-signature.ts";
+import { AwsCallDeadlineError } from "../../../src/aws/errors.ts";
 import { ValidationError } from "../../../src/errors.ts";
 import { WebhookVerificationError } from "../../../src/webhook/errors.ts";
 
@@ -37,6 +38,13 @@ describe("httpErrorResponses' mapping (errorResponse)", () => {
     expect(reply.statusCode).toBe(500);
     expect(reply.body).toBe('{"error":"internal"}');
     expect(JSON.stringify(logged)).not.toContain("hunter2");
+  });
+
+  it("one of our own errors is logged with its message too (it names what failed), still a bare 500", () => {
+    const logged: unknown[] = [];
+    const reply = errorResponse(new AwsCallDeadlineError(0, "sqs.us-east-1.amazonaws.com"), { error: (...args) => logged.push(args) });
+    expect(reply.body).toBe('{"error":"internal"}');
+    expect(logged).toEqual([["unhandled error", { errorName: "AwsCallDeadlineError", errorMessage: expect.stringContaining("AWS call to sqs.us-east-1.amazonaws.com cut off") }]]);
   });
 });
 
