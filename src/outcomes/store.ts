@@ -139,8 +139,11 @@ export class OutcomeStore {
 
   /**
    * Writes a new tenant item (generation 1) unless the tenant exists; returns it, or undefined
-   * when another request recorded the tenant first (re-read it). Its steps, not the tenant item,
-   * are what the unfinished index lists for a new tenant.
+   * when another request recorded the tenant first (re-read it). A PRESENT tenant enters the
+   * unfinished index (due now) until generation 1 is settled and announced, like any new
+   * generation: a run that dies after its last step but before announcing leaves no step there,
+   * so the tenant item is what brings the backfill back to announce. A tombstone (ABSENT) has
+   * nothing to announce and stays out.
    *
    * @example
    * ```ts
@@ -150,6 +153,7 @@ export class OutcomeStore {
   async putNewTenant(tenantId: string, snapshot: JsonObject, source: string, options: RegisterOptions = {}): Promise<TenantItem | undefined> {
     checkRegistration(tenantId, snapshot, source, []);
     const now = this.nowIso();
+    const desired = options.desired ?? "PRESENT";
     const item = {
       ...tenantKey(tenantId),
       tenantId,
@@ -157,10 +161,13 @@ export class OutcomeStore {
       snapshot: JSON.stringify(snapshot),
       source,
       generation: 1,
-      desired: options.desired ?? "PRESENT",
+      desired,
       ...(options.desiredAt ? { desiredAt: options.desiredAt } : {}),
       createdAt: now,
       updatedAt: now,
+      ...(desired === "PRESENT"
+        ? { unfinishedPk: unfinishedPk(shardOf(tenantId, this.shards)), unfinishedSk: tenantUnfinishedSk(now, tenantId) }
+        : {}),
     };
     return (await this.putIfAbsent(item)) ? parseTenantItem(item) : undefined;
   }
