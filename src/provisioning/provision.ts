@@ -68,7 +68,7 @@ export interface ProvisionBudget {
  */
 export async function provision(tenant: TenantOnboarding, budget: ProvisionBudget, deps: ProvisionDependencies): Promise<ProvisionResult> {
   const known = Array.isArray(budget.registered) ? undefined : (budget.registered as TenantOutcomes | undefined);
-  const declared = await declarePresent(tenant, deps.steps.map((s) => s.name), deps.store, known?.tenant ? known : undefined);
+  const declared = await declarePresent(tenant, deps.steps.map((s) => s.name), deps.store, known?.tenant ? known : undefined, deps.clock ?? systemClock);
   return reconcile(declared, budget.deadline, deps);
 }
 
