@@ -768,6 +768,43 @@ export class OutcomeStore {
   }
 
   /**
+   * Takes over an announcement of `generation` whose claimer did not finish it by its retry time
+   * (`dueAt`, the tenant item's due time as read): true for exactly one caller, which publishes
+   * again; the item is then due `retryAfterMs` later. False when another caller took it over or
+   * finished it meanwhile, or the tenant moved to a newer generation.
+   *
+   * @example
+   * ```ts
+   * if (await store.reclaimAnnouncement("t-1", 2, tenant.indexDueAt!, 60_000)) await publish(...);
+   * ```
+   */
+  async reclaimAnnouncement(tenantId: string, generation: number, dueAt: string, retryAfterMs: number): Promise<boolean> {
+    assertValid(
+      [
+        ...checkTenantId(tenantId),
+        ...checkIntInRange(generation, "generation", 1, Number.MAX_SAFE_INTEGER),
+        ...checkIsoTime(dueAt, "dueAt"),
+        ...checkIntInRange(retryAfterMs, "retryAfterMs", 0, MAX_LEASE_MS),
+      ],
+      "reclaimAnnouncement",
+    );
+    const nowMs = this.clock.now();
+    const reclaimed = await this.updateIf({
+      Key: tenantKey(tenantId),
+      UpdateExpression: "SET #updatedAt = :now, #usk = :usk",
+      ConditionExpression: `attribute_exists(#pk) AND ${generationIs(":gen", generation)} AND #announced = :gen AND #usk = :was`,
+      ExpressionAttributeNames: { "#pk": "pk", "#generation": "generation", "#announced": "announcedGeneration", "#updatedAt": "updatedAt", "#usk": "unfinishedSk" },
+      ExpressionAttributeValues: {
+        ":gen": generation,
+        ":now": new Date(nowMs).toISOString(),
+        ":was": tenantUnfinishedSk(dueAt, tenantId),
+        ":usk": tenantUnfinishedSk(new Date(nowMs + retryAfterMs).toISOString(), tenantId),
+      },
+    });
+    return reclaimed !== undefined;
+  }
+
+  /**
    * Takes the tenant item out of the unfinished index once `generation`'s outcome is published.
    * A no-op when the tenant moved to a newer generation meanwhile (that one still needs work).
    *

@@ -120,4 +120,21 @@ describe("outcome events on EventBridge", () => {
     expect(eventsOf(request.tenantId).map((e) => e.detail["eventId"])).toEqual([`${request.tenantId}:1:TenantProvisioned`]);
     expect((await service.store.getTenant(request.tenantId)).tenant?.indexDueAt).toBeUndefined();
   });
+
+  it("an overdue announcement is published again by one run only, however many come at once", async () => {
+    const clock = new ShiftedClock();
+    const service = fx.service({ clock });
+    const request = parseTenantOnboarding(sampleTenant());
+    fx.stack.events.failEntries(1);
+    await service.provision(request, soon(), "w1");
+    expect(eventsOf(request.tenantId)).toEqual([]);
+    clock.advance(61_000);
+    // The backfill and duplicate deliveries of the signup arrive together, all past the retry time.
+    await Promise.all([
+      ...Array.from({ length: 3 }, async (_, i) => service.reconcile(await service.store.getTenant(request.tenantId), soon(), `backfill-${i}`)),
+      ...Array.from({ length: 3 }, (_, i) => service.provision(request, soon(), `redelivery-${i}`)),
+    ]);
+    expect(eventsOf(request.tenantId).map((e) => e.detail["eventId"])).toEqual([`${request.tenantId}:1:TenantProvisioned`]);
+    expect((await service.store.getTenant(request.tenantId)).tenant?.indexDueAt).toBeUndefined();
+  });
 });
