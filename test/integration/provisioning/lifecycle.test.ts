@@ -4,6 +4,7 @@
  * registered from outside the core, and exactly-once outcome announcements.
  */
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import { ShiftedClock } from "../../handlers/harness.ts";
 import { describe, expect, it } from "vitest";
 import { ImmutableFieldError } from "../../../src/provisioning/errors.ts";
 import type { OutcomeAnnouncer, TenantOutcomeAnnouncement } from "../../../src/provisioning/announce.ts";
@@ -276,7 +277,8 @@ describe("outcome announcements", () => {
   it("a failed publish leaves the claim in the index, and a later run announces it", async () => {
     const announcer = new RecordingAnnouncer();
     announcer.failNext = 1;
-    const service = fx.service({ announcer });
+    const clock = new ShiftedClock();
+    const service = fx.service({ announcer, clock });
     const request = parseTenantOnboarding(sampleTenant());
     await service.provision(request, soon(), "w1");
     expect(announcer.of(request.tenantId)).toEqual([]);
@@ -286,8 +288,9 @@ describe("outcome announcements", () => {
     // Not yet due: a run now does not announce again (the claimer may still be publishing).
     await service.reconcile(state, soon(), "w2");
     expect(announcer.of(request.tenantId)).toEqual([]);
-    // Due (as the backfill would see it a minute later).
-    await service.reconcile({ ...state, tenant: { ...state.tenant!, indexDueAt: new Date(Date.now() - 1).toISOString() } }, soon(), "w3");
+    // Due a minute later (as the backfill sees it then).
+    clock.advance(61_000);
+    await service.reconcile(await service.store.getTenant(request.tenantId), soon(), "w3");
     expect(announcer.of(request.tenantId)).toEqual([[1, "TenantProvisioned"]]);
     expect((await service.store.getTenant(request.tenantId)).tenant?.indexDueAt).toBeUndefined();
   });
