@@ -17,7 +17,11 @@
  *
  * Env knobs (defaults in brackets): BENCH_COLD_RUNS [40], BENCH_WARM_TENANTS [300],
  * BENCH_HTTP_REQUESTS [5000], BENCH_BACKFILL_TENANTS [2000], BENCH_BACKFILL_RATES
- * [180,185,190,195,200] (IM_RATE_LIMIT_PER_SECOND values), BENCH_SECTIONS [bundles,http,warm,backfill].
+ * [180,185,190,195] (IM_RATE_LIMIT_PER_SECOND values; at most 195, src/config/config.ts),
+ * BENCH_SECTIONS [bundles,http,warm,backfill,fleet] (or the sections as arguments:
+ * `npm run bench -- fleet`; a partial run writes bench/results/latest-<sections>.json),
+ * BENCH_FLEET_SECONDS [12].
+ *  4. Fleet: 8 service processes sharing IM's 200/s through the table (bench/fleet.ts).
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -27,6 +31,7 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import * as esbuild from "esbuild";
 import { HANDLERS, bundleOptions } from "../scripts/esbuild-options.ts";
+import { fleetReportLines, runFleetScenario } from "./fleet.ts";
 import { median, quantile, round, startChild } from "./lib.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -37,12 +42,13 @@ const COLD_RUNS = numEnv("BENCH_COLD_RUNS", 40);
 const WARM_TENANTS = numEnv("BENCH_WARM_TENANTS", 300);
 const HTTP_REQUESTS = numEnv("BENCH_HTTP_REQUESTS", 5000);
 const BACKFILL_TENANTS = numEnv("BENCH_BACKFILL_TENANTS", 2000);
-const BACKFILL_RATES = (process.env.BENCH_BACKFILL_RATES ?? "180,185,190,195,200").split(",").map(Number);
+const BACKFILL_RATES = (process.env.BENCH_BACKFILL_RATES ?? "180,185,190,195").split(",").map(Number);
 /** IM_RATE_LIMIT_PER_SECOND's default (src/config/config.ts). */
 const DEFAULT_IM_RATE = 190;
 /** One full backfill run per entry: the Node flags of the backfill process ("" = none). */
 const BACKFILL_NODE_FLAGS = (process.env.BENCH_BACKFILL_NODE_FLAGS ?? "|--max-semi-space-size=4 --max-old-space-size=96").split("|").map((f) => f.split(" ").filter(Boolean));
-const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? "bundles,http,warm,backfill").split(","));
+/** `npm run bench -- fleet` (or BENCH_SECTIONS=fleet) runs only the named sections. */
+const SECTIONS = new Set((process.argv.slice(2).join(",") || process.env.BENCH_SECTIONS || "bundles,http,warm,backfill,fleet").split(","));
 const IM_LIMIT = 200;
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
@@ -360,6 +366,8 @@ if (SECTIONS.has("backfill")) {
   };
 }
 
+if (SECTIONS.has("fleet")) results.fleet = await runFleetScenario({ env: { PATH: LAMBDA_ENV.PATH as string }, log });
+
 const machine = {
   cpuModel: os.cpus()[0]?.model,
   cpuCount: os.cpus().length,
@@ -371,7 +379,10 @@ const machine = {
 };
 const report = { date: startedAt.toISOString(), durationS: round((performance.now() - wall0) / 1000, 1), machine, ...results };
 mkdirSync(path.join(here, "results"), { recursive: true });
-writeFileSync(path.join(here, "results", "latest.json"), `${JSON.stringify(report, null, 2)}\n`);
+// A run of some sections only does not replace the full run's figures.
+const allSections = ["bundles", "http", "warm", "backfill", "fleet"].every((name) => SECTIONS.has(name));
+const resultFile = allSections ? "latest.json" : `latest-${[...SECTIONS].join("-")}.json`;
+writeFileSync(path.join(here, "results", resultFile), `${JSON.stringify(report, null, 2)}\n`);
 
 // ---------------------------------------------------------------------------------------------
 const lines: string[] = [];
@@ -434,4 +445,5 @@ if (results.backfill) {
   if (firstRun) lines.push("", `DynamoDB requests in the first run, by operation: ${Object.entries(firstRun.ddbCalls).map(([op, n]) => `${op} ${(n / firstRun.tenants).toFixed(2)}`).join(", ")} per tenant.`);
   lines.push("", "Targets: ≥ 95% of 200/s with zero throttling answers; peak RSS < 128 MB.", "");
 }
+if (results.fleet) lines.push(...fleetReportLines(results.fleet as Awaited<ReturnType<typeof runFleetScenario>>));
 process.stdout.write(`${lines.join("\n")}\n`);

@@ -8,6 +8,7 @@ import type { ProviderRetryInfo } from "./errors.ts";
 import { createCredentialSources, type CredentialSources } from "./credentials/index.ts";
 import { systemClock } from "./http/clock.ts";
 import { createHttpTransport } from "./http/request.ts";
+import { createImFleetLimiter } from "./limits/im-limiter.ts";
 import type { Clock, HttpTransport } from "./http/types.ts";
 import type { ProvisionMetrics } from "./observability/metrics.ts";
 import { OutcomeStore } from "./outcomes/store.ts";
@@ -127,14 +128,16 @@ export function createService(config: ServiceConfig, overrides: ServiceOverrides
     transport,
     clock,
     attemptTimeoutMs: config.providerAttemptTimeoutMs,
-    rateLimits: {
-      account_import: config.im.rateLimitPerSecond,
-      create_group: config.im.rateLimitPerSecond,
-      get_group_info: config.im.rateLimitPerSecond,
-      destroy_group: config.im.rateLimitPerSecond,
-      modify_group_base_info: config.im.rateLimitPerSecond,
-      add_group_member: config.im.rateLimitPerSecond,
-    },
+    // One IM budget for the whole fleet: slots leased from the outcome table (src/limits).
+    rateLimiter: createImFleetLimiter({
+      client: documentClient,
+      tableName: config.outcomeTableName,
+      ratePerSecond: config.im.rateLimitPerSecond,
+      maxProcesses: config.im.fleetMaxProcesses,
+      clock,
+      logger: overrides.logger,
+      metrics: overrides.metrics,
+    }),
     onRetry,
   });
   // Outcome events go to EventBridge when a bus is configured (the client is built on first use).

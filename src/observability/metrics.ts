@@ -13,12 +13,15 @@ export interface ProvisionMetrics {
    * in progress (or went wrong). The step retries later; alarm on this metric.
    */
   credentialsRejected(provider: ProviderName, code: string): void;
+  /** A fleet rate limiter lost the table and paces this process locally (src/limits). */
+  limiterFallback?(provider: string, command: string): void;
 }
 
 /**
  * CloudWatch EMF metrics through Powertools: `Provisioned`, `StepFailed` (by provider and code),
- * `ProviderRetry`, `ProviderLatency` (per provider) and `CredentialsRejected` (per provider and
- * code: a rotation in progress), in namespace `TenantProvisioner`.
+ * `ProviderRetry`, `ProviderLatency` (per provider), `CredentialsRejected` (per provider and
+ * code: a rotation in progress) and `LimiterFallback` (per provider and command), in namespace
+ * `TenantProvisioner`.
  *
  * @example
  * ```ts
@@ -55,6 +58,11 @@ export function createProvisionMetrics(namespace = "TenantProvisioner"): { metri
       const rejected = metrics.singleMetric();
       rejected.addDimensions({ provider, code });
       rejected.addMetric("CredentialsRejected", MetricUnit.Count, 1);
+    },
+    limiterFallback(provider, command) {
+      const fallback = metrics.singleMetric();
+      fallback.addDimensions({ provider, command });
+      fallback.addMetric("LimiterFallback", MetricUnit.Count, 1);
     },
   };
   return { metrics, sink };

@@ -12,6 +12,8 @@ export interface OutcomeTableFixture {
   client: DynamoDBClient;
   docClient: DynamoDBDocumentClient;
   tableName: string;
+  /** dynalite's endpoint, for clients in other processes. */
+  endpoint: string;
 }
 
 /** Options of a fixture table. */
@@ -51,10 +53,10 @@ export function useDynalite(): (options?: FixtureOptions) => Promise<OutcomeTabl
   });
 
   return async (options = {}) => {
-    if (!client || !docClient) throw new Error("useDynalite(): call the factory inside a test");
+    if (!client || !docClient || !dynalite) throw new Error("useDynalite(): call the factory inside a test");
     const tableName = `outcomes-${process.pid}-${++tables}`;
     await ensureOutcomeTable(client, tableName);
     const store = new OutcomeStore({ tableName, client: docClient, clock: options.clock, shards: options.shards });
-    return { store, client, docClient, tableName };
+    return { store, client, docClient, tableName, endpoint: dynalite.endpoint };
   };
 }

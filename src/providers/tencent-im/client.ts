@@ -8,7 +8,7 @@ import { randomInt } from "node:crypto";
 import { ConfigurationError, providerRetryHook } from "../../errors.ts";
 import { systemClock, systemRandom } from "../../http/clock.ts";
 import { RateLimitDeadlineError, TransportError } from "../../http/errors.ts";
-import { TokenBucket } from "../../http/rate-limiter.ts";
+import { createLocalRateLimiter } from "../../limits/local-limiter.ts";
 import { createHttpTransport } from "../../http/request.ts";
 import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryDecision, withRetry } from "../../http/retry.ts";
 import {
@@ -139,17 +139,19 @@ export function createTencentImClient(options: TencentImClientOptions): TencentI
   const policy = options.retryPolicy ?? DEFAULT_RETRY_POLICY;
   const attemptTimeoutMs = options.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
   const userSigs = new UserSigCache({ expireSeconds: options.userSigExpireSeconds, clock });
-  const limiters = new Map<ImCommand, TokenBucket>();
-  for (const command of Object.keys(IM_COMMANDS) as ImCommand[]) {
-    const ratePerSecond = options.rateLimits?.[command] ?? IM_RATE_LIMITS[command];
-    limiters.set(command, new TokenBucket({ ratePerSecond, clock }));
-  }
+  // The injected limiter (e.g. the fleet's, src/limits) or a token bucket per command for this process.
+  const limiter =
+    options.rateLimiter ??
+    createLocalRateLimiter(
+      Object.fromEntries((Object.keys(IM_COMMANDS) as ImCommand[]).map((command) => [command, options.rateLimits?.[command] ?? IM_RATE_LIMITS[command]])),
+      clock,
+    );
 
   /** One attempt: token, UserSig, POST, envelope. Resolves with the answer when ErrorCode is 0. */
   async function sendOnce(command: ImCommand, body: Record<string, unknown>, deadline: number): Promise<Record<string, unknown>> {
     const requestId = String(randomInt(0, IM_RANDOM_MAX + 1));
     try {
-      await limiters.get(command)?.acquire(deadline);
+      await limiter.acquire(command, deadline);
     } catch (error) {
       if (error instanceof RateLimitDeadlineError) throw imErrorFromTransport(command, error, requestId);
       throw error;

@@ -2,6 +2,7 @@
 import type { ProviderRetryInfo } from "../../errors.ts";
 import type { ImCredentials, CredentialSource } from "../../credentials/types.ts";
 import type { RetryPolicy } from "../../http/retry.ts";
+import type { CallRateLimiter } from "../../limits/types.ts";
 import type { Clock, HttpTransport, Random } from "../../http/types.ts";
 import type { ImApplyJoinOption, ImCommand, ImGroupType } from "./constants.ts";
 
@@ -167,8 +168,10 @@ export interface TencentImClientOptions {
   retryPolicy?: RetryPolicy | undefined;
   /** Per-attempt timeout in ms; default 5000 (the server gives up after 3 s). */
   attemptTimeoutMs?: number | undefined;
-  /** Calls per second per command; defaults to the documented 200/s. */
+  /** Calls per second per command; defaults to the documented 200/s. Ignored with `rateLimiter`. */
   rateLimits?: Partial<Record<ImCommand, number>> | undefined;
+  /** Paces every call instead of the per-process buckets (e.g. the fleet's limiter, src/limits). */
+  rateLimiter?: CallRateLimiter | undefined;
   /** Lifetime of the admin UserSig in seconds; default one day. */
   userSigExpireSeconds?: number | undefined;
   /** Told about every in-process retry (metrics, logs). */

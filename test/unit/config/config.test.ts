@@ -61,6 +61,16 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ ...env, SLS_LOGSTORE: "events-a,,b" })).toThrow(/SLS_LOGSTORE/);
   });
 
+  it("reads the fleet's IM budget and refuses one without headroom under IM's 200/s", () => {
+    expect(loadConfig(env).im.fleetMaxProcesses).toBe(18);
+    const c = loadConfig({ ...env, IM_RATE_LIMIT_PER_SECOND: "180", IM_FLEET_MAX_PROCESSES: "8" });
+    expect(c.im).toMatchObject({ rateLimitPerSecond: 180, fleetMaxProcesses: 8 });
+    expect(() => loadConfig({ ...env, IM_RATE_LIMIT_PER_SECOND: "200" })).toThrow(/IM_RATE_LIMIT_PER_SECOND: at most 195/);
+    expect(() => loadConfig({ ...env, IM_RATE_LIMIT_PER_SECOND: "0" })).toThrow(/IM_RATE_LIMIT_PER_SECOND: at least 1/);
+    expect(() => loadConfig({ ...env, IM_FLEET_MAX_PROCESSES: "0" })).toThrow(/IM_FLEET_MAX_PROCESSES/);
+    expect(() => loadConfig({ ...env, IM_FLEET_MAX_PROCESSES: "2.5" })).toThrow(/IM_FLEET_MAX_PROCESSES/);
+  });
+
   it("enforces the Community GroupId prefix rule", () => {
     expect(() => loadConfig({ ...env, IM_GROUP_TYPE: "Community" })).toThrow(/IM_GROUP_ID_PREFIX: must start with @TGS#_/);
     expect(loadConfig({ ...env, IM_GROUP_TYPE: "Community", IM_GROUP_ID_PREFIX: "@TGS#_t-" }).im.groupIdPrefix).toBe("@TGS#_t-");

@@ -1,0 +1,384 @@
+/**
+ * A rate limiter shared by every process of the fleet through the table: processes lease spans
+ * of consecutive slots of one schedule per command (src/limits/schedule-store.ts), and each call
+ * waits for a slot of its own. A lone process gets the whole schedule; many share it in the order
+ * they ask; together they never exceed the fleet rate (see budget.ts for the bound).
+ *
+ * Each schedule is split into interleaved lanes (schedule-store.ts). A lease round asks for what
+ * the callers waiting now plus the recent arrival rate need over the next second: a slow process
+ * takes those slots from one lane, so they come spread out as its calls do and few lapse; a busy
+ * one takes them from several lanes at once. Either way one DynamoDB request buys many calls.
+ * When the table fails, the process paces itself at `rate / maxProcesses` (a token bucket), after
+ * first letting every slot already leased pass.
+ */
+import { systemClock } from "../http/clock.ts";
+import { RateLimitDeadlineError } from "../http/errors.ts";
+import { TokenBucket } from "../http/rate-limiter.ts";
+import type { Clock } from "../http/types.ts";
+import { fallbackRate, slotToleranceMs } from "./budget.ts";
+import { type CallScheduleStore, ScheduleStoreError } from "./schedule-store.ts";
+import type { CallRateLimiter, LimiterEvents } from "./types.ts";
+
+/** The budget of one command. */
+export interface CommandBudget {
+  /** The provider's documented app-wide limit (calls per second). */
+  limitPerSecond: number;
+  /** What the whole fleet leases (calls per second); must leave headroom under the limit. */
+  ratePerSecond: number;
+}
+
+/** Options of {@link FleetRateLimiter}. */
+export interface FleetRateLimiterOptions extends LimiterEvents {
+  /** Names the schedule items, e.g. `tencent-im`. */
+  provider: string;
+  store: CallScheduleStore;
+  commands: Readonly<Record<string, CommandBudget>>;
+  /** The most processes that may call at once; the fallback rate is the fleet rate divided by it. */
+  maxProcesses: number;
+  clock?: Clock;
+  /** Never lease slots starting further ahead than this. Default 1000 ms. */
+  horizonMs?: number;
+  /** After a store failure, pace locally this long before asking the store again. Default 5000 ms. */
+  fallbackHoldMs?: number;
+  /** A lease round covers the waiting callers plus this much of the recent arrival rate. Default 1000 ms. */
+  coverMs?: number;
+  /** Lanes each command's schedule is split into. Default 8. */
+  lanes?: number;
+  /** Lease the next slots before the last are used (default true; off, callers wait for each lease). */
+  prefetch?: boolean;
+}
+
+/** Counters of one limiter (for benchmarks and tests). */
+export interface FleetLimiterStats {
+  grants: number;
+  leases: number;
+  slotsLeased: number;
+  /** Leased slots that passed unused. */
+  slotsLapsed: number;
+  storeRequests: number;
+  fallbackGrants: number;
+  fallbacks: number;
+}
+
+/** Leased slots of one lane: indexes `next`, `next + stride`, … below `end`. */
+interface Span {
+  next: number;
+  end: number;
+  stride: number;
+}
+
+interface CommandState {
+  command: string;
+  intervalUs: number;
+  toleranceUs: number;
+  /** Most slots one lane gives in one cover period. */
+  perLane: number;
+  spans: Span[];
+  waiting: number;
+  leasing: Promise<void> | undefined;
+  /** Where each lane's schedule ended at our last lease (index). */
+  laneEnds: number[];
+  nextLane: number;
+  /** Slots of the last lease round, and whether the fleet was the bottleneck then. */
+  lastRoundSlots: number;
+  lastRoundSaturated: boolean;
+  /** How often lanes turned out busy lately (0..1): which update to try first. */
+  busyShare: number;
+  /** Slots that lapsed unused, and their count at the last lease round. */
+  lapsed: number;
+  lapsedAtLastRound: number;
+  leadMs: number;
+  arrivals: number;
+  arrivalWindowStart: number;
+  arrivalRate: number;
+  fallback: TokenBucket;
+  fallbackRate: number;
+  inFallback: boolean;
+  fallbackUntil: number;
+  fallbackNotBefore: number;
+}
+
+/** First guess of the store's round trip, before one was measured. */
+const INITIAL_LEAD_MS = 10;
+/** A lease round spreads over several lanes only when each request still buys this many slots. */
+const MIN_SLOTS_PER_REQUEST = 12;
+/** A process whose calls would use less than this share of one lane's slots leases only what it will use. */
+const SLOW_LANE_SHARE = 0.9;
+/** Arrival rates are measured over windows at least this long. */
+const ARRIVAL_WINDOW_MS = 100;
+
+/**
+ * The fleet-wide limiter.
+ *
+ * @example
+ * ```ts
+ * const limiter = new FleetRateLimiter({
+ *   provider: "tencent-im",
+ *   store: new CallScheduleStore({ client: documentClient, tableName }),
+ *   commands: { create_group: { limitPerSecond: 200, ratePerSecond: 190 } },
+ *   maxProcesses: 16,
+ * });
+ * await limiter.acquire("create_group", Date.now() + 5_000);
+ * ```
+ */
+export class FleetRateLimiter implements CallRateLimiter {
+  readonly #options: FleetRateLimiterOptions;
+  readonly #clock: Clock;
+  readonly #store: CallScheduleStore;
+  readonly #states = new Map<string, CommandState>();
+  readonly #horizonMs: number;
+  readonly #fallbackHoldMs: number;
+  readonly #coverMs: number;
+  readonly #lanes: number;
+  readonly #stats: Omit<FleetLimiterStats, "storeRequests"> = { grants: 0, leases: 0, slotsLeased: 0, slotsLapsed: 0, fallbackGrants: 0, fallbacks: 0 };
+
+  constructor(options: FleetRateLimiterOptions) {
+    if (!(Number.isInteger(options.maxProcesses) && options.maxProcesses >= 1)) throw new RangeError("maxProcesses: an integer of at least 1");
+    this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#store = options.store;
+    this.#horizonMs = options.horizonMs ?? 1000;
+    this.#fallbackHoldMs = options.fallbackHoldMs ?? 5000;
+    this.#coverMs = options.coverMs ?? 1000;
+    this.#lanes = options.lanes ?? 8;
+    if (!(Number.isInteger(this.#lanes) && this.#lanes >= 1)) throw new RangeError("lanes: an integer of at least 1");
+    for (const [command, budget] of Object.entries(options.commands)) {
+      const toleranceMs = slotToleranceMs(budget.limitPerSecond, budget.ratePerSecond);
+      if (!(budget.ratePerSecond > 0) || toleranceMs < 1) {
+        throw new RangeError(`commands.${command}.ratePerSecond: greater than 0 and enough below limitPerSecond (${budget.limitPerSecond}) to leave ≥ 1 ms of slot tolerance`);
+      }
+      const rate = fallbackRate(budget.ratePerSecond, options.maxProcesses);
+      const intervalUs = Math.ceil(1e6 / budget.ratePerSecond);
+      this.#states.set(command, {
+        command,
+        intervalUs,
+        toleranceUs: Math.floor(toleranceMs * 1000),
+        perLane: Math.max(1, Math.floor((this.#coverMs * 1000) / (this.#lanes * intervalUs))),
+        spans: [],
+        waiting: 0,
+        leasing: undefined,
+        laneEnds: new Array<number>(this.#lanes).fill(0),
+        // Processes start on different lanes, so their first leases spread.
+        nextLane: Math.floor(Math.random() * this.#lanes),
+        lastRoundSlots: 0,
+        busyShare: 0,
+        lastRoundSaturated: false,
+        lapsed: 0,
+        lapsedAtLastRound: 0,
+        leadMs: INITIAL_LEAD_MS,
+        arrivals: 0,
+        arrivalWindowStart: this.#clock.now(),
+        arrivalRate: 0,
+        fallback: new TokenBucket({ ratePerSecond: rate, clock: this.#clock }),
+        fallbackRate: rate,
+        inFallback: false,
+        fallbackUntil: -Infinity,
+        fallbackNotBefore: -Infinity,
+      });
+    }
+  }
+
+  /** Counters since construction. */
+  stats(): FleetLimiterStats {
+    return { ...this.#stats, storeRequests: this.#store.requests };
+  }
+
+  async acquire(command: string, deadline?: number): Promise<void> {
+    const state = this.#states.get(command);
+    if (state === undefined) throw new RangeError(`command: no budget configured for ${command}`);
+    this.#noteArrival(state);
+    for (;;) {
+      const now = this.#clock.now();
+      if (now < state.fallbackUntil) {
+        await this.#acquireFallback(state, deadline);
+        return;
+      }
+      const slotMs = this.#peekSlot(state, now);
+      if (slotMs !== undefined) {
+        if (deadline !== undefined && slotMs > deadline) {
+          throw new RateLimitDeadlineError(`no ${command} slot before the deadline (next in ${Math.ceil(slotMs - now)} ms)`);
+        }
+        this.#popSlot(state);
+        this.#maybePrefetch(state, now);
+        if (slotMs > now) await this.#clock.sleep(Math.ceil(slotMs - now));
+        // A late wake-up (a stalled event loop) must not use a slot that has passed.
+        if (this.#clock.now() * 1000 <= slotMs * 1000 + state.toleranceUs) {
+          this.#stats.grants++;
+          return;
+        }
+        this.#stats.slotsLapsed++;
+        state.lapsed++;
+        continue;
+      }
+      if (deadline !== undefined && now >= deadline) throw new RateLimitDeadlineError(`no ${command} slot before the deadline`);
+      state.waiting++;
+      try {
+        await this.#lease(state);
+      } finally {
+        state.waiting--;
+      }
+    }
+  }
+
+  /** The time (ms) of the earliest usable slot, dropping those that passed. */
+  #peekSlot(state: CommandState, now: number): number | undefined {
+    const lateUs = now * 1000 - state.toleranceUs;
+    let best: Span | undefined;
+    for (const span of state.spans) {
+      if (span.next * state.intervalUs < lateUs) {
+        const passed = Math.min(Math.ceil((lateUs - span.next * state.intervalUs) / (span.stride * state.intervalUs)), Math.ceil((span.end - span.next) / span.stride));
+        this.#stats.slotsLapsed += passed;
+        state.lapsed += passed;
+        span.next += passed * span.stride;
+      }
+      if (span.next < span.end && (best === undefined || span.next < best.next)) best = span;
+    }
+    state.spans = state.spans.filter((span) => span.next < span.end);
+    return best === undefined ? undefined : (best.next * state.intervalUs) / 1000;
+  }
+
+  /** Takes the earliest slot (the one {@link #peekSlot} just returned). */
+  #popSlot(state: CommandState): void {
+    let best: Span | undefined;
+    for (const span of state.spans) if (best === undefined || span.next < best.next) best = span;
+    if (best === undefined) return;
+    best.next += best.stride;
+    if (best.next >= best.end) state.spans = state.spans.filter((span) => span !== best);
+  }
+
+  #freeSlots(state: CommandState): number {
+    let n = 0;
+    for (const span of state.spans) n += Math.ceil((span.end - span.next) / span.stride);
+    return n;
+  }
+
+  #noteArrival(state: CommandState): void {
+    state.arrivals++;
+    const now = this.#clock.now();
+    const elapsed = now - state.arrivalWindowStart;
+    if (elapsed >= ARRIVAL_WINDOW_MS) {
+      const rate = (state.arrivals * 1000) / elapsed;
+      state.arrivalRate = state.arrivalRate === 0 ? rate : 0.7 * state.arrivalRate + 0.3 * rate;
+      state.arrivals = 0;
+      state.arrivalWindowStart = now;
+    }
+  }
+
+  /** Leases ahead when the slots in hand will run out before a lease could answer. */
+  #maybePrefetch(state: CommandState, now: number): void {
+    if (this.#options.prefetch === false || state.leasing !== undefined || now < state.fallbackUntil || state.arrivalRate === 0) return;
+    const needed = Math.ceil((state.arrivalRate * Math.max(2 * state.leadMs, 100)) / 1000) + 1;
+    if (this.#freeSlots(state) < needed) this.#lease(state).catch(() => undefined);
+  }
+
+  /** One lease at a time per command; callers that come meanwhile share its result. */
+  #lease(state: CommandState): Promise<void> {
+    state.leasing ??= this.#leaseOnce(state).finally(() => {
+      state.leasing = undefined;
+    });
+    return state.leasing;
+  }
+
+  /**
+   * One lease round: `need` slots from as few lanes as give them within the cover period. The
+   * need is what the waiting callers and the recent arrival rate ask for; when callers had to wait
+   * for this round although the last one's slots were all used and the fleet had room (the
+   * process, not the fleet, was short), it is at least twice the last round (slow start).
+   */
+  async #leaseOnce(state: CommandState): Promise<void> {
+    const asked = state.waiting + Math.ceil((state.arrivalRate * this.#coverMs) / 1000);
+    const lapsedSince = state.lapsed - state.lapsedAtLastRound;
+    const shortOfSlots = state.waiting > 0 && !state.lastRoundSaturated && lapsedSince <= state.lastRoundSlots / 10;
+    const fullRate = Math.ceil((this.#coverMs * 1000) / state.intervalUs);
+    // A process calling slower than one lane's slots come would let most of a long span lapse,
+    // and lapsed slots are budget nobody used: lease only what its callers will take while the
+    // span runs (the waiting ones, and the arrivals over the span and the tolerance).
+    const laneShare = (state.arrivalRate * this.#lanes * state.intervalUs) / 1e6;
+    const slow = !shortOfSlots && laneShare < SLOW_LANE_SHARE;
+    const willUse = Math.ceil((state.waiting + (state.arrivalRate * state.toleranceUs) / 1e6 + 1) / (1 - laneShare));
+    const need = Math.max(1, Math.min(fullRate, shortOfSlots ? Math.max(asked, 2 * state.lastRoundSlots, MIN_SLOTS_PER_REQUEST) : slow ? Math.min(asked, willUse) : asked));
+    state.lapsedAtLastRound = state.lapsed;
+    // Several lanes only while each request still buys enough slots; when short of slots, as many
+    // as that allows, so the round's slots come soon rather than spread over the whole cover period.
+    const lanesWorth = shortOfSlots ? Math.ceil(need / MIN_SLOTS_PER_REQUEST) : Math.floor(need / MIN_SLOTS_PER_REQUEST);
+    const laneCount = Math.max(1, Math.min(this.#lanes, Math.max(lanesWorth, Math.ceil(need / state.perLane))));
+    const count = Math.min(state.perLane, Math.ceil(need / laneCount));
+    const lanes = Array.from({ length: laneCount }, (_, i) => (state.nextLane + i) % this.#lanes);
+    state.nextLane = (state.nextLane + laneCount) % this.#lanes;
+    const started = this.#clock.now();
+    const notBeforeIndex = Math.ceil(((started + state.leadMs) * 1000) / state.intervalUs);
+    const horizonSlots = Math.ceil((this.#horizonMs * 1000) / state.intervalUs);
+    const answers = await Promise.allSettled(
+      lanes.map((lane) =>
+        this.#store.reserve({
+          provider: this.#options.provider,
+          command: state.command,
+          intervalUs: state.intervalUs,
+          lanes: this.#lanes,
+          lane,
+          count,
+          notBeforeIndex,
+          horizonSlots,
+          // Our own last slots there still ahead, or lanes mostly busy lately: append first.
+          expectBusy: (state.laneEnds[lane] ?? 0) > notBeforeIndex || state.busyShare > 0.5,
+        }),
+      ),
+    );
+    const failure = answers.find((a): a is PromiseRejectedResult => a.status === "rejected");
+    if (failure !== undefined) {
+      if (!(failure.reason instanceof ScheduleStoreError)) throw failure.reason;
+      this.#enterFallback(state, failure.reason.reason);
+      return;
+    }
+    const roundTrip = this.#clock.now() - started;
+    state.leadMs = 0.8 * state.leadMs + 0.2 * Math.max(1, roundTrip);
+    if (state.inFallback) {
+      state.inFallback = false;
+      this.#options.onRecovered?.({ provider: this.#options.provider, command: state.command });
+    }
+    let granted = 0;
+    let firstIndex = Number.POSITIVE_INFINITY;
+    answers.forEach((answer, i) => {
+      if (answer.status !== "fulfilled" || answer.value === undefined) return;
+      const lane = lanes[i] as number;
+      const end = answer.value.firstIndex + count * this.#lanes;
+      state.laneEnds[lane] = Math.max(state.laneEnds[lane] ?? 0, end);
+      state.spans.push({ next: answer.value.firstIndex, end, stride: this.#lanes });
+      granted += count;
+      firstIndex = Math.min(firstIndex, answer.value.firstIndex);
+      state.busyShare = 0.8 * state.busyShare + (answer.value.busy ? 0.2 : 0);
+    });
+    this.#stats.leases++;
+    this.#stats.slotsLeased += granted;
+    state.lastRoundSlots = granted;
+    // Slots far ahead, or none: others hold the near schedule; more slots would not come sooner.
+    state.lastRoundSaturated = granted === 0 || firstIndex * state.intervalUs > (notBeforeIndex * state.intervalUs) + (this.#coverMs * 1000) / 2;
+    // Every lane asked is handed out beyond the horizon: the fleet is saturated; ask again later.
+    if (granted === 0) await this.#clock.sleep(Math.ceil(this.#horizonMs / 4));
+  }
+
+  #enterFallback(state: CommandState, reason: string): void {
+    const now = this.#clock.now();
+    if (!state.inFallback) {
+      // Slots other processes already leased run up to the horizon plus one cover period; let them pass.
+      state.fallbackNotBefore = now + this.#horizonMs + this.#coverMs;
+      state.inFallback = true;
+      this.#stats.fallbacks++;
+      this.#options.onFallback?.({ provider: this.#options.provider, command: state.command, reason, fallbackRatePerSecond: state.fallbackRate });
+    }
+    state.fallbackUntil = now + this.#fallbackHoldMs;
+    state.spans = [];
+  }
+
+  async #acquireFallback(state: CommandState, deadline: number | undefined): Promise<void> {
+    const wait = state.fallbackNotBefore - this.#clock.now();
+    if (wait > 0) {
+      if (deadline !== undefined && this.#clock.now() + wait > deadline) {
+        throw new RateLimitDeadlineError(`no ${state.command} slot before the deadline (the table is out of reach; pacing locally)`);
+      }
+      await this.#clock.sleep(Math.ceil(wait));
+    }
+    await state.fallback.acquire(deadline);
+    this.#stats.fallbackGrants++;
+  }
+}

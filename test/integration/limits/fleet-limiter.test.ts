@@ -1,0 +1,148 @@
+/**
+ * The fleet limiter against dynalite: a lone process gets nearly the whole rate, many limiters
+ * (in this process and in child processes) together never exceed the limit in any one-second
+ * window, and a store outage falls back to rate / maxProcesses after the leased slots passed.
+ * Windows are counted over the recorded grant times; nothing asserts how long anything took.
+ */
+import { execFile } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { describe, expect, it } from "vitest";
+import { RateLimitDeadlineError } from "../../../src/http/errors.ts";
+import { ensureOutcomeTable } from "../../../src/local/dynamodb-table.ts";
+import { fallbackRate } from "../../../src/limits/budget.ts";
+import { FleetRateLimiter, type FleetRateLimiterOptions } from "../../../src/limits/fleet-limiter.ts";
+import { CallScheduleStore } from "../../../src/limits/schedule-store.ts";
+import type { LimiterFallbackInfo } from "../../../src/limits/types.ts";
+import { useDynalite } from "../../support/dynalite.ts";
+import { FakeClock } from "../../support/fake-clock.ts";
+import { maxInAnyWindow } from "../../support/limiter-windows.ts";
+
+const newTable = useDynalite();
+const here = dirname(fileURLToPath(import.meta.url));
+
+function limiterOn(docClient: DynamoDBDocumentClient, tableName: string, options: Partial<FleetRateLimiterOptions> & { limit: number; rate: number }) {
+  const { limit, rate, ...rest } = options;
+  return new FleetRateLimiter({
+    provider: "test",
+    store: new CallScheduleStore({ client: docClient, tableName, ...(rest.clock ? { clock: rest.clock } : {}) }),
+    commands: { op: { limitPerSecond: limit, ratePerSecond: rate } },
+    maxProcesses: 8,
+    ...rest,
+  });
+}
+
+/** `lanes` callers take `count` grants from `limiter` in all; resolves with the grant times. */
+async function drive(limiter: FleetRateLimiter, count: number, lanes: number, now: () => number = Date.now): Promise<number[]> {
+  const grants: number[] = [];
+  let left = count;
+  await Promise.all(
+    Array.from({ length: lanes }, async () => {
+      while (left > 0) {
+        left--;
+        await limiter.acquire("op");
+        grants.push(now());
+      }
+    }),
+  );
+  return grants;
+}
+
+describe("FleetRateLimiter", () => {
+  it("gives a lone process nearly the whole rate, for few DynamoDB requests per call", async () => {
+    const { docClient, tableName } = await newTable();
+    const clock = new FakeClock();
+    // Without prefetch the fake clock cannot run ahead of a lease in flight: each lease answers at
+    // the time it was asked, as it would with a fast store.
+    const limiter = limiterOn(docClient, tableName, { limit: 200, rate: 190, clock, prefetch: false });
+    const grants: number[] = [];
+    for (let i = 0; i < 1000; i++) {
+      await limiter.acquire("op");
+      grants.push(clock.now());
+    }
+    // Lease rounds double while the process, not the fleet, is short of slots (slow start); past
+    // that, the whole rate: the last 500 grants (fake time) came at 95% of it or more.
+    const lastS = ((grants.at(-1) as number) - (grants[500] as number)) / 1000;
+    expect(499 / lastS).toBeGreaterThan(0.95 * 190);
+    expect(maxInAnyWindow(grants)).toBeLessThanOrEqual(200);
+    const stats = limiter.stats();
+    expect(stats.grants).toBe(1000);
+    expect(stats.storeRequests / stats.grants).toBeLessThanOrEqual(0.1);
+  });
+
+  it("keeps four limiters in one process under the limit in every one-second window", async () => {
+    const { docClient, tableName } = await newTable();
+    const limiters = Array.from({ length: 4 }, () => limiterOn(docClient, tableName, { limit: 400, rate: 380 }));
+    const all = (await Promise.all(limiters.map((l) => drive(l, 250, 16)))).flat();
+    expect(all).toHaveLength(1000);
+    expect(maxInAnyWindow(all)).toBeLessThanOrEqual(400);
+    // Nobody starved: every limiter's grants came from the shared schedule.
+    for (const l of limiters) expect(l.stats().grants).toBe(250);
+  });
+
+  it("keeps three processes under the limit in every one-second window", async () => {
+    const { tableName, endpoint } = await newTable();
+    const child = join(here, "../../support/limiter-child.ts");
+    const run = () =>
+      promisify(execFile)(process.execPath, [child, JSON.stringify({ endpoint, tableName, count: 300, lanes: 12, limit: 300, rate: 285 })], { maxBuffer: 4 * 1024 * 1024 });
+    const outputs = await Promise.all([run(), run(), run()]);
+    const results = outputs.map((o) => JSON.parse(o.stdout) as { grants: number[]; stats: { grants: number } });
+    const all = results.flatMap((r) => r.grants);
+    expect(all).toHaveLength(900);
+    expect(maxInAnyWindow(all)).toBeLessThanOrEqual(300);
+  }, 60_000);
+
+  it("paces at rate / maxProcesses while the table is out of reach, after the leased slots passed", async () => {
+    const { client, docClient } = await newTable();
+    const clock = new FakeClock();
+    const fallbacks: LimiterFallbackInfo[] = [];
+    const recovered: string[] = [];
+    const tableName = `outage-${Date.now()}`;
+    const limiter = limiterOn(docClient, tableName, {
+      limit: 200,
+      rate: 190,
+      clock,
+      maxProcesses: 16,
+      onFallback: (info) => fallbacks.push(info),
+      onRecovered: (info) => recovered.push(info.command),
+    });
+    const start = clock.now();
+    const grants: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      await limiter.acquire("op");
+      grants.push(clock.now());
+    }
+    expect(fallbacks).toEqual([{ provider: "test", command: "op", reason: "ResourceNotFoundException", fallbackRatePerSecond: fallbackRate(190, 16) }]);
+    // Nothing before every slot the fleet may have leased (horizon + one lease) has passed.
+    expect((grants[0] as number) - start).toBeGreaterThanOrEqual(1000);
+    const gaps = grants.slice(1).map((t, i) => t - (grants[i] as number));
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(Math.floor(1000 / fallbackRate(190, 16)));
+    // The deadline is honoured in fallback too.
+    await expect(limiter.acquire("op", clock.now() + 1)).rejects.toBeInstanceOf(RateLimitDeadlineError);
+
+    // The table comes (back): after the hold the limiter leases again.
+    await ensureOutcomeTable(client, tableName);
+    clock.advance(5_000);
+    await limiter.acquire("op");
+    expect(recovered).toEqual(["op"]);
+    expect(limiter.stats().leases).toBe(1);
+  });
+
+  it("throws RateLimitDeadlineError when no slot comes before the deadline, leaving the slot to others", async () => {
+    const { docClient, tableName } = await newTable();
+    const clock = new FakeClock();
+    const limiter = limiterOn(docClient, tableName, { limit: 200, rate: 190, clock });
+    await limiter.acquire("op");
+    await expect(limiter.acquire("op", clock.now())).rejects.toBeInstanceOf(RateLimitDeadlineError);
+    await limiter.acquire("op");
+    expect(limiter.stats().grants).toBe(2);
+  });
+
+  it("refuses a rate without headroom under the limit", () => {
+    const store = new CallScheduleStore({ client: DynamoDBDocumentClient.from(new DynamoDBClient({ region: "us-east-1" })), tableName: "t" });
+    expect(() => new FleetRateLimiter({ provider: "p", store, commands: { op: { limitPerSecond: 200, ratePerSecond: 200 } }, maxProcesses: 1 })).toThrow(/commands\.op\.ratePerSecond/);
+  });
+});

@@ -1,0 +1,81 @@
+/**
+ * Several service instances (each with its own clients, as separate Lambda processes have)
+ * against the IM sandbox, which enforces IM's 200/s per command for the app (10006 beyond it).
+ * With the fleet limiter no call is throttled; without it (each process pacing itself at 190/s,
+ * the old default) the sandbox throttles.
+ */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { beforeEach, describe, expect, it } from "vitest";
+import { startDynalite } from "../../../src/local/dynalite.ts";
+import { createLocalRateLimiter } from "../../../src/limits/local-limiter.ts";
+import { createTencentImClient } from "../../../src/providers/tencent-im/client.ts";
+import type { TencentImClient } from "../../../src/providers/tencent-im/types.ts";
+import { CapturingLogger, useLocalStack } from "../../support/local-stack.ts";
+
+const fx = useLocalStack();
+const soon = () => Date.now() + 60_000;
+
+/** `lanes` callers per client import `perClient` accounts each through `clients`, all at once. */
+async function importAll(clients: TencentImClient[], perClient: number, lanes: number, prefix: string): Promise<void> {
+  await Promise.all(
+    clients.map(async (im, c) => {
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: lanes }, async () => {
+          while (next < perClient) await im.accountImport({ userId: `${prefix}-${c}-${next++}` }, { deadline: soon() });
+        }),
+      );
+    }),
+  );
+}
+
+describe("the IM budget across service instances", () => {
+  beforeEach(() => fx.stack.im.reset());
+
+  it("four service instances never draw a throttling answer (10006)", async () => {
+    const services = Array.from({ length: 4 }, () => fx.service());
+    await importAll(services.map((s) => s.im), 150, 24, "fleet");
+    const { counters } = fx.stack.im.state();
+    expect(counters.calls["account_import"]).toBe(600);
+    expect(counters.throttled).toBe(0);
+  }, 60_000);
+
+  it("with the table unreachable, a service still calls IM, at the fallback rate, and says so in its log", async () => {
+    // A DynamoDB endpoint that refuses connections: a dynalite started and stopped again.
+    const gone = await startDynalite();
+    await gone.close();
+    const client = new DynamoDBClient({ endpoint: gone.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" }, maxAttempts: 1 });
+    const logger = new CapturingLogger();
+    const service = fx.service({ documentClient: DynamoDBDocumentClient.from(client), logger });
+    try {
+      await importAll([service.im], 3, 1, "outage");
+    } finally {
+      client.destroy();
+    }
+    expect(fx.stack.im.state().counters.calls["account_import"]).toBe(3);
+    const warnings = logger.lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.level === "warn");
+    expect(warnings).toEqual([
+      expect.objectContaining({ message: expect.stringContaining("rate limiter: the table is out of reach"), provider: "tencent-im", command: "account_import", fallbackRatePerSecond: 190 / service.config.im.fleetMaxProcesses }),
+    ]);
+  }, 60_000);
+
+  it("control: the same load paced per process at 190/s is throttled by the sandbox", async () => {
+    const credentials = fx.service().credentials.im;
+    const clients = Array.from({ length: 2 }, () =>
+      createTencentImClient({
+        domain: fx.stack.env.IM_DOMAIN as string,
+        credentials,
+        connectTo: fx.stack.env.IM_CONNECT_TO,
+        rateLimiter: createLocalRateLimiter({ account_import: 190 }),
+        retryPolicy: { maxAttempts: 10, baseDelayMs: 5, maxDelayMs: 50, throttledBaseDelayMs: 50 },
+      }),
+    );
+    try {
+      await importAll(clients, 150, 24, "control");
+    } finally {
+      for (const c of clients) c.close();
+    }
+    expect(fx.stack.im.state().counters.throttled).toBeGreaterThan(0);
+  }, 60_000);
+});
