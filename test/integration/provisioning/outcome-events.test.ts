@@ -8,6 +8,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import { runBackfill } from "../../../src/backfill/backfill.ts";
 import { parseTenantOnboarding, type TenantOnboarding } from "../../../src/provisioning/tenant.ts";
+import type { Service } from "../../../src/service.ts";
 import { ShiftedClock } from "../../handlers/harness.ts";
 import { sampleTenant, useLocalStack } from "../../support/local-stack.ts";
 
@@ -16,6 +17,15 @@ const soon = (ms = 8_000) => Date.now() + ms;
 const eventsOf = (tenantId: string) => fx.stack.events.events.filter((e) => e.detail["tenantId"] === tenantId);
 const later = (request: TenantOnboarding, changes: Record<string, unknown>, ms: number): TenantOnboarding =>
   parseTenantOnboarding({ ...request, ...changes, requestedAt: new Date(Date.parse(request.requestedAt) + ms).toISOString() });
+
+/** One whole backfill run on `service` at `clock`'s time (no saved position). */
+function backfillOnce(service: Service, clock: ShiftedClock) {
+  const positions = { load: async () => undefined, save: async () => undefined };
+  return runBackfill(
+    { deadline: clock.now() + 20_000, perTenantBudgetMs: 5_000, concurrency: 4, pageSize: 1000 },
+    { store: service.store, positions, clock, reconcile: (state, deadline, walk) => service.reconcile(state, deadline, "backfill", walk) },
+  );
+}
 
 /**
  * A DynamoDB client whose first UpdateItem that claims an announcement (it names
@@ -82,12 +92,7 @@ describe("outcome events on EventBridge", () => {
     fx.stack.events.failEntries(1);
     await service.provision(request, soon(), "w1");
     expect(eventsOf(request.tenantId)).toEqual([]);
-    const positions = { load: async () => undefined, save: async () => undefined };
-    const backfill = () =>
-      runBackfill(
-        { deadline: clock.now() + 20_000, perTenantBudgetMs: 5_000, concurrency: 4, pageSize: 1000 },
-        { store: service.store, positions, clock, reconcile: (state, deadline, walk) => service.reconcile(state, deadline, "backfill", walk) },
-      );
+    const backfill = () => backfillOnce(service, clock);
     await backfill(); // not due yet: the claimer may still be publishing
     expect(eventsOf(request.tenantId)).toEqual([]);
     clock.advance(61_000);
@@ -111,12 +116,8 @@ describe("outcome events on EventBridge", () => {
     expect(eventsOf(request.tenantId)).toEqual([]);
 
     const service = fx.service({ clock });
-    const positions = { load: async () => undefined, save: async () => undefined };
     clock.advance(61_000);
-    await runBackfill(
-      { deadline: clock.now() + 20_000, perTenantBudgetMs: 5_000, concurrency: 4, pageSize: 1000 },
-      { store: service.store, positions, clock, reconcile: (state, deadline, walk) => service.reconcile(state, deadline, "backfill", walk) },
-    );
+    await backfillOnce(service, clock);
     expect(eventsOf(request.tenantId).map((e) => e.detail["eventId"])).toEqual([`${request.tenantId}:1:TenantProvisioned`]);
     expect((await service.store.getTenant(request.tenantId)).tenant?.indexDueAt).toBeUndefined();
   });
