@@ -10,9 +10,7 @@
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { benchTenant, cpuMsSince, round, serve } from "./lib.ts";
-
-const mb = (bytes: number) => round(bytes / 2 ** 20, 1);
+import { benchTenant, cpuMsSince, serve } from "./lib.ts";
 
 async function warm(args: { prefix: string; warmup: number; n: number; micro: number }) {
   const { loadConfig } = await import("../src/config/config.ts");

@@ -49,7 +49,7 @@ const envSchema = z.object({
   SIGNUP_QUEUE_URL: z.optional(z.url({ protocol: /^https?$/ })),
   /** The EventBridge bus outcome events (TenantProvisioned …) go to; absent: outcomes are only recorded. */
   OUTCOME_EVENT_BUS_NAME: z.optional(
-    z.string().check(z.regex(/^([A-Za-z0-9._-]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._\/-]{1,256})$/, { message: "an event bus name or ARN" })),
+    z.string().check(z.regex(/^([A-Za-z0-9._-]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._/-]{1,256})$/, { message: "an event bus name or ARN" })),
   ),
   OUTCOME_TABLE_NAME: z.string().check(z.regex(/^[a-zA-Z0-9_.-]{3,255}$/, { message: "a DynamoDB table name (3-255 of a-z A-Z 0-9 _ . -)" })),
   SECRETS_MAX_AGE_MS: z._default(int(0, 3_600_000), 300_000),

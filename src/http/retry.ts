@@ -21,9 +21,12 @@ export interface RetryOptions {
   policy: RetryPolicy;
   /** Decides from the error whether another attempt is worth it. */
   classify: (error: unknown) => RetryDecision;
-  /** Absolute epoch-ms; no sleep may end past it (minus `reserveMs`). */
+  /**
+   * Absolute epoch-ms. A retry is made only if its backoff ends strictly before
+   * `deadline - reserveMs` (see {@link withRetry}).
+   */
   deadline?: number | undefined;
-  /** Time to keep free before the deadline for the attempt itself. Default 0. */
+  /** Time the next attempt needs before the deadline; a retry must leave more than this. Default 0. */
   reserveMs?: number;
   clock?: Clock;
   random?: Random;
@@ -56,7 +59,12 @@ export function backoffDelay(policy: RetryPolicy, retry: number, throttled: bool
 
 /**
  * Runs `attempt` until it succeeds, the error is not worth retrying, attempts run out, or the
- * next backoff would end past the deadline. The last error is thrown as it is.
+ * next backoff would leave no more than `reserveMs` before the deadline. The last error is
+ * thrown as it is.
+ *
+ * The edge `now + delay + reserveMs === deadline` gives up: the attempt would start with exactly
+ * its reserve and no slack for a timer that fires late (with no reserve, it would start at the
+ * deadline itself, with no time at all).
  *
  * @example
  * ```ts
@@ -78,6 +86,7 @@ export async function withRetry<T>(attempt: (attemptNumber: number) => Promise<T
       const decision = options.classify(error);
       if (decision === "stop" || n >= options.policy.maxAttempts) throw error;
       const delayMs = backoffDelay(options.policy, n, decision === "throttled", random);
+      // Equality gives up too: see the edge in the doc comment.
       if (options.deadline !== undefined && clock.now() + delayMs + reserve >= options.deadline) throw error;
       options.onRetry?.({ attempt: n, delayMs, error });
       await clock.sleep(delayMs);

@@ -140,7 +140,7 @@ describe("signup handler (SQS, partial batch responses)", () => {
     const item = (await readRejection(service, record.messageId)) as Record<string, unknown> | undefined;
     expect(item).toBeDefined();
     expect(item?.["issueCount"]).toBe(20_000);
-    expect((item?.["issues"] as unknown[]).length).toBe(50);
+    expect(item?.["issues"]).toHaveLength(50);
     expect(item?.["issues"]).toContainEqual({ field: "detail.u00000", rule: "unknown field" });
     expect(Buffer.byteLength(String(item?.["bodyHead"]))).toBeLessThanOrEqual(4096);
     expect(item?.["bodyBytes"]).toBe(bytes);

@@ -9,7 +9,9 @@ import { runChaos, type ChaosResult } from "../../bench/chaos/runner.ts";
 describe("chaos (small): concurrent deliveries under injected faults converge", () => {
   let result: ChaosResult;
 
-  it("runs 48 tenants × 3 deliveries, replays the DLQ and backfills until nothing is unfinished", { timeout: 60_000 }, async () => {
+  // The time limits here are caps for a hang, not expectations: on a loaded 2-core machine the run
+  // has taken over a minute; it returns as soon as it is done.
+  it("runs 48 tenants × 3 deliveries, replays the DLQ and backfills until nothing is unfinished", { timeout: 240_000 }, async () => {
     result = await runChaos({
       tenants: 48,
       imPermanentTenants: 2,
@@ -19,7 +21,7 @@ describe("chaos (small): concurrent deliveries under injected faults converge", 
       tenantConcurrency: 12,
       sqsPollers: 3,
       maxBackfillRounds: 8,
-      drainTimeoutMs: 20_000,
+      drainTimeoutMs: 120_000,
       seed: 7,
       idPrefix: "rel",
     });

@@ -8,7 +8,7 @@ import { startSqsStandIn } from "../../../src/local/sqs.ts";
 import type { SqsStandIn } from "../../../src/local/sqs.ts";
 
 async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5_000;
+  const deadline = Date.now() + 15_000; // a cap for a hang, not a timing: it returns as soon as the condition holds
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));

@@ -22,7 +22,7 @@ const md5 = (data: string | Uint8Array): string => createHash("md5").update(data
 
 /** Polls until `check` returns a value, for states that arrive after a visibility timeout. */
 async function eventually<T>(check: () => Promise<T | undefined>, what: string): Promise<T> {
-  const deadline = Date.now() + 5_000;
+  const deadline = Date.now() + 15_000; // a cap for a hang, not a timing: it returns as soon as the state is there
   while (Date.now() < deadline) {
     const value = await check();
     if (value !== undefined) return value;

@@ -107,6 +107,18 @@ describe("ensureConsumerGroup converges", () => {
     expect(groups()).toEqual([{ name: "tenant-4", timeout: 120, order: false }]);
     expect(sandbox.state().calls["UpdateConsumerGroup"]).toBe(1);
   });
+
+  // Each setting on its own: a convergence check that compares only one of them leaves the other wrong.
+  it.each([
+    ["order alone", { timeout: 60, order: false }],
+    ["timeout alone", { timeout: 90, order: true }],
+  ])("updates an existing group when %s differs", async (_label, wanted) => {
+    const sls = client();
+    await sls.createConsumerGroup({ name: "tenant-4b", timeout: 60, order: true });
+    const result = await sls.ensureConsumerGroup({ name: "tenant-4b", ...wanted });
+    expect(result).toEqual({ outcome: "updated", group: { name: "tenant-4b", ...wanted } });
+    expect(groups()).toEqual([{ name: "tenant-4b", ...wanted }]);
+  });
 });
 
 describe("error classes", () => {
@@ -271,7 +283,9 @@ describe("ambiguous outcomes, timeouts and resets", () => {
     ["a hang after the effect", { kind: "hang-after-effect" as const }],
   ])("treats AlreadyExist after %s as success, with exactly one group", async (_name, fault) => {
     sandbox.faults.configure({ rules: [{ operation: "CreateConsumerGroup", times: 1, ...fault }] });
-    const result = await client({ attemptTimeoutMs: 300 }).ensureConsumerGroup({ name: "tenant-12", timeout: 60, order: false });
+    // The retry after the hang must answer inside the same attempt timeout: keep it far above a
+    // loopback call on a loaded machine.
+    const result = await client({ attemptTimeoutMs: 1_000 }).ensureConsumerGroup({ name: "tenant-12", timeout: 60, order: false });
     expect(result).toEqual({ outcome: "created", group: { name: "tenant-12", timeout: 60, order: false } });
     expect(groups()).toEqual([{ name: "tenant-12", timeout: 60, order: false }]);
     expect(sandbox.state().createsApplied).toBe(1);
@@ -297,7 +311,7 @@ describe("ambiguous outcomes, timeouts and resets", () => {
 
   it("retries a hung call after the attempt timeout", async () => {
     sandbox.faults.configure({ rules: [{ operation: "ListConsumerGroup", kind: "hang", times: 1 }] });
-    expect(await client({ attemptTimeoutMs: 300 }).listConsumerGroups()).toEqual([]);
+    expect(await client({ attemptTimeoutMs: 1_000 }).listConsumerGroups()).toEqual([]);
     expect(sandbox.state().calls["ListConsumerGroup"]).toBe(2);
   });
 

@@ -1,8 +1,11 @@
 /** ensureGroup converges whatever the sandbox does to the calls, and never touches a foreign group. */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { ValidationError } from "../../../src/errors.ts";
+import { createTencentImClient } from "../../../src/providers/tencent-im/client.ts";
 import { TencentImError } from "../../../src/providers/tencent-im/errors.ts";
 import type { EnsureGroupSpec } from "../../../src/providers/tencent-im/types.ts";
 import type { FaultRule } from "../../../src/sandbox/faults.ts";
+import { FakeClock } from "../../support/fake-clock.ts";
 import { type Harness, deadline, startHarness } from "./harness.ts";
 
 const spec: EnsureGroupSpec = {
@@ -16,8 +19,9 @@ const spec: EnsureGroupSpec = {
 
 let h: Harness;
 beforeAll(async () => {
-  // A short attempt timeout keeps hang cases quick.
-  h = await startHarness({}, { attemptTimeoutMs: 300 });
+  // Every call in the file shares this attempt timeout, so it must be far above a loopback call
+  // on a loaded machine (a hang costs this much; 300 ms once cut a normal retry short).
+  h = await startHarness({}, { attemptTimeoutMs: 1_000 });
 });
 afterAll(async () => {
   await h.close();
@@ -70,6 +74,24 @@ describe("ensureGroup", () => {
     expect(h.sandbox.state().groups).toMatchObject([{ introduction: "Acme team" }]);
   });
 
+  // The marker counts only at the end of the Introduction, where markedIntroduction puts it.
+  it.each(["[tp:tenant-42]\nforeign", "Acme team\n[tp:tenant-42] (copied)", "Acme team\n[tp:tenant-4]", "Acme team\n[tp:tenant-42]x"])(
+    "reports CONFLICT when the Introduction %j does not end with the marker",
+    async (introduction) => {
+      h.sandbox.addForeignGroup({ groupId: "tenant-42", type: "Public", ownerAccount: "acme-admin", name: "Acme", introduction });
+      const error = await h.client.ensureGroup(spec, deadline()).catch((e: unknown) => e);
+      expect(error).toMatchObject({ errorClass: "conflict", code: "GroupConflict" });
+      expect((error as Error).message).toMatch(/marker/);
+      expect(h.sandbox.state().groups).toMatchObject([{ introduction }]);
+    },
+  );
+
+  it("accepts its group whose Introduction is the marker alone (no introduction asked for)", async () => {
+    h.sandbox.addForeignGroup({ groupId: "tenant-42", type: "Public", ownerAccount: "acme-admin", name: "Acme", introduction: "[tp:tenant-42]" });
+    const { introduction: _none, ...bare } = spec;
+    expect(await h.client.ensureGroup(bare, deadline())).toEqual({ outcome: "already-existed", groupId: "tenant-42" });
+  });
+
   it.each<[string, FaultRule]>([
     ["10002 after the group was made", { operation: "create_group", kind: "error-after-effect", error: { code: 10002 }, times: 1 }],
     ["HTTP 502 after the group was made", { operation: "create_group", kind: "error-after-effect", error: { status: 502, code: 502 }, times: 1 }],
@@ -117,5 +139,49 @@ describe("ensureGroup", () => {
     await expect(h.client.ensureGroup(spec, deadline())).rejects.toMatchObject({ code: "10037", errorClass: "permanent" });
     expect(h.sandbox.state().counters.calls).toMatchObject({ create_group: 1 });
     expect(h.sandbox.state().counters.calls["get_group_info"]).toBeUndefined();
+  });
+
+  it("reports CONFLICT naming Type when only the type differs, and marker when the Introduction is absent", async () => {
+    h.sandbox.addForeignGroup({ groupId: "tenant-42", type: "Community", ownerAccount: "acme-admin", name: "Acme", introduction: "Acme team\n[tp:tenant-42]" });
+    const typeError = await h.client.ensureGroup(spec, deadline()).catch((e: unknown) => e);
+    expect(typeError).toMatchObject({ errorClass: "conflict", message: expect.stringContaining("(differs in Type)") });
+
+    h.sandbox.reset();
+    h.sandbox.addForeignGroup({ groupId: "tenant-42", type: "Public", ownerAccount: "acme-admin", name: "Acme" });
+    const markerError = await h.client.ensureGroup(spec, deadline()).catch((e: unknown) => e);
+    expect(markerError).toMatchObject({ errorClass: "conflict", message: expect.stringContaining("(differs in marker)") });
+  });
+
+  it("refuses an invalid spec before any call, naming ensureGroup and the field", async () => {
+    const error = await h.client.ensureGroup({ ...spec, groupId: "" }, deadline()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as Error).message).toMatch(/^ensureGroup: invalid input: .*groupId/);
+    expect(h.sandbox.state().counters.calls).toEqual({});
+  });
+
+  // The create-again loop after a create that had no effect follows withRetry's deadline rule: a
+  // backoff that would end at the deadline or later gives up with the last error.
+  it("stops creating again when the next backoff would reach the deadline", async () => {
+    only({ operation: "create_group", kind: "error", error: { code: 10002 } });
+    // An hour ahead of real time, so the real per-attempt deadlines never cut a call short.
+    const clock = new FakeClock(Date.now() + 3_600_000);
+    const client = createTencentImClient({
+      domain: "adminapisgp.im.qcloud.com",
+      credentials: h.credentials,
+      connectTo: h.sandbox.url,
+      clock,
+      random: () => 0.5,
+      retryPolicy: { maxAttempts: 10, baseDelayMs: 100, maxDelayMs: 1_000, throttledBaseDelayMs: 1_000 },
+    });
+    try {
+      // Backoffs: 50 ms (ends 50 ms before the deadline: taken), then 100 ms (ends exactly at it: not).
+      const error = await client.ensureGroup(spec, { deadline: clock.now() + 150 }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: "10002", ambiguous: true });
+      expect(clock.sleeps).toEqual([50]);
+      expect(h.sandbox.state().counters.calls["create_group"]).toBe(2);
+      expect(h.sandbox.state().counters.calls["get_group_info"]).toBe(2);
+    } finally {
+      client.close();
+    }
   });
 });

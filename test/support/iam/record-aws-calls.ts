@@ -80,7 +80,6 @@ function instrumentClients(file: string): void {
     const stack = this.middlewareStack;
     if (!instrumented.has(stack)) {
       instrumented.add(stack);
-      const client = this;
       stack.add(
         (next: (args: unknown) => Promise<unknown>, context: { clientName?: string; commandName?: string; authSchemes?: { signingName?: string }[] }) =>
           async (mwArgs: { input?: Record<string, unknown>; request?: { headers?: Record<string, string> } }) => {
@@ -92,7 +91,7 @@ function instrumentClients(file: string): void {
                 handler: current.handler,
                 client: String(context.clientName),
                 // By name: a test file's module graph may hold another copy of the class.
-                deadlineBound: (client.config.requestHandler as object | undefined)?.constructor.name === DeadlineBoundHttpHandler.name,
+                deadlineBound: (this.config.requestHandler as object | undefined)?.constructor.name === DeadlineBoundHttpHandler.name,
               };
               for (const target of targetsOf(service, operation, mwArgs.input ?? {})) {
                 record("unsupported" in target ? { ...common, ...target } : { ...common, ...target, envVars: envVarsOf(target.id) });

@@ -16,6 +16,13 @@ describe("backoffDelay", () => {
     expect(backoffDelay(policy, 1, true, () => 0.5)).toBe(200);
     expect(backoffDelay(policy, 2, true, () => 0.5)).toBe(400);
   });
+
+  it("without a throttled base, backs off throttled retries from 4x the base", () => {
+    const { throttledBaseDelayMs: _unset, ...plain } = policy;
+    expect(backoffDelay(plain, 1, true, () => 0.5)).toBe(200);
+    expect(backoffDelay(plain, 2, true, () => 0.5)).toBe(400);
+    expect(backoffDelay(plain, 1, false, () => 0.5)).toBe(50);
+  });
 });
 
 describe("withRetry", () => {
@@ -105,6 +112,30 @@ describe("withRetry", () => {
       ),
     ).rejects.toThrow("x");
     expect(clock.sleeps).toEqual([]);
+  });
+
+  // The rule at the edge: a retry must leave more than reserveMs. Here now = 890 and the first
+  // backoff is 50 ms (0.5 of the 100 ms cap), so it ends at 940.
+  it.each([
+    { deadline: 1_000, reserveMs: 60, retries: false }, // 890 + 50 + 60 === deadline
+    { deadline: 1_001, reserveMs: 60, retries: true },
+    { deadline: 940, reserveMs: 0, retries: false }, // the attempt would start at the deadline
+    { deadline: 941, reserveMs: 0, retries: true },
+  ])("deadline $deadline with reserve $reserveMs: retries = $retries", async ({ deadline, reserveMs, retries }) => {
+    const clock = new FakeClock(890);
+    const failure = new Error("transient");
+    const attempts: number[] = [];
+    const outcome = await withRetry(
+      async (n) => {
+        attempts.push(n);
+        if (n === 1) throw failure;
+        return "ok";
+      },
+      { policy, classify: () => "retry", clock, random: () => 0.5, deadline, reserveMs },
+    ).catch((error: unknown) => error);
+    expect(outcome).toBe(retries ? "ok" : failure);
+    expect(attempts).toEqual(retries ? [1, 2] : [1]);
+    expect(clock.sleeps).toEqual(retries ? [50] : []);
   });
 
   it("uses the longer throttled backoff when the classifier says throttled", async () => {

@@ -9,6 +9,10 @@ describe("classifySlsError", () => {
     [503, "ServerBusy", "transient"],
     [502, "HTTP.502", "transient"],
     [504, "SomethingNew", "transient"],
+    // A bare 500 (the lowest server status) with a code SLS never documented, or none at all.
+    [500, "SomethingNew", "transient"],
+    [500, "HTTP.500", "transient"],
+    [499, "SomethingNew", "permanent"],
     [403, "WriteQuotaExceed", "throttled"],
     [403, "ReadQuotaExceed", "throttled"],
     [403, "ProjectQuotaExceed", "throttled"],
@@ -73,6 +77,16 @@ describe("slsErrorFromResponse", () => {
   it("falls back to HTTP.<status> when the body is not an SLS error", () => {
     const error = slsErrorFromResponse(response(502, "<html>bad gateway</html>"), { operation: "ListConsumerGroup", idempotent: true });
     expect([error.code, error.errorClass]).toEqual(["HTTP.502", "transient"]);
+  });
+
+  it.each([
+    ["no body", "", "HTTP.500"],
+    ["an empty JSON object", "{}", "HTTP.500"],
+    ["an empty errorCode", '{"errorCode":"","errorMessage":"oops"}', "HTTP.500"],
+    ["an unknown errorCode", '{"errorCode":"SomethingNew","errorMessage":"oops"}', "SomethingNew"],
+  ])("makes a bare HTTP 500 with %s a retryable, transient error", (_label, body, code) => {
+    const error = slsErrorFromResponse(response(500, body), { operation: "ListConsumerGroup", idempotent: true });
+    expect(error).toMatchObject({ code, httpStatus: 500, errorClass: "transient", retryable: true });
   });
 
   it("never repeats secrets the server echoes", () => {

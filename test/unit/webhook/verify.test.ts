@@ -80,6 +80,9 @@ describe("verifyWebhook", () => {
     expect(reason(() => verifyWebhook(body, headersFor(secretA, body, at(-301)), keys, clock))).toBe("stale");
     expect(reason(() => verifyWebhook(body, headersFor(secretA, body, at(299)), keys, clock))).toBe("accepted");
     expect(reason(() => verifyWebhook(body, headersFor(secretA, body, at(301)), keys, clock))).toBe("future");
+    // Exactly 5 minutes either way is still inside, as in the reference implementation.
+    expect(reason(() => verifyWebhook(body, headersFor(secretA, body, at(-300)), keys, clock))).toBe("accepted");
+    expect(reason(() => verifyWebhook(body, headersFor(secretA, body, at(300)), keys, clock))).toBe("accepted");
   });
 
   it("names a missing or malformed header", () => {
@@ -100,5 +103,47 @@ describe("verifyWebhook", () => {
       return;
     }
     throw new Error("expected a rejection");
+  });
+
+  it("names the header and the rule for every rejection", () => {
+    const keys = [decodeWebhookSecret(secretA)];
+    const at = (offsetS: number) => new Date(clock.now() + offsetS * 1000);
+    const good = headersFor(secretA, body);
+    const cases: [Record<string, string>, string, string, string][] = [
+      [{ ...good, "webhook-id": "msg 1" }, "bad-id", "webhook-id", "at most 256 printable ASCII characters"],
+      [{ ...good, "webhook-timestamp": "12.5" }, "bad-timestamp", "webhook-timestamp", "must be integer seconds since the epoch"],
+      [headersFor(secretA, body, at(-301)), "stale", "webhook-timestamp", "older than 5 minutes"],
+      [headersFor(secretA, body, at(301)), "future", "webhook-timestamp", "more than 5 minutes in the future"],
+      [headersFor(secretB, body), "bad-signature", "webhook-signature", "no v1 signature matches a current secret"],
+    ];
+    for (const [headers, reasonWanted, field, rule] of cases) {
+      const error = (() => {
+        try {
+          verifyWebhook(body, headers, keys, clock);
+        } catch (e) {
+          return e;
+        }
+        return undefined;
+      })();
+      expect(error, reasonWanted).toMatchObject({ reason: reasonWanted, field, rule, message: `${field}: ${rule}` });
+    }
+  });
+
+  it("counts only well-formed v1 signatures: another version or extra parts do not verify", () => {
+    const keys = [decodeWebhookSecret(secretA)];
+    const good = headersFor(secretA, body);
+    const sig = good["webhook-signature"].slice(3);
+    expect(reason(() => verifyWebhook(body, { ...good, "webhook-signature": `v1a,${sig}` }, keys, clock))).toBe("bad-signature");
+    expect(reason(() => verifyWebhook(body, { ...good, "webhook-signature": `v2,${sig}` }, keys, clock))).toBe("bad-signature");
+    expect(reason(() => verifyWebhook(body, { ...good, "webhook-signature": `v1,${sig},x` }, keys, clock))).toBe("bad-signature");
+    expect(reason(() => verifyWebhook(body, { ...good, "webhook-signature": `v1,${sig}` }, keys, clock))).toBe("accepted");
+  });
+});
+
+describe("decodeWebhookSecret", () => {
+  it("decodes a secret with or without the whsec_ prefix to the same key", () => {
+    const raw = secretA.slice(6);
+    expect(decodeWebhookSecret(raw)).toEqual(decodeWebhookSecret(secretA));
+    expect(decodeWebhookSecret(secretA)).toEqual(Buffer.from(raw, "base64"));
   });
 });
