@@ -5,23 +5,32 @@
  *  1. Bundles: size (bytes, gzip) of each handler bundle built now with scripts/esbuild-options.ts,
  *     and cold init over fresh Node processes (round-robin across bundles), beside an empty
  *     handler and a reference "naive stack" bundle (bench/fixtures/naive-handler.ts). Also the
- *     handlers built without the env-only credentials plugin, to show that option's effect.
+ *     handlers built without the env-only credentials plugin, to show that option's effect, and
+ *     the transport choice cold: a handler with only our transport vs one with only undici.
  *  2. Warm per-tenant CPU of the core against the local stack (in a child process), and the HTTP
- *     client CPU per request: our transport vs global fetch, against a trivial server (a child).
- *  3. Backfill throughput: 2,000 tenants, 20 ms latency per provider call, IM's 200/s limits
- *     enforced by the sandbox, the backfill handler in its own process.
+ *     client CPU per request: our transport vs global fetch vs undici's `request`, each client in
+ *     its own process (no shared GC debt), blocks alternating, against a trivial server (a child).
+ *  3. Backfill throughput and memory as deployed: `osls package` builds the template, and the
+ *     backfill function's bundle from its zip runs with the template's NODE_OPTIONS (and, as the
+ *     nodejs24.x runtime does, no heap flags of its own when NODE_OPTIONS names one): 10,000
+ *     tenants, 20 ms latency per provider call, IM's 200/s limits enforced by the sandbox. A
+ *     smaller comparison run without NODE_OPTIONS (the runtime's memory-sized heap) follows.
  *
  *     IM pacing first: the service's own IM client alone at each IM_RATE_LIMIT_PER_SECOND tried
  *     (it paces all four IM commands); then the whole backfill at the default 190/s, or at the
  *     highest tried rate above it that drew no throttling answer.
  *
  * Env knobs (defaults in brackets): BENCH_COLD_RUNS [40], BENCH_WARM_TENANTS [300],
- * BENCH_HTTP_REQUESTS [5000], BENCH_BACKFILL_TENANTS [2000], BENCH_BACKFILL_RATES
- * [180,185,190,195] (IM_RATE_LIMIT_PER_SECOND values; at most 195, src/config/config.ts),
+ * BENCH_HTTP_REQUESTS [5000], BENCH_BACKFILL_TENANTS [10000], BENCH_BACKFILL_COMPARE_TENANTS
+ * [2000] (0: no run without NODE_OPTIONS), BENCH_BACKFILL_RATES [180,185,190,195]
+ * (IM_RATE_LIMIT_PER_SECOND values; at most 195, src/config/config.ts),
  * BENCH_SECTIONS [bundles,http,warm,backfill,fleet] (or the sections as arguments:
  * `npm run bench -- fleet`; a partial run writes bench/results/latest-<sections>.json),
  * BENCH_FLEET_SECONDS [12].
  *  4. Fleet: 8 service processes sharing IM's 200/s through the table (bench/fleet.ts).
+ *
+ * The report's top-level `summary` holds the headline figures of this run (null: its section did
+ * not run; the fleet figures come from `results.fleet`).
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -31,6 +40,8 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import * as esbuild from "esbuild";
 import { HANDLERS, bundleOptions } from "../scripts/esbuild-options.ts";
+import { BACKFILL_DEFAULTS } from "../src/backfill/defaults.ts";
+import { lambdaRuntimeHeapFlags, packagedFunction } from "./deployed.ts";
 import { fleetReportLines, runFleetScenario } from "./fleet.ts";
 import { median, quantile, round, startChild } from "./lib.ts";
 
@@ -41,12 +52,13 @@ const numEnv = (name: string, fallback: number) => (process.env[name] ? Number(p
 const COLD_RUNS = numEnv("BENCH_COLD_RUNS", 40);
 const WARM_TENANTS = numEnv("BENCH_WARM_TENANTS", 300);
 const HTTP_REQUESTS = numEnv("BENCH_HTTP_REQUESTS", 5000);
-const BACKFILL_TENANTS = numEnv("BENCH_BACKFILL_TENANTS", 2000);
+const BACKFILL_TENANTS = numEnv("BENCH_BACKFILL_TENANTS", 10_000);
+const BACKFILL_COMPARE_TENANTS = numEnv("BENCH_BACKFILL_COMPARE_TENANTS", 2000);
+/** The IM pacing runs (the client alone) stay at 2,000 tenants: they only pick the rate. */
+const PACING_TENANTS = Math.min(BACKFILL_TENANTS, 2000);
 const BACKFILL_RATES = (process.env.BENCH_BACKFILL_RATES ?? "180,185,190,195").split(",").map(Number);
 /** IM_RATE_LIMIT_PER_SECOND's default (src/config/config.ts). */
 const DEFAULT_IM_RATE = 190;
-/** One full backfill run per entry: the Node flags of the backfill process ("" = none). */
-const BACKFILL_NODE_FLAGS = (process.env.BENCH_BACKFILL_NODE_FLAGS ?? "|--max-semi-space-size=4 --max-old-space-size=96").split("|").map((f) => f.split(" ").filter(Boolean));
 /** `npm run bench -- fleet` (or BENCH_SECTIONS=fleet) runs only the named sections. */
 const SECTIONS = new Set((process.argv.slice(2).join(",") || process.env.BENCH_SECTIONS || "bundles,http,warm,backfill,fleet").split(","));
 const IM_LIMIT = 200;
@@ -76,7 +88,7 @@ const LAMBDA_ENV: Record<string, string> = {
 
 interface Bundle {
   name: string;
-  kind: "handler" | "empty" | "reference" | "handler-without-plugin";
+  kind: "handler" | "empty" | "reference" | "handler-without-plugin" | "transport-choice";
   file: string;
   bytes: number;
   gzipBytes: number;
@@ -96,6 +108,9 @@ async function buildBundles(): Promise<Bundle[]> {
   for (const h of HANDLERS) await build(h, "handler", `handlers/${h}.ts`, bundleOptions, "scripts/esbuild-options.ts");
   await build("empty", "empty", "bench/fixtures/empty-handler.ts", bundleOptions, "scripts/esbuild-options.ts");
   await build("reference", "reference", "bench/fixtures/naive-handler.ts", { bundle: true, platform: "node", format: "cjs", minify: true, logLevel: "warning" }, "bundle, platform node, format cjs, minify");
+  for (const t of ["node-http", "undici"]) {
+    await build(`transport-${t}`, "transport-choice", `bench/fixtures/transport-${t}.ts`, bundleOptions, "scripts/esbuild-options.ts");
+  }
   for (const h of HANDLERS) {
     await build(`${h}-sdk-chain`, "handler-without-plugin", `handlers/${h}.ts`, { ...bundleOptions, plugins: [] }, "esbuild-options.ts without envOnlyAwsCredentials");
   }
@@ -122,19 +137,38 @@ function coldInit(bundles: Bundle[]) {
   return samples;
 }
 
+/**
+ * CPU per request of each HTTP client, each in its own process (so one client's garbage is never
+ * collected on another's time), in alternating blocks (so the shared machine's noise hits all).
+ */
 async function httpSection() {
   const server = await startChild(path.join(here, "http-server.ts"));
-  const client = await startChild(path.join(here, "service-child.ts"));
+  const names = ["transport", "fetch", "undici"] as const;
+  const children = await Promise.all(names.map(() => startChild(path.join(here, "service-child.ts"))));
   try {
-    const result = await client.call<Record<string, { requests: number; cpuMsPerRequest: number; wallMsPerRequest: number }>>("http", {
-      url: server.ready.url,
-      requests: HTTP_REQUESTS,
-      warmup: 500,
-      blocks: 10,
-    });
-    return { ...result, fetchToTransportCpuRatio: result.fetch!.cpuMsPerRequest / result.transport!.cpuMsPerRequest };
+    const url = server.ready.url as string;
+    const blocks = 10;
+    const perBlock = Math.ceil(HTTP_REQUESTS / blocks);
+    const totals = names.map(() => ({ cpuMs: 0, wallMs: 0, requests: 0 }));
+    for (const [i, child] of children.entries()) await child.call("httpBlock", { client: names[i], url, requests: 500 }); // warm-up
+    for (let b = 0; b < blocks; b++) {
+      const order = names.map((_, i) => (i + b) % names.length);
+      for (const i of order) {
+        const r = await children[i]!.call<{ cpuMs: number; wallMs: number }>("httpBlock", { client: names[i], url, requests: perBlock });
+        totals[i]!.cpuMs += r.cpuMs;
+        totals[i]!.wallMs += r.wallMs;
+        totals[i]!.requests += perBlock;
+      }
+    }
+    const result = Object.fromEntries(
+      names.map((name, i) => {
+        const t = totals[i]!;
+        return [name, { requests: t.requests, cpuMsPerRequest: t.cpuMs / t.requests, wallMsPerRequest: t.wallMs / t.requests }];
+      }),
+    ) as Record<(typeof names)[number], { requests: number; cpuMsPerRequest: number; wallMsPerRequest: number }>;
+    return { ...result, fetchToTransportCpuRatio: result.fetch.cpuMsPerRequest / result.transport.cpuMsPerRequest, undiciToTransportCpuRatio: result.undici.cpuMsPerRequest / result.transport.cpuMsPerRequest };
   } finally {
-    await client.stop();
+    await Promise.all(children.map((c) => c.stop()));
     await server.stop();
   }
 }
@@ -195,7 +229,7 @@ async function pacingRun(rate: number) {
     try {
       run = await child.call<{ tenants: number; failed: number; wallMs: number; cpuMs: number; tenantsPerSecond: number; ratePerSecond: number }>("pacing", {
         prefix: `p${rate}`,
-        count: BACKFILL_TENANTS,
+        count: PACING_TENANTS,
         concurrency: 32,
       });
     } finally {
@@ -213,19 +247,37 @@ async function pacingRun(rate: number) {
 
 type BackfillChildResult = { tenants: number; succeeded: number; retryable: number; permanent: number; invocations: number; wallMs: number; cpuMs: number; rssBeforeLoadMB: number; rssAfterLoadMB: number; peakRssMB: number; peakHeapUsedMB: number; peakHeapTotalMB: number; peakExternalMB: number; maxRssMB: number; eventLoopUtilization: number };
 
+interface BackfillProcess {
+  /** What the row is. */
+  label: string;
+  tenants: number;
+  /** NODE_OPTIONS of the process (undefined: none). */
+  nodeOptions: string | undefined;
+  /** Command-line flags (what the Lambda runtime adds). */
+  execArgv: string[];
+  memorySize: number;
+}
+
 /** The whole backfill: the bundled handler in its own process, the stack in another. */
-async function backfillRun(imRate: number, bundle: string, execArgv: string[]) {
+async function backfillRun(imRate: number, bundle: string, proc: BackfillProcess) {
   const stack = await startChild(path.join(here, "stack-server.ts"), { args: [JSON.stringify(BACKFILL_STACK)] });
   try {
     const env = stack.ready.env as Record<string, string>;
     const t = performance.now();
-    await stack.call("seed", { prefix: `bf${imRate}`, count: BACKFILL_TENANTS, concurrency: 16 });
-    log(`backfill @${imRate}/s ${execArgv.join(" ")}: seeded ${BACKFILL_TENANTS} unfinished tenants in ${Math.round(performance.now() - t)} ms`);
+    await stack.call("seed", { prefix: `bf${imRate}`, count: proc.tenants, concurrency: 16 });
+    log(`backfill @${imRate}/s ${proc.label}: seeded ${proc.tenants} unfinished tenants in ${Math.round(performance.now() - t)} ms`);
     const before = await stack.call<StackState>("state");
     const machine0 = machineCpu();
     const child = await startChild(path.join(here, "backfill-child.cjs"), {
-      env: { PATH: LAMBDA_ENV.PATH, ...env, AWS_LAMBDA_FUNCTION_NAME: "backfill", IM_RATE_LIMIT_PER_SECOND: String(imRate) },
-      execArgv,
+      env: {
+        PATH: LAMBDA_ENV.PATH,
+        ...env,
+        AWS_LAMBDA_FUNCTION_NAME: "backfill",
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(proc.memorySize),
+        IM_RATE_LIMIT_PER_SECOND: String(imRate),
+        ...(proc.nodeOptions === undefined ? {} : { NODE_OPTIONS: proc.nodeOptions }),
+      },
+      execArgv: proc.execArgv,
     });
     let run: BackfillChildResult;
     try {
@@ -245,7 +297,10 @@ async function backfillRun(imRate: number, bundle: string, execArgv: string[]) {
     const ddbRequests = Object.values(ddbCalls).reduce((x, y) => x + y, 0);
     const result = {
       imRateLimitPerSecond: imRate,
-      nodeFlags: execArgv.join(" ") || "(none)",
+      label: proc.label,
+      memorySize: proc.memorySize,
+      nodeOptions: proc.nodeOptions ?? null,
+      runtimeFlags: proc.execArgv.join(" ") || null,
       ...run,
       tenantsPerSecond,
       fractionOfLimit: tenantsPerSecond / IM_LIMIT,
@@ -273,6 +328,37 @@ async function backfillRun(imRate: number, bundle: string, execArgv: string[]) {
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/** A number, or null when the section that measures it did not run. */
+const num = (x: unknown): number | null => (typeof x === "number" && Number.isFinite(x) ? round(x, 4) : null);
+
+/**
+ * The headline figures of this run (issue 11's "Done when"), each read from this run's sections;
+ * the fleet figures from the fleet scenario's `results.fleet` when it ran.
+ */
+function summarize(r: Record<string, unknown>) {
+  type Row = { kind: string; bytes: number; ratioToReference: number };
+  type BackfillRow = { label: string; fractionOfLimit: number; imThrottled: number; maxRssMB: number; peakRssMB: number };
+  const rows = ((r.bundles as { rows?: Row[] } | undefined)?.rows ?? []).filter((row) => row.kind === "handler");
+  const http = r.http as { transport?: { cpuMsPerRequest: number } } | undefined;
+  const warm = r.warm as { perTenant?: { ddbRequests: number }; breakdown?: { imRequestMs: number } } | undefined;
+  const deployed = ((r.backfill as { runs?: BackfillRow[] } | undefined)?.runs ?? []).find((run) => run.label === "as deployed");
+  const fleet = r.fleet as { processes?: unknown; shareOfLimit?: unknown; throttled?: unknown; dynamoRequestsPerImCall?: unknown } | undefined;
+  return {
+    coldInitRatioFromStartMax: rows.length > 0 ? num(Math.max(...rows.map((row) => row.ratioToReference))) : null,
+    bundleKbMax: rows.length > 0 ? num(Math.max(...rows.map((row) => row.bytes)) / 1024) : null,
+    transportCpuMsPerRequest: num(http?.transport?.cpuMsPerRequest),
+    imRequestCpuMs: num(warm?.breakdown?.imRequestMs),
+    backfillShareOfLimit: num(deployed?.fractionOfLimit),
+    backfillThrottled: num(deployed?.imThrottled),
+    fleetProcesses: num(fleet?.processes),
+    fleetShareOfLimit: num(fleet?.shareOfLimit),
+    fleetThrottled: num(fleet?.throttled),
+    dynamoRequestsPerImCall: num(fleet?.dynamoRequestsPerImCall),
+    peakRssMbDeployed: deployed ? num(Math.max(deployed.maxRssMB, deployed.peakRssMB)) : null,
+    dynamoRequestsPerFirstTenant: num(warm?.perTenant?.ddbRequests),
+  };
+}
 
 const startedAt = new Date();
 const loadBefore = os.loadavg();
@@ -343,20 +429,27 @@ if (SECTIONS.has("backfill")) {
     ? `${chosenRate}/s drew no throttling answer in the pacing run (the highest such rate above the default ${DEFAULT_IM_RATE})`
     : `the default ${DEFAULT_IM_RATE}/s: no tried rate above it ran without throttling`;
   log(`backfill rate: ${chosenBecause}`);
-  const bundle = path.join(outDir, "backfill", "index.cjs");
-  if (!SECTIONS.has("bundles")) {
-    mkdirSync(path.dirname(bundle), { recursive: true });
-    await esbuild.build({ ...bundleOptions, absWorkingDir: root, entryPoints: ["handlers/backfill.ts"], outfile: bundle });
+  log("packaging (osls package) to run the backfill as deployed");
+  const deployed = await packagedFunction("backfill", outDir);
+  const asDeployed = lambdaRuntimeHeapFlags(deployed.memorySize, deployed.nodeOptions);
+  const processes: BackfillProcess[] = [
+    { label: "as deployed", tenants: BACKFILL_TENANTS, nodeOptions: deployed.nodeOptions, execArgv: asDeployed.flags, memorySize: deployed.memorySize },
+  ];
+  if (BACKFILL_COMPARE_TENANTS > 0) {
+    const runtimeOnly = lambdaRuntimeHeapFlags(deployed.memorySize, undefined);
+    processes.push({ label: "without NODE_OPTIONS (runtime heap flags, approximated)", tenants: BACKFILL_COMPARE_TENANTS, nodeOptions: undefined, execArgv: runtimeOnly.flags, memorySize: deployed.memorySize });
   }
   const runs: Awaited<ReturnType<typeof backfillRun>>[] = [];
-  for (const flags of BACKFILL_NODE_FLAGS) runs.push(await backfillRun(chosenRate, bundle, flags));
+  for (const proc of processes) runs.push(await backfillRun(chosenRate, deployed.bundle, proc));
   results.backfill = {
     tenants: BACKFILL_TENANTS,
+    defaults: BACKFILL_DEFAULTS,
+    deployed: { memorySize: deployed.memorySize, nodeOptions: deployed.nodeOptions ?? null, runtimeHeapFlags: asDeployed.flags, runtimeHeapFlagsApproximate: asDeployed.approximate },
     latencyMsPerCall: 20,
     imLimitPerSecond: IM_LIMIT,
     imSandboxRateLimits: IM_LIMITS,
     method:
-      "Stack (dynalite, Secrets Manager stand-in, SLS + IM sandboxes with 20 ms latency per call and IM's 200/s sliding-window limits) in one child process; the measured process in another. IM pacing: the service's own IM client alone (ensureGroup = account_import + create_group, 32 lanes) per IM_RATE_LIMIT_PER_SECOND, which paces all four IM commands. Full backfill: the 2,000 tenants registered unfinished (registerTenant, both steps PENDING), then the bundled backfill handler (handlers/backfill.ts defaults: concurrency 32, pageSize 200) invoked until its walk is complete, at IM_RATE_LIMIT_PER_SECOND = the default 190 unless a higher tried rate drew no throttling answer. DynamoDB requests are counted by dynalite's HTTP server in the stack process (X-Amz-Target), seeding excluded. The SLS sandbox's groups are dropped whenever 20 exist, so SLS's 30-per-logstore quota never fails a step.",
+      `Stack (dynalite, Secrets Manager stand-in, SLS + IM sandboxes with 20 ms latency per call and IM's 200/s sliding-window limits) in one child process; the measured process in another. IM pacing: the service's own IM client alone (ensureGroup = account_import + create_group, 32 lanes) per IM_RATE_LIMIT_PER_SECOND, which paces all four IM commands. Full backfill: the tenants registered unfinished (registerTenant, both steps PENDING), then the backfill bundle from the packaged zip (handlers/backfill.ts defaults: concurrency ${BACKFILL_DEFAULTS.concurrency}, pageSize ${BACKFILL_DEFAULTS.pageSize}), with the packaged template's NODE_OPTIONS and memory size, invoked until its walk is complete, at IM_RATE_LIMIT_PER_SECOND = the default 190 unless a higher tried rate drew no throttling answer. DynamoDB requests are counted by dynalite's HTTP server in the stack process (X-Amz-Target), seeding excluded. The SLS sandbox's groups are dropped whenever 20 exist, so SLS's 30-per-logstore quota never fails a step.`,
     pacing,
     defaultImRatePerSecond: DEFAULT_IM_RATE,
     bestCleanRate: bestClean ? { ratePerSecond: bestClean.ratePerSecond, tenantsPerSecond: bestClean.tenantsPerSecond, fractionOfLimit: bestClean.fractionOfLimit } : null,
@@ -377,7 +470,7 @@ const machine = {
   loadavgBefore: loadBefore.map((n) => round(n)),
   loadavgAfter: os.loadavg().map((n) => round(n)),
 };
-const report = { date: startedAt.toISOString(), durationS: round((performance.now() - wall0) / 1000, 1), machine, ...results };
+const report = { date: startedAt.toISOString(), durationS: round((performance.now() - wall0) / 1000, 1), machine, summary: summarize(results), ...results };
 mkdirSync(path.join(here, "results"), { recursive: true });
 // A run of some sections only does not replace the full run's figures.
 const allSections = ["bundles", "http", "warm", "backfill", "fleet"].every((name) => SECTIONS.has(name));
@@ -405,21 +498,22 @@ if (bundleRows.length > 0) {
   );
 }
 if (results.http) {
-  const h = results.http as Record<string, { cpuMsPerRequest: number; wallMsPerRequest: number; requests: number }> & { fetchToTransportCpuRatio: number };
+  const h = results.http as Record<string, { cpuMsPerRequest: number; wallMsPerRequest: number; requests: number }> & { fetchToTransportCpuRatio: number; undiciToTransportCpuRatio: number };
   lines.push("### HTTP client CPU per request (loopback, server in another process)", "", "| client | requests | CPU ms/request | wall ms/request |", "|---|---|---|---|");
-  for (const name of ["transport", "fetch"]) lines.push(`| ${name === "transport" ? "createHttpTransport (node:http keep-alive)" : "global fetch"} | ${h[name]!.requests} | ${h[name]!.cpuMsPerRequest.toFixed(3)} | ${h[name]!.wallMsPerRequest.toFixed(3)} |`);
-  lines.push("", `fetch / transport CPU: ${h.fetchToTransportCpuRatio.toFixed(2)}x`, "");
+  const clientNames: Record<string, string> = { transport: "createHttpTransport (node:http keep-alive)", fetch: "global fetch", undici: "undici request (keep-alive Agent)" };
+  for (const name of ["transport", "fetch", "undici"]) lines.push(`| ${clientNames[name]} | ${h[name]!.requests} | ${h[name]!.cpuMsPerRequest.toFixed(3)} | ${h[name]!.wallMsPerRequest.toFixed(3)} |`);
+  lines.push("", `fetch / transport CPU: ${h.fetchToTransportCpuRatio.toFixed(2)}x; undici / transport: ${h.undiciToTransportCpuRatio.toFixed(2)}x. Each client in its own process, blocks alternating. Size and cold init of each choice: the transport-* rows of the bundle table.`, "");
 }
 if (results.warm) {
   type PerTenant = { cpuMs: number; wallMs: number; ddbRequests: number; providerRequests: number };
-  const w = results.warm as { tenants: number; failed: number; perTenant: PerTenant; repeatDelivery: PerTenant; breakdown: { validationMs: number; ddbRequestMs: number; slsRequestMs: number; imRequestMs: number } };
+  const w = results.warm as { tenants: number; failed: number; perTenant: PerTenant; repeatDelivery: PerTenant; breakdown: { validationMs: number; ddbRequestMs: number; slsRequestMs: number; imRequestMs: number; imRequestPacedMs: number } };
   lines.push(`### Warm per-tenant cost (${w.tenants} tenants, sequential, stack in another process, no added latency)`, "");
   lines.push("| delivery | CPU ms/tenant | wall ms/tenant | DynamoDB requests/tenant | provider requests/tenant | failed |", "|---|---|---|---|---|---|");
   lines.push(`| first | ${w.perTenant.cpuMs.toFixed(2)} | ${w.perTenant.wallMs.toFixed(2)} | ${w.perTenant.ddbRequests.toFixed(1)} | ${w.perTenant.providerRequests.toFixed(1)} | ${w.failed} |`);
   lines.push(`| again (already SUCCEEDED) | ${w.repeatDelivery.cpuMs.toFixed(2)} | ${w.repeatDelivery.wallMs.toFixed(2)} | ${w.repeatDelivery.ddbRequests.toFixed(1)} | ${w.repeatDelivery.providerRequests.toFixed(1)} | – |`, "");
   lines.push("| CPU per operation | ms |", "|---|---|");
   lines.push(`| tenant validation | ${w.breakdown.validationMs.toFixed(3)} |`, `| DynamoDB request (SDK v3, DocumentClient) | ${w.breakdown.ddbRequestMs.toFixed(3)} |`);
-  lines.push(`| SLS request (signed, ListConsumerGroup) | ${w.breakdown.slsRequestMs.toFixed(3)} |`, `| IM request (get_group_info) | ${w.breakdown.imRequestMs.toFixed(3)} |`, "");
+  lines.push(`| SLS request (signed, ListConsumerGroup) | ${w.breakdown.slsRequestMs.toFixed(3)} |`, `| IM request (get_group_info), back to back like the SLS row | ${w.breakdown.imRequestMs.toFixed(3)} |`, `| IM request (get_group_info), paced by IM_RATE_LIMIT_PER_SECOND (a wake-up after each token wait) | ${w.breakdown.imRequestPacedMs.toFixed(3)} |`, "");
   const ddbShare = (w.perTenant.ddbRequests * w.breakdown.ddbRequestMs) / w.perTenant.cpuMs;
   lines.push(`DynamoDB requests ≈ ${(ddbShare * 100).toFixed(0)}% of a tenant's CPU (${w.perTenant.ddbRequests.toFixed(1)} × ${w.breakdown.ddbRequestMs.toFixed(2)} ms, each priced as getTenant's Query, the heaviest: an upper bound).`, "");
 }
@@ -434,16 +528,17 @@ if (results.backfill) {
     const extra = (op: string) => (p.imCalls[op] ?? 0) - p.tenants;
     lines.push(`| ${p.ratePerSecond} | ${p.tenantsPerSecond.toFixed(1)} | ${(p.fractionOfLimit * 100).toFixed(1)}% | ${p.imThrottled} | ${extra("account_import")} / ${extra("create_group")} | ${p.failed} |`);
   }
-  lines.push("", `Whole backfill (bundled handler, defaults: concurrency 32, pageSize 200) at IM_RATE_LIMIT_PER_SECOND=${b.chosenImRatePerSecond} (${b.chosenBecause}):`, "");
-  lines.push("| node flags | tenants/s | of 200/s | throttled | succeeded | DynamoDB requests/tenant | RSS after load / peak (maxRSS) | peak heap used | CPU ms/tenant: backfill / stack | cores used: backfill / stack / whole machine | event loop busy: backfill / stack |", "|---|---|---|---|---|---|---|---|---|---|---|");
+  lines.push("", `Whole backfill (the packaged backfill bundle, defaults: concurrency ${BACKFILL_DEFAULTS.concurrency}, pageSize ${BACKFILL_DEFAULTS.pageSize}) at IM_RATE_LIMIT_PER_SECOND=${b.chosenImRatePerSecond} (${b.chosenBecause}):`, "");
+  lines.push("| process | tenants | NODE_OPTIONS / runtime heap flags | tenants/s | of 200/s | throttled | succeeded | DynamoDB requests/tenant | RSS after load / peak (maxRSS) | peak heap used | CPU ms/tenant: backfill / stack | cores used: backfill / stack / whole machine | event loop busy: backfill / stack |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|");
   for (const r of b.runs) {
     lines.push(
-      `| ${r.nodeFlags} | ${r.tenantsPerSecond.toFixed(1)} | ${(r.fractionOfLimit * 100).toFixed(1)}% | ${r.imThrottled} | ${r.succeeded}/${r.tenants} | ${r.ddbRequestsPerTenant.toFixed(2)} | ${r.rssAfterLoadMB} / ${r.maxRssMB} MB | ${r.peakHeapUsedMB} MB | ${r.backfillCpuMsPerTenant.toFixed(2)} / ${r.stackCpuMsPerTenant.toFixed(2)} | ${r.backfillCores.toFixed(2)} / ${r.stackCores.toFixed(2)} / ${r.machineBusyCores.toFixed(2)} of ${os.cpus().length} | ${(r.eventLoopUtilization * 100).toFixed(0)}% / ${(r.stackEventLoopUtilization * 100).toFixed(0)}% |`,
+      `| ${r.label} (${r.memorySize} MB) | ${r.tenants} | ${r.nodeOptions ?? "–"} / ${r.runtimeFlags ?? "–"} | ${r.tenantsPerSecond.toFixed(1)} | ${(r.fractionOfLimit * 100).toFixed(1)}% | ${r.imThrottled} | ${r.succeeded}/${r.tenants} | ${r.ddbRequestsPerTenant.toFixed(2)} | ${r.rssAfterLoadMB} / ${r.maxRssMB} MB | ${r.peakHeapUsedMB} MB | ${r.backfillCpuMsPerTenant.toFixed(2)} / ${r.stackCpuMsPerTenant.toFixed(2)} | ${r.backfillCores.toFixed(2)} / ${r.stackCores.toFixed(2)} / ${r.machineBusyCores.toFixed(2)} of ${os.cpus().length} | ${(r.eventLoopUtilization * 100).toFixed(0)}% / ${(r.stackEventLoopUtilization * 100).toFixed(0)}% |`,
     );
   }
   const firstRun = b.runs[0];
   if (firstRun) lines.push("", `DynamoDB requests in the first run, by operation: ${Object.entries(firstRun.ddbCalls).map(([op, n]) => `${op} ${(n / firstRun.tenants).toFixed(2)}`).join(", ")} per tenant.`);
-  lines.push("", "Targets: ≥ 95% of 200/s with zero throttling answers; peak RSS < 128 MB.", "");
+  lines.push("", "Targets: ≥ 95% of 200/s with zero throttling answers; peak RSS ≤ 128 MB as deployed.", "");
 }
 if (results.fleet) lines.push(...fleetReportLines(results.fleet as Awaited<ReturnType<typeof runFleetScenario>>));
+lines.push("### Summary", "", "```json", JSON.stringify(report.summary, null, 2), "```", "");
 process.stdout.write(`${lines.join("\n")}\n`);

@@ -4,6 +4,7 @@ import { inAwsCallScope } from "./lib/aws-call-scope.ts";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import type { ScheduledEvent } from "aws-lambda";
 import { backfillTenants, runBackfill, type BackfillReport } from "../src/backfill/backfill.ts";
+import { BACKFILL_DEFAULTS } from "../src/backfill/defaults.ts";
 import type { Service } from "../src/service.ts";
 import { log, logger, metrics, runtimeService } from "./lib/runtime.ts";
 import { deadlineOf, invocationDeadline, type DeadlineContext } from "./middleware/deadline.ts";
@@ -31,8 +32,8 @@ export interface BackfillHandlerOptions {
  * ```
  */
 export function createBackfillHandler(service: Service, options: BackfillHandlerOptions = {}) {
-  const concurrency = options.concurrency ?? 32;
-  const perTenantBudgetMs = options.perTenantBudgetMs ?? 10_000;
+  const concurrency = options.concurrency ?? BACKFILL_DEFAULTS.concurrency;
+  const perTenantBudgetMs = options.perTenantBudgetMs ?? BACKFILL_DEFAULTS.perTenantBudgetMs;
   const lambda = middy<ScheduledEvent | ExplicitBackfillEvent, BackfillReport, Error, DeadlineContext>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
@@ -46,7 +47,7 @@ export function createBackfillHandler(service: Service, options: BackfillHandler
         "tenants" in event && Array.isArray(event.tenants)
           ? await backfillTenants(event.tenants, { deadline: deadlineOf(context), concurrency, perTenantBudgetMs }, { provision, logger: log })
           : await runBackfill(
-              { deadline: deadlineOf(context), concurrency, perTenantBudgetMs, pageSize: options.pageSize ?? 1000 },
+              { deadline: deadlineOf(context), concurrency, perTenantBudgetMs, pageSize: options.pageSize ?? BACKFILL_DEFAULTS.pageSize },
               { store: service.store, positions: service.positions, reconcile, logger: log },
             );
       logger.info("backfill finished", { report });

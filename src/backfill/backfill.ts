@@ -7,6 +7,7 @@ import { parseTenantOnboarding, type TenantOnboarding } from "../provisioning/te
 import type { ProvisionLogger, ProvisionResult } from "../provisioning/types.ts";
 import { forEachWithin } from "../concurrency/for-each-within.ts";
 import type { BackfillPosition } from "./cursor-store.ts";
+import { walkPages } from "./page-walk.ts";
 
 /** Counts per outcome of one backfill run. */
 export interface BackfillReport {
@@ -48,10 +49,13 @@ export interface BackfillOptions {
 }
 
 /**
- * Re-drives unfinished steps found through the sparse index, page by page, within the run's
- * time budget. The walk's place is saved after each page whose tenants were all handled; a run
- * that stops mid-page leaves the page's start, and the next run repeats that page cheaply
- * (finished steps are skipped without a provider call).
+ * Re-drives unfinished steps found through the sparse index, within the run's time budget. The
+ * pages are walked by {@link walkPages}: the next page is read while the current one is worked
+ * on, and lanes move on to it without waiting for the current page's slowest tenant, so the
+ * providers' rate limits, not page boundaries, set the pace. The walk's place is saved after
+ * each page whose tenants were all handled (in page order); a run that stops mid-page leaves that
+ * page's start, and the next run repeats it cheaply (finished steps are skipped without a
+ * provider call). A tenant listed on two pages (one unfinished step on each) is re-driven once.
  *
  * @example
  * ```ts
@@ -62,26 +66,26 @@ export async function runBackfill(options: BackfillOptions, deps: BackfillDepend
   const clock = deps.clock ?? systemClock;
   const report: BackfillReport = { tenants: 0, succeeded: 0, retryable: 0, permanent: 0, invalid: 0, orphaned: 0, complete: false };
   const saved = await deps.positions.load();
-  let position: BackfillPosition = saved ?? { dueBefore: new Date(clock.now()).toISOString() };
+  const dueBefore = saved?.dueBefore ?? new Date(clock.now()).toISOString();
   const hasTime = () => options.deadline - clock.now() >= options.perTenantBudgetMs;
+  const started = new Set<string>();
 
-  while (hasTime()) {
-    const page = await deps.store.listUnfinished({ limit: options.pageSize, cursor: position.cursor, dueBefore: position.dueBefore });
-    // Steps that need work, and tenants whose generation is not yet settled and announced.
-    const tenantIds = [...new Set([...page.items.map((item) => item.tenantId), ...page.tenants])];
-    const finishedPage = await forEachWithin(tenantIds, options.concurrency, hasTime, async (tenantId) => {
-      await redriveTenant(tenantId, position.dueBefore, options, deps, clock, report);
-    });
-    if (!finishedPage) break;
-    if (page.cursor === undefined) {
-      report.complete = true;
-      await deps.positions.save(undefined);
-      return report;
-    }
-    position = { dueBefore: position.dueBefore, cursor: page.cursor };
-    await deps.positions.save(position);
-  }
-  deps.logger?.info("backfill stopped for time; position saved", { dueBefore: position.dueBefore });
+  report.complete = await walkPages({
+    start: saved?.cursor,
+    fetchPage: async (cursor) => {
+      const page = await deps.store.listUnfinished({ limit: options.pageSize, cursor, dueBefore });
+      // Steps that need work, and tenants whose generation is not yet settled and announced; a
+      // tenant already handed out this run (listed on an earlier page too) is not re-driven again.
+      const tenantIds = [...new Set([...page.items.map((item) => item.tenantId), ...page.tenants])].filter((id) => !started.has(id));
+      for (const id of tenantIds) started.add(id);
+      return { items: tenantIds, cursor: page.cursor };
+    },
+    concurrency: options.concurrency,
+    canStart: hasTime,
+    work: (tenantId) => redriveTenant(tenantId, dueBefore, options, deps, clock, report),
+    pageDone: (next) => deps.positions.save(next === undefined ? undefined : { dueBefore, cursor: next }),
+  });
+  if (!report.complete) deps.logger?.info("backfill stopped for time; position saved", { dueBefore });
   return report;
 }
 

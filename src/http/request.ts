@@ -49,8 +49,9 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
     if (!isHttps && url.protocol !== "http:") {
       return Promise.reject(new TransportError("connect", `unsupported protocol ${url.protocol}`, false));
     }
-    const body =
-      request.body === undefined ? undefined : Buffer.isBuffer(request.body) ? request.body : Buffer.from(request.body, "utf8");
+    // A string body goes out as is: node:http then writes it together with the head in one
+    // write, where a Buffer costs a separate chunk (and converting it here, a copy).
+    const body = request.body;
 
     return new Promise<HttpResponse>((resolve, reject) => {
       let settled = false;
@@ -87,10 +88,14 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
           });
           res.on("end", () => {
             const headers: Record<string, string> = {};
-            for (const [name, value] of Object.entries(res.headers)) {
-              if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
+            const raw = res.headers;
+            for (const name in raw) {
+              const value = raw[name];
+              if (value !== undefined) headers[name] = typeof value === "string" ? value : value.join(", ");
             }
-            finish(undefined, { status: res.statusCode ?? 0, headers, body: Buffer.concat(chunks) });
+            // Most answers arrive in one chunk: no copy then.
+            const whole = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
+            finish(undefined, { status: res.statusCode ?? 0, headers, body: whole });
           });
           res.on("aborted", () => finish(new TransportError("reset", "answer cut off by the server", true)));
           res.on("error", (err) => finish(new TransportError("reset", `answer failed: ${errorCode(err)}`, true, err)));

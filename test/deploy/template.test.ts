@@ -10,6 +10,7 @@
  * rejects valid properties (SqsManagedSseEnabled, PayloadFormatVersion, Events::Rule EventBusName,
  * MetricTransformation Unit), so it is not run; these structural checks stand in for it.
  */
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { inflateRawSync } from "node:zlib";
@@ -308,7 +309,25 @@ describe("osls package (offline, no AWS credentials)", () => {
       expect(vars.WEBHOOK_SECRET_ID).toEqual({ Ref: "WebhookSigningSecret" });
       if (name === "webhook") expect(vars.SIGNUP_QUEUE_URL).toEqual({ Ref: "SignupQueue" });
       else expect(vars.SIGNUP_QUEUE_URL).toBeUndefined();
-      expect(vars.NODE_OPTIONS).toBeUndefined();
+    }
+  });
+
+  it("sets V8 heap limits in every function's NODE_OPTIONS that Node accepts and that fit the function's memory", () => {
+    for (const name of HANDLERS) {
+      const p = props(fnId(name));
+      const nodeOptions = ((p.Environment as Obj).Variables as Obj).NODE_OPTIONS;
+      expect(typeof nodeOptions, name).toBe("string");
+      // Naming either flag makes the nodejs24.x runtime pass none of its own (sized from memorySize).
+      expect(nodeOptions, name).toMatch(/--max-old-space-size=\d+/);
+      expect(nodeOptions, name).toMatch(/--max-semi-space-size=\d+/);
+      const run = spawnSync(process.execPath, ["-e", "process.stdout.write(String(require('node:v8').getHeapStatistics().heap_size_limit))"], {
+        env: { PATH: process.env.PATH, NODE_OPTIONS: String(nodeOptions) },
+        encoding: "utf8",
+      });
+      expect(run.status, `${name}: ${run.stderr}`).toBe(0);
+      const heapLimitMb = Number(run.stdout) / 2 ** 20;
+      // The heap may use at most half the function's memory: code, buffers and sockets need the rest.
+      expect(heapLimitMb, name).toBeLessThanOrEqual(Number(p.MemorySize) / 2);
     }
   });
 

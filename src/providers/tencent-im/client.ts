@@ -54,6 +54,7 @@ import type {
   UpdateGroupResult,
   UpdateGroupSpec,
 } from "./types.ts";
+import { imRequestUrlBuilder } from "./request-url.ts";
 import { UserSigCache } from "./usersig-cache.ts";
 import {
   accountIssues,
@@ -139,6 +140,7 @@ export function createTencentImClient(options: TencentImClientOptions): TencentI
   const policy = options.retryPolicy ?? DEFAULT_RETRY_POLICY;
   const attemptTimeoutMs = options.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
   const userSigs = new UserSigCache({ expireSeconds: options.userSigExpireSeconds, clock });
+  const requestUrl = imRequestUrlBuilder(baseUrl);
   // The injected limiter (e.g. the fleet's, src/limits) or a token bucket per command for this process.
   const limiter =
     options.rateLimiter ??
@@ -157,22 +159,16 @@ export function createTencentImClient(options: TencentImClientOptions): TencentI
       throw error;
     }
     const credentials = await options.credentials.get();
-    const url = new URL(`v4/${IM_COMMANDS[command]}/${command}`, baseUrl);
-    url.search = new URLSearchParams({
-      sdkappid: String(credentials.sdkAppId),
-      identifier: credentials.adminIdentifier,
-      usersig: userSigs.get(credentials),
-      random: requestId,
-      contenttype: "json",
-    }).toString();
-    const payload = Buffer.from(JSON.stringify(body), "utf8");
+    const url = requestUrl(command, { sdkAppId: credentials.sdkAppId, adminIdentifier: credentials.adminIdentifier, usersig: userSigs.get(credentials) }, requestId);
+    // Sent as a string: the transport writes it with the head in one write, no Buffer copy.
+    const payload = JSON.stringify(body);
     let response;
     try {
       response = await transport.send(
         {
           method: "POST",
-          url: url.toString(),
-          headers: { "content-type": "application/json", "content-length": String(payload.length) },
+          url,
+          headers: { "content-type": "application/json", "content-length": String(Buffer.byteLength(payload, "utf8")) },
           body: payload,
         },
         { timeoutMs: attemptTimeoutMs, deadline },

@@ -109,6 +109,26 @@ describe("createHttpTransport", () => {
     t.close();
   });
 
+  it("sends a string body's UTF-8 bytes exactly, and a Buffer body's bytes exactly", async () => {
+    const t = createHttpTransport();
+    const text = '{"name":"Ünïcødé 群组 🚀"}';
+    const bytes = Buffer.from(text, "utf8");
+    const headers = { "content-type": "application/json", "content-length": String(bytes.length) };
+    const asString = await t.send({ method: "POST", url: `${base}/echo`, headers, body: text }, { timeoutMs: 2_000 });
+    const asBuffer = await t.send({ method: "POST", url: `${base}/echo`, headers, body: bytes }, { timeoutMs: 2_000 });
+    expect(asString.body.equals(bytes)).toBe(true);
+    expect(asBuffer.body.equals(bytes)).toBe(true);
+    t.close();
+  });
+
+  it("assembles an answer that arrives in many chunks, byte for byte", async () => {
+    const t = createHttpTransport();
+    const res = await t.send({ method: "GET", url: `${base}/big`, headers: {} }, { timeoutMs: 2_000 });
+    expect(res.body.length).toBe(64 * 1024);
+    expect(res.body.every((b) => b === 1)).toBe(true);
+    t.close();
+  });
+
   it("refuses an answer larger than maxResponseBytes", async () => {
     const t = createHttpTransport({ maxResponseBytes: 1024 });
     const err = await t.send({ method: "GET", url: `${base}/big`, headers: {} }, { timeoutMs: 2_000 }).catch((e: unknown) => e);
