@@ -7,7 +7,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "
 import { awsClientOptions } from "../src/aws/client-options.ts";
 import { AwsCallDeadlineError } from "../src/aws/errors.ts";
 import { tenantFromWebhookBody } from "../src/inputs/unwrap.ts";
-import { ImmutableFieldError } from "../src/provisioning/errors.ts";
+import { ImmutableFieldError, RequestedAtAheadError } from "../src/provisioning/errors.ts";
 import type { TenantOnboarding } from "../src/provisioning/tenant.ts";
 import type { ProvisionResult } from "../src/provisioning/types.ts";
 import { sqsSignupQueue, type SignupQueue } from "../src/queue/signup-queue.ts";
@@ -94,6 +94,9 @@ export function createWebhookHandler(service: Service, options: WebhookHandlerOp
       } catch (error) {
         if (error instanceof ImmutableFieldError) {
           return json(409, { error: "immutable-field", tenantId: tenant.tenantId, issues: [{ field: `data.${error.field}`, rule: `immutable: ${error.rule}` }] });
+        }
+        if (error instanceof RequestedAtAheadError) {
+          return json(400, { error: "invalid-request", issues: [{ field: `data.${error.field}`, rule: error.rule }], issueCount: 1 });
         }
         if (!(error instanceof AwsCallDeadlineError)) throw error;
         // The request budget ran out inside an AWS call (DynamoDB slow or hung): hand the tenant to
