@@ -146,6 +146,22 @@ describe("backfill handler", () => {
     expect(calls()).toBe(before);
   });
 
+  it("an explicit { tenants: [...] } entry that changes an immutable field or is dated ahead is counted invalid; the others still run", async () => {
+    const service = fx.service();
+    const backfill = handlers.createBackfillHandler(service, { concurrency: 1, perTenantBudgetMs: 5_000 });
+    const first = sampleTenant({ source: "import" });
+    expect(await invoke(backfill, { tenants: [first] }, lambdaContext({ budgetMs: 30_000 }))).toMatchObject({ succeeded: 1 });
+
+    const ownerChanged = { ...first, admin: { userId: "someone-else", name: "Other" }, requestedAt: new Date().toISOString() };
+    const ahead = sampleTenant({ source: "import", requestedAt: new Date(Date.now() + 3_600_000).toISOString() });
+    const fine = sampleTenant({ source: "import" });
+    const report = await invoke(backfill, { tenants: [ownerChanged, ahead, fine] }, lambdaContext({ budgetMs: 30_000 }));
+
+    expect(report).toMatchObject({ succeeded: 1, invalid: 2, complete: true, notStarted: 0 });
+    expect((await service.store.getTenant(fine.tenantId)).tenant).toBeDefined();
+    expect((await service.store.getTenant(ahead.tenantId)).tenant).toBeUndefined();
+  });
+
   it("logs name the outcome counts and no secret value", () => {
     const text = output.text();
     expect(text).toContain('"backfill finished"');
