@@ -6,7 +6,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { forEachWithin } from "../src/concurrency/for-each-within.ts";
 import { ValidationError } from "../src/errors.ts";
 import { lifecycleEventFromQueueBody, type LifecycleEvent } from "../src/inputs/unwrap.ts";
-import { ImmutableFieldError } from "../src/provisioning/errors.ts";
+import { ImmutableFieldError, RequestedAtAheadError } from "../src/provisioning/errors.ts";
 import { boundIssues } from "../src/rejections/bounded-issues.ts";
 import type { Service } from "../src/service.ts";
 import { logger, metrics } from "./lib/runtime.ts";
@@ -56,6 +56,7 @@ export function createSignupHandler(service: Service) {
     } catch (error) {
       // Nothing was written: the event can never apply, so it is kept, not retried.
       if (error instanceof ImmutableFieldError) return reject(record, [{ field: `detail.${error.field}`, rule: `immutable: ${error.rule}` }]);
+      if (error instanceof RequestedAtAheadError) return reject(record, [{ field: `detail.${error.field}`, rule: error.rule }]);
       throw error;
     }
     logger.info(event.kind === "signup" ? "signup processed" : "offboarding processed", {

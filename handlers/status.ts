@@ -50,8 +50,8 @@ export function createStatusHandler(service: { store: OutcomeStore }) {
           lastAttemptAt: s.lastAttemptAt,
           nextAttemptAt: s.nextAttemptAt,
           resource: s.resource,
-          // A SUCCEEDED step's error is history, not its state: shown as previousError.
-          ...(s.status === "SUCCEEDED" ? { previousError: s.lastError } : { lastError: s.lastError }),
+          // A SUCCEEDED or DELETED step's error is history, not its state: shown as previousError.
+          ...(s.status === "SUCCEEDED" || s.status === "DELETED" ? { previousError: s.lastError } : { lastError: s.lastError }),
           updatedAt: s.updatedAt,
         })),
       });

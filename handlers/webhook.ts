@@ -5,7 +5,7 @@ import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { AwsCallDeadlineError } from "../src/aws/errors.ts";
 import { tenantFromWebhookBody } from "../src/inputs/unwrap.ts";
-import { ImmutableFieldError } from "../src/provisioning/errors.ts";
+import { ImmutableFieldError, RequestedAtAheadError } from "../src/provisioning/errors.ts";
 import type { TenantOnboarding } from "../src/provisioning/tenant.ts";
 import type { ProvisionResult } from "../src/provisioning/types.ts";
 import { signupQueueAt, type SignupQueue } from "../src/queue/signup-queue.ts";
@@ -74,6 +74,9 @@ export function createWebhookHandler(service: Service, options: WebhookHandlerOp
       } catch (error) {
         if (error instanceof ImmutableFieldError) {
           return json(409, { error: "immutable-field", tenantId: tenant.tenantId, issues: [{ field: `data.${error.field}`, rule: `immutable: ${error.rule}` }] });
+        }
+        if (error instanceof RequestedAtAheadError) {
+          return json(400, { error: "invalid-request", issues: [{ field: `data.${error.field}`, rule: error.rule }], issueCount: 1 });
         }
         if (!(error instanceof AwsCallDeadlineError)) throw error;
         // The request budget ran out inside an AWS call (DynamoDB slow or hung): hand the tenant to

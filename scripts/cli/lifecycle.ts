@@ -30,6 +30,9 @@ async function withService<T>(run: (service: Service) => Promise<T>): Promise<T>
 const print = (value: unknown) => process.stdout.write(`${typeof value === "string" ? value : JSON.stringify(value, null, 2)}\n`);
 const workerId = (command: string) => `cli-${command}-${randomUUID()}`;
 
+/** Longest --budget-ms: what a Lambda may run (a claim's lease follows the budget). */
+const MAX_BUDGET_MS = 900_000;
+
 /**
  * The lifecycle commands for the CLI's command table; `useStack` points process.env at the local
  * stack unless `--aws` is given.
@@ -41,7 +44,13 @@ const workerId = (command: string) => `cli-${command}-${randomUUID()}`;
  */
 export function lifecycleCommands(useStack: (values: OptionValues) => void): CliCommand[] {
   const budget = { "budget-ms": { type: "string" } } as const;
-  const deadline = (values: OptionValues) => Date.now() + positiveInteger(values, "budget-ms", 60_000);
+  const deadline = (values: OptionValues) => {
+    const ms = positiveInteger(values, "budget-ms", 60_000);
+    // Checked before anything is written: a run past what a claim may lease failed only after
+    // the new generation was declared, leaving the change to the backfill behind an error.
+    if (ms > MAX_BUDGET_MS) throw new UsageError(`--budget-ms: at most ${MAX_BUDGET_MS} (15 minutes, as long as a Lambda runs)`);
+    return Date.now() + ms;
+  };
 
   const retry: CliCommand = {
     name: "retry",
@@ -49,7 +58,7 @@ export function lifecycleCommands(useStack: (values: OptionValues) => void): Cli
     usage: "TENANT_ID [--step NAME] [--budget-ms N] [--aws]",
     details: [
       "--step NAME    re-drive only this step (default: every finished failure)",
-      "--budget-ms N  time the run may take (default 60000); what is left goes to the backfill",
+      "--budget-ms N  time the run may take (default 60000, at most 900000); what is left goes to the backfill",
       "Succeeded steps keep their result without a provider call; a retryable step runs now.",
     ],
     options: { step: { type: "string" }, ...budget },
@@ -93,7 +102,7 @@ export function lifecycleCommands(useStack: (values: OptionValues) => void): Cli
     name: "offboard",
     summary: "offboard a tenant: each step removes its resource; the records stay (status DELETED)",
     usage: "TENANT_ID [--budget-ms N] [--aws]",
-    details: ["--budget-ms N  time the run may take (default 60000); what is left goes to the backfill"],
+    details: ["--budget-ms N  time the run may take (default 60000, at most 900000); what is left goes to the backfill"],
     options: { ...budget },
     positionals: { min: 1, max: 1 },
     async run({ values, positionals }) {

@@ -1,4 +1,5 @@
 import { ValidationError } from "../errors.ts";
+import { ImmutableFieldError, RequestedAtAheadError } from "../provisioning/errors.ts";
 import { systemClock } from "../http/clock.ts";
 import type { Clock } from "../http/types.ts";
 import type { OutcomeStore } from "../outcomes/store.ts";
@@ -122,7 +123,14 @@ export async function backfillTenants(
   const hasTime = () => options.deadline - clock.now() >= options.perTenantBudgetMs;
   report.complete = await forEachWithin(valid, options.concurrency, hasTime, async (tenant) => {
     started++;
-    tally(report, await deps.provision(tenant, Math.min(options.deadline, clock.now() + options.perTenantBudgetMs)));
+    try {
+      tally(report, await deps.provision(tenant, Math.min(options.deadline, clock.now() + options.perTenantBudgetMs)));
+    } catch (error) {
+      // A request the lifecycle refuses (nothing was written) is one bad entry, not a failed import.
+      if (!(error instanceof ImmutableFieldError || error instanceof RequestedAtAheadError)) throw error;
+      report.invalid++;
+      deps.logger?.warn("backfill tenant refused", { tenantId: tenant.tenantId, field: error.field, rule: error.rule });
+    }
   });
   report.notStarted = valid.length - started;
   return report;

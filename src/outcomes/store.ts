@@ -133,8 +133,11 @@ export class OutcomeStore {
 
   /**
    * Writes a new tenant item (generation 1) unless the tenant exists; returns it, or undefined
-   * when another request recorded the tenant first (re-read it). Its steps, not the tenant item,
-   * are what the unfinished index lists for a new tenant.
+   * when another request recorded the tenant first (re-read it). A PRESENT tenant enters the
+   * unfinished index (due now) until generation 1 is settled and announced, like any new
+   * generation: a run that dies after its last step but before announcing leaves no step there,
+   * so the tenant item is what brings the backfill back to announce. A tombstone (ABSENT) has
+   * nothing to announce and stays out.
    *
    * @example
    * ```ts
@@ -144,6 +147,7 @@ export class OutcomeStore {
   async putNewTenant(tenantId: string, snapshot: JsonObject, source: string, options: RegisterOptions = {}): Promise<TenantItem | undefined> {
     checkRegistration(tenantId, snapshot, source, []);
     const now = this.nowIso();
+    const desired = options.desired ?? "PRESENT";
     const item = {
       ...tenantKey(tenantId),
       tenantId,
@@ -151,10 +155,13 @@ export class OutcomeStore {
       snapshot: JSON.stringify(snapshot),
       source,
       generation: 1,
-      desired: options.desired ?? "PRESENT",
+      desired,
       ...(options.desiredAt ? { desiredAt: options.desiredAt } : {}),
       createdAt: now,
       updatedAt: now,
+      ...(desired === "PRESENT"
+        ? { unfinishedPk: unfinishedPk(shardOf(tenantId, this.shards)), unfinishedSk: tenantUnfinishedSk(now, tenantId) }
+        : {}),
     };
     return (await this.putIfAbsent(item)) ? parseTenantItem(item) : undefined;
   }
@@ -752,6 +759,43 @@ export class OutcomeStore {
       },
     });
     return claimed !== undefined;
+  }
+
+  /**
+   * Takes over an announcement of `generation` whose claimer did not finish it by its retry time
+   * (`dueAt`, the tenant item's due time as read): true for exactly one caller, which publishes
+   * again; the item is then due `retryAfterMs` later. False when another caller took it over or
+   * finished it meanwhile, or the tenant moved to a newer generation.
+   *
+   * @example
+   * ```ts
+   * if (await store.reclaimAnnouncement("t-1", 2, tenant.indexDueAt!, 60_000)) await publish(...);
+   * ```
+   */
+  async reclaimAnnouncement(tenantId: string, generation: number, dueAt: string, retryAfterMs: number): Promise<boolean> {
+    throwIfIssues(
+      [
+        ...checkTenantId(tenantId),
+        ...checkIntInRange(generation, "generation", 1, Number.MAX_SAFE_INTEGER),
+        ...checkIsoTime(dueAt, "dueAt"),
+        ...checkIntInRange(retryAfterMs, "retryAfterMs", 0, MAX_LEASE_MS),
+      ],
+      "reclaimAnnouncement",
+    );
+    const nowMs = this.clock.now();
+    const reclaimed = await this.updateIf({
+      Key: tenantKey(tenantId),
+      UpdateExpression: "SET #updatedAt = :now, #usk = :usk",
+      ConditionExpression: `attribute_exists(#pk) AND ${generationIs(":gen", generation)} AND #announced = :gen AND #usk = :was`,
+      ExpressionAttributeNames: { "#pk": "pk", "#generation": "generation", "#announced": "announcedGeneration", "#updatedAt": "updatedAt", "#usk": "unfinishedSk" },
+      ExpressionAttributeValues: {
+        ":gen": generation,
+        ":now": new Date(nowMs).toISOString(),
+        ":was": tenantUnfinishedSk(dueAt, tenantId),
+        ":usk": tenantUnfinishedSk(new Date(nowMs + retryAfterMs).toISOString(), tenantId),
+      },
+    });
+    return reclaimed !== undefined;
   }
 
   /**

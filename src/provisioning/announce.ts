@@ -88,7 +88,7 @@ export async function announceIfSettled(
   tenant: TenantItem,
   result: ProvisionResult,
   deps: {
-    store: Pick<OutcomeStore, "claimAnnouncement" | "finishAnnouncement">;
+    store: Pick<OutcomeStore, "claimAnnouncement" | "reclaimAnnouncement" | "finishAnnouncement">;
     announcer?: OutcomeAnnouncer | undefined;
     logger?: ProvisionLogger | undefined;
   },
@@ -98,8 +98,14 @@ export async function announceIfSettled(
   if (!terminal) return;
   const announcement: TenantOutcomeAnnouncement = { tenantId: tenant.tenantId, generation: tenant.generation, ...terminal };
   const alreadyClaimed = (tenant.announcedGeneration ?? 0) >= tenant.generation;
-  // Claimed but never settled, and past its retry time: the claimer died before publishing.
-  const overdue = alreadyClaimed && tenant.indexDueAt !== undefined && tenant.indexDueAt <= new Date(clock.now()).toISOString();
+  // Claimed but never settled, and past its retry time: the claimer died before publishing. Of
+  // the runs that see it overdue at once, the one whose conditional take-over wins publishes.
+  const dueAt = tenant.indexDueAt;
+  const overdue =
+    alreadyClaimed &&
+    dueAt !== undefined &&
+    dueAt <= new Date(clock.now()).toISOString() &&
+    (await deps.store.reclaimAnnouncement(tenant.tenantId, tenant.generation, dueAt, ANNOUNCE_RETRY_AFTER_MS));
   // A repeat delivery of a settled generation costs no write.
   const claimed = !alreadyClaimed && (await deps.store.claimAnnouncement(tenant.tenantId, tenant.generation, terminal.outcome, ANNOUNCE_RETRY_AFTER_MS));
   if (!claimed && !overdue) return;

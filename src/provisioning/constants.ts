@@ -22,3 +22,10 @@ export const IM_NICK_MAX_BYTES = 64;
  * (`\n[tp:<tenantId>]`, at most 42 bytes) is appended to it.
  */
 export const INTRODUCTION_MAX_BYTES = 240 - 42;
+
+/**
+ * How far a request's `requestedAt` may be ahead of the service's clock (the webhook's timestamp
+ * tolerance). It orders the tenant's requests: a time far ahead, stored, would make every later
+ * request look older, so the tenant could never change again.
+ */
+export const MAX_REQUESTED_AT_AHEAD_MS = 5 * 60_000;

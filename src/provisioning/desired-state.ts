@@ -6,7 +6,8 @@
 import { ValidationError } from "../errors.ts";
 import type { OutcomeStore } from "../outcomes/store.ts";
 import type { Desired, JsonObject, StepName, TenantItem, TenantOutcomes } from "../outcomes/types.ts";
-import { ImmutableFieldError, TenantNotFoundError } from "./errors.ts";
+import { MAX_REQUESTED_AT_AHEAD_MS } from "./constants.ts";
+import { ImmutableFieldError, RequestedAtAheadError, TenantNotFoundError } from "./errors.ts";
 import { changedImmutableField, specKey } from "./spec.ts";
 import { parseTenantOnboarding, type TenantOnboarding } from "./tenant.ts";
 
@@ -27,7 +28,8 @@ const DECLARE_ROUNDS = 5;
  * Declares a tenant PRESENT with the request's spec. A tenant seen for the first time is
  * recorded at generation 1; the same spec again writes nothing; a changed mutable field is a new
  * generation; a changed immutable field throws {@link ImmutableFieldError} and writes nothing;
- * a request older than the one that set the current generation is stale and writes nothing.
+ * a request older than the one that set the current generation is stale and writes nothing; a
+ * `requestedAt` in the future throws {@link RequestedAtAheadError} and writes nothing.
  *
  * @example
  * ```ts
@@ -39,7 +41,9 @@ export async function declarePresent(
   stepNames: readonly StepName[],
   store: DesiredStateStore,
   known?: TenantOutcomes,
+  clock: { now(): number } = Date,
 ): Promise<Declared> {
+  refuseAhead(request.tenantId, request.requestedAt, clock);
   const snapshot = { ...request } as JsonObject;
   let state = known ?? (await store.getTenant(request.tenantId));
   for (let round = 0; round < DECLARE_ROUNDS; round++) {
@@ -82,7 +86,8 @@ export async function declarePresent(
  * request is stale; `"now"` (an operator's DELETE or CLI) always applies, after whatever was
  * asked before. An event for a tenant not recorded yet (it overtook the signup) records a
  * tombstone: ABSENT, no spec, no steps, so the older signup arriving later is stale. An operator's
- * request for an unknown tenant throws {@link TenantNotFoundError}.
+ * request for an unknown tenant throws {@link TenantNotFoundError}; a `requestedAt` in the future
+ * throws {@link RequestedAtAheadError}.
  *
  * @example
  * ```ts
@@ -97,6 +102,7 @@ export async function declareAbsent(
   store: DesiredStateStore,
   clock: { now(): number } = Date,
 ): Promise<Declared> {
+  if (requestedAt !== "now") refuseAhead(tenantId, requestedAt, clock);
   const tombstone =
     requestedAt === "now"
       ? undefined
@@ -208,6 +214,11 @@ function storedRequestOrUndefined(tenant: TenantItem): TenantOnboarding | undefi
     if (error instanceof ValidationError) return undefined;
     throw error;
   }
+}
+
+/** Throws RequestedAtAheadError when `requestedAt` is further ahead of `clock` than allowed. */
+function refuseAhead(tenantId: string, requestedAt: string, clock: { now(): number }): void {
+  if (Date.parse(requestedAt) > clock.now() + MAX_REQUESTED_AT_AHEAD_MS) throw new RequestedAtAheadError(tenantId);
 }
 
 /** True when `requestedAt` is strictly before `since` (both ISO times); unknown `since` is never newer. */

@@ -1,5 +1,6 @@
 /** Errors of the tenant lifecycle a caller switches on (the webhook maps them to HTTP statuses). */
 import { ProvisionerError } from "../errors.ts";
+import { MAX_REQUESTED_AT_AHEAD_MS } from "./constants.ts";
 
 /**
  * A request changes a field that cannot change once the tenant's resources exist (the IM group's
@@ -37,6 +38,27 @@ export class TenantNotFoundError extends ProvisionerError {
   readonly tenantId: string;
   constructor(tenantId: string) {
     super(`tenant ${tenantId} is not recorded`);
+    this.tenantId = tenantId;
+  }
+}
+
+/**
+ * A request's `requestedAt` is further ahead of the service's clock than
+ * {@link MAX_REQUESTED_AT_AHEAD_MS} allows (a sender's wrong clock or year). Nothing was written:
+ * stored, it would make every later request of the tenant look stale.
+ *
+ * @example
+ * ```ts
+ * if (err instanceof RequestedAtAheadError) return json(400, { issues: [{ field: `data.${err.field}`, rule: err.rule }] });
+ * ```
+ */
+export class RequestedAtAheadError extends ProvisionerError {
+  override name = "RequestedAtAheadError";
+  readonly tenantId: string;
+  readonly field = "requestedAt";
+  readonly rule = `not in the future (at most ${MAX_REQUESTED_AT_AHEAD_MS / 60_000} minutes ahead of the service's clock)`;
+  constructor(tenantId: string) {
+    super(`tenant ${tenantId}: requestedAt is in the future; nothing was changed`);
     this.tenantId = tenantId;
   }
 }

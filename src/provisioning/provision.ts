@@ -20,7 +20,7 @@ import type { ProvisionLogger, ProvisionResult, StepOutcome } from "./types.ts";
 /** What the reconciler works with; built once per cold start. */
 export interface ProvisionDependencies {
   store: DesiredStateStore &
-    Pick<OutcomeStore, "claimStep" | "completeStep" | "pinResource" | "fastForwardStep" | "claimAnnouncement" | "finishAnnouncement">;
+    Pick<OutcomeStore, "claimStep" | "completeStep" | "pinResource" | "fastForwardStep" | "claimAnnouncement" | "reclaimAnnouncement" | "finishAnnouncement">;
   /** The steps every tenant has. */
   steps: StepRegistry;
   /** Unique per invocation (the Lambda request id): the lease owner of claimed steps. */
@@ -68,7 +68,7 @@ export interface ProvisionBudget {
  */
 export async function provision(tenant: TenantOnboarding, budget: ProvisionBudget, deps: ProvisionDependencies): Promise<ProvisionResult> {
   const known = Array.isArray(budget.registered) ? undefined : (budget.registered as TenantOutcomes | undefined);
-  const declared = await declarePresent(tenant, deps.steps.map((s) => s.name), deps.store, known?.tenant ? known : undefined);
+  const declared = await declarePresent(tenant, deps.steps.map((s) => s.name), deps.store, known?.tenant ? known : undefined, deps.clock ?? systemClock);
   return reconcile(declared, budget.deadline, deps);
 }
 

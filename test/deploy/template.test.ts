@@ -371,7 +371,8 @@ describe("osls package (offline, no AWS credentials)", () => {
 
   it("routes TenantSignedUp and TenantOffboarded events to the queue, and only that rule may send to it", () => {
     const rule = props("TenantSignedUpRule", "AWS::Events::Rule");
-    expect(rule.EventPattern).toEqual({ "detail-type": ["TenantSignedUp", "TenantOffboarded"] });
+    // Pinned to one source: an offboarding removes resources, so no other publisher on the bus may trigger one.
+    expect(rule.EventPattern).toEqual({ source: ["saas.signup"], "detail-type": ["TenantSignedUp", "TenantOffboarded"] });
     expect(rule.EventBusName).toBe("default");
     expect(rule.Targets).toEqual([{ Id: "signup-queue", Arn: { "Fn::GetAtt": ["SignupQueue", "Arn"] } }]);
 

@@ -96,6 +96,41 @@ describe("updates through the entry points", () => {
   });
 });
 
+describe("a requestedAt far ahead of the service's clock (a sender's wrong clock or year)", () => {
+  // Stored as the generation's time, it would make every later request look older (stale): the
+  // tenant could never be updated nor, after an offboarding, signed up again.
+  const future = "2999-01-01T00:00:00.000Z";
+
+  it("webhook: 400 naming data.requestedAt, nothing written; later updates still apply", async () => {
+    const tenant = parseTenantOnboarding(sampleTenant());
+    const refused = await webhook(withoutSource({ ...tenant, requestedAt: future }));
+    expect(refused.statusCode).toBe(400);
+    expect(refused.body).toMatchObject({ error: "invalid-request", issues: [{ field: "data.requestedAt", rule: expect.stringContaining("future") }] });
+    expect((await service.store.getTenant(tenant.tenantId)).tenant).toBeUndefined();
+
+    expect((await webhook(withoutSource(tenant))).statusCode).toBe(201);
+    expect((await webhook(withoutSource({ ...tenant, displayName: "Ahead", requestedAt: future }))).statusCode).toBe(400);
+    expect((await webhook(later(tenant, { displayName: "Renamed" }))).statusCode).toBe(200);
+    expect(imGroup(tenant.tenantId)[0]?.name).toBe("Renamed");
+  });
+
+  it("queue: a TenantOffboarded or TenantSignedUp event from the future is a rejected record naming detail.requestedAt, acknowledged", async () => {
+    const tenant = parseTenantOnboarding(sampleTenant());
+    expect((await queue(withoutSource(tenant))).failed).toEqual([]);
+    const before = await service.store.getTenant(tenant.tenantId);
+    for (const [detail, type] of [
+      [{ tenantId: tenant.tenantId, requestedAt: future }, "TenantOffboarded"],
+      [withoutSource({ ...tenant, displayName: "Ahead", requestedAt: future }), "TenantSignedUp"],
+    ] as const) {
+      const { failed, messageId } = await queue(detail, type);
+      expect(failed).toEqual([]);
+      expect((await readRejection(service, messageId))?.issues).toEqual([{ field: "detail.requestedAt", rule: expect.stringContaining("future") }]);
+    }
+    expect(await service.store.getTenant(tenant.tenantId)).toEqual(before);
+    expect(imGroup(tenant.tenantId)).toHaveLength(1);
+  });
+});
+
 describe("an update while an older generation's run holds a step", () => {
   it("webhook: 202 continuing through the signup queue (the other run finishes only the older generation)", async () => {
     const tenant = parseTenantOnboarding(sampleTenant());

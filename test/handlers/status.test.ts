@@ -116,4 +116,24 @@ describe("status handler (GET /tenants/{tenantId}, IAM-authorized)", () => {
     expect(step).toMatchObject({ status: "SUCCEEDED", previousError: { provider: "sls", code: "InternalServerError" } });
     expect(step).not.toHaveProperty("lastError");
   });
+
+  it("an offboarding that failed on the way and then removed the group: DELETED with previousError, no lastError", async () => {
+    const tenant = parseTenantOnboarding(sampleTenant());
+    await service.provision(tenant, { deadline: Date.now() + 8_000, workerId: "w1" });
+    fx.stack.sls.faults.configure({ rules: [{ ...slsFailsFor(tenant.tenantId), operation: "DeleteConsumerGroup" }] });
+    try {
+      const first = await service.offboard({ tenantId: tenant.tenantId, requestedAt: "now", source: "api" }, { deadline: Date.now() + 8_000, workerId: "w2" });
+      expect(first.steps.find((s) => s.step === "sls-consumer-group")?.status).toBe("FAILED_RETRYABLE");
+    } finally {
+      fx.stack.sls.faults.configure({});
+    }
+    // The re-drive (as the backfill would make it) removes the group.
+    await service.reconcile(await service.store.getTenant(tenant.tenantId), { deadline: Date.now() + 8_000, workerId: "w3" });
+
+    const reply = await get(statusEvent(tenant.tenantId));
+    expect(reply.body).toMatchObject({ desired: "ABSENT", succeeded: true });
+    const step = reply.body.steps?.find((s) => s["step"] === "sls-consumer-group");
+    expect(step).toMatchObject({ status: "DELETED", previousError: { provider: "sls", code: "InternalServerError" } });
+    expect(step).not.toHaveProperty("lastError");
+  });
 });

@@ -19,6 +19,8 @@ export interface SlsConsumerGroupStepPlan extends ConsumerGroupPlan {
    * newest first. Only the recorded logstore once the group exists (its place never moves).
    */
   candidates: readonly string[];
+  /** A logstore a move was begun to after the group was placed: removals look there too. */
+  alsoAt?: string | undefined;
 }
 
 /**
@@ -26,7 +28,8 @@ export interface SlsConsumerGroupStepPlan extends ConsumerGroupPlan {
  * logstore never moves an existing group. While nothing is recorded, a full logstore
  * (ConsumerGroupQuotaExceed: nothing was created) falls over to the others, newest first; each
  * move is recorded (`placing`) before the create there, so a run after an ambiguous create tries
- * that logstore first and never creates a second group elsewhere. A tenant that
+ * that logstore first and never creates a second group elsewhere. A group created again after an
+ * offboarding prefers its old logstore and falls over the same way when that one filled up. A tenant that
  * failed because every logstore was full succeeds after the operator appends one and re-drives
  * it (`npm run cli -- retry`). Timeout and order may change.
  *
@@ -73,11 +76,15 @@ export function slsConsumerGroupStep(options: SlsConsumerGroupStepOptions): Step
     plan(spec, recorded) {
       const hashed = planTenant(spec, options.config).consumerGroup;
       const placed = recorded["logstore"];
-      if (placed) return { ...hashed, logstore: placed, candidates: [placed] };
+      // A move begun after the group was last placed (its create may have happened) comes first.
+      const placing = recorded["placing"] !== placed ? recorded["placing"] : undefined;
       // The newest logstores have the most room; a few are enough to try.
       const newestFirst = [...options.config.sls.logstores].reverse().slice(0, FALLBACK_LOGSTORES);
-      const candidates = [...new Set([recorded["placing"], hashed.logstore, ...newestFirst].filter((l): l is string => l !== undefined))];
-      return { ...hashed, logstore: candidates[0] ?? hashed.logstore, candidates };
+      // Updates and removals go where the group was placed; a group that has to be created again
+      // (removed by an offboarding, or gone out of band) prefers that logstore, but a full one
+      // falls over like a new tenant's: nothing of the tenant is left in it.
+      const candidates = [...new Set([placing, placed, hashed.logstore, ...newestFirst].filter((l): l is string => l !== undefined))];
+      return { ...hashed, logstore: placed ?? candidates[0] ?? hashed.logstore, candidates, ...(placed && placing ? { alsoAt: placing } : {}) };
     },
     // What the group must be; where it lives is fixed once it exists, so not part of a change.
     planIdentity: ({ name, timeout, order }) => ({ name, timeout, order }),
@@ -93,7 +100,10 @@ export function slsConsumerGroupStep(options: SlsConsumerGroupStepOptions): Step
       return { outcome: "updated", resource: resourceOf(plan) };
     },
     async remove(plan, callOptions) {
-      return { outcome: (await client(plan.logstore).removeConsumerGroup({ name: plan.name }, callOptions)).outcome };
+      const outcome = (await client(plan.logstore).removeConsumerGroup({ name: plan.name }, callOptions)).outcome;
+      if (plan.alsoAt === undefined) return { outcome };
+      const moved = (await client(plan.alsoAt).removeConsumerGroup({ name: plan.name }, callOptions)).outcome;
+      return { outcome: outcome === "removed" || moved === "removed" ? "removed" : "already-absent" };
     },
   };
 }

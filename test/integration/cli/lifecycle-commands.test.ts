@@ -61,4 +61,19 @@ describe("npm run cli -- failures | retry | offboard", () => {
     expect(off.steps.map((s) => s.status)).toEqual(["DELETED", "DELETED"]);
     expect(fx.stack.im.state().groups.some((g) => g.groupId === `tenant-${tenant.tenantId}`)).toBe(false);
   });
+
+  it("a --budget-ms the run cannot use exits 2 before anything is written (it once declared the offboarding, then failed)", async () => {
+    const service = fx.service();
+    const tenant = parseTenantOnboarding(sampleTenant());
+    await service.provision(tenant, { deadline: Date.now() + 8_000, workerId: "w1" });
+    const before = await service.store.getTenant(tenant.tenantId);
+    for (const command of ["offboard", "retry"]) {
+      await expect(cli(command, tenant.tenantId, "--budget-ms", "200000000")).rejects.toMatchObject({
+        code: 2,
+        stderr: expect.stringMatching(/^error: --budget-ms: /),
+      });
+    }
+    expect(await service.store.getTenant(tenant.tenantId)).toEqual(before);
+    expect(fx.stack.im.state().groups.some((g) => g.groupId === `tenant-${tenant.tenantId}`)).toBe(true);
+  });
 });

@@ -62,6 +62,8 @@ describe("registerTenant", () => {
       desired: "PRESENT",
       createdAt: iso(clock),
       updatedAt: iso(clock),
+      // In the unfinished index until generation 1 is settled and announced.
+      indexDueAt: iso(clock),
     });
   });
 

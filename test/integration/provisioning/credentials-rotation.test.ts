@@ -89,9 +89,12 @@ describe("credential rotation", () => {
   });
 
   it("a clock more than 15 minutes off: SLS answers RequestTimeExpired once, the client re-signs on the server's clock", async () => {
-    const service = fx.service({ clock: new ShiftedClock(-20 * 60_000) });
+    const clock = new ShiftedClock(-20 * 60_000);
+    const service = fx.service({ clock });
     const before = fx.stack.sls.state().rejections["RequestTimeExpired"] ?? 0;
-    const result = await service.provision(parseTenantOnboarding(sampleTenant()), { deadline: soon(), workerId: "w1" });
+    // The request was made on our (skewed) clock: only SLS's clock differs.
+    const request = sampleTenant({ requestedAt: new Date(clock.now()).toISOString() });
+    const result = await service.provision(parseTenantOnboarding(request), { deadline: soon(), workerId: "w1" });
     expect(result.steps.find((s) => s.step === "sls-consumer-group")).toMatchObject({ status: "SUCCEEDED" });
     expect((fx.stack.sls.state().rejections["RequestTimeExpired"] ?? 0) - before).toBe(1);
   });

@@ -4,6 +4,7 @@
  * registered from outside the core, and exactly-once outcome announcements.
  */
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import { ShiftedClock } from "../../handlers/harness.ts";
 import { describe, expect, it } from "vitest";
 import { ImmutableFieldError } from "../../../src/provisioning/errors.ts";
 import type { OutcomeAnnouncer, TenantOutcomeAnnouncement } from "../../../src/provisioning/announce.ts";
@@ -306,7 +307,8 @@ describe("outcome announcements", () => {
   it("a failed publish leaves the claim in the index, and a later run announces it", async () => {
     const announcer = new RecordingAnnouncer();
     announcer.failNext = 1;
-    const service = fx.service({ announcer });
+    const clock = new ShiftedClock();
+    const service = fx.service({ announcer, clock });
     const request = parseTenantOnboarding(sampleTenant());
     await service.provision(request, { deadline: soon(), workerId: "w1" });
     expect(announcer.of(request.tenantId)).toEqual([]);
@@ -316,8 +318,9 @@ describe("outcome announcements", () => {
     // Not yet due: a run now does not announce again (the claimer may still be publishing).
     await service.reconcile(state, { deadline: soon(), workerId: "w2" });
     expect(announcer.of(request.tenantId)).toEqual([]);
-    // Due (as the backfill would see it a minute later).
-    await service.reconcile({ ...state, tenant: { ...state.tenant!, indexDueAt: new Date(Date.now() - 1).toISOString() } }, { deadline: soon(), workerId: "w3" });
+    // Due a minute later (as the backfill sees it then).
+    clock.advance(61_000);
+    await service.reconcile(await service.store.getTenant(request.tenantId), { deadline: soon(), workerId: "w3" });
     expect(announcer.of(request.tenantId)).toEqual([[1, "TenantProvisioned"]]);
     expect((await service.store.getTenant(request.tenantId)).tenant?.indexDueAt).toBeUndefined();
   });
@@ -360,7 +363,8 @@ describe("a stored request that no longer validates", () => {
 describe("an operator's offboarding", () => {
   it("applies even when the signup's requestedAt ran ahead of our clock; an event as old as that is stale", async () => {
     const service = fx.service();
-    const ahead = parseTenantOnboarding(sampleTenant({ requestedAt: new Date(Date.now() + 10 * 60_000).toISOString() }));
+    // Ahead, but within the 5 minutes a request may run ahead (further is refused: see the handlers' tests).
+    const ahead = parseTenantOnboarding(sampleTenant({ requestedAt: new Date(Date.now() + 4 * 60_000).toISOString() }));
     await service.provision(ahead, { deadline: soon(), workerId: "w1" });
     const event = await service.offboard({ tenantId: ahead.tenantId, requestedAt: new Date().toISOString(), source: "offboard-event" }, { deadline: soon(), workerId: "w2" });
     expect(event).toMatchObject({ generation: 1, desired: "PRESENT" });

@@ -10,7 +10,7 @@ import type { Service } from "../../../src/service.ts";
 import { ShiftedClock } from "../../handlers/harness.ts";
 import { sampleTenant, useLocalStack } from "../../support/local-stack.ts";
 
-const fx = useLocalStack({ slsLogstoreCount: 6 });
+const fx = useLocalStack({ slsLogstoreCount: 10 });
 const soon = () => Date.now() + 10_000;
 const logstores = () => fx.stack.env["SLS_LOGSTORE"]!.split(",");
 let filler = 0;
@@ -94,5 +94,59 @@ describe("a run that read the step before another run recorded where the group g
     expect(result.steps.find((s) => s.step === "sls-consumer-group")).toMatchObject({ status: "SUCCEEDED", resource: { logstore: other } });
     expect(whereIs(name)).toEqual([other]);
     expect(fx.stack.sls.state().createsApplied).toBe(creates);
+  });
+});
+
+describe("a tenant signed up again after offboarding, whose logstore filled up meanwhile", () => {
+  // Its group was removed, so the recorded logstore no longer holds anything of it: a full one
+  // must fall over like a new tenant's, not pin the step to FAILED_PERMANENT that no `retry`
+  // and no appended logstore could ever fix.
+  async function offboardedIntoFullLogstore(env: Record<string, string>) {
+    const service = fx.service({}, env);
+    const tenant = parseTenantOnboarding(sampleTenant());
+    await service.provision(tenant, { deadline: soon(), workerId: "w1" });
+    const [home] = whereIs(`tenant-${tenant.tenantId}`);
+    await service.offboard({ tenantId: tenant.tenantId, requestedAt: new Date(Date.now() + 1_000).toISOString(), source: "op" }, { deadline: soon(), workerId: "w2" });
+    await fill(service, home!);
+    const again = parseTenantOnboarding({ ...tenant, requestedAt: new Date(Date.now() + 2_000).toISOString() });
+    return { service, tenant, again, home: home! };
+  }
+
+  it("falls over to a logstore with room, one group, and a later offboarding removes it there", async () => {
+    const [, , , , , , g, h] = logstores();
+    const { service, tenant, again, home } = await offboardedIntoFullLogstore({ SLS_LOGSTORE: `${g},${h}` });
+    const other = home === g ? h! : g!;
+    const result = await service.provision(again, { deadline: soon(), workerId: "w3" });
+    expect(result.steps.find((s) => s.step === "sls-consumer-group")).toMatchObject({ status: "SUCCEEDED", resource: { logstore: other } });
+    expect(whereIs(`tenant-${tenant.tenantId}`)).toEqual([other]);
+    await service.offboard({ tenantId: tenant.tenantId, requestedAt: new Date(Date.now() + 3_000).toISOString(), source: "op" }, { deadline: soon(), workerId: "w4" });
+    expect(whereIs(`tenant-${tenant.tenantId}`)).toEqual([]);
+  });
+
+  it("a move that created the group and died before recording it: the offboarding still removes it", async () => {
+    const [, , , , , , , , i, j] = logstores();
+    const env = { SLS_LOGSTORE: `${i},${j}` };
+    const { service, tenant, again, home } = await offboardedIntoFullLogstore(env);
+    const other = home === i ? j! : i!;
+    const name = `tenant-${tenant.tenantId}`;
+    // The signup again is declared (generation 3), but its SLS step fails transiently at first.
+    fx.stack.sls.faults.configure({ rules: [{ operation: "CreateConsumerGroup", kind: "error", error: { status: 500, code: "InternalServerError" }, resource: name }] });
+    try {
+      await service.provision(again, { deadline: soon(), workerId: "w3" });
+    } finally {
+      fx.stack.sls.faults.configure({});
+    }
+    // A run finds the old logstore full, records its move, creates the group there, then dies.
+    const dying = await service.store.claimStep(tenant.tenantId, "sls-consumer-group", { owner: "dying", leaseMs: 1_000, generation: 3 });
+    if (!dying.claimed) throw new Error("expected the claim");
+    await service.store.pinResource(dying.record, { placing: other });
+    await service.slsClients.get(other)!.createConsumerGroup({ name, timeout: 60, order: false }, { deadline: soon() });
+    expect(whereIs(name)).toEqual([other]);
+
+    // Its lease lapsed; the tenant is offboarded: the group at the move's logstore goes too.
+    const later = fx.service({ clock: new ShiftedClock(120_000) }, env);
+    const offboarded = await later.offboard({ tenantId: tenant.tenantId, requestedAt: "now", source: "api" }, { deadline: soon(), workerId: "w4" });
+    expect(offboarded.steps.find((s) => s.step === "sls-consumer-group")?.status).toBe("DELETED");
+    expect(whereIs(name)).toEqual([]);
   });
 });

@@ -3,9 +3,12 @@
  * one event per (tenant, generation, outcome) under concurrent deliveries, and a publish that
  * failed after the claim announced again by the backfill with the identical event.
  */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import { runBackfill } from "../../../src/backfill/backfill.ts";
 import { parseTenantOnboarding, type TenantOnboarding } from "../../../src/provisioning/tenant.ts";
+import type { Service } from "../../../src/service.ts";
 import { ShiftedClock } from "../../handlers/harness.ts";
 import { sampleTenant, useLocalStack } from "../../support/local-stack.ts";
 
@@ -14,6 +17,37 @@ const soon = (ms = 8_000) => Date.now() + ms;
 const eventsOf = (tenantId: string) => fx.stack.events.events.filter((e) => e.detail["tenantId"] === tenantId);
 const later = (request: TenantOnboarding, changes: Record<string, unknown>, ms: number): TenantOnboarding =>
   parseTenantOnboarding({ ...request, ...changes, requestedAt: new Date(Date.parse(request.requestedAt) + ms).toISOString() });
+
+/** One whole backfill run on `service` at `clock`'s time (no saved position). */
+function backfillOnce(service: Service, clock: ShiftedClock) {
+  const positions = { load: async () => undefined, save: async () => undefined };
+  return runBackfill(
+    { deadline: clock.now() + 20_000, perTenantBudgetMs: 5_000, concurrency: 4, pageSize: 1000 },
+    { store: service.store, positions, clock, reconcile: (state, deadline, walk) => service.reconcile(state, { deadline, workerId: "backfill", ...walk }) },
+  );
+}
+
+/**
+ * A DynamoDB client whose first UpdateItem that claims an announcement (it names
+ * `announcedGeneration`) fails as a dropped connection would: the run dies between recording its
+ * last step and announcing, as a crashed process does.
+ */
+function clientFailingFirstAnnouncementClaim() {
+  let failed = false;
+  const client = new DynamoDBClient({});
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const input = args.input as { ExpressionAttributeNames?: Record<string, string> };
+      if (!failed && Object.values(input.ExpressionAttributeNames ?? {}).includes("announcedGeneration")) {
+        failed = true;
+        throw Object.assign(new Error("socket hang up"), { name: "TimeoutError" });
+      }
+      return next(args);
+    },
+    { step: "initialize", name: "failFirstAnnouncementClaim" },
+  );
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
 
 describe("outcome events on EventBridge", () => {
   it("exactly one event per (tenant, generation, outcome) under concurrent duplicate deliveries", async () => {
@@ -58,12 +92,7 @@ describe("outcome events on EventBridge", () => {
     fx.stack.events.failEntries(1);
     await service.provision(request, { deadline: soon(), workerId: "w1" });
     expect(eventsOf(request.tenantId)).toEqual([]);
-    const positions = { load: async () => undefined, save: async () => undefined };
-    const backfill = () =>
-      runBackfill(
-        { deadline: clock.now() + 20_000, perTenantBudgetMs: 5_000, concurrency: 4, pageSize: 1000 },
-        { store: service.store, positions, clock, reconcile: (state, deadline, walk) => service.reconcile(state, { deadline, workerId: "backfill", ...walk }) },
-      );
+    const backfill = () => backfillOnce(service, clock);
     await backfill(); // not due yet: the claimer may still be publishing
     expect(eventsOf(request.tenantId)).toEqual([]);
     clock.advance(61_000);
@@ -75,5 +104,38 @@ describe("outcome events on EventBridge", () => {
     expect(tenant?.indexDueAt).toBeUndefined();
     // occurredAt is the generation's last transition, not the publish time: a repeat is identical.
     expect(events[0]?.detail["occurredAt"]).toBe(steps.map((s) => s.updatedAt).sort().at(-1));
+  });
+
+  it("a run that dies after its last step but before claiming the announcement: the backfill announces the first generation", async () => {
+    const clock = new ShiftedClock();
+    const request = parseTenantOnboarding(sampleTenant());
+    const crashing = fx.service({ clock, documentClient: clientFailingFirstAnnouncementClaim() });
+    await expect(crashing.provision(request, { deadline: soon(), workerId: "w1" })).rejects.toThrow("socket hang up");
+    const { steps } = await crashing.store.getTenant(request.tenantId);
+    expect(steps.map((s) => s.status)).toEqual(["SUCCEEDED", "SUCCEEDED"]);
+    expect(eventsOf(request.tenantId)).toEqual([]);
+
+    const service = fx.service({ clock });
+    clock.advance(61_000);
+    await backfillOnce(service, clock);
+    expect(eventsOf(request.tenantId).map((e) => e.detail["eventId"])).toEqual([`${request.tenantId}:1:TenantProvisioned`]);
+    expect((await service.store.getTenant(request.tenantId)).tenant?.indexDueAt).toBeUndefined();
+  });
+
+  it("an overdue announcement is published again by one run only, however many come at once", async () => {
+    const clock = new ShiftedClock();
+    const service = fx.service({ clock });
+    const request = parseTenantOnboarding(sampleTenant());
+    fx.stack.events.failEntries(1);
+    await service.provision(request, { deadline: soon(), workerId: "w1" });
+    expect(eventsOf(request.tenantId)).toEqual([]);
+    clock.advance(61_000);
+    // The backfill and duplicate deliveries of the signup arrive together, all past the retry time.
+    await Promise.all([
+      ...Array.from({ length: 3 }, async (_, i) => service.reconcile(await service.store.getTenant(request.tenantId), { deadline: soon(), workerId: `backfill-${i}` })),
+      ...Array.from({ length: 3 }, (_, i) => service.provision(request, { deadline: soon(), workerId: `redelivery-${i}` })),
+    ]);
+    expect(eventsOf(request.tenantId).map((e) => e.detail["eventId"])).toEqual([`${request.tenantId}:1:TenantProvisioned`]);
+    expect((await service.store.getTenant(request.tenantId)).tenant?.indexDueAt).toBeUndefined();
   });
 });
