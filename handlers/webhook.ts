@@ -10,8 +10,7 @@ import type { TenantOnboarding } from "../src/provisioning/tenant.ts";
 import type { ProvisionResult } from "../src/provisioning/types.ts";
 import { signupQueueAt, type SignupQueue } from "../src/queue/signup-queue.ts";
 import type { Service } from "../src/service.ts";
-import { UNFINISHED_STATUSES } from "../src/outcomes/constants.ts";
-import type { StepStatus } from "../src/outcomes/types.ts";
+import { isUnfinishedStatus } from "../src/outcomes/constants.ts";
 import { logger, metrics } from "./lib/runtime.ts";
 import { runtimeService } from "./lib/runtime-service.ts";
 import { allowAwsCallsUntilInvocationEnd, deadlineOf, invocationDeadline, type DeadlineContext } from "./middleware/deadline.ts";
@@ -93,7 +92,7 @@ export function createWebhookHandler(service: Service, options: WebhookHandlerOp
       }
       // Work this request could not finish goes to the queue; work another request holds is its
       // own, unless it holds the step for an older generation (this update is then ours to finish).
-      const leftToUs = result.steps.some((s) => (isUnfinished(s.status) && s.action !== "in-progress-elsewhere") || s.behind === true);
+      const leftToUs = result.steps.some((s) => (isUnfinishedStatus(s.status) && s.action !== "in-progress-elsewhere") || s.behind === true);
       if (leftToUs) {
         await handOff(tenant, context);
         return json(202, { ...body, continuing: "signup-queue" });
@@ -115,8 +114,5 @@ function publicSteps(result: ProvisionResult) {
   }));
 }
 
-function isUnfinished(status: StepStatus): boolean {
-  return (UNFINISHED_STATUSES as readonly StepStatus[]).includes(status);
-}
 
 export const handler = createWebhookHandler(runtimeService());

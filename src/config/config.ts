@@ -5,6 +5,9 @@ import { TENANT_ID_MAX_LENGTH } from "../provisioning/constants.ts";
 import { zodIssuesToValidationIssues } from "../validation/zod-issues.ts";
 
 
+/** Defaults read by the schema and by the cross-field rule between the two (one value each). */
+const DEFAULT_WEBHOOK_REQUEST_BUDGET_MS = 3_000;
+const DEFAULT_PROVISION_SAFETY_MARGIN_MS = 2_000;
 const LOOPBACK_URL = z.url({ protocol: /^https?$/, hostname: /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/ });
 const int = (min: number, max: number) => z.coerce.number().check(z.int(), z.gte(min), z.lte(max));
 const bool = z.pipe(z.enum(["true", "false"]), z.transform((v) => v === "true"));
@@ -59,9 +62,9 @@ const envSchema = z.object({
    * Senders give up after 5-15 s; the reply comes within this budget (provider calls stop
    * PROVISION_SAFETY_MARGIN_MS before it, to record the outcomes).
    */
-  WEBHOOK_REQUEST_BUDGET_MS: z._default(int(500, 25_000), 3_000),
+  WEBHOOK_REQUEST_BUDGET_MS: z._default(int(500, 25_000), DEFAULT_WEBHOOK_REQUEST_BUDGET_MS),
   /** Time kept free at the end of an invocation to record outcomes after provider calls stop. */
-  PROVISION_SAFETY_MARGIN_MS: z._default(int(0, 60_000), 2_000),
+  PROVISION_SAFETY_MARGIN_MS: z._default(int(0, 60_000), DEFAULT_PROVISION_SAFETY_MARGIN_MS),
   /**
    * Calls per second the whole fleet makes to each 200/s IM command, leased through the table
    * (src/limits); a command with a lower documented limit gets the same fraction of its own
@@ -92,8 +95,8 @@ function crossFieldIssues(env: Record<string, string | undefined>): ValidationIs
   if (env.SLS_SIGNATURE_VERSION === "v4" && !env.SLS_REGION) {
     issues.push({ field: "SLS_REGION", rule: "required when SLS_SIGNATURE_VERSION is v4" });
   }
-  const budget = Number(env.WEBHOOK_REQUEST_BUDGET_MS ?? 3_000);
-  const margin = Number(env.PROVISION_SAFETY_MARGIN_MS ?? 2_000);
+  const budget = Number(env.WEBHOOK_REQUEST_BUDGET_MS ?? DEFAULT_WEBHOOK_REQUEST_BUDGET_MS);
+  const margin = Number(env.PROVISION_SAFETY_MARGIN_MS ?? DEFAULT_PROVISION_SAFETY_MARGIN_MS);
   if (Number.isFinite(budget) && Number.isFinite(margin) && budget < margin + 500) {
     issues.push({ field: "WEBHOOK_REQUEST_BUDGET_MS", rule: "at least PROVISION_SAFETY_MARGIN_MS + 500 (provider calls stop that margin before the budget ends)" });
   }

@@ -51,6 +51,18 @@ export const STEP_STATUSES = [
 export const UNFINISHED_STATUSES = ["PENDING", "IN_PROGRESS", "FAILED_RETRYABLE"] as const;
 
 /**
+ * Whether a step in `status` still needs work (one of {@link UNFINISHED_STATUSES}).
+ *
+ * @example
+ * ```ts
+ * isUnfinishedStatus("FAILED_RETRYABLE"); // true
+ * ```
+ */
+export function isUnfinishedStatus(status: string): boolean {
+  return (UNFINISHED_STATUSES as readonly string[]).includes(status);
+}
+
+/**
  * Statuses that end a step for its generation: no worker claims it again until the tenant's
  * generation moves past the step's `observedGeneration` (an update, a re-drive, an offboarding).
  */
@@ -58,6 +70,31 @@ export const FINISHED_STATUSES = ["SUCCEEDED", "FAILED_PERMANENT", "CONFLICT", "
 
 /** Finished failures: listed by the sparse failures index until the step runs again. */
 export const FAILED_STATUSES = ["FAILED_PERMANENT", "CONFLICT"] as const;
+
+/**
+ * Whether a step in `status` is done for its generation (one of {@link FINISHED_STATUSES}).
+ *
+ * @example
+ * ```ts
+ * isFinishedStatus("DELETED"); // true
+ * ```
+ */
+export function isFinishedStatus(status: string): boolean {
+  return (FINISHED_STATUSES as readonly string[]).includes(status);
+}
+
+/**
+ * Whether a step in `status` ended in a failure only an operator's re-drive runs again
+ * (one of {@link FAILED_STATUSES}).
+ *
+ * @example
+ * ```ts
+ * isFailedStatus("CONFLICT"); // true
+ * ```
+ */
+export function isFailedStatus(status: string): boolean {
+  return (FAILED_STATUSES as readonly string[]).includes(status);
+}
 
 /** What a tenant's resources should be: there (PRESENT) or removed (ABSENT). */
 export const DESIRED_STATES = ["PRESENT", "ABSENT"] as const;

@@ -13,7 +13,7 @@ import {
   CLAIM_RACE_RETRIES,
   DEFAULT_UNFINISHED_SHARDS,
   FAILURES_INDEX_NAME,
-  FINISHED_STATUSES,
+  isFinishedStatus,
   MAX_ERROR_MESSAGE_CHARS,
   MAX_UNFINISHED_SHARDS,
   STEP_SK_PREFIX,
@@ -924,7 +924,7 @@ function isConditionalCheckFailed(error: unknown): boolean {
 }
 
 function isFinished(record: StepRecord): boolean {
-  return (FINISHED_STATUSES as readonly string[]).includes(record.status);
+  return isFinishedStatus(record.status);
 }
 
 /** The error as stored: only the typed fields, message bounded, no undefined attributes. */

@@ -4,7 +4,9 @@
  * exactly one publishes; the tenant item stays in the unfinished index (due a minute later)
  * until the publish succeeded, so the backfill announces again if the claimer died in between.
  */
+import type { OutcomeDetailType } from "../events/types.ts";
 import type { Clock } from "../http/types.ts";
+import { isFailedStatus, isFinishedStatus } from "../outcomes/constants.ts";
 import type { OutcomeStore } from "../outcomes/store.ts";
 import type { TenantItem } from "../outcomes/types.ts";
 import type { ProvisionLogger, ProvisionResult } from "./types.ts";
@@ -14,8 +16,7 @@ import type { ProvisionLogger, ProvisionResult } from "./types.ts";
  * wanted the tenant ABSENT and failed is `TenantProvisioningFailed` too: its detail names the step
  * and status (e.g. CONFLICT: a foreign group was not destroyed).
  */
-export const TENANT_OUTCOMES = ["TenantProvisioned", "TenantProvisioningFailed", "TenantDeprovisioned"] as const;
-export type TenantOutcome = (typeof TENANT_OUTCOMES)[number];
+export type TenantOutcome = OutcomeDetailType;
 
 /** What is announced: stable per (tenant, generation, outcome). */
 export interface TenantOutcomeAnnouncement {
@@ -49,12 +50,12 @@ export const ANNOUNCE_RETRY_AFTER_MS = 60_000;
  */
 export function terminalOutcome(result: ProvisionResult): Omit<TenantOutcomeAnnouncement, "tenantId" | "generation"> | undefined {
   const finished = result.steps.every(
-    (s) => s.generation === result.generation && ["SUCCEEDED", "FAILED_PERMANENT", "CONFLICT", "DELETED"].includes(s.status),
+    (s) => s.generation === result.generation && isFinishedStatus(s.status),
   );
   if (!finished || result.steps.length === 0) return undefined;
   const steps = result.steps.map((s) => ({ step: s.step, status: s.status, resource: s.resource }));
   const occurredAt = result.steps.map((s) => s.updatedAt ?? "").sort().at(-1) || new Date(0).toISOString();
-  const failed = result.steps.find((s) => s.status === "FAILED_PERMANENT" || s.status === "CONFLICT");
+  const failed = result.steps.find((s) => isFailedStatus(s.status));
   if (failed) {
     return {
       outcome: "TenantProvisioningFailed",

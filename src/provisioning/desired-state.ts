@@ -4,6 +4,7 @@
  * as a new generation, with a conditional write; the reconciler then makes the providers match.
  */
 import { ValidationError } from "../errors.ts";
+import { isFailedStatus } from "../outcomes/constants.ts";
 import type { OutcomeStore } from "../outcomes/store.ts";
 import type { Desired, JsonObject, StepName, TenantItem, TenantOutcomes } from "../outcomes/types.ts";
 import { MAX_REQUESTED_AT_AHEAD_MS } from "./constants.ts";
@@ -135,7 +136,7 @@ export async function redrive(tenantId: string, step: StepName | undefined, step
     throw new ValidationError([{ field: "step", rule: `one of ${stepNames.join(", ")}` }], "retry");
   }
   return changeOrKeep(tenantId, stepNames, store, undefined, (tenant, steps) => {
-    const failed = steps.filter((s) => s.status === "FAILED_PERMANENT" || s.status === "CONFLICT").map((s) => s.step);
+    const failed = steps.filter((s) => isFailedStatus(s.status)).map((s) => s.step);
     const chosen = step === undefined ? failed : failed.filter((s) => s === step);
     if (chosen.length === 0) return "unchanged";
     return { desired: tenant.desired, source: "operator-retry", redriveSteps: chosen };

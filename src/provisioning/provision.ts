@@ -5,10 +5,10 @@
 import { systemClock } from "../http/clock.ts";
 import type { Clock } from "../http/types.ts";
 import type { ProvisionMetrics } from "../observability/metrics.ts";
-import { FINISHED_STATUSES, UNFINISHED_STATUSES } from "../outcomes/constants.ts";
+import { isFinishedStatus, isUnfinishedStatus } from "../outcomes/constants.ts";
 import { LeaseLostError } from "../outcomes/errors.ts";
 import type { OutcomeStore } from "../outcomes/store.ts";
-import type { StepRecord, StepResult, StepStatus, TenantItem, TenantOutcomes } from "../outcomes/types.ts";
+import type { StepRecord, StepResult, TenantItem, TenantOutcomes } from "../outcomes/types.ts";
 import { announceIfSettled, type OutcomeAnnouncer } from "./announce.ts";
 import { declarePresent, isTombstone, storedRequest, type DesiredStateStore } from "./desired-state.ts";
 import { planHash } from "./spec.ts";
@@ -118,7 +118,7 @@ export async function reconcile(
     desired: tenant.desired,
     steps: outcomes,
     succeeded: outcomes.every((o) => o.status === (tenant.desired === "ABSENT" ? "DELETED" : "SUCCEEDED")),
-    retryable: outcomes.some((o) => isUnfinished(o.status)),
+    retryable: outcomes.some((o) => isUnfinishedStatus(o.status)),
   };
   await announceIfSettled(tenant, result, deps, clock);
   return result;
@@ -139,7 +139,7 @@ async function runStep(
     const plan = module.plan(spec, recorded);
     return { plan, hash: planHash({ desired: tenant.desired, plan: module.planIdentity ? module.planIdentity(plan) : plan }) };
   };
-  if (known && isFinished(known.status)) {
+  if (known && isFinishedStatus(known.status)) {
     // Finished for this generation (or a newer one): report it as recorded, no write.
     if (known.observedGeneration >= generation) return fromRecord(known, "already-finished", provider, generation);
     if (keepsResult(known, planOf(known.resource).hash, tenant)) {
@@ -250,11 +250,3 @@ function fromRecord(record: StepRecord, action: StepOutcome["action"], provider:
   };
 }
 
-/** PENDING, IN_PROGRESS or FAILED_RETRYABLE: the step still needs work (the store's own list). */
-function isUnfinished(status: StepStatus): boolean {
-  return (UNFINISHED_STATUSES as readonly StepStatus[]).includes(status);
-}
-
-function isFinished(status: StepStatus): boolean {
-  return (FINISHED_STATUSES as readonly StepStatus[]).includes(status);
-}

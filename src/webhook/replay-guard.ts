@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { webhookIdKey } from "../outcomes/table-map.ts";
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { systemClock } from "../http/clock.ts";
 import type { Clock } from "../http/types.ts";
@@ -43,7 +44,7 @@ export class WebhookReplayGuard {
   async remember(webhookId: string, body: Buffer): Promise<WebhookDelivery> {
     const bodySha256 = createHash("sha256").update(body).digest("base64url");
     const now = Math.floor(this.#clock.now() / 1000);
-    const key = guardKey(webhookId);
+    const key = webhookIdKey(webhookId);
     try {
       await this.#client.send(
         new PutCommand({
@@ -66,6 +67,3 @@ export class WebhookReplayGuard {
 }
 
 /** Keyed by a hash: the id is the sender's text, and a key has a size limit. */
-function guardKey(webhookId: string): { pk: string; sk: string } {
-  return { pk: `WEBHOOK#${createHash("sha256").update(webhookId).digest("base64url")}`, sk: "WEBHOOK" };
-}
