@@ -1,6 +1,7 @@
 import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { stepErrorView } from "../src/outcomes/step-error-view.ts";
 import type { OutcomeStore } from "../src/outcomes/store.ts";
 import { inAwsCallScope } from "./lib/aws-call-scope.ts";
 import { logger, runtimeStore } from "./lib/runtime.ts";
@@ -50,8 +51,7 @@ export function createStatusHandler(service: { store: OutcomeStore }) {
           lastAttemptAt: s.lastAttemptAt,
           nextAttemptAt: s.nextAttemptAt,
           resource: s.resource,
-          // A SUCCEEDED or DELETED step's error is history, not its state: shown as previousError.
-          ...(s.status === "SUCCEEDED" || s.status === "DELETED" ? { previousError: s.lastError } : { lastError: s.lastError }),
+          ...stepErrorView(s),
           updatedAt: s.updatedAt,
         })),
       });

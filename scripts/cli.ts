@@ -17,6 +17,7 @@ import { loadConfig } from "../src/config/config.ts";
 import { readSecret } from "../src/credentials/read-secret.ts";
 import { webhookSecretsSchema } from "../src/credentials/schemas.ts";
 import { LOCAL_STATE_FILE, type LocalStackState } from "../src/local/local-service.ts";
+import { stepErrorView } from "../src/outcomes/step-error-view.ts";
 import { OutcomeStore } from "../src/outcomes/store.ts";
 import { startDlqRedrive, waitForDlqRedrive } from "../src/queue/dlq-redrive.ts";
 import { createService } from "../src/service.ts";
@@ -111,8 +112,8 @@ const status: CliCommand = {
         process.exitCode = 1;
         return;
       }
-      // As GET /tenants/{id} shows them: a SUCCEEDED step's last error is its previousError.
-      const steps = outcome.steps.map(({ lastError, ...step }) => ({ ...step, ...(step.status === "SUCCEEDED" ? { previousError: lastError } : { lastError }) }));
+      // As GET /tenants/{id} shows them (one rule for both).
+      const steps = outcome.steps.map(({ lastError, ...step }) => ({ ...step, ...stepErrorView({ status: step.status, lastError }) }));
       process.stdout.write(`${JSON.stringify({ tenantId, source: outcome.tenant.source, registeredAt: outcome.tenant.createdAt, steps }, null, 2)}\n`);
     } finally {
       client.destroy();
