@@ -506,7 +506,7 @@ describe("deploy hygiene", () => {
     const alarm = props("StepsNeedingAttentionAlarm");
     expect(alarm).toMatchObject({ Statistic: "Sum", Threshold: 0, ComparisonOperator: "GreaterThanThreshold" });
     const filters = ofType("AWS::Logs::MetricFilter").map(([, r]) => r.Properties!);
-    expect(filters.map((f) => render(f.LogGroupName as Json)).sort()).toEqual(["signup", "webhook", "backfill"].map((n) => `\${${pascal(n)}LogGroup}`).sort());
+    expect(filters.map((f) => render(f.LogGroupName as Json)).sort()).toEqual(["signup", "webhook", "offboard", "backfill"].map((n) => `\${${pascal(n)}LogGroup}`).sort());
     for (const filter of filters) {
       expect(filter.MetricTransformations).toEqual([{ MetricNamespace: alarm.Namespace, MetricName: alarm.MetricName, MetricValue: "1", Unit: "Count" }]);
       const terms = [...String(filter.FilterPattern).matchAll(/\$\.(\w+) = "([^"]*)"/g)].map(([, field, value]) => `${field}=${value}`);
