@@ -12,7 +12,6 @@ import { createImFleetLimiter } from "./limits/im-limiter.ts";
 import type { Clock, HttpTransport } from "./http/types.ts";
 import type { ProvisionMetrics } from "./observability/metrics.ts";
 import { OutcomeStore } from "./outcomes/store.ts";
-import type { StepRecord } from "./outcomes/types.ts";
 import { createSlsClient, type SlsClient } from "./providers/sls/index.ts";
 import { createTencentImClient, type TencentImClient } from "./providers/tencent-im/index.ts";
 import { createOutcomeEventPublisher, type OutcomeEventPublisher } from "./events/index.ts";
@@ -59,7 +58,7 @@ export interface Service {
    * unchanged) and reconciles it by `deadline` (epoch ms), claiming steps as `workerId`.
    * Throws ImmutableFieldError (nothing written) when the request changes a fixed field.
    */
-  provision(tenant: TenantOnboarding, run: RunOptions & { registered?: TenantOutcomes | readonly StepRecord[] | undefined }): Promise<ProvisionResult>;
+  provision(tenant: TenantOnboarding, run: RunOptions): Promise<ProvisionResult>;
   /** Reconciles a recorded tenant toward its stored desired state (the backfill's re-drive). */
   reconcile(state: TenantOutcomes, run: RunOptions & ReconcileOptions): Promise<ProvisionResult>;
   /**

@@ -34,19 +34,18 @@ const DECLARE_ROUNDS = 5;
  *
  * @example
  * ```ts
- * const { tenant, steps } = await declarePresent(request, ["sls-consumer-group", "im-group"], store, known);
+ * const { tenant, steps } = await declarePresent(request, ["sls-consumer-group", "im-group"], store);
  * ```
  */
 export async function declarePresent(
   request: TenantOnboarding,
   stepNames: readonly StepName[],
   store: DesiredStateStore,
-  known?: TenantOutcomes,
   clock: { now(): number } = Date,
 ): Promise<Declared> {
   refuseAhead(request.tenantId, request.requestedAt, clock);
   const snapshot = { ...request } as JsonObject;
-  let state = known ?? (await store.getTenant(request.tenantId));
+  let state = await store.getTenant(request.tenantId);
   for (let round = 0; round < DECLARE_ROUNDS; round++) {
     if (!state.tenant) {
       const tenant = await store.putNewTenant(request.tenantId, snapshot, request.source, { desiredAt: request.requestedAt });

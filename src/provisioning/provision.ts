@@ -46,11 +46,6 @@ export interface ReconcileOptions {
 export interface ProvisionBudget {
   /** Absolute epoch-ms by which `provision` must have returned (e.g. the Lambda's end minus a margin). */
   deadline: number;
-  /**
-   * The tenant's records as the caller just read them (the backfill does): the read is skipped.
-   * A bare step list (older callers) counts as known steps of an unknown tenant item.
-   */
-  registered?: TenantOutcomes | readonly StepRecord[] | undefined;
 }
 
 /**
@@ -67,8 +62,7 @@ export interface ProvisionBudget {
  * ```
  */
 export async function provision(tenant: TenantOnboarding, budget: ProvisionBudget, deps: ProvisionDependencies): Promise<ProvisionResult> {
-  const known = Array.isArray(budget.registered) ? undefined : (budget.registered as TenantOutcomes | undefined);
-  const declared = await declarePresent(tenant, deps.steps.map((s) => s.name), deps.store, known?.tenant ? known : undefined, deps.clock ?? systemClock);
+  const declared = await declarePresent(tenant, deps.steps.map((s) => s.name), deps.store, deps.clock ?? systemClock);
   return reconcile(declared, budget.deadline, deps);
 }
 
