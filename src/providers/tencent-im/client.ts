@@ -61,6 +61,7 @@ import {
   addGroupMembersIssues,
   ensureGroupSpecIssues,
   groupBaseInfoChangesIssues,
+  groupIdIssues,
   groupSpecIssues,
   importAccountsIssues,
   removeGroupSpecIssues,
@@ -300,9 +301,7 @@ export function createTencentImClient(options: TencentImClientOptions): TencentI
   }
 
   async function getGroupInfo(groupId: string, callOptions: ImCallOptions): Promise<ImGroupInfo | undefined> {
-    if (typeof groupId !== "string" || groupId.length === 0) {
-      throwIfIssues([{ field: "groupId", rule: "required non-empty string" }], "get_group_info");
-    }
+    throwIfIssues(groupIdIssues(groupId), "get_group_info");
     const answer = await call("get_group_info", { GroupIdList: [groupId] }, callOptions.deadline, true);
     const parsed = getGroupInfoAnswerSchema.safeParse(answer);
     const entry = parsed.success ? (parsed.data.GroupInfo.find((g) => g.GroupId === groupId) ?? parsed.data.GroupInfo[0]) : undefined;
@@ -322,9 +321,7 @@ export function createTencentImClient(options: TencentImClientOptions): TencentI
   }
 
   async function destroyGroup(groupId: string, callOptions: ImCallOptions): Promise<{ outcome: "destroyed" | "already-gone" }> {
-    if (typeof groupId !== "string" || groupId.length === 0) {
-      throwIfIssues([{ field: "groupId", rule: "required non-empty string" }], "destroy_group");
-    }
+    throwIfIssues(groupIdIssues(groupId), "destroy_group");
     try {
       await call("destroy_group", { GroupId: groupId }, callOptions.deadline, true);
       return { outcome: "destroyed" };

@@ -193,6 +193,20 @@ function checkGroupId(value: unknown, issues: ValidationIssue[]): void {
 }
 
 /**
+ * Issues of a bare GroupId argument (get_group_info, destroy_group).
+ *
+ * @example
+ * ```ts
+ * groupIdIssues(""); // [{ field: "groupId", rule: "required non-empty string" }]
+ * ```
+ */
+export function groupIdIssues(groupId: unknown): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  checkGroupId(groupId, issues);
+  return issues;
+}
+
+/**
  * Issues of a multiaccount_import list: at least one account, each a valid account. Any length
  * is fine here (the client sends ≤100 a call).
  *
