@@ -193,12 +193,13 @@ export class FleetRateLimiter implements CallRateLimiter {
         await this.#acquireFallback(state, deadline);
         return;
       }
-      const slotMs = this.#peekSlot(state, now);
-      if (slotMs !== undefined) {
+      const earliest = this.#peekSlot(state, now);
+      if (earliest !== undefined) {
+        const slotMs = (earliest.next * state.intervalUs) / 1000;
         if (deadline !== undefined && slotMs > deadline) {
           throw new RateLimitDeadlineError(`no ${command} slot before the deadline (next in ${Math.ceil(slotMs - now)} ms)`);
         }
-        this.#popSlot(state);
+        this.#popSlot(state, earliest);
         this.#maybePrefetch(state, now);
         if (slotMs > now) await this.#clock.sleep(Math.ceil(slotMs - now));
         // A late wake-up (a stalled event loop) must not use a slot that has passed.
@@ -220,10 +221,11 @@ export class FleetRateLimiter implements CallRateLimiter {
     }
   }
 
-  /** The time (ms) of the earliest usable slot, dropping those that passed. */
-  #peekSlot(state: CommandState, now: number): number | undefined {
+  /** The span holding the earliest usable slot (at `span.next`), dropping slots and spans that passed. */
+  #peekSlot(state: CommandState, now: number): Span | undefined {
     const lateUs = now * 1000 - state.toleranceUs;
     let best: Span | undefined;
+    let spent = false;
     for (const span of state.spans) {
       if (span.next * state.intervalUs < lateUs) {
         const passed = Math.min(Math.ceil((lateUs - span.next * state.intervalUs) / (span.stride * state.intervalUs)), Math.ceil((span.end - span.next) / span.stride));
@@ -231,19 +233,17 @@ export class FleetRateLimiter implements CallRateLimiter {
         state.lapsed += passed;
         span.next += passed * span.stride;
       }
-      if (span.next < span.end && (best === undefined || span.next < best.next)) best = span;
+      if (span.next >= span.end) spent = true;
+      else if (best === undefined || span.next < best.next) best = span;
     }
-    state.spans = state.spans.filter((span) => span.next < span.end);
-    return best === undefined ? undefined : (best.next * state.intervalUs) / 1000;
+    if (spent) state.spans = state.spans.filter((span) => span.next < span.end);
+    return best;
   }
 
-  /** Takes the earliest slot (the one {@link #peekSlot} just returned). */
-  #popSlot(state: CommandState): void {
-    let best: Span | undefined;
-    for (const span of state.spans) if (best === undefined || span.next < best.next) best = span;
-    if (best === undefined) return;
-    best.next += best.stride;
-    if (best.next >= best.end) state.spans = state.spans.filter((span) => span !== best);
+  /** Takes the slot {@link #peekSlot} just returned (nothing is awaited in between, so it is still the earliest). */
+  #popSlot(state: CommandState, span: Span): void {
+    span.next += span.stride;
+    if (span.next >= span.end) state.spans = state.spans.filter((s) => s !== span);
   }
 
   #freeSlots(state: CommandState): number {
