@@ -4,6 +4,7 @@ import { inAwsCallScope } from "./lib/aws-call-scope.ts";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { AwsCallDeadlineError } from "../src/aws/errors.ts";
+import { ValidationError } from "../src/errors.ts";
 import { tenantFromWebhookBody } from "../src/inputs/unwrap.ts";
 import { ImmutableFieldError, RequestedAtAheadError } from "../src/provisioning/errors.ts";
 import type { TenantOnboarding } from "../src/provisioning/tenant.ts";
@@ -74,9 +75,8 @@ export function createWebhookHandler(service: Service, options: WebhookHandlerOp
         if (error instanceof ImmutableFieldError) {
           return json(409, { error: "immutable-field", tenantId: tenant.tenantId, issues: [{ field: `data.${error.field}`, rule: `immutable: ${error.rule}` }] });
         }
-        if (error instanceof RequestedAtAheadError) {
-          return json(400, { error: "invalid-request", issues: [{ field: `data.${error.field}`, rule: error.rule }], issueCount: 1 });
-        }
+        // Bad input like any other: the shared error mapper shapes the 400.
+        if (error instanceof RequestedAtAheadError) throw new ValidationError([{ field: `data.${error.field}`, rule: error.rule }], "webhook");
         if (!(error instanceof AwsCallDeadlineError)) throw error;
         // The request budget ran out inside an AWS call (DynamoDB slow or hung): hand the tenant to
         // the queue, as for any work the budget could not finish, rather than fail the request.
