@@ -291,14 +291,9 @@ export class ImAppStore {
 
   /** destroy_group: 10010 when dismissed before, 10015 when it never existed. */
   destroyGroup(body: Record<string, unknown>): ImAnswerFields {
-    const id = body["GroupId"];
-    if (typeof id !== "string" || id === "") throw new ImRejection(CODES.invalidParams, "GroupId is required");
-    if (!this.#groups.has(id)) {
-      if (this.#destroyed.has(id)) throw new ImRejection(CODES.groupDismissed, "the group has been dismissed");
-      throw new ImRejection(CODES.groupNotFound, "invalid GroupId");
-    }
-    this.#groups.delete(id);
-    this.#destroyed.add(id);
+    const group = this.#existingGroup(body["GroupId"]);
+    this.#groups.delete(group.groupId);
+    this.#destroyed.add(group.groupId);
     return {};
   }
 
