@@ -36,7 +36,7 @@ export interface FleetRateLimiterOptions extends LimiterEvents {
   /** The most processes that may call at once; the fallback rate is the fleet rate divided by it. */
   maxProcesses: number;
   clock?: Clock;
-  /** Never lease slots starting further ahead than this. Default 1000 ms. */
+  /** Never lease slots starting further ahead than this. Default 2000 ms: twice the cover period, so a process extending its lease rarely finds every lane booked to the horizon (each such try costs two failed requests). */
   horizonMs?: number;
   /** After a store failure, pace locally this long before asking the store again. Default 5000 ms. */
   fallbackHoldMs?: number;
@@ -137,7 +137,7 @@ export class FleetRateLimiter implements CallRateLimiter {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     this.#store = options.store;
-    this.#horizonMs = options.horizonMs ?? 1000;
+    this.#horizonMs = options.horizonMs ?? 2000;
     this.#fallbackHoldMs = options.fallbackHoldMs ?? 5000;
     this.#coverMs = options.coverMs ?? 1000;
     this.#lanes = options.lanes ?? 8;
