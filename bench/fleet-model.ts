@@ -28,18 +28,35 @@ const dynalite = await startDynalite();
 const client = new DynamoDBClient({ endpoint: dynalite.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
 const docClient = DynamoDBDocumentClient.from(client);
 let n = 0;
+/** Seeded Math.random (mulberry32): processes pick their first lane at random; the same seeds give the same runs. */
+function seedRandom(seed: number): void {
+  let a = seed >>> 0;
+  Math.random = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const runs = Number(process.env.MODEL_RUNS ?? 3);
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 try {
   for (const [name, processes] of Object.entries(SCENARIOS)) {
     if (only && !name.includes(only)) continue;
-    const tableName = `model-${++n}`;
-    await ensureOutcomeTable(client, tableName);
-    const r = await simulateFleet({ docClient, tableName, processes, seconds, limiter: JSON.parse(process.env.MODEL_LIMITER ?? "{}") });
-    const lapsed = r.perProcess.reduce((a, s) => a + s.slotsLapsed, 0);
-    const leased = r.perProcess.reduce((a, s) => a + s.slotsLeased, 0);
-    console.log(
-      `${name}: create_group ${r.ratePerSecond.create_group?.toFixed(1)}/s (${(((r.ratePerSecond.create_group ?? 0) / 200) * 100).toFixed(1)}% of 200), account_import ${r.ratePerSecond.account_import?.toFixed(1)}/s, max in a 1 s window ${JSON.stringify(r.maxInWindow)}, ${r.requestsPerGrant.toFixed(3)} DynamoDB requests per call (${r.storeRequests}/${r.grants}, ${r.failedConditions} conditions failed), leased ${leased}, lapsed ${lapsed}`,
-    );
-    if (process.env.MODEL_VERBOSE) for (const s of r.perProcess) console.log("  ", JSON.stringify(s));
+    const rows: Array<{ share: number; perCall: number; maxWindow: number; lapsedShare: number; failed: number }> = [];
+    for (let seed = 1; seed <= runs; seed++) {
+      seedRandom(seed);
+      const tableName = `model-${++n}`;
+      await ensureOutcomeTable(client, tableName);
+      const r = await simulateFleet({ docClient, tableName, processes, seconds, limiter: JSON.parse(process.env.MODEL_LIMITER ?? "{}") });
+      const lapsed = r.perProcess.reduce((a, s) => a + s.slotsLapsed, 0);
+      const leased = r.perProcess.reduce((a, s) => a + s.slotsLeased, 0);
+      rows.push({ share: (r.ratePerSecond.create_group ?? 0) / 200, perCall: r.requestsPerGrant, maxWindow: Math.max(...Object.values(r.maxInWindow)), lapsedShare: lapsed / leased, failed: r.failedConditions / r.storeRequests });
+      if (process.env.MODEL_VERBOSE) for (const s of r.perProcess) console.log("  ", JSON.stringify(s));
+    }
+    const f = (k: keyof (typeof rows)[number], d = 3) => `${mean(rows.map((r) => r[k])).toFixed(d)} [${rows.map((r) => r[k].toFixed(d)).join(" ")}]`;
+    console.log(`${name} (${runs} seeds, mean [each]): share of 200/s ${f("share")}; DynamoDB requests per call ${f("perCall")}; failed conditions ${f("failed", 2)}; lapsed ${f("lapsedShare", 2)}; max in any 1 s window ${Math.max(...rows.map((r) => r.maxWindow))}`);
   }
 } finally {
   client.destroy();
