@@ -104,12 +104,8 @@ interface CommandState {
 
 /** First guess of the store's round trip, before one was measured. */
 const INITIAL_LEAD_MS = 10;
-/**
- * A lease round spreads over several lanes only when each request still buys this many slots (a
- * lane gives ~24 per second at 190/s over 8 lanes; the fleet model measured 12 -> 20 as 0.18 -> 0.15
- * DynamoDB requests per IM call for the mixed fleet, the same share).
- */
-const MIN_SLOTS_PER_REQUEST = 20;
+/** A lease round spreads over several lanes only when each request still buys this many slots. */
+const MIN_SLOTS_PER_REQUEST = 12;
 /** A process whose calls would use less than this share of one lane's slots leases only what it will use. */
 const SLOW_LANE_SHARE = 0.9;
 /** Arrival rates are measured over windows at least this long. */
@@ -328,7 +324,7 @@ export class FleetRateLimiter implements CallRateLimiter {
           count,
           notBeforeIndex,
           horizonSlots,
-          // Our own last slots there still ahead, or lanes mostly busy lately: append first.
+          // The lane ran ahead of now when we last saw it, or lanes were mostly busy lately: append first.
           expectBusy: (state.laneTails[lane] ?? 0) > notBeforeIndex || state.busyShare > 0.5,
         }),
       ),
