@@ -31,6 +31,7 @@ interface CpuProfile {
 /** Who owns a function: our module, an npm package, Node itself, or the engine. */
 function owner(url: string, name: string): string {
   if (url === "") return name.startsWith("(") ? name : "(engine builtins)";
+  if (url.startsWith("wasm:")) return "(wasm: Node's module lexers)";
   if (url.startsWith("node:")) return `node:${url.slice(5).split("/").slice(0, 2).join("/")}`;
   const nm = url.lastIndexOf("/node_modules/");
   if (nm >= 0) {
