@@ -17,6 +17,7 @@ import { loadConfig } from "../src/config/config.ts";
 import { readSecret } from "../src/credentials/read-secret.ts";
 import { webhookSecretsSchema } from "../src/credentials/schemas.ts";
 import { LOCAL_STATE_FILE, type LocalStackState } from "../src/local/local-service.ts";
+import { announcementView } from "../src/outcomes/announcement-view.ts";
 import { stepErrorView } from "../src/outcomes/step-error-view.ts";
 import { OutcomeStore } from "../src/outcomes/store.ts";
 import { startDlqRedrive, waitForDlqRedrive } from "../src/queue/dlq-redrive.ts";
@@ -114,7 +115,10 @@ const status: CliCommand = {
       }
       // As GET /tenants/{id} shows them (one rule for both).
       const steps = outcome.steps.map(({ lastError, ...step }) => ({ ...step, ...stepErrorView({ status: step.status, lastError }) }));
-      process.stdout.write(`${JSON.stringify({ tenantId, source: outcome.tenant.source, registeredAt: outcome.tenant.createdAt, steps }, null, 2)}\n`);
+      const announcement = announcementView(outcome.tenant);
+      process.stdout.write(
+        `${JSON.stringify({ tenantId, source: outcome.tenant.source, registeredAt: outcome.tenant.createdAt, steps, ...(announcement ? { announcement } : {}) }, null, 2)}\n`,
+      );
     } finally {
       client.destroy();
     }

@@ -2,7 +2,8 @@
  * Operator commands of the tenant lifecycle (`npm run cli -- <command>`):
  *
  *   retry TENANT_ID [--step NAME]   re-drive FAILED_PERMANENT / CONFLICT steps (a new generation)
- *   failures [--limit N]            finished failures with code and request id (sparse index, no Scan)
+ *   failures [--limit N]            finished failures with code and request id, and outcome events
+ *                                   given up (sparse index, no Scan)
  *   offboard TENANT_ID              desired ABSENT: each step removes its resource
  *
  * Each works against the local stack or, with --aws, against AWS (see scripts/cli.ts).
@@ -54,12 +55,13 @@ export function lifecycleCommands(useStack: (values: OptionValues) => void): Cli
 
   const retry: CliCommand = {
     name: "retry",
-    summary: "re-drive a tenant's FAILED_PERMANENT / CONFLICT steps once their cause is fixed (a new generation)",
+    summary: "re-drive a tenant's FAILED_PERMANENT / CONFLICT steps once their cause is fixed (a new generation), and a given-up outcome event",
     usage: "TENANT_ID [--step NAME] [--budget-ms N] [--aws]",
     details: [
       "--step NAME    re-drive only this step (default: every finished failure)",
       "--budget-ms N  time the run may take (default 60000, at most 900000); what is left goes to the backfill",
       "Succeeded steps keep their result without a provider call; a retryable step runs now.",
+      "An outcome event given up at the current generation (see `failures`) is published again.",
     ],
     options: { step: { type: "string" }, ...budget },
     positionals: { min: 1, max: 1 },
@@ -67,10 +69,11 @@ export function lifecycleCommands(useStack: (values: OptionValues) => void): Cli
       useStack(values);
       const tenantId = positionals[0] ?? "";
       await withService(async (service) => {
-        const { declared, result } = await service.retry({ tenantId, step: stringOption(values, "step") }, { deadline: deadline(values), workerId: workerId("retry") });
+        const { declared, announcementRedriven, result } = await service.retry({ tenantId, step: stringOption(values, "step") }, { deadline: deadline(values), workerId: workerId("retry") });
         print({
           tenantId,
           change: declared.change,
+          announcementRedriven,
           generation: result.generation,
           steps: result.steps.map((s) => ({ step: s.step, status: s.status, action: s.action, error: s.error?.code })),
         });
@@ -80,7 +83,7 @@ export function lifecycleCommands(useStack: (values: OptionValues) => void): Cli
 
   const failures: CliCommand = {
     name: "failures",
-    summary: "list finished failures (tenant, step, status, provider, code, request id) from the sparse failures index",
+    summary: "list finished failures (tenant, step, status, provider, code, request id) and given-up outcome events from the sparse failures index",
     usage: "[--limit N] [--aws]",
     details: ["--limit N  at most N failures (default 100, at most 1000)"],
     options: { limit: { type: "string" } },
@@ -94,6 +97,13 @@ export function lifecycleCommands(useStack: (values: OptionValues) => void): Cli
           print([f.tenantId, f.step, f.status, f.lastError?.provider ?? "-", f.lastError?.code ?? "-", f.lastError?.requestId ?? "-", f.updatedAt].join("\t"));
         }
         print(`${items.length} failure(s)${items.length === limit ? ` (first ${limit}; --limit N for more)` : ""}`);
+        // Outcome events given up: downstream systems were never told (re-drive with `retry`).
+        const announcements = await service.store.listFailedAnnouncements({ limit });
+        for (const t of announcements) {
+          const f = t.announceFailure;
+          print([t.tenantId, "announcement", "GAVE_UP", "eventbridge", f?.code ?? "-", `generation ${f?.generation ?? "-"}, ${f?.attempts ?? 0} attempt(s)`, f?.failedAt ?? t.updatedAt].join("\t"));
+        }
+        print(`${announcements.length} undelivered announcement(s)${announcements.length === limit ? ` (first ${limit}; --limit N for more)` : ""}`);
       });
     },
   };

@@ -20,7 +20,7 @@ import type { ProvisionLogger, ProvisionResult, StepOutcome } from "./types.ts";
 /** What the reconciler works with; built once per cold start. */
 export interface ProvisionDependencies {
   store: DesiredStateStore &
-    Pick<OutcomeStore, "claimStep" | "completeStep" | "pinResource" | "fastForwardStep" | "claimAnnouncement" | "reclaimAnnouncement" | "finishAnnouncement">;
+    Pick<OutcomeStore, "claimStep" | "completeStep" | "pinResource" | "fastForwardStep" | "claimAnnouncement" | "reclaimAnnouncement" | "finishAnnouncement" | "recordAnnouncementFailure">;
   /** The steps every tenant has. */
   steps: StepRegistry;
   /** Unique per invocation (the Lambda request id): the lease owner of claimed steps. */
