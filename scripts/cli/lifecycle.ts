@@ -9,30 +9,11 @@
  * Each works against the local stack or, with --aws, against AWS (see scripts/cli.ts).
  */
 import { randomUUID } from "node:crypto";
-import { loadConfig } from "../../src/config/config.ts";
-import { ValidationError } from "../../src/errors.ts";
-import { TenantNotFoundError } from "../../src/provisioning/errors.ts";
-import { createService, type Service } from "../../src/service.ts";
-import { positiveInteger, stringOption, UsageError, type CliCommand, type OptionValues } from "../cli-args.ts";
-
-async function withService<T>(run: (service: Service) => Promise<T>): Promise<T> {
-  const service = createService(loadConfig(process.env));
-  try {
-    return await run(service);
-  } catch (error) {
-    // The operator's mistakes are named plainly (exit 2 with the usage), not as a failure.
-    if (error instanceof ValidationError || error instanceof TenantNotFoundError) throw new UsageError(error.message);
-    throw error;
-  } finally {
-    service.close();
-  }
-}
+import { positiveInteger, stringOption, type CliCommand, type OptionValues } from "../cli-args.ts";
+import { BUDGET_DETAIL, BUDGET_OPTION, runDeadline, withService } from "./service-run.ts";
 
 const print = (value: unknown) => process.stdout.write(`${typeof value === "string" ? value : JSON.stringify(value, null, 2)}\n`);
 const workerId = (command: string) => `cli-${command}-${randomUUID()}`;
-
-/** Longest --budget-ms: what a Lambda may run (a claim's lease follows the budget). */
-const MAX_BUDGET_MS = 900_000;
 
 /**
  * The lifecycle commands for the CLI's command table; `useStack` points process.env at the local
@@ -44,14 +25,8 @@ const MAX_BUDGET_MS = 900_000;
  * ```
  */
 export function lifecycleCommands(useStack: (values: OptionValues) => void): CliCommand[] {
-  const budget = { "budget-ms": { type: "string" } } as const;
-  const deadline = (values: OptionValues) => {
-    const ms = positiveInteger(values, "budget-ms", 60_000);
-    // Checked before anything is written: a run past what a claim may lease failed only after
-    // the new generation was declared, leaving the change to the backfill behind an error.
-    if (ms > MAX_BUDGET_MS) throw new UsageError(`--budget-ms: at most ${MAX_BUDGET_MS} (15 minutes, as long as a Lambda runs)`);
-    return Date.now() + ms;
-  };
+  const budget = BUDGET_OPTION;
+  const deadline = runDeadline;
 
   const retry: CliCommand = {
     name: "retry",
@@ -59,7 +34,7 @@ export function lifecycleCommands(useStack: (values: OptionValues) => void): Cli
     usage: "TENANT_ID [--step NAME] [--budget-ms N] [--aws]",
     details: [
       "--step NAME    re-drive only this step (default: every finished failure)",
-      "--budget-ms N  time the run may take (default 60000, at most 900000); what is left goes to the backfill",
+      BUDGET_DETAIL,
       "Succeeded steps keep their result without a provider call; a retryable step runs now.",
       "An outcome event given up at the current generation (see `failures`) is published again.",
     ],
@@ -112,7 +87,7 @@ export function lifecycleCommands(useStack: (values: OptionValues) => void): Cli
     name: "offboard",
     summary: "offboard a tenant: each step removes its resource; the records stay (status DELETED)",
     usage: "TENANT_ID [--budget-ms N] [--aws]",
-    details: ["--budget-ms N  time the run may take (default 60000, at most 900000); what is left goes to the backfill"],
+    details: [BUDGET_DETAIL],
     options: { ...budget },
     positionals: { min: 1, max: 1 },
     async run({ values, positionals }) {

@@ -95,4 +95,20 @@ describe("npm run cli -- failures | retry | offboard", () => {
     expect(await service.store.getTenant(tenant.tenantId)).toEqual(before);
     expect(fx.stack.im.state().groups.some((g) => g.groupId === `tenant-${tenant.tenantId}`)).toBe(true);
   });
+
+  it("`backfill` takes the same 15-minute cap as the Lambda (it had its own budget handling and none)", async () => {
+    const service = fx.service();
+    // A tenant the backfill would pick up: its SLS step failed retryably.
+    const tenant = parseTenantOnboarding(sampleTenant());
+    fx.stack.sls.faults.configure({ rules: [{ operation: "CreateConsumerGroup", kind: "error", error: { status: 500, code: "InternalServerError" }, resource: `tenant-${tenant.tenantId}` }] });
+    try {
+      await service.provision(tenant, { deadline: Date.now() + 8_000, workerId: "w1" });
+    } finally {
+      fx.stack.sls.faults.configure({});
+    }
+    const before = await service.store.getTenant(tenant.tenantId);
+    await expect(cli("backfill", "--budget-ms", "900001")).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/^error: --budget-ms: at most 900000 /) });
+    expect(await service.store.getTenant(tenant.tenantId)).toEqual(before);
+    expect(await cli("backfill", "--help")).toContain("at most 900000");
+  });
 });
