@@ -16,6 +16,7 @@ import { startSqsStandIn } from "../../src/local/sqs.ts";
 import { sqsSignupQueue } from "../../src/queue/signup-queue.ts";
 import { sampleTenant, useLocalStack } from "../support/local-stack.ts";
 import { invoke, lambdaContext, signWebhook, webhookEvent, withoutSource } from "../support/lambda.ts";
+import { expectReplyMatchesOpenApi } from "../support/openapi.ts";
 import { startStallingServer, type StallingServer } from "../support/stalling-server.ts";
 import { captureOutput, loadHandlers, until, type Handlers } from "./harness.ts";
 
@@ -94,21 +95,46 @@ describe("webhook: a hung DynamoDB call cannot outlive the request budget", () =
     }
   });
 
-  it("a DynamoDB call that hangs before the tenant is known (the replay guard) is cut off too: 500, nothing enqueued", async () => {
+  it("a replay guard write that hangs past the request budget: 503 with Retry-After naming why, nothing accepted; the resend is the first delivery", async () => {
     const enqueued: string[] = [];
-    const handler = handlers.createWebhookHandler(fx.service({ documentClient: hungClient }), { queue: { enqueue: async (t) => void enqueued.push(t.tenantId) } });
-    const body = JSON.stringify({ type: "tenant.created", timestamp: new Date().toISOString(), data: withoutSource(sampleTenant()) });
-    const headers = signWebhook(fx.stack.credentials.webhookSecret, body);
+    const queue = { enqueue: async (t: { tenantId: string }) => void enqueued.push(t.tenantId) };
+    const handler = handlers.createWebhookHandler(fx.service({ documentClient: hungClient }), { queue });
+    const tenant = sampleTenant();
+    const body = JSON.stringify({ type: "tenant.created", timestamp: new Date().toISOString(), data: withoutSource(tenant) });
+    const id = `msg_guard_hangs_${tenant.tenantId}`;
     const output = captureOutput();
     let reply: APIGatewayProxyStructuredResultV2;
     try {
-      reply = await invoke(handler, webhookEvent(body, { headers }), lambdaContext({ budgetMs: 3_000 }));
+      reply = await invoke(handler, webhookEvent(body, { headers: signWebhook(fx.stack.credentials.webhookSecret, body, { id }) }), lambdaContext({ budgetMs: 3_000 }));
     } finally {
       output.restore();
     }
-    expect(reply.statusCode).toBe(500);
+    // A retryable answer a webhook sender handles (it was a 500), described by the OpenAPI file.
+    await expectReplyMatchesOpenApi("post", "/webhooks/tenant-signup", reply);
+    expect(reply.statusCode).toBe(503);
+    expect(reply.headers?.["retry-after"]).toBe("5");
+    expect(JSON.parse(reply.body ?? "{}")).toMatchObject({ error: "webhook-id-not-recorded", retryAfterSeconds: 5 });
+    expect(hung.stalled(), "the guard's PutItem reached the hung endpoint").toBeGreaterThan(0);
+    expect(output.text()).toContain('"causeName":"AwsCallDeadlineError"');
+    expect(output.text()).not.toContain('"unhandled error"');
+    // Not accepted: nothing enqueued, nothing recorded for the id or the tenant.
     expect(enqueued).toEqual([]);
-    expect(output.text()).toContain('"errorName":"AwsCallDeadlineError"');
+    const service = fx.service();
+    expect((await service.store.getTenant(tenant.tenantId)).tenant).toBeUndefined();
+
+    // The sender resends after Retry-After; DynamoDB answers now: processed as the first delivery.
+    const resend = handlers.createWebhookHandler(service, { queue });
+    const quiet = captureOutput();
+    try {
+      const again = await invoke(
+        resend,
+        webhookEvent(body, { headers: signWebhook(fx.stack.credentials.webhookSecret, body, { id, timestamp: new Date(Date.now() + 5_000) }) }),
+        lambdaContext({ budgetMs: 15_000 }),
+      );
+      expect(again.statusCode).toBe(201);
+    } finally {
+      quiet.restore();
+    }
   });
 
   it("the hand-off to the queue is not cut short by the spent request budget: a slow SQS still gets the tenant, 202", async () => {
