@@ -63,7 +63,9 @@ export interface ProvisionBudget {
  */
 export async function provision(tenant: TenantOnboarding, budget: ProvisionBudget, deps: ProvisionDependencies): Promise<ProvisionResult> {
   const declared = await declarePresent(tenant, deps.steps.map((s) => s.name), deps.store, deps.clock ?? systemClock);
-  return reconcile(declared, budget.deadline, deps);
+  const result = await reconcile(declared, budget.deadline, deps);
+  // An older request changed nothing: say so, or its sender reads the current state as its own.
+  return declared.change === "stale" ? { ...result, stale: { requestedAt: declared.tenant.desiredAt } } : result;
 }
 
 /**
