@@ -94,10 +94,8 @@ export async function reconcile(
     return { tenantId: tenant.tenantId, generation: tenant.generation, desired: tenant.desired, steps: [], succeeded: true, retryable: false };
   }
   const spec = storedRequest(tenant);
-  const records =
-    deps.steps.every((m) => state.steps.some((r) => r.step === m.name))
-      ? state.steps
-      : await deps.store.addMissingSteps(tenant.tenantId, tenant.generation, state.steps, deps.steps.map((m) => m.name));
+  // Writes only what is missing (no request when nothing is): a step added to the registry later.
+  const records = await deps.store.addMissingSteps(tenant.tenantId, tenant.generation, state.steps, deps.steps.map((m) => m.name));
   const outcomes = await Promise.all(
     deps.steps.map((module) => {
       const known = records.find((r) => r.step === module.name);
