@@ -6,7 +6,7 @@
  * path taken is read from the reply, the logged error and what the stalled server saw. The only
  * time bound asserted is a ceiling far above the budget that only a hanging call would break.
  */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, ProvisionedThroughputExceededException } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
@@ -135,6 +135,40 @@ describe("webhook: a hung DynamoDB call cannot outlive the request budget", () =
     } finally {
       quiet.restore();
     }
+  });
+
+  it("a replay guard write DynamoDB throttles (after the SDK's own retries): 503 with Retry-After, nothing accepted", async () => {
+    const client = new DynamoDBClient({ ...awsClientOptions(), endpoint: fx.stack.dynamodb.endpoint, maxAttempts: 1 });
+    // DynamoDB refuses the guard's PutItem (a WEBHOOK# key) as a hot partition does; the rest goes through.
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        // Whichever side of the document client's marshalling this runs on.
+        const pk = (args.input as { Item?: { pk?: string | { S?: string } } }).Item?.pk;
+        if ((typeof pk === "string" ? pk : pk?.S)?.startsWith("WEBHOOK#")) {
+          throw new ProvisionedThroughputExceededException({ message: "Rate of requests exceeds the allowed throughput.", $metadata: { httpStatusCode: 400 } });
+        }
+        return next(args);
+      },
+      { step: "initialize", name: "throttleReplayGuard" },
+    );
+    const throttled = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    const enqueued: string[] = [];
+    const handler = handlers.createWebhookHandler(fx.service({ documentClient: throttled }), { queue: { enqueue: async (t) => void enqueued.push(t.tenantId) } });
+    const tenant = sampleTenant();
+    const body = JSON.stringify({ type: "tenant.created", timestamp: new Date().toISOString(), data: withoutSource(tenant) });
+    const output = captureOutput();
+    let reply: APIGatewayProxyStructuredResultV2;
+    try {
+      reply = await invoke(handler, webhookEvent(body, { headers: signWebhook(fx.stack.credentials.webhookSecret, body) }), lambdaContext({ budgetMs: 15_000 }));
+    } finally {
+      output.restore();
+      throttled.destroy();
+    }
+    await expectReplyMatchesOpenApi("post", "/webhooks/tenant-signup", reply);
+    expect([reply.statusCode, reply.headers?.["retry-after"]]).toEqual([503, "5"]);
+    expect(output.text()).toContain('"causeName":"ProvisionedThroughputExceededException"');
+    expect(enqueued).toEqual([]);
+    expect((await fx.service().store.getTenant(tenant.tenantId)).tenant).toBeUndefined();
   });
 
   it("the hand-off to the queue is not cut short by the spent request budget: a slow SQS still gets the tenant, 202", async () => {
