@@ -953,26 +953,7 @@ export class OutcomeStore {
    */
   async listFailedAnnouncements(options: { limit: number }): Promise<TenantItem[]> {
     throwIfIssues(checkIntInRange(options.limit, "limit", 1, MAX_PAGE_LIMIT), "listFailedAnnouncements");
-    const items: TenantItem[] = [];
-    for (let shard = 0; shard < this.shards && items.length < options.limit; shard++) {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const out = await this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: FAILURES_INDEX_NAME,
-            KeyConditionExpression: "#fpk = :fpk",
-            ExpressionAttributeNames: { "#fpk": "failuresPk" },
-            ExpressionAttributeValues: { ":fpk": announceFailuresPk(shard) },
-            Limit: options.limit - items.length,
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of out.Items ?? []) items.push(parseTenantItem(item));
-        startKey = items.length < options.limit ? out.LastEvaluatedKey : undefined;
-      } while (startKey);
-    }
-    return items;
+    return this.queryFailuresIndex(announceFailuresPk, parseTenantItem, options.limit);
   }
 
   /**
@@ -986,8 +967,13 @@ export class OutcomeStore {
    */
   async listFailures(options: { limit: number }): Promise<StepRecord[]> {
     throwIfIssues(checkIntInRange(options.limit, "limit", 1, MAX_PAGE_LIMIT), "listFailures");
-    const items: StepRecord[] = [];
-    for (let shard = 0; shard < this.shards && items.length < options.limit; shard++) {
+    return this.queryFailuresIndex(failuresPk, parseStepItem, options.limit);
+  }
+
+  /** Up to `limit` items of one kind from the failures index (`partition` per shard), shard by shard. */
+  private async queryFailuresIndex<T>(partition: (shard: number) => string, parse: (item: Record<string, unknown>) => T, limit: number): Promise<T[]> {
+    const items: T[] = [];
+    for (let shard = 0; shard < this.shards && items.length < limit; shard++) {
       let startKey: Record<string, unknown> | undefined;
       do {
         const out = await this.client.send(
@@ -996,13 +982,13 @@ export class OutcomeStore {
             IndexName: FAILURES_INDEX_NAME,
             KeyConditionExpression: "#fpk = :fpk",
             ExpressionAttributeNames: { "#fpk": "failuresPk" },
-            ExpressionAttributeValues: { ":fpk": failuresPk(shard) },
-            Limit: options.limit - items.length,
+            ExpressionAttributeValues: { ":fpk": partition(shard) },
+            Limit: limit - items.length,
             ExclusiveStartKey: startKey,
           }),
         );
-        for (const item of out.Items ?? []) items.push(parseStepItem(item));
-        startKey = items.length < options.limit ? out.LastEvaluatedKey : undefined;
+        for (const item of out.Items ?? []) items.push(parse(item));
+        startKey = items.length < limit ? out.LastEvaluatedKey : undefined;
       } while (startKey);
     }
     return items;
