@@ -14,7 +14,7 @@ import type { Service } from "../src/service.ts";
 import { isUnfinishedStatus } from "../src/outcomes/constants.ts";
 import { logger, metrics } from "./lib/runtime.ts";
 import { runtimeService } from "./lib/runtime-service.ts";
-import { allowAwsCallsUntilInvocationEnd, deadlineOf, invocationDeadline, type DeadlineContext } from "./middleware/deadline.ts";
+import { allowAwsCallsUntilInvocationEnd, deadlineOf, invocationDeadline, withAwsCallsUntilInvocationEnd, type DeadlineContext } from "./middleware/deadline.ts";
 import { httpErrorResponses, json } from "./middleware/http-errors.ts";
 import { rawBody, rawBodyOf } from "./middleware/raw-body.ts";
 import { webhookOf, webhookSignature, type WebhookContext } from "./middleware/webhook-signature.ts";
@@ -66,7 +66,14 @@ export function createWebhookHandler(service: Service, options: WebhookHandlerOp
     .use(httpErrorResponses({ log: logger }))
     .use(invocationDeadline({ marginMs: 1_000, maxBudgetMs: service.config.webhookRequestBudgetMs }))
     .use(rawBody({ maxBytes: MAX_WEBHOOK_BODY_BYTES }))
-    .use(webhookSignature({ keys: service.webhookKeys, remember: (id, body) => service.replayGuard.remember(id, body) }))
+    // The guard's write may use the whole invocation, not only the request budget: without it the
+    // request cannot be accepted, and a sender retries a 503 into the same slow table.
+    .use(
+      webhookSignature({
+        keys: service.webhookKeys,
+        remember: (id, body, context) => withAwsCallsUntilInvocationEnd(context, () => service.replayGuard.remember(id, body)),
+      }),
+    )
     .handler(async (_event, context) => {
       const tenant = tenantFromWebhookBody(rawBodyOf(context).toString("utf8"));
       const webhook = webhookOf(context);

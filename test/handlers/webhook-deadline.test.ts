@@ -95,7 +95,7 @@ describe("webhook: a hung DynamoDB call cannot outlive the request budget", () =
     }
   });
 
-  it("a replay guard write that hangs past the request budget: 503 with Retry-After naming why, nothing accepted; the resend is the first delivery", async () => {
+  it("a replay guard write that hangs to the end of the invocation: 503 with Retry-After naming why, nothing accepted; the resend is the first delivery", async () => {
     const enqueued: string[] = [];
     const queue = { enqueue: async (t: { tenantId: string }) => void enqueued.push(t.tenantId) };
     const handler = handlers.createWebhookHandler(fx.service({ documentClient: hungClient }), { queue });
@@ -134,6 +134,46 @@ describe("webhook: a hung DynamoDB call cannot outlive the request budget", () =
       expect(again.statusCode).toBe(201);
     } finally {
       quiet.restore();
+    }
+  });
+
+  it("a replay guard write slower than the request budget is waited for (the budget limits provisioning): 202 through the queue, not a 5xx", async () => {
+    // Under load (the chaos run at load 20) DynamoDB took seconds to answer; the guard's write was
+    // cut at the request budget and 18% of the replies were 5xx, each retried into the same slow
+    // table. Here the guard's write answers 1.5 s late, the budget is 0.5 s, the invocation 15 s.
+    const slowGuard = await startStallingServer({ forwardTo: fx.stack.dynamodb.endpoint, stall: () => false, delayMs: (_req, body) => (body.includes("WEBHOOK#") ? 1_500 : 0) });
+    const slowClient = DynamoDBDocumentClient.from(new DynamoDBClient({ ...awsClientOptions(), endpoint: slowGuard.url }), { marshallOptions: { removeUndefinedValues: true } });
+    try {
+      const enqueued: string[] = [];
+      const queue = { enqueue: async (t: { tenantId: string }) => void enqueued.push(t.tenantId) };
+      const handler = handlers.createWebhookHandler(fx.service({ documentClient: slowClient }, { WEBHOOK_REQUEST_BUDGET_MS: "500", PROVISION_SAFETY_MARGIN_MS: "0" }), { queue });
+      const tenant = sampleTenant();
+      const body = JSON.stringify({ type: "tenant.created", timestamp: new Date().toISOString(), data: withoutSource(tenant) });
+      const id = `msg_slow_guard_${tenant.tenantId}`;
+      const output = captureOutput();
+      let reply: APIGatewayProxyStructuredResultV2;
+      try {
+        reply = await invoke(handler, webhookEvent(body, { headers: signWebhook(fx.stack.credentials.webhookSecret, body, { id }) }), lambdaContext({ budgetMs: 15_000 }));
+      } finally {
+        output.restore();
+      }
+      await expectReplyMatchesOpenApi("post", "/webhooks/tenant-signup", reply);
+      expect(output.text()).not.toContain("webhook-id not recorded");
+      // The budget was spent while the guard wrote: nothing more inline, the queue takes the tenant.
+      expect(reply.statusCode).toBe(202);
+      expect(JSON.parse(reply.body ?? "{}")).toMatchObject({ tenantId: tenant.tenantId, continuing: "signup-queue" });
+      expect(enqueued).toEqual([tenant.tenantId]);
+      // The id was recorded: the resend is a duplicate delivery answered with the tenant's outcome.
+      const quiet = captureOutput();
+      try {
+        const again = await invoke(handler, webhookEvent(body, { headers: signWebhook(fx.stack.credentials.webhookSecret, body, { id }) }), lambdaContext({ budgetMs: 15_000 }));
+        expect([200, 201, 202]).toContain(again.statusCode);
+      } finally {
+        quiet.restore();
+      }
+    } finally {
+      slowClient.destroy();
+      await slowGuard.close();
     }
   });
 
