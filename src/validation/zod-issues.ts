@@ -62,8 +62,9 @@ function ownMessage(issue: z.core.$ZodIssue): string | undefined {
 
 function ruleText(issue: z.core.$ZodIssue, missing: boolean): string {
   // Whatever the code (a wrong type, a value outside an enum, a failed check), a value that is
-  // not there is reported as missing, not as a wrong one.
-  if (missing) return "required";
+  // not there is reported as missing, not as a wrong one; except a rule our schema raised itself
+  // at that path (a cross-field rule such as "at least one field to change"), which says why.
+  if (missing && issue.code !== "custom") return "required";
   switch (issue.code) {
     case "invalid_type":
       return ownMessage(issue) ?? (issue.expected === "int" ? "must be an integer" : `must be ${article(issue.expected)}`);
@@ -134,9 +135,4 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
     current = (current as Record<PropertyKey, unknown>)[key];
   }
   return current;
-}
-
-/** UTF-8 byte length of a string (provider limits count bytes, not characters). */
-export function utf8Length(value: string): number {
-  return Buffer.byteLength(value, "utf8");
 }
