@@ -1,7 +1,7 @@
 import * as z from "zod/mini";
 import { ConfigurationError, type ValidationIssue } from "../errors.ts";
 import { IM_DOMAINS } from "../providers/tencent-im/constants.ts";
-import { TENANT_ID_MAX_LENGTH } from "../provisioning/constants.ts";
+import { TENANT_ID_MAX_LENGTH } from "../validation/tenant-id.ts";
 import { zodIssuesToValidationIssues } from "../validation/zod-issues.ts";
 
 
