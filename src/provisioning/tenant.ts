@@ -4,7 +4,7 @@ import { IM_APPLY_JOIN_OPTIONS, IM_GROUP_LIMITS, IM_RESERVED_GROUP_ID_PREFIX } f
 import { imUserIdSchema } from "../providers/tencent-im/validation.ts";
 import { parseOrThrow } from "../validation/issues.ts";
 import { tenantIdSchema } from "../validation/tenant-id.ts";
-import { maxUtf8Bytes } from "../validation/text.ts";
+import { maxUtf8Bytes, printableAsciiWithoutSpaces } from "../validation/text.ts";
 import { IM_NICK_MAX_BYTES, INTRODUCTION_MAX_BYTES } from "./constants.ts";
 
 /**
@@ -27,12 +27,13 @@ const readableText = (options: { lineFeeds: boolean }) => [
 ];
 
 /**
- * A tenant's IM account: IM's own UserID rule, and stricter: printable ASCII without spaces (the
- * IM console and SDKs accept it everywhere), not IM's reserved account or group id prefixes.
+ * A tenant's IM account: IM's own UserID rule (non-empty, at most 32 bytes), and stricter: printable
+ * ASCII without spaces (the IM console and SDKs accept it everywhere), not IM's reserved account or
+ * group id prefixes.
  */
 const IM_RESERVED_ACCOUNT_PREFIX = "@TLS#";
 const imUserId = imUserIdSchema.check(
-  z.regex(/^[\x21-\x7e]+$/, { message: "printable ASCII without spaces" }),
+  printableAsciiWithoutSpaces,
   z.refine((v) => !v.startsWith(IM_RESERVED_ACCOUNT_PREFIX) && !v.startsWith(IM_RESERVED_GROUP_ID_PREFIX), {
     message: `must not start with ${IM_RESERVED_ACCOUNT_PREFIX} or ${IM_RESERVED_GROUP_ID_PREFIX}`,
   }),

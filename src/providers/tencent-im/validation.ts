@@ -6,14 +6,8 @@
  */
 import * as z from "zod/mini";
 import { maxUtf8Bytes, utf8Length } from "../../validation/text.ts";
-import {
-  IM_APPLY_JOIN_OPTIONS,
-  IM_COMMUNITY_GROUP_ID_PREFIX,
-  IM_GROUP_LIMITS,
-  IM_GROUP_TYPES,
-  IM_MUTE_ALL_MEMBER_VALUES,
-  IM_RESERVED_GROUP_ID_PREFIX,
-} from "./constants.ts";
+import { IM_APPLY_JOIN_OPTIONS, IM_GROUP_LIMITS, IM_GROUP_TYPES, IM_MUTE_ALL_MEMBER_VALUES } from "./constants.ts";
+import { groupIdPrefixRule } from "./group-id.ts";
 import { MARKER_MAX_BYTES, markedIntroduction } from "./marker.ts";
 
 /** A non-empty string (a missing one is reported as "required"). */
@@ -84,23 +78,6 @@ const groupSpecShape = {
     ),
   ),
 };
-
-/**
- * The GroupId prefix rules of a group type: a Community id must start with `@TGS#_`; any other
- * type's must not start with `@TGS#` (reserved for ids IM assigns). The rule text a prefix or id
- * breaks, or undefined. One definition for the client and the configuration (IM_GROUP_ID_PREFIX).
- *
- * @example
- * ```ts
- * groupIdPrefixRule("Community", "tenant-42"); // "must start with @TGS#_ for Community"
- * ```
- */
-export function groupIdPrefixRule(type: string, groupIdOrPrefix: string): string | undefined {
-  if (type === "Community") {
-    return groupIdOrPrefix.startsWith(IM_COMMUNITY_GROUP_ID_PREFIX) ? undefined : `must start with ${IM_COMMUNITY_GROUP_ID_PREFIX} for Community`;
-  }
-  return groupIdOrPrefix.startsWith(IM_RESERVED_GROUP_ID_PREFIX) ? `must not start with ${IM_RESERVED_GROUP_ID_PREFIX} (except Community)` : undefined;
-}
 
 type Loose = Partial<Record<string, unknown>>;
 

@@ -5,13 +5,13 @@ import {
   addGroupMembersSchema,
   ensureGroupSpecSchema,
   groupBaseInfoChangesSchema,
-  groupIdPrefixRule,
   groupIdSchema,
   imAccountSchema,
   imGroupSpecSchema,
   importAccountsSchema,
   removeGroupSpecSchema,
 } from "../../../src/providers/tencent-im/validation.ts";
+import { groupIdPrefixRule } from "../../../src/providers/tencent-im/group-id.ts";
 import { parseOrThrow, schemaIssues } from "../../../src/validation/issues.ts";
 
 const groupSpecIssues = (spec: ImGroupSpec) => schemaIssues(imGroupSpecSchema, spec);
@@ -162,7 +162,7 @@ describe("create_group rules that depend on the type", () => {
   it("still reports them beside an unrelated broken field, and skips them when the type itself is wrong", () => {
     expect(groupSpecIssues({ ...valid, name: "", groupId: "@TGS#abc" })).toEqual([
       { field: "name", rule: "must not be empty" },
-      { field: "groupId", rule: "must not start with @TGS# (except Community)" },
+      { field: "groupId", rule: "must not start with @TGS# (reserved, except Community)" },
     ]);
     expect(groupSpecIssues({ ...valid, type: "Club" as "Public", groupId: "@TGS#abc", supportTopic: 1 }).map((i) => i.field)).toEqual(["type"]);
   });
@@ -252,7 +252,7 @@ describe("groupIdPrefixRule (the client's and IM_GROUP_ID_PREFIX's one rule)", (
     expect(groupIdPrefixRule("Community", "@TGS#_tenant-")).toBeUndefined();
     expect(groupIdPrefixRule("Community", "tenant-")).toBe("must start with @TGS#_ for Community");
     expect(groupIdPrefixRule("Public", "tenant-")).toBeUndefined();
-    expect(groupIdPrefixRule("Public", "@TGS#x")).toBe("must not start with @TGS# (except Community)");
+    expect(groupIdPrefixRule("Public", "@TGS#x")).toBe("must not start with @TGS# (reserved, except Community)");
     expect(groupIdPrefixRule("Private", "@TGS")).toBeUndefined();
   });
 });
