@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import { ConfigurationError, type ValidationIssue } from "../errors.ts";
+import { eventBusNameSchema } from "../events/bus-name.ts";
 import { CONSUMER_GROUP_NAME_MAX_LENGTH } from "../providers/sls/constants.ts";
 import { consumerGroupNameCharset, slsEndpointSchema, slsLogstoreNameSchema, slsProjectNameSchema, slsRegionSchema } from "../providers/sls/names.ts";
 import { IM_DOMAINS, IM_GROUP_LIMITS, IM_GROUP_TYPES, type ImGroupType } from "../providers/tencent-im/constants.ts";
@@ -61,9 +62,7 @@ const envSchema = z.object({
   /** Where the webhook hands tenants it could not finish within the request. */
   SIGNUP_QUEUE_URL: z.optional(z.url({ protocol: /^https?$/ })),
   /** The EventBridge bus outcome events (TenantProvisioned …) go to; absent: outcomes are only recorded. */
-  OUTCOME_EVENT_BUS_NAME: z.optional(
-    z.string().check(z.regex(/^([A-Za-z0-9._-]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._/-]{1,256})$/, { message: "an event bus name or ARN" })),
-  ),
+  OUTCOME_EVENT_BUS_NAME: z.optional(eventBusNameSchema),
   OUTCOME_TABLE_NAME: z.string().check(z.regex(/^[a-zA-Z0-9_.-]{3,255}$/, { message: "a DynamoDB table name (3-255 of a-z A-Z 0-9 _ . -)" })),
   SECRETS_MAX_AGE_MS: z._default(int(0, 3_600_000), 300_000),
   PROVIDER_ATTEMPT_TIMEOUT_MS: z._default(int(100, 30_000), 5_000),
