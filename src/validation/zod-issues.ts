@@ -17,8 +17,9 @@ import type { ValidationIssue } from "../errors.ts";
  *
  * @example
  * ```ts
- * const r = schema.safeParse(input);
- * if (!r.success) throw new ValidationError(zodIssuesToValidationIssues(r.error.issues, input));
+ * // Most callers use parseOrThrow (src/validation/issues.ts); other error types build on this:
+ * const r = envSchema.safeParse(env);
+ * if (!r.success) throw new ConfigurationError("environment", zodIssuesToValidationIssues(r.error.issues, env));
  * ```
  */
 export function zodIssuesToValidationIssues(issues: readonly z.core.$ZodIssue[], input: unknown): ValidationIssue[] {
