@@ -12,15 +12,15 @@ function boundedName(charset: RegExp, charsetRule: string) {
   return z.string().check(
     z.minLength(3, { message: "3-63 characters" }),
     z.maxLength(63, { message: "3-63 characters" }),
-    z.refine((value) => [...value].every((c) => charset.test(c)), { message: charsetRule }),
-    z.refine((value) => /^[a-z0-9]/.test(value) && /[a-z0-9]$/.test(value), { message: ENDS_RULE }),
+    z.regex(charset, { message: charsetRule }),
+    z.regex(/^[a-z0-9]([\s\S]*[a-z0-9])?$/, { message: ENDS_RULE }),
   );
 }
 
 /** An SLS project name: 3-63 of `[a-z0-9-]`, alphanumeric at both ends (the client and SLS_PROJECT). */
-export const slsProjectNameSchema = boundedName(/[a-z0-9-]/, "only a-z, 0-9 and -");
+export const slsProjectNameSchema = boundedName(/^[a-z0-9-]*$/, "only a-z, 0-9 and -");
 /** An SLS logstore name: 3-63 of `[a-z0-9_-]`, alphanumeric at both ends (the client and SLS_LOGSTORE). */
-export const slsLogstoreNameSchema = boundedName(/[a-z0-9_-]/, "only a-z, 0-9, _ and -");
+export const slsLogstoreNameSchema = boundedName(/^[a-z0-9_-]*$/, "only a-z, 0-9, _ and -");
 
 /** The consumer group name's characters (the whole name, or the configured prefix of one). */
 export const consumerGroupNameCharset = z.regex(/^[0-9a-zA-Z_-]*$/, { message: "only A-Z, a-z, 0-9, _ and -" });
