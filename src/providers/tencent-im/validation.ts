@@ -117,6 +117,8 @@ const groupTypeRules = z.superRefine<Loose>(
  */
 export const imGroupSpecSchema = z.object(groupSpecShape).check(groupTypeRules);
 
+const unboundedIntroduction = z.optional(z.string());
+
 /** 1-64 printable ASCII bytes without spaces or brackets (the marker sits inside `[...]`). */
 const MARKER_RULE = `1-${MARKER_MAX_BYTES} printable ASCII bytes, no spaces or brackets`;
 const markerSchema = z.string().check(z.regex(new RegExp(`^[\\x21-\\x5a\\x5c\\x5e-\\x7e]{1,${MARKER_MAX_BYTES}}$`), { message: MARKER_RULE }));
@@ -139,7 +141,7 @@ export const ensureGroupSpecSchema = z
     ownerAccount: imUserIdSchema,
     marker: markerSchema,
     // Bounded below together with the marker it carries.
-    introduction: z.optional(z.string()),
+    introduction: unboundedIntroduction,
   })
   .check(
     groupTypeRules,
@@ -150,7 +152,7 @@ export const ensureGroupSpecSchema = z
       if (utf8Length(sent) > max) {
         ctx.addIssue({ code: "custom", path: ["introduction"], message: marked ? `with the marker appended, at most ${max} UTF-8 bytes` : `at most ${max} UTF-8 bytes` });
       }
-    }, { when: (payload) => z.optional(z.string()).safeParse((payload.value as Loose | null)?.introduction).success }),
+    }, { when: (payload) => unboundedIntroduction.safeParse((payload.value as Loose | null)?.introduction).success }),
   );
 
 /**
