@@ -3,7 +3,7 @@ import { ConfigurationError, type ValidationIssue } from "../errors.ts";
 import { eventBusNameSchema } from "../events/bus-name.ts";
 import { CONSUMER_GROUP_NAME_MAX_LENGTH } from "../providers/sls/constants.ts";
 import { consumerGroupNameCharset, slsEndpointSchema, slsLogstoreNameSchema, slsProjectNameSchema, slsRegionSchema } from "../providers/sls/names.ts";
-import { IM_DOMAINS, IM_GROUP_LIMITS, IM_GROUP_TYPES, type ImGroupType } from "../providers/tencent-im/constants.ts";
+import { IM_DOMAINS, IM_GROUP_ID_MAX_BYTES, IM_GROUP_TYPES, type ImGroupType } from "../providers/tencent-im/constants.ts";
 import { groupIdPrefixRule } from "../providers/tencent-im/group-id.ts";
 import { schemaIssues } from "../validation/issues.ts";
 import { TENANT_ID_MAX_LENGTH } from "../validation/tenant-id.ts";
@@ -33,9 +33,9 @@ const envSchema = z.object({
    * a service for more than ~25 tenants spreads them over several (see logstore-choice.ts).
    */
   SLS_LOGSTORE: z.string().check(
-    z.superRefine((list, ctx) => {
-      list.split(",").forEach((name, i) => {
-        for (const issue of schemaIssues(slsLogstoreNameSchema, name)) ctx.addIssue({ code: "custom", message: `logstore ${i + 1}: ${issue.rule}` });
+    z.check<string>((payload) => {
+      payload.value.split(",").forEach((name, i) => {
+        for (const issue of schemaIssues(slsLogstoreNameSchema, name)) payload.issues.push({ code: "custom", message: `logstore ${i + 1}: ${issue.rule}`, input: payload.value, continue: true });
       });
     }),
   ),
@@ -52,7 +52,7 @@ const envSchema = z.object({
   IM_DOMAIN: z.enum(IM_DOMAINS),
   IM_GROUP_TYPE: z._default(z.enum(TENANT_GROUP_TYPES), "Private"),
   IM_GROUP_ID_PREFIX: z._default(
-    z.string().check(printableAsciiWithoutSpaces, z.maxLength(IM_GROUP_LIMITS.groupIdBytes - TENANT_ID_MAX_LENGTH)),
+    z.string().check(printableAsciiWithoutSpaces, z.maxLength(IM_GROUP_ID_MAX_BYTES - TENANT_ID_MAX_LENGTH)),
     "tenant-",
   ),
   IM_CONNECT_TO: z.optional(LOOPBACK_URL),
