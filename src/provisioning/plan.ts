@@ -1,4 +1,6 @@
 import type { ServiceConfig } from "../config/config.ts";
+import type { ImApplyJoinOption } from "../providers/tencent-im/constants.ts";
+import { tenantMarker } from "./constants.ts";
 import { logstoreFor } from "./logstore-choice.ts";
 import type { TenantOnboarding } from "./tenant.ts";
 
@@ -23,7 +25,7 @@ export interface ImGroupPlan {
   introduction?: string | undefined;
   notification?: string | undefined;
   faceUrl?: string | undefined;
-  applyJoinOption?: "FreeAccess" | "NeedPermission" | "DisableApply" | undefined;
+  applyJoinOption?: ImApplyJoinOption | undefined;
 }
 
 /** Everything that must exist for one tenant. Derived, never random: a retry finds its own resources. */
@@ -54,7 +56,7 @@ export function planTenant(tenant: TenantOnboarding, config: Pick<ServiceConfig,
     },
     imGroup: {
       groupId: `${config.im.groupIdPrefix}${tenant.tenantId}`,
-      marker: `tp:${tenant.tenantId}`,
+      marker: tenantMarker(tenant.tenantId),
       type: config.im.groupType,
       name: tenant.displayName,
       owner: { userId: tenant.admin.userId, nick: tenant.admin.name },
