@@ -347,7 +347,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         tenantConcurrency,
         sqsPollers,
         maxReceiveCount,
-        logstores: config.sls.logstores.length,
+        logstores: logstoreCount,
         backfill: "runBackfill after the outages end, the same fault mix still on; each round 61 simulated minutes after the last",
         permanent: permanent.map((p) => ({ tenantId: p.tenantId, step: p.step, provider: p.provider, code: p.code })),
         outages: outages.map((o) => ({ tenantId: o.tenantId, provider: o.provider })),

@@ -208,23 +208,25 @@ export class LogstoreRegistry {
   /**
    * Gives back `tenantId`'s slot in `logstore` (after its consumer group was deleted, or before a
    * move when SLS refused the create). Idempotent: false when the tenant held no slot there. A
-   * freed slot also clears the known-full mark: SLS has room again.
+   * freed slot clears the known-full mark (SLS has room again), unless `full` says SLS just
+   * refused a create there: then the same write marks it full.
    *
    * @example
    * ```ts
    * await registry.release("tenant-events-3", "acme-1");
+   * await registry.release("tenant-events-4", "acme-2", { full: true }); // ConsumerGroupQuotaExceed
    * ```
    */
-  async release(logstore: string, tenantId: string): Promise<boolean> {
+  async release(logstore: string, tenantId: string, options: { full?: boolean } = {}): Promise<boolean> {
     try {
       const out = await this.#client.send(
         new UpdateCommand({
           TableName: this.#tableName,
           Key: logstoreKey(logstore),
-          UpdateExpression: "SET #updatedAt = :now ADD #assigned :minusOne DELETE #tenants :tenant REMOVE #full",
+          UpdateExpression: `SET #updatedAt = :now${options.full ? ", #full = :true" : ""} ADD #assigned :minusOne DELETE #tenants :tenant${options.full ? "" : " REMOVE #full"}`,
           ConditionExpression: "contains(#tenants, :tenantId)",
           ExpressionAttributeNames: { "#assigned": "assigned", "#full": "full", "#tenants": "tenants", "#updatedAt": "updatedAt" },
-          ExpressionAttributeValues: { ":now": this.#nowIso(), ":minusOne": -1, ":tenant": new Set([tenantId]), ":tenantId": tenantId },
+          ExpressionAttributeValues: { ":now": this.#nowIso(), ":minusOne": -1, ":tenant": new Set([tenantId]), ":tenantId": tenantId, ...(options.full ? { ":true": true } : {}) },
           ReturnValues: "ALL_NEW",
         }),
       );
@@ -232,8 +234,9 @@ export class LogstoreRegistry {
       return true;
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
-      return false;
     }
+    if (options.full) await this.markFull(logstore);
+    return false;
   }
 
   /**
