@@ -23,6 +23,7 @@ import { startDlqRedrive, waitForDlqRedrive } from "../src/queue/dlq-redrive.ts"
 import { createService } from "../src/service.ts";
 import { parseCommandLine, positiveInteger, stringOption, usage, UsageError, type CliCommand, type OptionValues } from "./cli-args.ts";
 import { lifecycleCommands } from "./cli/lifecycle.ts";
+import { logstoresCommand } from "./cli/logstores.ts";
 
 /** The local stack's state (and its environment, copied into process.env), or nothing with --aws. */
 function localState(values: OptionValues): LocalStackState | undefined {
@@ -182,7 +183,14 @@ const replayDlq: CliCommand = {
 };
 
 /** Every command, in the order `--help` lists them. */
-const commands: CliCommand[] = [sendWebhook, status, backfill, replayDlq, ...lifecycleCommands((values) => void localState(values))];
+const commands: CliCommand[] = [
+  sendWebhook,
+  status,
+  backfill,
+  replayDlq,
+  ...lifecycleCommands((values) => void localState(values)),
+  logstoresCommand((values) => void localState(values)),
+];
 
 const line = parseCommandLine(process.argv.slice(2), commands);
 if (line.kind === "help") {

@@ -14,7 +14,8 @@ import { TenantNotFoundError } from "../../src/provisioning/errors.ts";
 import { createService, type Service } from "../../src/service.ts";
 import { positiveInteger, stringOption, UsageError, type CliCommand, type OptionValues } from "../cli-args.ts";
 
-async function withService<T>(run: (service: Service) => Promise<T>): Promise<T> {
+/** Runs `run` with a service built from process.env; the operator's mistakes become a UsageError (exit 2). */
+export async function withService<T>(run: (service: Service) => Promise<T>): Promise<T> {
   const service = createService(loadConfig(process.env));
   try {
     return await run(service);
