@@ -175,3 +175,34 @@ describe("an existing assignment", () => {
     expect(assigned).toBe(1);
   });
 });
+
+describe("a deployment that still has SLS_LOGSTORE", () => {
+  it("fills an empty registry from it once, counting the groups SLS holds; recorded tenants stay, new ones fill the room", async () => {
+    const [a, b] = freshLogstores(2);
+    ddb ??= new DynamoDBClient({ endpoint: fx.stack.dynamodb.endpoint, region: LOCAL.region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+    const table = `logstores-${randomUUID().slice(0, 8)}`;
+    await ensureOutcomeTable(ddb, table);
+    const env = { OUTCOME_TABLE_NAME: table, SLS_LOGSTORE: `${a},${b}` };
+    const service = fx.service({}, env);
+    // Before the upgrade: `a` holds 29 groups, one of them a tenant's recorded there.
+    const old = parseTenantOnboarding(sampleTenant());
+    await service.slsClientFor(a!).createConsumerGroup({ name: `tenant-${old.tenantId}`, timeout: 60, order: false }, { deadline: soon() });
+    for (let i = 0; i < 28; i++) await service.slsClientFor(a!).createConsumerGroup({ name: `legacy-${filler++}`, timeout: 60, order: false }, { deadline: soon() });
+
+    const tenants = [parseTenantOnboarding(sampleTenant()), parseTenantOnboarding(sampleTenant()), parseTenantOnboarding(sampleTenant())];
+    const placed = await Promise.all(tenants.map((t, i) => fx.service({}, env).provision(t, { deadline: soon(), workerId: `w${i}` })));
+    const where = placed.map((r) => slsStep(r)?.resource["logstore"]);
+    expect(where.filter((l) => l === a)).toHaveLength(1);
+    expect(where.filter((l) => l === b)).toHaveLength(2);
+    expect(await counts(service)).toEqual({ [a!]: { assigned: 30, full: false }, [b!]: { assigned: 2, full: false } });
+    expect(await service.logstores.holderOf(old.tenantId)).toBe(a);
+    // The old tenant offboarded later frees its slot in `a`.
+    await service.store.registerTenant(old.tenantId, old as never, "signup", ["sls-consumer-group"]);
+    const claim = await service.store.claimStep(old.tenantId, "sls-consumer-group", { owner: "legacy", leaseMs: 60_000 });
+    if (!claim.claimed) throw new Error("expected the claim");
+    await service.store.completeStep(claim.record, { status: "SUCCEEDED", resource: { consumerGroup: `tenant-${old.tenantId}`, logstore: a! } });
+    await service.offboard({ tenantId: old.tenantId, requestedAt: "now", source: "op" }, { deadline: soon(), workerId: "w9" });
+    expect(whereIs(`tenant-${old.tenantId}`)).toEqual([]);
+    expect((await counts(service))[a!]).toEqual({ assigned: 29, full: false });
+  });
+});
