@@ -43,7 +43,7 @@ export interface ChaosOptions {
   mix?: FaultMix;
   /** Tenants given IM 10016 on create_group (permanent). */
   imPermanentTenants?: number;
-  /** Tenants given SLS ConsumerGroupQuotaExceed on CreateConsumerGroup (permanent). */
+  /** Tenants given SLS JsonInfoInvalid on CreateConsumerGroup (permanent). */
   slsPermanentTenants?: number;
   /** Tenants whose resource is down (every call fails transiently) until the deliveries end; half SLS, half IM. */
   outageTenants?: number;
