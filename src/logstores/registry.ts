@@ -279,55 +279,44 @@ export class LogstoreRegistry {
    * ```
    */
   async holderOf(tenantId: string): Promise<string | undefined> {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.#client.send(
-        new QueryCommand({
-          TableName: this.#tableName,
-          KeyConditionExpression: "#pk = :pk",
-          FilterExpression: "contains(#tenants, :tenantId)",
-          ProjectionExpression: "#name",
-          ExpressionAttributeNames: { "#pk": "pk", "#tenants": "tenants", "#name": "name" },
-          ExpressionAttributeValues: { ":pk": LOGSTORE_PK, ":tenantId": tenantId },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      const name: unknown = out.Items?.[0]?.["name"];
+    for await (const item of this.#items({
+      FilterExpression: "contains(#tenants, :tenantId)",
+      ProjectionExpression: "#name",
+      ExpressionAttributeNames: { "#tenants": "tenants", "#name": "name" },
+      ExpressionAttributeValues: { ":tenantId": tenantId },
+    })) {
+      const name: unknown = item["name"];
       if (typeof name === "string") return name;
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+    }
     return undefined;
   }
 
   async #read(): Promise<LogstoreEntry[]> {
     const entries: LogstoreEntry[] = [];
+    // The ledgers stay behind: a list is names and counts.
+    const names = { "#name": "name", "#capacity": "capacity", "#assigned": "assigned", "#full": "full", "#createdAt": "createdAt", "#updatedAt": "updatedAt" };
+    for await (const item of this.#items({ ProjectionExpression: Object.keys(names).join(", "), ExpressionAttributeNames: names })) entries.push(entryOf(item));
+    return entries;
+  }
+
+  /** Every registry item (strongly consistent, page by page), with the query's extra parts. */
+  async *#items(extra: { FilterExpression?: string; ProjectionExpression: string; ExpressionAttributeNames: Record<string, string>; ExpressionAttributeValues?: Record<string, unknown> }) {
     let startKey: Record<string, unknown> | undefined;
     do {
       const out = await this.#client.send(
         new QueryCommand({
+          ...extra,
           TableName: this.#tableName,
           KeyConditionExpression: "#pk = :pk",
-          // The ledgers stay behind: a list is names and counts.
-          ProjectionExpression: "#name, #capacity, #assigned, #full, #createdAt, #updatedAt",
-          ExpressionAttributeNames: {
-            "#pk": "pk",
-            "#name": "name",
-            "#capacity": "capacity",
-            "#assigned": "assigned",
-            "#full": "full",
-            "#createdAt": "createdAt",
-            "#updatedAt": "updatedAt",
-          },
-          ExpressionAttributeValues: { ":pk": LOGSTORE_PK },
+          ExpressionAttributeNames: { ...extra.ExpressionAttributeNames, "#pk": "pk" },
+          ExpressionAttributeValues: { ...extra.ExpressionAttributeValues, ":pk": LOGSTORE_PK },
           ConsistentRead: true,
           ExclusiveStartKey: startKey,
         }),
       );
-      for (const item of out.Items ?? []) entries.push(entryOf(item));
+      yield* out.Items ?? [];
       startKey = out.LastEvaluatedKey;
     } while (startKey);
-    return entries;
   }
 
   /** Keeps the cached copy current with what a write returned. */
