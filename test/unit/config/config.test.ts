@@ -51,6 +51,9 @@ describe("loadConfig", () => {
     expect(loadConfig({ ...env, SLS_LOGSTORE: "events-a,events-b" }).sls.logstores).toEqual(["events-a", "events-b"]);
     expect(() => loadConfig({ ...env, SLS_LOGSTORE: "events-a,events-a" })).toThrow(/SLS_LOGSTORE: each logstore at most once/);
     expect(() => loadConfig({ ...env, SLS_LOGSTORE: "events-a,,b" })).toThrow(/SLS_LOGSTORE/);
+    // Optional since the logstore registry: without it the registry alone names the logstores.
+    const { SLS_LOGSTORE: _unset, ...withoutList } = env;
+    expect(loadConfig(withoutList).sls.logstores).toEqual([]);
   });
 
   it("reads the fleet's IM budget and refuses one without headroom under IM's 200/s", () => {
