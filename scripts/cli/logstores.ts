@@ -8,7 +8,7 @@ import { logstoreNameIssues } from "../../src/providers/sls/validation.ts";
 import { logstoresAtSls } from "../../src/service.ts";
 import { throwIfIssues } from "../../src/validation/issues.ts";
 import { positiveInteger, UsageError, type CliCommand, type OptionValues } from "../cli-args.ts";
-import { withService } from "./lifecycle.ts";
+import { withService } from "./service-run.ts";
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
 
