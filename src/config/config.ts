@@ -29,15 +29,19 @@ const envSchema = z.object({
   SLS_ENDPOINT: slsEndpointSchema,
   SLS_PROJECT: slsProjectNameSchema,
   /**
-   * One logstore, or several separated by commas: SLS allows 30 consumer groups per logstore, so
-   * a service for more than ~25 tenants spreads them over several (see logstore-choice.ts).
+   * Optional, for deployments from before the logstore registry: one logstore or several
+   * separated by commas. While the registry (in the outcome table) is empty, it is filled from
+   * this list, each logstore with the consumer groups SLS lists in it counted. Afterwards the
+   * registry alone decides (`npm run cli -- logstores add|list`).
    */
-  SLS_LOGSTORE: z.string().check(
-    z.check<string>((payload) => {
-      payload.value.split(",").forEach((name, i) => {
-        for (const issue of schemaIssues(slsLogstoreNameSchema, name)) payload.issues.push({ code: "custom", message: `logstore ${i + 1}: ${issue.rule}`, input: payload.value, continue: true });
-      });
-    }),
+  SLS_LOGSTORE: z.optional(
+    z.string().check(
+      z.check<string>((payload) => {
+        payload.value.split(",").forEach((name, i) => {
+          for (const issue of schemaIssues(slsLogstoreNameSchema, name)) payload.issues.push({ code: "custom", message: `logstore ${i + 1}: ${issue.rule}`, input: payload.value, continue: true });
+        });
+      }),
+    ),
   ),
   SLS_SIGNATURE_VERSION: z._default(z.enum(["v1", "v4"]), "v1"),
   SLS_SIGNATURE_ALGORITHM: z._default(z.enum(["hmac-sha1", "hmac-sha256"]), "hmac-sha1"),
@@ -97,7 +101,7 @@ function crossFieldIssues(env: Record<string, string | undefined>): ValidationIs
   const issues: ValidationIssue[] = [];
   const groupType = env.IM_GROUP_TYPE ?? "Private";
   const prefix = env.IM_GROUP_ID_PREFIX ?? "tenant-";
-  const logstores = (env.SLS_LOGSTORE ?? "").split(",");
+  const logstores = env.SLS_LOGSTORE === undefined ? [] : env.SLS_LOGSTORE.split(",");
   if (new Set(logstores).size !== logstores.length) {
     issues.push({ field: "SLS_LOGSTORE", rule: "each logstore at most once" });
   }
@@ -120,7 +124,7 @@ export interface ServiceConfig {
   sls: {
     endpoint: string;
     project: string;
-    /** Tenants are spread over these; append only (see logstore-choice.ts). */
+    /** `SLS_LOGSTORE`: what an empty logstore registry is filled from (empty when unset). */
     logstores: string[];
     signature: { version: "v1"; algorithm: "hmac-sha1" | "hmac-sha256" } | { version: "v4"; region: string };
     consumerGroupPrefix: string;
@@ -166,7 +170,7 @@ export function loadConfig(env: Record<string, string | undefined>): ServiceConf
     sls: {
       endpoint: e.SLS_ENDPOINT,
       project: e.SLS_PROJECT,
-      logstores: e.SLS_LOGSTORE.split(","),
+      logstores: e.SLS_LOGSTORE === undefined ? [] : e.SLS_LOGSTORE.split(","),
       signature:
         e.SLS_SIGNATURE_VERSION === "v4"
           ? { version: "v4", region: e.SLS_REGION ?? "" }

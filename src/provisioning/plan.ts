@@ -1,13 +1,13 @@
 import type { ServiceConfig } from "../config/config.ts";
 import type { ImApplyJoinOption } from "../providers/tencent-im/constants.ts";
 import { tenantMarker } from "./constants.ts";
-import { logstoreFor } from "./logstore-choice.ts";
 import type { TenantOnboarding } from "./tenant.ts";
 
-/** The SLS consumer group a tenant must have. */
+/**
+ * The SLS consumer group a tenant must have. Which logstore holds it is not derived: the
+ * logstore registry assigns one at first provisioning and the step record keeps it.
+ */
 export interface ConsumerGroupPlan {
-  /** Which configured logstore holds it (stable per tenant: see logstore-choice.ts). */
-  logstore: string;
   name: string;
   timeout: number;
   order: boolean;
@@ -49,7 +49,6 @@ export function planTenant(tenant: TenantOnboarding, config: Pick<ServiceConfig,
   return {
     tenantId: tenant.tenantId,
     consumerGroup: {
-      logstore: logstoreFor(tenant.tenantId, config.sls.logstores),
       name: `${config.sls.consumerGroupPrefix}${tenant.tenantId}`,
       timeout: tenant.consumerGroup?.timeout ?? config.sls.consumerGroupTimeout,
       order: tenant.consumerGroup?.order ?? config.sls.consumerGroupOrder,

@@ -156,6 +156,7 @@ async function runStep(
   let claimed = claim.record;
   const options = {
     deadline: deadline - deps.safetyMarginMs,
+    attempts: claim.record.attempts,
     pinResource: async (resource: Record<string, string>) => {
       claimed = await deps.store.pinResource(claimed, resource);
     },

@@ -57,6 +57,9 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ ...env, SLS_LOGSTORE: "events-a,events-a" })).toThrow(/SLS_LOGSTORE: each logstore at most once/);
     expect(() => loadConfig({ ...env, SLS_LOGSTORE: "events-a,,b" })).toThrow(/SLS_LOGSTORE: logstore 2: 3-63 characters; SLS_LOGSTORE: logstore 2: must start and end with a lowercase letter or digit; SLS_LOGSTORE: logstore 3: 3-63 characters$/);
     expect(() => loadConfig({ ...env, SLS_LOGSTORE: "events-a,Events.b" })).toThrow(/^environment: SLS_LOGSTORE: logstore 2: only a-z, 0-9, _ and -; SLS_LOGSTORE: logstore 2: must start and end/);
+    // Optional since the logstore registry: without it the registry alone names the logstores.
+    const { SLS_LOGSTORE: _unset, ...withoutList } = env;
+    expect(loadConfig(withoutList).sls.logstores).toEqual([]);
   });
 
   it("reads the fleet's IM budget and refuses one without headroom under IM's 200/s", () => {
