@@ -96,7 +96,10 @@ export const slimAwsSdkPackageJson: Plugin = {
  * - The AWS SDK is bundled (using the runtime's copy made cold init 13-49 ms slower here).
  * - `module` first in mainFields: the default picked CJS builds that cost +140 KB and +24 ms.
  * - The SDK's default credential chain is replaced by an env-only provider
- *   ({@link envOnlyAwsCredentials}; `npm run bench` measures the effect).
+ *   ({@link envOnlyAwsCredentials}; `npm run bench` measures the effect), the SDK's event-stream
+ *   support is left out ({@link noEventStreams}) and each SDK client's package.json is cut to its
+ *   name and version ({@link slimAwsSdkPackageJson}). test/integration/bundle runs the bundles so
+ *   built against the local stack; test/unit/bundle holds them to the 400 KB budget.
  */
 export const bundleOptions: BuildOptions = {
   bundle: true,
