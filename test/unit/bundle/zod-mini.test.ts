@@ -81,6 +81,14 @@ describe("handler bundles", () => {
     }
   });
 
+  it("carry none of the AWS SDK's event-stream code (no client of ours has an event-stream operation)", () => {
+    for (const [file, inputs] of Object.entries(codeByHandler)) {
+      expect(inputs.filter((p) => p.includes("/@smithy/core/dist-es/submodules/event-streams/")), `${file} bundles SDK event streams`).toEqual([]);
+      // The same path match finds the SDK code that is bundled.
+      expect(inputs.some((p) => p.includes("/@smithy/core/dist-es/submodules/protocols/")), `${file} inputs`).toBe(true);
+    }
+  });
+
   it("the status route reads the outcome store and carries no provider client, secret source or queue", () => {
     const status = Object.entries(codeByHandler).find(([file]) => file.endsWith("status.js"))?.[1] ?? [];
     expect(status.some((p) => p.endsWith("src/outcomes/store.ts")), "status bundles the outcome store").toBe(true);
