@@ -26,10 +26,11 @@ let bytesByHandler: Record<string, number>;
 
 /**
  * Bytes a bundle may have: 400 KB. The webhook's is over it by the SQS client of its hand-off to
- * the signup queue (~25 KB); its budget keeps it from growing while that stands.
+ * the signup queue (~25 KB): 424 KB on 2026-11-30 (447 KB before the bundle plugins); its budget
+ * keeps it from growing much while that stands.
  */
 const KB = 1024;
-const BUDGET_BYTES: Record<string, number> = { webhook: 425 * KB };
+const BUDGET_BYTES: Record<string, number> = { webhook: 430 * KB };
 const DEFAULT_BUDGET_BYTES = 400 * KB;
 
 beforeAll(async () => {
