@@ -39,7 +39,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import * as esbuild from "esbuild";
-import { HANDLERS, bundleOptions } from "../scripts/esbuild-options.ts";
+import { HANDLERS, bundleOptions, envOnlyAwsCredentials } from "../scripts/esbuild-options.ts";
 import { BACKFILL_DEFAULTS } from "../src/backfill/defaults.ts";
 import { lambdaRuntimeHeapFlags, packagedFunction } from "./deployed.ts";
 import { fleetReportLines, runFleetScenario } from "./fleet.ts";
@@ -91,7 +91,8 @@ async function buildBundles(): Promise<Bundle[]> {
     await build(`transport-${t}`, "transport-choice", `bench/fixtures/transport-${t}.ts`, bundleOptions, "scripts/esbuild-options.ts");
   }
   for (const h of HANDLERS) {
-    await build(`${h}-sdk-chain`, "handler-without-plugin", `handlers/${h}.ts`, { ...bundleOptions, plugins: [] }, "esbuild-options.ts without envOnlyAwsCredentials");
+    const plugins = (bundleOptions.plugins ?? []).filter((plugin) => plugin !== envOnlyAwsCredentials);
+    await build(`${h}-sdk-chain`, "handler-without-plugin", `handlers/${h}.ts`, { ...bundleOptions, plugins }, "esbuild-options.ts without envOnlyAwsCredentials");
   }
   return bundles;
 }

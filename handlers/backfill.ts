@@ -5,9 +5,9 @@ import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import type { ScheduledEvent } from "aws-lambda";
 import { backfillTenants, runBackfill, type BackfillReport } from "../src/backfill/backfill.ts";
 import { BACKFILL_DEFAULTS } from "../src/backfill/defaults.ts";
-import type { Service } from "../src/service.ts";
+import type { CoreService, BackfillParts } from "../src/service.ts";
 import { logger, metrics } from "./lib/runtime.ts";
-import { runtimeService } from "./lib/runtime-service.ts";
+import { runtimeBackfillService } from "./lib/runtime-service.ts";
 import { deadlineOf, invocationDeadline, type DeadlineContext } from "./middleware/deadline.ts";
 
 /** A direct invocation with tenants that signed up before the service existed. */
@@ -29,10 +29,10 @@ export interface BackfillHandlerOptions {
  *
  * @example
  * ```ts
- * export const handler = createBackfillHandler(runtimeService());
+ * export const handler = createBackfillHandler(runtimeBackfillService());
  * ```
  */
-export function createBackfillHandler(service: Service, options: BackfillHandlerOptions = {}) {
+export function createBackfillHandler(service: CoreService & BackfillParts, options: BackfillHandlerOptions = {}) {
   const concurrency = options.concurrency ?? BACKFILL_DEFAULTS.concurrency;
   const perTenantBudgetMs = options.perTenantBudgetMs ?? BACKFILL_DEFAULTS.perTenantBudgetMs;
   const lambda = middy<ScheduledEvent | ExplicitBackfillEvent, BackfillReport, Error, DeadlineContext>()
@@ -40,9 +40,9 @@ export function createBackfillHandler(service: Service, options: BackfillHandler
     .use(logMetrics(metrics))
     .use(invocationDeadline({ marginMs: 2_000 }))
     .handler(async (event, context) => {
-      const provision = (tenant: Parameters<Service["provision"]>[0], deadline: number) =>
+      const provision = (tenant: Parameters<CoreService["provision"]>[0], deadline: number) =>
         service.provision(tenant, { deadline, workerId: `${context.awsRequestId}/${tenant.tenantId}` });
-      const reconcile = (state: Parameters<Service["reconcile"]>[0], deadline: number, walk: { dueBefore: string }) =>
+      const reconcile = (state: Parameters<CoreService["reconcile"]>[0], deadline: number, walk: { dueBefore: string }) =>
         service.reconcile(state, { deadline, workerId: `${context.awsRequestId}/${state.tenant?.tenantId ?? "unknown"}`, ...walk });
       const report =
         "tenants" in event && Array.isArray(event.tenants)
@@ -57,4 +57,4 @@ export function createBackfillHandler(service: Service, options: BackfillHandler
   return inAwsCallScope(lambda);
 }
 
-export const handler = createBackfillHandler(runtimeService());
+export const handler = createBackfillHandler(runtimeBackfillService());

@@ -3,7 +3,7 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { TenantNotFoundError } from "../src/provisioning/errors.ts";
-import type { Service } from "../src/service.ts";
+import type { CoreService } from "../src/service.ts";
 import { inAwsCallScope } from "./lib/aws-call-scope.ts";
 import { logger, metrics } from "./lib/runtime.ts";
 import { runtimeService } from "./lib/runtime-service.ts";
@@ -28,7 +28,7 @@ const REQUEST_BUDGET_MS = 8_000;
  * export const handler = createOffboardHandler(runtimeService());
  * ```
  */
-export function createOffboardHandler(service: Service) {
+export function createOffboardHandler(service: CoreService) {
   const lambda = middy<APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, Error, DeadlineContext>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))

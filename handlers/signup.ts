@@ -8,9 +8,9 @@ import { ValidationError } from "../src/errors.ts";
 import { lifecycleEventFromQueueBody, type LifecycleEvent } from "../src/inputs/unwrap.ts";
 import { ImmutableFieldError, RequestedAtAheadError } from "../src/provisioning/errors.ts";
 import { boundIssues } from "../src/rejections/bounded-issues.ts";
-import type { Service } from "../src/service.ts";
+import type { CoreService, SignupParts } from "../src/service.ts";
 import { logger, metrics } from "./lib/runtime.ts";
-import { runtimeService } from "./lib/runtime-service.ts";
+import { runtimeSignupService } from "./lib/runtime-service.ts";
 import { deadlineOf, invocationDeadline, type DeadlineContext } from "./middleware/deadline.ts";
 
 /** Records handled at once: the providers' rate limiters pace the calls beneath. */
@@ -28,10 +28,10 @@ const MIN_RECORD_BUDGET_MS = 3_000;
  *
  * @example
  * ```ts
- * export const handler = createSignupHandler(runtimeService());
+ * export const handler = createSignupHandler(runtimeSignupService());
  * ```
  */
-export function createSignupHandler(service: Service) {
+export function createSignupHandler(service: CoreService & SignupParts) {
   async function reject(record: SQSRecord, issues: readonly { field: string; rule: string }[]): Promise<true> {
     await service.rejections.record({ channel: "sqs", messageId: record.messageId, issues, body: record.body });
     logger.warn("signup event rejected", { messageId: record.messageId, ...boundIssues(issues, 10) });
@@ -98,4 +98,4 @@ export function createSignupHandler(service: Service) {
   return inAwsCallScope(lambda);
 }
 
-export const handler = createSignupHandler(runtimeService());
+export const handler = createSignupHandler(runtimeSignupService());

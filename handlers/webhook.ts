@@ -10,10 +10,10 @@ import { ImmutableFieldError, RequestedAtAheadError } from "../src/provisioning/
 import type { TenantOnboarding } from "../src/provisioning/tenant.ts";
 import type { ProvisionResult } from "../src/provisioning/types.ts";
 import { signupQueueAt, type SignupQueue } from "../src/queue/signup-queue.ts";
-import type { Service } from "../src/service.ts";
+import type { CoreService, WebhookParts } from "../src/service.ts";
 import { isUnfinishedStatus } from "../src/outcomes/constants.ts";
 import { logger, metrics } from "./lib/runtime.ts";
-import { runtimeService } from "./lib/runtime-service.ts";
+import { runtimeWebhookService } from "./lib/runtime-service.ts";
 import { allowAwsCallsUntilInvocationEnd, deadlineOf, invocationDeadline, withAwsCallsUntilInvocationEnd, type DeadlineContext } from "./middleware/deadline.ts";
 import { httpErrorResponses, json } from "./middleware/http-errors.ts";
 import { rawBody, rawBodyOf } from "./middleware/raw-body.ts";
@@ -48,10 +48,10 @@ export interface WebhookHandlerOptions {
  *
  * @example
  * ```ts
- * export const handler = createWebhookHandler(runtimeService());
+ * export const handler = createWebhookHandler(runtimeWebhookService());
  * ```
  */
-export function createWebhookHandler(service: Service, options: WebhookHandlerOptions = {}) {
+export function createWebhookHandler(service: CoreService & WebhookParts, options: WebhookHandlerOptions = {}) {
   const queue = options.queue ?? signupQueueAt(service.config.signupQueueUrl);
   // The hand-off runs after the request budget is spent (that is why there is one): it may take
   // the rest of the invocation, or a slow SQS under load turns a 202 into a 500.
@@ -134,4 +134,4 @@ function publicSteps(result: ProvisionResult) {
 }
 
 
-export const handler = createWebhookHandler(runtimeService());
+export const handler = createWebhookHandler(runtimeWebhookService());

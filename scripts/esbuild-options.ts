@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import type { BuildOptions, Plugin } from "esbuild";
 
 /** The Lambda entry points, one bundle each (handlers/<name>.ts). */
@@ -51,13 +52,54 @@ export const envOnlyAwsCredentials: Plugin = {
 };
 
 /**
+ * esbuild plugin: the event-stream support the SDK's HTTP protocols load with `import()` only for
+ * an operation with an event-stream member, which none of the clients we bundle (DynamoDB, SQS,
+ * Secrets Manager, EventBridge) has. Bundled, it was ~15 KB in every handler, and the lazy
+ * `import()` made esbuild wrap much of `@smithy/core` in on-demand module initialisers. Replaced
+ * by a module that fails loudly if it were ever reached; a static import of it (a client with
+ * event streams) still bundles the real one.
+ */
+export const noEventStreams: Plugin = {
+  name: "no-event-streams",
+  setup(build) {
+    build.onResolve({ filter: /^@smithy\/core\/event-streams$/ }, (args) =>
+      args.kind === "dynamic-import" ? { path: "no-event-streams", namespace: "no-event-streams" } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: "no-event-streams" }, () => ({
+      contents: `const unsupported = () => { throw new Error("AWS SDK event streams are not bundled (scripts/esbuild-options.ts noEventStreams)"); };
+export const eventStreamSerdeProvider = unsupported;
+export class EventStreamSerde { constructor() { unsupported(); } }`,
+      loader: "js",
+    }));
+  },
+};
+
+/**
+ * esbuild plugin: an AWS SDK client imports its whole package.json (`import packageInfo from
+ * "../package.json"`, ~2.2 KB each: scripts, dependency lists) for `packageInfo.version` in the
+ * user agent, the only field any of them reads; the bundle keeps `name` and `version`.
+ */
+export const slimAwsSdkPackageJson: Plugin = {
+  name: "slim-aws-sdk-package-json",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]node_modules[\\/]@aws-sdk[\\/][^\\/]+[\\/]package\.json$/ }, async (args) => {
+      const { name, version } = JSON.parse(await readFile(args.path, "utf8")) as { name: string; version: string };
+      return { contents: JSON.stringify({ name, version }), loader: "json" };
+    });
+  },
+};
+
+/**
  * One set of bundle options for `npm run build`, the benchmarks and serverless.yml.
  * - CJS output: measured here, an ESM `import` of node:http also loads the built-in fetch stack
  *   on cold start where `require` does not.
  * - The AWS SDK is bundled (using the runtime's copy made cold init 13-49 ms slower here).
  * - `module` first in mainFields: the default picked CJS builds that cost +140 KB and +24 ms.
  * - The SDK's default credential chain is replaced by an env-only provider
- *   ({@link envOnlyAwsCredentials}; `npm run bench` measures the effect).
+ *   ({@link envOnlyAwsCredentials}; `npm run bench` measures the effect), the SDK's event-stream
+ *   support is left out ({@link noEventStreams}) and each SDK client's package.json is cut to its
+ *   name and version ({@link slimAwsSdkPackageJson}). test/integration/bundle runs the bundles so
+ *   built against the local stack; test/unit/bundle holds them to the 400 KB budget.
  */
 export const bundleOptions: BuildOptions = {
   bundle: true,
@@ -69,5 +111,5 @@ export const bundleOptions: BuildOptions = {
   mainFields: ["module", "main"],
   legalComments: "none",
   logLevel: "warning",
-  plugins: [envOnlyAwsCredentials],
+  plugins: [envOnlyAwsCredentials, noEventStreams, slimAwsSdkPackageJson],
 };

