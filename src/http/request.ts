@@ -149,7 +149,7 @@ interface Origin {
 const MAX_ORIGINS = 64;
 /**
  * `http(s)://authority` in printable ASCII with nothing `new URL` would read as the end of the
- * authority (`/?#\\`), as userinfo (`@`), or strip (spaces, controls).
+ * authority (`/?#` or a backslash), as userinfo (`@`), or strip (spaces, controls).
  */
 const PLAIN_ORIGIN = /^https?:\/\/[\w.~:[\]%!$&'()*+,;=-]+$/;
 /**
