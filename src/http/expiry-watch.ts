@@ -2,7 +2,10 @@
 
 /** The timer functions an {@link ExpiryWatch} uses; injectable so tests move time themselves. */
 export interface ExpiryTimers {
-  /** Milliseconds since the epoch (the time base of deadlines). */
+  /**
+   * Milliseconds on a monotonic clock: a limit is measured as a setTimeout measures it, not moved
+   * by a step of the wall clock (or by a test that stops `Date`).
+   */
   now(): number;
   /** Calls `fn` once, no earlier than `ms` from now; the handle must not keep the process alive. */
   setTimeout(fn: () => void, ms: number): unknown;
@@ -11,14 +14,14 @@ export interface ExpiryTimers {
 
 /** Node's timers, unref'd: an in-flight request's socket keeps the process alive, not its time limit. */
 export const systemExpiryTimers: ExpiryTimers = {
-  now: () => Date.now(),
+  now: () => performance.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
 /** Something with a time limit: `expire` is called once, at or after `expiresAt`, unless removed first. */
 export interface Expiring {
-  /** Epoch ms. */
+  /** On the watch's clock ({@link ExpiryWatch.now}). */
   readonly expiresAt: number;
   expire(): void;
 }
@@ -34,7 +37,7 @@ export interface Expiring {
  * @example
  * ```ts
  * const watch = new ExpiryWatch();
- * const attempt = { expiresAt: Date.now() + 2000, expire: () => req.destroy() };
+ * const attempt = { expiresAt: watch.now() + 2000, expire: () => req.destroy() };
  * watch.add(attempt);
  * // ... answer arrived:
  * watch.delete(attempt);
@@ -51,7 +54,7 @@ export class ExpiryWatch {
     this.#timers = timers;
   }
 
-  /** Epoch ms now, on this watch's clock. */
+  /** Now on this watch's (monotonic) clock, in ms. */
   now(): number {
     return this.#timers.now();
   }

@@ -42,8 +42,8 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
   const origins = new Map<string, Origin>();
 
   function send(request: HttpRequest, limits: AttemptLimits): Promise<HttpResponse> {
-    const now = watch.now();
-    const budget = limits.deadline === undefined ? limits.timeoutMs : Math.min(limits.timeoutMs, limits.deadline - now);
+    const budget =
+      limits.deadline === undefined ? limits.timeoutMs : Math.min(limits.timeoutMs, limits.deadline - Date.now());
     if (budget <= 0) {
       return Promise.reject(new TransportError("deadline", "deadline passed before the request was sent", false));
     }
@@ -59,7 +59,8 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
       let settled = false;
       let sent = false;
       const attempt: Expiring = {
-        expiresAt: now + budget,
+        // Counted from here on a monotonic clock, as a setTimeout(budget) would count it.
+        expiresAt: watch.now() + budget,
         expire() {
           finish(new TransportError("timeout", `no complete answer within ${budget} ms`, sent));
           req.destroy();

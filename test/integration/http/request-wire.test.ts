@@ -6,7 +6,7 @@
  */
 import http from "node:http";
 import net, { type AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { TransportError } from "../../../src/http/errors.ts";
 import { createHttpTransport } from "../../../src/http/request.ts";
 import type { HttpMethod } from "../../../src/http/types.ts";
@@ -109,6 +109,7 @@ describe("createHttpTransport on the wire", () => {
 });
 
 describe("createHttpTransport time limits against a server that never answers", () => {
+  afterEach(() => vi.useRealTimers());
   let hung: StallingServer;
   beforeAll(async () => {
     hung = await startStallingServer();
@@ -143,10 +144,12 @@ describe("createHttpTransport time limits against a server that never answers", 
   });
 
   it("cuts at the deadline when it comes first, and each of two concurrent attempts at its own limit", async () => {
+    // The deadline is wall-clock (epoch ms): Date stands still, so the budget is exactly 300 ms.
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() });
     const timers = new ManualTimers();
     const t = createHttpTransport({ timers });
     const settled: string[] = [];
-    const start = timers.now();
+    const start = Date.now();
     const near = t
       .send({ method: "GET", url: `${hung.url}/near`, headers: {} }, { timeoutMs: 60_000, deadline: start + 300 })
       .catch((e: TransportError) => settled.push(`near:${e.failure}:${e.message}`));
@@ -167,11 +170,21 @@ describe("createHttpTransport time limits against a server that never answers", 
     t.close();
   });
 
-  it("does not send when the deadline has passed on its clock", async () => {
+  it("measures a limit on a monotonic clock by default: a wall clock that stands still does not stop it", async () => {
+    // Node's own timers here (as a test that stops only Date runs the service): a limit counted
+    // in Date time would never come.
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() });
+    const t = createHttpTransport();
+    const err = await t.send({ method: "GET", url: `${hung.url}/frozen`, headers: {} }, { timeoutMs: 100 }).catch((e: unknown) => e);
+    expect((err as TransportError).failure).toBe("timeout");
+    t.close();
+  });
+
+  it("does not send when the deadline has passed", async () => {
     const timers = new ManualTimers();
     const t = createHttpTransport({ timers });
     const before = hung.requests();
-    const err = await t.send({ method: "GET", url: `${hung.url}/late`, headers: {} }, { timeoutMs: 1_000, deadline: timers.now() }).catch((e: unknown) => e);
+    const err = await t.send({ method: "GET", url: `${hung.url}/late`, headers: {} }, { timeoutMs: 1_000, deadline: Date.now() }).catch((e: unknown) => e);
     expect((err as TransportError).failure).toBe("deadline");
     expect((err as TransportError).sent).toBe(false);
     expect(hung.requests()).toBe(before);
