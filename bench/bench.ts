@@ -21,7 +21,8 @@
  *     highest tried rate above it that drew no throttling answer.
  *
  * Env knobs (defaults in brackets): BENCH_COLD_RUNS [40], BENCH_WARM_TENANTS [300],
- * BENCH_HTTP_REQUESTS [5000], BENCH_BACKFILL_TENANTS [10000], BENCH_BACKFILL_COMPARE_TENANTS
+ * BENCH_HTTP_REQUESTS [5000], BENCH_HTTP_WARMUP [3000] (requests per client before the measured
+ * blocks, reported apart), BENCH_BACKFILL_TENANTS [10000], BENCH_BACKFILL_COMPARE_TENANTS
  * [2000] (0: no run without NODE_OPTIONS), BENCH_BACKFILL_RATES [180,185,190,195]
  * (IM_RATE_LIMIT_PER_SECOND values; at most 195, src/config/config.ts),
  * BENCH_SECTIONS [bundles,http,warm,backfill,fleet] (or the sections as arguments:
@@ -52,6 +53,8 @@ const numEnv = (name: string, fallback: number) => (process.env[name] ? Number(p
 const COLD_RUNS = numEnv("BENCH_COLD_RUNS", 40);
 const WARM_TENANTS = numEnv("BENCH_WARM_TENANTS", 300);
 const HTTP_REQUESTS = numEnv("BENCH_HTTP_REQUESTS", 5000);
+const HTTP_WARMUP = numEnv("BENCH_HTTP_WARMUP", 3000);
+const HTTP_CLIENTS = ["transport", "bare", "fetch", "undici"] as const;
 const BACKFILL_TENANTS = numEnv("BENCH_BACKFILL_TENANTS", 10_000);
 const BACKFILL_COMPARE_TENANTS = numEnv("BENCH_BACKFILL_COMPARE_TENANTS", 2000);
 /** The IM pacing runs (the client alone) stay at 2,000 tenants: they only pick the rate. */
@@ -123,14 +126,20 @@ function coldInit(bundles: Bundle[]) {
  */
 async function httpSection() {
   const server = await startChild(path.join(here, "http-server.ts"));
-  const names = ["transport", "fetch", "undici"] as const;
+  const names = HTTP_CLIENTS;
   const children = await Promise.all(names.map(() => startChild(path.join(here, "service-child.ts"))));
   try {
     const url = server.ready.url as string;
     const blocks = 10;
     const perBlock = Math.ceil(HTTP_REQUESTS / blocks);
     const totals = names.map(() => ({ cpuMs: 0, wallMs: 0, requests: 0 }));
-    for (const [i, child] of children.entries()) await child.call("httpBlock", { client: names[i], url, requests: 500 }); // warm-up
+    // Warm-up: V8 compiles the hot paths on background threads during the first ~2,000 requests,
+    // and that CPU counts in the process's usage; measured apart so the blocks are the steady cost.
+    const warmups: number[] = [];
+    for (const [i, child] of children.entries()) {
+      const r = await child.call<{ cpuMs: number }>("httpBlock", { client: names[i], url, requests: HTTP_WARMUP });
+      warmups.push(r.cpuMs / HTTP_WARMUP);
+    }
     for (let b = 0; b < blocks; b++) {
       const order = names.map((_, i) => (i + b) % names.length);
       for (const i of order) {
@@ -143,9 +152,9 @@ async function httpSection() {
     const result = Object.fromEntries(
       names.map((name, i) => {
         const t = totals[i]!;
-        return [name, { requests: t.requests, cpuMsPerRequest: t.cpuMs / t.requests, wallMsPerRequest: t.wallMs / t.requests }];
+        return [name, { requests: t.requests, cpuMsPerRequest: t.cpuMs / t.requests, wallMsPerRequest: t.wallMs / t.requests, warmupRequests: HTTP_WARMUP, warmupCpuMsPerRequest: warmups[i] as number }];
       }),
-    ) as Record<(typeof names)[number], { requests: number; cpuMsPerRequest: number; wallMsPerRequest: number }>;
+    ) as Record<(typeof names)[number], { requests: number; cpuMsPerRequest: number; wallMsPerRequest: number; warmupRequests: number; warmupCpuMsPerRequest: number }>;
     return { ...result, fetchToTransportCpuRatio: result.fetch.cpuMsPerRequest / result.transport.cpuMsPerRequest, undiciToTransportCpuRatio: result.undici.cpuMsPerRequest / result.transport.cpuMsPerRequest };
   } finally {
     await Promise.all(children.map((c) => c.stop()));
@@ -478,11 +487,19 @@ if (bundleRows.length > 0) {
   );
 }
 if (results.http) {
-  const h = results.http as Record<string, { cpuMsPerRequest: number; wallMsPerRequest: number; requests: number }> & { fetchToTransportCpuRatio: number; undiciToTransportCpuRatio: number };
-  lines.push("### HTTP client CPU per request (loopback, server in another process)", "", "| client | requests | CPU ms/request | wall ms/request |", "|---|---|---|---|");
-  const clientNames: Record<string, string> = { transport: "createHttpTransport (node:http keep-alive)", fetch: "global fetch", undici: "undici request (keep-alive Agent)" };
-  for (const name of ["transport", "fetch", "undici"]) lines.push(`| ${clientNames[name]} | ${h[name]!.requests} | ${h[name]!.cpuMsPerRequest.toFixed(3)} | ${h[name]!.wallMsPerRequest.toFixed(3)} |`);
-  lines.push("", `fetch / transport CPU: ${h.fetchToTransportCpuRatio.toFixed(2)}x; undici / transport: ${h.undiciToTransportCpuRatio.toFixed(2)}x. Each client in its own process, blocks alternating. Size and cold init of each choice: the transport-* rows of the bundle table.`, "");
+  const h = results.http as Record<string, { cpuMsPerRequest: number; wallMsPerRequest: number; requests: number; warmupRequests: number; warmupCpuMsPerRequest: number }> & { fetchToTransportCpuRatio: number; undiciToTransportCpuRatio: number };
+  lines.push("### HTTP client CPU per request (loopback, server in another process)", "", "| client | requests | CPU ms/request | wall ms/request | CPU ms/request in the warm-up |", "|---|---|---|---|---|");
+  const clientNames: Record<string, string> = {
+    transport: "createHttpTransport (node:http keep-alive)",
+    bare: "bare node:http loop (the floor: agent, one callback, body collected; no limits)",
+    fetch: "global fetch",
+    undici: "undici request (keep-alive Agent)",
+  };
+  for (const name of HTTP_CLIENTS) {
+    const c = h[name]!;
+    lines.push(`| ${clientNames[name]} | ${c.requests} | ${c.cpuMsPerRequest.toFixed(3)} | ${c.wallMsPerRequest.toFixed(3)} | ${c.warmupCpuMsPerRequest.toFixed(3)} (first ${c.warmupRequests}) |`);
+  }
+  lines.push("", `fetch / transport CPU: ${h.fetchToTransportCpuRatio.toFixed(2)}x; undici / transport: ${h.undiciToTransportCpuRatio.toFixed(2)}x. Each client in its own process, blocks alternating, after a warm-up measured apart (V8 compiles the hot path on background threads during it). Size and cold init of each choice: the transport-* rows of the bundle table. Instructions per request (repeatable under load): \`node bench/http-cost.ts --instructions <client>\`.`, "");
 }
 if (results.warm) {
   type PerTenant = { cpuMs: number; wallMs: number; ddbRequests: number; providerRequests: number };

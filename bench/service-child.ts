@@ -4,13 +4,14 @@
  * so modules that build the service from process.env at import see it. Ops over IPC:
  *   warm     → per-tenant CPU and DynamoDB/provider requests of sequential provisioning (first
  *              delivery, then the same tenants again), plus a per-operation breakdown
- *   httpBlock → one block of requests by one HTTP client (our transport, global fetch or undici's
+ *   httpBlock → one block of requests by one HTTP client (our transport, a bare node:http loop, global fetch or undici's
  *              request), its CPU and wall time; each client runs in its own process
  *   pacing   → the IM client alone against the sandbox's rate limits
  * (The whole backfill runs in bench/backfill-child.cjs, which loads nothing but the bundle.)
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { makeHttpClient, type HttpClientName, type SendOne } from "./http-clients.ts";
 import { benchTenant, cpuMsSince, serve } from "./lib.ts";
 
 async function warm(args: { prefix: string; warmup: number; n: number; micro: number }) {
@@ -105,39 +106,13 @@ async function warm(args: { prefix: string; warmup: number; n: number; micro: nu
   };
 }
 
-type HttpClientName = "transport" | "fetch" | "undici";
-const httpClients = new Map<HttpClientName, () => Promise<void>>();
+const httpClients = new Map<HttpClientName, SendOne>();
 
-/** One client, made once per process: the same POST and JSON answer for each. */
-async function httpClient(name: HttpClientName, url: string): Promise<() => Promise<void>> {
+/** One client, made once per process. */
+async function httpClient(name: HttpClientName, url: string): Promise<SendOne> {
   const made = httpClients.get(name);
   if (made) return made;
-  const payload = JSON.stringify({ GroupIdList: ["tenant-bench"] });
-  const headers = { "content-type": "application/json", "content-length": String(Buffer.byteLength(payload)) };
-  let send: () => Promise<void>;
-  if (name === "transport") {
-    const { createHttpTransport } = await import("../src/http/request.ts");
-    const transport = createHttpTransport();
-    send = async () => {
-      const res = await transport.send({ method: "POST", url, headers, body: payload }, { timeoutMs: 5_000 });
-      if (res.status !== 200) throw new Error(`status ${res.status}`);
-      JSON.parse(res.body.toString("utf8"));
-    };
-  } else if (name === "fetch") {
-    send = async () => {
-      const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: payload, signal: AbortSignal.timeout(5_000) });
-      if (res.status !== 200) throw new Error(`status ${res.status}`);
-      JSON.parse(await res.text());
-    };
-  } else {
-    const { Agent, request } = await import("undici");
-    const dispatcher = new Agent({ keepAliveTimeout: 60_000, connections: 50 });
-    send = async () => {
-      const res = await request(url, { method: "POST", headers, body: payload, dispatcher, headersTimeout: 5_000, bodyTimeout: 5_000 });
-      if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`);
-      JSON.parse(await res.body.text());
-    };
-  }
+  const send = await makeHttpClient(name, url);
   httpClients.set(name, send);
   return send;
 }

@@ -1,6 +1,7 @@
 import http from "node:http";
 import https from "node:https";
 import { TransportError } from "./errors.ts";
+import { ExpiryWatch, type ExpiryTimers, type Expiring } from "./expiry-watch.ts";
 import type { AttemptLimits, HttpRequest, HttpResponse, HttpTransport } from "./types.ts";
 
 /** Options of {@link createHttpTransport}. */
@@ -9,6 +10,8 @@ export interface HttpTransportOptions {
   maxSockets?: number;
   /** Largest answer body read, in bytes; a larger one is cut and reported as a reset. Default 1 MiB. */
   maxResponseBytes?: number;
+  /** Clock and timer of the per-attempt time limits; tests pass their own. Default Node's. */
+  timers?: ExpiryTimers;
 }
 
 const NETWORK_RESET_CODES = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED", "UND_ERR_SOCKET"]);
@@ -35,19 +38,18 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
   const maxResponseBytes = options.maxResponseBytes ?? 1024 * 1024;
   const httpAgent = new http.Agent({ keepAlive: true, maxSockets, scheduling: "lifo" });
   const httpsAgent = new https.Agent({ keepAlive: true, maxSockets, scheduling: "lifo" });
+  const watch = new ExpiryWatch(options.timers);
+  const origins = new Map<string, Origin>();
 
   function send(request: HttpRequest, limits: AttemptLimits): Promise<HttpResponse> {
     const budget =
-      limits.deadline === undefined
-        ? limits.timeoutMs
-        : Math.min(limits.timeoutMs, limits.deadline - Date.now());
+      limits.deadline === undefined ? limits.timeoutMs : Math.min(limits.timeoutMs, limits.deadline - Date.now());
     if (budget <= 0) {
       return Promise.reject(new TransportError("deadline", "deadline passed before the request was sent", false));
     }
-    const url = new URL(request.url);
-    const isHttps = url.protocol === "https:";
-    if (!isHttps && url.protocol !== "http:") {
-      return Promise.reject(new TransportError("connect", `unsupported protocol ${url.protocol}`, false));
+    const target = targetOf(request.url, origins, httpAgent, httpsAgent);
+    if (target === undefined) {
+      return Promise.reject(new TransportError("connect", `unsupported protocol ${new URL(request.url).protocol}`, false));
     }
     // A string body goes out as is: node:http then writes it together with the head in one
     // write, where a Buffer costs a separate chunk (and converting it here, a copy).
@@ -56,23 +58,31 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
     return new Promise<HttpResponse>((resolve, reject) => {
       let settled = false;
       let sent = false;
+      const attempt: Expiring = {
+        // Counted from here on a monotonic clock, as a setTimeout(budget) would count it.
+        expiresAt: watch.now() + budget,
+        expire() {
+          finish(new TransportError("timeout", `no complete answer within ${budget} ms`, sent));
+          req.destroy();
+        },
+      };
       const finish = (err: TransportError | undefined, res?: HttpResponse): void => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
+        watch.delete(attempt);
         if (err) reject(err);
         else resolve(res as HttpResponse);
       };
 
-      const req = (isHttps ? https : http).request(
+      const req = (target.origin.isHttps ? https : http).request(
         {
           method: request.method,
-          protocol: url.protocol,
-          hostname: url.hostname,
-          port: url.port || undefined,
-          path: `${url.pathname}${url.search}`,
-          headers: request.headers,
-          agent: isHttps ? httpsAgent : httpAgent,
+          protocol: target.origin.protocol,
+          hostname: target.origin.hostname,
+          port: target.origin.port,
+          path: target.path,
+          headers: headerList(request.headers, target.origin.hostHeader),
+          agent: target.origin.agent,
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -87,25 +97,15 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
             chunks.push(chunk);
           });
           res.on("end", () => {
-            const headers: Record<string, string> = {};
-            const raw = res.headers;
-            for (const name in raw) {
-              const value = raw[name];
-              if (value !== undefined) headers[name] = typeof value === "string" ? value : value.join(", ");
-            }
             // Most answers arrive in one chunk: no copy then.
             const whole = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
-            finish(undefined, { status: res.statusCode ?? 0, headers, body: whole });
+            finish(undefined, new NodeHttpResponse(res, whole));
           });
           res.on("aborted", () => finish(new TransportError("reset", "answer cut off by the server", true)));
           res.on("error", (err) => finish(new TransportError("reset", `answer failed: ${errorCode(err)}`, true, err)));
         },
       );
-
-      const timer = setTimeout(() => {
-        finish(new TransportError("timeout", `no complete answer within ${budget} ms`, sent));
-        req.destroy();
-      }, budget);
+      watch.add(attempt);
 
       req.on("socket", (socket) => {
         // Once a reused socket is connected, or a new one connects, bytes may reach the server.
@@ -133,6 +133,124 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
       httpsAgent.destroy();
     },
   };
+}
+
+/** What `node:http` needs of a URL's origin, parsed once per origin. */
+interface Origin {
+  isHttps: boolean;
+  protocol: string;
+  hostname: string;
+  port: string | undefined;
+  /** The Host header node:http would add: hostname (IPv6 in brackets), and the port unless the default. */
+  hostHeader: string;
+  agent: http.Agent;
+}
+
+/** Origins kept parsed; a transport talks to a handful (SLS endpoint, IM domain). */
+const MAX_ORIGINS = 64;
+/**
+ * `http(s)://authority` in printable ASCII with nothing `new URL` would read as the end of the
+ * authority (`/?#` or a backslash), as userinfo (`@`), or strip (spaces, controls).
+ */
+const PLAIN_ORIGIN = /^https?:\/\/[\w.~:[\]%!$&'()*+,;=-]+$/;
+/**
+ * A path and query that `new URL` leaves byte for byte as they are: no dot segment to resolve,
+ * no byte to percent-encode (space, quotes, `<>`, `` ` ``, `{}`, `#`, non-ASCII), no fragment.
+ */
+const PLAIN_PATH = /^(?:\/(?!\.|%2e)[\w\-.~!$&()*+,;=:@%]*)+(?:\?[\w\-.~!$&()*+,;=:@%/?]*)?$/i;
+
+/**
+ * The origin and request path of `url`, as `new URL(url)` reads them, without parsing a URL
+ * object per request when the URL is plain (every URL our clients build). Undefined for a
+ * protocol other than http(s).
+ */
+function targetOf(
+  url: string,
+  origins: Map<string, Origin>,
+  httpAgent: http.Agent,
+  httpsAgent: https.Agent,
+): { origin: Origin; path: string } | undefined {
+  const slash = url.indexOf("/", url.indexOf("//") + 2);
+  if (slash > 0) {
+    const originText = url.slice(0, slash);
+    const path = url.slice(slash);
+    if (PLAIN_PATH.test(path)) {
+      let origin = origins.get(originText);
+      if (origin === undefined && PLAIN_ORIGIN.test(originText)) {
+        origin = parseOrigin(new URL(originText), httpAgent, httpsAgent);
+        if (origin !== undefined) {
+          if (origins.size >= MAX_ORIGINS) origins.clear();
+          origins.set(originText, origin);
+        }
+      }
+      if (origin !== undefined) return { origin, path };
+    }
+  }
+  const parsed = new URL(url);
+  const origin = parseOrigin(parsed, httpAgent, httpsAgent);
+  return origin === undefined ? undefined : { origin, path: `${parsed.pathname}${parsed.search}` };
+}
+
+function parseOrigin(url: URL, httpAgent: http.Agent, httpsAgent: https.Agent): Origin | undefined {
+  const isHttps = url.protocol === "https:";
+  if (!isHttps && url.protocol !== "http:") return undefined;
+  const hostname = url.hostname;
+  return {
+    isHttps,
+    protocol: url.protocol,
+    hostname,
+    port: url.port || undefined,
+    // `url.host` brackets an IPv6 address and drops the scheme's default port, as node:http does.
+    hostHeader: url.host,
+    agent: isHttps ? httpsAgent : httpAgent,
+  };
+}
+
+/**
+ * The request's headers as the flat `[name, value, ...]` list node:http writes as given, with
+ * the Host header it would add itself: the same bytes as passing the object, without a
+ * `setHeader` per header. A name with capitals could collide with another in a different case,
+ * which `setHeader` would merge: such headers go as the object.
+ */
+function headerList(headers: Record<string, string>, hostHeader: string): string[] | Record<string, string> {
+  const list: string[] = [];
+  let hasHost = false;
+  for (const name in headers) {
+    if (HAS_CAPITAL.test(name)) return headers;
+    if (name === "host") hasHost = true;
+    list.push(name, headers[name] as string);
+  }
+  if (!hasHost) list.push("Host", hostHeader);
+  return list;
+}
+const HAS_CAPITAL = /[A-Z]/;
+
+/** An answer whose headers are copied out of node's message only when a caller reads them. */
+class NodeHttpResponse implements HttpResponse {
+  readonly status: number;
+  readonly body: Buffer;
+  #message: http.IncomingMessage | undefined;
+  #headers: Record<string, string> | undefined;
+
+  constructor(message: http.IncomingMessage, body: Buffer) {
+    this.status = message.statusCode ?? 0;
+    this.body = body;
+    this.#message = message;
+  }
+
+  get headers(): Record<string, string> {
+    if (this.#headers === undefined) {
+      const headers: Record<string, string> = {};
+      const raw = (this.#message as http.IncomingMessage).headers;
+      for (const name in raw) {
+        const value = raw[name];
+        if (value !== undefined) headers[name] = typeof value === "string" ? value : value.join(", ");
+      }
+      this.#headers = headers;
+      this.#message = undefined;
+    }
+    return this.#headers;
+  }
 }
 
 function errorCode(err: unknown): string {

@@ -1,0 +1,65 @@
+/**
+ * Per-request cost of one HTTP client (bench/http-clients.ts) against the bench's trivial server
+ * (its own, untraced process), warm.
+ *
+ *   node bench/http-cost.ts <client> [requests]                # CPU ms per request (user, system)
+ *   node bench/http-cost.ts --instructions <client> [a] [b]    # instructions per request
+ *
+ * Wall-clock CPU is noisy on a shared machine; instructions are not: `--instructions` runs the
+ * client under callgrind twice, with `a` and with `b` requests after the same warm-up, and
+ * (total_b - total_a) / (b - a) is one request's count, start-up and warm-up cancelled out.
+ * BENCH_HTTP_WARMUP [2000] requests first (V8 compiles the hot path during them);
+ * BENCH_TRANSPORT_MODULE: load `createHttpTransport` from another build (e.g. an older commit's
+ * src/http/request.ts, from `git archive`) to compare.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { makeHttpClient, type HttpClientName } from "./http-clients.ts";
+import { cpuMsSince, startChild } from "./lib.ts";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const WARMUP = Number(process.env.BENCH_HTTP_WARMUP ?? 2000);
+
+async function run(client: HttpClientName, requests: number): Promise<void> {
+  const server = await startChild(path.join(here, "http-server.ts"));
+  try {
+    // A limit far above any answer time: under callgrind a request runs ~50x slower.
+    const send = await makeHttpClient(client, server.ready.url as string, { timeoutMs: 600_000, transportModule: process.env.BENCH_TRANSPORT_MODULE });
+    for (let i = 0; i < WARMUP; i++) await send();
+    const c = process.cpuUsage();
+    for (let i = 0; i < requests; i++) await send();
+    const d = process.cpuUsage(c);
+    const per = (us: number) => (requests > 0 ? us / 1000 / requests : 0);
+    process.stdout.write(`${JSON.stringify({ client, requests, cpuMsPerRequest: per(cpuMsSince(c) * 1000), userMsPerRequest: per(d.user), systemMsPerRequest: per(d.system) })}\n`);
+  } finally {
+    await server.stop();
+  }
+}
+
+/** Instructions of a whole run of `client` with `requests` measured requests (callgrind's total). */
+function instructions(client: HttpClientName, requests: number): number {
+  mkdirSync(path.join(here, ".out"), { recursive: true });
+  const out = path.join(here, ".out", `callgrind.${client}.${requests}.${process.pid}`);
+  execFileSync("valgrind", ["--tool=callgrind", `--callgrind-out-file=${out}`, process.execPath, fileURLToPath(import.meta.url), client, String(requests)], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  const text = readFileSync(out, "utf8");
+  rmSync(out);
+  const total = /^(?:summary|totals):\s+(\d+)/m.exec(text);
+  if (!total) throw new Error(`no totals in ${out}`);
+  return Number(total[1]);
+}
+
+const args = process.argv.slice(2);
+if (args[0] === "--instructions") {
+  const client = (args[1] ?? "transport") as HttpClientName;
+  const a = Number(args[2] ?? 1000);
+  const b = Number(args[3] ?? 3000);
+  const ia = instructions(client, a);
+  const ib = instructions(client, b);
+  process.stdout.write(`${JSON.stringify({ client, warmup: WARMUP, instructionsPerRequest: Math.round((ib - ia) / (b - a)), totals: { [a]: ia, [b]: ib } })}\n`);
+} else {
+  await run((args[0] ?? "transport") as HttpClientName, Number(args[1] ?? 5000));
+}
