@@ -66,10 +66,11 @@ describe("backfill handler", () => {
     // timers, sockets and sleeps stay real.
     vi.useFakeTimers({ toFake: ["Date"], now: Date.now() });
     // The failures happened 2 minutes ago, so their backoff (30 s) has passed: due now. (Seeding
-    // skips the in-call retry sleeps: they only slow the setup down.)
-    const due = await seedFailing(fx.service({ clock: { now: () => Date.now() - 120_000, sleep: async () => {} } }), DUE);
+    // skips the in-call waits by moving its own clock instead: a sleep that returned at once with
+    // Date stopped left a rate limiter waiting for a second that never came, spinning forever.)
+    const due = await seedFailing(fx.service({ clock: skippingClock(-120_000) }), DUE);
     // One more failed just now: not due yet, the walk leaves it alone.
-    const [notDue] = await seedFailing(fx.service({ clock: { now: () => Date.now(), sleep: async () => {} } }), 1);
+    const [notDue] = await seedFailing(fx.service({ clock: skippingClock(0) }), 1);
     const before = creates();
 
     // Every SLS call takes 100 ms; a run may start tenants for its first 800 ms (budget 3.2 s, less
@@ -172,3 +173,17 @@ describe("backfill handler", () => {
     }
   });
 });
+
+/**
+ * A clock `offsetMs` from the (stopped) Date whose sleeps return at once and move it on by
+ * what was asked, so waits end without real time passing.
+ */
+function skippingClock(offsetMs: number) {
+  let skipped = 0;
+  return {
+    now: () => Date.now() + offsetMs + skipped,
+    sleep: async (ms: number) => {
+      skipped += ms;
+    },
+  };
+}
