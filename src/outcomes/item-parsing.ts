@@ -46,6 +46,8 @@ const tenantItemSchema = z.object({
   redriveSteps: z.optional(z.array(z.string())),
   announcedGeneration: z.optional(z.int().check(z.nonnegative())),
   announcedOutcome: z.optional(z.string()),
+  leaseOwner: z.optional(z.string()),
+  leaseExpiresAt: z.optional(z.string()),
   createdAt: z.string(),
   updatedAt: z.string(),
 });

@@ -9,6 +9,7 @@ import type { Clock } from "../http/types.ts";
 import { isFailedStatus, isFinishedStatus } from "../outcomes/constants.ts";
 import type { OutcomeStore } from "../outcomes/store.ts";
 import type { TenantItem } from "../outcomes/types.ts";
+import { creationLeaseHolds } from "./desired-state.ts";
 import type { ProvisionLogger, ProvisionResult } from "./types.ts";
 
 /**
@@ -89,13 +90,19 @@ export async function announceIfSettled(
   tenant: TenantItem,
   result: ProvisionResult,
   deps: {
-    store: Pick<OutcomeStore, "claimAnnouncement" | "reclaimAnnouncement" | "finishAnnouncement">;
+    store: Pick<OutcomeStore, "claimAnnouncement" | "reclaimAnnouncement" | "finishAnnouncement" | "finishOwnAnnouncement" | "releaseCreationLease">;
     announcer?: OutcomeAnnouncer | undefined;
     logger?: ProvisionLogger | undefined;
+    /** This run (the lease owner of what it claims): the holder of a creation lease announces without a claim. */
+    workerId?: string | undefined;
   },
   clock: Clock,
 ): Promise<void> {
   const terminal = terminalOutcome(result);
+  if (deps.workerId !== undefined && tenant.leaseOwner === deps.workerId && creationLeaseHolds(tenant, clock.now())) {
+    await announceUnderCreationLease(tenant, terminal, deps as typeof deps & { workerId: string });
+    return;
+  }
   if (!terminal) return;
   const announcement: TenantOutcomeAnnouncement = { tenantId: tenant.tenantId, generation: tenant.generation, ...terminal };
   const alreadyClaimed = (tenant.announcedGeneration ?? 0) >= tenant.generation;
@@ -124,4 +131,46 @@ export async function announceIfSettled(
   }
   await deps.store.finishAnnouncement(tenant.tenantId, tenant.generation);
   deps.logger?.info("outcome announced", { tenantId: tenant.tenantId, generation: tenant.generation, outcome: terminal.outcome, again: overdue });
+}
+
+/**
+ * The run holding the tenant's creation lease: while it holds, no other run may claim the
+ * announcement, so it publishes first and then records it and ends the lease in one write. With
+ * work left, or a failed publish, it ends the lease so the next run (the backfill) takes over at
+ * once. A crash between publishing and recording repeats the event with the same `eventId` once
+ * the lease lapses, as a crash after a claimed publish does.
+ */
+async function announceUnderCreationLease(
+  tenant: TenantItem,
+  terminal: ReturnType<typeof terminalOutcome>,
+  deps: {
+    store: Pick<OutcomeStore, "finishOwnAnnouncement" | "releaseCreationLease">;
+    announcer?: OutcomeAnnouncer | undefined;
+    logger?: ProvisionLogger | undefined;
+    workerId: string;
+  },
+): Promise<void> {
+  const context = { tenantId: tenant.tenantId, generation: tenant.generation };
+  if (!terminal) {
+    await deps.store.releaseCreationLease(tenant.tenantId, deps.workerId);
+    return;
+  }
+  try {
+    await deps.announcer?.announce({ ...context, ...terminal });
+  } catch (error) {
+    deps.logger?.error("outcome announcement failed; the backfill retries it", {
+      ...context,
+      outcome: terminal.outcome,
+      errorName: error instanceof Error ? error.name : typeof error,
+    });
+    await deps.store.releaseCreationLease(tenant.tenantId, deps.workerId);
+    return;
+  }
+  if (await deps.store.finishOwnAnnouncement(tenant.tenantId, tenant.generation, terminal.outcome, deps.workerId)) {
+    deps.logger?.info("outcome announced", { ...context, outcome: terminal.outcome, again: false });
+    return;
+  }
+  // Published for this generation while a newer one was declared: that one announces itself.
+  await deps.store.releaseCreationLease(tenant.tenantId, deps.workerId);
+  deps.logger?.info("outcome announced", { ...context, outcome: terminal.outcome, again: false });
 }

@@ -304,24 +304,44 @@ describe("outcome announcements", () => {
     expect((await service.store.getTenant(request.tenantId)).tenant?.indexDueAt).toBeUndefined();
   });
 
-  it("a failed publish leaves the claim in the index, and a later run announces it", async () => {
+  it("a failed publish by the creating run ends its lease; the next run announces it once", async () => {
     const announcer = new RecordingAnnouncer();
     announcer.failNext = 1;
-    const clock = new ShiftedClock();
-    const service = fx.service({ announcer, clock });
+    const service = fx.service({ announcer });
     const request = parseTenantOnboarding(sampleTenant());
     await service.provision(request, { deadline: soon(), workerId: "w1" });
     expect(announcer.of(request.tenantId)).toEqual([]);
     const state = await service.store.getTenant(request.tenantId);
-    expect(state.tenant).toMatchObject({ announcedGeneration: 1, announcedOutcome: "TenantProvisioned" });
+    // Nothing claimed, the lease ended, the tenant still in the index (due at once).
+    expect(state.tenant?.announcedGeneration).toBeUndefined();
+    expect(state.tenant?.leaseOwner).toBeUndefined();
+    expect(state.tenant?.indexDueAt).toBeDefined();
+    await Promise.all(["w2", "w3"].map((workerId) => service.reconcile(state, { deadline: soon(), workerId })));
+    expect(announcer.of(request.tenantId)).toEqual([[1, "TenantProvisioned"]]);
+    expect((await service.store.getTenant(request.tenantId)).tenant?.indexDueAt).toBeUndefined();
+  });
+
+  it("a failed publish after a claim leaves the claim in the index, and a later run announces it", async () => {
+    const announcer = new RecordingAnnouncer();
+    const clock = new ShiftedClock();
+    const service = fx.service({ announcer, clock });
+    const first = parseTenantOnboarding(sampleTenant());
+    await service.provision(first, { deadline: soon(), workerId: "w0" });
+    // An update is a new generation of a tenant with steps: announced through a claim.
+    const request = later(first, { displayName: "v2" });
+    announcer.failNext = 1;
+    await service.provision(request, { deadline: soon(), workerId: "w1" });
+    expect(announcer.of(request.tenantId)).toEqual([[1, "TenantProvisioned"]]);
+    const state = await service.store.getTenant(request.tenantId);
+    expect(state.tenant).toMatchObject({ generation: 2, announcedGeneration: 2, announcedOutcome: "TenantProvisioned" });
     expect(state.tenant?.indexDueAt).toBeDefined();
     // Not yet due: a run now does not announce again (the claimer may still be publishing).
     await service.reconcile(state, { deadline: soon(), workerId: "w2" });
-    expect(announcer.of(request.tenantId)).toEqual([]);
+    expect(announcer.of(request.tenantId)).toEqual([[1, "TenantProvisioned"]]);
     // Due a minute later (as the backfill sees it then).
     clock.advance(61_000);
     await service.reconcile(await service.store.getTenant(request.tenantId), { deadline: soon(), workerId: "w3" });
-    expect(announcer.of(request.tenantId)).toEqual([[1, "TenantProvisioned"]]);
+    expect(announcer.of(request.tenantId)).toEqual([[1, "TenantProvisioned"], [2, "TenantProvisioned"]]);
     expect((await service.store.getTenant(request.tenantId)).tenant?.indexDueAt).toBeUndefined();
   });
 
