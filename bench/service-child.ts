@@ -160,7 +160,7 @@ const INDEX_SORT_KEYS = ["unfinishedSk", "failuresSk"];
 /**
  * DynamoDB requests of a run by operation and owner, with their capacity units: the table's as
  * dynalite reports them (ReturnConsumedCapacity TOTAL; a write whose condition failed still costs
- * 1 write unit in DynamoDB and is counted so), and an estimate of the index writes dynalite does
+ * 1 write unit in DynamoDB and is counted so; a read at least DynamoDB's minimum), and an estimate of the index writes dynalite does
  * not report: 1 write unit per index whose key a write sets or removes (DynamoDB charges 2 when
  * an existing index entry moves; a REMOVE of an attribute that was absent costs nothing there).
  */
@@ -191,7 +191,9 @@ class DdbUsage {
     try {
       const out = await send();
       const units = (out as { output?: { ConsumedCapacity?: { CapacityUnits?: number } } }).output?.ConsumedCapacity?.CapacityUnits ?? 1;
-      if (isRead) this.readUnits += units;
+      // DynamoDB bills a read that finds nothing at least 1 unit (strongly consistent; 0.5
+      // eventually consistent); dynalite reports 0 for it.
+      if (isRead) this.readUnits += Math.max(units, (input as { ConsistentRead?: boolean }).ConsistentRead ? 1 : 0.5);
       else this.writeUnits += units;
       return out;
     } catch (error) {
