@@ -79,7 +79,8 @@ export function terminalOutcome(result: ProvisionResult): Omit<TenantOutcomeAnno
 
 /**
  * Announces the generation's outcome if every step finished for it and nobody announced it yet
- * (or a claimed announcement is overdue: the claimer died before publishing).
+ * (or a claimed announcement is overdue: the claimer died before publishing). Not after
+ * `announceBy` (epoch ms): too close to the run's deadline to record the publish.
  *
  * @example
  * ```ts
@@ -97,13 +98,17 @@ export async function announceIfSettled(
     workerId?: string | undefined;
   },
   clock: Clock,
+  options: { announceBy?: number | undefined } = {},
 ): Promise<void> {
   const terminal = terminalOutcome(result);
+  // A publish needs time for the write after it: cut off by the run's deadline in between, the
+  // event would go out again from the backfill. Too late, leave it to the next run.
+  const inTime = options.announceBy === undefined || clock.now() <= options.announceBy;
   if (deps.workerId !== undefined && tenant.leaseOwner === deps.workerId && creationLeaseHolds(tenant, clock.now())) {
-    await announceUnderCreationLease(tenant, terminal, deps as typeof deps & { workerId: string });
+    await announceUnderCreationLease(tenant, inTime ? terminal : undefined, deps as typeof deps & { workerId: string });
     return;
   }
-  if (!terminal) return;
+  if (!terminal || !inTime) return;
   const announcement: TenantOutcomeAnnouncement = { tenantId: tenant.tenantId, generation: tenant.generation, ...terminal };
   const alreadyClaimed = (tenant.announcedGeneration ?? 0) >= tenant.generation;
   // Claimed but never settled, and past its retry time: the claimer died before publishing. Of

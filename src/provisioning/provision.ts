@@ -139,7 +139,8 @@ export async function reconcile(
     succeeded: outcomes.every((o) => o.status === (tenant.desired === "ABSENT" ? "DELETED" : "SUCCEEDED")),
     retryable: outcomes.some((o) => isUnfinishedStatus(o.status)),
   };
-  await announceIfSettled(tenant, result, deps, clock);
+  // Half the safety margin left: enough for PutEvents and the write that records it.
+  await announceIfSettled(tenant, result, deps, clock, { announceBy: deadline - deps.safetyMarginMs / 2 });
   return result;
 }
 

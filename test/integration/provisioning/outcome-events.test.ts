@@ -182,8 +182,8 @@ describe("outcome events on EventBridge", () => {
     clock.advance(61_000);
     // The backfill and duplicate deliveries of the signup arrive together, all past the retry time.
     await Promise.all([
-      ...Array.from({ length: 3 }, async (_, i) => service.reconcile(await service.store.getTenant(request.tenantId), { deadline: soon(), workerId: `backfill-${i}` })),
-      ...Array.from({ length: 3 }, (_, i) => service.provision(request, { deadline: soon(), workerId: `redelivery-${i}` })),
+      ...Array.from({ length: 3 }, async (_, i) => service.reconcile(await service.store.getTenant(request.tenantId), { deadline: clock.now() + 8_000, workerId: `backfill-${i}` })),
+      ...Array.from({ length: 3 }, (_, i) => service.provision(request, { deadline: clock.now() + 8_000, workerId: `redelivery-${i}` })),
     ]);
     expect(eventsOf(request.tenantId).map((e) => e.detail["eventId"])).toEqual([`${request.tenantId}:1:TenantProvisioned`, `${request.tenantId}:2:TenantProvisioned`]);
     expect((await service.store.getTenant(request.tenantId)).tenant?.indexDueAt).toBeUndefined();
