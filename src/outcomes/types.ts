@@ -185,7 +185,7 @@ export type ClaimRefusal =
   | "finished"
   /** IN_PROGRESS under a lease that has not lapsed. */
   | "leased"
-  /** No such step item (tenant not registered, or step not in its plan). */
+  /** No such step item. Not answered by claimStep any more (its claim creates an absent item); kept for callers that switch on it. */
   | "missing"
   /** Another worker already took the step to a newer generation than the claimer's. */
   | "superseded";

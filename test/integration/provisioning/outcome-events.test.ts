@@ -49,6 +49,20 @@ function clientFailingFirstAnnouncementClaim() {
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
+/**
+ * A tenant provisioned, then updated (generation 2, announced through a claim on the tenant item,
+ * as any tenant with steps is) while PutEvents fails once: generation 2 is claimed, not published.
+ */
+async function updateWithFailingPublish(service: Service) {
+  const first = parseTenantOnboarding(sampleTenant());
+  await service.provision(first, { deadline: soon(), workerId: "w0" });
+  const request = later(first, { displayName: "Second" }, 1_000);
+  fx.stack.events.failEntries(1);
+  await service.provision(request, { deadline: soon(), workerId: "w1" });
+  expect(eventsOf(request.tenantId).map((e) => e.detail["generation"])).toEqual([1]);
+  return request;
+}
+
 describe("outcome events on EventBridge", () => {
   it("exactly one event per (tenant, generation, outcome) under concurrent duplicate deliveries", async () => {
     const service = fx.service();
@@ -101,14 +115,8 @@ describe("outcome events on EventBridge", () => {
   it("PutEvents failing after the claim: the backfill announces it once its retry time has come, with the identical event", async () => {
     const clock = new ShiftedClock();
     const service = fx.service({ clock });
-    const first = parseTenantOnboarding(sampleTenant());
-    await service.provision(first, { deadline: soon(), workerId: "w0" });
-    // An update (a tenant with steps) announces through a claim on the tenant item.
-    const request = later(first, { displayName: "Second" }, 1_000);
-    fx.stack.events.failEntries(1);
-    await service.provision(request, { deadline: soon(), workerId: "w1" });
+    const request = await updateWithFailingPublish(service);
     const id = request.tenantId;
-    expect(eventsOf(id).map((e) => e.detail["generation"])).toEqual([1]);
     const backfill = () => backfillOnce(service, clock);
     await backfill(); // not due yet: the claimer may still be publishing
     expect(eventsOf(id).map((e) => e.detail["generation"])).toEqual([1]);
@@ -173,12 +181,7 @@ describe("outcome events on EventBridge", () => {
   it("an overdue announcement is published again by one run only, however many come at once", async () => {
     const clock = new ShiftedClock();
     const service = fx.service({ clock });
-    const first = parseTenantOnboarding(sampleTenant());
-    await service.provision(first, { deadline: soon(), workerId: "w0" });
-    const request = later(first, { displayName: "Second" }, 1_000);
-    fx.stack.events.failEntries(1);
-    await service.provision(request, { deadline: soon(), workerId: "w1" });
-    expect(eventsOf(request.tenantId).map((e) => e.detail["generation"])).toEqual([1]);
+    const request = await updateWithFailingPublish(service);
     clock.advance(61_000);
     // The backfill and duplicate deliveries of the signup arrive together, all past the retry time.
     await Promise.all([
