@@ -67,8 +67,15 @@ export interface Service {
    * `"now"` for an operator's request, which always applies.
    */
   offboard(request: { tenantId: string; requestedAt: string | "now"; source: string }, run: RunOptions): Promise<ProvisionResult>;
-  /** An operator re-drive: a new generation in which the failed steps (or `step`) run again. */
-  retry(request: { tenantId: string; step?: StepName | undefined }, run: RunOptions): Promise<{ declared: Declared; result: ProvisionResult }>;
+  /**
+   * An operator re-drive: a new generation in which the failed steps (or `step`) run again; and
+   * an outcome announcement given up at the current generation is published again
+   * (`announcementRedriven`).
+   */
+  retry(
+    request: { tenantId: string; step?: StepName | undefined },
+    run: RunOptions,
+  ): Promise<{ declared: Declared; announcementRedriven: boolean; result: ProvisionResult }>;
   close(): void;
 }
 
@@ -199,7 +206,14 @@ export function createService(config: ServiceConfig, overrides: ServiceOverrides
     },
     async retry({ tenantId, step }, { deadline, workerId }) {
       const declared = await redrive(tenantId, step, names, store);
-      return { declared, result: await reconcile(declared, deadline, deps(workerId)) };
+      // An outcome announcement given up at this generation is published again (same event).
+      const failure = declared.tenant.announceFailure;
+      const again =
+        failure?.gaveUp === true && failure.generation === declared.tenant.generation
+          ? await store.redriveAnnouncement(tenantId, declared.tenant.generation)
+          : undefined;
+      const state = again ? { ...declared, tenant: again } : declared;
+      return { declared, announcementRedriven: again !== undefined, result: await reconcile(state, deadline, deps(workerId)) };
     },
     close() {
       for (const client of slsClients.values()) client.close();

@@ -18,10 +18,16 @@ export const PUT_EVENTS_MAX_ENTRIES = 10;
 /** `Time` counts 14 bytes toward an entry's size when present (EventBridge user guide). */
 const TIME_FIELD_BYTES = 14;
 
-/** Entry error codes that will fail the same way again (a bug or a policy, not a blip). */
+/**
+ * Entry error codes that will fail the same way again (a bug or a policy, not a blip): the
+ * non-retryable ones of the PutEventsResultEntry reference. Its retryable ones are
+ * InternalFailure and ThrottlingException; an unknown code is treated as retryable.
+ */
 const PERMANENT_ENTRY_CODES: ReadonlySet<string> = new Set([
   "MalformedDetail",
   "InvalidArgument",
+  "InvalidAccountIdException",
+  "RedactionFailure",
   "ValidationException",
   "AccessDeniedException",
   "NotAuthorizedForSourceException",

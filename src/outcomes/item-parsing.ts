@@ -48,6 +48,17 @@ const tenantItemSchema = z.object({
   announcedOutcome: z.optional(z.string()),
   leaseOwner: z.optional(z.string()),
   leaseExpiresAt: z.optional(z.string()),
+  announceFailure: z.optional(
+    z.object({
+      generation: z.int().check(z.positive()),
+      attempts: z.int().check(z.positive()),
+      code: z.string(),
+      message: z.string(),
+      failedAt: z.string(),
+      gaveUp: z.boolean(),
+      nextAttemptAt: z.optional(z.string()),
+    }),
+  ),
   createdAt: z.string(),
   updatedAt: z.string(),
 });

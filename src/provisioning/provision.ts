@@ -32,6 +32,7 @@ export interface ProvisionDependencies {
       | "finishAnnouncement"
       | "finishOwnAnnouncement"
       | "releaseCreationLease"
+      | "recordAnnouncementFailure"
     >;
   /** The steps every tenant has. */
   steps: StepRegistry;
@@ -79,7 +80,9 @@ export async function provision(tenant: TenantOnboarding, budget: ProvisionBudge
   // as a step claim would, and spares a claim write per step and one for the announcement.
   const lease = { owner: deps.workerId, expiresAt: new Date(clock.now() + leaseMsUntil(budget.deadline, deps, clock)).toISOString() };
   const declared = await declarePresent(tenant, deps.steps.map((s) => s.name), deps.store, clock, { lease });
-  return reconcile(declared, budget.deadline, deps);
+  const result = await reconcile(declared, budget.deadline, deps);
+  // An older request changed nothing: say so, or its sender reads the current state as its own.
+  return declared.change === "stale" ? { ...result, stale: { requestedAt: declared.tenant.desiredAt } } : result;
 }
 
 /** How long a claim made now lasts: past the deadline by the grace, so only a crashed worker's lapses. */

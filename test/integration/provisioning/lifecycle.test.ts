@@ -304,19 +304,24 @@ describe("outcome announcements", () => {
     expect((await service.store.getTenant(request.tenantId)).tenant?.indexDueAt).toBeUndefined();
   });
 
-  it("a failed publish by the creating run ends its lease; the next run announces it once", async () => {
+  it("a failed publish by the creating run turns its lease into a claim with the failure counted; a run after the retry time announces once", async () => {
     const announcer = new RecordingAnnouncer();
     announcer.failNext = 1;
-    const service = fx.service({ announcer });
+    const clock = new ShiftedClock();
+    const service = fx.service({ announcer, clock });
     const request = parseTenantOnboarding(sampleTenant());
-    await service.provision(request, { deadline: soon(), workerId: "w1" });
+    await service.provision(request, { deadline: clock.now() + 8_000, workerId: "w1" });
     expect(announcer.of(request.tenantId)).toEqual([]);
     const state = await service.store.getTenant(request.tenantId);
-    // Nothing claimed, the lease ended, the tenant still in the index (due at once).
-    expect(state.tenant?.announcedGeneration).toBeUndefined();
+    expect(state.tenant).toMatchObject({ announcedGeneration: 1, announceFailure: { generation: 1, attempts: 1 } });
     expect(state.tenant?.leaseOwner).toBeUndefined();
     expect(state.tenant?.indexDueAt).toBeDefined();
-    await Promise.all(["w2", "w3"].map((workerId) => service.reconcile(state, { deadline: soon(), workerId })));
+    // Not yet due.
+    await service.reconcile(state, { deadline: clock.now() + 8_000, workerId: "w2" });
+    expect(announcer.of(request.tenantId)).toEqual([]);
+    clock.advance(61_000);
+    const due = await service.store.getTenant(request.tenantId);
+    await Promise.all(["w3", "w4"].map((workerId) => service.reconcile(due, { deadline: clock.now() + 8_000, workerId })));
     expect(announcer.of(request.tenantId)).toEqual([[1, "TenantProvisioned"]]);
     expect((await service.store.getTenant(request.tenantId)).tenant?.indexDueAt).toBeUndefined();
   });

@@ -102,13 +102,16 @@ describe("outcome events on EventBridge", () => {
     expect(event?.detail["requestId"]).toEqual(expect.any(String));
   });
 
-  it("PutEvents failing for the creating run: it ends its creation lease and the next backfill announces at once", async () => {
+  it("PutEvents failing for the creating run: its lease becomes a claim, and the backfill announces once the retry time has come", async () => {
     const clock = new ShiftedClock();
     const service = fx.service({ clock });
     const request = parseTenantOnboarding(sampleTenant());
     fx.stack.events.failEntries(1);
     await service.provision(request, { deadline: soon(), workerId: "w1" });
     expect(eventsOf(request.tenantId)).toEqual([]);
+    await backfillOnce(service, clock); // not due yet
+    expect(eventsOf(request.tenantId)).toEqual([]);
+    clock.advance(61_000);
     await backfillOnce(service, clock);
     await backfillOnce(service, clock); // settled: not again
     expect(eventsOf(request.tenantId).map((e) => e.detail["eventId"])).toEqual([`${request.tenantId}:1:TenantProvisioned`]);
