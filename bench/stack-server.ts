@@ -50,6 +50,8 @@ Server.prototype.emit = function (this: Server, event: string | symbol, ...rest:
 
 const options = JSON.parse(process.argv[2] ?? "{}") as StackServerOptions;
 const stack = await startLocalStack({
+  // The sandbox is emptied as it goes (keepSlsUnderQuota): the registry must not fill up either.
+  ...(options.keepSlsUnderQuota ? { slsLogstoreCapacity: 10_000 } : {}),
   ...(options.slsFaults ? { slsFaults: options.slsFaults } : {}),
   ...(options.imFaults ? { imFaults: options.imFaults } : {}),
 });

@@ -23,6 +23,7 @@ import { OutcomeStore } from "../src/outcomes/store.ts";
 import { startDlqRedrive, waitForDlqRedrive } from "../src/queue/dlq-redrive.ts";
 import { parseCommandLine, positiveInteger, stringOption, usage, UsageError, type CliCommand, type OptionValues } from "./cli-args.ts";
 import { lifecycleCommands } from "./cli/lifecycle.ts";
+import { logstoresCommand } from "./cli/logstores.ts";
 import { BUDGET_DETAIL, BUDGET_OPTION, runDeadline, withService } from "./cli/service-run.ts";
 
 /** The local stack's state (and its environment, copied into process.env), or nothing with --aws. */
@@ -183,7 +184,14 @@ const replayDlq: CliCommand = {
 };
 
 /** Every command, in the order `--help` lists them. */
-const commands: CliCommand[] = [sendWebhook, status, backfill, replayDlq, ...lifecycleCommands((values) => void localState(values))];
+const commands: CliCommand[] = [
+  sendWebhook,
+  status,
+  backfill,
+  replayDlq,
+  ...lifecycleCommands((values) => void localState(values)),
+  logstoresCommand((values) => void localState(values)),
+];
 
 const line = parseCommandLine(process.argv.slice(2), commands);
 if (line.kind === "help") {

@@ -3,6 +3,7 @@
  * (ABSENT) or an operator re-drive. Each compares with what is stored and writes only a change,
  * as a new generation, with a conditional write; the reconciler then makes the providers match.
  */
+import * as z from "zod/mini";
 import { ValidationError } from "../errors.ts";
 import { isFailedStatus } from "../outcomes/constants.ts";
 import type { OutcomeStore } from "../outcomes/store.ts";
@@ -11,6 +12,7 @@ import { MAX_REQUESTED_AT_AHEAD_MS } from "./constants.ts";
 import { ImmutableFieldError, RequestedAtAheadError, TenantNotFoundError } from "./errors.ts";
 import { changedImmutableField, specKey } from "./spec.ts";
 import { parseTenantOnboarding, type TenantOnboarding } from "./tenant.ts";
+import { parseOrThrow } from "../validation/issues.ts";
 
 /** The store operations declaring needs. */
 export type DesiredStateStore = Pick<OutcomeStore, "getTenant" | "putNewTenant" | "addMissingSteps" | "changeDesired" | "markStepsStale">;
@@ -139,9 +141,7 @@ export async function declareAbsent(
  * ```
  */
 export async function redrive(tenantId: string, step: StepName | undefined, stepNames: readonly StepName[], store: DesiredStateStore): Promise<Declared> {
-  if (step !== undefined && !stepNames.includes(step)) {
-    throw new ValidationError([{ field: "step", rule: `one of ${stepNames.join(", ")}` }], "retry");
-  }
+  parseOrThrow(z.optional(z.enum(stepNames)), step, "retry", "step");
   return changeOrKeep(tenantId, stepNames, store, undefined, (tenant, steps) => {
     const failed = steps.filter((s) => isFailedStatus(s.status)).map((s) => s.step);
     const chosen = step === undefined ? failed : failed.filter((s) => s === step);

@@ -482,15 +482,27 @@ describe("deploy hygiene", () => {
     expect(props("AlarmTopicKeyAlias", "AWS::KMS::Alias")).toEqual({ AliasName: `alias/${SERVICE}-${STAGE}-alarms`, TargetKeyId: { Ref: "AlarmTopicKey" } });
   });
 
-  it("has the DLQ, needs-attention, IM throttling and backfill alarms, each described and sent to the topic", () => {
+  it("has the DLQ, needs-attention, IM throttling, logstores-exhausted and backfill alarms, each described and sent to the topic", () => {
     const alarms = Object.fromEntries(ofType("AWS::CloudWatch::Alarm").map(([id, r]) => [id, r.Properties!]));
     expect(Object.keys(alarms).sort()).toEqual([
       "AnnouncementsUndeliveredAlarm",
       "BackfillErrorsAlarm",
       "ImThrottlingAlarm",
+      "LogstoresExhaustedAlarm",
       "SignupDeadLetterQueueAlarm",
       "StepsNeedingAttentionAlarm",
     ]);
+    // The core's EMF StepFailed for a step that found every logstore full (src/observability/metrics.ts).
+    expect(alarms.LogstoresExhaustedAlarm).toMatchObject({
+      Namespace: "TenantProvisioner",
+      MetricName: "StepFailed",
+      Dimensions: [
+        { Name: "service", Value: "tenant-provisioner" },
+        { Name: "provider", Value: "sls" },
+        { Name: "code", Value: "LogstoresExhausted" },
+      ],
+      Threshold: 0,
+    });
     for (const [id, alarm] of Object.entries(alarms)) {
       expect(String(alarm.AlarmDescription).length, `${id} says what it means and what to do`).toBeGreaterThan(120);
       expect(alarm.AlarmActions, id).toEqual([{ Ref: "AlarmTopic" }]);

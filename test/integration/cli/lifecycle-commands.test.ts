@@ -72,7 +72,7 @@ describe("npm run cli -- failures | retry | offboard", () => {
     await service.provision(tenant, { deadline: Date.now() + 8_000, workerId: "w1" });
     await expect(cli("retry", tenant.tenantId, "--step", "dns")).rejects.toMatchObject({
       code: 2,
-      stderr: expect.stringMatching(/^error: retry: invalid input: step: one of sls-consumer-group, im-group\n/),
+      stderr: expect.stringMatching(/^error: retry: invalid input: step: must be one of "sls-consumer-group", "im-group"\n/),
     });
 
     const off = JSON.parse(await cli("offboard", tenant.tenantId)) as { desired: string; steps: { status: string }[] };

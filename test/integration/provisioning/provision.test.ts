@@ -66,10 +66,12 @@ describe("provision (end to end over dynalite, the secrets stand-in and both san
     const service = fx.service({ documentClient: counting });
     const tenant = parseTenantOnboarding(sampleTenant());
     await service.provision(tenant, { deadline: soon(), workerId: "w1" });
-    // First run: read, the tenant item with this run's creation lease, each step's item written
-    // once with its outcome (no claim: the lease covers it), then the announcement recorded and the
-    // lease ended in one write (no claim: while the lease holds no other run may announce).
-    expect(commands).toEqual(["QueryCommand", "PutCommand", "PutCommand", "PutCommand", "UpdateCommand"]);
+    // First run: read, the tenant item with this run's creation lease, a logstore slot for the
+    // consumer group (src/logstores: its list is read once per process, then cached), each step's
+    // item written once with its outcome (no claim: the lease covers it), then the announcement
+    // recorded and the lease ended in one write (no claim: while the lease holds no other run may
+    // announce).
+    expect([...commands].sort()).toEqual(["PutCommand", "PutCommand", "PutCommand", "QueryCommand", "QueryCommand", "UpdateCommand", "UpdateCommand"]);
 
     commands.length = 0;
     await service.provision(tenant, { deadline: soon(), workerId: "w2" });
