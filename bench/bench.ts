@@ -29,6 +29,9 @@
  * `npm run bench -- fleet`; a partial run writes bench/results/latest-<sections>.json),
  * BENCH_FLEET_SECONDS [12].
  *  4. Fleet: 8 service processes sharing IM's 200/s through the table (bench/fleet.ts).
+ *  5. Capacity (with the warm section): tenants per hour, AWS requests and cost per 10,000
+ *     first-time tenants and the next limits, from the warm figures and serverless.yml
+ *     (bench/capacity.ts); README's capacity table is written from it.
  *
  * The report's top-level `summary` holds the headline figures of this run (null: its section did
  * not run; the fleet figures come from `results.fleet`).
@@ -43,6 +46,7 @@ import * as esbuild from "esbuild";
 import { HANDLERS, bundleOptions, envOnlyAwsCredentials } from "../scripts/esbuild-options.ts";
 import { BACKFILL_DEFAULTS } from "../src/backfill/defaults.ts";
 import { lambdaRuntimeHeapFlags, packagedFunction } from "./deployed.ts";
+import { capacityFrom, capacityTableLines, deployedSettings, type WarmFigures } from "./capacity.ts";
 import { fleetReportLines, runFleetScenario } from "./fleet.ts";
 import { LAMBDA_ENV, median, quantile, round, startChild } from "./lib.ts";
 
@@ -404,6 +408,8 @@ if (SECTIONS.has("http")) {
 if (SECTIONS.has("warm")) {
   log(`warm: ${WARM_TENANTS} tenants, sequential`);
   results.warm = await warmSection();
+  // Tenants per hour, AWS requests and cost per 10,000 first-time tenants, from this run's figures.
+  results.capacity = capacityFrom(results.warm as WarmFigures, await deployedSettings(root, DEFAULT_IM_RATE));
 }
 
 if (SECTIONS.has("backfill")) {
@@ -513,6 +519,11 @@ if (results.warm) {
   lines.push(`| SLS request (signed, ListConsumerGroup) | ${w.breakdown.slsRequestMs.toFixed(3)} |`, `| IM request (get_group_info), back to back like the SLS row | ${w.breakdown.imRequestMs.toFixed(3)} |`, `| IM request (get_group_info), paced by IM_RATE_LIMIT_PER_SECOND (a wake-up after each token wait) | ${w.breakdown.imRequestPacedMs.toFixed(3)} |`, "");
   const ddbShare = (w.perTenant.ddbRequests * w.breakdown.ddbRequestMs) / w.perTenant.cpuMs;
   lines.push(`DynamoDB requests ≈ ${(ddbShare * 100).toFixed(0)}% of a tenant's CPU (${w.perTenant.ddbRequests.toFixed(1)} × ${w.breakdown.ddbRequestMs.toFixed(2)} ms, each priced as getTenant's Query, the heaviest: an upper bound).`, "");
+}
+if (results.capacity) {
+  const capacity = results.capacity as ReturnType<typeof capacityFrom>;
+  lines.push("### Capacity (first-time tenants on the signup path; README's table)", "", ...capacityTableLines(capacity, report.date), "");
+  lines.push(`Tenants per hour: ${capacity.tenantsPerHour} (bound by ${capacity.boundBy}). Next: ${capacity.limits.slice(1).map((l) => `${l.tenantsPerHour}/h (${l.limit})`).join("; ")}. SLS: ${capacity.slsProject.tenantsPerProject} tenants per project in all (${capacity.slsProject.consumerGroupsPerLogstore} consumer groups × ${capacity.slsProject.logstoresPerProject} logstores).`, "");
 }
 if (results.backfill) {
   type Pacing = Awaited<ReturnType<typeof pacingRun>>;

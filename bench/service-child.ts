@@ -20,15 +20,44 @@ async function warm(args: { prefix: string; warmup: number; n: number; micro: nu
   const { createHttpTransport } = await import("../src/http/request.ts");
   const { parseTenantOnboarding } = await import("../src/provisioning/tenant.ts");
 
+  const { SecretsManagerClient } = await import("@aws-sdk/client-secrets-manager");
+  const { awsClientOptions } = await import("../src/aws/client-options.ts");
+  const { createOutcomeEventPublisher } = await import("../src/events/index.ts");
+  const { eventBridgeAnnouncer } = await import("../src/provisioning/outcome-events.ts");
+
   // The same clients createService builds by default, with counters on them.
   const ddb = new DynamoDBClient({});
   let ddbRequests = 0;
   ddb.middlewareStack.add((next) => async (a) => (ddbRequests++, next(a)), { step: "finalizeRequest", name: "benchCounter" });
+  // What each request is and what it costs: the operation, the outcome store's or the IM limiter's
+  // (LIMIT# items), and the capacity units dynalite reports (ReturnConsumedCapacity) per request.
+  const ddbUsage = new DdbUsage();
+  ddb.middlewareStack.add((next, context) => (a) => ddbUsage.measure(context.commandName ?? "?", a.input as DdbInput, () => next(a)), { step: "initialize", name: "benchUsage" });
   const documentClient = DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } });
   const base = createHttpTransport();
   let providerRequests = 0;
-  const transport = { send: (r: Parameters<typeof base.send>[0], l: Parameters<typeof base.send>[1]) => (providerRequests++, base.send(r, l)), close: () => base.close() };
-  const service = createService(loadConfig(process.env), { documentClient, transport });
+  const imCalls: Record<string, number> = {};
+  const transport = {
+    send: (r: Parameters<typeof base.send>[0], l: Parameters<typeof base.send>[1]) => {
+      providerRequests++;
+      const imCommand = /\/v4\/[a-z_]+\/([a-z_]+)/.exec(r.url)?.[1];
+      if (imCommand) imCalls[imCommand] = (imCalls[imCommand] ?? 0) + 1;
+      return base.send(r, l);
+    },
+    close: () => base.close(),
+  };
+  // Secrets Manager and EventBridge as createService builds them, counted.
+  const secretsClient = new SecretsManagerClient(awsClientOptions());
+  let secretsCalls = 0;
+  secretsClient.middlewareStack.add((next) => async (a) => (secretsCalls++, next(a)), { step: "finalizeRequest", name: "benchCounter" });
+  const config = loadConfig(process.env);
+  let publisher: ReturnType<typeof createOutcomeEventPublisher> | undefined;
+  let outcomeEvents = 0;
+  const busName = config.outcomeEventBusName;
+  const announcer = busName
+    ? eventBridgeAnnouncer({ publish: (events) => ((outcomeEvents += Array.isArray(events) ? events.length : 1), (publisher ??= createOutcomeEventPublisher({ eventBusName: busName })).publish(events)) })
+    : undefined;
+  const service = createService(config, { documentClient, transport, secretsClient, ...(announcer ? { announcer } : {}) });
 
   let failed = 0;
   const one = async (i: number) => {
@@ -39,6 +68,10 @@ async function warm(args: { prefix: string; warmup: number; n: number; micro: nu
   for (let i = 0; i < args.warmup; i++) await one(i);
   const ddb0 = ddbRequests;
   const prov0 = providerRequests;
+  ddbUsage.reset();
+  const im0 = { ...imCalls };
+  const secrets0 = secretsCalls;
+  const events0 = outcomeEvents;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = args.warmup; i < args.warmup + args.n; i++) await one(i);
@@ -49,6 +82,12 @@ async function warm(args: { prefix: string; warmup: number; n: number; micro: nu
     wallMs: wallMs / args.n,
     ddbRequests: (ddbRequests - ddb0) / args.n,
     providerRequests: (providerRequests - prov0) / args.n,
+  };
+  const firstTenantUsage = {
+    dynamodb: ddbUsage.perTenant(args.n),
+    imCallsByCommand: Object.fromEntries(Object.entries(imCalls).map(([c, n]) => [c, (n - (im0[c] ?? 0)) / args.n])),
+    secretsManagerCalls: (secretsCalls - secrets0) / args.n,
+    outcomeEvents: (outcomeEvents - events0) / args.n,
   };
 
   // The same tenants delivered again (all already SUCCEEDED): what a duplicate delivery costs.
@@ -96,14 +135,89 @@ async function warm(args: { prefix: string; warmup: number; n: number; micro: nu
   for (let i = 0; i < args.micro; i++) await unpaced.getGroupInfo(`tenant-${sample.tenantId}`, { deadline: Date.now() + 10_000 });
   const imRequestMs = cpuMsSince(c) / args.micro;
   service.close();
+  publisher?.close();
   return {
     tenants: args.n,
     warmup: args.warmup,
     failed,
     perTenant,
+    firstTenantUsage,
     repeatDelivery,
     breakdown: { validationMs, ddbRequestMs, slsRequestMs, imRequestMs, imRequestPacedMs, microSamples: args.micro },
   };
+}
+
+type DdbInput = {
+  Key?: { pk?: unknown };
+  Item?: Record<string, unknown> & { pk?: unknown };
+  ExpressionAttributeNames?: Record<string, string>;
+  UpdateExpression?: string;
+  ReturnConsumedCapacity?: string;
+};
+
+/** Secondary-index key attributes of the outcome table (README "The outcome table"). */
+const INDEX_SORT_KEYS = ["unfinishedSk", "failuresSk"];
+
+/**
+ * DynamoDB requests of a run by operation and owner, with their capacity units: the table's as
+ * dynalite reports them (ReturnConsumedCapacity TOTAL; a write whose condition failed still costs
+ * 1 write unit in DynamoDB and is counted so; a read at least DynamoDB's minimum), and an estimate of the index writes dynalite does
+ * not report: 1 write unit per index whose key a write sets or removes (DynamoDB charges 2 when
+ * an existing index entry moves; a REMOVE of an attribute that was absent costs nothing there).
+ */
+class DdbUsage {
+  private requests: Record<string, number> = {};
+  private readUnits = 0;
+  private writeUnits = 0;
+  private indexWriteUnits = 0;
+  reset() {
+    this.requests = {};
+    this.readUnits = 0;
+    this.writeUnits = 0;
+    this.indexWriteUnits = 0;
+  }
+  async measure<T>(command: string, input: DdbInput, send: () => Promise<T>): Promise<T> {
+    // Marshalled ({ S }) or not, depending on where the document client's marshalling runs.
+    const raw: unknown = input.Key?.pk ?? input.Item?.pk;
+    const pk = typeof raw === "string" ? raw : ((raw as { S?: string } | undefined)?.S ?? "");
+    const owner = pk.startsWith("LIMIT#") ? "imLimiter" : "outcomeStore";
+    const key = `${owner}.${command.replace(/Command$/, "")}`;
+    this.requests[key] = (this.requests[key] ?? 0) + 1;
+    const isRead = command === "QueryCommand" || command === "GetItemCommand";
+    if (!isRead) {
+      const touched = input.Item ? Object.keys(input.Item) : Object.values(input.ExpressionAttributeNames ?? {});
+      this.indexWriteUnits += INDEX_SORT_KEYS.filter((k) => touched.includes(k)).length;
+    }
+    input.ReturnConsumedCapacity = "TOTAL";
+    try {
+      const out = await send();
+      const units = (out as { output?: { ConsumedCapacity?: { CapacityUnits?: number } } }).output?.ConsumedCapacity?.CapacityUnits ?? 1;
+      // DynamoDB bills a read that finds nothing at least 1 unit (strongly consistent; 0.5
+      // eventually consistent); dynalite reports 0 for it.
+      if (isRead) this.readUnits += Math.max(units, (input as { ConsistentRead?: boolean }).ConsistentRead ? 1 : 0.5);
+      else this.writeUnits += units;
+      return out;
+    } catch (error) {
+      if (!isRead) this.writeUnits += 1;
+      throw error;
+    }
+  }
+  perTenant(n: number) {
+    const per = (x: number) => x / n;
+    const byOperation = Object.fromEntries(Object.entries(this.requests).sort().map(([k, v]) => [k, per(v)]));
+    const sum = (pred: (k: string) => boolean) => per(Object.entries(this.requests).filter(([k]) => pred(k)).reduce((a, [, v]) => a + v, 0));
+    return {
+      requests: sum(() => true),
+      outcomeStoreRequests: sum((k) => k.startsWith("outcomeStore.")),
+      imLimiterRequests: sum((k) => k.startsWith("imLimiter.")),
+      readRequests: sum((k) => k.endsWith(".Query") || k.endsWith(".GetItem")),
+      writeRequests: sum((k) => !(k.endsWith(".Query") || k.endsWith(".GetItem"))),
+      byOperation,
+      readRequestUnits: per(this.readUnits),
+      writeRequestUnits: per(this.writeUnits),
+      indexWriteRequestUnitsEstimated: per(this.indexWriteUnits),
+    };
+  }
 }
 
 const httpClients = new Map<HttpClientName, SendOne>();

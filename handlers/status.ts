@@ -1,6 +1,7 @@
 import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { STEP_NAMES } from "../src/outcomes/constants.ts";
 import { announcementView } from "../src/outcomes/announcement-view.ts";
 import { stepErrorView } from "../src/outcomes/step-error-view.ts";
 import type { OutcomeStore } from "../src/outcomes/store.ts";
@@ -26,7 +27,8 @@ import { requireIamCaller } from "./middleware/iam-caller.ts";
 export const handler = createStatusHandler({ store: runtimeStore() });
  * ```
  */
-export function createStatusHandler(service: { store: OutcomeStore }) {
+export function createStatusHandler(service: { store: OutcomeStore }, options: { stepNames?: readonly string[] } = {}) {
+  const stepNames = options.stepNames ?? STEP_NAMES;
   const lambda = middy<APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(httpErrorResponses({ log: logger }))
@@ -43,10 +45,12 @@ export function createStatusHandler(service: { store: OutcomeStore }) {
         registeredAt: tenant.createdAt,
         desired: tenant.desired,
         generation: tenant.generation,
-        // Every step reached the desired state at the current generation.
-        succeeded: steps.every(
-          (s) => s.status === (tenant.desired === "ABSENT" ? "DELETED" : "SUCCEEDED") && s.observedGeneration >= tenant.generation,
-        ),
+        // Every step is recorded (a first run writes a step's item with its outcome; only an
+        // offboarding that overtook its signup has none) and reached the desired state at the
+        // current generation.
+        succeeded:
+          (steps.length === 0 ? tenant.desired === "ABSENT" : stepNames.every((name) => steps.some((s) => s.step === name))) &&
+          steps.every((s) => s.status === (tenant.desired === "ABSENT" ? "DELETED" : "SUCCEEDED") && s.observedGeneration >= tenant.generation),
         steps: steps.map((s) => ({
           step: s.step,
           status: s.status,

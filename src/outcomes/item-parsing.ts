@@ -46,6 +46,8 @@ const tenantItemSchema = z.object({
   redriveSteps: z.optional(z.array(z.string())),
   announcedGeneration: z.optional(z.int().check(z.nonnegative())),
   announcedOutcome: z.optional(z.string()),
+  leaseOwner: z.optional(z.string()),
+  leaseExpiresAt: z.optional(z.string()),
   announceFailure: z.optional(
     z.object({
       generation: z.int().check(z.positive()),

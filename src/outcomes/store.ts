@@ -145,7 +145,9 @@ export class OutcomeStore {
    * unfinished index (due now) until generation 1 is settled and announced, like any new
    * generation: a run that dies after its last step but before announcing leaves no step there,
    * so the tenant item is what brings the backfill back to announce. A tombstone (ABSENT) has
-   * nothing to announce and stays out.
+   * nothing to announce and stays out. With `lease`, the item carries the creation lease
+   * (`TenantItem.leaseOwner`): the creating run writes the steps once each and announces without
+   * a claim ({@link putStepOutcome}, {@link finishOwnAnnouncement}).
    *
    * @example
    * ```ts
@@ -154,6 +156,15 @@ export class OutcomeStore {
    */
   async putNewTenant(tenantId: string, snapshot: JsonObject, source: string, options: RegisterOptions = {}): Promise<TenantItem | undefined> {
     checkRegistration(tenantId, snapshot, source, []);
+    if (options.lease) {
+      throwIfIssues(
+        [
+          ...(typeof options.lease.owner === "string" && options.lease.owner.length > 0 ? [] : [{ field: "lease.owner", rule: "non-empty string" }]),
+          ...checkIsoTime(options.lease.expiresAt, "lease.expiresAt"),
+        ],
+        "putNewTenant",
+      );
+    }
     const now = this.nowIso();
     const desired = options.desired ?? "PRESENT";
     const item = {
@@ -170,6 +181,7 @@ export class OutcomeStore {
       ...(desired === "PRESENT"
         ? { unfinishedPk: unfinishedPk(shardOf(tenantId, this.shards)), unfinishedSk: tenantUnfinishedSk(now, tenantId) }
         : {}),
+      ...(desired === "PRESENT" && options.lease ? { leaseOwner: options.lease.owner, leaseExpiresAt: options.lease.expiresAt } : {}),
     };
     return (await this.putIfAbsent(item)) ? parseTenantItem(item) : undefined;
   }
@@ -218,8 +230,11 @@ export class OutcomeStore {
 
   /**
    * Takes a step for `owner` until `leaseMs` from now, if it is PENDING, FAILED_RETRYABLE, or
-   * IN_PROGRESS under a lapsed lease (a crashed worker's claim). Counts one attempt. A lost race
-   * is an answer, not an error: `{ claimed: false, reason }` with the step as it is now.
+   * IN_PROGRESS under a lapsed lease (a crashed worker's claim), or if it has no item yet: the
+   * claim then creates it (one conditional Update instead of a Put and an Update; two claimers
+   * of an absent step still meet on the one item, and only one condition holds). Counts one
+   * attempt. A lost race is an answer, not an error: `{ claimed: false, reason }` with the step
+   * as it is now.
    *
    * @example
    * ```ts
@@ -256,18 +271,26 @@ export class OutcomeStore {
             Key: stepKey(tenantId, step),
             UpdateExpression:
               "SET #status = :inProgress, #leaseOwner = :owner, #leaseExpiresAt = :lease, " +
-              "#attempts = #attempts + :one, #firstAttemptAt = if_not_exists(#firstAttemptAt, :now), " +
-              "#lastAttemptAt = :now, #nextAttemptAt = :lease, #version = #version + :one, " +
-              "#updatedAt = :now, #unfinishedPk = :upk, #unfinishedSk = :usk, #og = :gen " +
+              "#attempts = if_not_exists(#attempts, :zero) + :one, #firstAttemptAt = if_not_exists(#firstAttemptAt, :now), " +
+              "#lastAttemptAt = :now, #nextAttemptAt = :lease, #version = if_not_exists(#version, :zero) + :one, " +
+              "#updatedAt = :now, #unfinishedPk = :upk, #unfinishedSk = :usk, #og = :gen, " +
+              // What a new item needs besides the claim; an existing item keeps its own.
+              "#tenantId = :tenantId, #step = :step, #resource = if_not_exists(#resource, :noResource), " +
+              "#createdAt = if_not_exists(#createdAt, :now) " +
               "REMOVE #failuresPk, #failuresSk",
-            // Claimable: unfinished, a crashed worker's lapsed lease, or finished at an older
-            // generation; never a step some worker already took to a newer generation.
+            // Claimable: absent (created by this claim), unfinished, a crashed worker's lapsed
+            // lease, or finished at an older generation; never a step some worker already took
+            // to a newer generation.
             ConditionExpression:
-              "attribute_exists(#pk) AND (attribute_not_exists(#og) OR #og <= :gen) AND " +
+              "attribute_not_exists(#pk) OR ((attribute_not_exists(#og) OR #og <= :gen) AND " +
               "(#status IN (:pending, :retryable) OR (#status = :inProgress AND #leaseExpiresAt <= :now) OR " +
-              `(#status IN (:succeeded, :permanent, :conflict, :deleted) AND ${olderGeneration}))`,
+              `(#status IN (:succeeded, :permanent, :conflict, :deleted) AND ${olderGeneration})))`,
             ExpressionAttributeNames: {
               "#pk": "pk",
+              "#tenantId": "tenantId",
+              "#step": "step",
+              "#resource": "resource",
+              "#createdAt": "createdAt",
               "#status": "status",
               "#leaseOwner": "leaseOwner",
               "#leaseExpiresAt": "leaseExpiresAt",
@@ -296,6 +319,10 @@ export class OutcomeStore {
               ":lease": leaseExpiresAt,
               ":now": now,
               ":one": 1,
+              ":zero": 0,
+              ":tenantId": tenantId,
+              ":step": step,
+              ":noResource": {},
               ":upk": unfinishedPk(shardOf(tenantId, this.shards)),
               ":usk": unfinishedSk(leaseExpiresAt, tenantId, step),
             },
@@ -336,88 +363,27 @@ export class OutcomeStore {
    * ```
    */
   async completeStep(claimed: StepRecord, result: StepResult, options: CompleteOptions = {}): Promise<StepRecord> {
-    const owner = claimed.leaseOwner ?? "";
-    throwIfIssues(
-      [
-        ...checkTenantId(claimed.tenantId, "record.tenantId"),
-        ...checkStepName(claimed.step, "record.step"),
-        ...(claimed.status === "IN_PROGRESS" ? [] : [{ field: "record.status", rule: "IN_PROGRESS (a claimed record)" }]),
-        ...(owner.length > 0 ? [] : [{ field: "record.leaseOwner", rule: "present (a claimed record)" }]),
-        ...checkResult(result),
-      ],
-      "completeStep",
-    );
-    const now = this.nowIso();
-    const set = ["#status = :status", "#version = #version + :one", "#updatedAt = :now"];
-    const remove = ["#leaseOwner", "#leaseExpiresAt"];
-    const names: Record<string, string> = {
-      "#status": "status",
-      "#version": "version",
-      "#updatedAt": "updatedAt",
-      "#leaseOwner": "leaseOwner",
-      "#leaseExpiresAt": "leaseExpiresAt",
-      "#nextAttemptAt": "nextAttemptAt",
-      "#unfinishedPk": "unfinishedPk",
-      "#unfinishedSk": "unfinishedSk",
-    };
-    const values: Record<string, unknown> = {
-      ":status": result.status,
-      ":one": 1,
-      ":now": now,
-      ":owner": owner,
-      ":claimedVersion": claimed.version,
-      ":inProgress": "IN_PROGRESS",
-    };
-    if (options.planHash !== undefined) {
-      set.push("#planHash = :planHash");
-      names["#planHash"] = "planHash";
-      values[":planHash"] = options.planHash;
+    const owner = checkCompletion(claimed, result, "completeStep");
+    const { set, remove } = this.completionFields(claimed, result, options, this.nowIso());
+    const names: Record<string, string> = { "#leaseOwner": "leaseOwner", "#version": "version", "#status": "status" };
+    const values: Record<string, unknown> = { ":owner": owner, ":claimedVersion": claimed.version, ":inProgress": "IN_PROGRESS", ":one": 1 };
+    const assignments = ["#version = #version + :one"];
+    for (const [i, [attribute, value]] of Object.entries(set).entries()) {
+      names[`#s${i}`] = attribute;
+      values[`:s${i}`] = value;
+      assignments.push(`#s${i} = :s${i}`);
     }
-    if (result.status !== "SUCCEEDED" && result.status !== "DELETED") {
-      set.push("#lastError = :lastError");
-      names["#lastError"] = "lastError";
-      values[":lastError"] = storedError(result.error);
-    }
-    if (result.status === "DELETED") {
-      set.push("#deletedAt = :now");
-      names["#deletedAt"] = "deletedAt";
-    } else if (claimed.deletedAt !== undefined) {
-      // Provisioned again after an offboarding: the old removal time no longer describes it.
-      remove.push("#deletedAt");
-      names["#deletedAt"] = "deletedAt";
-    }
-    names["#failuresPk"] = "failuresPk";
-    names["#failuresSk"] = "failuresSk";
-    if (result.status === "FAILED_PERMANENT" || result.status === "CONFLICT") {
-      // Listed by the sparse failures index until the step runs again (a claim removes it).
-      set.push("#failuresPk = :fpk", "#failuresSk = :fsk");
-      values[":fpk"] = failuresPk(shardOf(claimed.tenantId, this.shards));
-      values[":fsk"] = failuresSk(now, claimed.tenantId, claimed.step);
-    } else {
-      remove.push("#failuresPk", "#failuresSk");
-    }
-    if (result.status === "SUCCEEDED" || result.status === "CONFLICT" || result.status === "DELETED") {
-      set.push("#resource = :resource");
-      names["#resource"] = "resource";
-      // The version condition guarantees `claimed.resource` is the stored one.
-      values[":resource"] = { ...claimed.resource, ...(result.resource ?? {}) };
-    }
-    if (result.status === "FAILED_RETRYABLE") {
-      const nextAttemptAt = result.nextAttemptAt ?? now;
-      set.push("#nextAttemptAt = :next", "#unfinishedPk = :upk", "#unfinishedSk = :usk");
-      values[":next"] = nextAttemptAt;
-      values[":upk"] = unfinishedPk(shardOf(claimed.tenantId, this.shards));
-      values[":usk"] = unfinishedSk(nextAttemptAt, claimed.tenantId, claimed.step);
-    } else {
-      // Finished: leave the sparse index.
-      remove.push("#nextAttemptAt", "#unfinishedPk", "#unfinishedSk");
+    const removals = ["#leaseOwner"];
+    for (const [i, attribute] of ["leaseExpiresAt", ...remove].entries()) {
+      names[`#r${i}`] = attribute;
+      removals.push(`#r${i}`);
     }
     try {
       const out = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: stepKey(claimed.tenantId, claimed.step),
-          UpdateExpression: `SET ${set.join(", ")} REMOVE ${remove.join(", ")}`,
+          UpdateExpression: `SET ${assignments.join(", ")} REMOVE ${removals.join(", ")}`,
           ConditionExpression: "#leaseOwner = :owner AND #version = :claimedVersion AND #status = :inProgress",
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
@@ -430,6 +396,76 @@ export class OutcomeStore {
     }
     const current = await this.readStep(claimed.tenantId, claimed.step);
     throw new LeaseLostError({ ...claimed, leaseOwner: owner }, current);
+  }
+
+  /**
+   * Records the first attempt of a step that has no item yet, made under the tenant's creation
+   * lease (`TenantItem.leaseOwner`): the item is written once, with its outcome, instead of a
+   * claim and a completion. `started` is the attempt as the run began it (IN_PROGRESS, this run's
+   * `leaseOwner`, `attempts` 1, the generation), never stored itself. Applies only while the
+   * item is absent; if another run created it meanwhile (it claimed the step once the lease
+   * lapsed), throws {@link LeaseLostError} with that run's record and changes nothing.
+   *
+   * @example
+   * ```ts
+   * await store.putStepOutcome(started, { status: "SUCCEEDED", resource: { groupId } }, { planHash });
+   * ```
+   */
+  async putStepOutcome(started: StepRecord, result: StepResult, options: CompleteOptions = {}): Promise<StepRecord> {
+    const owner = checkCompletion(started, result, "putStepOutcome");
+    const now = this.nowIso();
+    const { set } = this.completionFields(started, result, options, now);
+    const item: Record<string, unknown> = {
+      ...stepKey(started.tenantId, started.step),
+      tenantId: started.tenantId,
+      step: started.step,
+      attempts: started.attempts,
+      firstAttemptAt: started.firstAttemptAt ?? now,
+      lastAttemptAt: started.lastAttemptAt ?? now,
+      observedGeneration: started.observedGeneration,
+      resource: started.resource,
+      version: 1,
+      createdAt: now,
+      ...set,
+    };
+    if (await this.putIfAbsent(item)) return parseStepItem(item);
+    throw new LeaseLostError({ ...started, leaseOwner: owner }, await this.readStep(started.tenantId, started.step));
+  }
+
+  /**
+   * The attributes a claimed step's completion sets, and those it removes (it leaves the lease
+   * to the caller): status, result, error, the failures index while failed, the unfinished index
+   * while retryable.
+   */
+  private completionFields(claimed: StepRecord, result: StepResult, options: CompleteOptions, now: string): { set: Record<string, unknown>; remove: string[] } {
+    const set: Record<string, unknown> = { status: result.status, updatedAt: now };
+    const remove: string[] = [];
+    if (options.planHash !== undefined) set["planHash"] = options.planHash;
+    if (result.status !== "SUCCEEDED" && result.status !== "DELETED") set["lastError"] = storedError(result.error);
+    if (result.status === "DELETED") set["deletedAt"] = now;
+    // Provisioned again after an offboarding: the old removal time no longer describes it.
+    else if (claimed.deletedAt !== undefined) remove.push("deletedAt");
+    if (result.status === "FAILED_PERMANENT" || result.status === "CONFLICT") {
+      // Listed by the sparse failures index until the step runs again (a claim removes it).
+      set["failuresPk"] = failuresPk(shardOf(claimed.tenantId, this.shards));
+      set["failuresSk"] = failuresSk(now, claimed.tenantId, claimed.step);
+    } else {
+      remove.push("failuresPk", "failuresSk");
+    }
+    // The version condition guarantees `claimed.resource` is the stored one.
+    if (result.status === "SUCCEEDED" || result.status === "CONFLICT" || result.status === "DELETED") {
+      set["resource"] = { ...claimed.resource, ...(result.resource ?? {}) };
+    }
+    if (result.status === "FAILED_RETRYABLE") {
+      const nextAttemptAt = result.nextAttemptAt ?? now;
+      set["nextAttemptAt"] = nextAttemptAt;
+      set["unfinishedPk"] = unfinishedPk(shardOf(claimed.tenantId, this.shards));
+      set["unfinishedSk"] = unfinishedSk(nextAttemptAt, claimed.tenantId, claimed.step);
+    } else {
+      // Finished: leave the sparse index.
+      remove.push("nextAttemptAt", "unfinishedPk", "unfinishedSk");
+    }
+    return { set, remove };
   }
 
   /**
@@ -727,14 +763,16 @@ export class OutcomeStore {
    * Claims the announcement of a tenant's terminal outcome for `generation`: true for exactly one
    * caller per generation, however many run at once. The tenant item stays in the unfinished
    * index, due after `retryAfterMs`, until {@link finishAnnouncement}: if the claimer dies before
-   * publishing, the backfill announces again.
+   * publishing, the backfill announces again. False while the tenant's creation lease holds (its
+   * run announces itself: {@link finishOwnAnnouncement}), unless `leaseOwner` holds it (its
+   * publish failed: the lease becomes a claim).
    *
    * @example
    * ```ts
    * if (await store.claimAnnouncement("t-1", 2, "TenantProvisioned", 60_000)) await publish(...);
    * ```
    */
-  async claimAnnouncement(tenantId: string, generation: number, outcome: string, retryAfterMs: number): Promise<boolean> {
+  async claimAnnouncement(tenantId: string, generation: number, outcome: string, retryAfterMs: number, leaseOwner?: string): Promise<boolean> {
     throwIfIssues(
       [
         ...checkTenantId(tenantId),
@@ -747,10 +785,16 @@ export class OutcomeStore {
     const due = new Date(nowMs + retryAfterMs).toISOString();
     const claimed = await this.updateIf({
       Key: tenantKey(tenantId),
-      UpdateExpression: "SET #announced = :gen, #outcome = :outcome, #updatedAt = :now, #upk = :upk, #usk = :usk",
-      ConditionExpression: `attribute_exists(#pk) AND ${generationIs(":gen", generation)} AND (attribute_not_exists(#announced) OR #announced < :gen)`,
+      // A lapsed creation lease goes with the claim: its run is gone.
+      UpdateExpression: "SET #announced = :gen, #outcome = :outcome, #updatedAt = :now, #upk = :upk, #usk = :usk REMOVE #leaseOwner, #leaseExpiresAt",
+      // Never while a creation lease holds, except by its owner: its run announces without a claim.
+      ConditionExpression:
+        `attribute_exists(#pk) AND ${generationIs(":gen", generation)} AND (attribute_not_exists(#announced) OR #announced < :gen) AND ` +
+        `(attribute_not_exists(#leaseExpiresAt) OR #leaseExpiresAt <= :now${leaseOwner === undefined ? "" : " OR #leaseOwner = :leaseOwner"})`,
       ExpressionAttributeNames: {
         "#pk": "pk",
+        "#leaseOwner": "leaseOwner",
+        "#leaseExpiresAt": "leaseExpiresAt",
         "#generation": "generation",
         "#announced": "announcedGeneration",
         "#outcome": "announcedOutcome",
@@ -764,6 +808,7 @@ export class OutcomeStore {
         ":now": new Date(nowMs).toISOString(),
         ":upk": unfinishedPk(shardOf(tenantId, this.shards)),
         ":usk": tenantUnfinishedSk(due, tenantId),
+        ...(leaseOwner === undefined ? {} : { ":leaseOwner": leaseOwner }),
       },
     });
     return claimed !== undefined;
@@ -833,6 +878,69 @@ export class OutcomeStore {
       ExpressionAttributeValues: { ":gen": generation },
     });
     return finished !== undefined;
+  }
+
+  /**
+   * Records that the holder of the tenant's creation lease published `generation`'s `outcome`,
+   * and ends the lease: one write where another run needs a claim before publishing and a
+   * finish after it. While the lease holds no other run may claim the announcement
+   * ({@link claimAnnouncement}), so the holder publishes first and records after. False (nothing
+   * written) when `owner` no longer holds the lease or the tenant moved to a newer generation.
+   *
+   * @example
+   * ```ts
+   * await announcer.announce(event);
+   * await store.finishOwnAnnouncement("t-1", 1, "TenantProvisioned", "req-7");
+   * ```
+   */
+  async finishOwnAnnouncement(tenantId: string, generation: number, outcome: string, owner: string): Promise<boolean> {
+    throwIfIssues(
+      [
+        ...checkTenantId(tenantId),
+        ...checkIntInRange(generation, "generation", 1, Number.MAX_SAFE_INTEGER),
+        ...(owner.length > 0 ? [] : [{ field: "owner", rule: "non-empty string" }]),
+      ],
+      "finishOwnAnnouncement",
+    );
+    const finished = await this.updateIf({
+      Key: tenantKey(tenantId),
+      UpdateExpression: "SET #announced = :gen, #outcome = :outcome, #updatedAt = :now REMOVE #leaseOwner, #leaseExpiresAt, #upk, #usk",
+      ConditionExpression: `#leaseOwner = :owner AND ${generationIs(":gen", generation)} AND (attribute_not_exists(#announced) OR #announced < :gen)`,
+      ExpressionAttributeNames: {
+        "#generation": "generation",
+        "#announced": "announcedGeneration",
+        "#outcome": "announcedOutcome",
+        "#updatedAt": "updatedAt",
+        "#leaseOwner": "leaseOwner",
+        "#leaseExpiresAt": "leaseExpiresAt",
+        "#upk": "unfinishedPk",
+        "#usk": "unfinishedSk",
+      },
+      ExpressionAttributeValues: { ":gen": generation, ":outcome": outcome, ":now": this.nowIso(), ":owner": owner },
+    });
+    return finished !== undefined;
+  }
+
+  /**
+   * Ends `owner`'s creation lease on the tenant without announcing (its run stops with work left,
+   * or its publish failed): other runs may then claim the missing steps and the announcement at
+   * once instead of when the lease lapses. False when `owner` does not hold it.
+   *
+   * @example
+   * ```ts
+   * await store.releaseCreationLease("t-1", "req-7");
+   * ```
+   */
+  async releaseCreationLease(tenantId: string, owner: string): Promise<boolean> {
+    throwIfIssues([...checkTenantId(tenantId), ...(owner.length > 0 ? [] : [{ field: "owner", rule: "non-empty string" }])], "releaseCreationLease");
+    const released = await this.updateIf({
+      Key: tenantKey(tenantId),
+      UpdateExpression: "REMOVE #leaseOwner, #leaseExpiresAt",
+      ConditionExpression: "#leaseOwner = :owner",
+      ExpressionAttributeNames: { "#leaseOwner": "leaseOwner", "#leaseExpiresAt": "leaseExpiresAt" },
+      ExpressionAttributeValues: { ":owner": owner },
+    });
+    return released !== undefined;
   }
 
   /**
@@ -1037,6 +1145,22 @@ export class OutcomeStore {
     );
     return out.Item ? parseStepItem(out.Item) : undefined;
   }
+}
+
+/** Checks a completion's input (a claimed record and a result); returns the lease owner. */
+function checkCompletion(claimed: StepRecord, result: StepResult, operation: string): string {
+  const owner = claimed.leaseOwner ?? "";
+  throwIfIssues(
+    [
+      ...checkTenantId(claimed.tenantId, "record.tenantId"),
+      ...checkStepName(claimed.step, "record.step"),
+      ...(claimed.status === "IN_PROGRESS" ? [] : [{ field: "record.status", rule: "IN_PROGRESS (a claimed record)" }]),
+      ...(owner.length > 0 ? [] : [{ field: "record.leaseOwner", rule: "present (a claimed record)" }]),
+      ...checkResult(result),
+    ],
+    operation,
+  );
+  return owner;
 }
 
 function checkRegistration(tenantId: string, snapshot: JsonObject, source: string, steps: readonly StepName[]): void {

@@ -31,7 +31,7 @@ export const TABLE_ITEMS: readonly TableItemKind[] = [
     sk: "TENANT",
     indexKeys: "unfinishedPk/Sk while a new generation is not settled and announced; failuresPk/Sk (`ANNOUNCE_FAILED#<shard>`) while its announcement is given up",
     ttl: "none",
-    writers: "src/outcomes/store.ts (putNewTenant, changeDesired, claim/finishAnnouncement, recordAnnouncementFailure, redriveAnnouncement)",
+    writers: "src/outcomes/store.ts (putNewTenant, changeDesired, claim/finishAnnouncement, finishOwnAnnouncement, releaseCreationLease, recordAnnouncementFailure, redriveAnnouncement)",
   },
   {
     kind: "step",
@@ -39,7 +39,7 @@ export const TABLE_ITEMS: readonly TableItemKind[] = [
     sk: "STEP#<step>",
     indexKeys: "unfinishedPk/Sk while PENDING, IN_PROGRESS, FAILED_RETRYABLE or behind the generation; failuresPk/Sk while FAILED_PERMANENT or CONFLICT",
     ttl: "none",
-    writers: "src/outcomes/store.ts (addMissingSteps, claimStep, pinResource, completeStep, markStepsStale, fastForwardStep)",
+    writers: "src/outcomes/store.ts (addMissingSteps, claimStep, putStepOutcome, pinResource, completeStep, markStepsStale, fastForwardStep)",
   },
   {
     kind: "rejection",

@@ -30,8 +30,10 @@
  * sparse `failures` index holds FAILED_PERMANENT and CONFLICT steps until they run again.
  *
  * **Every write is conditional.** Register puts with `attribute_not_exists`; a claim is an Update
- * that requires a claimable status (or an expired lease); a completion requires the claimer's
- * `leaseOwner` and the claimed `version`. `version` is +1 on every write.
+ * that requires a claimable status (or an expired lease, or no item: it creates the item); a
+ * completion requires the claimer's `leaseOwner` and the claimed `version`; a step's first outcome
+ * written under the tenant's creation lease requires the item to be absent. `version` is +1 on
+ * every write.
  *
  * All times are ISO-8601 UTC strings as `Date.prototype.toISOString` writes them (fixed width, so
  * string order is time order) taken from the store's injected clock.
@@ -111,6 +113,14 @@ export interface TenantItem {
   announceFailure?: AnnouncementFailure | undefined;
   /** When the tenant item is due in the unfinished index (absent: not in it, the generation is settled). */
   indexDueAt?: string | undefined;
+  /**
+   * The creation lease: the run that recorded the tenant. Until `leaseExpiresAt` it alone writes
+   * the tenant's missing step items (each once, with its outcome, conditional on the item being
+   * absent) and announces without a claim write; other runs see those steps as in progress
+   * elsewhere and may not claim the announcement. Removed when that run announced or gave up.
+   */
+  leaseOwner?: string | undefined;
+  leaseExpiresAt?: string | undefined;
   createdAt: string;
   updatedAt: string;
 }
@@ -207,7 +217,7 @@ export type ClaimRefusal =
   | "finished"
   /** IN_PROGRESS under a lease that has not lapsed. */
   | "leased"
-  /** No such step item (tenant not registered, or step not in its plan). */
+  /** No such step item. Not answered by claimStep any more (its claim creates an absent item); kept for callers that switch on it. */
   | "missing"
   /** Another worker already took the step to a newer generation than the claimer's. */
   | "superseded";
@@ -224,6 +234,11 @@ export interface RegisterOptions {
   desired?: Desired | undefined;
   /** The request's `requestedAt`: later requests older than it are stale. */
   desiredAt?: string | undefined;
+  /**
+   * The creation lease (PRESENT only): the run that records the tenant runs its first steps and
+   * announces their outcome without a claim write each, until `expiresAt` (see {@link TenantItem.leaseOwner}).
+   */
+  lease?: { owner: string; expiresAt: string } | undefined;
 }
 
 /** Options of {@link OutcomeStore.completeStep}. */

@@ -11,6 +11,7 @@ import type { Clock } from "../http/types.ts";
 import { isFailedStatus, isFinishedStatus } from "../outcomes/constants.ts";
 import type { OutcomeStore } from "../outcomes/store.ts";
 import type { TenantItem } from "../outcomes/types.ts";
+import { creationLeaseHolds } from "./desired-state.ts";
 import type { ProvisionLogger, ProvisionResult } from "./types.ts";
 
 /**
@@ -114,7 +115,8 @@ export function terminalOutcome(result: ProvisionResult): Omit<TenantOutcomeAnno
 
 /**
  * Announces the generation's outcome if every step finished for it and nobody announced it yet
- * (or a claimed announcement is overdue: the claimer died before publishing).
+ * (or a claimed announcement is overdue: the claimer died before publishing). Not after
+ * `announceBy` (epoch ms): too close to the run's deadline to record the publish.
  *
  * @example
  * ```ts
@@ -125,14 +127,24 @@ export async function announceIfSettled(
   tenant: TenantItem,
   result: ProvisionResult,
   deps: {
-    store: Pick<OutcomeStore, "claimAnnouncement" | "reclaimAnnouncement" | "finishAnnouncement" | "recordAnnouncementFailure">;
+    store: Pick<OutcomeStore, "claimAnnouncement" | "reclaimAnnouncement" | "finishAnnouncement" | "finishOwnAnnouncement" | "releaseCreationLease" | "recordAnnouncementFailure">;
     announcer?: OutcomeAnnouncer | undefined;
     logger?: ProvisionLogger | undefined;
+    /** This run (the lease owner of what it claims): the holder of a creation lease announces without a claim. */
+    workerId?: string | undefined;
   },
   clock: Clock,
+  options: { announceBy?: number | undefined } = {},
 ): Promise<void> {
   const terminal = terminalOutcome(result);
-  if (!terminal) return;
+  // A publish needs time for the write after it: cut off by the run's deadline in between, the
+  // event would go out again from the backfill. Too late, leave it to the next run.
+  const inTime = options.announceBy === undefined || clock.now() <= options.announceBy;
+  if (deps.workerId !== undefined && tenant.leaseOwner === deps.workerId && creationLeaseHolds(tenant, clock.now())) {
+    await announceUnderCreationLease(tenant, inTime ? terminal : undefined, deps as typeof deps & { workerId: string }, clock);
+    return;
+  }
+  if (!terminal || !inTime) return;
   const announcement: TenantOutcomeAnnouncement = { tenantId: tenant.tenantId, generation: tenant.generation, ...terminal };
   const alreadyClaimed = (tenant.announcedGeneration ?? 0) >= tenant.generation;
   // Claimed but never settled, and past its retry time: the claimer died before publishing. Of
@@ -155,6 +167,48 @@ export async function announceIfSettled(
   }
   await deps.store.finishAnnouncement(tenant.tenantId, tenant.generation);
   deps.logger?.info("outcome announced", { tenantId: tenant.tenantId, generation: tenant.generation, outcome: terminal.outcome, again: overdue });
+}
+
+/**
+ * The run holding the tenant's creation lease: while it holds, no other run may claim the
+ * announcement, so it publishes first and then records it and ends the lease in one write. With
+ * work left it ends the lease so the next run (the backfill) takes over at once. A failed publish
+ * turns the lease into a claim (the lease owner may claim) and is counted like any claimed one.
+ * A crash between publishing and recording repeats the event with the same `eventId` once the
+ * lease lapses, as a crash after a claimed publish does.
+ */
+async function announceUnderCreationLease(
+  tenant: TenantItem,
+  terminal: ReturnType<typeof terminalOutcome>,
+  deps: {
+    store: Pick<OutcomeStore, "finishOwnAnnouncement" | "releaseCreationLease" | "claimAnnouncement" | "recordAnnouncementFailure">;
+    announcer?: OutcomeAnnouncer | undefined;
+    logger?: ProvisionLogger | undefined;
+    workerId: string;
+  },
+  clock: Clock,
+): Promise<void> {
+  const context = { tenantId: tenant.tenantId, generation: tenant.generation };
+  if (!terminal) {
+    await deps.store.releaseCreationLease(tenant.tenantId, deps.workerId);
+    return;
+  }
+  try {
+    await deps.announcer?.announce({ ...context, ...terminal });
+  } catch (error) {
+    // Claimed now (the lease ends with it), so the failure is counted and retried with backoff.
+    if (await deps.store.claimAnnouncement(tenant.tenantId, tenant.generation, terminal.outcome, ANNOUNCE_RETRY_AFTER_MS, deps.workerId)) {
+      await recordFailure(tenant, terminal.outcome, error, deps, clock);
+    }
+    return;
+  }
+  if (await deps.store.finishOwnAnnouncement(tenant.tenantId, tenant.generation, terminal.outcome, deps.workerId)) {
+    deps.logger?.info("outcome announced", { ...context, outcome: terminal.outcome, again: false });
+    return;
+  }
+  // Published for this generation while a newer one was declared: that one announces itself.
+  await deps.store.releaseCreationLease(tenant.tenantId, deps.workerId);
+  deps.logger?.info("outcome announced", { ...context, outcome: terminal.outcome, again: false });
 }
 
 /**

@@ -7,7 +7,7 @@ import * as z from "zod/mini";
 import { ValidationError } from "../errors.ts";
 import { isFailedStatus } from "../outcomes/constants.ts";
 import type { OutcomeStore } from "../outcomes/store.ts";
-import type { Desired, JsonObject, StepName, StepRecord, TenantItem, TenantOutcomes } from "../outcomes/types.ts";
+import type { Desired, JsonObject, RegisterOptions, StepName, StepRecord, TenantItem, TenantOutcomes } from "../outcomes/types.ts";
 import { MAX_REQUESTED_AT_AHEAD_MS } from "./constants.ts";
 import { ImmutableFieldError, RequestedAtAheadError, TenantNotFoundError } from "./errors.ts";
 import { changedImmutableField, specKey } from "./spec.ts";
@@ -45,14 +45,18 @@ export async function declarePresent(
   stepNames: readonly StepName[],
   store: DesiredStateStore,
   clock: { now(): number } = Date,
+  options: { lease?: RegisterOptions["lease"] } = {},
 ): Promise<Declared> {
   refuseAhead(request.tenantId, request.requestedAt, clock);
   const snapshot = { ...request } as JsonObject;
   let state = await store.getTenant(request.tenantId);
   for (let round = 0; round < DECLARE_ROUNDS; round++) {
     if (!state.tenant) {
-      const tenant = await store.putNewTenant(request.tenantId, snapshot, request.source, { desiredAt: request.requestedAt });
-      if (tenant) return { tenant, steps: await store.addMissingSteps(request.tenantId, 1, state.steps, stepNames), change: "created" };
+      const tenant = await store.putNewTenant(request.tenantId, snapshot, request.source, { desiredAt: request.requestedAt, lease: options.lease });
+      // No step items yet: the first claim of each creates it (under a creation lease, its
+      // outcome does), and the tenant item stays in the unfinished index until announced, so a
+      // run that dies here still leaves the backfill something to find.
+      if (tenant) return { tenant, steps: [], change: "created" };
       state = await store.getTenant(request.tenantId);
       continue;
     }
@@ -60,10 +64,10 @@ export async function declarePresent(
     // A request stored by an older release that no longer validates is replaced by this one.
     const stored = storedRequestOrUndefined(tenant);
     if (tenant.desired === "PRESENT" && stored && specKey(stored) === specKey(request)) {
-      return { ...(await withAllSteps(state, tenant, stepNames, store)), change: "unchanged" };
+      return { ...(await withAllSteps(state, tenant, stepNames, store, clock)), change: "unchanged" };
     }
     if (isOlder(request.requestedAt, tenant.desiredAt)) {
-      return { ...(await withAllSteps(state, tenant, stepNames, store)), change: "stale" };
+      return { ...(await withAllSteps(state, tenant, stepNames, store, clock)), change: "stale" };
     }
     // While the resources exist (or are wanted), their fixed fields stay; after an offboarding
     // a signup may start over with anything.
@@ -80,7 +84,7 @@ export async function declarePresent(
       snapshot,
       desiredAt: request.requestedAt,
     });
-    if (next) return { ...(await afterChange(state, next, stepNames, store)), change: "new-generation" };
+    if (next) return { ...(await afterChange(state, next, stepNames, store, clock)), change: "new-generation" };
     state = await store.getTenant(request.tenantId);
   }
   throw new Error(`tenant ${request.tenantId}: the desired state kept changing under ${DECLARE_ROUNDS} attempts`);
@@ -122,7 +126,7 @@ export async function declareAbsent(
     // An operator's "now" orders after the current request even when the sender's clock ran ahead.
     const at = requestedAt !== "now" ? requestedAt : new Date(Math.max(clock.now(), Date.parse(tenant.desiredAt ?? "") + 1 || 0)).toISOString();
     return { desired: "ABSENT", source, desiredAt: at };
-  });
+  }, clock);
 }
 
 /**
@@ -154,6 +158,7 @@ async function changeOrKeep(
   store: DesiredStateStore,
   onMissing: (() => Promise<Declared | undefined>) | undefined,
   decide: (tenant: TenantItem, steps: TenantOutcomes["steps"]) => Decision,
+  clock: { now(): number } = Date,
 ): Promise<Declared> {
   for (let round = 0; round < DECLARE_ROUNDS; round++) {
     const state = await store.getTenant(tenantId);
@@ -165,25 +170,44 @@ async function changeOrKeep(
     }
     const decision = decide(state.tenant, state.steps);
     if (decision === "unchanged" || decision === "stale") {
-      return { ...(await withAllSteps(state, state.tenant, stepNames, store)), change: decision };
+      return { ...(await withAllSteps(state, state.tenant, stepNames, store, clock)), change: decision };
     }
     const next = await store.changeDesired(tenantId, state.tenant.generation, decision);
-    if (next) return { ...(await afterChange(state, next, stepNames, store)), change: "new-generation" };
+    if (next) return { ...(await afterChange(state, next, stepNames, store, clock)), change: "new-generation" };
   }
   throw new Error(`tenant ${tenantId}: the desired state kept changing under ${DECLARE_ROUNDS} attempts`);
 }
 
-/** After a new generation: steps it makes stale go back into the index; missing steps are added. */
-async function afterChange(state: TenantOutcomes, next: TenantItem, stepNames: readonly StepName[], store: DesiredStateStore) {
+/**
+ * After a new generation: steps it makes stale go back into the index; missing steps are added
+ * (PENDING, so the backfill finds them), unless a creation lease holds: its run writes them.
+ */
+async function afterChange(state: TenantOutcomes, next: TenantItem, stepNames: readonly StepName[], store: DesiredStateStore, clock: { now(): number }) {
   const stale = state.steps.filter((s) => s.observedGeneration < next.generation && s.status !== "IN_PROGRESS").map((s) => s.step);
   await store.markStepsStale(next.tenantId, stale, next.generation);
+  if (creationLeaseHolds(next, clock.now())) return { tenant: next, steps: state.steps };
   return { tenant: next, steps: await store.addMissingSteps(next.tenantId, next.generation, state.steps, stepNames) };
 }
 
-async function withAllSteps(state: TenantOutcomes, tenant: TenantItem, stepNames: readonly StepName[], store: DesiredStateStore) {
-  // A tombstone has nothing to plan steps from: they come with its next signup.
-  const complete = isTombstone(tenant, state.steps) || stepNames.every((name) => state.steps.some((s) => s.step === name));
+async function withAllSteps(state: TenantOutcomes, tenant: TenantItem, stepNames: readonly StepName[], store: DesiredStateStore, clock: { now(): number }) {
+  // A tombstone has nothing to plan steps from: they come with its next signup. Steps a
+  // creation lease covers are its run's to write.
+  const complete =
+    isTombstone(tenant, state.steps) || creationLeaseHolds(tenant, clock.now()) || stepNames.every((name) => state.steps.some((s) => s.step === name));
   return { tenant, steps: complete ? state.steps : await store.addMissingSteps(tenant.tenantId, tenant.generation, state.steps, stepNames) };
+}
+
+/**
+ * Whether the tenant's creation lease (`TenantItem.leaseOwner`) holds at `nowMs`: its run alone
+ * writes the tenant's missing steps and announces.
+ *
+ * @example
+ * ```ts
+ * if (creationLeaseHolds(tenant, Date.now()) && tenant.leaseOwner !== me) return "in-progress-elsewhere";
+ * ```
+ */
+export function creationLeaseHolds(tenant: TenantItem, nowMs: number): boolean {
+  return tenant.leaseOwner !== undefined && tenant.leaseExpiresAt !== undefined && tenant.leaseExpiresAt > new Date(nowMs).toISOString();
 }
 
 /**

@@ -10,7 +10,7 @@ import { LeaseLostError } from "../outcomes/errors.ts";
 import type { OutcomeStore } from "../outcomes/store.ts";
 import type { StepRecord, StepResult, TenantItem, TenantOutcomes } from "../outcomes/types.ts";
 import { announceIfSettled, type OutcomeAnnouncer } from "./announce.ts";
-import { declarePresent, isTombstone, storedRequest, type DesiredStateStore } from "./desired-state.ts";
+import { creationLeaseHolds, declarePresent, isTombstone, storedRequest, type DesiredStateStore } from "./desired-state.ts";
 import { planHash } from "./spec.ts";
 import type { StepCallOptions, StepModule, StepRegistry } from "./step-module.ts";
 import { stepResultFromError } from "./step-result.ts";
@@ -20,7 +20,20 @@ import type { ProvisionLogger, ProvisionResult, StepOutcome } from "./types.ts";
 /** What the reconciler works with; built once per cold start. */
 export interface ProvisionDependencies {
   store: DesiredStateStore &
-    Pick<OutcomeStore, "claimStep" | "completeStep" | "pinResource" | "fastForwardStep" | "claimAnnouncement" | "reclaimAnnouncement" | "finishAnnouncement" | "recordAnnouncementFailure">;
+    Pick<
+      OutcomeStore,
+      | "claimStep"
+      | "completeStep"
+      | "putStepOutcome"
+      | "pinResource"
+      | "fastForwardStep"
+      | "claimAnnouncement"
+      | "reclaimAnnouncement"
+      | "finishAnnouncement"
+      | "finishOwnAnnouncement"
+      | "releaseCreationLease"
+      | "recordAnnouncementFailure"
+    >;
   /** The steps every tenant has. */
   steps: StepRegistry;
   /** Unique per invocation (the Lambda request id): the lease owner of claimed steps. */
@@ -62,10 +75,19 @@ export interface ProvisionBudget {
  * ```
  */
 export async function provision(tenant: TenantOnboarding, budget: ProvisionBudget, deps: ProvisionDependencies): Promise<ProvisionResult> {
-  const declared = await declarePresent(tenant, deps.steps.map((s) => s.name), deps.store, deps.clock ?? systemClock);
+  const clock = deps.clock ?? systemClock;
+  // A tenant this run records is this run's to provision first: its creation lease lasts as long
+  // as a step claim would, and spares a claim write per step and one for the announcement.
+  const lease = { owner: deps.workerId, expiresAt: new Date(clock.now() + leaseMsUntil(budget.deadline, deps, clock)).toISOString() };
+  const declared = await declarePresent(tenant, deps.steps.map((s) => s.name), deps.store, clock, { lease });
   const result = await reconcile(declared, budget.deadline, deps);
   // An older request changed nothing: say so, or its sender reads the current state as its own.
   return declared.change === "stale" ? { ...result, stale: { requestedAt: declared.tenant.desiredAt } } : result;
+}
+
+/** How long a claim made now lasts: past the deadline by the grace, so only a crashed worker's lapses. */
+function leaseMsUntil(deadline: number, deps: ProvisionDependencies, clock: Clock): number {
+  return Math.max(1_000, deadline - clock.now()) + (deps.leaseGraceMs ?? 30_000);
 }
 
 /**
@@ -94,11 +116,17 @@ export async function reconcile(
     return { tenantId: tenant.tenantId, generation: tenant.generation, desired: tenant.desired, steps: [], succeeded: true, retryable: false };
   }
   const spec = storedRequest(tenant);
-  // Writes only what is missing (no request when nothing is): a step added to the registry later.
-  const records = await deps.store.addMissingSteps(tenant.tenantId, tenant.generation, state.steps, deps.steps.map((m) => m.name));
+  const records = state.steps;
+  // A step without an item: its first claim creates it; under a creation lease only the lease's
+  // run writes it (its outcome, once), and other runs leave it to that run.
+  const leased = creationLeaseHolds(tenant, clock.now());
   const outcomes = await Promise.all(
     deps.steps.map((module) => {
       const known = records.find((r) => r.step === module.name);
+      if (!known && leased) {
+        if (tenant.leaseOwner !== deps.workerId) return Promise.resolve(ranElsewhere(module, tenant));
+        return runStep(module, tenant, spec, undefined, deadline, deps, clock, { underCreationLease: true });
+      }
       // The backfill keeps each retry's backoff: a failure not yet due waits for its time.
       if (known?.status === "FAILED_RETRYABLE" && options.dueBefore !== undefined && (known.nextAttemptAt ?? "") > options.dueBefore) {
         return Promise.resolve(fromRecord(known, "not-due", module.provider, tenant.generation));
@@ -114,8 +142,34 @@ export async function reconcile(
     succeeded: outcomes.every((o) => o.status === (tenant.desired === "ABSENT" ? "DELETED" : "SUCCEEDED")),
     retryable: outcomes.some((o) => isUnfinishedStatus(o.status)),
   };
-  await announceIfSettled(tenant, result, deps, clock);
+  // Half the safety margin left: enough for PutEvents and the write that records it.
+  await announceIfSettled(tenant, result, deps, clock, { announceBy: deadline - deps.safetyMarginMs / 2 });
   return result;
+}
+
+/** A step the creation lease's run is writing (it has no item yet): in progress elsewhere. */
+function ranElsewhere(module: StepModule, tenant: TenantItem): StepOutcome {
+  return { step: module.name, provider: module.provider, status: "IN_PROGRESS", action: "in-progress-elsewhere", attempts: 0, resource: {}, generation: tenant.generation };
+}
+
+/** The attempt a creation lease's run makes at a step without an item: claimed, but not stored. */
+function creationLeaseAttempt(tenant: TenantItem, step: string, owner: string, clock: Clock): StepRecord {
+  const now = new Date(clock.now()).toISOString();
+  return {
+    tenantId: tenant.tenantId,
+    step,
+    status: "IN_PROGRESS",
+    attempts: 1,
+    firstAttemptAt: now,
+    lastAttemptAt: now,
+    resource: {},
+    leaseOwner: owner,
+    leaseExpiresAt: tenant.leaseExpiresAt,
+    observedGeneration: tenant.generation,
+    version: 0,
+    createdAt: now,
+    updatedAt: now,
+  };
 }
 
 async function runStep(
@@ -126,6 +180,7 @@ async function runStep(
   deadline: number,
   deps: ProvisionDependencies,
   clock: Clock,
+  mode: { underCreationLease?: boolean } = {},
 ): Promise<StepOutcome> {
   const { name: step, provider } = module;
   const generation = tenant.generation;
@@ -141,8 +196,9 @@ async function runStep(
       if (moved) return fromRecord(moved, "already-finished", provider, generation);
     }
   }
-  const leaseMs = Math.max(1_000, deadline - clock.now()) + (deps.leaseGraceMs ?? 30_000);
-  const claim = await deps.store.claimStep(tenant.tenantId, step, { owner: deps.workerId, leaseMs, generation });
+  const claim = mode.underCreationLease
+    ? { claimed: true as const, record: creationLeaseAttempt(tenant, step, deps.workerId, clock) }
+    : await deps.store.claimStep(tenant.tenantId, step, { owner: deps.workerId, leaseMs: leaseMsUntil(deadline, deps, clock), generation });
   if (!claim.claimed) {
     if (claim.reason === "missing") {
       return { step, provider, status: "PENDING", action: "not-recorded", attempts: 0, resource: {}, generation };
@@ -154,10 +210,19 @@ async function runStep(
   // (pinResource) since `known` was read.
   const { plan, hash } = planOf(claim.record.resource);
   let claimed = claim.record;
+  // Under the creation lease the step has no item until its outcome is recorded.
+  let stored = !mode.underCreationLease;
   const options = {
     deadline: deadline - deps.safetyMarginMs,
     attempts: claim.record.attempts,
     pinResource: async (resource: Record<string, string>) => {
+      if (!stored) {
+        // Something must be recorded before the outcome: the item is created by a claim first.
+        const taken = await deps.store.claimStep(tenant.tenantId, step, { owner: deps.workerId, leaseMs: leaseMsUntil(deadline, deps, clock), generation });
+        if (!taken.claimed) throw new LeaseLostError({ ...claimed, leaseOwner: deps.workerId }, taken.record);
+        claimed = taken.record;
+        stored = true;
+      }
       claimed = await deps.store.pinResource(claimed, resource);
     },
   };
@@ -198,7 +263,9 @@ async function runStep(
   });
 
   try {
-    const saved = await deps.store.completeStep(claimed, result, { planHash: hash });
+    const saved = stored
+      ? await deps.store.completeStep(claimed, result, { planHash: hash })
+      : await deps.store.putStepOutcome(claimed, result, { planHash: hash });
     return { ...fromRecord(saved, "ran", provider, generation), providerOutcome };
   } catch (error) {
     if (error instanceof LeaseLostError) {

@@ -94,6 +94,22 @@ describe("status handler (GET /tenants/{tenantId}, IAM-authorized)", () => {
     expect(JSON.stringify(reply.body)).not.toMatch(/leaseOwner|leaseExpiresAt|worker-secret-owner|unfinished/);
   });
 
+  it("a tenant whose first run is still writing its steps (one recorded, one not yet): succeeded false", async () => {
+    const tenant = parseTenantOnboarding(sampleTenant());
+    // As the creating run leaves it between its two step outcomes (README "Creation lease").
+    const expiresAt = new Date(Date.now() + 60_000).toISOString();
+    await service.store.putNewTenant(tenant.tenantId, { ...tenant }, tenant.source, { desiredAt: tenant.requestedAt, lease: { owner: "creator", expiresAt } });
+    const now = new Date().toISOString();
+    await service.store.putStepOutcome(
+      { tenantId: tenant.tenantId, step: "sls-consumer-group", status: "IN_PROGRESS", attempts: 1, resource: {}, leaseOwner: "creator", leaseExpiresAt: expiresAt, observedGeneration: 1, version: 0, createdAt: now, updatedAt: now },
+      { status: "SUCCEEDED", resource: { consumerGroup: `tenant-${tenant.tenantId}`, logstore: "l" } },
+    );
+    const reply = await get(statusEvent(tenant.tenantId));
+    expect(reply.statusCode).toBe(200);
+    expect(reply.body).toMatchObject({ tenantId: tenant.tenantId, succeeded: false });
+    expect(JSON.stringify(reply.body)).not.toMatch(/leaseOwner|leaseExpiresAt|creator/);
+  });
+
   it("a tenant with a failed step: 200, succeeded false, the step's last error and next attempt", async () => {
     const tenant = await provisionWithSlsFailing();
     const reply = await get(statusEvent(tenant.tenantId));

@@ -182,17 +182,50 @@ describe("claimStep and completeStep", () => {
     expect(again).toMatchObject({ claimed: false, reason: "finished", record: { status } });
   });
 
-  it("reports a step that was never registered as missing", async () => {
-    const { store } = await newTable();
+  it("creates a step that has no item yet: the claim is the item's first write", async () => {
+    const clock = new FakeClock();
+    const { store } = await newTable({ clock });
     await store.registerTenant("t-1", snapshot, "webhook", ["im-group"]);
-    expect(await store.claimStep("t-2", "im-group", { owner: "w", leaseMs: 1_000 })).toEqual({
-      claimed: false,
-      reason: "missing",
-      record: undefined,
+
+    const claim = await store.claimStep("t-1", "sls-consumer-group", { owner: "w", leaseMs: 1_000, generation: 3 });
+
+    expect(claim.claimed).toBe(true);
+    const stored = (await store.getTenant("t-1")).steps.find((s) => s.step === "sls-consumer-group");
+    expect(stored).toEqual({
+      tenantId: "t-1",
+      step: "sls-consumer-group",
+      status: "IN_PROGRESS",
+      attempts: 1,
+      version: 1,
+      resource: {},
+      observedGeneration: 3,
+      leaseOwner: "w",
+      leaseExpiresAt: iso(clock, 1_000),
+      nextAttemptAt: iso(clock, 1_000),
+      firstAttemptAt: iso(clock),
+      lastAttemptAt: iso(clock),
+      createdAt: iso(clock),
+      updatedAt: iso(clock),
     });
-    expect(await store.claimStep("t-1", "sls-consumer-group", { owner: "w", leaseMs: 1_000 })).toMatchObject({
-      reason: "missing",
-    });
+    // In the unfinished index, due when the lease lapses, like any claim.
+    const page = await store.listUnfinished({ limit: 10, dueBefore: iso(clock, 2_000) });
+    expect(page.items.find((s) => s.step === "sls-consumer-group")).toMatchObject({ leaseOwner: "w", nextAttemptAt: iso(clock, 1_000) });
+  });
+
+  it("gives an absent step to exactly one of two (and of 10) concurrent creating claimers", async () => {
+    const { store } = await newTable({ clock: new FakeClock() });
+    const [a, b] = await Promise.all(["a", "b"].map((owner) => store.claimStep("t-2", "im-group", { owner, leaseMs: 60_000 })));
+    expect([a?.claimed, b?.claimed].sort()).toEqual([false, true]);
+    const loser = a?.claimed ? b : a;
+    expect(loser).toMatchObject({ claimed: false, reason: "leased" });
+
+    const many = await Promise.all(Array.from({ length: 10 }, (_, i) => store.claimStep("t-3", "im-group", { owner: `w${i}`, leaseMs: 60_000 })));
+    const winners = many.filter((r) => r.claimed);
+    expect(winners).toHaveLength(1);
+    const stored = (await store.getTenant("t-3")).steps;
+    // One item, written once by the winner: no claim overwrote another.
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatchObject({ attempts: 1, version: 1, leaseOwner: winners[0]?.record?.leaseOwner });
   });
 
   it("lets another owner take over a lapsed lease; the old owner's completion then fails and changes nothing", async () => {
@@ -436,6 +469,126 @@ describe("getTenant", () => {
       new PutCommand({ TableName: tableName, Item: { pk: "TENANT#t-9", sk: "STEP#im-group", status: "DONE" } }),
     );
     await expect(store.getTenant("t-9")).rejects.toBeInstanceOf(MalformedOutcomeItemError);
+  });
+});
+
+describe("the creation lease", () => {
+  /** A tenant created by `owner` with a creation lease of `leaseMs`, and that run's unstored first attempt at `step`. */
+  async function createdWithLease(store: Awaited<ReturnType<typeof newTable>>["store"], clock: FakeClock, owner: string, step = "im-group", leaseMs = 60_000) {
+    const tenant = await store.putNewTenant("t-1", snapshot, "webhook", { lease: { owner, expiresAt: iso(clock, leaseMs) } });
+    expect(tenant).toMatchObject({ leaseOwner: owner, leaseExpiresAt: iso(clock, leaseMs), generation: 1 });
+    const started: StepRecord = {
+      tenantId: "t-1",
+      step,
+      status: "IN_PROGRESS",
+      attempts: 1,
+      resource: {},
+      leaseOwner: owner,
+      leaseExpiresAt: iso(clock, leaseMs),
+      observedGeneration: 1,
+      version: 0,
+      createdAt: iso(clock),
+      updatedAt: iso(clock),
+    };
+    return started;
+  }
+
+  it("writes a step's first outcome as its item, once, in one Put", async () => {
+    const clock = new FakeClock();
+    const { store } = await newTable({ clock });
+    const started = await createdWithLease(store, clock, "creator");
+
+    const saved = await store.putStepOutcome(started, { status: "SUCCEEDED", resource: { groupId: "g-1" } }, { planHash: "h1" });
+
+    expect(saved).toMatchObject({ status: "SUCCEEDED", attempts: 1, version: 1, resource: { groupId: "g-1" }, planHash: "h1", observedGeneration: 1 });
+    expect(saved.leaseOwner).toBeUndefined();
+    expect((await store.getTenant("t-1")).steps).toEqual([saved]);
+    // Finished: not in the unfinished index (only the tenant item is, until announced).
+    const page = await store.listUnfinished({ limit: 10 });
+    expect(page.items).toEqual([]);
+    expect(page.tenants).toEqual(["t-1"]);
+    // A retryable first outcome is in the index, due when asked.
+    const retry = await store.putStepOutcome({ ...started, step: "sls-consumer-group" }, { status: "FAILED_RETRYABLE", error: transient(), nextAttemptAt: iso(clock, 5_000) });
+    expect(retry).toMatchObject({ status: "FAILED_RETRYABLE", nextAttemptAt: iso(clock, 5_000), lastError: { code: "InternalServerError" } });
+    expect((await store.listUnfinished({ limit: 10 })).items.map((s) => s.step)).toEqual(["sls-consumer-group"]);
+  });
+
+  it("two writers: a late creating run's outcome never overwrites the run that claimed the step after its lease lapsed", async () => {
+    const clock = new FakeClock();
+    const { store } = await newTable({ clock });
+    const started = await createdWithLease(store, clock, "creator", "im-group", 1_000);
+    clock.advance(2_000);
+    // Another run takes the step over (its claim creates the item) while the creator is still busy.
+    const taken = await claimOrFail(store, "t-1", "im-group", "other");
+
+    const late = store.putStepOutcome(started, { status: "FAILED_PERMANENT", error: permanent() });
+    await expect(late).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(late).rejects.toMatchObject({ current: { leaseOwner: "other", status: "IN_PROGRESS" } });
+    const done = await store.completeStep(taken, { status: "SUCCEEDED", resource: { groupId: "g" } });
+    expect((await store.getTenant("t-1")).steps).toEqual([done]);
+  });
+
+  it("two writers at once: the creating run's outcome and another run's creating claim meet on the one item, exactly one wins", async () => {
+    const clock = new FakeClock();
+    const { store } = await newTable({ clock });
+    const started = await createdWithLease(store, clock, "creator");
+    const [put, claim] = await Promise.allSettled([
+      store.putStepOutcome(started, { status: "SUCCEEDED", resource: { groupId: "g" } }),
+      store.claimStep("t-1", "im-group", { owner: "other", leaseMs: 60_000 }),
+    ]);
+    const claimed = claim.status === "fulfilled" && claim.value.claimed;
+    expect(put.status === "fulfilled").toBe(!claimed);
+    const [stored] = (await store.getTenant("t-1")).steps;
+    if (claimed) {
+      expect(stored).toMatchObject({ status: "IN_PROGRESS", leaseOwner: "other", version: 1 });
+      expect(put).toMatchObject({ status: "rejected", reason: expect.any(LeaseLostError) });
+    } else {
+      expect(stored).toMatchObject({ status: "SUCCEEDED", version: 1 });
+      expect(claim).toMatchObject({ status: "fulfilled", value: { claimed: false, reason: "finished" } });
+    }
+  });
+
+  it("only the lease's run announces while it holds; once it lapses exactly one other run claims, and the late owner records nothing", async () => {
+    const clock = new FakeClock();
+    const { store } = await newTable({ clock });
+    await createdWithLease(store, clock, "creator", "im-group", 1_000);
+
+    expect(await store.claimAnnouncement("t-1", 1, "TenantProvisioned", 60_000)).toBe(false);
+    expect(await store.finishOwnAnnouncement("t-1", 1, "TenantProvisioned", "someone-else")).toBe(false);
+    clock.advance(1_000);
+    const claims = await Promise.all(Array.from({ length: 4 }, () => store.claimAnnouncement("t-1", 1, "TenantProvisioned", 60_000)));
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    // The claim took the lapsed lease away: the late creator can neither record nor release.
+    expect(await store.finishOwnAnnouncement("t-1", 1, "TenantProvisioned", "creator")).toBe(false);
+    expect(await store.releaseCreationLease("t-1", "creator")).toBe(false);
+    expect((await store.getTenant("t-1")).tenant).toMatchObject({ announcedGeneration: 1 });
+    expect((await store.getTenant("t-1")).tenant?.leaseOwner).toBeUndefined();
+  });
+
+  it("the lease's run records its announcement and ends the lease in one write; not for a generation that moved on", async () => {
+    const clock = new FakeClock();
+    const { store } = await newTable({ clock });
+    await createdWithLease(store, clock, "creator");
+    expect(await store.finishOwnAnnouncement("t-1", 1, "TenantProvisioned", "creator")).toBe(true);
+    const { tenant } = await store.getTenant("t-1");
+    expect(tenant).toMatchObject({ announcedGeneration: 1, announcedOutcome: "TenantProvisioned" });
+    expect(tenant?.leaseOwner).toBeUndefined();
+    expect(tenant?.indexDueAt).toBeUndefined();
+    // Twice is no-op: the lease is gone.
+    expect(await store.finishOwnAnnouncement("t-1", 1, "TenantProvisioned", "creator")).toBe(false);
+
+    await store.putNewTenant("t-2", snapshot, "webhook", { lease: { owner: "c2", expiresAt: iso(clock, 60_000) } });
+    await store.changeDesired("t-2", 1, { desired: "PRESENT", source: "webhook", snapshot: { changed: true } });
+    expect(await store.finishOwnAnnouncement("t-2", 1, "TenantProvisioned", "c2")).toBe(false);
+    expect(await store.releaseCreationLease("t-2", "c2")).toBe(true);
+  });
+
+  it("refuses a lease without an owner or with a non-ISO expiry, writing nothing", async () => {
+    const { store } = await newTable();
+    await expect(store.putNewTenant("t-1", snapshot, "webhook", { lease: { owner: "", expiresAt: "soon" } })).rejects.toMatchObject({
+      issues: [{ field: "lease.owner" }, { field: "lease.expiresAt" }],
+    });
+    expect(await store.getTenant("t-1")).toEqual({ tenant: undefined, steps: [] });
   });
 });
 

@@ -8,7 +8,7 @@ import { ShiftedClock } from "../../handlers/harness.ts";
 import { describe, expect, it } from "vitest";
 import { ImmutableFieldError } from "../../../src/provisioning/errors.ts";
 import type { OutcomeAnnouncer, TenantOutcomeAnnouncement } from "../../../src/provisioning/announce.ts";
-import type { StepModule } from "../../../src/provisioning/step-module.ts";
+import type { StepCallOptions, StepModule, StepRegistry } from "../../../src/provisioning/step-module.ts";
 import { parseTenantOnboarding, type TenantOnboarding } from "../../../src/provisioning/tenant.ts";
 import { sampleTenant, useLocalStack } from "../../support/local-stack.ts";
 
@@ -304,24 +304,69 @@ describe("outcome announcements", () => {
     expect((await service.store.getTenant(request.tenantId)).tenant?.indexDueAt).toBeUndefined();
   });
 
-  it("a failed publish leaves the claim in the index, and a later run announces it", async () => {
+  it("a failed publish by the creating run turns its lease into a claim with the failure counted; a run after the retry time announces once", async () => {
     const announcer = new RecordingAnnouncer();
     announcer.failNext = 1;
     const clock = new ShiftedClock();
     const service = fx.service({ announcer, clock });
     const request = parseTenantOnboarding(sampleTenant());
-    await service.provision(request, { deadline: soon(), workerId: "w1" });
+    await service.provision(request, { deadline: clock.now() + 8_000, workerId: "w1" });
     expect(announcer.of(request.tenantId)).toEqual([]);
     const state = await service.store.getTenant(request.tenantId);
-    expect(state.tenant).toMatchObject({ announcedGeneration: 1, announcedOutcome: "TenantProvisioned" });
+    expect(state.tenant).toMatchObject({ announcedGeneration: 1, announceFailure: { generation: 1, attempts: 1 } });
+    expect(state.tenant?.leaseOwner).toBeUndefined();
+    expect(state.tenant?.indexDueAt).toBeDefined();
+    // Not yet due.
+    await service.reconcile(state, { deadline: clock.now() + 8_000, workerId: "w2" });
+    expect(announcer.of(request.tenantId)).toEqual([]);
+    clock.advance(61_000);
+    const due = await service.store.getTenant(request.tenantId);
+    await Promise.all(["w3", "w4"].map((workerId) => service.reconcile(due, { deadline: clock.now() + 8_000, workerId })));
+    expect(announcer.of(request.tenantId)).toEqual([[1, "TenantProvisioned"]]);
+    expect((await service.store.getTenant(request.tenantId)).tenant?.indexDueAt).toBeUndefined();
+  });
+
+  it("a run that settles too close to its deadline to record a publish announces nothing; the next run announces once", async () => {
+    const announcer = new RecordingAnnouncer();
+    const clock = new ShiftedClock();
+    // The IM step returns 7.5 s into an 8 s run: less than half the 2 s safety margin is left.
+    const slowIm = (builtIn: StepRegistry): StepRegistry =>
+      builtIn.map((m) => (m.name !== "im-group" ? m : { ...m, ensure: async (plan: unknown, options: StepCallOptions) => { const r = await m.ensure(plan, options); clock.advance(7_500); return r; } }));
+    const service = fx.service({ announcer, clock, steps: slowIm });
+    const request = parseTenantOnboarding(sampleTenant());
+    const result = await service.provision(request, { deadline: clock.now() + 8_000, workerId: "w1" });
+    expect(result.succeeded).toBe(true);
+    expect(announcer.of(request.tenantId)).toEqual([]);
+    const state = await service.store.getTenant(request.tenantId);
+    // Nothing claimed, and the creation lease ended, so the next run announces at once.
+    expect(state.tenant?.announcedGeneration).toBeUndefined();
+    expect(state.tenant?.leaseOwner).toBeUndefined();
+    await service.reconcile(state, { deadline: clock.now() + 8_000, workerId: "w2" });
+    await service.reconcile(await service.store.getTenant(request.tenantId), { deadline: clock.now() + 8_000, workerId: "w3" });
+    expect(announcer.of(request.tenantId)).toEqual([[1, "TenantProvisioned"]]);
+  });
+
+  it("a failed publish after a claim leaves the claim in the index, and a later run announces it", async () => {
+    const announcer = new RecordingAnnouncer();
+    const clock = new ShiftedClock();
+    const service = fx.service({ announcer, clock });
+    const first = parseTenantOnboarding(sampleTenant());
+    await service.provision(first, { deadline: soon(), workerId: "w0" });
+    // An update is a new generation of a tenant with steps: announced through a claim.
+    const request = later(first, { displayName: "v2" });
+    announcer.failNext = 1;
+    await service.provision(request, { deadline: soon(), workerId: "w1" });
+    expect(announcer.of(request.tenantId)).toEqual([[1, "TenantProvisioned"]]);
+    const state = await service.store.getTenant(request.tenantId);
+    expect(state.tenant).toMatchObject({ generation: 2, announcedGeneration: 2, announcedOutcome: "TenantProvisioned" });
     expect(state.tenant?.indexDueAt).toBeDefined();
     // Not yet due: a run now does not announce again (the claimer may still be publishing).
     await service.reconcile(state, { deadline: soon(), workerId: "w2" });
-    expect(announcer.of(request.tenantId)).toEqual([]);
+    expect(announcer.of(request.tenantId)).toEqual([[1, "TenantProvisioned"]]);
     // Due a minute later (as the backfill sees it then).
     clock.advance(61_000);
-    await service.reconcile(await service.store.getTenant(request.tenantId), { deadline: soon(), workerId: "w3" });
-    expect(announcer.of(request.tenantId)).toEqual([[1, "TenantProvisioned"]]);
+    await service.reconcile(await service.store.getTenant(request.tenantId), { deadline: clock.now() + 8_000, workerId: "w3" });
+    expect(announcer.of(request.tenantId)).toEqual([[1, "TenantProvisioned"], [2, "TenantProvisioned"]]);
     expect((await service.store.getTenant(request.tenantId)).tenant?.indexDueAt).toBeUndefined();
   });
 

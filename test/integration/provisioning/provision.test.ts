@@ -1,6 +1,8 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import type { StepCallOptions, StepRegistry } from "../../../src/provisioning/step-module.ts";
+import { ShiftedClock } from "../../handlers/harness.ts";
 import { parseTenantOnboarding } from "../../../src/provisioning/tenant.ts";
 import { sampleTenant, useLocalStack } from "../../support/local-stack.ts";
 
@@ -64,11 +66,12 @@ describe("provision (end to end over dynalite, the secrets stand-in and both san
     const service = fx.service({ documentClient: counting });
     const tenant = parseTenantOnboarding(sampleTenant());
     await service.provision(tenant, { deadline: soon(), workerId: "w1" });
-    // First run: read, tenant item, two step items, then claim and record each step, take a
-    // logstore slot for the consumer group (src/logstores), then claim the generation's
-    // announcement and settle it (two writes, so a crash between announces again).
-    expect(commands.filter((c) => c === "PutCommand")).toHaveLength(3);
-    expect(commands.filter((c) => c === "UpdateCommand")).toHaveLength(7);
+    // First run: read, the tenant item with this run's creation lease, a logstore slot for the
+    // consumer group (src/logstores: its list is read once per process, then cached), each step's
+    // item written once with its outcome (no claim: the lease covers it), then the announcement
+    // recorded and the lease ended in one write (no claim: while the lease holds no other run may
+    // announce).
+    expect([...commands].sort()).toEqual(["PutCommand", "PutCommand", "PutCommand", "QueryCommand", "QueryCommand", "UpdateCommand", "UpdateCommand"]);
 
     commands.length = 0;
     await service.provision(tenant, { deadline: soon(), workerId: "w2" });
@@ -214,5 +217,73 @@ describe("provision (end to end over dynalite, the secrets stand-in and both san
     );
     const stored = JSON.stringify(items);
     for (const secret of secrets) expect(stored).not.toContain(secret);
+  });
+});
+
+describe("the creation lease (the run that records a tenant writes its first steps without claims)", () => {
+  it("two runs: another delivery during the lease calls no provider and writes no step; after it lapses, one run takes over and the late creator's outcome is refused", async () => {
+    const clock = new ShiftedClock();
+    const announcer = { seen: [] as string[], async announce(a: { tenantId: string; generation: number; outcome: string }) { this.seen.push(`${a.generation}:${a.outcome}`); } };
+    // The creator's IM step stops before its provider call until the test lets it go on.
+    let release: (() => void) | undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let paused = false;
+    const gated = (builtIn: StepRegistry): StepRegistry =>
+      builtIn.map((m) =>
+        m.name !== "im-group"
+          ? m
+          : {
+              ...m,
+              ensure: async (plan: unknown, options: StepCallOptions) => {
+                if (!paused) {
+                  paused = true;
+                  await gate;
+                }
+                return m.ensure(plan, options);
+              },
+            },
+      );
+    const service = fx.service({ clock, announcer, steps: gated });
+    const tenant = parseTenantOnboarding(sampleTenant());
+    const creator = service.provision(tenant, { deadline: clock.now() + 8_000, workerId: "creator" });
+    await vi.waitUntil(async () => paused && (await service.store.getTenant(tenant.tenantId)).steps.some((s) => s.step === "sls-consumer-group"));
+    const imCalls = () => fx.stack.im.state().counters.calls;
+    const before = imCalls();
+
+    const second = await service.provision(tenant, { deadline: clock.now() + 8_000, workerId: "second" });
+    expect(second.steps.find((s) => s.step === "im-group")).toMatchObject({ status: "IN_PROGRESS", action: "in-progress-elsewhere" });
+    expect(imCalls()).toEqual(before);
+    expect((await service.store.getTenant(tenant.tenantId)).steps.map((s) => s.step)).toEqual(["sls-consumer-group"]);
+    expect(announcer.seen).toEqual([]);
+
+    clock.advance(120_000); // past the creator's lease (its deadline + 30 s)
+    const third = await service.provision(tenant, { deadline: clock.now() + 8_000, workerId: "third" });
+    expect(third.succeeded).toBe(true);
+    expect(third.steps.find((s) => s.step === "im-group")).toMatchObject({ status: "SUCCEEDED", action: "ran", attempts: 1 });
+    const taken = (await service.store.getTenant(tenant.tenantId)).steps.find((s) => s.step === "im-group");
+
+    release?.();
+    const late = await creator;
+    expect(late.steps.find((s) => s.step === "im-group")).toMatchObject({ action: "in-progress-elsewhere" });
+    // The third run's record stands; one IM group; one event.
+    expect((await service.store.getTenant(tenant.tenantId)).steps.find((s) => s.step === "im-group")).toEqual(taken);
+    expect(imGroup(`tenant-${tenant.tenantId}`)).toHaveLength(1);
+    expect(announcer.seen).toEqual(["1:TenantProvisioned"]);
+  });
+
+  it("a run that records the tenant and then dies leaves it to the backfill once the lease lapses: no PENDING items needed", async () => {
+    const clock = new ShiftedClock();
+    const service = fx.service({ clock });
+    const tenant = parseTenantOnboarding(sampleTenant());
+    // Recorded with a lease, then nothing more (the process died before its first step).
+    await service.store.putNewTenant(tenant.tenantId, { ...tenant }, tenant.source, { desiredAt: tenant.requestedAt, lease: { owner: "dead", expiresAt: new Date(clock.now() + 10_000).toISOString() } });
+    const page = await service.store.listUnfinished({ limit: 10, dueBefore: new Date(clock.now() + 1).toISOString() });
+    expect(page.tenants).toContain(tenant.tenantId);
+    const early = await service.reconcile(await service.store.getTenant(tenant.tenantId), { deadline: clock.now() + 8_000, workerId: "backfill" });
+    expect(early.steps.map((s) => s.action)).toEqual(["in-progress-elsewhere", "in-progress-elsewhere"]);
+    clock.advance(11_000);
+    const late = await service.reconcile(await service.store.getTenant(tenant.tenantId), { deadline: clock.now() + 8_000, workerId: "backfill" });
+    expect(late.succeeded).toBe(true);
+    expect((await service.store.getTenant(tenant.tenantId)).tenant).toMatchObject({ announcedGeneration: 1 });
   });
 });
