@@ -19,12 +19,7 @@ import { requireIamCaller } from "./middleware/iam-caller.ts";
  *
  * @example
  * ```ts
- * function withAnnouncement(tenant: Parameters<typeof announcementView>[0]) {
-  const announcement = announcementView(tenant);
-  return announcement ? { announcement } : {};
-}
-
-export const handler = createStatusHandler({ store: runtimeStore() });
+ * export const handler = createStatusHandler({ store: runtimeStore() });
  * ```
  */
 export function createStatusHandler(service: { store: OutcomeStore }, options: { stepNames?: readonly string[] } = {}) {
@@ -71,6 +66,7 @@ export function createStatusHandler(service: { store: OutcomeStore }, options: {
   return inAwsCallScope(lambda);
 }
 
+/** The tenant's outcome-event state, when there is one to show. */
 function withAnnouncement(tenant: Parameters<typeof announcementView>[0]) {
   const announcement = announcementView(tenant);
   return announcement ? { announcement } : {};
