@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 import type { BuildOptions, Plugin } from "esbuild";
 
 /** The Lambda entry points, one bundle each (handlers/<name>.ts). */
@@ -90,6 +91,21 @@ export const slimAwsSdkPackageJson: Plugin = {
 };
 
 /**
+ * esbuild plugin: `mnemonist/lru-cache`, imported by the SDK's endpoint-discovery cache, is
+ * replaced by the few lines of it that cache uses (scripts/bundle/endpoint-cache-lru.js; ~5 KB
+ * less in every handler that has the DynamoDB client). Only that importer is redirected; the
+ * replacement is checked against mnemonist's own class in test/unit/bundle.
+ */
+export const smallEndpointCacheLru: Plugin = {
+  name: "small-endpoint-cache-lru",
+  setup(build) {
+    build.onResolve({ filter: /^mnemonist\/lru-cache(\.js)?$/ }, (args) =>
+      /[\\/]@aws-sdk[\\/]endpoint-cache[\\/]/.test(args.importer) ? { path: fileURLToPath(new URL("./bundle/endpoint-cache-lru.js", import.meta.url)) } : undefined,
+    );
+  },
+};
+
+/**
  * One set of bundle options for `npm run build`, the benchmarks and serverless.yml.
  * - CJS output: measured here, an ESM `import` of node:http also loads the built-in fetch stack
  *   on cold start where `require` does not.
@@ -97,8 +113,9 @@ export const slimAwsSdkPackageJson: Plugin = {
  * - `module` first in mainFields: the default picked CJS builds that cost +140 KB and +24 ms.
  * - The SDK's default credential chain is replaced by an env-only provider
  *   ({@link envOnlyAwsCredentials}; `npm run bench` measures the effect), the SDK's event-stream
- *   support is left out ({@link noEventStreams}) and each SDK client's package.json is cut to its
- *   name and version ({@link slimAwsSdkPackageJson}). test/integration/bundle runs the bundles so
+ *   support is left out ({@link noEventStreams}), each SDK client's package.json is cut to its
+ *   name and version ({@link slimAwsSdkPackageJson}) and the endpoint cache's LRU is a Map
+ *   ({@link smallEndpointCacheLru}). test/integration/bundle runs the bundles so
  *   built against the local stack; test/unit/bundle holds them to the 400 KB budget.
  */
 export const bundleOptions: BuildOptions = {
@@ -111,5 +128,5 @@ export const bundleOptions: BuildOptions = {
   mainFields: ["module", "main"],
   legalComments: "none",
   logLevel: "warning",
-  plugins: [envOnlyAwsCredentials, noEventStreams, slimAwsSdkPackageJson],
+  plugins: [envOnlyAwsCredentials, noEventStreams, slimAwsSdkPackageJson, smallEndpointCacheLru],
 };
