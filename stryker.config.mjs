@@ -28,7 +28,7 @@ export default {
   testRunner: "vitest",
   // vitest.stryker.config.ts leaves out the suites that cost minutes per rerun and kill nothing
   // in this scope (README "Mutation testing").
-  vitest: { configFile: "vitest.stryker.config.ts", related: true, pool: "forks" },
+  vitest: { configFile: "vitest.stryker.config.ts", related: false, pool: "forks" },
   plugins: ["@stryker-mutator/vitest-runner"],
   mutate: [
     "src/providers/**/*.ts",
