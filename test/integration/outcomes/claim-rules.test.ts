@@ -42,11 +42,38 @@ describe("claimStep input", () => {
       "generation",
     ]);
     expect((refused as ValidationError).issues.find((issue) => issue.field === "owner")?.rule).toBe("non-empty string");
+    // An owner must be a string, whatever its length.
+    await expect(store.claimStep("t-1", "im-group", { owner: ["w"] as unknown as string, leaseMs: 1_000 })).rejects.toMatchObject({
+      issues: [{ field: "owner", rule: "non-empty string" }],
+    });
     // A lease longer than a day is refused too; a valid claim then finds the step untouched.
     await expect(store.claimStep("t-1", "im-group", { owner: "w", leaseMs: 86_400_001 })).rejects.toMatchObject({
       issues: [{ field: "leaseMs" }],
     });
     expect(await claimed(store, "w")).toMatchObject({ attempts: 1, version: (before?.version ?? 0) + 1 });
+  });
+});
+
+describe("a claim refused because another worker's lease holds", () => {
+  it("costs one conditional write and one read: the step is not claimable, so there is nothing to retry", async () => {
+    const { store, docClient, tableName } = await newTable({ clock: new FakeClock() });
+    await store.registerTenant("t-1", snapshot, "webhook", ["im-group"]);
+    const holder = await claimed(store, "holder");
+    const sent: string[] = [];
+    const counting = {
+      send: (command: object) => {
+        sent.push(command.constructor.name);
+        return docClient.send(command as never);
+      },
+    } as unknown as DynamoDBDocumentClient;
+
+    const refused = await new OutcomeStore({ tableName, client: counting, clock: new FakeClock() }).claimStep("t-1", "im-group", {
+      owner: "late",
+      leaseMs: 60_000,
+    });
+
+    expect(refused).toEqual({ claimed: false, reason: "leased", record: holder });
+    expect(sent).toEqual(["UpdateCommand", "GetCommand"]);
   });
 });
 
@@ -108,6 +135,13 @@ describe("pinResource", () => {
       issues: [{ field: "record" }],
     });
     const mine = await claimed(store, "w");
+    // Each half of "a claimed record" on its own, and the ids of the record named.
+    for (const notClaimed of [{ ...mine, leaseOwner: undefined }, { ...mine, status: "SUCCEEDED" as const }]) {
+      await expect(store.pinResource(notClaimed, { groupId: "g" })).rejects.toMatchObject({ issues: [{ field: "record" }] });
+    }
+    await expect(store.pinResource({ ...mine, tenantId: "bad id!", step: "Bad!" as "im-group" }, { groupId: "g" })).rejects.toMatchObject({
+      issues: [{ field: "record.tenantId" }, { field: "record.step" }],
+    });
     await expect(store.pinResource(mine, { groupId: 7 as unknown as string })).rejects.toMatchObject({
       issues: [{ field: "resource.groupId", rule: "string" }],
     });
