@@ -44,6 +44,7 @@ describe("decodeUserSig", () => {
     ["a non-numeric sdkappid string", { "TLS.sdkappid": "14x" }],
     ["a 16-digit sdkappid string", { "TLS.sdkappid": "1234567890123456" }],
     ["an sdkappid string with a sign", { "TLS.sdkappid": "-1400000001" }],
+    ["an sdkappid in an array", { "TLS.sdkappid": ["1400000001"] }],
     ["no time", { "TLS.time": undefined }],
     ["a boolean time", { "TLS.time": true }],
     ["no expire", { "TLS.expire": undefined }],
