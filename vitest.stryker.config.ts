@@ -31,8 +31,10 @@ process.env[IAM_AUDIT_DIR_VARIABLE] ??= join(tmpdir(), `tp-iam-audit-stryker-${p
 
 export default defineConfig({
   test: {
-    testTimeout: 20_000,
-    hookTimeout: 30_000,
+    // The caps of vitest.config.ts (for a hang on a loaded 2-core machine); a mutant that hangs is
+    // stopped earlier by Stryker's own timeout (timeoutMS, timeoutFactor).
+    testTimeout: 60_000,
+    hookTimeout: 180_000,
     pool: "forks",
     restoreMocks: true,
     env: { [IAM_AUDIT_DIR_VARIABLE]: process.env[IAM_AUDIT_DIR_VARIABLE] },
