@@ -1,7 +1,5 @@
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { defineConfig } from "vitest/config";
-import { IAM_AUDIT_DIR_VARIABLE } from "./test/support/iam/run-dir.ts";
+import suite from "./vitest.config.ts";
 
 // Used only by Stryker (stryker.config.mjs), never by `npm test`. Stryker reruns, per mutant,
 // every test that reached it. Left out, measured on 2026-11-30 (README "Mutation testing"):
@@ -27,18 +25,19 @@ const leftOut = [
 // survived), at a fraction of the time.
 const only = process.env.STRYKER_TESTS?.split(",").filter((glob) => glob.length > 0);
 
-process.env[IAM_AUDIT_DIR_VARIABLE] ??= join(tmpdir(), `tp-iam-audit-stryker-${process.pid}-${Date.now()}`);
+// The suite's own settings (hang caps, pool, setup file, environment), without its projects,
+// coverage and reporters: Stryker runs one flat list of files and measures coverage itself. A
+// mutant that hangs is stopped earlier by Stryker's own timeout (timeoutMS, timeoutFactor).
+const { testTimeout, hookTimeout, pool, restoreMocks, env, setupFiles } = suite.test ?? {};
 
 export default defineConfig({
   test: {
-    // The caps of vitest.config.ts (for a hang on a loaded 2-core machine); a mutant that hangs is
-    // stopped earlier by Stryker's own timeout (timeoutMS, timeoutFactor).
-    testTimeout: 60_000,
-    hookTimeout: 180_000,
-    pool: "forks",
-    restoreMocks: true,
-    env: { [IAM_AUDIT_DIR_VARIABLE]: process.env[IAM_AUDIT_DIR_VARIABLE] },
-    setupFiles: ["./test/support/iam/record-aws-calls.ts"],
+    testTimeout,
+    hookTimeout,
+    pool,
+    restoreMocks,
+    env,
+    setupFiles,
     include: only?.length ? only : ["test/**/*.test.ts"],
     exclude: leftOut,
   },
