@@ -78,4 +78,6 @@ process.on("message", async (m) => {
   }
 });
 process.on("disconnect", () => process.exit(0));
+// A normal exit on SIGTERM too, so a --cpu-prof profile is written (bench/cpu-profile.ts).
+process.on("SIGTERM", () => process.exit(0));
 process.send({ type: "ready" });

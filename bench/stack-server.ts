@@ -8,13 +8,17 @@
  *   state → IM, SLS and DynamoDB (requests by operation) counters, this process's CPU, event-loop
  *           utilization counters and RSS
  *   seed  → registers `count` unfinished tenants (both steps PENDING) in the outcome table
+ *   profileStart / profileStop { file } → a V8 CPU profile of this process between the two
+ *           (bench/cpu-profile.ts), so seeding stays out of it
  *
  * keepSlsUnderQuota: SLS allows 30 consumer groups per logstore (ConsumerGroupQuotaExceed, a
  * permanent error), and the service puts every tenant's group on one logstore, so tenant 31 on
  * would fail its SLS step. To measure throughput with both steps succeeding, the sandbox's groups
  * are dropped whenever 20 exist (calls are still counted here).
  */
+import { writeFileSync } from "node:fs";
 import { Server, type IncomingMessage } from "node:http";
+import { Session } from "node:inspector/promises";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { startLocalStack, LOCAL } from "../src/local/stack.ts";
@@ -46,6 +50,8 @@ Server.prototype.emit = function (this: Server, event: string | symbol, ...rest:
 
 const options = JSON.parse(process.argv[2] ?? "{}") as StackServerOptions;
 const stack = await startLocalStack({
+  // The sandbox is emptied as it goes (keepSlsUnderQuota): the registry must not fill up either.
+  ...(options.keepSlsUnderQuota ? { slsLogstoreCapacity: 10_000 } : {}),
   ...(options.slsFaults ? { slsFaults: options.slsFaults } : {}),
   ...(options.imFaults ? { imFaults: options.imFaults } : {}),
 });
@@ -75,8 +81,25 @@ const documents = DynamoDBDocumentClient.from(
 );
 const store = new OutcomeStore({ tableName: LOCAL.table, client: documents });
 
+let profiler: Session | undefined;
+
 serve(
   {
+    async profileStart() {
+      profiler = new Session();
+      profiler.connect();
+      await profiler.post("Profiler.enable");
+      await profiler.post("Profiler.start");
+      return { started: true };
+    },
+    async profileStop(args: { file: string }) {
+      if (profiler === undefined) throw new Error("profileStart first");
+      const { profile } = await profiler.post("Profiler.stop");
+      writeFileSync(args.file, JSON.stringify(profile));
+      profiler.disconnect();
+      profiler = undefined;
+      return { file: args.file };
+    },
     state() {
       const im = stack.im.state();
       const sls = stack.sls.state();

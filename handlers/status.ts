@@ -1,6 +1,7 @@
 import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { announcementView } from "../src/outcomes/announcement-view.ts";
 import { stepErrorView } from "../src/outcomes/step-error-view.ts";
 import type { OutcomeStore } from "../src/outcomes/store.ts";
 import { inAwsCallScope } from "./lib/aws-call-scope.ts";
@@ -17,7 +18,12 @@ import { requireIamCaller } from "./middleware/iam-caller.ts";
  *
  * @example
  * ```ts
- * export const handler = createStatusHandler({ store: runtimeStore() });
+ * function withAnnouncement(tenant: Parameters<typeof announcementView>[0]) {
+  const announcement = announcementView(tenant);
+  return announcement ? { announcement } : {};
+}
+
+export const handler = createStatusHandler({ store: runtimeStore() });
  * ```
  */
 export function createStatusHandler(service: { store: OutcomeStore }) {
@@ -54,9 +60,16 @@ export function createStatusHandler(service: { store: OutcomeStore }) {
           ...stepErrorView(s),
           updatedAt: s.updatedAt,
         })),
+        // Whether downstream systems were told (the outcome event), and if not, why.
+        ...withAnnouncement(tenant),
       });
     });
   return inAwsCallScope(lambda);
+}
+
+function withAnnouncement(tenant: Parameters<typeof announcementView>[0]) {
+  const announcement = announcementView(tenant);
+  return announcement ? { announcement } : {};
 }
 
 export const handler = createStatusHandler({ store: runtimeStore() });

@@ -14,7 +14,7 @@ import type { Service } from "../src/service.ts";
 import { isUnfinishedStatus } from "../src/outcomes/constants.ts";
 import { logger, metrics } from "./lib/runtime.ts";
 import { runtimeService } from "./lib/runtime-service.ts";
-import { allowAwsCallsUntilInvocationEnd, deadlineOf, invocationDeadline, type DeadlineContext } from "./middleware/deadline.ts";
+import { allowAwsCallsUntilInvocationEnd, deadlineOf, invocationDeadline, withAwsCallsUntilInvocationEnd, type DeadlineContext } from "./middleware/deadline.ts";
 import { httpErrorResponses, json } from "./middleware/http-errors.ts";
 import { rawBody, rawBodyOf } from "./middleware/raw-body.ts";
 import { webhookOf, webhookSignature, type WebhookContext } from "./middleware/webhook-signature.ts";
@@ -40,8 +40,11 @@ export interface WebhookHandlerOptions {
  * bad signature or timestamp; 409 a webhook-id already accepted with a different body, or a
  * request that changes a field fixed once the tenant exists (named; nothing is written); 413 too
  * large. A request for a known tenant with changed mutable fields is an update (a new
- * generation). A resend (same webhook-id and body) is answered like any delivery, with the
- * tenant's current outcome. Bad input never gets a 5xx.
+ * generation). A request older than the current generation's changes nothing and is answered with
+ * the current outcome and `stale: {generation, requestedAt}` naming the generation that stands. A
+ * resend (same webhook-id and body) is answered like any delivery, with the tenant's current
+ * outcome. A webhook-id DynamoDB could not record in time is a 503 with Retry-After. Bad input
+ * never gets a 5xx.
  *
  * @example
  * ```ts
@@ -63,7 +66,14 @@ export function createWebhookHandler(service: Service, options: WebhookHandlerOp
     .use(httpErrorResponses({ log: logger }))
     .use(invocationDeadline({ marginMs: 1_000, maxBudgetMs: service.config.webhookRequestBudgetMs }))
     .use(rawBody({ maxBytes: MAX_WEBHOOK_BODY_BYTES }))
-    .use(webhookSignature({ keys: service.webhookKeys, remember: (id, body) => service.replayGuard.remember(id, body) }))
+    // The guard's write may use the whole invocation, not only the request budget: without it the
+    // request cannot be accepted, and a sender retries a 503 into the same slow table.
+    .use(
+      webhookSignature({
+        keys: service.webhookKeys,
+        remember: (id, body, context) => withAwsCallsUntilInvocationEnd(context, () => service.replayGuard.remember(id, body)),
+      }),
+    )
     .handler(async (_event, context) => {
       const tenant = tenantFromWebhookBody(rawBodyOf(context).toString("utf8"));
       const webhook = webhookOf(context);
@@ -84,7 +94,7 @@ export function createWebhookHandler(service: Service, options: WebhookHandlerOp
         await handOff(tenant, context);
         return json(202, { tenantId: tenant.tenantId, steps: [], continuing: "signup-queue" });
       }
-      const body = { tenantId: tenant.tenantId, steps: publicSteps(result) };
+      const body = { tenantId: tenant.tenantId, steps: publicSteps(result), ...staleNote(result) };
 
       if (result.succeeded) {
         const createdNow = result.steps.some((s) => s.action === "ran" && s.providerOutcome === "created");
@@ -101,6 +111,15 @@ export function createWebhookHandler(service: Service, options: WebhookHandlerOp
       return json(200, body);
     });
   return inAwsCallScope(lambda);
+}
+
+/**
+ * For a request older than the current generation's: it changed nothing, and the steps shown are
+ * the current generation's (set by the request of `requestedAt`), not this request's.
+ */
+function staleNote(result: ProvisionResult) {
+  if (!result.stale) return {};
+  return { stale: { generation: result.generation, ...(result.stale.requestedAt ? { requestedAt: result.stale.requestedAt } : {}) } };
 }
 
 /** What the webhook caller sees of each step: no internal lease data. */

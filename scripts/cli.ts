@@ -13,16 +13,18 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { Webhook } from "standardwebhooks";
 import { backfillTenants, runBackfill } from "../src/backfill/backfill.ts";
-import { loadConfig } from "../src/config/config.ts";
+import { BACKFILL_DEFAULTS } from "../src/backfill/defaults.ts";
 import { readSecret } from "../src/credentials/read-secret.ts";
 import { webhookSecretsSchema } from "../src/credentials/schemas.ts";
 import { LOCAL_STATE_FILE, type LocalStackState } from "../src/local/local-service.ts";
+import { announcementView } from "../src/outcomes/announcement-view.ts";
 import { stepErrorView } from "../src/outcomes/step-error-view.ts";
 import { OutcomeStore } from "../src/outcomes/store.ts";
 import { startDlqRedrive, waitForDlqRedrive } from "../src/queue/dlq-redrive.ts";
-import { createService } from "../src/service.ts";
 import { parseCommandLine, positiveInteger, stringOption, usage, UsageError, type CliCommand, type OptionValues } from "./cli-args.ts";
 import { lifecycleCommands } from "./cli/lifecycle.ts";
+import { logstoresCommand } from "./cli/logstores.ts";
+import { BUDGET_DETAIL, BUDGET_OPTION, runDeadline, withService } from "./cli/service-run.ts";
 
 /** The local stack's state (and its environment, copied into process.env), or nothing with --aws. */
 function localState(values: OptionValues): LocalStackState | undefined {
@@ -114,7 +116,10 @@ const status: CliCommand = {
       }
       // As GET /tenants/{id} shows them (one rule for both).
       const steps = outcome.steps.map(({ lastError, ...step }) => ({ ...step, ...stepErrorView({ status: step.status, lastError }) }));
-      process.stdout.write(`${JSON.stringify({ tenantId, source: outcome.tenant.source, registeredAt: outcome.tenant.createdAt, steps }, null, 2)}\n`);
+      const announcement = announcementView(outcome.tenant);
+      process.stdout.write(
+        `${JSON.stringify({ tenantId, source: outcome.tenant.source, registeredAt: outcome.tenant.createdAt, steps, ...(announcement ? { announcement } : {}) }, null, 2)}\n`,
+      );
     } finally {
       client.destroy();
     }
@@ -125,27 +130,24 @@ const backfill: CliCommand = {
   name: "backfill",
   summary: "re-drive unfinished steps now (or the tenants in a file)",
   usage: "[--tenants file.json] [--budget-ms N] [--aws]",
-  details: ["--tenants file.json  a JSON array of tenant requests to provision", "--budget-ms N         stop starting tenants after N ms (default 60000)"],
-  options: { tenants: { type: "string" }, "budget-ms": { type: "string" } },
+  details: ["--tenants file.json  a JSON array of tenant requests to provision", BUDGET_DETAIL],
+  options: { tenants: { type: "string" }, ...BUDGET_OPTION },
   positionals: { min: 0, max: 0 },
   async run({ values }) {
-    const budgetMs = positiveInteger(values, "budget-ms", 60_000);
     localState(values);
-    const service = createService(loadConfig(process.env));
-    try {
-      const deadline = Date.now() + budgetMs;
+    // The same path as retry and offboard: one service, the 15-minute cap checked before any work.
+    const deadline = runDeadline(values);
+    await withService(async (service) => {
       const workerId = `cli-${randomUUID()}`;
       const provision = (tenant: Parameters<typeof service.provision>[0], d: number) => service.provision(tenant, { deadline: d, workerId });
       const reconcile = (state: Parameters<typeof service.reconcile>[0], d: number, walk: { dueBefore: string }) => service.reconcile(state, { deadline: d, workerId, ...walk });
-      const options = { deadline, concurrency: 16, perTenantBudgetMs: 10_000 };
+      const options = { deadline, concurrency: BACKFILL_DEFAULTS.concurrency, perTenantBudgetMs: BACKFILL_DEFAULTS.perTenantBudgetMs };
       const tenantsFile = stringOption(values, "tenants");
       const report = tenantsFile
         ? await backfillTenants(JSON.parse(readFileSync(tenantsFile, "utf8")) as unknown[], options, { provision })
-        : await runBackfill({ ...options, pageSize: 1000 }, { store: service.store, positions: service.positions, reconcile });
+        : await runBackfill({ ...options, pageSize: BACKFILL_DEFAULTS.pageSize }, { store: service.store, positions: service.positions, reconcile });
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    } finally {
-      service.close();
-    }
+    });
   },
 };
 
@@ -182,7 +184,14 @@ const replayDlq: CliCommand = {
 };
 
 /** Every command, in the order `--help` lists them. */
-const commands: CliCommand[] = [sendWebhook, status, backfill, replayDlq, ...lifecycleCommands((values) => void localState(values))];
+const commands: CliCommand[] = [
+  sendWebhook,
+  status,
+  backfill,
+  replayDlq,
+  ...lifecycleCommands((values) => void localState(values)),
+  logstoresCommand((values) => void localState(values)),
+];
 
 const line = parseCommandLine(process.argv.slice(2), commands);
 if (line.kind === "help") {

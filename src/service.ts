@@ -9,6 +9,7 @@ import { createCredentialSources, type CredentialSources } from "./credentials/i
 import { systemClock } from "./http/clock.ts";
 import { createHttpTransport } from "./http/request.ts";
 import { createImFleetLimiter } from "./limits/im-limiter.ts";
+import { LogstoreRegistry, type LogstoreToAdd } from "./logstores/index.ts";
 import type { Clock, HttpTransport } from "./http/types.ts";
 import type { ProvisionMetrics } from "./observability/metrics.ts";
 import { OutcomeStore } from "./outcomes/store.ts";
@@ -41,8 +42,12 @@ export interface Service {
   store: OutcomeStore;
   positions: BackfillPositionStore;
   credentials: CredentialSources;
-  /** One SLS client per configured logstore. */
+  /** The SLS clients made so far, one per logstore (see `slsClientFor`). */
   slsClients: ReadonlyMap<string, SlsClient>;
+  /** The SLS client of one logstore, made on first use (all share the transport). */
+  slsClientFor(logstore: string): SlsClient;
+  /** The logstores tenants' consumer groups go in, and their slots (in the outcome table). */
+  logstores: LogstoreRegistry;
   im: TencentImClient;
   documentClient: DynamoDBDocumentClient;
   /** Invalid queue events, kept for operators (the signup handler). */
@@ -67,8 +72,15 @@ export interface Service {
    * `"now"` for an operator's request, which always applies.
    */
   offboard(request: { tenantId: string; requestedAt: string | "now"; source: string }, run: RunOptions): Promise<ProvisionResult>;
-  /** An operator re-drive: a new generation in which the failed steps (or `step`) run again. */
-  retry(request: { tenantId: string; step?: StepName | undefined }, run: RunOptions): Promise<{ declared: Declared; result: ProvisionResult }>;
+  /**
+   * An operator re-drive: a new generation in which the failed steps (or `step`) run again; and
+   * an outcome announcement given up at the current generation is published again
+   * (`announcementRedriven`).
+   */
+  retry(
+    request: { tenantId: string; step?: StepName | undefined },
+    run: RunOptions,
+  ): Promise<{ declared: Declared; announcementRedriven: boolean; result: ProvisionResult }>;
   close(): void;
 }
 
@@ -116,11 +128,12 @@ export function createService(config: ServiceConfig, overrides: ServiceOverrides
     overrides.logger?.info("provider call retried", { ...info });
   };
   const store = new OutcomeStore({ tableName: config.outcomeTableName, client: documentClient, clock });
-  // One client per logstore (each signs for its own paths); all share the transport.
-  const slsClients = new Map<string, SlsClient>(
-    config.sls.logstores.map((logstore) => [
-      logstore,
-      createSlsClient({
+  // One client per logstore (each signs for its own paths), made on first use; all share the transport.
+  const slsClients = new Map<string, SlsClient>();
+  const slsClientFor = (logstore: string): SlsClient => {
+    let client = slsClients.get(logstore);
+    if (!client) {
+      client = createSlsClient({
         endpoint: config.sls.endpoint,
         project: config.sls.project,
         logstore,
@@ -131,9 +144,19 @@ export function createService(config: ServiceConfig, overrides: ServiceOverrides
         clock,
         attemptTimeoutMs: config.providerAttemptTimeoutMs,
         onRetry,
-      }),
-    ]),
-  );
+      });
+      slsClients.set(logstore, client);
+    }
+    return client;
+  };
+  for (const logstore of config.sls.logstores) slsClientFor(logstore);
+  const logstores = new LogstoreRegistry({
+    client: documentClient,
+    tableName: config.outcomeTableName,
+    clock,
+    // A deployment that still lists SLS_LOGSTORE: an empty registry is filled from that list.
+    seed: config.sls.logstores.length > 0 ? () => logstoresAtSls(config.sls.logstores, config.sls.consumerGroupPrefix, slsClientFor) : undefined,
+  });
   const im = createTencentImClient({
     domain: config.im.domain,
     credentials: credentials.im,
@@ -161,7 +184,7 @@ export function createService(config: ServiceConfig, overrides: ServiceOverrides
     (busName
       ? eventBridgeAnnouncer({ publish: (events) => (publisher ??= createOutcomeEventPublisher({ eventBusName: busName })).publish(events) })
       : undefined);
-  const builtIn = builtInSteps({ config, slsClients, im, imCredentials: credentials.im });
+  const builtIn = builtInSteps({ config, slsClientFor, logstores, im, imCredentials: credentials.im });
   const steps = overrides.steps ? overrides.steps(builtIn) : builtIn;
   const deps = (workerId: string): ProvisionDependencies => ({
     store,
@@ -181,6 +204,8 @@ export function createService(config: ServiceConfig, overrides: ServiceOverrides
     positions: new BackfillPositionStore(documentClient, config.outcomeTableName),
     credentials,
     slsClients,
+    slsClientFor,
+    logstores,
     im,
     documentClient,
     rejections: new RejectionStore(documentClient, config.outcomeTableName),
@@ -199,7 +224,14 @@ export function createService(config: ServiceConfig, overrides: ServiceOverrides
     },
     async retry({ tenantId, step }, { deadline, workerId }) {
       const declared = await redrive(tenantId, step, names, store);
-      return { declared, result: await reconcile(declared, deadline, deps(workerId)) };
+      // An outcome announcement given up at this generation is published again (same event).
+      const failure = declared.tenant.announceFailure;
+      const again =
+        failure?.gaveUp === true && failure.generation === declared.tenant.generation
+          ? await store.redriveAnnouncement(tenantId, declared.tenant.generation)
+          : undefined;
+      const state = again ? { ...declared, tenant: again } : declared;
+      return { declared, announcementRedriven: again !== undefined, result: await reconcile(state, deadline, deps(workerId)) };
     },
     close() {
       for (const client of slsClients.values()) client.close();
@@ -208,4 +240,29 @@ export function createService(config: ServiceConfig, overrides: ServiceOverrides
       transport.close();
     },
   };
+}
+
+/**
+ * Logstores to register as they are at SLS: each with its consumer groups counted, and the
+ * tenants whose groups (`{prefix}{tenantId}`) live there holding their slots. One
+ * ListConsumerGroup per logstore; a logstore that does not exist fails the whole call.
+ *
+ * @example
+ * ```ts
+ * await registry.add(await logstoresAtSls(["tenant-events-0"], "tenant-", service.slsClientFor));
+ * ```
+ */
+export async function logstoresAtSls(
+  names: readonly string[],
+  consumerGroupPrefix: string,
+  clientFor: (logstore: string) => Pick<SlsClient, "listConsumerGroups">,
+  capacity?: number,
+): Promise<LogstoreToAdd[]> {
+  return Promise.all(
+    names.map(async (name) => {
+      const groups = await clientFor(name).listConsumerGroups();
+      const tenants = groups.filter((g) => g.name.startsWith(consumerGroupPrefix)).map((g) => g.name.slice(consumerGroupPrefix.length));
+      return { name, capacity, tenants, existingGroups: groups.length };
+    }),
+  );
 }

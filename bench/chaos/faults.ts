@@ -58,18 +58,21 @@ export function imPermanentFault(tenantId: string, groupId: string): PermanentFa
   };
 }
 
-/** SLS ConsumerGroupQuotaExceed (a hard limit, not a rate): permanent. */
+/**
+ * SLS JsonInfoInvalid (the request refused for good): permanent. (A full logstore,
+ * ConsumerGroupQuotaExceed, is not permanent any more: the tenant moves to another logstore.)
+ */
 export function slsPermanentFault(tenantId: string, consumerGroup: string): PermanentFault {
   return {
     tenantId,
     step: "sls-consumer-group",
     provider: "sls",
-    code: "ConsumerGroupQuotaExceed",
+    code: "JsonInfoInvalid",
     rule: {
       operation: "CreateConsumerGroup",
       resource: consumerGroup,
       kind: "error",
-      error: { status: 400, code: "ConsumerGroupQuotaExceed", message: "consumer group quota exceeded" },
+      error: { status: 400, code: "JsonInfoInvalid", message: "consumerGroup or timeout is of error format" },
     },
   };
 }

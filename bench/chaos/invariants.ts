@@ -53,8 +53,8 @@ export interface ChaosSnapshot {
   consumerGroupOrder: boolean;
   /** Every consumer group of the run's project, with the logstore holding it. */
   slsGroups: readonly (SandboxConsumerGroup & { logstore: string })[];
-  /** The logstore a tenant's consumer group belongs in. */
-  logstoreOf: (tenantId: string) => string;
+  /** The logstore registry's items: capacity, count and the tenants holding a slot. */
+  logstores: readonly { name: string; capacity: number; assigned: number; tenants: readonly string[] }[];
   slsCreatesApplied: number;
   imGroups: readonly ImSandboxGroup[];
   imCreatesApplied: number;
@@ -146,14 +146,13 @@ export function checkRecordsMatchSandbox(s: ChaosSnapshot): InvariantResult {
     if (sls?.status === "SUCCEEDED") {
       const group = slsByName.get(name);
       if (sls.resource["consumerGroup"] !== name) failures.push(`${tenant.tenantId}: SLS record names ${sls.resource["consumerGroup"] ?? "nothing"}`);
-      if (sls.resource["logstore"] !== s.logstoreOf(tenant.tenantId)) failures.push(`${tenant.tenantId}: SLS record names logstore ${sls.resource["logstore"] ?? "nothing"}, want ${s.logstoreOf(tenant.tenantId)}`);
       if (!group) failures.push(`${tenant.tenantId}: SUCCEEDED but consumer group ${name} is missing`);
       else {
         const wanted = s.desired.get(tenant.tenantId)?.spec.consumerGroup;
         const timeout = wanted?.timeout ?? s.consumerGroupTimeout;
         const order = wanted?.order ?? s.consumerGroupOrder;
         if (group.timeout !== timeout || group.order !== order) failures.push(`${name}: timeout/order ${group.timeout}/${group.order}, want ${timeout}/${order}`);
-        if (group.logstore !== s.logstoreOf(tenant.tenantId)) failures.push(`${name}: in logstore ${group.logstore}, want ${s.logstoreOf(tenant.tenantId)}`);
+        if (group.logstore !== sls.resource["logstore"]) failures.push(`${name}: in logstore ${group.logstore}, its record names ${sls.resource["logstore"] ?? "nothing"}`);
       }
     }
     const im = stepOf(outcomes, "im-group");
@@ -325,8 +324,34 @@ export function checkOutcomeEvents(s: ChaosSnapshot): InvariantResult {
 }
 
 /** All invariants, in report order. */
+/**
+ * The logstore registry agrees with SLS: no logstore over its capacity, each count is its ledger
+ * of tenants, every consumer group is in its logstore's ledger, and a tenant in a ledger without
+ * its group there is one whose SLS step did not succeed (a slot held for its retry).
+ */
+export function checkLogstoreRegistry(s: ChaosSnapshot): InvariantResult {
+  const failures: string[] = [];
+  const groupsIn = new Map<string, Set<string>>();
+  for (const g of s.slsGroups) groupsIn.set(g.logstore, (groupsIn.get(g.logstore) ?? new Set()).add(g.name));
+  let held = 0;
+  for (const l of s.logstores) {
+    const groups = groupsIn.get(l.name) ?? new Set<string>();
+    if (l.assigned > l.capacity) failures.push(`${l.name}: ${l.assigned} assigned, capacity ${l.capacity}`);
+    if (l.assigned !== l.tenants.length) failures.push(`${l.name}: count ${l.assigned}, ledger ${l.tenants.length}`);
+    for (const name of groups) if (!l.tenants.includes(name.slice(s.consumerGroupPrefix.length))) failures.push(`${name}: in ${l.name} but not in its ledger`);
+    for (const tenantId of l.tenants) {
+      held++;
+      if (!groups.has(`${s.consumerGroupPrefix}${tenantId}`) && stepOf(s.outcomes.get(tenantId), "sls-consumer-group")?.status === "SUCCEEDED") {
+        failures.push(`${tenantId}: holds a slot in ${l.name} without its group there`);
+      }
+    }
+  }
+  return verdict("logstore registry = SLS", failures, `${s.logstores.length} logstores, ${held} slots held for ${s.slsGroups.length} consumer groups, none over capacity`);
+}
+
 export function checkInvariants(s: ChaosSnapshot): InvariantResult[] {
   return [
+    checkLogstoreRegistry(s),
     checkFinalStatuses(s),
     checkNoDuplicates(s),
     checkRecordsMatchSandbox(s),

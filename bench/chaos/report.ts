@@ -31,7 +31,7 @@ export function formatChaosReport(r: ChaosResult): string {
   const summary = table([
     ["chaos run", `${r.startedAt}, ${r.environment.node}, ${r.environment.cpus} CPU`],
     ["tenants", `${r.config.tenants} × 3 deliveries at once (1 SQS signup event + 2 signed webhooks), ${r.config.tenantConcurrency} tenants in flight`],
-    ["SLS logstores", `${r.config.logstores} (tenants spread by hash; a logstore holds at most 30 consumer groups)`],
+    ["SLS logstores", `${r.config.logstores} (in the logstore registry; tenants take a slot in one with room, at most 30 consumer groups each)`],
     ["fault mix (per call)", `transient ${pct(r.config.mix.transient)}, ambiguous on creates ${pct(r.config.mix.ambiguous)}, hang ${pct(r.config.mix.hang)}, reset ${pct(r.config.mix.reset)}; attempt timeout ${r.config.attemptTimeoutMs} ms`],
     ["permanent errors injected", r.config.permanent.map((p) => `${p.tenantId} ${p.provider} ${p.code}`).join("; ") || "none"],
     ["lifecycle mix", `${r.config.updated} tenants updated, ${r.config.offboarded} offboarded right after their signup deliveries`],

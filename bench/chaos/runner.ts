@@ -43,7 +43,7 @@ export interface ChaosOptions {
   mix?: FaultMix;
   /** Tenants given IM 10016 on create_group (permanent). */
   imPermanentTenants?: number;
-  /** Tenants given SLS ConsumerGroupQuotaExceed on CreateConsumerGroup (permanent). */
+  /** Tenants given SLS JsonInfoInvalid on CreateConsumerGroup (permanent). */
   slsPermanentTenants?: number;
   /** Tenants whose resource is down (every call fails transiently) until the deliveries end; half SLS, half IM. */
   outageTenants?: number;
@@ -347,7 +347,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         tenantConcurrency,
         sqsPollers,
         maxReceiveCount,
-        logstores: config.sls.logstores.length,
+        logstores: logstoreCount,
         backfill: "runBackfill after the outages end, the same fault mix still on; each round 61 simulated minutes after the last",
         permanent: permanent.map((p) => ({ tenantId: p.tenantId, step: p.step, provider: p.provider, code: p.code })),
         outages: outages.map((o) => ({ tenantId: o.tenantId, provider: o.provider })),

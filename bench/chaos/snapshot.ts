@@ -4,8 +4,8 @@ import type { ServiceConfig } from "../../src/config/config.ts";
 import { forEachWithin } from "../../src/concurrency/for-each-within.ts";
 import type { SqsStandIn } from "../../src/local/sqs.ts";
 import { LOCAL, type LocalStack } from "../../src/local/stack.ts";
+import { LOGSTORE_PK } from "../../src/outcomes/table-map.ts";
 import type { StepStatus, TenantOutcomes } from "../../src/outcomes/types.ts";
-import { logstoreFor } from "../../src/provisioning/logstore-choice.ts";
 import type { Service } from "../../src/service.ts";
 import { findSecrets, type TeeLogger } from "./capture.ts";
 import type { DeliveryStats } from "./deliveries.ts";
@@ -106,7 +106,14 @@ export async function takeSnapshot(input: SnapshotInput): Promise<TakenSnapshot>
     consumerGroupTimeout: config.sls.consumerGroupTimeout,
     consumerGroupOrder: config.sls.consumerGroupOrder,
     slsGroups,
-    logstoreOf: (tenantId) => logstoreFor(tenantId, config.sls.logstores),
+    logstores: tableItems
+      .filter((item) => item["pk"] === LOGSTORE_PK)
+      .map((item) => ({
+        name: String(item["name"]),
+        capacity: Number(item["capacity"]),
+        assigned: Number(item["assigned"]),
+        tenants: item["tenants"] instanceof Set ? [...(item["tenants"] as Set<string>)] : [],
+      })),
     slsCreatesApplied: slsState.createsApplied,
     imGroups: imState.groups,
     imCreatesApplied: imState.counters.createGroupApplied,

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
-import { schemaIssues, throwIfIssues } from "../../src/validation/issues.ts";
+import { parseOrThrow } from "../../src/validation/issues.ts";
 import { tenantIdSchema } from "../../src/validation/tenant-id.ts";
 
 /**
@@ -12,7 +12,5 @@ import { tenantIdSchema } from "../../src/validation/tenant-id.ts";
  * ```
  */
 export function tenantIdParam(event: Pick<APIGatewayProxyEventV2, "pathParameters">): string {
-  const tenantId = event.pathParameters?.["tenantId"] ?? "";
-  throwIfIssues(schemaIssues(tenantIdSchema, tenantId, "tenantId"));
-  return tenantId;
+  return parseOrThrow(tenantIdSchema, event.pathParameters?.["tenantId"] ?? "", undefined, "tenantId");
 }

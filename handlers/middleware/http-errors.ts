@@ -2,7 +2,7 @@ import type { MiddlewareObj } from "@middy/core";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { ProvisionerError, ValidationError } from "../../src/errors.ts";
 import { boundIssues } from "../../src/rejections/bounded-issues.ts";
-import { WebhookVerificationError } from "../../src/webhook/errors.ts";
+import { WebhookIdNotRecordedError, WebhookVerificationError } from "../../src/webhook/errors.ts";
 import { PayloadTooLargeError } from "./errors.ts";
 
 /** Where the middleware reports what it could not map (never to the client). */
@@ -12,7 +12,8 @@ export interface ErrorLog {
 
 /**
  * Turns thrown errors into JSON replies: bad input is a 4xx that names the field and the rule
- * (400 invalid, 401 signature, 409 webhook-id reused for another body, 413 too large); anything else is a 500 with no detail,
+ * (400 invalid, 401 signature, 409 webhook-id reused for another body, 413 too large); a webhook-id
+ * DynamoDB could not record in time is a 503 with `Retry-After`; anything else is a 500 with no detail,
  * logged by name (and by message when it is one of ours, a ProvisionerError). Bad input never gets a 5xx because every input error is typed.
  *
  * @example
@@ -42,13 +43,23 @@ export function errorResponse(error: unknown, log: ErrorLog): APIGatewayProxyStr
   if (error instanceof PayloadTooLargeError) {
     return json(413, { error: "payload-too-large", issues: [{ field: "body", rule: `at most ${error.limitBytes} bytes` }] });
   }
+  if (error instanceof WebhookIdNotRecordedError) {
+    // A retryable answer a webhook sender handles: nothing was accepted, the resend is the delivery.
+    const cause = error.cause instanceof Error ? error.cause.name : typeof error.cause;
+    log.error("webhook-id not recorded: answered 503 (DynamoDB did not answer in time)", { errorName: error.name, causeName: cause });
+    return json(
+      503,
+      { error: "webhook-id-not-recorded", message: error.message, retryAfterSeconds: error.retryAfterSeconds },
+      { "retry-after": String(error.retryAfterSeconds) },
+    );
+  }
   // Our own errors' messages are written by us and carry no secret; others' may carry anything.
   const message = error instanceof ProvisionerError ? { errorMessage: error.message } : {};
   log.error("unhandled error", { errorName: error instanceof Error ? error.name : typeof error, ...message });
   return json(500, { error: "internal" });
 }
 
-/** A JSON reply. */
-export function json(statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 {
-  return { statusCode, headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
+/** A JSON reply, with any further headers. */
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 {
+  return { statusCode, headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) };
 }

@@ -34,7 +34,8 @@ export function webhookOf(context: WebhookContext): AcceptedWebhook {
  */
 export function webhookSignature(options: {
   keys: Pick<WebhookSigningKeys, "verify">;
-  remember: (webhookId: string, body: Buffer) => Promise<WebhookDelivery>;
+  /** Gets the request's context too, e.g. to widen its deadline for this write. */
+  remember: (webhookId: string, body: Buffer, context: WebhookContext) => Promise<WebhookDelivery>;
   clock?: Clock;
 }): MiddlewareObj<APIGatewayProxyEventV2, unknown, Error, WebhookContext> {
   return {
@@ -45,7 +46,7 @@ export function webhookSignature(options: {
       const headers = { "webhook-id": h["webhook-id"], "webhook-timestamp": h["webhook-timestamp"], "webhook-signature": h["webhook-signature"] };
       const body = rawBodyOf(request.context);
       const verified = await options.keys.verify(body, headers, options.clock);
-      request.context.webhook = { ...verified, delivery: await options.remember(verified.id, body) };
+      request.context.webhook = { ...verified, delivery: await options.remember(verified.id, body, request.context) };
     },
   };
 }

@@ -2,36 +2,18 @@
  * Operator commands of the tenant lifecycle (`npm run cli -- <command>`):
  *
  *   retry TENANT_ID [--step NAME]   re-drive FAILED_PERMANENT / CONFLICT steps (a new generation)
- *   failures [--limit N]            finished failures with code and request id (sparse index, no Scan)
+ *   failures [--limit N]            finished failures with code and request id, and outcome events
+ *                                   given up (sparse index, no Scan)
  *   offboard TENANT_ID              desired ABSENT: each step removes its resource
  *
  * Each works against the local stack or, with --aws, against AWS (see scripts/cli.ts).
  */
 import { randomUUID } from "node:crypto";
-import { loadConfig } from "../../src/config/config.ts";
-import { ValidationError } from "../../src/errors.ts";
-import { TenantNotFoundError } from "../../src/provisioning/errors.ts";
-import { createService, type Service } from "../../src/service.ts";
-import { positiveInteger, stringOption, UsageError, type CliCommand, type OptionValues } from "../cli-args.ts";
-
-async function withService<T>(run: (service: Service) => Promise<T>): Promise<T> {
-  const service = createService(loadConfig(process.env));
-  try {
-    return await run(service);
-  } catch (error) {
-    // The operator's mistakes are named plainly (exit 2 with the usage), not as a failure.
-    if (error instanceof ValidationError || error instanceof TenantNotFoundError) throw new UsageError(error.message);
-    throw error;
-  } finally {
-    service.close();
-  }
-}
+import { positiveInteger, stringOption, type CliCommand, type OptionValues } from "../cli-args.ts";
+import { BUDGET_DETAIL, BUDGET_OPTION, runDeadline, withService } from "./service-run.ts";
 
 const print = (value: unknown) => process.stdout.write(`${typeof value === "string" ? value : JSON.stringify(value, null, 2)}\n`);
 const workerId = (command: string) => `cli-${command}-${randomUUID()}`;
-
-/** Longest --budget-ms: what a Lambda may run (a claim's lease follows the budget). */
-const MAX_BUDGET_MS = 900_000;
 
 /**
  * The lifecycle commands for the CLI's command table; `useStack` points process.env at the local
@@ -43,23 +25,18 @@ const MAX_BUDGET_MS = 900_000;
  * ```
  */
 export function lifecycleCommands(useStack: (values: OptionValues) => void): CliCommand[] {
-  const budget = { "budget-ms": { type: "string" } } as const;
-  const deadline = (values: OptionValues) => {
-    const ms = positiveInteger(values, "budget-ms", 60_000);
-    // Checked before anything is written: a run past what a claim may lease failed only after
-    // the new generation was declared, leaving the change to the backfill behind an error.
-    if (ms > MAX_BUDGET_MS) throw new UsageError(`--budget-ms: at most ${MAX_BUDGET_MS} (15 minutes, as long as a Lambda runs)`);
-    return Date.now() + ms;
-  };
+  const budget = BUDGET_OPTION;
+  const deadline = runDeadline;
 
   const retry: CliCommand = {
     name: "retry",
-    summary: "re-drive a tenant's FAILED_PERMANENT / CONFLICT steps once their cause is fixed (a new generation)",
+    summary: "re-drive a tenant's FAILED_PERMANENT / CONFLICT steps once their cause is fixed (a new generation), and a given-up outcome event",
     usage: "TENANT_ID [--step NAME] [--budget-ms N] [--aws]",
     details: [
       "--step NAME    re-drive only this step (default: every finished failure)",
-      "--budget-ms N  time the run may take (default 60000, at most 900000); what is left goes to the backfill",
+      BUDGET_DETAIL,
       "Succeeded steps keep their result without a provider call; a retryable step runs now.",
+      "An outcome event given up at the current generation (see `failures`) is published again.",
     ],
     options: { step: { type: "string" }, ...budget },
     positionals: { min: 1, max: 1 },
@@ -67,10 +44,11 @@ export function lifecycleCommands(useStack: (values: OptionValues) => void): Cli
       useStack(values);
       const tenantId = positionals[0] ?? "";
       await withService(async (service) => {
-        const { declared, result } = await service.retry({ tenantId, step: stringOption(values, "step") }, { deadline: deadline(values), workerId: workerId("retry") });
+        const { declared, announcementRedriven, result } = await service.retry({ tenantId, step: stringOption(values, "step") }, { deadline: deadline(values), workerId: workerId("retry") });
         print({
           tenantId,
           change: declared.change,
+          announcementRedriven,
           generation: result.generation,
           steps: result.steps.map((s) => ({ step: s.step, status: s.status, action: s.action, error: s.error?.code })),
         });
@@ -80,7 +58,7 @@ export function lifecycleCommands(useStack: (values: OptionValues) => void): Cli
 
   const failures: CliCommand = {
     name: "failures",
-    summary: "list finished failures (tenant, step, status, provider, code, request id) from the sparse failures index",
+    summary: "list finished failures (tenant, step, status, provider, code, request id) and given-up outcome events from the sparse failures index",
     usage: "[--limit N] [--aws]",
     details: ["--limit N  at most N failures (default 100, at most 1000)"],
     options: { limit: { type: "string" } },
@@ -94,6 +72,13 @@ export function lifecycleCommands(useStack: (values: OptionValues) => void): Cli
           print([f.tenantId, f.step, f.status, f.lastError?.provider ?? "-", f.lastError?.code ?? "-", f.lastError?.requestId ?? "-", f.updatedAt].join("\t"));
         }
         print(`${items.length} failure(s)${items.length === limit ? ` (first ${limit}; --limit N for more)` : ""}`);
+        // Outcome events given up: downstream systems were never told (re-drive with `retry`).
+        const announcements = await service.store.listFailedAnnouncements({ limit });
+        for (const t of announcements) {
+          const f = t.announceFailure;
+          print([t.tenantId, "announcement", "GAVE_UP", "eventbridge", f?.code ?? "-", `generation ${f?.generation ?? "-"}, ${f?.attempts ?? 0} attempt(s)`, f?.failedAt ?? t.updatedAt].join("\t"));
+        }
+        print(`${announcements.length} undelivered announcement(s)${announcements.length === limit ? ` (first ${limit}; --limit N for more)` : ""}`);
       });
     },
   };
@@ -102,7 +87,7 @@ export function lifecycleCommands(useStack: (values: OptionValues) => void): Cli
     name: "offboard",
     summary: "offboard a tenant: each step removes its resource; the records stay (status DELETED)",
     usage: "TENANT_ID [--budget-ms N] [--aws]",
-    details: ["--budget-ms N  time the run may take (default 60000, at most 900000); what is left goes to the backfill"],
+    details: [BUDGET_DETAIL],
     options: { ...budget },
     positionals: { min: 1, max: 1 },
     async run({ values, positionals }) {

@@ -19,3 +19,30 @@ export class AwsCallDeadlineError extends ProvisionerError {
     this.deadline = deadline;
   }
 }
+
+/** AWS error names that mean "too fast, try later" (DynamoDB and the common ones). */
+const THROTTLING_NAMES: ReadonlySet<string> = new Set([
+  "ProvisionedThroughputExceededException",
+  "ThrottlingException",
+  "RequestLimitExceeded",
+  "TooManyRequestsException",
+]);
+
+/**
+ * Whether an AWS SDK call failed in a way a later attempt may not: cut off at the invocation
+ * deadline, throttled, a 5xx (`$fault: "server"`), an SDK-marked retryable error, a timeout, or a
+ * dropped connection. A 4xx such as AccessDenied or a validation error is not transient.
+ *
+ * @example
+ * ```ts
+ * if (isTransientAwsError(error)) return reply(503); else throw error;
+ * ```
+ */
+export function isTransientAwsError(error: unknown): boolean {
+  if (error instanceof AwsCallDeadlineError) return true;
+  if (!(error instanceof Error)) return false;
+  const e = error as Error & { $fault?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number }; code?: unknown };
+  if (e.$fault === "server" || e.$retryable !== undefined || THROTTLING_NAMES.has(e.name) || e.name === "TimeoutError") return true;
+  // No answer from the service at all: the connection failed (ECONNRESET, ECONNREFUSED, EPIPE...).
+  return e.$metadata?.httpStatusCode === undefined && typeof e.code === "string" && /^E[A-Z]+$/.test(e.code);
+}

@@ -26,6 +26,8 @@ export interface WalkPagesOptions<T> {
 interface PageState<T> {
   items: readonly T[];
   next: string | undefined;
+  /** The listing's last page (no cursor after it). */
+  last: boolean;
   taken: number;
   finished: number;
 }
@@ -55,11 +57,10 @@ interface PageState<T> {
  */
 export async function walkPages<T>(options: WalkPagesOptions<T>): Promise<boolean> {
   // The page items are taken from; it starts as an empty placeholder whose "next" is the start.
-  let current: PageState<T> = { items: [], next: options.start, taken: 0, finished: 0 };
-  let currentIsLast = false;
+  let current: PageState<T> = { items: [], next: options.start, last: false, taken: 0, finished: 0 };
   let ahead: Promise<WalkPage<T>> | undefined;
   let switching: Promise<void> | undefined;
-  const unreported: Array<PageState<T> & { last: boolean }> = [];
+  const unreported: PageState<T>[] = [];
   let reporting: Promise<void> = Promise.resolve();
   let lastReported = false;
   let stopped = false;
@@ -92,9 +93,8 @@ export async function walkPages<T>(options: WalkPagesOptions<T>): Promise<boolea
   const advance = async (): Promise<void> => {
     const page = await (ahead ?? fetch(current.next));
     ahead = undefined;
-    const state = { items: page.items, next: page.cursor, taken: 0, finished: 0, last: page.cursor === undefined };
+    const state = { items: page.items, next: page.cursor, last: page.cursor === undefined, taken: 0, finished: 0 };
     current = state;
-    currentIsLast = state.last;
     unreported.push(state);
     if (!state.last && options.canStart()) ahead = fetch(state.next);
     reportFinished();
@@ -112,7 +112,7 @@ export async function walkPages<T>(options: WalkPagesOptions<T>): Promise<boolea
         const item = current.items[current.taken++] as T;
         return { item, page: current };
       }
-      if (currentIsLast) return undefined;
+      if (current.last) return undefined;
       if (switching === undefined) {
         switching = advance().finally(() => {
           switching = undefined;

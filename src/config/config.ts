@@ -1,7 +1,13 @@
 import * as z from "zod/mini";
 import { ConfigurationError, type ValidationIssue } from "../errors.ts";
-import { IM_DOMAINS } from "../providers/tencent-im/constants.ts";
-import { TENANT_ID_MAX_LENGTH } from "../provisioning/constants.ts";
+import { eventBusNameSchema } from "../events/bus-name.ts";
+import { CONSUMER_GROUP_NAME_MAX_LENGTH } from "../providers/sls/constants.ts";
+import { consumerGroupNameCharset, slsEndpointSchema, slsLogstoreNameSchema, slsProjectNameSchema, slsRegionSchema } from "../providers/sls/names.ts";
+import { IM_DOMAINS, IM_GROUP_ID_MAX_BYTES, IM_GROUP_TYPES, type ImGroupType } from "../providers/tencent-im/constants.ts";
+import { groupIdPrefixRule } from "../providers/tencent-im/group-id.ts";
+import { schemaIssues } from "../validation/issues.ts";
+import { TENANT_ID_MAX_LENGTH } from "../validation/tenant-id.ts";
+import { printableAsciiWithoutSpaces } from "../validation/text.ts";
 import { zodIssuesToValidationIssues } from "../validation/zod-issues.ts";
 
 
@@ -11,37 +17,46 @@ const DEFAULT_PROVISION_SAFETY_MARGIN_MS = 2_000;
 const LOOPBACK_URL = z.url({ protocol: /^https?$/, hostname: /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/ });
 const int = (min: number, max: number) => z.coerce.number().check(z.int(), z.gte(min), z.lte(max));
 const bool = z.pipe(z.enum(["true", "false"]), z.transform((v) => v === "true"));
+/** Every IM group type but AVChatRoom, which takes no members (a tenant's group has its admin and members). */
+type TenantGroupType = Exclude<ImGroupType, "AVChatRoom">;
+const TENANT_GROUP_TYPES = IM_GROUP_TYPES.filter((type): type is TenantGroupType => type !== "AVChatRoom");
 
 /**
  * The environment variables the service reads, with their rules. Everything provider- and
  * deployment-specific is here; nothing else reads `process.env`.
  */
 const envSchema = z.object({
-  SLS_ENDPOINT: z.string().check(z.regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/, { message: "a host name such as cn-shanghai.log.aliyuncs.com" })),
-  SLS_PROJECT: z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, { message: "3-63 of a-z 0-9 -, starting and ending with a letter or digit" })),
+  SLS_ENDPOINT: slsEndpointSchema,
+  SLS_PROJECT: slsProjectNameSchema,
   /**
-   * One logstore, or several separated by commas: SLS allows 30 consumer groups per logstore, so
-   * a service for more than ~25 tenants spreads them over several (see logstore-choice.ts).
+   * Optional, for deployments from before the logstore registry: one logstore or several
+   * separated by commas. While the registry (in the outcome table) is empty, it is filled from
+   * this list, each logstore with the consumer groups SLS lists in it counted. Afterwards the
+   * registry alone decides (`npm run cli -- logstores add|list`).
    */
-  SLS_LOGSTORE: z.string().check(
-    z.regex(/^[a-z0-9][a-z0-9_-]{1,61}[a-z0-9](,[a-z0-9][a-z0-9_-]{1,61}[a-z0-9])*$/, {
-      message: "3-63 of a-z 0-9 _ -, starting and ending with a letter or digit; several separated by commas",
-    }),
+  SLS_LOGSTORE: z.optional(
+    z.string().check(
+      z.check<string>((payload) => {
+        payload.value.split(",").forEach((name, i) => {
+          for (const issue of schemaIssues(slsLogstoreNameSchema, name)) payload.issues.push({ code: "custom", message: `logstore ${i + 1}: ${issue.rule}`, input: payload.value, continue: true });
+        });
+      }),
+    ),
   ),
   SLS_SIGNATURE_VERSION: z._default(z.enum(["v1", "v4"]), "v1"),
   SLS_SIGNATURE_ALGORITHM: z._default(z.enum(["hmac-sha1", "hmac-sha256"]), "hmac-sha1"),
-  SLS_REGION: z.optional(z.string().check(z.regex(/^[a-z0-9-]+$/, { message: "a region id such as cn-shanghai" }))),
+  SLS_REGION: z.optional(slsRegionSchema),
   SLS_CONSUMER_GROUP_PREFIX: z._default(
-    z.string().check(z.regex(/^[0-9a-zA-Z_-]*$/, { message: "only 0-9 a-z A-Z _ -" }), z.maxLength(128 - TENANT_ID_MAX_LENGTH)),
+    z.string().check(consumerGroupNameCharset, z.maxLength(CONSUMER_GROUP_NAME_MAX_LENGTH - TENANT_ID_MAX_LENGTH)),
     "tenant-",
   ),
   SLS_CONSUMER_GROUP_TIMEOUT: z._default(int(1, 86_400), 60),
   SLS_CONSUMER_GROUP_ORDER: z._default(bool, false),
   SLS_CONNECT_TO: z.optional(LOOPBACK_URL),
   IM_DOMAIN: z.enum(IM_DOMAINS),
-  IM_GROUP_TYPE: z._default(z.enum(["Private", "Work", "Public", "ChatRoom", "Meeting", "Community"]), "Private"),
+  IM_GROUP_TYPE: z._default(z.enum(TENANT_GROUP_TYPES), "Private"),
   IM_GROUP_ID_PREFIX: z._default(
-    z.string().check(z.regex(/^[\x21-\x7e]*$/, { message: "printable ASCII without spaces" }), z.maxLength(48 - TENANT_ID_MAX_LENGTH)),
+    z.string().check(printableAsciiWithoutSpaces, z.maxLength(IM_GROUP_ID_MAX_BYTES - TENANT_ID_MAX_LENGTH)),
     "tenant-",
   ),
   IM_CONNECT_TO: z.optional(LOOPBACK_URL),
@@ -51,9 +66,7 @@ const envSchema = z.object({
   /** Where the webhook hands tenants it could not finish within the request. */
   SIGNUP_QUEUE_URL: z.optional(z.url({ protocol: /^https?$/ })),
   /** The EventBridge bus outcome events (TenantProvisioned …) go to; absent: outcomes are only recorded. */
-  OUTCOME_EVENT_BUS_NAME: z.optional(
-    z.string().check(z.regex(/^([A-Za-z0-9._-]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._/-]{1,256})$/, { message: "an event bus name or ARN" })),
-  ),
+  OUTCOME_EVENT_BUS_NAME: z.optional(eventBusNameSchema),
   OUTCOME_TABLE_NAME: z.string().check(z.regex(/^[a-zA-Z0-9_.-]{3,255}$/, { message: "a DynamoDB table name (3-255 of a-z A-Z 0-9 _ . -)" })),
   SECRETS_MAX_AGE_MS: z._default(int(0, 3_600_000), 300_000),
   PROVIDER_ATTEMPT_TIMEOUT_MS: z._default(int(100, 30_000), 5_000),
@@ -88,7 +101,7 @@ function crossFieldIssues(env: Record<string, string | undefined>): ValidationIs
   const issues: ValidationIssue[] = [];
   const groupType = env.IM_GROUP_TYPE ?? "Private";
   const prefix = env.IM_GROUP_ID_PREFIX ?? "tenant-";
-  const logstores = (env.SLS_LOGSTORE ?? "").split(",");
+  const logstores = env.SLS_LOGSTORE === undefined ? [] : env.SLS_LOGSTORE.split(",");
   if (new Set(logstores).size !== logstores.length) {
     issues.push({ field: "SLS_LOGSTORE", rule: "each logstore at most once" });
   }
@@ -100,12 +113,9 @@ function crossFieldIssues(env: Record<string, string | undefined>): ValidationIs
   if (Number.isFinite(budget) && Number.isFinite(margin) && budget < margin + 500) {
     issues.push({ field: "WEBHOOK_REQUEST_BUDGET_MS", rule: "at least PROVISION_SAFETY_MARGIN_MS + 500 (provider calls stop that margin before the budget ends)" });
   }
-  if (groupType === "Community" && !prefix.startsWith("@TGS#_")) {
-    issues.push({ field: "IM_GROUP_ID_PREFIX", rule: "must start with @TGS#_ for Community groups" });
-  }
-  if (groupType !== "Community" && prefix.startsWith("@TGS#")) {
-    issues.push({ field: "IM_GROUP_ID_PREFIX", rule: "must not start with @TGS# (reserved) unless IM_GROUP_TYPE is Community" });
-  }
+  // The prefix starts every GroupId, so it follows the GroupId's prefix rule of the type.
+  const prefixRule = groupIdPrefixRule(groupType, prefix);
+  if (prefixRule) issues.push({ field: "IM_GROUP_ID_PREFIX", rule: `${prefixRule} (IM_GROUP_TYPE)` });
   return issues;
 }
 
@@ -114,7 +124,7 @@ export interface ServiceConfig {
   sls: {
     endpoint: string;
     project: string;
-    /** Tenants are spread over these; append only (see logstore-choice.ts). */
+    /** `SLS_LOGSTORE`: what an empty logstore registry is filled from (empty when unset). */
     logstores: string[];
     signature: { version: "v1"; algorithm: "hmac-sha1" | "hmac-sha256" } | { version: "v4"; region: string };
     consumerGroupPrefix: string;
@@ -124,7 +134,7 @@ export interface ServiceConfig {
   };
   im: {
     domain: (typeof IM_DOMAINS)[number];
-    groupType: "Private" | "Work" | "Public" | "ChatRoom" | "Meeting" | "Community";
+    groupType: TenantGroupType;
     groupIdPrefix: string;
     connectTo: string | undefined;
     /** The fleet's pace of every 200/s IM command (leased through the table). */
@@ -160,7 +170,7 @@ export function loadConfig(env: Record<string, string | undefined>): ServiceConf
     sls: {
       endpoint: e.SLS_ENDPOINT,
       project: e.SLS_PROJECT,
-      logstores: e.SLS_LOGSTORE.split(","),
+      logstores: e.SLS_LOGSTORE === undefined ? [] : e.SLS_LOGSTORE.split(","),
       signature:
         e.SLS_SIGNATURE_VERSION === "v4"
           ? { version: "v4", region: e.SLS_REGION ?? "" }

@@ -10,6 +10,8 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
 import { awsClientOptions } from "../aws/client-options.ts";
 import { ProvisionerError, ValidationError } from "../errors.ts";
+import { parseOrThrow } from "../validation/issues.ts";
+import { eventBusNameSchema } from "./bus-name.ts";
 import { MAX_EVENT_ENTRY_BYTES, OUTCOME_EVENT_SOURCE, type OutcomeEvent } from "./types.ts";
 
 /** PutEvents takes 1-10 entries per call. */
@@ -18,10 +20,16 @@ export const PUT_EVENTS_MAX_ENTRIES = 10;
 /** `Time` counts 14 bytes toward an entry's size when present (EventBridge user guide). */
 const TIME_FIELD_BYTES = 14;
 
-/** Entry error codes that will fail the same way again (a bug or a policy, not a blip). */
+/**
+ * Entry error codes that will fail the same way again (a bug or a policy, not a blip): the
+ * non-retryable ones of the PutEventsResultEntry reference. Its retryable ones are
+ * InternalFailure and ThrottlingException; an unknown code is treated as retryable.
+ */
 const PERMANENT_ENTRY_CODES: ReadonlySet<string> = new Set([
   "MalformedDetail",
   "InvalidArgument",
+  "InvalidAccountIdException",
+  "RedactionFailure",
   "ValidationException",
   "AccessDeniedException",
   "NotAuthorizedForSourceException",
@@ -132,9 +140,7 @@ function callErrorCode(error: unknown): string {
  * ```
  */
 export function createOutcomeEventPublisher(options: OutcomeEventPublisherOptions): OutcomeEventPublisher {
-  if (typeof options.eventBusName !== "string" || options.eventBusName.length === 0) {
-    throw new ValidationError([{ field: "eventBusName", rule: "required non-empty string" }], "outcome event publisher");
-  }
+  parseOrThrow(eventBusNameSchema, options.eventBusName, "outcome event publisher", "eventBusName");
   const ownsClient = options.client === undefined;
   const client = options.client ?? new EventBridgeClient(awsClientOptions());
 

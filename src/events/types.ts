@@ -2,8 +2,11 @@
  * Outcome events: what the service tells downstream systems when a tenant reaches a terminal
  * state for its current generation (issue 9). One EventBridge event per (tenant, generation,
  * outcome); `detail.eventId` is stable across re-announcements so consumers can dedupe.
+ * Each builder throws a ValidationError naming the field and the rule of a bad subject or failure.
  */
-import { ValidationError, type ValidationIssue } from "../errors.ts";
+import * as z from "zod/mini";
+import { parseOrThrow } from "../validation/issues.ts";
+import { tenantIdSchema } from "../validation/tenant-id.ts";
 
 /** The `source` of every outcome event. */
 export const OUTCOME_EVENT_SOURCE = "tenant-provisioner";
@@ -84,15 +87,20 @@ export function outcomeEventId(tenantId: string, generation: number, detailType:
   return `${tenantId}:${generation}:${detailType}`;
 }
 
-function subjectIssues(subject: OutcomeSubject): ValidationIssue[] {
-  const issues: ValidationIssue[] = [];
-  if (typeof subject.tenantId !== "string" || subject.tenantId.length === 0) issues.push({ field: "tenantId", rule: "required non-empty string" });
-  if (!Number.isSafeInteger(subject.generation) || subject.generation < 1) issues.push({ field: "generation", rule: "integer ≥ 1" });
-  if (subject.occurredAt !== undefined && !(subject.occurredAt instanceof Date && Number.isFinite(subject.occurredAt.getTime()))) {
-    issues.push({ field: "occurredAt", rule: "a valid Date" });
-  }
-  return issues;
-}
+/** What every event is about: a tenant (the service's tenant id rule), a generation ≥ 1, a real time. */
+const outcomeSubjectSchema = z.object({
+  tenantId: tenantIdSchema,
+  generation: z.int().check(z.gte(1)),
+  occurredAt: z.optional(z.date()),
+});
+
+/** A failed step: its name, a final status and the provider's code. */
+const failedSubjectSchema = z.object({
+  ...outcomeSubjectSchema.def.shape,
+  step: z.string().check(z.minLength(1)),
+  status: z.enum(["FAILED_PERMANENT", "CONFLICT"]),
+  code: z.string().check(z.minLength(1)),
+});
 
 function base(subject: OutcomeSubject, detailType: OutcomeDetailType): OutcomeDetailBase {
   return {
@@ -113,8 +121,7 @@ function base(subject: OutcomeSubject, detailType: OutcomeDetailType): OutcomeDe
  * ```
  */
 export function tenantProvisioned(subject: OutcomeSubject, resources?: Record<string, string>): OutcomeEvent {
-  const issues = subjectIssues(subject);
-  if (issues.length > 0) throw new ValidationError(issues, "TenantProvisioned");
+  parseOrThrow(outcomeSubjectSchema, subject, "TenantProvisioned");
   return { detailType: "TenantProvisioned", detail: { ...base(subject, "TenantProvisioned"), ...(resources ? { resources } : {}) } };
 }
 
@@ -129,11 +136,7 @@ export function tenantProvisioned(subject: OutcomeSubject, resources?: Record<st
  * ```
  */
 export function tenantProvisioningFailed(subject: OutcomeSubject, failure: StepFailure): OutcomeEvent {
-  const issues = subjectIssues(subject);
-  if (typeof failure.step !== "string" || failure.step.length === 0) issues.push({ field: "step", rule: "required non-empty string" });
-  if (failure.status !== "FAILED_PERMANENT" && failure.status !== "CONFLICT") issues.push({ field: "status", rule: "FAILED_PERMANENT or CONFLICT" });
-  if (typeof failure.code !== "string" || failure.code.length === 0) issues.push({ field: "code", rule: "required non-empty string" });
-  if (issues.length > 0) throw new ValidationError(issues, "TenantProvisioningFailed");
+  parseOrThrow(failedSubjectSchema, { ...subject, step: failure.step, status: failure.status, code: failure.code }, "TenantProvisioningFailed");
   const detail: TenantProvisioningFailedDetail = {
     ...base(subject, "TenantProvisioningFailed"),
     step: failure.step,
@@ -155,7 +158,6 @@ export function tenantProvisioningFailed(subject: OutcomeSubject, failure: StepF
  * ```
  */
 export function tenantDeprovisioned(subject: OutcomeSubject): OutcomeEvent {
-  const issues = subjectIssues(subject);
-  if (issues.length > 0) throw new ValidationError(issues, "TenantDeprovisioned");
+  parseOrThrow(outcomeSubjectSchema, subject, "TenantDeprovisioned");
   return { detailType: "TenantDeprovisioned", detail: base(subject, "TenantDeprovisioned") };
 }

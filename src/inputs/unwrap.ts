@@ -1,6 +1,7 @@
 import * as z from "zod/mini";
 import { ValidationError, type ValidationIssue } from "../errors.ts";
 import { parseTenantOnboarding, type TenantOnboarding, type TenantSource } from "../provisioning/tenant.ts";
+import { parseOrThrow } from "../validation/issues.ts";
 import { tenantIdSchema } from "../validation/tenant-id.ts";
 import { zodIssuesToValidationIssues } from "../validation/zod-issues.ts";
 
@@ -88,9 +89,7 @@ export function lifecycleEventFromQueueBody(body: string): LifecycleEvent {
   // strict schemas must see (and refuse) like any other unknown field.
   const detail = (json as { detail: Record<string, unknown> }).detail;
   if (parsed.data["detail-type"] === "TenantOffboarded") {
-    const offboarding = offboardingSchema.safeParse(detail);
-    if (!offboarding.success) throw prefixed(new ValidationError(zodIssuesToValidationIssues(offboarding.error.issues, detail)), "detail");
-    return { kind: "offboard", offboarding: offboarding.data };
+    return { kind: "offboard", offboarding: parseOrThrow(offboardingSchema, detail, undefined, "detail") };
   }
   return { kind: "signup", tenant: withSource(detail, "detail", "signup") };
 }

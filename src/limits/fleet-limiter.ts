@@ -4,7 +4,9 @@
  * waits for a slot of its own. A lone process gets the whole schedule; many share it in the order
  * they ask; together they never exceed the fleet rate (see budget.ts for the bound).
  *
- * Each schedule is split into interleaved lanes (schedule-store.ts). A lease round asks for what
+ * Each schedule is split into interleaved lanes (schedule-store.ts). A lease round goes to the
+ * lanes whose schedule ended soonest when this process last saw them, so queues stay even and a
+ * lane booked to the horizon is not asked again and again. A lease round asks for what
  * the callers waiting now plus the recent arrival rate need over the next second: a slow process
  * takes those slots from one lane, so they come spread out as its calls do and few lapse; a busy
  * one takes them from several lanes at once. Either way one DynamoDB request buys many calls.
@@ -36,7 +38,7 @@ export interface FleetRateLimiterOptions extends LimiterEvents {
   /** The most processes that may call at once; the fallback rate is the fleet rate divided by it. */
   maxProcesses: number;
   clock?: Clock;
-  /** Never lease slots starting further ahead than this. Default 1000 ms. */
+  /** Never lease slots starting further ahead than this. Default 2000 ms: twice the cover period, so a process extending its lease rarely finds every lane booked to the horizon (each such try costs two failed requests). */
   horizonMs?: number;
   /** After a store failure, pace locally this long before asking the store again. Default 5000 ms. */
   fallbackHoldMs?: number;
@@ -78,6 +80,8 @@ interface CommandState {
   leasing: Promise<void> | undefined;
   /** Where each lane's schedule ended at our last lease (index). */
   laneEnds: number[];
+  /** Where each lane's schedule ended when we last saw it (index; 0 unseen): its queue. */
+  laneTails: number[];
   nextLane: number;
   /** Slots of the last lease round, and whether the fleet was the bottleneck then. */
   lastRoundSlots: number;
@@ -137,7 +141,7 @@ export class FleetRateLimiter implements CallRateLimiter {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     this.#store = options.store;
-    this.#horizonMs = options.horizonMs ?? 1000;
+    this.#horizonMs = options.horizonMs ?? 2000;
     this.#fallbackHoldMs = options.fallbackHoldMs ?? 5000;
     this.#coverMs = options.coverMs ?? 1000;
     this.#lanes = options.lanes ?? 8;
@@ -158,6 +162,7 @@ export class FleetRateLimiter implements CallRateLimiter {
         waiting: 0,
         leasing: undefined,
         laneEnds: new Array<number>(this.#lanes).fill(0),
+        laneTails: new Array<number>(this.#lanes).fill(0),
         // Processes start on different lanes, so their first leases spread.
         nextLane: Math.floor(Math.random() * this.#lanes),
         lastRoundSlots: 0,
@@ -303,11 +308,11 @@ export class FleetRateLimiter implements CallRateLimiter {
     const lanesWorth = shortOfSlots ? Math.ceil(need / MIN_SLOTS_PER_REQUEST) : Math.floor(need / MIN_SLOTS_PER_REQUEST);
     const laneCount = Math.max(1, Math.min(this.#lanes, Math.max(lanesWorth, Math.ceil(need / state.perLane))));
     const count = Math.min(state.perLane, Math.ceil(need / laneCount));
-    const lanes = Array.from({ length: laneCount }, (_, i) => (state.nextLane + i) % this.#lanes);
-    state.nextLane = (state.nextLane + laneCount) % this.#lanes;
     const started = this.#clock.now();
     const notBeforeIndex = Math.ceil(((started + state.leadMs) * 1000) / state.intervalUs);
     const horizonSlots = Math.ceil((this.#horizonMs * 1000) / state.intervalUs);
+    const lanes = this.#shortestLanes(state, laneCount, notBeforeIndex + horizonSlots);
+    state.nextLane = (state.nextLane + laneCount) % this.#lanes;
     const answers = await Promise.allSettled(
       lanes.map((lane) =>
         this.#store.reserve({
@@ -319,8 +324,8 @@ export class FleetRateLimiter implements CallRateLimiter {
           count,
           notBeforeIndex,
           horizonSlots,
-          // Our own last slots there still ahead, or lanes mostly busy lately: append first.
-          expectBusy: (state.laneEnds[lane] ?? 0) > notBeforeIndex || state.busyShare > 0.5,
+          // The lane ran ahead of now when we last saw it, or lanes were mostly busy lately: append first.
+          expectBusy: (state.laneTails[lane] ?? 0) > notBeforeIndex || state.busyShare > 0.5,
         }),
       ),
     );
@@ -339,9 +344,15 @@ export class FleetRateLimiter implements CallRateLimiter {
     let granted = 0;
     let firstIndex = Number.POSITIVE_INFINITY;
     answers.forEach((answer, i) => {
-      if (answer.status !== "fulfilled" || answer.value === undefined) return;
       const lane = lanes[i] as number;
+      if (answer.status !== "fulfilled") return;
+      if (answer.value === undefined) {
+        // Booked beyond the horizon: at least that far ahead.
+        state.laneTails[lane] = notBeforeIndex + horizonSlots;
+        return;
+      }
       const end = answer.value.firstIndex + count * this.#lanes;
+      state.laneTails[lane] = end;
       state.laneEnds[lane] = Math.max(state.laneEnds[lane] ?? 0, end);
       state.spans.push({ next: answer.value.firstIndex, end, stride: this.#lanes });
       granted += count;
@@ -355,6 +366,20 @@ export class FleetRateLimiter implements CallRateLimiter {
     state.lastRoundSaturated = granted === 0 || firstIndex * state.intervalUs > (notBeforeIndex * state.intervalUs) + (this.#coverMs * 1000) / 2;
     // Every lane asked is handed out beyond the horizon: the fleet is saturated; ask again later.
     if (granted === 0) await this.#clock.sleep(Math.ceil(this.#horizonMs / 4));
+  }
+
+  /**
+   * Up to `count` lanes whose schedule ended soonest when we last saw them (lanes not seen yet
+   * first, in this process's own rotation): the slots come soonest there, and every lane's queue
+   * stays about as long as the others'.
+   */
+  #shortestLanes(state: CommandState, count: number, beyondIndex: number): number[] {
+    const order = Array.from({ length: this.#lanes }, (_, i) => (state.nextLane + i) % this.#lanes);
+    order.sort((a, b) => (state.laneTails[a] ?? 0) - (state.laneTails[b] ?? 0));
+    // Lanes last seen booked beyond the horizon would refuse (two failed requests each) until their
+    // queue shrinks: skip them while any other lane may give slots.
+    const open = order.filter((lane) => (state.laneTails[lane] ?? 0) < beyondIndex);
+    return (open.length > 0 ? open : order).slice(0, count);
   }
 
   #enterFallback(state: CommandState, reason: string): void {

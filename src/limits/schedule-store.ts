@@ -113,8 +113,9 @@ export class CallScheduleStore {
    * Throws {@link ScheduleStoreError} when the table cannot be used.
    */
   async reserve(request: ReserveRequest): Promise<{ firstIndex: number; busy: boolean } | undefined> {
-    // A third try only matters when another process flipped the lane between our two tries.
-    const order: Array<"append" | "restart"> = request.expectBusy ? ["append", "restart", "append"] : ["restart", "append", "restart"];
+    // Two tries: a third would only pay when another process flipped the lane between them, and
+    // with a lane booked to the horizon it is one more failed request.
+    const order: Array<"append" | "restart"> = request.expectBusy ? ["append", "restart"] : ["restart", "append"];
     for (const path of order) {
       const granted = path === "append" ? await this.#append(request) : await this.#restart(request);
       if (granted !== undefined) return { ...granted, busy: path === "append" };

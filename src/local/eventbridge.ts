@@ -16,8 +16,8 @@
  * Not a security boundary: an `Authorization` header must be present, its signature is not checked.
  */
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { AwsFault, type Json, parseAwsJsonBody, sendAwsFault, sendAwsJson } from "./aws-json.ts";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { answerAction, AwsFault, awsJsonServer, callFaults, type InjectedFault, type Json, parseAwsJsonBody, sendAwsFault } from "./aws-json.ts";
 import { closeServer, listenOnLoopback } from "../sandbox/loopback.ts";
 
 const TARGET_PREFIX = "AWSEvents.";
@@ -43,14 +43,8 @@ export interface RecordedEvent {
   resources: string[];
 }
 
-/** A whole-call error to inject, as AWS would send it. */
-export interface EventBridgeCallFault {
-  /** AWS error name, e.g. `ThrottlingException`, `InternalException`. */
-  type: string;
-  /** HTTP status; 400 unless given (use 500 for InternalException). */
-  status?: number | undefined;
-  message?: string | undefined;
-}
+/** A whole-call error to inject, as AWS would send it (e.g. `ThrottlingException`; 500 for InternalException). */
+export type EventBridgeCallFault = InjectedFault;
 
 export interface EventBridgeStandInOptions {
   /** Port on 127.0.0.1; 0 (default) picks a free one. */
@@ -114,7 +108,7 @@ export async function startEventBridgeStandIn(options: EventBridgeStandInOptions
   let calls: Record<string, number> = {};
   const listeners = new Set<(event: RecordedEvent) => void>();
   let entryFault: { remaining: number; errorCode: string; errorMessage: string } | undefined;
-  const callFaults = new Map<string, { fault: EventBridgeCallFault; remaining: number }>();
+  const faults = callFaults();
 
   function checkEntry(entry: unknown): { ok: true; event: RecordedEvent } | { ok: false; result: EntryResult } {
     const fail = (ErrorCode: string, ErrorMessage: string) => ({ ok: false as const, result: { ErrorCode, ErrorMessage } });
@@ -212,26 +206,12 @@ export async function startEventBridgeStandIn(options: EventBridgeStandInOptions
     if (!req.headers.authorization) return fail(res, new AwsFault("MissingAuthenticationTokenException", "Missing Authentication Token", 403));
     if (action !== "PutEvents") return fail(res, new AwsFault("UnknownOperationException", `Operation ${action} is not supported by this stand-in.`));
 
-    const injected = callFaults.get(action);
-    if (injected) {
-      if (--injected.remaining <= 0) callFaults.delete(action);
-      const { type, status, message } = injected.fault;
-      return fail(res, new AwsFault(type, message ?? `Injected ${type}.`, status ?? 400));
-    }
-    try {
-      sendAwsJson(res, 200, putEvents(parseAwsJsonBody(Buffer.concat(chunks))));
-    } catch (error) {
-      if (error instanceof AwsFault) return fail(res, error);
-      fail(res, new AwsFault("InternalException", "The stand-in failed.", 500));
-    }
+    const injected = faults.take(action);
+    if (injected) return fail(res, injected);
+    await answerAction(res, () => putEvents(parseAwsJsonBody(Buffer.concat(chunks))), "InternalException");
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch(() => {
-      if (!res.headersSent) fail(res, new AwsFault("InternalException", "The stand-in failed.", 500));
-      else res.destroy();
-    });
-  });
+  const server = awsJsonServer(handle, "InternalException");
   const port = await listenOnLoopback(server, options.port ?? 0);
 
   return {
@@ -250,13 +230,13 @@ export async function startEventBridgeStandIn(options: EventBridgeStandInOptions
       entryFault = { remaining: count, errorCode, errorMessage };
     },
     failNext(action, fault, times = 1) {
-      callFaults.set(action, { fault, remaining: times });
+      faults.set(action, fault, times);
     },
     reset() {
       events = [];
       calls = {};
       entryFault = undefined;
-      callFaults.clear();
+      faults.clear();
     },
     close: () => closeServer(server, "all"),
   };

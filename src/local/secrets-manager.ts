@@ -14,9 +14,8 @@
  * not verified (any access key works).
  */
 import { randomBytes, randomUUID } from "node:crypto";
-import { createServer } from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { AwsFault, type Json, parseAwsJsonBody, sendAwsFault, sendAwsJson } from "./aws-json.ts";
+import { answerAction, AwsFault, awsJsonServer, callFaults, type InjectedFault, type Json, parseAwsJsonBody, sendAwsFault } from "./aws-json.ts";
 import { closeServer, listenOnLoopback } from "../sandbox/loopback.ts";
 
 const REGION = "us-east-1";
@@ -32,14 +31,7 @@ export interface SecretsManagerStandInOptions {
   secrets?: Record<string, string> | undefined;
 }
 
-/** An error answer to inject, as AWS would send it. */
-export interface InjectedFault {
-  /** AWS error name, e.g. `ThrottlingException`, `InternalServiceError`. */
-  type: string;
-  /** HTTP status; 400 unless given (AWS sends 500 for InternalServiceError). */
-  status?: number | undefined;
-  message?: string | undefined;
-}
+export type { InjectedFault } from "./aws-json.ts";
 
 export interface SecretsManagerStandIn {
   /** `http://127.0.0.1:<port>`, for the client's `endpoint`. */
@@ -94,7 +86,7 @@ export async function startSecretsManagerStandIn(
 ): Promise<SecretsManagerStandIn> {
   const secrets = new Map<string, StoredSecret>();
   const calls: Record<string, number> = {};
-  const faults = new Map<string, { fault: InjectedFault; remaining: number }>();
+  const faults = callFaults();
 
   const nowSeconds = (): number => Date.now() / 1000;
 
@@ -243,7 +235,6 @@ export async function startSecretsManagerStandIn(
     },
   };
 
-  const answer = sendAwsJson;
   const fail = sendAwsFault;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -261,31 +252,17 @@ export async function startSecretsManagerStandIn(
     const action = Object.hasOwn(actions, actionName) ? actions[actionName] : undefined;
     if (!action) return fail(res, new AwsFault("UnknownOperationException", `Unknown operation ${actionName}.`));
 
-    const injected = faults.get(actionName);
-    if (injected) {
-      if (--injected.remaining <= 0) faults.delete(actionName);
-      const { type, status, message } = injected.fault;
-      return fail(res, new AwsFault(type, message ?? `Injected ${type}.`, status ?? 400));
-    }
+    const injected = faults.take(actionName);
+    if (injected) return fail(res, injected);
 
-    try {
-      answer(res, 200, action(parseAwsJsonBody(Buffer.concat(chunks))));
-    } catch (error) {
-      if (error instanceof AwsFault) return fail(res, error);
-      fail(res, new AwsFault("InternalServiceError", "The stand-in failed.", 500));
-    }
+    await answerAction(res, () => action(parseAwsJsonBody(Buffer.concat(chunks))), "InternalServiceError");
   }
 
   for (const [name, value] of Object.entries(options.secrets ?? {})) {
     create(name, { secretString: value }, randomUUID());
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch(() => {
-      if (!res.headersSent) fail(res, new AwsFault("InternalServiceError", "The stand-in failed.", 500));
-      else res.destroy();
-    });
-  });
+  const server = awsJsonServer(handle, "InternalServiceError");
   const port = await listenOnLoopback(server, options.port ?? 0);
 
   return {
@@ -305,11 +282,10 @@ export async function startSecretsManagerStandIn(
       return existing ? secrets.delete(existing.name) : false;
     },
     failNext(action, fault, times = 1) {
-      faults.set(action, { fault, remaining: times });
+      faults.set(action, fault, times);
     },
     clearFaults(action) {
-      if (action === undefined) faults.clear();
-      else faults.delete(action);
+      faults.clear(action);
     },
     close: () => closeServer(server, "all"),
   };

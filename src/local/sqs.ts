@@ -21,20 +21,16 @@
  * ./sqs/move-tasks.ts (DLQ redrive tasks), ./sqs/input.ts (parameters), ./sqs/faults.ts (errors);
  * this file is the HTTP server.
  */
-import { randomUUID } from "node:crypto";
-import { createServer } from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { closeServer, listenOnLoopback } from "../sandbox/loopback.ts";
+import { answerAction, type AwsFault, type AwsJsonProtocol, awsJsonServer, parseAwsJsonBody, sendAwsFault } from "./aws-json.ts";
 import { sqsActions } from "./sqs/actions.ts";
 import { SqsFault } from "./sqs/faults.ts";
-import type { Json } from "./sqs/input.ts";
 import { ACCOUNT, SqsQueues, type SqsQueueDepth, type SqsQueueOptions } from "./sqs/queues.ts";
 
 export type { SqsQueueDepth, SqsQueueOptions, SqsRedriveOptions } from "./sqs/queues.ts";
 
 const TARGET_PREFIX = "AmazonSQS.";
-const JSON_CONTENT_TYPE = "application/x-amz-json-1.0";
-const ERROR_NAMESPACE = "com.amazonaws.sqs#";
 const DEFAULT_MAX_WAIT_MS = 1_000;
 
 export interface SqsStandInOptions {
@@ -60,23 +56,10 @@ export interface SqsStandIn {
   close(): Promise<void>;
 }
 
-function answer(res: ServerResponse, status: number, body: Json, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    "content-type": JSON_CONTENT_TYPE,
-    "content-length": Buffer.byteLength(text),
-    "x-amzn-requestid": randomUUID(),
-    ...headers,
-  });
-  res.end(text);
-}
+/** AWS JSON 1.0, query compatible: `__type` namespaced, `x-amzn-query-error` on errors. */
+const SQS_PROTOCOL: AwsJsonProtocol = { contentType: "application/x-amz-json-1.0", errorNamespace: "com.amazonaws.sqs#", queryCompatible: true };
 
-function fail(res: ServerResponse, fault: SqsFault): void {
-  const sender = fault.status < 500 ? "Sender" : "Receiver";
-  answer(res, fault.status, { __type: ERROR_NAMESPACE + fault.type, message: fault.message }, {
-    "x-amzn-query-error": `${fault.queryCode};${sender}`,
-  });
-}
+const fail = (res: ServerResponse, fault: AwsFault) => sendAwsFault(res, fault, SQS_PROTOCOL);
 
 /** The access key id in a SigV4 `Authorization` header, reported as SenderId. */
 function senderOf(authorization: string): string {
@@ -123,29 +106,10 @@ export async function startSqsStandIn(options: SqsStandInOptions): Promise<SqsSt
     if (!action) {
       return fail(res, new SqsFault("InvalidAction", `The action ${actionName} is not valid for this endpoint.`));
     }
-    let input: unknown;
-    try {
-      input = chunks.length === 0 ? {} : JSON.parse(Buffer.concat(chunks).toString("utf8"));
-    } catch {
-      return fail(res, new SqsFault("SerializationException", "The request body is not valid JSON."));
-    }
-    if (input === null || typeof input !== "object" || Array.isArray(input)) {
-      return fail(res, new SqsFault("SerializationException", "The request body must be a JSON object."));
-    }
-    try {
-      answer(res, 200, await action(input as Json, senderOf(authorization)));
-    } catch (error) {
-      if (error instanceof SqsFault) return fail(res, error);
-      fail(res, new SqsFault("InternalError", "The stand-in failed.", { status: 500 }));
-    }
+    await answerAction(res, () => action(parseAwsJsonBody(Buffer.concat(chunks)), senderOf(authorization)), "InternalError", SQS_PROTOCOL);
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch(() => {
-      if (!res.headersSent) fail(res, new SqsFault("InternalError", "The stand-in failed.", { status: 500 }));
-      else res.destroy();
-    });
-  });
+  const server = awsJsonServer(handle, "InternalError", SQS_PROTOCOL);
   const port = await listenOnLoopback(server, options.port ?? 0);
   endpoint = `http://127.0.0.1:${port}`;
 

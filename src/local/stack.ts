@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { LogstoreRegistry } from "../logstores/index.ts";
 import type { FaultConfig } from "../sandbox/faults.ts";
 import { startSlsSandbox, type SlsSandbox } from "../sandbox/sls/index.ts";
 import { startTencentImSandbox, type ImSandbox } from "../sandbox/tencent-im/index.ts";
@@ -28,8 +30,16 @@ export const LOCAL = {
 export interface LocalStackOptions {
   /** Fixed ports (for `npm start`); 0 or absent picks free ones (tests). */
   ports?: Partial<Record<"dynamodb" | "secrets" | "sls" | "im" | "events", number>>;
-  /** How many logstores the tenants are spread over (30 consumer groups each). Default 8. */
+  /**
+   * How many logstores the SLS sandbox has (30 consumer groups each), all registered in the
+   * table's logstore registry. Default 8.
+   */
   slsLogstoreCount?: number;
+  /**
+   * Each logstore's capacity in the registry (default SLS's 30). The bench, which empties the
+   * sandbox as it goes, registers more so thousands of tenants fit.
+   */
+  slsLogstoreCapacity?: number;
   slsFaults?: Partial<FaultConfig>;
   imFaults?: Partial<FaultConfig>;
   /** Overrides merged into the service environment. */
@@ -81,6 +91,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     started.push(dynamodb);
     const ddb = new DynamoDBClient({ endpoint: dynamodb.endpoint, region: LOCAL.region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
     await ensureOutcomeTable(ddb, LOCAL.table);
+    // The registry names the logstores tenants are placed in (what `logstores add` does in AWS).
+    await new LogstoreRegistry({ client: DynamoDBDocumentClient.from(ddb), tableName: LOCAL.table }).add(logstores.map((name) => ({ name, capacity: options.slsLogstoreCapacity })));
     ddb.destroy();
 
     const secrets = await startSecretsManagerStandIn({
@@ -118,7 +130,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       OUTCOME_EVENT_BUS_NAME: LOCAL.outcomeEventBus,
       SLS_ENDPOINT: LOCAL.slsEndpoint,
       SLS_PROJECT: LOCAL.slsProject,
-      SLS_LOGSTORE: logstores.join(","),
       SLS_CONNECT_TO: sls.url,
       IM_DOMAIN: LOCAL.imDomain,
       IM_CONNECT_TO: im.url,

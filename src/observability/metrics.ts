@@ -33,34 +33,39 @@ export interface ProvisionMetrics {
 export function createProvisionMetrics(namespace = "TenantProvisioner"): { metrics: Metrics; sink: ProvisionMetrics } {
   const metrics = new Metrics({ namespace, serviceName: "tenant-provisioner" });
   // Metrics with their own dimensions go out as single-metric documents so dimensions never leak
-  // into the other metrics of the same invocation.
+  // into the other metrics of the same invocation. One single-metric instance serves them all:
+  // each addMetric publishes at once and clears its dimensions, and nothing is awaited between
+  // adding the dimensions and the metric. A new instance per metric (Powertools' singleMetric()
+  // builds a whole Metrics) was ~4% of the backfill's CPU, two per step.
+  let single: Metrics | undefined;
+  const singleMetric = (): Metrics => (single ??= metrics.singleMetric());
   const sink: ProvisionMetrics = {
     stepFinished({ step, provider, status, errorCode, durationMs }) {
-      const latency = metrics.singleMetric();
+      const latency = singleMetric();
       latency.addDimension("provider", provider);
       latency.addMetric("ProviderLatency", MetricUnit.Milliseconds, durationMs);
       if (status === "SUCCEEDED") {
-        const ok = metrics.singleMetric();
+        const ok = singleMetric();
         ok.addDimension("step", step);
         ok.addMetric("Provisioned", MetricUnit.Count, 1);
       } else {
-        const failed = metrics.singleMetric();
+        const failed = singleMetric();
         failed.addDimensions({ provider, code: errorCode ?? status });
         failed.addMetric("StepFailed", MetricUnit.Count, 1);
       }
     },
     providerRetry(provider, code) {
-      const retry = metrics.singleMetric();
+      const retry = singleMetric();
       retry.addDimensions({ provider, code });
       retry.addMetric("ProviderRetry", MetricUnit.Count, 1);
     },
     credentialsRejected(provider, code) {
-      const rejected = metrics.singleMetric();
+      const rejected = singleMetric();
       rejected.addDimensions({ provider, code });
       rejected.addMetric("CredentialsRejected", MetricUnit.Count, 1);
     },
     limiterFallback(provider, command) {
-      const fallback = metrics.singleMetric();
+      const fallback = singleMetric();
       fallback.addDimensions({ provider, command });
       fallback.addMetric("LimiterFallback", MetricUnit.Count, 1);
     },

@@ -33,6 +33,8 @@ export const TENANT_SK = "TENANT";
 export const STEP_SK_PREFIX = "STEP#";
 export const UNFINISHED_PK_PREFIX = "UNFINISHED#";
 export const FAILURES_PK_PREFIX = "FAILED#";
+/** Failures-index partition prefix of announcements given up (tenant items), apart from failed steps. */
+export const ANNOUNCE_FAILURES_PK_PREFIX = "ANNOUNCE_FAILED#";
 /** Sort-key suffix of a tenant item's entry in the unfinished index (sorts after every step name). */
 export const TENANT_INDEX_SUFFIX = "~tenant";
 

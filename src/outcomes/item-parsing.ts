@@ -46,6 +46,17 @@ const tenantItemSchema = z.object({
   redriveSteps: z.optional(z.array(z.string())),
   announcedGeneration: z.optional(z.int().check(z.nonnegative())),
   announcedOutcome: z.optional(z.string()),
+  announceFailure: z.optional(
+    z.object({
+      generation: z.int().check(z.positive()),
+      attempts: z.int().check(z.positive()),
+      code: z.string(),
+      message: z.string(),
+      failedAt: z.string(),
+      gaveUp: z.boolean(),
+      nextAttemptAt: z.optional(z.string()),
+    }),
+  ),
   createdAt: z.string(),
   updatedAt: z.string(),
 });

@@ -1,5 +1,6 @@
 /** Key and index-attribute builders of the outcome table (the layout is documented in types.ts). */
 import {
+  ANNOUNCE_FAILURES_PK_PREFIX,
   FAILURES_PK_PREFIX,
   STEP_SK_PREFIX,
   TENANT_INDEX_SUFFIX,
@@ -141,4 +142,29 @@ export function failuresPk(shard: number): string {
  */
 export function failuresSk(failedAt: string, tenantId: string, step: StepName): string {
   return `${failedAt}#${tenantId}#${step}`;
+}
+
+/**
+ * Failures-index keys of a tenant item whose outcome announcement was given up: a partition of
+ * their own per shard, so listing failed steps never reads them and listing them reads nothing else.
+ *
+ * @example
+ * ```ts
+ * announceFailuresKey(2, "2026-11-01T00:00:00.000Z", "t-1"); // { failuresPk: "ANNOUNCE_FAILED#2", failuresSk: "2026-11-01T00:00:00.000Z#t-1" }
+ * ```
+ */
+export function announceFailuresKey(shard: number, gaveUpAt: string, tenantId: string): { failuresPk: string; failuresSk: string } {
+  return { failuresPk: announceFailuresPk(shard), failuresSk: `${gaveUpAt}#${tenantId}` };
+}
+
+/**
+ * The failures-index partition of one shard's given-up announcements.
+ *
+ * @example
+ * ```ts
+ * announceFailuresPk(1); // "ANNOUNCE_FAILED#1"
+ * ```
+ */
+export function announceFailuresPk(shard: number): string {
+  return ANNOUNCE_FAILURES_PK_PREFIX + String(shard);
 }

@@ -31,6 +31,8 @@ import {
 import { throwIfIssues } from "../validation/issues.ts";
 import { parseStepItem, parseTenantItem } from "./item-parsing.ts";
 import {
+  announceFailuresKey,
+  announceFailuresPk,
   dueBound,
   failuresPk,
   failuresSk,
@@ -43,6 +45,8 @@ import {
   unfinishedSk,
 } from "./keys.ts";
 import type {
+  AnnouncementFailure,
+  AnnouncementFailureInput,
   ClaimOptions,
   ClaimResult,
   CompleteOptions,
@@ -62,6 +66,10 @@ import type {
 
 /** Longest lease a claim may ask for: a day (a Lambda runs at most 15 minutes). */
 const MAX_LEASE_MS = 86_400_000;
+/** Longest failure message an announcement record keeps. */
+const MAX_ANNOUNCE_MESSAGE_CHARS = 500;
+/** Attribute names every write of an announcement's failure state uses. */
+const ANNOUNCE_FAILURE_NAMES = { "#af": "announceFailure", "#fpk": "failuresPk", "#fsk": "failuresSk" } as const;
 /** Largest page `listUnfinished` serves. */
 const MAX_PAGE_LIMIT = 1000;
 
@@ -811,12 +819,141 @@ export class OutcomeStore {
     throwIfIssues([...checkTenantId(tenantId), ...checkIntInRange(generation, "generation", 1, Number.MAX_SAFE_INTEGER)], "finishAnnouncement");
     const finished = await this.updateIf({
       Key: tenantKey(tenantId),
-      UpdateExpression: "REMOVE #upk, #usk",
+      // Published: failed attempts before it (and an older generation's give-up) are history.
+      UpdateExpression: "REMOVE #upk, #usk, #af, #fpk, #fsk",
       ConditionExpression: `attribute_exists(#pk) AND ${generationIs(":gen", generation)} AND #announced = :gen`,
-      ExpressionAttributeNames: { "#pk": "pk", "#generation": "generation", "#announced": "announcedGeneration", "#upk": "unfinishedPk", "#usk": "unfinishedSk" },
+      ExpressionAttributeNames: {
+        "#pk": "pk",
+        "#generation": "generation",
+        "#announced": "announcedGeneration",
+        "#upk": "unfinishedPk",
+        "#usk": "unfinishedSk",
+        ...ANNOUNCE_FAILURE_NAMES,
+      },
       ExpressionAttributeValues: { ":gen": generation },
     });
     return finished !== undefined;
+  }
+
+  /**
+   * Records a failed publish of `generation`'s claimed announcement: due again at
+   * `failure.retryAt`, or, without it, given up: the tenant item leaves the unfinished index and
+   * enters the failures index (its own partition, {@link listFailedAnnouncements}) until
+   * {@link redriveAnnouncement}. Conditional on the stored attempt count being
+   * `failure.attempts - 1` and the announcement still unpublished: false when another caller
+   * recorded or published it first.
+   *
+   * @example
+   * ```ts
+   * await store.recordAnnouncementFailure("t-1", 2, { attempts: 1, code: "ThrottlingException", message: "Rate exceeded", retryAt });
+   * ```
+   */
+  async recordAnnouncementFailure(tenantId: string, generation: number, failure: AnnouncementFailureInput): Promise<boolean> {
+    throwIfIssues(
+      [
+        ...checkTenantId(tenantId),
+        ...checkIntInRange(generation, "generation", 1, Number.MAX_SAFE_INTEGER),
+        ...checkIntInRange(failure.attempts, "failure.attempts", 1, 1_000),
+        ...(failure.retryAt === undefined ? [] : checkIsoTime(failure.retryAt, "failure.retryAt")),
+      ],
+      "recordAnnouncementFailure",
+    );
+    const now = this.nowIso();
+    const gaveUp = failure.retryAt === undefined;
+    const stored: AnnouncementFailure = {
+      generation,
+      attempts: failure.attempts,
+      code: failure.code.slice(0, 200),
+      message: failure.message.slice(0, MAX_ANNOUNCE_MESSAGE_CHARS),
+      failedAt: now,
+      gaveUp,
+      ...(failure.retryAt === undefined ? {} : { nextAttemptAt: failure.retryAt }),
+    };
+    const shard = shardOf(tenantId, this.shards);
+    const given = announceFailuresKey(shard, now, tenantId);
+    const item = await this.updateIf({
+      Key: tenantKey(tenantId),
+      UpdateExpression: gaveUp
+        ? "SET #af = :af, #updatedAt = :now, #fpk = :fpk, #fsk = :fsk REMOVE #upk, #usk"
+        : "SET #af = :af, #updatedAt = :now, #usk = :usk",
+      // The count as read: of two runs failing the same attempt, one records it.
+      ConditionExpression: `attribute_exists(#pk) AND ${generationIs(":gen", generation)} AND #announced = :gen AND attribute_exists(#usk) AND ${
+        failure.attempts === 1 ? "(attribute_not_exists(#af) OR #af.#afGen <> :gen)" : "#af.#afGen = :gen AND #af.#afAttempts = :before"
+      }`,
+      ExpressionAttributeNames: {
+        "#pk": "pk",
+        "#generation": "generation",
+        "#announced": "announcedGeneration",
+        "#updatedAt": "updatedAt",
+        "#usk": "unfinishedSk",
+        "#afGen": "generation",
+        ...(failure.attempts === 1 ? {} : { "#afAttempts": "attempts" }),
+        ...(gaveUp ? { "#upk": "unfinishedPk", "#fpk": "failuresPk", "#fsk": "failuresSk" } : {}),
+        "#af": ANNOUNCE_FAILURE_NAMES["#af"],
+      },
+      ExpressionAttributeValues: {
+        ":gen": generation,
+        ":af": stored,
+        ":now": now,
+        ...(failure.attempts === 1 ? {} : { ":before": failure.attempts - 1 }),
+        ...(gaveUp ? { ":fpk": given.failuresPk, ":fsk": given.failuresSk } : { ":usk": tenantUnfinishedSk(failure.retryAt ?? now, tenantId) }),
+      },
+    });
+    return item !== undefined;
+  }
+
+  /**
+   * An operator re-drive of an announcement given up at the tenant's current `generation`: the
+   * failure is forgotten and the tenant item is due in the unfinished index now, so the next
+   * reconcile of the tenant (the caller's, or the backfill's) publishes the identical event.
+   * Returns the tenant item, or undefined when nothing was given up at that generation.
+   *
+   * @example
+   * ```ts
+   * const tenant = await store.redriveAnnouncement("t-1", 2);
+   * ```
+   */
+  async redriveAnnouncement(tenantId: string, generation: number): Promise<TenantItem | undefined> {
+    throwIfIssues([...checkTenantId(tenantId), ...checkIntInRange(generation, "generation", 1, Number.MAX_SAFE_INTEGER)], "redriveAnnouncement");
+    const now = this.nowIso();
+    const item = await this.updateIf({
+      Key: tenantKey(tenantId),
+      UpdateExpression: "SET #upk = :upk, #usk = :usk, #updatedAt = :now REMOVE #af, #fpk, #fsk",
+      ConditionExpression: `attribute_exists(#pk) AND ${generationIs(":gen", generation)} AND #announced = :gen AND #af.#afGen = :gen AND #af.#gaveUp = :true`,
+      ExpressionAttributeNames: {
+        "#pk": "pk",
+        "#generation": "generation",
+        "#announced": "announcedGeneration",
+        "#updatedAt": "updatedAt",
+        "#upk": "unfinishedPk",
+        "#usk": "unfinishedSk",
+        "#afGen": "generation",
+        "#gaveUp": "gaveUp",
+        ...ANNOUNCE_FAILURE_NAMES,
+      },
+      ExpressionAttributeValues: {
+        ":gen": generation,
+        ":true": true,
+        ":now": now,
+        ":upk": unfinishedPk(shardOf(tenantId, this.shards)),
+        ":usk": tenantUnfinishedSk(now, tenantId),
+      },
+    });
+    return item ? parseTenantItem(item) : undefined;
+  }
+
+  /**
+   * Tenants whose outcome announcement was given up (from the failures index, their own
+   * partition; no Scan), oldest first per shard, at most `limit`.
+   *
+   * @example
+   * ```ts
+   * for (const t of await store.listFailedAnnouncements({ limit: 100 })) console.log(t.tenantId, t.announceFailure?.code);
+   * ```
+   */
+  async listFailedAnnouncements(options: { limit: number }): Promise<TenantItem[]> {
+    throwIfIssues(checkIntInRange(options.limit, "limit", 1, MAX_PAGE_LIMIT), "listFailedAnnouncements");
+    return this.queryFailuresIndex(announceFailuresPk, parseTenantItem, options.limit);
   }
 
   /**
@@ -830,8 +967,13 @@ export class OutcomeStore {
    */
   async listFailures(options: { limit: number }): Promise<StepRecord[]> {
     throwIfIssues(checkIntInRange(options.limit, "limit", 1, MAX_PAGE_LIMIT), "listFailures");
-    const items: StepRecord[] = [];
-    for (let shard = 0; shard < this.shards && items.length < options.limit; shard++) {
+    return this.queryFailuresIndex(failuresPk, parseStepItem, options.limit);
+  }
+
+  /** Up to `limit` items of one kind from the failures index (`partition` per shard), shard by shard. */
+  private async queryFailuresIndex<T>(partition: (shard: number) => string, parse: (item: Record<string, unknown>) => T, limit: number): Promise<T[]> {
+    const items: T[] = [];
+    for (let shard = 0; shard < this.shards && items.length < limit; shard++) {
       let startKey: Record<string, unknown> | undefined;
       do {
         const out = await this.client.send(
@@ -840,13 +982,13 @@ export class OutcomeStore {
             IndexName: FAILURES_INDEX_NAME,
             KeyConditionExpression: "#fpk = :fpk",
             ExpressionAttributeNames: { "#fpk": "failuresPk" },
-            ExpressionAttributeValues: { ":fpk": failuresPk(shard) },
-            Limit: options.limit - items.length,
+            ExpressionAttributeValues: { ":fpk": partition(shard) },
+            Limit: limit - items.length,
             ExclusiveStartKey: startKey,
           }),
         );
-        for (const item of out.Items ?? []) items.push(parseStepItem(item));
-        startKey = items.length < options.limit ? out.LastEvaluatedKey : undefined;
+        for (const item of out.Items ?? []) items.push(parse(item));
+        startKey = items.length < limit ? out.LastEvaluatedKey : undefined;
       } while (startKey);
     }
     return items;

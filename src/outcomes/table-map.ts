@@ -29,9 +29,9 @@ export const TABLE_ITEMS: readonly TableItemKind[] = [
     kind: "tenant",
     pk: "TENANT#<tenantId>",
     sk: "TENANT",
-    indexKeys: "unfinishedPk/Sk while a new generation is not settled and announced",
+    indexKeys: "unfinishedPk/Sk while a new generation is not settled and announced; failuresPk/Sk (`ANNOUNCE_FAILED#<shard>`) while its announcement is given up",
     ttl: "none",
-    writers: "src/outcomes/store.ts (putNewTenant, changeDesired, claim/finishAnnouncement)",
+    writers: "src/outcomes/store.ts (putNewTenant, changeDesired, claim/finishAnnouncement, recordAnnouncementFailure, redriveAnnouncement)",
   },
   {
     kind: "step",
@@ -65,6 +65,14 @@ export const TABLE_ITEMS: readonly TableItemKind[] = [
     ttl: "none",
     writers: "src/backfill/cursor-store.ts",
   },
+  {
+    kind: "logstore",
+    pk: "LOGSTORE",
+    sk: "LOGSTORE#<name>",
+    indexKeys: "none",
+    ttl: "none",
+    writers: "src/logstores/registry.ts (add, take, markFull, release)",
+  },
 ];
 
 /**
@@ -95,6 +103,21 @@ export function webhookIdKey(webhookId: string): ItemKey {
 /** Key of the one backfill position item. */
 export const BACKFILL_POSITION_KEY: Readonly<ItemKey> = { pk: "BACKFILL", sk: "POSITION" };
 
+/** Partition key of the logstore registry: every logstore item shares it (one Query lists them). */
+export const LOGSTORE_PK = "LOGSTORE";
+
+/**
+ * Key of one logstore's registry item.
+ *
+ * @example
+ * ```ts
+ * logstoreKey("tenant-events-3"); // { pk: "LOGSTORE", sk: "LOGSTORE#tenant-events-3" }
+ * ```
+ */
+export function logstoreKey(name: string): ItemKey {
+  return { pk: LOGSTORE_PK, sk: `LOGSTORE#${name}` };
+}
+
 /**
  * Which kind of item a key belongs to (for operators' tools and tests); undefined for a key the
  * service never writes.
@@ -113,5 +136,6 @@ export function kindOfKey(key: ItemKey): TableItemKind["kind"] | undefined {
   if (key.pk.startsWith("REJECTED#") && key.sk === "REJECTED") return "rejection";
   if (key.pk.startsWith("WEBHOOK#") && key.sk === "WEBHOOK") return "webhook id";
   if (key.pk === BACKFILL_POSITION_KEY.pk && key.sk === BACKFILL_POSITION_KEY.sk) return "backfill position";
+  if (key.pk === LOGSTORE_PK && key.sk.startsWith("LOGSTORE#")) return "logstore";
   return undefined;
 }

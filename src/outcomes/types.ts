@@ -107,10 +107,42 @@ export interface TenantItem {
   /** The last generation whose terminal outcome was claimed for announcing, and that outcome. */
   announcedGeneration?: number | undefined;
   announcedOutcome?: string | undefined;
+  /** Publishing an announcement failed: how often, why, and whether it was given up. */
+  announceFailure?: AnnouncementFailure | undefined;
   /** When the tenant item is due in the unfinished index (absent: not in it, the generation is settled). */
   indexDueAt?: string | undefined;
   createdAt: string;
   updatedAt: string;
+}
+
+/**
+ * Failed attempts to publish the announcement of `generation` (the tenant item's
+ * `announceFailure`; removed once an announcement is published or re-driven).
+ */
+export interface AnnouncementFailure {
+  generation: number;
+  /** Failed publishes so far. */
+  attempts: number;
+  /** The last failure: PutEvents' entry `ErrorCode` or the call's error name. */
+  code: string;
+  /** Cut to 500 characters; AWS's message, never a secret. */
+  message: string;
+  /** When the last attempt failed (ISO). */
+  failedAt: string;
+  /** Given up: nothing publishes it again until an operator re-drives it (`cli retry`). */
+  gaveUp: boolean;
+  /** When the backfill tries again (absent once given up). */
+  nextAttemptAt?: string | undefined;
+}
+
+/** What {@link OutcomeStore.recordAnnouncementFailure} records. */
+export interface AnnouncementFailureInput {
+  /** Failed publishes including this one (the stored count + 1: the write is conditional on it). */
+  attempts: number;
+  code: string;
+  message: string;
+  /** ISO time of the next attempt; absent: give up. */
+  retryAt?: string | undefined;
 }
 
 /** One step of one tenant (`sk = STEP#<step>`). */

@@ -4,6 +4,8 @@
  * exactly one publishes; the tenant item stays in the unfinished index (due a minute later)
  * until the publish succeeded, so the backfill announces again if the claimer died in between.
  */
+import { ValidationError } from "../errors.ts";
+import { OutcomeEventPublishError } from "../events/publisher.ts";
 import type { OutcomeDetailType } from "../events/types.ts";
 import type { Clock } from "../http/types.ts";
 import { isFailedStatus, isFinishedStatus } from "../outcomes/constants.ts";
@@ -39,6 +41,40 @@ export interface OutcomeAnnouncer {
 
 /** How long a claimed announcement may take before the backfill announces it again. */
 export const ANNOUNCE_RETRY_AFTER_MS = 60_000;
+
+/** Failed publishes of one announcement before it is given up (about 2 h of backoff). */
+export const MAX_ANNOUNCE_ATTEMPTS = 8;
+
+/** Longest wait between two publishes of one announcement. */
+export const MAX_ANNOUNCE_BACKOFF_MS = 3_600_000;
+
+/**
+ * How long after its `attempts`-th failed publish an announcement is due again: a minute,
+ * doubling, at most an hour.
+ *
+ * @example
+ * ```ts
+ * announceRetryDelayMs(3); // 240_000
+ * ```
+ */
+export function announceRetryDelayMs(attempts: number): number {
+  return Math.min(ANNOUNCE_RETRY_AFTER_MS * 2 ** Math.max(0, attempts - 1), MAX_ANNOUNCE_BACKOFF_MS);
+}
+
+/**
+ * Whether a publish failure will fail the same way again (PutEvents' non-retryable entry codes
+ * such as MalformedDetail or AccessDeniedException, a deleted bus, an entry over the size
+ * limit): such an announcement is given up at once. Throttling, 5xx, timeouts and anything
+ * unknown are retried.
+ *
+ * @example
+ * ```ts
+ * isPermanentPublishFailure(new ValidationError([{ field: "detail", rule: "at most 262144 bytes" }])); // true
+ * ```
+ */
+export function isPermanentPublishFailure(error: unknown): boolean {
+  return (error instanceof OutcomeEventPublishError && !error.retryable) || error instanceof ValidationError;
+}
 
 /**
  * The generation's outcome when every step finished for it, else undefined.
@@ -89,7 +125,7 @@ export async function announceIfSettled(
   tenant: TenantItem,
   result: ProvisionResult,
   deps: {
-    store: Pick<OutcomeStore, "claimAnnouncement" | "reclaimAnnouncement" | "finishAnnouncement">;
+    store: Pick<OutcomeStore, "claimAnnouncement" | "reclaimAnnouncement" | "finishAnnouncement" | "recordAnnouncementFailure">;
     announcer?: OutcomeAnnouncer | undefined;
     logger?: ProvisionLogger | undefined;
   },
@@ -113,15 +149,48 @@ export async function announceIfSettled(
   try {
     await deps.announcer?.announce(overdue && tenant.announcedOutcome ? { ...announcement, outcome: tenant.announcedOutcome as TenantOutcomeAnnouncement["outcome"] } : announcement);
   } catch (error) {
-    // Claimed but not published: the tenant item stays in the index and the backfill retries.
-    deps.logger?.error("outcome announcement failed; the backfill retries it", {
-      tenantId: tenant.tenantId,
-      generation: tenant.generation,
-      outcome: terminal.outcome,
-      errorName: error instanceof Error ? error.name : typeof error,
-    });
+    // Claimed but not published: the backfill retries it with backoff, or it is given up.
+    await recordFailure(tenant, terminal.outcome, error, deps, clock);
     return;
   }
   await deps.store.finishAnnouncement(tenant.tenantId, tenant.generation);
   deps.logger?.info("outcome announced", { tenantId: tenant.tenantId, generation: tenant.generation, outcome: terminal.outcome, again: overdue });
+}
+
+/**
+ * Counts a failed publish on the tenant item: due again after {@link announceRetryDelayMs}, or
+ * given up (permanent failure, or {@link MAX_ANNOUNCE_ATTEMPTS} reached) with an error log line
+ * `outcome announcement gave up` (the `announcements-undelivered` alarm counts those).
+ */
+async function recordFailure(
+  tenant: TenantItem,
+  outcome: TenantOutcome,
+  error: unknown,
+  deps: { store: Pick<OutcomeStore, "recordAnnouncementFailure">; logger?: ProvisionLogger | undefined },
+  clock: Clock,
+): Promise<void> {
+  const before = tenant.announceFailure?.generation === tenant.generation ? tenant.announceFailure.attempts : 0;
+  const attempts = before + 1;
+  const permanent = isPermanentPublishFailure(error);
+  const gaveUp = permanent || attempts >= MAX_ANNOUNCE_ATTEMPTS;
+  const code = error instanceof OutcomeEventPublishError ? (error.failed[0]?.errorCode ?? error.name) : error instanceof Error ? error.name : "UnknownError";
+  const message = error instanceof Error ? error.message : String(error);
+  const retryAt = gaveUp ? undefined : new Date(clock.now() + announceRetryDelayMs(attempts)).toISOString();
+  const fields = { tenantId: tenant.tenantId, generation: tenant.generation, outcome, attempts, code, permanent, errorName: error instanceof Error ? error.name : typeof error };
+  try {
+    const recorded = await deps.store.recordAnnouncementFailure(tenant.tenantId, tenant.generation, { attempts, code, message, retryAt });
+    if (!recorded) {
+      deps.logger?.warn("outcome announcement failed; another run recorded or published it meanwhile", fields);
+      return;
+    }
+  } catch (recordError) {
+    // Unrecorded, the claim's retry time still brings the backfill back: nothing is lost.
+    deps.logger?.error("outcome announcement failed and could not be recorded; the backfill retries it", {
+      ...fields,
+      recordErrorName: recordError instanceof Error ? recordError.name : typeof recordError,
+    });
+    return;
+  }
+  if (gaveUp) deps.logger?.error("outcome announcement gave up", fields);
+  else deps.logger?.warn("outcome announcement failed; the backfill retries it", { ...fields, retryAt });
 }

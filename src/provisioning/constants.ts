@@ -1,27 +1,30 @@
 /** Limits of the tenant-onboarding request, derived from what the providers accept. */
+import { IM_GROUP_LIMITS } from "../providers/tencent-im/constants.ts";
+import { markedIntroduction } from "../providers/tencent-im/marker.ts";
+import { TENANT_ID_MAX_LENGTH } from "../validation/tenant-id.ts";
 
-/**
- * A tenant id becomes part of the SLS consumer group name (`^[0-9a-zA-Z_-]{1,128}$`) and of
- * the IM GroupId (printable ASCII, ≤ 48 bytes): letters, digits, `_` and `-`, starting with a
- * letter or digit, at most 36 characters (a UUID fits), so a prefix of up to 12 bytes still
- * leaves a valid GroupId.
- */
-export const TENANT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,35}$/;
-export const TENANT_ID_MAX_LENGTH = 36;
-
-/** IM UserID (account_import Identifier): at most 32 bytes. */
-export const IM_USER_ID_MAX_BYTES = 32;
-/** IM group Name: at most 30 UTF-8 bytes. */
-export const IM_GROUP_NAME_MAX_BYTES = 30;
-/** IM create_group MemberList: at most 100 members, the owner included. */
-export const IM_MAX_MEMBERS = 100;
 /** IM Nick: at most 64 bytes (account_import). */
 export const IM_NICK_MAX_BYTES = 64;
+
 /**
- * Tenant-supplied IM group introduction: IM allows 240 bytes, and the provisioning marker
- * (`\n[tp:<tenantId>]`, at most 42 bytes) is appended to it.
+ * The marker that ties a tenant's IM group to the tenant (appended to its Introduction, see
+ * src/providers/tencent-im/marker.ts).
+ *
+ * @example
+ * ```ts
+ * tenantMarker("acme-1"); // "tp:acme-1"
+ * ```
  */
-export const INTRODUCTION_MAX_BYTES = 240 - 42;
+export function tenantMarker(tenantId: string): string {
+  return `tp:${tenantId}`;
+}
+
+/**
+ * Tenant-supplied IM group introduction: what IM allows (240 bytes) less what the provisioning
+ * marker of the longest tenant id adds to it (`\n[tp:<tenantId>]`, 42 bytes): 198.
+ */
+export const INTRODUCTION_MAX_BYTES =
+  IM_GROUP_LIMITS.introductionBytes - (markedIntroduction("x", tenantMarker("x".repeat(TENANT_ID_MAX_LENGTH))).length - 1);
 
 /**
  * How far a request's `requestedAt` may be ahead of the service's clock (the webhook's timestamp

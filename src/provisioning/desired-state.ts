@@ -3,14 +3,16 @@
  * (ABSENT) or an operator re-drive. Each compares with what is stored and writes only a change,
  * as a new generation, with a conditional write; the reconciler then makes the providers match.
  */
+import * as z from "zod/mini";
 import { ValidationError } from "../errors.ts";
 import { isFailedStatus } from "../outcomes/constants.ts";
 import type { OutcomeStore } from "../outcomes/store.ts";
-import type { Desired, JsonObject, StepName, TenantItem, TenantOutcomes } from "../outcomes/types.ts";
+import type { Desired, JsonObject, StepName, StepRecord, TenantItem, TenantOutcomes } from "../outcomes/types.ts";
 import { MAX_REQUESTED_AT_AHEAD_MS } from "./constants.ts";
 import { ImmutableFieldError, RequestedAtAheadError, TenantNotFoundError } from "./errors.ts";
 import { changedImmutableField, specKey } from "./spec.ts";
 import { parseTenantOnboarding, type TenantOnboarding } from "./tenant.ts";
+import { parseOrThrow } from "../validation/issues.ts";
 
 /** The store operations declaring needs. */
 export type DesiredStateStore = Pick<OutcomeStore, "getTenant" | "putNewTenant" | "addMissingSteps" | "changeDesired" | "markStepsStale">;
@@ -28,7 +30,8 @@ const DECLARE_ROUNDS = 5;
 /**
  * Declares a tenant PRESENT with the request's spec. A tenant seen for the first time is
  * recorded at generation 1; the same spec again writes nothing; a changed mutable field is a new
- * generation; a changed immutable field throws {@link ImmutableFieldError} and writes nothing;
+ * generation; a changed immutable field throws {@link ImmutableFieldError} and writes nothing
+ * (unless the step whose resource fixes it records none: an owner IM refused may be corrected);
  * a request older than the one that set the current generation is stale and writes nothing; a
  * `requestedAt` in the future throws {@link RequestedAtAheadError} and writes nothing.
  *
@@ -66,7 +69,10 @@ export async function declarePresent(
     // a signup may start over with anything.
     if (tenant.desired === "PRESENT" && stored) {
       const immutable = changedImmutableField(stored, request);
-      if (immutable) throw new ImmutableFieldError(request.tenantId, immutable.field, immutable.rule);
+      // Fixed only once the resource may exist: an owner IM refused for good can be corrected.
+      if (immutable && mayHoldResource(state.steps.find((s) => s.step === immutable.step))) {
+        throw new ImmutableFieldError(request.tenantId, immutable.field, immutable.rule);
+      }
     }
     const next = await store.changeDesired(request.tenantId, tenant.generation, {
       desired: "PRESENT",
@@ -131,9 +137,7 @@ export async function declareAbsent(
  * ```
  */
 export async function redrive(tenantId: string, step: StepName | undefined, stepNames: readonly StepName[], store: DesiredStateStore): Promise<Declared> {
-  if (step !== undefined && !stepNames.includes(step)) {
-    throw new ValidationError([{ field: "step", rule: `one of ${stepNames.join(", ")}` }], "retry");
-  }
+  parseOrThrow(z.optional(z.enum(stepNames)), step, "retry", "step");
   return changeOrKeep(tenantId, stepNames, store, undefined, (tenant, steps) => {
     const failed = steps.filter((s) => isFailedStatus(s.status)).map((s) => s.step);
     const chosen = step === undefined ? failed : failed.filter((s) => s === step);
@@ -214,6 +218,17 @@ function storedRequestOrUndefined(tenant: TenantItem): TenantOnboarding | undefi
     if (error instanceof ValidationError) return undefined;
     throw error;
   }
+}
+
+/**
+ * Whether a step's resource may exist. False only when its record shows none was made: no record,
+ * removed (DELETED), or refused for good (FAILED_PERMANENT) with nothing ever recorded. A step
+ * that is pending, in progress or retrying may have created it (an ambiguous attempt), and a
+ * CONFLICT is a resource with the tenant's id that exists.
+ */
+function mayHoldResource(record: StepRecord | undefined): boolean {
+  if (!record || record.status === "DELETED") return false;
+  return !(record.status === "FAILED_PERMANENT" && Object.keys(record.resource).length === 0);
 }
 
 /** Throws RequestedAtAheadError when `requestedAt` is further ahead of `clock` than allowed. */

@@ -1,11 +1,13 @@
 import type { ServiceConfig } from "../config/config.ts";
-import { logstoreFor } from "./logstore-choice.ts";
+import type { ImApplyJoinOption } from "../providers/tencent-im/constants.ts";
+import { tenantMarker } from "./constants.ts";
 import type { TenantOnboarding } from "./tenant.ts";
 
-/** The SLS consumer group a tenant must have. */
+/**
+ * The SLS consumer group a tenant must have. Which logstore holds it is not derived: the
+ * logstore registry assigns one at first provisioning and the step record keeps it.
+ */
 export interface ConsumerGroupPlan {
-  /** Which configured logstore holds it (stable per tenant: see logstore-choice.ts). */
-  logstore: string;
   name: string;
   timeout: number;
   order: boolean;
@@ -23,7 +25,7 @@ export interface ImGroupPlan {
   introduction?: string | undefined;
   notification?: string | undefined;
   faceUrl?: string | undefined;
-  applyJoinOption?: "FreeAccess" | "NeedPermission" | "DisableApply" | undefined;
+  applyJoinOption?: ImApplyJoinOption | undefined;
 }
 
 /** Everything that must exist for one tenant. Derived, never random: a retry finds its own resources. */
@@ -47,14 +49,13 @@ export function planTenant(tenant: TenantOnboarding, config: Pick<ServiceConfig,
   return {
     tenantId: tenant.tenantId,
     consumerGroup: {
-      logstore: logstoreFor(tenant.tenantId, config.sls.logstores),
       name: `${config.sls.consumerGroupPrefix}${tenant.tenantId}`,
       timeout: tenant.consumerGroup?.timeout ?? config.sls.consumerGroupTimeout,
       order: tenant.consumerGroup?.order ?? config.sls.consumerGroupOrder,
     },
     imGroup: {
       groupId: `${config.im.groupIdPrefix}${tenant.tenantId}`,
-      marker: `tp:${tenant.tenantId}`,
+      marker: tenantMarker(tenant.tenantId),
       type: config.im.groupType,
       name: tenant.displayName,
       owner: { userId: tenant.admin.userId, nick: tenant.admin.name },

@@ -20,7 +20,7 @@ import type { ProvisionLogger, ProvisionResult, StepOutcome } from "./types.ts";
 /** What the reconciler works with; built once per cold start. */
 export interface ProvisionDependencies {
   store: DesiredStateStore &
-    Pick<OutcomeStore, "claimStep" | "completeStep" | "pinResource" | "fastForwardStep" | "claimAnnouncement" | "reclaimAnnouncement" | "finishAnnouncement">;
+    Pick<OutcomeStore, "claimStep" | "completeStep" | "pinResource" | "fastForwardStep" | "claimAnnouncement" | "reclaimAnnouncement" | "finishAnnouncement" | "recordAnnouncementFailure">;
   /** The steps every tenant has. */
   steps: StepRegistry;
   /** Unique per invocation (the Lambda request id): the lease owner of claimed steps. */
@@ -63,7 +63,9 @@ export interface ProvisionBudget {
  */
 export async function provision(tenant: TenantOnboarding, budget: ProvisionBudget, deps: ProvisionDependencies): Promise<ProvisionResult> {
   const declared = await declarePresent(tenant, deps.steps.map((s) => s.name), deps.store, deps.clock ?? systemClock);
-  return reconcile(declared, budget.deadline, deps);
+  const result = await reconcile(declared, budget.deadline, deps);
+  // An older request changed nothing: say so, or its sender reads the current state as its own.
+  return declared.change === "stale" ? { ...result, stale: { requestedAt: declared.tenant.desiredAt } } : result;
 }
 
 /**
@@ -92,10 +94,8 @@ export async function reconcile(
     return { tenantId: tenant.tenantId, generation: tenant.generation, desired: tenant.desired, steps: [], succeeded: true, retryable: false };
   }
   const spec = storedRequest(tenant);
-  const records =
-    deps.steps.every((m) => state.steps.some((r) => r.step === m.name))
-      ? state.steps
-      : await deps.store.addMissingSteps(tenant.tenantId, tenant.generation, state.steps, deps.steps.map((m) => m.name));
+  // Writes only what is missing (no request when nothing is): a step added to the registry later.
+  const records = await deps.store.addMissingSteps(tenant.tenantId, tenant.generation, state.steps, deps.steps.map((m) => m.name));
   const outcomes = await Promise.all(
     deps.steps.map((module) => {
       const known = records.find((r) => r.step === module.name);
@@ -156,6 +156,7 @@ async function runStep(
   let claimed = claim.record;
   const options = {
     deadline: deadline - deps.safetyMarginMs,
+    attempts: claim.record.attempts,
     pinResource: async (resource: Record<string, string>) => {
       claimed = await deps.store.pinResource(claimed, resource);
     },

@@ -7,11 +7,13 @@ import type { JsonObject, JsonValue } from "../outcomes/types.ts";
 import type { TenantOnboarding } from "./tenant.ts";
 
 /**
- * Fields fixed once a tenant exists: the IM group's owner (IM has no owner change that keeps the
- * group ours: the marker check would read it as foreign). The tenant id is the key itself; the
- * group type and the logstore come from configuration and are pinned by the step records.
+ * Fields fixed once a step's resource exists: the IM group's owner (IM has no owner change that
+ * keeps the group ours: the marker check would read it as foreign). `step` names the step whose
+ * resource fixes the field: while its record shows no resource was ever made, the field may
+ * still change. The tenant id is the key itself; the group type and the logstore come from
+ * configuration and are pinned by the step records.
  */
-export const IMMUTABLE_FIELDS = [{ field: "admin.userId", rule: "the IM group's owner is fixed once the group exists" }] as const;
+export const IMMUTABLE_FIELDS = [{ field: "admin.userId", rule: "the IM group's owner is fixed once the group exists", step: "im-group" }] as const;
 
 /** JSON with object keys sorted, so equal specs give equal text whatever the key order. */
 function canonical(value: unknown): JsonValue {
@@ -46,10 +48,10 @@ export function specKey(request: TenantOnboarding): string {
  *
  * @example
  * ```ts
- * changedImmutableField(stored, incoming); // { field: "admin.userId", rule: "..." } or undefined
+ * changedImmutableField(stored, incoming); // { field: "admin.userId", rule: "...", step: "im-group" } or undefined
  * ```
  */
-export function changedImmutableField(current: TenantOnboarding, next: TenantOnboarding): { field: string; rule: string } | undefined {
+export function changedImmutableField(current: TenantOnboarding, next: TenantOnboarding): { field: string; rule: string; step: string } | undefined {
   if (current.admin.userId !== next.admin.userId) return IMMUTABLE_FIELDS[0];
   return undefined;
 }

@@ -16,6 +16,11 @@ export interface StepCallOptions {
    * instead of choosing again. Present while the core runs a claimed step.
    */
   pinResource?: ((resource: Record<string, string>) => Promise<void>) | undefined;
+  /**
+   * Which claim of the step this run is (1: the first ever). Above 1, an earlier run may have
+   * begun the work without recording it (e.g. taken a logstore slot): the step looks for it.
+   */
+  attempts?: number | undefined;
 }
 
 /** What an ensure or update made true. */

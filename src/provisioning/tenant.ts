@@ -1,16 +1,11 @@
 import * as z from "zod/mini";
-import { ValidationError } from "../errors.ts";
+import type { ValidationError } from "../errors.ts";
+import { IM_APPLY_JOIN_OPTIONS, IM_GROUP_LIMITS, IM_RESERVED_GROUP_ID_PREFIX } from "../providers/tencent-im/constants.ts";
+import { imUserIdSchema } from "../providers/tencent-im/validation.ts";
+import { parseOrThrow } from "../validation/issues.ts";
 import { tenantIdSchema } from "../validation/tenant-id.ts";
-import { utf8Length, zodIssuesToValidationIssues } from "../validation/zod-issues.ts";
-import {
-  IM_GROUP_NAME_MAX_BYTES,
-  IM_MAX_MEMBERS,
-  IM_NICK_MAX_BYTES,
-  IM_USER_ID_MAX_BYTES,
-  INTRODUCTION_MAX_BYTES,
-} from "./constants.ts";
-
-const maxBytes = (max: number) => (value: string) => utf8Length(value) <= max;
+import { maxUtf8Bytes, printableAsciiWithoutSpaces } from "../validation/text.ts";
+import { IM_NICK_MAX_BYTES, INTRODUCTION_MAX_BYTES } from "./constants.ts";
 
 /**
  * Text a person reads (names, group texts) refuses what can hide or disguise content: control
@@ -31,12 +26,17 @@ const readableText = (options: { lineFeeds: boolean }) => [
   z.refine<string>((v) => !BIDI_CONTROLS.test(v), { message: "no bidirectional override or isolate characters (U+202A-U+202E, U+2066-U+2069)" }),
 ];
 
-const imUserId = z.string().check(
-  z.minLength(1),
-  z.refine(maxBytes(IM_USER_ID_MAX_BYTES), { message: `at most ${IM_USER_ID_MAX_BYTES} UTF-8 bytes` }),
-  // Printable ASCII without spaces: the IM console and SDKs accept it everywhere.
-  z.regex(/^[\x21-\x7e]+$/, { message: "printable ASCII without spaces" }),
-  z.refine((v) => !v.startsWith("@TLS#") && !v.startsWith("@TGS#"), { message: "must not start with @TLS# or @TGS#" }),
+/**
+ * A tenant's IM account: IM's own UserID rule (non-empty, at most 32 bytes), and stricter: printable
+ * ASCII without spaces (the IM console and SDKs accept it everywhere), not IM's reserved account or
+ * group id prefixes.
+ */
+const IM_RESERVED_ACCOUNT_PREFIX = "@TLS#";
+const imUserId = imUserIdSchema.check(
+  printableAsciiWithoutSpaces,
+  z.refine((v) => !v.startsWith(IM_RESERVED_ACCOUNT_PREFIX) && !v.startsWith(IM_RESERVED_GROUP_ID_PREFIX), {
+    message: `must not start with ${IM_RESERVED_ACCOUNT_PREFIX} or ${IM_RESERVED_GROUP_ID_PREFIX}`,
+  }),
 );
 
 /** Where a tenant-onboarding request came from. */
@@ -52,7 +52,7 @@ export const tenantOnboardingSchema = z.strictObject({
   displayName: z.string().check(
     z.trim(),
     z.minLength(1),
-    z.refine(maxBytes(IM_GROUP_NAME_MAX_BYTES), { message: `at most ${IM_GROUP_NAME_MAX_BYTES} UTF-8 bytes (IM group Name)` }),
+    maxUtf8Bytes(IM_GROUP_LIMITS.nameBytes, `at most ${IM_GROUP_LIMITS.nameBytes} UTF-8 bytes (IM group Name)`),
     ...readableText({ lineFeeds: false }),
   ),
   admin: z.strictObject({
@@ -60,14 +60,14 @@ export const tenantOnboardingSchema = z.strictObject({
     name: z.optional(
       z.string().check(
         z.minLength(1),
-        z.refine(maxBytes(IM_NICK_MAX_BYTES), { message: `at most ${IM_NICK_MAX_BYTES} UTF-8 bytes` }),
+        maxUtf8Bytes(IM_NICK_MAX_BYTES),
         ...readableText({ lineFeeds: false }),
       ),
     ),
   }),
   members: z.optional(
     z.array(z.strictObject({ userId: imUserId, role: z.optional(z.literal("Admin")) })).check(
-      z.maxLength(IM_MAX_MEMBERS - 1, { message: `at most ${IM_MAX_MEMBERS - 1} members (IM allows ${IM_MAX_MEMBERS} with the owner)` }),
+      z.maxLength(IM_GROUP_LIMITS.members - 1, { message: `at most ${IM_GROUP_LIMITS.members - 1} members (IM allows ${IM_GROUP_LIMITS.members} with the owner)` }),
     ),
   ),
   imGroup: z.optional(
@@ -75,15 +75,15 @@ export const tenantOnboardingSchema = z.strictObject({
       // 240 bytes at IM, less the provisioning marker appended to it (newline + "[tp:<tenantId>]").
       introduction: z.optional(
         z.string().check(
-          z.refine(maxBytes(INTRODUCTION_MAX_BYTES), { message: `at most ${INTRODUCTION_MAX_BYTES} UTF-8 bytes` }),
+          maxUtf8Bytes(INTRODUCTION_MAX_BYTES),
           ...readableText({ lineFeeds: true }),
         ),
       ),
       notification: z.optional(
-        z.string().check(z.refine(maxBytes(300), { message: "at most 300 UTF-8 bytes" }), ...readableText({ lineFeeds: true })),
+        z.string().check(maxUtf8Bytes(IM_GROUP_LIMITS.notificationBytes), ...readableText({ lineFeeds: true })),
       ),
-      faceUrl: z.optional(z.url({ protocol: /^https?$/ }).check(z.refine(maxBytes(100), { message: "at most 100 bytes" }))),
-      applyJoinOption: z.optional(z.enum(["FreeAccess", "NeedPermission", "DisableApply"])),
+      faceUrl: z.optional(z.url({ protocol: /^https?$/ }).check(maxUtf8Bytes(IM_GROUP_LIMITS.faceUrlBytes))),
+      applyJoinOption: z.optional(z.enum(IM_APPLY_JOIN_OPTIONS)),
     }),
   ),
   /** Settings of the tenant's SLS consumer group; absent ones come from the configuration. */
@@ -95,7 +95,16 @@ export const tenantOnboardingSchema = z.strictObject({
   ),
   requestedAt: z.iso.datetime({ offset: true }),
   source: z.enum(TENANT_SOURCES),
-});
+}).check(
+  z.superRefine((tenant, ctx) => {
+    // Each account once: IM lists a member once, and the admin is the group's owner, not a member.
+    const seen = new Set([tenant.admin.userId]);
+    tenant.members?.forEach((member, i) => {
+      if (seen.has(member.userId)) ctx.addIssue({ code: "custom", path: ["members", i, "userId"], message: "must be unique and differ from admin.userId" });
+      seen.add(member.userId);
+    });
+  }),
+);
 
 export type TenantOnboarding = z.infer<typeof tenantOnboardingSchema>;
 
@@ -109,15 +118,7 @@ export type TenantOnboarding = z.infer<typeof tenantOnboardingSchema>;
  * ```
  */
 export function parseTenantOnboarding(input: unknown): TenantOnboarding {
-  const result = tenantOnboardingSchema.safeParse(input);
-  if (!result.success) throw new ValidationError(zodIssuesToValidationIssues(result.error.issues, input), "tenant");
-  const tenant = result.data;
-  const seen = new Set([tenant.admin.userId]);
-  const duplicateAt = (tenant.members ?? []).findIndex((m) => seen.has(m.userId) || !seen.add(m.userId));
-  if (duplicateAt >= 0) {
-    throw new ValidationError([{ field: `members.${duplicateAt}.userId`, rule: "must be unique and differ from admin.userId" }], "tenant");
-  }
-  return tenant;
+  return parseOrThrow(tenantOnboardingSchema, input, "tenant");
 }
 
 /** The rule a tenant's user id breaks when it is the IM app's own admin account. */
@@ -135,9 +136,6 @@ export const IM_APP_ADMIN_RULE = "must not be the IM app admin account (the iden
  * ```
  */
 export function assertNotImAppAdmin(userIds: { admin: string; members: readonly string[] }, adminIdentifier: string): void {
-  const issues = [
-    ...(userIds.admin === adminIdentifier ? [{ field: "admin.userId", rule: IM_APP_ADMIN_RULE }] : []),
-    ...userIds.members.flatMap((userId, i) => (userId === adminIdentifier ? [{ field: `members.${i}.userId`, rule: IM_APP_ADMIN_RULE }] : [])),
-  ];
-  if (issues.length > 0) throw new ValidationError(issues, "tenant");
+  const account = z.object({ userId: z.string().check(z.refine((userId) => userId !== adminIdentifier, { message: IM_APP_ADMIN_RULE })) });
+  parseOrThrow(z.object({ admin: account, members: z.array(account) }), { admin: { userId: userIds.admin }, members: userIds.members.map((userId) => ({ userId })) }, "tenant");
 }

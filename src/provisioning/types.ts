@@ -40,4 +40,9 @@ export interface ProvisionResult {
   succeeded: boolean;
   /** Some step still needs work (FAILED_RETRYABLE, IN_PROGRESS, PENDING): worth a redelivery. */
   retryable: boolean;
+  /**
+   * The request was older than the one that set the current generation (`requestedAt`), so it
+   * changed nothing: the result is the current generation's, set by the request of `requestedAt`.
+   */
+  stale?: { requestedAt?: string | undefined } | undefined;
 }

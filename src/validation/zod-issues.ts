@@ -17,8 +17,9 @@ import type { ValidationIssue } from "../errors.ts";
  *
  * @example
  * ```ts
- * const r = schema.safeParse(input);
- * if (!r.success) throw new ValidationError(zodIssuesToValidationIssues(r.error.issues, input));
+ * // Most callers use parseOrThrow (src/validation/issues.ts); other error types build on this:
+ * const r = envSchema.safeParse(env);
+ * if (!r.success) throw new ConfigurationError("environment", zodIssuesToValidationIssues(r.error.issues, env));
  * ```
  */
 export function zodIssuesToValidationIssues(issues: readonly z.core.$ZodIssue[], input: unknown): ValidationIssue[] {
@@ -62,8 +63,9 @@ function ownMessage(issue: z.core.$ZodIssue): string | undefined {
 
 function ruleText(issue: z.core.$ZodIssue, missing: boolean): string {
   // Whatever the code (a wrong type, a value outside an enum, a failed check), a value that is
-  // not there is reported as missing, not as a wrong one.
-  if (missing) return "required";
+  // not there is reported as missing, not as a wrong one; except a rule our schema raised itself
+  // at that path (a cross-field rule such as "at least one field to change"), which says why.
+  if (missing && issue.code !== "custom") return "required";
   switch (issue.code) {
     case "invalid_type":
       return ownMessage(issue) ?? (issue.expected === "int" ? "must be an integer" : `must be ${article(issue.expected)}`);
@@ -134,9 +136,4 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
     current = (current as Record<PropertyKey, unknown>)[key];
   }
   return current;
-}
-
-/** UTF-8 byte length of a string (provider limits count bytes, not characters). */
-export function utf8Length(value: string): number {
-  return Buffer.byteLength(value, "utf8");
 }

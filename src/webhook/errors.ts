@@ -34,3 +34,24 @@ export class WebhookVerificationError extends ProvisionerError {
     this.rule = rule;
   }
 }
+
+/**
+ * The webhook-id could not be recorded (the replay guard's DynamoDB write was cut off at the
+ * request deadline, throttled or failed on DynamoDB's side), so the delivery was not accepted:
+ * nothing was provisioned or enqueued. Answered 503 with `Retry-After`; the sender's resend with
+ * the same id and body is processed as the first delivery.
+ *
+ * @example
+ * ```ts
+ * if (err instanceof WebhookIdNotRecordedError) return reply(503, { "retry-after": String(err.retryAfterSeconds) });
+ * ```
+ */
+export class WebhookIdNotRecordedError extends ProvisionerError {
+  override name = "WebhookIdNotRecordedError";
+  /** When a resend may succeed (DynamoDB's stall or throttling is short-lived). */
+  readonly retryAfterSeconds: number;
+  constructor(retryAfterSeconds: number, cause: unknown) {
+    super("the webhook-id could not be recorded in time; the delivery was not accepted (resend it)", { cause });
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}

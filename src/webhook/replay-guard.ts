@@ -3,11 +3,15 @@ import { webhookIdKey } from "../outcomes/table-map.ts";
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { systemClock } from "../http/clock.ts";
 import type { Clock } from "../http/types.ts";
-import { WebhookVerificationError } from "./errors.ts";
+import { isTransientAwsError } from "../aws/errors.ts";
+import { WebhookIdNotRecordedError, WebhookVerificationError } from "./errors.ts";
 import { WEBHOOK_TOLERANCE_SECONDS } from "./verify.ts";
 
 /** Whether a verified webhook-id is new, or a resend of a delivery already accepted. */
 export type WebhookDelivery = "first" | "duplicate";
+
+/** The `Retry-After` of a delivery whose id could not be recorded: DynamoDB stalls and throttling are short. */
+export const WEBHOOK_RETRY_AFTER_SECONDS = 5;
 
 /**
  * Remembers each accepted webhook-id with a hash of its body. Standard Webhooks senders resend a
@@ -39,9 +43,21 @@ export class WebhookReplayGuard {
   /**
    * Records the id with the body's hash. Returns `duplicate` when the id was accepted with the same
    * body within the window; throws {@link WebhookVerificationError} (`id-reused`) when it was
-   * accepted with a different body.
+   * accepted with a different body, and {@link WebhookIdNotRecordedError} when DynamoDB did not
+   * answer in time (cut off at the request deadline, throttled, a 5xx, a dropped connection).
    */
   async remember(webhookId: string, body: Buffer): Promise<WebhookDelivery> {
+    try {
+      return await this.#remember(webhookId, body);
+    } catch (error) {
+      // Not recorded, so not accepted: a delivery whose id is unknown must not be provisioned (a
+      // resend could not be told from it). DynamoDB being slow or busy is a "try again", not a bug.
+      if (isTransientAwsError(error)) throw new WebhookIdNotRecordedError(WEBHOOK_RETRY_AFTER_SECONDS, error);
+      throw error;
+    }
+  }
+
+  async #remember(webhookId: string, body: Buffer): Promise<WebhookDelivery> {
     const bodySha256 = createHash("sha256").update(body).digest("base64url");
     const now = Math.floor(this.#clock.now() / 1000);
     const key = webhookIdKey(webhookId);

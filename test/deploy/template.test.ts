@@ -482,9 +482,27 @@ describe("deploy hygiene", () => {
     expect(props("AlarmTopicKeyAlias", "AWS::KMS::Alias")).toEqual({ AliasName: `alias/${SERVICE}-${STAGE}-alarms`, TargetKeyId: { Ref: "AlarmTopicKey" } });
   });
 
-  it("has the DLQ, needs-attention, IM throttling and backfill alarms, each described and sent to the topic", () => {
+  it("has the DLQ, needs-attention, IM throttling, logstores-exhausted and backfill alarms, each described and sent to the topic", () => {
     const alarms = Object.fromEntries(ofType("AWS::CloudWatch::Alarm").map(([id, r]) => [id, r.Properties!]));
-    expect(Object.keys(alarms).sort()).toEqual(["BackfillErrorsAlarm", "ImThrottlingAlarm", "SignupDeadLetterQueueAlarm", "StepsNeedingAttentionAlarm"]);
+    expect(Object.keys(alarms).sort()).toEqual([
+      "AnnouncementsUndeliveredAlarm",
+      "BackfillErrorsAlarm",
+      "ImThrottlingAlarm",
+      "LogstoresExhaustedAlarm",
+      "SignupDeadLetterQueueAlarm",
+      "StepsNeedingAttentionAlarm",
+    ]);
+    // The core's EMF StepFailed for a step that found every logstore full (src/observability/metrics.ts).
+    expect(alarms.LogstoresExhaustedAlarm).toMatchObject({
+      Namespace: "TenantProvisioner",
+      MetricName: "StepFailed",
+      Dimensions: [
+        { Name: "service", Value: "tenant-provisioner" },
+        { Name: "provider", Value: "sls" },
+        { Name: "code", Value: "LogstoresExhausted" },
+      ],
+      Threshold: 0,
+    });
     for (const [id, alarm] of Object.entries(alarms)) {
       expect(String(alarm.AlarmDescription).length, `${id} says what it means and what to do`).toBeGreaterThan(120);
       expect(alarm.AlarmActions, id).toEqual([{ Ref: "AlarmTopic" }]);
@@ -502,13 +520,23 @@ describe("deploy hygiene", () => {
     });
   });
 
-  it("alarms on steps ended FAILED_PERMANENT or CONFLICT, from the `step finished` lines of every function that provisions", () => {
-    const alarm = props("StepsNeedingAttentionAlarm");
-    expect(alarm).toMatchObject({ Statistic: "Sum", Threshold: 0, ComparisonOperator: "GreaterThanThreshold" });
-    const filters = ofType("AWS::Logs::MetricFilter").map(([, r]) => r.Properties!);
+  /** The metric filters counting into `alarm`'s metric: one per function that provisions, each counting 1 per line. */
+  function logFiltersFeeding(alarm: Obj): Obj[] {
+    const filters = ofType("AWS::Logs::MetricFilter")
+      .map(([, r]) => r.Properties!)
+      .filter((f) => (f.MetricTransformations as Obj[])[0]?.MetricName === alarm.MetricName);
     expect(filters.map((f) => render(f.LogGroupName as Json)).sort()).toEqual(["signup", "webhook", "offboard", "backfill"].map((n) => `\${${pascal(n)}LogGroup}`).sort());
     for (const filter of filters) {
       expect(filter.MetricTransformations).toEqual([{ MetricNamespace: alarm.Namespace, MetricName: alarm.MetricName, MetricValue: "1", Unit: "Count" }]);
+    }
+    return filters;
+  }
+
+  it("alarms on steps ended FAILED_PERMANENT or CONFLICT, from the `step finished` lines of every function that provisions", () => {
+    const alarm = props("StepsNeedingAttentionAlarm");
+    expect(alarm).toMatchObject({ Statistic: "Sum", Threshold: 0, ComparisonOperator: "GreaterThanThreshold" });
+    const filters = logFiltersFeeding(alarm);
+    for (const filter of filters) {
       const terms = [...String(filter.FilterPattern).matchAll(/\$\.(\w+) = "([^"]*)"/g)].map(([, field, value]) => `${field}=${value}`);
       expect(terms).toEqual(["message=step finished", "status=FAILED_PERMANENT", "status=CONFLICT"]);
       expect(String(filter.FilterPattern)).toMatch(/^\{ \(\$\.message = "[^"]+"\) && \(\(\$\.status = "[^"]+"\) \|\| \(\$\.status = "[^"]+"\)\) \}$/);
@@ -517,6 +545,20 @@ describe("deploy hygiene", () => {
     const line = JSON.parse(captureLine(() => createLogger().warn("step finished", { tenantId: "t1", step: "im-group", status: "CONFLICT" }))) as Obj;
     expect(line).toMatchObject({ message: "step finished", status: "CONFLICT" });
     expect(readFileSync(join(ROOT, "src/provisioning/provision.ts"), "utf8")).toMatch(/\("step finished", \{[^}]*\bstatus: result\.status/);
+  });
+
+  it("alarms on outcome events given up, from the core's `outcome announcement gave up` line in every function that reconciles", () => {
+    const alarm = props("AnnouncementsUndeliveredAlarm");
+    expect(alarm).toMatchObject({ Namespace: "TenantProvisioner", MetricName: "AnnouncementsUndelivered", Statistic: "Sum", Threshold: 0, ComparisonOperator: "GreaterThanThreshold" });
+    expect(String(alarm.AlarmDescription)).toMatch(/cli -- retry/);
+    const filters = logFiltersFeeding(alarm);
+    for (const filter of filters) {
+      expect(filter.FilterPattern).toBe('{ $.message = "outcome announcement gave up" }');
+    }
+    // The core writes exactly that message (announce.ts), as a top-level field of the logger's line.
+    expect(readFileSync(join(ROOT, "src/provisioning/announce.ts"), "utf8")).toContain('logger?.error("outcome announcement gave up", fields)');
+    const line = JSON.parse(captureLine(() => createLogger().error("outcome announcement gave up", { tenantId: "t1", code: "AccessDeniedException" }))) as Obj;
+    expect(line).toMatchObject({ message: "outcome announcement gave up" });
   });
 
   it("alarms on the rate of IM 10006 (throttled) answers, on the exact EMF metric the service emits", () => {

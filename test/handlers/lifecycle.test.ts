@@ -82,6 +82,44 @@ describe("updates through the entry points", () => {
     expect(JSON.stringify([imGroup(tenant.tenantId), slsGroup(tenant.tenantId)])).toBe(sandboxes);
   });
 
+  it("webhook: an owner IM refused for good can be corrected while no group exists (it was a 409 though nothing existed at IM)", async () => {
+    const tenant = parseTenantOnboarding(sampleTenant());
+    fx.stack.im.faults.configure({ rules: [{ operation: "create_group", kind: "error", error: { code: 10016, message: "rejected by callback" }, resource: `tenant-${tenant.tenantId}` }] });
+    try {
+      const refusedAtIm = await webhook(withoutSource(tenant));
+      expect(refusedAtIm.statusCode).toBe(200);
+      expect(refusedAtIm.body.steps).toContainEqual(expect.objectContaining({ step: "im-group", status: "FAILED_PERMANENT" }));
+    } finally {
+      fx.stack.im.faults.configure({});
+    }
+    expect(imGroup(tenant.tenantId)).toEqual([]);
+
+    const corrected = await webhook(later(tenant, { admin: { userId: `${tenant.admin.userId}-fixed` } }));
+    expect(corrected.statusCode).toBe(201);
+    expect(corrected.body.steps).toContainEqual(expect.objectContaining({ step: "im-group", status: "SUCCEEDED" }));
+    expect(imGroup(tenant.tenantId).map((g) => g.owner)).toEqual([`${tenant.admin.userId}-fixed`]);
+    expect((await service.store.getTenant(tenant.tenantId)).tenant?.generation).toBe(2);
+
+    // Now the group exists: the owner is fixed again.
+    const refused = await webhook(later(tenant, { admin: { userId: "mallory" } }, 2_000));
+    expect(refused.statusCode).toBe(409);
+    expect(refused.body).toMatchObject({ error: "immutable-field", issues: [{ field: "data.admin.userId" }] });
+  });
+
+  it("webhook: a request older than the current generation's changes nothing and says so: 200 with stale naming the generation that stands", async () => {
+    const tenant = parseTenantOnboarding(sampleTenant());
+    expect((await webhook(withoutSource(tenant))).statusCode).toBe(201);
+    const newer = later(tenant, { displayName: "Newer" }, 2_000);
+    expect((await webhook(newer)).statusCode).toBe(200);
+
+    const older = await webhook(later(tenant, { displayName: "Older" }, 1_000));
+    expect(older.statusCode).toBe(200);
+    expect(older.body.stale).toEqual({ generation: 2, requestedAt: newer.requestedAt });
+    expect(imGroup(tenant.tenantId)[0]?.name).toBe("Newer");
+    // A current request is never flagged.
+    expect((await webhook(newer)).body.stale).toBeUndefined();
+  });
+
   it("signup event: an update is applied; a changed owner is a rejected record naming detail.admin.userId, acknowledged", async () => {
     const tenant = parseTenantOnboarding(sampleTenant());
     expect((await queue(withoutSource(tenant))).failed).toEqual([]);

@@ -89,10 +89,10 @@ describe("signup handler: which records are redelivered", () => {
     const permanent = sampleTenant();
     const conflicting = sampleTenant();
     const retryable = sampleTenant();
-    // A full logstore is a hard limit (PROVIDERS.md): FAILED_PERMANENT.
+    // A request SLS refuses for good (JsonInfoInvalid, PROVIDERS.md): FAILED_PERMANENT.
     fx.stack.sls.faults.configure({
       rules: [
-        { operation: "CreateConsumerGroup", kind: "error", error: { status: 400, code: "ConsumerGroupQuotaExceed" }, resource: `tenant-${permanent.tenantId}` },
+        { operation: "CreateConsumerGroup", kind: "error", error: { status: 400, code: "JsonInfoInvalid" }, resource: `tenant-${permanent.tenantId}` },
         { operation: "CreateConsumerGroup", kind: "error", error: { status: 500, code: "InternalServerError" }, resource: `tenant-${retryable.tenantId}` },
       ],
     });

@@ -136,4 +136,18 @@ describe("status handler (GET /tenants/{tenantId}, IAM-authorized)", () => {
     expect(step).toMatchObject({ status: "DELETED", previousError: { provider: "sls", code: "InternalServerError" } });
     expect(step).not.toHaveProperty("lastError");
   });
+  it("shows the outcome event's delivery: published, or given up with the refusing error code", async () => {
+    const ok = parseTenantOnboarding(sampleTenant());
+    await service.provision(ok, { deadline: Date.now() + 8_000, workerId: "w1" });
+    expect((await get(statusEvent(ok.tenantId))).body).toMatchObject({ announcement: { generation: 1, outcome: "TenantProvisioned", state: "published", attempts: 0 } });
+
+    const refused = parseTenantOnboarding(sampleTenant());
+    fx.stack.events.failEntries(1, "MalformedDetail", "Detail is malformed.");
+    await service.provision(refused, { deadline: Date.now() + 8_000, workerId: "w1" });
+    const reply = await get(statusEvent(refused.tenantId));
+    expect(reply.statusCode).toBe(200);
+    expect(reply.body).toMatchObject({
+      announcement: { generation: 1, outcome: "TenantProvisioned", state: "gave-up", attempts: 1, lastError: { code: "MalformedDetail", message: expect.stringContaining("MalformedDetail") } },
+    });
+  });
 });

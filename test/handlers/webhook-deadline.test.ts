@@ -6,7 +6,7 @@
  * path taken is read from the reply, the logged error and what the stalled server saw. The only
  * time bound asserted is a ceiling far above the budget that only a hanging call would break.
  */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, ProvisionedThroughputExceededException } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
@@ -16,6 +16,7 @@ import { startSqsStandIn } from "../../src/local/sqs.ts";
 import { sqsSignupQueue } from "../../src/queue/signup-queue.ts";
 import { sampleTenant, useLocalStack } from "../support/local-stack.ts";
 import { invoke, lambdaContext, signWebhook, webhookEvent, withoutSource } from "../support/lambda.ts";
+import { expectReplyMatchesOpenApi } from "../support/openapi.ts";
 import { startStallingServer, type StallingServer } from "../support/stalling-server.ts";
 import { captureOutput, loadHandlers, until, type Handlers } from "./harness.ts";
 
@@ -94,21 +95,120 @@ describe("webhook: a hung DynamoDB call cannot outlive the request budget", () =
     }
   });
 
-  it("a DynamoDB call that hangs before the tenant is known (the replay guard) is cut off too: 500, nothing enqueued", async () => {
+  it("a replay guard write that hangs to the end of the invocation: 503 with Retry-After naming why, nothing accepted; the resend is the first delivery", async () => {
     const enqueued: string[] = [];
-    const handler = handlers.createWebhookHandler(fx.service({ documentClient: hungClient }), { queue: { enqueue: async (t) => void enqueued.push(t.tenantId) } });
-    const body = JSON.stringify({ type: "tenant.created", timestamp: new Date().toISOString(), data: withoutSource(sampleTenant()) });
-    const headers = signWebhook(fx.stack.credentials.webhookSecret, body);
+    const queue = { enqueue: async (t: { tenantId: string }) => void enqueued.push(t.tenantId) };
+    const handler = handlers.createWebhookHandler(fx.service({ documentClient: hungClient }), { queue });
+    const tenant = sampleTenant();
+    const body = JSON.stringify({ type: "tenant.created", timestamp: new Date().toISOString(), data: withoutSource(tenant) });
+    const id = `msg_guard_hangs_${tenant.tenantId}`;
     const output = captureOutput();
     let reply: APIGatewayProxyStructuredResultV2;
     try {
-      reply = await invoke(handler, webhookEvent(body, { headers }), lambdaContext({ budgetMs: 3_000 }));
+      reply = await invoke(handler, webhookEvent(body, { headers: signWebhook(fx.stack.credentials.webhookSecret, body, { id }) }), lambdaContext({ budgetMs: 3_000 }));
     } finally {
       output.restore();
     }
-    expect(reply.statusCode).toBe(500);
+    // A retryable answer a webhook sender handles (it was a 500), described by the OpenAPI file.
+    await expectReplyMatchesOpenApi("post", "/webhooks/tenant-signup", reply);
+    expect(reply.statusCode).toBe(503);
+    expect(reply.headers?.["retry-after"]).toBe("5");
+    expect(JSON.parse(reply.body ?? "{}")).toMatchObject({ error: "webhook-id-not-recorded", retryAfterSeconds: 5 });
+    expect(hung.stalled(), "the guard's PutItem reached the hung endpoint").toBeGreaterThan(0);
+    expect(output.text()).toContain('"causeName":"AwsCallDeadlineError"');
+    expect(output.text()).not.toContain('"unhandled error"');
+    // Not accepted: nothing enqueued, nothing recorded for the id or the tenant.
     expect(enqueued).toEqual([]);
-    expect(output.text()).toContain('"errorName":"AwsCallDeadlineError"');
+    const service = fx.service();
+    expect((await service.store.getTenant(tenant.tenantId)).tenant).toBeUndefined();
+
+    // The sender resends after Retry-After; DynamoDB answers now: processed as the first delivery.
+    const resend = handlers.createWebhookHandler(service, { queue });
+    const quiet = captureOutput();
+    try {
+      const again = await invoke(
+        resend,
+        webhookEvent(body, { headers: signWebhook(fx.stack.credentials.webhookSecret, body, { id, timestamp: new Date(Date.now() + 5_000) }) }),
+        lambdaContext({ budgetMs: 15_000 }),
+      );
+      expect(again.statusCode).toBe(201);
+    } finally {
+      quiet.restore();
+    }
+  });
+
+  it("a replay guard write slower than the request budget is waited for (the budget limits provisioning): 202 through the queue, not a 5xx", async () => {
+    // Under load (the chaos run at load 20) DynamoDB took seconds to answer; the guard's write was
+    // cut at the request budget and 18% of the replies were 5xx, each retried into the same slow
+    // table. Here the guard's write answers 1.5 s late, the budget is 0.5 s, the invocation 15 s.
+    const slowGuard = await startStallingServer({ forwardTo: fx.stack.dynamodb.endpoint, stall: () => false, delayMs: (_req, body) => (body.includes("WEBHOOK#") ? 1_500 : 0) });
+    const slowClient = DynamoDBDocumentClient.from(new DynamoDBClient({ ...awsClientOptions(), endpoint: slowGuard.url }), { marshallOptions: { removeUndefinedValues: true } });
+    try {
+      const enqueued: string[] = [];
+      const queue = { enqueue: async (t: { tenantId: string }) => void enqueued.push(t.tenantId) };
+      const handler = handlers.createWebhookHandler(fx.service({ documentClient: slowClient }, { WEBHOOK_REQUEST_BUDGET_MS: "500", PROVISION_SAFETY_MARGIN_MS: "0" }), { queue });
+      const tenant = sampleTenant();
+      const body = JSON.stringify({ type: "tenant.created", timestamp: new Date().toISOString(), data: withoutSource(tenant) });
+      const id = `msg_slow_guard_${tenant.tenantId}`;
+      const output = captureOutput();
+      let reply: APIGatewayProxyStructuredResultV2;
+      try {
+        reply = await invoke(handler, webhookEvent(body, { headers: signWebhook(fx.stack.credentials.webhookSecret, body, { id }) }), lambdaContext({ budgetMs: 15_000 }));
+      } finally {
+        output.restore();
+      }
+      await expectReplyMatchesOpenApi("post", "/webhooks/tenant-signup", reply);
+      expect(output.text()).not.toContain("webhook-id not recorded");
+      // The budget was spent while the guard wrote: nothing more inline, the queue takes the tenant.
+      expect(reply.statusCode).toBe(202);
+      expect(JSON.parse(reply.body ?? "{}")).toMatchObject({ tenantId: tenant.tenantId, continuing: "signup-queue" });
+      expect(enqueued).toEqual([tenant.tenantId]);
+      // The id was recorded: the resend is a duplicate delivery answered with the tenant's outcome.
+      const quiet = captureOutput();
+      try {
+        const again = await invoke(handler, webhookEvent(body, { headers: signWebhook(fx.stack.credentials.webhookSecret, body, { id }) }), lambdaContext({ budgetMs: 15_000 }));
+        expect([200, 201, 202]).toContain(again.statusCode);
+      } finally {
+        quiet.restore();
+      }
+    } finally {
+      slowClient.destroy();
+      await slowGuard.close();
+    }
+  });
+
+  it("a replay guard write DynamoDB throttles (after the SDK's own retries): 503 with Retry-After, nothing accepted", async () => {
+    const client = new DynamoDBClient({ ...awsClientOptions(), endpoint: fx.stack.dynamodb.endpoint, maxAttempts: 1 });
+    // DynamoDB refuses the guard's PutItem (a WEBHOOK# key) as a hot partition does; the rest goes through.
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        // Whichever side of the document client's marshalling this runs on.
+        const pk = (args.input as { Item?: { pk?: string | { S?: string } } }).Item?.pk;
+        if ((typeof pk === "string" ? pk : pk?.S)?.startsWith("WEBHOOK#")) {
+          throw new ProvisionedThroughputExceededException({ message: "Rate of requests exceeds the allowed throughput.", $metadata: { httpStatusCode: 400 } });
+        }
+        return next(args);
+      },
+      { step: "initialize", name: "throttleReplayGuard" },
+    );
+    const throttled = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    const enqueued: string[] = [];
+    const handler = handlers.createWebhookHandler(fx.service({ documentClient: throttled }), { queue: { enqueue: async (t) => void enqueued.push(t.tenantId) } });
+    const tenant = sampleTenant();
+    const body = JSON.stringify({ type: "tenant.created", timestamp: new Date().toISOString(), data: withoutSource(tenant) });
+    const output = captureOutput();
+    let reply: APIGatewayProxyStructuredResultV2;
+    try {
+      reply = await invoke(handler, webhookEvent(body, { headers: signWebhook(fx.stack.credentials.webhookSecret, body) }), lambdaContext({ budgetMs: 15_000 }));
+    } finally {
+      output.restore();
+      throttled.destroy();
+    }
+    await expectReplyMatchesOpenApi("post", "/webhooks/tenant-signup", reply);
+    expect([reply.statusCode, reply.headers?.["retry-after"]]).toEqual([503, "5"]);
+    expect(output.text()).toContain('"causeName":"ProvisionedThroughputExceededException"');
+    expect(enqueued).toEqual([]);
+    expect((await fx.service().store.getTenant(tenant.tenantId)).tenant).toBeUndefined();
   });
 
   it("the hand-off to the queue is not cut short by the spent request budget: a slow SQS still gets the tenant, 202", async () => {

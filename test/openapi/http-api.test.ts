@@ -7,6 +7,9 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { describe, expect, it } from "vitest";
+import { STEP_NAME_PATTERN } from "../../src/outcomes/constants.ts";
+import { TENANT_ID_PATTERN } from "../../src/validation/tenant-id.ts";
+import { MAX_WEBHOOK_ID_BYTES } from "../../src/webhook/verify.ts";
 import { expectReplyMatchesOpenApi, openApi } from "../support/openapi.ts";
 
 const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 => ({
@@ -29,6 +32,15 @@ describe("openapi/http-api.yaml", () => {
   it("is a valid OpenAPI 3.1 document (swagger-parser)", async () => {
     const api = await openApi();
     expect(api.openapi).toMatch(/^3\.1\./);
+  });
+
+  it("publishes the service's own id rules, not copies that could drift (tenant id, step name, webhook-id)", async () => {
+    const api = await openApi();
+    const schemas = api.components?.schemas as Record<string, { pattern?: string }>;
+    expect(schemas.TenantId?.pattern).toBe(TENANT_ID_PATTERN.source);
+    expect(schemas.StepName?.pattern).toBe(STEP_NAME_PATTERN.source);
+    const webhookId = api.paths?.["/webhooks/tenant-signup"]?.post?.parameters?.find((p) => "name" in p && p.name === "webhook-id");
+    expect(webhookId && "schema" in webhookId ? (webhookId.schema as { pattern?: string }).pattern : undefined).toBe(`^[\\x21-\\x7e]{1,${MAX_WEBHOOK_ID_BYTES}}$`);
   });
 
   it("describes every HTTP API route serverless.yml deploys", async () => {

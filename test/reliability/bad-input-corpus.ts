@@ -6,7 +6,7 @@
  * signatures and replays.
  */
 import fc from "fast-check";
-import { TENANT_ID_PATTERN } from "../../src/provisioning/constants.ts";
+import { TENANT_ID_PATTERN } from "../../src/validation/tenant-id.ts";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };

@@ -32,7 +32,13 @@ describe("chaos (small): concurrent deliveries under injected faults converge", 
   it("injected the fault mix it claims: ≥30% transient, ambiguous successes, hangs and resets at both providers", () => {
     for (const f of [result.faults.sls, result.faults.im]) {
       const kinds = f.byKind;
-      expect((kinds.error ?? 0) / f.decisions).toBeGreaterThanOrEqual(0.3);
+      // 35% of the calls the transient rules see, less the creates the ambiguous rules took first:
+      // about 0.33 per call. Over ~200 calls that share is a binomial draw (which calls come in which
+      // order depends on timing), so the floor sits 4 standard deviations below it, not at a fixed
+      // 0.3 that one run in several fell under (0.283 at load 18).
+      const expected = 0.33;
+      const floor = expected - 4 * Math.sqrt((expected * (1 - expected)) / f.decisions);
+      expect((kinds.error ?? 0) / f.decisions).toBeGreaterThanOrEqual(floor);
       expect((kinds["error-after-effect"] ?? 0) + (kinds["reset-after-effect"] ?? 0) + (kinds["hang-after-effect"] ?? 0)).toBeGreaterThan(0);
       expect(kinds.hang ?? 0).toBeGreaterThan(0);
       expect(kinds.reset ?? 0).toBeGreaterThan(0);

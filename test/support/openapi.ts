@@ -57,6 +57,22 @@ export async function expectReplyMatchesOpenApi(method: Method, path: string, re
   const contentType = String((reply.headers ?? {})["content-type"] ?? "");
   const media = response.content?.[contentType];
   if (!media?.schema) throw new Error(`${where}: content type ${contentType || "(none)"} not described`);
+  // Headers the description requires (e.g. a 503's Retry-After) are present and match their schema.
+  const replyHeaders = Object.fromEntries(Object.entries(reply.headers ?? {}).map(([name, value]) => [name.toLowerCase(), String(value)]));
+  for (const [name, header] of Object.entries((response.headers ?? {}) as Record<string, OpenAPIV3_1.HeaderObject>)) {
+    const value = replyHeaders[name.toLowerCase()];
+    if (value === undefined) {
+      if (header.required) throw new Error(`${where}: required header ${name} missing`);
+      continue;
+    }
+    const headerKey = `${method} ${path} ${status} header ${name}`;
+    let check = validators.get(headerKey);
+    if (!check) {
+      check = ajv.compile((header.schema ?? {}) as object);
+      validators.set(headerKey, check);
+    }
+    if (!check(value)) throw new Error(`${where}: header ${name} does not match the described schema: ${ajv.errorsText(check.errors)}`);
+  }
   const key = `${method} ${path} ${status}`;
   let validate = validators.get(key);
   if (!validate) {

@@ -1,17 +1,10 @@
 /** SQS error answers of the local SQS stand-in, as the SDK maps them to its exception classes. */
+import { AwsFault } from "../aws-json.ts";
 
-/** An SQS error answer, thrown inside an action handler. */
-export class SqsFault extends Error {
-  /** The modeled error name, e.g. `QueueDoesNotExist`; goes into `__type`. */
-  readonly type: string;
-  /** The legacy query-protocol code, e.g. `AWS.SimpleQueueService.NonExistentQueue`. */
-  readonly queryCode: string;
-  readonly status: number;
+/** An SQS error answer, thrown inside an action handler: an {@link AwsFault} with SQS's query code. */
+export class SqsFault extends AwsFault {
   constructor(type: string, message: string, options: { queryCode?: string; status?: number } = {}) {
-    super(message);
-    this.type = type;
-    this.queryCode = options.queryCode ?? type;
-    this.status = options.status ?? 400;
+    super(type, message, options.status ?? 400, options.queryCode ?? type);
   }
 }
 

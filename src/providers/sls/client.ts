@@ -27,13 +27,8 @@ import type {
   SlsClient,
   SlsClientOptions,
 } from "./types.ts";
-import {
-  consumerGroupNameIssues,
-  consumerGroupSettingsIssues,
-  logstoreNameIssues,
-  projectNameIssues,
-} from "./validation.ts";
-import { throwIfIssues } from "../../validation/issues.ts";
+import { consumerGroupNameSchema, consumerGroupSchema, consumerGroupUpdateSchema, slsClientOptionsSchema } from "./validation.ts";
+import { parseOrThrow } from "../../validation/issues.ts";
 
 /** One API call, before signing. */
 interface CallSpec {
@@ -53,9 +48,6 @@ interface CallHistory {
 
 /** ListConsumerGroup's bare array; extra fields SLS may add are ignored. */
 const consumerGroupListSchema = z.array(z.object({ name: z.string(), timeout: z.number(), order: z.boolean() }));
-
-/** Endpoint host names: labels of letters, digits and hyphens. */
-const ENDPOINT_PATTERN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i;
 
 /**
  * Rounds of Create → List in `ensureConsumerGroup`: a group that exists on Create but is gone
@@ -188,7 +180,7 @@ export function createSlsClient(options: SlsClientOptions): SlsClient {
   }
 
   async function createConsumerGroup(group: ConsumerGroup, callOptions: SlsCallOptions = {}): Promise<CreateConsumerGroupResult> {
-    throwIfIssues([...consumerGroupNameIssues(group.name), ...consumerGroupSettingsIssues(group)], "CreateConsumerGroup");
+    parseOrThrow(consumerGroupSchema, group, "CreateConsumerGroup");
     const body = Buffer.from(JSON.stringify({ consumerGroup: group.name, timeout: group.timeout, order: group.order }));
     const history: CallHistory = { sawAmbiguous: false };
     try {
@@ -237,11 +229,7 @@ export function createSlsClient(options: SlsClientOptions): SlsClient {
     settings: Partial<ConsumerGroupSettings>,
     callOptions: SlsCallOptions = {},
   ): Promise<void> {
-    const issues = [...consumerGroupNameIssues(name), ...consumerGroupSettingsIssues(settings, true)];
-    if (settings.timeout === undefined && settings.order === undefined) {
-      issues.push({ field: "settings", rule: "at least one of timeout, order" });
-    }
-    throwIfIssues(issues, "UpdateConsumerGroup");
+    parseOrThrow(consumerGroupUpdateSchema, { ...settings, name }, "UpdateConsumerGroup");
     // Field order as the SDKs send it: order, then timeout.
     const body = Buffer.from(JSON.stringify({ order: settings.order, timeout: settings.timeout }));
     await execute(
@@ -252,7 +240,7 @@ export function createSlsClient(options: SlsClientOptions): SlsClient {
   }
 
   async function deleteConsumerGroup(name: string, callOptions: SlsCallOptions = {}): Promise<void> {
-    throwIfIssues(consumerGroupNameIssues(name), "DeleteConsumerGroup");
+    parseOrThrow(consumerGroupNameSchema, name, "DeleteConsumerGroup", "name");
     await execute(
       { operation: SLS_OPERATIONS.delete, method: "DELETE", path: `${logstorePath}/${name}`, idempotent: true },
       callOptions.deadline,
@@ -265,7 +253,7 @@ export function createSlsClient(options: SlsClientOptions): SlsClient {
    * group does not exist); a ConsumerGroupNotExist answer means the same thing, so it is success.
    */
   async function removeConsumerGroup(group: Pick<ConsumerGroup, "name">, callOptions: SlsCallOptions = {}): Promise<RemoveConsumerGroupResult> {
-    throwIfIssues(consumerGroupNameIssues(group.name), "removeConsumerGroup");
+    parseOrThrow(consumerGroupNameSchema, group.name, "removeConsumerGroup", "name");
     try {
       const response = await execute(
         { operation: SLS_OPERATIONS.delete, method: "DELETE", path: `${logstorePath}/${group.name}`, idempotent: true },
@@ -280,7 +268,7 @@ export function createSlsClient(options: SlsClientOptions): SlsClient {
   }
 
   async function ensureConsumerGroup(group: ConsumerGroup, callOptions: SlsCallOptions = {}): Promise<EnsureConsumerGroupResult> {
-    throwIfIssues([...consumerGroupNameIssues(group.name), ...consumerGroupSettingsIssues(group)], "ensureConsumerGroup");
+    parseOrThrow(consumerGroupSchema, group, "ensureConsumerGroup");
     const wanted: ConsumerGroup = { name: group.name, timeout: group.timeout, order: group.order };
     for (let round = 1; ; round++) {
       let createdByUs = false;
@@ -331,24 +319,5 @@ function sameCredentials(a: SlsCredentials, b: SlsCredentials): boolean {
 }
 
 function validateOptions(options: SlsClientOptions): void {
-  const issues = [...projectNameIssues(options.project), ...logstoreNameIssues(options.logstore)];
-  if (typeof options.endpoint !== "string" || !ENDPOINT_PATTERN.test(options.endpoint)) {
-    issues.push({ field: "endpoint", rule: "a host name such as cn-shanghai.log.aliyuncs.com (no scheme, no path)" });
-  }
-  if (options.signature.version === "v4" && !/^[a-z0-9-]+$/.test(options.signature.region)) {
-    issues.push({ field: "signature.region", rule: "a region id such as cn-shanghai" });
-  }
-  if (options.connectTo !== undefined) {
-    let protocol = "";
-    try {
-      protocol = new URL(options.connectTo).protocol;
-    } catch {
-      // Reported below.
-    }
-    if (protocol !== "http:" && protocol !== "https:") issues.push({ field: "connectTo", rule: "an http: or https: URL" });
-  }
-  if (options.attemptTimeoutMs !== undefined && !(options.attemptTimeoutMs > 0)) {
-    issues.push({ field: "attemptTimeoutMs", rule: "greater than 0" });
-  }
-  throwIfIssues(issues, "SLS client options");
+  parseOrThrow(slsClientOptionsSchema, options, "SLS client options");
 }

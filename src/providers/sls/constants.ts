@@ -37,14 +37,11 @@ export const SLS_MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
 /** Consumer groups one logstore can hold (`ConsumerGroupQuotaExceed` beyond). */
 export const MAX_CONSUMER_GROUPS_PER_LOGSTORE = 30;
 
-/** Project names: 3-63 of [a-z0-9-], starting and ending with a letter or digit. */
-export const PROJECT_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
-
-/** Logstore names: 3-63 of [a-z0-9_-], starting and ending with a letter or digit. */
-export const LOGSTORE_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]$/;
+/** Consumer group names: at most 128 characters (the Java SDK's check; the server documents none). */
+export const CONSUMER_GROUP_NAME_MAX_LENGTH = 128;
 
 /** Consumer group names: the Java SDK's check (the server documents none). */
-export const CONSUMER_GROUP_NAME_PATTERN = /^[0-9a-zA-Z_-]{1,128}$/;
+export const CONSUMER_GROUP_NAME_PATTERN = new RegExp(`^[0-9a-zA-Z_-]{1,${CONSUMER_GROUP_NAME_MAX_LENGTH}}$`);
 
 /**
  * Consumer group `timeout` bounds, in whole seconds. SLS documents no range; official consumers

@@ -1,30 +1,34 @@
 /** Input rules checked before any SLS call (zod/mini schemas); each broken rule is named with its field. */
 import * as z from "zod/mini";
-import type { ValidationIssue } from "../../errors.ts";
-import { schemaIssues } from "../../validation/issues.ts";
-import { CONSUMER_GROUP_TIMEOUT_RANGE } from "./constants.ts";
-import type { ConsumerGroupSettings } from "./types.ts";
+import { CONSUMER_GROUP_NAME_MAX_LENGTH, CONSUMER_GROUP_TIMEOUT_RANGE } from "./constants.ts";
+import { consumerGroupNameCharset, slsEndpointSchema, slsLogstoreNameSchema, slsProjectNameSchema, slsRegionSchema } from "./names.ts";
 
-const ENDS_RULE = "must start and end with a lowercase letter or digit";
-
-/** Names of 3-63 characters of a set that start and end with a lowercase letter or digit (every broken rule is reported). */
-function boundedName(charset: RegExp, charsetRule: string) {
-  return z.string().check(
-    z.minLength(3, { message: "3-63 characters" }),
-    z.maxLength(63, { message: "3-63 characters" }),
-    z.refine((value) => [...value].every((c) => charset.test(c)), { message: charsetRule }),
-    z.refine((value) => /^[a-z0-9]/.test(value) && /[a-z0-9]$/.test(value), { message: ENDS_RULE }),
-  );
-}
-
-const projectName = boundedName(/[a-z0-9-]/, "only a-z, 0-9 and -");
-const logstoreName = boundedName(/[a-z0-9_-]/, "only a-z, 0-9, _ and -");
+const projectName = slsProjectNameSchema;
+const logstoreName = slsLogstoreNameSchema;
 /** `^[0-9a-zA-Z_-]{1,128}$`, the Java SDK's check, as its two rules. */
 const consumerGroupName = z.string().check(
-  z.minLength(1, { message: "1-128 characters" }),
-  z.maxLength(128, { message: "1-128 characters" }),
-  z.regex(/^[0-9a-zA-Z_-]*$/, { message: "only A-Z, a-z, 0-9, _ and -" }),
+  z.minLength(1, { message: `1-${CONSUMER_GROUP_NAME_MAX_LENGTH} characters` }),
+  z.maxLength(CONSUMER_GROUP_NAME_MAX_LENGTH, { message: `1-${CONSUMER_GROUP_NAME_MAX_LENGTH} characters` }),
+  consumerGroupNameCharset,
 );
+
+/**
+ * The client's own options: names, endpoint, the v4 region, where to connect and the attempt
+ * timeout (the credentials, transport and clock are objects the types already pin down).
+ *
+ * @example
+ * ```ts
+ * parseOrThrow(slsClientOptionsSchema, options, "SLS client options");
+ * ```
+ */
+export const slsClientOptionsSchema = z.object({
+  project: projectName,
+  logstore: logstoreName,
+  endpoint: slsEndpointSchema,
+  signature: z.discriminatedUnion("version", [z.object({ version: z.literal("v1") }), z.object({ version: z.literal("v4"), region: slsRegionSchema })]),
+  connectTo: z.optional(z.url({ protocol: /^https?$/, error: "an http: or https: URL" })),
+  attemptTimeoutMs: z.optional(z.number().check(z.gt(0))),
+});
 const TIMEOUT_TYPE_RULE = "must be an integer number of seconds";
 const consumerGroupSettings = z.object({
   timeout: z.number({ error: TIMEOUT_TYPE_RULE }).check(
@@ -37,50 +41,36 @@ const consumerGroupSettings = z.object({
 const partialConsumerGroupSettings = z.partial(consumerGroupSettings);
 
 /**
- * Issues of an SLS project name: 3-63 of `[a-z0-9-]`, alphanumeric at both ends.
+ * A consumer group name: `^[0-9a-zA-Z_-]{1,128}$` (the Java SDK's check).
  *
  * @example
  * ```ts
- * projectNameIssues("Bad_Project"); // [{ field: "project", rule: "only a-z, 0-9 and -" }, ...]
+ * schemaIssues(consumerGroupNameSchema, "tenant 42", "name"); // [{ field: "name", rule: "only A-Z, a-z, 0-9, _ and -" }]
  * ```
  */
-export function projectNameIssues(value: unknown, field = "project"): ValidationIssue[] {
-  return schemaIssues(projectName, value, field);
-}
+export const consumerGroupNameSchema = consumerGroupName;
 
 /**
- * Issues of an SLS logstore name: 3-63 of `[a-z0-9_-]`, alphanumeric at both ends.
+ * A consumer group to create or ensure: its name, `timeout` in whole seconds within 1..86400 (SLS
+ * documents no range; see CONSUMER_GROUP_TIMEOUT_RANGE) and `order`.
  *
  * @example
  * ```ts
- * logstoreNameIssues("ab"); // [{ field: "logstore", rule: "3-63 characters" }]
+ * schemaIssues(consumerGroupSchema, { name: "t-1", timeout: 60_000, order: true }); // [{ field: "timeout", rule: "at most 86400 seconds" }]
  * ```
  */
-export function logstoreNameIssues(value: unknown, field = "logstore"): ValidationIssue[] {
-  return schemaIssues(logstoreName, value, field);
-}
+export const consumerGroupSchema = z.object({ name: consumerGroupName, ...consumerGroupSettings.def.shape });
 
 /**
- * Issues of a consumer group name: `^[0-9a-zA-Z_-]{1,128}$` (the Java SDK's check).
+ * A consumer group update, `{ name, ...settings }`: at least one of the settings, each within its rule.
  *
  * @example
  * ```ts
- * consumerGroupNameIssues("tenant 42"); // [{ field: "name", rule: "only A-Z, a-z, 0-9, _ and -" }]
+ * schemaIssues(consumerGroupUpdateSchema, { name: "t-1" }); // [{ field: "settings", rule: "at least one of timeout, order" }]
  * ```
  */
-export function consumerGroupNameIssues(value: unknown, field = "name"): ValidationIssue[] {
-  return schemaIssues(consumerGroupName, value, field);
-}
-
-/**
- * Issues of consumer group settings. `timeout` is whole seconds in 1..86400 (SLS documents no
- * range; see CONSUMER_GROUP_TIMEOUT_RANGE); `order` a boolean. With `partial`, absent fields pass.
- *
- * @example
- * ```ts
- * consumerGroupSettingsIssues({ timeout: 60_000, order: true }); // [{ field: "timeout", rule: "at most 86400 seconds" }]
- * ```
- */
-export function consumerGroupSettingsIssues(settings: Partial<Record<keyof ConsumerGroupSettings, unknown>>, partial = false): ValidationIssue[] {
-  return schemaIssues(partial ? partialConsumerGroupSettings : consumerGroupSettings, settings);
-}
+export const consumerGroupUpdateSchema = z.object({ name: consumerGroupName, ...partialConsumerGroupSettings.def.shape }).check(
+  z.superRefine((update, ctx) => {
+    if (update.timeout === undefined && update.order === undefined) ctx.addIssue({ code: "custom", path: ["settings"], message: "at least one of timeout, order" });
+  }),
+);

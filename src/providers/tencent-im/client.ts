@@ -57,16 +57,16 @@ import type {
 import { imRequestUrlBuilder } from "./request-url.ts";
 import { UserSigCache } from "./usersig-cache.ts";
 import {
-  accountIssues,
-  addGroupMembersIssues,
-  ensureGroupSpecIssues,
-  groupBaseInfoChangesIssues,
-  groupIdIssues,
-  groupSpecIssues,
-  importAccountsIssues,
-  removeGroupSpecIssues,
+  addGroupMembersSchema,
+  ensureGroupSpecSchema,
+  groupBaseInfoChangesSchema,
+  groupIdSchema,
+  imAccountSchema,
+  imGroupSpecSchema,
+  importAccountsSchema,
+  removeGroupSpecSchema,
 } from "./validation.ts";
-import { throwIfIssues } from "../../validation/issues.ts";
+import { parseOrThrow } from "../../validation/issues.ts";
 import {
   accountImportBody,
   addGroupMemberAnswerSchema,
@@ -273,7 +273,7 @@ export function createTencentImClient(options: TencentImClientOptions): TencentI
   }
 
   async function accountImport(account: ImAccount, callOptions: ImCallOptions): Promise<void> {
-    throwIfIssues(accountIssues(account), "account_import");
+    parseOrThrow(imAccountSchema, account, "account_import");
     await call("account_import", accountImportBody(account), callOptions.deadline, true);
   }
 
@@ -296,12 +296,12 @@ export function createTencentImClient(options: TencentImClientOptions): TencentI
   }
 
   async function createGroup(spec: ImGroupSpec, callOptions: ImCallOptions): Promise<{ groupId: string }> {
-    throwIfIssues(groupSpecIssues(spec), "create_group");
+    parseOrThrow(imGroupSpecSchema, spec, "create_group");
     return createGroupChecked(spec, callOptions.deadline);
   }
 
   async function getGroupInfo(groupId: string, callOptions: ImCallOptions): Promise<ImGroupInfo | undefined> {
-    throwIfIssues(groupIdIssues(groupId), "get_group_info");
+    parseOrThrow(groupIdSchema, groupId, "get_group_info", "groupId");
     const answer = await call("get_group_info", { GroupIdList: [groupId] }, callOptions.deadline, true);
     const parsed = getGroupInfoAnswerSchema.safeParse(answer);
     const entry = parsed.success ? (parsed.data.GroupInfo.find((g) => g.GroupId === groupId) ?? parsed.data.GroupInfo[0]) : undefined;
@@ -321,7 +321,7 @@ export function createTencentImClient(options: TencentImClientOptions): TencentI
   }
 
   async function destroyGroup(groupId: string, callOptions: ImCallOptions): Promise<{ outcome: "destroyed" | "already-gone" }> {
-    throwIfIssues(groupIdIssues(groupId), "destroy_group");
+    parseOrThrow(groupIdSchema, groupId, "destroy_group", "groupId");
     try {
       await call("destroy_group", { GroupId: groupId }, callOptions.deadline, true);
       return { outcome: "destroyed" };
@@ -341,7 +341,7 @@ export function createTencentImClient(options: TencentImClientOptions): TencentI
   }
 
   async function ensureGroup(spec: EnsureGroupSpec, callOptions: ImCallOptions): Promise<EnsureGroupResult> {
-    throwIfIssues(ensureGroupSpecIssues(spec), "ensureGroup");
+    parseOrThrow(ensureGroupSpecSchema, spec, "ensureGroup");
     const { deadline } = callOptions;
     await accountImport({ userId: spec.ownerAccount, nick: spec.ownerProfile?.nick, faceUrl: spec.ownerProfile?.faceUrl }, callOptions);
     // Initial members must be imported too, or create_group answers 10019.
@@ -372,7 +372,7 @@ export function createTencentImClient(options: TencentImClientOptions): TencentI
   }
 
   async function importAccounts(accounts: readonly ImAccount[], callOptions: ImCallOptions): Promise<ImportAccountsResult> {
-    throwIfIssues(importAccountsIssues(accounts), "multiaccount_import");
+    parseOrThrow(importAccountsSchema, accounts, "multiaccount_import", "accounts");
     // One entry per account (the last profile given wins), in ≤100-account calls.
     const unique = [...new Map(accounts.map((a) => [a.userId, a])).values()];
     const failed = new Set<string>();
@@ -392,13 +392,13 @@ export function createTencentImClient(options: TencentImClientOptions): TencentI
   }
 
   async function modifyGroupBaseInfo(groupId: string, changes: ImGroupBaseInfoChanges, callOptions: ImCallOptions): Promise<void> {
-    throwIfIssues(groupBaseInfoChangesIssues(groupId, changes), "modify_group_base_info");
+    parseOrThrow(groupBaseInfoChangesSchema, { ...changes, groupId }, "modify_group_base_info");
     // Setting the same values twice is harmless: an ambiguous attempt may be repeated.
     await call("modify_group_base_info", modifyGroupBaseInfoBody(groupId, changes), callOptions.deadline, true);
   }
 
   async function addGroupMembers(groupId: string, userIds: readonly string[], callOptions: ImAddMembersOptions): Promise<AddGroupMembersResult> {
-    throwIfIssues(addGroupMembersIssues(groupId, userIds), "add_group_member");
+    parseOrThrow(addGroupMembersSchema, { groupId, userIds }, "add_group_member");
     const outcomes = new Map<string, ImAddMemberOutcome>();
     for (const chunk of chunks(userIds, IM_ADD_MEMBERS_PER_CALL)) {
       // A repeat after an ambiguous attempt answers Result 2 (already a member): safe to retry.
@@ -444,7 +444,7 @@ export function createTencentImClient(options: TencentImClientOptions): TencentI
   }
 
   async function updateGroup(spec: UpdateGroupSpec, callOptions: ImCallOptions): Promise<UpdateGroupResult> {
-    throwIfIssues(ensureGroupSpecIssues(spec), "updateGroup");
+    parseOrThrow(ensureGroupSpecSchema, spec, "updateGroup");
     const info = await getGroupInfo(spec.groupId, callOptions);
     if (info === undefined) {
       // Gone (destroyed out of band): converge by creating it, with every rule of ensureGroup.
@@ -472,7 +472,7 @@ export function createTencentImClient(options: TencentImClientOptions): TencentI
   }
 
   async function removeGroup(spec: RemoveGroupSpec, callOptions: ImCallOptions): Promise<RemoveGroupResult> {
-    throwIfIssues(removeGroupSpecIssues(spec), "removeGroup");
+    parseOrThrow(removeGroupSpecSchema, spec, "removeGroup");
     const info = await getGroupInfo(spec.groupId, callOptions);
     if (info === undefined) return { outcome: "already-absent", groupId: spec.groupId };
     const differ = mismatches(info, spec);

@@ -80,6 +80,9 @@ export const IM_APPLY_JOIN_OPTIONS = ["FreeAccess", "NeedPermission", "DisableAp
 /** One of {@link IM_APPLY_JOIN_OPTIONS}. */
 export type ImApplyJoinOption = (typeof IM_APPLY_JOIN_OPTIONS)[number];
 
+/** A custom GroupId: at most 48 bytes (apart from IM_GROUP_LIMITS: the configuration needs only this one). */
+export const IM_GROUP_ID_MAX_BYTES = 48;
+
 /** create_group field limits, in UTF-8 bytes or counts. */
 export const IM_GROUP_LIMITS = {
   nameBytes: 30,
@@ -87,7 +90,7 @@ export const IM_GROUP_LIMITS = {
   notificationBytes: 300,
   faceUrlBytes: 100,
   members: 100,
-  groupIdBytes: 48,
+  groupIdBytes: IM_GROUP_ID_MAX_BYTES,
   appDefinedKeys: 10,
   appDefinedKeyBytes: 16,
   appDefinedValueBytes: 512,

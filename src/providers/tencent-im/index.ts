@@ -2,6 +2,7 @@
 export * from "./client.ts";
 export * from "./constants.ts";
 export * from "./errors.ts";
+export * from "./group-id.ts";
 export * from "./marker.ts";
 export * from "./types.ts";
 export * from "./usersig.ts";

@@ -1,296 +1,246 @@
 /**
- * Every documented create_group / account_import rule, checked before any call so a bad
- * request never reaches IM. Issues name the field and the rule, never echo a value.
+ * Every documented rule of the IM requests this service sends (create_group, account_import,
+ * multiaccount_import, modify_group_base_info, add_group_member, and the group id arguments), as
+ * zod/mini schemas checked before any call, so a bad request never reaches IM. Issues name the
+ * field and the rule, never the value (src/validation/zod-issues.ts builds them).
  */
-import type { ValidationIssue } from "../../errors.ts";
-import {
-  IM_APPLY_JOIN_OPTIONS,
-  IM_MUTE_ALL_MEMBER_VALUES,
-  IM_COMMUNITY_GROUP_ID_PREFIX,
-  IM_GROUP_LIMITS,
-  IM_GROUP_TYPES,
-  IM_RESERVED_GROUP_ID_PREFIX,
-} from "./constants.ts";
+import * as z from "zod/mini";
+import { maxUtf8Bytes, utf8Length } from "../../validation/text.ts";
+import { IM_APPLY_JOIN_OPTIONS, IM_GROUP_LIMITS, IM_GROUP_TYPES, IM_MUTE_ALL_MEMBER_VALUES } from "./constants.ts";
+import { groupIdPrefixRule } from "./group-id.ts";
 import { MARKER_MAX_BYTES, markedIntroduction } from "./marker.ts";
-import type { EnsureGroupSpec, ImAccount, ImGroupBaseInfoChanges, ImGroupSpec, RemoveGroupSpec } from "./types.ts";
 
-const APP_DEFINED_KEY = /^[A-Za-z0-9_]+$/;
-/** 0x20-0x7e: the printable ASCII range IM allows in a custom GroupId. */
-const PRINTABLE_ASCII = /^[\x20-\x7e]+$/;
-
-function bytes(text: string): number {
-  return Buffer.byteLength(text, "utf8");
-}
-
-function checkUserId(value: unknown, field: string, issues: ValidationIssue[]): void {
-  if (typeof value !== "string" || value.length === 0) {
-    issues.push({ field, rule: "required non-empty string" });
-  } else if (bytes(value) > IM_GROUP_LIMITS.userIdBytes) {
-    issues.push({ field, rule: `at most ${IM_GROUP_LIMITS.userIdBytes} UTF-8 bytes` });
-  }
-}
-
-function checkOptionalText(value: unknown, field: string, maxBytes: number, issues: ValidationIssue[]): void {
-  if (value === undefined) return;
-  if (typeof value !== "string") issues.push({ field, rule: "must be a string" });
-  else if (bytes(value) > maxBytes) issues.push({ field, rule: `at most ${maxBytes} UTF-8 bytes` });
-}
+/** A non-empty string (a missing one is reported as "required"). */
+const nonEmptyString = z.string().check(z.minLength(1));
 
 /**
- * Issues of an account to import: UserID non-empty, at most 32 bytes (account_import's
- * documented limit, applied to every account this service names).
+ * An IM UserID as IM documents it: non-empty, at most 32 UTF-8 bytes (account_import's limit,
+ * applied to every account this service names). The tenant rule (src/provisioning/tenant.ts)
+ * builds on it.
  *
  * @example
  * ```ts
- * accountIssues({ userId: "" }); // [{ field: "userId", rule: "required non-empty string" }]
+ * imUserIdSchema.safeParse("acme-admin").success; // true
  * ```
  */
-export function accountIssues(account: ImAccount, prefix = ""): ValidationIssue[] {
-  const issues: ValidationIssue[] = [];
-  checkUserId(account.userId, `${prefix}userId`, issues);
-  if (account.nick !== undefined && typeof account.nick !== "string") issues.push({ field: `${prefix}nick`, rule: "must be a string" });
-  if (account.faceUrl !== undefined && typeof account.faceUrl !== "string") {
-    issues.push({ field: `${prefix}faceUrl`, rule: "must be a string" });
-  }
-  return issues;
+export const imUserIdSchema = z.string().check(z.minLength(1), maxUtf8Bytes(IM_GROUP_LIMITS.userIdBytes));
+
+/** Optional text bounded in UTF-8 bytes. */
+const optionalText = (maxBytes: number) => z.optional(z.string().check(maxUtf8Bytes(maxBytes)));
+
+/** The group Name: non-empty, at most 30 UTF-8 bytes (create_group and modify_group_base_info). */
+const groupName = z.string().check(z.minLength(1), maxUtf8Bytes(IM_GROUP_LIMITS.nameBytes));
+
+/** 0x20-0x7e: the printable ASCII range IM allows in a custom GroupId. */
+const customGroupId = z.string().check(
+  z.regex(/^[\x20-\x7e]+$/, { message: "printable ASCII (0x20-0x7e), non-empty" }),
+  maxUtf8Bytes(IM_GROUP_LIMITS.groupIdBytes),
+);
+
+/** Reports every repeated key of a list (the second and later occurrences) at `path(i)`. */
+function unique<T>(keyOf: (item: T) => unknown, path: (i: number) => PropertyKey[], message: string) {
+  return z.superRefine<T[]>((items, ctx) => {
+    const seen = new Set<unknown>();
+    items.forEach((item, i) => {
+      const key = keyOf(item);
+      if (seen.has(key)) ctx.addIssue({ code: "custom", path: path(i), message });
+      seen.add(key);
+    });
+  });
 }
 
+const groupSpecShape = {
+  type: z.enum(IM_GROUP_TYPES),
+  name: groupName,
+  groupId: z.optional(customGroupId),
+  ownerAccount: z.optional(imUserIdSchema),
+  introduction: optionalText(IM_GROUP_LIMITS.introductionBytes),
+  notification: optionalText(IM_GROUP_LIMITS.notificationBytes),
+  faceUrl: optionalText(IM_GROUP_LIMITS.faceUrlBytes),
+  maxMemberCount: z.optional(z.int().check(z.gt(0))),
+  applyJoinOption: z.optional(z.enum(IM_APPLY_JOIN_OPTIONS)),
+  supportTopic: z.optional(z.literal([0, 1])),
+  members: z.optional(
+    z.array(z.object({ userId: imUserIdSchema, role: z.optional(z.literal("Admin")) })).check(
+      z.maxLength(IM_GROUP_LIMITS.members, { message: `at most ${IM_GROUP_LIMITS.members} members` }),
+      unique<{ userId: string }>((m) => m.userId, (i) => [i, "userId"], "unique within members"),
+    ),
+  ),
+  appDefinedData: z.optional(
+    z.array(
+      z.object({
+        key: z.string().check(z.regex(/^[A-Za-z0-9_]+$/, { message: "non-empty, only [A-Za-z0-9_]" }), maxUtf8Bytes(IM_GROUP_LIMITS.appDefinedKeyBytes)),
+        value: z.string().check(maxUtf8Bytes(IM_GROUP_LIMITS.appDefinedValueBytes)),
+      }),
+    ).check(
+      z.maxLength(IM_GROUP_LIMITS.appDefinedKeys, { message: `at most ${IM_GROUP_LIMITS.appDefinedKeys} keys` }),
+      unique<{ key: string }>((e) => e.key, (i) => [i, "key"], "unique"),
+    ),
+  ),
+};
+
+type Loose = Partial<Record<string, unknown>>;
+
 /**
- * Issues of a create_group request against every documented field rule.
+ * The rules that depend on the group type. They run whenever the type itself is valid (even if
+ * another field is not, so every broken rule shows at once), and judge only fields whose own rule
+ * holds: a field that is wrong in itself is already reported.
+ */
+const groupTypeRules = z.superRefine<Loose>(
+  (spec, ctx) => {
+    const community = spec.type === "Community";
+    if (typeof spec.groupId === "string") {
+      const rule = groupIdPrefixRule(String(spec.type), spec.groupId);
+      if (rule) ctx.addIssue({ code: "custom", path: ["groupId"], message: rule });
+    }
+    if (community && (IM_APPLY_JOIN_OPTIONS as readonly unknown[]).includes(spec.applyJoinOption)) {
+      ctx.addIssue({ code: "custom", path: ["applyJoinOption"], message: "not allowed for Community" });
+    }
+    if (!community && (spec.supportTopic === 0 || spec.supportTopic === 1)) {
+      ctx.addIssue({ code: "custom", path: ["supportTopic"], message: "only for Community" });
+    }
+    if (spec.type === "AVChatRoom" && Array.isArray(spec.members) && spec.members.length > 0) {
+      ctx.addIssue({ code: "custom", path: ["members"], message: "not allowed for AVChatRoom" });
+    }
+  },
+  { when: (payload) => (IM_GROUP_TYPES as readonly unknown[]).includes((payload.value as Loose | null)?.type) },
+);
+
+/**
+ * A create_group request (`ImGroupSpec`) against every documented field rule.
  *
  * @example
  * ```ts
- * groupSpecIssues({ type: "AVChatRoom", name: "x", members: [{ userId: "bob" }] });
+ * schemaIssues(imGroupSpecSchema, { type: "AVChatRoom", name: "x", members: [{ userId: "bob" }] });
  * // [{ field: "members", rule: "not allowed for AVChatRoom" }]
  * ```
  */
-export function groupSpecIssues(spec: ImGroupSpec): ValidationIssue[] {
-  const issues: ValidationIssue[] = [];
-  const typeOk = (IM_GROUP_TYPES as readonly string[]).includes(spec.type);
-  if (!typeOk) issues.push({ field: "type", rule: `one of ${IM_GROUP_TYPES.join(", ")}` });
-  const community = spec.type === "Community";
+export const imGroupSpecSchema = z.object(groupSpecShape).check(groupTypeRules);
 
-  if (typeof spec.name !== "string" || spec.name.length === 0) issues.push({ field: "name", rule: "required non-empty string" });
-  else if (bytes(spec.name) > IM_GROUP_LIMITS.nameBytes) {
-    issues.push({ field: "name", rule: `at most ${IM_GROUP_LIMITS.nameBytes} UTF-8 bytes` });
-  }
-  checkOptionalText(spec.introduction, "introduction", IM_GROUP_LIMITS.introductionBytes, issues);
-  checkOptionalText(spec.notification, "notification", IM_GROUP_LIMITS.notificationBytes, issues);
-  checkOptionalText(spec.faceUrl, "faceUrl", IM_GROUP_LIMITS.faceUrlBytes, issues);
+const unboundedIntroduction = z.optional(z.string());
 
-  if (spec.groupId !== undefined) {
-    const id = spec.groupId;
-    if (typeof id !== "string" || id.length === 0 || !PRINTABLE_ASCII.test(id)) {
-      issues.push({ field: "groupId", rule: "printable ASCII (0x20-0x7e), non-empty" });
-    } else if (bytes(id) > IM_GROUP_LIMITS.groupIdBytes) {
-      issues.push({ field: "groupId", rule: `at most ${IM_GROUP_LIMITS.groupIdBytes} bytes` });
-    } else if (community && !id.startsWith(IM_COMMUNITY_GROUP_ID_PREFIX)) {
-      issues.push({ field: "groupId", rule: `must start with ${IM_COMMUNITY_GROUP_ID_PREFIX} for Community` });
-    } else if (!community && id.startsWith(IM_RESERVED_GROUP_ID_PREFIX)) {
-      issues.push({ field: "groupId", rule: `must not start with ${IM_RESERVED_GROUP_ID_PREFIX} (except Community)` });
-    }
-  }
-
-  if (spec.ownerAccount !== undefined) checkUserId(spec.ownerAccount, "ownerAccount", issues);
-
-  if (spec.maxMemberCount !== undefined && !(Number.isSafeInteger(spec.maxMemberCount) && spec.maxMemberCount > 0)) {
-    issues.push({ field: "maxMemberCount", rule: "positive integer" });
-  }
-
-  if (spec.applyJoinOption !== undefined) {
-    if (!(IM_APPLY_JOIN_OPTIONS as readonly string[]).includes(spec.applyJoinOption)) {
-      issues.push({ field: "applyJoinOption", rule: `one of ${IM_APPLY_JOIN_OPTIONS.join(", ")}` });
-    } else if (community) {
-      issues.push({ field: "applyJoinOption", rule: "not allowed for Community" });
-    }
-  }
-
-  if (spec.supportTopic !== undefined) {
-    if (spec.supportTopic !== 0 && spec.supportTopic !== 1) issues.push({ field: "supportTopic", rule: "0 or 1" });
-    else if (!community) issues.push({ field: "supportTopic", rule: "only for Community" });
-  }
-
-  if (spec.members !== undefined) {
-    if (!Array.isArray(spec.members)) {
-      issues.push({ field: "members", rule: "must be an array" });
-    } else {
-      if (spec.type === "AVChatRoom" && spec.members.length > 0) issues.push({ field: "members", rule: "not allowed for AVChatRoom" });
-      if (spec.members.length > IM_GROUP_LIMITS.members) {
-        issues.push({ field: "members", rule: `at most ${IM_GROUP_LIMITS.members} members` });
-      }
-      const seen = new Set<string>();
-      spec.members.forEach((member, i) => {
-        checkUserId(member.userId, `members.${i}.userId`, issues);
-        if (member.role !== undefined && member.role !== "Admin") issues.push({ field: `members.${i}.role`, rule: "only Admin" });
-        if (seen.has(member.userId)) issues.push({ field: `members.${i}.userId`, rule: "unique within members" });
-        seen.add(member.userId);
-      });
-    }
-  }
-
-  if (spec.appDefinedData !== undefined) {
-    if (!Array.isArray(spec.appDefinedData)) {
-      issues.push({ field: "appDefinedData", rule: "must be an array" });
-    } else {
-      if (spec.appDefinedData.length > IM_GROUP_LIMITS.appDefinedKeys) {
-        issues.push({ field: "appDefinedData", rule: `at most ${IM_GROUP_LIMITS.appDefinedKeys} keys` });
-      }
-      const seen = new Set<string>();
-      spec.appDefinedData.forEach((entry, i) => {
-        if (typeof entry.key !== "string" || !APP_DEFINED_KEY.test(entry.key)) {
-          issues.push({ field: `appDefinedData.${i}.key`, rule: "non-empty, only [A-Za-z0-9_]" });
-        } else if (bytes(entry.key) > IM_GROUP_LIMITS.appDefinedKeyBytes) {
-          issues.push({ field: `appDefinedData.${i}.key`, rule: `at most ${IM_GROUP_LIMITS.appDefinedKeyBytes} bytes` });
-        } else if (seen.has(entry.key)) {
-          issues.push({ field: `appDefinedData.${i}.key`, rule: "unique" });
-        }
-        if (typeof entry.key === "string") seen.add(entry.key);
-        if (typeof entry.value !== "string") issues.push({ field: `appDefinedData.${i}.value`, rule: "must be a string" });
-        else if (bytes(entry.value) > IM_GROUP_LIMITS.appDefinedValueBytes) {
-          issues.push({ field: `appDefinedData.${i}.value`, rule: `at most ${IM_GROUP_LIMITS.appDefinedValueBytes} bytes` });
-        }
-      });
-    }
-  }
-  return issues;
-}
+/** 1-64 printable ASCII bytes without spaces or brackets (the marker sits inside `[...]`). */
+const MARKER_RULE = `1-${MARKER_MAX_BYTES} printable ASCII bytes, no spaces or brackets`;
+const markerSchema = z.string().check(z.regex(new RegExp(`^[\\x21-\\x5a\\x5c\\x5e-\\x7e]{1,${MARKER_MAX_BYTES}}$`), { message: MARKER_RULE }));
 
 /**
- * Issues of an ensureGroup spec: the create_group rules on the request actually sent (with the
- * marker in the Introduction), plus a required GroupId, owner and marker.
+ * An ensureGroup / updateGroup spec (`EnsureGroupSpec`, `UpdateGroupSpec`): the create_group rules on the
+ * request actually sent (the marker appended to the Introduction), with GroupId, owner and
+ * marker required.
  *
  * @example
  * ```ts
- * ensureGroupSpecIssues({ type: "Public", name: "Acme", groupId: "t-42", ownerAccount: "acme-admin", marker: "" });
+ * schemaIssues(ensureGroupSpecSchema, { type: "Public", name: "Acme", groupId: "t-42", ownerAccount: "acme-admin", marker: "" });
  * // [{ field: "marker", rule: "1-64 printable ASCII bytes, no spaces or brackets" }]
  * ```
  */
-export function ensureGroupSpecIssues(spec: EnsureGroupSpec): ValidationIssue[] {
-  const issues: ValidationIssue[] = [];
-  if (typeof spec.groupId !== "string" || spec.groupId.length === 0) issues.push({ field: "groupId", rule: "required for ensureGroup" });
-  if (spec.ownerAccount === undefined) issues.push({ field: "ownerAccount", rule: "required for ensureGroup" });
-  const markerOk =
-    typeof spec.marker === "string" &&
-    /^[\x21-\x7e]+$/.test(spec.marker) &&
-    !/[[\]]/.test(spec.marker) &&
-    spec.marker.length <= MARKER_MAX_BYTES;
-  if (!markerOk) issues.push({ field: "marker", rule: `1-${MARKER_MAX_BYTES} printable ASCII bytes, no spaces or brackets` });
-  const introductionIssues: ValidationIssue[] = [];
-  checkOptionalText(spec.introduction, "introduction", IM_GROUP_LIMITS.introductionBytes, introductionIssues);
-  const sent = markerOk && introductionIssues.length === 0 ? markedIntroduction(spec.introduction, spec.marker) : spec.introduction;
-  for (const issue of groupSpecIssues({ ...spec, introduction: sent })) {
-    issues.push(
-      issue.field === "introduction" && markerOk
-        ? { field: "introduction", rule: `with the marker appended, at most ${IM_GROUP_LIMITS.introductionBytes} UTF-8 bytes` }
-        : issue,
-    );
-  }
-  return issues;
-}
-
-function checkGroupId(value: unknown, issues: ValidationIssue[]): void {
-  if (typeof value !== "string" || value.length === 0) issues.push({ field: "groupId", rule: "required non-empty string" });
-}
+export const ensureGroupSpecSchema = z
+  .object({
+    ...groupSpecShape,
+    groupId: customGroupId,
+    ownerAccount: imUserIdSchema,
+    marker: markerSchema,
+    // Bounded below together with the marker it carries.
+    introduction: unboundedIntroduction,
+  })
+  .check(
+    groupTypeRules,
+    z.superRefine((spec, ctx) => {
+      const marked = markerSchema.safeParse(spec.marker).success;
+      const sent = marked ? markedIntroduction(spec.introduction, spec.marker) : (spec.introduction ?? "");
+      const max = IM_GROUP_LIMITS.introductionBytes;
+      if (utf8Length(sent) > max) {
+        ctx.addIssue({ code: "custom", path: ["introduction"], message: marked ? `with the marker appended, at most ${max} UTF-8 bytes` : `at most ${max} UTF-8 bytes` });
+      }
+    }, { when: (payload) => unboundedIntroduction.safeParse((payload.value as Loose | null)?.introduction).success }),
+  );
 
 /**
- * Issues of a bare GroupId argument (get_group_info, destroy_group).
+ * An account to import (`ImAccount`).
  *
  * @example
  * ```ts
- * groupIdIssues(""); // [{ field: "groupId", rule: "required non-empty string" }]
+ * schemaIssues(imAccountSchema, { userId: "" }); // [{ field: "userId", rule: "must not be empty" }]
  * ```
  */
-export function groupIdIssues(groupId: unknown): ValidationIssue[] {
-  const issues: ValidationIssue[] = [];
-  checkGroupId(groupId, issues);
-  return issues;
-}
+export const imAccountSchema = z.object({ userId: imUserIdSchema, nick: z.optional(z.string()), faceUrl: z.optional(z.string()) });
 
 /**
- * Issues of a multiaccount_import list: at least one account, each a valid account. Any length
- * is fine here (the client sends ≤100 a call).
+ * A multiaccount_import list: at least one account, each a valid account. Any length is fine
+ * here (the client sends ≤100 a call).
  *
  * @example
  * ```ts
- * importAccountsIssues([]); // [{ field: "accounts", rule: "at least one account" }]
+ * schemaIssues(importAccountsSchema, [], "accounts"); // [{ field: "accounts", rule: "at least one account" }]
  * ```
  */
-export function importAccountsIssues(accounts: readonly ImAccount[]): ValidationIssue[] {
-  if (!Array.isArray(accounts)) return [{ field: "accounts", rule: "must be an array" }];
-  if (accounts.length === 0) return [{ field: "accounts", rule: "at least one account" }];
-  return accounts.flatMap((account, i) => accountIssues(account, `accounts.${i}.`));
-}
+export const importAccountsSchema = z.array(imAccountSchema).check(z.minLength(1, { message: "at least one account" }));
 
 /**
- * Issues of a modify_group_base_info request: a GroupId, at least one change, and the same
- * field limits as create_group.
+ * A bare GroupId argument (get_group_info, destroy_group, and the id of every other group call).
  *
  * @example
  * ```ts
- * groupBaseInfoChangesIssues("t-42", { name: "" }); // [{ field: "name", rule: "non-empty, at most 30 UTF-8 bytes" }]
+ * schemaIssues(groupIdSchema, "", "groupId"); // [{ field: "groupId", rule: "must not be empty" }]
  * ```
  */
-export function groupBaseInfoChangesIssues(groupId: string, changes: ImGroupBaseInfoChanges): ValidationIssue[] {
-  const issues: ValidationIssue[] = [];
-  checkGroupId(groupId, issues);
-  const given = Object.values(changes).filter((v) => v !== undefined);
-  if (given.length === 0) issues.push({ field: "changes", rule: "at least one field to change" });
-  if (changes.name !== undefined && (typeof changes.name !== "string" || changes.name.length === 0 || bytes(changes.name) > IM_GROUP_LIMITS.nameBytes)) {
-    issues.push({ field: "name", rule: `non-empty, at most ${IM_GROUP_LIMITS.nameBytes} UTF-8 bytes` });
-  }
-  checkOptionalText(changes.introduction, "introduction", IM_GROUP_LIMITS.introductionBytes, issues);
-  checkOptionalText(changes.notification, "notification", IM_GROUP_LIMITS.notificationBytes, issues);
-  checkOptionalText(changes.faceUrl, "faceUrl", IM_GROUP_LIMITS.faceUrlBytes, issues);
-  if (changes.maxMemberCount !== undefined && !(Number.isSafeInteger(changes.maxMemberCount) && changes.maxMemberCount > 0)) {
-    issues.push({ field: "maxMemberCount", rule: "positive integer" });
-  }
-  if (changes.applyJoinOption !== undefined && !(IM_APPLY_JOIN_OPTIONS as readonly string[]).includes(changes.applyJoinOption)) {
-    issues.push({ field: "applyJoinOption", rule: `one of ${IM_APPLY_JOIN_OPTIONS.join(", ")}` });
-  }
-  if (changes.muteAllMember !== undefined && !(IM_MUTE_ALL_MEMBER_VALUES as readonly string[]).includes(changes.muteAllMember)) {
-    issues.push({ field: "muteAllMember", rule: `one of ${IM_MUTE_ALL_MEMBER_VALUES.join(", ")}` });
-  }
-  return issues;
-}
+export const groupIdSchema = nonEmptyString;
 
 /**
- * Issues of an add_group_member request: a GroupId and at least one valid, unique member.
+ * A modify_group_base_info request, `{ groupId, ...changes }`: a GroupId, at least one change, and
+ * the create_group limits of each field.
  *
  * @example
  * ```ts
- * addGroupMembersIssues("t-42", ["bob", "bob"]); // [{ field: "userIds.1", rule: "unique" }]
+ * schemaIssues(groupBaseInfoChangesSchema, { groupId: "t-42" }); // [{ field: "changes", rule: "at least one field to change" }]
  * ```
  */
-export function addGroupMembersIssues(groupId: string, userIds: readonly string[]): ValidationIssue[] {
-  const issues: ValidationIssue[] = [];
-  checkGroupId(groupId, issues);
-  if (!Array.isArray(userIds) || userIds.length === 0) {
-    issues.push({ field: "userIds", rule: "at least one member" });
-    return issues;
-  }
-  const seen = new Set<string>();
-  userIds.forEach((id, i) => {
-    checkUserId(id, `userIds.${i}`, issues);
-    if (seen.has(id)) issues.push({ field: `userIds.${i}`, rule: "unique" });
-    seen.add(id);
-  });
-  return issues;
-}
+export const groupBaseInfoChangesSchema = z
+  .object({
+    groupId: groupIdSchema,
+    name: z.optional(groupName),
+    introduction: groupSpecShape.introduction,
+    notification: groupSpecShape.notification,
+    faceUrl: groupSpecShape.faceUrl,
+    maxMemberCount: groupSpecShape.maxMemberCount,
+    applyJoinOption: groupSpecShape.applyJoinOption,
+    muteAllMember: z.optional(z.enum(IM_MUTE_ALL_MEMBER_VALUES)),
+  })
+  .check(
+    z.superRefine(({ groupId: _, ...changes }, ctx) => {
+      if (Object.values(changes).every((v) => v === undefined)) ctx.addIssue({ code: "custom", path: ["changes"], message: "at least one field to change" });
+    }),
+  );
 
 /**
- * Issues of a removeGroup spec: every field that identifies "our" group is required.
+ * An add_group_member request, `{ groupId, userIds }`: a GroupId and at least one valid, unique
+ * member.
  *
  * @example
  * ```ts
- * removeGroupSpecIssues({ groupId: "t-42", type: "Public", ownerAccount: "", marker: "tp:t-42" });
- * // [{ field: "ownerAccount", rule: "required non-empty string" }]
+ * schemaIssues(addGroupMembersSchema, { groupId: "t-42", userIds: ["bob", "bob"] }); // [{ field: "userIds.1", rule: "unique" }]
  * ```
  */
-export function removeGroupSpecIssues(spec: RemoveGroupSpec): ValidationIssue[] {
-  const issues: ValidationIssue[] = [];
-  checkGroupId(spec.groupId, issues);
-  if (!(IM_GROUP_TYPES as readonly string[]).includes(spec.type)) issues.push({ field: "type", rule: `one of ${IM_GROUP_TYPES.join(", ")}` });
-  checkUserId(spec.ownerAccount, "ownerAccount", issues);
-  if (typeof spec.marker !== "string" || spec.marker.length === 0) issues.push({ field: "marker", rule: "required non-empty string" });
-  return issues;
-}
+export const addGroupMembersSchema = z.object({
+  groupId: groupIdSchema,
+  userIds: z.array(imUserIdSchema).check(
+    z.minLength(1, { message: "at least one member" }),
+    unique<string>((id) => id, (i) => [i], "unique"),
+  ),
+});
+
+/**
+ * A removeGroup spec (`RemoveGroupSpec`): every field that identifies "our" group.
+ *
+ * @example
+ * ```ts
+ * schemaIssues(removeGroupSpecSchema, { groupId: "t-42", type: "Public", ownerAccount: "", marker: "tp:t-42" });
+ * // [{ field: "ownerAccount", rule: "must not be empty" }]
+ * ```
+ */
+export const removeGroupSpecSchema = z.object({
+  groupId: groupIdSchema,
+  type: z.enum(IM_GROUP_TYPES),
+  ownerAccount: imUserIdSchema,
+  marker: nonEmptyString,
+});

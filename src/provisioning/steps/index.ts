@@ -11,18 +11,19 @@ import { slsConsumerGroupStep, type SlsConsumerGroupStepOptions } from "./sls-co
  *
  * @example
  * ```ts
- * const steps = builtInSteps({ config, slsClients, im, imCredentials: credentials.im });
+ * const steps = builtInSteps({ config, slsClientFor, logstores: registry, im, imCredentials: credentials.im });
  * ```
  */
 export function builtInSteps(deps: {
   config: SlsConsumerGroupStepOptions["config"];
-  slsClients: SlsConsumerGroupStepOptions["clients"];
+  slsClientFor: SlsConsumerGroupStepOptions["clientFor"];
+  logstores: SlsConsumerGroupStepOptions["logstores"];
   im: ImGroupOperations;
   /** The IM app credentials: the step refuses the app admin as a tenant's account. */
   imCredentials: Pick<CredentialSource<ImCredentials>, "get">;
 }): StepRegistry {
   return [
-    slsConsumerGroupStep({ config: deps.config, clients: deps.slsClients }),
+    slsConsumerGroupStep({ config: deps.config, clientFor: deps.slsClientFor, logstores: deps.logstores }),
     imGroupStep({ config: deps.config, im: deps.im, credentials: deps.imCredentials }),
   ];
 }

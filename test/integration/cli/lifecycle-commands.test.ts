@@ -47,13 +47,32 @@ describe("npm run cli -- failures | retry | offboard", () => {
     expect((await cli("failures")).includes(`${tenant.tenantId}\t`)).toBe(false);
   });
 
+  it("lists an outcome event EventBridge refused for good, and `retry` publishes it once the bus is fixed", async () => {
+    const service = fx.service();
+    const tenant = parseTenantOnboarding(sampleTenant());
+    fx.stack.events.failEntries(1, "AccessDeniedException", "not authorized to put events on this bus");
+    await service.provision(tenant, { deadline: Date.now() + 8_000, workerId: "w1" });
+    const listed = (await cli("failures")).split("\n").filter((line) => line.startsWith(`${tenant.tenantId}\t`));
+    expect(listed.map((line) => line.split("\t").slice(0, 6))).toEqual([
+      [tenant.tenantId, "announcement", "GAVE_UP", "eventbridge", "AccessDeniedException", "generation 1, 1 attempt(s)"],
+    ]);
+    const status = JSON.parse(await cli("status", tenant.tenantId)) as { announcement: { state: string; lastError: { code: string } } };
+    expect(status.announcement).toMatchObject({ state: "gave-up", lastError: { code: "AccessDeniedException" } });
+
+    const retried = JSON.parse(await cli("retry", tenant.tenantId)) as { change: string; announcementRedriven: boolean; generation: number };
+    expect(retried).toMatchObject({ change: "unchanged", announcementRedriven: true, generation: 1 });
+    const events = fx.stack.events.events.filter((e) => e.detail["tenantId"] === tenant.tenantId);
+    expect(events.map((e) => e.detail["eventId"])).toEqual([`${tenant.tenantId}:1:TenantProvisioned`]);
+    expect((await cli("failures")).includes(`${tenant.tenantId}\t`)).toBe(false);
+  });
+
   it("`retry --step` with an unknown step exits 2 naming the field; `offboard` removes both resources", async () => {
     const service = fx.service();
     const tenant = parseTenantOnboarding(sampleTenant());
     await service.provision(tenant, { deadline: Date.now() + 8_000, workerId: "w1" });
     await expect(cli("retry", tenant.tenantId, "--step", "dns")).rejects.toMatchObject({
       code: 2,
-      stderr: expect.stringMatching(/^error: retry: invalid input: step: one of sls-consumer-group, im-group\n/),
+      stderr: expect.stringMatching(/^error: retry: invalid input: step: must be one of "sls-consumer-group", "im-group"\n/),
     });
 
     const off = JSON.parse(await cli("offboard", tenant.tenantId)) as { desired: string; steps: { status: string }[] };
@@ -75,5 +94,21 @@ describe("npm run cli -- failures | retry | offboard", () => {
     }
     expect(await service.store.getTenant(tenant.tenantId)).toEqual(before);
     expect(fx.stack.im.state().groups.some((g) => g.groupId === `tenant-${tenant.tenantId}`)).toBe(true);
+  });
+
+  it("`backfill` takes the same 15-minute cap as the Lambda (it had its own budget handling and none)", async () => {
+    const service = fx.service();
+    // A tenant the backfill would pick up: its SLS step failed retryably.
+    const tenant = parseTenantOnboarding(sampleTenant());
+    fx.stack.sls.faults.configure({ rules: [{ operation: "CreateConsumerGroup", kind: "error", error: { status: 500, code: "InternalServerError" }, resource: `tenant-${tenant.tenantId}` }] });
+    try {
+      await service.provision(tenant, { deadline: Date.now() + 8_000, workerId: "w1" });
+    } finally {
+      fx.stack.sls.faults.configure({});
+    }
+    const before = await service.store.getTenant(tenant.tenantId);
+    await expect(cli("backfill", "--budget-ms", "900001")).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/^error: --budget-ms: at most 900000 /) });
+    expect(await service.store.getTenant(tenant.tenantId)).toEqual(before);
+    expect(await cli("backfill", "--help")).toContain("at most 900000");
   });
 });

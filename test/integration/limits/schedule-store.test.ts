@@ -61,7 +61,9 @@ describe("CallScheduleStore", () => {
     // 60 slots 4 apart: the lane runs 240 indexes ahead, beyond the 200-slot horizon.
     await store.reserve({ ...base, count: 60, notBeforeIndex: 1_000, expectBusy: false });
     expect(await store.reserve({ ...base, count: 1, notBeforeIndex: 1_000, expectBusy: true })).toBeUndefined();
-    expect(store.requests).toBe(4);
+    // One append and one restart: a third try would only pay when another process flipped the
+    // lane between them, and in a saturated fleet it was one more failed request per lane.
+    expect(store.requests).toBe(3);
   });
 
   it("keeps commands and paces apart", async () => {

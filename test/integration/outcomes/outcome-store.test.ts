@@ -438,3 +438,50 @@ describe("getTenant", () => {
     await expect(store.getTenant("t-9")).rejects.toBeInstanceOf(MalformedOutcomeItemError);
   });
 });
+
+describe("announcement failures (recordAnnouncementFailure, redriveAnnouncement, listFailedAnnouncements)", () => {
+  it("counts each failed publish once however many runs record it; a give-up leaves the index for the failures listing; a re-drive puts it back", async () => {
+    const clock = new FakeClock();
+    const { store } = await newTable({ clock });
+    await store.putNewTenant("t-a", snapshot, "webhook");
+    expect(await store.claimAnnouncement("t-a", 1, "TenantProvisioned", 60_000)).toBe(true);
+
+    // Two runs fail the same (first) attempt at once: one records it.
+    const first = await Promise.all([0, 1].map(() => store.recordAnnouncementFailure("t-a", 1, { attempts: 1, code: "ThrottlingException", message: "Rate exceeded", retryAt: iso(clock, 60_000) })));
+    expect(first.sort()).toEqual([false, true]);
+    // A stale count (the second attempt recorded as the first again) is refused.
+    expect(await store.recordAnnouncementFailure("t-a", 1, { attempts: 1, code: "X", message: "x", retryAt: iso(clock, 60_000) })).toBe(false);
+    let { tenant } = await store.getTenant("t-a");
+    expect(tenant?.announceFailure).toMatchObject({ generation: 1, attempts: 1, code: "ThrottlingException", gaveUp: false, nextAttemptAt: iso(clock, 60_000) });
+    expect(tenant?.indexDueAt).toBe(iso(clock, 60_000));
+
+    expect(await store.recordAnnouncementFailure("t-a", 1, { attempts: 2, code: "AccessDeniedException", message: "no" })).toBe(true);
+    ({ tenant } = await store.getTenant("t-a"));
+    expect(tenant?.announceFailure).toMatchObject({ attempts: 2, code: "AccessDeniedException", gaveUp: true });
+    expect(tenant?.indexDueAt).toBeUndefined();
+    expect((await store.listUnfinished({ limit: 100 })).tenants).not.toContain("t-a");
+    expect((await store.listFailedAnnouncements({ limit: 100 })).map((t) => t.tenantId)).toEqual(["t-a"]);
+    expect(await store.listFailures({ limit: 100 })).toEqual([]);
+
+    // Only a given-up announcement of the current generation is re-driven, once.
+    expect(await store.redriveAnnouncement("t-a", 2)).toBeUndefined();
+    const again = await store.redriveAnnouncement("t-a", 1);
+    expect(again?.announceFailure).toBeUndefined();
+    expect(again?.indexDueAt).toBe(iso(clock));
+    expect(await store.redriveAnnouncement("t-a", 1)).toBeUndefined();
+    expect(await store.listFailedAnnouncements({ limit: 100 })).toEqual([]);
+    expect(await store.finishAnnouncement("t-a", 1)).toBe(true);
+    expect((await store.getTenant("t-a")).tenant?.indexDueAt).toBeUndefined();
+  });
+
+  it("refuses a failure for an announcement not claimed, or already published", async () => {
+    const clock = new FakeClock();
+    const { store } = await newTable({ clock });
+    await store.putNewTenant("t-b", snapshot, "webhook");
+    expect(await store.recordAnnouncementFailure("t-b", 1, { attempts: 1, code: "X", message: "x" })).toBe(false);
+    await store.claimAnnouncement("t-b", 1, "TenantProvisioned", 60_000);
+    await store.finishAnnouncement("t-b", 1);
+    expect(await store.recordAnnouncementFailure("t-b", 1, { attempts: 1, code: "X", message: "x" })).toBe(false);
+    await expect(store.recordAnnouncementFailure("t-b", 1, { attempts: 0, code: "X", message: "x" })).rejects.toThrow(ValidationError);
+  });
+});

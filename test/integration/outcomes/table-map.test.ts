@@ -6,7 +6,8 @@ import { readFileSync } from "node:fs";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import { BackfillPositionStore } from "../../../src/backfill/cursor-store.ts";
-import { BACKFILL_POSITION_KEY, kindOfKey, rejectionKey, stepKey, TABLE_ITEMS, tenantKey, webhookIdKey } from "../../../src/outcomes/table-map.ts";
+import { LogstoreRegistry } from "../../../src/logstores/index.ts";
+import { BACKFILL_POSITION_KEY, kindOfKey, logstoreKey, rejectionKey, stepKey, TABLE_ITEMS, tenantKey, webhookIdKey } from "../../../src/outcomes/table-map.ts";
 import { RejectionStore } from "../../../src/rejections/rejection-store.ts";
 import { WebhookReplayGuard } from "../../../src/webhook/replay-guard.ts";
 import { useDynalite } from "../../support/dynalite.ts";
@@ -33,14 +34,20 @@ describe("the outcome table map", () => {
     await new RejectionStore(docClient, tableName).record({ channel: "sqs", messageId: "m-1", issues: [], body: "{}" });
     await new WebhookReplayGuard(docClient, tableName).remember("msg_map", Buffer.from("{}"));
     await new BackfillPositionStore(docClient, tableName).save({ dueBefore: "2026-11-30T00:00:00.000Z" });
+    const registry = new LogstoreRegistry({ client: docClient, tableName });
+    await registry.add([{ name: "events-map" }]);
+    await registry.take("events-map", "t-map");
 
-    const keys = { tenant: tenantKey("t-map"), step: stepKey("t-map", "im-group"), rejection: rejectionKey("sqs", "m-1"), "webhook id": webhookIdKey("msg_map"), "backfill position": BACKFILL_POSITION_KEY };
+    const keys = { tenant: tenantKey("t-map"), step: stepKey("t-map", "im-group"), rejection: rejectionKey("sqs", "m-1"), "webhook id": webhookIdKey("msg_map"), "backfill position": BACKFILL_POSITION_KEY, logstore: logstoreKey("events-map") };
     for (const [kind, key] of Object.entries(keys)) {
       expect(await read(key), kind).toBeDefined();
       expect(kindOfKey(key)).toBe(kind);
     }
     expect(Object.keys(keys).sort()).toEqual(TABLE_ITEMS.map((i) => i.kind).sort());
     expect(kindOfKey({ pk: "SOMETHING", sk: "ELSE" })).toBeUndefined();
+    expect(kindOfKey({ pk: "LOGSTORE", sk: "ELSE" })).toBeUndefined();
+    // The registry's item is the one the map names, with the slot taken.
+    expect(await read(logstoreKey("events-map"))).toMatchObject({ name: "events-map", capacity: 30, assigned: 1, tenants: new Set(["t-map"]) });
     // The replay guard's item carries the TTL attribute the map names.
     expect((await read(webhookIdKey("msg_map")))?.["expiresAt"]).toEqual(expect.any(Number));
   });

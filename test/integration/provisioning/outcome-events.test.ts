@@ -73,7 +73,7 @@ describe("outcome events on EventBridge", () => {
   it("a failed provisioning names the step, the status, the code and the request id", async () => {
     const service = fx.service();
     const request = parseTenantOnboarding(sampleTenant());
-    fx.stack.sls.faults.configure({ rules: [{ operation: "CreateConsumerGroup", kind: "error", error: { status: 400, code: "ConsumerGroupQuotaExceed" }, resource: `tenant-${request.tenantId}` }] });
+    fx.stack.sls.faults.configure({ rules: [{ operation: "CreateConsumerGroup", kind: "error", error: { status: 400, code: "JsonInfoInvalid" }, resource: `tenant-${request.tenantId}` }] });
     try {
       await service.provision(request, { deadline: soon(), workerId: "w1" });
     } finally {
@@ -81,7 +81,7 @@ describe("outcome events on EventBridge", () => {
     }
     const [event] = eventsOf(request.tenantId);
     expect(event?.detailType).toBe("TenantProvisioningFailed");
-    expect(event?.detail).toMatchObject({ step: "sls-consumer-group", status: "FAILED_PERMANENT", code: "ConsumerGroupQuotaExceed", provider: "sls", generation: 1 });
+    expect(event?.detail).toMatchObject({ step: "sls-consumer-group", status: "FAILED_PERMANENT", code: "JsonInfoInvalid", provider: "sls", generation: 1 });
     expect(event?.detail["requestId"]).toEqual(expect.any(String));
   });
 

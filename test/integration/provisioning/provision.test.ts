@@ -64,10 +64,11 @@ describe("provision (end to end over dynalite, the secrets stand-in and both san
     const service = fx.service({ documentClient: counting });
     const tenant = parseTenantOnboarding(sampleTenant());
     await service.provision(tenant, { deadline: soon(), workerId: "w1" });
-    // First run: read, tenant item, two step items, then claim and record each step, then claim
-    // the generation's announcement and settle it (two writes, so a crash between announces again).
+    // First run: read, tenant item, two step items, then claim and record each step, take a
+    // logstore slot for the consumer group (src/logstores), then claim the generation's
+    // announcement and settle it (two writes, so a crash between announces again).
     expect(commands.filter((c) => c === "PutCommand")).toHaveLength(3);
-    expect(commands.filter((c) => c === "UpdateCommand")).toHaveLength(6);
+    expect(commands.filter((c) => c === "UpdateCommand")).toHaveLength(7);
 
     commands.length = 0;
     await service.provision(tenant, { deadline: soon(), workerId: "w2" });

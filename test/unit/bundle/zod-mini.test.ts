@@ -62,9 +62,10 @@ describe("handler bundles", () => {
   it("the status route reads the outcome store and carries no provider client, secret source or queue", () => {
     const status = Object.entries(codeByHandler).find(([file]) => file.endsWith("status.js"))?.[1] ?? [];
     expect(status.some((p) => p.endsWith("src/outcomes/store.ts")), "status bundles the outcome store").toBe(true);
-    // The configuration's IM domain list (src/providers/tencent-im/constants.ts) is all it shares with them.
+    // The configuration's provider facts and rules are all it shares with them: the constants (IM
+    // domains, limits), the SLS name rules (sls/names.ts) and the GroupId prefix rule (tencent-im/group-id.ts).
     const unneeded = status.filter((p) =>
-      /src\/providers\/(?!.*\/constants\.ts$)|src\/credentials\/|src\/queue\/|node_modules\/@aws-sdk\/client-(secrets-manager|sqs|eventbridge)\//.test(p),
+      /src\/providers\/(?!(.*\/constants|sls\/names|tencent-im\/group-id)\.ts$)|src\/credentials\/|src\/queue\/|node_modules\/@aws-sdk\/client-(secrets-manager|sqs|eventbridge)\//.test(p),
     );
     expect(unneeded).toEqual([]);
     // The same check finds them where they belong.

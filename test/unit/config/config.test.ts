@@ -35,8 +35,13 @@ describe("loadConfig", () => {
       throw new Error("expected ConfigurationError");
     } catch (e) {
       expect(e).toBeInstanceOf(ConfigurationError);
-      const fields = (e as ConfigurationError).issues.map((i) => i.field).sort();
-      expect(fields).toEqual(["IM_DOMAIN", "OUTCOME_TABLE_NAME", "SLS_PROJECT", "SLS_REGION"]);
+      const { issues } = e as ConfigurationError;
+      expect([...new Set(issues.map((i) => i.field))].sort()).toEqual(["IM_DOMAIN", "OUTCOME_TABLE_NAME", "SLS_PROJECT", "SLS_REGION"]);
+      // The SLS client's own project name rules, each broken one named.
+      expect(issues.filter((i) => i.field === "SLS_PROJECT").map((i) => i.rule)).toEqual([
+        "only a-z, 0-9 and -",
+        "must start and end with a lowercase letter or digit",
+      ]);
       expect((e as Error).message).not.toContain("Bad_Project");
     }
   });
@@ -50,7 +55,11 @@ describe("loadConfig", () => {
     expect(loadConfig(env).sls.logstores).toEqual(["tenant_events"]);
     expect(loadConfig({ ...env, SLS_LOGSTORE: "events-a,events-b" }).sls.logstores).toEqual(["events-a", "events-b"]);
     expect(() => loadConfig({ ...env, SLS_LOGSTORE: "events-a,events-a" })).toThrow(/SLS_LOGSTORE: each logstore at most once/);
-    expect(() => loadConfig({ ...env, SLS_LOGSTORE: "events-a,,b" })).toThrow(/SLS_LOGSTORE/);
+    expect(() => loadConfig({ ...env, SLS_LOGSTORE: "events-a,,b" })).toThrow(/SLS_LOGSTORE: logstore 2: 3-63 characters; SLS_LOGSTORE: logstore 2: must start and end with a lowercase letter or digit; SLS_LOGSTORE: logstore 3: 3-63 characters$/);
+    expect(() => loadConfig({ ...env, SLS_LOGSTORE: "events-a,Events.b" })).toThrow(/^environment: SLS_LOGSTORE: logstore 2: only a-z, 0-9, _ and -; SLS_LOGSTORE: logstore 2: must start and end/);
+    // Optional since the logstore registry: without it the registry alone names the logstores.
+    const { SLS_LOGSTORE: _unset, ...withoutList } = env;
+    expect(loadConfig(withoutList).sls.logstores).toEqual([]);
   });
 
   it("reads the fleet's IM budget and refuses one without headroom under IM's 200/s", () => {
@@ -66,6 +75,25 @@ describe("loadConfig", () => {
   it("enforces the Community GroupId prefix rule", () => {
     expect(() => loadConfig({ ...env, IM_GROUP_TYPE: "Community" })).toThrow(/IM_GROUP_ID_PREFIX: must start with @TGS#_/);
     expect(loadConfig({ ...env, IM_GROUP_TYPE: "Community", IM_GROUP_ID_PREFIX: "@TGS#_t-" }).im.groupIdPrefix).toBe("@TGS#_t-");
-    expect(() => loadConfig({ ...env, IM_GROUP_ID_PREFIX: "@TGS#x" })).toThrow(/reserved/);
+    expect(() => loadConfig({ ...env, IM_GROUP_ID_PREFIX: "@TGS#x" })).toThrow(/IM_GROUP_ID_PREFIX: must not start with @TGS# \(reserved, except Community\) \(IM_GROUP_TYPE\)/);
+  });
+
+  it("bounds the name prefixes so the longest tenant id still gives a valid GroupId and consumer group name", () => {
+    // GroupId ≤ 48 bytes and consumer group name ≤ 128 characters, less a 36-character tenant id.
+    expect(loadConfig({ ...env, IM_GROUP_ID_PREFIX: "p".repeat(12), SLS_CONSUMER_GROUP_PREFIX: "c".repeat(92) }).im.groupIdPrefix).toHaveLength(12);
+    expect(() => loadConfig({ ...env, IM_GROUP_ID_PREFIX: "p".repeat(13) })).toThrow(/IM_GROUP_ID_PREFIX: must have at most 12 characters/);
+    expect(() => loadConfig({ ...env, IM_GROUP_ID_PREFIX: "t p-" })).toThrow(/IM_GROUP_ID_PREFIX: printable ASCII without spaces/);
+    expect(() => loadConfig({ ...env, SLS_CONSUMER_GROUP_PREFIX: "c".repeat(93) })).toThrow(/SLS_CONSUMER_GROUP_PREFIX: must have at most 92 characters/);
+    expect(() => loadConfig({ ...env, SLS_CONSUMER_GROUP_PREFIX: "t." })).toThrow(/SLS_CONSUMER_GROUP_PREFIX: only A-Z, a-z, 0-9, _ and -/);
+  });
+
+  it("takes every IM group type but AVChatRoom (it takes no members)", () => {
+    for (const type of ["Private", "Work", "Public", "ChatRoom", "Meeting"]) expect(loadConfig({ ...env, IM_GROUP_TYPE: type }).im.groupType).toBe(type);
+    expect(() => loadConfig({ ...env, IM_GROUP_TYPE: "AVChatRoom" })).toThrow(/IM_GROUP_TYPE: must be one of "Private", "Work", "Public", "ChatRoom", "Meeting", "Community"$/);
+  });
+
+  it("checks SLS_ENDPOINT and SLS_REGION with the SLS client's rules", () => {
+    expect(() => loadConfig({ ...env, SLS_ENDPOINT: "https://cn-shanghai.log.aliyuncs.com" })).toThrow(/SLS_ENDPOINT: a host name such as cn-shanghai.log.aliyuncs.com \(no scheme, no path\)/);
+    expect(() => loadConfig({ ...env, SLS_SIGNATURE_VERSION: "v4", SLS_REGION: "CN_1" })).toThrow(/SLS_REGION: a region id such as cn-shanghai/);
   });
 });

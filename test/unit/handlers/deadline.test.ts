@@ -2,7 +2,7 @@ import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import { inAwsCallScope } from "../../../handlers/lib/aws-call-scope.ts";
-import { allowAwsCallsUntilInvocationEnd, deadlineOf, invocationDeadline, type DeadlineContext } from "../../../handlers/middleware/deadline.ts";
+import { allowAwsCallsUntilInvocationEnd, deadlineOf, invocationDeadline, withAwsCallsUntilInvocationEnd, type DeadlineContext } from "../../../handlers/middleware/deadline.ts";
 import { awsCallCutoff } from "../../../src/aws/call-deadline.ts";
 import { lambdaContext } from "../../support/lambda.ts";
 
@@ -52,6 +52,25 @@ describe("invocationDeadline", () => {
     const result = await handler({}, contextWith(20_000));
     expect(result.deadline).toBe(NOW + 3_000);
     expect(result.cutoff).toBe(NOW + 19_000);
+  });
+
+  it("withAwsCallsUntilInvocationEnd widens the cut-off for its own calls only, then puts the capped budget back (also when they fail)", async () => {
+    const handler = inAwsCallScope(
+      middy<unknown, { inside: (number | undefined)[]; after: number | undefined }, Error, DeadlineContext>()
+        .use(invocationDeadline({ marginMs: 1_000, maxBudgetMs: 3_000, now: () => NOW }))
+        .handler(async (_event, context) => {
+          const inside: (number | undefined)[] = [];
+          await withAwsCallsUntilInvocationEnd(context, async () => void inside.push(awsCallCutoff(NOW + 5_000)));
+          await withAwsCallsUntilInvocationEnd(context, async () => {
+            throw new Error("write failed");
+          }).catch(() => undefined);
+          return { inside, after: awsCallCutoff(NOW + 5_000) };
+        }),
+    );
+    const result = await handler({}, contextWith(20_000));
+    expect(result.inside).toEqual([NOW + 19_000]);
+    // Back to the cap: a call started after the 3 s deadline gets three quarters of the margin.
+    expect(result.after).toBe(NOW + 3_000 + 750);
   });
 
   it("inAwsCallScope keeps the middy handler's methods", () => {

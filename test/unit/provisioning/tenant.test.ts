@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../../../src/errors.ts";
+import { ensureGroupSpecSchema } from "../../../src/providers/tencent-im/validation.ts";
+import { tenantMarker } from "../../../src/provisioning/constants.ts";
 import { assertNotImAppAdmin, IM_APP_ADMIN_RULE, parseTenantOnboarding } from "../../../src/provisioning/tenant.ts";
+import { schemaIssues } from "../../../src/validation/issues.ts";
 
 const valid = {
   tenantId: "acme-42",
@@ -44,6 +47,17 @@ describe("parseTenantOnboarding", () => {
     expect(() => parseTenantOnboarding({ ...valid, displayName: "中".repeat(10) })).not.toThrow(); // 30 bytes
     const issues = issuesOf({ ...valid, displayName: "中".repeat(11) }); // 33 bytes, 11 characters
     expect(issues).toEqual([{ field: "displayName", rule: "at most 30 UTF-8 bytes (IM group Name)" }]);
+  });
+
+  it("bounds the introduction so that, with the marker of the longest tenant id, IM still takes it", () => {
+    const tenantId = "t".repeat(36);
+    const longest = "é".repeat(99); // 198 UTF-8 bytes
+    expect(parseTenantOnboarding({ ...valid, tenantId, imGroup: { introduction: longest } }).imGroup?.introduction).toBe(longest);
+    expect(issuesOf({ ...valid, tenantId, imGroup: { introduction: `${longest}a` } })).toEqual([{ field: "imGroup.introduction", rule: "at most 198 UTF-8 bytes" }]);
+    // The IM client's own rule (240 bytes with the marker appended) accepts exactly that longest one.
+    const spec = { type: "Public", name: "Acme", groupId: `tenant-${tenantId}`, ownerAccount: "alice", marker: tenantMarker(tenantId) };
+    expect(schemaIssues(ensureGroupSpecSchema, { ...spec, introduction: longest })).toEqual([]);
+    expect(schemaIssues(ensureGroupSpecSchema, { ...spec, introduction: `${longest}a` }).map((i) => i.field)).toEqual(["introduction"]);
   });
 
   it("names every broken field at once, with nested paths", () => {

@@ -2,11 +2,18 @@ import { describe, expect, it } from "vitest";
 import { ValidationError } from "../../../src/errors.ts";
 import { createSlsClient } from "../../../src/providers/sls/client.ts";
 import {
-  consumerGroupNameIssues,
-  consumerGroupSettingsIssues,
-  logstoreNameIssues,
-  projectNameIssues,
+  consumerGroupNameSchema,
+  consumerGroupSchema,
+  consumerGroupUpdateSchema,
 } from "../../../src/providers/sls/validation.ts";
+import { slsLogstoreNameSchema, slsProjectNameSchema } from "../../../src/providers/sls/names.ts";
+import { schemaIssues } from "../../../src/validation/issues.ts";
+
+const projectNameIssues = (value: unknown) => schemaIssues(slsProjectNameSchema, value, "project");
+const logstoreNameIssues = (value: unknown) => schemaIssues(slsLogstoreNameSchema, value, "logstore");
+const consumerGroupNameIssues = (value: unknown) => schemaIssues(consumerGroupNameSchema, value, "name");
+const consumerGroupSettingsIssues = (settings: object, partial = false) =>
+  schemaIssues(partial ? consumerGroupUpdateSchema : consumerGroupSchema, { name: "g", ...settings });
 import { staticCredentials } from "../../../src/credentials/types.ts";
 
 describe("project names", () => {
@@ -74,6 +81,10 @@ describe("consumer group settings", () => {
   it("lets absent fields pass when partial", () => {
     expect(consumerGroupSettingsIssues({ order: true }, true)).toEqual([]);
   });
+  it("an update needs at least one setting", () => {
+    expect(consumerGroupSettingsIssues({}, true)).toEqual([{ field: "settings", rule: "at least one of timeout, order" }]);
+    expect(consumerGroupSettingsIssues({ timeout: 60 }, true)).toEqual([]);
+  });
 });
 
 describe("client options", () => {
@@ -95,6 +106,16 @@ describe("client options", () => {
     expect(caught).toBeInstanceOf(ValidationError);
     const fields = (caught as ValidationError).issues.map((i) => i.field);
     expect(fields).toEqual(expect.arrayContaining(["project", "endpoint", "connectTo"]));
+  });
+
+  it.each([
+    ["an endpoint with a scheme", { endpoint: "https://cn-shanghai.log.aliyuncs.com" }, "endpoint", "a host name such as cn-shanghai.log.aliyuncs.com (no scheme, no path)"],
+    ["an endpoint label ending in a hyphen", { endpoint: "cn-shanghai-.log.aliyuncs.com" }, "endpoint", "a host name such as cn-shanghai.log.aliyuncs.com (no scheme, no path)"],
+    ["a connectTo that is not http(s)", { connectTo: "ftp://x" }, "connectTo", "an http: or https: URL"],
+    ["a zero attempt timeout", { attemptTimeoutMs: 0 }, "attemptTimeoutMs", "must be > 0"],
+    ["a v4 region with capitals", { signature: { version: "v4", region: "CN" } }, "signature.region", "a region id such as cn-shanghai"],
+  ])("refuses %s, naming the field and the rule", (_label, change, field, rule) => {
+    expect(() => createSlsClient({ ...valid, ...(change as object) })).toThrow(new RegExp(`^SLS client options: invalid input: ${field.replace(".", "\\.")}: ${rule.replace(/[()]/g, "\\$&")}$`));
   });
 
   it("requires a region id for v4", () => {

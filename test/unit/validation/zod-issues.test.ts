@@ -35,6 +35,18 @@ describe("zodIssuesToValidationIssues: a missing value is 'required', whatever t
   });
 });
 
+describe("zodIssuesToValidationIssues: a rule the schema raised itself keeps its words", () => {
+  it("a cross-field rule at a path that holds nothing is not 'required'", () => {
+    const schema = z.object({ a: z.optional(z.string()) }).check(
+      z.superRefine((v, ctx) => {
+        if (v.a === undefined) ctx.addIssue({ code: "custom", path: ["changes"], message: "at least one change" });
+      }),
+    );
+    expect(issuesOf(schema, {})).toEqual([{ field: "changes", rule: "at least one change" }]);
+    expect(issuesOf(schema, { a: 1 })).toEqual([{ field: "a", rule: "must be a string" }]);
+  });
+});
+
 describe("zodIssuesToValidationIssues never puts a value in a rule", () => {
   // A marker inside every value: if any rule quoted the input, the marker would show. (Key
   // names are reported, as "unknown field": they are the schema's vocabulary, not values.)

@@ -1,0 +1,64 @@
+/**
+ * `node bench/fleet-model.ts`: the fleet limiter alone, in virtual time (test/support/fleet-sim.ts)
+ * on a real dynalite: load-independent counts of what the bench's fleet scenario measures in real
+ * time. Each tenant takes an account_import slot, 20 ms, a create_group slot, 20 ms; the store
+ * answers in 6 ms of virtual time. Scenarios: the bench's mixed 8 (signup 5 callers, webhook 4,
+ * backfill 32) saturating IM; the same 8 with signup and webhook processes slowed by work
+ * between tenants (as in full provisioning); a lone backfill; processes joining and leaving.
+ * `node bench/fleet-model.ts mixed` runs the scenarios whose name contains "mixed";
+ * MODEL_SECONDS [12], MODEL_VERBOSE=1 (each process's limiter counters), MODEL_LIMITER (JSON of
+ * FleetRateLimiterOptions to try, e.g. '{"horizonMs":1000}').
+ */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { startDynalite } from "../src/local/dynalite.ts";
+import { ensureOutcomeTable } from "../src/local/dynamodb-table.ts";
+import { type SimProcess, simulateFleet } from "../test/support/fleet-sim.ts";
+
+const MIXED: SimProcess[] = [5, 4, 32, 5, 4, 32, 5, 4].map((callers) => ({ callers }));
+const SCENARIOS: Record<string, SimProcess[]> = {
+  "mixed 8 (IM only)": MIXED,
+  "mixed 8, signup/webhook 300 ms between tenants": MIXED.map((p) => (p.callers === 32 ? p : { ...p, thinkMs: 300 })),
+  "lone backfill": [{ callers: 32 }],
+  "8 joining one by one, 4 leaving": MIXED.map((p, i) => ({ ...p, startMs: i * 1000, ...(i % 2 === 0 ? { stopMs: 8000 + i * 500 } : {}) })),
+};
+const only = process.argv[2];
+const seconds = Number(process.env.MODEL_SECONDS ?? 12);
+const dynalite = await startDynalite();
+const client = new DynamoDBClient({ endpoint: dynalite.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+const docClient = DynamoDBDocumentClient.from(client);
+let n = 0;
+/** Seeded Math.random (mulberry32): processes pick their first lane at random; the same seeds give the same runs. */
+function seedRandom(seed: number): void {
+  let a = seed >>> 0;
+  Math.random = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const runs = Number(process.env.MODEL_RUNS ?? 3);
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+try {
+  for (const [name, processes] of Object.entries(SCENARIOS)) {
+    if (only && !name.includes(only)) continue;
+    const rows: Array<{ share: number; perCall: number; maxWindow: number; lapsedShare: number; failed: number }> = [];
+    for (let seed = 1; seed <= runs; seed++) {
+      seedRandom(seed);
+      const tableName = `model-${++n}`;
+      await ensureOutcomeTable(client, tableName);
+      const r = await simulateFleet({ docClient, tableName, processes, seconds, limiter: JSON.parse(process.env.MODEL_LIMITER ?? "{}") });
+      const lapsed = r.perProcess.reduce((a, s) => a + s.slotsLapsed, 0);
+      const leased = r.perProcess.reduce((a, s) => a + s.slotsLeased, 0);
+      rows.push({ share: (r.ratePerSecond.create_group ?? 0) / 200, perCall: r.requestsPerGrant, maxWindow: Math.max(...Object.values(r.maxInWindow)), lapsedShare: lapsed / leased, failed: r.failedConditions / r.storeRequests });
+      if (process.env.MODEL_VERBOSE) for (const s of r.perProcess) console.log("  ", JSON.stringify(s));
+    }
+    const f = (k: keyof (typeof rows)[number], d = 3) => `${mean(rows.map((r) => r[k])).toFixed(d)} [${rows.map((r) => r[k].toFixed(d)).join(" ")}]`;
+    console.log(`${name} (${runs} seeds, mean [each]): share of 200/s ${f("share")}; DynamoDB requests per call ${f("perCall")}; failed conditions ${f("failed", 2)}; lapsed ${f("lapsedShare", 2)}; max in any 1 s window ${Math.max(...rows.map((r) => r.maxWindow))}`);
+  }
+} finally {
+  client.destroy();
+  await dynalite.close();
+}

@@ -1,0 +1,56 @@
+/**
+ * How a CLI command runs the service, the same for every command that provisions (backfill,
+ * retry, offboard): one service for the command, closed after it; the operator's mistakes named
+ * as usage errors; and a time budget capped like the Lambda functions' (15 minutes).
+ */
+import { loadConfig } from "../../src/config/config.ts";
+import { ValidationError } from "../../src/errors.ts";
+import { TenantNotFoundError } from "../../src/provisioning/errors.ts";
+import { createService, type Service } from "../../src/service.ts";
+import { positiveInteger, UsageError, type OptionValues } from "../cli-args.ts";
+
+/** Longest --budget-ms: what a Lambda may run (a claim's lease follows the budget). */
+export const MAX_BUDGET_MS = 900_000;
+
+/** The `--budget-ms` option of every command that provisions. */
+export const BUDGET_OPTION = { "budget-ms": { type: "string" } } as const;
+
+/** How `--budget-ms` reads in each such command's `--help`. */
+export const BUDGET_DETAIL = `--budget-ms N  time the run may take (default 60000, at most ${MAX_BUDGET_MS}); what is left goes to the backfill`;
+
+/**
+ * Runs `run` with a service built from the environment, and closes it. A ValidationError or an
+ * unknown tenant is the operator's mistake: a {@link UsageError} (exit 2 with the usage).
+ *
+ * @example
+ * ```ts
+ * await withService((service) => service.store.listFailures({ limit: 10 }));
+ * ```
+ */
+export async function withService<T>(run: (service: Service) => Promise<T>): Promise<T> {
+  const service = createService(loadConfig(process.env));
+  try {
+    return await run(service);
+  } catch (error) {
+    if (error instanceof ValidationError || error instanceof TenantNotFoundError) throw new UsageError(error.message);
+    throw error;
+  } finally {
+    service.close();
+  }
+}
+
+/**
+ * The run's deadline (epoch ms) from `--budget-ms` (default 60000), refused above
+ * {@link MAX_BUDGET_MS}. Call it before anything is written: a run past what a claim may lease
+ * failed only after the new generation was declared, leaving the change behind an error.
+ *
+ * @example
+ * ```ts
+ * const deadline = runDeadline(values);
+ * ```
+ */
+export function runDeadline(values: OptionValues): number {
+  const ms = positiveInteger(values, "budget-ms", 60_000);
+  if (ms > MAX_BUDGET_MS) throw new UsageError(`--budget-ms: at most ${MAX_BUDGET_MS} (15 minutes, as long as a Lambda runs)`);
+  return Date.now() + ms;
+}

@@ -1,0 +1,4 @@
+/** The logstore registry: which SLS logstores exist for tenants' consumer groups, and their slots. */
+export { LogstoresExhaustedError } from "./errors.ts";
+export { LogstoreRegistry } from "./registry.ts";
+export type { LogstoreEntry, LogstoreRegistryOptions, LogstoreToAdd, TakeOutcome } from "./types.ts";

@@ -1,0 +1,94 @@
+/** The logstore registry on dynalite: slots are counted by conditional writes, never past capacity. */
+import { describe, expect, it } from "vitest";
+import { LogstoreRegistry, LogstoresExhaustedError } from "../../../src/logstores/index.ts";
+import { ValidationError } from "../../../src/errors.ts";
+import { FakeClock } from "../../support/fake-clock.ts";
+import { useDynalite } from "../../support/dynalite.ts";
+
+const newTable = useDynalite();
+
+async function registryOn(options: Pick<ConstructorParameters<typeof LogstoreRegistry>[0], "seed"> = {}) {
+  const { docClient, tableName } = await newTable();
+  const make = (extra: Partial<ConstructorParameters<typeof LogstoreRegistry>[0]> = {}) => new LogstoreRegistry({ client: docClient, tableName, ...options, ...extra });
+  return { registry: make(), make };
+}
+
+const byName = (entries: { name: string; assigned: number; full: boolean }[]) => Object.fromEntries(entries.map((e) => [e.name, { assigned: e.assigned, full: e.full }]));
+
+describe("LogstoreRegistry", () => {
+  it("adds logstores once (capacity 30 by default), lists them with their counts", async () => {
+    const { registry } = await registryOn();
+    expect(await registry.add([{ name: "events-a" }, { name: "events-b", capacity: 2 }])).toEqual({ added: expect.arrayContaining(["events-a", "events-b"]), existing: [] });
+    expect(await registry.add([{ name: "events-a", capacity: 5 }])).toEqual({ added: [], existing: ["events-a"] });
+    const listed = await registry.list({ fresh: true });
+    expect(listed.map((e) => [e.name, e.capacity, e.assigned, e.full]).sort()).toEqual([
+      ["events-a", 30, 0, false],
+      ["events-b", 2, 0, false],
+    ]);
+  });
+
+  it("refuses bad names and capacities, naming the field and the rule, and writes nothing", async () => {
+    const { registry } = await registryOn();
+    const attempt = registry.add([{ name: "ok-store" }, { name: "Bad Name" }, { name: "other", capacity: 0 }]);
+    await expect(attempt).rejects.toBeInstanceOf(ValidationError);
+    await expect(attempt).rejects.toThrow(/logstores\.1\.name: .*logstores\.2\.capacity: an integer 1-10000/);
+    expect(await registry.list({ fresh: true })).toEqual([]);
+  });
+
+  it("a slot is taken once per tenant: taking again is held, releasing twice frees once", async () => {
+    const { registry } = await registryOn();
+    await registry.add([{ name: "events-a", capacity: 3 }]);
+    expect(await registry.take("events-a", "t-1")).toBe("taken");
+    expect(await registry.take("events-a", "t-1")).toBe("held");
+    expect(await registry.holderOf("t-1")).toBe("events-a");
+    expect(await registry.holderOf("t-2")).toBeUndefined();
+    expect(await registry.release("events-a", "t-1")).toBe(true);
+    expect(await registry.release("events-a", "t-1")).toBe(false);
+    expect(byName(await registry.list({ fresh: true }))).toEqual({ "events-a": { assigned: 0, full: false } });
+    expect(await registry.take("events-unknown", "t-1")).toBe("no-room");
+  });
+
+  it("concurrent assigners from several processes never pass a capacity; the rest get LogstoresExhausted", async () => {
+    const { make } = await registryOn();
+    const processes = [make(), make(), make(), make()];
+    await processes[0]!.add([{ name: "events-a", capacity: 5 }, { name: "events-b", capacity: 5 }, { name: "events-c", capacity: 5 }]);
+    const outcomes = await Promise.allSettled(Array.from({ length: 24 }, (_, i) => processes[i % 4]!.assign(`t-${i}`)));
+    const placed = outcomes.flatMap((o) => (o.status === "fulfilled" ? [o.value] : []));
+    const refused = outcomes.flatMap((o) => (o.status === "rejected" ? [o.reason] : []));
+    expect(placed).toHaveLength(15);
+    expect(refused).toHaveLength(9);
+    for (const error of refused) expect(error).toBeInstanceOf(LogstoresExhaustedError);
+    expect(refused[0]).toMatchObject({ code: "LogstoresExhausted", errorClass: "transient", logstores: 3 });
+    const counts = byName(await processes[1]!.list({ fresh: true }));
+    expect(counts).toEqual({ "events-a": { assigned: 5, full: false }, "events-b": { assigned: 5, full: false }, "events-c": { assigned: 5, full: false } });
+    for (const name of ["events-a", "events-b", "events-c"]) expect(placed.filter((p) => p === name)).toHaveLength(5);
+  });
+
+  it("a logstore marked full gets no assignment until a slot in it is released", async () => {
+    const { registry } = await registryOn();
+    await registry.add([{ name: "events-a" }, { name: "events-b" }]);
+    await registry.markFull("events-a");
+    for (let i = 0; i < 5; i++) expect(await registry.assign(`t-${i}`)).toBe("events-b");
+    expect(await registry.assign("t-x", { prefer: "events-a" })).toBe("events-b");
+    await registry.add([{ name: "events-c", tenants: ["old-1"], existingGroups: 4 }]);
+    expect(byName(await registry.list({ fresh: true }))["events-c"]).toEqual({ assigned: 4, full: false });
+    await registry.markFull("events-c");
+    expect(await registry.release("events-c", "old-1")).toBe(true);
+    expect(byName(await registry.list({ fresh: true }))["events-c"]).toEqual({ assigned: 3, full: false });
+  });
+
+  it("the cached list is reused within its age and re-read after it; an empty registry is seeded once", async () => {
+    const clock = new FakeClock(Date.parse("2026-11-30T00:00:00Z"));
+    let seeded = 0;
+    const { registry, make } = await registryOn({ seed: async () => (seeded++, [{ name: "events-s", tenants: ["t-old"], existingGroups: 2 }]) });
+    const cached = make({ clock, cacheMs: 1_000 });
+    expect((await Promise.all([cached.list(), cached.list()])).map((l) => l.map((e) => e.name))).toEqual([["events-s"], ["events-s"]]);
+    expect(seeded).toBe(1);
+    expect(await registry.holderOf("t-old")).toBe("events-s");
+    await registry.add([{ name: "events-t" }]);
+    expect((await cached.list()).map((e) => e.name)).toEqual(["events-s"]);
+    clock.advance(1_000);
+    expect((await cached.list()).map((e) => e.name).sort()).toEqual(["events-s", "events-t"]);
+    expect(seeded).toBe(1);
+  });
+});

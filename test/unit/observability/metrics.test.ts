@@ -1,0 +1,58 @@
+/** The EMF documents the core's metrics sink writes: each carries its own dimensions only. */
+import { describe, expect, it } from "vitest";
+import { createProvisionMetrics } from "../../../src/observability/metrics.ts";
+
+type Emf = { _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string }> }> } } & Record<string, unknown>;
+
+/** The JSON lines `write` prints on stdout. */
+function documents(write: () => void): Emf[] {
+  const original = process.stdout.write;
+  const chunks: string[] = [];
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    chunks.push(String(chunk));
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    write();
+  } finally {
+    process.stdout.write = original;
+  }
+  return chunks.join("").split("\n").filter(Boolean).map((line) => JSON.parse(line) as Emf);
+}
+
+const summary = (d: Emf) => {
+  const [directive] = d._aws.CloudWatchMetrics;
+  const dims = (directive?.Dimensions[0] ?? []).filter((name) => name !== "service");
+  return { metric: directive?.Metrics[0]?.Name, dims: Object.fromEntries(dims.map((name) => [name, d[name]])), namespace: directive?.Namespace };
+};
+
+describe("createProvisionMetrics", () => {
+  it("writes one document per metric, each with only its own dimensions, however many came before", () => {
+    const { sink } = createProvisionMetrics();
+    const docs = documents(() => {
+      sink.stepFinished({ step: "im-group", provider: "tencent-im", status: "SUCCEEDED", durationMs: 41 });
+      sink.stepFinished({ step: "sls-consumer-group", provider: "sls", status: "FAILED_RETRYABLE", errorCode: "InternalServerError", durationMs: 12 });
+      sink.providerRetry("tencent-im", "10006");
+      sink.credentialsRejected("sls", "SignatureNotMatch");
+      sink.limiterFallback?.("tencent-im", "create_group");
+      sink.stepFinished({ step: "im-group", provider: "tencent-im", status: "SUCCEEDED", durationMs: 7 });
+    });
+    expect(docs.map(summary)).toEqual(
+      [
+        { metric: "ProviderLatency", dims: { provider: "tencent-im" } },
+        { metric: "Provisioned", dims: { step: "im-group" } },
+        { metric: "ProviderLatency", dims: { provider: "sls" } },
+        { metric: "StepFailed", dims: { provider: "sls", code: "InternalServerError" } },
+        { metric: "ProviderRetry", dims: { provider: "tencent-im", code: "10006" } },
+        { metric: "CredentialsRejected", dims: { provider: "sls", code: "SignatureNotMatch" } },
+        { metric: "LimiterFallback", dims: { provider: "tencent-im", command: "create_group" } },
+        { metric: "ProviderLatency", dims: { provider: "tencent-im" } },
+        { metric: "Provisioned", dims: { step: "im-group" } },
+      ].map((d) => ({ ...d, namespace: "TenantProvisioner" })),
+    );
+    expect(docs[0]?.["ProviderLatency"]).toBe(41);
+    expect(docs[7]?.["ProviderLatency"]).toBe(7);
+    // The service dimension of every document (Powertools' default), as with a fresh instance each.
+    for (const d of docs) expect(d["service"]).toBe("tenant-provisioner");
+  });
+});

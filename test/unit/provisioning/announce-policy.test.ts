@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { ValidationError } from "../../../src/errors.ts";
+import { OutcomeEventPublishError } from "../../../src/events/publisher.ts";
+import { announcementView } from "../../../src/outcomes/announcement-view.ts";
+import type { TenantItem } from "../../../src/outcomes/types.ts";
+import { announceRetryDelayMs, isPermanentPublishFailure, MAX_ANNOUNCE_BACKOFF_MS } from "../../../src/provisioning/announce.ts";
+
+const failed = (errorCode: string) => new OutcomeEventPublishError([{ eventId: "t:1:TenantProvisioned", errorCode, errorMessage: "x" }], []);
+
+describe("announcement retry policy", () => {
+  it("backs off a minute, doubling, at most an hour", () => {
+    expect([1, 2, 3, 4, 6, 7, 8, 20].map(announceRetryDelayMs)).toEqual([60_000, 120_000, 240_000, 480_000, 1_920_000, MAX_ANNOUNCE_BACKOFF_MS, MAX_ANNOUNCE_BACKOFF_MS, MAX_ANNOUNCE_BACKOFF_MS]);
+  });
+
+  it.each([
+    ["InternalFailure", false],
+    ["ThrottlingException", false],
+    ["SomeFutureCode", false],
+    ["TimeoutError", false],
+    ["AccessDeniedException", true],
+    ["MalformedDetail", true],
+    ["InvalidArgument", true],
+    ["InvalidAccountIdException", true],
+    ["RedactionFailure", true],
+    ["NotAuthorizedForSourceException", true],
+    ["NotAuthorizedForDetailTypeException", true],
+    ["ResourceNotFoundException", true],
+  ])("PutEvents failure %s is permanent: %s (the PutEventsResultEntry reference's lists)", (code, permanent) => {
+    expect(isPermanentPublishFailure(failed(code))).toBe(permanent);
+  });
+
+  it("an entry over the size limit is permanent; an unknown error (a dropped connection) is not", () => {
+    expect(isPermanentPublishFailure(new ValidationError([{ field: "detail", rule: "at most 262144 bytes" }], "TenantProvisioned"))).toBe(true);
+    expect(isPermanentPublishFailure(Object.assign(new Error("socket hang up"), { name: "TimeoutError" }))).toBe(false);
+  });
+});
+
+describe("announcementView (status route and CLI)", () => {
+  const base: TenantItem = { tenantId: "t", snapshot: {}, source: "s", generation: 2, desired: "PRESENT", createdAt: "2026-11-30T00:00:00.000Z", updatedAt: "2026-11-30T00:00:00.000Z" };
+  const failure = { generation: 2, attempts: 3, code: "ThrottlingException", message: "Rate exceeded", failedAt: "2026-11-30T01:00:00.000Z", gaveUp: false };
+
+  it("is absent before any announcement was claimed", () => {
+    expect(announcementView(base)).toBeUndefined();
+  });
+
+  it("tells published, publishing, retrying and gave-up apart", () => {
+    const claimed = { ...base, announcedGeneration: 2, announcedOutcome: "TenantProvisioned" };
+    expect(announcementView(claimed)?.state).toBe("published");
+    expect(announcementView({ ...claimed, indexDueAt: "2026-11-30T01:01:00.000Z" })?.state).toBe("publishing");
+    expect(announcementView({ ...claimed, indexDueAt: "2026-11-30T01:04:00.000Z", announceFailure: failure })).toEqual({
+      generation: 2,
+      outcome: "TenantProvisioned",
+      state: "retrying",
+      attempts: 3,
+      nextAttemptAt: "2026-11-30T01:04:00.000Z",
+      lastError: { code: "ThrottlingException", message: "Rate exceeded", failedAt: "2026-11-30T01:00:00.000Z" },
+    });
+    expect(announcementView({ ...claimed, announceFailure: { ...failure, gaveUp: true } })?.state).toBe("gave-up");
+    // A newer generation not yet settled: the last claimed one was published.
+    expect(announcementView({ ...claimed, generation: 3, indexDueAt: "2026-11-30T01:04:00.000Z", announcedGeneration: 2 })?.state).toBe("published");
+  });
+});
