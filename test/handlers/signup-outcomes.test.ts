@@ -5,14 +5,16 @@
  */
 import { createServer } from "node:net";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { ProvisionedThroughputExceededException } from "@aws-sdk/client-dynamodb";
 import type { SQSBatchResponse } from "aws-lambda";
 import { awsClientOptions } from "../../src/aws/client-options.ts";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { sampleTenant, useLocalStack } from "../support/local-stack.ts";
 import { TEST_AWS_CREDENTIALS } from "../support/secrets-manager.ts";
 import { invoke, lambdaContext, signupEvent, sqsEvent, sqsRecord, withoutSource } from "../support/lambda.ts";
-import { captureOutput, loadHandlers, type CapturedOutput, type Handlers } from "./harness.ts";
+import { createDocumentClient } from "../../src/aws/document-client.ts";
+import { captureOutput, loadHandlers, readRejection, type CapturedOutput, type Handlers } from "./harness.ts";
 
 const fx = useLocalStack();
 let handlers: Handlers;
@@ -112,6 +114,31 @@ describe("signup handler: which records are redelivered", () => {
     expect(await statuses(retryable.tenantId)).toEqual({ "sls-consumer-group": "FAILED_RETRYABLE", "im-group": "SUCCEEDED" });
   });
 
+  it("reports a record whose outcome read is throttled while the rejection store still works: retried, never recorded as rejected", async () => {
+    // Only the tenant read (a Query) fails: a handler that took any provisioning error for a
+    // rejection could record it and acknowledge the message, losing the tenant.
+    const real = createDocumentClient();
+    const throttled = {
+      send: (command: object) =>
+        command instanceof QueryCommand
+          ? Promise.reject(new ProvisionedThroughputExceededException({ message: "Rate of requests exceeds the allowed throughput", $metadata: {} }))
+          : real.send(command as never),
+    } as unknown as DynamoDBDocumentClient;
+    const service = fx.service({ documentClient: throttled });
+    const record = sqsRecord(body(sampleTenant()));
+    try {
+      const response = await invoke(handlers.createSignupHandler(service), sqsEvent([record]), lambdaContext({ budgetMs: 30_000 }));
+      expect(failedIds(response)).toEqual([record.messageId]);
+    } finally {
+      real.destroy();
+    }
+    expect(await readRejection(fx.service(), record.messageId)).toBeUndefined();
+    expect(logLines("signup record failed", record.messageId)).toEqual([
+      expect.objectContaining({ errorName: "ProvisionedThroughputExceededException" }),
+    ]);
+    expect(logLines("signup event rejected", record.messageId)).toEqual([]);
+  });
+
   // "At least MIN_RECORD_BUDGET_MS (3 s) left": with Date stopped, the budget is exact.
   it.each([
     [4_500, "started"], // 4.5 s less the 1.5 s margin: exactly 3 s left
@@ -148,6 +175,25 @@ describe("signup handler log lines", () => {
     const [rejected] = logLines("signup event rejected", records.bad.messageId);
     expect(rejected).toMatchObject({ level: "WARN", messageId: records.bad.messageId });
     expect(rejected?.["issues"]).toEqual(expect.arrayContaining([{ field: expect.any(String), rule: expect.any(String) }]));
+  });
+
+  it("name an offboarding as such, with its tenant and steps", async () => {
+    const service = fx.service();
+    const tenant = sampleTenant();
+    const { tenantId } = tenant;
+    await invoke(handlers.createSignupHandler(service), sqsEvent([sqsRecord(body(tenant))]), lambdaContext({ budgetMs: 30_000 }));
+    const off = sqsRecord(JSON.stringify(signupEvent({ tenantId, requestedAt: new Date(Date.now() + 1_000).toISOString() }, "TenantOffboarded")));
+    await invoke(handlers.createSignupHandler(service), sqsEvent([off]), lambdaContext({ budgetMs: 30_000 }));
+
+    expect(logLines("signup processed", off.messageId)).toEqual([]);
+    const [processed] = logLines("offboarding processed", off.messageId);
+    expect(processed).toMatchObject({ level: "INFO", kind: "offboard", tenantId });
+    expect(processed?.["steps"]).toEqual(
+      expect.arrayContaining([
+        { step: "sls-consumer-group", status: "DELETED", action: "ran" },
+        { step: "im-group", status: "DELETED", action: "ran" },
+      ]),
+    );
   });
 
   it("name a record that failed by message id and error name only", async () => {

@@ -148,6 +148,24 @@ describe("webhook handler: provisioning", () => {
     expect(item?.source).toBe("webhook");
   });
 
+  it("a later delivery that creates the step a transient failure left: 201, although the other step existed already", async () => {
+    const tenant = sampleTenant();
+    fx.stack.sls.faults.configure({ rules: [slsFailsFor(tenant.tenantId)] });
+    try {
+      expect((await call(signed(payload(tenant)))).statusCode).toBe(202);
+    } finally {
+      fx.stack.sls.faults.configure({});
+    }
+    const before = creates();
+
+    const again = await call(signed(payload(tenant)));
+
+    // Created now (one step): 201, not the 200 of "nothing created".
+    expect(again.statusCode).toBe(201);
+    expect(creates()).toEqual({ sls: before.sls + 1, im: before.im });
+    expect(again.body.steps?.map((s) => s["status"])).toEqual(["SUCCEEDED", "SUCCEEDED"]);
+  });
+
   // The replay guard takes the webhook-id before the request is handled; a delivery that fails
   // on our side (5xx) gives it back, since Standard Webhooks senders retry with the same id.
   it("a delivery answered 5xx can be retried by the sender with the same webhook-id", async () => {

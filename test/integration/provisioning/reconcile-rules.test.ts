@@ -1,0 +1,86 @@
+/**
+ * reconcile's rules that the end-to-end provisioning tests did not pin down (found by mutation
+ * testing, README "Mutation testing"): a retryable failure not yet due is left to its backoff,
+ * a step the registry gained later is added and run, and a provider effect whose recording fails
+ * is reported as not recorded (never as done).
+ */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { describe, expect, it } from "vitest";
+import type { JsonObject } from "../../../src/outcomes/index.ts";
+import { parseTenantOnboarding } from "../../../src/provisioning/tenant.ts";
+import { sampleTenant, useLocalStack } from "../../support/local-stack.ts";
+
+const fx = useLocalStack();
+const soon = (ms = 8_000) => Date.now() + ms;
+const slsCalls = () => fx.stack.sls.state().calls;
+/** The SLS sandbox answers 500 to creating this tenant's consumer group (a transient failure). */
+const slsFailsFor = (tenantId: string) =>
+  ({ operation: "CreateConsumerGroup", kind: "error", error: { status: 500, code: "InternalServerError" }, resource: `tenant-${tenantId}` }) as const;
+
+describe("reconcile", () => {
+  it("leaves a retryable failure that is not due yet to its backoff (not-due, no provider call), and runs it once due", async () => {
+    const service = fx.service();
+    const tenant = parseTenantOnboarding(sampleTenant());
+    fx.stack.sls.faults.configure({ rules: [slsFailsFor(tenant.tenantId)] });
+    try {
+      await service.provision(tenant, { deadline: soon(), workerId: "w1" });
+    } finally {
+      fx.stack.sls.faults.configure({});
+    }
+    const state = await service.store.getTenant(tenant.tenantId);
+    const failed = state.steps.find((s) => s.step === "sls-consumer-group");
+    const dueAt = failed?.nextAttemptAt;
+    if (failed?.status !== "FAILED_RETRYABLE" || dueAt === undefined) throw new Error("expected a retryable failure with its next attempt time");
+    const before = slsCalls();
+
+    const early = await service.reconcile(state, { deadline: soon(), workerId: "w2", dueBefore: new Date(Date.parse(dueAt) - 1).toISOString() });
+
+    expect(early.steps.find((s) => s.step === "sls-consumer-group")).toMatchObject({ status: "FAILED_RETRYABLE", action: "not-due" });
+    expect(early.steps.find((s) => s.step === "im-group")).toMatchObject({ status: "SUCCEEDED", action: "already-finished" });
+    expect(early.retryable).toBe(true);
+    expect(slsCalls()).toEqual(before);
+
+    const due = await service.reconcile(state, { deadline: soon(), workerId: "w3", dueBefore: dueAt });
+    expect(due.steps.find((s) => s.step === "sls-consumer-group")).toMatchObject({ status: "SUCCEEDED", action: "ran" });
+    expect(due.succeeded).toBe(true);
+  });
+
+  it("adds and runs a step the tenant was registered without (the registry gained it later)", async () => {
+    const service = fx.service();
+    const tenant = parseTenantOnboarding(sampleTenant());
+    await service.store.registerTenant(tenant.tenantId, tenant as unknown as JsonObject, "webhook", ["sls-consumer-group"]);
+
+    const result = await service.reconcile(await service.store.getTenant(tenant.tenantId), { deadline: soon(), workerId: "w1" });
+
+    expect(result.steps.map((s) => [s.step, s.status, s.action])).toEqual([
+      ["sls-consumer-group", "SUCCEEDED", "ran"],
+      ["im-group", "SUCCEEDED", "ran"],
+    ]);
+    expect((await service.store.getTenant(tenant.tenantId)).steps.map((s) => s.step).sort()).toEqual(["im-group", "sls-consumer-group"]);
+  });
+
+  it("reports a provider effect whose recording failed as IN_PROGRESS not-recorded, with what the provider did", async () => {
+    // Every step completion (the conditional update on the claimed version) is throttled.
+    const inner = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+    const failingCompletions = {
+      send: (command: object) =>
+        command instanceof UpdateCommand && command.input.ExpressionAttributeValues?.[":claimedVersion"] !== undefined
+          ? Promise.reject(Object.assign(new Error("Rate of requests exceeds the allowed throughput"), { name: "ProvisionedThroughputExceededException" }))
+          : inner.send(command as never),
+    } as unknown as DynamoDBDocumentClient;
+    const service = fx.service({ documentClient: failingCompletions });
+    const tenant = parseTenantOnboarding(sampleTenant());
+
+    const result = await service.provision(tenant, { deadline: soon(), workerId: "w1" });
+
+    expect(result.succeeded).toBe(false);
+    expect(result.retryable).toBe(true);
+    expect(result.steps.map((s) => [s.step, s.status, s.action, s.providerOutcome])).toEqual([
+      ["sls-consumer-group", "IN_PROGRESS", "not-recorded", "created"],
+      ["im-group", "IN_PROGRESS", "not-recorded", "created"],
+    ]);
+    // The claims stand (their leases lapse) for a later run to converge and record.
+    expect((await fx.service().store.getTenant(tenant.tenantId)).steps.map((s) => s.status)).toEqual(["IN_PROGRESS", "IN_PROGRESS"]);
+  });
+});
