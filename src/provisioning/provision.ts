@@ -214,7 +214,7 @@ async function runStep(
   let stored = !mode.underCreationLease;
   const options = {
     deadline: deadline - deps.safetyMarginMs,
-    attempts: claim.record.attempts,
+    mayHaveRunBefore: !mode.underCreationLease,
     pinResource: async (resource: Record<string, string>) => {
       if (!stored) {
         // Something must be recorded before the outcome: the item is created by a claim first.

@@ -17,10 +17,14 @@ export interface StepCallOptions {
    */
   pinResource?: ((resource: Record<string, string>) => Promise<void>) | undefined;
   /**
-   * Which claim of the step this run is (1: the first ever). Above 1, an earlier run may have
-   * begun the work without recording it (e.g. taken a logstore slot): the step looks for it.
+   * Whether an earlier run may have begun the step's work without recording it (e.g. taken a
+   * logstore slot and made the group): then the step looks for that work before starting anew.
+   * False only for the run that recorded the tenant just now (its creation lease): nothing can
+   * have run before it. A step record's attempt count cannot tell: a first run records its step
+   * only with the outcome, so a run that lost its recording leaves none, and the next run's
+   * claim is again "attempt 1".
    */
-  attempts?: number | undefined;
+  mayHaveRunBefore?: boolean | undefined;
 }
 
 /** What an ensure or update made true. */

@@ -49,8 +49,8 @@ export function slsConsumerGroupStep(options: SlsConsumerGroupStepOptions): Step
 
   const ensure = async (plan: SlsConsumerGroupStepPlan, callOptions: StepCallOptions) => {
     const { tenantId } = plan;
-    // An earlier attempt may have taken a slot (and made the group) without recording it.
-    const known = plan.logstore ?? ((callOptions.attempts ?? 1) > 1 ? await registry.holderOf(tenantId) : undefined);
+    // An earlier run may have taken a slot (and made the group) without recording it.
+    const known = plan.logstore ?? ((callOptions.mayHaveRunBefore ?? true) ? await registry.holderOf(tenantId) : undefined);
     let logstore = await registry.assign(tenantId, { prefer: known });
     const full = new Set<string>();
     for (;;) {

@@ -5,7 +5,7 @@
  * is reported as not recorded (never as done).
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import type { JsonObject } from "../../../src/outcomes/index.ts";
 import { parseTenantOnboarding } from "../../../src/provisioning/tenant.ts";
@@ -61,11 +61,15 @@ describe("reconcile", () => {
   });
 
   it("reports a provider effect whose recording failed as IN_PROGRESS not-recorded, with what the provider did", async () => {
-    // Every step completion (the conditional update on the claimed version) is throttled.
+    // Every step completion is throttled: the conditional update on the claimed version, and the
+    // put of a step's first record with its outcome (a first run under the tenant's creation lease).
     const inner = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+    const isCompletion = (command: object) =>
+      (command instanceof UpdateCommand && command.input.ExpressionAttributeValues?.[":claimedVersion"] !== undefined) ||
+      (command instanceof PutCommand && command.input.Item?.["step"] !== undefined && command.input.Item?.["status"] !== "PENDING");
     const failingCompletions = {
       send: (command: object) =>
-        command instanceof UpdateCommand && command.input.ExpressionAttributeValues?.[":claimedVersion"] !== undefined
+        isCompletion(command)
           ? Promise.reject(Object.assign(new Error("Rate of requests exceeds the allowed throughput"), { name: "ProvisionedThroughputExceededException" }))
           : inner.send(command as never),
     } as unknown as DynamoDBDocumentClient;
@@ -80,7 +84,16 @@ describe("reconcile", () => {
       ["sls-consumer-group", "IN_PROGRESS", "not-recorded", "created"],
       ["im-group", "IN_PROGRESS", "not-recorded", "created"],
     ]);
-    // The claims stand (their leases lapse) for a later run to converge and record.
-    expect((await fx.service().store.getTenant(tenant.tenantId)).steps.map((s) => s.status)).toEqual(["IN_PROGRESS", "IN_PROGRESS"]);
+    // A first run writes each step's record with its outcome, so none was written; the run gave
+    // its creation lease up, so the next run converges at once: it finds what the provider made
+    // and records it, creating nothing more.
+    const stored = await fx.service().store.getTenant(tenant.tenantId);
+    expect(stored.steps).toEqual([]);
+    expect(stored.tenant?.leaseOwner).toBeUndefined();
+    const again = await fx.service().provision(tenant, { deadline: soon(), workerId: "w2" });
+    expect(again.steps.map((s) => [s.step, s.status, s.providerOutcome])).toEqual([
+      ["sls-consumer-group", "SUCCEEDED", "already-existed"],
+      ["im-group", "SUCCEEDED", "already-existed"],
+    ]);
   });
 });
