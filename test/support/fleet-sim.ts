@@ -80,7 +80,10 @@ export async function simulateFleet(options: FleetSimOptions): Promise<FleetSimR
     () =>
       new FleetRateLimiter({
         provider: "sim",
-        store: new CallScheduleStore({ client, tableName: options.tableName, clock }),
+        // The store's 1 s timeout is real time, not virtual: on a machine loaded by the whole suite a
+        // slow dynalite answer timed out, the limiter fell back to its local rate and the fleet's
+        // share dropped (113 < 120/s). Here it only guards a hang.
+        store: new CallScheduleStore({ client, tableName: options.tableName, clock, timeoutMs: 60_000 }),
         commands: Object.fromEntries(commands.map((c) => [c, { limitPerSecond: limit, ratePerSecond: rate }])),
         maxProcesses: 16,
         clock,
