@@ -192,9 +192,12 @@ describe("a deployment that still has SLS_LOGSTORE", () => {
     const tenants = [parseTenantOnboarding(sampleTenant()), parseTenantOnboarding(sampleTenant()), parseTenantOnboarding(sampleTenant())];
     const placed = await Promise.all(tenants.map((t, i) => fx.service({}, env).provision(t, { deadline: soon(), workerId: `w${i}` })));
     const where = placed.map((r) => slsStep(r)?.resource["logstore"]);
-    expect(where.filter((l) => l === a)).toHaveLength(1);
-    expect(where.filter((l) => l === b)).toHaveLength(2);
-    expect(await counts(service)).toEqual({ [a!]: { assigned: 30, full: false }, [b!]: { assigned: 2, full: false } });
+    // Each run picks at random among the logstores with room (so processes do not all contend
+    // for one item): `a`'s last slot may go to one of them or to none; never more.
+    const inA = where.filter((l) => l === a).length;
+    expect(inA).toBeLessThanOrEqual(1);
+    expect(where.filter((l) => l === b)).toHaveLength(3 - inA);
+    expect(await counts(service)).toEqual({ [a!]: { assigned: 29 + inA, full: false }, [b!]: { assigned: 3 - inA, full: false } });
     expect(await service.logstores.holderOf(old.tenantId)).toBe(a);
     // The old tenant offboarded later frees its slot in `a`.
     await service.store.registerTenant(old.tenantId, old as never, "signup", ["sls-consumer-group"]);
@@ -203,6 +206,6 @@ describe("a deployment that still has SLS_LOGSTORE", () => {
     await service.store.completeStep(claim.record, { status: "SUCCEEDED", resource: { consumerGroup: `tenant-${old.tenantId}`, logstore: a! } });
     await service.offboard({ tenantId: old.tenantId, requestedAt: "now", source: "op" }, { deadline: soon(), workerId: "w9" });
     expect(whereIs(`tenant-${old.tenantId}`)).toEqual([]);
-    expect((await counts(service))[a!]).toEqual({ assigned: 29, full: false });
+    expect((await counts(service))[a!]).toEqual({ assigned: 28 + inA, full: false });
   });
 });
