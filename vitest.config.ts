@@ -32,9 +32,10 @@ export default defineConfig({
       exclude: ["test/**"],
       reporter: ["text-summary", "html"],
       reportsDirectory: "coverage",
-      // The floor: the level measured on 2026-11-30 after merging main (90.6 / 82.9 / 94.1 / 92.8),
-      // rounded down a little for runs whose fault paths differ. Raise it as tests are added.
-      thresholds: { statements: 90, branches: 81, functions: 93, lines: 92 },
+      // The floor: the level measured on 2026-11-30 18:36 UTC after the lifecycle, registry and
+      // mutation-test merges (92.4 / 84.6 / 95.0 / 94.5), rounded down a little for runs whose
+      // fault paths differ. Raise it as tests are added.
+      thresholds: { statements: 91, branches: 83, functions: 94, lines: 93 },
     },
   },
 });
