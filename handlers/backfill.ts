@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { inAwsCallScope } from "./lib/aws-call-scope.ts";
@@ -40,10 +41,14 @@ export function createBackfillHandler(service: CoreService & BackfillParts, opti
     .use(logMetrics(metrics))
     .use(invocationDeadline({ marginMs: 2_000 }))
     .handler(async (event, context) => {
+      // One worker id per run of a tenant: a creation lease's owner runs steps as the only run that
+      // can have touched them, so two runs must never share one. A list may name a tenant twice
+      // and Lambda retries an async invocation with the same request id: both made duplicates.
+      const workerId = (tenantId: string | undefined) => `${context.awsRequestId}/${tenantId ?? "unknown"}/${randomUUID()}`;
       const provision = (tenant: Parameters<CoreService["provision"]>[0], deadline: number) =>
-        service.provision(tenant, { deadline, workerId: `${context.awsRequestId}/${tenant.tenantId}` });
+        service.provision(tenant, { deadline, workerId: workerId(tenant.tenantId) });
       const reconcile = (state: Parameters<CoreService["reconcile"]>[0], deadline: number, walk: { dueBefore: string }) =>
-        service.reconcile(state, { deadline, workerId: `${context.awsRequestId}/${state.tenant?.tenantId ?? "unknown"}`, ...walk });
+        service.reconcile(state, { deadline, workerId: workerId(state.tenant?.tenantId), ...walk });
       const report =
         "tenants" in event && Array.isArray(event.tenants)
           ? await backfillTenants(event.tenants, { deadline: deadlineOf(context), concurrency, perTenantBudgetMs }, { provision, logger })

@@ -149,6 +149,30 @@ describe("backfill handler", () => {
     expect(calls()).toBe(before);
   });
 
+  it("an explicit list naming a tenant twice, run at once: one consumer group, one IM group, one outcome event each", async () => {
+    // Both runs of a tenant had the worker id `${awsRequestId}/${tenantId}`: the second saw the
+    // first's creation lease as its own, skipped the registry's ledger and made a second consumer
+    // group in another logstore; both published the outcome (found by review, 3 of 3 tenants).
+    const service = fx.service();
+    const backfill = handlers.createBackfillHandler(service, { concurrency: 6, perTenantBudgetMs: 10_000 });
+    const listed = [sampleTenant({ source: "import" }), sampleTenant({ source: "import" }), sampleTenant({ source: "import" })];
+    const createsBefore = creates();
+    const quiet = captureOutput();
+    try {
+      await invoke(backfill, { tenants: [...listed, ...listed] }, lambdaContext({ budgetMs: 30_000 }));
+      // What a run left in progress elsewhere (the other entry held the tenant) a later run settles.
+      await invoke(backfill, scheduledEvent(), lambdaContext({ budgetMs: 30_000 }));
+    } finally {
+      quiet.restore();
+    }
+    expect(creates()).toEqual({ sls: createsBefore.sls + 3, im: createsBefore.im + 3 });
+    const groups = Object.values(fx.stack.sls.state().groups).flatMap((byLogstore) => Object.values(byLogstore).flat());
+    for (const t of listed) {
+      expect(groups.filter((g) => g.name === `tenant-${t.tenantId}`)).toHaveLength(1);
+      expect(fx.stack.events.events.filter((e) => e.detail["tenantId"] === t.tenantId)).toHaveLength(1);
+    }
+  });
+
   it("an explicit { tenants: [...] } entry that changes an immutable field or is dated ahead is counted invalid; the others still run", async () => {
     const service = fx.service();
     const backfill = handlers.createBackfillHandler(service, { concurrency: 1, perTenantBudgetMs: 5_000 });
