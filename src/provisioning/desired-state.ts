@@ -245,13 +245,16 @@ function storedRequestOrUndefined(tenant: TenantItem): TenantOnboarding | undefi
 }
 
 /**
- * Whether a step's resource may exist. False only when its record shows none was made: no record,
- * removed (DELETED), or refused for good (FAILED_PERMANENT) with nothing ever recorded. A step
+ * Whether a step's resource may exist. False only when its record shows none was made: removed
+ * (DELETED), or refused for good (FAILED_PERMANENT) with nothing ever recorded. A step
  * that is pending, in progress or retrying may have created it (an ambiguous attempt), and a
  * CONFLICT is a resource with the tenant's id that exists.
  */
 function mayHoldResource(record: StepRecord | undefined): boolean {
-  if (!record || record.status === "DELETED") return false;
+  // No item: a first run under its creation lease writes a step's item only with the outcome, so
+  // one that is running, died or could not record may have made the resource.
+  if (!record) return true;
+  if (record.status === "DELETED") return false;
   return !(record.status === "FAILED_PERMANENT" && Object.keys(record.resource).length === 0);
 }
 
