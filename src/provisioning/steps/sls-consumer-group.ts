@@ -54,6 +54,11 @@ export function slsConsumerGroupStep(options: SlsConsumerGroupStepOptions): Step
     let logstore = await registry.assign(tenantId, { prefer: known });
     const full = new Set<string>();
     for (;;) {
+      // The record names another logstore (a re-signup after offboarding whose old one filled up,
+      // or a group gone out of band): record the move before creating, or a failure after the
+      // create leaves the record pointing at the old one, and a retry or an offboarding goes
+      // there (a second group, a leaked slot).
+      if (plan.logstore !== undefined && logstore !== plan.logstore) await callOptions.pinResource?.({ consumerGroup: plan.name, logstore });
       try {
         const r = await clientFor(logstore).ensureConsumerGroup({ name: plan.name, timeout: plan.timeout, order: plan.order }, callOptions);
         return { outcome: r.outcome, resource: resourceOf(plan.name, logstore) };
