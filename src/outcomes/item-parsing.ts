@@ -48,6 +48,7 @@ const tenantItemSchema = z.object({
   announcedOutcome: z.optional(z.string()),
   leaseOwner: z.optional(z.string()),
   leaseExpiresAt: z.optional(z.string()),
+  createdUnderLease: z.optional(z.boolean()),
   announceFailure: z.optional(
     z.object({
       generation: z.int().check(z.positive()),

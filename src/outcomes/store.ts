@@ -181,7 +181,7 @@ export class OutcomeStore {
       ...(desired === "PRESENT"
         ? { unfinishedPk: unfinishedPk(shardOf(tenantId, this.shards)), unfinishedSk: tenantUnfinishedSk(now, tenantId) }
         : {}),
-      ...(desired === "PRESENT" && options.lease ? { leaseOwner: options.lease.owner, leaseExpiresAt: options.lease.expiresAt } : {}),
+      ...(desired === "PRESENT" && options.lease ? { leaseOwner: options.lease.owner, leaseExpiresAt: options.lease.expiresAt, createdUnderLease: true } : {}),
     };
     return (await this.putIfAbsent(item)) ? parseTenantItem(item) : undefined;
   }

@@ -121,6 +121,11 @@ export interface TenantItem {
    */
   leaseOwner?: string | undefined;
   leaseExpiresAt?: string | undefined;
+  /**
+   * Recorded with a creation lease (set by the same put, kept for good): a run after that one
+   * may find provider work it did not record, e.g. a logstore slot taken (see the SLS step).
+   */
+  createdUnderLease?: boolean | undefined;
   createdAt: string;
   updatedAt: string;
 }

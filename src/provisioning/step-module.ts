@@ -19,10 +19,10 @@ export interface StepCallOptions {
   /**
    * Whether an earlier run may have begun the step's work without recording it (e.g. taken a
    * logstore slot and made the group): then the step looks for that work before starting anew.
-   * False only for the run that recorded the tenant just now (its creation lease): nothing can
-   * have run before it. A step record's attempt count cannot tell: a first run records its step
-   * only with the outcome, so a run that lost its recording leaves none, and the next run's
-   * claim is again "attempt 1".
+   * False for the run that recorded the tenant just now (its creation lease: nothing can have
+   * run before it) and for the first claim of a tenant registered without one. After a creation
+   * lease's run the count of claims cannot tell: that run writes a step's item only with the
+   * outcome, so one that lost its recording leaves none, and the next claim is again the first.
    */
   mayHaveRunBefore?: boolean | undefined;
 }
