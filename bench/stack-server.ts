@@ -50,8 +50,9 @@ Server.prototype.emit = function (this: Server, event: string | symbol, ...rest:
 
 const options = JSON.parse(process.argv[2] ?? "{}") as StackServerOptions;
 const stack = await startLocalStack({
-  // The sandbox is emptied as it goes (keepSlsUnderQuota): the registry must not fill up either.
-  ...(options.keepSlsUnderQuota ? { slsLogstoreCapacity: 10_000 } : {}),
+  // The sandbox is emptied as it goes (keepSlsUnderQuota): the registry must not fill up either
+  // (16 × 1,000 slots, the registry's largest capacity, for the 10,000-tenant backfill).
+  ...(options.keepSlsUnderQuota ? { slsLogstoreCapacity: 1_000, slsLogstoreCount: 16 } : {}),
   ...(options.slsFaults ? { slsFaults: options.slsFaults } : {}),
   ...(options.imFaults ? { imFaults: options.imFaults } : {}),
 });

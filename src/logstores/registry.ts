@@ -22,8 +22,14 @@ import type { LogstoreEntry, LogstoreRegistryOptions, LogstoreToAdd, TakeOutcome
 
 /** How long a process reuses the list it read. */
 const DEFAULT_CACHE_MS = 10_000;
-/** Largest capacity accepted (SLS's limit is 30; a raised quota is the operator's to set). */
-const MAX_CAPACITY = 10_000;
+/**
+ * Largest capacity accepted (SLS's limit is 30; a raised quota is the operator's to set). The
+ * logstore's item keeps the ledger of its tenants (a string set): at 1,000 ids of up to 36
+ * characters it stays near 40 KB, far under DynamoDB's 400 KB item limit, which 10,000 would
+ * have reached (test/integration/logstores/registry.test.ts).
+ */
+export const MAX_LOGSTORE_CAPACITY = 1_000;
+const MAX_CAPACITY = MAX_LOGSTORE_CAPACITY;
 
 /** What `add` accepts: SLS's logstore name rule, a capacity SLS can hold, counts that add up. */
 const logstoresToAddSchema = z.array(

@@ -1,6 +1,10 @@
 /** The logstore registry on dynalite: slots are counted by conditional writes, never past capacity. */
 import { describe, expect, it } from "vitest";
 import { LogstoreRegistry, LogstoresExhaustedError } from "../../../src/logstores/index.ts";
+import { MAX_LOGSTORE_CAPACITY } from "../../../src/logstores/registry.ts";
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { logstoreKey } from "../../../src/outcomes/table-map.ts";
+import { DYNAMODB_MAX_ITEM_BYTES, dynamoItemBytes } from "../../support/dynamodb-item-size.ts";
 import { ValidationError } from "../../../src/errors.ts";
 import { FakeClock } from "../../support/fake-clock.ts";
 import { useDynalite } from "../../support/dynalite.ts";
@@ -10,7 +14,7 @@ const newTable = useDynalite();
 async function registryOn(options: Pick<ConstructorParameters<typeof LogstoreRegistry>[0], "seed"> = {}) {
   const { docClient, tableName } = await newTable();
   const make = (extra: Partial<ConstructorParameters<typeof LogstoreRegistry>[0]> = {}) => new LogstoreRegistry({ client: docClient, tableName, ...options, ...extra });
-  return { registry: make(), make };
+  return { registry: make(), make, docClient, tableName };
 }
 
 const byName = (entries: { name: string; assigned: number; full: boolean }[]) => Object.fromEntries(entries.map((e) => [e.name, { assigned: e.assigned, full: e.full }]));
@@ -31,8 +35,20 @@ describe("LogstoreRegistry", () => {
     const { registry } = await registryOn();
     const attempt = registry.add([{ name: "ok-store" }, { name: "Bad Name" }, { name: "other", capacity: 0 }]);
     await expect(attempt).rejects.toBeInstanceOf(ValidationError);
-    await expect(attempt).rejects.toThrow(/logstores\.1\.name: .*logstores\.2\.capacity: an integer 1-10000/);
+    await expect(attempt).rejects.toThrow(/logstores\.1\.name: .*logstores\.2\.capacity: an integer 1-1000/);
     expect(await registry.list({ fresh: true })).toEqual([]);
+  });
+
+  it("a logstore at the largest capacity, its ledger full of the longest tenant ids, stays far under DynamoDB's item limit", async () => {
+    // dynalite takes items of any size; DynamoDB refuses one over 400 KB, so every slot taken
+    // after that point would fail. The bench once registered logstores of 10,000 (~400 KB).
+    const { registry, docClient, tableName } = await registryOn();
+    await expect(registry.add([{ name: "too-big", capacity: MAX_LOGSTORE_CAPACITY + 1 }])).rejects.toBeInstanceOf(ValidationError);
+    const tenants = Array.from({ length: MAX_LOGSTORE_CAPACITY }, (_, i) => `t${String(i).padStart(35, "0")}`);
+    await registry.add([{ name: "full-ledger", capacity: MAX_LOGSTORE_CAPACITY, tenants }]);
+    const { Item } = await docClient.send(new GetCommand({ TableName: tableName, Key: logstoreKey("full-ledger") }));
+    expect(Item?.["tenants"]).toBeDefined();
+    expect(dynamoItemBytes(Item ?? {})).toBeLessThan(DYNAMODB_MAX_ITEM_BYTES / 4);
   });
 
   it("a slot is taken once per tenant: taking again is held, releasing twice frees once", async () => {
