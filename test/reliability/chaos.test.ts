@@ -29,7 +29,7 @@ describe("chaos (small): concurrent deliveries under injected faults converge", 
     expect(result.config.permanent).toHaveLength(3);
   });
 
-  it("injected the fault mix it claims: ≥30% transient, ambiguous successes, hangs and resets at both providers", () => {
+  it("injected the fault mix it claims: ~33% transient and ambiguous successes at both providers, hangs and resets", () => {
     for (const f of [result.faults.sls, result.faults.im]) {
       const kinds = f.byKind;
       // 35% of the calls the transient rules see, less the creates the ambiguous rules took first:
@@ -40,9 +40,13 @@ describe("chaos (small): concurrent deliveries under injected faults converge", 
       const floor = expected - 4 * Math.sqrt((expected * (1 - expected)) / f.decisions);
       expect((kinds.error ?? 0) / f.decisions).toBeGreaterThanOrEqual(floor);
       expect((kinds["error-after-effect"] ?? 0) + (kinds["reset-after-effect"] ?? 0) + (kinds["hang-after-effect"] ?? 0)).toBeGreaterThan(0);
-      expect(kinds.hang ?? 0).toBeGreaterThan(0);
-      expect(kinds.reset ?? 0).toBeGreaterThan(0);
     }
+    // Hangs (3%) and resets (4%) get what the earlier rules leave, ~2-2.5% of a provider's ~150
+    // calls: none at one provider is a 2% chance per run (it happened in a fresh clone), none at
+    // both well under 0.1%.
+    const both = (kind: "hang" | "reset") => (result.faults.sls.byKind[kind] ?? 0) + (result.faults.im.byKind[kind] ?? 0);
+    expect(both("hang")).toBeGreaterThan(0);
+    expect(both("reset")).toBeGreaterThan(0);
     // The outage tenants cannot finish during the deliveries: the backfill and the DLQ had work.
     expect(result.backfill.unfinishedAfterDeliveries).toBeGreaterThan(0);
     expect(result.backfill.rounds.length).toBeGreaterThan(0);
