@@ -6,7 +6,6 @@ import {
   QueryCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import type { ValidationIssue } from "../errors.ts";
 import { systemClock } from "../http/clock.ts";
 import type { Clock } from "../http/types.ts";
 import {
@@ -15,7 +14,6 @@ import {
   FAILURES_INDEX_NAME,
   isFinishedStatus,
   MAX_ERROR_MESSAGE_CHARS,
-  MAX_UNFINISHED_SHARDS,
   STEP_SK_PREFIX,
   TENANT_SK,
   UNFINISHED_INDEX_NAME,
@@ -23,12 +21,25 @@ import {
 import { decodeCursor, encodeCursor, type UnfinishedIndexKey } from "./cursor.ts";
 import { LeaseLostError } from "./errors.ts";
 import {
-  checkIntInRange,
-  checkIsoTime,
-  checkStepName,
-  checkTenantId,
+  announcementFailureInput,
+  announcementInput,
+  changeDesiredInput,
+  claimAnnouncementInput,
+  claimStepInput,
+  completionInput,
+  fastForwardInput,
+  leaseOwnerInput,
+  listInput,
+  listUnfinishedInput,
+  ownAnnouncementInput,
+  pinResourceInput,
+  reclaimAnnouncementInput,
+  registrationInput,
+  storeOptionsInput,
+  tenantStepsInput,
 } from "./input-validation.ts";
-import { throwIfIssues } from "../validation/issues.ts";
+import { tenantIdSchema } from "../validation/tenant-id.ts";
+import { parseOrThrow } from "../validation/issues.ts";
 import { parseStepItem, parseTenantItem } from "./item-parsing.ts";
 import {
   announceFailuresKey,
@@ -64,14 +75,10 @@ import type {
   UnfinishedPage,
 } from "./types.ts";
 
-/** Longest lease a claim may ask for: a day (a Lambda runs at most 15 minutes). */
-const MAX_LEASE_MS = 86_400_000;
 /** Longest failure message an announcement record keeps. */
 const MAX_ANNOUNCE_MESSAGE_CHARS = 500;
 /** Attribute names every write of an announcement's failure state uses. */
 const ANNOUNCE_FAILURE_NAMES = { "#af": "announceFailure", "#fpk": "failuresPk", "#fsk": "failuresSk" } as const;
-/** Largest page `listUnfinished` serves. */
-const MAX_PAGE_LIMIT = 1000;
 
 /**
  * The outcome store: every provisioning step's state in one DynamoDB table, changed only by
@@ -96,15 +103,7 @@ export class OutcomeStore {
 
   constructor(options: OutcomeStoreOptions) {
     const shards = options.shards ?? DEFAULT_UNFINISHED_SHARDS;
-    throwIfIssues(
-      [
-        ...(typeof options.tableName === "string" && options.tableName.length >= 3
-          ? []
-          : [{ field: "tableName", rule: "at least 3 characters" }]),
-        ...checkIntInRange(shards, "shards", 1, MAX_UNFINISHED_SHARDS),
-      ],
-      "OutcomeStore",
-    );
+    parseOrThrow(storeOptionsInput, { tableName: options.tableName, shards }, "OutcomeStore");
     this.tableName = options.tableName;
     this.shards = shards;
     this.client = options.client ?? createDocumentClient();
@@ -129,7 +128,7 @@ export class OutcomeStore {
     steps: readonly StepName[],
     options: RegisterOptions = {},
   ): Promise<StepRecord[]> {
-    checkRegistration(tenantId, snapshot, source, steps);
+    parseOrThrow(registrationInput, { tenantId, snapshot, source, steps }, "registerTenant");
     // Read first: a tenant seen before (a duplicate delivery, a re-drive) costs one Query and no
     // write; only what is missing is written, each with a condition that never overwrites.
     const existing = await this.getTenant(tenantId);
@@ -155,16 +154,7 @@ export class OutcomeStore {
    * ```
    */
   async putNewTenant(tenantId: string, snapshot: JsonObject, source: string, options: RegisterOptions = {}): Promise<TenantItem | undefined> {
-    checkRegistration(tenantId, snapshot, source, []);
-    if (options.lease) {
-      throwIfIssues(
-        [
-          ...(typeof options.lease.owner === "string" && options.lease.owner.length > 0 ? [] : [{ field: "lease.owner", rule: "non-empty string" }]),
-          ...checkIsoTime(options.lease.expiresAt, "lease.expiresAt"),
-        ],
-        "putNewTenant",
-      );
-    }
+    parseOrThrow(registrationInput, { tenantId, snapshot, source, lease: options.lease }, "putNewTenant");
     const now = this.nowIso();
     const desired = options.desired ?? "PRESENT";
     const item = {
@@ -197,7 +187,7 @@ export class OutcomeStore {
    * ```
    */
   async addMissingSteps(tenantId: string, generation: number, existing: readonly StepRecord[], steps: readonly StepName[]): Promise<StepRecord[]> {
-    throwIfIssues([...checkTenantId(tenantId), ...steps.flatMap((step, i) => checkStepName(step, `steps.${i}`))], "addMissingSteps");
+    parseOrThrow(tenantStepsInput, { tenantId, steps }, "addMissingSteps");
     const now = this.nowIso();
     const unique = [...new Set(steps)];
     const missing = unique.filter((step) => !existing.some((record) => record.step === step));
@@ -243,18 +233,7 @@ export class OutcomeStore {
    * ```
    */
   async claimStep(tenantId: string, step: StepName, options: ClaimOptions): Promise<ClaimResult> {
-    throwIfIssues(
-      [
-        ...checkTenantId(tenantId),
-        ...checkStepName(step),
-        ...(typeof options.owner === "string" && options.owner.length > 0
-          ? []
-          : [{ field: "owner", rule: "non-empty string" }]),
-        ...checkIntInRange(options.leaseMs, "leaseMs", 1, MAX_LEASE_MS),
-        ...checkIntInRange(options.generation ?? 1, "generation", 1, Number.MAX_SAFE_INTEGER),
-      ],
-      "claimStep",
-    );
+    parseOrThrow(claimStepInput, { tenantId, step, owner: options.owner, leaseMs: options.leaseMs, generation: options.generation }, "claimStep");
     const generation = options.generation ?? 1;
     // A record without observedGeneration is about generation 1 (written before generations).
     const olderGeneration =
@@ -481,16 +460,8 @@ export class OutcomeStore {
    * ```
    */
   async pinResource(claimed: StepRecord, resource: Record<string, string>): Promise<StepRecord> {
+    parseOrThrow(pinResourceInput, { record: claimed, resource }, "pinResource");
     const owner = claimed.leaseOwner ?? "";
-    throwIfIssues(
-      [
-        ...checkTenantId(claimed.tenantId, "record.tenantId"),
-        ...checkStepName(claimed.step, "record.step"),
-        ...(claimed.status === "IN_PROGRESS" && owner.length > 0 ? [] : [{ field: "record", rule: "a claimed record (IN_PROGRESS with its lease owner)" }]),
-        ...Object.entries(resource).flatMap(([key, value]) => (typeof value === "string" ? [] : [{ field: `resource.${key}`, rule: "string" }])),
-      ],
-      "pinResource",
-    );
     const item = await this.updateIf({
       Key: stepKey(claimed.tenantId, claimed.step),
       UpdateExpression: "SET #resource = :resource, #version = #version + :one, #updatedAt = :now",
@@ -518,7 +489,7 @@ export class OutcomeStore {
    * ```
    */
   async getTenant(tenantId: string): Promise<TenantOutcomes> {
-    throwIfIssues(checkTenantId(tenantId), "getTenant");
+    parseOrThrow(tenantIdSchema, tenantId, "getTenant", "tenantId");
     let tenant: TenantItem | undefined;
     const steps: StepRecord[] = [];
     let startKey: Record<string, unknown> | undefined;
@@ -561,9 +532,7 @@ export class OutcomeStore {
    * ```
    */
   async listUnfinished(options: ListUnfinishedOptions): Promise<UnfinishedPage> {
-    const issues: ValidationIssue[] = [...checkIntInRange(options.limit, "limit", 1, MAX_PAGE_LIMIT)];
-    if (options.dueBefore !== undefined) issues.push(...checkIsoTime(options.dueBefore, "dueBefore"));
-    throwIfIssues(issues, "listUnfinished");
+    parseOrThrow(listUnfinishedInput, { limit: options.limit, dueBefore: options.dueBefore }, "listUnfinished");
     const position =
       options.cursor === undefined ? { shard: 0, after: undefined } : decodeCursor(options.cursor, this.shards);
     let shard = position.shard;
@@ -618,14 +587,7 @@ export class OutcomeStore {
    * ```
    */
   async changeDesired(tenantId: string, expectedGeneration: number, change: DesiredChange): Promise<TenantItem | undefined> {
-    throwIfIssues(
-      [
-        ...checkTenantId(tenantId),
-        ...checkIntInRange(expectedGeneration, "expectedGeneration", 1, Number.MAX_SAFE_INTEGER - 1),
-        ...(change.redriveSteps ?? []).flatMap((step, i) => checkStepName(step, `redriveSteps.${i}`)),
-      ],
-      "changeDesired",
-    );
+    parseOrThrow(changeDesiredInput, { tenantId, expectedGeneration, redriveSteps: change.redriveSteps }, "changeDesired");
     const now = this.nowIso();
     const set = [
       "#generation = :next",
@@ -692,7 +654,7 @@ export class OutcomeStore {
    * ```
    */
   async markStepsStale(tenantId: string, steps: readonly StepName[], generation: number): Promise<void> {
-    throwIfIssues([...checkTenantId(tenantId), ...steps.flatMap((step, i) => checkStepName(step, `steps.${i}`))], "markStepsStale");
+    parseOrThrow(tenantStepsInput, { tenantId, steps }, "markStepsStale");
     const now = this.nowIso();
     await Promise.all(
       steps.map(async (step) => {
@@ -732,15 +694,7 @@ export class OutcomeStore {
    * ```
    */
   async fastForwardStep(record: StepRecord, generation: number): Promise<StepRecord | undefined> {
-    throwIfIssues(
-      [
-        ...checkTenantId(record.tenantId, "record.tenantId"),
-        ...checkStepName(record.step, "record.step"),
-        ...(isFinished(record) ? [] : [{ field: "record.status", rule: "a finished status" }]),
-        ...(generation > record.observedGeneration ? [] : [{ field: "generation", rule: "above the record's observedGeneration" }]),
-      ],
-      "fastForwardStep",
-    );
+    parseOrThrow(fastForwardInput, { record, generation }, "fastForwardStep");
     const item = await this.updateIf({
       Key: stepKey(record.tenantId, record.step),
       UpdateExpression: "SET #og = :gen, #version = #version + :one, #updatedAt = :now REMOVE #next, #upk, #usk",
@@ -773,14 +727,7 @@ export class OutcomeStore {
    * ```
    */
   async claimAnnouncement(tenantId: string, generation: number, outcome: string, retryAfterMs: number, leaseOwner?: string): Promise<boolean> {
-    throwIfIssues(
-      [
-        ...checkTenantId(tenantId),
-        ...checkIntInRange(generation, "generation", 1, Number.MAX_SAFE_INTEGER),
-        ...checkIntInRange(retryAfterMs, "retryAfterMs", 0, MAX_LEASE_MS),
-      ],
-      "claimAnnouncement",
-    );
+    parseOrThrow(claimAnnouncementInput, { tenantId, generation, retryAfterMs }, "claimAnnouncement");
     const nowMs = this.clock.now();
     const due = new Date(nowMs + retryAfterMs).toISOString();
     const claimed = await this.updateIf({
@@ -826,15 +773,7 @@ export class OutcomeStore {
    * ```
    */
   async reclaimAnnouncement(tenantId: string, generation: number, dueAt: string, retryAfterMs: number): Promise<boolean> {
-    throwIfIssues(
-      [
-        ...checkTenantId(tenantId),
-        ...checkIntInRange(generation, "generation", 1, Number.MAX_SAFE_INTEGER),
-        ...checkIsoTime(dueAt, "dueAt"),
-        ...checkIntInRange(retryAfterMs, "retryAfterMs", 0, MAX_LEASE_MS),
-      ],
-      "reclaimAnnouncement",
-    );
+    parseOrThrow(reclaimAnnouncementInput, { tenantId, generation, dueAt, retryAfterMs }, "reclaimAnnouncement");
     const nowMs = this.clock.now();
     const reclaimed = await this.updateIf({
       Key: tenantKey(tenantId),
@@ -861,7 +800,7 @@ export class OutcomeStore {
    * ```
    */
   async finishAnnouncement(tenantId: string, generation: number): Promise<boolean> {
-    throwIfIssues([...checkTenantId(tenantId), ...checkIntInRange(generation, "generation", 1, Number.MAX_SAFE_INTEGER)], "finishAnnouncement");
+    parseOrThrow(announcementInput, { tenantId, generation }, "finishAnnouncement");
     const finished = await this.updateIf({
       Key: tenantKey(tenantId),
       // Published: failed attempts before it (and an older generation's give-up) are history.
@@ -894,14 +833,7 @@ export class OutcomeStore {
    * ```
    */
   async finishOwnAnnouncement(tenantId: string, generation: number, outcome: string, owner: string): Promise<boolean> {
-    throwIfIssues(
-      [
-        ...checkTenantId(tenantId),
-        ...checkIntInRange(generation, "generation", 1, Number.MAX_SAFE_INTEGER),
-        ...(owner.length > 0 ? [] : [{ field: "owner", rule: "non-empty string" }]),
-      ],
-      "finishOwnAnnouncement",
-    );
+    parseOrThrow(ownAnnouncementInput, { tenantId, generation, owner }, "finishOwnAnnouncement");
     const finished = await this.updateIf({
       Key: tenantKey(tenantId),
       UpdateExpression: "SET #announced = :gen, #outcome = :outcome, #updatedAt = :now REMOVE #leaseOwner, #leaseExpiresAt, #upk, #usk",
@@ -932,7 +864,7 @@ export class OutcomeStore {
    * ```
    */
   async releaseCreationLease(tenantId: string, owner: string): Promise<boolean> {
-    throwIfIssues([...checkTenantId(tenantId), ...(owner.length > 0 ? [] : [{ field: "owner", rule: "non-empty string" }])], "releaseCreationLease");
+    parseOrThrow(leaseOwnerInput, { tenantId, owner }, "releaseCreationLease");
     const released = await this.updateIf({
       Key: tenantKey(tenantId),
       UpdateExpression: "REMOVE #leaseOwner, #leaseExpiresAt",
@@ -957,15 +889,7 @@ export class OutcomeStore {
    * ```
    */
   async recordAnnouncementFailure(tenantId: string, generation: number, failure: AnnouncementFailureInput): Promise<boolean> {
-    throwIfIssues(
-      [
-        ...checkTenantId(tenantId),
-        ...checkIntInRange(generation, "generation", 1, Number.MAX_SAFE_INTEGER),
-        ...checkIntInRange(failure.attempts, "failure.attempts", 1, 1_000),
-        ...(failure.retryAt === undefined ? [] : checkIsoTime(failure.retryAt, "failure.retryAt")),
-      ],
-      "recordAnnouncementFailure",
-    );
+    parseOrThrow(announcementFailureInput, { tenantId, generation, failure }, "recordAnnouncementFailure");
     const now = this.nowIso();
     const gaveUp = failure.retryAt === undefined;
     const stored: AnnouncementFailure = {
@@ -1022,7 +946,7 @@ export class OutcomeStore {
    * ```
    */
   async redriveAnnouncement(tenantId: string, generation: number): Promise<TenantItem | undefined> {
-    throwIfIssues([...checkTenantId(tenantId), ...checkIntInRange(generation, "generation", 1, Number.MAX_SAFE_INTEGER)], "redriveAnnouncement");
+    parseOrThrow(announcementInput, { tenantId, generation }, "redriveAnnouncement");
     const now = this.nowIso();
     const item = await this.updateIf({
       Key: tenantKey(tenantId),
@@ -1060,7 +984,7 @@ export class OutcomeStore {
    * ```
    */
   async listFailedAnnouncements(options: { limit: number }): Promise<TenantItem[]> {
-    throwIfIssues(checkIntInRange(options.limit, "limit", 1, MAX_PAGE_LIMIT), "listFailedAnnouncements");
+    parseOrThrow(listInput, { limit: options.limit }, "listFailedAnnouncements");
     return this.queryFailuresIndex(announceFailuresPk, parseTenantItem, options.limit);
   }
 
@@ -1074,7 +998,7 @@ export class OutcomeStore {
    * ```
    */
   async listFailures(options: { limit: number }): Promise<StepRecord[]> {
-    throwIfIssues(checkIntInRange(options.limit, "limit", 1, MAX_PAGE_LIMIT), "listFailures");
+    parseOrThrow(listInput, { limit: options.limit }, "listFailures");
     return this.queryFailuresIndex(failuresPk, parseStepItem, options.limit);
   }
 
@@ -1149,32 +1073,8 @@ export class OutcomeStore {
 
 /** Checks a completion's input (a claimed record and a result); returns the lease owner. */
 function checkCompletion(claimed: StepRecord, result: StepResult, operation: string): string {
-  const owner = claimed.leaseOwner ?? "";
-  throwIfIssues(
-    [
-      ...checkTenantId(claimed.tenantId, "record.tenantId"),
-      ...checkStepName(claimed.step, "record.step"),
-      ...(claimed.status === "IN_PROGRESS" ? [] : [{ field: "record.status", rule: "IN_PROGRESS (a claimed record)" }]),
-      ...(owner.length > 0 ? [] : [{ field: "record.leaseOwner", rule: "present (a claimed record)" }]),
-      ...checkResult(result),
-    ],
-    operation,
-  );
-  return owner;
-}
-
-function checkRegistration(tenantId: string, snapshot: JsonObject, source: string, steps: readonly StepName[]): void {
-  throwIfIssues(
-    [
-      ...checkTenantId(tenantId),
-      ...(typeof snapshot === "object" && snapshot !== null && !Array.isArray(snapshot)
-        ? []
-        : [{ field: "snapshot", rule: "a JSON object" }]),
-      ...(typeof source === "string" && source.length > 0 ? [] : [{ field: "source", rule: "non-empty string" }]),
-      ...steps.flatMap((step, i) => checkStepName(step, `steps.${i}`)),
-    ],
-    "registerTenant",
-  );
+  parseOrThrow(completionInput, { record: claimed, result }, operation);
+  return claimed.leaseOwner ?? "";
 }
 
 /**
@@ -1204,29 +1104,6 @@ function storedError(error: StepError): StepError {
   };
   if (typeof error.requestId === "string") stored.requestId = error.requestId;
   return stored;
-}
-
-function checkResult(result: StepResult): ValidationIssue[] {
-  const issues: ValidationIssue[] = [];
-  const statuses = ["SUCCEEDED", "FAILED_RETRYABLE", "FAILED_PERMANENT", "CONFLICT", "DELETED"];
-  if (!statuses.includes(result.status)) return [{ field: "result.status", rule: `one of ${statuses.join(", ")}` }];
-  const resource = result.status === "SUCCEEDED" || result.status === "CONFLICT" || result.status === "DELETED" ? result.resource : undefined;
-  if (resource !== undefined) {
-    for (const [key, value] of Object.entries(resource)) {
-      if (typeof value !== "string") issues.push({ field: `result.resource.${key}`, rule: "string" });
-    }
-  }
-  if (result.status !== "SUCCEEDED" && result.status !== "DELETED") {
-    const error = result.error;
-    if (typeof error !== "object" || error === null) return [...issues, { field: "result.error", rule: "present" }];
-    if (typeof error.code !== "string") issues.push({ field: "result.error.code", rule: "string" });
-    if (typeof error.message !== "string") issues.push({ field: "result.error.message", rule: "string" });
-    if (!Number.isInteger(error.httpStatus)) issues.push({ field: "result.error.httpStatus", rule: "integer" });
-  }
-  if (result.status === "FAILED_RETRYABLE" && result.nextAttemptAt !== undefined) {
-    issues.push(...checkIsoTime(result.nextAttemptAt, "result.nextAttemptAt"));
-  }
-  return issues;
 }
 
 /** Narrows a Query's `LastEvaluatedKey` on the unfinished index to its four string attributes. */

@@ -129,15 +129,22 @@ describe("pinResource", () => {
     const [pending] = await store.registerTenant("t-1", snapshot, "webhook", ["im-group"]);
     if (!pending) throw new Error("no record");
 
+    // The same "claimed record" rule as completeStep's, each broken half named.
     await expect(store.pinResource(pending, { groupId: "g" })).rejects.toMatchObject({
       name: "ValidationError",
-      message: expect.stringMatching(/^pinResource: invalid input: record: /),
-      issues: [{ field: "record" }],
+      message: expect.stringMatching(/^pinResource: invalid input: record\.status: /),
+      issues: [
+        { field: "record.status", rule: "IN_PROGRESS (a claimed record)" },
+        { field: "record.leaseOwner", rule: "present (a claimed record)" },
+      ],
     });
     const mine = await claimed(store, "w");
     // Each half of "a claimed record" on its own, and the ids of the record named.
-    for (const notClaimed of [{ ...mine, leaseOwner: undefined }, { ...mine, status: "SUCCEEDED" as const }]) {
-      await expect(store.pinResource(notClaimed, { groupId: "g" })).rejects.toMatchObject({ issues: [{ field: "record" }] });
+    for (const [notClaimed, field] of [
+      [{ ...mine, leaseOwner: undefined }, "record.leaseOwner"],
+      [{ ...mine, status: "SUCCEEDED" as const }, "record.status"],
+    ] as const) {
+      await expect(store.pinResource(notClaimed, { groupId: "g" })).rejects.toMatchObject({ issues: [{ field }] });
     }
     await expect(store.pinResource({ ...mine, tenantId: "bad id!", step: "Bad!" as "im-group" }, { groupId: "g" })).rejects.toMatchObject({
       issues: [{ field: "record.tenantId" }, { field: "record.step" }],
