@@ -6,7 +6,8 @@
 import { MAX_CONSUMER_GROUPS_PER_LOGSTORE } from "../../src/providers/sls/constants.ts";
 import { slsLogstoreNameSchema } from "../../src/providers/sls/names.ts";
 import { logstoresAtSls } from "../../src/service.ts";
-import { schemaIssues, throwIfIssues } from "../../src/validation/issues.ts";
+import { ValidationError } from "../../src/errors.ts";
+import { schemaIssues } from "../../src/validation/issues.ts";
 import { positiveInteger, UsageError, type CliCommand, type OptionValues } from "../cli-args.ts";
 import { withService } from "./service-run.ts";
 
@@ -36,15 +37,14 @@ export function logstoresCommand(useStack: (values: OptionValues) => void): CliC
     positionals: { min: 1, max: 1_000 },
     async run({ values, positionals }) {
       const [action, ...names] = positionals;
-      if (action !== "add" && action !== "list") throw new UsageError(`logstores: the first argument is add or list, not ${JSON.stringify(action)}`);
+      if (action !== "add" && action !== "list") throw new UsageError("logstores: the first argument must be add or list");
       if (action === "list" && (names.length > 0 || values.capacity !== undefined)) throw new UsageError("logstores list takes no names and no --capacity");
       if (action === "add" && names.length === 0) throw new UsageError("logstores add: name at least one logstore");
       const capacity = values.capacity === undefined ? undefined : positiveInteger(values, "capacity", MAX_CONSUMER_GROUPS_PER_LOGSTORE);
+      if (action === "add") checkLogstoreNames(names);
       useStack(values);
       await withService(async (service) => {
         if (action === "add") {
-          // Checked before SLS is asked: each bad name is named with its rule.
-          throwIfIssues(names.flatMap((name, i) => schemaIssues(slsLogstoreNameSchema, name, `NAME ${i + 1} (${name})`)), "logstores add");
           const found = await logstoresAtSls(names, service.config.sls.consumerGroupPrefix, service.slsClientFor, capacity);
           const { added, existing } = await service.logstores.add(found);
           for (const l of found) {
@@ -60,4 +60,13 @@ export function logstoresCommand(useStack: (values: OptionValues) => void): CliC
       });
     },
   };
+}
+
+/**
+ * Checks the names before anything is built or SLS is asked: each bad one is named by its
+ * position (`NAME 2`) and rule, never by its text (no value goes into a message).
+ */
+function checkLogstoreNames(names: readonly string[]): void {
+  const issues = names.flatMap((name, i) => schemaIssues(slsLogstoreNameSchema, name, `NAME ${i + 1}`));
+  if (issues.length > 0) throw new UsageError(new ValidationError(issues, "logstores add").message);
 }
