@@ -4,19 +4,6 @@ import { ValidationError, type ValidationIssue } from "../errors.ts";
 import { zodIssuesToValidationIssues } from "./zod-issues.ts";
 
 /**
- * Throws a {@link ValidationError} naming every issue, if there are any: for a check that gathers
- * issues of several sources before it throws (the outcome store's inputs).
- *
- * @example
- * ```ts
- * throwIfIssues([...checkTenantId(id), ...checkStepName(step)], "claimStep");
- * ```
- */
-export function throwIfIssues(issues: readonly ValidationIssue[], context?: string): void {
-  if (issues.length > 0) throw new ValidationError(issues, context);
-}
-
-/**
  * The issues of one value against a zod schema, with `field` (if given) as the root of every path
  * (so a single-value schema reports the caller's field name). Empty when the value is valid.
  *
