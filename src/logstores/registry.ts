@@ -11,6 +11,7 @@
  */
 import * as z from "zod/mini";
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { isConditionalCheckFailed } from "../aws/conditional-check.ts";
 import { systemClock } from "../http/clock.ts";
 import type { Clock } from "../http/types.ts";
 import { LOGSTORE_PK, logstoreKey } from "../outcomes/table-map.ts";
@@ -353,8 +354,4 @@ function entryOf(item: Record<string, unknown>): LogstoreEntry {
 function tenantsOf(item: Record<string, unknown>): ReadonlySet<string> {
   const tenants = item["tenants"];
   return tenants instanceof Set ? (tenants as Set<string>) : new Set();
-}
-
-function isConditionalCheckFailed(error: unknown): boolean {
-  return error instanceof Error && error.name === "ConditionalCheckFailedException";
 }

@@ -1,4 +1,5 @@
 import { createDocumentClient } from "../aws/document-client.ts";
+import { isConditionalCheckFailed } from "../aws/conditional-check.ts";
 import {
   DynamoDBDocumentClient,
   GetCommand,
@@ -1083,10 +1084,6 @@ function checkCompletion(claimed: StepRecord, result: StepResult, operation: str
  */
 function generationIs(placeholder: string, generation: number): string {
   return generation === 1 ? `(#generation = ${placeholder} OR attribute_not_exists(#generation))` : `#generation = ${placeholder}`;
-}
-
-function isConditionalCheckFailed(error: unknown): boolean {
-  return error instanceof Error && error.name === "ConditionalCheckFailedException";
 }
 
 function isFinished(record: StepRecord): boolean {

@@ -4,6 +4,7 @@ import { GetCommand, PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/li
 import { systemClock } from "../http/clock.ts";
 import type { Clock } from "../http/types.ts";
 import { isTransientAwsError } from "../aws/errors.ts";
+import { isConditionalCheckFailed } from "../aws/conditional-check.ts";
 import { WebhookIdNotRecordedError, WebhookVerificationError } from "./errors.ts";
 import { WEBHOOK_TOLERANCE_SECONDS } from "./verify.ts";
 
@@ -72,7 +73,7 @@ export class WebhookReplayGuard {
       );
       return "first";
     } catch (error) {
-      if (!(error instanceof Error && error.name === "ConditionalCheckFailedException")) throw error;
+      if (!isConditionalCheckFailed(error)) throw error;
     }
     // Only the same id inside its window gets here; an item written before hashes were stored has none.
     const { Item } = await this.#client.send(new GetCommand({ TableName: this.#tableName, Key: key, ConsistentRead: true }));
