@@ -10,8 +10,9 @@
  * the assignment and its record).
  */
 import * as z from "zod/mini";
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { isConditionalCheckFailed } from "../aws/conditional-check.ts";
+import { queryItems } from "../aws/query-items.ts";
 import { systemClock } from "../http/clock.ts";
 import type { Clock } from "../http/types.ts";
 import { LOGSTORE_PK, logstoreKey } from "../outcomes/table-map.ts";
@@ -314,23 +315,15 @@ export class LogstoreRegistry {
   }
 
   /** Every registry item (strongly consistent, page by page), with the query's extra parts. */
-  async *#items(extra: { FilterExpression?: string; ProjectionExpression: string; ExpressionAttributeNames: Record<string, string>; ExpressionAttributeValues?: Record<string, unknown> }) {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.#client.send(
-        new QueryCommand({
-          ...extra,
-          TableName: this.#tableName,
-          KeyConditionExpression: "#pk = :pk",
-          ExpressionAttributeNames: { ...extra.ExpressionAttributeNames, "#pk": "pk" },
-          ExpressionAttributeValues: { ...extra.ExpressionAttributeValues, ":pk": LOGSTORE_PK },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      yield* out.Items ?? [];
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+  #items(extra: { FilterExpression?: string; ProjectionExpression: string; ExpressionAttributeNames: Record<string, string>; ExpressionAttributeValues?: Record<string, unknown> }) {
+    return queryItems(this.#client, {
+      ...extra,
+      TableName: this.#tableName,
+      KeyConditionExpression: "#pk = :pk",
+      ExpressionAttributeNames: { ...extra.ExpressionAttributeNames, "#pk": "pk" },
+      ExpressionAttributeValues: { ...extra.ExpressionAttributeValues, ":pk": LOGSTORE_PK },
+      ConsistentRead: true,
+    });
   }
 
   /** Keeps the cached copy current with what a write returned. */

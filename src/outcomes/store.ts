@@ -1,5 +1,6 @@
 import { createDocumentClient } from "../aws/document-client.ts";
 import { isConditionalCheckFailed } from "../aws/conditional-check.ts";
+import { queryItems } from "../aws/query-items.ts";
 import {
   DynamoDBDocumentClient,
   GetCommand,
@@ -493,25 +494,17 @@ export class OutcomeStore {
     parseOrThrow(tenantIdSchema, tenantId, "getTenant", "tenantId");
     let tenant: TenantItem | undefined;
     const steps: StepRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: "#pk = :pk",
-          ExpressionAttributeNames: { "#pk": "pk" },
-          ExpressionAttributeValues: { ":pk": tenantPk(tenantId) },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of out.Items ?? []) {
-        const sk: unknown = item["sk"];
-        if (sk === TENANT_SK) tenant = parseTenantItem(item);
-        else if (typeof sk === "string" && sk.startsWith(STEP_SK_PREFIX)) steps.push(parseStepItem(item));
-      }
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+    for await (const item of queryItems(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: "#pk = :pk",
+      ExpressionAttributeNames: { "#pk": "pk" },
+      ExpressionAttributeValues: { ":pk": tenantPk(tenantId) },
+      ConsistentRead: true,
+    })) {
+      const sk: unknown = item["sk"];
+      if (sk === TENANT_SK) tenant = parseTenantItem(item);
+      else if (typeof sk === "string" && sk.startsWith(STEP_SK_PREFIX)) steps.push(parseStepItem(item));
+    }
     return { tenant, steps };
   }
 
