@@ -10,11 +10,12 @@
  * the assignment and its record).
  */
 import * as z from "zod/mini";
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from "@aws-sdk/lib-dynamodb";
 import { isConditionalCheckFailed } from "../aws/conditional-check.ts";
 import { queryItems } from "../aws/query-items.ts";
 import { systemClock } from "../http/clock.ts";
 import type { Clock } from "../http/types.ts";
+import { MalformedOutcomeItemError } from "../outcomes/errors.ts";
 import { LOGSTORE_PK, logstoreKey } from "../outcomes/table-map.ts";
 import { MAX_CONSUMER_GROUPS_PER_LOGSTORE } from "../providers/sls/constants.ts";
 import { slsLogstoreNameSchema } from "../providers/sls/names.ts";
@@ -31,20 +32,24 @@ const DEFAULT_CACHE_MS = 10_000;
  * have reached (test/integration/logstores/registry.test.ts).
  */
 export const MAX_LOGSTORE_CAPACITY = 1_000;
-const MAX_CAPACITY = MAX_LOGSTORE_CAPACITY;
+
+const CAPACITY_RULE = `an integer 1-${MAX_LOGSTORE_CAPACITY}`;
+const EXISTING_GROUPS_RULE = "an integer, at least the number of tenants";
 
 /** What `add` accepts: SLS's logstore name rule, a capacity SLS can hold, counts that add up. */
 const logstoresToAddSchema = z.array(
   z
     .object({
       name: slsLogstoreNameSchema,
-      capacity: z.optional(z.number().check(z.int({ message: `an integer 1-${MAX_CAPACITY}` }), z.gte(1, { message: `an integer 1-${MAX_CAPACITY}` }), z.lte(MAX_CAPACITY, { message: `an integer 1-${MAX_CAPACITY}` }))),
+      capacity: z.optional(
+        z.number().check(z.int({ message: CAPACITY_RULE }), z.gte(1, { message: CAPACITY_RULE }), z.lte(MAX_LOGSTORE_CAPACITY, { message: CAPACITY_RULE })),
+      ),
       tenants: z.optional(z.array(z.string())),
-      existingGroups: z.optional(z.number().check(z.int({ message: "an integer, at least the number of tenants" }))),
+      existingGroups: z.optional(z.number().check(z.int({ message: EXISTING_GROUPS_RULE }))),
     })
     .check(
       z.refine((l) => l.existingGroups === undefined || l.existingGroups >= (l.tenants?.length ?? 0), {
-        message: "an integer, at least the number of tenants",
+        message: EXISTING_GROUPS_RULE,
         path: ["existingGroups"],
       }),
     ),
@@ -117,7 +122,7 @@ export class LogstoreRegistry {
    */
   async add(logstores: readonly LogstoreToAdd[]): Promise<{ added: string[]; existing: string[] }> {
     parseOrThrow(logstoresToAddSchema, logstores, "logstores add", "logstores");
-    const now = new Date(this.#clock.now()).toISOString();
+    const now = this.#nowIso();
     const added: string[] = [];
     const existing: string[] = [];
     await Promise.all(
@@ -195,24 +200,14 @@ export class LogstoreRegistry {
    * ```
    */
   async take(logstore: string, tenantId: string): Promise<TakeOutcome> {
-    try {
-      const out = await this.#client.send(
-        new UpdateCommand({
-          TableName: this.#tableName,
-          Key: logstoreKey(logstore),
-          UpdateExpression: "SET #updatedAt = :now ADD #assigned :one, #tenants :tenant",
-          ConditionExpression:
-            "attribute_exists(#pk) AND #assigned < #capacity AND (attribute_not_exists(#full) OR #full = :false) AND NOT contains(#tenants, :tenantId)",
-          ExpressionAttributeNames: { "#pk": "pk", "#assigned": "assigned", "#capacity": "capacity", "#full": "full", "#tenants": "tenants", "#updatedAt": "updatedAt" },
-          ExpressionAttributeValues: { ":now": this.#nowIso(), ":one": 1, ":tenant": new Set([tenantId]), ":tenantId": tenantId, ":false": false },
-          ReturnValues: "ALL_NEW",
-        }),
-      );
-      this.#remember(entryOf(out.Attributes ?? {}));
-      return "taken";
-    } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error;
-    }
+    const taken = await this.#updateIf(logstore, {
+      UpdateExpression: "SET #updatedAt = :now ADD #assigned :one, #tenants :tenant",
+      ConditionExpression:
+        "attribute_exists(#pk) AND #assigned < #capacity AND (attribute_not_exists(#full) OR #full = :false) AND NOT contains(#tenants, :tenantId)",
+      ExpressionAttributeNames: { "#pk": "pk", "#assigned": "assigned", "#capacity": "capacity", "#full": "full", "#tenants": "tenants", "#updatedAt": "updatedAt" },
+      ExpressionAttributeValues: { ":now": this.#nowIso(), ":one": 1, ":tenant": new Set([tenantId]), ":tenantId": tenantId, ":false": false },
+    });
+    if (taken) return "taken";
     // Full, or ours already (e.g. the SDK retried an UpdateItem that had applied): read which.
     const item = (await this.#client.send(new GetCommand({ TableName: this.#tableName, Key: logstoreKey(logstore), ConsistentRead: true }))).Item;
     if (item === undefined) return "no-room";
@@ -233,25 +228,14 @@ export class LogstoreRegistry {
    * ```
    */
   async release(logstore: string, tenantId: string, options: { full?: boolean } = {}): Promise<boolean> {
-    try {
-      const out = await this.#client.send(
-        new UpdateCommand({
-          TableName: this.#tableName,
-          Key: logstoreKey(logstore),
-          UpdateExpression: `SET #updatedAt = :now${options.full ? ", #full = :true" : ""} ADD #assigned :minusOne DELETE #tenants :tenant${options.full ? "" : " REMOVE #full"}`,
-          ConditionExpression: "contains(#tenants, :tenantId)",
-          ExpressionAttributeNames: { "#assigned": "assigned", "#full": "full", "#tenants": "tenants", "#updatedAt": "updatedAt" },
-          ExpressionAttributeValues: { ":now": this.#nowIso(), ":minusOne": -1, ":tenant": new Set([tenantId]), ":tenantId": tenantId, ...(options.full ? { ":true": true } : {}) },
-          ReturnValues: "ALL_NEW",
-        }),
-      );
-      this.#remember(entryOf(out.Attributes ?? {}));
-      return true;
-    } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error;
-    }
-    if (options.full) await this.markFull(logstore);
-    return false;
+    const released = await this.#updateIf(logstore, {
+      UpdateExpression: `SET #updatedAt = :now${options.full ? ", #full = :true" : ""} ADD #assigned :minusOne DELETE #tenants :tenant${options.full ? "" : " REMOVE #full"}`,
+      ConditionExpression: "contains(#tenants, :tenantId)",
+      ExpressionAttributeNames: { "#assigned": "assigned", "#full": "full", "#tenants": "tenants", "#updatedAt": "updatedAt" },
+      ExpressionAttributeValues: { ":now": this.#nowIso(), ":minusOne": -1, ":tenant": new Set([tenantId]), ":tenantId": tenantId, ...(options.full ? { ":true": true } : {}) },
+    });
+    if (!released && options.full) await this.markFull(logstore);
+    return released;
   }
 
   /**
@@ -265,23 +249,13 @@ export class LogstoreRegistry {
    * ```
    */
   async markFull(logstore: string): Promise<void> {
-    try {
-      const out = await this.#client.send(
-        new UpdateCommand({
-          TableName: this.#tableName,
-          Key: logstoreKey(logstore),
-          UpdateExpression: "SET #full = :true, #updatedAt = :now",
-          ConditionExpression: "attribute_exists(#pk)",
-          ExpressionAttributeNames: { "#pk": "pk", "#full": "full", "#updatedAt": "updatedAt" },
-          ExpressionAttributeValues: { ":true": true, ":now": this.#nowIso() },
-          ReturnValues: "ALL_NEW",
-        }),
-      );
-      this.#remember(entryOf(out.Attributes ?? {}));
-    } catch (error) {
-      // Not registered (a logstore recorded before the registry): nothing to mark.
-      if (!isConditionalCheckFailed(error)) throw error;
-    }
+    // False when not registered (a logstore recorded before the registry): nothing to mark.
+    await this.#updateIf(logstore, {
+      UpdateExpression: "SET #full = :true, #updatedAt = :now",
+      ConditionExpression: "attribute_exists(#pk)",
+      ExpressionAttributeNames: { "#pk": "pk", "#full": "full", "#updatedAt": "updatedAt" },
+      ExpressionAttributeValues: { ":true": true, ":now": this.#nowIso() },
+    });
   }
 
   /**
@@ -326,6 +300,21 @@ export class LogstoreRegistry {
     });
   }
 
+  /**
+   * An Update of `logstore`'s item whose condition may fail: true when it applied (the cached
+   * copy then takes what it wrote), false when the condition did not hold.
+   */
+  async #updateIf(logstore: string, input: Pick<UpdateCommandInput, "UpdateExpression" | "ConditionExpression" | "ExpressionAttributeNames" | "ExpressionAttributeValues">): Promise<boolean> {
+    try {
+      const out = await this.#client.send(new UpdateCommand({ ...input, TableName: this.#tableName, Key: logstoreKey(logstore), ReturnValues: "ALL_NEW" }));
+      this.#remember(entryOf(out.Attributes ?? {}));
+      return true;
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      return false;
+    }
+  }
+
   /** Keeps the cached copy current with what a write returned. */
   #remember(entry: LogstoreEntry): void {
     this.#cache?.entries.set(entry.name, entry);
@@ -336,10 +325,16 @@ export class LogstoreRegistry {
   }
 }
 
+/** A registry item as listed; a {@link MalformedOutcomeItemError} naming what is missing, never a value. */
 function entryOf(item: Record<string, unknown>): LogstoreEntry {
   const { name, capacity, assigned, full, createdAt, updatedAt } = item;
   if (typeof name !== "string" || typeof capacity !== "number" || typeof assigned !== "number") {
-    throw new Error("logstore registry item without name, capacity and assigned");
+    const problems = [
+      ...(typeof name === "string" ? [] : ["name: must be a string"]),
+      ...(typeof capacity === "number" ? [] : ["capacity: must be a number"]),
+      ...(typeof assigned === "number" ? [] : ["assigned: must be a number"]),
+    ];
+    throw new MalformedOutcomeItemError(LOGSTORE_PK, typeof name === "string" ? logstoreKey(name).sk : "(no name)", problems);
   }
   return { name, capacity, assigned, full: full === true, createdAt: String(createdAt ?? ""), updatedAt: String(updatedAt ?? "") };
 }

@@ -2,7 +2,8 @@
 import { describe, expect, it } from "vitest";
 import { LogstoreRegistry, LogstoresExhaustedError } from "../../../src/logstores/index.ts";
 import { MAX_LOGSTORE_CAPACITY } from "../../../src/logstores/registry.ts";
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { MalformedOutcomeItemError } from "../../../src/outcomes/errors.ts";
 import { logstoreKey } from "../../../src/outcomes/table-map.ts";
 import { DYNAMODB_MAX_ITEM_BYTES, dynamoItemBytes } from "../../support/dynamodb-item-size.ts";
 import { ValidationError } from "../../../src/errors.ts";
@@ -29,6 +30,15 @@ describe("LogstoreRegistry", () => {
       ["events-a", 30, 0, false],
       ["events-b", 2, 0, false],
     ]);
+  });
+
+  it("a registry item it did not write (no capacity) is a MalformedOutcomeItemError naming its key and field, not its values", async () => {
+    const { registry, docClient, tableName } = await registryOn();
+    await docClient.send(new PutCommand({ TableName: tableName, Item: { ...logstoreKey("by-hand"), name: "by-hand", assigned: "SENTINEL" } }));
+    const listed = registry.list({ fresh: true });
+    await expect(listed).rejects.toBeInstanceOf(MalformedOutcomeItemError);
+    await expect(listed).rejects.toMatchObject({ pk: "LOGSTORE", sk: "LOGSTORE#by-hand", message: expect.stringContaining("capacity: must be a number; assigned: must be a number") });
+    await expect(listed).rejects.not.toThrow(/SENTINEL/);
   });
 
   it("refuses bad names and capacities, naming the field and the rule, and writes nothing", async () => {
