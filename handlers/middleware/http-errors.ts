@@ -31,7 +31,14 @@ export function httpErrorResponses(options: { log: ErrorLog }): MiddlewareObj<un
   };
 }
 
-/** The reply for one error; exported for the handlers' own early exits. */
+/**
+ * The reply for one error; exported for the handlers' own early exits.
+ *
+ * @example
+ * ```ts
+ * if (!tenant) return errorResponse(new ValidationError([{ field: "tenantId", rule: TENANT_ID_RULE }]), logger);
+ * ```
+ */
 export function errorResponse(error: unknown, log: ErrorLog): APIGatewayProxyStructuredResultV2 {
   if (error instanceof ValidationError) {
     // Bounded: a body of thousands of unknown keys names the first 50 (issueCount says how many).
@@ -59,7 +66,14 @@ export function errorResponse(error: unknown, log: ErrorLog): APIGatewayProxyStr
   return json(500, { error: "internal" });
 }
 
-/** A JSON reply, with any further headers. */
+/**
+ * A JSON reply, with any further headers.
+ *
+ * @example
+ * ```ts
+ * return json(202, { tenantId, continuing: true }, { "retry-after": "5" });
+ * ```
+ */
 export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 {
   return { statusCode, headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) };
 }

@@ -16,7 +16,14 @@ export interface WebhookContext extends RawBodyContext {
   webhook?: AcceptedWebhook;
 }
 
-/** The webhook {@link webhookSignature} verified. */
+/**
+ * The webhook {@link webhookSignature} verified; throws when that middleware did not run.
+ *
+ * @example
+ * ```ts
+ * const { id, delivery } = webhookOf(context);
+ * ```
+ */
 export function webhookOf(context: WebhookContext): AcceptedWebhook {
   if (context.webhook === undefined) throw new Error("webhookSignature middleware did not run");
   return context.webhook;

@@ -56,7 +56,14 @@ export interface FaultDecision {
   error?: FaultRule["error"];
 }
 
-/** Default: no faults at all. */
+/**
+ * Default: no faults at all.
+ *
+ * @example
+ * ```ts
+ * const config = { ...emptyFaultConfig(), latencyMs: 20 };
+ * ```
+ */
 export function emptyFaultConfig(): FaultConfig {
   return { latencyMs: 0, rules: [], rateLimits: [], seed: 1 };
 }

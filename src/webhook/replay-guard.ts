@@ -46,6 +46,11 @@ export class WebhookReplayGuard {
    * body within the window; throws {@link WebhookVerificationError} (`id-reused`) when it was
    * accepted with a different body, and {@link WebhookIdNotRecordedError} when DynamoDB did not
    * answer in time (cut off at the request deadline, throttled, a 5xx, a dropped connection).
+   *
+   * @example
+   * ```ts
+   * if ((await guard.remember(webhookId, rawBody)) === "duplicate") return currentOutcome(tenantId);
+   * ```
    */
   async remember(webhookId: string, body: Buffer): Promise<WebhookDelivery> {
     try {
