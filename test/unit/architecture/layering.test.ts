@@ -44,3 +44,20 @@ describe("src/local and src/sandbox", () => {
     expect(targets.some((t) => t.startsWith(`src${path.sep}sandbox${path.sep}`))).toBe(true);
   });
 });
+
+describe("the core (src/ without the local stack and the sandboxes)", () => {
+  const core = sourceFiles("src").filter((file) => !file.startsWith(`src${path.sep}local${path.sep}`) && !file.startsWith(`src${path.sep}sandbox${path.sep}`));
+  const LAMBDA_TYPES = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)["']aws-lambda["']/;
+
+  it("knows nothing about Lambda events: no aws-lambda import and nothing from handlers/", () => {
+    expect(core.length).toBeGreaterThan(40);
+    expect(core.filter((file) => LAMBDA_TYPES.test(readFileSync(file, "utf8")))).toEqual([]);
+    expect(core.flatMap((file) => importsOf(file).filter((target) => target.startsWith(`handlers${path.sep}`)).map((target) => `${file} -> ${target}`))).toEqual([]);
+  });
+
+  it("the check sees either kind of import", () => {
+    expect(LAMBDA_TYPES.test('import type { SQSEvent } from "aws-lambda";')).toBe(true);
+    const file = path.join("src", "outcomes", "store.ts");
+    expect(importsOf(file, 'import { handler } from "../../handlers/signup.ts";')).toEqual([path.join("handlers", "signup.ts")]);
+  });
+});
