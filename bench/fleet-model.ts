@@ -13,6 +13,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { startDynalite } from "../src/local/dynalite.ts";
 import { ensureOutcomeTable } from "../src/local/dynamodb-table.ts";
+import { seededRandom } from "../src/sandbox/faults.ts";
 import { type SimProcess, simulateFleet } from "../test/support/fleet-sim.ts";
 
 const MIXED: SimProcess[] = [5, 4, 32, 5, 4, 32, 5, 4].map((callers) => ({ callers }));
@@ -28,16 +29,9 @@ const dynalite = await startDynalite();
 const client = new DynamoDBClient({ endpoint: dynalite.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
 const docClient = DynamoDBDocumentClient.from(client);
 let n = 0;
-/** Seeded Math.random (mulberry32): processes pick their first lane at random; the same seeds give the same runs. */
+/** Seeded Math.random: processes pick their first lane at random; the same seeds give the same runs. */
 function seedRandom(seed: number): void {
-  let a = seed >>> 0;
-  Math.random = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  Math.random = seededRandom(seed);
 }
 const runs = Number(process.env.MODEL_RUNS ?? 3);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
