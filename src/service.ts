@@ -9,7 +9,7 @@ import { createCredentialSources, type CredentialSources } from "./credentials/i
 import { systemClock } from "./http/clock.ts";
 import { createHttpTransport } from "./http/request.ts";
 import { createImFleetLimiter } from "./limits/im-limiter.ts";
-import { LogstoreRegistry, type LogstoreToAdd } from "./logstores/index.ts";
+import { LogstoreRegistry, logstoresAtSls } from "./logstores/index.ts";
 import type { Clock, HttpTransport } from "./http/types.ts";
 import type { ProvisionMetrics } from "./observability/metrics.ts";
 import { OutcomeStore } from "./outcomes/store.ts";
@@ -265,31 +265,6 @@ export function createCoreService(config: ServiceConfig, overrides: ServiceOverr
       transport.close();
     },
   };
-}
-
-/**
- * Logstores to register as they are at SLS: each with its consumer groups counted, and the
- * tenants whose groups (`{prefix}{tenantId}`) live there holding their slots. One
- * ListConsumerGroup per logstore; a logstore that does not exist fails the whole call.
- *
- * @example
- * ```ts
- * await registry.add(await logstoresAtSls(["tenant-events-0"], "tenant-", service.slsClientFor));
- * ```
- */
-export async function logstoresAtSls(
-  names: readonly string[],
-  consumerGroupPrefix: string,
-  clientFor: (logstore: string) => Pick<SlsClient, "listConsumerGroups">,
-  capacity?: number,
-): Promise<LogstoreToAdd[]> {
-  return Promise.all(
-    names.map(async (name) => {
-      const groups = await clientFor(name).listConsumerGroups();
-      const tenants = groups.filter((g) => g.name.startsWith(consumerGroupPrefix)).map((g) => g.name.slice(consumerGroupPrefix.length));
-      return { name, capacity, tenants, existingGroups: groups.length };
-    }),
-  );
 }
 
 /**

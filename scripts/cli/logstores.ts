@@ -5,7 +5,7 @@
  */
 import { MAX_CONSUMER_GROUPS_PER_LOGSTORE } from "../../src/providers/sls/constants.ts";
 import { slsLogstoreNameSchema } from "../../src/providers/sls/names.ts";
-import { logstoresAtSls } from "../../src/service.ts";
+import { logstoresAtSls } from "../../src/logstores/index.ts";
 import { ValidationError } from "../../src/errors.ts";
 import { schemaIssues } from "../../src/validation/issues.ts";
 import { positiveInteger, UsageError, type CliCommand, type OptionValues } from "../cli-args.ts";
