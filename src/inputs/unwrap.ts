@@ -95,20 +95,6 @@ export function lifecycleEventFromQueueBody(body: string): LifecycleEvent {
 }
 
 /**
- * Unwraps an SQS record body that must be a `TenantSignedUp` event to the tenant request.
- *
- * @example
- * ```ts
- * const tenant = tenantFromSignupEvent(record.body);
- * ```
- */
-export function tenantFromSignupEvent(body: string): TenantOnboarding {
-  const event = lifecycleEventFromQueueBody(body);
-  if (event.kind !== "signup") throw new ValidationError([{ field: "detail-type", rule: "TenantSignedUp" }]);
-  return event.tenant;
-}
-
-/**
  * Unwraps a verified webhook body to the tenant request; fields are named from the body's root
  * (`data.admin.userId`).
  *

@@ -10,9 +10,9 @@ import { FINISHED_STATUSES, MAX_UNFINISHED_SHARDS, STEP_NAME_PATTERN } from "./c
 import type { StepName } from "./types.ts";
 
 /** Longest lease a claim may ask for: a day (a Lambda runs at most 15 minutes). */
-export const MAX_LEASE_MS = 86_400_000;
+const MAX_LEASE_MS = 86_400_000;
 /** Largest page a listing serves. */
-export const MAX_PAGE_LIMIT = 1000;
+const MAX_PAGE_LIMIT = 1000;
 /** Most failed publishes an announcement records. */
 const MAX_ANNOUNCE_ATTEMPTS = 1_000;
 

@@ -22,9 +22,6 @@ export const SLS_V4_SCHEME = "SLS4-HMAC-SHA256";
 /** The v1 `Authorization` scheme name. */
 export const SLS_V1_SCHEME = "LOG";
 
-/** sha256 of zero bytes, hex: the v4 content hash of a call without a body. */
-export const EMPTY_SHA256_HEX = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-
 /** Sent as `User-Agent` (never signed in v4; signed nowhere in v1). */
 export const SLS_USER_AGENT = "tenant-provisioner-sls/0.1";
 
