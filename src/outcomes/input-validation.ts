@@ -47,7 +47,8 @@ export const isoTimeSchema = z.string().check(
   }, { message: ISO_TIME_RULE }),
 );
 
-const nonEmptyString = satisfying((value) => typeof value === "string" && value.length > 0, NON_EMPTY_STRING_RULE);
+const isNonEmptyString = (value: unknown): boolean => typeof value === "string" && value.length > 0;
+const nonEmptyString = satisfying(isNonEmptyString, NON_EMPTY_STRING_RULE);
 const generation = intInRange(1, Number.MAX_SAFE_INTEGER);
 const steps = z.array(stepNameSchema);
 const pageLimit = intInRange(1, MAX_PAGE_LIMIT);
@@ -60,7 +61,7 @@ const claimedRecord = z.object({
   tenantId: tenantIdSchema,
   step: stepNameSchema,
   status: z.literal("IN_PROGRESS", { message: `IN_PROGRESS ${CLAIMED_RULE}` }),
-  leaseOwner: satisfying((value) => typeof value === "string" && value.length > 0, `present ${CLAIMED_RULE}`),
+  leaseOwner: satisfying(isNonEmptyString, `present ${CLAIMED_RULE}`),
 });
 
 const stepError = z.object({ code: z.string(), message: z.string(), httpStatus: z.number().check(z.int({ message: "integer" })) });
