@@ -48,15 +48,27 @@ const later = (request: TenantOnboarding, changes: Record<string, unknown>): Ten
   parseTenantOnboarding({ ...request, ...changes, requestedAt: new Date(Date.parse(request.requestedAt) + 1_000).toISOString() });
 
 describe("a newer generation declared while the creation lease's run announces", () => {
+  const imRefusesGroupOf = (request: TenantOnboarding) =>
+    fx.stack.im.faults.configure({ rules: [{ operation: "create_group", kind: "error", error: { code: 10016 }, resource: `tenant-${request.tenantId}` }] });
   it.each([
-    ["an update (generation 2, PRESENT)", "TenantProvisioned", (other: Service, request: TenantOnboarding) => other.provision(later(request, { displayName: "Renamed" }), { deadline: soon(), workerId: "w2" })],
-    ["an offboarding (generation 2, ABSENT)", "TenantDeprovisioned", (other: Service, request: TenantOnboarding) => other.offboard({ tenantId: request.tenantId, requestedAt: "now", source: "operator" }, { deadline: soon(), workerId: "w2" })],
-  ])("%s, then the lease's publish fails: the lease ends with its run and generation 2 is announced by the next run", async (_label, outcome, declareNewer) => {
+    ["an update (generation 2, PRESENT)", "TenantProvisioned", undefined, (other: Service, request: TenantOnboarding) => other.provision(later(request, { displayName: "Renamed" }), { deadline: soon(), workerId: "w2" })],
+    ["an offboarding (generation 2, ABSENT)", "TenantDeprovisioned", undefined, (other: Service, request: TenantOnboarding) => other.offboard({ tenantId: request.tenantId, requestedAt: "now", source: "operator" }, { deadline: soon(), workerId: "w2" })],
+    [
+      "an operator's `retry` of the step IM refused for good (generation 2)",
+      "TenantProvisioned",
+      imRefusesGroupOf,
+      async (other: Service, request: TenantOnboarding) => {
+        fx.stack.im.faults.configure({});
+        return (await other.retry({ tenantId: request.tenantId }, { deadline: soon(), workerId: "w2" })).result;
+      },
+    ],
+  ])("%s, then the lease's publish fails: the lease ends with its run and generation 2 is announced by the next run", async (_label, outcome, before, declareNewer) => {
     const other = fx.service();
     const announcer = announcerWithInterleaving(other.config.outcomeEventBusName ?? "");
     const leaseRun = fx.service({ announcer });
     const request = parseTenantOnboarding(sampleTenant());
     const id = request.tenantId;
+    before?.(request);
     announcer.meanwhile = async () => {
       const newer = await declareNewer(other, request);
       // Settled, but not announced: the lease is held, so no other run may claim it.
@@ -71,6 +83,7 @@ describe("a newer generation declared while the creation lease's run announces",
       expect(announcer.meanwhile).toBeUndefined();
     } finally {
       fx.stack.events.reset();
+      fx.stack.im.faults.configure({});
     }
 
     const after = (await other.store.getTenant(id)).tenant!;
@@ -84,5 +97,57 @@ describe("a newer generation declared while the creation lease's run announces",
     await backfillOnce(other);
     expect(eventIdsOf(id)).toEqual([`${id}:2:${outcome}`]);
     expect((await other.store.getTenant(id)).tenant?.indexDueAt).toBeUndefined();
+  });
+});
+
+describe("an offboarding declared while the creation lease's run is making the resources", () => {
+  it("waits for the run (its steps have no items yet), and the next run removes what it made and announces the removal", async () => {
+    const other = fx.service();
+    let meanwhile: (() => Promise<unknown>) | undefined;
+    // The IM step runs `meanwhile` (once) just before it creates the group.
+    const leaseRun = fx.service({
+      steps: (builtIn) =>
+        builtIn.map((module) =>
+          module.name !== "im-group"
+            ? module
+            : {
+                ...module,
+                async ensure(plan, options) {
+                  const run = meanwhile;
+                  meanwhile = undefined;
+                  await run?.();
+                  return module.ensure(plan, options);
+                },
+              },
+        ),
+    });
+    const request = parseTenantOnboarding(sampleTenant());
+    const id = request.tenantId;
+    meanwhile = async () => {
+      const off = await other.offboard({ tenantId: id, requestedAt: "now", source: "operator" }, { deadline: soon(), workerId: "w2" });
+      // Generation 2 is declared; its steps are the lease's run's to write: nothing removed yet.
+      expect([off.generation, off.desired, off.retryable]).toEqual([2, "ABSENT", true]);
+      expect(off.steps.map((s) => s.action)).toEqual(off.steps.map(() => "in-progress-elsewhere"));
+    };
+    const first = await leaseRun.provision(request, { deadline: soon(), workerId: "w1" });
+    expect(meanwhile).toBeUndefined();
+    // The run made and recorded generation 1 (it read no newer one), published it, and ended its lease.
+    expect(first.steps.map((s) => [s.generation, s.status])).toEqual([
+      [1, "SUCCEEDED"],
+      [1, "SUCCEEDED"],
+    ]);
+    const tenant = (await other.store.getTenant(id)).tenant!;
+    expect([tenant.generation, tenant.desired, tenant.leaseOwner]).toEqual([2, "ABSENT", undefined]);
+
+    await backfillOnce(other);
+    const { steps } = await other.store.getTenant(id);
+    expect(steps.map((s) => [s.step, s.observedGeneration, s.status]).sort()).toEqual([
+      ["im-group", 2, "DELETED"],
+      ["sls-consumer-group", 2, "DELETED"],
+    ]);
+    expect(fx.stack.im.state().groups.filter((g) => g.groupId === `tenant-${id}`)).toEqual([]);
+    const slsGroups = Object.values(fx.stack.sls.state().groups).flatMap((byLogstore) => Object.values(byLogstore).flat());
+    expect(slsGroups.filter((g) => g.name === `tenant-${id}`)).toEqual([]);
+    expect(eventIdsOf(id)).toEqual([`${id}:1:TenantProvisioned`, `${id}:2:TenantDeprovisioned`]);
   });
 });
