@@ -1,6 +1,6 @@
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { awsClientOptions } from "./aws/client-options.ts";
+import { awsClientOptions, withoutSdkLogging } from "./aws/client-options.ts";
 import { createDocumentClient } from "./aws/document-client.ts";
 import { BackfillPositionStore } from "./backfill/cursor-store.ts";
 import type { ServiceConfig } from "./config/config.ts";
@@ -150,7 +150,7 @@ export function createCoreService(config: ServiceConfig, overrides: ServiceOverr
   // Each has connection and request timeouts and stops at the invocation deadline (src/aws).
   const documentClient = overrides.documentClient ?? createDocumentClient();
   const credentials = createCredentialSources({
-    client: overrides.secretsClient ?? new SecretsManagerClient(awsClientOptions()),
+    client: overrides.secretsClient ?? withoutSdkLogging(new SecretsManagerClient(awsClientOptions())),
     slsSecretId: config.secrets.slsSecretId,
     imSecretId: config.secrets.imSecretId,
     webhookSecretId: config.secrets.webhookSecretId,

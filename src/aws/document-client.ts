@@ -1,6 +1,6 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { awsClientOptions } from "./client-options.ts";
+import { awsClientOptions, withoutSdkLogging } from "./client-options.ts";
 
 /**
  * The DynamoDB document client of the outcome table, built one way for every user. The SDK
@@ -13,5 +13,5 @@ import { awsClientOptions } from "./client-options.ts";
  * ```
  */
 export function createDocumentClient(): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(new DynamoDBClient(awsClientOptions()), { marshallOptions: { removeUndefinedValues: true } });
+  return DynamoDBDocumentClient.from(withoutSdkLogging(new DynamoDBClient(awsClientOptions())), { marshallOptions: { removeUndefinedValues: true } });
 }

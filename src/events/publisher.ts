@@ -8,7 +8,7 @@
  * caller can switch on (`retryable`), never ignored.
  */
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
-import { awsClientOptions } from "../aws/client-options.ts";
+import { awsClientOptions, withoutSdkLogging } from "../aws/client-options.ts";
 import { ProvisionerError, ValidationError } from "../errors.ts";
 import { parseOrThrow } from "../validation/issues.ts";
 import { eventBusNameSchema } from "./bus-name.ts";
@@ -142,7 +142,7 @@ function callErrorCode(error: unknown): string {
 export function createOutcomeEventPublisher(options: OutcomeEventPublisherOptions): OutcomeEventPublisher {
   parseOrThrow(eventBusNameSchema, options.eventBusName, "outcome event publisher", "eventBusName");
   const ownsClient = options.client === undefined;
-  const client = options.client ?? new EventBridgeClient(awsClientOptions());
+  const client = options.client ?? withoutSdkLogging(new EventBridgeClient(awsClientOptions()));
 
   async function publish(input: OutcomeEvent | readonly OutcomeEvent[]): Promise<PublishedOutcomeEvent[]> {
     const events: readonly OutcomeEvent[] = Array.isArray(input) ? input : [input as OutcomeEvent];

@@ -20,6 +20,7 @@ import {
   TENANT_SK,
   UNFINISHED_INDEX_NAME,
 } from "./constants.ts";
+import { allOfEach, anyOf } from "./condition-expression.ts";
 import { decodeCursor, encodeCursor, type UnfinishedIndexKey } from "./cursor.ts";
 import { LeaseLostError } from "./errors.ts";
 import {
@@ -237,9 +238,6 @@ export class OutcomeStore {
   async claimStep(tenantId: string, step: StepName, options: ClaimOptions): Promise<ClaimResult> {
     parseOrThrow(claimStepInput, { tenantId, step, owner: options.owner, leaseMs: options.leaseMs, generation: options.generation }, "claimStep");
     const generation = options.generation ?? 1;
-    // A record without observedGeneration is about generation 1 (written before generations).
-    const olderGeneration =
-      generation > 1 ? "(#og < :gen OR attribute_not_exists(#og))" : "#og < :gen";
     let current: StepRecord | undefined;
     for (let attempt = 0; attempt <= CLAIM_RACE_RETRIES; attempt++) {
       const nowMs = this.clock.now();
@@ -259,13 +257,7 @@ export class OutcomeStore {
               "#tenantId = :tenantId, #step = :step, #resource = if_not_exists(#resource, :noResource), " +
               "#createdAt = if_not_exists(#createdAt, :now) " +
               "REMOVE #failuresPk, #failuresSk",
-            // Claimable: absent (created by this claim), unfinished, a crashed worker's lapsed
-            // lease, or finished at an older generation; never a step some worker already took
-            // to a newer generation.
-            ConditionExpression:
-              "attribute_not_exists(#pk) OR ((attribute_not_exists(#og) OR #og <= :gen) AND " +
-              "(#status IN (:pending, :retryable) OR (#status = :inProgress AND #leaseExpiresAt <= :now) OR " +
-              `(#status IN (:succeeded, :permanent, :conflict, :deleted) AND ${olderGeneration})))`,
+            ConditionExpression: generation > 1 ? CLAIMABLE_AT_LATER_GENERATION : CLAIMABLE_AT_FIRST_GENERATION,
             ExpressionAttributeNames: {
               "#pk": "pk",
               "#tenantId": "tenantId",
@@ -1077,6 +1069,29 @@ function checkCompletion(claimed: StepRecord, result: StepResult, operation: str
  * The condition "the tenant item is at `generation`" (`#generation` named by the caller); an
  * item written before generations existed has none and is at generation 1.
  */
+/**
+ * When a step is claimable: absent (created by the claim), unfinished, a crashed worker's lapsed
+ * lease, or finished at an older generation; never a step some worker already took to a newer
+ * generation. That is
+ *   attribute_not_exists(#pk) OR ((attribute_not_exists(#og) OR #og <= :gen) AND
+ *   (#status IN (:pending, :retryable) OR (#status = :inProgress AND #leaseExpiresAt <= :now) OR
+ *   (#status IN (<finished>) AND older)))
+ * written flat (condition-expression.ts says why). A finished step's `older` (#og < :gen) already
+ * implies #og <= :gen; a record without observedGeneration is about generation 1 (written before
+ * generations), so for a later generation it counts as older too.
+ */
+function claimableCondition(laterGeneration: boolean): string {
+  const notNewer = ["attribute_not_exists(#og)", "#og <= :gen"];
+  return anyOf(
+    ["attribute_not_exists(#pk)"],
+    ...allOfEach([["#status IN (:pending, :retryable)"], notNewer]),
+    ...allOfEach([["#status = :inProgress"], ["#leaseExpiresAt <= :now"], notNewer]),
+    ...allOfEach([["#status IN (:succeeded, :permanent, :conflict, :deleted)"], laterGeneration ? ["#og < :gen", "attribute_not_exists(#og)"] : ["#og < :gen"]]),
+  );
+}
+const CLAIMABLE_AT_FIRST_GENERATION = claimableCondition(false);
+const CLAIMABLE_AT_LATER_GENERATION = claimableCondition(true);
+
 function generationIs(placeholder: string, generation: number): string {
   return generation === 1 ? `(#generation = ${placeholder} OR attribute_not_exists(#generation))` : `#generation = ${placeholder}`;
 }

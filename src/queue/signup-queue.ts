@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { awsClientOptions } from "../aws/client-options.ts";
+import { awsClientOptions, withoutSdkLogging } from "../aws/client-options.ts";
 import type { TenantOnboarding } from "../provisioning/tenant.ts";
 
 /** Where a tenant goes when its provisioning continues outside the current request. */
@@ -52,7 +52,7 @@ export function signupQueueAt(queueUrl: string | undefined): SignupQueue {
   return {
     enqueue(tenant) {
       if (!queueUrl) return Promise.reject(new Error("SIGNUP_QUEUE_URL is not configured"));
-      queue ??= sqsSignupQueue(new SQSClient(awsClientOptions()), queueUrl);
+      queue ??= sqsSignupQueue(withoutSdkLogging(new SQSClient(awsClientOptions())), queueUrl);
       return queue.enqueue(tenant);
     },
   };

@@ -1,0 +1,125 @@
+/**
+ * The step claim's condition, written flat (src/outcomes/condition-expression.ts), against the
+ * rule it states, in dynalite: for any state of a step item (absent, each status, with or without
+ * observedGeneration, lease lapsed or not) and claim generation, the claim succeeds exactly when
+ * the rule says the step is claimable. And the condition the store sends nests no parentheses,
+ * which dynalite parses at a cost growing about 4x per level (the claim's old three levels were
+ * most of the local stack's CPU in a backfill).
+ */
+import { DeleteCommand, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { STEP_STATUSES } from "../../../src/outcomes/constants.ts";
+import { stepKey } from "../../../src/outcomes/keys.ts";
+import { useDynalite } from "../../support/dynalite.ts";
+import { FakeClock } from "../../support/fake-clock.ts";
+
+const newTable = useDynalite();
+const FINISHED = new Set(["SUCCEEDED", "FAILED_PERMANENT", "CONFLICT", "DELETED"]);
+
+interface StepState {
+  status: (typeof STEP_STATUSES)[number];
+  observedGeneration: number | undefined;
+  leaseLapsed: boolean;
+}
+
+/** The claim rule as the store's TSDoc states it, nested as it reads. */
+function claimable(state: StepState | undefined, generation: number): boolean {
+  if (state === undefined) return true;
+  const og = state.observedGeneration;
+  const notNewer = og === undefined || og <= generation;
+  // A record without observedGeneration is about generation 1.
+  const older = og === undefined ? generation > 1 : og < generation;
+  return (
+    notNewer &&
+    (state.status === "PENDING" ||
+      state.status === "FAILED_RETRYABLE" ||
+      (state.status === "IN_PROGRESS" && state.leaseLapsed) ||
+      (FINISHED.has(state.status) && older))
+  );
+}
+
+/** Greatest depth of grouping parentheses, not counting a function's arguments or an IN list. */
+function groupingDepth(expression: string): number {
+  const stack: boolean[] = [];
+  let deepest = 0;
+  for (let i = 0; i < expression.length; i++) {
+    const c = expression[i];
+    if (c === "(") {
+      const before = expression.slice(0, i).trimEnd();
+      const grouping = before === "" || before.endsWith("(") || /\b(AND|OR|NOT)$/i.test(before);
+      stack.push(grouping);
+      deepest = Math.max(deepest, stack.filter(Boolean).length);
+    } else if (c === ")") stack.pop();
+  }
+  return deepest;
+}
+
+describe("the step claim's condition", () => {
+  it("claims exactly the steps the claim rule allows, for any state and generation", async () => {
+    const clock = new FakeClock();
+    const { store, docClient, tableName } = await newTable({ clock });
+    const [registered] = await store.registerTenant("t-1", { tenantId: "t-1" }, "webhook", ["im-group"]);
+    const template = (await docClient.send(new GetCommand({ TableName: tableName, Key: stepKey("t-1", "im-group") }))).Item ?? {};
+    expect(registered?.status).toBe("PENDING");
+    const state = fc.record({
+      status: fc.constantFrom(...STEP_STATUSES),
+      observedGeneration: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }),
+      leaseLapsed: fc.boolean(),
+    });
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.option(state, { nil: undefined }), fc.integer({ min: 1, max: 4 }), async (step, generation) => {
+        const owner = `w-${run++}`;
+        if (step === undefined) {
+          await docClient.send(new DeleteCommand({ TableName: tableName, Key: stepKey("t-1", "im-group") }));
+        } else {
+          const { observedGeneration: _drop, ...rest } = template;
+          const lease = new Date(clock.now() + (step.leaseLapsed ? -1 : 60_000)).toISOString();
+          await docClient.send(
+            new PutCommand({
+              TableName: tableName,
+              Item: {
+                ...rest,
+                status: step.status,
+                leaseOwner: "earlier",
+                leaseExpiresAt: lease,
+                ...(step.observedGeneration === undefined ? {} : { observedGeneration: step.observedGeneration }),
+              },
+            }),
+          );
+        }
+        const claim = await store.claimStep("t-1", "im-group", { owner, leaseMs: 60_000, generation });
+        expect(claim.claimed).toBe(claimable(step, generation));
+        if (claim.claimed) expect(claim.record).toMatchObject({ status: "IN_PROGRESS", leaseOwner: owner, observedGeneration: generation });
+      }),
+      { numRuns: 120 },
+    );
+  });
+
+  it("nests no grouping parentheses (dynalite's parser cost grows about 4x per level)", async () => {
+    const { store, docClient } = await newTable({ clock: new FakeClock() });
+    const conditions: string[] = [];
+    docClient.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as { ConditionExpression?: string };
+        if (input.ConditionExpression !== undefined) conditions.push(input.ConditionExpression);
+        return next(args);
+      },
+      { step: "initialize", name: "captureConditions" },
+    );
+    try {
+      await store.registerTenant("t-2", { tenantId: "t-2" }, "webhook", ["im-group"]);
+      expect((await store.claimStep("t-2", "im-group", { owner: "w", leaseMs: 60_000 })).claimed).toBe(true);
+      expect((await store.claimStep("t-3", "im-group", { owner: "w", leaseMs: 60_000, generation: 2 })).claimed).toBe(true);
+    } finally {
+      docClient.middlewareStack.remove("captureConditions");
+    }
+    const claims = conditions.filter((c) => c.includes("#leaseExpiresAt <= :now") && c.includes("attribute_not_exists(#pk)"));
+    expect(claims).toHaveLength(2);
+    for (const condition of claims) expect(groupingDepth(condition)).toBe(0);
+    // The depth measure itself: an IN list and function arguments are not groups, nesting is.
+    expect(groupingDepth("attribute_exists(#a) AND #b IN (:x, :y)")).toBe(0);
+    expect(groupingDepth("#a = :a OR (#b = :b AND (#c = :c OR NOT (#d = :d)))")).toBe(3);
+  });
+});
