@@ -106,6 +106,29 @@ export const smallEndpointCacheLru: Plugin = {
 };
 
 /**
+ * esbuild plugin: the pure-JavaScript SHA-256 and MD5 that `@smithy/core`'s `Sha256Node` and
+ * `Md5Node` fall back to when `node:crypto` cannot make that hash (a Node without OpenSSL's
+ * sha256, or md5 refused in FIPS mode). Node on Lambda always has both (the SDK's own probe,
+ * `createHash(...)` at load, picks the native class there), so the fallbacks were ~5 KB of
+ * never-run code in every bundle. Replaced by a class that fails loudly if the probe ever chose
+ * it; only those two importers are redirected.
+ */
+export const noJsHashFallbacks: Plugin = {
+  name: "no-js-hash-fallbacks",
+  setup(build) {
+    build.onResolve({ filter: /^\.\/(Sha256Js|Md5Js)$/ }, (args) =>
+      /[\\/]@smithy[\\/]core[\\/]dist-es[\\/]submodules[\\/]checksum[\\/](sha256[\\/]Sha256Node|md5[\\/]Md5Node)\.js$/.test(args.importer)
+        ? { path: args.path.slice(2), namespace: "no-js-hash-fallbacks" }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: "no-js-hash-fallbacks" }, (args) => ({
+      contents: `export class ${args.path} { constructor() { throw new Error("node:crypto cannot make this hash here and the AWS SDK's JavaScript fallback is not bundled (scripts/esbuild-options.ts noJsHashFallbacks)"); } }`,
+      loader: "js",
+    }));
+  },
+};
+
+/**
  * One set of bundle options for `npm run build`, the benchmarks and serverless.yml.
  * - CJS output: measured here, an ESM `import` of node:http also loads the built-in fetch stack
  *   on cold start where `require` does not.
@@ -114,8 +137,9 @@ export const smallEndpointCacheLru: Plugin = {
  * - The SDK's default credential chain is replaced by an env-only provider
  *   ({@link envOnlyAwsCredentials}; `npm run bench` measures the effect), the SDK's event-stream
  *   support is left out ({@link noEventStreams}), each SDK client's package.json is cut to its
- *   name and version ({@link slimAwsSdkPackageJson}) and the endpoint cache's LRU is a Map
- *   ({@link smallEndpointCacheLru}). test/integration/bundle runs the bundles so
+ *   name and version ({@link slimAwsSdkPackageJson}), the endpoint cache's LRU is a Map
+ *   ({@link smallEndpointCacheLru}) and the SDK's JavaScript hash fallbacks are left out
+ *   ({@link noJsHashFallbacks}). test/integration/bundle runs the bundles so
  *   built against the local stack; test/unit/bundle holds them to the 400 KB budget.
  */
 export const bundleOptions: BuildOptions = {
@@ -128,5 +152,5 @@ export const bundleOptions: BuildOptions = {
   mainFields: ["module", "main"],
   legalComments: "none",
   logLevel: "warning",
-  plugins: [envOnlyAwsCredentials, noEventStreams, slimAwsSdkPackageJson, smallEndpointCacheLru],
+  plugins: [envOnlyAwsCredentials, noEventStreams, slimAwsSdkPackageJson, smallEndpointCacheLru, noJsHashFallbacks],
 };

@@ -91,6 +91,16 @@ describe("handler bundles", () => {
     }
   });
 
+  it("carry none of the SDK's JavaScript SHA-256/MD5 fallbacks (node:crypto makes both on Lambda)", () => {
+    for (const [file, inputs] of Object.entries(inputsByHandler)) {
+      expect(inputs.filter((p) => /\/@smithy\/core\/dist-es\/submodules\/checksum\/(sha256\/Sha256Js|md5\/Md5Js)\.js$/.test(p)), `${file} bundles a JS hash fallback`).toEqual([]);
+      // The same path match finds the native classes that choose between them.
+      expect(inputs.some((p) => p.endsWith("/@smithy/core/dist-es/submodules/checksum/sha256/Sha256Node.js")), `${file} inputs`).toBe(true);
+    }
+    const webhook = Object.entries(inputsByHandler).find(([file]) => file.endsWith("webhook.js"))?.[1] ?? [];
+    expect(webhook.some((p) => p.endsWith("/@smithy/core/dist-es/submodules/checksum/md5/Md5Node.js")), "webhook (SQS) inputs").toBe(true);
+  });
+
   it("the status route reads the outcome store and carries no provider client, secret source or queue", () => {
     const status = Object.entries(codeByHandler).find(([file]) => file.endsWith("status.js"))?.[1] ?? [];
     expect(status.some((p) => p.endsWith("src/outcomes/store.ts")), "status bundles the outcome store").toBe(true);
