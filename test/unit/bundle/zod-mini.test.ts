@@ -9,6 +9,7 @@
  *   lockfile, unlike cold-start time, which `npm run bench` measures and no test asserts).
  */
 import { readFileSync } from "node:fs";
+import path from "node:path";
 import * as esbuild from "esbuild";
 import { beforeAll, describe, expect, it } from "vitest";
 import { HANDLERS, bundleOptions } from "../../../scripts/esbuild-options.ts";
@@ -23,6 +24,8 @@ let inputsByHandler: Record<string, string[]>;
 let codeByHandler: Record<string, string[]>;
 /** The size of each handler's bundle, bytes. */
 let bytesByHandler: Record<string, number>;
+/** Each handler's bundle text. */
+let textByHandler: Record<string, string>;
 
 /**
  * Bytes a bundle may have: 400 KB. The webhook's is over it by the SQS client of its hand-off to
@@ -45,6 +48,7 @@ beforeAll(async () => {
   });
   inputsByHandler = Object.fromEntries(Object.entries(result.metafile.outputs).map(([file, output]) => [file, Object.keys(output.inputs)]));
   bytesByHandler = Object.fromEntries(Object.entries(result.metafile.outputs).map(([file, output]) => [file, output.bytes]));
+  textByHandler = Object.fromEntries(result.outputFiles.map((file) => [path.relative(process.cwd(), file.path), file.text]));
   codeByHandler = Object.fromEntries(
     Object.entries(result.metafile.outputs).map(([file, output]) => [
       file,
@@ -99,6 +103,24 @@ describe("handler bundles", () => {
     }
     const webhook = Object.entries(inputsByHandler).find(([file]) => file.endsWith("webhook.js"))?.[1] ?? [];
     expect(webhook.some((p) => p.endsWith("/@smithy/core/dist-es/submodules/checksum/md5/Md5Node.js")), "webhook (SQS) inputs").toBe(true);
+  });
+
+  it("carry only the SQS schema structures of the operations sent (the webhook's SendMessage), not the whole service's", () => {
+    const webhook = Object.entries(textByHandler).find(([file]) => file.endsWith("webhook.js"))?.[1] ?? "";
+    // Structure names are schema strings in the bundle; the error structures stay (errors are typed by them).
+    expect(webhook).toContain('"SendMessageRequest"');
+    expect(webhook).toContain('"QueueDoesNotExist"');
+    for (const unused of ["ReceiveMessageRequest", "AddPermissionRequest", "TagQueueRequest", "ChangeMessageVisibilityBatchRequest"]) {
+      expect(webhook, `webhook bundles the SQS ${unused} structure`).not.toContain(`"${unused}"`);
+    }
+  });
+
+  it("carry no lib-dynamodb module nothing uses (its paginators)", () => {
+    for (const [file, inputs] of Object.entries(codeByHandler)) {
+      expect(inputs.filter((p) => p.includes("/@aws-sdk/lib-dynamodb/dist-es/pagination/")), `${file} bundles lib-dynamodb paginators`).toEqual([]);
+      // The same path match finds the document client that is used.
+      expect(inputs.some((p) => p.endsWith("/@aws-sdk/lib-dynamodb/dist-es/DynamoDBDocumentClient.js")), `${file} inputs`).toBe(true);
+    }
   });
 
   it("the status route reads the outcome store and carries no provider client, secret source or queue", () => {
