@@ -5,8 +5,9 @@
  *   ~12 ms of cold init per handler, DESIGN.md);
  * - tests-only packages (every devDependency: the official SLS SDKs, tls-sig-api-v2, dynalite...)
  *   never reach a Lambda;
- * - the size budget (issue 11: at most 400 KB a bundle; bytes are deterministic for a given
- *   lockfile, unlike cold-start time, which `npm run bench` measures and no test asserts).
+ * - the size budget (issue 11: at most 400 KB a bundle; BUDGET_BYTES; bytes are deterministic for
+ *   a given lockfile, unlike cold-start time, which `npm run bench` measures and no test asserts);
+ * - what the bundle plugins leave out stays out (each check below fails without its plugin).
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -28,14 +29,15 @@ let bytesByHandler: Record<string, number>;
 let textByHandler: Record<string, string>;
 
 /**
- * Bytes a bundle may have: 400 KB. The webhook's is over it by the SQS client of its hand-off to
- * the signup queue (~25 KB): 427 KB on 2026-11-30 after the registry and lease work (447 KB before
- * the bundle plugins); its budget
- * keeps it from growing much while that stands.
+ * Bytes a bundle may have, a little over each one's size on 2026-11-30 after the bundle plugins of
+ * scripts/esbuild-options.ts (signup 392.2 KB, offboard 391.3, backfill 393.0, status 276.8,
+ * webhook 417.4), so growth is a decision, not a drift. Issue 11's limit is 400 KB; the webhook is
+ * over it by the SQS client of its hand-off to the signup queue (~22 KB: client, schemas, errors,
+ * endpoint rules), and its budget keeps it from growing while that stands.
  */
 const KB = 1024;
-const BUDGET_BYTES: Record<string, number> = { webhook: 430 * KB };
-const DEFAULT_BUDGET_BYTES = 400 * KB;
+const BUDGET_BYTES: Record<string, number> = { webhook: 420 * KB, status: 285 * KB };
+const DEFAULT_BUDGET_BYTES = 396 * KB;
 
 beforeAll(async () => {
   const result = await esbuild.build({
