@@ -106,6 +106,69 @@ export const smallEndpointCacheLru: Plugin = {
 };
 
 /**
+ * esbuild plugin: the pure-JavaScript SHA-256 and MD5 that `@smithy/core`'s `Sha256Node` and
+ * `Md5Node` fall back to when `node:crypto` cannot make that hash (a Node without OpenSSL's
+ * sha256, or md5 refused in FIPS mode). Node on Lambda always has both (the SDK's own probe,
+ * `createHash(...)` at load, picks the native class there), so the fallbacks were ~5 KB of
+ * never-run code in every bundle. Replaced by a class that fails loudly if the probe ever chose
+ * it; only those two importers are redirected.
+ */
+export const noJsHashFallbacks: Plugin = {
+  name: "no-js-hash-fallbacks",
+  setup(build) {
+    build.onResolve({ filter: /^\.\/(Sha256Js|Md5Js)$/ }, (args) =>
+      /[\\/]@smithy[\\/]core[\\/]dist-es[\\/]submodules[\\/]checksum[\\/](sha256[\\/]Sha256Node|md5[\\/]Md5Node)\.js$/.test(args.importer)
+        ? { path: args.path.slice(2), namespace: "no-js-hash-fallbacks" }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: "no-js-hash-fallbacks" }, (args) => ({
+      contents: `export class ${args.path} { constructor() { throw new Error("node:crypto cannot make this hash here and the AWS SDK's JavaScript fallback is not bundled (scripts/esbuild-options.ts noJsHashFallbacks)"); } }`,
+      loader: "js",
+    }));
+  },
+};
+
+/**
+ * esbuild plugin: an AWS SDK client's schemas (`dist-es/schemas/schemas_0.js`, one array per
+ * structure of the whole service) name trait keys through module constants (`{ [_xN]: _AN }`, with
+ * `const _xN = "xmlName"`). esbuild cannot prove a computed key free of side effects, so it kept
+ * every structure of the service, used or not (SQS: ReceiveMessage, TagQueue, AddPermission...).
+ * This writes those keys as the string literals the constants hold (the same object), so unused
+ * structures are dropped like any unused constant (SQS schemas 9.2 -> 5.6 KB in the webhook).
+ * Only constants declared as `const _x = "..."` in the file itself are replaced.
+ */
+export const literalSchemaTraitKeys: Plugin = {
+  name: "literal-schema-trait-keys",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]node_modules[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]dist-es[\\/]schemas[\\/]schemas_\d+\.js$/ }, async (args) => {
+      const source = await readFile(args.path, "utf8");
+      const strings = new Map([...source.matchAll(/^const (_\w+) = ("[^"\\\n]*");$/gm)].map((m) => [m[1], m[2]]));
+      return { contents: source.replace(/\[(_\w+)\]:/g, (key, name: string) => (strings.has(name) ? `${strings.get(name)}:` : key)), loader: "js" };
+    });
+  },
+};
+
+/**
+ * esbuild plugin: `@aws-sdk/lib-dynamodb` declares no `sideEffects` in its package.json (the
+ * clients and `@smithy/core` declare `false`), so esbuild kept modules of it nothing imports a
+ * binding from: the paginators (`paginateQuery`, `paginateScan`, each a `createPaginator(...)` call
+ * at load) and the ScanCommand they use (~1.6 KB). Its modules only define classes and functions;
+ * marking them side-effect free lets unused ones go.
+ */
+export const sideEffectFreeLibDynamodb: Plugin = {
+  name: "side-effect-free-lib-dynamodb",
+  setup(build) {
+    build.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.pluginData === "side-effect-free-lib-dynamodb") return undefined;
+      if (!/^@aws-sdk\/lib-dynamodb(\/|$)/.test(args.path) && !/[\\/]node_modules[\\/]@aws-sdk[\\/]lib-dynamodb[\\/]/.test(args.importer)) return undefined;
+      const resolved = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: "side-effect-free-lib-dynamodb" });
+      if (resolved.errors.length > 0 || !/[\\/]node_modules[\\/]@aws-sdk[\\/]lib-dynamodb[\\/]/.test(resolved.path)) return undefined;
+      return { path: resolved.path, namespace: resolved.namespace, sideEffects: false };
+    });
+  },
+};
+
+/**
  * One set of bundle options for `npm run build`, the benchmarks and serverless.yml.
  * - CJS output: measured here, an ESM `import` of node:http also loads the built-in fetch stack
  *   on cold start where `require` does not.
@@ -114,8 +177,10 @@ export const smallEndpointCacheLru: Plugin = {
  * - The SDK's default credential chain is replaced by an env-only provider
  *   ({@link envOnlyAwsCredentials}; `npm run bench` measures the effect), the SDK's event-stream
  *   support is left out ({@link noEventStreams}), each SDK client's package.json is cut to its
- *   name and version ({@link slimAwsSdkPackageJson}) and the endpoint cache's LRU is a Map
- *   ({@link smallEndpointCacheLru}). test/integration/bundle runs the bundles so
+ *   name and version ({@link slimAwsSdkPackageJson}), the endpoint cache's LRU is a Map
+ *   ({@link smallEndpointCacheLru}), the SDK's JavaScript hash fallbacks are left out
+ *   ({@link noJsHashFallbacks}), unused SDK schema structures and lib-dynamodb modules are
+ *   dropped ({@link literalSchemaTraitKeys}, {@link sideEffectFreeLibDynamodb}). test/integration/bundle runs the bundles so
  *   built against the local stack; test/unit/bundle holds them to the 400 KB budget.
  */
 export const bundleOptions: BuildOptions = {
@@ -128,5 +193,5 @@ export const bundleOptions: BuildOptions = {
   mainFields: ["module", "main"],
   legalComments: "none",
   logLevel: "warning",
-  plugins: [envOnlyAwsCredentials, noEventStreams, slimAwsSdkPackageJson, smallEndpointCacheLru],
+  plugins: [envOnlyAwsCredentials, noEventStreams, slimAwsSdkPackageJson, smallEndpointCacheLru, noJsHashFallbacks, literalSchemaTraitKeys, sideEffectFreeLibDynamodb],
 };

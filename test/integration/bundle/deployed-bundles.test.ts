@@ -1,7 +1,8 @@
 /**
  * The bundles as deployed, not the sources: the webhook, signup and status handlers built with the
  * deploy options (scripts/esbuild-options.ts, every plugin included: env-only credentials, no SDK
- * event streams, slim SDK package.json), loaded with `require()` as the Lambda runtime loads them,
+ * event streams, slim SDK package.json, no JS hash fallbacks, unused SDK schema structures and
+ * lib-dynamodb modules dropped), loaded with `require()` as the Lambda runtime loads them,
  * and run against the local stack with credentials in the environment as Lambda provides them.
  * What the plugins leave out or replace inside the AWS SDK would fail here, on real signed calls
  * to DynamoDB, Secrets Manager, EventBridge and SQS, and nowhere else in the suite (every other

@@ -5,10 +5,12 @@
  *   ~12 ms of cold init per handler, DESIGN.md);
  * - tests-only packages (every devDependency: the official SLS SDKs, tls-sig-api-v2, dynalite...)
  *   never reach a Lambda;
- * - the size budget (issue 11: at most 400 KB a bundle; bytes are deterministic for a given
- *   lockfile, unlike cold-start time, which `npm run bench` measures and no test asserts).
+ * - the size budget (issue 11: at most 400 KB a bundle; BUDGET_BYTES; bytes are deterministic for
+ *   a given lockfile, unlike cold-start time, which `npm run bench` measures and no test asserts);
+ * - what the bundle plugins leave out stays out (each check below fails without its plugin).
  */
 import { readFileSync } from "node:fs";
+import path from "node:path";
 import * as esbuild from "esbuild";
 import { beforeAll, describe, expect, it } from "vitest";
 import { HANDLERS, bundleOptions } from "../../../scripts/esbuild-options.ts";
@@ -23,16 +25,19 @@ let inputsByHandler: Record<string, string[]>;
 let codeByHandler: Record<string, string[]>;
 /** The size of each handler's bundle, bytes. */
 let bytesByHandler: Record<string, number>;
+/** Each handler's bundle text. */
+let textByHandler: Record<string, string>;
 
 /**
- * Bytes a bundle may have: 400 KB. The webhook's is over it by the SQS client of its hand-off to
- * the signup queue (~25 KB): 427 KB on 2026-11-30 after the registry and lease work (447 KB before
- * the bundle plugins); its budget
- * keeps it from growing much while that stands.
+ * Bytes a bundle may have, a little over each one's size on 2026-11-30 after the bundle plugins of
+ * scripts/esbuild-options.ts (signup 392.2 KB, offboard 391.3, backfill 393.0, status 276.8,
+ * webhook 417.4), so growth is a decision, not a drift. Issue 11's limit is 400 KB; the webhook is
+ * over it by the SQS client of its hand-off to the signup queue (~22 KB: client, schemas, errors,
+ * endpoint rules), and its budget keeps it from growing while that stands.
  */
 const KB = 1024;
-const BUDGET_BYTES: Record<string, number> = { webhook: 430 * KB };
-const DEFAULT_BUDGET_BYTES = 400 * KB;
+const BUDGET_BYTES: Record<string, number> = { webhook: 420 * KB, status: 285 * KB };
+const DEFAULT_BUDGET_BYTES = 396 * KB;
 
 beforeAll(async () => {
   const result = await esbuild.build({
@@ -45,6 +50,7 @@ beforeAll(async () => {
   });
   inputsByHandler = Object.fromEntries(Object.entries(result.metafile.outputs).map(([file, output]) => [file, Object.keys(output.inputs)]));
   bytesByHandler = Object.fromEntries(Object.entries(result.metafile.outputs).map(([file, output]) => [file, output.bytes]));
+  textByHandler = Object.fromEntries(result.outputFiles.map((file) => [path.relative(process.cwd(), file.path), file.text]));
   codeByHandler = Object.fromEntries(
     Object.entries(result.metafile.outputs).map(([file, output]) => [
       file,
@@ -88,6 +94,34 @@ describe("handler bundles", () => {
       expect(inputs.filter((p) => p.includes("/@smithy/core/dist-es/submodules/event-streams/")), `${file} bundles SDK event streams`).toEqual([]);
       // The same path match finds the SDK code that is bundled.
       expect(inputs.some((p) => p.includes("/@smithy/core/dist-es/submodules/protocols/")), `${file} inputs`).toBe(true);
+    }
+  });
+
+  it("carry none of the SDK's JavaScript SHA-256/MD5 fallbacks (node:crypto makes both on Lambda)", () => {
+    for (const [file, inputs] of Object.entries(inputsByHandler)) {
+      expect(inputs.filter((p) => /\/@smithy\/core\/dist-es\/submodules\/checksum\/(sha256\/Sha256Js|md5\/Md5Js)\.js$/.test(p)), `${file} bundles a JS hash fallback`).toEqual([]);
+      // The same path match finds the native classes that choose between them.
+      expect(inputs.some((p) => p.endsWith("/@smithy/core/dist-es/submodules/checksum/sha256/Sha256Node.js")), `${file} inputs`).toBe(true);
+    }
+    const webhook = Object.entries(inputsByHandler).find(([file]) => file.endsWith("webhook.js"))?.[1] ?? [];
+    expect(webhook.some((p) => p.endsWith("/@smithy/core/dist-es/submodules/checksum/md5/Md5Node.js")), "webhook (SQS) inputs").toBe(true);
+  });
+
+  it("carry only the SQS schema structures of the operations sent (the webhook's SendMessage), not the whole service's", () => {
+    const webhook = Object.entries(textByHandler).find(([file]) => file.endsWith("webhook.js"))?.[1] ?? "";
+    // Structure names are schema strings in the bundle; the error structures stay (errors are typed by them).
+    expect(webhook).toContain('"SendMessageRequest"');
+    expect(webhook).toContain('"QueueDoesNotExist"');
+    for (const unused of ["ReceiveMessageRequest", "AddPermissionRequest", "TagQueueRequest", "ChangeMessageVisibilityBatchRequest"]) {
+      expect(webhook, `webhook bundles the SQS ${unused} structure`).not.toContain(`"${unused}"`);
+    }
+  });
+
+  it("carry no lib-dynamodb module nothing uses (its paginators)", () => {
+    for (const [file, inputs] of Object.entries(codeByHandler)) {
+      expect(inputs.filter((p) => p.includes("/@aws-sdk/lib-dynamodb/dist-es/pagination/")), `${file} bundles lib-dynamodb paginators`).toEqual([]);
+      // The same path match finds the document client that is used.
+      expect(inputs.some((p) => p.endsWith("/@aws-sdk/lib-dynamodb/dist-es/DynamoDBDocumentClient.js")), `${file} inputs`).toBe(true);
     }
   });
 
