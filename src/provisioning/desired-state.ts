@@ -49,13 +49,21 @@ export async function declarePresent(
 ): Promise<Declared> {
   refuseAhead(request.tenantId, request.requestedAt, clock);
   const snapshot = { ...request } as JsonObject;
+  // Write first, read only when the tenant exists: a first-time tenant (most requests) costs
+  // the conditional Put alone, not a Query before it; a known one costs the refused Put and then
+  // the Query it used to. The Put never overwrites, so what follows decides on what is stored.
+  // The Put is not one of the rounds: a known tenant still gets all of them to decide in.
+  const putNew = () => store.putNewTenant(request.tenantId, snapshot, request.source, { desiredAt: request.requestedAt, lease: options.lease });
+  // No step items yet: a step item is only ever written once its tenant item is stored, and
+  // tenant items are never deleted. The first claim of each step creates it (under a creation
+  // lease, its outcome does), and the tenant item stays in the unfinished index until
+  // announced, so a run that dies here still leaves the backfill something to find.
+  const created = await putNew();
+  if (created) return { tenant: created, steps: [], change: "created" };
   let state = await store.getTenant(request.tenantId);
   for (let round = 0; round < DECLARE_ROUNDS; round++) {
     if (!state.tenant) {
-      const tenant = await store.putNewTenant(request.tenantId, snapshot, request.source, { desiredAt: request.requestedAt, lease: options.lease });
-      // No step items yet: the first claim of each creates it (under a creation lease, its
-      // outcome does), and the tenant item stays in the unfinished index until announced, so a
-      // run that dies here still leaves the backfill something to find.
+      const tenant = await putNew();
       if (tenant) return { tenant, steps: [], change: "created" };
       state = await store.getTenant(request.tenantId);
       continue;

@@ -5,7 +5,7 @@
  */
 import { createServer } from "node:net";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { ProvisionedThroughputExceededException } from "@aws-sdk/client-dynamodb";
 import type { SQSBatchResponse } from "aws-lambda";
 import { awsClientOptions } from "../../src/aws/client-options.ts";
@@ -14,6 +14,7 @@ import { sampleTenant, useLocalStack } from "../support/local-stack.ts";
 import { TEST_AWS_CREDENTIALS } from "../support/secrets-manager.ts";
 import { invoke, lambdaContext, signupEvent, sqsEvent, sqsRecord, withoutSource } from "../support/lambda.ts";
 import { createDocumentClient } from "../../src/aws/document-client.ts";
+import { TENANT_PK_PREFIX } from "../../src/outcomes/constants.ts";
 import { captureOutput, loadHandlers, readRejection, type CapturedOutput, type Handlers } from "./harness.ts";
 
 const fx = useLocalStack();
@@ -115,12 +116,16 @@ describe("signup handler: which records are redelivered", () => {
   });
 
   it("reports a record whose outcome read is throttled while the rejection store still works: retried, never recorded as rejected", async () => {
-    // Only the tenant read (a Query) fails: a handler that took any provisioning error for a
-    // rejection could record it and acknowledge the message, losing the tenant.
+    // Only the tenant's own records fail (its first write is the conditional Put of the tenant
+    // item, its reads Queries): a handler that took any provisioning error for a rejection could
+    // record it and acknowledge the message, losing the tenant. The rejection store's Put has
+    // another key.
     const real = createDocumentClient();
+    const tenantRecords = (command: object) =>
+      command instanceof QueryCommand || (command instanceof PutCommand && String(command.input.Item?.["pk"] ?? "").startsWith(TENANT_PK_PREFIX));
     const throttled = {
       send: (command: object) =>
-        command instanceof QueryCommand
+        tenantRecords(command)
           ? Promise.reject(new ProvisionedThroughputExceededException({ message: "Rate of requests exceeds the allowed throughput", $metadata: {} }))
           : real.send(command as never),
     } as unknown as DynamoDBDocumentClient;

@@ -50,7 +50,7 @@ describe("provision (end to end over dynalite, the secrets stand-in and both san
     expect(fx.stack.im.state().counters.calls).toEqual(before.im);
   });
 
-  it("a repeated run costs one DynamoDB read and no write; a backfill re-drive of a known state costs nothing", async () => {
+  it("a first run costs no read of the tenant; a repeated run one refused conditional Put and one read, and changes nothing; a backfill re-drive of a known state costs nothing", async () => {
     const commands: string[] = [];
     const inner = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
     const counting = new Proxy(inner, {
@@ -66,16 +66,19 @@ describe("provision (end to end over dynalite, the secrets stand-in and both san
     const service = fx.service({ documentClient: counting });
     const tenant = parseTenantOnboarding(sampleTenant());
     await service.provision(tenant, { deadline: soon(), workerId: "w1" });
-    // First run: read, the tenant item with this run's creation lease, a logstore slot for the
-    // consumer group (src/logstores: its list is read once per process, then cached), each step's
-    // item written once with its outcome (no claim: the lease covers it), then the announcement
-    // recorded and the lease ended in one write (no claim: while the lease holds no other run may
-    // announce).
-    expect([...commands].sort()).toEqual(["PutCommand", "PutCommand", "PutCommand", "QueryCommand", "QueryCommand", "UpdateCommand", "UpdateCommand"]);
+    // First run: the tenant item with this run's creation lease (a conditional Put, no read
+    // before it), a logstore slot for the consumer group (src/logstores: its list is read once
+    // per process, then cached: the one Query), each step's item written once with its outcome
+    // (no claim: the lease covers it), then the announcement recorded and the lease ended in one
+    // write (no claim: while the lease holds no other run may announce).
+    expect([...commands].sort()).toEqual(["PutCommand", "PutCommand", "PutCommand", "QueryCommand", "UpdateCommand", "UpdateCommand"]);
+    const stored = await service.store.getTenant(tenant.tenantId);
 
     commands.length = 0;
     await service.provision(tenant, { deadline: soon(), workerId: "w2" });
-    expect(commands).toEqual(["QueryCommand"]);
+    // The Put is refused (the tenant exists), then one read decides: nothing changed.
+    expect(commands).toEqual(["PutCommand", "QueryCommand"]);
+    expect(await service.store.getTenant(tenant.tenantId)).toEqual(stored);
 
     commands.length = 0;
     const state = await service.store.getTenant(tenant.tenantId);
