@@ -17,6 +17,12 @@ beforeAll(async () => {
     req.on("end", () => {
       if (req.url === "/hang") return; // never answer
       if (req.url === "/reset") return req.socket.destroy();
+      if (req.url === "/cut") {
+        // The head and part of the body, then the connection closes.
+        res.writeHead(200, { "content-length": "100" });
+        res.write("partial", () => req.socket.destroy());
+        return;
+      }
       if (req.url === "/big") {
         res.end(Buffer.alloc(64 * 1024, 1));
         return;
@@ -94,6 +100,16 @@ describe("createHttpTransport", () => {
     const err = await t.send({ method: "POST", url: `${base}/reset`, headers: {}, body: "x" }, { timeoutMs: 2_000 }).catch((e: unknown) => e);
     expect((err as TransportError).failure).toBe("reset");
     expect((err as TransportError).sent).toBe(true);
+    t.close();
+  });
+
+  it("reports an answer cut off after its head as a reset that was sent", async () => {
+    const t = createHttpTransport();
+    const err = await t.send({ method: "GET", url: `${base}/cut`, headers: {} }, { timeoutMs: 2_000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransportError);
+    expect((err as TransportError).failure).toBe("reset");
+    expect((err as TransportError).sent).toBe(true);
+    expect((err as TransportError).message).toBe("answer cut off by the server");
     t.close();
   });
 
