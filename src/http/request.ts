@@ -1,6 +1,6 @@
 import http from "node:http";
 import https from "node:https";
-import { isIP } from "node:net";
+import { isIP, type Socket } from "node:net";
 import { TransportError } from "./errors.ts";
 import { ExpiryWatch, type ExpiryTimers, type Expiring } from "./expiry-watch.ts";
 import type { AttemptLimits, HttpRequest, HttpResponse, HttpTransport } from "./types.ts";
@@ -41,8 +41,8 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
   const maxResponseBytes = options.maxResponseBytes ?? 1024 * 1024;
   // Only options that differ from Node's defaults (it schedules "lifo" already): the agent copies
   // its options into every request's options, one property at a time.
-  const httpAgent = new http.Agent({ keepAlive: true, maxSockets });
-  const httpsAgent = new https.Agent({ keepAlive: true, maxSockets });
+  const httpAgent = new HintedHttpAgent({ keepAlive: true, maxSockets });
+  const httpsAgent = new HintedHttpsAgent({ keepAlive: true, maxSockets });
   const watch = new ExpiryWatch(options.timers);
   const origins = new Map<string, Origin>();
 
@@ -109,6 +109,9 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
           chunks.push(chunk);
         });
         res.on("end", () => {
+          // Before node:http hands the socket back to the agent (on the next tick).
+          const socket = req.socket as HintedSocket | null;
+          if (socket) socket[SERVER_KEEP_ALIVE] = keepAliveHeader(res.rawHeaders);
           // Most answers arrive in one chunk: no copy then.
           const whole = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
           finish(undefined, new NodeHttpResponse(res, whole));
@@ -150,6 +153,61 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
       httpsAgent.destroy();
     },
   };
+}
+
+/** The last answer's Keep-Alive header on a socket, for {@link keepSocketAlive}. */
+const SERVER_KEEP_ALIVE = Symbol("serverKeepAlive");
+type HintedSocket = Socket & { [SERVER_KEEP_ALIVE]?: string | undefined };
+
+/** The first Keep-Alive header in a raw `[name, value, ...]` list, as `res.headers["keep-alive"]` begins. */
+function keepAliveHeader(raw: string[]): string | undefined {
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === 10 && name.toLowerCase() === "keep-alive") return raw[i + 1];
+  }
+  return undefined;
+}
+
+/** Node's defaults, which these agents keep: keep-alive probes, socket timeout, margin to a server's hint. */
+const KEEP_ALIVE_MSECS = 1000;
+const AGENT_TIMEOUT_MS = 0;
+const KEEP_ALIVE_TIMEOUT_BUFFER_MS = 1000;
+
+/**
+ * Node's `Agent#keepSocketAlive` step for step (Node 24), with the server's Keep-Alive hint taken
+ * from the raw header list the transport read at the answer's end. Node's own reads
+ * `res.headers`, which builds every answer's whole header object (about a tenth of a request's
+ * instructions here) for that one header; the method is Node's documented override point.
+ */
+function keepSocketAlive(socket: HintedSocket): boolean {
+  socket.setKeepAlive(true, KEEP_ALIVE_MSECS);
+  socket.unref();
+  let agentTimeout = AGENT_TIMEOUT_MS;
+  let canKeepSocketAlive = true;
+  const hint = socket[SERVER_KEEP_ALIVE];
+  socket[SERVER_KEEP_ALIVE] = undefined;
+  const seconds = hint === undefined ? undefined : /^timeout=(\d+)/.exec(hint)?.[1];
+  if (seconds) {
+    // Let the timer expire before the announced timeout, as Node does, against ECONNRESET races.
+    let serverHintTimeout = Number.parseInt(seconds, 10) * 1000 - KEEP_ALIVE_TIMEOUT_BUFFER_MS;
+    serverHintTimeout = serverHintTimeout > 0 ? serverHintTimeout : 0;
+    if (serverHintTimeout === 0) canKeepSocketAlive = false;
+    else if (serverHintTimeout < agentTimeout) agentTimeout = serverHintTimeout;
+  }
+  if (socket.timeout !== agentTimeout) socket.setTimeout(agentTimeout);
+  return canKeepSocketAlive;
+}
+
+class HintedHttpAgent extends http.Agent {
+  override keepSocketAlive(socket: Socket): boolean {
+    return keepSocketAlive(socket);
+  }
+}
+
+class HintedHttpsAgent extends https.Agent {
+  override keepSocketAlive(socket: Socket): boolean {
+    return keepSocketAlive(socket);
+  }
 }
 
 /** What `node:http` needs of a URL's origin, parsed once per origin. */
