@@ -189,8 +189,7 @@ function keepSocketAlive(socket: HintedSocket): boolean {
   const seconds = hint === undefined ? undefined : /^timeout=(\d+)/.exec(hint)?.[1];
   if (seconds) {
     // Let the timer expire before the announced timeout, as Node does, against ECONNRESET races.
-    let serverHintTimeout = Number.parseInt(seconds, 10) * 1000 - KEEP_ALIVE_TIMEOUT_BUFFER_MS;
-    serverHintTimeout = serverHintTimeout > 0 ? serverHintTimeout : 0;
+    const serverHintTimeout = Math.max(Number.parseInt(seconds, 10) * 1000 - KEEP_ALIVE_TIMEOUT_BUFFER_MS, 0);
     if (serverHintTimeout === 0) canKeepSocketAlive = false;
     else if (serverHintTimeout < agentTimeout) agentTimeout = serverHintTimeout;
   }
