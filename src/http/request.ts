@@ -1,5 +1,6 @@
 import http from "node:http";
 import https from "node:https";
+import { isIP, type Socket } from "node:net";
 import { TransportError } from "./errors.ts";
 import { ExpiryWatch, type ExpiryTimers, type Expiring } from "./expiry-watch.ts";
 import type { AttemptLimits, HttpRequest, HttpResponse, HttpTransport } from "./types.ts";
@@ -20,9 +21,11 @@ const CONNECT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTU
 /**
  * The one request path of the service: `node:http`/`node:https` with keep-alive agents.
  *
- * Chosen over global `fetch` (2.6x the CPU per request in `npm run bench` here, which a 128 MB Lambda's
- * fraction of a vCPU feels) and over undici (similar CPU to a keep-alive agent, but it adds
- * its size to every bundle and its load to every cold start); see `npm run bench`.
+ * Chosen over global `fetch` (3.5x the CPU per request in `npm run bench` here, which a 128 MB Lambda's
+ * fraction of a vCPU feels) and over undici (0.95-1.0x the CPU of a bare node:http loop per
+ * request, but 531 KB more in every bundle and ~45 ms more at every cold start: the bench's
+ * transport-* bundle rows); see `npm run bench`. node:http is the floor of this transport: what
+ * is left to save is options node:http would otherwise copy or work out per request.
  *
  * Each attempt is cut at `timeoutMs` or at the deadline, whichever is first; a cut attempt
  * is a {@link TransportError} that says whether the request may have reached the server.
@@ -36,8 +39,10 @@ const CONNECT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTU
 export function createHttpTransport(options: HttpTransportOptions = {}): HttpTransport {
   const maxSockets = options.maxSockets ?? 50;
   const maxResponseBytes = options.maxResponseBytes ?? 1024 * 1024;
-  const httpAgent = new http.Agent({ keepAlive: true, maxSockets, scheduling: "lifo" });
-  const httpsAgent = new https.Agent({ keepAlive: true, maxSockets, scheduling: "lifo" });
+  // Only options that differ from Node's defaults (it schedules "lifo" already): the agent copies
+  // its options into every request's options, one property at a time.
+  const httpAgent = new HintedHttpAgent({ keepAlive: true, maxSockets });
+  const httpsAgent = new HintedHttpsAgent({ keepAlive: true, maxSockets });
   const watch = new ExpiryWatch(options.timers);
   const origins = new Map<string, Origin>();
 
@@ -74,37 +79,52 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
         else resolve(res as HttpResponse);
       };
 
-      const req = (target.origin.isHttps ? https : http).request(
+      const origin = target.origin;
+      const headers = headerList(request.headers, origin.hostHeader);
+      const req = (origin.isHttps ? https : http).request(
+        // node:http copies these options three times per request (into objects without a
+        // prototype, property by property): each one left out is work saved. The protocol is
+        // the agent's; the server name is the one the agent would work out per request.
         {
           method: request.method,
-          protocol: target.origin.protocol,
-          hostname: target.origin.hostname,
-          port: target.origin.port,
+          hostname: origin.hostname,
+          port: origin.port,
           path: target.path,
-          headers: headerList(request.headers, target.origin.hostHeader),
-          agent: target.origin.agent,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on("data", (chunk: Buffer) => {
-            size += chunk.length;
-            if (size > maxResponseBytes) {
-              req.destroy();
-              finish(new TransportError("reset", `answer larger than ${maxResponseBytes} bytes`, true));
-              return;
-            }
-            chunks.push(chunk);
-          });
-          res.on("end", () => {
-            // Most answers arrive in one chunk: no copy then.
-            const whole = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
-            finish(undefined, new NodeHttpResponse(res, whole));
-          });
-          res.on("aborted", () => finish(new TransportError("reset", "answer cut off by the server", true)));
-          res.on("error", (err) => finish(new TransportError("reset", `answer failed: ${errorCode(err)}`, true, err)));
+          headers,
+          agent: origin.agent,
+          servername: Array.isArray(headers) ? origin.servername : undefined,
         },
       );
+      // A listener, not the callback argument: node:http wraps that in a once-wrapper per request.
+      req.on("response", (res: http.IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on("data", (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > maxResponseBytes) {
+            req.destroy();
+            finish(new TransportError("reset", `answer larger than ${maxResponseBytes} bytes`, true));
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.on("end", () => {
+          // Before node:http hands the socket back to the agent (on the next tick).
+          const socket = req.socket as HintedSocket | null;
+          if (socket) socket[SERVER_KEEP_ALIVE] = keepAliveHeader(res.rawHeaders);
+          // Most answers arrive in one chunk: no copy then.
+          const whole = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
+          finish(undefined, new NodeHttpResponse(res, whole));
+        });
+        // A message cut off emits "aborted" and then this error: one listener for both.
+        res.on("error", (err) =>
+          finish(
+            res.aborted
+              ? new TransportError("reset", "answer cut off by the server", true, err)
+              : new TransportError("reset", `answer failed: ${errorCode(err)}`, true, err),
+          ),
+        );
+      });
       watch.add(attempt);
 
       req.on("socket", (socket) => {
@@ -135,11 +155,70 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
   };
 }
 
+/** The last answer's Keep-Alive header on a socket, for {@link keepSocketAlive}. */
+const SERVER_KEEP_ALIVE = Symbol("serverKeepAlive");
+type HintedSocket = Socket & { [SERVER_KEEP_ALIVE]?: string | undefined };
+
+/** The first Keep-Alive header in a raw `[name, value, ...]` list, as `res.headers["keep-alive"]` begins. */
+function keepAliveHeader(raw: string[]): string | undefined {
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === 10 && name.toLowerCase() === "keep-alive") return raw[i + 1];
+  }
+  return undefined;
+}
+
+/** Node's defaults, which these agents keep: keep-alive probes, socket timeout, margin to a server's hint. */
+const KEEP_ALIVE_MSECS = 1000;
+const AGENT_TIMEOUT_MS = 0;
+const KEEP_ALIVE_TIMEOUT_BUFFER_MS = 1000;
+
+/**
+ * Node's `Agent#keepSocketAlive` step for step (Node 24), with the server's Keep-Alive hint taken
+ * from the raw header list the transport read at the answer's end. Node's own reads
+ * `res.headers`, which builds every answer's whole header object (about a tenth of a request's
+ * instructions here) for that one header; the method is Node's documented override point.
+ */
+function keepSocketAlive(socket: HintedSocket): boolean {
+  socket.setKeepAlive(true, KEEP_ALIVE_MSECS);
+  socket.unref();
+  let agentTimeout = AGENT_TIMEOUT_MS;
+  let canKeepSocketAlive = true;
+  const hint = socket[SERVER_KEEP_ALIVE];
+  socket[SERVER_KEEP_ALIVE] = undefined;
+  const seconds = hint === undefined ? undefined : /^timeout=(\d+)/.exec(hint)?.[1];
+  if (seconds) {
+    // Let the timer expire before the announced timeout, as Node does, against ECONNRESET races.
+    const serverHintTimeout = Math.max(Number.parseInt(seconds, 10) * 1000 - KEEP_ALIVE_TIMEOUT_BUFFER_MS, 0);
+    if (serverHintTimeout === 0) canKeepSocketAlive = false;
+    else if (serverHintTimeout < agentTimeout) agentTimeout = serverHintTimeout;
+  }
+  if (socket.timeout !== agentTimeout) socket.setTimeout(agentTimeout);
+  return canKeepSocketAlive;
+}
+
+class HintedHttpAgent extends http.Agent {
+  override keepSocketAlive(socket: Socket): boolean {
+    return keepSocketAlive(socket);
+  }
+}
+
+class HintedHttpsAgent extends https.Agent {
+  override keepSocketAlive(socket: Socket): boolean {
+    return keepSocketAlive(socket);
+  }
+}
+
 /** What `node:http` needs of a URL's origin, parsed once per origin. */
 interface Origin {
   isHttps: boolean;
   protocol: string;
   hostname: string;
+  /**
+   * The TLS server name the agent works out per request when the headers go as a list (it
+   * sees no Host header then): the hostname, or "" for an IP address.
+   */
+  servername: string;
   port: string | undefined;
   /** The Host header node:http would add: hostname (IPv6 in brackets), and the port unless the default. */
   hostHeader: string;
@@ -199,6 +278,7 @@ function parseOrigin(url: URL, httpAgent: http.Agent, httpsAgent: https.Agent): 
     isHttps,
     protocol: url.protocol,
     hostname,
+    servername: isIP(hostname) === 0 ? hostname : "",
     port: url.port || undefined,
     // `url.host` brackets an IPv6 address and drops the scheme's default port, as node:http does.
     hostHeader: url.host,

@@ -17,6 +17,12 @@ beforeAll(async () => {
     req.on("end", () => {
       if (req.url === "/hang") return; // never answer
       if (req.url === "/reset") return req.socket.destroy();
+      if (req.url === "/cut") {
+        // The head and part of the body, then the connection closes.
+        res.writeHead(200, { "content-length": "100" });
+        res.write("partial", () => req.socket.destroy());
+        return;
+      }
       if (req.url === "/big") {
         res.end(Buffer.alloc(64 * 1024, 1));
         return;
@@ -62,6 +68,32 @@ describe("createHttpTransport", () => {
     t.close();
   });
 
+  it("keeps a connection only as the server's Keep-Alive hint allows, as Node's agent does", async () => {
+    // Node's agent keeps a socket until 1 s before the server's announced timeout: a server that
+    // announces 1 s gets a new connection per request, one that announces 5 s keeps one.
+    const ports = async (keepAliveTimeout: number): Promise<Set<number>> => {
+      const seen = new Set<number>();
+      const hinting = http.createServer((req, res) => {
+        seen.add(req.socket.remotePort ?? 0);
+        res.end("ok");
+      });
+      hinting.keepAliveTimeout = keepAliveTimeout;
+      await new Promise<void>((r) => hinting.listen(0, "127.0.0.1", r));
+      const t = createHttpTransport();
+      const url = `http://127.0.0.1:${(hinting.address() as AddressInfo).port}/`;
+      for (let i = 0; i < 3; i++) {
+        const res = await t.send({ method: "GET", url, headers: {} }, { timeoutMs: 2_000 });
+        expect(res.headers["keep-alive"]).toBe(`timeout=${keepAliveTimeout / 1000}`);
+      }
+      t.close();
+      hinting.closeAllConnections();
+      await new Promise((r) => hinting.close(r));
+      return seen;
+    };
+    expect((await ports(1_000)).size).toBe(3);
+    expect((await ports(5_000)).size).toBe(1);
+  });
+
   it("cuts a hung request at the per-attempt timeout and reports it as sent", async () => {
     const t = createHttpTransport();
     const err = await t.send({ method: "POST", url: `${base}/hang`, headers: {}, body: "x" }, { timeoutMs: 150 }).catch((e: unknown) => e);
@@ -94,6 +126,16 @@ describe("createHttpTransport", () => {
     const err = await t.send({ method: "POST", url: `${base}/reset`, headers: {}, body: "x" }, { timeoutMs: 2_000 }).catch((e: unknown) => e);
     expect((err as TransportError).failure).toBe("reset");
     expect((err as TransportError).sent).toBe(true);
+    t.close();
+  });
+
+  it("reports an answer cut off after its head as a reset that was sent", async () => {
+    const t = createHttpTransport();
+    const err = await t.send({ method: "GET", url: `${base}/cut`, headers: {} }, { timeoutMs: 2_000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransportError);
+    expect((err as TransportError).failure).toBe("reset");
+    expect((err as TransportError).sent).toBe(true);
+    expect((err as TransportError).message).toBe("answer cut off by the server");
     t.close();
   });
 
