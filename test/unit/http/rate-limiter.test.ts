@@ -106,7 +106,9 @@ describe("TokenBucket", () => {
     const clock = new RecordingClock();
     const bucket = new TokenBucket({ ratePerSecond: 10, clock });
     await bucket.acquire();
-    await expect(bucket.acquire(clock.time + 50)).rejects.toBeInstanceOf(RateLimitDeadlineError);
+    const refused = await bucket.acquire(clock.time + 50).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(RateLimitDeadlineError);
+    expect(refused).toMatchObject({ name: "RateLimitDeadlineError", message: "no token before the deadline (next in 100 ms)" });
     // The refused call took nothing: the next caller still gets the 100 ms slot.
     await bucket.acquire(clock.time + 100);
     expect(clock.wakeAt).toEqual([10_100]);
