@@ -3,7 +3,7 @@
  * The webhook handler tests reach it too, but through the whole request; these pin its own rules
  * (window, TTL attribute, body hash, DynamoDB failures) so a change to one of them is seen here.
  */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, ItemCollectionSizeLimitExceededException } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { createHash } from "node:crypto";
 import { createServer } from "node:net";
@@ -138,4 +138,50 @@ describe("WebhookReplayGuard", () => {
     expect(error).not.toBeInstanceOf(WebhookIdNotRecordedError);
     expect(error).toMatchObject({ name: "ResourceNotFoundException" });
   });
+
+  /**
+   * A client on the fixture's dynalite that records each command's input in `seen` and, given a
+   * `refusal`, fails the PutItem of a WEBHOOK# key with it; everything else goes through.
+   */
+  function recordingClient(endpoint: string, seen: { commandName: string; input: unknown }[], refusal?: () => Error) {
+    const client = new DynamoDBClient({ endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" }, maxAttempts: 1 });
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        seen.push({ commandName: context.commandName ?? "", input: args.input });
+        const pk = (args.input as { Item?: { pk?: string | { S?: string } } }).Item?.pk;
+        if (refusal && (typeof pk === "string" ? pk : pk?.S)?.startsWith("WEBHOOK#")) throw refusal();
+        return next(args);
+      },
+      { step: "initialize", name: "recordAndRefuse" },
+    );
+    return { client, docClient: DynamoDBDocumentClient.from(client) };
+  }
+
+  it("a write refused for a reason other than the condition is thrown, never read back as a duplicate", async () => {
+    const { endpoint, tableName } = await newTable();
+    const refusal = () => new ItemCollectionSizeLimitExceededException({ message: "Collection size exceeded.", $metadata: { httpStatusCode: 400 } });
+    const { client, docClient } = recordingClient(endpoint, [], refusal);
+    try {
+      // The id is unknown, so a read after the failed write would find nothing and say "duplicate".
+      const error = await new WebhookReplayGuard(docClient, tableName, handClock(T0)).remember("msg_refused", body).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ItemCollectionSizeLimitExceededException);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it("reads the stored hash with a strongly consistent read (an eventually consistent one may miss the first delivery's write)", async () => {
+    const { endpoint, tableName, docClient: plain } = await newTable();
+    await new WebhookReplayGuard(plain, tableName, handClock(T0)).remember("msg_consistent", body);
+    // dynalite is always consistent, so the request itself is checked: what AWS would be asked.
+    const seen: { commandName: string; input: unknown }[] = [];
+    const { client, docClient } = recordingClient(endpoint, seen);
+    try {
+      expect(await new WebhookReplayGuard(docClient, tableName, handClock(T0)).remember("msg_consistent", body)).toBe("duplicate");
+      expect(seen.find((c) => c.commandName === "GetItemCommand")?.input).toMatchObject({ ConsistentRead: true });
+    } finally {
+      client.destroy();
+    }
+  });
 });
+
