@@ -136,5 +136,8 @@ describe("stepResultFromError", () => {
       nextAttemptAt: new Date(now + 60_000).toISOString(),
     });
     expect(stepResultFromError("a string", "sls", { attempts: 1, now })).toMatchObject({ error: { message: "unexpected string" } });
+    // Even `throw null` / `throw undefined` are recorded, not a TypeError while recording them.
+    expect(stepResultFromError(null, "sls", { attempts: 1, now })).toMatchObject({ status: "FAILED_RETRYABLE", error: { message: "unexpected object" } });
+    expect(stepResultFromError(undefined, "sls", { attempts: 1, now })).toMatchObject({ status: "FAILED_RETRYABLE", error: { message: "unexpected undefined" } });
   });
 });
