@@ -114,6 +114,18 @@ describe("TokenBucket", () => {
     expect(clock.wakeAt).toEqual([10_100]);
   });
 
+  it("with a burst above the rate, waits only until the oldest token of the window is a second old", async () => {
+    const clock = new FakeClock(10_000);
+    const bucket = new TokenBucket({ ratePerSecond: 2, burst: 3, clock });
+    await bucket.acquire();
+    await bucket.acquire();
+    clock.advance(300);
+    // The bucket has a third token, but two went out 300 ms ago: 700 ms more, not a full second.
+    await bucket.acquire();
+    expect(clock.sleeps).toEqual([700]);
+    expect(clock.now()).toBe(11_000);
+  });
+
   it("rejects a non-positive rate", () => {
     expect(() => new TokenBucket({ ratePerSecond: 0 })).toThrow(/ratePerSecond/);
   });
