@@ -345,3 +345,22 @@ describe("ambiguous outcomes, timeouts and resets", () => {
     expect(error).toMatchObject({ code: "Transport.connect", errorClass: "transient", ambiguous: false });
   });
 });
+
+describe("a clock more than 15 minutes off", () => {
+  it("is corrected once from SLS's Date: one RequestTimeExpired, then every call signs on the server's clock", async () => {
+    // Our clock 20 minutes behind the sandbox's (the system clock); retry sleeps need no time.
+    const behind = { now: () => Date.now() - 20 * 60_000, sleep: async () => {} };
+    const sls = client({ clock: behind });
+    const rejected = () => sandbox.state().rejections["RequestTimeExpired"] ?? 0;
+
+    await sls.createConsumerGroup({ name: "tenant-skew", timeout: 60, order: false });
+    expect(rejected()).toBe(1);
+    expect(groups().map((g) => g.name)).toEqual(["tenant-skew"]);
+
+    // The offset is kept: later calls are not refused first.
+    expect((await sls.listConsumerGroups()).map((g) => g.name)).toEqual(["tenant-skew"]);
+    await sls.updateConsumerGroup("tenant-skew", { timeout: 90 });
+    expect(rejected()).toBe(1);
+  });
+});
+
