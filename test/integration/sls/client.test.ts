@@ -74,6 +74,8 @@ describe("consumer group operations", () => {
   it("rejects invalid input before any call", async () => {
     const sls = client();
     await expect(sls.createConsumerGroup({ name: "bad name!", timeout: 60, order: false })).rejects.toBeInstanceOf(ValidationError);
+    // The message says which operation refused it.
+    await expect(sls.createConsumerGroup({ name: "bad name!", timeout: 60, order: false })).rejects.toThrow(/^CreateConsumerGroup: invalid input: name: /);
     await expect(sls.ensureConsumerGroup({ name: "ok", timeout: 0, order: false })).rejects.toMatchObject({
       issues: [{ field: "timeout", rule: "at least 1 second" }],
     });
