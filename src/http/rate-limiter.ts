@@ -59,6 +59,7 @@ export class TokenBucket {
     const earliest = now - (this.burst - 1) * this.#intervalMs;
     const slot = Math.max(this.#nextFreeAt, earliest);
     const waitMs = slot - now;
+    // Stryker disable next-line ConditionalExpression: `x > undefined` is false, so dropping the `!== undefined` test changes nothing
     if (deadline !== undefined && now + Math.max(0, waitMs) > deadline) {
       throw new RateLimitDeadlineError(`no token before the deadline (next in ${Math.ceil(waitMs)} ms)`);
     }

@@ -104,6 +104,7 @@ describe("createHttpTransport on the wire", () => {
     expect(err).toBeInstanceOf(TransportError);
     expect((err as TransportError).failure).toBe("connect");
     expect((err as TransportError).message).toMatch(/unsupported protocol ftp:/);
+    expect((err as TransportError).sent).toBe(false);
     t.close();
   });
 });

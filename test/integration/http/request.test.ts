@@ -27,6 +27,28 @@ beforeAll(async () => {
         res.end(Buffer.alloc(64 * 1024, 1));
         return;
       }
+      const exact = /^\/bytes\/(\d+)$/.exec(req.url ?? "");
+      if (exact) {
+        res.end(Buffer.alloc(Number(exact[1]), 2));
+        return;
+      }
+      if (req.url === "/cookies") {
+        res.setHeader("set-cookie", ["a=1", "b=2"]);
+        res.end();
+        return;
+      }
+      if (req.url === "/garbage") {
+        // Not HTTP at all: node's parser fails on the answer after the request went out.
+        req.socket.end("garbage\r\n\r\n");
+        return;
+      }
+      if (req.url === "/cut") {
+        // Promises 100 bytes, sends 10, then closes: the answer is cut off mid-body.
+        res.writeHead(200, { "content-length": "100" });
+        res.write(Buffer.alloc(10));
+        setImmediate(() => req.socket.destroy());
+        return;
+      }
       res.setHeader("x-echo-method", req.method ?? "");
       res.setHeader("x-echo-host", req.headers.host ?? "");
       res.statusCode = req.url === "/teapot" ? 418 : 200;
@@ -118,6 +140,9 @@ describe("createHttpTransport", () => {
     const err = await t.send({ method: "GET", url: `${base}/`, headers: {} }, { timeoutMs: 1_000, deadline: Date.now() - 1 }).catch((e: unknown) => e);
     expect((err as TransportError).failure).toBe("deadline");
     expect((err as TransportError).sent).toBe(false);
+    expect((err as TransportError).message).toBe("deadline passed before the request was sent");
+    // No cause to carry: none is attached (a `cause: undefined` would show in logs as a key).
+    expect("cause" in (err as TransportError)).toBe(false);
     t.close();
   });
 
@@ -148,6 +173,9 @@ describe("createHttpTransport", () => {
     const err = await t.send({ method: "GET", url: `http://127.0.0.1:${port}/`, headers: {} }, { timeoutMs: 2_000 }).catch((e: unknown) => e);
     expect((err as TransportError).failure).toBe("connect");
     expect((err as TransportError).sent).toBe(false);
+    expect((err as TransportError).name).toBe("TransportError");
+    expect((err as TransportError).message).toBe("could not connect: ECONNREFUSED");
+    expect((err as TransportError).cause).toMatchObject({ code: "ECONNREFUSED" });
     t.close();
   });
 
@@ -176,6 +204,59 @@ describe("createHttpTransport", () => {
     const err = await t.send({ method: "GET", url: `${base}/big`, headers: {} }, { timeoutMs: 2_000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransportError);
     expect((err as TransportError).message).toMatch(/larger than 1024/);
+    t.close();
+  });
+
+  it("takes an answer of exactly maxResponseBytes; one byte more is a reset that may have reached the server", async () => {
+    const t = createHttpTransport({ maxResponseBytes: 1024 });
+    const fits = await t.send({ method: "GET", url: `${base}/bytes/1024`, headers: {} }, { timeoutMs: 2_000 });
+    expect(fits.body.length).toBe(1024);
+    const err = await t.send({ method: "GET", url: `${base}/bytes/1025`, headers: {} }, { timeoutMs: 2_000 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ failure: "reset", sent: true, message: "answer larger than 1024 bytes" });
+    t.close();
+  });
+
+  it("joins a repeated answer header with a comma, as one string", async () => {
+    const t = createHttpTransport();
+    const res = await t.send({ method: "GET", url: `${base}/cookies`, headers: {} }, { timeoutMs: 2_000 });
+    expect(res.headers["set-cookie"]).toBe("a=1, b=2");
+    t.close();
+  });
+
+  it("a reset on a reused keep-alive connection is reported as sent (the request may have reached the server)", async () => {
+    const t = createHttpTransport();
+    seenSockets.clear();
+    await t.send({ method: "GET", url: `${base}/`, headers: {} }, { timeoutMs: 2_000 });
+    const err = await t.send({ method: "POST", url: `${base}/reset`, headers: {}, body: "x" }, { timeoutMs: 2_000 }).catch((e: unknown) => e);
+    // Both went over one connection: the second found it connected already.
+    expect(seenSockets.size).toBe(1);
+    expect(err).toMatchObject({ failure: "reset", sent: true });
+    expect((err as TransportError).message).toMatch(/^connection failed: ECONNRESET$|^connection failed: /);
+    expect((err as TransportError).cause).toBeInstanceOf(Error);
+    t.close();
+  });
+
+  it("an answer that is not HTTP is a reset after sending, naming the parser's code", async () => {
+    const t = createHttpTransport();
+    const err = await t.send({ method: "GET", url: `${base}/garbage`, headers: {} }, { timeoutMs: 2_000 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ failure: "reset", sent: true });
+    expect((err as TransportError).message).toMatch(/^connection failed: HPE_[A-Z_]+$/);
+    t.close();
+  });
+
+  it("an answer cut off mid-body is a reset after sending, never a short body", async () => {
+    const t = createHttpTransport();
+    const err = await t.send({ method: "GET", url: `${base}/cut`, headers: {} }, { timeoutMs: 2_000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransportError);
+    expect(err).toMatchObject({ failure: "reset", sent: true });
+    t.close();
+  });
+
+  it("opens at most maxSockets connections per host; the other requests wait for one", async () => {
+    const t = createHttpTransport({ maxSockets: 2 });
+    seenSockets.clear();
+    await Promise.all([1, 2, 3, 4].map(() => t.send({ method: "GET", url: `${base}/bytes/10`, headers: {} }, { timeoutMs: 2_000 })));
+    expect(seenSockets.size).toBeLessThanOrEqual(2);
     t.close();
   });
 });

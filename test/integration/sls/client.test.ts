@@ -74,6 +74,8 @@ describe("consumer group operations", () => {
   it("rejects invalid input before any call", async () => {
     const sls = client();
     await expect(sls.createConsumerGroup({ name: "bad name!", timeout: 60, order: false })).rejects.toBeInstanceOf(ValidationError);
+    // The message says which operation refused it.
+    await expect(sls.createConsumerGroup({ name: "bad name!", timeout: 60, order: false })).rejects.toThrow(/^CreateConsumerGroup: invalid input: name: /);
     await expect(sls.ensureConsumerGroup({ name: "ok", timeout: 0, order: false })).rejects.toMatchObject({
       issues: [{ field: "timeout", rule: "at least 1 second" }],
     });
@@ -345,3 +347,22 @@ describe("ambiguous outcomes, timeouts and resets", () => {
     expect(error).toMatchObject({ code: "Transport.connect", errorClass: "transient", ambiguous: false });
   });
 });
+
+describe("a clock more than 15 minutes off", () => {
+  it("is corrected once from SLS's Date: one RequestTimeExpired, then every call signs on the server's clock", async () => {
+    // Our clock 20 minutes behind the sandbox's (the system clock); retry sleeps need no time.
+    const behind = { now: () => Date.now() - 20 * 60_000, sleep: async () => {} };
+    const sls = client({ clock: behind });
+    const rejected = () => sandbox.state().rejections["RequestTimeExpired"] ?? 0;
+
+    await sls.createConsumerGroup({ name: "tenant-skew", timeout: 60, order: false });
+    expect(rejected()).toBe(1);
+    expect(groups().map((g) => g.name)).toEqual(["tenant-skew"]);
+
+    // The offset is kept: later calls are not refused first.
+    expect((await sls.listConsumerGroups()).map((g) => g.name)).toEqual(["tenant-skew"]);
+    await sls.updateConsumerGroup("tenant-skew", { timeout: 90 });
+    expect(rejected()).toBe(1);
+  });
+});
+

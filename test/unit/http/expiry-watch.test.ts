@@ -100,4 +100,31 @@ describe("ExpiryWatch", () => {
     timers.advance(100);
     expect(expired).toEqual(["first", "retry"]);
   });
+
+  it("after a fire, re-arms for the earliest item left, whichever was added last", () => {
+    const timers = new ManualTimers();
+    const watch = new ExpiryWatch(timers);
+    const expired: string[] = [];
+    const t0 = timers.now();
+    watch.add(item(t0 + 100, expired, "first"));
+    watch.add(item(t0 + 200, expired, "second"));
+    watch.add(item(t0 + 300, expired, "third"));
+    timers.advance(100);
+    expect(timers.armed).toEqual([100, 100]);
+    timers.advance(100);
+    expect(expired).toEqual(["first", "second"]);
+  });
+
+  it("an item with the same expiresAt as the armed timer arms no second timer", () => {
+    const timers = new ManualTimers();
+    const watch = new ExpiryWatch(timers);
+    const expired: string[] = [];
+    const at = timers.now() + 1000;
+    watch.add(item(at, expired, "a"));
+    watch.add(item(at, expired, "b"));
+    expect(timers.armed).toEqual([1000]);
+    timers.advance(1000);
+    expect(expired).toEqual(["a", "b"]);
+  });
 });
+

@@ -106,10 +106,24 @@ describe("TokenBucket", () => {
     const clock = new RecordingClock();
     const bucket = new TokenBucket({ ratePerSecond: 10, clock });
     await bucket.acquire();
-    await expect(bucket.acquire(clock.time + 50)).rejects.toBeInstanceOf(RateLimitDeadlineError);
+    const refused = await bucket.acquire(clock.time + 50).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(RateLimitDeadlineError);
+    expect(refused).toMatchObject({ name: "RateLimitDeadlineError", message: "no token before the deadline (next in 100 ms)" });
     // The refused call took nothing: the next caller still gets the 100 ms slot.
     await bucket.acquire(clock.time + 100);
     expect(clock.wakeAt).toEqual([10_100]);
+  });
+
+  it("with a burst above the rate, waits only until the oldest token of the window is a second old", async () => {
+    const clock = new FakeClock(10_000);
+    const bucket = new TokenBucket({ ratePerSecond: 2, burst: 3, clock });
+    await bucket.acquire();
+    await bucket.acquire();
+    clock.advance(300);
+    // The bucket has a third token, but two went out 300 ms ago: 700 ms more, not a full second.
+    await bucket.acquire();
+    expect(clock.sleeps).toEqual([700]);
+    expect(clock.now()).toBe(11_000);
   });
 
   it("rejects a non-positive rate", () => {

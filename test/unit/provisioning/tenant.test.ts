@@ -88,6 +88,26 @@ describe("parseTenantOnboarding", () => {
     expect(dup).toEqual([{ field: "members.1.userId", rule: "must be unique and differ from admin.userId" }]);
   });
 
+  it("finds a repeated member id among the members too, not only a member equal to the admin", () => {
+    const dup = issuesOf({ ...valid, members: [{ userId: "bob" }, { userId: "carol" }, { userId: "bob" }] });
+    expect(dup).toEqual([{ field: "members.2.userId", rule: "must be unique and differ from admin.userId" }]);
+  });
+
+  it("accepts a request without members (the admin alone)", () => {
+    const { members: _, ...alone } = valid;
+    expect(parseTenantOnboarding(alone).members).toBeUndefined();
+  });
+
+  it("refuses IM's reserved account prefix at the start of a user id, and only there", () => {
+    expect(issuesOf({ ...valid, admin: { userId: "@TLS#admin" } })).toEqual([{ field: "admin.userId", rule: expect.stringMatching(/^must not start with @TLS#/) }]);
+    expect(parseTenantOnboarding({ ...valid, admin: { userId: "admin@TLS#" } }).admin.userId).toBe("admin@TLS#");
+  });
+
+  it("says in its message that the tenant request was refused", () => {
+    expect(() => parseTenantOnboarding({ ...valid, tenantId: "" })).toThrow(/^tenant: invalid input: /);
+    expect(() => assertNotImAppAdmin({ admin: "administrator", members: [] }, "administrator")).toThrow(/^tenant: invalid input: /);
+  });
+
   it("never echoes the rejected value in the message", () => {
     const secretish = "SeCrEt-VaLuE-9f8e7d";
     try {

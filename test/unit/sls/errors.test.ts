@@ -74,6 +74,18 @@ describe("slsErrorFromResponse", () => {
     expect(slsErrorFromResponse(exists, { operation: "CreateConsumerGroup", idempotent: false }).ambiguous).toBe(false);
   });
 
+  it("a bare 500 is ambiguous for a non-idempotent call (the edge of 5xx), a 499 never", () => {
+    const internal = response(500, '{"errorCode":"InternalServerError","errorMessage":"oops"}');
+    expect(slsErrorFromResponse(internal, { operation: "CreateConsumerGroup", idempotent: false }).ambiguous).toBe(true);
+    const closed = response(499, '{"errorCode":"RequestCanceled","errorMessage":"client closed"}');
+    expect(slsErrorFromResponse(closed, { operation: "CreateConsumerGroup", idempotent: false }).ambiguous).toBe(false);
+  });
+
+  it("keeps the answer's Date header, which the client reads to correct a skewed clock", () => {
+    const skewed = { ...response(403, '{"errorCode":"RequestTimeTooSkewed","errorMessage":"skewed"}'), headers: { "x-log-requestid": "r", date: "Mon, 30 Nov 2026 20:00:00 GMT" } };
+    expect(slsErrorFromResponse(skewed, { operation: "ListConsumerGroup", idempotent: true }).serverDate).toBe("Mon, 30 Nov 2026 20:00:00 GMT");
+  });
+
   it("falls back to HTTP.<status> when the body is not an SLS error", () => {
     const error = slsErrorFromResponse(response(502, "<html>bad gateway</html>"), { operation: "ListConsumerGroup", idempotent: true });
     expect([error.code, error.errorClass]).toEqual(["HTTP.502", "transient"]);

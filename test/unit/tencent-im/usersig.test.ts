@@ -113,4 +113,52 @@ describe("UserSigCache", () => {
     expect(rotated).not.toBe(first);
     expect(verifyUserSig(rotated, { sdkAppId: creds.sdkAppId, identifier: "administrator", secretKey: "rotated-key", nowSeconds: 1_700_000_000 }).ok).toBe(true);
   });
+
+  it("refuses a lifetime that is not a positive whole number of seconds", () => {
+    for (const expireSeconds of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => new UserSigCache({ expireSeconds }), String(expireSeconds)).toThrow(new RangeError("expireSeconds: must be a positive integer"));
+    }
+    expect(new UserSigCache({ expireSeconds: 1 }).expireSeconds).toBe(1);
+  });
+
+  it("renews exactly at the renewal time, not a millisecond later", () => {
+    const clock = new FakeClock(1_700_000_000_000);
+    const cache = new UserSigCache({ expireSeconds: 86_400, clock });
+    const first = cache.get(creds);
+    clock.time = 1_700_000_000_000 + (86_400 - 8_640) * 1000 - 1;
+    expect(cache.get(creds)).toBe(first);
+    clock.advance(1);
+    expect(cache.get(creds)).not.toBe(first);
+  });
+
+  it("for a lifetime under two hours renews at half of it (never serves one older than half its life)", () => {
+    const clock = new FakeClock(1_700_000_000_000);
+    const cache = new UserSigCache({ expireSeconds: 3600, clock });
+    const first = cache.get(creds);
+    clock.advance(1_799_999);
+    expect(cache.get(creds)).toBe(first);
+    clock.advance(1);
+    expect(cache.get(creds)).not.toBe(first);
+  });
+
+  it("makes a UserSig for the new app or admin account when only that changes", () => {
+    const clock = new FakeClock(1_700_000_000_000);
+    const cache = new UserSigCache({ clock });
+    cache.get(creds);
+    const otherApp = cache.get({ ...creds, sdkAppId: 1400000002 });
+    expect(decodeUserSig(otherApp)).toMatchObject({ "TLS.sdkappid": 1400000002, "TLS.identifier": "administrator" });
+    const otherAdmin = cache.get({ ...creds, sdkAppId: 1400000002, adminIdentifier: "ops-admin" });
+    expect(decodeUserSig(otherAdmin)).toMatchObject({ "TLS.sdkappid": 1400000002, "TLS.identifier": "ops-admin" });
+  });
+
+  it("issues at the clock's second; only after invalidate() in that same second one second later", () => {
+    const clock = new FakeClock(1_700_000_000_500);
+    const cache = new UserSigCache({ clock });
+    cache.get(creds);
+    // A rotation in the same second, without invalidate(): the clock's own second.
+    expect(decodeUserSig(cache.get({ ...creds, secretKey: "rotated-key" }))?.["TLS.time"]).toBe(1_700_000_000);
+    cache.invalidate();
+    expect(decodeUserSig(cache.get({ ...creds, secretKey: "rotated-key" }))?.["TLS.time"]).toBe(1_700_000_001);
+  });
 });
+
