@@ -28,17 +28,6 @@ const dynalite = await startDynalite();
 const client = new DynamoDBClient({ endpoint: dynalite.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
 const docClient = DynamoDBDocumentClient.from(client);
 let n = 0;
-/** Seeded Math.random (mulberry32): processes pick their first lane at random; the same seeds give the same runs. */
-function seedRandom(seed: number): void {
-  let a = seed >>> 0;
-  Math.random = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const runs = Number(process.env.MODEL_RUNS ?? 3);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 try {
@@ -46,10 +35,9 @@ try {
     if (only && !name.includes(only)) continue;
     const rows: Array<{ share: number; perCall: number; maxWindow: number; lapsedShare: number; failed: number }> = [];
     for (let seed = 1; seed <= runs; seed++) {
-      seedRandom(seed);
       const tableName = `model-${++n}`;
       await ensureOutcomeTable(client, tableName);
-      const r = await simulateFleet({ docClient, tableName, processes, seconds, limiter: JSON.parse(process.env.MODEL_LIMITER ?? "{}") });
+      const r = await simulateFleet({ docClient, tableName, processes, seconds, seed, limiter: JSON.parse(process.env.MODEL_LIMITER ?? "{}") });
       const lapsed = r.perProcess.reduce((a, s) => a + s.slotsLapsed, 0);
       const leased = r.perProcess.reduce((a, s) => a + s.slotsLeased, 0);
       rows.push({ share: (r.ratePerSecond.create_group ?? 0) / 200, perCall: r.requestsPerGrant, maxWindow: Math.max(...Object.values(r.maxInWindow)), lapsedShare: lapsed / leased, failed: r.failedConditions / r.storeRequests });
