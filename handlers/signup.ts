@@ -24,7 +24,8 @@ const MIN_RECORD_BUDGET_MS = 3_000;
  * invalid event (or one that changes a fixed field, or offboards an unknown tenant) is recorded
  * as rejected and acknowledged, so a poison message never loops; a record that still has work
  * (FAILED_RETRYABLE, in progress elsewhere, not started for lack of time) is redelivered, and
- * after maxReceiveCount it goes to the DLQ.
+ * after maxReceiveCount it goes to the DLQ. Work in progress elsewhere never takes it there: every
+ * lease lapses within fewer receives than that (test/deploy/fleet-budget.test.ts).
  *
  * @example
  * ```ts

@@ -945,7 +945,8 @@ export class OutcomeStore {
 
   /**
    * Records a failed publish of `generation`'s claimed announcement: due again at
-   * `failure.retryAt`, or, without it, given up: the tenant item leaves the unfinished index and
+   * `failure.retryAt` (out of the failures index, where an older generation's give-up may
+   * still be listed), or, without it, given up: the tenant item leaves the unfinished index and
    * enters the failures index (its own partition, {@link listFailedAnnouncements}) until
    * {@link redriveAnnouncement}. Conditional on the stored attempt count being
    * `failure.attempts - 1` and the announcement still unpublished: false when another caller
@@ -983,7 +984,8 @@ export class OutcomeStore {
       Key: tenantKey(tenantId),
       UpdateExpression: gaveUp
         ? "SET #af = :af, #updatedAt = :now, #fpk = :fpk, #fsk = :fsk REMOVE #upk, #usk"
-        : "SET #af = :af, #updatedAt = :now, #usk = :usk",
+        : // Retried: an older generation's give-up (its listing in the failures index) is history.
+          "SET #af = :af, #updatedAt = :now, #usk = :usk REMOVE #fpk, #fsk",
       // The count as read: of two runs failing the same attempt, one records it.
       ConditionExpression: `attribute_exists(#pk) AND ${generationIs(":gen", generation)} AND #announced = :gen AND attribute_exists(#usk) AND ${
         failure.attempts === 1 ? "(attribute_not_exists(#af) OR #af.#afGen <> :gen)" : "#af.#afGen = :gen AND #af.#afAttempts = :before"
@@ -996,8 +998,8 @@ export class OutcomeStore {
         "#usk": "unfinishedSk",
         "#afGen": "generation",
         ...(failure.attempts === 1 ? {} : { "#afAttempts": "attempts" }),
-        ...(gaveUp ? { "#upk": "unfinishedPk", "#fpk": "failuresPk", "#fsk": "failuresSk" } : {}),
-        "#af": ANNOUNCE_FAILURE_NAMES["#af"],
+        ...(gaveUp ? { "#upk": "unfinishedPk" } : {}),
+        ...ANNOUNCE_FAILURE_NAMES,
       },
       ExpressionAttributeValues: {
         ":gen": generation,

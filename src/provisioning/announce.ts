@@ -199,7 +199,11 @@ async function announceUnderCreationLease(
     // Claimed now (the lease ends with it), so the failure is counted and retried with backoff.
     if (await deps.store.claimAnnouncement(tenant.tenantId, tenant.generation, terminal.outcome, ANNOUNCE_RETRY_AFTER_MS, deps.workerId)) {
       await recordFailure(tenant, terminal.outcome, error, deps, clock);
+      return;
     }
+    // Not claimable: a newer generation was declared meanwhile (this outcome is outdated). The
+    // lease would block that generation's announcement until it lapsed: end it now.
+    await deps.store.releaseCreationLease(tenant.tenantId, deps.workerId);
     return;
   }
   if (await deps.store.finishOwnAnnouncement(tenant.tenantId, tenant.generation, terminal.outcome, deps.workerId)) {

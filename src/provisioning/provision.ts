@@ -85,9 +85,12 @@ export async function provision(tenant: TenantOnboarding, budget: ProvisionBudge
   return declared.change === "stale" ? { ...result, stale: { requestedAt: declared.tenant.desiredAt } } : result;
 }
 
+/** How long a lease outlives its run's deadline unless `leaseGraceMs` says otherwise. */
+export const DEFAULT_LEASE_GRACE_MS = 30_000;
+
 /** How long a claim made now lasts: past the deadline by the grace, so only a crashed worker's lapses. */
 function leaseMsUntil(deadline: number, deps: ProvisionDependencies, clock: Clock): number {
-  return Math.max(1_000, deadline - clock.now()) + (deps.leaseGraceMs ?? 30_000);
+  return Math.max(1_000, deadline - clock.now()) + (deps.leaseGraceMs ?? DEFAULT_LEASE_GRACE_MS);
 }
 
 /**

@@ -12,6 +12,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/config.ts";
 import { fallbackRate, fleetRate, slotToleranceMs, worstWindowCount } from "../../src/limits/budget.ts";
 import { IM_RATE_LIMITS } from "../../src/providers/tencent-im/constants.ts";
+import { DEFAULT_LEASE_GRACE_MS } from "../../src/provisioning/provision.ts";
+import { MAX_BUDGET_MS } from "../../scripts/cli/service-run.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -118,5 +120,25 @@ describe("the fleet's IM budget in serverless.yml", () => {
       );
       expect(allowed, `${name}: dynamodb:UpdateItem on OutcomeTable`).toBe(true);
     }
+  });
+});
+
+describe("leases against the signup queue's redelivery in serverless.yml", () => {
+  it("every lease any run takes lapses before maxReceiveCount receives of a message it turned away", () => {
+    const queue = resolved.resources.Resources["SignupQueue"] as unknown as { Properties: { VisibilityTimeout: number; RedrivePolicy: { maxReceiveCount: number } } };
+    const visibilityMs = Number(queue.Properties.VisibilityTimeout) * 1000;
+    const maxReceiveCount = Number(queue.Properties.RedrivePolicy.maxReceiveCount);
+    // A run's leases end at its deadline plus the grace: a function's deadline is within its
+    // timeout, an operator's CLI run's within MAX_BUDGET_MS.
+    const timeoutsMs = Object.entries(resolved.functions).map(([name, fn]) => {
+      const timeout = (fn as { timeout?: number }).timeout;
+      expect(timeout, `${name}: timeout`).toBeTypeOf("number");
+      return Number(timeout) * 1000;
+    });
+    const longestLeaseMs = Math.max(...timeoutsMs, MAX_BUDGET_MS) + DEFAULT_LEASE_GRACE_MS;
+    // Receives at 0, V, 2V, … meet the lease while k·V < its length: ceil(length / V) of them.
+    // At least one receive must come after it, or a duplicate delivery of a tenant that ends
+    // fine goes to the DLQ.
+    expect(Math.ceil(longestLeaseMs / visibilityMs)).toBeLessThan(maxReceiveCount);
   });
 });
