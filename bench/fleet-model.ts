@@ -13,7 +13,6 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { startDynalite } from "../src/local/dynalite.ts";
 import { ensureOutcomeTable } from "../src/local/dynamodb-table.ts";
-import { seededRandom } from "../src/sandbox/faults.ts";
 import { type SimProcess, simulateFleet } from "../test/support/fleet-sim.ts";
 
 const MIXED: SimProcess[] = [5, 4, 32, 5, 4, 32, 5, 4].map((callers) => ({ callers }));
@@ -29,10 +28,6 @@ const dynalite = await startDynalite();
 const client = new DynamoDBClient({ endpoint: dynalite.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
 const docClient = DynamoDBDocumentClient.from(client);
 let n = 0;
-/** Seeded Math.random: processes pick their first lane at random; the same seeds give the same runs. */
-function seedRandom(seed: number): void {
-  Math.random = seededRandom(seed);
-}
 const runs = Number(process.env.MODEL_RUNS ?? 3);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 try {
@@ -40,10 +35,9 @@ try {
     if (only && !name.includes(only)) continue;
     const rows: Array<{ share: number; perCall: number; maxWindow: number; lapsedShare: number; failed: number }> = [];
     for (let seed = 1; seed <= runs; seed++) {
-      seedRandom(seed);
       const tableName = `model-${++n}`;
       await ensureOutcomeTable(client, tableName);
-      const r = await simulateFleet({ docClient, tableName, processes, seconds, limiter: JSON.parse(process.env.MODEL_LIMITER ?? "{}") });
+      const r = await simulateFleet({ docClient, tableName, processes, seconds, seed, limiter: JSON.parse(process.env.MODEL_LIMITER ?? "{}") });
       const lapsed = r.perProcess.reduce((a, s) => a + s.slotsLapsed, 0);
       const leased = r.perProcess.reduce((a, s) => a + s.slotsLeased, 0);
       rows.push({ share: (r.ratePerSecond.create_group ?? 0) / 200, perCall: r.requestsPerGrant, maxWindow: Math.max(...Object.values(r.maxInWindow)), lapsedShare: lapsed / leased, failed: r.failedConditions / r.storeRequests });

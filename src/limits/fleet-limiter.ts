@@ -48,6 +48,8 @@ export interface FleetRateLimiterOptions extends LimiterEvents {
   lanes?: number;
   /** Lease the next slots before the last are used (default true; off, callers wait for each lease). */
   prefetch?: boolean;
+  /** Picks each command's first lane (values in [0, 1)). Default Math.random; a seeded one makes a simulated fleet repeatable. */
+  random?: () => number;
 }
 
 /** Counters of one limiter (for benchmarks and tests). */
@@ -164,7 +166,7 @@ export class FleetRateLimiter implements CallRateLimiter {
         laneEnds: new Array<number>(this.#lanes).fill(0),
         laneTails: new Array<number>(this.#lanes).fill(0),
         // Processes start on different lanes, so their first leases spread.
-        nextLane: Math.floor(Math.random() * this.#lanes),
+        nextLane: Math.floor((options.random ?? Math.random)() * this.#lanes),
         lastRoundSlots: 0,
         busyShare: 0,
         lastRoundSaturated: false,

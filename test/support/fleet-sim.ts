@@ -8,6 +8,7 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { FleetRateLimiter, type FleetLimiterStats, type FleetRateLimiterOptions } from "../../src/limits/fleet-limiter.ts";
 import { CallScheduleStore } from "../../src/limits/schedule-store.ts";
+import { seededRandom } from "../../src/sandbox/faults.ts";
 import { maxInAnyWindow } from "./limiter-windows.ts";
 import { onVirtualTime, VirtualClock } from "./virtual-time.ts";
 
@@ -40,6 +41,8 @@ export interface FleetSimOptions {
   /** Grants before this (ms from the start) do not count towards the rate. Default 2000. */
   warmupMs?: number;
   limiter?: Partial<FleetRateLimiterOptions>;
+  /** Seeds the limiters' lane choice, so a run is repeatable. Default 1. */
+  seed?: number;
 }
 
 /** What a simulated run counted. */
@@ -76,6 +79,7 @@ export async function simulateFleet(options: FleetSimOptions): Promise<FleetSimR
   const start = clock.now();
   const end = start + options.seconds * 1000;
   const grants = new Map<string, number[]>(commands.map((c) => [c, []]));
+  const random = seededRandom(options.seed ?? 1);
   const limiters = options.processes.map(
     () =>
       new FleetRateLimiter({
@@ -87,6 +91,7 @@ export async function simulateFleet(options: FleetSimOptions): Promise<FleetSimR
         commands: Object.fromEntries(commands.map((c) => [c, { limitPerSecond: limit, ratePerSecond: rate }])),
         maxProcesses: 16,
         clock,
+        random,
         ...options.limiter,
       }),
   );

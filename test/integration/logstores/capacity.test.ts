@@ -5,7 +5,10 @@
  * logstores hold groups made by hand that the registry does not know, so some tenants meet
  * ConsumerGroupQuotaExceed on the way and move.
  */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
+import { DeadlineBoundHttpHandler } from "../../../src/aws/deadline-bound-http-handler.ts";
 import { forEachWithin } from "../../../src/concurrency/for-each-within.ts";
 import { LOCAL } from "../../../src/local/stack.ts";
 import { parseTenantOnboarding } from "../../../src/provisioning/tenant.ts";
@@ -15,9 +18,20 @@ const LOGSTORES = 40;
 const TENANTS = 1_000;
 const fx = useLocalStack({ slsLogstoreCount: LOGSTORES });
 
+/**
+ * The service's DynamoDB client with per-request timeouts that are hang caps, not the 5 s of
+ * src/aws/client-options.ts: 64 provisions at once queue on the one in-process dynalite, and on
+ * the loaded 2-core machine a request waited over 5 s three times in a row, so provision threw
+ * (an SQS redelivery in production). This test is about capacity under concurrency, not latency.
+ */
+function patientDocumentClient(): DynamoDBDocumentClient {
+  const requestHandler = new DeadlineBoundHttpHandler({ connectionTimeout: 60_000, requestTimeout: 60_000, throwOnRequestTimeout: true });
+  return DynamoDBDocumentClient.from(new DynamoDBClient({ requestHandler }), { marshallOptions: { removeUndefinedValues: true } });
+}
+
 describe("1,000 tenants over 40 logstores of 30", () => {
   it("end SUCCEEDED with none over capacity, and the registry counts what exists", { timeout: 240_000 }, async () => {
-    const services = Array.from({ length: 4 }, () => fx.service({ steps: (builtIn) => builtIn.filter((s) => s.name === "sls-consumer-group") }));
+    const services = Array.from({ length: 4 }, () => fx.service({ documentClient: patientDocumentClient(), steps: (builtIn) => builtIn.filter((s) => s.name === "sls-consumer-group") }));
     const byHand = [0, 7, 19].map((i) => `${LOCAL.slsLogstorePrefix}${i}`);
     for (const [i, logstore] of byHand.entries()) {
       for (let g = 0; g < 10 + i * 5; g++) await services[0]!.slsClientFor(logstore).createConsumerGroup({ name: `by-hand-${i}-${g}`, timeout: 60, order: false }, { deadline: Date.now() + 10_000 });
