@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { awsClientOptions, withoutSdkLogging } from "../aws/client-options.ts";
+import { ConfigurationError } from "../errors.ts";
 import type { TenantOnboarding } from "../provisioning/tenant.ts";
 
 /** Where a tenant goes when its provisioning continues outside the current request. */
@@ -41,6 +42,8 @@ export function sqsSignupQueue(client: SQSClient, queueUrl: string): SignupQueue
 /**
  * The signup queue at `queueUrl` (SIGNUP_QUEUE_URL), its SQS client built on the first enqueue.
  * Built apart from the service (src/service.ts) so only the webhook bundle carries the SQS client.
+ * Without a URL every enqueue rejects with a ConfigurationError naming SIGNUP_QUEUE_URL: typed, so
+ * the webhook's 500 log says why (a plain Error was logged as `errorName: "Error"` alone).
  *
  * @example
  * ```ts
@@ -51,7 +54,7 @@ export function signupQueueAt(queueUrl: string | undefined): SignupQueue {
   let queue: SignupQueue | undefined;
   return {
     enqueue(tenant) {
-      if (!queueUrl) return Promise.reject(new Error("SIGNUP_QUEUE_URL is not configured"));
+      if (!queueUrl) return Promise.reject(new ConfigurationError("environment", [{ field: "SIGNUP_QUEUE_URL", rule: "required to hand a tenant to the signup queue" }]));
       queue ??= sqsSignupQueue(withoutSdkLogging(new SQSClient(awsClientOptions())), queueUrl);
       return queue.enqueue(tenant);
     },
