@@ -1,6 +1,12 @@
+import { randomUUID } from "node:crypto";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { BackfillReport } from "../../src/backfill/backfill.ts";
 import { createHttpTransport } from "../../src/http/request.ts";
+import { ensureOutcomeTable } from "../../src/local/dynamodb-table.ts";
+import { LOCAL } from "../../src/local/stack.ts";
+import { LogstoreRegistry } from "../../src/logstores/index.ts";
 import type { HttpTransport } from "../../src/http/types.ts";
 import { parseTenantOnboarding, type TenantOnboarding } from "../../src/provisioning/tenant.ts";
 import type { Service } from "../../src/service.ts";
@@ -73,13 +79,15 @@ describe("backfill handler", () => {
     const [notDue] = await seedFailing(fx.service({ clock: skippingClock(0) }), 1);
     const before = creates();
 
-    // Every SLS call takes 100 ms; a run may start tenants for its first 800 ms (budget 3.2 s, less
-    // the handler's 2 s margin and the 400 ms per tenant): about 9 of the 24 per run.
+    // Every SLS call takes 100 ms; a run may start tenants for its first 800 ms (a budget of 1.2 s,
+    // less the 400 ms per tenant): about 9 of the 24 per run. The budget is the handler's cap, on
+    // the faked Date; Lambda's remaining time only caps a hang: middy's early timeout is a real
+    // timer, and at load 20 a 3.2 s one fired before a run had used its 1.2 s of Date (AbortError).
     const service = fx.service({ transport: slsCallsTake(100) }, { PROVISION_SAFETY_MARGIN_MS: "100" });
-    const backfill = handlers.createBackfillHandler(service, { concurrency: 2, pageSize: 4, perTenantBudgetMs: 400 });
+    const backfill = handlers.createBackfillHandler(service, { concurrency: 2, pageSize: 4, perTenantBudgetMs: 400, maxBudgetMs: 1_200 });
     const reports: BackfillReport[] = [];
     try {
-      const run = () => invoke(backfill, scheduledEvent(), lambdaContext({ budgetMs: 3_200 }));
+      const run = () => invoke(backfill, scheduledEvent(), lambdaContext({ budgetMs: 60_000 }));
       reports.push(await run());
       expect(reports[0]?.complete).toBe(false);
       expect(reports[0]?.tenants).toBeGreaterThan(0);
@@ -120,7 +128,9 @@ describe("backfill handler", () => {
     const calls = fx.stack.sls.state().calls;
     // The budget is a cap, not an expectation: at load 20 a 10 s budget ran out before the page was
     // read (complete: false, tenants: 0); an idle run returns as soon as it has read the page.
-    const idle = await invoke(backfill, scheduledEvent(), lambdaContext({ budgetMs: 120_000 }));
+    // (Date runs again here, so not the 1.2 s cap either.)
+    const uncapped = handlers.createBackfillHandler(service, { concurrency: 2, pageSize: 4, perTenantBudgetMs: 400 });
+    const idle = await invoke(uncapped, scheduledEvent(), lambdaContext({ budgetMs: 120_000 }));
     expect(idle).toMatchObject({ tenants: 1, succeeded: 0, retryable: 1, complete: true });
     expect(fx.stack.sls.state().calls).toEqual(calls);
   });
@@ -153,7 +163,9 @@ describe("backfill handler", () => {
     // Both runs of a tenant had the worker id `${awsRequestId}/${tenantId}`: the second saw the
     // first's creation lease as its own, skipped the registry's ledger and made a second consumer
     // group in another logstore; both published the outcome (found by review, 3 of 3 tenants).
-    const service = fx.service();
+    // A table of its own: the scheduled run below walks every unfinished tenant of its table, and
+    // must not walk (and count the creations of) what another test of this file left unfinished.
+    const service = await serviceOnOwnTable();
     const backfill = handlers.createBackfillHandler(service, { concurrency: 6, perTenantBudgetMs: 10_000 });
     const listed = [sampleTenant({ source: "import" }), sampleTenant({ source: "import" }), sampleTenant({ source: "import" })];
     const createsBefore = creates();
@@ -197,6 +209,20 @@ describe("backfill handler", () => {
     }
   });
 });
+
+/** A service on a new table with the stack's logstores registered, as `startLocalStack` sets up its own. */
+async function serviceOnOwnTable(): Promise<Service> {
+  const tableName = `backfill-${randomUUID().slice(0, 8)}`;
+  const ddb = new DynamoDBClient({ endpoint: fx.stack.dynamodb.endpoint, region: LOCAL.region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+  try {
+    await ensureOutcomeTable(ddb, tableName);
+    const logstores = Array.from({ length: 8 }, (_, i) => ({ name: `${LOCAL.slsLogstorePrefix}${i}` }));
+    await new LogstoreRegistry({ client: DynamoDBDocumentClient.from(ddb), tableName }).add(logstores);
+  } finally {
+    ddb.destroy();
+  }
+  return fx.service({}, { OUTCOME_TABLE_NAME: tableName });
+}
 
 /**
  * A clock `offsetMs` from the (stopped) Date whose sleeps return at once and move it on by

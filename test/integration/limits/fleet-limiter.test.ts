@@ -24,11 +24,19 @@ import { maxInAnyWindow } from "../../support/limiter-windows.ts";
 const newTable = useDynalite();
 const here = dirname(fileURLToPath(import.meta.url));
 
+/**
+ * The store's per-request limit in these tests: a cap for a hang, not the deployed 1 s. That limit
+ * is real time, so at load 20 slow answers turned into outages and the limiters paced locally
+ * (fallback grants, not the shared schedule's). The outage test needs no timeout: its table is
+ * missing, which the store hears at once.
+ */
+const STORE_HANG_CAP_MS = 30_000;
+
 function limiterOn(docClient: DynamoDBDocumentClient, tableName: string, options: Partial<FleetRateLimiterOptions> & { limit: number; rate: number }) {
   const { limit, rate, ...rest } = options;
   return new FleetRateLimiter({
     provider: "test",
-    store: new CallScheduleStore({ client: docClient, tableName, ...(rest.clock ? { clock: rest.clock } : {}) }),
+    store: new CallScheduleStore({ client: docClient, tableName, timeoutMs: STORE_HANG_CAP_MS, ...(rest.clock ? { clock: rest.clock } : {}) }),
     commands: { op: { limitPerSecond: limit, ratePerSecond: rate } },
     maxProcesses: 8,
     ...rest,
@@ -87,7 +95,7 @@ describe("FleetRateLimiter", () => {
     const { tableName, endpoint } = await newTable();
     const child = join(here, "../../support/limiter-child.ts");
     const run = () =>
-      promisify(execFile)(process.execPath, [child, JSON.stringify({ endpoint, tableName, count: 300, lanes: 12, limit: 300, rate: 285 })], { maxBuffer: 4 * 1024 * 1024 });
+      promisify(execFile)(process.execPath, [child, JSON.stringify({ endpoint, tableName, count: 300, lanes: 12, limit: 300, rate: 285, storeTimeoutMs: STORE_HANG_CAP_MS })], { maxBuffer: 4 * 1024 * 1024 });
     const outputs = await Promise.all([run(), run(), run()]);
     const results = outputs.map((o) => JSON.parse(o.stdout) as { grants: number[]; stats: { grants: number } });
     const all = results.flatMap((r) => r.grants);
@@ -165,7 +173,7 @@ describe("FleetRateLimiter lane choice", () => {
     });
     const intervalUs = Math.ceil(1e6 / 190);
     // Another process booked lanes 0-3 about 20 s ahead (far beyond the 2 s horizon).
-    const other = new CallScheduleStore({ client: docClient, tableName, clock });
+    const other = new CallScheduleStore({ client: docClient, tableName, clock, timeoutMs: STORE_HANG_CAP_MS });
     const nowIndex = Math.ceil((clock.now() * 1000) / intervalUs);
     for (let lane = 0; lane < 4; lane++) {
       await other.reserve({ provider: "test", command: "op", intervalUs, lanes: 8, lane, count: 500, notBeforeIndex: nowIndex, horizonSlots: 10_000, expectBusy: false });
