@@ -33,6 +33,45 @@ const saved = { ...process.env };
 let webhook: Entry<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
 let signup: Entry<SQSEvent, SQSBatchResponse>;
 let status: Entry<ReturnType<typeof statusEvent>, APIGatewayProxyStructuredResultV2>;
+let errors: ModeledErrorProbe;
+
+/** What a bundled SDK made of an error answer: the class it chose and what the code reads from it. */
+interface ErrorSeen {
+  name: unknown;
+  modeled: boolean;
+  fault: unknown;
+  status: unknown;
+  conditionalCheckFailed: boolean;
+}
+interface ModeledErrorProbe {
+  conditionalPutTwice(table: string, pk: string): Promise<ErrorSeen | undefined>;
+  sendToMissingQueue(queueUrl: string): Promise<ErrorSeen | undefined>;
+}
+/**
+ * The modeled errors the service switches on, through the same plugins and client setup as the
+ * handlers: literalSchemaTraitKeys rewrites the schemas those errors are registered and matched
+ * (SQS: by its awsQueryError trait) with, so a dropped or changed schema shows here as the
+ * service's base exception instead of the modeled class.
+ */
+const ERROR_PROBE = `
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import { QueueDoesNotExist, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { awsClientOptions, withoutSdkLogging } from "./src/aws/client-options.ts";
+import { isConditionalCheckFailed } from "./src/aws/conditional-check.ts";
+import { createDocumentClient } from "./src/aws/document-client.ts";
+const seen = (e, modeled) => ({ name: e?.name, modeled: e instanceof modeled, fault: e?.$fault, status: e?.$metadata?.httpStatusCode, conditionalCheckFailed: isConditionalCheckFailed(e) });
+export async function conditionalPutTwice(table, pk) {
+  const client = createDocumentClient();
+  const put = () => client.send(new PutCommand({ TableName: table, Item: { pk, sk: "probe" }, ConditionExpression: "attribute_not_exists(pk)" }));
+  await put();
+  try { await put(); return undefined; } catch (e) { return seen(e, ConditionalCheckFailedException); } finally { client.destroy(); }
+}
+export async function sendToMissingQueue(queueUrl) {
+  const client = withoutSdkLogging(new SQSClient(awsClientOptions()));
+  try { await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: "{}" })); return undefined; } catch (e) { return seen(e, QueueDoesNotExist); } finally { client.destroy(); }
+}
+`;
 
 beforeAll(async () => {
   sqs = await startSqsStandIn({ queues: [{ name: "signup", visibilityTimeoutMs: 5_000 }] });
@@ -52,6 +91,9 @@ beforeAll(async () => {
   webhook = (await built("webhook")) as typeof webhook;
   signup = (await built("signup")) as typeof signup;
   status = (await built("status")) as typeof status;
+  const probeFile = join(dir, "error-probe", "index.cjs");
+  await esbuild.build({ ...bundleOptions, entryPoints: undefined, stdin: { contents: ERROR_PROBE, loader: "ts", resolveDir: process.cwd(), sourcefile: "error-probe.ts" }, outfile: probeFile, logLevel: "silent" });
+  errors = load(probeFile) as ModeledErrorProbe;
 }, 60_000);
 
 afterAll(async () => {
@@ -106,5 +148,22 @@ describe("the deployed bundles against the local stack", () => {
     expect(batch.batchItemFailures).toEqual([]);
     expect(await stepsOf(tenant.tenantId)).toEqual({ "sls-consumer-group": "SUCCEEDED", "im-group": "SUCCEEDED" });
     expect(announced(tenant.tenantId)).toEqual(["TenantProvisioned"]);
+  });
+
+  it("a conditional check failure and a missing queue come out of the bundled SDK as their modeled exceptions", async () => {
+    expect(await errors.conditionalPutTwice(fx.stack.env["OUTCOME_TABLE_NAME"] ?? "", `probe#${sampleTenant().tenantId}`)).toEqual({
+      name: "ConditionalCheckFailedException",
+      modeled: true,
+      fault: "client",
+      status: 400,
+      conditionalCheckFailed: true,
+    });
+    expect(await errors.sendToMissingQueue(sqs.queueUrl("signup").replace(/signup$/, "no-such-queue"))).toEqual({
+      name: "QueueDoesNotExist",
+      modeled: true,
+      fault: "client",
+      status: 400,
+      conditionalCheckFailed: false,
+    });
   });
 });
