@@ -6,7 +6,7 @@
  * which dynalite parses at a cost growing about 4x per level (the claim's old three levels were
  * most of the local stack's CPU in a backfill).
  */
-import { DeleteCommand, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, PutCommand, type UpdateCommandInput, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { STEP_STATUSES } from "../../../src/outcomes/constants.ts";
@@ -121,5 +121,61 @@ describe("the step claim's condition", () => {
     // The depth measure itself: an IN list and function arguments are not groups, nesting is.
     expect(groupingDepth("attribute_exists(#a) AND #b IN (:x, :y)")).toBe(0);
     expect(groupingDepth("#a = :a OR (#b = :b AND (#c = :c OR NOT (#d = :d)))")).toBe(3);
+  });
+
+  it("agrees with the nested condition it replaced, evaluated by dynalite on the same items (edges included)", async () => {
+    const clock = new FakeClock();
+    const { store, docClient, tableName } = await newTable({ clock });
+    // The store's own claim commands, as sent: their names and values are reused with either condition.
+    const sent = new Map<number, UpdateCommandInput>();
+    docClient.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as UpdateCommandInput & { ExpressionAttributeValues?: Record<string, unknown> };
+        if (input.ConditionExpression?.includes("#leaseExpiresAt <= :now")) sent.set(input.ExpressionAttributeValues?.[":gen"] as number, structuredClone(input));
+        return next(args);
+      },
+      { step: "initialize", name: "captureClaims" },
+    );
+    try {
+      for (const generation of [1, 2, 3]) await store.claimStep(`t-${generation}`, "im-group", { owner: "w", leaseMs: 60_000, generation });
+    } finally {
+      docClient.middlewareStack.remove("captureClaims");
+    }
+    // The condition before 11b510a, word for word.
+    const nested = (generation: number) =>
+      "attribute_not_exists(#pk) OR ((attribute_not_exists(#og) OR #og <= :gen) AND " +
+      "(#status IN (:pending, :retryable) OR (#status = :inProgress AND #leaseExpiresAt <= :now) OR " +
+      `(#status IN (:succeeded, :permanent, :conflict, :deleted) AND ${generation > 1 ? "(#og < :gen OR attribute_not_exists(#og))" : "#og < :gen"})))`;
+    const item = fc.record(
+      {
+        status: fc.constantFrom(...STEP_STATUSES, "UNKNOWN"),
+        observedGeneration: fc.constantFrom<unknown>(0, 1, 2, 3, 4, "2"),
+        leaseExpiresAt: fc.constantFrom(-1, 0, 1),
+      },
+      { requiredKeys: [] },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.option(item, { nil: undefined }), fc.constantFrom(1, 2, 3), async (state, generation) => {
+        const claim = sent.get(generation) as UpdateCommandInput;
+        const now = Date.parse(claim.ExpressionAttributeValues?.[":now"] as string);
+        const evaluate = async (condition: string) => {
+          await docClient.send(new DeleteCommand({ TableName: tableName, Key: claim.Key }));
+          if (state !== undefined) {
+            const { leaseExpiresAt, ...rest } = state;
+            const lease = leaseExpiresAt === undefined ? {} : { leaseExpiresAt: new Date(now + leaseExpiresAt).toISOString() };
+            await docClient.send(new PutCommand({ TableName: tableName, Item: { ...claim.Key, ...rest, ...lease } }));
+          }
+          try {
+            await docClient.send(new UpdateCommand({ ...claim, ConditionExpression: condition }));
+            return true;
+          } catch (error) {
+            if ((error as Error).name !== "ConditionalCheckFailedException") throw error;
+            return false;
+          }
+        };
+        expect(await evaluate(claim.ConditionExpression as string)).toBe(await evaluate(nested(generation)));
+      }),
+      { numRuns: 150 },
+    );
   });
 });
