@@ -259,4 +259,25 @@ describe("createHttpTransport", () => {
     expect(seenSockets.size).toBeLessThanOrEqual(2);
     t.close();
   });
+
+  it("never reuses a connection the server closed with Connection: close, even one it leaves open with a Keep-Alive hint", async () => {
+    // The agents' keepSocketAlive override only reads the hint; a close answer must not reach it.
+    const { createServer } = await import("node:net");
+    const connections: import("node:net").Socket[] = [];
+    const closing = createServer((socket) => {
+      connections.push(socket);
+      socket.on("data", () => socket.write("HTTP/1.1 200 OK\r\nConnection: close\r\nKeep-Alive: timeout=30\r\nContent-Length: 2\r\n\r\nok"));
+    });
+    await new Promise<void>((r) => closing.listen(0, "127.0.0.1", r));
+    const t = createHttpTransport();
+    const url = `http://127.0.0.1:${(closing.address() as AddressInfo).port}/`;
+    try {
+      for (let i = 0; i < 3; i++) expect((await t.send({ method: "GET", url, headers: {} }, { timeoutMs: 2_000 })).status).toBe(200);
+      expect(connections).toHaveLength(3);
+    } finally {
+      t.close();
+      for (const socket of connections) socket.destroy();
+      await new Promise((r) => closing.close(r));
+    }
+  });
 });
