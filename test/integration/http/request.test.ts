@@ -280,4 +280,20 @@ describe("createHttpTransport", () => {
       await new Promise((r) => closing.close(r));
     }
   });
+
+  it("reaches an IPv6 literal origin (the brackets are the URL's, not the host's)", async () => {
+    const v6 = http.createServer((req, res) => res.end(req.headers.host));
+    await new Promise<void>((r) => v6.listen(0, "::1", r));
+    const port = (v6.address() as AddressInfo).port;
+    const t = createHttpTransport();
+    try {
+      const res = await t.send({ method: "GET", url: `http://[::1]:${port}/`, headers: {} }, { timeoutMs: 2_000 });
+      expect(res.status).toBe(200);
+      expect(res.body.toString()).toBe(`[::1]:${port}`);
+    } finally {
+      t.close();
+      v6.closeAllConnections();
+      await new Promise((r) => v6.close(r));
+    }
+  });
 });
