@@ -273,7 +273,8 @@ function targetOf(
 function parseOrigin(url: URL, httpAgent: http.Agent, httpsAgent: https.Agent): Origin | undefined {
   const isHttps = url.protocol === "https:";
   if (!isHttps && url.protocol !== "http:") return undefined;
-  const hostname = url.hostname;
+  // An IPv6 literal's brackets belong to the URL: node:http looks up and names the bare address.
+  const hostname = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
   return {
     isHttps,
     protocol: url.protocol,
