@@ -1066,10 +1066,6 @@ function checkCompletion(claimed: StepRecord, result: StepResult, operation: str
 }
 
 /**
- * The condition "the tenant item is at `generation`" (`#generation` named by the caller); an
- * item written before generations existed has none and is at generation 1.
- */
-/**
  * When a step is claimable: absent (created by the claim), unfinished, a crashed worker's lapsed
  * lease, or finished at an older generation; never a step some worker already took to a newer
  * generation. That is
@@ -1092,6 +1088,10 @@ function claimableCondition(laterGeneration: boolean): string {
 const CLAIMABLE_AT_FIRST_GENERATION = claimableCondition(false);
 const CLAIMABLE_AT_LATER_GENERATION = claimableCondition(true);
 
+/**
+ * The condition "the tenant item is at `generation`" (`#generation` named by the caller); an
+ * item written before generations existed has none and is at generation 1.
+ */
 function generationIs(placeholder: string, generation: number): string {
   return generation === 1 ? `(#generation = ${placeholder} OR attribute_not_exists(#generation))` : `#generation = ${placeholder}`;
 }
