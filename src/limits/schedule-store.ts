@@ -14,6 +14,7 @@
  * No read, no transaction (dynalite has none): only UpdateItem, which is all the IAM role needs.
  */
 import { UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { isConditionalCheckFailed } from "../aws/conditional-check.ts";
 import { ProvisionerError } from "../errors.ts";
 import { systemClock } from "../http/clock.ts";
 import type { Clock } from "../http/types.ts";
@@ -58,10 +59,6 @@ export interface CallScheduleStoreOptions {
   /** Items expire this long after their last reservation. Default one hour. */
   ttlSeconds?: number;
   clock?: Clock;
-}
-
-function isConditionFailure(error: unknown): boolean {
-  return error instanceof Error && error.name === "ConditionalCheckFailedException";
 }
 
 /**
@@ -166,7 +163,7 @@ export class CallScheduleStore {
       );
       return out.Attributes ?? {};
     } catch (error) {
-      if (isConditionFailure(error)) return undefined;
+      if (isConditionalCheckFailed(error)) return undefined;
       throw new ScheduleStoreError(error instanceof Error ? error.name : "UnknownError", error);
     }
   }
