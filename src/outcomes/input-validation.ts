@@ -167,7 +167,12 @@ export const reclaimAnnouncementInput = z.object({ tenantId: tenantIdSchema, gen
 export const announcementFailureInput = z.object({
   tenantId: tenantIdSchema,
   generation,
-  failure: z.object({ attempts: intInRange(1, MAX_ANNOUNCE_ATTEMPTS), retryAt: z.optional(isoTimeSchema) }),
+  failure: z.object({
+    attempts: intInRange(1, MAX_ANNOUNCE_ATTEMPTS),
+    code: z.string({ message: "string" }),
+    message: z.string({ message: "string" }),
+    retryAt: z.optional(isoTimeSchema),
+  }),
 });
 
 /**

@@ -637,4 +637,21 @@ describe("announcement failures (recordAnnouncementFailure, redriveAnnouncement,
     expect(await store.recordAnnouncementFailure("t-b", 1, { attempts: 1, code: "X", message: "x" })).toBe(false);
     await expect(store.recordAnnouncementFailure("t-b", 1, { attempts: 0, code: "X", message: "x" })).rejects.toThrow(ValidationError);
   });
+
+  it("refuses a failure whose code or message is not a string, naming the field (not a TypeError, nothing written)", async () => {
+    const clock = new FakeClock();
+    const { store } = await newTable({ clock });
+    await store.putNewTenant("t-c", snapshot, "webhook");
+    await store.claimAnnouncement("t-c", 1, "TenantProvisioned", 60_000);
+    const bad = [
+      [{ attempts: 1, code: 42, message: "x" }, "failure.code"],
+      [{ attempts: 1, code: "X", message: undefined }, "failure.message"],
+    ] as const;
+    for (const [failure, field] of bad) {
+      const error = await store.recordAnnouncementFailure("t-c", 1, failure as unknown as { attempts: number; code: string; message: string }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ValidationError);
+      expect(String((error as Error).message)).toContain(field);
+    }
+    expect(await store.recordAnnouncementFailure("t-c", 1, { attempts: 1, code: "X", message: "x" })).toBe(true);
+  });
 });
