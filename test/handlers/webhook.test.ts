@@ -217,7 +217,9 @@ describe("webhook handler: provisioning", () => {
       const spy: Service = { ...own, provision: (t, run) => ((deadline = run.deadline), own.provision(t, run)) };
       const handler = handlers.createWebhookHandler(spy, { queue: { enqueue: async () => undefined } });
       const from = Date.now();
-      expect((await call(signed(payload(sampleTenant())), handler)).statusCode).toBe(201);
+      // What is checked is the deadline handed to provision; whether the work fits the ~0.5-1 s
+      // left after the safety margin depends on the machine (201 done, 202 handed to the queue).
+      expect([201, 202]).toContain((await call(signed(payload(sampleTenant())), handler)).statusCode);
       return { from, to: Date.now(), deadline };
     };
     const byDefault = await deadlineOf(fx.service());
