@@ -248,37 +248,9 @@ export class OutcomeStore {
           new UpdateCommand({
             TableName: this.tableName,
             Key: stepKey(tenantId, step),
-            UpdateExpression:
-              "SET #status = :inProgress, #leaseOwner = :owner, #leaseExpiresAt = :lease, " +
-              "#attempts = if_not_exists(#attempts, :zero) + :one, #firstAttemptAt = if_not_exists(#firstAttemptAt, :now), " +
-              "#lastAttemptAt = :now, #nextAttemptAt = :lease, #version = if_not_exists(#version, :zero) + :one, " +
-              "#updatedAt = :now, #unfinishedPk = :upk, #unfinishedSk = :usk, #og = :gen, " +
-              // What a new item needs besides the claim; an existing item keeps its own.
-              "#tenantId = :tenantId, #step = :step, #resource = if_not_exists(#resource, :noResource), " +
-              "#createdAt = if_not_exists(#createdAt, :now) " +
-              "REMOVE #failuresPk, #failuresSk",
+            UpdateExpression: CLAIM_UPDATE,
             ConditionExpression: generation > 1 ? CLAIMABLE_AT_LATER_GENERATION : CLAIMABLE_AT_FIRST_GENERATION,
-            ExpressionAttributeNames: {
-              "#pk": "pk",
-              "#tenantId": "tenantId",
-              "#step": "step",
-              "#resource": "resource",
-              "#createdAt": "createdAt",
-              "#status": "status",
-              "#leaseOwner": "leaseOwner",
-              "#leaseExpiresAt": "leaseExpiresAt",
-              "#attempts": "attempts",
-              "#firstAttemptAt": "firstAttemptAt",
-              "#lastAttemptAt": "lastAttemptAt",
-              "#nextAttemptAt": "nextAttemptAt",
-              "#version": "version",
-              "#updatedAt": "updatedAt",
-              "#unfinishedPk": "unfinishedPk",
-              "#unfinishedSk": "unfinishedSk",
-              "#og": "observedGeneration",
-              "#failuresPk": "failuresPk",
-              "#failuresSk": "failuresSk",
-            },
+            ExpressionAttributeNames: CLAIM_NAMES,
             ExpressionAttributeValues: {
               ":inProgress": "IN_PROGRESS",
               ":pending": "PENDING",
@@ -1087,6 +1059,39 @@ function claimableCondition(laterGeneration: boolean): string {
 }
 const CLAIMABLE_AT_FIRST_GENERATION = claimableCondition(false);
 const CLAIMABLE_AT_LATER_GENERATION = claimableCondition(true);
+
+/** What a claim writes; the same on every claim, so built once. */
+const CLAIM_UPDATE =
+  "SET #status = :inProgress, #leaseOwner = :owner, #leaseExpiresAt = :lease, " +
+  "#attempts = if_not_exists(#attempts, :zero) + :one, #firstAttemptAt = if_not_exists(#firstAttemptAt, :now), " +
+  "#lastAttemptAt = :now, #nextAttemptAt = :lease, #version = if_not_exists(#version, :zero) + :one, " +
+  "#updatedAt = :now, #unfinishedPk = :upk, #unfinishedSk = :usk, #og = :gen, " +
+  // What a new item needs besides the claim; an existing item keeps its own.
+  "#tenantId = :tenantId, #step = :step, #resource = if_not_exists(#resource, :noResource), " +
+  "#createdAt = if_not_exists(#createdAt, :now) " +
+  "REMOVE #failuresPk, #failuresSk";
+/** The attribute names {@link CLAIM_UPDATE} and the claimable condition use. */
+const CLAIM_NAMES = {
+  "#pk": "pk",
+  "#tenantId": "tenantId",
+  "#step": "step",
+  "#resource": "resource",
+  "#createdAt": "createdAt",
+  "#status": "status",
+  "#leaseOwner": "leaseOwner",
+  "#leaseExpiresAt": "leaseExpiresAt",
+  "#attempts": "attempts",
+  "#firstAttemptAt": "firstAttemptAt",
+  "#lastAttemptAt": "lastAttemptAt",
+  "#nextAttemptAt": "nextAttemptAt",
+  "#version": "version",
+  "#updatedAt": "updatedAt",
+  "#unfinishedPk": "unfinishedPk",
+  "#unfinishedSk": "unfinishedSk",
+  "#og": "observedGeneration",
+  "#failuresPk": "failuresPk",
+  "#failuresSk": "failuresSk",
+} as const;
 
 /**
  * The condition "the tenant item is at `generation`" (`#generation` named by the caller); an
