@@ -13,7 +13,7 @@ export interface ExpiryTimers {
 }
 
 /** Node's timers, unref'd: an in-flight request's socket keeps the process alive, not its time limit. */
-export const systemExpiryTimers: ExpiryTimers = {
+const systemExpiryTimers: ExpiryTimers = {
   now: () => performance.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
