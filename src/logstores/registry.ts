@@ -282,9 +282,7 @@ export class LogstoreRegistry {
 
   async #read(): Promise<LogstoreEntry[]> {
     const entries: LogstoreEntry[] = [];
-    // The ledgers stay behind: a list is names and counts.
-    const names = { "#name": "name", "#capacity": "capacity", "#assigned": "assigned", "#full": "full", "#createdAt": "createdAt", "#updatedAt": "updatedAt" };
-    for await (const item of this.#items({ ProjectionExpression: Object.keys(names).join(", "), ExpressionAttributeNames: names })) entries.push(entryOf(item));
+    for await (const item of this.#items({ ProjectionExpression: LIST_PROJECTION, ExpressionAttributeNames: LIST_NAMES })) entries.push(entryOf(item));
     return entries;
   }
 
@@ -324,6 +322,10 @@ export class LogstoreRegistry {
     return new Date(this.#clock.now()).toISOString();
   }
 }
+
+/** What a list reads of each item; the ledgers stay behind: a list is names and counts. */
+const LIST_NAMES = { "#name": "name", "#capacity": "capacity", "#assigned": "assigned", "#full": "full", "#createdAt": "createdAt", "#updatedAt": "updatedAt" };
+const LIST_PROJECTION = Object.keys(LIST_NAMES).join(", ");
 
 /** A registry item as listed; a {@link MalformedOutcomeItemError} naming what is missing, never a value. */
 function entryOf(item: Record<string, unknown>): LogstoreEntry {
