@@ -122,6 +122,32 @@ export const sigV4OnlyMultiRegion: Plugin = {
 };
 
 /**
+ * esbuild plugin: the two places the AWS SDK looks for its settings beyond the environment, which a
+ * Lambda function has neither of: the shared config files (`~/.aws/config` and `credentials`: the
+ * `fromSharedConfigFiles` link of every setting's env → file → default chain) and the EC2 instance
+ * metadata service (the last resort for a region; Lambda sets AWS_REGION, and IMDS is not reachable
+ * from a function). A setting not in the environment takes its default, as it does in Lambda, without
+ * the SDK's file reads on the first call or its INI parser and IMDS client in the bundle (~3.5 KB of
+ * every handler). The template sets no AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE / AWS_PROFILE
+ * (test/unit/bundle checks it).
+ */
+export const noSharedConfigFilesOrImds: Plugin = {
+  name: "no-shared-config-files-or-imds",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]@smithy[\\/]core[\\/]dist-es[\\/]submodules[\\/]config[\\/]node-config-provider[\\/]fromSharedConfigFiles\.js$/ }, () => ({
+      contents: `import { CredentialsProviderError } from "../property-provider/CredentialsProviderError";
+export const fromSharedConfigFiles = () => async () => { throw new CredentialsProviderError("AWS shared config files are not read in a Lambda bundle (scripts/esbuild-options.ts noSharedConfigFilesOrImds)"); };`,
+      loader: "js",
+    }));
+    build.onLoad({ filter: /[\\/]@smithy[\\/]core[\\/]dist-es[\\/]submodules[\\/]config[\\/]config-resolver[\\/]regionConfig[\\/]getInstanceMetadataRegion\.js$/ }, () => ({
+      // What the SDK's lookup answers when IMDS is disabled or unreachable.
+      contents: "export const getInstanceMetadataRegion = async () => undefined; // IMDS: scripts/esbuild-options.ts noSharedConfigFilesOrImds",
+      loader: "js",
+    }));
+  },
+};
+
+/**
  * esbuild plugin: the pure-JavaScript SHA-256 and MD5 that `@smithy/core`'s `Sha256Node` and
  * `Md5Node` fall back to when `node:crypto` cannot make that hash (a Node without OpenSSL's
  * sha256, or md5 refused in FIPS mode). Node on Lambda always has both (the SDK's own probe,
@@ -196,8 +222,9 @@ export const sideEffectFreeLibDynamodb: Plugin = {
  *   name and version ({@link slimAwsSdkPackageJson}), the endpoint cache's LRU is a Map
  *   ({@link smallEndpointCacheLru}), the SDK's JavaScript hash fallbacks are left out
  *   ({@link noJsHashFallbacks}), unused SDK schema structures and lib-dynamodb modules are
- *   dropped ({@link literalSchemaTraitKeys}, {@link sideEffectFreeLibDynamodb}), and EventBridge's signer
- *   is SigV4 alone ({@link sigV4OnlyMultiRegion}). test/integration/bundle runs the bundles so
+ *   dropped ({@link literalSchemaTraitKeys}, {@link sideEffectFreeLibDynamodb}), EventBridge's signer
+ *   is SigV4 alone ({@link sigV4OnlyMultiRegion}), and the SDK's settings come from the
+ *   environment alone ({@link noSharedConfigFilesOrImds}). test/integration/bundle runs the bundles so
  *   built against the local stack; test/unit/bundle holds them to the 400 KB budget.
  */
 export const bundleOptions: BuildOptions = {
@@ -216,6 +243,7 @@ export const bundleOptions: BuildOptions = {
     slimAwsSdkPackageJson,
     smallEndpointCacheLru,
     sigV4OnlyMultiRegion,
+    noSharedConfigFilesOrImds,
     noJsHashFallbacks,
     literalSchemaTraitKeys,
     sideEffectFreeLibDynamodb,
