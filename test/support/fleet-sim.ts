@@ -40,6 +40,7 @@ export interface FleetSimOptions {
   storeRoundTripMs?: number;
   /** Grants before this (ms from the start) do not count towards the rate. Default 2000. */
   warmupMs?: number;
+  /** Limiter options to try; `groups` defaults to all `commands` in one group (as the IM limiter leases a tenant's commands), `groups: []` leases each apart. */
   limiter?: Partial<FleetRateLimiterOptions>;
   /** Seeds the limiters' lane choice, so a run is repeatable. Default 1. */
   seed?: number;
@@ -92,6 +93,8 @@ export async function simulateFleet(options: FleetSimOptions): Promise<FleetSimR
         maxProcesses: 16,
         clock,
         random,
+        // As the IM limiter leases them (im-limiter.ts): the commands of one tenant, together.
+        ...(commands.length > 1 ? { groups: [commands] } : {}),
         ...options.limiter,
       }),
   );
