@@ -9,7 +9,8 @@
  * and leaving. Both commands are leased together, as the IM limiter does (MODEL_LIMITER
  * '{"groups":[]}' leases them apart, as before).
  * `node bench/fleet-model.ts mixed` runs the scenarios whose name contains "mixed";
- * MODEL_SECONDS [12], MODEL_VERBOSE=1 (each process's limiter counters), MODEL_LIMITER (JSON of
+ * MODEL_SECONDS [12], MODEL_STORE_MS [6] (the store's round trip, virtual ms),
+ * MODEL_LATE_MS [0] (each limiter sleep ends up to this much late: a loaded event loop), MODEL_VERBOSE=1 (each process's limiter counters), MODEL_LIMITER (JSON of
  * FleetRateLimiterOptions to try, e.g. '{"horizonMs":1000}').
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -42,7 +43,7 @@ try {
     for (let seed = 1; seed <= runs; seed++) {
       const tableName = `model-${++n}`;
       await ensureOutcomeTable(client, tableName);
-      const r = await simulateFleet({ docClient, tableName, processes, seconds, seed, limiter: JSON.parse(process.env.MODEL_LIMITER ?? "{}") });
+      const r = await simulateFleet({ docClient, tableName, processes, seconds, seed, storeRoundTripMs: Number(process.env.MODEL_STORE_MS ?? 6), wakeLateMs: Number(process.env.MODEL_LATE_MS ?? 0), limiter: JSON.parse(process.env.MODEL_LIMITER ?? "{}") });
       const lapsed = r.perProcess.reduce((a, s) => a + s.slotsLapsed, 0);
       const leased = r.perProcess.reduce((a, s) => a + s.slotsLeased, 0);
       rows.push({ share: (r.ratePerSecond.create_group ?? 0) / 200, callsPerSecond: Object.values(r.ratePerSecond).reduce((a, b) => a + b, 0), perCall: r.requestsPerGrant, maxWindow: Math.max(...Object.values(r.maxInWindow)), lapsedShare: lapsed / leased, failed: r.failedConditions / r.storeRequests });

@@ -44,6 +44,12 @@ export interface FleetSimOptions {
   limiter?: Partial<FleetRateLimiterOptions>;
   /** Seeds the limiters' lane choice, so a run is repeatable. Default 1. */
   seed?: number;
+  /**
+   * Each of a limiter's sleeps ends up to this much later (ms, uniform, seeded): the late timers of
+   * a loaded machine's event loop. A caller woken past its slot's tolerance lets the slot lapse.
+   * Default 0.
+   */
+  wakeLateMs?: number;
 }
 
 /** What a simulated run counted. */
@@ -81,6 +87,9 @@ export async function simulateFleet(options: FleetSimOptions): Promise<FleetSimR
   const end = start + options.seconds * 1000;
   const grants = new Map<string, number[]>(commands.map((c) => [c, []]));
   const random = seededRandom(options.seed ?? 1);
+  const lateness = seededRandom((options.seed ?? 1) + 1);
+  const wakeLateMs = options.wakeLateMs ?? 0;
+  const limiterClock = wakeLateMs > 0 ? { now: () => clock.now(), sleep: (ms: number) => clock.sleep(ms + lateness() * wakeLateMs) } : clock;
   const limiters = options.processes.map(
     () =>
       new FleetRateLimiter({
@@ -91,7 +100,7 @@ export async function simulateFleet(options: FleetSimOptions): Promise<FleetSimR
         store: new CallScheduleStore({ client, tableName: options.tableName, clock, timeoutMs: 60_000 }),
         commands: Object.fromEntries(commands.map((c) => [c, { limitPerSecond: limit, ratePerSecond: rate }])),
         maxProcesses: 16,
-        clock,
+        clock: limiterClock,
         random,
         // As the IM limiter leases them (im-limiter.ts): the commands of one tenant, together.
         ...(commands.length > 1 ? { groups: [commands] } : {}),
