@@ -12,7 +12,7 @@ import { simulateFleet } from "../../support/fleet-sim.ts";
 const newTable = useDynalite();
 const MIXED = [5, 4, 32, 5, 4, 32, 5, 4].map((callers) => ({ callers }));
 
-describe("the fleet limiter, eight mixed processes in virtual time", () => {
+describe("the fleet limiter in virtual time (eight mixed processes; a lone slow one)", () => {
   it("keeps every one-second window under the limit, and each process gets slots", async () => {
     const { docClient, tableName } = await newTable();
     const r = await simulateFleet({ docClient, tableName, processes: MIXED, seconds: 6 });
@@ -29,6 +29,17 @@ describe("the fleet limiter, eight mixed processes in virtual time", () => {
     // Failed conditions (a lane booked to the horizon, or busy where idle was guessed) are the
     // protocol's overhead, already inside that cost: 0.35 of the requests here.
     expect(r.failedConditions / r.storeRequests).toBeLessThan(0.45);
+  }, 60_000);
+
+  it("a lone slow process leases a lane's second at a time once it has seen nobody else, for few requests per call", async () => {
+    const { docClient, tableName } = await newTable();
+    // One caller with 220 ms of work between tenants: ~3.3 tenants/s, two calls each.
+    const r = await simulateFleet({ docClient, tableName, processes: [{ callers: 1, thinkMs: 220 }], seconds: 8 });
+    expect(r.maxInWindow["create_group"]).toBeLessThanOrEqual(200);
+    expect(r.grants).toBeGreaterThan(50);
+    // 0.24 here (the first rounds, before it counts as alone, lease only what it uses); leasing
+    // only what its calls would use, it paid 0.94: a request for every tenant or so.
+    expect(r.requestsPerGrant).toBeLessThan(0.3);
   }, 60_000);
 
   it("is repeatable: the same seed gives the same counts, whatever else the machine is doing", async () => {
