@@ -151,10 +151,12 @@ const ALONE_BELOW = 0.05;
  * const limiter = new FleetRateLimiter({
  *   provider: "tencent-im",
  *   store: new CallScheduleStore({ client: documentClient, tableName }),
- *   commands: { create_group: { limitPerSecond: 200, ratePerSecond: 190 } },
+ *   commands: { account_import: { limitPerSecond: 200, ratePerSecond: 190 }, create_group: { limitPerSecond: 200, ratePerSecond: 190 } },
+ *   groups: [["account_import", "create_group"]], // called in turn for each tenant: leased together
  *   maxProcesses: 16,
  * });
- * await limiter.acquire("create_group", Date.now() + 5_000);
+ * await limiter.acquire("account_import", Date.now() + 5_000);
+ * await limiter.acquire("create_group", Date.now() + 5_000); // a slot of the same lease
  * ```
  */
 export class FleetRateLimiter implements CallRateLimiter {
