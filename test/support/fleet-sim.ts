@@ -22,6 +22,8 @@ export interface SimProcess {
   stopMs?: number;
   /** Pause between tenants per caller (ms): a process with little work. Default 0. */
   thinkMs?: number;
+  /** The commands this process's tenants take a slot of, in order (a subset of the run's). Default: all of them. */
+  commands?: readonly string[];
 }
 
 /** Options of {@link simulateFleet}. */
@@ -113,7 +115,7 @@ export async function simulateFleet(options: FleetSimOptions): Promise<FleetSimR
     return Array.from({ length: p.callers }, async () => {
       if (p.startMs) await clock.sleep(p.startMs);
       while (clock.now() < stopAt) {
-        for (const command of commands) {
+        for (const command of p.commands ?? commands) {
           await limiter.acquire(command, clock.now() + 60_000);
           grants.get(command)?.push(clock.now());
           await clock.sleep(callMs);

@@ -31,6 +31,19 @@ describe("the fleet limiter in virtual time (eight mixed processes; a lone slow 
     expect(r.failedConditions / r.storeRequests).toBeLessThan(0.45);
   }, 60_000);
 
+  it("keeps each command of a group under the limit when some processes call only one of them", async () => {
+    const { docClient, tableName } = await newTable();
+    // Both commands leased together (the default group), but three processes call only
+    // create_group: their account_import slots pass unused; no window may exceed the limit.
+    const processes = [...MIXED.slice(0, 5), ...[5, 4, 32].map((callers) => ({ callers, commands: ["create_group"] }))];
+    const r = await simulateFleet({ docClient, tableName, processes, seconds: 6 });
+    expect(r.maxInWindow["account_import"]).toBeLessThanOrEqual(200);
+    expect(r.maxInWindow["create_group"]).toBeLessThanOrEqual(200);
+    for (const p of r.perProcess) expect(p.grants).toBeGreaterThan(0);
+    // Saturated by create_group callers: its budget is still used (189.5/s here; 182 leased apart).
+    expect(r.ratePerSecond["create_group"]).toBeGreaterThanOrEqual(0.9 * 200);
+  }, 60_000);
+
   it("a lone slow process leases a lane's second at a time once it has seen nobody else, for few requests per call", async () => {
     const { docClient, tableName } = await newTable();
     // One caller with 220 ms of work between tenants: ~3.3 tenants/s, two calls each.
