@@ -75,3 +75,44 @@ describe("recordAnnouncementFailure", () => {
     expect(failure?.message).toBe(message.slice(0, 500));
   });
 });
+
+describe("registerTenant, seen before or at once", () => {
+  it("writes nothing for a tenant it already has every step of (one read, no write)", async () => {
+    const { store, client } = await newTable({ clock: new FakeClock() });
+    await store.registerTenant("t-1", {}, "webhook", ["im-group", "sls-consumer-group"]);
+    const writes: string[] = [];
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (/^(Put|Update|Delete)/.test(context.commandName ?? "")) writes.push(context.commandName as string);
+        return next(args);
+      },
+      { step: "initialize", name: "recordWrites" },
+    );
+    try {
+      const again = await store.registerTenant("t-1", {}, "webhook", ["sls-consumer-group", "im-group", "im-group"]);
+      expect(again.map((s) => s.step)).toEqual(["sls-consumer-group", "im-group"]);
+      expect(writes).toEqual([]);
+    } finally {
+      client.middlewareStack.remove("recordWrites");
+    }
+  });
+
+  it("two registrations of a new tenant at once both answer with every step, as stored", async () => {
+    const { store } = await newTable({ clock: new FakeClock() });
+    const [a, b] = await Promise.all([0, 1].map(() => store.registerTenant("t-race", {}, "webhook", ["im-group", "sls-consumer-group"])));
+    expect(a?.map((s) => s.step)).toEqual(["im-group", "sls-consumer-group"]);
+    expect(b).toEqual(a);
+    expect(b).toEqual((await store.getTenant("t-race")).steps.sort((x, y) => (x.step === "im-group" ? -1 : y.step === "im-group" ? 1 : 0)));
+  });
+
+  it("adds a step missing from a tenant at its current generation", async () => {
+    const { store } = await newTable({ clock: new FakeClock() });
+    await store.registerTenant("t-1", {}, "webhook", ["im-group"]);
+    await store.changeDesired("t-1", 1, { desired: "PRESENT", source: "webhook", snapshot: { v: 2 } });
+    const steps = await store.registerTenant("t-1", {}, "webhook", ["im-group", "sls-consumer-group"]);
+    expect(steps.map((s) => [s.step, s.observedGeneration])).toEqual([
+      ["im-group", 1],
+      ["sls-consumer-group", 2],
+    ]);
+  });
+});
