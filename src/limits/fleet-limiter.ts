@@ -89,22 +89,16 @@ interface Span {
   stride: number;
 }
 
-interface CommandState {
-  command: string;
-  /** The schedule's name in the table: the command, or its group's commands joined by `+`. */
-  schedule: string;
-  /** The commands leased with this one (its group, itself included; `[this]` when ungrouped). */
+/** What this process knows of one schedule in the table (a command's, or a group's) and its lease rounds. */
+interface Schedule {
+  /** Its name in the table: the command, or its group's commands joined by `+`. */
+  name: string;
+  /** The commands leased on it (a group's, or the one command). */
   members: CommandState[];
-  intervalUs: number;
-  toleranceUs: number;
-  /** Most slots one lane gives in one cover period. */
-  perLane: number;
-  spans: Span[];
-  waiting: number;
   leasing: Promise<void> | undefined;
-  /** Where each lane's schedule ended at our last lease (index); shared by a group's members. */
+  /** Where each lane's schedule ended at our last lease (index). */
   laneEnds: number[];
-  /** Where each lane's schedule ended when we last saw it (index; 0 unseen): its queue. Shared by a group's members. */
+  /** Where each lane's schedule ended when we last saw it (index; 0 unseen): its queue. */
   laneTails: number[];
   nextLane: number;
   /** Slots of the last lease round, and whether the fleet was the bottleneck then. */
@@ -114,10 +108,23 @@ interface CommandState {
   busyShare: number;
   /** How often lately another process had leased on a lane between our leases there (0..1, halving each round). */
   contention: number;
+  /** The store's round trip, smoothed: how far ahead a lease must start. */
+  leadMs: number;
+}
+
+interface CommandState {
+  command: string;
+  /** The schedule it is leased on, shared with the other commands of its group. */
+  schedule: Schedule;
+  intervalUs: number;
+  toleranceUs: number;
+  /** Most slots one lane gives in one cover period. */
+  perLane: number;
+  spans: Span[];
+  waiting: number;
   /** Slots that lapsed unused, and their count at the last lease round. */
   lapsed: number;
   lapsedAtLastRound: number;
-  leadMs: number;
   arrivals: number;
   arrivalWindowStart: number;
   arrivalRate: number;
@@ -187,28 +194,31 @@ export class FleetRateLimiter implements CallRateLimiter {
       }
       const rate = fallbackRate(budget.ratePerSecond, options.maxProcesses);
       const intervalUs = Math.ceil(1e6 / budget.ratePerSecond);
-      const state: CommandState = {
-        command,
-        schedule: command,
+      const schedule: Schedule = {
+        name: command,
         members: [],
-        intervalUs,
-        toleranceUs: Math.floor(toleranceMs * 1000),
-        perLane: Math.max(1, Math.floor((this.#coverMs * 1000) / (this.#lanes * intervalUs))),
-        spans: [],
-        waiting: 0,
         leasing: undefined,
         laneEnds: new Array<number>(this.#lanes).fill(0),
         laneTails: new Array<number>(this.#lanes).fill(0),
         // Processes start on different lanes, so their first leases spread.
         nextLane: Math.floor((options.random ?? Math.random)() * this.#lanes),
         lastRoundSlots: 0,
+        lastRoundSaturated: false,
         busyShare: 0,
         // Not alone until the lanes have shown it for a few rounds.
         contention: 1,
-        lastRoundSaturated: false,
+        leadMs: INITIAL_LEAD_MS,
+      };
+      const state: CommandState = {
+        command,
+        schedule,
+        intervalUs,
+        toleranceUs: Math.floor(toleranceMs * 1000),
+        perLane: Math.max(1, Math.floor((this.#coverMs * 1000) / (this.#lanes * intervalUs))),
+        spans: [],
+        waiting: 0,
         lapsed: 0,
         lapsedAtLastRound: 0,
-        leadMs: INITIAL_LEAD_MS,
         arrivals: 0,
         arrivalWindowStart: this.#clock.now(),
         arrivalRate: 0,
@@ -218,7 +228,7 @@ export class FleetRateLimiter implements CallRateLimiter {
         fallbackUntil: -Infinity,
         fallbackNotBefore: -Infinity,
       };
-      state.members.push(state);
+      schedule.members.push(state);
       this.#states.set(command, state);
     }
     for (const [i, group] of (options.groups ?? []).entries()) this.#joinGroup(group, `groups[${i}]`);
@@ -230,7 +240,7 @@ export class FleetRateLimiter implements CallRateLimiter {
     const members = group.map((command) => {
       const state = this.#states.get(command);
       if (state === undefined) throw new RangeError(`${field}: ${command} has no budget in commands`);
-      if (state.members.length > 1) throw new RangeError(`${field}: ${command} is already in another group`);
+      if (state.schedule.members.length > 1) throw new RangeError(`${field}: ${command} is already in another group`);
       return state;
     });
     const first = this.#options.commands[group[0] as string] as CommandBudget;
@@ -241,14 +251,11 @@ export class FleetRateLimiter implements CallRateLimiter {
       }
     }
     if (new Set(group).size !== group.length) throw new RangeError(`${field}: a command named twice`);
-    const lead = members[0] as CommandState;
-    for (const state of members) {
-      state.schedule = group.join("+");
-      state.members = members;
-      state.laneEnds = lead.laneEnds;
-      state.laneTails = lead.laneTails;
-      state.nextLane = lead.nextLane;
-    }
+    // The first command's schedule becomes the group's; the others' are dropped unused.
+    const schedule = (members[0] as CommandState).schedule;
+    schedule.name = group.join("+");
+    schedule.members = members;
+    for (const state of members) state.schedule = schedule;
   }
 
   /** Counters since construction. */
@@ -339,19 +346,18 @@ export class FleetRateLimiter implements CallRateLimiter {
 
   /** Leases ahead when the slots in hand will run out before a lease could answer. */
   #maybePrefetch(state: CommandState, now: number): void {
-    if (this.#options.prefetch === false || state.leasing !== undefined || now < state.fallbackUntil || state.arrivalRate === 0) return;
-    const needed = Math.ceil((state.arrivalRate * Math.max(2 * state.leadMs, 100)) / 1000) + 1;
+    if (this.#options.prefetch === false || state.schedule.leasing !== undefined || now < state.fallbackUntil || state.arrivalRate === 0) return;
+    const needed = Math.ceil((state.arrivalRate * Math.max(2 * state.schedule.leadMs, 100)) / 1000) + 1;
     if (this.#freeSlots(state) < needed) this.#lease(state).catch(() => undefined);
   }
 
   /** One lease at a time per schedule (a command or its group); callers that come meanwhile share its result. */
   #lease(state: CommandState): Promise<void> {
-    if (state.leasing !== undefined) return state.leasing;
-    const round: Promise<void> = this.#leaseOnce(state).finally(() => {
-      for (const member of state.members) member.leasing = undefined;
+    const schedule = state.schedule;
+    schedule.leasing ??= this.#leaseOnce(state).finally(() => {
+      schedule.leasing = undefined;
     });
-    for (const member of state.members) member.leasing = round;
-    return round;
+    return schedule.leasing;
   }
 
   /**
@@ -362,12 +368,13 @@ export class FleetRateLimiter implements CallRateLimiter {
    * leases for the most waited-for and most often called of its commands.
    */
   async #leaseOnce(state: CommandState): Promise<void> {
-    const members = state.members;
+    const schedule = state.schedule;
+    const members = schedule.members;
     const waiting = Math.max(...members.map((m) => m.waiting));
     const arrivalRate = Math.max(...members.map((m) => m.arrivalRate));
     const asked = waiting + Math.ceil((arrivalRate * this.#coverMs) / 1000);
     const lapsedSince = state.lapsed - state.lapsedAtLastRound;
-    const shortOfSlots = waiting > 0 && !state.lastRoundSaturated && lapsedSince <= state.lastRoundSlots / 10;
+    const shortOfSlots = waiting > 0 && !schedule.lastRoundSaturated && lapsedSince <= schedule.lastRoundSlots / 10;
     const fullRate = Math.ceil((this.#coverMs * 1000) / state.intervalUs);
     // A process calling slower than one lane's slots come would let most of a long span lapse,
     // and lapsed slots are budget nobody used: lease only what its callers will take while the
@@ -379,9 +386,9 @@ export class FleetRateLimiter implements CallRateLimiter {
     // nobody, and a lane's whole cover period in one request is cheaper than a request per few
     // calls (a lone signup process at 7 calls/s paid 0.96 requests per call). Another process
     // that comes finds that lane booked for at most the cover period, and the others free.
-    const alone = state.contention < ALONE_BELOW;
+    const alone = schedule.contention < ALONE_BELOW;
     const slowNeed = alone ? Math.max(Math.min(asked, willUse), state.perLane) : Math.min(asked, willUse);
-    const need = Math.max(1, Math.min(fullRate, shortOfSlots ? Math.max(asked, 2 * state.lastRoundSlots, MIN_SLOTS_PER_REQUEST) : slow ? slowNeed : asked));
+    const need = Math.max(1, Math.min(fullRate, shortOfSlots ? Math.max(asked, 2 * schedule.lastRoundSlots, MIN_SLOTS_PER_REQUEST) : slow ? slowNeed : asked));
     for (const m of members) m.lapsedAtLastRound = m.lapsed;
     // Several lanes only while each request still buys enough slots; when short of slots, as many
     // as that allows, so the round's slots come soon rather than spread over the whole cover period.
@@ -389,15 +396,15 @@ export class FleetRateLimiter implements CallRateLimiter {
     const laneCount = Math.max(1, Math.min(this.#lanes, Math.max(lanesWorth, Math.ceil(need / state.perLane))));
     const count = Math.min(state.perLane, Math.ceil(need / laneCount));
     const started = this.#clock.now();
-    const notBeforeIndex = Math.ceil(((started + state.leadMs) * 1000) / state.intervalUs);
+    const notBeforeIndex = Math.ceil(((started + schedule.leadMs) * 1000) / state.intervalUs);
     const horizonSlots = Math.ceil((this.#horizonMs * 1000) / state.intervalUs);
     const lanes = this.#shortestLanes(state, laneCount, notBeforeIndex + horizonSlots);
-    for (const m of members) m.nextLane = (state.nextLane + laneCount) % this.#lanes;
+    schedule.nextLane = (schedule.nextLane + laneCount) % this.#lanes;
     const answers = await Promise.allSettled(
       lanes.map((lane) =>
         this.#store.reserve({
           provider: this.#options.provider,
-          command: state.schedule,
+          command: schedule.name,
           intervalUs: state.intervalUs,
           lanes: this.#lanes,
           lane,
@@ -405,7 +412,7 @@ export class FleetRateLimiter implements CallRateLimiter {
           notBeforeIndex,
           horizonSlots,
           // The lane ran ahead of now when we last saw it, or lanes were mostly busy lately: append first.
-          expectBusy: (state.laneTails[lane] ?? 0) > notBeforeIndex || state.busyShare > 0.5,
+          expectBusy: (schedule.laneTails[lane] ?? 0) > notBeforeIndex || schedule.busyShare > 0.5,
         }),
       ),
     );
@@ -416,8 +423,8 @@ export class FleetRateLimiter implements CallRateLimiter {
       return;
     }
     const roundTrip = this.#clock.now() - started;
+    schedule.leadMs = 0.8 * schedule.leadMs + 0.2 * Math.max(1, roundTrip);
     for (const m of members) {
-      m.leadMs = 0.8 * m.leadMs + 0.2 * Math.max(1, roundTrip);
       if (m.inFallback) {
         m.inFallback = false;
         this.#options.onRecovered?.({ provider: this.#options.provider, command: m.command });
@@ -431,32 +438,27 @@ export class FleetRateLimiter implements CallRateLimiter {
       if (answer.status !== "fulfilled") return;
       if (answer.value === undefined) {
         // Booked beyond the horizon: at least that far ahead.
-        state.laneTails[lane] = notBeforeIndex + horizonSlots;
+        schedule.laneTails[lane] = notBeforeIndex + horizonSlots;
         others++;
         return;
       }
       // Appended elsewhere than where our last lease there ended: another process leased between.
-      if (answer.value.busy && answer.value.firstIndex !== state.laneEnds[lane]) others++;
+      if (answer.value.busy && answer.value.firstIndex !== schedule.laneEnds[lane]) others++;
       const end = answer.value.firstIndex + count * this.#lanes;
-      state.laneTails[lane] = end;
-      state.laneEnds[lane] = Math.max(state.laneEnds[lane] ?? 0, end);
+      schedule.laneTails[lane] = end;
+      schedule.laneEnds[lane] = Math.max(schedule.laneEnds[lane] ?? 0, end);
       // The same slot indexes for every command of the group: each its own call at those instants.
       for (const m of members) m.spans.push({ next: answer.value.firstIndex, end, stride: this.#lanes });
       granted += count;
       firstIndex = Math.min(firstIndex, answer.value.firstIndex);
-      const busy = answer.value.busy;
-      for (const m of members) m.busyShare = 0.8 * m.busyShare + (busy ? 0.2 : 0);
+      schedule.busyShare = 0.8 * schedule.busyShare + (answer.value.busy ? 0.2 : 0);
     });
-    const contention = 0.5 * state.contention + (0.5 * others) / Math.max(1, lanes.length);
-    for (const m of members) m.contention = contention;
+    schedule.contention = 0.5 * schedule.contention + (0.5 * others) / Math.max(1, lanes.length);
     this.#stats.leases++;
     this.#stats.slotsLeased += granted * members.length;
     // Slots far ahead, or none: others hold the near schedule; more slots would not come sooner.
-    const saturated = granted === 0 || firstIndex * state.intervalUs > notBeforeIndex * state.intervalUs + (this.#coverMs * 1000) / 2;
-    for (const m of members) {
-      m.lastRoundSlots = granted;
-      m.lastRoundSaturated = saturated;
-    }
+    schedule.lastRoundSlots = granted;
+    schedule.lastRoundSaturated = granted === 0 || firstIndex * state.intervalUs > notBeforeIndex * state.intervalUs + (this.#coverMs * 1000) / 2;
     // Every lane asked is handed out beyond the horizon: the fleet is saturated; ask again later.
     if (granted === 0) await this.#clock.sleep(Math.ceil(this.#horizonMs / 4));
   }
@@ -467,11 +469,12 @@ export class FleetRateLimiter implements CallRateLimiter {
    * stays about as long as the others'.
    */
   #shortestLanes(state: CommandState, count: number, beyondIndex: number): number[] {
-    const order = Array.from({ length: this.#lanes }, (_, i) => (state.nextLane + i) % this.#lanes);
-    order.sort((a, b) => (state.laneTails[a] ?? 0) - (state.laneTails[b] ?? 0));
+    const { nextLane, laneTails } = state.schedule;
+    const order = Array.from({ length: this.#lanes }, (_, i) => (nextLane + i) % this.#lanes);
+    order.sort((a, b) => (laneTails[a] ?? 0) - (laneTails[b] ?? 0));
     // Lanes last seen booked beyond the horizon would refuse (two failed requests each) until their
     // queue shrinks: skip them while any other lane may give slots.
-    const open = order.filter((lane) => (state.laneTails[lane] ?? 0) < beyondIndex);
+    const open = order.filter((lane) => (laneTails[lane] ?? 0) < beyondIndex);
     return (open.length > 0 ? open : order).slice(0, count);
   }
 
