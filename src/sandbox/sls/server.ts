@@ -175,6 +175,12 @@ export async function startSlsSandbox(options: SlsSandboxOptions): Promise<SlsSa
       case "reset-after-effect":
         req.socket.destroy();
         return;
+      case "garbled":
+      case "garbled-after-effect": {
+        const raw = decision.body ?? "";
+        res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(raw), "x-log-requestid": requestId }).end(raw);
+        return;
+      }
     }
   }
 

@@ -221,6 +221,12 @@ export async function startTencentImSandbox(options: ImSandboxOptions): Promise<
       case "reset-after-effect":
         req.socket.destroy();
         return;
+      case "garbled":
+      case "garbled-after-effect": {
+        const raw = decision.body ?? "";
+        res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(raw) }).end(raw);
+        return;
+      }
     }
   }
 
