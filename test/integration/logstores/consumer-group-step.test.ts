@@ -100,7 +100,7 @@ describe("remove", () => {
 
   it("with nothing recorded but a slot in the ledger: removes there and frees the slot", async () => {
     const [a] = fresh(1);
-    const { step, tenant, service, name } = await setUp([{ name: a! }]);
+    const { step, tenant, service } = await setUp([{ name: a! }]);
     await step.ensure(step.plan(tenant, {}), { ...soon(), mayHaveRunBefore: false });
     expect(await step.remove(step.plan(tenant, {}), soon())).toEqual({ outcome: "removed" });
     expect(groupsIn(a!)).toEqual([]);
