@@ -95,8 +95,9 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
+/** `hostname` as URL gives it: an IPv6 address keeps its brackets. */
 function isLoopbackHost(hostname: string): boolean {
-  return hostname === "localhost" || hostname === "[::1]" || hostname === "::1" || /^127(\.\d{1,3}){3}$/.test(hostname);
+  return hostname === "localhost" || hostname === "[::1]" || /^127(\.\d{1,3}){3}$/.test(hostname);
 }
 
 /** Where requests go: `https://{domain}` or the validated `connectTo` override. */
