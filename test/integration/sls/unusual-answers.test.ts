@@ -5,6 +5,7 @@
  * call goes over HTTP to the SLS sandbox; `garbled` answers HTTP 200 with the raw body given.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ValidationError } from "../../../src/errors.ts";
 import { createHttpTransport } from "../../../src/http/request.ts";
 import { SlsError } from "../../../src/providers/sls/errors.ts";
 import type { SlsClient, SlsClientOptions } from "../../../src/providers/sls/types.ts";
@@ -126,6 +127,27 @@ describe("secrets", () => {
     const stsError = await failure(client({ credentials: new CountingCredentials(STS) }).listConsumerGroups(soon()));
     expect(stsError.message).not.toContain(STS.securityToken);
     expect(stsError.message).toContain("expired");
+  });
+});
+
+describe("bad input", () => {
+  it("is refused before any call, naming the operation and the field", async () => {
+    const refused = async (promise: Promise<unknown>): Promise<string> => {
+      try {
+        await promise;
+      } catch (error) {
+        if (error instanceof ValidationError) return error.message;
+        throw error;
+      }
+      throw new Error("expected a ValidationError");
+    };
+    const sls = client();
+    expect(await refused(sls.createConsumerGroup({ name: "", timeout: 60, order: false }, soon()))).toMatch(/^CreateConsumerGroup: invalid input: name: /);
+    expect(await refused(sls.updateConsumerGroup("", { timeout: 60 }, soon()))).toMatch(/^UpdateConsumerGroup: invalid input: name: /);
+    expect(await refused(sls.deleteConsumerGroup("", soon()))).toMatch(/^DeleteConsumerGroup: invalid input: name: /);
+    expect(await refused(sls.removeConsumerGroup({ name: "" }, soon()))).toMatch(/^removeConsumerGroup: invalid input: name: /);
+    expect(await refused(sls.ensureConsumerGroup({ name: "", timeout: 60, order: false }, soon()))).toMatch(/^ensureConsumerGroup: invalid input: name: /);
+    expect(sandbox.state().calls).toEqual({});
   });
 });
 

@@ -6,7 +6,7 @@
  * the client's option checks.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ConfigurationError } from "../../../src/errors.ts";
+import { ConfigurationError, ValidationError } from "../../../src/errors.ts";
 import { createHttpTransport } from "../../../src/http/request.ts";
 import { createTencentImClient } from "../../../src/providers/tencent-im/client.ts";
 import { IM_DOMAINS } from "../../../src/providers/tencent-im/constants.ts";
@@ -210,6 +210,32 @@ describe("failures IM reports inside an OK answer", () => {
       changedFields: [],
       addedMembers: [],
     });
+  });
+});
+
+describe("bad input", () => {
+  it("is refused before any call, naming the operation and the field", async () => {
+    const refused = async (promise: Promise<unknown>): Promise<string> => {
+      const error = await promise.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      if (!(error instanceof ValidationError)) throw new Error(`expected a ValidationError, got ${String(error)}`);
+      return error.message;
+    };
+    const c = h.client;
+    const bad = { ...spec, groupId: "" };
+    expect(await refused(c.accountImport({ userId: "" }, deadline()))).toMatch(/^account_import: invalid input: userId: /);
+    expect(await refused(c.createGroup({ type: "Public", name: "" }, deadline()))).toMatch(/^create_group: invalid input: name: /);
+    expect(await refused(c.getGroupInfo("", deadline()))).toMatch(/^get_group_info: invalid input: groupId: /);
+    expect(await refused(c.destroyGroup("", deadline()))).toMatch(/^destroy_group: invalid input: groupId: /);
+    expect(await refused(c.ensureGroup(bad, deadline()))).toMatch(/^ensureGroup: invalid input: groupId: /);
+    expect(await refused(c.importAccounts([{ userId: "" }], deadline()))).toMatch(/^multiaccount_import: invalid input: accounts\.0\.userId: /);
+    expect(await refused(c.modifyGroupBaseInfo("", { name: "x" }, deadline()))).toMatch(/^modify_group_base_info: invalid input: groupId: /);
+    expect(await refused(c.addGroupMembers("", ["ann"], deadline()))).toMatch(/^add_group_member: invalid input: groupId: /);
+    expect(await refused(c.updateGroup(bad, deadline()))).toMatch(/^updateGroup: invalid input: groupId: /);
+    expect(await refused(c.removeGroup({ groupId: "", type: "Public", ownerAccount: "o", marker: "m" }, deadline()))).toMatch(/^removeGroup: invalid input: groupId: /);
+    expect(h.sandbox.state().counters.calls).toEqual({});
   });
 });
 
