@@ -213,6 +213,18 @@ describe("failures IM reports inside an OK answer", () => {
   });
 });
 
+describe("calls in slices", () => {
+  it("exactly two full slices make two calls, never a third empty one", async () => {
+    const ids = Array.from({ length: 200 }, (_, i) => `u${i}`);
+    expect((await h.client.importAccounts(ids.map((userId) => ({ userId })), deadline())).imported).toHaveLength(200);
+    expect(calls("multiaccount_import")).toBe(2);
+    await h.client.ensureGroup(spec, deadline());
+    const members = ids.slice(0, 40);
+    expect((await h.client.addGroupMembers(spec.groupId, members, deadline())).members.every((m) => m.outcome === "added")).toBe(true);
+    expect(calls("add_group_member")).toBe(2);
+  });
+});
+
 describe("bad input", () => {
   it("is refused before any call, naming the operation and the field", async () => {
     const refused = async (promise: Promise<unknown>): Promise<string> => {
