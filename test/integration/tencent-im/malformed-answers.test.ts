@@ -81,6 +81,13 @@ describe("an answer that is not the IM envelope", () => {
     expect(calls("create_group")).toBe(1);
   });
 
+  it("a FAIL envelope's ErrorInfo is quoted in the message; an entry's too", async () => {
+    garble("destroy_group", JSON.stringify({ ActionStatus: "FAIL", ErrorCode: 10004, ErrorInfo: "owner missing" }));
+    expect((await failure(h.client.destroyGroup(spec.groupId, deadline()))).message).toBe("destroy_group failed: ErrorCode 10004 (owner missing)");
+    garble("get_group_info", ok({ GroupInfo: [{ GroupId: spec.groupId, ErrorCode: 10004, ErrorInfo: "bad group" }] }));
+    expect((await failure(h.client.getGroupInfo(spec.groupId, deadline()))).message).toBe("get_group_info failed: ErrorCode 10004 (bad group)");
+  });
+
   it("a FAIL envelope without ErrorInfo names only the code", async () => {
     garble("destroy_group", JSON.stringify({ ActionStatus: "FAIL", ErrorCode: 10004 }));
     const error = await failure(h.client.destroyGroup(spec.groupId, deadline()));
@@ -189,6 +196,19 @@ describe("failures IM reports inside an OK answer", () => {
     expect(result).toEqual({ outcome: "updated", groupId: spec.groupId, changedFields: [], addedMembers: ["bob"] });
     const silenced = h.sandbox.state().groups.find((g) => g.groupId === spec.groupId);
     expect(silenced?.members.sort()).toEqual(["acme-admin", "ann", "bob", "cy"]);
+  });
+
+  it("updateGroup: members already in the group make no add call", async () => {
+    await h.client.ensureGroup({ ...spec, members: [{ userId: "ann" }, { userId: "bob" }] }, deadline());
+    const adds = calls("add_group_member");
+    const imports = calls("multiaccount_import");
+    expect(await h.client.updateGroup({ ...spec, members: [{ userId: "bob" }, { userId: "ann" }] }, deadline())).toEqual({
+      outcome: "unchanged",
+      groupId: spec.groupId,
+      changedFields: [],
+      addedMembers: [],
+    });
+    expect([calls("add_group_member"), calls("multiaccount_import")]).toEqual([adds, imports]);
   });
 
   it("updateGroup: sets FaceUrl and ApplyJoinOption only when they differ; a group gone is created again with nothing reported changed", async () => {
