@@ -22,7 +22,6 @@ function canonical(value: unknown): JsonValue {
     const out: JsonObject = {};
     for (const key of Object.keys(value).sort()) {
       const v = (value as Record<string, unknown>)[key];
-      // Stryker disable next-line ConditionalExpression: JSON.stringify leaves out an undefined member too
       if (v !== undefined) out[key] = canonical(v);
     }
     return out;
