@@ -16,6 +16,7 @@ import {
   FAILURES_INDEX_NAME,
   isFinishedStatus,
   MAX_ERROR_MESSAGE_CHARS,
+  MAX_OWED_ANNOUNCEMENTS,
   STEP_SK_PREFIX,
   TENANT_SK,
   UNFINISHED_INDEX_NAME,
@@ -23,6 +24,7 @@ import {
 import { allOfEach, anyOf } from "./condition-expression.ts";
 import { decodeCursor, encodeCursor, type UnfinishedIndexKey } from "./cursor.ts";
 import { LeaseLostError } from "./errors.ts";
+import { ValidationError } from "../errors.ts";
 import {
   announcementFailureInput,
   announcementInput,
@@ -69,6 +71,7 @@ import type {
   JsonObject,
   ListUnfinishedOptions,
   OutcomeStoreOptions,
+  OwedAnnouncement,
   StepError,
   StepName,
   StepRecord,
@@ -591,14 +594,54 @@ export class OutcomeStore {
     } else {
       remove.push("#redrive");
     }
+    const conditions = [`attribute_exists(#pk) AND ${generationIs(":expected", expectedGeneration)}`];
+    if (change.owe) owe(tenantId, expectedGeneration, change.owe, { set, remove, names, values, conditions });
     const item = await this.updateIf({
       Key: tenantKey(tenantId),
       UpdateExpression: `SET ${set.join(", ")}${remove.length ? ` REMOVE ${remove.join(", ")}` : ""}`,
-      ConditionExpression: `attribute_exists(#pk) AND ${generationIs(":expected", expectedGeneration)}`,
+      ConditionExpression: conditions.join(" AND "),
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
     });
     return item ? parseTenantItem(item) : undefined;
+  }
+
+  /**
+   * Keeps `announcement` (of the generation just before the tenant's current one) owed, for a
+   * run that settled that generation but lost its claim because the newer generation was
+   * declared before the declaring request saw it settled. True for exactly one caller; false
+   * when it is owed or claimed already, the tenant moved further on, or the item holds
+   * {@link MAX_OWED_ANNOUNCEMENTS} owed ones.
+   *
+   * @example
+   * ```ts
+   * if (await store.oweAnnouncement("t-1", { generation: 2, outcome: "TenantProvisioned", occurredAt, steps })) await claim();
+   * ```
+   */
+  async oweAnnouncement(tenantId: string, announcement: OwedAnnouncement): Promise<boolean> {
+    const generation = announcement.generation;
+    parseOrThrow(announcementInput, { tenantId, generation }, "oweAnnouncement");
+    const names = { "#pk": "pk", "#generation": "generation", "#announced": "announcedGeneration", "#owed": "owedAnnouncements", "#g": String(generation), "#updatedAt": "updatedAt" };
+    const common = "attribute_exists(#pk) AND #generation = :next AND (attribute_not_exists(#announced) OR #announced < :gen)";
+    const values = { ":next": generation + 1, ":gen": generation, ":now": this.nowIso() };
+    const json = JSON.stringify(announcement);
+    // The map exists once anything was owed; the first owed one creates it.
+    const added =
+      (await this.updateIf({
+        Key: tenantKey(tenantId),
+        UpdateExpression: "SET #owed.#g = :json, #updatedAt = :now",
+        ConditionExpression: `${common} AND attribute_not_exists(#owed.#g) AND size(#owed) < :max`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: { ...values, ":json": json, ":max": MAX_OWED_ANNOUNCEMENTS },
+      })) ??
+      (await this.updateIf({
+        Key: tenantKey(tenantId),
+        UpdateExpression: "SET #owed = :map, #updatedAt = :now",
+        ConditionExpression: `${common} AND attribute_not_exists(#owed)`,
+        ExpressionAttributeNames: { "#pk": "pk", "#generation": "generation", "#announced": "announcedGeneration", "#owed": "owedAnnouncements", "#updatedAt": "updatedAt" },
+        ExpressionAttributeValues: { ...values, ":map": { [String(generation)]: json } },
+      }));
+    return added !== undefined;
   }
 
   /**
@@ -684,19 +727,34 @@ export class OutcomeStore {
    * if (await store.claimAnnouncement("t-1", 2, "TenantProvisioned", 60_000)) await publish(...);
    * ```
    */
-  async claimAnnouncement(tenantId: string, generation: number, outcome: string, retryAfterMs: number, leaseOwner?: string): Promise<boolean> {
+  async claimAnnouncement(
+    tenantId: string,
+    generation: number,
+    outcome: string,
+    retryAfterMs: number,
+    leaseOwner?: string,
+    owedCount?: number,
+  ): Promise<boolean> {
     parseOrThrow(claimAnnouncementInput, { tenantId, generation, retryAfterMs }, "claimAnnouncement");
     const nowMs = this.clock.now();
     const due = new Date(nowMs + retryAfterMs).toISOString();
+    // The current generation once nothing older is owed, or an owed one (with `owedCount`: only
+    // while exactly that many are owed, so an owed generation is never claimed over an older one
+    // the caller did not see).
+    const which =
+      `((${generationIs(":gen", generation)} AND (attribute_not_exists(#owed) OR size(#owed) = :zero)) OR ` +
+      `(attribute_exists(#owed.#g)${owedCount === undefined ? "" : " AND size(#owed) = :owedCount"}))`;
     const claimed = await this.updateIf({
       Key: tenantKey(tenantId),
       // A lapsed creation lease goes with the claim: its run is gone.
       UpdateExpression: "SET #announced = :gen, #outcome = :outcome, #updatedAt = :now, #upk = :upk, #usk = :usk REMOVE #leaseOwner, #leaseExpiresAt",
       // Never while a creation lease holds, except by its owner: its run announces without a claim.
       ConditionExpression:
-        `attribute_exists(#pk) AND ${generationIs(":gen", generation)} AND (attribute_not_exists(#announced) OR #announced < :gen) AND ` +
+        `attribute_exists(#pk) AND ${which} AND (attribute_not_exists(#announced) OR #announced < :gen) AND ` +
         `(attribute_not_exists(#leaseExpiresAt) OR #leaseExpiresAt <= :now${leaseOwner === undefined ? "" : " OR #leaseOwner = :leaseOwner"})`,
       ExpressionAttributeNames: {
+        "#owed": "owedAnnouncements",
+        "#g": String(generation),
         "#pk": "pk",
         "#leaseOwner": "leaseOwner",
         "#leaseExpiresAt": "leaseExpiresAt",
@@ -713,7 +771,9 @@ export class OutcomeStore {
         ":now": new Date(nowMs).toISOString(),
         ":upk": unfinishedPk(shardOf(tenantId, this.shards)),
         ":usk": tenantUnfinishedSk(due, tenantId),
+        ":zero": 0,
         ...(leaseOwner === undefined ? {} : { ":leaseOwner": leaseOwner }),
+        ...(owedCount === undefined ? {} : { ":owedCount": owedCount }),
       },
     });
     return claimed !== undefined;
@@ -736,8 +796,8 @@ export class OutcomeStore {
     const reclaimed = await this.updateIf({
       Key: tenantKey(tenantId),
       UpdateExpression: "SET #updatedAt = :now, #usk = :usk",
-      ConditionExpression: `attribute_exists(#pk) AND ${generationIs(":gen", generation)} AND #announced = :gen AND #usk = :was`,
-      ExpressionAttributeNames: { "#pk": "pk", "#generation": "generation", "#announced": "announcedGeneration", "#updatedAt": "updatedAt", "#usk": "unfinishedSk" },
+      ConditionExpression: `attribute_exists(#pk) AND ${currentOrOwed(generation)} AND #announced = :gen AND #usk = :was`,
+      ExpressionAttributeNames: { "#pk": "pk", ...CURRENT_OR_OWED_NAMES(generation), "#announced": "announcedGeneration", "#updatedAt": "updatedAt", "#usk": "unfinishedSk" },
       ExpressionAttributeValues: {
         ":gen": generation,
         ":now": new Date(nowMs).toISOString(),
@@ -759,6 +819,11 @@ export class OutcomeStore {
    */
   async finishAnnouncement(tenantId: string, generation: number): Promise<boolean> {
     parseOrThrow(announcementInput, { tenantId, generation }, "finishAnnouncement");
+    return (await this.finishCurrentAnnouncement(tenantId, generation)) || (await this.finishOwedAnnouncement(tenantId, generation));
+  }
+
+  /** {@link finishAnnouncement} of the tenant's current generation. */
+  private async finishCurrentAnnouncement(tenantId: string, generation: number): Promise<boolean> {
     const finished = await this.updateIf({
       Key: tenantKey(tenantId),
       // Published: failed attempts before it (and an older generation's give-up) are history.
@@ -773,6 +838,30 @@ export class OutcomeStore {
         ...ANNOUNCE_FAILURE_NAMES,
       },
       ExpressionAttributeValues: { ":gen": generation },
+    });
+    return finished !== undefined;
+  }
+
+  /**
+   * {@link finishAnnouncement} of an owed older generation: it is no longer owed, and the tenant
+   * item is due now (the next owed one, or the current generation, is announced next).
+   */
+  private async finishOwedAnnouncement(tenantId: string, generation: number): Promise<boolean> {
+    const now = this.nowIso();
+    const finished = await this.updateIf({
+      Key: tenantKey(tenantId),
+      UpdateExpression: "SET #upk = :upk, #usk = :usk, #updatedAt = :now REMOVE #owed.#g, #af, #fpk, #fsk",
+      ConditionExpression: "attribute_exists(#owed.#g) AND #announced = :gen",
+      ExpressionAttributeNames: {
+        "#owed": "owedAnnouncements",
+        "#g": String(generation),
+        "#announced": "announcedGeneration",
+        "#upk": "unfinishedPk",
+        "#usk": "unfinishedSk",
+        "#updatedAt": "updatedAt",
+        ...ANNOUNCE_FAILURE_NAMES,
+      },
+      ExpressionAttributeValues: { ":gen": generation, ":now": now, ":upk": unfinishedPk(shardOf(tenantId, this.shards)), ":usk": tenantUnfinishedSk(now, tenantId) },
     });
     return finished !== undefined;
   }
@@ -808,7 +897,35 @@ export class OutcomeStore {
       },
       ExpressionAttributeValues: { ":gen": generation, ":outcome": outcome, ":now": this.nowIso(), ":owner": owner },
     });
-    return finished !== undefined;
+    if (finished !== undefined) return true;
+    // A newer generation was declared over this settled one: published, it is no longer owed.
+    const now = this.nowIso();
+    const owedFinished = await this.updateIf({
+      Key: tenantKey(tenantId),
+      UpdateExpression:
+        "SET #announced = :gen, #outcome = :outcome, #updatedAt = :now, #upk = :upk, #usk = :usk REMOVE #owed.#g, #leaseOwner, #leaseExpiresAt",
+      ConditionExpression: "#leaseOwner = :owner AND attribute_exists(#owed.#g) AND (attribute_not_exists(#announced) OR #announced < :gen)",
+      ExpressionAttributeNames: {
+        "#owed": "owedAnnouncements",
+        "#g": String(generation),
+        "#announced": "announcedGeneration",
+        "#outcome": "announcedOutcome",
+        "#updatedAt": "updatedAt",
+        "#leaseOwner": "leaseOwner",
+        "#leaseExpiresAt": "leaseExpiresAt",
+        "#upk": "unfinishedPk",
+        "#usk": "unfinishedSk",
+      },
+      ExpressionAttributeValues: {
+        ":gen": generation,
+        ":outcome": outcome,
+        ":now": now,
+        ":owner": owner,
+        ":upk": unfinishedPk(shardOf(tenantId, this.shards)),
+        ":usk": tenantUnfinishedSk(now, tenantId),
+      },
+    });
+    return owedFinished !== undefined;
   }
 
   /**
@@ -862,36 +979,49 @@ export class OutcomeStore {
     };
     const shard = shardOf(tenantId, this.shards);
     const given = announceFailuresKey(shard, now, tenantId);
-    const item = await this.updateIf({
+    // The count as read: of two runs failing the same attempt, one records it.
+    const counted = `#announced = :gen AND attribute_exists(#usk) AND ${
+      failure.attempts === 1 ? "(attribute_not_exists(#af) OR #af.#afGen <> :gen)" : "#af.#afGen = :gen AND #af.#afAttempts = :before"
+    }`;
+    const names = {
+      "#pk": "pk",
+      "#announced": "announcedGeneration",
+      "#updatedAt": "updatedAt",
+      "#usk": "unfinishedSk",
+      "#afGen": "generation",
+      ...(failure.attempts === 1 ? {} : { "#afAttempts": "attempts" }),
+      ...ANNOUNCE_FAILURE_NAMES,
+    };
+    const values = { ":gen": generation, ":af": stored, ":now": now, ...(failure.attempts === 1 ? {} : { ":before": failure.attempts - 1 }) };
+    if (!gaveUp) {
+      // Retried: an older generation's give-up (its listing in the failures index) is history.
+      const item = await this.updateIf({
+        Key: tenantKey(tenantId),
+        UpdateExpression: "SET #af = :af, #updatedAt = :now, #usk = :usk REMOVE #fpk, #fsk",
+        ConditionExpression: `attribute_exists(#pk) AND ${currentOrOwed(generation)} AND ${counted}`,
+        ExpressionAttributeNames: { ...names, ...CURRENT_OR_OWED_NAMES(generation) },
+        ExpressionAttributeValues: { ...values, ":usk": tenantUnfinishedSk(failure.retryAt ?? now, tenantId) },
+      });
+      return item !== undefined;
+    }
+    const givenUp = { ":fpk": given.failuresPk, ":fsk": given.failuresSk };
+    const current = await this.updateIf({
       Key: tenantKey(tenantId),
-      UpdateExpression: gaveUp
-        ? "SET #af = :af, #updatedAt = :now, #fpk = :fpk, #fsk = :fsk REMOVE #upk, #usk"
-        : // Retried: an older generation's give-up (its listing in the failures index) is history.
-          "SET #af = :af, #updatedAt = :now, #usk = :usk REMOVE #fpk, #fsk",
-      // The count as read: of two runs failing the same attempt, one records it.
-      ConditionExpression: `attribute_exists(#pk) AND ${generationIs(":gen", generation)} AND #announced = :gen AND attribute_exists(#usk) AND ${
-        failure.attempts === 1 ? "(attribute_not_exists(#af) OR #af.#afGen <> :gen)" : "#af.#afGen = :gen AND #af.#afAttempts = :before"
-      }`,
-      ExpressionAttributeNames: {
-        "#pk": "pk",
-        "#generation": "generation",
-        "#announced": "announcedGeneration",
-        "#updatedAt": "updatedAt",
-        "#usk": "unfinishedSk",
-        "#afGen": "generation",
-        ...(failure.attempts === 1 ? {} : { "#afAttempts": "attempts" }),
-        ...(gaveUp ? { "#upk": "unfinishedPk" } : {}),
-        ...ANNOUNCE_FAILURE_NAMES,
-      },
-      ExpressionAttributeValues: {
-        ":gen": generation,
-        ":af": stored,
-        ":now": now,
-        ...(failure.attempts === 1 ? {} : { ":before": failure.attempts - 1 }),
-        ...(gaveUp ? { ":fpk": given.failuresPk, ":fsk": given.failuresSk } : { ":usk": tenantUnfinishedSk(failure.retryAt ?? now, tenantId) }),
-      },
+      UpdateExpression: "SET #af = :af, #updatedAt = :now, #fpk = :fpk, #fsk = :fsk REMOVE #upk, #usk",
+      ConditionExpression: `attribute_exists(#pk) AND ${generationIs(":gen", generation)} AND ${counted}`,
+      ExpressionAttributeNames: { ...names, "#generation": "generation", "#upk": "unfinishedPk" },
+      ExpressionAttributeValues: { ...values, ...givenUp },
     });
-    return item !== undefined;
+    if (current !== undefined) return true;
+    // An owed generation given up is owed no more; the tenant stays due for what comes after it.
+    const owed = await this.updateIf({
+      Key: tenantKey(tenantId),
+      UpdateExpression: "SET #af = :af, #updatedAt = :now, #fpk = :fpk, #fsk = :fsk, #usk = :usk REMOVE #owed.#g",
+      ConditionExpression: `attribute_exists(#pk) AND attribute_exists(#owed.#g) AND ${counted}`,
+      ExpressionAttributeNames: { ...names, "#owed": "owedAnnouncements", "#g": String(generation) },
+      ExpressionAttributeValues: { ...values, ...givenUp, ":usk": tenantUnfinishedSk(now, tenantId) },
+    });
+    return owed !== undefined;
   }
 
   /**
@@ -1031,6 +1161,62 @@ export class OutcomeStore {
   }
 }
 
+/** The parts of a {@link OutcomeStore.changeDesired} write, added to by {@link owe}. */
+interface UpdateParts {
+  set: string[];
+  remove: string[];
+  names: Record<string, string>;
+  values: Record<string, unknown>;
+  conditions: string[];
+}
+
+/**
+ * Makes a generation change keep the settled, unpublished announcement of the generation it
+ * supersedes (`change.owe`), conditional on the announcement state being as the caller read
+ * it: claimed or published meanwhile, the caller decides again. An announcement claimed and
+ * not yet published keeps its due time (its claimer may still publish it: the backfill takes it
+ * over only once overdue); at {@link MAX_OWED_ANNOUNCEMENTS} the oldest owed one is dropped.
+ */
+function owe(tenantId: string, expectedGeneration: number, change: NonNullable<DesiredChange["owe"]>, parts: UpdateParts): void {
+  const { announcement, asRead } = change;
+  if (announcement.generation !== expectedGeneration || asRead.generation !== expectedGeneration) {
+    throw new ValidationError([{ field: "owe.announcement.generation", rule: `must be the expected generation ${expectedGeneration}` }]);
+  }
+  const { set, remove, names, values, conditions } = parts;
+  names["#announced"] = "announcedGeneration";
+  names["#owed"] = "owedAnnouncements";
+  if (asRead.announcedGeneration === undefined) conditions.push("attribute_not_exists(#announced)");
+  else {
+    conditions.push("#announced = :readAnnounced");
+    values[":readAnnounced"] = asRead.announcedGeneration;
+  }
+  if (asRead.indexDueAt === undefined) conditions.push("attribute_not_exists(#usk)");
+  else {
+    conditions.push("#usk = :readUsk");
+    values[":readUsk"] = tenantUnfinishedSk(asRead.indexDueAt, tenantId);
+    // Claimed, not yet published: due when its claim is (the set keeps the due time).
+    if (asRead.announcedGeneration === expectedGeneration) values[":usk"] = values[":readUsk"];
+  }
+  const json = JSON.stringify(announcement);
+  const owed = asRead.owedAnnouncements;
+  if (owed === undefined) {
+    conditions.push("attribute_not_exists(#owed)");
+    set.push("#owed = :owedMap");
+    values[":owedMap"] = { [String(expectedGeneration)]: json };
+    return;
+  }
+  conditions.push("size(#owed) = :owedCount");
+  values[":owedCount"] = owed.length;
+  set.push("#owed.#owedGen = :owedJson");
+  names["#owedGen"] = String(expectedGeneration);
+  values[":owedJson"] = json;
+  const oldest = owed[0];
+  if (owed.length >= MAX_OWED_ANNOUNCEMENTS && oldest) {
+    remove.push("#owed.#dropGen");
+    names["#dropGen"] = String(oldest.generation);
+  }
+}
+
 /** Checks a completion's input (a claimed record and a result); returns the lease owner. */
 function checkCompletion(claimed: StepRecord, result: StepResult, operation: string): string {
   parseOrThrow(completionInput, { record: claimed, result }, operation);
@@ -1092,6 +1278,16 @@ const CLAIM_NAMES = {
   "#failuresPk": "failuresPk",
   "#failuresSk": "failuresSk",
 } as const;
+
+/**
+ * The condition "`generation` is the tenant item's current one, or an owed older one" (names
+ * from {@link CURRENT_OR_OWED_NAMES}, the generation as `:gen`).
+ */
+function currentOrOwed(generation: number): string {
+  return `(${generationIs(":gen", generation)} OR attribute_exists(#owed.#g))`;
+}
+/** The attribute names {@link currentOrOwed} uses. */
+const CURRENT_OR_OWED_NAMES = (generation: number) => ({ "#generation": "generation", "#owed": "owedAnnouncements", "#g": String(generation) });
 
 /**
  * The condition "the tenant item is at `generation`" (`#generation` named by the caller); an
