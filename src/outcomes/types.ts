@@ -17,7 +17,7 @@
  *
  * **Sparse index `unfinished`** (projection ALL). Only steps in PENDING, IN_PROGRESS or
  * FAILED_RETRYABLE (or behind the generation), and tenant items whose generation is not yet
- * settled and announced, carry its key attributes:
+ * settled and announced (or that owe an older generation's announcement), carry its key attributes:
  * - `unfinishedPk = "UNFINISHED#<shard>"`, shard = FNV-1a(tenantId) mod shard count (4), so writes
  *   spread over a few partitions instead of one hot one;
  * - `unfinishedSk = "<nextAttemptAt ISO>#<tenantId>#<step>"`, so a Query with
