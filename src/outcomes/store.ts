@@ -1179,12 +1179,11 @@ interface UpdateParts {
  */
 function owe(tenantId: string, expectedGeneration: number, change: NonNullable<DesiredChange["owe"]>, parts: UpdateParts): void {
   const { announcement, asRead } = change;
-  if (announcement.generation !== expectedGeneration || asRead.generation !== expectedGeneration) {
+  if ((announcement !== undefined && announcement.generation !== expectedGeneration) || asRead.generation !== expectedGeneration) {
     throw new ValidationError([{ field: "owe.announcement.generation", rule: `must be the expected generation ${expectedGeneration}` }]);
   }
   const { set, remove, names, values, conditions } = parts;
   names["#announced"] = "announcedGeneration";
-  names["#owed"] = "owedAnnouncements";
   if (asRead.announcedGeneration === undefined) conditions.push("attribute_not_exists(#announced)");
   else {
     conditions.push("#announced = :readAnnounced");
@@ -1194,9 +1193,12 @@ function owe(tenantId: string, expectedGeneration: number, change: NonNullable<D
   else {
     conditions.push("#usk = :readUsk");
     values[":readUsk"] = tenantUnfinishedSk(asRead.indexDueAt, tenantId);
-    // Claimed, not yet published: due when its claim is (the set keeps the due time).
-    if (asRead.announcedGeneration === expectedGeneration) values[":usk"] = values[":readUsk"];
+    // Claimed, not yet published (this generation's, or the oldest owed one's): due when its
+    // claim is (the set keeps the due time), or another run would take it over at once.
+    if (isBeingPublished(asRead)) values[":usk"] = values[":readUsk"];
   }
+  if (announcement === undefined) return;
+  names["#owed"] = "owedAnnouncements";
   const json = JSON.stringify(announcement);
   const owed = asRead.owedAnnouncements;
   if (owed === undefined) {
@@ -1215,6 +1217,21 @@ function owe(tenantId: string, expectedGeneration: number, change: NonNullable<D
     remove.push("#owed.#dropGen");
     names["#dropGen"] = String(oldest.generation);
   }
+}
+
+/**
+ * Whether the tenant item (as read) has an announcement claimed and not yet published or given
+ * up: of its current generation, or of the oldest owed one (claims go oldest first).
+ *
+ * @example
+ * ```ts
+ * isBeingPublished(tenant); // true while a claimer publishes or a failed publish waits for its retry
+ * ```
+ */
+export function isBeingPublished(tenant: TenantItem): boolean {
+  const claimed = tenant.announcedGeneration;
+  if (claimed === undefined || tenant.indexDueAt === undefined) return false;
+  return claimed === tenant.generation || tenant.owedAnnouncements?.[0]?.generation === claimed;
 }
 
 /** Checks a completion's input (a claimed record and a result); returns the lease owner. */

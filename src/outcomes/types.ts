@@ -287,11 +287,12 @@ export interface DesiredChange {
   /** An operator re-drive: the finished steps that must run again (others keep their result). */
   redriveSteps?: readonly string[] | undefined;
   /**
-   * The current generation settled but its outcome is not published: keep it owed. `asRead` is
-   * the tenant item the caller decided on; the change applies only while its announcement state
-   * (`announcedGeneration`, due time, owed count) is still that.
+   * `announcement`: the current generation settled but its outcome is not published: keep it
+   * owed. Without it: an announcement is being published (claimed, due at its retry time) and
+   * must keep its due time. `asRead` is the tenant item the caller decided on; the change applies
+   * only while its announcement state (`announcedGeneration`, due time, owed count) is still that.
    */
-  owe?: { announcement: OwedAnnouncement; asRead: TenantItem } | undefined;
+  owe?: { announcement?: OwedAnnouncement | undefined; asRead: TenantItem } | undefined;
 }
 
 /** What a claimed step ended in. */

@@ -6,7 +6,7 @@
 import * as z from "zod/mini";
 import { ValidationError } from "../errors.ts";
 import { isFailedStatus } from "../outcomes/constants.ts";
-import type { OutcomeStore } from "../outcomes/store.ts";
+import { isBeingPublished, type OutcomeStore } from "../outcomes/store.ts";
 import { MAX_OWED_ANNOUNCEMENTS } from "../outcomes/constants.ts";
 import type { Desired, DesiredChange, JsonObject, OwedAnnouncement, RegisterOptions, StepName, StepRecord, TenantItem, TenantOutcomes } from "../outcomes/types.ts";
 import { owedOnSupersede } from "./announce.ts";
@@ -202,7 +202,8 @@ function owedBy(
   stepNames: readonly StepName[],
 ): { change: Pick<DesiredChange, "owe">; dropped: Pick<Declared, "droppedAnnouncement"> } {
   const announcement = owedOnSupersede(tenant, steps, stepNames);
-  if (!announcement) return { change: {}, dropped: {} };
+  // Nothing to owe, but an owed one being published keeps its claim's due time.
+  if (!announcement) return { change: isBeingPublished(tenant) ? { owe: { asRead: tenant } } : {}, dropped: {} };
   const owed = tenant.owedAnnouncements ?? [];
   const oldest = owed.length >= MAX_OWED_ANNOUNCEMENTS ? owed[0] : undefined;
   return { change: { owe: { announcement, asRead: tenant } }, dropped: oldest ? { droppedAnnouncement: oldest } : {} };

@@ -171,21 +171,26 @@ describe("a settled generation whose announcement was left to the next run, supe
 });
 
 describe("a settled generation racing the declaration of the next one", () => {
-  /** The EventBridge announcer, which first runs `meanwhile` (once) when asked to publish. */
-  function announcerWithInterleaving(eventBusName: string): OutcomeAnnouncer & { meanwhile?: (() => Promise<unknown>) | undefined } {
+  type Interleaving = OutcomeAnnouncer & { meanwhile?: (() => Promise<unknown>) | undefined; failed?: unknown };
+  /** The EventBridge announcer, which first runs `meanwhile` (once) when asked to publish; what that threw is kept in `failed`. */
+  function announcerWithInterleaving(eventBusName: string): Interleaving {
     const real = eventBridgeAnnouncer(createOutcomeEventPublisher({ eventBusName }));
-    const announcer: OutcomeAnnouncer & { meanwhile?: (() => Promise<unknown>) | undefined } = {
+    const announcer: Interleaving = {
       async announce(announcement) {
         const meanwhile = announcer.meanwhile;
         announcer.meanwhile = undefined;
-        await meanwhile?.();
+        try {
+          await meanwhile?.();
+        } catch (error) {
+          announcer.failed = error;
+        }
         await real.announce(announcement);
       },
     };
     return announcer;
   }
 
-  it("claimed and publishing when generation 3 is declared and run: the claimer's publish counts, nobody publishes generation 2 again", async () => {
+  it("claimed and publishing when newer generations are declared and run: the claimer's publish counts, nobody publishes generation 2 again", async () => {
     const clock = new ShiftedClock();
     const other = fx.service({ clock });
     const announcer = announcerWithInterleaving(other.config.outcomeEventBusName ?? "");
@@ -194,21 +199,26 @@ describe("a settled generation racing the declaration of the next one", () => {
     const id = request.tenantId;
     await other.provision(request, budget(clock, "w1"));
     announcer.meanwhile = async () => {
-      // Generation 2 is claimed by the run below; generation 3 is declared and settled meanwhile.
-      const third = await other.provision(updated(request, 2), budget(clock, "w3"));
-      expect([third.generation, third.succeeded]).toEqual([3, true]);
-      const tenant = (await other.store.getTenant(id)).tenant!;
-      expect(announcementView(tenant)).toMatchObject({ generation: 2, state: "publishing", owed: [{ generation: 2 }] });
+      // Generation 2 is claimed by the run below; generation 3 is declared meanwhile (not run: never settled).
+      const third = await declarePresent(updated(request, 2), other.steps.map((s) => s.name), other.store, clock);
+      expect(announcementView(third.tenant)).toMatchObject({ generation: 2, state: "publishing", owed: [{ generation: 2 }] });
+      // Generation 4 (nothing new to owe) and 5 (owes 4) are declared and settled: generation 2's
+      // claim keeps its due time through both, so a backfill now takes nothing over from the claimer.
+      await other.provision(updated(request, 3), budget(clock, "w4"));
+      await other.provision(updated(request, 4), budget(clock, "w5"));
+      await backfillOnce(other, clock);
+      const after = (await other.store.getTenant(id)).tenant!;
+      expect([after.generation, after.owedAnnouncements?.map((o) => o.generation), after.indexDueAt]).toEqual([5, [2, 4], third.tenant.indexDueAt]);
       expect(eventIdsOf(id)).toEqual([`${id}:1:TenantProvisioned`]);
     };
     await claimer.provision(updated(request, 1), budget(clock, "w2"));
-    expect(announcer.meanwhile).toBeUndefined();
+    expect([announcer.meanwhile, announcer.failed]).toEqual([undefined, undefined]);
     expect(eventIdsOf(id)).toEqual([`${id}:1:TenantProvisioned`, `${id}:2:TenantProvisioned`]);
-    // Published and no longer owed: the next run announces generation 3, and 2 never again.
+    // Published and no longer owed: the next run announces generations 4 and 5, and 2 never again.
     clock.advance(ANNOUNCE_RETRY_AFTER_MS * 2);
     await backfillOnce(other, clock);
     await backfillOnce(other, clock);
-    expect(eventIdsOf(id)).toEqual([`${id}:1:TenantProvisioned`, `${id}:2:TenantProvisioned`, `${id}:3:TenantProvisioned`]);
+    expect(eventIdsOf(id)).toEqual([1, 2, 4, 5].map((g) => `${id}:${g}:TenantProvisioned`));
   });
 
   it("settled after the declaring request read it unsettled: the settling run keeps it owed itself and announces it", async () => {
