@@ -611,36 +611,38 @@ export class OutcomeStore {
    * run that settled that generation but lost its claim because the newer generation was
    * declared before the declaring request saw it settled. True for exactly one caller; false
    * when it is owed or claimed already, the tenant moved further on, or the item holds
-   * {@link MAX_OWED_ANNOUNCEMENTS} owed ones.
+   * {@link MAX_OWED_ANNOUNCEMENTS} owed ones. `asRead`: the tenant item as the run read it.
    *
    * @example
    * ```ts
-   * if (await store.oweAnnouncement("t-1", { generation: 2, outcome: "TenantProvisioned", occurredAt, steps })) await claim();
+   * if (await store.oweAnnouncement("t-1", { generation: 2, outcome: "TenantProvisioned", occurredAt, steps }, tenant)) await claim();
    * ```
    */
-  async oweAnnouncement(tenantId: string, announcement: OwedAnnouncement): Promise<boolean> {
+  async oweAnnouncement(tenantId: string, announcement: OwedAnnouncement, asRead: Pick<TenantItem, "owedAnnouncements">): Promise<boolean> {
     const generation = announcement.generation;
     parseOrThrow(announcementInput, { tenantId, generation }, "oweAnnouncement");
-    const names = { "#pk": "pk", "#generation": "generation", "#announced": "announcedGeneration", "#owed": "owedAnnouncements", "#g": String(generation), "#updatedAt": "updatedAt" };
+    const names = { "#pk": "pk", "#generation": "generation", "#announced": "announcedGeneration", "#owed": "owedAnnouncements", "#updatedAt": "updatedAt" };
     const common = "attribute_exists(#pk) AND #generation = :next AND (attribute_not_exists(#announced) OR #announced < :gen)";
     const values = { ":next": generation + 1, ":gen": generation, ":now": this.nowIso() };
     const json = JSON.stringify(announcement);
-    // The map exists once anything was owed; the first owed one creates it.
+    // One write, shaped by the item as read: a map created since then was created by a
+    // declaration that owed this generation itself, or that moved the tenant further on.
     const added =
-      (await this.updateIf({
-        Key: tenantKey(tenantId),
-        UpdateExpression: "SET #owed.#g = :json, #updatedAt = :now",
-        ConditionExpression: `${common} AND attribute_not_exists(#owed.#g) AND size(#owed) < :max`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: { ...values, ":json": json, ":max": MAX_OWED_ANNOUNCEMENTS },
-      })) ??
-      (await this.updateIf({
-        Key: tenantKey(tenantId),
-        UpdateExpression: "SET #owed = :map, #updatedAt = :now",
-        ConditionExpression: `${common} AND attribute_not_exists(#owed)`,
-        ExpressionAttributeNames: { "#pk": "pk", "#generation": "generation", "#announced": "announcedGeneration", "#owed": "owedAnnouncements", "#updatedAt": "updatedAt" },
-        ExpressionAttributeValues: { ...values, ":map": { [String(generation)]: json } },
-      }));
+      asRead.owedAnnouncements === undefined
+        ? await this.updateIf({
+            Key: tenantKey(tenantId),
+            UpdateExpression: "SET #owed = :map, #updatedAt = :now",
+            ConditionExpression: `${common} AND attribute_not_exists(#owed)`,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: { ...values, ":map": { [String(generation)]: json } },
+          })
+        : await this.updateIf({
+            Key: tenantKey(tenantId),
+            UpdateExpression: "SET #owed.#g = :json, #updatedAt = :now",
+            ConditionExpression: `${common} AND attribute_not_exists(#owed.#g) AND size(#owed) < :max`,
+            ExpressionAttributeNames: { ...names, "#g": String(generation) },
+            ExpressionAttributeValues: { ...values, ":json": json, ":max": MAX_OWED_ANNOUNCEMENTS },
+          });
     return added !== undefined;
   }
 

@@ -230,7 +230,7 @@ async function announceOnce(
   const claimed =
     !alreadyClaimed &&
     ((await deps.store.claimAnnouncement(tenantId, generation, announcement.outcome, ANNOUNCE_RETRY_AFTER_MS, undefined, "owedCount" in kind ? kind.owedCount : undefined)) ||
-      ("current" in kind && (await oweAfterLostClaim(announcement, deps))));
+      ("current" in kind && (await oweAfterLostClaim(tenant, announcement, deps))));
   if (!claimed && !overdue) return false;
   // Taken over: the event as claimed (the current generation's outcome is recorded with its claim).
   const published =
@@ -254,9 +254,9 @@ async function announceOnce(
  * False when the claim was lost for any other reason (another run claimed it, a creation lease
  * holds), or the tenant moved more than one generation on.
  */
-async function oweAfterLostClaim(announcement: TenantOutcomeAnnouncement, deps: AnnounceDependencies, leaseOwner?: string): Promise<boolean> {
+async function oweAfterLostClaim(tenant: TenantItem, announcement: TenantOutcomeAnnouncement, deps: AnnounceDependencies, leaseOwner?: string): Promise<boolean> {
   const { tenantId, ...owed } = announcement;
-  if (!(await deps.store.oweAnnouncement(tenantId, owed))) return false;
+  if (!(await deps.store.oweAnnouncement(tenantId, owed, tenant))) return false;
   deps.logger?.info("outcome announcement owed: a newer generation was declared before it went out", { tenantId, generation: owed.generation, outcome: owed.outcome });
   return deps.store.claimAnnouncement(tenantId, owed.generation, owed.outcome, ANNOUNCE_RETRY_AFTER_MS, leaseOwner, leaseOwner === undefined ? 1 : undefined);
 }
@@ -289,7 +289,7 @@ async function announceUnderCreationLease(
     // owed, if a newer generation was declared meanwhile.
     const claimed =
       (await deps.store.claimAnnouncement(tenant.tenantId, tenant.generation, terminal.outcome, ANNOUNCE_RETRY_AFTER_MS, deps.workerId)) ||
-      (await oweAfterLostClaim(announcement, deps, deps.workerId));
+      (await oweAfterLostClaim(tenant, announcement, deps, deps.workerId));
     if (claimed) {
       await recordFailure(tenant, announcement, error, deps, clock);
       return;
