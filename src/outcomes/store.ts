@@ -83,6 +83,16 @@ import type {
 
 /** Longest failure message an announcement record keeps. */
 const MAX_ANNOUNCE_MESSAGE_CHARS = 500;
+/** Attribute names both of finishOwnAnnouncement's writes use. */
+const OWN_ANNOUNCEMENT_NAMES = {
+  "#announced": "announcedGeneration",
+  "#outcome": "announcedOutcome",
+  "#updatedAt": "updatedAt",
+  "#leaseOwner": "leaseOwner",
+  "#leaseExpiresAt": "leaseExpiresAt",
+  "#upk": "unfinishedPk",
+  "#usk": "unfinishedSk",
+} as const;
 /** Attribute names every write of an announcement's failure state uses. */
 const ANNOUNCE_FAILURE_NAMES = { "#af": "announceFailure", "#fpk": "failuresPk", "#fsk": "failuresSk" } as const;
 
@@ -887,16 +897,7 @@ export class OutcomeStore {
       Key: tenantKey(tenantId),
       UpdateExpression: "SET #announced = :gen, #outcome = :outcome, #updatedAt = :now REMOVE #leaseOwner, #leaseExpiresAt, #upk, #usk",
       ConditionExpression: `#leaseOwner = :owner AND ${generationIs(":gen", generation)} AND (attribute_not_exists(#announced) OR #announced < :gen)`,
-      ExpressionAttributeNames: {
-        "#generation": "generation",
-        "#announced": "announcedGeneration",
-        "#outcome": "announcedOutcome",
-        "#updatedAt": "updatedAt",
-        "#leaseOwner": "leaseOwner",
-        "#leaseExpiresAt": "leaseExpiresAt",
-        "#upk": "unfinishedPk",
-        "#usk": "unfinishedSk",
-      },
+      ExpressionAttributeNames: { "#generation": "generation", ...OWN_ANNOUNCEMENT_NAMES },
       ExpressionAttributeValues: { ":gen": generation, ":outcome": outcome, ":now": this.nowIso(), ":owner": owner },
     });
     if (finished !== undefined) return true;
@@ -907,17 +908,7 @@ export class OutcomeStore {
       UpdateExpression:
         "SET #announced = :gen, #outcome = :outcome, #updatedAt = :now, #upk = :upk, #usk = :usk REMOVE #owed.#g, #leaseOwner, #leaseExpiresAt",
       ConditionExpression: "#leaseOwner = :owner AND attribute_exists(#owed.#g) AND (attribute_not_exists(#announced) OR #announced < :gen)",
-      ExpressionAttributeNames: {
-        "#owed": "owedAnnouncements",
-        "#g": String(generation),
-        "#announced": "announcedGeneration",
-        "#outcome": "announcedOutcome",
-        "#updatedAt": "updatedAt",
-        "#leaseOwner": "leaseOwner",
-        "#leaseExpiresAt": "leaseExpiresAt",
-        "#upk": "unfinishedPk",
-        "#usk": "unfinishedSk",
-      },
+      ExpressionAttributeNames: { "#owed": "owedAnnouncements", "#g": String(generation), ...OWN_ANNOUNCEMENT_NAMES },
       ExpressionAttributeValues: {
         ":gen": generation,
         ":outcome": outcome,
