@@ -34,31 +34,39 @@ function backfillOnce(service: Service, clock: ShiftedClock) {
 }
 
 /**
- * A service whose SLS step, once `slowNext()` is called, takes the rest of its run's budget on
- * its next provider update (the clock jumps past the point where a publish could still be
- * recorded): that run settles its generation but leaves the announcement to the next run.
+ * A service whose steps, once `slowNext(calls)` is called, take the rest of their run's budget:
+ * when the `calls`-th provider update or removal from then on returns, the clock jumps past the
+ * point where a publish could still be recorded. That run settles its generation but leaves the
+ * announcement to the next run.
  */
-function serviceWithSlowUpdate(clock: ShiftedClock, announcer?: OutcomeAnnouncer): Service & { slowNext(): void } {
-  let slow = false;
+function serviceWithSlowUpdate(clock: ShiftedClock, announcer?: OutcomeAnnouncer): Service & { slowNext(calls?: number): void } {
+  let left = 0;
+  const afterCall = () => {
+    if (left > 0 && --left === 0) clock.advance(RUN_BUDGET_MS);
+  };
   const service = fx.service({
     clock,
     ...(announcer ? { announcer } : {}),
     steps: (builtIn) =>
-      builtIn.map((module) =>
-        module.name !== "sls-consumer-group" || !module.update
-          ? module
-          : {
-              ...module,
-              async update(plan, options) {
+      builtIn.map((module) => ({
+        ...module,
+        ...(module.update
+          ? {
+              async update(plan: Parameters<NonNullable<typeof module.update>>[0], options: Parameters<NonNullable<typeof module.update>>[1]) {
                 const effect = await module.update!(plan, options);
-                if (slow) clock.advance(RUN_BUDGET_MS);
-                slow = false;
+                afterCall();
                 return effect;
               },
-            },
-      ),
+            }
+          : {}),
+        async remove(plan, options) {
+          const effect = await module.remove(plan, options);
+          afterCall();
+          return effect;
+        },
+      })),
   });
-  return Object.assign(service, { slowNext: () => void (slow = true) });
+  return Object.assign(service, { slowNext: (calls = 1) => void (left = calls) });
 }
 const RUN_BUDGET_MS = 30_000;
 const budget = (clock: ShiftedClock, workerId: string) => ({ deadline: clock.now() + RUN_BUDGET_MS, workerId });
@@ -104,6 +112,21 @@ describe("a settled generation whose announcement was left to the next run, supe
     const id = request.tenantId;
     await service.offboard({ tenantId: id, requestedAt: "now", source: "operator" }, budget(clock, "w3"));
     expect(eventIdsOf(id)).toEqual([`${id}:1:TenantProvisioned`, `${id}:2:TenantProvisioned`, `${id}:3:TenantDeprovisioned`]);
+  });
+
+  it("an offboarding whose announcement was left to the next run, then a signup again: 1, 2 (TenantDeprovisioned) and 3 are each announced once", async () => {
+    const clock = new ShiftedClock();
+    const service = serviceWithSlowUpdate(clock);
+    const request = parseTenantOnboarding(sampleTenant());
+    const id = request.tenantId;
+    await service.provision(request, budget(clock, "w1"));
+    service.slowNext(2); // both steps remove
+    const off = await service.offboard({ tenantId: id, requestedAt: "now", source: "operator" }, budget(clock, "w2"));
+    expect([off.generation, off.succeeded]).toEqual([2, true]);
+    expect(eventIdsOf(id)).toEqual([`${id}:1:TenantProvisioned`]);
+    const again = await service.provision(updated(request, 1), budget(clock, "w3"));
+    expect([again.generation, again.desired, again.succeeded]).toEqual([3, "PRESENT", true]);
+    expect(eventIdsOf(id)).toEqual([`${id}:1:TenantProvisioned`, `${id}:2:TenantDeprovisioned`, `${id}:3:TenantProvisioned`]);
   });
 
   it("runs at once over the owed generation (the declaring run, two re-drives, the backfill) announce each generation once", async () => {
