@@ -732,7 +732,9 @@ export class OutcomeStore {
    * index, due after `retryAfterMs`, until {@link finishAnnouncement}: if the claimer dies before
    * publishing, the backfill announces again. False while the tenant's creation lease holds (its
    * run announces itself: {@link finishOwnAnnouncement}), unless `leaseOwner` holds it (its
-   * publish failed: the lease becomes a claim).
+   * publish failed: the lease becomes a claim). Claims go oldest first: the current generation
+   * only while nothing older is owed (`TenantItem.owedAnnouncements`); an owed one with
+   * `owedCount` only while exactly that many are owed (the caller saw every older one published).
    *
    * @example
    * ```ts
@@ -792,10 +794,10 @@ export class OutcomeStore {
   }
 
   /**
-   * Takes over an announcement of `generation` whose claimer did not finish it by its retry time
-   * (`dueAt`, the tenant item's due time as read): true for exactly one caller, which publishes
-   * again; the item is then due `retryAfterMs` later. False when another caller took it over or
-   * finished it meanwhile, or the tenant moved to a newer generation.
+   * Takes over an announcement of `generation` (the current one, or an owed one) whose claimer
+   * did not finish it by its retry time (`dueAt`, the tenant item's due time as read): true for
+   * exactly one caller, which publishes again; the item is then due `retryAfterMs` later. False
+   * when another caller took it over or finished it meanwhile, or it is neither current nor owed.
    *
    * @example
    * ```ts
@@ -821,8 +823,9 @@ export class OutcomeStore {
   }
 
   /**
-   * Takes the tenant item out of the unfinished index once `generation`'s outcome is published.
-   * A no-op when the tenant moved to a newer generation meanwhile (that one still needs work).
+   * Takes the tenant item out of the unfinished index once `generation`'s outcome is published;
+   * an owed generation is owed no more, and the item stays due (now) for what comes after it.
+   * A no-op when the tenant moved on and `generation` is not owed (that one was superseded unsettled).
    *
    * @example
    * ```ts
@@ -882,8 +885,10 @@ export class OutcomeStore {
    * Records that the holder of the tenant's creation lease published `generation`'s `outcome`,
    * and ends the lease: one write where another run needs a claim before publishing and a
    * finish after it. While the lease holds no other run may claim the announcement
-   * ({@link claimAnnouncement}), so the holder publishes first and records after. False (nothing
-   * written) when `owner` no longer holds the lease or the tenant moved to a newer generation.
+   * ({@link claimAnnouncement}), so the holder publishes first and records after. A newer
+   * generation declared meanwhile that kept this one owed: it is owed no more (a second write).
+   * False (nothing written) when `owner` no longer holds the lease, or the tenant moved on
+   * without owing it.
    *
    * @example
    * ```ts
@@ -944,11 +949,12 @@ export class OutcomeStore {
   }
 
   /**
-   * Records a failed publish of `generation`'s claimed announcement: due again at
-   * `failure.retryAt` (out of the failures index, where an older generation's give-up may
-   * still be listed), or, without it, given up: the tenant item leaves the unfinished index and
-   * enters the failures index (its own partition, {@link listFailedAnnouncements}) until
-   * {@link redriveAnnouncement}. Conditional on the stored attempt count being
+   * Records a failed publish of `generation`'s claimed announcement (current or owed): due again
+   * at `failure.retryAt` (out of the failures index, where an older generation's give-up may
+   * still be listed), or, without it, given up: the tenant item enters the failures index (its
+   * own partition, {@link listFailedAnnouncements}) until {@link redriveAnnouncement} or a newer
+   * generation's announcement, and leaves the unfinished index (an owed generation given up is
+   * owed no more, and the item stays due for what comes after it). Conditional on the stored attempt count being
    * `failure.attempts - 1` and the announcement still unpublished: false when another caller
    * recorded or published it first.
    *

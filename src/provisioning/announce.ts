@@ -1,8 +1,10 @@
 /**
- * Announcing a tenant's terminal outcome for a generation, once: a conditional claim on the
- * tenant item (`announcedGeneration`) before publishing, so of any number of concurrent runs
- * exactly one publishes; the tenant item stays in the unfinished index (due a minute later)
+ * Announcing a tenant's terminal outcome for each settled generation, once: a conditional claim
+ * on the tenant item (`announcedGeneration`) before publishing, so of any number of concurrent
+ * runs exactly one publishes; the tenant item stays in the unfinished index (due a minute later)
  * until the publish succeeded, so the backfill announces again if the claimer died in between.
+ * A settled generation superseded before its event went out is owed (`owedAnnouncements`) and
+ * published first, oldest first.
  */
 import { ValidationError } from "../errors.ts";
 import { OutcomeEventPublishError } from "../events/publisher.ts";
