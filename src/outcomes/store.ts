@@ -83,16 +83,6 @@ import type {
 
 /** Longest failure message an announcement record keeps. */
 const MAX_ANNOUNCE_MESSAGE_CHARS = 500;
-/** Attribute names both of finishOwnAnnouncement's writes use. */
-const OWN_ANNOUNCEMENT_NAMES = {
-  "#announced": "announcedGeneration",
-  "#outcome": "announcedOutcome",
-  "#updatedAt": "updatedAt",
-  "#leaseOwner": "leaseOwner",
-  "#leaseExpiresAt": "leaseExpiresAt",
-  "#upk": "unfinishedPk",
-  "#usk": "unfinishedSk",
-} as const;
 /** Attribute names every write of an announcement's failure state uses. */
 const ANNOUNCE_FAILURE_NAMES = { "#af": "announceFailure", "#fpk": "failuresPk", "#fsk": "failuresSk" } as const;
 
@@ -606,6 +596,12 @@ export class OutcomeStore {
     }
     const conditions = [`attribute_exists(#pk) AND ${generationIs(":expected", expectedGeneration)}`];
     if (change.owe) owe(tenantId, expectedGeneration, change.owe, { set, remove, names, values, conditions });
+    if (!change.owe?.announcement) {
+      // The owed map is always there after a generation change: a run owing late adds to it.
+      set.push("#owed = if_not_exists(#owed, :noOwed)");
+      names["#owed"] = "owedAnnouncements";
+      values[":noOwed"] = {};
+    }
     const item = await this.updateIf({
       Key: tenantKey(tenantId),
       UpdateExpression: `SET ${set.join(", ")}${remove.length ? ` REMOVE ${remove.join(", ")}` : ""}`,
@@ -621,38 +617,25 @@ export class OutcomeStore {
    * run that settled that generation but lost its claim because the newer generation was
    * declared before the declaring request saw it settled. True for exactly one caller; false
    * when it is owed or claimed already, the tenant moved further on, or the item holds
-   * {@link MAX_OWED_ANNOUNCEMENTS} owed ones. `asRead`: the tenant item as the run read it.
+   * {@link MAX_OWED_ANNOUNCEMENTS} owed ones.
    *
    * @example
    * ```ts
-   * if (await store.oweAnnouncement("t-1", { generation: 2, outcome: "TenantProvisioned", occurredAt, steps }, tenant)) await claim();
+   * if (await store.oweAnnouncement("t-1", { generation: 2, outcome: "TenantProvisioned", occurredAt, steps })) await claim();
    * ```
    */
-  async oweAnnouncement(tenantId: string, announcement: OwedAnnouncement, asRead: Pick<TenantItem, "owedAnnouncements">): Promise<boolean> {
+  async oweAnnouncement(tenantId: string, announcement: OwedAnnouncement): Promise<boolean> {
     const generation = announcement.generation;
     parseOrThrow(announcementInput, { tenantId, generation }, "oweAnnouncement");
-    const names = { "#pk": "pk", "#generation": "generation", "#announced": "announcedGeneration", "#owed": "owedAnnouncements", "#updatedAt": "updatedAt" };
-    const common = "attribute_exists(#pk) AND #generation = :next AND (attribute_not_exists(#announced) OR #announced < :gen)";
-    const values = { ":next": generation + 1, ":gen": generation, ":now": this.nowIso() };
-    const json = JSON.stringify(announcement);
-    // One write, shaped by the item as read: a map created since then was created by a
-    // declaration that owed this generation itself, or that moved the tenant further on.
-    const added =
-      asRead.owedAnnouncements === undefined
-        ? await this.updateIf({
-            Key: tenantKey(tenantId),
-            UpdateExpression: "SET #owed = :map, #updatedAt = :now",
-            ConditionExpression: `${common} AND attribute_not_exists(#owed)`,
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: { ...values, ":map": { [String(generation)]: json } },
-          })
-        : await this.updateIf({
-            Key: tenantKey(tenantId),
-            UpdateExpression: "SET #owed.#g = :json, #updatedAt = :now",
-            ConditionExpression: `${common} AND attribute_not_exists(#owed.#g) AND size(#owed) < :max`,
-            ExpressionAttributeNames: { ...names, "#g": String(generation) },
-            ExpressionAttributeValues: { ...values, ":json": json, ":max": MAX_OWED_ANNOUNCEMENTS },
-          });
+    // The map is there: every generation change leaves one (changeDesired).
+    const added = await this.updateIf({
+      Key: tenantKey(tenantId),
+      UpdateExpression: "SET #owed.#g = :json, #updatedAt = :now",
+      ConditionExpression:
+        "#generation = :next AND (attribute_not_exists(#announced) OR #announced < :gen) AND attribute_not_exists(#owed.#g) AND size(#owed) < :max",
+      ExpressionAttributeNames: { "#generation": "generation", "#announced": "announcedGeneration", "#owed": "owedAnnouncements", "#g": String(generation), "#updatedAt": "updatedAt" },
+      ExpressionAttributeValues: { ":next": generation + 1, ":gen": generation, ":now": this.nowIso(), ":json": JSON.stringify(announcement), ":max": MAX_OWED_ANNOUNCEMENTS },
+    });
     return added !== undefined;
   }
 
@@ -754,7 +737,7 @@ export class OutcomeStore {
     const due = new Date(nowMs + retryAfterMs).toISOString();
     // The current generation once nothing older is owed, or an owed one (with `owedCount`: only
     // while exactly that many are owed, so an owed generation is never claimed over an older one
-    // the caller did not see).
+    // the caller did not see; 0: the current generation only).
     const which =
       `((${generationIs(":gen", generation)} AND (attribute_not_exists(#owed) OR size(#owed) = :zero)) OR ` +
       `(attribute_exists(#owed.#g)${owedCount === undefined ? "" : " AND size(#owed) = :owedCount"}))`;
@@ -885,10 +868,9 @@ export class OutcomeStore {
    * Records that the holder of the tenant's creation lease published `generation`'s `outcome`,
    * and ends the lease: one write where another run needs a claim before publishing and a
    * finish after it. While the lease holds no other run may claim the announcement
-   * ({@link claimAnnouncement}), so the holder publishes first and records after. A newer
-   * generation declared meanwhile that kept this one owed: it is owed no more (a second write).
-   * False (nothing written) when `owner` no longer holds the lease, or the tenant moved on
-   * without owing it.
+   * ({@link claimAnnouncement}), so the holder publishes first and records after. False (nothing
+   * written) when `owner` no longer holds the lease or the tenant moved to a newer generation
+   * (if that one keeps this one owed, the holder claims and finishes it as owed instead).
    *
    * @example
    * ```ts
@@ -902,28 +884,19 @@ export class OutcomeStore {
       Key: tenantKey(tenantId),
       UpdateExpression: "SET #announced = :gen, #outcome = :outcome, #updatedAt = :now REMOVE #leaseOwner, #leaseExpiresAt, #upk, #usk",
       ConditionExpression: `#leaseOwner = :owner AND ${generationIs(":gen", generation)} AND (attribute_not_exists(#announced) OR #announced < :gen)`,
-      ExpressionAttributeNames: { "#generation": "generation", ...OWN_ANNOUNCEMENT_NAMES },
+      ExpressionAttributeNames: {
+        "#generation": "generation",
+        "#announced": "announcedGeneration",
+        "#outcome": "announcedOutcome",
+        "#updatedAt": "updatedAt",
+        "#leaseOwner": "leaseOwner",
+        "#leaseExpiresAt": "leaseExpiresAt",
+        "#upk": "unfinishedPk",
+        "#usk": "unfinishedSk",
+      },
       ExpressionAttributeValues: { ":gen": generation, ":outcome": outcome, ":now": this.nowIso(), ":owner": owner },
     });
-    if (finished !== undefined) return true;
-    // A newer generation was declared over this settled one: published, it is no longer owed.
-    const now = this.nowIso();
-    const owedFinished = await this.updateIf({
-      Key: tenantKey(tenantId),
-      UpdateExpression:
-        "SET #announced = :gen, #outcome = :outcome, #updatedAt = :now, #upk = :upk, #usk = :usk REMOVE #owed.#g, #leaseOwner, #leaseExpiresAt",
-      ConditionExpression: "#leaseOwner = :owner AND attribute_exists(#owed.#g) AND (attribute_not_exists(#announced) OR #announced < :gen)",
-      ExpressionAttributeNames: { "#owed": "owedAnnouncements", "#g": String(generation), ...OWN_ANNOUNCEMENT_NAMES },
-      ExpressionAttributeValues: {
-        ":gen": generation,
-        ":outcome": outcome,
-        ":now": now,
-        ":owner": owner,
-        ":upk": unfinishedPk(shardOf(tenantId, this.shards)),
-        ":usk": tenantUnfinishedSk(now, tenantId),
-      },
-    });
-    return owedFinished !== undefined;
+    return finished !== undefined;
   }
 
   /**

@@ -231,8 +231,9 @@ async function announceOnce(
   // A repeat delivery of a settled generation costs no write.
   const claimed =
     !alreadyClaimed &&
-    ((await deps.store.claimAnnouncement(tenantId, generation, announcement.outcome, ANNOUNCE_RETRY_AFTER_MS, undefined, "owedCount" in kind ? kind.owedCount : undefined)) ||
-      ("current" in kind && (await oweAfterLostClaim(tenant, announcement, deps))));
+    // The current generation only while nothing is owed (0): owed meanwhile, it waits its turn.
+    ((await deps.store.claimAnnouncement(tenantId, generation, announcement.outcome, ANNOUNCE_RETRY_AFTER_MS, undefined, "owedCount" in kind ? kind.owedCount : 0)) ||
+      ("current" in kind && (await oweAfterLostClaim(announcement, deps))));
   if (!claimed && !overdue) return false;
   // Taken over: the event as claimed (the current generation's outcome is recorded with its claim).
   const published =
@@ -256,10 +257,10 @@ async function announceOnce(
  * False when the claim was lost for any other reason (another run claimed it, a creation lease
  * holds), or the tenant moved more than one generation on.
  */
-async function oweAfterLostClaim(tenant: TenantItem, announcement: TenantOutcomeAnnouncement, deps: AnnounceDependencies, leaseOwner?: string): Promise<boolean> {
+async function oweAfterLostClaim(announcement: TenantOutcomeAnnouncement, deps: AnnounceDependencies, leaseOwner?: string): Promise<boolean> {
   const { tenantId, ...owed } = announcement;
-  if (!(await deps.store.oweAnnouncement(tenantId, owed, tenant))) return false;
-  deps.logger?.info("outcome announcement owed: a newer generation was declared before it went out", { tenantId, generation: owed.generation, outcome: owed.outcome });
+  if (!(await deps.store.oweAnnouncement(tenantId, owed))) return false;
+  deps.logger?.info("outcome announcement owed", { tenantId, generation: owed.generation, outcome: owed.outcome });
   return deps.store.claimAnnouncement(tenantId, owed.generation, owed.outcome, ANNOUNCE_RETRY_AFTER_MS, leaseOwner, leaseOwner === undefined ? 1 : undefined);
 }
 
@@ -291,7 +292,7 @@ async function announceUnderCreationLease(
     // owed, if a newer generation was declared meanwhile.
     const claimed =
       (await deps.store.claimAnnouncement(tenant.tenantId, tenant.generation, terminal.outcome, ANNOUNCE_RETRY_AFTER_MS, deps.workerId)) ||
-      (await oweAfterLostClaim(tenant, announcement, deps, deps.workerId));
+      (await oweAfterLostClaim(announcement, deps, deps.workerId));
     if (claimed) {
       await recordFailure(tenant, announcement, error, deps, clock);
       return;
@@ -300,8 +301,13 @@ async function announceUnderCreationLease(
     await deps.store.releaseCreationLease(tenant.tenantId, deps.workerId);
     return;
   }
-  // Recorded as published (no longer owed, if a newer generation was declared meanwhile).
-  if (await deps.store.finishOwnAnnouncement(tenant.tenantId, tenant.generation, terminal.outcome, deps.workerId)) {
+  // Recorded as published; owed by a newer generation declared meanwhile: claimed (the lease
+  // ends with it) and finished as owed, so nobody publishes it again.
+  const recorded =
+    (await deps.store.finishOwnAnnouncement(tenant.tenantId, tenant.generation, terminal.outcome, deps.workerId)) ||
+    ((await deps.store.claimAnnouncement(tenant.tenantId, tenant.generation, terminal.outcome, ANNOUNCE_RETRY_AFTER_MS, deps.workerId)) &&
+      (await deps.store.finishAnnouncement(tenant.tenantId, tenant.generation)));
+  if (recorded) {
     deps.logger?.info("outcome announced", { ...context, outcome: terminal.outcome, again: false });
     return;
   }

@@ -252,7 +252,7 @@ describe("a settled generation racing the declaration of the next one", () => {
     // Generation 2 as its run read it; generation 3 is declared by a request that did not see it settled.
     const atTwo = await service.store.getTenant(id);
     const third = await service.store.changeDesired(id, 2, { desired: "PRESENT", source: "webhook", snapshot: { ...updated(request, 2) } });
-    expect(third?.owedAnnouncements).toBeUndefined();
+    expect(third?.owedAnnouncements).toEqual([]);
     // The run that settled generation 2 announces: its claim is lost to generation 3, so it owes and claims it.
     await service.reconcile(atTwo, budget(clock, "w2"));
     expect(eventIdsOf(id)).toEqual([`${id}:1:TenantProvisioned`, `${id}:2:TenantProvisioned`]);

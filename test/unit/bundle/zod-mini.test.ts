@@ -36,7 +36,7 @@ let textByHandler: Record<string, string>;
  * endpoint rules), and its budget keeps it from growing while that stands.
  */
 const KB = 1024;
-const BUDGET_BYTES: Record<string, number> = { webhook: 420 * KB, status: 285 * KB };
+const BUDGET_BYTES: Record<string, number> = { webhook: 420 * KB, status: 285 * KB, signup: 400 * KB };
 const DEFAULT_BUDGET_BYTES = 396 * KB;
 
 beforeAll(async () => {
