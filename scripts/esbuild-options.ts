@@ -107,22 +107,6 @@ export const smallEndpointCacheLru: Plugin = {
 };
 
 /**
- * esbuild plugin: the EventBridge client's `SignatureV4MultiRegion` (a SigV4 signer that turns to
- * SigV4a for signing region `*`, a global endpoint) → scripts/bundle/sigv4-only-multi-region.js,
- * the same SigV4 signing without the SDK's search for a SigV4a implementation, which no bundle
- * has (~3 KB less in every handler with EventBridge). Only the SDK clients' imports are
- * redirected; the replacement is checked against the SDK's class in test/unit/bundle.
- */
-export const sigV4OnlyMultiRegion: Plugin = {
-  name: "sigv4-only-multi-region",
-  setup(build) {
-    build.onResolve({ filter: /^@aws-sdk\/signature-v4-multi-region$/ }, (args) =>
-      /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]/.test(args.importer) ? { path: fileURLToPath(new URL("./bundle/sigv4-only-multi-region.js", import.meta.url)) } : undefined,
-    );
-  },
-};
-
-/**
  * esbuild plugin: the two places the AWS SDK looks for its settings beyond the environment, which a
  * Lambda function has neither of: the shared config files (`~/.aws/config` and `credentials`: the
  * `fromSharedConfigFiles` link of every setting's env → file → default chain) and the EC2 instance
@@ -240,8 +224,7 @@ export const sideEffectFreeLibDynamodb: Plugin = {
  *   ({@link smallEndpointCacheLru}), the SDK's JavaScript hash fallbacks are left out
  *   ({@link noJsHashFallbacks}), unused SDK schema structures and lib-dynamodb modules are
  *   dropped ({@link literalSchemaTraitKeys}, {@link sideEffectFreeLibDynamodb}), the SDK's error
- *   classes are made by one factory ({@link compactSdkErrors}), EventBridge's signer
- *   is SigV4 alone ({@link sigV4OnlyMultiRegion}), and the SDK's settings come from the
+ *   classes are made by one factory ({@link compactSdkErrors}), and the SDK's settings come from the
  *   environment alone ({@link noSharedConfigFilesOrImds}). test/integration/bundle runs the bundles so
  *   built against the local stack; test/unit/bundle holds them to the 400 KB budget.
  */
@@ -260,7 +243,6 @@ export const bundleOptions: BuildOptions = {
     noEventStreams,
     slimAwsSdkPackageJson,
     smallEndpointCacheLru,
-    sigV4OnlyMultiRegion,
     noSharedConfigFilesOrImds,
     noJsHashFallbacks,
     literalSchemaTraitKeys,
