@@ -107,6 +107,29 @@ export const smallEndpointCacheLru: Plugin = {
 };
 
 /**
+ * esbuild plugin: the AWS SDK's adaptive retry mode (`AdaptiveRetryStrategy` and its client-side
+ * rate limiter, ~3.4 KB of every bundle), which a client takes only for `retryMode: "adaptive"` or
+ * `AWS_RETRY_MODE=adaptive`. No client of ours asks for it and the template does not set the
+ * variable (test/unit/bundle checks it); every client retries in the standard mode. Replaced by a
+ * class that fails the call loudly, naming the setting, if adaptive mode were ever chosen. Only
+ * the retry configuration's import is redirected.
+ */
+export const noAdaptiveRetry: Plugin = {
+  name: "no-adaptive-retry",
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/util-retry\/AdaptiveRetryStrategy$/ }, (args) =>
+      /[\\/]@smithy[\\/]core[\\/]dist-es[\\/]submodules[\\/]retry[\\/]middleware-retry[\\/]configurations\.js$/.test(args.importer)
+        ? { path: "no-adaptive-retry", namespace: "no-adaptive-retry" }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: "no-adaptive-retry" }, () => ({
+      contents: `export class AdaptiveRetryStrategy { constructor() { throw new Error("AWS SDK adaptive retry mode (AWS_RETRY_MODE=adaptive) is not bundled (scripts/esbuild-options.ts noAdaptiveRetry); use the standard mode"); } }`,
+      loader: "js",
+    }));
+  },
+};
+
+/**
  * esbuild plugin: the two places the AWS SDK looks for its settings beyond the environment, which a
  * Lambda function has neither of: the shared config files (`~/.aws/config` and `credentials`: the
  * `fromSharedConfigFiles` link of every setting's env → file → default chain) and the EC2 instance
@@ -224,7 +247,8 @@ export const sideEffectFreeLibDynamodb: Plugin = {
  *   ({@link smallEndpointCacheLru}), the SDK's JavaScript hash fallbacks are left out
  *   ({@link noJsHashFallbacks}), unused SDK schema structures and lib-dynamodb modules are
  *   dropped ({@link literalSchemaTraitKeys}, {@link sideEffectFreeLibDynamodb}), the SDK's error
- *   classes are made by one factory ({@link compactSdkErrors}), and the SDK's settings come from the
+ *   classes are made by one factory ({@link compactSdkErrors}), the SDK's adaptive retry mode is
+ *   left out ({@link noAdaptiveRetry}), and the SDK's settings come from the
  *   environment alone ({@link noSharedConfigFilesOrImds}). test/integration/bundle runs the bundles so
  *   built against the local stack; test/unit/bundle holds them to the 400 KB budget.
  */
@@ -248,5 +272,6 @@ export const bundleOptions: BuildOptions = {
     literalSchemaTraitKeys,
     compactSdkErrors,
     sideEffectFreeLibDynamodb,
+    noAdaptiveRetry,
   ],
 };

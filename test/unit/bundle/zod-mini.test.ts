@@ -32,9 +32,10 @@ let textByHandler: Record<string, string>;
  * Bytes a bundle may have, a little over each one's size on 2026-12-01 after the bundle plugins of
  * scripts/esbuild-options.ts and the webhook's own SQS SendMessage (src/queue/sqs-send-message.ts,
  * in place of `@aws-sdk/client-sqs`): signup 373.7 KB, offboard 372.8, backfill 374.4, status
- * 268.6, webhook 383.6. Issue 11's limit is 400 KB; growth is a decision, not a drift. The owed
- * announcements (+4.9-6.2 KB each) fit in them since outcome events go out through the service's
- * own PutEvents (src/events/put-events.ts) instead of `@aws-sdk/client-eventbridge`.
+ * 268.6, webhook 383.6. Issue 11's limit is 400 KB; growth is a decision, not a drift. With the
+ * owed announcements (+4.9-6.2 KB each), outcome events through the service's own PutEvents
+ * (src/events/put-events.ts, not `@aws-sdk/client-eventbridge`) and no adaptive retry mode:
+ * signup 371.6, offboard 370.7, backfill 372.4, status 270.4, webhook 378.5 (2026-12-01).
  */
 const KB = 1024;
 const BUDGET_BYTES: Record<string, number> = { webhook: 386 * KB, status: 272 * KB };
@@ -122,6 +123,14 @@ describe("handler bundles", () => {
     // The same path match finds the client that replaces it, in every handler that announces outcomes.
     const withPutEvents = Object.entries(codeByHandler).filter(([, inputs]) => inputs.some((p) => p.endsWith("src/events/put-events.ts")));
     expect(withPutEvents.map(([file]) => HANDLERS.find((h) => file.endsWith(`/${h}.js`))).sort()).toEqual(["backfill", "offboard", "signup", "webhook"]);
+  });
+
+  it("carry none of the AWS SDK's adaptive retry mode (no client uses it; the template does not set AWS_RETRY_MODE)", () => {
+    for (const [file, text] of Object.entries(textByHandler)) {
+      expect(text, `${file} bundles the adaptive mode's rate limiter`).not.toContain("lastThrottleTime");
+      expect(text, `${file} is built with noAdaptiveRetry`).toContain("noAdaptiveRetry");
+    }
+    expect(readFileSync("serverless.yml", "utf8")).not.toContain("AWS_RETRY_MODE");
   });
 
   it("read the AWS SDK's settings from the environment alone: no shared config file loader, no IMDS region lookup", () => {
