@@ -140,7 +140,8 @@ export interface AwsJsonRequest {
  * (@smithy/signature-v4) and sent through the service's transport (src/http). For an operation
  * whose SDK client would cost the bundle more than this (the SQS client was 19 KB of the webhook
  * for one SendMessage): what the SDK adds per call is its middleware stack, schemas and a model of
- * the whole service. Behaves as the service's SDK clients are set up to (src/aws/client-options.ts):
+ * the whole service. Used by the webhook's SQS SendMessage (src/queue/sqs-send-message.ts) and the
+ * outcome events' PutEvents (src/events/put-events.ts). Behaves as the service's SDK clients are set up to (src/aws/client-options.ts):
  * the SDK's standard retries ({@link AWS_STANDARD_RETRY}), 5 s per attempt, every attempt cut off at
  * the invocation's deadline with {@link AwsCallDeadlineError}.
  *

@@ -6,32 +6,18 @@
  * results, errors by name, fault and status), the SDK's standard retries, and the local
  * EventBridge stand-in answering both alike.
  */
-import { createHash } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { ServerResponse } from "node:http";
 import { EventBridgeClient, InternalException as SdkInternalException, PutEventsCommand } from "@aws-sdk/client-eventbridge";
-import { Sha256 } from "@smithy/core/checksum";
-import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { AwsServiceError } from "../../../src/aws/json-rpc.ts";
 import { ConfigurationError, ValidationError } from "../../../src/errors.ts";
 import { EventBridgePutEventsClient, eventBridgeEndpoint, InternalException, type PutEventsRequestEntry } from "../../../src/events/put-events.ts";
 import type { Clock } from "../../../src/http/types.ts";
 import { type EventBridgeStandIn, localEventBusArn, startEventBridgeStandIn } from "../../../src/local/eventbridge.ts";
+import { type CapturedRequest as Captured, type CapturingServer, expectSdkRequest, recordingClock, startCapturingServer } from "../../support/aws-wire.ts";
 
 const CREDENTIALS = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", sessionToken: "session-token-example" };
 const REGION = "eu-west-1";
-
-interface Captured {
-  method: string;
-  url: string;
-  headers: Record<string, string>;
-  body: string;
-}
-let server: Server;
-let origin: string;
-let captured: Captured[] = [];
-let answers: ((req: Captured, res: ServerResponse) => void)[] = [];
 
 /** PutEvents' success for every entry of the request. */
 const success = (req: Captured, res: ServerResponse) => {
@@ -44,43 +30,26 @@ const eventsError = (status: number, type: string, message = `${type} happened`)
   res.end(JSON.stringify({ __type: type, message }));
 };
 
+let wire: CapturingServer;
 let standIn: EventBridgeStandIn;
 
 beforeAll(async () => {
-  server = createServer((req: IncomingMessage, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const headers: Record<string, string> = {};
-      for (let i = 0; i < req.rawHeaders.length; i += 2) headers[(req.rawHeaders[i] as string).toLowerCase()] = req.rawHeaders[i + 1] as string;
-      const request = { method: req.method ?? "", url: req.url ?? "", headers, body: Buffer.concat(chunks).toString("utf8") };
-      captured.push(request);
-      (answers.shift() ?? success)(request, res);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  wire = await startCapturingServer(success);
   standIn = await startEventBridgeStandIn({ eventBuses: ["tenant-outcomes"] });
 });
 afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
+  await wire.close();
   await standIn.close();
 });
 afterEach(() => {
-  captured = [];
-  answers = [];
+  wire.reset();
   standIn.reset();
 });
 
-/** A clock whose sleeps return at once and are recorded: backoffs without waiting. */
-function recordingClock(): Clock & { sleeps: number[] } {
-  const sleeps: number[] = [];
-  return { sleeps, now: () => Date.now(), sleep: async (ms) => void sleeps.push(ms) };
-}
 const ours = (options: { endpoint?: string; clock?: Clock } = {}) =>
-  new EventBridgePutEventsClient({ region: REGION, credentials: async () => CREDENTIALS, endpoint: origin, ...options });
-const sdk = (endpoint = origin) => new EventBridgeClient({ region: REGION, credentials: CREDENTIALS, endpoint, maxAttempts: 1 });
-async function sdkPut(entries: PutEventsRequestEntry[], endpoint = origin) {
+  new EventBridgePutEventsClient({ region: REGION, credentials: async () => CREDENTIALS, endpoint: wire.origin, ...options });
+const sdk = (endpoint = wire.origin) => new EventBridgeClient({ region: REGION, credentials: CREDENTIALS, endpoint, maxAttempts: 1 });
+async function sdkPut(entries: PutEventsRequestEntry[], endpoint?: string) {
   const client = sdk(endpoint);
   try {
     return await client.send(new PutEventsCommand({ Entries: entries as never }));
@@ -88,24 +57,7 @@ async function sdkPut(entries: PutEventsRequestEntry[], endpoint = origin) {
     client.destroy();
   }
 }
-
-/** Recomputes a captured request's SigV4 signature from what arrived: its signed headers, its body. */
-async function verifiesSignature(request: Captured): Promise<boolean> {
-  const auth = request.headers["authorization"] ?? "";
-  const signedHeaders = /SignedHeaders=([^,]+)/.exec(auth)?.[1]?.split(";") ?? [];
-  const amzDate = request.headers["x-amz-date"] ?? "";
-  const date = new Date(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`);
-  const url = new URL(request.url, origin);
-  const signer = new SignatureV4({ service: "events", region: REGION, credentials: CREDENTIALS, sha256: Sha256, uriEscapePath: true });
-  const headers = Object.fromEntries(signedHeaders.map((name) => [name, request.headers[name] ?? ""]));
-  // What the service does: the payload hash is the received body's, whatever the header claims.
-  if ("x-amz-content-sha256" in headers) headers["x-amz-content-sha256"] = createHash("sha256").update(request.body, "utf8").digest("hex");
-  const resigned = await signer.sign(
-    { method: request.method, protocol: "http:", hostname: url.hostname, port: Number(url.port), path: url.pathname, query: {}, headers, body: request.body },
-    { signingDate: date },
-  );
-  return resigned.headers["authorization"] === auth;
-}
+const SIGNING = () => ({ service: "events", region: REGION, credentials: CREDENTIALS, origin: wire.origin });
 
 /** Ten entries: every member, absent members, a bus by ARN, text that JSON must escape, milliseconds and whole seconds. */
 const TEN: PutEventsRequestEntry[] = [
@@ -131,27 +83,12 @@ describe("EventBridgePutEventsClient: the SDK's request", () => {
     client.close();
     expect(output).toEqual({ FailedEntryCount: fromSdkOutput.FailedEntryCount, Entries: fromSdkOutput.Entries });
 
-    expect(captured).toHaveLength(2);
-    const [fromSdk, fromOurs] = captured as [Captured, Captured];
-    for (const name of ["content-type", "x-amz-target", "host", "content-length", "x-amz-security-token", "x-amz-content-sha256"]) {
-      expect(fromOurs.headers[name], name).toBe(fromSdk.headers[name]);
-    }
+    expect(wire.captured).toHaveLength(2);
+    const [fromSdk, fromOurs] = wire.captured as [Captured, Captured];
+    await expectSdkRequest(fromSdk, fromOurs, ["content-type", "x-amz-target", "host", "content-length", "x-amz-security-token", "x-amz-content-sha256"], SIGNING(), (b) => b.replace("Zoë", "Zoe"));
     expect(fromOurs.headers["x-amz-target"]).toBe("AWSEvents.PutEvents");
     expect(fromOurs.headers["content-type"]).toBe("application/x-amz-json-1.1");
     expect(fromOurs.headers["x-amzn-query-mode"], "EventBridge is not query compatible").toBeUndefined();
-    expect([fromOurs.method, fromOurs.url]).toEqual([fromSdk.method, fromSdk.url]);
-    expect(fromOurs.body).toBe(fromSdk.body);
-    const scope = (auth: string | undefined) => /Credential=([^,]+)/.exec(auth ?? "")?.[1]?.replace(/\/\d{8}\//, "/<date>/");
-    expect(scope(fromOurs.headers["authorization"])).toBe(scope(fromSdk.headers["authorization"]));
-    expect(scope(fromOurs.headers["authorization"])).toBe(`${CREDENTIALS.accessKeyId}/<date>/${REGION}/events/aws4_request`);
-    // Every header the service reads is signed as the SDK signs it; the SDK's telemetry headers are the only others.
-    const signed = (auth: string | undefined) => /SignedHeaders=([^,]+)/.exec(auth ?? "")?.[1]?.split(";") ?? [];
-    expect(signed(fromOurs.headers["authorization"])).toEqual(
-      signed(fromSdk.headers["authorization"]).filter((h) => !["amz-sdk-invocation-id", "amz-sdk-request", "x-amz-user-agent", "user-agent"].includes(h)),
-    );
-    expect(await verifiesSignature(fromSdk), "the verifier accepts the SDK's request").toBe(true);
-    expect(await verifiesSignature(fromOurs), "our request's signature").toBe(true);
-    expect(await verifiesSignature({ ...fromOurs, body: fromOurs.body.replace("Zoë", "Zoe") }), "a changed body fails").toBe(false);
   });
 
   it("goes to the endpoint the SDK's rules pick: region partitions, FIPS, dual-stack, and their errors", async () => {
@@ -203,7 +140,7 @@ describe("EventBridgePutEventsClient: answers", () => {
       res.writeHead(200, { "content-type": "application/x-amz-json-1.1" });
       res.end(JSON.stringify({ FailedEntryCount: 2, Entries: [{ EventId: "e-1" }, { ErrorCode: "InternalFailure", ErrorMessage: "try again" }, { ErrorCode: "MalformedDetail", ErrorMessage: "Detail is malformed." }], Unmodeled: 1 }));
     };
-    answers = [answer, answer];
+    wire.answers = [answer, answer];
     const entries = TEN.slice(0, 3);
     const theirs = await sdkPut(entries);
     const mine = await ours().putEvents({ Entries: entries });
@@ -243,12 +180,12 @@ describe("EventBridgePutEventsClient: answers", () => {
   });
 
   it("a modeled InternalException (500) is retried, then thrown with the SDK's name, fault, status and message", async () => {
-    answers = [eventsError(500, "InternalException", "inside")];
+    wire.answers = [eventsError(500, "InternalException", "inside")];
     const sdkError = await sdkPut(TEN.slice(0, 1)).then(() => undefined, (e: unknown) => e as SdkInternalException);
     expect(sdkError).toBeInstanceOf(SdkInternalException);
-    captured = [];
+    wire.captured = [];
 
-    answers = [0, 1, 2].map(() => eventsError(500, "InternalException", "inside"));
+    wire.answers = [0, 1, 2].map(() => eventsError(500, "InternalException", "inside"));
     const clock = recordingClock();
     const error = await ours({ clock }).putEvents({ Entries: TEN.slice(0, 1) }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InternalException);
@@ -260,7 +197,7 @@ describe("EventBridgePutEventsClient: answers", () => {
       status: sdkError?.$metadata.httpStatusCode,
       message: sdkError?.message,
     });
-    expect(captured).toHaveLength(3);
+    expect(wire.captured).toHaveLength(3);
     expect(clock.sleeps).toHaveLength(2);
   });
 
@@ -272,15 +209,15 @@ describe("EventBridgePutEventsClient: answers", () => {
     ["ValidationException", 400, false, "not retried"],
     ["UnrecognizedClientException", 400, false, "not retried"],
   ])("%s (HTTP %i): retried %s, as the SDK's standard mode (%s); the same name, fault and status as the SDK's error", async (type, status, retried) => {
-    answers = [eventsError(status, type)];
+    wire.answers = [eventsError(status, type)];
     const sdkError = (await sdkPut(TEN.slice(0, 1)).then(() => undefined, (e: unknown) => e)) as { name: string; $fault: string; $metadata: { httpStatusCode: number } };
-    captured = [];
-    answers = [0, 1, 2].map(() => eventsError(status, type));
+    wire.captured = [];
+    wire.answers = [0, 1, 2].map(() => eventsError(status, type));
     const clock = recordingClock();
     const error = (await ours({ clock }).putEvents({ Entries: TEN.slice(0, 1) }).catch((e: unknown) => e)) as AwsServiceError;
     expect(error).toBeInstanceOf(AwsServiceError);
     expect([error.name, error.$fault, error.$metadata.httpStatusCode]).toEqual([sdkError.name, sdkError.$fault, sdkError.$metadata.httpStatusCode]);
-    expect(captured).toHaveLength(retried ? 3 : 1);
+    expect(wire.captured).toHaveLength(retried ? 3 : 1);
     if (type === "ThrottlingException") expect(clock.sleeps.every((ms) => ms <= 20_000) && clock.sleeps.length === 2).toBe(true);
   });
 
@@ -297,10 +234,10 @@ describe("EventBridgePutEventsClient: answers", () => {
       expect(error).toBeInstanceOf(ValidationError);
       expect((error as Error).message).toMatch(message);
     }
-    expect(captured).toEqual([]);
+    expect(wire.captured).toEqual([]);
     // Exactly 256 KB together is within the limit.
     const half = 128 * 1024 - 2;
     await client.putEvents({ Entries: [{ Source: "s", DetailType: "d", Detail: "x".repeat(half) }, { Source: "s", DetailType: "d", Detail: "x".repeat(half) }] });
-    expect(captured).toHaveLength(1);
+    expect(wire.captured).toHaveLength(1);
   });
 });
