@@ -3,8 +3,10 @@
  * 1.1 (`POST /`, `X-Amz-Target: AWSEvents.PutEvents`), the entry's members in the model's order,
  * `Time` as epoch seconds, SigV4 by the SDK's signer (src/aws/json-rpc.ts), the SDK's standard
  * retries, and the endpoint the SDK's rules pick for the region (or `AWS_ENDPOINT_URL_EVENTBRIDGE`).
- * Written here because the SDK client was ~20 KB of every Lambda bundle for this one call; the
- * request is checked against the SDK's in test/integration/events/put-events.test.ts.
+ * Written here because the SDK client was 6-9 KB of each Lambda bundle that announces outcomes
+ * (after the bundle plugins), evaluated at every cold start, for this one call (README "Outcome
+ * events' own PutEvents"); the request is checked against the SDK's in
+ * test/integration/events/put-events.test.ts.
  *
  * Not supported: global endpoints (`EndpointId`, signed with SigV4a), which the service never uses.
  */
