@@ -66,6 +66,19 @@ describe("npm run cli -- failures | retry | offboard", () => {
     expect((await cli("failures")).includes(`${tenant.tenantId}\t`)).toBe(false);
   });
 
+  it("`status` shows an older generation still owed its outcome event after `offboard` declared a newer one", async () => {
+    const service = fx.service();
+    const tenant = parseTenantOnboarding(sampleTenant());
+    fx.stack.events.failEntries(1, "ThrottlingException", "Rate exceeded");
+    await service.provision(tenant, { deadline: Date.now() + 8_000, workerId: "w1" });
+    const off = JSON.parse(await cli("offboard", tenant.tenantId)) as { generation: number; desired: string };
+    expect([off.generation, off.desired]).toEqual([2, "ABSENT"]);
+    const status = JSON.parse(await cli("status", tenant.tenantId)) as { announcement: Record<string, unknown> };
+    expect(status.announcement).toMatchObject({ generation: 1, outcome: "TenantProvisioned", state: "retrying", attempts: 1, owed: [{ generation: 1, outcome: "TenantProvisioned" }] });
+    // Generation 2 waits behind the owed generation 1: nothing went out yet.
+    expect(fx.stack.events.events.filter((e) => e.detail["tenantId"] === tenant.tenantId)).toEqual([]);
+  });
+
   it("`retry --step` with an unknown step exits 2 naming the field; `offboard` removes both resources", async () => {
     const service = fx.service();
     const tenant = parseTenantOnboarding(sampleTenant());
