@@ -22,7 +22,7 @@ import { announcementView } from "../src/outcomes/announcement-view.ts";
 import { stepErrorView } from "../src/outcomes/step-error-view.ts";
 import { OutcomeStore } from "../src/outcomes/store.ts";
 import { startDlqRedrive, waitForDlqRedrive } from "../src/queue/dlq-redrive.ts";
-import { parseCommandLine, positiveInteger, stringOption, usage, UsageError, type CliCommand, type OptionValues } from "./cli-args.ts";
+import { jsonFileOption, parseCommandLine, positiveInteger, stringOption, usage, UsageError, type CliCommand, type OptionValues } from "./cli-args.ts";
 import { lifecycleCommands } from "./cli/lifecycle.ts";
 import { logstoresCommand } from "./cli/logstores.ts";
 import { BUDGET_DETAIL, BUDGET_OPTION, runDeadline, withService } from "./cli/service-run.ts";
@@ -60,11 +60,11 @@ const sendWebhook: CliCommand = {
   options: { tenant: { type: "string" }, file: { type: "string" }, url: { type: "string" } },
   positionals: { min: 0, max: 0 },
   async run({ values }) {
+    // The operator's file is checked before anything else is touched.
+    const data = jsonFileOption(values, "file", "object") ?? sampleRequest(stringOption(values, "tenant") ?? `acme-${Date.now().toString(36)}`);
     const state = localState(values);
     const url = stringOption(values, "url") ?? state?.webhookUrl;
     if (!url) throw new UsageError("--url is required with --aws");
-    const file = stringOption(values, "file");
-    const data = file ? (JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>) : sampleRequest(stringOption(values, "tenant") ?? `acme-${Date.now().toString(36)}`);
     const secretId = process.env.WEBHOOK_SECRET_ID;
     if (!secretId) throw new UsageError("WEBHOOK_SECRET_ID is not set");
     const { secrets } = await readSecret(new SecretsManagerClient({}), secretId, webhookSecretsSchema);
@@ -91,6 +91,8 @@ const sendWebhook: CliCommand = {
       // Not JSON: print it as it came.
     }
     process.stdout.write(`POST ${url} -> ${res.status}\n${shown}\n`);
+    // A refused or failed delivery is a failed command, so a script running it can tell.
+    if (!res.ok) process.exitCode = 1;
   },
 };
 
@@ -127,14 +129,35 @@ const status: CliCommand = {
   },
 };
 
+/**
+ * A tenant request from `backfill --tenants` is an import: like the other entry points, the CLI
+ * sets `source` (a request that names one keeps it). Without this every entry in the README's
+ * request shape was refused for a missing `source`, and nothing said why.
+ */
+function asImported(entry: unknown): unknown {
+  return typeof entry === "object" && entry !== null && !Array.isArray(entry) && !Object.hasOwn(entry, "source") ? { ...entry, source: "import" } : entry;
+}
+
+/** What the service logs during a CLI run (a refused entry, with its index, field and rule), on stderr. */
+const stderrLogger = {
+  info: (message: string, ...fields: Record<string, unknown>[]) => process.stderr.write(`${[message, ...fields.map((f) => JSON.stringify(f))].join(" ")}\n`),
+  warn: (message: string, ...fields: Record<string, unknown>[]) => process.stderr.write(`warning: ${[message, ...fields.map((f) => JSON.stringify(f))].join(" ")}\n`),
+  error: (message: string, ...fields: Record<string, unknown>[]) => process.stderr.write(`error: ${[message, ...fields.map((f) => JSON.stringify(f))].join(" ")}\n`),
+};
+
 const backfill: CliCommand = {
   name: "backfill",
   summary: "re-drive unfinished steps now (or the tenants in a file)",
   usage: "[--tenants file.json] [--budget-ms N] [--aws]",
-  details: ["--tenants file.json  a JSON array of tenant requests to provision", BUDGET_DETAIL],
+  details: [
+    "--tenants file.json  a JSON array of tenant requests to provision (each as a webhook's `data`; source: import);",
+    "                     an entry that breaks a rule is named on stderr (index, field, rule) and the exit code is 1",
+    BUDGET_DETAIL,
+  ],
   options: { tenants: { type: "string" }, ...BUDGET_OPTION },
   positionals: { min: 0, max: 0 },
   async run({ values }) {
+    const tenantsFile = jsonFileOption(values, "tenants", "array");
     localState(values);
     // The same path as retry and offboard: one service, the 15-minute cap checked before any work.
     const deadline = runDeadline(values);
@@ -143,11 +166,12 @@ const backfill: CliCommand = {
       const provision = (tenant: Parameters<typeof service.provision>[0], d: number) => service.provision(tenant, { deadline: d, workerId });
       const reconcile = (state: Parameters<typeof service.reconcile>[0], d: number, walk: { dueBefore: string }) => service.reconcile(state, { deadline: d, workerId, ...walk });
       const options = { deadline, concurrency: BACKFILL_DEFAULTS.concurrency, perTenantBudgetMs: BACKFILL_DEFAULTS.perTenantBudgetMs };
-      const tenantsFile = stringOption(values, "tenants");
       const report = tenantsFile
-        ? await backfillTenants(JSON.parse(readFileSync(tenantsFile, "utf8")) as unknown[], options, { provision })
+        ? await backfillTenants(tenantsFile.map(asImported), options, { provision, logger: stderrLogger })
         : await runBackfill({ ...options, pageSize: BACKFILL_DEFAULTS.pageSize }, { store: service.store, positions: service.positions, reconcile });
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      // Entries refused (each named on stderr with its index, field and rule): the import is not done.
+      if (report.invalid > 0) process.exitCode = 1;
     });
   },
 };

@@ -3,7 +3,7 @@
  * code, stdout and stderr. `status --aws` reads a real (dynalite) table given only its name.
  */
 import { execFile } from "node:child_process";
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -55,6 +55,30 @@ describe("operator CLI: usage", () => {
       const out = await cli(args);
       expect(out.code, args.join(" ")).toBe(2);
       expect(out.stderr, args.join(" ")).toContain("usage: npm run cli --");
+      expect(out.stderr, args.join(" ")).not.toMatch(STACK_LINE);
+    }
+  });
+
+  // They were raw ENOENT / SyntaxError / "tenants.forEach is not a function" errors, exit 1.
+  it("a --tenants or --file that is missing, not JSON or of the wrong shape: exit 2 naming the option, before the stack is looked for", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "cli-files-"));
+    const notJson = join(dir, "not.json");
+    const object = join(dir, "object.json");
+    const array = join(dir, "array.json");
+    await writeFile(notJson, "secret-ish text, not JSON");
+    await writeFile(object, "{}");
+    await writeFile(array, "[]");
+    for (const [args, rule] of [
+      [["backfill", "--tenants", join(dir, "missing.json")], "--tenants: cannot read"],
+      [["backfill", "--tenants", notJson], "--tenants: " + notJson + " is not valid JSON"],
+      [["backfill", "--tenants", object], "must hold a JSON array"],
+      [["send-webhook", "--file", array], "--file: " + array + " must hold a JSON object"],
+      [["send-webhook", "--file", notJson], "is not valid JSON"],
+    ] as const) {
+      const out = await cli([...args]);
+      expect(out.code, args.join(" ")).toBe(2);
+      expect(out.stderr, args.join(" ")).toContain(rule);
+      expect(out.stderr).not.toContain("secret-ish");
       expect(out.stderr, args.join(" ")).not.toMatch(STACK_LINE);
     }
   });
