@@ -208,6 +208,14 @@ const replayDlq: CliCommand = {
   },
 };
 
+/** A refused connection, however deep the SDK or the service wrapped it. */
+function refusedConnection(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if ((e as NodeJS.ErrnoException).code === "ECONNREFUSED" || e.message.includes("ECONNREFUSED")) return true;
+  }
+  return false;
+}
+
 /** Every command, in the order `--help` lists them. */
 const commands: CliCommand[] = [
   sendWebhook,
@@ -239,6 +247,10 @@ if (line.kind === "help") {
     } else {
       // The service's errors name the field and rule and never carry a secret; no stack for operators.
       process.stderr.write(`error: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`);
+      // .local/stack.json outlives the stack it describes (Ctrl-C leaves it): say so.
+      if (line.values.aws !== true && refusedConnection(error)) {
+        process.stderr.write(`the local stack in ${LOCAL_STATE_FILE} does not answer: is \`npm start\` running? (--aws uses AWS instead)\n`);
+      }
       process.exitCode = 1;
     }
   }

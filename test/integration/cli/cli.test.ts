@@ -3,7 +3,8 @@
  * code, stdout and stderr. `status --aws` reads a real (dynalite) table given only its name.
  */
 import { execFile } from "node:child_process";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -15,8 +16,8 @@ const run = promisify(execFile);
 const CLI = join(import.meta.dirname, "../../../scripts/cli.ts");
 
 /** Runs the CLI in an empty directory (no .local/stack.json) with exactly `env` (plus PATH). */
-async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const cwd = await mkdtemp(join(tmpdir(), "cli-"));
+async function cli(args: string[], env: Record<string, string> = {}, dir?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const cwd = dir ?? (await mkdtemp(join(tmpdir(), "cli-")));
   try {
     const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? "", ...env } });
     return { code: 0, stdout, stderr };
@@ -88,6 +89,29 @@ describe("operator CLI: usage", () => {
     expect(out.code).toBe(2);
     expect(out.stderr).toContain("npm start");
     expect(out.stderr).not.toMatch(STACK_LINE);
+  });
+});
+
+describe("operator CLI: a .local/stack.json whose stack is gone", () => {
+  // It printed only "Error: connect ECONNREFUSED 127.0.0.1:4567" after Ctrl-C had stopped npm start.
+  it("says the local stack does not answer and to run npm start (exit 1, no stack trace)", async () => {
+    const cwd = await mkdtemp(join(tmpdir(), "cli-gone-"));
+    const dead = await new Promise<number>((resolve) => {
+      const server = net.createServer().listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as net.AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
+    const base = `http://127.0.0.1:${dead}`;
+    const env = { AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local", AWS_ENDPOINT_URL_DYNAMODB: base, AWS_ENDPOINT_URL_SECRETS_MANAGER: base, OUTCOME_TABLE_NAME: "tenant-outcomes", WEBHOOK_SECRET_ID: "local/webhook" };
+    await mkdir(join(cwd, ".local"));
+    await writeFile(join(cwd, ".local/stack.json"), JSON.stringify({ env, webhookUrl: `${base}/webhooks/tenant-signup`, statusUrl: "", backfillUrl: "", signupQueueUrl: "", dlqUrl: "" }));
+    for (const args of [["status", "t-1"], ["send-webhook"]]) {
+      const out = await cli(args, {}, cwd);
+      expect(out.code, args.join(" ")).toBe(1);
+      expect(out.stderr, args.join(" ")).toContain("does not answer: is `npm start` running?");
+      expect(out.stderr).not.toMatch(STACK_LINE);
+    }
   });
 });
 
