@@ -18,8 +18,7 @@ import { readSecret } from "../src/credentials/read-secret.ts";
 import { ValidationError } from "../src/errors.ts";
 import { webhookSecretsSchema } from "../src/credentials/schemas.ts";
 import { LOCAL_STATE_FILE, type LocalStackState } from "../src/local/local-service.ts";
-import { announcementView } from "../src/outcomes/announcement-view.ts";
-import { stepErrorView } from "../src/outcomes/step-error-view.ts";
+import { tenantStatusView } from "../src/outcomes/tenant-status-view.ts";
 import { OutcomeStore } from "../src/outcomes/store.ts";
 import { startDlqRedrive, waitForDlqRedrive } from "../src/queue/dlq-redrive.ts";
 import { jsonFileOption, parseCommandLine, positiveInteger, stringOption, usage, UsageError, type CliCommand, type OptionValues } from "./cli-args.ts";
@@ -117,12 +116,8 @@ const status: CliCommand = {
         process.exitCode = 1;
         return;
       }
-      // As GET /tenants/{id} shows them (one rule for both).
-      const steps = outcome.steps.map(({ lastError, ...step }) => ({ ...step, ...stepErrorView({ status: step.status, lastError }) }));
-      const announcement = announcementView(outcome.tenant);
-      process.stdout.write(
-        `${JSON.stringify({ tenantId, source: outcome.tenant.source, registeredAt: outcome.tenant.createdAt, steps, ...(announcement ? { announcement } : {}) }, null, 2)}\n`,
-      );
+      // As GET /tenants/{id} shows it (one view for both).
+      process.stdout.write(`${JSON.stringify(tenantStatusView(outcome.tenant, outcome.steps), null, 2)}\n`);
     } finally {
       client.destroy();
     }

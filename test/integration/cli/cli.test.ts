@@ -128,6 +128,11 @@ describe("operator CLI: status --aws", () => {
     expect(out.stderr).toBe("");
     expect(out.code).toBe(0);
     expect(JSON.parse(out.stdout)).toMatchObject({ tenantId: "cli-t1", source: "signup", steps: [{ status: "PENDING" }, { status: "PENDING" }] });
+    // The same view as GET /tenants/{id}: it lacked desired, generation and succeeded (an
+    // offboarded tenant read like a present one), and showed store fields GET does not.
+    const shown = JSON.parse(out.stdout) as Record<string, unknown> & { steps: Record<string, unknown>[] };
+    expect(shown).toMatchObject({ desired: "PRESENT", generation: 1, succeeded: false });
+    expect(Object.keys(shown.steps[0] ?? {})).not.toContain("planHash");
 
     const byFlag = await cli(["status", "cli-t1", "--aws", "--table", tableName], env);
     expect(byFlag.code).toBe(0);
