@@ -5,7 +5,7 @@ import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { AwsCallDeadlineError } from "../src/aws/errors.ts";
 import { ValidationError } from "../src/errors.ts";
-import { tenantFromWebhookBody } from "../src/inputs/unwrap.ts";
+import { tenantFromWebhookBody, utf8Body } from "../src/inputs/unwrap.ts";
 import { ImmutableFieldError, RequestedAtAheadError } from "../src/provisioning/errors.ts";
 import type { TenantOnboarding } from "../src/provisioning/tenant.ts";
 import type { ProvisionResult } from "../src/provisioning/types.ts";
@@ -75,7 +75,7 @@ export function createWebhookHandler(service: CoreService & WebhookParts, option
       }),
     )
     .handler(async (_event, context) => {
-      const tenant = tenantFromWebhookBody(rawBodyOf(context).toString("utf8"));
+      const tenant = tenantFromWebhookBody(utf8Body(rawBodyOf(context)));
       const webhook = webhookOf(context);
       logger.appendKeys({ tenantId: tenant.tenantId, webhookId: webhook.id, delivery: webhook.delivery });
       let result: ProvisionResult;
