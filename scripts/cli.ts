@@ -124,15 +124,6 @@ const status: CliCommand = {
   },
 };
 
-/**
- * A tenant request from `backfill --tenants` is an import: like the other entry points, the CLI
- * sets `source` (a request that names one keeps it). Without this every entry in the README's
- * request shape was refused for a missing `source`, and nothing said why.
- */
-function asImported(entry: unknown): unknown {
-  return typeof entry === "object" && entry !== null && !Array.isArray(entry) && !Object.hasOwn(entry, "source") ? { ...entry, source: "import" } : entry;
-}
-
 /** What the service logs during a CLI run (a refused entry, with its index, field and rule), on stderr. */
 const stderrLogger = {
   info: (message: string, ...fields: Record<string, unknown>[]) => process.stderr.write(`${[message, ...fields.map((f) => JSON.stringify(f))].join(" ")}\n`),
@@ -162,7 +153,7 @@ const backfill: CliCommand = {
       const reconcile = (state: Parameters<typeof service.reconcile>[0], d: number, walk: { dueBefore: string }) => service.reconcile(state, { deadline: d, workerId, ...walk });
       const options = { deadline, concurrency: BACKFILL_DEFAULTS.concurrency, perTenantBudgetMs: BACKFILL_DEFAULTS.perTenantBudgetMs };
       const report = tenantsFile
-        ? await backfillTenants(tenantsFile.map(asImported), options, { provision, logger: stderrLogger })
+        ? await backfillTenants(tenantsFile, options, { provision, logger: stderrLogger })
         : await runBackfill({ ...options, pageSize: BACKFILL_DEFAULTS.pageSize }, { store: service.store, positions: service.positions, reconcile });
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       // Entries refused (each named on stderr with its index, field and rule): the import is not done.
