@@ -6,6 +6,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "
 import { AwsCallDeadlineError } from "../src/aws/errors.ts";
 import { ValidationError } from "../src/errors.ts";
 import { tenantFromWebhookBody, utf8Body } from "../src/inputs/unwrap.ts";
+import { VALIDATION_CODE } from "../src/provisioning/step-result.ts";
 import { ImmutableFieldError, RequestedAtAheadError } from "../src/provisioning/errors.ts";
 import type { TenantOnboarding } from "../src/provisioning/tenant.ts";
 import type { ProvisionResult } from "../src/provisioning/types.ts";
@@ -122,14 +123,20 @@ function staleNote(result: ProvisionResult) {
   return { stale: { generation: result.generation, ...(result.stale.requestedAt ? { requestedAt: result.stale.requestedAt } : {}) } };
 }
 
-/** What the webhook caller sees of each step: no internal lease data. */
+/**
+ * What the webhook caller sees of each step: no internal lease data, and no provider message (it
+ * may name our logstores or accounts), except the service's own refusal of the request
+ * (`Validation`), whose message names the field and rule the sender has to fix.
+ */
 function publicSteps(result: ProvisionResult) {
   return result.steps.map((s) => ({
     step: s.step,
     status: s.status,
     attempts: s.attempts,
     resource: s.resource,
-    ...(s.error ? { error: { provider: s.error.provider, code: s.error.code, requestId: s.error.requestId } } : {}),
+    ...(s.error
+      ? { error: { provider: s.error.provider, code: s.error.code, requestId: s.error.requestId, ...(s.error.code === VALIDATION_CODE ? { message: s.error.message } : {}) } }
+      : {}),
   }));
 }
 

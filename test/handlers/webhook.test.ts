@@ -244,7 +244,11 @@ describe("webhook handler: provisioning", () => {
       const imCalls = { ...fx.stack.im.state().counters.calls };
       const reply = await call(signed(payload(tenant)));
       expect(reply.statusCode).toBe(200);
-      expect(reply.body.steps?.find((s) => s["step"] === "im-group")).toMatchObject({ status: "FAILED_PERMANENT", error: { code: "Validation" } });
+      // The sender is told which field and rule (the reply said only `code: "Validation"`).
+      expect(reply.body.steps?.find((s) => s["step"] === "im-group")).toMatchObject({
+        status: "FAILED_PERMANENT",
+        error: { code: "Validation", message: expect.stringContaining(`${field}: must not be the IM app admin account`) },
+      });
       expect(reply.body.steps?.find((s) => s["step"] === "sls-consumer-group")).toMatchObject({ status: "SUCCEEDED" });
       const recorded = (await service.store.getTenant(tenant.tenantId)).steps.find((s) => s.step === "im-group");
       expect(recorded?.lastError?.message).toContain(`${field}: must not be the IM app admin account`);
