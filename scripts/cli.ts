@@ -7,10 +7,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { Webhook } from "standardwebhooks";
 import { backfillTenants, runBackfill } from "../src/backfill/backfill.ts";
 import { BACKFILL_DEFAULTS } from "../src/backfill/defaults.ts";
@@ -19,12 +17,11 @@ import { ValidationError } from "../src/errors.ts";
 import { webhookSecretsSchema } from "../src/credentials/schemas.ts";
 import { LOCAL_STATE_FILE, type LocalStackState } from "../src/local/local-service.ts";
 import { tenantStatusView } from "../src/outcomes/tenant-status-view.ts";
-import { OutcomeStore } from "../src/outcomes/store.ts";
 import { startDlqRedrive, waitForDlqRedrive } from "../src/queue/dlq-redrive.ts";
 import { jsonFileOption, parseCommandLine, positiveInteger, stringOption, usage, UsageError, type CliCommand, type OptionValues } from "./cli-args.ts";
 import { lifecycleCommands } from "./cli/lifecycle.ts";
 import { logstoresCommand } from "./cli/logstores.ts";
-import { BUDGET_DETAIL, BUDGET_OPTION, runDeadline, withService } from "./cli/service-run.ts";
+import { BUDGET_DETAIL, BUDGET_OPTION, runDeadline, TABLE_DETAIL, TABLE_OPTION, withOutcomeStore, withService } from "./cli/service-run.ts";
 
 /** The local stack's state (and its environment, copied into process.env), or nothing with --aws. */
 function localState(values: OptionValues): LocalStackState | undefined {
@@ -99,18 +96,15 @@ const status: CliCommand = {
   name: "status",
   summary: "print a tenant's recorded outcome, per step",
   usage: "TENANT_ID [--aws] [--table NAME]",
-  details: ["--table NAME  the outcome table (default: OUTCOME_TABLE_NAME); with --aws nothing else is needed"],
-  options: { table: { type: "string" } },
+  details: [TABLE_DETAIL],
+  options: { ...TABLE_OPTION },
   positionals: { min: 1, max: 1 },
   async run({ values, positionals }) {
     localState(values);
     const tenantId = positionals[0] ?? "";
-    const tableName = stringOption(values, "table") ?? process.env.OUTCOME_TABLE_NAME;
-    if (!tableName) throw new UsageError("--table or OUTCOME_TABLE_NAME is required");
     // Only the table: reading a status needs no provider configuration or secrets.
-    const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-    try {
-      const outcome = await new OutcomeStore({ tableName, client }).getTenant(tenantId);
+    await withOutcomeStore(values, async (store) => {
+      const outcome = await store.getTenant(tenantId);
       if (!outcome.tenant) {
         process.stderr.write(`tenant ${tenantId} is not recorded\n`);
         process.exitCode = 1;
@@ -118,9 +112,7 @@ const status: CliCommand = {
       }
       // As GET /tenants/{id} shows it (one view for both).
       process.stdout.write(`${JSON.stringify(tenantStatusView(outcome.tenant, outcome.steps), null, 2)}\n`);
-    } finally {
-      client.destroy();
-    }
+    });
   },
 };
 

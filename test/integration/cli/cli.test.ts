@@ -148,6 +148,14 @@ describe("operator CLI: status --aws", () => {
     expect(refused.stderr).toContain("usage: npm run cli -- status");
     expect(refused.stderr).not.toContain("bad id!");
     expect(refused.stderr).not.toMatch(STACK_LINE);
+
+    // `failures --aws` needs only the table too (it needed every provider setting and secret id,
+    // the configuration error an operator meets on a bad day, with only a table name at hand).
+    const failures = await cli(["failures", "--aws"], { ...env, OUTCOME_TABLE_NAME: tableName });
+    expect(failures.stderr).toBe("");
+    expect(failures.code).toBe(0);
+    expect(failures.stdout).toContain("0 failure(s)");
+    expect((await cli(["failures", "--aws", "--table", tableName], env)).code).toBe(0);
   });
 });
 
