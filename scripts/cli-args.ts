@@ -164,3 +164,19 @@ export function jsonFileOption(values: OptionValues, name: string, expected: "ar
   }
   return json as unknown[] | Record<string, unknown>;
 }
+
+/**
+ * A string option that must be an http(s) URL, or a {@link UsageError} naming it (a bad queue URL
+ * reached the AWS SDK, which printed its own stack trace before failing).
+ *
+ * @example
+ * ```ts
+ * const dlqUrl = urlOption(values, "dlq-url");
+ * ```
+ */
+export function urlOption(values: OptionValues, name: string): string | undefined {
+  const value = stringOption(values, name);
+  if (value === undefined) return undefined;
+  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) throw new UsageError(`--${name}: must be an http(s) URL`);
+  return value;
+}

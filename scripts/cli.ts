@@ -18,7 +18,7 @@ import { webhookSecretsSchema } from "../src/credentials/schemas.ts";
 import { LOCAL_STATE_FILE, type LocalStackState } from "../src/local/local-service.ts";
 import { tenantStatusView } from "../src/outcomes/tenant-status-view.ts";
 import { startDlqRedrive, waitForDlqRedrive } from "../src/queue/dlq-redrive.ts";
-import { jsonFileOption, parseCommandLine, positiveInteger, stringOption, usage, UsageError, type CliCommand, type OptionValues } from "./cli-args.ts";
+import { jsonFileOption, parseCommandLine, positiveInteger, stringOption, urlOption, usage, UsageError, type CliCommand, type OptionValues } from "./cli-args.ts";
 import { lifecycleCommands } from "./cli/lifecycle.ts";
 import { logstoresCommand } from "./cli/logstores.ts";
 import { BUDGET_DETAIL, BUDGET_OPTION, runDeadline, TABLE_DETAIL, TABLE_OPTION, withOutcomeStore, withService } from "./cli/service-run.ts";
@@ -58,8 +58,9 @@ const sendWebhook: CliCommand = {
   async run({ values }) {
     // The operator's file is checked before anything else is touched.
     const data = jsonFileOption(values, "file", "object") ?? sampleRequest(stringOption(values, "tenant") ?? `acme-${Date.now().toString(36)}`);
+    const given = urlOption(values, "url");
     const state = localState(values);
-    const url = stringOption(values, "url") ?? state?.webhookUrl;
+    const url = given ?? state?.webhookUrl;
     if (!url) throw new UsageError("--url is required with --aws");
     const secretId = process.env.WEBHOOK_SECRET_ID;
     if (!secretId) throw new UsageError("WEBHOOK_SECRET_ID is not set");
@@ -170,12 +171,14 @@ const replayDlq: CliCommand = {
   async run({ values }) {
     const maxPerSecond = values.max === undefined ? undefined : positiveInteger(values, "max", 1);
     const waitMs = positiveInteger(values, "wait-ms", 300_000);
+    const givenDlqUrl = urlOption(values, "dlq-url");
+    const queueUrl = urlOption(values, "queue-url");
     const state = localState(values);
-    const dlqUrl = stringOption(values, "dlq-url") ?? state?.dlqUrl ?? process.env.DLQ_URL;
+    const dlqUrl = givenDlqUrl ?? state?.dlqUrl ?? process.env.DLQ_URL;
     if (!dlqUrl) throw new UsageError("--dlq-url (or DLQ_URL) is required with --aws");
     const sqs = new SQSClient({});
     try {
-      const task = await startDlqRedrive(sqs, { dlqUrl, destinationQueueUrl: stringOption(values, "queue-url"), maxPerSecond });
+      const task = await startDlqRedrive(sqs, { dlqUrl, destinationQueueUrl: queueUrl, maxPerSecond });
       process.stdout.write(`moving messages from ${task.sourceArn} to ${task.destinationArn ?? "the queues they came from"}\n`);
       const done = await waitForDlqRedrive(sqs, task.sourceArn, { deadline: Date.now() + waitMs });
       process.stdout.write(`${done.status}: moved ${done.moved} of ${done.toMove} message(s)${done.failureReason ? ` (${done.failureReason})` : ""}\n`);

@@ -84,6 +84,20 @@ describe("operator CLI: usage", () => {
     }
   });
 
+  // `replay-dlq --dlq-url not-a-url` reached the AWS SDK, which printed a TypeError stack trace.
+  it("a --dlq-url, --queue-url or --url that is not an http(s) URL: exit 2 naming the option, no stack trace", async () => {
+    for (const [args, option] of [
+      [["replay-dlq", "--aws", "--dlq-url", "not-a-url"], "--dlq-url"],
+      [["replay-dlq", "--aws", "--dlq-url", "http://127.0.0.1:1/q", "--queue-url", "file:///etc/passwd"], "--queue-url"],
+      [["send-webhook", "--aws", "--url", "nowhere"], "--url"],
+    ] as const) {
+      const out = await cli([...args]);
+      expect(out.code, args.join(" ")).toBe(2);
+      expect(out.stderr, args.join(" ")).toContain(`${option}: must be an http(s) URL`);
+      expect(out.stderr, args.join(" ")).not.toMatch(STACK_LINE);
+    }
+  });
+
   it("without a local stack, a command says to run npm start (exit 2), not a stack trace", async () => {
     const out = await cli(["status", "t-1"]);
     expect(out.code).toBe(2);
