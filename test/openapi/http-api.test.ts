@@ -48,7 +48,7 @@ describe("openapi/http-api.yaml", () => {
   // built from the description got 400s it was told it would not.
   it("publishes the member limit the service enforces: maxItems members pass, one more is refused", async () => {
     const api = await openApi();
-    const request = (api.components?.schemas as Record<string, { properties?: Record<string, { maxItems?: number }> }>).TenantRequest;
+    const request = ((api.components?.schemas ?? {}) as Record<string, { properties?: Record<string, { maxItems?: number }> }>).TenantRequest;
     const maxItems = request?.properties?.members?.maxItems ?? 0;
     const members = (n: number) => Array.from({ length: n }, (_, i) => ({ userId: `member-${i}` }));
     const tenant = (n: number) => ({ tenantId: "acme", displayName: "Acme", admin: { userId: "owner" }, members: members(n), requestedAt: "2026-11-30T10:00:00Z", source: "webhook" });
