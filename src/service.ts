@@ -16,7 +16,7 @@ import { OutcomeStore } from "./outcomes/store.ts";
 import { createSlsClient, type SlsClient } from "./providers/sls/index.ts";
 import { createTencentImClient, type TencentImClient } from "./providers/tencent-im/index.ts";
 import { createOutcomeEventPublisher, type OutcomeEventPublisher } from "./events/index.ts";
-import type { OutcomeAnnouncer } from "./provisioning/announce.ts";
+import { reportDroppedAnnouncement, type OutcomeAnnouncer } from "./provisioning/announce.ts";
 import { eventBridgeAnnouncer } from "./provisioning/outcome-events.ts";
 import { declareAbsent, redrive, type Declared } from "./provisioning/desired-state.ts";
 import { provision, reconcile, type ProvisionDependencies, type ReconcileOptions } from "./provisioning/provision.ts";
@@ -245,10 +245,13 @@ export function createCoreService(config: ServiceConfig, overrides: ServiceOverr
     provision: (tenant, { workerId, ...budget }) => provision(tenant, budget, deps(workerId)),
     reconcile: (state, { deadline, workerId, ...options }) => reconcile(state, deadline, deps(workerId), options),
     async offboard({ tenantId, requestedAt, source }, { deadline, workerId }) {
-      return reconcile(await declareAbsent(tenantId, requestedAt, source, names, store, clock), deadline, deps(workerId));
+      const declared = await declareAbsent(tenantId, requestedAt, source, names, store, clock);
+      reportDroppedAnnouncement(declared, overrides.logger);
+      return reconcile(declared, deadline, deps(workerId));
     },
     async retry({ tenantId, step }, { deadline, workerId }) {
       const declared = await redrive(tenantId, step, names, store);
+      reportDroppedAnnouncement(declared, overrides.logger);
       // An outcome announcement given up at this generation is published again (same event).
       const failure = declared.tenant.announceFailure;
       const again =

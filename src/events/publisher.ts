@@ -1,24 +1,24 @@
 /**
- * Publishes outcome events to an EventBridge bus with PutEvents (`@aws-sdk/client-eventbridge`,
- * the official client: signing, retries of throttled/5xx calls, endpoint settings such as
- * `AWS_ENDPOINT_URL_EVENTBRIDGE` come with it).
+ * Publishes outcome events to an EventBridge bus with PutEvents (src/events/put-events.ts: the
+ * request `@aws-sdk/client-eventbridge` sends, its signing, standard retries and endpoint settings
+ * such as `AWS_ENDPOINT_URL_EVENTBRIDGE`, without the SDK client in the bundles).
  *
  * PutEvents can succeed as a call and still drop entries: `FailedEntryCount` and each
  * `Entries[i].ErrorCode` say which. Those are turned into an {@link OutcomeEventPublishError} a
  * caller can switch on (`retryable`), never ignored.
  */
-import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
-import { awsClientOptions, withoutSdkLogging } from "../aws/client-options.ts";
 import { ProvisionerError, ValidationError } from "../errors.ts";
 import { parseOrThrow } from "../validation/issues.ts";
 import { eventBusNameSchema } from "./bus-name.ts";
+import {
+  EventBridgePutEventsClient,
+  PUT_EVENTS_MAX_ENTRIES,
+  PUT_EVENTS_MAX_REQUEST_BYTES,
+  putEventsEntryBytes,
+  type PutEventsRequestEntry,
+  type PutEventsSender,
+} from "./put-events.ts";
 import { MAX_EVENT_ENTRY_BYTES, OUTCOME_EVENT_SOURCE, type OutcomeEvent } from "./types.ts";
-
-/** PutEvents takes 1-10 entries per call. */
-export const PUT_EVENTS_MAX_ENTRIES = 10;
-
-/** `Time` counts 14 bytes toward an entry's size when present (EventBridge user guide). */
-const TIME_FIELD_BYTES = 14;
 
 /**
  * Entry error codes that will fail the same way again (a bug or a policy, not a blip): the
@@ -36,8 +36,10 @@ const PERMANENT_ENTRY_CODES: ReadonlySet<string> = new Set([
   "NotAuthorizedForDetailTypeException",
 ]);
 
-/** Call-level AWS errors that will fail the same way again. */
+/** Call-level errors that will fail the same way again (AWS's, and a request or setting refused before sending). */
 const PERMANENT_CALL_ERRORS: ReadonlySet<string> = new Set([
+  "ValidationError",
+  "ConfigurationError",
   "ResourceNotFoundException",
   "ValidationException",
   "AccessDeniedException",
@@ -85,10 +87,10 @@ export interface OutcomeEventPublisherOptions {
   /** Bus name or ARN (`OUTCOME_EVENT_BUS_NAME`). */
   eventBusName: string;
   /**
-   * Default: `new EventBridgeClient(awsClientOptions())` (region, credentials and endpoint from the
+   * Default: a new {@link EventBridgePutEventsClient} (region, credentials and endpoint from the
    * environment; timeouts and the invocation deadline as every AWS client of the service).
    */
-  client?: EventBridgeClient | undefined;
+  client?: PutEventsSender | undefined;
 }
 
 /** What {@link OutcomeEventPublisher.publish} returns for the events it published. */
@@ -100,9 +102,9 @@ export interface PublishedOutcomeEvent {
 
 /** Publishes outcome events; see {@link createOutcomeEventPublisher}. */
 export interface OutcomeEventPublisher {
-  /** Publishes every event (in calls of ≤10), or throws {@link OutcomeEventPublishError} naming the ones that failed. */
+  /** Publishes every event (in calls of ≤ 10 entries and ≤ 256 KB), or throws {@link OutcomeEventPublishError} naming the ones that failed. */
   publish(events: OutcomeEvent | readonly OutcomeEvent[]): Promise<PublishedOutcomeEvent[]>;
-  /** Destroys the client if the publisher created it. */
+  /** Closes the client's connections if the publisher created it. */
   close(): void;
 }
 
@@ -117,12 +119,38 @@ export interface OutcomeEventPublisher {
 export function toPutEventsEntry(event: OutcomeEvent, eventBusName: string): PutEventsRequestEntry {
   const detail = JSON.stringify(event.detail);
   const time = new Date(event.detail.occurredAt);
-  const size =
-    TIME_FIELD_BYTES + Buffer.byteLength(OUTCOME_EVENT_SOURCE, "utf8") + Buffer.byteLength(event.detailType, "utf8") + Buffer.byteLength(detail, "utf8");
+  const entry = { EventBusName: eventBusName, Source: OUTCOME_EVENT_SOURCE, DetailType: event.detailType, Detail: detail, Time: time };
+  const size = putEventsEntryBytes(entry);
   if (size > MAX_EVENT_ENTRY_BYTES) {
     throw new ValidationError([{ field: "detail", rule: `the PutEvents entry must be at most ${MAX_EVENT_ENTRY_BYTES} bytes (is ${size})` }], event.detailType);
   }
-  return { EventBusName: eventBusName, Source: OUTCOME_EVENT_SOURCE, DetailType: event.detailType, Detail: detail, Time: time };
+  return entry;
+}
+
+/**
+ * Where consecutive entries are cut into PutEvents calls: each call at most 10 entries and 256 KB
+ * together (each entry alone is within 256 KB already). Returns the start index of every call.
+ *
+ * @example
+ * ```ts
+ * callStarts([entryOf100Kb, entryOf100Kb, entryOf100Kb]); // [0, 2]
+ * ```
+ */
+export function callStarts(entries: readonly PutEventsRequestEntry[]): number[] {
+  const starts: number[] = [];
+  let count = 0;
+  let bytes = 0;
+  entries.forEach((entry, i) => {
+    const size = putEventsEntryBytes(entry);
+    if (i === 0 || count === PUT_EVENTS_MAX_ENTRIES || bytes + size > PUT_EVENTS_MAX_REQUEST_BYTES) {
+      starts.push(i);
+      count = 0;
+      bytes = 0;
+    }
+    count += 1;
+    bytes += size;
+  });
+  return starts;
 }
 
 function callErrorCode(error: unknown): string {
@@ -141,8 +169,8 @@ function callErrorCode(error: unknown): string {
  */
 export function createOutcomeEventPublisher(options: OutcomeEventPublisherOptions): OutcomeEventPublisher {
   parseOrThrow(eventBusNameSchema, options.eventBusName, "outcome event publisher", "eventBusName");
-  const ownsClient = options.client === undefined;
-  const client = options.client ?? withoutSdkLogging(new EventBridgeClient(awsClientOptions()));
+  const owned = options.client === undefined ? new EventBridgePutEventsClient() : undefined;
+  const client: PutEventsSender = options.client ?? (owned as EventBridgePutEventsClient);
 
   async function publish(input: OutcomeEvent | readonly OutcomeEvent[]): Promise<PublishedOutcomeEvent[]> {
     const events: readonly OutcomeEvent[] = Array.isArray(input) ? input : [input as OutcomeEvent];
@@ -151,12 +179,14 @@ export function createOutcomeEventPublisher(options: OutcomeEventPublisherOption
     const published: PublishedOutcomeEvent[] = [];
     const failed: FailedOutcomeEvent[] = [];
     let cause: unknown;
-    for (let start = 0; start < entries.length; start += PUT_EVENTS_MAX_ENTRIES) {
-      const batch = entries.slice(start, start + PUT_EVENTS_MAX_ENTRIES);
-      const batchEvents = events.slice(start, start + PUT_EVENTS_MAX_ENTRIES);
+    const starts = callStarts(entries);
+    for (const [k, start] of starts.entries()) {
+      const end = starts[k + 1] ?? entries.length;
+      const batch = entries.slice(start, end);
+      const batchEvents = events.slice(start, end);
       let result;
       try {
-        result = await client.send(new PutEventsCommand({ Entries: batch }));
+        result = await client.putEvents({ Entries: batch });
       } catch (error) {
         cause = error;
         const errorCode = callErrorCode(error);
@@ -185,7 +215,7 @@ export function createOutcomeEventPublisher(options: OutcomeEventPublisherOption
   return {
     publish,
     close() {
-      if (ownsClient) client.destroy();
+      owned?.close();
     },
   };
 }
