@@ -13,7 +13,7 @@ import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { awsClientOptions } from "../../src/aws/client-options.ts";
 import { startSqsStandIn } from "../../src/local/sqs.ts";
-import { sqsSignupQueue } from "../../src/queue/signup-queue.ts";
+import { sqsSignupQueue, type SignupQueue } from "../../src/queue/signup-queue.ts";
 import { sampleTenant, useLocalStack } from "../support/local-stack.ts";
 import { invoke, lambdaContext, signWebhook, webhookEvent, withoutSource } from "../support/lambda.ts";
 import { expectReplyMatchesOpenApi } from "../support/openapi.ts";
@@ -49,6 +49,15 @@ afterAll(async () => {
   await dynamodb.close();
   await hung.close();
 });
+
+/**
+ * The handler a resend reaches once DynamoDB answers. It must provision inline (201): that is what
+ * shows the first delivery left nothing half-done. The budget is widened because these tests are
+ * about the cut-off, not about fitting two providers' calls into the ~1 s the default 3 s budget
+ * leaves after the safety margin, which a loaded machine missed (a 202 hand-off instead).
+ */
+const resendHandler = (client: DynamoDBDocumentClient, queue: SignupQueue) =>
+  handlers.createWebhookHandler(fx.service({ documentClient: client }, { WEBHOOK_REQUEST_BUDGET_MS: "12000" }), { queue });
 
 describe("webhook: a hung DynamoDB call cannot outlive the request budget", () => {
   it("is cut off at the deadline: 202 within the budget with the tenant on the signup queue; the resend provisions once DynamoDB answers", async () => {
@@ -88,7 +97,7 @@ describe("webhook: a hung DynamoDB call cannot outlive the request budget", () =
     const resendHeaders = signWebhook(fx.stack.credentials.webhookSecret, body, { id: "msg_dynamodb_hangs", timestamp: new Date(Date.now() + 1_000) });
     const quiet = captureOutput();
     try {
-      const resend = await invoke(handler, webhookEvent(body, { headers: resendHeaders }), lambdaContext({ budgetMs: 15_000 }));
+      const resend = await invoke(resendHandler(documentClient, queue), webhookEvent(body, { headers: resendHeaders }), lambdaContext({ budgetMs: 15_000 }));
       expect(resend.statusCode).toBe(201);
     } finally {
       quiet.restore();
@@ -123,7 +132,7 @@ describe("webhook: a hung DynamoDB call cannot outlive the request budget", () =
     expect((await service.store.getTenant(tenant.tenantId)).tenant).toBeUndefined();
 
     // The sender resends after Retry-After; DynamoDB answers now: processed as the first delivery.
-    const resend = handlers.createWebhookHandler(service, { queue });
+    const resend = resendHandler(service.documentClient, queue);
     const quiet = captureOutput();
     try {
       const again = await invoke(

@@ -46,12 +46,21 @@ async function failure(call: () => Promise<unknown>): Promise<Error> {
 describe("AWS calls inside an invocation end at its deadline", () => {
   it("a call in flight is cut off at the deadline: one attempt, abandoned, AwsCallDeadlineError (not retried)", async () => {
     const client = dynamodb();
+    // The deadline falls 300 ms after the request leaves the SDK's pipeline (signing and the rest),
+    // not 300 ms after send(): a cold client's first call on a loaded machine spent that long in
+    // the pipeline and was refused before sending, which is the next test's path, not this one's.
+    let armed = false;
+    client.middlewareStack.add(
+      (next) => (args) => {
+        if (!armed) setAwsCallDeadline(Date.now() + 300);
+        armed = true;
+        return next(args);
+      },
+      { step: "finalizeRequest", priority: "low", name: "deadlineAtSend" },
+    );
     const before = { requests: hung.requests(), abandoned: hung.abandoned() };
     const started = Date.now();
-    const error = await withAwsCallScope(() => {
-      setAwsCallDeadline(Date.now() + 300);
-      return failure(() => client.send(getItem()));
-    });
+    const error = await withAwsCallScope(() => failure(() => client.send(getItem())));
     expect(error).toBeInstanceOf(AwsCallDeadlineError);
     expect(error).toBeInstanceOf(ProvisionerError);
     expect((error as AwsCallDeadlineError).retryable).toBe(false);

@@ -4,6 +4,7 @@ import { systemClock } from "../../../src/http/clock.ts";
 import { createTencentImClient } from "../../../src/providers/tencent-im/client.ts";
 import { TencentImError } from "../../../src/providers/tencent-im/errors.ts";
 import type { FaultRule } from "../../../src/sandbox/faults.ts";
+import { FakeClock } from "../../support/fake-clock.ts";
 import { APP, type Harness, deadline, startHarness } from "./harness.ts";
 
 let h: Harness;
@@ -126,16 +127,20 @@ describe("throttled", () => {
   });
 
   it("a rate-limit wait past the deadline fails without sending", async () => {
+    // The client's clock stands still, so the next slot is a whole second away however long the
+    // first call took on a loaded machine (real time would bring it within the 200 ms deadline).
+    const clock = new FakeClock(Date.now());
     const slow = createTencentImClient({
       domain: "adminapisgp.im.qcloud.com",
       credentials: h.credentials,
       connectTo: h.sandbox.url,
+      clock,
       rateLimits: { get_group_info: 1 },
       retryPolicy: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
     });
     try {
       await slow.getGroupInfo("g", deadline());
-      await expect(slow.getGroupInfo("g", { deadline: Date.now() + 200 })).rejects.toMatchObject({ code: "RateLimit.Deadline", ambiguous: false });
+      await expect(slow.getGroupInfo("g", { deadline: clock.now() + 200 })).rejects.toMatchObject({ code: "RateLimit.Deadline", ambiguous: false });
       expect(h.sandbox.state().counters.calls["get_group_info"]).toBe(1);
     } finally {
       slow.close();
@@ -155,16 +160,23 @@ describe("credentials", () => {
   });
 
   it("on 70052 (UserSigs invalidated at the server) makes a new one that is accepted", async () => {
-    await h.client.accountImport({ userId: "warmup" }, deadline());
-    // The cached UserSig is from an earlier second than the invalidation, and the renewal comes in
-    // the invalidation's own second: the renewal must still be accepted (CI once saw 70052 twice).
-    await new Promise((resolve) => setTimeout(resolve, 1_000 - (Date.now() % 1_000) + 20));
-    h.sandbox.invalidateUserSigs();
-    await h.client.accountImport({ userId: "u2" }, deadline());
-    const state = h.sandbox.state();
-    expect(state.accounts).toContain("u2");
-    expect(state.counters.rejections).toEqual({ "70052": 1 });
-    expect(h.credentials.refreshes).toBe(0);
+    // The sandbox and the client share a clock only the test moves, so the seconds are chosen, not
+    // waited for: the cached UserSig is from an earlier second than the invalidation, and the
+    // renewal comes in the invalidation's own second (CI once saw 70052 twice there).
+    const clock = new FakeClock(1_700_000_000_500);
+    const own = await startHarness({ clock }, { clock, attemptTimeoutMs: 1_000 });
+    try {
+      await own.client.accountImport({ userId: "warmup" }, deadline());
+      clock.advance(1_000);
+      own.sandbox.invalidateUserSigs();
+      await own.client.accountImport({ userId: "u2" }, deadline());
+      const state = own.sandbox.state();
+      expect(state.accounts).toContain("u2");
+      expect(state.counters.rejections).toEqual({ "70052": 1 });
+      expect(own.credentials.refreshes).toBe(0);
+    } finally {
+      await own.close();
+    }
   });
 
   it("re-reads credentials on a second rejection, then gives up as permanent", async () => {
