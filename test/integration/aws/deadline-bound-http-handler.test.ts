@@ -26,7 +26,7 @@ afterEach(() => {
 afterAll(() => hung.close());
 
 /** A DynamoDB client as the service builds one (SDK retries left on), pointed at the hung endpoint. */
-function dynamodb(options = awsClientOptions()): DynamoDBClient {
+function dynamodb(options: { requestHandler: DeadlineBoundHttpHandler } = awsClientOptions()): DynamoDBClient {
   const client = new DynamoDBClient({ ...options, endpoint: hung.url, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
   clients.push(client);
   return client;
