@@ -114,6 +114,12 @@ export interface ServiceOverrides {
   announcer?: OutcomeAnnouncer;
   /** Replaces or extends the step registry (a test registers a step of its own). */
   steps?: (builtIn: StepRegistry) => StepRegistry;
+  /**
+   * Outcome events published within this many ms of each other share a PutEvents call
+   * (`batchWindowMs` of src/events/publisher.ts): for a process that serves one invocation at a
+   * time with many tenants in it (the backfill). Default: each event its own call.
+   */
+  announceBatchWindowMs?: number;
 }
 
 /**
@@ -216,7 +222,9 @@ export function createCoreService(config: ServiceConfig, overrides: ServiceOverr
   const announcer =
     overrides.announcer ??
     (busName
-      ? eventBridgeAnnouncer({ publish: (events) => (publisher ??= createOutcomeEventPublisher({ eventBusName: busName })).publish(events) })
+      ? eventBridgeAnnouncer({
+          publish: (events) => (publisher ??= createOutcomeEventPublisher({ eventBusName: busName, batchWindowMs: overrides.announceBatchWindowMs })).publish(events),
+        })
       : undefined);
   const builtIn = builtInSteps({ config, slsClientFor, logstores, im, imCredentials: credentials.im });
   const steps = overrides.steps ? overrides.steps(builtIn) : builtIn;

@@ -67,7 +67,7 @@ export class PreparedKeySha256 {
   update(data: SourceData): void {
     if (this.#finished) throw new Error("Attempted to update an already finished hash.");
     if (typeof data === "string") this.#hash.update(data, "utf8");
-    else this.#hash.update(ArrayBuffer.isView(data) ? data : new Uint8Array(data));
+    else this.#hash.update(ArrayBuffer.isView(data) ? (data as Uint8Array) : new Uint8Array(data));
   }
 
   async digest(): Promise<Uint8Array> {

@@ -89,6 +89,14 @@ export interface OutcomeEventPublisherOptions {
    * environment; timeouts and the invocation deadline as every AWS client of the service).
    */
   client?: EventBridgeClient | undefined;
+  /**
+   * Publishes of a single event made within this many ms of each other go out in one PutEvents
+   * call (up to 10 entries and 256 KB; each publish still settles with its own entry's result).
+   * For a process publishing for one invocation at a time (the backfill, whose concurrent tenants
+   * settle a few ms apart): the call runs in the async context, so under the AWS call deadline,
+   * of the publish that opened the batch. Default: none, each publish is its own call.
+   */
+  batchWindowMs?: number | undefined;
 }
 
 /** What {@link OutcomeEventPublisher.publish} returns for the events it published. */
@@ -117,12 +125,25 @@ export interface OutcomeEventPublisher {
 export function toPutEventsEntry(event: OutcomeEvent, eventBusName: string): PutEventsRequestEntry {
   const detail = JSON.stringify(event.detail);
   const time = new Date(event.detail.occurredAt);
-  const size =
-    TIME_FIELD_BYTES + Buffer.byteLength(OUTCOME_EVENT_SOURCE, "utf8") + Buffer.byteLength(event.detailType, "utf8") + Buffer.byteLength(detail, "utf8");
+  const size = entryBytes(event.detailType, detail);
   if (size > MAX_EVENT_ENTRY_BYTES) {
     throw new ValidationError([{ field: "detail", rule: `the PutEvents entry must be at most ${MAX_EVENT_ENTRY_BYTES} bytes (is ${size})` }], event.detailType);
   }
   return { EventBusName: eventBusName, Source: OUTCOME_EVENT_SOURCE, DetailType: event.detailType, Detail: detail, Time: time };
+}
+
+/** An entry's size as EventBridge counts it toward the 256 KB limits (of an entry, and of a PutEvents call). */
+function entryBytes(detailType: string, detail: string): number {
+  return TIME_FIELD_BYTES + Buffer.byteLength(OUTCOME_EVENT_SOURCE, "utf8") + Buffer.byteLength(detailType, "utf8") + Buffer.byteLength(detail, "utf8");
+}
+
+/** One single-event publish waiting for its batch's PutEvents call. */
+interface Queued {
+  event: OutcomeEvent;
+  entry: PutEventsRequestEntry;
+  bytes: number;
+  resolve(published: PublishedOutcomeEvent[]): void;
+  reject(error: unknown): void;
 }
 
 function callErrorCode(error: unknown): string {
@@ -144,7 +165,34 @@ export function createOutcomeEventPublisher(options: OutcomeEventPublisherOption
   const ownsClient = options.client === undefined;
   const client = options.client ?? withoutSdkLogging(new EventBridgeClient(awsClientOptions()));
 
-  async function publish(input: OutcomeEvent | readonly OutcomeEvent[]): Promise<PublishedOutcomeEvent[]> {
+  /** One PutEvents call (≤ 10 entries): what went out, what failed, and the call's error if it failed as a whole. */
+  async function putEvents(events: readonly OutcomeEvent[], entries: PutEventsRequestEntry[], published: PublishedOutcomeEvent[], failed: FailedOutcomeEvent[]): Promise<unknown> {
+    let result;
+    try {
+      result = await client.send(new PutEventsCommand({ Entries: entries }));
+    } catch (error) {
+      const errorCode = callErrorCode(error);
+      const errorMessage = error instanceof Error ? error.message : String(error);
+      for (const event of events) failed.push({ eventId: event.detail.eventId, errorCode, errorMessage });
+      return error;
+    }
+    // Entries answer the request in order, one for one.
+    events.forEach((event, i) => {
+      const entry = result.Entries?.[i];
+      if (entry?.EventId !== undefined && entry.ErrorCode === undefined) {
+        published.push({ eventId: event.detail.eventId, awsEventId: entry.EventId });
+      } else {
+        failed.push({
+          eventId: event.detail.eventId,
+          errorCode: entry?.ErrorCode ?? "MissingResultEntry",
+          errorMessage: entry?.ErrorMessage ?? "PutEvents returned no result for this entry",
+        });
+      }
+    });
+    return undefined;
+  }
+
+  async function publishNow(input: OutcomeEvent | readonly OutcomeEvent[]): Promise<PublishedOutcomeEvent[]> {
     const events: readonly OutcomeEvent[] = Array.isArray(input) ? input : [input as OutcomeEvent];
     // Build (and size-check) every entry before sending any: a bad event sends nothing.
     const entries = events.map((event) => toPutEventsEntry(event, options.eventBusName));
@@ -152,34 +200,59 @@ export function createOutcomeEventPublisher(options: OutcomeEventPublisherOption
     const failed: FailedOutcomeEvent[] = [];
     let cause: unknown;
     for (let start = 0; start < entries.length; start += PUT_EVENTS_MAX_ENTRIES) {
-      const batch = entries.slice(start, start + PUT_EVENTS_MAX_ENTRIES);
-      const batchEvents = events.slice(start, start + PUT_EVENTS_MAX_ENTRIES);
-      let result;
-      try {
-        result = await client.send(new PutEventsCommand({ Entries: batch }));
-      } catch (error) {
-        cause = error;
-        const errorCode = callErrorCode(error);
-        const errorMessage = error instanceof Error ? error.message : String(error);
-        for (const event of batchEvents) failed.push({ eventId: event.detail.eventId, errorCode, errorMessage });
-        continue;
-      }
-      // Entries answer the request in order, one for one.
-      batchEvents.forEach((event, i) => {
-        const entry = result.Entries?.[i];
-        if (entry?.EventId !== undefined && entry.ErrorCode === undefined) {
-          published.push({ eventId: event.detail.eventId, awsEventId: entry.EventId });
-        } else {
-          failed.push({
-            eventId: event.detail.eventId,
-            errorCode: entry?.ErrorCode ?? "MissingResultEntry",
-            errorMessage: entry?.ErrorMessage ?? "PutEvents returned no result for this entry",
-          });
-        }
-      });
+      const error = await putEvents(events.slice(start, start + PUT_EVENTS_MAX_ENTRIES), entries.slice(start, start + PUT_EVENTS_MAX_ENTRIES), published, failed);
+      cause ??= error;
     }
     if (failed.length > 0) throw new OutcomeEventPublishError(failed, published.map((p) => p.eventId), cause);
     return published;
+  }
+
+  // Batching of single-event publishes (batchWindowMs).
+  const windowMs = options.batchWindowMs;
+  let queue: Queued[] = [];
+  let queuedBytes = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  function flush(): void {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    const batch = queue;
+    queue = [];
+    queuedBytes = 0;
+    if (batch.length > 0) void sendBatch(batch);
+  }
+
+  async function sendBatch(batch: Queued[]): Promise<void> {
+    const published: PublishedOutcomeEvent[] = [];
+    const failed: FailedOutcomeEvent[] = [];
+    const cause = await putEvents(
+      batch.map((q) => q.event),
+      batch.map((q) => q.entry),
+      published,
+      failed,
+    );
+    // Each publish settles with its own entry: one entry's failure is not the others'.
+    for (const q of batch) {
+      const id = q.event.detail.eventId;
+      const out = published.find((p) => p.eventId === id);
+      if (out) q.resolve([out]);
+      else q.reject(new OutcomeEventPublishError(failed.filter((f) => f.eventId === id), [], cause));
+    }
+  }
+
+  async function publish(input: OutcomeEvent | readonly OutcomeEvent[]): Promise<PublishedOutcomeEvent[]> {
+    if (windowMs === undefined || Array.isArray(input)) return publishNow(input);
+    const event = input as OutcomeEvent;
+    // Checked here: an oversized event fails its own publish, never its batch.
+    const entry = toPutEventsEntry(event, options.eventBusName);
+    const bytes = entryBytes(event.detailType, entry.Detail ?? "");
+    if (queuedBytes + bytes > MAX_EVENT_ENTRY_BYTES) flush();
+    return new Promise<PublishedOutcomeEvent[]>((resolve, reject) => {
+      queue.push({ event, entry, bytes, resolve, reject });
+      queuedBytes += bytes;
+      if (queue.length >= PUT_EVENTS_MAX_ENTRIES) flush();
+      else timer ??= setTimeout(flush, windowMs);
+    });
   }
 
   return {

@@ -132,6 +132,60 @@ describe("createOutcomeEventPublisher", () => {
   });
 });
 
+describe("createOutcomeEventPublisher with batchWindowMs (the backfill's)", () => {
+  const batching = (batchWindowMs: number) => createOutcomeEventPublisher({ eventBusName: BUS, client, batchWindowMs });
+  const provisioned = (n: number) => Array.from({ length: n }, (_, i) => tenantProvisioned({ tenantId: `batch-${i}`, generation: 1, occurredAt: AT }));
+
+  it("single-event publishes within the window go out in one PutEvents call of up to 10, each settling with its own entry", async () => {
+    const p = batching(60_000);
+    const events = provisioned(10);
+    const results = await Promise.all(events.map((e) => p.publish(e)));
+    expect(bus.calls["PutEvents"]).toBe(1);
+    expect(results.map((r) => r.map((x) => x.eventId))).toEqual(events.map((e) => [e.detail.eventId]));
+    expect(results.map((r) => r[0]?.awsEventId)).toEqual(bus.events.map((e) => e.id));
+  });
+
+  it("an 11th publish opens the next batch, which goes out when its window ends", async () => {
+    const p = batching(20);
+    const results = await Promise.all(provisioned(12).map((e) => p.publish(e)));
+    expect(bus.calls["PutEvents"]).toBe(2);
+    expect(results.flat()).toHaveLength(12);
+    expect(bus.events).toHaveLength(12);
+  });
+
+  it("one entry's failure rejects only its own publish (retryable); the others resolve", async () => {
+    bus.failEntries(1, "InternalFailure");
+    const p = batching(10);
+    const settled = await Promise.allSettled(provisioned(3).map((e) => p.publish(e)));
+    expect(bus.calls["PutEvents"]).toBe(1);
+    expect(settled.map((s) => s.status)).toEqual(["rejected", "fulfilled", "fulfilled"]);
+    const failure = (settled[0] as PromiseRejectedResult).reason;
+    expect(failure).toBeInstanceOf(OutcomeEventPublishError);
+    expect(failure).toMatchObject({ retryable: true, published: [], failed: [{ eventId: "batch-0:1:TenantProvisioned", errorCode: "InternalFailure" }] });
+  });
+
+  it("a failed call rejects every publish of its batch, each naming its own event", async () => {
+    bus.failNext("PutEvents", { type: "ThrottlingException", message: "Rate exceeded" });
+    const p = batching(10);
+    const settled = await Promise.allSettled(provisioned(2).map((e) => p.publish(e)));
+    expect(settled.map((s) => (s as PromiseRejectedResult).reason)).toMatchObject([
+      { retryable: true, failed: [{ eventId: "batch-0:1:TenantProvisioned", errorCode: "ThrottlingException" }] },
+      { retryable: true, failed: [{ eventId: "batch-1:1:TenantProvisioned", errorCode: "ThrottlingException" }] },
+    ]);
+  });
+
+  it("an oversized event fails its own publish and never its batch; entries over 256 KB together go in separate calls", async () => {
+    const p = batching(10);
+    const huge = tenantProvisioningFailed({ tenantId: "huge", generation: 1 }, { step: "im-group", status: "CONFLICT", code: "GroupConflict", message: "x".repeat(MAX_EVENT_ENTRY_BYTES) });
+    const large = (id: string) => tenantProvisioningFailed({ tenantId: id, generation: 1 }, { step: "im-group", status: "CONFLICT", code: "GroupConflict", message: "y".repeat(150_000) });
+    const settled = await Promise.allSettled([p.publish(huge), p.publish(large("l1")), p.publish(large("l2"))]);
+    expect((settled[0] as PromiseRejectedResult).reason).toBeInstanceOf(ValidationError);
+    expect(settled.slice(1).map((s) => s.status)).toEqual(["fulfilled", "fulfilled"]);
+    expect(bus.calls["PutEvents"]).toBe(2);
+    expect(bus.events.map((e) => e.detail["tenantId"])).toEqual(["l1", "l2"]);
+  });
+});
+
 describe("EventBridge stand-in checks (as the real PutEvents)", () => {
   const put = (entries: unknown) => client.send(new PutEventsCommand({ Entries: entries as never }));
 
