@@ -16,8 +16,6 @@
  * twice, with `a` and `b` requests after the same warm-up; (total_b - total_a) / (b - a) is one
  * request's count (this process only: dynalite's process is not traced).
  */
-import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -25,7 +23,7 @@ import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { setAwsCallDeadline, withAwsCallScope } from "../src/aws/call-deadline.ts";
 import { AWS_CONNECTION_TIMEOUT_MS, AWS_REQUEST_TIMEOUT_MS, awsClientOptions, withoutSdkLogging } from "../src/aws/client-options.ts";
 import { LOCAL } from "../src/local/stack.ts";
-import { median, quantile, startChild } from "./lib.ts";
+import { callgrindInstructions, median, quantile, startChild } from "./lib.ts";
 import { NodeHttpDeadlineHandler } from "./sdk-node-http-handler.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -46,16 +44,7 @@ const variants: Record<string, () => object> = {
 
 /** Instructions of a whole run of `variant` with `requests` measured requests (callgrind's total). */
 function instructions(variant: string, requests: number): number {
-  mkdirSync(path.join(here, ".out"), { recursive: true });
-  const out = path.join(here, ".out", `callgrind.ddb.${variant}.${requests}.${process.pid}`);
-  execFileSync("valgrind", ["--tool=callgrind", `--callgrind-out-file=${out}`, process.execPath, fileURLToPath(import.meta.url), "--run", variant, String(requests)], {
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  const text = readFileSync(out, "utf8");
-  rmSync(out);
-  const total = /^(?:summary|totals):\s+(\d+)/m.exec(text);
-  if (!total) throw new Error(`no totals in ${out}`);
-  return Number(total[1]);
+  return callgrindInstructions(fileURLToPath(import.meta.url), ["--run", variant, String(requests)], path.join(here, ".out"), `ddb.${variant}.${requests}`);
 }
 
 if (args[0] === "--instructions") {
