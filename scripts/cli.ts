@@ -15,6 +15,7 @@ import { Webhook } from "standardwebhooks";
 import { backfillTenants, runBackfill } from "../src/backfill/backfill.ts";
 import { BACKFILL_DEFAULTS } from "../src/backfill/defaults.ts";
 import { readSecret } from "../src/credentials/read-secret.ts";
+import { ValidationError } from "../src/errors.ts";
 import { webhookSecretsSchema } from "../src/credentials/schemas.ts";
 import { LOCAL_STATE_FILE, type LocalStackState } from "../src/local/local-service.ts";
 import { announcementView } from "../src/outcomes/announcement-view.ts";
@@ -205,6 +206,11 @@ if (line.kind === "help") {
   } catch (error) {
     if (error instanceof UsageError) {
       process.stderr.write(`error: ${error.message}\n${usage(commands, line.command)}`);
+      process.exitCode = 2;
+    } else if (error instanceof ValidationError) {
+      // An argument the service refused (e.g. a tenant id breaking its rule): the operator's input, so
+      // exit 2 like any other bad argument; the message names the field and rule, never the value.
+      process.stderr.write(`error: ${error.name}: ${error.message}\n${usage(commands, line.command)}`);
       process.exitCode = 2;
     } else {
       // The service's errors name the field and rule and never carry a secret; no stack for operators.

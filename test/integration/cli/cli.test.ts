@@ -86,6 +86,15 @@ describe("operator CLI: status --aws", () => {
     const unknown = await cli(["status", "never-seen", "--aws", "--table", tableName], env);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain("not recorded");
+
+    // A tenant id the service refuses is a bad argument (exit 2, usage), not a failure (exit 1); the
+    // message names the field and its rule and never echoes the value.
+    const refused = await cli(["status", "bad id!", "--aws", "--table", tableName], env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("tenantId");
+    expect(refused.stderr).toContain("usage: npm run cli -- status");
+    expect(refused.stderr).not.toContain("bad id!");
+    expect(refused.stderr).not.toMatch(STACK_LINE);
   });
 });
 
