@@ -2,6 +2,7 @@
  * `npm start`: runs the whole service on this machine with no AWS account (see README).
  * Ports: LOCAL_HTTP_PORT (3000), and the stand-ins on 4566-4570 unless set otherwise.
  */
+import { ProvisionerError } from "../src/errors.ts";
 import { startLocalService } from "../src/local/local-service.ts";
 
 const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -11,6 +12,12 @@ const running = await startLocalService({
   ports: { dynamodb: port("LOCAL_DYNAMODB_PORT", 4567), secrets: port("LOCAL_SECRETS_PORT", 4568), sls: port("LOCAL_SLS_PORT", 4569), im: port("LOCAL_IM_PORT", 4570) },
   backfillEveryMs: port("LOCAL_BACKFILL_EVERY_MS", 60_000),
   writeStateFile: true,
+}).catch((error: unknown) => {
+  // A setting the service refuses (e.g. WEBHOOK_REQUEST_BUDGET_MS below its floor) is the operator's
+  // to fix: its message names the variable and the rule, so print that, not a stack trace.
+  if (!(error instanceof ProvisionerError)) throw error;
+  process.stderr.write(`error: ${error.name}: ${error.message}\n`);
+  process.exit(2);
 });
 
 const s = running.state;

@@ -36,6 +36,14 @@ export function imCommandBudgets(ratePerSecond: number): Record<string, CommandB
 }
 
 /**
+ * IM commands leased together (fleet-limiter.ts, `groups`): ensureGroup calls account_import and
+ * then create_group for every tenant, so their slots come at the same instants and one request
+ * leases both. Every other command (get_group_info after a conflict, destroy_group, the 100/s
+ * multiaccount_import) has a schedule of its own.
+ */
+export const IM_LEASED_TOGETHER: ReadonlyArray<readonly string[]> = [["account_import", "create_group"]];
+
+/**
  * The limiter every IM call of this process goes through: slots leased from the outcome table,
  * a warning log and a `LimiterFallback` metric when the table is out of reach.
  *
@@ -51,6 +59,7 @@ export function createImFleetLimiter(options: ImFleetLimiterOptions): FleetRateL
     provider: "tencent-im",
     store,
     commands: imCommandBudgets(options.ratePerSecond),
+    groups: IM_LEASED_TOGETHER,
     maxProcesses: options.maxProcesses,
     ...(options.clock ? { clock: options.clock } : {}),
     onFallback(info: LimiterFallbackInfo) {

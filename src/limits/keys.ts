@@ -1,7 +1,8 @@
 /**
  * Key shape of the fleet limiter's items in the outcome table. One item per lane of a
- * (provider, command, pace) schedule: `pk = LIMIT#<provider>#<command>`,
- * `sk = SCHEDULE#<intervalUs>#<lane>`. It holds the lane's next free slot index (`nextIndex`) and
+ * (provider, schedule, pace) schedule: `pk = LIMIT#<provider>#<schedule>`,
+ * `sk = SCHEDULE#<intervalUs>#<lane>`, the schedule being a command or the commands leased together
+ * joined by `+` (e.g. `account_import+create_group`). It holds the lane's next free slot index (`nextIndex`) and
  * `expiresAt` (epoch seconds, the table's TTL attribute). The pace is part of the key, so
  * processes configured with different rates (a rollout) never misread each other's indexes. The
  * items never carry the unfinished-index attributes, so they stay out of that index.
@@ -13,7 +14,7 @@ export const LIMIT_PK_PREFIX = "LIMIT#";
 export const SCHEDULE_SK_PREFIX = "SCHEDULE#";
 
 /**
- * Key of one lane of the schedule of one provider command at one pace.
+ * Key of one lane of one schedule (a command, or a group of commands leased together) at one pace.
  *
  * @example
  * ```ts
@@ -21,6 +22,6 @@ export const SCHEDULE_SK_PREFIX = "SCHEDULE#";
  * // { pk: "LIMIT#tencent-im#create_group", sk: "SCHEDULE#5264#3" }
  * ```
  */
-export function scheduleKey(provider: string, command: string, intervalUs: number, lane: number): { pk: string; sk: string } {
-  return { pk: `${LIMIT_PK_PREFIX}${provider}#${command}`, sk: `${SCHEDULE_SK_PREFIX}${intervalUs}#${lane}` };
+export function scheduleKey(provider: string, schedule: string, intervalUs: number, lane: number): { pk: string; sk: string } {
+  return { pk: `${LIMIT_PK_PREFIX}${provider}#${schedule}`, sk: `${SCHEDULE_SK_PREFIX}${intervalUs}#${lane}` };
 }

@@ -34,6 +34,7 @@ export class ScheduleStoreError extends ProvisionerError {
 /** One reservation request, in slot indexes of the command's lattice. */
 export interface ReserveRequest {
   provider: string;
+  /** The schedule: a command, or the commands leased together joined by `+` (keys.ts). */
   command: string;
   /** Slot spacing in µs (part of the schedule's identity: another pace is another schedule). */
   intervalUs: number;

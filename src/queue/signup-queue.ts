@@ -1,8 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { awsClientOptions, withoutSdkLogging } from "../aws/client-options.ts";
 import { ConfigurationError } from "../errors.ts";
 import type { TenantOnboarding } from "../provisioning/tenant.ts";
+import { SqsSendMessageClient } from "./sqs-send-message.ts";
 
 /** Where a tenant goes when its provisioning continues outside the current request. */
 export interface SignupQueue {
@@ -15,33 +14,32 @@ export interface SignupQueue {
  *
  * @example
  * ```ts
- * await sqsSignupQueue(sqs, queueUrl).enqueue(tenant);
+ * await sqsSignupQueue(new SqsSendMessageClient(), queueUrl).enqueue(tenant);
  * ```
  */
-export function sqsSignupQueue(client: SQSClient, queueUrl: string): SignupQueue {
+export function sqsSignupQueue(client: Pick<SqsSendMessageClient, "sendMessage">, queueUrl: string): SignupQueue {
   return {
     async enqueue(tenant) {
       const { source: _source, ...detail } = tenant;
-      await client.send(
-        new SendMessageCommand({
-          QueueUrl: queueUrl,
-          MessageBody: JSON.stringify({
-            version: "0",
-            id: randomUUID(),
-            "detail-type": "TenantSignedUp",
-            source: "tenant-provisioner.webhook",
-            time: new Date().toISOString(),
-            detail,
-          }),
+      await client.sendMessage({
+        QueueUrl: queueUrl,
+        MessageBody: JSON.stringify({
+          version: "0",
+          id: randomUUID(),
+          "detail-type": "TenantSignedUp",
+          source: "tenant-provisioner.webhook",
+          time: new Date().toISOString(),
+          detail,
         }),
-      );
+      });
     },
   };
 }
 
 /**
  * The signup queue at `queueUrl` (SIGNUP_QUEUE_URL), its SQS client built on the first enqueue.
- * Built apart from the service (src/service.ts) so only the webhook bundle carries the SQS client.
+ * Built apart from the service (src/service.ts) so only the webhook bundle carries it. The client
+ * is SendMessage alone ({@link SqsSendMessageClient}), not `@aws-sdk/client-sqs` (19 KB more).
  * Without a URL every enqueue rejects with a ConfigurationError naming SIGNUP_QUEUE_URL: typed, so
  * the webhook's 500 log says why (a plain Error was logged as `errorName: "Error"` alone).
  *
@@ -55,7 +53,7 @@ export function signupQueueAt(queueUrl: string | undefined): SignupQueue {
   return {
     enqueue(tenant) {
       if (!queueUrl) return Promise.reject(new ConfigurationError("environment", [{ field: "SIGNUP_QUEUE_URL", rule: "required to hand a tenant to the signup queue" }]));
-      queue ??= sqsSignupQueue(withoutSdkLogging(new SQSClient(awsClientOptions())), queueUrl);
+      queue ??= sqsSignupQueue(new SqsSendMessageClient(), queueUrl);
       return queue.enqueue(tenant);
     },
   };

@@ -7,7 +7,7 @@
  * time bound asserted is a ceiling far above the budget that only a hanging call would break.
  */
 import { DynamoDBClient, ProvisionedThroughputExceededException } from "@aws-sdk/client-dynamodb";
-import { SQSClient } from "@aws-sdk/client-sqs";
+import { SqsSendMessageClient } from "../../src/queue/sqs-send-message.ts";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -221,7 +221,7 @@ describe("webhook: a hung DynamoDB call cannot outlive the request budget", () =
     const stalledClient = DynamoDBDocumentClient.from(new DynamoDBClient({ ...awsClientOptions(), endpoint: stalledDynamodb.url }), {
       marshallOptions: { removeUndefinedValues: true },
     });
-    const sqsClient = new SQSClient({ ...awsClientOptions(), region: "us-east-1", endpoint: slowSqs.url, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+    const sqsClient = new SqsSendMessageClient({ region: "us-east-1", endpoint: slowSqs.url, credentials: async () => ({ accessKeyId: "local", secretAccessKey: "local" }) });
     try {
       const queue = sqsSignupQueue(sqsClient, sqs.queueUrl("signup").replace(sqs.endpoint, slowSqs.url));
       const handler = handlers.createWebhookHandler(fx.service({ documentClient: stalledClient }), { queue });
@@ -243,7 +243,6 @@ describe("webhook: a hung DynamoDB call cannot outlive the request budget", () =
       const queued = sqs.messages("signup").map((m) => (JSON.parse(m) as { detail: { tenantId: string } }).detail.tenantId);
       expect(queued).toEqual([tenant.tenantId]);
     } finally {
-      sqsClient.destroy();
       stalledClient.destroy();
       await stalledDynamodb.close();
       await slowSqs.close();

@@ -3,10 +3,10 @@ import { ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { awsClientOptions } from "../../src/aws/client-options.ts";
 import { LOCAL } from "../../src/local/stack.ts";
 import { startSqsStandIn, type SqsStandIn } from "../../src/local/sqs.ts";
 import { sqsSignupQueue } from "../../src/queue/signup-queue.ts";
+import { SqsSendMessageClient } from "../../src/queue/sqs-send-message.ts";
 import type { Service } from "../../src/service.ts";
 import { sampleTenant, useLocalStack } from "../support/local-stack.ts";
 import { expectReplyMatchesOpenApi } from "../support/openapi.ts";
@@ -18,7 +18,9 @@ let handlers: Handlers;
 let service: Service;
 let output: CapturedOutput;
 let sqs: SqsStandIn;
-let sqsClient: SQSClient;
+let sqsClient: SqsSendMessageClient;
+/** The test's own reader of the queue (the SDK, as a consumer would read it). */
+let reader: SQSClient;
 let webhook: ReturnType<Handlers["createWebhookHandler"]>;
 let secret: string;
 
@@ -28,13 +30,14 @@ beforeAll(async () => {
   service = fx.service();
   secret = fx.stack.credentials.webhookSecret;
   sqs = await startSqsStandIn({ queues: [{ name: "signup", visibilityTimeoutMs: 5_000 }] });
-  // Built as the handler builds its own (timeouts, invocation deadline): it stands in for that one.
-  sqsClient = new SQSClient({ ...awsClientOptions(), region: "us-east-1", endpoint: sqs.endpoint, credentials: { accessKeyId: "local", secretAccessKey: "local" }, maxAttempts: 1 });
+  // The handler's own client (timeouts, invocation deadline), pointed at the stand-in.
+  sqsClient = new SqsSendMessageClient({ region: "us-east-1", endpoint: sqs.endpoint, credentials: async () => ({ accessKeyId: "local", secretAccessKey: "local" }) });
+  reader = new SQSClient({ region: "us-east-1", endpoint: sqs.endpoint, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
   webhook = handlers.createWebhookHandler(service, { queue: sqsSignupQueue(sqsClient, sqs.queueUrl("signup")) });
 });
 afterAll(async () => {
   output.restore();
-  sqsClient.destroy();
+  reader.destroy();
   await sqs.close();
 });
 
@@ -131,7 +134,7 @@ describe("webhook handler: provisioning", () => {
       expect.objectContaining({ step: "im-group", status: "SUCCEEDED" }),
     ]);
 
-    const received = await sqsClient.send(
+    const received = await reader.send(
       new ReceiveMessageCommand({ QueueUrl: sqs.queueUrl("signup"), MaxNumberOfMessages: 10, MessageSystemAttributeNames: ["All"] }),
     );
     expect(received.Messages).toHaveLength(1);

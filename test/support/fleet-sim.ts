@@ -22,6 +22,8 @@ export interface SimProcess {
   stopMs?: number;
   /** Pause between tenants per caller (ms): a process with little work. Default 0. */
   thinkMs?: number;
+  /** The commands this process's tenants take a slot of, in order (a subset of the run's). Default: all of them. */
+  commands?: readonly string[];
 }
 
 /** Options of {@link simulateFleet}. */
@@ -40,9 +42,16 @@ export interface FleetSimOptions {
   storeRoundTripMs?: number;
   /** Grants before this (ms from the start) do not count towards the rate. Default 2000. */
   warmupMs?: number;
+  /** Limiter options to try; `groups` defaults to all `commands` in one group (as the IM limiter leases a tenant's commands), `groups: []` leases each apart. */
   limiter?: Partial<FleetRateLimiterOptions>;
   /** Seeds the limiters' lane choice, so a run is repeatable. Default 1. */
   seed?: number;
+  /**
+   * Each of a limiter's sleeps ends up to this much later (ms, uniform, seeded): the late timers of
+   * a loaded machine's event loop. A caller woken past its slot's tolerance lets the slot lapse.
+   * Default 0.
+   */
+  wakeLateMs?: number;
 }
 
 /** What a simulated run counted. */
@@ -80,6 +89,9 @@ export async function simulateFleet(options: FleetSimOptions): Promise<FleetSimR
   const end = start + options.seconds * 1000;
   const grants = new Map<string, number[]>(commands.map((c) => [c, []]));
   const random = seededRandom(options.seed ?? 1);
+  const lateness = seededRandom((options.seed ?? 1) + 1);
+  const wakeLateMs = options.wakeLateMs ?? 0;
+  const limiterClock = wakeLateMs > 0 ? { now: () => clock.now(), sleep: (ms: number) => clock.sleep(ms + lateness() * wakeLateMs) } : clock;
   const limiters = options.processes.map(
     () =>
       new FleetRateLimiter({
@@ -90,8 +102,10 @@ export async function simulateFleet(options: FleetSimOptions): Promise<FleetSimR
         store: new CallScheduleStore({ client, tableName: options.tableName, clock, timeoutMs: 60_000 }),
         commands: Object.fromEntries(commands.map((c) => [c, { limitPerSecond: limit, ratePerSecond: rate }])),
         maxProcesses: 16,
-        clock,
+        clock: limiterClock,
         random,
+        // As the IM limiter leases them (im-limiter.ts): the commands of one tenant, together.
+        ...(commands.length > 1 ? { groups: [commands] } : {}),
         ...options.limiter,
       }),
   );
@@ -101,7 +115,7 @@ export async function simulateFleet(options: FleetSimOptions): Promise<FleetSimR
     return Array.from({ length: p.callers }, async () => {
       if (p.startMs) await clock.sleep(p.startMs);
       while (clock.now() < stopAt) {
-        for (const command of commands) {
+        for (const command of p.commands ?? commands) {
           await limiter.acquire(command, clock.now() + 60_000);
           grants.get(command)?.push(clock.now());
           await clock.sleep(callMs);

@@ -25,9 +25,11 @@ interface CachedUserSig {
  * 10% of its life (at least 1 h, at most half its life) remains. A UserSig is cheap, but one per
  * call would be wasted CPU on a small Lambda.
  *
- * `invalidate()` forgets it (the server said 70001/70052); the next one is issued at least one
- * second later than the one forgotten, because a UserSig made from the same inputs in the same
- * second is byte-identical and would be refused again.
+ * `invalidate()` forgets it (the server said 70001/70052); the next one is issued one second
+ * after both the forgotten one and the current second. `TLS.time` has one-second resolution: a
+ * UserSig made in the second the server invalidated "everything issued so far" cannot be told apart
+ * from those it invalidated (and one from the same inputs in the same second is byte-identical), so
+ * it could be refused again, costing a second rejection and a credentials re-read.
  *
  * @example
  * ```ts
@@ -64,7 +66,7 @@ export class UserSigCache {
       return cached.usersig;
     }
     let timeSeconds = Math.floor(nowMs / 1000);
-    if (this.#invalidated && timeSeconds <= this.#lastIssuedSeconds) timeSeconds = this.#lastIssuedSeconds + 1;
+    if (this.#invalidated) timeSeconds = Math.max(timeSeconds, this.#lastIssuedSeconds) + 1;
     const usersig = generateUserSig({
       sdkAppId: credentials.sdkAppId,
       identifier: credentials.adminIdentifier,

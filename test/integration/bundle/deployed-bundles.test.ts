@@ -50,14 +50,14 @@ interface ModeledErrorProbe {
 /**
  * The modeled errors the service switches on, through the same plugins and client setup as the
  * handlers: literalSchemaTraitKeys rewrites the schemas those errors are registered and matched
- * (SQS: by its awsQueryError trait) with, so a dropped or changed schema shows here as the
- * service's base exception instead of the modeled class.
+ * with, so a dropped or changed schema shows here as the service's base exception instead of the
+ * modeled class. SQS: the webhook's own SendMessage client (src/queue/sqs-send-message.ts), which
+ * must type an unknown queue as the SDK does.
  */
 const ERROR_PROBE = `
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
-import { QueueDoesNotExist, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { awsClientOptions, withoutSdkLogging } from "./src/aws/client-options.ts";
+import { QueueDoesNotExist, SqsSendMessageClient } from "./src/queue/sqs-send-message.ts";
 import { isConditionalCheckFailed } from "./src/aws/conditional-check.ts";
 import { createDocumentClient } from "./src/aws/document-client.ts";
 const seen = (e, modeled) => ({ name: e?.name, modeled: e instanceof modeled, fault: e?.$fault, status: e?.$metadata?.httpStatusCode, conditionalCheckFailed: isConditionalCheckFailed(e) });
@@ -68,8 +68,7 @@ export async function conditionalPutTwice(table, pk) {
   try { await put(); return undefined; } catch (e) { return seen(e, ConditionalCheckFailedException); } finally { client.destroy(); }
 }
 export async function sendToMissingQueue(queueUrl) {
-  const client = withoutSdkLogging(new SQSClient(awsClientOptions()));
-  try { await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: "{}" })); return undefined; } catch (e) { return seen(e, QueueDoesNotExist); } finally { client.destroy(); }
+  try { await new SqsSendMessageClient().sendMessage({ QueueUrl: queueUrl, MessageBody: "{}" }); return undefined; } catch (e) { return seen(e, QueueDoesNotExist); }
 }
 `;
 

@@ -149,6 +149,50 @@ describe("FleetRateLimiter", () => {
     expect(limiter.stats().grants).toBe(2);
   });
 
+  it("leases the commands of a group together: one request, slots at the same instants", async () => {
+    const { docClient, tableName } = await newTable();
+    const clock = new FakeClock();
+    const limiter = new FleetRateLimiter({
+      provider: "test",
+      store: new CallScheduleStore({ client: docClient, tableName, clock, timeoutMs: STORE_HANG_CAP_MS }),
+      commands: { first: { limitPerSecond: 200, ratePerSecond: 190 }, second: { limitPerSecond: 200, ratePerSecond: 190 }, other: { limitPerSecond: 200, ratePerSecond: 190 } },
+      groups: [["first", "second"]],
+      maxProcesses: 8,
+      clock,
+      prefetch: false,
+    });
+    const times: Record<string, number[]> = { first: [], second: [] };
+    for (let i = 0; i < 3; i++) {
+      for (const command of ["first", "second"] as const) {
+        await limiter.acquire(command);
+        times[command]?.push(clock.now());
+      }
+    }
+    // One lease (one UpdateItem of the shared schedule) gave both commands their slots: each
+    // `second` came at the instant of the `first` before it, or one lane stride later.
+    expect(limiter.stats()).toMatchObject({ leases: 1, storeRequests: 1, grants: 6 });
+    const strideMs = (8 * Math.ceil(1e6 / 190)) / 1000;
+    for (const [i, t] of (times.first ?? []).entries()) {
+      const gap = (times.second?.[i] as number) - t;
+      expect(gap).toBeGreaterThanOrEqual(0);
+      expect(gap).toBeLessThanOrEqual(strideMs);
+    }
+    // A command outside the group has its own schedule: its own lease.
+    await limiter.acquire("other");
+    expect(limiter.stats().storeRequests).toBe(2);
+  });
+
+  it("refuses groups it cannot lease together, naming the group", () => {
+    const store = new CallScheduleStore({ client: DynamoDBDocumentClient.from(new DynamoDBClient({ region: "us-east-1" })), tableName: "t" });
+    const commands = { a: { limitPerSecond: 200, ratePerSecond: 190 }, b: { limitPerSecond: 200, ratePerSecond: 190 }, slow: { limitPerSecond: 100, ratePerSecond: 95 } };
+    const make = (groups: string[][]) => () => new FleetRateLimiter({ provider: "p", store, commands, groups, maxProcesses: 1 });
+    expect(make([["a", "missing"]])).toThrow(/groups\[0\]: missing has no budget/);
+    expect(make([["a", "slow"]])).toThrow(/groups\[0\]: every command of a group needs the same budget/);
+    expect(make([["a", "b"], ["b", "a"]])).toThrow(/groups\[1\]: b is already in another group/);
+    expect(make([["a"]])).toThrow(/groups\[0\]: at least two commands/);
+    expect(make([["a", "a"]])).toThrow(/groups\[0\]: a command named twice/);
+  });
+
   it("refuses a rate without headroom under the limit", () => {
     const store = new CallScheduleStore({ client: DynamoDBDocumentClient.from(new DynamoDBClient({ region: "us-east-1" })), tableName: "t" });
     expect(() => new FleetRateLimiter({ provider: "p", store, commands: { op: { limitPerSecond: 200, ratePerSecond: 200 } }, maxProcesses: 1 })).toThrow(/commands\.op\.ratePerSecond/);

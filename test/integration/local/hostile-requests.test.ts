@@ -101,3 +101,21 @@ describe("npm start under malformed requests", () => {
     expect(child.exitCode).toBeNull();
   });
 });
+
+describe("npm start with a setting the service refuses", () => {
+  it("names the variable and the rule, exits 2, no stack trace", async () => {
+    const cwd = await mkdtemp(join(tmpdir(), "local-start-bad-"));
+    const ports = ["LOCAL_HTTP_PORT", "LOCAL_SQS_PORT", "LOCAL_DYNAMODB_PORT", "LOCAL_SECRETS_PORT", "LOCAL_SLS_PORT", "LOCAL_IM_PORT"];
+    const bad = spawn(process.execPath, [START], {
+      cwd,
+      env: { PATH: process.env.PATH ?? "", ...Object.fromEntries(ports.map((p) => [p, "0"])), LOCAL_BACKFILL_EVERY_MS: "0", WEBHOOK_REQUEST_BUDGET_MS: "50" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    bad.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => bad.once("exit", resolve));
+    expect(code, stderr).toBe(2);
+    expect(stderr).toContain("WEBHOOK_REQUEST_BUDGET_MS: must be >= 500");
+    expect(stderr).not.toMatch(/^\s+at /m);
+  }, 60_000);
+});

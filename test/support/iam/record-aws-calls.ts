@@ -15,7 +15,9 @@
  * client another module adds later is recorded too) adds, once per client, a finalizeRequest
  * middleware that runs after signing on every attempt: the IAM service is the SigV4 credential
  * scope's service name, the operation the command's, and aws-calls.ts turns the input into the
- * (action, resource) pairs IAM evaluates. Each distinct call is appended at once (sync) as one JSON
+ * (action, resource) pairs IAM evaluates. Calls that bypass the SDK clients go through the
+ * service's own AWS JSON client (src/aws/json-rpc.ts, e.g. the webhook's SQS SendMessage): its
+ * `sign` (every attempt) is wrapped the same way, and the call is recorded from the signed request. Each distinct call is appended at once (sync) as one JSON
  * line to `<run dir>/calls-<pid>.jsonl`, so the audit, in a later process, sees all of them.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
@@ -25,6 +27,7 @@ import { fileURLToPath } from "node:url";
 import { Client } from "@smithy/core/client";
 import { beforeAll, expect, vi } from "vitest";
 import { DeadlineBoundHttpHandler } from "../../../src/aws/deadline-bound-http-handler.ts";
+import { AwsJsonRpcClient } from "../../../src/aws/json-rpc.ts";
 import { targetsOf, type CallTarget, type UnsupportedCall } from "./aws-calls.ts";
 import { IAM_AUDIT_DIR_VARIABLE } from "./run-dir.ts";
 
@@ -106,6 +109,31 @@ function instrumentClients(file: string): void {
   };
   Object.assign(send, { iamAudit: true });
   Client.prototype.send = send as typeof Client.prototype.send;
+  instrumentJsonRpcClients(record);
+}
+
+/**
+ * The service's own AWS JSON client: each signed attempt recorded like an SDK call (service from
+ * the signature's credential scope, the operation it was signed for, the input it carries).
+ */
+function instrumentJsonRpcClients(record: (call: RecordedCall) => void): void {
+  const original = AwsJsonRpcClient.prototype.sign;
+  if ((original as { iamAudit?: boolean }).iamAudit) return;
+  const sign = async function (this: AwsJsonRpcClient, ...args: Parameters<AwsJsonRpcClient["sign"]>) {
+    const signed = await original.apply(this, args);
+    const current = scope.getStore();
+    if (current) {
+      const [, operation, input] = args;
+      const service = signingName(signed.headers["authorization"]) ?? this.signingName;
+      const common = { handler: current.handler, client: this.clientName, deadlineBound: this.deadlineBound };
+      for (const target of targetsOf(service, operation, input)) {
+        record("unsupported" in target ? { ...common, ...target } : { ...common, ...target, envVars: envVarsOf(target.id) });
+      }
+    }
+    return signed;
+  };
+  Object.assign(sign, { iamAudit: true });
+  AwsJsonRpcClient.prototype.sign = sign;
 }
 
 /** `Credential=AKID/20260101/us-east-1/dynamodb/aws4_request` → `dynamodb`. */

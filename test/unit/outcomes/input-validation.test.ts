@@ -6,6 +6,7 @@ import {
   isoTimeSchema,
   isStepName,
   listUnfinishedInput,
+  registrationInput,
   stepNameSchema,
 } from "../../../src/outcomes/input-validation.ts";
 import { schemaIssues } from "../../../src/validation/issues.ts";
@@ -55,6 +56,25 @@ describe("the outcome store's input schemas (zod/mini, one rule text each)", () 
       { field: "record.status", rule: "a finished status" },
       { field: "generation", rule: "above the record's observedGeneration" },
     ]);
+  });
+
+  it("compare a fast-forward's generations only when both are numbers: a missing or broken one is its own issue", () => {
+    const record = { tenantId: "t-1", step: "im-group", status: "SUCCEEDED", observedGeneration: 2 };
+    expect(schemaIssues(fastForwardInput, { record })).toEqual([{ field: "generation", rule: "required" }]);
+    expect(schemaIssues(fastForwardInput, { record: { ...record, observedGeneration: "2" }, generation: 1 })).toEqual([
+      { field: "record.observedGeneration", rule: "must be a number" },
+    ]);
+    expect(schemaIssues(fastForwardInput, { record: null, generation: 1 })).toEqual([{ field: "record", rule: "must be an object" }]);
+    expect(schemaIssues(fastForwardInput, { generation: 3 })).toEqual([{ field: "record", rule: "required" }]);
+  });
+
+  it("take a registration's snapshot only as a JSON object", () => {
+    for (const snapshot of [null, [], "x", 5]) {
+      expect(schemaIssues(registrationInput, { tenantId: "t-1", snapshot, source: "s" }), JSON.stringify(snapshot)).toEqual([
+        { field: "snapshot", rule: "a JSON object" },
+      ]);
+    }
+    expect(schemaIssues(registrationInput, { tenantId: "t-1", snapshot: {}, source: "s" })).toEqual([]);
   });
 
   it("pass what is valid", () => {

@@ -59,4 +59,26 @@ describe("announcementView (status route and CLI)", () => {
     // A newer generation not yet settled: the last claimed one was published.
     expect(announcementView({ ...claimed, generation: 3, indexDueAt: "2026-11-30T01:04:00.000Z", announcedGeneration: 2 })?.state).toBe("published");
   });
+
+  it("shows exactly the fields of each state: attempts and the last error only while not published, the next attempt only while retrying", () => {
+    const claimed = { ...base, announcedGeneration: 2, announcedOutcome: "TenantProvisioned" };
+    const head = { generation: 2, outcome: "TenantProvisioned" };
+    const lastError = { code: "ThrottlingException", message: "Rate exceeded", failedAt: "2026-11-30T01:00:00.000Z" };
+    // Published after failed tries: the failure record is history, not shown.
+    expect(announcementView({ ...claimed, announceFailure: failure })).toStrictEqual({ ...head, state: "published", attempts: 0 });
+    expect(announcementView({ ...claimed, indexDueAt: "2026-11-30T01:01:00.000Z" })).toStrictEqual({ ...head, state: "publishing", attempts: 0 });
+    expect(announcementView({ ...claimed, announceFailure: { ...failure, gaveUp: true } })).toStrictEqual({ ...head, state: "gave-up", attempts: 3, lastError });
+  });
+
+  it("ignores a failure of another generation, and needs both the claimed generation and its outcome", () => {
+    const claimed = { ...base, announcedGeneration: 2, announcedOutcome: "TenantProvisioned", indexDueAt: "2026-11-30T01:01:00.000Z" };
+    expect(announcementView({ ...claimed, announceFailure: { ...failure, generation: 1, gaveUp: true } })).toStrictEqual({
+      generation: 2,
+      outcome: "TenantProvisioned",
+      state: "publishing",
+      attempts: 0,
+    });
+    expect(announcementView({ ...base, announcedGeneration: 2 })).toBeUndefined();
+    expect(announcementView({ ...base, announcedOutcome: "TenantProvisioned" })).toBeUndefined();
+  });
 });

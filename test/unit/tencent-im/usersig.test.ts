@@ -160,5 +160,18 @@ describe("UserSigCache", () => {
     cache.invalidate();
     expect(decodeUserSig(cache.get({ ...creds, secretKey: "rotated-key" }))?.["TLS.time"]).toBe(1_700_000_001);
   });
+
+  it("after invalidate() issues past the current second even when the forgotten one is older", () => {
+    // The server invalidates everything issued up to its current second; a renewal in that same
+    // second would be refused again (70052 twice and a needless credentials re-read).
+    const clock = new FakeClock(1_700_000_000_500);
+    const cache = new UserSigCache({ clock });
+    cache.get(creds);
+    clock.advance(5_000);
+    cache.invalidate();
+    expect(decodeUserSig(cache.get(creds))?.["TLS.time"]).toBe(1_700_000_006);
+    // Without invalidate(), a renewal (here: new credentials) stays at the clock's own second.
+    expect(decodeUserSig(cache.get({ ...creds, secretKey: "rotated-key" }))?.["TLS.time"]).toBe(1_700_000_005);
+  });
 });
 

@@ -115,3 +115,131 @@ describe("WebhookSigningKeys", () => {
     await expect(verify(newKey)).rejects.toThrow("Secrets Manager unavailable");
   });
 });
+
+/**
+ * A source shaped like the real secret cache: `get` answers from its copy of the secret (which
+ * can be older than the secret), `refresh` reads the secret and updates the copy. Each way can be
+ * made to fail on its own.
+ */
+class CachedSource {
+  secret: string[];
+  copy: string[];
+  getFails = false;
+  refreshFails = false;
+  gets = 0;
+  refreshes = 0;
+  constructor(list: string[]) {
+    this.secret = list;
+    this.copy = list;
+  }
+  async get(): Promise<WebhookSecrets> {
+    this.gets++;
+    if (this.getFails) throw new Error("Secrets Manager unavailable");
+    return { secrets: [...this.copy] };
+  }
+  async refresh(): Promise<WebhookSecrets> {
+    this.refreshes++;
+    if (this.refreshFails) throw new Error("Secrets Manager unavailable");
+    this.copy = this.secret;
+    return { secrets: [...this.secret] };
+  }
+}
+
+function cached(list: string[], withHook = true) {
+  const clock = new FakeClock(Date.parse("2026-11-30T10:00:00Z"));
+  const source = new CachedSource(list);
+  const rereads: [RereadReason, string][] = [];
+  const keys = new WebhookSigningKeys(source, withHook ? { clock, onReread: (reason, outcome) => rereads.push([reason, outcome]) } : { clock });
+  const headersAt = (secret: string, at: Date) => ({
+    "webhook-id": "msg_1",
+    "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),
+    "webhook-signature": new Webhook(secret).sign("msg_1", at, body.toString()),
+  });
+  const verify = (secret: string) => keys.verify(body, headersAt(secret, new Date(clock.now())), clock);
+  return { clock, source, rereads, keys, headersAt, verify };
+}
+
+describe("WebhookSigningKeys against a cached copy of the secret", () => {
+  it("re-reads for a bad signature only: a stale timestamp or a missing signature is refused without a read", async () => {
+    const { clock, source, keys, headersAt } = cached([newKey]);
+    const stale = headersAt(newKey, new Date(clock.now() - 10 * 60_000));
+    await expect(keys.verify(body, stale, clock)).rejects.toSatisfy((e) => e instanceof WebhookVerificationError && e.reason === "stale");
+    const unsigned = { ...headersAt(newKey, new Date(clock.now())), "webhook-signature": "" };
+    await expect(keys.verify(body, unsigned, clock)).rejects.toSatisfy((e) => e instanceof WebhookVerificationError && e.reason === "missing-header");
+    await expect(keys.verify(body, {}, clock)).rejects.toSatisfy((e) => e instanceof WebhookVerificationError && e.reason === "missing-header");
+    expect(source.refreshes).toBe(0);
+  });
+
+  it("asks the cache on every request (it decides how old a copy may be), and sees a new key the copy got", async () => {
+    const { source, verify } = cached([oldKey]);
+    await verify(oldKey);
+    await verify(oldKey);
+    expect(source.gets).toBe(2);
+    source.copy = [newKey, oldKey];
+    expect((await verify(newKey)).keyIndex).toBe(0);
+    expect(source.refreshes).toBe(0);
+  });
+
+  it("a key the sender rotated to before the cached copy has it verifies after the bad-signature re-read", async () => {
+    const { source, verify, rereads } = cached([oldKey]);
+    source.secret = [newKey, oldKey];
+    expect((await verify(newKey)).keyIndex).toBe(0);
+    expect(source.refreshes).toBe(1);
+    expect(rereads).toEqual([["bad-signature", "ok"]]);
+  });
+
+  it("an older key still in the cached copy but gone from the secret is refused after the older-key re-read", async () => {
+    const { source, verify, rereads } = cached([newKey, oldKey]);
+    source.secret = [newKey];
+    await badSignature(verify(oldKey));
+    expect(rereads[0]).toEqual(["older-key", "ok"]);
+  });
+
+  it("when the older-key re-read fails, the older key is accepted from the last list, and no read is tried for an interval", async () => {
+    const { clock, source, verify, rereads } = cached([newKey, oldKey]);
+    source.refreshFails = true;
+    expect((await verify(oldKey)).keyIndex).toBe(1);
+    expect(rereads).toEqual([["older-key", "failed"]]);
+    clock.advance(WEBHOOK_KEY_REREAD_INTERVAL_MS - 1);
+    expect((await verify(oldKey)).keyIndex).toBe(1);
+    expect(source.refreshes).toBe(1);
+    clock.advance(1);
+    expect((await verify(oldKey)).keyIndex).toBe(1);
+    expect(source.refreshes).toBe(2);
+  });
+
+  it("after a failed cache read, uses the last list for an interval, then asks the cache again", async () => {
+    const { clock, source, verify } = cached([newKey]);
+    await verify(newKey);
+    source.getFails = true;
+    expect((await verify(newKey)).keyIndex).toBe(0);
+    expect(source.gets).toBe(2);
+    clock.advance(WEBHOOK_KEY_REREAD_INTERVAL_MS - 1);
+    expect((await verify(newKey)).keyIndex).toBe(0);
+    expect(source.gets).toBe(2);
+    clock.advance(1);
+    source.getFails = false;
+    expect((await verify(newKey)).keyIndex).toBe(0);
+    expect(source.gets).toBe(3);
+  });
+
+  it("a bad signature re-reads again exactly one interval after a failed cache read", async () => {
+    const { clock, source, verify } = cached([newKey]);
+    await verify(newKey);
+    source.getFails = true;
+    await verify(newKey);
+    clock.advance(WEBHOOK_KEY_REREAD_INTERVAL_MS);
+    source.getFails = false;
+    await badSignature(verify(stranger));
+    expect(source.refreshes).toBe(1);
+  });
+
+  it("works without an onReread hook, whether the re-read succeeds or fails", async () => {
+    const { clock, source, verify } = cached([newKey, oldKey], false);
+    expect((await verify(oldKey)).keyIndex).toBe(1);
+    source.refreshFails = true;
+    clock.advance(WEBHOOK_KEY_REREAD_INTERVAL_MS);
+    expect((await verify(oldKey)).keyIndex).toBe(1);
+    expect(source.refreshes).toBe(2);
+  });
+});

@@ -1,0 +1,268 @@
+import { defaultProvider } from "@aws-sdk/credential-provider-node";
+import { Sha256 } from "@smithy/core/checksum";
+import { isServerError, isThrottlingError, isTransientError } from "@smithy/core/retry";
+import { SignatureV4 } from "@smithy/signature-v4";
+import { ProvisionerError } from "../errors.ts";
+import { createHttpTransport } from "../http/request.ts";
+import { TransportError } from "../http/errors.ts";
+import { withRetry, type RetryDecision, type RetryPolicy } from "../http/retry.ts";
+import type { Clock, HttpTransport, Random } from "../http/types.ts";
+import { awsCallCutoff } from "./call-deadline.ts";
+import { AWS_REQUEST_TIMEOUT_MS } from "./client-options.ts";
+import { AwsCallDeadlineError } from "./errors.ts";
+
+/** AWS credentials as SigV4 needs them. */
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string | undefined;
+  expiration?: Date | undefined;
+}
+
+/**
+ * An AWS service's answer with an error, as the SDK reads an AWS JSON answer: `name` is the
+ * error's shape name (`QueueDoesNotExist`, `ThrottlingException`), `Code` the query-compatible
+ * code where the service sends one (`AWS.SimpleQueueService.NonExistentQueue`). `$fault` and
+ * `$metadata` have the SDK's meaning, so {@link isTransientAwsError} reads it like an SDK error.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof AwsServiceError && error.name === "QueueDoesNotExist") { ... }
+ * ```
+ */
+export class AwsServiceError extends ProvisionerError {
+  override name: string;
+  /** The query-compatible error code (`x-amzn-query-error`), else the shape name. */
+  readonly Code: string;
+  /** `client` for a 4xx or a `Sender` error, `server` for a 5xx or a `Receiver` error. */
+  readonly $fault: "client" | "server";
+  readonly $metadata: { httpStatusCode: number; requestId: string | undefined };
+  constructor(init: { name: string; message: string; code: string; fault: "client" | "server"; status: number; requestId: string | undefined }) {
+    super(init.message);
+    this.name = init.name;
+    this.Code = init.code;
+    this.$fault = init.fault;
+    this.$metadata = { httpStatusCode: init.status, requestId: init.requestId };
+  }
+}
+
+/** Constructor of a service's own error class for one error name. */
+export type AwsServiceErrorClass = new (init: ConstructorParameters<typeof AwsServiceError>[0]) => AwsServiceError;
+
+/** The SDK's standard retry mode: 3 attempts in all, 100 ms base (500 ms throttled), 20 s cap. */
+export const AWS_STANDARD_RETRY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 20_000, throttledBaseDelayMs: 500 };
+
+/**
+ * Whether an AWS JSON call's failure is worth another attempt, decided by the SDK's own standard
+ * retry classification (@smithy/core/retry): throttling (by name or 429) after a longer backoff;
+ * 5xx, the transient error names and a request with no (complete) answer after a short one. A
+ * call cut off at the invocation deadline never is.
+ *
+ * @example
+ * ```ts
+ * classifyAwsJsonFailure(new TransportError("reset", "connection failed: ECONNRESET", true)); // "retry"
+ * ```
+ */
+export function classifyAwsJsonFailure(error: unknown): RetryDecision {
+  if (error instanceof TransportError) return error.failure === "deadline" ? "stop" : "retry";
+  if (!(error instanceof AwsServiceError)) return "stop";
+  const sdkError = error as Parameters<typeof isThrottlingError>[0];
+  if (isThrottlingError(sdkError)) return "throttled";
+  return isTransientError(sdkError) || isServerError(sdkError) ? "retry" : "stop";
+}
+
+/** Options of {@link AwsJsonRpcClient}. */
+export interface AwsJsonRpcClientOptions {
+  /** SigV4 signing name and IAM service prefix, e.g. `sqs`. */
+  signingName: string;
+  /** The `X-Amz-Target` prefix before `.Operation`, e.g. `AmazonSQS`. */
+  targetPrefix: string;
+  /** AWS JSON protocol version: the content type `application/x-amz-json-<version>`. */
+  jsonVersion: "1.0" | "1.1";
+  /** A service marked `awsQueryCompatible` (SQS): sends `x-amzn-query-mode: true`, reads `x-amzn-query-error`. */
+  queryCompatible?: boolean;
+  /** Signing region; default `AWS_REGION`, as the SDK reads it. */
+  region?: string | undefined;
+  /** Default: the SDK's default chain, which a Lambda bundle replaces with the environment's (scripts/esbuild-options.ts). */
+  credentials?: (() => Promise<AwsCredentials>) | undefined;
+  /** Classes for the service's modeled errors, by name; others are {@link AwsServiceError}. */
+  errors?: Readonly<Record<string, AwsServiceErrorClass>>;
+  /** Default: a transport of its own (src/http). */
+  transport?: HttpTransport | undefined;
+  /** When a call starting at `now` must be over (epoch ms); default the invocation's ({@link awsCallCutoff}). */
+  cutoff?: ((now: number) => number | undefined) | undefined;
+  clock?: Clock | undefined;
+  random?: Random | undefined;
+}
+
+/** What one attempt sends, before and after signing. */
+export interface AwsJsonRequest {
+  method: "POST";
+  protocol: "http:" | "https:";
+  hostname: string;
+  port?: number | undefined;
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * One AWS service spoken in the AWS JSON protocol (1.0 or 1.1: `POST /`, `X-Amz-Target:
+ * <Prefix>.<Operation>`, a JSON body each way), signed with the SDK's own SigV4 signer
+ * (@smithy/signature-v4) and sent through the service's transport (src/http). For an operation
+ * whose SDK client would cost the bundle more than this (the SQS client was 19 KB of the webhook
+ * for one SendMessage): what the SDK adds per call is its middleware stack, schemas and a model of
+ * the whole service. Behaves as the service's SDK clients are set up to (src/aws/client-options.ts):
+ * the SDK's standard retries ({@link AWS_STANDARD_RETRY}), 5 s per attempt, every attempt cut off at
+ * the invocation's deadline with {@link AwsCallDeadlineError}.
+ *
+ * The IAM audit (test/support/iam/record-aws-calls.ts) records each call from {@link sign}, as it
+ * records SDK calls after signing.
+ *
+ * @example
+ * ```ts
+ * const sqs = new AwsJsonRpcClient({ signingName: "sqs", targetPrefix: "AmazonSQS", jsonVersion: "1.0", queryCompatible: true });
+ * const out = await sqs.call("https://sqs.us-east-1.amazonaws.com", "SendMessage", { QueueUrl, MessageBody });
+ * ```
+ */
+export class AwsJsonRpcClient {
+  /** For logs and the IAM audit: `<prefix> (AWS JSON)`. */
+  readonly clientName: string;
+  /** Whether every attempt is cut off at the invocation's deadline (the default cutoff). */
+  readonly deadlineBound: boolean;
+  readonly signingName: string;
+  readonly #options: AwsJsonRpcClientOptions;
+  readonly #cutoff: (now: number) => number | undefined;
+  #signer: SignatureV4 | undefined;
+  #transport: HttpTransport | undefined;
+
+  constructor(options: AwsJsonRpcClientOptions) {
+    this.#options = options;
+    this.signingName = options.signingName;
+    this.clientName = `${options.targetPrefix} (AWS JSON)`;
+    this.#cutoff = options.cutoff ?? awsCallCutoff;
+    this.deadlineBound = options.cutoff === undefined;
+  }
+
+  /**
+   * Calls `operation` at `endpoint` (an origin, e.g. `https://sqs.us-east-1.amazonaws.com`) and
+   * resolves with the parsed answer; rejects with an {@link AwsServiceError} (or the class given
+   * for its name), a TransportError, or an {@link AwsCallDeadlineError}.
+   *
+   * @example
+   * ```ts
+   * await client.call(endpoint, "SendMessage", { QueueUrl, MessageBody: "{}" });
+   * ```
+   */
+  async call(endpoint: string, operation: string, input: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const origin = new URL(endpoint);
+    if (origin.protocol !== "https:" && origin.protocol !== "http:") throw new TypeError(`AWS endpoint ${endpoint}: not http(s)`);
+    const body = JSON.stringify(input);
+    const request: AwsJsonRequest = {
+      method: "POST",
+      protocol: origin.protocol,
+      hostname: origin.hostname,
+      port: origin.port ? Number(origin.port) : undefined,
+      path: "/",
+      query: {},
+      headers: {
+        "content-type": `application/x-amz-json-${this.#options.jsonVersion}`,
+        "x-amz-target": `${this.#options.targetPrefix}.${operation}`,
+        ...(this.#options.queryCompatible ? { "x-amzn-query-mode": "true" } : {}),
+        "content-length": String(Buffer.byteLength(body)),
+        // What the SDK's host header middleware sets: the port only when the URL names one.
+        host: origin.host,
+      },
+      body,
+    };
+    const clock = this.#options.clock;
+    return withRetry(() => this.#attempt(`${origin.protocol}//${origin.host}/`, request, operation, input), {
+      policy: AWS_STANDARD_RETRY,
+      classify: classifyAwsJsonFailure,
+      deadline: this.#cutoff(clock ? clock.now() : Date.now()),
+      ...(clock ? { clock } : {}),
+      ...(this.#options.random ? { random: this.#options.random } : {}),
+    });
+  }
+
+  /**
+   * Signs one attempt (SigV4, at the current time). A method of its own so the IAM audit can see
+   * each call as the service sees it: signed, with its operation and input.
+   *
+   * @example
+   * ```ts
+   * const signed = await client.sign(request, "SendMessage", input);
+   * ```
+   */
+  async sign(request: AwsJsonRequest, _operation: string, _input: Record<string, unknown>): Promise<AwsJsonRequest> {
+    this.#signer ??= new SignatureV4({
+      service: this.signingName,
+      region: this.#options.region ?? regionFromEnvironment(),
+      credentials: this.#options.credentials ?? defaultProvider(),
+      sha256: Sha256,
+      uriEscapePath: true,
+    });
+    const now = this.#options.clock?.now() ?? Date.now();
+    return (await this.#signer.sign(request, { signingDate: new Date(now) })) as AwsJsonRequest;
+  }
+
+  async #attempt(url: string, request: AwsJsonRequest, operation: string, input: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const startedAt = this.#options.clock?.now() ?? Date.now();
+    const cutoff = this.#cutoff(startedAt);
+    if (cutoff !== undefined && cutoff <= startedAt) throw new AwsCallDeadlineError(cutoff, request.hostname);
+    const signed = await this.sign(request, operation, input);
+    this.#transport ??= this.#options.transport ?? createHttpTransport();
+    let response: Awaited<ReturnType<HttpTransport["send"]>>;
+    try {
+      response = await this.#transport.send({ method: "POST", url, headers: signed.headers, body: signed.body }, { timeoutMs: AWS_REQUEST_TIMEOUT_MS, deadline: cutoff });
+    } catch (error) {
+      // Cut by the deadline rather than by the attempt's own time limit: the invocation has no time left.
+      const cutByDeadline = error instanceof TransportError && (error.failure === "deadline" || (error.failure === "timeout" && cutoff !== undefined && cutoff - startedAt < AWS_REQUEST_TIMEOUT_MS));
+      if (cutByDeadline && cutoff !== undefined) throw new AwsCallDeadlineError(cutoff, request.hostname);
+      throw error;
+    }
+    if (response.status >= 200 && response.status < 300) {
+      return response.body.length === 0 ? {} : (JSON.parse(response.body.toString("utf8")) as Record<string, unknown>);
+    }
+    throw this.#errorOf(response.status, response.headers, response.body);
+  }
+
+  /** The error of a non-2xx answer, read as the SDK's AWS JSON protocol reads it. */
+  #errorOf(status: number, headers: Record<string, string>, body: Buffer): AwsServiceError {
+    let parsed: Record<string, unknown> = {};
+    try {
+      const value: unknown = body.length === 0 ? {} : JSON.parse(body.toString("utf8"));
+      if (value && typeof value === "object") parsed = value as Record<string, unknown>;
+    } catch {
+      // Not JSON (a proxy's or load balancer's page): the status alone says what happened.
+    }
+    // `__type` may be `namespace#Name` or `Name:uri` (older JSON 1.1); x-amzn-errortype wins as in the SDK.
+    const rawType = headers["x-amzn-errortype"] ?? (typeof parsed["__type"] === "string" ? parsed["__type"] : typeof parsed["code"] === "string" ? parsed["code"] : "");
+    const name = sanitizeErrorName(rawType) || (status >= 500 ? "InternalFailure" : `HttpError${status}`);
+    const message = typeof parsed["message"] === "string" ? parsed["message"] : typeof parsed["Message"] === "string" ? parsed["Message"] : `${name} (HTTP ${status})`;
+    // Query-compatible services name the error's query code and fault: `AWS.SimpleQueueService.NonExistentQueue;Sender`.
+    const [queryCode, queryType] = this.#options.queryCompatible && headers["x-amzn-query-error"] ? headers["x-amzn-query-error"].split(";") : [];
+    const fault = queryType === "Sender" ? "client" : queryType === "Receiver" || status >= 500 ? "server" : "client";
+    const init = { name, message, code: queryCode || name, fault, status, requestId: headers["x-amzn-requestid"] } as const;
+    const ErrorClass = this.#options.errors?.[name] ?? AwsServiceError;
+    return new ErrorClass(init);
+  }
+}
+
+/** `aws.protocoltests#Name:http://...` → `Name`, as the SDK's `sanitizeErrorCode`. */
+function sanitizeErrorName(raw: string): string {
+  let name = raw;
+  if (name.includes(":")) name = name.split(":")[0] ?? "";
+  if (name.includes("#")) name = name.split("#")[1] ?? "";
+  return name;
+}
+
+/** The region as the SDK's default chain reads it in a Lambda (AWS_REGION); fails the call, not the import. */
+function regionFromEnvironment(): () => Promise<string> {
+  return async () => {
+    const region = process.env["AWS_REGION"];
+    if (!region) throw new Error("AWS region is missing: AWS_REGION is not set");
+    return region;
+  };
+}
