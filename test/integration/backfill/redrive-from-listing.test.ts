@@ -7,13 +7,11 @@
  */
 import { describe, expect, it } from "vitest";
 import { runBackfill, type BackfillDependencies } from "../../../src/backfill/backfill.ts";
-import { createOutcomeEventPublisher } from "../../../src/events/publisher.ts";
 import { STEP_NAMES } from "../../../src/outcomes/constants.ts";
 import type { JsonObject } from "../../../src/outcomes/types.ts";
-import type { OutcomeAnnouncer } from "../../../src/provisioning/announce.ts";
-import { eventBridgeAnnouncer } from "../../../src/provisioning/outcome-events.ts";
 import { parseTenantOnboarding } from "../../../src/provisioning/tenant.ts";
 import type { Service } from "../../../src/service.ts";
+import { announcerWithInterleaving } from "../../support/interleaving-announcer.ts";
 import { sampleTenant, useLocalStack } from "../../support/local-stack.ts";
 
 const fx = useLocalStack();
@@ -39,20 +37,6 @@ function countCommands(service: Service): string[] {
 }
 /** A tenant's own requests: its items, and the slot its consumer group takes in the registry. */
 const tenantRequests = (sent: string[]) => sent.filter((r) => r.endsWith(" TENANT") || r === "UpdateItem LOGSTORE");
-
-/** The EventBridge announcer, which first runs `meanwhile` (once) when asked to publish. */
-function announcerWithInterleaving(eventBusName: string): OutcomeAnnouncer & { meanwhile?: (() => Promise<unknown>) | undefined } {
-  const real = eventBridgeAnnouncer(createOutcomeEventPublisher({ eventBusName }));
-  const announcer: OutcomeAnnouncer & { meanwhile?: (() => Promise<unknown>) | undefined } = {
-    async announce(announcement) {
-      const meanwhile = announcer.meanwhile;
-      announcer.meanwhile = undefined;
-      await meanwhile?.();
-      await real.announce(announcement);
-    },
-  };
-  return announcer;
-}
 
 /** A tenant registered with both steps PENDING (as the bench seeds them), due now. */
 async function registered(service: Service) {

@@ -8,11 +8,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { runBackfill } from "../../../src/backfill/backfill.ts";
-import { createOutcomeEventPublisher } from "../../../src/events/publisher.ts";
-import type { OutcomeAnnouncer } from "../../../src/provisioning/announce.ts";
-import { eventBridgeAnnouncer } from "../../../src/provisioning/outcome-events.ts";
 import { parseTenantOnboarding, type TenantOnboarding } from "../../../src/provisioning/tenant.ts";
 import type { Service } from "../../../src/service.ts";
+import { announcerWithInterleaving } from "../../support/interleaving-announcer.ts";
 import { sampleTenant, useLocalStack } from "../../support/local-stack.ts";
 
 const fx = useLocalStack();
@@ -20,20 +18,6 @@ const fx = useLocalStack();
 // what the newer generation waits for is the lease's release, never the clock.
 const soon = () => Date.now() + 120_000;
 const eventIdsOf = (tenantId: string) => fx.stack.events.events.filter((e) => e.detail["tenantId"] === tenantId).map((e) => e.detail["eventId"]);
-
-/** The EventBridge announcer, which first runs `meanwhile` (once) when asked to publish. */
-function announcerWithInterleaving(eventBusName: string): OutcomeAnnouncer & { meanwhile?: (() => Promise<unknown>) | undefined } {
-  const real = eventBridgeAnnouncer(createOutcomeEventPublisher({ eventBusName }));
-  const announcer: OutcomeAnnouncer & { meanwhile?: (() => Promise<unknown>) | undefined } = {
-    async announce(announcement) {
-      const meanwhile = announcer.meanwhile;
-      announcer.meanwhile = undefined;
-      await meanwhile?.();
-      await real.announce(announcement);
-    },
-  };
-  return announcer;
-}
 
 /** One whole backfill run at the current time (no saved position). */
 function backfillOnce(service: Service) {
