@@ -2,8 +2,7 @@ import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { STEP_NAMES } from "../src/outcomes/constants.ts";
-import { announcementView } from "../src/outcomes/announcement-view.ts";
-import { stepErrorView } from "../src/outcomes/step-error-view.ts";
+import { tenantStatusView } from "../src/outcomes/tenant-status-view.ts";
 import type { OutcomeStore } from "../src/outcomes/store.ts";
 import { inAwsCallScope } from "./lib/aws-call-scope.ts";
 import { logger, runtimeStore } from "./lib/runtime.ts";
@@ -34,42 +33,9 @@ export function createStatusHandler(service: { store: OutcomeStore }, options: {
       const tenantId = tenantIdParam(event);
       const { tenant, steps } = await service.store.getTenant(tenantId);
       if (!tenant) return json(404, { error: "not-found", tenantId });
-      return json(200, {
-        tenantId,
-        source: tenant.source,
-        registeredAt: tenant.createdAt,
-        desired: tenant.desired,
-        generation: tenant.generation,
-        // Every step is recorded (a first run writes a step's item with its outcome; only an
-        // offboarding that overtook its signup has none) and reached the desired state at the
-        // current generation.
-        succeeded:
-          (steps.length === 0 ? tenant.desired === "ABSENT" : stepNames.every((name) => steps.some((s) => s.step === name))) &&
-          steps.every((s) => s.status === (tenant.desired === "ABSENT" ? "DELETED" : "SUCCEEDED") && s.observedGeneration >= tenant.generation),
-        steps: steps.map((s) => ({
-          step: s.step,
-          status: s.status,
-          observedGeneration: s.observedGeneration,
-          deletedAt: s.deletedAt,
-          attempts: s.attempts,
-          firstAttemptAt: s.firstAttemptAt,
-          lastAttemptAt: s.lastAttemptAt,
-          nextAttemptAt: s.nextAttemptAt,
-          resource: s.resource,
-          ...stepErrorView(s),
-          updatedAt: s.updatedAt,
-        })),
-        // Whether downstream systems were told (the outcome event), and if not, why.
-        ...withAnnouncement(tenant),
-      });
+      return json(200, tenantStatusView(tenant, steps, stepNames));
     });
   return inAwsCallScope(lambda);
-}
-
-/** The tenant's outcome-event state, when there is one to show. */
-function withAnnouncement(tenant: Parameters<typeof announcementView>[0]) {
-  const announcement = announcementView(tenant);
-  return announcement ? { announcement } : {};
 }
 
 export const handler = createStatusHandler({ store: runtimeStore() });

@@ -5,7 +5,8 @@ import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { AwsCallDeadlineError } from "../src/aws/errors.ts";
 import { ValidationError } from "../src/errors.ts";
-import { tenantFromWebhookBody } from "../src/inputs/unwrap.ts";
+import { tenantFromWebhookBody, utf8Body } from "../src/inputs/unwrap.ts";
+import { VALIDATION_CODE } from "../src/provisioning/step-result.ts";
 import { ImmutableFieldError, RequestedAtAheadError } from "../src/provisioning/errors.ts";
 import type { TenantOnboarding } from "../src/provisioning/tenant.ts";
 import type { ProvisionResult } from "../src/provisioning/types.ts";
@@ -75,7 +76,7 @@ export function createWebhookHandler(service: CoreService & WebhookParts, option
       }),
     )
     .handler(async (_event, context) => {
-      const tenant = tenantFromWebhookBody(rawBodyOf(context).toString("utf8"));
+      const tenant = tenantFromWebhookBody(utf8Body(rawBodyOf(context)));
       const webhook = webhookOf(context);
       logger.appendKeys({ tenantId: tenant.tenantId, webhookId: webhook.id, delivery: webhook.delivery });
       let result: ProvisionResult;
@@ -122,14 +123,20 @@ function staleNote(result: ProvisionResult) {
   return { stale: { generation: result.generation, ...(result.stale.requestedAt ? { requestedAt: result.stale.requestedAt } : {}) } };
 }
 
-/** What the webhook caller sees of each step: no internal lease data. */
+/**
+ * What the webhook caller sees of each step: no internal lease data, and no provider message (it
+ * may name our logstores or accounts), except the service's own refusal of the request
+ * (`Validation`), whose message names the field and rule the sender has to fix.
+ */
 function publicSteps(result: ProvisionResult) {
   return result.steps.map((s) => ({
     step: s.step,
     status: s.status,
     attempts: s.attempts,
     resource: s.resource,
-    ...(s.error ? { error: { provider: s.error.provider, code: s.error.code, requestId: s.error.requestId } } : {}),
+    ...(s.error
+      ? { error: { provider: s.error.provider, code: s.error.code, requestId: s.error.requestId, ...(s.error.code === VALIDATION_CODE ? { message: s.error.message } : {}) } }
+      : {}),
   }));
 }
 

@@ -3,6 +3,7 @@
  * parsed strictly with node:util `parseArgs` (no CLI framework: four commands do not need one).
  * Parsing never throws: it says what to do (run, print help, or refuse with the usage line).
  */
+import { readFileSync } from "node:fs";
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 
 /** Option values as `parseArgs` gives them. */
@@ -130,4 +131,52 @@ export function positiveInteger(values: OptionValues, name: string, fallback: nu
 export function stringOption(values: OptionValues, name: string): string | undefined {
   const value = values[name];
   return typeof value === "string" ? value : undefined;
+}
+
+/**
+ * The JSON document in the file a string option names, or a {@link UsageError} naming the option
+ * and what is wrong (unreadable, not JSON, not of the `expected` shape); never the file's content.
+ *
+ * @example
+ * ```ts
+ * const tenants = jsonFileOption(values, "tenants", "array");
+ * ```
+ */
+export function jsonFileOption(values: OptionValues, name: string, expected: "array"): unknown[] | undefined;
+export function jsonFileOption(values: OptionValues, name: string, expected: "object"): Record<string, unknown> | undefined;
+export function jsonFileOption(values: OptionValues, name: string, expected: "array" | "object"): unknown[] | Record<string, unknown> | undefined {
+  const file = stringOption(values, name);
+  if (file === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new UsageError(`--${name}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? "unreadable"})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new UsageError(`--${name}: ${file} is not valid JSON`);
+  }
+  if (expected === "array" ? !Array.isArray(json) : typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw new UsageError(`--${name}: ${file} must hold a JSON ${expected === "array" ? "array" : "object"}`);
+  }
+  return json as unknown[] | Record<string, unknown>;
+}
+
+/**
+ * A string option that must be an http(s) URL, or a {@link UsageError} naming it (a bad queue URL
+ * reached the AWS SDK, which printed its own stack trace before failing).
+ *
+ * @example
+ * ```ts
+ * const dlqUrl = urlOption(values, "dlq-url");
+ * ```
+ */
+export function urlOption(values: OptionValues, name: string): string | undefined {
+  const value = stringOption(values, name);
+  if (value === undefined) return undefined;
+  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) throw new UsageError(`--${name}: must be an http(s) URL`);
+  return value;
 }

@@ -7,10 +7,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { Webhook } from "standardwebhooks";
 import { backfillTenants, runBackfill } from "../src/backfill/backfill.ts";
 import { BACKFILL_DEFAULTS } from "../src/backfill/defaults.ts";
@@ -18,14 +16,12 @@ import { readSecret } from "../src/credentials/read-secret.ts";
 import { ValidationError } from "../src/errors.ts";
 import { webhookSecretsSchema } from "../src/credentials/schemas.ts";
 import { LOCAL_STATE_FILE, type LocalStackState } from "../src/local/local-service.ts";
-import { announcementView } from "../src/outcomes/announcement-view.ts";
-import { stepErrorView } from "../src/outcomes/step-error-view.ts";
-import { OutcomeStore } from "../src/outcomes/store.ts";
+import { tenantStatusView } from "../src/outcomes/tenant-status-view.ts";
 import { startDlqRedrive, waitForDlqRedrive } from "../src/queue/dlq-redrive.ts";
-import { parseCommandLine, positiveInteger, stringOption, usage, UsageError, type CliCommand, type OptionValues } from "./cli-args.ts";
+import { jsonFileOption, parseCommandLine, positiveInteger, stringOption, urlOption, usage, UsageError, type CliCommand, type OptionValues } from "./cli-args.ts";
 import { lifecycleCommands } from "./cli/lifecycle.ts";
 import { logstoresCommand } from "./cli/logstores.ts";
-import { BUDGET_DETAIL, BUDGET_OPTION, runDeadline, withService } from "./cli/service-run.ts";
+import { BUDGET_DETAIL, BUDGET_OPTION, runDeadline, TABLE_DETAIL, TABLE_OPTION, withOutcomeStore, withService } from "./cli/service-run.ts";
 
 /** The local stack's state (and its environment, copied into process.env), or nothing with --aws. */
 function localState(values: OptionValues): LocalStackState | undefined {
@@ -60,11 +56,12 @@ const sendWebhook: CliCommand = {
   options: { tenant: { type: "string" }, file: { type: "string" }, url: { type: "string" } },
   positionals: { min: 0, max: 0 },
   async run({ values }) {
+    // The operator's file is checked before anything else is touched.
+    const data = jsonFileOption(values, "file", "object") ?? sampleRequest(stringOption(values, "tenant") ?? `acme-${Date.now().toString(36)}`);
+    const given = urlOption(values, "url");
     const state = localState(values);
-    const url = stringOption(values, "url") ?? state?.webhookUrl;
+    const url = given ?? state?.webhookUrl;
     if (!url) throw new UsageError("--url is required with --aws");
-    const file = stringOption(values, "file");
-    const data = file ? (JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>) : sampleRequest(stringOption(values, "tenant") ?? `acme-${Date.now().toString(36)}`);
     const secretId = process.env.WEBHOOK_SECRET_ID;
     if (!secretId) throw new UsageError("WEBHOOK_SECRET_ID is not set");
     const { secrets } = await readSecret(new SecretsManagerClient({}), secretId, webhookSecretsSchema);
@@ -91,6 +88,8 @@ const sendWebhook: CliCommand = {
       // Not JSON: print it as it came.
     }
     process.stdout.write(`POST ${url} -> ${res.status}\n${shown}\n`);
+    // A refused or failed delivery is a failed command, so a script running it can tell.
+    if (!res.ok) process.exitCode = 1;
   },
 };
 
@@ -98,43 +97,46 @@ const status: CliCommand = {
   name: "status",
   summary: "print a tenant's recorded outcome, per step",
   usage: "TENANT_ID [--aws] [--table NAME]",
-  details: ["--table NAME  the outcome table (default: OUTCOME_TABLE_NAME); with --aws nothing else is needed"],
-  options: { table: { type: "string" } },
+  details: [TABLE_DETAIL],
+  options: { ...TABLE_OPTION },
   positionals: { min: 1, max: 1 },
   async run({ values, positionals }) {
     localState(values);
     const tenantId = positionals[0] ?? "";
-    const tableName = stringOption(values, "table") ?? process.env.OUTCOME_TABLE_NAME;
-    if (!tableName) throw new UsageError("--table or OUTCOME_TABLE_NAME is required");
     // Only the table: reading a status needs no provider configuration or secrets.
-    const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-    try {
-      const outcome = await new OutcomeStore({ tableName, client }).getTenant(tenantId);
+    await withOutcomeStore(values, async (store) => {
+      const outcome = await store.getTenant(tenantId);
       if (!outcome.tenant) {
         process.stderr.write(`tenant ${tenantId} is not recorded\n`);
         process.exitCode = 1;
         return;
       }
-      // As GET /tenants/{id} shows them (one rule for both).
-      const steps = outcome.steps.map(({ lastError, ...step }) => ({ ...step, ...stepErrorView({ status: step.status, lastError }) }));
-      const announcement = announcementView(outcome.tenant);
-      process.stdout.write(
-        `${JSON.stringify({ tenantId, source: outcome.tenant.source, registeredAt: outcome.tenant.createdAt, steps, ...(announcement ? { announcement } : {}) }, null, 2)}\n`,
-      );
-    } finally {
-      client.destroy();
-    }
+      // As GET /tenants/{id} shows it (one view for both).
+      process.stdout.write(`${JSON.stringify(tenantStatusView(outcome.tenant, outcome.steps), null, 2)}\n`);
+    });
   },
+};
+
+/** What the service logs during a CLI run (a refused entry, with its index, field and rule), on stderr. */
+const stderrLogger = {
+  info: (message: string, ...fields: Record<string, unknown>[]) => process.stderr.write(`${[message, ...fields.map((f) => JSON.stringify(f))].join(" ")}\n`),
+  warn: (message: string, ...fields: Record<string, unknown>[]) => process.stderr.write(`warning: ${[message, ...fields.map((f) => JSON.stringify(f))].join(" ")}\n`),
+  error: (message: string, ...fields: Record<string, unknown>[]) => process.stderr.write(`error: ${[message, ...fields.map((f) => JSON.stringify(f))].join(" ")}\n`),
 };
 
 const backfill: CliCommand = {
   name: "backfill",
   summary: "re-drive unfinished steps now (or the tenants in a file)",
   usage: "[--tenants file.json] [--budget-ms N] [--aws]",
-  details: ["--tenants file.json  a JSON array of tenant requests to provision", BUDGET_DETAIL],
+  details: [
+    "--tenants file.json  a JSON array of tenant requests to provision (each as a webhook's `data`; source: import);",
+    "                     an entry that breaks a rule is named on stderr (index, field, rule) and the exit code is 1",
+    BUDGET_DETAIL,
+  ],
   options: { tenants: { type: "string" }, ...BUDGET_OPTION },
   positionals: { min: 0, max: 0 },
   async run({ values }) {
+    const tenantsFile = jsonFileOption(values, "tenants", "array");
     localState(values);
     // The same path as retry and offboard: one service, the 15-minute cap checked before any work.
     const deadline = runDeadline(values);
@@ -143,11 +145,12 @@ const backfill: CliCommand = {
       const provision = (tenant: Parameters<typeof service.provision>[0], d: number) => service.provision(tenant, { deadline: d, workerId });
       const reconcile = (state: Parameters<typeof service.reconcile>[0], d: number, walk: { dueBefore: string }) => service.reconcile(state, { deadline: d, workerId, ...walk });
       const options = { deadline, concurrency: BACKFILL_DEFAULTS.concurrency, perTenantBudgetMs: BACKFILL_DEFAULTS.perTenantBudgetMs };
-      const tenantsFile = stringOption(values, "tenants");
       const report = tenantsFile
-        ? await backfillTenants(JSON.parse(readFileSync(tenantsFile, "utf8")) as unknown[], options, { provision })
+        ? await backfillTenants(tenantsFile, options, { provision, logger: stderrLogger })
         : await runBackfill({ ...options, pageSize: BACKFILL_DEFAULTS.pageSize }, { store: service.store, positions: service.positions, reconcile });
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      // Entries refused (each named on stderr with its index, field and rule): the import is not done.
+      if (report.invalid > 0) process.exitCode = 1;
     });
   },
 };
@@ -168,12 +171,14 @@ const replayDlq: CliCommand = {
   async run({ values }) {
     const maxPerSecond = values.max === undefined ? undefined : positiveInteger(values, "max", 1);
     const waitMs = positiveInteger(values, "wait-ms", 300_000);
+    const givenDlqUrl = urlOption(values, "dlq-url");
+    const queueUrl = urlOption(values, "queue-url");
     const state = localState(values);
-    const dlqUrl = stringOption(values, "dlq-url") ?? state?.dlqUrl ?? process.env.DLQ_URL;
+    const dlqUrl = givenDlqUrl ?? state?.dlqUrl ?? process.env.DLQ_URL;
     if (!dlqUrl) throw new UsageError("--dlq-url (or DLQ_URL) is required with --aws");
     const sqs = new SQSClient({});
     try {
-      const task = await startDlqRedrive(sqs, { dlqUrl, destinationQueueUrl: stringOption(values, "queue-url"), maxPerSecond });
+      const task = await startDlqRedrive(sqs, { dlqUrl, destinationQueueUrl: queueUrl, maxPerSecond });
       process.stdout.write(`moving messages from ${task.sourceArn} to ${task.destinationArn ?? "the queues they came from"}\n`);
       const done = await waitForDlqRedrive(sqs, task.sourceArn, { deadline: Date.now() + waitMs });
       process.stdout.write(`${done.status}: moved ${done.moved} of ${done.toMove} message(s)${done.failureReason ? ` (${done.failureReason})` : ""}\n`);
@@ -183,6 +188,14 @@ const replayDlq: CliCommand = {
     }
   },
 };
+
+/** A refused connection, however deep the SDK or the service wrapped it. */
+function refusedConnection(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if ((e as NodeJS.ErrnoException).code === "ECONNREFUSED" || e.message.includes("ECONNREFUSED")) return true;
+  }
+  return false;
+}
 
 /** Every command, in the order `--help` lists them. */
 const commands: CliCommand[] = [
@@ -215,6 +228,10 @@ if (line.kind === "help") {
     } else {
       // The service's errors name the field and rule and never carry a secret; no stack for operators.
       process.stderr.write(`error: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`);
+      // .local/stack.json outlives the stack it describes (Ctrl-C leaves it): say so.
+      if (line.values.aws !== true && refusedConnection(error)) {
+        process.stderr.write(`the local stack in ${LOCAL_STATE_FILE} does not answer: is \`npm start\` running? (--aws uses AWS instead)\n`);
+      }
       process.exitCode = 1;
     }
   }

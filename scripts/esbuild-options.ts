@@ -107,18 +107,25 @@ export const smallEndpointCacheLru: Plugin = {
 };
 
 /**
- * esbuild plugin: the EventBridge client's `SignatureV4MultiRegion` (a SigV4 signer that turns to
- * SigV4a for signing region `*`, a global endpoint) → scripts/bundle/sigv4-only-multi-region.js,
- * the same SigV4 signing without the SDK's search for a SigV4a implementation, which no bundle
- * has (~3 KB less in every handler with EventBridge). Only the SDK clients' imports are
- * redirected; the replacement is checked against the SDK's class in test/unit/bundle.
+ * esbuild plugin: the AWS SDK's adaptive retry mode (`AdaptiveRetryStrategy` and its client-side
+ * rate limiter, ~3.4 KB of every bundle), which a client takes only for `retryMode: "adaptive"` or
+ * `AWS_RETRY_MODE=adaptive`. No client of ours asks for it and the template does not set the
+ * variable (test/unit/bundle checks it); every client retries in the standard mode. Replaced by a
+ * class that fails the call loudly, naming the setting, if adaptive mode were ever chosen. Only
+ * the retry configuration's import is redirected.
  */
-export const sigV4OnlyMultiRegion: Plugin = {
-  name: "sigv4-only-multi-region",
+export const noAdaptiveRetry: Plugin = {
+  name: "no-adaptive-retry",
   setup(build) {
-    build.onResolve({ filter: /^@aws-sdk\/signature-v4-multi-region$/ }, (args) =>
-      /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]/.test(args.importer) ? { path: fileURLToPath(new URL("./bundle/sigv4-only-multi-region.js", import.meta.url)) } : undefined,
+    build.onResolve({ filter: /^\.\.\/util-retry\/AdaptiveRetryStrategy$/ }, (args) =>
+      /[\\/]@smithy[\\/]core[\\/]dist-es[\\/]submodules[\\/]retry[\\/]middleware-retry[\\/]configurations\.js$/.test(args.importer)
+        ? { path: "no-adaptive-retry", namespace: "no-adaptive-retry" }
+        : undefined,
     );
+    build.onLoad({ filter: /.*/, namespace: "no-adaptive-retry" }, () => ({
+      contents: `export class AdaptiveRetryStrategy { constructor() { throw new Error("AWS SDK adaptive retry mode (AWS_RETRY_MODE=adaptive) is not bundled (scripts/esbuild-options.ts noAdaptiveRetry); use the standard mode"); } }`,
+      loader: "js",
+    }));
   },
 };
 
@@ -260,10 +267,10 @@ export const sideEffectFreeLibDynamodb: Plugin = {
  *   ({@link smallEndpointCacheLru}), the SDK's JavaScript hash fallbacks are left out
  *   ({@link noJsHashFallbacks}), unused SDK schema structures and lib-dynamodb modules are
  *   dropped ({@link literalSchemaTraitKeys}, {@link sideEffectFreeLibDynamodb}), the SDK's error
- *   classes are made by one factory ({@link compactSdkErrors}), EventBridge's signer
- *   is SigV4 alone ({@link sigV4OnlyMultiRegion}), the SDK's NodeHttpHandler is left out for the
- *   handler every client is built with ({@link givenRequestHandlerOnly}), and the SDK's settings
- *   come from the environment alone ({@link noSharedConfigFilesOrImds}). test/integration/bundle runs the bundles so
+ *   classes are made by one factory ({@link compactSdkErrors}), the SDK's adaptive retry mode is
+ *   left out ({@link noAdaptiveRetry}), the SDK's NodeHttpHandler is left out for the handler every
+ *   client is built with ({@link givenRequestHandlerOnly}), and the SDK's settings come from the
+ *   environment alone ({@link noSharedConfigFilesOrImds}). test/integration/bundle runs the bundles so
  *   built against the local stack; test/unit/bundle holds them to the 400 KB budget.
  */
 export const bundleOptions: BuildOptions = {
@@ -281,12 +288,12 @@ export const bundleOptions: BuildOptions = {
     noEventStreams,
     slimAwsSdkPackageJson,
     smallEndpointCacheLru,
-    sigV4OnlyMultiRegion,
     givenRequestHandlerOnly,
     noSharedConfigFilesOrImds,
     noJsHashFallbacks,
     literalSchemaTraitKeys,
     compactSdkErrors,
     sideEffectFreeLibDynamodb,
+    noAdaptiveRetry,
   ],
 };

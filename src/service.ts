@@ -16,7 +16,7 @@ import { OutcomeStore } from "./outcomes/store.ts";
 import { createSlsClient, type SlsClient } from "./providers/sls/index.ts";
 import { createTencentImClient, type TencentImClient } from "./providers/tencent-im/index.ts";
 import { createOutcomeEventPublisher, type OutcomeEventPublisher } from "./events/index.ts";
-import type { OutcomeAnnouncer } from "./provisioning/announce.ts";
+import { reportDroppedAnnouncement, type OutcomeAnnouncer } from "./provisioning/announce.ts";
 import { eventBridgeAnnouncer } from "./provisioning/outcome-events.ts";
 import { declareAbsent, redrive, type Declared } from "./provisioning/desired-state.ts";
 import { provision, reconcile, reconcileListed, type ProvisionDependencies, type ReconcileOptions } from "./provisioning/provision.ts";
@@ -119,12 +119,6 @@ export interface ServiceOverrides {
   announcer?: OutcomeAnnouncer;
   /** Replaces or extends the step registry (a test registers a step of its own). */
   steps?: (builtIn: StepRegistry) => StepRegistry;
-  /**
-   * Outcome events published within this many ms of each other share a PutEvents call
-   * (`batchWindowMs` of src/events/publisher.ts): for a process that serves one invocation at a
-   * time with many tenants in it (the backfill). Default: each event its own call.
-   */
-  announceBatchWindowMs?: number;
 }
 
 /**
@@ -228,7 +222,7 @@ export function createCoreService(config: ServiceConfig, overrides: ServiceOverr
     overrides.announcer ??
     (busName
       ? eventBridgeAnnouncer({
-          publish: (events) => (publisher ??= createOutcomeEventPublisher({ eventBusName: busName, batchWindowMs: overrides.announceBatchWindowMs })).publish(events),
+          publish: (events) => (publisher ??= createOutcomeEventPublisher({ eventBusName: busName })).publish(events),
         })
       : undefined);
   const builtIn = builtInSteps({ config, slsClientFor, logstores, im, imCredentials: credentials.im });
@@ -259,10 +253,13 @@ export function createCoreService(config: ServiceConfig, overrides: ServiceOverr
     reconcile: (state, { deadline, workerId, ...options }) => reconcile(state, deadline, deps(workerId), options),
     reconcileListed: (listed, { deadline, workerId, ...options }) => reconcileListed(listed, deadline, deps(workerId), options),
     async offboard({ tenantId, requestedAt, source }, { deadline, workerId }) {
-      return reconcile(await declareAbsent(tenantId, requestedAt, source, names, store, clock), deadline, deps(workerId));
+      const declared = await declareAbsent(tenantId, requestedAt, source, names, store, clock);
+      reportDroppedAnnouncement(declared, overrides.logger);
+      return reconcile(declared, deadline, deps(workerId));
     },
     async retry({ tenantId, step }, { deadline, workerId }) {
       const declared = await redrive(tenantId, step, names, store);
+      reportDroppedAnnouncement(declared, overrides.logger);
       // An outcome announcement given up at this generation is published again (same event).
       const failure = declared.tenant.announceFailure;
       const again =

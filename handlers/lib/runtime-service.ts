@@ -9,7 +9,6 @@ import {
   type SignupParts,
   type WebhookParts,
 } from "../../src/service.ts";
-import { BACKFILL_DEFAULTS } from "../../src/backfill/defaults.ts";
 import { logger, metricsSink } from "./runtime.ts";
 
 let core: CoreService | undefined;
@@ -64,9 +63,6 @@ export function runtimeWebhookService(): CoreService & WebhookParts {
  * ```
  */
 export function runtimeBackfillService(): CoreService & BackfillParts {
-  // Its own core: the backfill's process serves only the backfill, one invocation at a time, whose
-  // concurrent tenants share PutEvents calls for their outcome events.
-  backfillCore ??= createCoreService(loadConfig(process.env), { logger, metrics: metricsSink, announceBatchWindowMs: BACKFILL_DEFAULTS.announceBatchWindowMs });
-  return { ...backfillCore, ...backfillParts(backfillCore) };
+  const service = runtimeService();
+  return { ...service, ...backfillParts(service) };
 }
-let backfillCore: CoreService | undefined;

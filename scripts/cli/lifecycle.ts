@@ -10,7 +10,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { positiveInteger, stringOption, type CliCommand, type OptionValues } from "../cli-args.ts";
-import { BUDGET_DETAIL, BUDGET_OPTION, runDeadline, withService } from "./service-run.ts";
+import { BUDGET_DETAIL, BUDGET_OPTION, runDeadline, TABLE_DETAIL, TABLE_OPTION, withOutcomeStore, withService } from "./service-run.ts";
 
 const print = (value: unknown) => process.stdout.write(`${typeof value === "string" ? value : JSON.stringify(value, null, 2)}\n`);
 const workerId = (command: string) => `cli-${command}-${randomUUID()}`;
@@ -59,21 +59,22 @@ export function lifecycleCommands(useStack: (values: OptionValues) => void): Cli
   const failures: CliCommand = {
     name: "failures",
     summary: "list finished failures (tenant, step, status, provider, code, request id) and given-up outcome events from the sparse failures index",
-    usage: "[--limit N] [--aws]",
-    details: ["--limit N  at most N failures (default 100, at most 1000)"],
-    options: { limit: { type: "string" } },
+    usage: "[--limit N] [--aws] [--table NAME]",
+    details: ["--limit N  at most N failures (default 100, at most 1000)", TABLE_DETAIL],
+    options: { limit: { type: "string" }, ...TABLE_OPTION },
     positionals: { min: 0, max: 0 },
     async run({ values }) {
       const limit = positiveInteger(values, "limit", 100);
       useStack(values);
-      await withService(async (service) => {
-        const items = await service.store.listFailures({ limit });
+      // Only the table (it needed every provider setting and secret id): see status.
+      await withOutcomeStore(values, async (store) => {
+        const items = await store.listFailures({ limit });
         for (const f of items) {
           print([f.tenantId, f.step, f.status, f.lastError?.provider ?? "-", f.lastError?.code ?? "-", f.lastError?.requestId ?? "-", f.updatedAt].join("\t"));
         }
         print(`${items.length} failure(s)${items.length === limit ? ` (first ${limit}; --limit N for more)` : ""}`);
         // Outcome events given up: downstream systems were never told (re-drive with `retry`).
-        const announcements = await service.store.listFailedAnnouncements({ limit });
+        const announcements = await store.listFailedAnnouncements({ limit });
         for (const t of announcements) {
           const f = t.announceFailure;
           print([t.tenantId, "announcement", "GAVE_UP", "eventbridge", f?.code ?? "-", `generation ${f?.generation ?? "-"}, ${f?.attempts ?? 0} attempt(s)`, f?.failedAt ?? t.updatedAt].join("\t"));

@@ -6,6 +6,7 @@
 import { MAX_CONSUMER_GROUPS_PER_LOGSTORE } from "../../src/providers/sls/constants.ts";
 import { slsLogstoreNameSchema } from "../../src/providers/sls/names.ts";
 import { logstoresAtSls } from "../../src/logstores/index.ts";
+import { MAX_LOGSTORE_CAPACITY } from "../../src/logstores/registry.ts";
 import { ValidationError } from "../../src/errors.ts";
 import { schemaIssues } from "../../src/validation/issues.ts";
 import { positiveInteger, UsageError, type CliCommand, type OptionValues } from "../cli-args.ts";
@@ -41,6 +42,8 @@ export function logstoresCommand(useStack: (values: OptionValues) => void): CliC
       if (action === "list" && (names.length > 0 || values.capacity !== undefined)) throw new UsageError("logstores list takes no names and no --capacity");
       if (action === "add" && names.length === 0) throw new UsageError("logstores add: name at least one logstore");
       const capacity = values.capacity === undefined ? undefined : positiveInteger(values, "capacity", MAX_CONSUMER_GROUPS_PER_LOGSTORE);
+      // Checked before SLS is asked, naming the option (it failed after, as `logstores.0.capacity`).
+      if (capacity !== undefined && capacity > MAX_LOGSTORE_CAPACITY) throw new UsageError(`--capacity: at most ${MAX_LOGSTORE_CAPACITY} (a logstore's ledger item must stay far under DynamoDB's 400 KB)`);
       if (action === "add") checkLogstoreNames(names);
       useStack(values);
       await withService(async (service) => {

@@ -3,11 +3,14 @@
  * retry, offboard): one service for the command, closed after it; the operator's mistakes named
  * as usage errors; and a time budget capped like the Lambda functions' (15 minutes).
  */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { loadConfig } from "../../src/config/config.ts";
+import { OutcomeStore } from "../../src/outcomes/store.ts";
 import { ValidationError } from "../../src/errors.ts";
 import { TenantNotFoundError } from "../../src/provisioning/errors.ts";
 import { createService, type Service } from "../../src/service.ts";
-import { positiveInteger, UsageError, type OptionValues } from "../cli-args.ts";
+import { positiveInteger, stringOption, UsageError, type OptionValues } from "../cli-args.ts";
 
 /** Longest --budget-ms: what a Lambda may run (a claim's lease follows the budget). */
 export const MAX_BUDGET_MS = 900_000;
@@ -53,4 +56,33 @@ export function runDeadline(values: OptionValues): number {
   const ms = positiveInteger(values, "budget-ms", 60_000);
   if (ms > MAX_BUDGET_MS) throw new UsageError(`--budget-ms: at most ${MAX_BUDGET_MS} (15 minutes, as long as a Lambda runs)`);
   return Date.now() + ms;
+}
+
+/** The `--table` option of every command that only reads the outcome table. */
+export const TABLE_OPTION = { table: { type: "string" } } as const;
+
+/** How `--table` reads in those commands' `--help`. */
+export const TABLE_DETAIL = "--table NAME  the outcome table (default: OUTCOME_TABLE_NAME); with --aws nothing else is needed";
+
+/**
+ * Runs `run` with the outcome store alone (`--table` or OUTCOME_TABLE_NAME): reading outcomes
+ * needs no provider configuration or secrets, so an operator on a bad day needs only the table.
+ *
+ * @example
+ * ```ts
+ * await withOutcomeStore(values, (store) => store.listFailures({ limit: 10 }));
+ * ```
+ */
+export async function withOutcomeStore<T>(values: OptionValues, run: (store: OutcomeStore) => Promise<T>): Promise<T> {
+  const tableName = stringOption(values, "table") ?? process.env.OUTCOME_TABLE_NAME;
+  if (!tableName) throw new UsageError("--table or OUTCOME_TABLE_NAME is required");
+  const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  try {
+    return await run(new OutcomeStore({ tableName, client }));
+  } catch (error) {
+    if (error instanceof ValidationError) throw new UsageError(error.message);
+    throw error;
+  } finally {
+    client.destroy();
+  }
 }

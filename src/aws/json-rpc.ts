@@ -46,6 +46,33 @@ export class AwsServiceError extends ProvisionerError {
   }
 }
 
+/**
+ * A 2xx answer whose body is not a JSON object (a proxy's page, a cut or garbled body): the call
+ * may have taken effect, so it is not retried (the SDK does not retry a 2xx it cannot read
+ * either). Names the service's operation, the status and request id; never the body, which may
+ * echo what was sent.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof AwsResponseParseError) logger.warn(error.message); // "AWSEvents.PutEvents: HTTP 200 answer is not a JSON object (...)"
+ * ```
+ */
+export class AwsResponseParseError extends ProvisionerError {
+  override name = "AwsResponseParseError";
+  readonly retryable = false;
+  /** `<Prefix>.<Operation>`, e.g. `AWSEvents.PutEvents`. */
+  readonly operation: string;
+  readonly status: number;
+  readonly requestId: string | undefined;
+  constructor(operation: string, status: number, headers: Record<string, string>, bodyBytes: number, cause?: unknown) {
+    const contentType = headers["content-type"] ?? "no content-type";
+    super(`${operation}: HTTP ${status} answer is not a JSON object (${contentType}, ${bodyBytes} bytes)`, cause === undefined ? undefined : { cause });
+    this.operation = operation;
+    this.status = status;
+    this.requestId = headers["x-amzn-requestid"];
+  }
+}
+
 /** Constructor of a service's own error class for one error name. */
 export type AwsServiceErrorClass = new (init: ConstructorParameters<typeof AwsServiceError>[0]) => AwsServiceError;
 
@@ -113,7 +140,8 @@ export interface AwsJsonRequest {
  * (@smithy/signature-v4) and sent through the service's transport (src/http). For an operation
  * whose SDK client would cost the bundle more than this (the SQS client was 19 KB of the webhook
  * for one SendMessage): what the SDK adds per call is its middleware stack, schemas and a model of
- * the whole service. Behaves as the service's SDK clients are set up to (src/aws/client-options.ts):
+ * the whole service. Used by the webhook's SQS SendMessage (src/queue/sqs-send-message.ts) and the
+ * outcome events' PutEvents (src/events/put-events.ts). Behaves as the service's SDK clients are set up to (src/aws/client-options.ts):
  * the SDK's standard retries ({@link AWS_STANDARD_RETRY}), 5 s per attempt, every attempt cut off at
  * the invocation's deadline with {@link AwsCallDeadlineError}.
  *
@@ -187,6 +215,19 @@ export class AwsJsonRpcClient {
   }
 
   /**
+   * Closes the idle keep-alive connections of the transport this client made itself (a transport
+   * passed in is its owner's to close). The client stays usable: a later call opens new ones.
+   *
+   * @example
+   * ```ts
+   * client.close();
+   * ```
+   */
+  close(): void {
+    if (this.#options.transport === undefined) this.#transport?.close();
+  }
+
+  /**
    * Signs one attempt (SigV4, at the current time). A method of its own so the IAM audit can see
    * each call as the service sees it: signed, with its operation and input.
    *
@@ -222,10 +263,23 @@ export class AwsJsonRpcClient {
       if (cutByDeadline && cutoff !== undefined) throw new AwsCallDeadlineError(cutoff, request.hostname);
       throw error;
     }
-    if (response.status >= 200 && response.status < 300) {
-      return response.body.length === 0 ? {} : (JSON.parse(response.body.toString("utf8")) as Record<string, unknown>);
-    }
+    if (response.status >= 200 && response.status < 300) return this.#outputOf(operation, response);
     throw this.#errorOf(response.status, response.headers, response.body);
+  }
+
+  /** A 2xx answer's JSON object (an empty body is `{}`, as the SDK reads it), else {@link AwsResponseParseError}. */
+  #outputOf(operation: string, response: { status: number; headers: Record<string, string>; body: Buffer }): Record<string, unknown> {
+    if (response.body.length === 0) return {};
+    let value: unknown;
+    try {
+      value = JSON.parse(response.body.toString("utf8"));
+    } catch (error) {
+      throw new AwsResponseParseError(`${this.#options.targetPrefix}.${operation}`, response.status, response.headers, response.body.length, error);
+    }
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+      throw new AwsResponseParseError(`${this.#options.targetPrefix}.${operation}`, response.status, response.headers, response.body.length);
+    }
+    return value as Record<string, unknown>;
   }
 
   /** The error of a non-2xx answer, read as the SDK's AWS JSON protocol reads it. */

@@ -107,9 +107,18 @@ export async function runBackfill(options: BackfillOptions, deps: BackfillDepend
 }
 
 /**
+ * An entry of an explicit list is an import: like the other entry points, the backfill sets
+ * `source` (an entry that names one keeps it). Requests in the webhook's `data` shape, which must
+ * not carry `source`, were all refused for lacking it.
+ */
+function asImported(entry: unknown): unknown {
+  return typeof entry === "object" && entry !== null && !Array.isArray(entry) && !Object.hasOwn(entry, "source") ? { ...entry, source: "import" } : entry;
+}
+
+/**
  * Provisions an explicit list of tenants (e.g. those that signed up before the service
- * existed), within the run's budget. Each entry is validated first; invalid ones are counted and
- * named in the log, never sent to a provider.
+ * existed), within the run's budget. Each entry is validated first (`source` defaults to
+ * `import`); invalid ones are counted and named in the log, never sent to a provider.
  *
  * @example
  * ```ts
@@ -128,7 +137,7 @@ export async function backfillTenants(
   const valid: TenantOnboarding[] = [];
   tenants.forEach((input, index) => {
     try {
-      valid.push(parseTenantOnboarding(input));
+      valid.push(parseTenantOnboarding(asImported(input)));
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
       report.invalid++;

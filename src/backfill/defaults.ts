@@ -14,9 +14,4 @@ export const BACKFILL_DEFAULTS = {
   pageSize: 1000,
   /** Time one tenant may take; none is started with less than this left. */
   perTenantBudgetMs: 10_000,
-  /**
-   * Outcome events of tenants settling within this many ms go out in one PutEvents call (at
-   * 190 tenants/s about four per call instead of one each); each tenant waits at most this long.
-   */
-  announceBatchWindowMs: 20,
 } as const;

@@ -1,24 +1,24 @@
 /**
- * Publishes outcome events to an EventBridge bus with PutEvents (`@aws-sdk/client-eventbridge`,
- * the official client: signing, retries of throttled/5xx calls, endpoint settings such as
- * `AWS_ENDPOINT_URL_EVENTBRIDGE` come with it).
+ * Publishes outcome events to an EventBridge bus with PutEvents (src/events/put-events.ts: the
+ * request `@aws-sdk/client-eventbridge` sends, its signing, standard retries and endpoint settings
+ * such as `AWS_ENDPOINT_URL_EVENTBRIDGE`, without the SDK client in the bundles).
  *
  * PutEvents can succeed as a call and still drop entries: `FailedEntryCount` and each
  * `Entries[i].ErrorCode` say which. Those are turned into an {@link OutcomeEventPublishError} a
  * caller can switch on (`retryable`), never ignored.
  */
-import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
-import { awsClientOptions, withoutSdkLogging } from "../aws/client-options.ts";
 import { ProvisionerError, ValidationError } from "../errors.ts";
 import { parseOrThrow } from "../validation/issues.ts";
 import { eventBusNameSchema } from "./bus-name.ts";
+import {
+  EventBridgePutEventsClient,
+  PUT_EVENTS_MAX_ENTRIES,
+  PUT_EVENTS_MAX_REQUEST_BYTES,
+  putEventsEntryBytes,
+  type PutEventsRequestEntry,
+  type PutEventsSender,
+} from "./put-events.ts";
 import { MAX_EVENT_ENTRY_BYTES, OUTCOME_EVENT_SOURCE, type OutcomeEvent } from "./types.ts";
-
-/** PutEvents takes 1-10 entries per call. */
-export const PUT_EVENTS_MAX_ENTRIES = 10;
-
-/** `Time` counts 14 bytes toward an entry's size when present (EventBridge user guide). */
-const TIME_FIELD_BYTES = 14;
 
 /**
  * Entry error codes that will fail the same way again (a bug or a policy, not a blip): the
@@ -36,8 +36,10 @@ const PERMANENT_ENTRY_CODES: ReadonlySet<string> = new Set([
   "NotAuthorizedForDetailTypeException",
 ]);
 
-/** Call-level AWS errors that will fail the same way again. */
+/** Call-level errors that will fail the same way again (AWS's, and a request or setting refused before sending). */
 const PERMANENT_CALL_ERRORS: ReadonlySet<string> = new Set([
+  "ValidationError",
+  "ConfigurationError",
   "ResourceNotFoundException",
   "ValidationException",
   "AccessDeniedException",
@@ -85,18 +87,10 @@ export interface OutcomeEventPublisherOptions {
   /** Bus name or ARN (`OUTCOME_EVENT_BUS_NAME`). */
   eventBusName: string;
   /**
-   * Default: `new EventBridgeClient(awsClientOptions())` (region, credentials and endpoint from the
+   * Default: a new {@link EventBridgePutEventsClient} (region, credentials and endpoint from the
    * environment; timeouts and the invocation deadline as every AWS client of the service).
    */
-  client?: EventBridgeClient | undefined;
-  /**
-   * Publishes of a single event made within this many ms of each other go out in one PutEvents
-   * call (up to 10 entries and 256 KB; each publish still settles with its own entry's result).
-   * For a process publishing for one invocation at a time (the backfill, whose concurrent tenants
-   * settle a few ms apart): the call runs in the async context, so under the AWS call deadline,
-   * of the publish that opened the batch. Default: none, each publish is its own call.
-   */
-  batchWindowMs?: number | undefined;
+  client?: PutEventsSender | undefined;
 }
 
 /** What {@link OutcomeEventPublisher.publish} returns for the events it published. */
@@ -108,9 +102,9 @@ export interface PublishedOutcomeEvent {
 
 /** Publishes outcome events; see {@link createOutcomeEventPublisher}. */
 export interface OutcomeEventPublisher {
-  /** Publishes every event (in calls of ≤10), or throws {@link OutcomeEventPublishError} naming the ones that failed. */
+  /** Publishes every event (in calls of ≤ 10 entries and ≤ 256 KB), or throws {@link OutcomeEventPublishError} naming the ones that failed. */
   publish(events: OutcomeEvent | readonly OutcomeEvent[]): Promise<PublishedOutcomeEvent[]>;
-  /** Destroys the client if the publisher created it. */
+  /** Closes the client's connections if the publisher created it. */
   close(): void;
 }
 
@@ -125,25 +119,38 @@ export interface OutcomeEventPublisher {
 export function toPutEventsEntry(event: OutcomeEvent, eventBusName: string): PutEventsRequestEntry {
   const detail = JSON.stringify(event.detail);
   const time = new Date(event.detail.occurredAt);
-  const size = entryBytes(event.detailType, detail);
+  const entry = { EventBusName: eventBusName, Source: OUTCOME_EVENT_SOURCE, DetailType: event.detailType, Detail: detail, Time: time };
+  const size = putEventsEntryBytes(entry);
   if (size > MAX_EVENT_ENTRY_BYTES) {
     throw new ValidationError([{ field: "detail", rule: `the PutEvents entry must be at most ${MAX_EVENT_ENTRY_BYTES} bytes (is ${size})` }], event.detailType);
   }
-  return { EventBusName: eventBusName, Source: OUTCOME_EVENT_SOURCE, DetailType: event.detailType, Detail: detail, Time: time };
+  return entry;
 }
 
-/** An entry's size as EventBridge counts it toward the 256 KB limits (of an entry, and of a PutEvents call). */
-function entryBytes(detailType: string, detail: string): number {
-  return TIME_FIELD_BYTES + Buffer.byteLength(OUTCOME_EVENT_SOURCE, "utf8") + Buffer.byteLength(detailType, "utf8") + Buffer.byteLength(detail, "utf8");
-}
-
-/** One single-event publish waiting for its batch's PutEvents call. */
-interface Queued {
-  event: OutcomeEvent;
-  entry: PutEventsRequestEntry;
-  bytes: number;
-  resolve(published: PublishedOutcomeEvent[]): void;
-  reject(error: unknown): void;
+/**
+ * Where consecutive entries are cut into PutEvents calls: each call at most 10 entries and 256 KB
+ * together (each entry alone is within 256 KB already). Returns the start index of every call.
+ *
+ * @example
+ * ```ts
+ * callStarts([entryOf100Kb, entryOf100Kb, entryOf100Kb]); // [0, 2]
+ * ```
+ */
+export function callStarts(entries: readonly PutEventsRequestEntry[]): number[] {
+  const starts: number[] = [];
+  let count = 0;
+  let bytes = 0;
+  entries.forEach((entry, i) => {
+    const size = putEventsEntryBytes(entry);
+    if (i === 0 || count === PUT_EVENTS_MAX_ENTRIES || bytes + size > PUT_EVENTS_MAX_REQUEST_BYTES) {
+      starts.push(i);
+      count = 0;
+      bytes = 0;
+    }
+    count += 1;
+    bytes += size;
+  });
+  return starts;
 }
 
 function callErrorCode(error: unknown): string {
@@ -162,103 +169,53 @@ function callErrorCode(error: unknown): string {
  */
 export function createOutcomeEventPublisher(options: OutcomeEventPublisherOptions): OutcomeEventPublisher {
   parseOrThrow(eventBusNameSchema, options.eventBusName, "outcome event publisher", "eventBusName");
-  const ownsClient = options.client === undefined;
-  const client = options.client ?? withoutSdkLogging(new EventBridgeClient(awsClientOptions()));
+  const owned = options.client === undefined ? new EventBridgePutEventsClient() : undefined;
+  const client: PutEventsSender = options.client ?? (owned as EventBridgePutEventsClient);
 
-  /** One PutEvents call (≤ 10 entries): what went out, what failed, and the call's error if it failed as a whole. */
-  async function putEvents(events: readonly OutcomeEvent[], entries: PutEventsRequestEntry[], published: PublishedOutcomeEvent[], failed: FailedOutcomeEvent[]): Promise<unknown> {
-    let result;
-    try {
-      result = await client.send(new PutEventsCommand({ Entries: entries }));
-    } catch (error) {
-      const errorCode = callErrorCode(error);
-      const errorMessage = error instanceof Error ? error.message : String(error);
-      for (const event of events) failed.push({ eventId: event.detail.eventId, errorCode, errorMessage });
-      return error;
-    }
-    // Entries answer the request in order, one for one.
-    events.forEach((event, i) => {
-      const entry = result.Entries?.[i];
-      if (entry?.EventId !== undefined && entry.ErrorCode === undefined) {
-        published.push({ eventId: event.detail.eventId, awsEventId: entry.EventId });
-      } else {
-        failed.push({
-          eventId: event.detail.eventId,
-          errorCode: entry?.ErrorCode ?? "MissingResultEntry",
-          errorMessage: entry?.ErrorMessage ?? "PutEvents returned no result for this entry",
-        });
-      }
-    });
-    return undefined;
-  }
-
-  async function publishNow(input: OutcomeEvent | readonly OutcomeEvent[]): Promise<PublishedOutcomeEvent[]> {
+  async function publish(input: OutcomeEvent | readonly OutcomeEvent[]): Promise<PublishedOutcomeEvent[]> {
     const events: readonly OutcomeEvent[] = Array.isArray(input) ? input : [input as OutcomeEvent];
     // Build (and size-check) every entry before sending any: a bad event sends nothing.
     const entries = events.map((event) => toPutEventsEntry(event, options.eventBusName));
     const published: PublishedOutcomeEvent[] = [];
     const failed: FailedOutcomeEvent[] = [];
     let cause: unknown;
-    for (let start = 0; start < entries.length; start += PUT_EVENTS_MAX_ENTRIES) {
-      const error = await putEvents(events.slice(start, start + PUT_EVENTS_MAX_ENTRIES), entries.slice(start, start + PUT_EVENTS_MAX_ENTRIES), published, failed);
-      cause ??= error;
+    const starts = callStarts(entries);
+    for (const [k, start] of starts.entries()) {
+      const end = starts[k + 1] ?? entries.length;
+      const batch = entries.slice(start, end);
+      const batchEvents = events.slice(start, end);
+      let result;
+      try {
+        result = await client.putEvents({ Entries: batch });
+      } catch (error) {
+        cause = error;
+        const errorCode = callErrorCode(error);
+        const errorMessage = error instanceof Error ? error.message : String(error);
+        for (const event of batchEvents) failed.push({ eventId: event.detail.eventId, errorCode, errorMessage });
+        continue;
+      }
+      // Entries answer the request in order, one for one.
+      batchEvents.forEach((event, i) => {
+        const entry = result.Entries?.[i];
+        if (entry?.EventId !== undefined && entry.ErrorCode === undefined) {
+          published.push({ eventId: event.detail.eventId, awsEventId: entry.EventId });
+        } else {
+          failed.push({
+            eventId: event.detail.eventId,
+            errorCode: entry?.ErrorCode ?? "MissingResultEntry",
+            errorMessage: entry?.ErrorMessage ?? "PutEvents returned no result for this entry",
+          });
+        }
+      });
     }
     if (failed.length > 0) throw new OutcomeEventPublishError(failed, published.map((p) => p.eventId), cause);
     return published;
   }
 
-  // Batching of single-event publishes (batchWindowMs).
-  const windowMs = options.batchWindowMs;
-  let queue: Queued[] = [];
-  let queuedBytes = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-
-  function flush(): void {
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
-    const batch = queue;
-    queue = [];
-    queuedBytes = 0;
-    if (batch.length > 0) void sendBatch(batch);
-  }
-
-  async function sendBatch(batch: Queued[]): Promise<void> {
-    const published: PublishedOutcomeEvent[] = [];
-    const failed: FailedOutcomeEvent[] = [];
-    const cause = await putEvents(
-      batch.map((q) => q.event),
-      batch.map((q) => q.entry),
-      published,
-      failed,
-    );
-    // Each publish settles with its own entry: one entry's failure is not the others'.
-    for (const q of batch) {
-      const id = q.event.detail.eventId;
-      const out = published.find((p) => p.eventId === id);
-      if (out) q.resolve([out]);
-      else q.reject(new OutcomeEventPublishError(failed.filter((f) => f.eventId === id), [], cause));
-    }
-  }
-
-  async function publish(input: OutcomeEvent | readonly OutcomeEvent[]): Promise<PublishedOutcomeEvent[]> {
-    if (windowMs === undefined || Array.isArray(input)) return publishNow(input);
-    const event = input as OutcomeEvent;
-    // Checked here: an oversized event fails its own publish, never its batch.
-    const entry = toPutEventsEntry(event, options.eventBusName);
-    const bytes = entryBytes(event.detailType, entry.Detail ?? "");
-    if (queuedBytes + bytes > MAX_EVENT_ENTRY_BYTES) flush();
-    return new Promise<PublishedOutcomeEvent[]>((resolve, reject) => {
-      queue.push({ event, entry, bytes, resolve, reject });
-      queuedBytes += bytes;
-      if (queue.length >= PUT_EVENTS_MAX_ENTRIES) flush();
-      else timer ??= setTimeout(flush, windowMs);
-    });
-  }
-
   return {
     publish,
     close() {
-      if (ownsClient) client.destroy();
+      owned?.close();
     },
   };
 }

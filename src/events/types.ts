@@ -1,6 +1,7 @@
 /**
  * Outcome events: what the service tells downstream systems when a tenant reaches a terminal
- * state for its current generation (issue 9). One EventBridge event per (tenant, generation,
+ * state for a generation (issue 9; one superseded before its event went out is still announced,
+ * before the newer one: consumers order by `generation`). One EventBridge event per (tenant, generation,
  * outcome); `detail.eventId` is stable across re-announcements so consumers can dedupe.
  * Each builder throws a ValidationError naming the field and the rule of a bad subject or failure.
  */

@@ -94,6 +94,25 @@ export function lifecycleEventFromQueueBody(body: string): LifecycleEvent {
   return { kind: "signup", tenant: withSource(detail, "detail", "signup") };
 }
 
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * The text of a body that must be UTF-8 (JSON is, RFC 8259), or a ValidationError naming `body`:
+ * a lenient decode put U+FFFD in place of bad bytes and provisioned names nobody sent.
+ *
+ * @example
+ * ```ts
+ * const tenant = tenantFromWebhookBody(utf8Body(rawBody));
+ * ```
+ */
+export function utf8Body(bytes: Uint8Array): string {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    throw new ValidationError([{ field: "body", rule: "must be UTF-8 text (RFC 8259)" }]);
+  }
+}
+
 /**
  * Unwraps a verified webhook body to the tenant request; fields are named from the body's root
  * (`data.admin.userId`).

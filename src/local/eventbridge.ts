@@ -1,8 +1,10 @@
 /**
  * A local Amazon EventBridge stand-in for tests and the local stack: a real `node:http` server on
  * 127.0.0.1 speaking AWS JSON 1.1 as the unchanged `@aws-sdk/client-eventbridge` does
- * (`POST /`, `X-Amz-Target: AWSEvents.PutEvents`, `application/x-amz-json-1.1`). Point the client
- * at it with `AWS_ENDPOINT_URL_EVENTBRIDGE` or its `endpoint` option.
+ * (`POST /`, `X-Amz-Target: AWSEvents.PutEvents`, `application/x-amz-json-1.1`), and so the
+ * service's own PutEvents (src/events/put-events.ts; test/integration/events/put-events.test.ts
+ * checks it gets the same answers). Point a client at it with `AWS_ENDPOINT_URL_EVENTBRIDGE` or
+ * its `endpoint` option.
  *
  * Only PutEvents, checked like the real API for the fields it takes:
  * - `Entries` 1-10, else `ValidationException` (HTTP 400, nothing recorded); the request's

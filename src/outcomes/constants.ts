@@ -24,6 +24,13 @@ export const MAX_UNFINISHED_SHARDS = 64;
 /** Stored error messages are cut to this many characters so one chatty provider can't bloat an item. */
 export const MAX_ERROR_MESSAGE_CHARS = 1000;
 
+/**
+ * Most owed announcements a tenant item keeps (`TenantItem.owedAnnouncements`, each at most a
+ * few KB: the step error message is cut to {@link MAX_ERROR_MESSAGE_CHARS}): declaring one more
+ * drops the oldest, logged as given up.
+ */
+export const MAX_OWED_ANNOUNCEMENTS = 10;
+
 /** How often `claimStep` retries when it lost a race but the step turned claimable again meanwhile. */
 export const CLAIM_RACE_RETRIES = 3;
 

@@ -1,9 +1,10 @@
 /** Turns items read back from the table into typed records, refusing anything the store didn't write. */
 import * as z from "zod/mini";
 import { zodIssueLines } from "../validation/zod-issues.ts";
+import { OUTCOME_DETAIL_TYPES } from "../events/types.ts";
 import { DESIRED_STATES, STEP_NAME_PATTERN, STEP_STATUSES } from "./constants.ts";
 import { MalformedOutcomeItemError } from "./errors.ts";
-import type { JsonObject, StepRecord, TenantItem } from "./types.ts";
+import type { JsonObject, OwedAnnouncement, StepRecord, TenantItem } from "./types.ts";
 
 const stepErrorSchema = z.object({
   provider: z.enum(["sls", "tencent-im"]),
@@ -35,6 +36,23 @@ const stepItemSchema = z.object({
   updatedAt: z.string(),
 });
 
+const owedAnnouncementSchema = z.object({
+  generation: z.int().check(z.positive()),
+  outcome: z.enum(OUTCOME_DETAIL_TYPES),
+  occurredAt: z.string(),
+  failure: z.optional(
+    z.object({
+      step: z.string(),
+      status: z.enum(["FAILED_PERMANENT", "CONFLICT"]),
+      code: z.string(),
+      provider: z.string(),
+      requestId: z.optional(z.string()),
+      message: z.optional(z.string()),
+    }),
+  ),
+  steps: z.array(z.object({ step: z.string(), status: z.string(), resource: z.record(z.string(), z.string()) })),
+});
+
 const tenantItemSchema = z.object({
   tenantId: z.string().check(z.minLength(1)),
   snapshot: z.string(),
@@ -60,6 +78,8 @@ const tenantItemSchema = z.object({
       nextAttemptAt: z.optional(z.string()),
     }),
   ),
+  // Generation → the owed announcement as JSON (see TenantItem.owedAnnouncements).
+  owedAnnouncements: z.optional(z.record(z.string().check(z.regex(/^[1-9][0-9]*$/)), z.string())),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -117,5 +137,32 @@ export function parseTenantItem(item: Record<string, unknown>): TenantItem {
   // JSON.parse only ever yields JSON values, so an object from it is a JsonObject.
   const indexSk = item["unfinishedSk"];
   const indexDueAt = typeof indexSk === "string" ? indexSk.split("#")[0] : undefined;
-  return { ...parsed.data, snapshot: snapshot as JsonObject, ...(indexDueAt ? { indexDueAt } : {}) };
+  const { owedAnnouncements: owed, ...fields } = parsed.data;
+  return {
+    ...fields,
+    snapshot: snapshot as JsonObject,
+    ...(indexDueAt ? { indexDueAt } : {}),
+    ...(owed === undefined ? {} : { owedAnnouncements: parseOwed(owed, pk, sk) }),
+  };
+}
+
+/** The owed announcements (generation → JSON), oldest first; each must name its own generation. */
+function parseOwed(owed: Record<string, string>, pk: string, sk: string): OwedAnnouncement[] {
+  const parsed = Object.entries(owed).map(([generation, json]) => {
+    let value: unknown;
+    try {
+      value = JSON.parse(json);
+    } catch {
+      throw new MalformedOutcomeItemError(pk, sk, [`owedAnnouncements.${generation}: not JSON`]);
+    }
+    const announcement = owedAnnouncementSchema.safeParse(value);
+    if (!announcement.success) {
+      throw new MalformedOutcomeItemError(pk, sk, zodIssueLines(announcement.error.issues, value).map((line) => `owedAnnouncements.${generation}.${line}`));
+    }
+    if (String(announcement.data.generation) !== generation) {
+      throw new MalformedOutcomeItemError(pk, sk, [`owedAnnouncements.${generation}.generation: must be ${generation}`]);
+    }
+    return announcement.data;
+  });
+  return parsed.sort((a, b) => a.generation - b.generation);
 }

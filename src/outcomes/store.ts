@@ -16,6 +16,7 @@ import {
   FAILURES_INDEX_NAME,
   isFinishedStatus,
   MAX_ERROR_MESSAGE_CHARS,
+  MAX_OWED_ANNOUNCEMENTS,
   STEP_SK_PREFIX,
   TENANT_SK,
   UNFINISHED_INDEX_NAME,
@@ -23,6 +24,7 @@ import {
 import { allOfEach, anyOf } from "./condition-expression.ts";
 import { decodeCursor, encodeCursor, type UnfinishedIndexKey } from "./cursor.ts";
 import { LeaseLostError, MalformedOutcomeItemError } from "./errors.ts";
+import { ValidationError } from "../errors.ts";
 import {
   announcementFailureInput,
   announcementInput,
@@ -70,6 +72,7 @@ import type {
   JsonObject,
   ListUnfinishedOptions,
   OutcomeStoreOptions,
+  OwedAnnouncement,
   StepError,
   StepName,
   StepRecord,
@@ -597,14 +600,49 @@ export class OutcomeStore {
     } else {
       remove.push("#redrive");
     }
+    const conditions = [`attribute_exists(#pk) AND ${generationIs(":expected", expectedGeneration)}`];
+    if (change.owe) owe(tenantId, expectedGeneration, change.owe, { set, remove, names, values, conditions });
+    if (!change.owe?.announcement) {
+      // The owed map is always there after a generation change: a run owing late adds to it.
+      set.push("#owed = if_not_exists(#owed, :noOwed)");
+      names["#owed"] = "owedAnnouncements";
+      values[":noOwed"] = {};
+    }
     const item = await this.updateIf({
       Key: tenantKey(tenantId),
       UpdateExpression: `SET ${set.join(", ")}${remove.length ? ` REMOVE ${remove.join(", ")}` : ""}`,
-      ConditionExpression: `attribute_exists(#pk) AND ${generationIs(":expected", expectedGeneration)}`,
+      ConditionExpression: conditions.join(" AND "),
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
     });
     return item ? parseTenantItem(item) : undefined;
+  }
+
+  /**
+   * Keeps `announcement` (of the generation just before the tenant's current one) owed, for a
+   * run that settled that generation but lost its claim because the newer generation was
+   * declared before the declaring request saw it settled. True for exactly one caller; false
+   * when it is owed or claimed already, the tenant moved further on, or the item holds
+   * {@link MAX_OWED_ANNOUNCEMENTS} owed ones.
+   *
+   * @example
+   * ```ts
+   * if (await store.oweAnnouncement("t-1", { generation: 2, outcome: "TenantProvisioned", occurredAt, steps })) await claim();
+   * ```
+   */
+  async oweAnnouncement(tenantId: string, announcement: OwedAnnouncement): Promise<boolean> {
+    const generation = announcement.generation;
+    parseOrThrow(announcementInput, { tenantId, generation }, "oweAnnouncement");
+    // The map is there: every generation change leaves one (changeDesired).
+    const added = await this.updateIf({
+      Key: tenantKey(tenantId),
+      UpdateExpression: "SET #owed.#g = :json, #updatedAt = :now",
+      ConditionExpression:
+        "#generation = :next AND (attribute_not_exists(#announced) OR #announced < :gen) AND attribute_not_exists(#owed.#g) AND size(#owed) < :max",
+      ExpressionAttributeNames: { "#generation": "generation", "#announced": "announcedGeneration", "#owed": "owedAnnouncements", "#g": String(generation), "#updatedAt": "updatedAt" },
+      ExpressionAttributeValues: { ":next": generation + 1, ":gen": generation, ":now": this.nowIso(), ":json": JSON.stringify(announcement), ":max": MAX_OWED_ANNOUNCEMENTS },
+    });
+    return added !== undefined;
   }
 
   /**
@@ -683,26 +721,43 @@ export class OutcomeStore {
    * index, due after `retryAfterMs`, until {@link finishAnnouncement}: if the claimer dies before
    * publishing, the backfill announces again. False while the tenant's creation lease holds (its
    * run announces itself: {@link finishOwnAnnouncement}), unless `leaseOwner` holds it (its
-   * publish failed: the lease becomes a claim).
+   * publish failed: the lease becomes a claim). Claims go oldest first: the current generation
+   * only while nothing older is owed (`TenantItem.owedAnnouncements`); an owed one with
+   * `owedCount` only while exactly that many are owed (the caller saw every older one published).
    *
    * @example
    * ```ts
    * if (await store.claimAnnouncement("t-1", 2, "TenantProvisioned", 60_000)) await publish(...);
    * ```
    */
-  async claimAnnouncement(tenantId: string, generation: number, outcome: string, retryAfterMs: number, leaseOwner?: string): Promise<boolean> {
+  async claimAnnouncement(
+    tenantId: string,
+    generation: number,
+    outcome: string,
+    retryAfterMs: number,
+    leaseOwner?: string,
+    owedCount?: number,
+  ): Promise<boolean> {
     parseOrThrow(claimAnnouncementInput, { tenantId, generation, retryAfterMs }, "claimAnnouncement");
     const nowMs = this.clock.now();
     const due = new Date(nowMs + retryAfterMs).toISOString();
+    // The current generation once nothing older is owed, or an owed one (with `owedCount`: only
+    // while exactly that many are owed, so an owed generation is never claimed over an older one
+    // the caller did not see; 0: the current generation only).
+    const which =
+      `((${generationIs(":gen", generation)} AND (attribute_not_exists(#owed) OR size(#owed) = :zero)) OR ` +
+      `(attribute_exists(#owed.#g)${owedCount === undefined ? "" : " AND size(#owed) = :owedCount"}))`;
     const claimed = await this.updateIf({
       Key: tenantKey(tenantId),
       // A lapsed creation lease goes with the claim: its run is gone.
       UpdateExpression: "SET #announced = :gen, #outcome = :outcome, #updatedAt = :now, #upk = :upk, #usk = :usk REMOVE #leaseOwner, #leaseExpiresAt",
       // Never while a creation lease holds, except by its owner: its run announces without a claim.
       ConditionExpression:
-        `attribute_exists(#pk) AND ${generationIs(":gen", generation)} AND (attribute_not_exists(#announced) OR #announced < :gen) AND ` +
+        `attribute_exists(#pk) AND ${which} AND (attribute_not_exists(#announced) OR #announced < :gen) AND ` +
         `(attribute_not_exists(#leaseExpiresAt) OR #leaseExpiresAt <= :now${leaseOwner === undefined ? "" : " OR #leaseOwner = :leaseOwner"})`,
       ExpressionAttributeNames: {
+        "#owed": "owedAnnouncements",
+        "#g": String(generation),
         "#pk": "pk",
         "#leaseOwner": "leaseOwner",
         "#leaseExpiresAt": "leaseExpiresAt",
@@ -719,17 +774,19 @@ export class OutcomeStore {
         ":now": new Date(nowMs).toISOString(),
         ":upk": unfinishedPk(shardOf(tenantId, this.shards)),
         ":usk": tenantUnfinishedSk(due, tenantId),
+        ":zero": 0,
         ...(leaseOwner === undefined ? {} : { ":leaseOwner": leaseOwner }),
+        ...(owedCount === undefined ? {} : { ":owedCount": owedCount }),
       },
     });
     return claimed !== undefined;
   }
 
   /**
-   * Takes over an announcement of `generation` whose claimer did not finish it by its retry time
-   * (`dueAt`, the tenant item's due time as read): true for exactly one caller, which publishes
-   * again; the item is then due `retryAfterMs` later. False when another caller took it over or
-   * finished it meanwhile, or the tenant moved to a newer generation.
+   * Takes over an announcement of `generation` (the current one, or an owed one) whose claimer
+   * did not finish it by its retry time (`dueAt`, the tenant item's due time as read): true for
+   * exactly one caller, which publishes again; the item is then due `retryAfterMs` later. False
+   * when another caller took it over or finished it meanwhile, or it is neither current nor owed.
    *
    * @example
    * ```ts
@@ -742,8 +799,8 @@ export class OutcomeStore {
     const reclaimed = await this.updateIf({
       Key: tenantKey(tenantId),
       UpdateExpression: "SET #updatedAt = :now, #usk = :usk",
-      ConditionExpression: `attribute_exists(#pk) AND ${generationIs(":gen", generation)} AND #announced = :gen AND #usk = :was`,
-      ExpressionAttributeNames: { "#pk": "pk", "#generation": "generation", "#announced": "announcedGeneration", "#updatedAt": "updatedAt", "#usk": "unfinishedSk" },
+      ConditionExpression: `attribute_exists(#pk) AND ${currentOrOwed(generation)} AND #announced = :gen AND #usk = :was`,
+      ExpressionAttributeNames: { "#pk": "pk", ...CURRENT_OR_OWED_NAMES(generation), "#announced": "announcedGeneration", "#updatedAt": "updatedAt", "#usk": "unfinishedSk" },
       ExpressionAttributeValues: {
         ":gen": generation,
         ":now": new Date(nowMs).toISOString(),
@@ -755,8 +812,9 @@ export class OutcomeStore {
   }
 
   /**
-   * Takes the tenant item out of the unfinished index once `generation`'s outcome is published.
-   * A no-op when the tenant moved to a newer generation meanwhile (that one still needs work).
+   * Takes the tenant item out of the unfinished index once `generation`'s outcome is published;
+   * an owed generation is owed no more, and the item stays due (now) for what comes after it.
+   * A no-op when the tenant moved on and `generation` is not owed (that one was superseded unsettled).
    *
    * @example
    * ```ts
@@ -765,6 +823,11 @@ export class OutcomeStore {
    */
   async finishAnnouncement(tenantId: string, generation: number): Promise<boolean> {
     parseOrThrow(announcementInput, { tenantId, generation }, "finishAnnouncement");
+    return (await this.finishCurrentAnnouncement(tenantId, generation)) || (await this.finishOwedAnnouncement(tenantId, generation));
+  }
+
+  /** {@link finishAnnouncement} of the tenant's current generation. */
+  private async finishCurrentAnnouncement(tenantId: string, generation: number): Promise<boolean> {
     const finished = await this.updateIf({
       Key: tenantKey(tenantId),
       // Published: failed attempts before it (and an older generation's give-up) are history.
@@ -784,11 +847,36 @@ export class OutcomeStore {
   }
 
   /**
+   * {@link finishAnnouncement} of an owed older generation: it is no longer owed, and the tenant
+   * item is due now (the next owed one, or the current generation, is announced next).
+   */
+  private async finishOwedAnnouncement(tenantId: string, generation: number): Promise<boolean> {
+    const now = this.nowIso();
+    const finished = await this.updateIf({
+      Key: tenantKey(tenantId),
+      UpdateExpression: "SET #upk = :upk, #usk = :usk, #updatedAt = :now REMOVE #owed.#g, #af, #fpk, #fsk",
+      ConditionExpression: "attribute_exists(#owed.#g) AND #announced = :gen",
+      ExpressionAttributeNames: {
+        "#owed": "owedAnnouncements",
+        "#g": String(generation),
+        "#announced": "announcedGeneration",
+        "#upk": "unfinishedPk",
+        "#usk": "unfinishedSk",
+        "#updatedAt": "updatedAt",
+        ...ANNOUNCE_FAILURE_NAMES,
+      },
+      ExpressionAttributeValues: { ":gen": generation, ":now": now, ":upk": unfinishedPk(shardOf(tenantId, this.shards)), ":usk": tenantUnfinishedSk(now, tenantId) },
+    });
+    return finished !== undefined;
+  }
+
+  /**
    * Records that the holder of the tenant's creation lease published `generation`'s `outcome`,
    * and ends the lease: one write where another run needs a claim before publishing and a
    * finish after it. While the lease holds no other run may claim the announcement
    * ({@link claimAnnouncement}), so the holder publishes first and records after. False (nothing
-   * written) when `owner` no longer holds the lease or the tenant moved to a newer generation.
+   * written) when `owner` no longer holds the lease or the tenant moved to a newer generation
+   * (if that one keeps this one owed, the holder claims and finishes it as owed instead).
    *
    * @example
    * ```ts
@@ -878,11 +966,12 @@ export class OutcomeStore {
   }
 
   /**
-   * Records a failed publish of `generation`'s claimed announcement: due again at
-   * `failure.retryAt` (out of the failures index, where an older generation's give-up may
-   * still be listed), or, without it, given up: the tenant item leaves the unfinished index and
-   * enters the failures index (its own partition, {@link listFailedAnnouncements}) until
-   * {@link redriveAnnouncement}. Conditional on the stored attempt count being
+   * Records a failed publish of `generation`'s claimed announcement (current or owed): due again
+   * at `failure.retryAt` (out of the failures index, where an older generation's give-up may
+   * still be listed), or, without it, given up: the tenant item enters the failures index (its
+   * own partition, {@link listFailedAnnouncements}) until {@link redriveAnnouncement} or a newer
+   * generation's announcement, and leaves the unfinished index (an owed generation given up is
+   * owed no more, and the item stays due for what comes after it). Conditional on the stored attempt count being
    * `failure.attempts - 1` and the announcement still unpublished: false when another caller
    * recorded or published it first.
    *
@@ -906,36 +995,49 @@ export class OutcomeStore {
     };
     const shard = shardOf(tenantId, this.shards);
     const given = announceFailuresKey(shard, now, tenantId);
-    const item = await this.updateIf({
+    // The count as read: of two runs failing the same attempt, one records it.
+    const counted = `#announced = :gen AND attribute_exists(#usk) AND ${
+      failure.attempts === 1 ? "(attribute_not_exists(#af) OR #af.#afGen <> :gen)" : "#af.#afGen = :gen AND #af.#afAttempts = :before"
+    }`;
+    const names = {
+      "#pk": "pk",
+      "#announced": "announcedGeneration",
+      "#updatedAt": "updatedAt",
+      "#usk": "unfinishedSk",
+      "#afGen": "generation",
+      ...(failure.attempts === 1 ? {} : { "#afAttempts": "attempts" }),
+      ...ANNOUNCE_FAILURE_NAMES,
+    };
+    const values = { ":gen": generation, ":af": stored, ":now": now, ...(failure.attempts === 1 ? {} : { ":before": failure.attempts - 1 }) };
+    if (!gaveUp) {
+      // Retried: an older generation's give-up (its listing in the failures index) is history.
+      const item = await this.updateIf({
+        Key: tenantKey(tenantId),
+        UpdateExpression: "SET #af = :af, #updatedAt = :now, #usk = :usk REMOVE #fpk, #fsk",
+        ConditionExpression: `attribute_exists(#pk) AND ${currentOrOwed(generation)} AND ${counted}`,
+        ExpressionAttributeNames: { ...names, ...CURRENT_OR_OWED_NAMES(generation) },
+        ExpressionAttributeValues: { ...values, ":usk": tenantUnfinishedSk(failure.retryAt ?? now, tenantId) },
+      });
+      return item !== undefined;
+    }
+    const givenUp = { ":fpk": given.failuresPk, ":fsk": given.failuresSk };
+    const current = await this.updateIf({
       Key: tenantKey(tenantId),
-      UpdateExpression: gaveUp
-        ? "SET #af = :af, #updatedAt = :now, #fpk = :fpk, #fsk = :fsk REMOVE #upk, #usk"
-        : // Retried: an older generation's give-up (its listing in the failures index) is history.
-          "SET #af = :af, #updatedAt = :now, #usk = :usk REMOVE #fpk, #fsk",
-      // The count as read: of two runs failing the same attempt, one records it.
-      ConditionExpression: `attribute_exists(#pk) AND ${generationIs(":gen", generation)} AND #announced = :gen AND attribute_exists(#usk) AND ${
-        failure.attempts === 1 ? "(attribute_not_exists(#af) OR #af.#afGen <> :gen)" : "#af.#afGen = :gen AND #af.#afAttempts = :before"
-      }`,
-      ExpressionAttributeNames: {
-        "#pk": "pk",
-        "#generation": "generation",
-        "#announced": "announcedGeneration",
-        "#updatedAt": "updatedAt",
-        "#usk": "unfinishedSk",
-        "#afGen": "generation",
-        ...(failure.attempts === 1 ? {} : { "#afAttempts": "attempts" }),
-        ...(gaveUp ? { "#upk": "unfinishedPk" } : {}),
-        ...ANNOUNCE_FAILURE_NAMES,
-      },
-      ExpressionAttributeValues: {
-        ":gen": generation,
-        ":af": stored,
-        ":now": now,
-        ...(failure.attempts === 1 ? {} : { ":before": failure.attempts - 1 }),
-        ...(gaveUp ? { ":fpk": given.failuresPk, ":fsk": given.failuresSk } : { ":usk": tenantUnfinishedSk(failure.retryAt ?? now, tenantId) }),
-      },
+      UpdateExpression: "SET #af = :af, #updatedAt = :now, #fpk = :fpk, #fsk = :fsk REMOVE #upk, #usk",
+      ConditionExpression: `attribute_exists(#pk) AND ${generationIs(":gen", generation)} AND ${counted}`,
+      ExpressionAttributeNames: { ...names, "#generation": "generation", "#upk": "unfinishedPk" },
+      ExpressionAttributeValues: { ...values, ...givenUp },
     });
-    return item !== undefined;
+    if (current !== undefined) return true;
+    // An owed generation given up is owed no more; the tenant stays due for what comes after it.
+    const owed = await this.updateIf({
+      Key: tenantKey(tenantId),
+      UpdateExpression: "SET #af = :af, #updatedAt = :now, #fpk = :fpk, #fsk = :fsk, #usk = :usk REMOVE #owed.#g",
+      ConditionExpression: `attribute_exists(#pk) AND attribute_exists(#owed.#g) AND ${counted}`,
+      ExpressionAttributeNames: { ...names, "#owed": "owedAnnouncements", "#g": String(generation) },
+      ExpressionAttributeValues: { ...values, ...givenUp, ":usk": tenantUnfinishedSk(now, tenantId) },
+    });
+    return owed !== undefined;
   }
 
   /**
@@ -1075,6 +1177,79 @@ export class OutcomeStore {
   }
 }
 
+/** The parts of a {@link OutcomeStore.changeDesired} write, added to by {@link owe}. */
+interface UpdateParts {
+  set: string[];
+  remove: string[];
+  names: Record<string, string>;
+  values: Record<string, unknown>;
+  conditions: string[];
+}
+
+/**
+ * Makes a generation change keep the settled, unpublished announcement of the generation it
+ * supersedes (`change.owe`), conditional on the announcement state being as the caller read
+ * it: claimed or published meanwhile, the caller decides again. An announcement claimed and
+ * not yet published keeps its due time (its claimer may still publish it: the backfill takes it
+ * over only once overdue); at {@link MAX_OWED_ANNOUNCEMENTS} the oldest owed one is dropped.
+ */
+function owe(tenantId: string, expectedGeneration: number, change: NonNullable<DesiredChange["owe"]>, parts: UpdateParts): void {
+  const { announcement, asRead } = change;
+  if ((announcement !== undefined && announcement.generation !== expectedGeneration) || asRead.generation !== expectedGeneration) {
+    throw new ValidationError([{ field: "owe.announcement.generation", rule: `must be the expected generation ${expectedGeneration}` }]);
+  }
+  const { set, remove, names, values, conditions } = parts;
+  names["#announced"] = "announcedGeneration";
+  if (asRead.announcedGeneration === undefined) conditions.push("attribute_not_exists(#announced)");
+  else {
+    conditions.push("#announced = :readAnnounced");
+    values[":readAnnounced"] = asRead.announcedGeneration;
+  }
+  if (asRead.indexDueAt === undefined) conditions.push("attribute_not_exists(#usk)");
+  else {
+    conditions.push("#usk = :readUsk");
+    values[":readUsk"] = tenantUnfinishedSk(asRead.indexDueAt, tenantId);
+    // Claimed, not yet published (this generation's, or the oldest owed one's): due when its
+    // claim is (the set keeps the due time), or another run would take it over at once.
+    if (isBeingPublished(asRead)) values[":usk"] = values[":readUsk"];
+  }
+  if (announcement === undefined) return;
+  names["#owed"] = "owedAnnouncements";
+  const json = JSON.stringify(announcement);
+  const owed = asRead.owedAnnouncements;
+  if (owed === undefined) {
+    conditions.push("attribute_not_exists(#owed)");
+    set.push("#owed = :owedMap");
+    values[":owedMap"] = { [String(expectedGeneration)]: json };
+    return;
+  }
+  conditions.push("size(#owed) = :owedCount");
+  values[":owedCount"] = owed.length;
+  set.push("#owed.#owedGen = :owedJson");
+  names["#owedGen"] = String(expectedGeneration);
+  values[":owedJson"] = json;
+  const oldest = owed[0];
+  if (owed.length >= MAX_OWED_ANNOUNCEMENTS && oldest) {
+    remove.push("#owed.#dropGen");
+    names["#dropGen"] = String(oldest.generation);
+  }
+}
+
+/**
+ * Whether the tenant item (as read) has an announcement claimed and not yet published or given
+ * up: of its current generation, or of the oldest owed one (claims go oldest first).
+ *
+ * @example
+ * ```ts
+ * isBeingPublished(tenant); // true while a claimer publishes or a failed publish waits for its retry
+ * ```
+ */
+export function isBeingPublished(tenant: TenantItem): boolean {
+  const claimed = tenant.announcedGeneration;
+  if (claimed === undefined || tenant.indexDueAt === undefined) return false;
+  return claimed === tenant.generation || tenant.owedAnnouncements?.[0]?.generation === claimed;
+}
+
 /** Checks a completion's input (a claimed record and a result); returns the lease owner. */
 function checkCompletion(claimed: StepRecord, result: StepResult, operation: string): string {
   parseOrThrow(completionInput, { record: claimed, result }, operation);
@@ -1136,6 +1311,16 @@ const CLAIM_NAMES = {
   "#failuresPk": "failuresPk",
   "#failuresSk": "failuresSk",
 } as const;
+
+/**
+ * The condition "`generation` is the tenant item's current one, or an owed older one" (names
+ * from {@link CURRENT_OR_OWED_NAMES}, the generation as `:gen`).
+ */
+function currentOrOwed(generation: number): string {
+  return `(${generationIs(":gen", generation)} OR attribute_exists(#owed.#g))`;
+}
+/** The attribute names {@link currentOrOwed} uses. */
+const CURRENT_OR_OWED_NAMES = (generation: number) => ({ "#generation": "generation", "#owed": "owedAnnouncements", "#g": String(generation) });
 
 /**
  * The condition "the tenant item is at `generation`" (`#generation` named by the caller); an

@@ -17,7 +17,7 @@
  *
  * **Sparse index `unfinished`** (projection ALL). Only steps in PENDING, IN_PROGRESS or
  * FAILED_RETRYABLE (or behind the generation), and tenant items whose generation is not yet
- * settled and announced, carry its key attributes:
+ * settled and announced (or that owe an older generation's announcement), carry its key attributes:
  * - `unfinishedPk = "UNFINISHED#<shard>"`, shard = FNV-1a(tenantId) mod shard count (4), so writes
  *   spread over a few partitions instead of one hot one;
  * - `unfinishedSk = "<nextAttemptAt ISO>#<tenantId>#<step>"`, so a Query with
@@ -47,6 +47,7 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { ErrorClass, ProviderName } from "../errors.ts";
 import type { Clock } from "../http/types.ts";
+import type { OutcomeDetailType } from "../events/types.ts";
 import type { DESIRED_STATES, FINISHED_STATUSES, STEP_STATUSES, UNFINISHED_STATUSES } from "./constants.ts";
 
 /**
@@ -111,6 +112,13 @@ export interface TenantItem {
   announcedOutcome?: string | undefined;
   /** Publishing an announcement failed: how often, why, and whether it was given up. */
   announceFailure?: AnnouncementFailure | undefined;
+  /**
+   * Older generations whose terminal outcome settled but was not published when a newer
+   * generation was declared, oldest first (stored as the map `owedAnnouncements`, generation →
+   * JSON, at most `MAX_OWED_ANNOUNCEMENTS`). Published in this order before any newer generation;
+   * absent on items that never owed one, `[]` once every owed one went out.
+   */
+  owedAnnouncements?: OwedAnnouncement[] | undefined;
   /** When the tenant item is due in the unfinished index (absent: not in it, the generation is settled). */
   indexDueAt?: string | undefined;
   /**
@@ -148,6 +156,23 @@ export interface AnnouncementFailure {
   gaveUp: boolean;
   /** When the backfill tries again (absent once given up). */
   nextAttemptAt?: string | undefined;
+}
+
+/**
+ * A settled generation's outcome event as it will be published (the same event whenever it is
+ * published: `eventId` `<tenant>:<generation>:<outcome>`), kept on the tenant item while a newer
+ * generation is declared before it went out.
+ */
+export interface OwedAnnouncement {
+  generation: number;
+  outcome: OutcomeDetailType;
+  /** The generation's last step transition. */
+  occurredAt: string;
+  /** The first failed step, for TenantProvisioningFailed. */
+  failure?:
+    | { step: string; status: "FAILED_PERMANENT" | "CONFLICT"; code: string; provider: string; requestId?: string | undefined; message?: string | undefined }
+    | undefined;
+  steps: { step: string; status: string; resource: Record<string, string> }[];
 }
 
 /** What {@link OutcomeStore.recordAnnouncementFailure} records. */
@@ -261,6 +286,13 @@ export interface DesiredChange {
   desiredAt?: string | undefined;
   /** An operator re-drive: the finished steps that must run again (others keep their result). */
   redriveSteps?: readonly string[] | undefined;
+  /**
+   * `announcement`: the current generation settled but its outcome is not published: keep it
+   * owed. Without it: an announcement is being published (claimed, due at its retry time) and
+   * must keep its due time. `asRead` is the tenant item the caller decided on; the change applies
+   * only while its announcement state (`announcedGeneration`, due time, owed count) is still that.
+   */
+  owe?: { announcement?: OwedAnnouncement | undefined; asRead: TenantItem } | undefined;
 }
 
 /** What a claimed step ended in. */

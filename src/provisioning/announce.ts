@@ -1,8 +1,10 @@
 /**
- * Announcing a tenant's terminal outcome for a generation, once: a conditional claim on the
- * tenant item (`announcedGeneration`) before publishing, so of any number of concurrent runs
- * exactly one publishes; the tenant item stays in the unfinished index (due a minute later)
+ * Announcing a tenant's terminal outcome for each settled generation, once: a conditional claim
+ * on the tenant item (`announcedGeneration`) before publishing, so of any number of concurrent
+ * runs exactly one publishes; the tenant item stays in the unfinished index (due a minute later)
  * until the publish succeeded, so the backfill announces again if the claimer died in between.
+ * A settled generation superseded before its event went out is owed (`owedAnnouncements`) and
+ * published first, oldest first.
  */
 import { ValidationError } from "../errors.ts";
 import { OutcomeEventPublishError } from "../events/publisher.ts";
@@ -10,9 +12,9 @@ import type { OutcomeDetailType } from "../events/types.ts";
 import type { Clock } from "../http/types.ts";
 import { isFailedStatus, isFinishedStatus } from "../outcomes/constants.ts";
 import type { OutcomeStore } from "../outcomes/store.ts";
-import type { TenantItem } from "../outcomes/types.ts";
+import type { OwedAnnouncement, StepRecord, TenantItem } from "../outcomes/types.ts";
 import { creationLeaseHolds } from "./desired-state.ts";
-import type { ProvisionLogger, ProvisionResult } from "./types.ts";
+import type { ProvisionLogger, ProvisionResult, StepOutcome } from "./types.ts";
 
 /**
  * The terminal outcomes of a generation (the outcome events' detail types). A generation that
@@ -21,18 +23,13 @@ import type { ProvisionLogger, ProvisionResult } from "./types.ts";
  */
 export type TenantOutcome = OutcomeDetailType;
 
-/** What is announced: stable per (tenant, generation, outcome). */
-export interface TenantOutcomeAnnouncement {
+/**
+ * What is announced: stable per (tenant, generation, outcome). `occurredAt` is when the
+ * generation reached it (its latest step transition: stable when announced again); `failure`
+ * the first failed step, for TenantProvisioningFailed.
+ */
+export interface TenantOutcomeAnnouncement extends OwedAnnouncement {
   tenantId: string;
-  generation: number;
-  outcome: TenantOutcome;
-  /** When the generation reached it: the latest step transition (stable when announced again). */
-  occurredAt: string;
-  /** The first failed step, for TenantProvisioningFailed. */
-  failure?:
-    | { step: string; status: "FAILED_PERMANENT" | "CONFLICT"; code: string; provider: string; requestId?: string | undefined; message?: string | undefined }
-    | undefined;
-  steps: { step: string; status: string; resource: Record<string, string> }[];
 }
 
 /** Publishes announcements (EventBridge in AWS); throws when the publish failed. */
@@ -77,6 +74,45 @@ export function isPermanentPublishFailure(error: unknown): boolean {
   return (error instanceof OutcomeEventPublishError && !error.retryable) || error instanceof ValidationError;
 }
 
+/** What a generation's outcome is read from: each step's status as a run reports it, or as recorded. */
+type SettledSteps = Pick<ProvisionResult, "generation" | "desired"> & {
+  steps: readonly (Pick<StepOutcome, "step" | "status" | "resource" | "generation" | "updatedAt" | "error"> & { provider: string })[];
+};
+
+/**
+ * The announcement a newer generation would leave unpublished, for the declaration of that
+ * generation to keep owed (`DesiredChange.owe`): the tenant's current generation is settled
+ * (each of `stepNames` recorded finished for it) and its outcome not published (never claimed,
+ * or claimed and still publishing or retrying; one given up stays given up). Built from the
+ * records the way {@link terminalOutcome} builds it from a run, in registry order: the same event.
+ *
+ * @example
+ * ```ts
+ * const owe = owedOnSupersede(state.tenant, state.steps, ["sls-consumer-group", "im-group"]);
+ * ```
+ */
+export function owedOnSupersede(tenant: TenantItem, steps: readonly StepRecord[], stepNames: readonly string[]): OwedAnnouncement | undefined {
+  const announced = tenant.announcedGeneration ?? 0;
+  // Published or given up (out of the unfinished index once claimed), or newer: nothing owed.
+  if (announced > tenant.generation || (announced === tenant.generation && tenant.indexDueAt === undefined)) return undefined;
+  const records = stepNames.flatMap((name) => steps.filter((s) => s.step === name));
+  if (records.length !== stepNames.length) return undefined;
+  const settled = terminalOutcome({
+    generation: tenant.generation,
+    desired: tenant.desired,
+    steps: records.map((r) => ({
+      step: r.step,
+      provider: r.lastError?.provider ?? "unknown",
+      status: r.status,
+      resource: r.resource,
+      generation: r.observedGeneration,
+      updatedAt: r.updatedAt,
+      error: r.lastError,
+    })),
+  });
+  return settled && { generation: tenant.generation, ...settled };
+}
+
 /**
  * The generation's outcome when every step finished for it, else undefined.
  *
@@ -85,7 +121,7 @@ export function isPermanentPublishFailure(error: unknown): boolean {
  * terminalOutcome(result)?.outcome; // "TenantProvisioned"
  * ```
  */
-export function terminalOutcome(result: ProvisionResult): Omit<TenantOutcomeAnnouncement, "tenantId" | "generation"> | undefined {
+export function terminalOutcome(result: SettledSteps): Omit<TenantOutcomeAnnouncement, "tenantId" | "generation"> | undefined {
   const finished = result.steps.every(
     (s) => s.generation === result.generation && isFinishedStatus(s.status),
   );
@@ -114,9 +150,13 @@ export function terminalOutcome(result: ProvisionResult): Omit<TenantOutcomeAnno
 }
 
 /**
- * Announces the generation's outcome if every step finished for it and nobody announced it yet
- * (or a claimed announcement is overdue: the claimer died before publishing). Not after
- * `announceBy` (epoch ms): too close to the run's deadline to record the publish.
+ * Announces what the tenant owes: first the owed older generations, oldest first, one at a
+ * time (`TenantItem.owedAnnouncements`: settled, then superseded before they went out), then
+ * the current generation's outcome if every step finished for it, each once: claimed with a
+ * conditional write before publishing (or taken over when a claim is overdue: its claimer died
+ * before publishing). Not after `announceBy` (epoch ms): too close to the run's deadline to
+ * record the publish; then a later run announces, even if a newer generation is declared
+ * before it (the declaration keeps the settled one owed).
  *
  * @example
  * ```ts
@@ -126,13 +166,7 @@ export function terminalOutcome(result: ProvisionResult): Omit<TenantOutcomeAnno
 export async function announceIfSettled(
   tenant: TenantItem,
   result: ProvisionResult,
-  deps: {
-    store: Pick<OutcomeStore, "claimAnnouncement" | "reclaimAnnouncement" | "finishAnnouncement" | "finishOwnAnnouncement" | "releaseCreationLease" | "recordAnnouncementFailure">;
-    announcer?: OutcomeAnnouncer | undefined;
-    logger?: ProvisionLogger | undefined;
-    /** This run (the lease owner of what it claims): the holder of a creation lease announces without a claim. */
-    workerId?: string | undefined;
-  },
+  deps: AnnounceDependencies,
   clock: Clock,
   options: { announceBy?: number | undefined } = {},
 ): Promise<void> {
@@ -144,29 +178,90 @@ export async function announceIfSettled(
     await announceUnderCreationLease(tenant, inTime ? terminal : undefined, deps as typeof deps & { workerId: string }, clock);
     return;
   }
-  if (!terminal || !inTime) return;
-  const announcement: TenantOutcomeAnnouncement = { tenantId: tenant.tenantId, generation: tenant.generation, ...terminal };
-  const alreadyClaimed = (tenant.announcedGeneration ?? 0) >= tenant.generation;
+  if (!inTime) return;
+  // Oldest first: a newer generation is never claimed while an older one is owed.
+  let announced = tenant.announcedGeneration ?? 0;
+  const owed = tenant.owedAnnouncements ?? [];
+  for (const [index, announcement] of owed.entries()) {
+    const published = await announceOnce(tenant, { tenantId: tenant.tenantId, ...announcement }, announced, deps, clock, { owedCount: owed.length - index });
+    if (!published) return;
+    announced = announcement.generation;
+  }
+  if (!terminal) return;
+  await announceOnce(tenant, { tenantId: tenant.tenantId, generation: tenant.generation, ...terminal }, announced, deps, clock, { current: true });
+}
+
+/** The store operations announcing needs, the announcer, and who this run is. */
+interface AnnounceDependencies {
+  store: Pick<
+    OutcomeStore,
+    "claimAnnouncement" | "reclaimAnnouncement" | "finishAnnouncement" | "finishOwnAnnouncement" | "releaseCreationLease" | "recordAnnouncementFailure" | "oweAnnouncement"
+  >;
+  announcer?: OutcomeAnnouncer | undefined;
+  logger?: ProvisionLogger | undefined;
+  /** This run (the lease owner of what it claims): the holder of a creation lease announces without a claim. */
+  workerId?: string | undefined;
+}
+
+/**
+ * Claims (or takes over, when overdue) and publishes one announcement; true once it is
+ * published by this run. `announced` is the tenant's claimed generation as this run knows it.
+ * The current generation's claim lost because a newer generation was declared meanwhile (the
+ * declaring request did not see it settled) keeps it owed instead ({@link oweAfterLostClaim}).
+ */
+async function announceOnce(
+  tenant: TenantItem,
+  announcement: TenantOutcomeAnnouncement,
+  announced: number,
+  deps: AnnounceDependencies,
+  clock: Clock,
+  kind: { current: true } | { owedCount: number },
+): Promise<boolean> {
+  const { tenantId, generation } = announcement;
+  const alreadyClaimed = announced >= generation;
   // Claimed but never settled, and past its retry time: the claimer died before publishing. Of
   // the runs that see it overdue at once, the one whose conditional take-over wins publishes.
   const dueAt = tenant.indexDueAt;
   const overdue =
     alreadyClaimed &&
+    announced === generation &&
     dueAt !== undefined &&
     dueAt <= new Date(clock.now()).toISOString() &&
-    (await deps.store.reclaimAnnouncement(tenant.tenantId, tenant.generation, dueAt, ANNOUNCE_RETRY_AFTER_MS));
+    (await deps.store.reclaimAnnouncement(tenantId, generation, dueAt, ANNOUNCE_RETRY_AFTER_MS));
   // A repeat delivery of a settled generation costs no write.
-  const claimed = !alreadyClaimed && (await deps.store.claimAnnouncement(tenant.tenantId, tenant.generation, terminal.outcome, ANNOUNCE_RETRY_AFTER_MS));
-  if (!claimed && !overdue) return;
+  const claimed =
+    !alreadyClaimed &&
+    // The current generation only while nothing is owed (0): owed meanwhile, it waits its turn.
+    ((await deps.store.claimAnnouncement(tenantId, generation, announcement.outcome, ANNOUNCE_RETRY_AFTER_MS, undefined, "owedCount" in kind ? kind.owedCount : 0)) ||
+      ("current" in kind && (await oweAfterLostClaim(announcement, deps))));
+  if (!claimed && !overdue) return false;
+  // Taken over: the event as claimed (the current generation's outcome is recorded with its claim).
+  const published =
+    overdue && "current" in kind && tenant.announcedOutcome ? { ...announcement, outcome: tenant.announcedOutcome as TenantOutcome } : announcement;
   try {
-    await deps.announcer?.announce(overdue && tenant.announcedOutcome ? { ...announcement, outcome: tenant.announcedOutcome as TenantOutcomeAnnouncement["outcome"] } : announcement);
+    await deps.announcer?.announce(published);
   } catch (error) {
     // Claimed but not published: the backfill retries it with backoff, or it is given up.
-    await recordFailure(tenant, terminal.outcome, error, deps, clock);
-    return;
+    await recordFailure(tenant, published, error, deps, clock);
+    return false;
   }
-  await deps.store.finishAnnouncement(tenant.tenantId, tenant.generation);
-  deps.logger?.info("outcome announced", { tenantId: tenant.tenantId, generation: tenant.generation, outcome: terminal.outcome, again: overdue });
+  await deps.store.finishAnnouncement(tenantId, generation);
+  deps.logger?.info("outcome announced", { tenantId, generation, outcome: published.outcome, again: overdue, owed: !("current" in kind) });
+  return true;
+}
+
+/**
+ * A run settled `announcement`'s generation, but a newer generation was declared before its
+ * claim (by a request that read the generation unsettled): the settled one is kept owed, and
+ * this run claims it (it is the only one owed: anything older was published by this run first).
+ * False when the claim was lost for any other reason (another run claimed it, a creation lease
+ * holds), or the tenant moved more than one generation on.
+ */
+async function oweAfterLostClaim(announcement: TenantOutcomeAnnouncement, deps: AnnounceDependencies, leaseOwner?: string): Promise<boolean> {
+  const { tenantId, ...owed } = announcement;
+  if (!(await deps.store.oweAnnouncement(tenantId, owed))) return false;
+  deps.logger?.info("outcome announcement owed", { tenantId, generation: owed.generation, outcome: owed.outcome });
+  return deps.store.claimAnnouncement(tenantId, owed.generation, owed.outcome, ANNOUNCE_RETRY_AFTER_MS, leaseOwner, leaseOwner === undefined ? 1 : undefined);
 }
 
 /**
@@ -175,17 +270,13 @@ export async function announceIfSettled(
  * work left it ends the lease so the next run (the backfill) takes over at once. A failed publish
  * turns the lease into a claim (the lease owner may claim) and is counted like any claimed one.
  * A crash between publishing and recording repeats the event with the same `eventId` once the
- * lease lapses, as a crash after a claimed publish does.
+ * lease lapses, as a crash after a claimed publish does. A newer generation declared meanwhile
+ * keeps this settled one owed (the declaration did, or this run does), so it is announced still.
  */
 async function announceUnderCreationLease(
   tenant: TenantItem,
   terminal: ReturnType<typeof terminalOutcome>,
-  deps: {
-    store: Pick<OutcomeStore, "finishOwnAnnouncement" | "releaseCreationLease" | "claimAnnouncement" | "recordAnnouncementFailure">;
-    announcer?: OutcomeAnnouncer | undefined;
-    logger?: ProvisionLogger | undefined;
-    workerId: string;
-  },
+  deps: AnnounceDependencies & { workerId: string },
   clock: Clock,
 ): Promise<void> {
   const context = { tenantId: tenant.tenantId, generation: tenant.generation };
@@ -193,26 +284,58 @@ async function announceUnderCreationLease(
     await deps.store.releaseCreationLease(tenant.tenantId, deps.workerId);
     return;
   }
+  const announcement = { ...context, ...terminal };
   try {
-    await deps.announcer?.announce({ ...context, ...terminal });
+    await deps.announcer?.announce(announcement);
   } catch (error) {
-    // Claimed now (the lease ends with it), so the failure is counted and retried with backoff.
-    if (await deps.store.claimAnnouncement(tenant.tenantId, tenant.generation, terminal.outcome, ANNOUNCE_RETRY_AFTER_MS, deps.workerId)) {
-      await recordFailure(tenant, terminal.outcome, error, deps, clock);
+    // Claimed now (the lease ends with it), so the failure is counted and retried with backoff;
+    // owed, if a newer generation was declared meanwhile.
+    const claimed =
+      (await deps.store.claimAnnouncement(tenant.tenantId, tenant.generation, terminal.outcome, ANNOUNCE_RETRY_AFTER_MS, deps.workerId)) ||
+      (await oweAfterLostClaim(announcement, deps, deps.workerId));
+    if (claimed) {
+      await recordFailure(tenant, announcement, error, deps, clock);
       return;
     }
-    // Not claimable: a newer generation was declared meanwhile (this outcome is outdated). The
-    // lease would block that generation's announcement until it lapsed: end it now.
+    // Not claimable: the lease would block the newer generation's announcement until it lapsed.
     await deps.store.releaseCreationLease(tenant.tenantId, deps.workerId);
     return;
   }
-  if (await deps.store.finishOwnAnnouncement(tenant.tenantId, tenant.generation, terminal.outcome, deps.workerId)) {
+  // Recorded as published; owed by a newer generation declared meanwhile: claimed (the lease
+  // ends with it) and finished as owed, so nobody publishes it again.
+  const recorded =
+    (await deps.store.finishOwnAnnouncement(tenant.tenantId, tenant.generation, terminal.outcome, deps.workerId)) ||
+    ((await deps.store.claimAnnouncement(tenant.tenantId, tenant.generation, terminal.outcome, ANNOUNCE_RETRY_AFTER_MS, deps.workerId)) &&
+      (await deps.store.finishAnnouncement(tenant.tenantId, tenant.generation)));
+  if (recorded) {
     deps.logger?.info("outcome announced", { ...context, outcome: terminal.outcome, again: false });
     return;
   }
-  // Published for this generation while a newer one was declared: that one announces itself.
+  // Published while a newer generation was declared that did not see this one settled: that one
+  // announces itself.
   await deps.store.releaseCreationLease(tenant.tenantId, deps.workerId);
   deps.logger?.info("outcome announced", { ...context, outcome: terminal.outcome, again: false });
+}
+
+/**
+ * Logs an owed announcement a declaration dropped to keep the tenant item bounded
+ * (`Declared.droppedAnnouncement`) as given up: the `announcements-undelivered` alarm counts it.
+ *
+ * @example
+ * ```ts
+ * reportDroppedAnnouncement(declared, logger);
+ * ```
+ */
+export function reportDroppedAnnouncement(declared: { tenant: TenantItem; droppedAnnouncement?: OwedAnnouncement | undefined }, logger: ProvisionLogger | undefined): void {
+  const dropped = declared.droppedAnnouncement;
+  if (!dropped) return;
+  logger?.error("outcome announcement gave up", {
+    tenantId: declared.tenant.tenantId,
+    generation: dropped.generation,
+    outcome: dropped.outcome,
+    code: "OwedAnnouncementsFull",
+    permanent: true,
+  });
 }
 
 /**
@@ -222,21 +345,22 @@ async function announceUnderCreationLease(
  */
 async function recordFailure(
   tenant: TenantItem,
-  outcome: TenantOutcome,
+  announcement: TenantOutcomeAnnouncement,
   error: unknown,
   deps: { store: Pick<OutcomeStore, "recordAnnouncementFailure">; logger?: ProvisionLogger | undefined },
   clock: Clock,
 ): Promise<void> {
-  const before = tenant.announceFailure?.generation === tenant.generation ? tenant.announceFailure.attempts : 0;
+  const { generation, outcome } = announcement;
+  const before = tenant.announceFailure?.generation === generation ? tenant.announceFailure.attempts : 0;
   const attempts = before + 1;
   const permanent = isPermanentPublishFailure(error);
   const gaveUp = permanent || attempts >= MAX_ANNOUNCE_ATTEMPTS;
   const code = error instanceof OutcomeEventPublishError ? (error.failed[0]?.errorCode ?? error.name) : error instanceof Error ? error.name : "UnknownError";
   const message = error instanceof Error ? error.message : String(error);
   const retryAt = gaveUp ? undefined : new Date(clock.now() + announceRetryDelayMs(attempts)).toISOString();
-  const fields = { tenantId: tenant.tenantId, generation: tenant.generation, outcome, attempts, code, permanent, errorName: error instanceof Error ? error.name : typeof error };
+  const fields = { tenantId: tenant.tenantId, generation, outcome, attempts, code, permanent, errorName: error instanceof Error ? error.name : typeof error };
   try {
-    const recorded = await deps.store.recordAnnouncementFailure(tenant.tenantId, tenant.generation, { attempts, code, message, retryAt });
+    const recorded = await deps.store.recordAnnouncementFailure(tenant.tenantId, generation, { attempts, code, message, retryAt });
     if (!recorded) {
       deps.logger?.warn("outcome announcement failed; another run recorded or published it meanwhile", fields);
       return;

@@ -6,8 +6,10 @@
 import * as z from "zod/mini";
 import { ValidationError } from "../errors.ts";
 import { isFailedStatus } from "../outcomes/constants.ts";
-import type { OutcomeStore } from "../outcomes/store.ts";
-import type { Desired, JsonObject, RegisterOptions, StepName, StepRecord, TenantItem, TenantOutcomes } from "../outcomes/types.ts";
+import { isBeingPublished, type OutcomeStore } from "../outcomes/store.ts";
+import { MAX_OWED_ANNOUNCEMENTS } from "../outcomes/constants.ts";
+import type { Desired, DesiredChange, JsonObject, OwedAnnouncement, RegisterOptions, StepName, StepRecord, TenantItem, TenantOutcomes } from "../outcomes/types.ts";
+import { owedOnSupersede } from "./announce.ts";
 import { MAX_REQUESTED_AT_AHEAD_MS } from "./constants.ts";
 import { ImmutableFieldError, RequestedAtAheadError, TenantNotFoundError } from "./errors.ts";
 import { changedImmutableField, specKey } from "./spec.ts";
@@ -22,6 +24,11 @@ export interface Declared extends TenantOutcomes {
   tenant: TenantItem;
   /** What the declaration wrote: a new tenant, a new generation, or nothing. */
   change: "created" | "new-generation" | "unchanged" | "stale";
+  /**
+   * The oldest owed announcement, dropped to keep the tenant item bounded when the new
+   * generation made one more owed ({@link MAX_OWED_ANNOUNCEMENTS}): the caller logs it as given up.
+   */
+  droppedAnnouncement?: OwedAnnouncement | undefined;
 }
 
 /** Rounds of read → decide → conditional write when concurrent writers keep winning. */
@@ -86,13 +93,10 @@ export async function declarePresent(
         throw new ImmutableFieldError(request.tenantId, immutable.field, immutable.rule);
       }
     }
-    const next = await store.changeDesired(request.tenantId, tenant.generation, {
-      desired: "PRESENT",
-      source: request.source,
-      snapshot,
-      desiredAt: request.requestedAt,
-    });
-    if (next) return { ...(await afterChange(state, next, stepNames, store, clock)), change: "new-generation" };
+    const change = { desired: "PRESENT" as const, source: request.source, snapshot, desiredAt: request.requestedAt };
+    const owing = owedBy(tenant, state.steps, stepNames);
+    const next = await store.changeDesired(request.tenantId, tenant.generation, { ...change, ...owing.change });
+    if (next) return { ...(await afterChange(state, next, stepNames, store, clock)), change: "new-generation", ...owing.dropped };
     state = await store.getTenant(request.tenantId);
   }
   throw new Error(`tenant ${request.tenantId}: the desired state kept changing under ${DECLARE_ROUNDS} attempts`);
@@ -180,10 +184,29 @@ async function changeOrKeep(
     if (decision === "unchanged" || decision === "stale") {
       return { ...(await withAllSteps(state, state.tenant, stepNames, store, clock)), change: decision };
     }
-    const next = await store.changeDesired(tenantId, state.tenant.generation, decision);
-    if (next) return { ...(await afterChange(state, next, stepNames, store, clock)), change: "new-generation" };
+    const owing = owedBy(state.tenant, state.steps, stepNames);
+    const next = await store.changeDesired(tenantId, state.tenant.generation, { ...decision, ...owing.change });
+    if (next) return { ...(await afterChange(state, next, stepNames, store, clock)), change: "new-generation", ...owing.dropped };
   }
   throw new Error(`tenant ${tenantId}: the desired state kept changing under ${DECLARE_ROUNDS} attempts`);
+}
+
+/**
+ * What a new generation over `state` keeps owed: the current generation's settled outcome if it
+ * is not published yet (see {@link owedOnSupersede}), and the oldest owed one it drops when the
+ * tenant item holds {@link MAX_OWED_ANNOUNCEMENTS} already.
+ */
+function owedBy(
+  tenant: TenantItem,
+  steps: readonly StepRecord[],
+  stepNames: readonly StepName[],
+): { change: Pick<DesiredChange, "owe">; dropped: Pick<Declared, "droppedAnnouncement"> } {
+  const announcement = owedOnSupersede(tenant, steps, stepNames);
+  // Nothing to owe, but an owed one being published keeps its claim's due time.
+  if (!announcement) return { change: isBeingPublished(tenant) ? { owe: { asRead: tenant } } : {}, dropped: {} };
+  const owed = tenant.owedAnnouncements ?? [];
+  const oldest = owed.length >= MAX_OWED_ANNOUNCEMENTS ? owed[0] : undefined;
+  return { change: { owe: { announcement, asRead: tenant } }, dropped: oldest ? { droppedAnnouncement: oldest } : {} };
 }
 
 /**

@@ -9,7 +9,7 @@ import { isFinishedStatus, isUnfinishedStatus } from "../outcomes/constants.ts";
 import { LeaseLostError } from "../outcomes/errors.ts";
 import type { OutcomeStore } from "../outcomes/store.ts";
 import type { StepRecord, StepResult, TenantItem, TenantOutcomes } from "../outcomes/types.ts";
-import { announceIfSettled, type OutcomeAnnouncer } from "./announce.ts";
+import { announceIfSettled, reportDroppedAnnouncement, type OutcomeAnnouncer } from "./announce.ts";
 import { creationLeaseHolds, declarePresent, isTombstone, storedRequest, type DesiredStateStore } from "./desired-state.ts";
 import { planHash } from "./spec.ts";
 import type { StepCallOptions, StepModule, StepRegistry } from "./step-module.ts";
@@ -33,6 +33,7 @@ export interface ProvisionDependencies {
       | "finishOwnAnnouncement"
       | "releaseCreationLease"
       | "recordAnnouncementFailure"
+      | "oweAnnouncement"
       | "leaseTenant"
     >;
   /** The steps every tenant has. */
@@ -81,6 +82,7 @@ export async function provision(tenant: TenantOnboarding, budget: ProvisionBudge
   // as a step claim would, and spares a claim write per step and one for the announcement.
   const lease = { owner: deps.workerId, expiresAt: new Date(clock.now() + leaseMsUntil(budget.deadline, deps, clock)).toISOString() };
   const declared = await declarePresent(tenant, deps.steps.map((s) => s.name), deps.store, clock, { lease });
+  reportDroppedAnnouncement(declared, deps.logger);
   const result = await reconcile(declared, budget.deadline, deps);
   // An older request changed nothing: say so, or its sender reads the current state as its own.
   return declared.change === "stale" ? { ...result, stale: { requestedAt: declared.tenant.desiredAt } } : result;

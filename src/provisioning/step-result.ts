@@ -2,6 +2,9 @@ import { ConfigurationError, ProviderError, ProvisionerError, ValidationError, t
 import { RateLimitDeadlineError, TransportError } from "../http/errors.ts";
 import type { StepError, StepResult } from "../outcomes/types.ts";
 
+/** The code of a step the service refused itself (the request broke a rule): its message names the field and rule, never a value. */
+export const VALIDATION_CODE = "Validation";
+
 /** Backoff before the backfill retries a FAILED_RETRYABLE step: 30 s doubling per attempt, capped at 1 h. */
 export function nextAttemptDelayMs(attempts: number, throttled: boolean): number {
   const base = throttled ? 120_000 : 30_000;
@@ -71,7 +74,7 @@ export function stepResultFromError(error: unknown, provider: ProviderName, cont
     errorClass,
   });
   if (error instanceof ValidationError) {
-    return { status: "FAILED_PERMANENT", error: internal("Validation", "permanent", error.message) };
+    return { status: "FAILED_PERMANENT", error: internal(VALIDATION_CODE, "permanent", error.message) };
   }
   if (error instanceof ConfigurationError) {
     const retryable = error.retryable;

@@ -159,6 +159,16 @@ describe("backfill handler", () => {
     expect(calls()).toBe(before);
   });
 
+  // Entries in the request shape the webhook takes (no `source`: the entry point sets it) were all
+  // counted invalid for lacking `source`.
+  it("an explicit { tenants: [...] } entry without `source` is provisioned as an import", async () => {
+    const service = fx.service();
+    const backfill = handlers.createBackfillHandler(service, { concurrency: 1, perTenantBudgetMs: 5_000 });
+    const { source: _, ...request } = sampleTenant();
+    expect(await invoke(backfill, { tenants: [request] }, lambdaContext({ budgetMs: 30_000 }))).toMatchObject({ succeeded: 1, invalid: 0 });
+    expect((await service.store.getTenant(request.tenantId)).tenant?.source).toBe("import");
+  });
+
   it("an explicit list naming a tenant twice, run at once: one consumer group, one IM group, one outcome event each", async () => {
     // Both runs of a tenant had the worker id `${awsRequestId}/${tenantId}`: the second saw the
     // first's creation lease as its own, skipped the registry's ledger and made a second consumer

@@ -166,4 +166,17 @@ describe("status handler (GET /tenants/{tenantId}, IAM-authorized)", () => {
       announcement: { generation: 1, outcome: "TenantProvisioned", state: "gave-up", attempts: 1, lastError: { code: "MalformedDetail", message: expect.stringContaining("MalformedDetail") } },
     });
   });
+  it("shows an older generation still owed its outcome event (its publish failed, then an update was declared)", async () => {
+    const request = parseTenantOnboarding(sampleTenant());
+    fx.stack.events.failEntries(1, "ThrottlingException", "Rate exceeded");
+    await service.provision(request, { deadline: Date.now() + 8_000, workerId: "w1" });
+    const update = parseTenantOnboarding({ ...request, consumerGroup: { ...request.consumerGroup, timeout: 90 }, requestedAt: new Date(Date.parse(request.requestedAt) + 1_000).toISOString() });
+    const second = await service.provision(update, { deadline: Date.now() + 8_000, workerId: "w2" });
+    expect([second.generation, second.succeeded]).toEqual([2, true]);
+    const reply = await get(statusEvent(request.tenantId));
+    expect(reply.statusCode).toBe(200);
+    expect(reply.body).toMatchObject({
+      announcement: { generation: 1, outcome: "TenantProvisioned", state: "retrying", attempts: 1, owed: [{ generation: 1, outcome: "TenantProvisioned" }] },
+    });
+  });
 });

@@ -244,7 +244,11 @@ describe("webhook handler: provisioning", () => {
       const imCalls = { ...fx.stack.im.state().counters.calls };
       const reply = await call(signed(payload(tenant)));
       expect(reply.statusCode).toBe(200);
-      expect(reply.body.steps?.find((s) => s["step"] === "im-group")).toMatchObject({ status: "FAILED_PERMANENT", error: { code: "Validation" } });
+      // The sender is told which field and rule (the reply said only `code: "Validation"`).
+      expect(reply.body.steps?.find((s) => s["step"] === "im-group")).toMatchObject({
+        status: "FAILED_PERMANENT",
+        error: { code: "Validation", message: expect.stringContaining(`${field}: must not be the IM app admin account`) },
+      });
       expect(reply.body.steps?.find((s) => s["step"] === "sls-consumer-group")).toMatchObject({ status: "SUCCEEDED" });
       const recorded = (await service.store.getTenant(tenant.tenantId)).steps.find((s) => s.step === "im-group");
       expect(recorded?.lastError?.message).toContain(`${field}: must not be the IM app admin account`);
@@ -362,6 +366,22 @@ describe("webhook handler: refusals", () => {
     const reply = await call(signed('{"type":"tenant.created","data":{'));
     expect(reply.statusCode).toBe(400);
     expect(fields(reply)).toEqual(["body"]);
+  });
+
+  // A correctly signed body with bytes that are not UTF-8 was decoded with U+FFFD in their place
+  // and provisioned: the tenant's IM group was named "\uFFFD\uFFFD", not what the sender sent.
+  it("a signed body that is not UTF-8: 400 naming body, nothing recorded or called", async () => {
+    const calls = { sls: fx.stack.sls.state().calls, im: fx.stack.im.state().counters.calls };
+    const tenant = sampleTenant({ displayName: "NAME" });
+    const bytes = Buffer.from(payload(tenant), "utf8");
+    const at = bytes.indexOf("NAME");
+    bytes[at] = 0xff;
+    bytes[at + 1] = 0xfe;
+    const reply = await call(signed(bytes, { base64: true }));
+    expect(reply.statusCode).toBe(400);
+    expect(reply.body.issues).toEqual([{ field: "body", rule: "must be UTF-8 text (RFC 8259)" }]);
+    expect({ sls: fx.stack.sls.state().calls, im: fx.stack.im.state().counters.calls }).toEqual(calls);
+    expect((await fx.service().store.getTenant(tenant.tenantId)).tenant).toBeUndefined();
   });
 
   it("invalid tenant: 400 naming data.<field>, and nothing recorded or called", async () => {

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import { STEP_NAME_PATTERN } from "../../src/outcomes/constants.ts";
+import { parseTenantOnboarding } from "../../src/provisioning/tenant.ts";
 import { TENANT_ID_PATTERN } from "../../src/validation/tenant-id.ts";
 import { MAX_WEBHOOK_ID_BYTES } from "../../src/webhook/verify.ts";
 import { expectReplyMatchesOpenApi, openApi } from "../support/openapi.ts";
@@ -41,6 +42,18 @@ describe("openapi/http-api.yaml", () => {
     expect(schemas.StepName?.pattern).toBe(STEP_NAME_PATTERN.source);
     const webhookId = api.paths?.["/webhooks/tenant-signup"]?.post?.parameters?.find((p) => "name" in p && p.name === "webhook-id");
     expect(webhookId && "schema" in webhookId ? (webhookId.schema as { pattern?: string }).pattern : undefined).toBe(`^[\\x21-\\x7e]{1,${MAX_WEBHOOK_ID_BYTES}}$`);
+  });
+
+  // It said 1999 members while the service refuses a 100th (IM allows 100 with the owner): a sender
+  // built from the description got 400s it was told it would not.
+  it("publishes the member limit the service enforces: maxItems members pass, one more is refused", async () => {
+    const api = await openApi();
+    const request = ((api.components?.schemas ?? {}) as Record<string, { properties?: Record<string, { maxItems?: number }> }>).TenantRequest;
+    const maxItems = request?.properties?.members?.maxItems ?? 0;
+    const members = (n: number) => Array.from({ length: n }, (_, i) => ({ userId: `member-${i}` }));
+    const tenant = (n: number) => ({ tenantId: "acme", displayName: "Acme", admin: { userId: "owner" }, members: members(n), requestedAt: "2026-11-30T10:00:00Z", source: "webhook" });
+    expect(() => parseTenantOnboarding(tenant(maxItems))).not.toThrow();
+    expect(() => parseTenantOnboarding(tenant(maxItems + 1))).toThrow(/members/);
   });
 
   it("describes every HTTP API route serverless.yml deploys", async () => {

@@ -3,7 +3,8 @@
  * code, stdout and stderr. `status --aws` reads a real (dynalite) table given only its name.
  */
 import { execFile } from "node:child_process";
-import { mkdtemp } from "node:fs/promises";
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -15,8 +16,8 @@ const run = promisify(execFile);
 const CLI = join(import.meta.dirname, "../../../scripts/cli.ts");
 
 /** Runs the CLI in an empty directory (no .local/stack.json) with exactly `env` (plus PATH). */
-async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const cwd = await mkdtemp(join(tmpdir(), "cli-"));
+async function cli(args: string[], env: Record<string, string> = {}, dir?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const cwd = dir ?? (await mkdtemp(join(tmpdir(), "cli-")));
   try {
     const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? "", ...env } });
     return { code: 0, stdout, stderr };
@@ -59,11 +60,72 @@ describe("operator CLI: usage", () => {
     }
   });
 
+  // They were raw ENOENT / SyntaxError / "tenants.forEach is not a function" errors, exit 1.
+  it("a --tenants or --file that is missing, not JSON or of the wrong shape: exit 2 naming the option, before the stack is looked for", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "cli-files-"));
+    const notJson = join(dir, "not.json");
+    const object = join(dir, "object.json");
+    const array = join(dir, "array.json");
+    await writeFile(notJson, "secret-ish text, not JSON");
+    await writeFile(object, "{}");
+    await writeFile(array, "[]");
+    for (const [args, rule] of [
+      [["backfill", "--tenants", join(dir, "missing.json")], "--tenants: cannot read"],
+      [["backfill", "--tenants", notJson], "--tenants: " + notJson + " is not valid JSON"],
+      [["backfill", "--tenants", object], "must hold a JSON array"],
+      [["send-webhook", "--file", array], "--file: " + array + " must hold a JSON object"],
+      [["send-webhook", "--file", notJson], "is not valid JSON"],
+    ] as const) {
+      const out = await cli([...args]);
+      expect(out.code, args.join(" ")).toBe(2);
+      expect(out.stderr, args.join(" ")).toContain(rule);
+      expect(out.stderr).not.toContain("secret-ish");
+      expect(out.stderr, args.join(" ")).not.toMatch(STACK_LINE);
+    }
+  });
+
+  // `replay-dlq --dlq-url not-a-url` reached the AWS SDK, which printed a TypeError stack trace.
+  it("a --dlq-url, --queue-url or --url that is not an http(s) URL: exit 2 naming the option, no stack trace", async () => {
+    for (const [args, option] of [
+      [["replay-dlq", "--aws", "--dlq-url", "not-a-url"], "--dlq-url"],
+      [["replay-dlq", "--aws", "--dlq-url", "http://127.0.0.1:1/q", "--queue-url", "file:///etc/passwd"], "--queue-url"],
+      [["send-webhook", "--aws", "--url", "nowhere"], "--url"],
+    ] as const) {
+      const out = await cli([...args]);
+      expect(out.code, args.join(" ")).toBe(2);
+      expect(out.stderr, args.join(" ")).toContain(`${option}: must be an http(s) URL`);
+      expect(out.stderr, args.join(" ")).not.toMatch(STACK_LINE);
+    }
+  });
+
   it("without a local stack, a command says to run npm start (exit 2), not a stack trace", async () => {
     const out = await cli(["status", "t-1"]);
     expect(out.code).toBe(2);
     expect(out.stderr).toContain("npm start");
     expect(out.stderr).not.toMatch(STACK_LINE);
+  });
+});
+
+describe("operator CLI: a .local/stack.json whose stack is gone", () => {
+  // It printed only "Error: connect ECONNREFUSED 127.0.0.1:4567" after Ctrl-C had stopped npm start.
+  it("says the local stack does not answer and to run npm start (exit 1, no stack trace)", async () => {
+    const cwd = await mkdtemp(join(tmpdir(), "cli-gone-"));
+    const dead = await new Promise<number>((resolve) => {
+      const server = net.createServer().listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as net.AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
+    const base = `http://127.0.0.1:${dead}`;
+    const env = { AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local", AWS_ENDPOINT_URL_DYNAMODB: base, AWS_ENDPOINT_URL_SECRETS_MANAGER: base, OUTCOME_TABLE_NAME: "tenant-outcomes", WEBHOOK_SECRET_ID: "local/webhook" };
+    await mkdir(join(cwd, ".local"));
+    await writeFile(join(cwd, ".local/stack.json"), JSON.stringify({ env, webhookUrl: `${base}/webhooks/tenant-signup`, statusUrl: "", backfillUrl: "", signupQueueUrl: "", dlqUrl: "" }));
+    for (const args of [["status", "t-1"], ["send-webhook"]]) {
+      const out = await cli(args, {}, cwd);
+      expect(out.code, args.join(" ")).toBe(1);
+      expect(out.stderr, args.join(" ")).toContain("does not answer: is `npm start` running?");
+      expect(out.stderr).not.toMatch(STACK_LINE);
+    }
   });
 });
 
@@ -80,6 +142,11 @@ describe("operator CLI: status --aws", () => {
     expect(out.stderr).toBe("");
     expect(out.code).toBe(0);
     expect(JSON.parse(out.stdout)).toMatchObject({ tenantId: "cli-t1", source: "signup", steps: [{ status: "PENDING" }, { status: "PENDING" }] });
+    // The same view as GET /tenants/{id}: it lacked desired, generation and succeeded (an
+    // offboarded tenant read like a present one), and showed store fields GET does not.
+    const shown = JSON.parse(out.stdout) as Record<string, unknown> & { steps: Record<string, unknown>[] };
+    expect(shown).toMatchObject({ desired: "PRESENT", generation: 1, succeeded: false });
+    expect(Object.keys(shown.steps[0] ?? {})).not.toContain("planHash");
 
     const byFlag = await cli(["status", "cli-t1", "--aws", "--table", tableName], env);
     expect(byFlag.code).toBe(0);
@@ -95,6 +162,14 @@ describe("operator CLI: status --aws", () => {
     expect(refused.stderr).toContain("usage: npm run cli -- status");
     expect(refused.stderr).not.toContain("bad id!");
     expect(refused.stderr).not.toMatch(STACK_LINE);
+
+    // `failures --aws` needs only the table too (it needed every provider setting and secret id,
+    // the configuration error an operator meets on a bad day, with only a table name at hand).
+    const failures = await cli(["failures", "--aws"], { ...env, OUTCOME_TABLE_NAME: tableName });
+    expect(failures.stderr).toBe("");
+    expect(failures.code).toBe(0);
+    expect(failures.stdout).toContain("0 failure(s)");
+    expect((await cli(["failures", "--aws", "--table", tableName], env)).code).toBe(0);
   });
 });
 

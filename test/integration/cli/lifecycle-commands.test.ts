@@ -4,6 +4,9 @@
  * re-drives it once the cause is fixed (exactly one create), `offboard` removes the resources.
  */
 import { execFile } from "node:child_process";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { parseTenantOnboarding } from "../../../src/provisioning/tenant.ts";
@@ -66,6 +69,19 @@ describe("npm run cli -- failures | retry | offboard", () => {
     expect((await cli("failures")).includes(`${tenant.tenantId}\t`)).toBe(false);
   });
 
+  it("`status` shows an older generation still owed its outcome event after `offboard` declared a newer one", async () => {
+    const service = fx.service();
+    const tenant = parseTenantOnboarding(sampleTenant());
+    fx.stack.events.failEntries(1, "ThrottlingException", "Rate exceeded");
+    await service.provision(tenant, { deadline: Date.now() + 8_000, workerId: "w1" });
+    const off = JSON.parse(await cli("offboard", tenant.tenantId)) as { generation: number; desired: string };
+    expect([off.generation, off.desired]).toEqual([2, "ABSENT"]);
+    const status = JSON.parse(await cli("status", tenant.tenantId)) as { announcement: Record<string, unknown> };
+    expect(status.announcement).toMatchObject({ generation: 1, outcome: "TenantProvisioned", state: "retrying", attempts: 1, owed: [{ generation: 1, outcome: "TenantProvisioned" }] });
+    // Generation 2 waits behind the owed generation 1: nothing went out yet.
+    expect(fx.stack.events.events.filter((e) => e.detail["tenantId"] === tenant.tenantId)).toEqual([]);
+  });
+
   it("`retry --step` with an unknown step exits 2 naming the field; `offboard` removes both resources", async () => {
     const service = fx.service();
     const tenant = parseTenantOnboarding(sampleTenant());
@@ -110,5 +126,36 @@ describe("npm run cli -- failures | retry | offboard", () => {
     await expect(cli("backfill", "--budget-ms", "900001")).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/^error: --budget-ms: at most 900000 /) });
     expect(await service.store.getTenant(tenant.tenantId)).toEqual(before);
     expect(await cli("backfill", "--help")).toContain("at most 900000");
+  });
+
+  // `backfill --tenants` refused every entry in the request shape README and the webhook use (no
+  // `source`: "set by the entry point") and printed only `"invalid": 1`, exit 0: an import that
+  // did nothing looked done.
+  it("`backfill --tenants` imports requests without `source`, names each refused entry (index, field, rule) on stderr and exits 1", async () => {
+    const { source: _, ...request } = sampleTenant();
+    const dir = await mkdtemp(join(tmpdir(), "cli-import-"));
+    const file = join(dir, "tenants.json");
+    await writeFile(file, JSON.stringify([request, { ...sampleTenant(), source: undefined, tenantId: "../x" }]));
+    const failed = await cli("backfill", "--tenants", file).then(
+      () => ({ code: 0, stdout: "", stderr: "" }),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+    expect(failed.code).toBe(1);
+    expect(JSON.parse(failed.stdout)).toMatchObject({ tenants: 1, succeeded: 1, invalid: 1 });
+    expect(failed.stderr).toContain('"index":1');
+    expect(failed.stderr).toContain('"field":"tenantId"');
+    expect(failed.stderr).not.toContain("../x");
+    const recorded = await fx.service().store.getTenant(request.tenantId);
+    expect(recorded.tenant?.source).toBe("import");
+    expect(recorded.steps.map((s) => s.status)).toEqual(["SUCCEEDED", "SUCCEEDED"]);
+  });
+
+  it("`send-webhook` exits 1 when the delivery is refused (it exited 0 on any answer)", async () => {
+    const refused = await cli("send-webhook", "--tenant", "cli-refused", "--url", `${fx.stack.env.SLS_CONNECT_TO}/not-a-webhook`).then(
+      () => ({ code: 0, stdout: "" }),
+      (e: { code: number; stdout: string }) => e,
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(/-> 4\d\d/);
   });
 });

@@ -83,6 +83,12 @@ describe("npm run cli -- logstores", () => {
     expect(named.stderr).toMatch(/^error: logstores add: invalid input: NAME 2: only a-z, 0-9, _ and -; NAME 2: must start and end with a lowercase letter or digit\n/);
     expect(named.stderr).not.toContain("Bad Name");
     expect((await cli("frob-x1", "--aws")).stderr).not.toContain("frob-x1");
+    // Over the registry's limit: named as the option, before SLS is asked (it was `logstores.0.capacity`, after).
+    const slsCalls = fx.stack.sls.state().calls;
+    const tooBig = await cli("add", store(1), "--capacity", "5000", "--aws");
+    expect(tooBig.code).toBe(2);
+    expect(tooBig.stderr).toMatch(/^error: --capacity: at most 1000 /);
+    expect(fx.stack.sls.state().calls).toEqual(slsCalls);
     const help = await cli("--help");
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^usage: npm run cli -- logstores add NAME\.\.\. \[--capacity N\] \[--aws\] \| list \[--aws\]/);

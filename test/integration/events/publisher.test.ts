@@ -1,11 +1,15 @@
 /**
- * Outcome events through the real `@aws-sdk/client-eventbridge` to the local EventBridge
- * stand-in over HTTP: shapes, stable ids, partial failures, and the stand-in's checks.
+ * Outcome events through the service's PutEvents (src/events/put-events.ts) to the local
+ * EventBridge stand-in over HTTP: shapes, stable ids, calls of at most 10 entries and 256 KB,
+ * partial failures; and the stand-in's checks, judged with the official
+ * `@aws-sdk/client-eventbridge` (the yardstick of what the real service takes).
  */
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ValidationError } from "../../../src/errors.ts";
 import { createOutcomeEventPublisher, OutcomeEventPublishError } from "../../../src/events/publisher.ts";
+import { EventBridgePutEventsClient } from "../../../src/events/put-events.ts";
+import type { Clock } from "../../../src/http/types.ts";
 import { MAX_EVENT_ENTRY_BYTES, tenantDeprovisioned, tenantProvisioned, tenantProvisioningFailed } from "../../../src/events/types.ts";
 import { type EventBridgeStandIn, localEventBusArn, startEventBridgeStandIn } from "../../../src/local/eventbridge.ts";
 
@@ -13,6 +17,10 @@ const BUS = "tenant-outcomes-test";
 const AT = new Date("2026-11-30T12:00:00.000Z");
 let bus: EventBridgeStandIn;
 let client: EventBridgeClient;
+let ours: EventBridgePutEventsClient;
+/** Backoffs recorded, not waited. */
+let sleeps: number[] = [];
+const clock: Clock = { now: () => Date.now(), sleep: async (ms) => void sleeps.push(ms) };
 const savedEndpoint = process.env.AWS_ENDPOINT_URL_EVENTBRIDGE;
 
 beforeAll(async () => {
@@ -20,16 +28,21 @@ beforeAll(async () => {
   // The SDK's own endpoint setting, as the local stack uses it: no `endpoint` option below.
   process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = bus.endpoint;
   client = new EventBridgeClient({ region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" }, maxAttempts: 1 });
+  ours = new EventBridgePutEventsClient({ region: "us-east-1", credentials: async () => ({ accessKeyId: "local", secretAccessKey: "local" }), clock });
 });
 afterAll(async () => {
   client.destroy();
+  ours.close();
   if (savedEndpoint === undefined) delete process.env.AWS_ENDPOINT_URL_EVENTBRIDGE;
   else process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = savedEndpoint;
   await bus.close();
 });
-afterEach(() => bus.reset());
+afterEach(() => {
+  bus.reset();
+  sleeps = [];
+});
 
-const publisher = () => createOutcomeEventPublisher({ eventBusName: BUS, client });
+const publisher = () => createOutcomeEventPublisher({ eventBusName: BUS, client: ours });
 
 describe("outcome event shapes", () => {
   it("carries a stable eventId = tenant:generation:outcome", () => {
@@ -90,8 +103,17 @@ describe("createOutcomeEventPublisher", () => {
     expect(bus.events).toHaveLength(23);
   });
 
+  it("keeps each call within 256 KB of entries: three events of ~100 KB go out in two calls", async () => {
+    const big = (tenantId: string) =>
+      tenantProvisioningFailed({ tenantId, generation: 1 }, { step: "im-group", status: "CONFLICT", code: "GroupConflict", message: "m".repeat(100 * 1024) });
+    const published = await publisher().publish([big("a"), big("b"), big("c")]);
+    expect(published.map((p) => p.eventId)).toEqual(["a:1:TenantProvisioningFailed", "b:1:TenantProvisioningFailed", "c:1:TenantProvisioningFailed"]);
+    expect(bus.calls["PutEvents"]).toBe(2);
+    expect(bus.events.map((e) => e.detail["tenantId"])).toEqual(["a", "b", "c"]);
+  });
+
   it("accepts the bus by ARN", async () => {
-    await createOutcomeEventPublisher({ eventBusName: localEventBusArn(BUS), client }).publish(tenantDeprovisioned({ tenantId: "t", generation: 1 }));
+    await createOutcomeEventPublisher({ eventBusName: localEventBusArn(BUS), client: ours }).publish(tenantDeprovisioned({ tenantId: "t", generation: 1 }));
     expect(bus.events[0]?.eventBusName).toBe(BUS);
   });
 
@@ -109,19 +131,28 @@ describe("createOutcomeEventPublisher", () => {
   });
 
   it("is not retryable when an entry fails for good (an unknown bus: InvalidArgument)", async () => {
-    const error = await createOutcomeEventPublisher({ eventBusName: "no-such-bus", client }).publish(tenantDeprovisioned({ tenantId: "t", generation: 1 })).catch((e: unknown) => e);
+    const error = await createOutcomeEventPublisher({ eventBusName: "no-such-bus", client: ours }).publish(tenantDeprovisioned({ tenantId: "t", generation: 1 })).catch((e: unknown) => e);
     expect(error).toMatchObject({ name: "OutcomeEventPublishError", retryable: false, failed: [{ errorCode: "InvalidArgument" }] });
     expect((error as Error).message).not.toMatch(/undefined/);
   });
 
-  it("reports a throttled call as retryable, and a ValidationException as not", async () => {
-    bus.failNext("PutEvents", { type: "ThrottlingException", message: "Rate exceeded" });
+  it("reports a call throttled on every attempt as retryable, and a ValidationException as not", async () => {
+    bus.failNext("PutEvents", { type: "ThrottlingException", message: "Rate exceeded" }, 3);
     await expect(publisher().publish(tenantDeprovisioned({ tenantId: "t", generation: 1 }))).rejects.toMatchObject({
       retryable: true,
       failed: [{ errorCode: "ThrottlingException" }],
     });
+    expect(bus.calls["PutEvents"]).toBe(3);
     bus.failNext("PutEvents", { type: "ValidationException", message: "bad" });
     await expect(publisher().publish(tenantDeprovisioned({ tenantId: "t", generation: 1 }))).rejects.toMatchObject({ retryable: false });
+    expect(bus.calls["PutEvents"], "a ValidationException is not retried").toBe(4);
+  });
+
+  it("a throttled call that passes on a later attempt publishes (the SDK's standard retries)", async () => {
+    bus.failNext("PutEvents", { type: "ThrottlingException", message: "Rate exceeded" }, 2);
+    await publisher().publish(tenantDeprovisioned({ tenantId: "t", generation: 1 }));
+    expect(bus.events).toHaveLength(1);
+    expect(sleeps).toHaveLength(2);
   });
 
   it("refuses a detail over 256 KB before sending anything", async () => {
@@ -129,60 +160,6 @@ describe("createOutcomeEventPublisher", () => {
     const small = tenantDeprovisioned({ tenantId: "t", generation: 1 });
     await expect(publisher().publish([small, huge])).rejects.toThrow(/detail.*262144/);
     expect(bus.calls["PutEvents"]).toBeUndefined();
-  });
-});
-
-describe("createOutcomeEventPublisher with batchWindowMs (the backfill's)", () => {
-  const batching = (batchWindowMs: number) => createOutcomeEventPublisher({ eventBusName: BUS, client, batchWindowMs });
-  const provisioned = (n: number) => Array.from({ length: n }, (_, i) => tenantProvisioned({ tenantId: `batch-${i}`, generation: 1, occurredAt: AT }));
-
-  it("single-event publishes within the window go out in one PutEvents call of up to 10, each settling with its own entry", async () => {
-    const p = batching(60_000);
-    const events = provisioned(10);
-    const results = await Promise.all(events.map((e) => p.publish(e)));
-    expect(bus.calls["PutEvents"]).toBe(1);
-    expect(results.map((r) => r.map((x) => x.eventId))).toEqual(events.map((e) => [e.detail.eventId]));
-    expect(results.map((r) => r[0]?.awsEventId)).toEqual(bus.events.map((e) => e.id));
-  });
-
-  it("an 11th publish opens the next batch, which goes out when its window ends", async () => {
-    const p = batching(20);
-    const results = await Promise.all(provisioned(12).map((e) => p.publish(e)));
-    expect(bus.calls["PutEvents"]).toBe(2);
-    expect(results.flat()).toHaveLength(12);
-    expect(bus.events).toHaveLength(12);
-  });
-
-  it("one entry's failure rejects only its own publish (retryable); the others resolve", async () => {
-    bus.failEntries(1, "InternalFailure");
-    const p = batching(10);
-    const settled = await Promise.allSettled(provisioned(3).map((e) => p.publish(e)));
-    expect(bus.calls["PutEvents"]).toBe(1);
-    expect(settled.map((s) => s.status)).toEqual(["rejected", "fulfilled", "fulfilled"]);
-    const failure = (settled[0] as PromiseRejectedResult).reason;
-    expect(failure).toBeInstanceOf(OutcomeEventPublishError);
-    expect(failure).toMatchObject({ retryable: true, published: [], failed: [{ eventId: "batch-0:1:TenantProvisioned", errorCode: "InternalFailure" }] });
-  });
-
-  it("a failed call rejects every publish of its batch, each naming its own event", async () => {
-    bus.failNext("PutEvents", { type: "ThrottlingException", message: "Rate exceeded" });
-    const p = batching(10);
-    const settled = await Promise.allSettled(provisioned(2).map((e) => p.publish(e)));
-    expect(settled.map((s) => (s as PromiseRejectedResult).reason)).toMatchObject([
-      { retryable: true, failed: [{ eventId: "batch-0:1:TenantProvisioned", errorCode: "ThrottlingException" }] },
-      { retryable: true, failed: [{ eventId: "batch-1:1:TenantProvisioned", errorCode: "ThrottlingException" }] },
-    ]);
-  });
-
-  it("an oversized event fails its own publish and never its batch; entries over 256 KB together go in separate calls", async () => {
-    const p = batching(10);
-    const huge = tenantProvisioningFailed({ tenantId: "huge", generation: 1 }, { step: "im-group", status: "CONFLICT", code: "GroupConflict", message: "x".repeat(MAX_EVENT_ENTRY_BYTES) });
-    const large = (id: string) => tenantProvisioningFailed({ tenantId: id, generation: 1 }, { step: "im-group", status: "CONFLICT", code: "GroupConflict", message: "y".repeat(150_000) });
-    const settled = await Promise.allSettled([p.publish(huge), p.publish(large("l1")), p.publish(large("l2"))]);
-    expect((settled[0] as PromiseRejectedResult).reason).toBeInstanceOf(ValidationError);
-    expect(settled.slice(1).map((s) => s.status)).toEqual(["fulfilled", "fulfilled"]);
-    expect(bus.calls["PutEvents"]).toBe(2);
-    expect(bus.events.map((e) => e.detail["tenantId"])).toEqual(["l1", "l2"]);
   });
 });
 

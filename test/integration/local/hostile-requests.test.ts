@@ -119,3 +119,47 @@ describe("npm start with a setting the service refuses", () => {
     expect(stderr).not.toMatch(/^\s+at /m);
   }, 60_000);
 });
+
+describe("npm start with a port it cannot use", () => {
+  /** Starts a second `npm start` with `env` over free ports; resolves with its exit code and stderr. */
+  async function startWith(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+    const cwd = await mkdtemp(join(tmpdir(), "local-start-port-"));
+    const ports = ["LOCAL_HTTP_PORT", "LOCAL_SQS_PORT", "LOCAL_DYNAMODB_PORT", "LOCAL_SECRETS_PORT", "LOCAL_SLS_PORT", "LOCAL_IM_PORT"];
+    const second = spawn(process.execPath, [START], {
+      cwd,
+      env: { PATH: process.env.PATH ?? "", ...Object.fromEntries(ports.map((p) => [p, "0"])), LOCAL_BACKFILL_EVERY_MS: "0", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    second.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => second.once("exit", resolve));
+    return { code, stderr };
+  }
+
+  // It was an uncaught EADDRINUSE stack trace naming neither the variable nor what to do.
+  it("a port another process holds (the running npm start's): names the variable, exits 2, no stack trace, the running one unharmed", async () => {
+    for (const [variable, url] of [
+      ["LOCAL_HTTP_PORT", state.webhookUrl],
+      ["LOCAL_DYNAMODB_PORT", state.env.AWS_ENDPOINT_URL_DYNAMODB ?? ""],
+    ] as const) {
+      const taken = new URL(url).port;
+      const { code, stderr } = await startWith({ [variable]: taken });
+      expect(code, stderr).toBe(2);
+      expect(stderr).toContain(`${variable}: port ${taken} on 127.0.0.1 is in use`);
+      expect(stderr).not.toMatch(/^\s+at /m);
+    }
+    expect(await get(new URL(state.webhookUrl).origin, "/tenants/still-up")).toBe(404);
+    expect(child.exitCode).toBeNull();
+  }, 60_000);
+
+  // A typo reached server.listen as NaN (a RangeError stack trace), a negative interval printed "every -0.005 s".
+  it("a port or interval that is not a number in range: names each variable and rule before anything listens, exits 2", async () => {
+    const { code, stderr } = await startWith({ LOCAL_HTTP_PORT: "80OO", LOCAL_SQS_PORT: "70000", LOCAL_BACKFILL_EVERY_MS: "-5" });
+    expect(code, stderr).toBe(2);
+    expect(stderr).toContain("LOCAL_HTTP_PORT: an integer 0-65535");
+    expect(stderr).toContain("LOCAL_SQS_PORT: an integer 0-65535");
+    expect(stderr).toContain("LOCAL_BACKFILL_EVERY_MS: a whole number of milliseconds");
+    expect(stderr).not.toContain("80OO");
+    expect(stderr).not.toMatch(/^\s+at /m);
+  }, 60_000);
+});

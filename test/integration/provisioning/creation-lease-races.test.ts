@@ -1,16 +1,22 @@
 /**
  * The creation lease against a newer generation declared while its run is still working: the
- * run's own announcement is outdated then, and whatever happens to its publish, the lease must
- * end with the run, or the newer generation's announcement (which no other run may claim while
- * the lease holds) waits for the lease to lapse. The interleaving is fixed by the announcer:
- * the newer generation is declared, and reconciled by another run, just before the lease's run
- * publishes.
+ * run's own generation stays owed (DESIGN: every terminal transition per generation is announced
+ * once), and whatever happens to its publish, the lease must end with the run, or the
+ * announcements (which no other run may claim while the lease holds) wait for the lease to
+ * lapse. The interleaving is fixed by the announcer: the newer generation is declared, and
+ * reconciled by another run, just before the lease's run publishes.
  */
 import { describe, expect, it } from "vitest";
 import { runBackfill } from "../../../src/backfill/backfill.ts";
+import { createOutcomeEventPublisher } from "../../../src/events/publisher.ts";
+import type { OutcomeAnnouncer } from "../../../src/provisioning/announce.ts";
+import { eventBridgeAnnouncer } from "../../../src/provisioning/outcome-events.ts";
 import { parseTenantOnboarding, type TenantOnboarding } from "../../../src/provisioning/tenant.ts";
 import type { Service } from "../../../src/service.ts";
-import { announcerWithInterleaving } from "../../support/interleaving-announcer.ts";
+import { systemClock } from "../../../src/http/clock.ts";
+import type { Clock } from "../../../src/http/types.ts";
+import { ShiftedClock } from "../../handlers/harness.ts";
+import { ANNOUNCE_RETRY_AFTER_MS } from "../../../src/provisioning/announce.ts";
 import { sampleTenant, useLocalStack } from "../../support/local-stack.ts";
 
 const fx = useLocalStack();
@@ -19,12 +25,31 @@ const fx = useLocalStack();
 const soon = () => Date.now() + 120_000;
 const eventIdsOf = (tenantId: string) => fx.stack.events.events.filter((e) => e.detail["tenantId"] === tenantId).map((e) => e.detail["eventId"]);
 
-/** One whole backfill run at the current time (no saved position). */
-function backfillOnce(service: Service) {
+/** The EventBridge announcer, which first runs `meanwhile` (once) when asked to publish. */
+function announcerWithInterleaving(eventBusName: string): OutcomeAnnouncer & { meanwhile?: (() => Promise<unknown>) | undefined } {
+  const real = eventBridgeAnnouncer(createOutcomeEventPublisher({ eventBusName }));
+  const announcer: OutcomeAnnouncer & { meanwhile?: (() => Promise<unknown>) | undefined } = {
+    async announce(announcement) {
+      const meanwhile = announcer.meanwhile;
+      announcer.meanwhile = undefined;
+      await meanwhile?.();
+      await real.announce(announcement);
+    },
+  };
+  return announcer;
+}
+
+/** One whole backfill run at the clock's time (no saved position). */
+function backfillOnce(service: Service, clock: Clock = systemClock) {
   const positions = { load: async () => undefined, save: async () => undefined };
   return runBackfill(
-    { deadline: Date.now() + 60_000, perTenantBudgetMs: 20_000, concurrency: 4, pageSize: 1000 },
-    { store: service.store, positions, reconcile: (state, deadline, walk) => service.reconcile(state, { deadline, workerId: `backfill-${Date.now()}`, ...walk }) },
+    { deadline: clock.now() + 60_000, perTenantBudgetMs: 20_000, concurrency: 4, pageSize: 1000 },
+    {
+      store: service.store,
+      positions,
+      clock,
+      reconcile: (state, deadline, walk) => service.reconcile(state, { deadline, workerId: `backfill-${clock.now()}`, ...walk }),
+    },
   );
 }
 
@@ -46,8 +71,9 @@ describe("a newer generation declared while the creation lease's run announces",
         return (await other.retry({ tenantId: request.tenantId }, { deadline: soon(), workerId: "w2" })).result;
       },
     ],
-  ])("%s, then the lease's publish fails: the lease ends with its run and generation 2 is announced by the next run", async (_label, outcome, before, declareNewer) => {
-    const other = fx.service();
+  ])("%s, then the lease's publish fails: the lease ends with its run; generation 1 stays owed and goes out before generation 2", async (_label, outcome, before, declareNewer) => {
+    const clock = new ShiftedClock();
+    const other = fx.service({ clock });
     const announcer = announcerWithInterleaving(other.config.outcomeEventBusName ?? "");
     const leaseRun = fx.service({ announcer });
     const request = parseTenantOnboarding(sampleTenant());
@@ -73,14 +99,20 @@ describe("a newer generation declared while the creation lease's run announces",
     const after = (await other.store.getTenant(id)).tenant!;
     expect(after.generation).toBe(2);
     expect(after.leaseOwner).toBeUndefined();
-    // Generation 1's outcome is superseded: nothing is counted or given up for it.
-    expect(after.announceFailure).toBeUndefined();
+    // Generation 1 settled before generation 2 was declared: it is owed, its failure counted.
+    const firstOutcome = before ? "TenantProvisioningFailed" : "TenantProvisioned";
+    expect(after.owedAnnouncements?.map((o) => [o.generation, o.outcome])).toEqual([[1, firstOutcome]]);
+    expect(after.announceFailure).toMatchObject({ generation: 1, attempts: 1, gaveUp: false, code: "InternalFailure" });
 
-    // Well within the lease's time, the next run announces generation 2, once.
-    await backfillOnce(other);
-    await backfillOnce(other);
-    expect(eventIdsOf(id)).toEqual([`${id}:2:${outcome}`]);
-    expect((await other.store.getTenant(id)).tenant?.indexDueAt).toBeUndefined();
+    // Not before its retry time (generation 2 waits behind it); then once each, oldest first.
+    await backfillOnce(other, clock);
+    expect(eventIdsOf(id)).toEqual([]);
+    clock.advance(ANNOUNCE_RETRY_AFTER_MS + 1_000);
+    await backfillOnce(other, clock);
+    await backfillOnce(other, clock);
+    expect(eventIdsOf(id)).toEqual([`${id}:1:${firstOutcome}`, `${id}:2:${outcome}`]);
+    const done = (await other.store.getTenant(id)).tenant!;
+    expect([done.indexDueAt, done.owedAnnouncements, done.announceFailure]).toEqual([undefined, [], undefined]);
   });
 });
 

@@ -6,11 +6,9 @@
  * the SDK's retries, its MD5 check, and the invocation deadline of every AWS call.
  */
 import { createHash } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { QueueDoesNotExist as SdkQueueDoesNotExist, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { Sha256 } from "@smithy/core/checksum";
-import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { setAwsCallDeadline, withAwsCallScope } from "../../../src/aws/call-deadline.ts";
 import { AwsCallDeadlineError } from "../../../src/aws/errors.ts";
@@ -19,22 +17,14 @@ import { TransportError } from "../../../src/http/errors.ts";
 import type { Clock } from "../../../src/http/types.ts";
 import { startSqsStandIn, type SqsStandIn } from "../../../src/local/sqs.ts";
 import { QueueDoesNotExist, SqsChecksumMismatchError, SqsSendMessageClient } from "../../../src/queue/sqs-send-message.ts";
+import { type CapturedRequest as Captured, type CapturingServer, expectSdkRequest, recordingClock, startCapturingServer } from "../../support/aws-wire.ts";
 import { startStallingServer } from "../../support/stalling-server.ts";
 
 const CREDENTIALS = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", sessionToken: "session-token-example" };
 const REGION = "eu-west-1";
 
 /** A server that records each request and answers from a script (default: a SendMessage success). */
-interface Captured {
-  method: string;
-  url: string;
-  headers: Record<string, string>;
-  body: string;
-}
-let server: Server;
-let origin: string;
-let captured: Captured[] = [];
-let answers: ((req: Captured, res: ServerResponse) => void)[] = [];
+let wire: CapturingServer;
 
 const md5Of = (text: string) => createHash("md5").update(text, "utf8").digest("hex");
 const success = (req: Captured, res: ServerResponse) => {
@@ -50,60 +40,22 @@ const sqsError = (status: number, type: string, queryError?: string) => (_req: C
 let standIn: SqsStandIn;
 
 beforeAll(async () => {
-  server = createServer((req: IncomingMessage, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const headers: Record<string, string> = {};
-      for (let i = 0; i < req.rawHeaders.length; i += 2) headers[(req.rawHeaders[i] as string).toLowerCase()] = req.rawHeaders[i + 1] as string;
-      const request = { method: req.method ?? "", url: req.url ?? "", headers, body: Buffer.concat(chunks).toString("utf8") };
-      captured.push(request);
-      (answers.shift() ?? success)(request, res);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  wire = await startCapturingServer(success);
   standIn = await startSqsStandIn({ queues: [{ name: "signup" }] });
 });
 afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
+  await wire.close();
   await standIn.close();
 });
-afterEach(() => {
-  captured = [];
-  answers = [];
-});
+afterEach(() => wire.reset());
 
-/** A clock whose sleeps return at once and are recorded: backoffs without waiting. */
-function recordingClock(): Clock & { sleeps: number[] } {
-  const sleeps: number[] = [];
-  return { sleeps, now: () => Date.now(), sleep: async (ms) => void sleeps.push(ms) };
-}
 const ours = (options: { endpoint?: string; clock?: Clock } = {}) =>
   new SqsSendMessageClient({ region: REGION, credentials: async () => CREDENTIALS, ...options });
 const sdk = () => new SQSClient({ region: REGION, credentials: CREDENTIALS, maxAttempts: 1 });
 
-/** Recomputes a captured request's SigV4 signature from what arrived: its signed headers, its body. */
-async function verifiesSignature(request: Captured): Promise<boolean> {
-  const auth = request.headers["authorization"] ?? "";
-  const signedHeaders = /SignedHeaders=([^,]+)/.exec(auth)?.[1]?.split(";") ?? [];
-  const amzDate = request.headers["x-amz-date"] ?? "";
-  const date = new Date(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`);
-  const url = new URL(request.url, origin);
-  const signer = new SignatureV4({ service: "sqs", region: REGION, credentials: CREDENTIALS, sha256: Sha256, uriEscapePath: true });
-  const headers = Object.fromEntries(signedHeaders.map((name) => [name, request.headers[name] ?? ""]));
-  // What the service does: the payload hash is the received body's, whatever the header claims.
-  if ("x-amz-content-sha256" in headers) headers["x-amz-content-sha256"] = createHash("sha256").update(request.body, "utf8").digest("hex");
-  const resigned = await signer.sign(
-    { method: request.method, protocol: "http:", hostname: url.hostname, port: Number(url.port), path: url.pathname, query: {}, headers, body: request.body },
-    { signingDate: date },
-  );
-  return resigned.headers["authorization"] === auth;
-}
-
 describe("SqsSendMessageClient", () => {
   it("sends the request the official SDK sends for the same input: protocol headers, body bytes, credential scope, a valid signature", async () => {
-    const input = { QueueUrl: `${origin}/123456789012/signup`, MessageBody: JSON.stringify({ detail: { name: "Zoë's café ✓", n: 1 } }) };
+    const input = { QueueUrl: `${wire.origin}/123456789012/signup`, MessageBody: JSON.stringify({ detail: { name: "Zoë's café ✓", n: 1 } }) };
     const client = sdk();
     try {
       await client.send(new SendMessageCommand(input));
@@ -113,26 +65,16 @@ describe("SqsSendMessageClient", () => {
     const output = await ours().sendMessage(input);
     expect(output.MessageId).toBe("5fea7756-0ea4-451a-a703-a558b933e274");
 
-    const [fromSdk, fromOurs] = captured as [Captured, Captured];
-    expect(captured).toHaveLength(2);
-    for (const name of ["content-type", "x-amz-target", "x-amzn-query-mode", "host", "content-length", "x-amz-security-token", "x-amz-content-sha256"]) {
-      expect(fromOurs.headers[name], name).toBe(fromSdk.headers[name]);
-    }
-    expect(fromOurs.headers["x-amz-target"]).toBe("AmazonSQS.SendMessage");
-    expect([fromOurs.method, fromOurs.url]).toEqual([fromSdk.method, fromSdk.url]);
-    expect(fromOurs.body).toBe(fromSdk.body);
-    const scope = (auth: string | undefined) => /Credential=([^,]+)/.exec(auth ?? "")?.[1]?.replace(/\/\d{8}\//, "/<date>/");
-    expect(scope(fromOurs.headers["authorization"])).toBe(scope(fromSdk.headers["authorization"]));
-    expect(scope(fromOurs.headers["authorization"])).toBe(`${CREDENTIALS.accessKeyId}/<date>/${REGION}/sqs/aws4_request`);
-    // Every header the service reads is signed, as the SDK signs it; the SDK's own telemetry
-    // headers (amz-sdk-*, user agents) are the only ones it signs that ours does not send.
-    const signed = (auth: string | undefined) => /SignedHeaders=([^,]+)/.exec(auth ?? "")?.[1]?.split(";") ?? [];
-    expect(signed(fromOurs.headers["authorization"])).toEqual(
-      signed(fromSdk.headers["authorization"]).filter((h) => !["amz-sdk-invocation-id", "amz-sdk-request", "x-amz-user-agent", "user-agent"].includes(h)),
+    const [fromSdk, fromOurs] = wire.captured as [Captured, Captured];
+    expect(wire.captured).toHaveLength(2);
+    await expectSdkRequest(
+      fromSdk,
+      fromOurs,
+      ["content-type", "x-amz-target", "x-amzn-query-mode", "host", "content-length", "x-amz-security-token", "x-amz-content-sha256"],
+      { service: "sqs", region: REGION, credentials: CREDENTIALS, origin: wire.origin },
+      (b) => b.replace("Zoë", "Zoe"),
     );
-    expect(await verifiesSignature(fromSdk), "the verifier accepts the SDK's request").toBe(true);
-    expect(await verifiesSignature(fromOurs), "our request's signature").toBe(true);
-    expect(await verifiesSignature({ ...fromOurs, body: fromOurs.body.replace("Zoë", "Zoe") }), "a changed body fails").toBe(false);
+    expect(fromOurs.headers["x-amz-target"]).toBe("AmazonSQS.SendMessage");
   });
 
   it("puts the message on the queue (the local SQS stand-in) and checks the answer's MD5 of the body", async () => {
@@ -169,51 +111,51 @@ describe("SqsSendMessageClient", () => {
   });
 
   it("a client error is not retried", async () => {
-    answers = [sqsError(400, "QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue;Sender")];
+    wire.answers = [sqsError(400, "QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue;Sender")];
     const clock = recordingClock();
-    const error = await ours({ clock }).sendMessage({ QueueUrl: `${origin}/1/q`, MessageBody: "x" }).catch((e: unknown) => e);
+    const error = await ours({ clock }).sendMessage({ QueueUrl: `${wire.origin}/1/q`, MessageBody: "x" }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(QueueDoesNotExist);
-    expect(captured).toHaveLength(1);
+    expect(wire.captured).toHaveLength(1);
     expect(clock.sleeps).toEqual([]);
   });
 
   it("5xx and throttling are retried as the SDK's standard mode retries them (3 attempts; throttling backs off from 500 ms)", async () => {
-    answers = [sqsError(503, "ServiceUnavailable"), sqsError(400, "RequestThrottled", "AWS.SimpleQueueService.RequestThrottled;Sender")];
+    wire.answers = [sqsError(503, "ServiceUnavailable"), sqsError(400, "RequestThrottled", "AWS.SimpleQueueService.RequestThrottled;Sender")];
     const clock = recordingClock();
-    const output = await ours({ clock }).sendMessage({ QueueUrl: `${origin}/1/q`, MessageBody: "retried" });
+    const output = await ours({ clock }).sendMessage({ QueueUrl: `${wire.origin}/1/q`, MessageBody: "retried" });
     expect(output.MD5OfMessageBody).toBe(md5Of("retried"));
-    expect(captured).toHaveLength(3);
+    expect(wire.captured).toHaveLength(3);
     expect(clock.sleeps).toHaveLength(2);
     expect(clock.sleeps[0]).toBeLessThan(100);
     expect(clock.sleeps[1]).toBeLessThan(1_000);
     // Each attempt is signed anew.
-    expect(captured.every((r) => r.headers["authorization"]?.startsWith("AWS4-HMAC-SHA256 Credential="))).toBe(true);
+    expect(wire.captured.every((r) => r.headers["authorization"]?.startsWith("AWS4-HMAC-SHA256 Credential="))).toBe(true);
   });
 
   it("gives up after 3 attempts with the last answer's error, typed for isTransientAwsError", async () => {
-    answers = [sqsError(500, "InternalError"), sqsError(500, "InternalError"), sqsError(500, "InternalError")];
-    const error = await ours({ clock: recordingClock() }).sendMessage({ QueueUrl: `${origin}/1/q`, MessageBody: "x" }).catch((e: unknown) => e);
+    wire.answers = [sqsError(500, "InternalError"), sqsError(500, "InternalError"), sqsError(500, "InternalError")];
+    const error = await ours({ clock: recordingClock() }).sendMessage({ QueueUrl: `${wire.origin}/1/q`, MessageBody: "x" }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AwsServiceError);
     expect(error).toMatchObject({ name: "InternalError", $fault: "server", $metadata: { httpStatusCode: 500, requestId: "req-err" } });
-    expect(captured).toHaveLength(3);
+    expect(wire.captured).toHaveLength(3);
   });
 
   it("an answer whose MD5 of the body is not the body's fails with SqsChecksumMismatchError", async () => {
-    answers = [
+    wire.answers = [
       (_req, res) => {
         res.writeHead(200, { "content-type": "application/x-amz-json-1.0" });
         res.end(JSON.stringify({ MessageId: "m", MD5OfMessageBody: "0".repeat(32) }));
       },
     ];
-    const error = await ours().sendMessage({ QueueUrl: `${origin}/1/q`, MessageBody: "x" }).catch((e: unknown) => e);
+    const error = await ours().sendMessage({ QueueUrl: `${wire.origin}/1/q`, MessageBody: "x" }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SqsChecksumMismatchError);
   });
 
   it("a dropped connection is retried, and an unreachable endpoint fails as a TransportError", async () => {
-    answers = [(_req, res) => res.socket?.destroy()];
-    const output = await ours({ clock: recordingClock() }).sendMessage({ QueueUrl: `${origin}/1/q`, MessageBody: "after reset" });
+    wire.answers = [(_req, res) => res.socket?.destroy()];
+    const output = await ours({ clock: recordingClock() }).sendMessage({ QueueUrl: `${wire.origin}/1/q`, MessageBody: "after reset" });
     expect(output.MessageId).toBeTruthy();
-    expect(captured).toHaveLength(2);
+    expect(wire.captured).toHaveLength(2);
 
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));

@@ -60,6 +60,21 @@ describe("announcementView (status route and CLI)", () => {
     expect(announcementView({ ...claimed, generation: 3, indexDueAt: "2026-11-30T01:04:00.000Z", announcedGeneration: 2 })?.state).toBe("published");
   });
 
+  it("shows owed older generations: the oldest as `owed` until claimed, then as its claim stands; all of them in `owed`", () => {
+    const owedOne = (generation: number) => ({ generation, outcome: "TenantProvisioned" as const, occurredAt: "2026-11-30T00:30:00.000Z", steps: [] });
+    const owing = { ...base, generation: 4, announcedGeneration: 1, announcedOutcome: "TenantProvisioned", indexDueAt: "2026-11-30T01:00:00.000Z", owedAnnouncements: [owedOne(2), owedOne(3)] };
+    const owed = [
+      { generation: 2, outcome: "TenantProvisioned" },
+      { generation: 3, outcome: "TenantProvisioned" },
+    ];
+    expect(announcementView(owing)).toEqual({ generation: 2, outcome: "TenantProvisioned", state: "owed", attempts: 0, owed });
+    expect(announcementView({ ...owing, announcedGeneration: undefined, announcedOutcome: undefined })?.state).toBe("owed");
+    expect(announcementView({ ...owing, announcedGeneration: 2 })).toEqual({ generation: 2, outcome: "TenantProvisioned", state: "publishing", attempts: 0, owed });
+    expect(announcementView({ ...owing, announcedGeneration: 2, announceFailure: failure })).toMatchObject({ generation: 2, state: "retrying", attempts: 3, owed });
+    // Nothing owed any more (an empty map): as before.
+    expect(announcementView({ ...owing, announcedGeneration: 3, owedAnnouncements: [], indexDueAt: undefined })).toEqual({ generation: 3, outcome: "TenantProvisioned", state: "published", attempts: 0 });
+  });
+
   it("shows exactly the fields of each state: attempts and the last error only while not published, the next attempt only while retrying", () => {
     const claimed = { ...base, announcedGeneration: 2, announcedOutcome: "TenantProvisioned" };
     const head = { generation: 2, outcome: "TenantProvisioned" };

@@ -1,1 +1,0 @@
-export { SignatureV4MultiRegion } from "@aws-sdk/signature-v4-multi-region";

@@ -1,0 +1,90 @@
+/**
+ * The service's own AWS JSON client (src/aws/json-rpc.ts) reading answers that are not what the
+ * protocol promises, over real HTTP: a 2xx whose body is not a JSON object is a typed error naming
+ * the service and operation (never a bare SyntaxError), and it is not retried (the SDK does not
+ * retry a 2xx it cannot read either: the call may have taken effect).
+ */
+import { createServer, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { AwsJsonRpcClient, AwsResponseParseError } from "../../../src/aws/json-rpc.ts";
+import type { Clock } from "../../../src/http/types.ts";
+
+let server: Server;
+let origin: string;
+let requests = 0;
+let answer: (res: ServerResponse) => void = () => {};
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      requests += 1;
+      answer(res);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise((resolve) => server.close(resolve)));
+afterEach(() => {
+  requests = 0;
+});
+
+/** Sleeps recorded, never waited: a retry would show here. */
+const clock = (): Clock & { sleeps: number[] } => {
+  const sleeps: number[] = [];
+  return { sleeps, now: () => Date.now(), sleep: async (ms) => void sleeps.push(ms) };
+};
+const client = (c: Clock) =>
+  new AwsJsonRpcClient({
+    signingName: "events",
+    targetPrefix: "AWSEvents",
+    jsonVersion: "1.1",
+    region: "us-east-1",
+    credentials: async () => ({ accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" }),
+    clock: c,
+  });
+
+describe("AwsJsonRpcClient: a 2xx answer it cannot read", () => {
+  it.each([
+    ["an HTML page", "text/html", "<html><body>Gateway says hi</body></html>"],
+    ["truncated JSON", "application/x-amz-json-1.1", '{"FailedEntryCount":0,"Entr'],
+    ["JSON that is not an object", "application/x-amz-json-1.1", "[1,2]"],
+    ["JSON null", "application/x-amz-json-1.1", "null"],
+  ])("%s: AwsResponseParseError naming the service and operation, status and request id; one attempt", async (_label, contentType, body) => {
+    answer = (res) => {
+      res.writeHead(200, { "content-type": contentType, "x-amzn-requestid": "req-odd" });
+      res.end(body);
+    };
+    const c = clock();
+    const rpc = client(c);
+    const error = await rpc.call(origin, "PutEvents", { Entries: [] }).catch((e: unknown) => e);
+    rpc.close();
+    expect(error).toBeInstanceOf(AwsResponseParseError);
+    const e = error as AwsResponseParseError;
+    expect({ name: e.name, operation: e.operation, status: e.status, requestId: e.requestId, retryable: e.retryable }).toEqual({
+      name: "AwsResponseParseError",
+      operation: "AWSEvents.PutEvents",
+      status: 200,
+      requestId: "req-odd",
+      retryable: false,
+    });
+    expect(e.message).toMatch(/^AWSEvents\.PutEvents: HTTP 200 answer is not a JSON object/);
+    expect(e.message).toContain(`${Buffer.byteLength(body)} bytes`);
+    // The body itself stays out of the message (an answer may echo what was sent).
+    expect(e.message).not.toContain(body);
+    expect(requests).toBe(1);
+    expect(c.sleeps).toEqual([]);
+  });
+
+  it("an empty 2xx body is an empty answer, as the SDK reads it", async () => {
+    answer = (res) => {
+      res.writeHead(200, { "content-type": "application/x-amz-json-1.1" });
+      res.end();
+    };
+    const rpc = client(clock());
+    await expect(rpc.call(origin, "PutEvents", { Entries: [] })).resolves.toEqual({});
+    rpc.close();
+  });
+});
