@@ -916,7 +916,7 @@ export class OutcomeStore {
    * For the backfill, which works from a page that lists the tenant and every step: the tenant
    * item comes back with the write (strongly consistent), in place of a Query and a claim of the
    * announcement. `undefined` (nothing written) when the tenant is at another generation, its
-   * announcement is claimed already, or another run's lease holds.
+   * announcement is claimed already, an older one is owed, or another run's lease holds.
    *
    * @example
    * ```ts
@@ -930,15 +930,17 @@ export class OutcomeStore {
       UpdateExpression: "SET #leaseOwner = :owner, #leaseExpiresAt = :expiresAt",
       ConditionExpression:
         `attribute_exists(#pk) AND ${generationIs(":gen", generation)} AND (attribute_not_exists(#announced) OR #announced < :gen) AND ` +
-        "(attribute_not_exists(#leaseExpiresAt) OR #leaseExpiresAt <= :now)",
+        // Nothing older owed: those go out first, oldest first, and a lease announces only its own.
+        "(attribute_not_exists(#owed) OR size(#owed) = :zero) AND (attribute_not_exists(#leaseExpiresAt) OR #leaseExpiresAt <= :now)",
       ExpressionAttributeNames: {
         "#pk": "pk",
         "#generation": "generation",
         "#announced": "announcedGeneration",
+        "#owed": "owedAnnouncements",
         "#leaseOwner": "leaseOwner",
         "#leaseExpiresAt": "leaseExpiresAt",
       },
-      ExpressionAttributeValues: { ":gen": generation, ":owner": owner, ":expiresAt": expiresAt, ":now": this.nowIso() },
+      ExpressionAttributeValues: { ":gen": generation, ":owner": owner, ":expiresAt": expiresAt, ":now": this.nowIso(), ":zero": 0 },
     });
     return item ? parseTenantItem(item) : undefined;
   }

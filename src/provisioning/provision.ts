@@ -183,6 +183,8 @@ export async function reconcileListed(
   const tenant = listed.tenant;
   if (!tenant || isTombstone(tenant, listed.steps)) return undefined;
   if ((tenant.announcedGeneration ?? 0) >= tenant.generation || creationLeaseHolds(tenant, clock.now())) return undefined;
+  // Older announcements owed go out first, oldest first, by the unleased path.
+  if ((tenant.owedAnnouncements?.length ?? 0) > 0) return undefined;
   if (!deps.steps.every((module) => listed.steps.some((r) => r.step === module.name && r.observedGeneration <= tenant.generation))) return undefined;
   // Checked before the lease: a tenant that cannot run must not hold one.
   storedRequest(tenant);

@@ -44,6 +44,17 @@ describe("leaseTenant", () => {
     expect(await store.leaseTenant("t-2", 1, "run-a", inMs(clock, 60_000))).toBeUndefined();
   });
 
+  it("is refused while an older generation's announcement is owed (those go out first, oldest first, without a lease)", async () => {
+    const clock = new FakeClock();
+    const { store } = await newTable({ clock });
+    const asRead = await store.putNewTenant("t-owes", snapshot, "webhook");
+    if (!asRead) throw new Error("not recorded");
+    const owed = { generation: 1, outcome: "TenantProvisioned" as const, occurredAt: inMs(clock, 0), steps: [] };
+    const next = await store.changeDesired("t-owes", 1, { desired: "PRESENT", source: "webhook", snapshot: { ...snapshot, admin: { userId: "u-1", nick: "Bo" } }, owe: { announcement: owed, asRead } });
+    expect(next?.owedAnnouncements).toHaveLength(1);
+    expect(await store.leaseTenant("t-owes", 2, "run-a", inMs(clock, 60_000))).toBeUndefined();
+  });
+
   it("rejects bad input naming the method and field", async () => {
     const clock = new FakeClock();
     const { store } = await newTable({ clock });
