@@ -17,10 +17,11 @@ const faultConfigSchema = z.strictObject({
     z.array(
       z.strictObject({
         operation: z.optional(z.string()),
-        kind: z.enum(["error", "error-after-effect", "hang", "hang-after-effect", "reset", "reset-after-effect"]),
+        kind: z.enum(["error", "error-after-effect", "hang", "hang-after-effect", "reset", "reset-after-effect", "garbled", "garbled-after-effect"]),
         probability: z.optional(z.number().check(z.gte(0), z.lte(1))),
         times: z.optional(z.int().check(z.gte(0))),
         resource: z.optional(z.string()),
+        body: z.optional(z.string()),
         error: z.optional(
           z.strictObject({
             status: z.optional(z.int().check(z.gte(100), z.lte(599))),

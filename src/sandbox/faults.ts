@@ -17,7 +17,14 @@ export type FaultKind =
   /** Destroy the connection without answering; the call has no effect. */
   | "reset"
   /** Apply the call, then destroy the connection. */
-  | "reset-after-effect";
+  | "reset-after-effect"
+  /**
+   * Answer HTTP 200 with the rule's raw `body` instead of the provider's answer (a broken proxy,
+   * a truncated or changed answer): what the client does with an answer it cannot read. No effect.
+   */
+  | "garbled"
+  /** Apply the call, then answer HTTP 200 with the rule's raw `body`. */
+  | "garbled-after-effect";
 
 /** One fault rule; the first matching rule whose draw hits wins. */
 export interface FaultRule {
@@ -32,6 +39,8 @@ export interface FaultRule {
   error?: { status?: number; code: string | number; message?: string };
   /** Only for calls whose resource name (consumer group, GroupId) matches. */
   resource?: string;
+  /** The raw answer body of `garbled` kinds (empty when absent). */
+  body?: string;
 }
 
 /** Per-operation call limit; calls beyond it answer with the provider's throttling reply. */
@@ -54,6 +63,7 @@ export interface FaultConfig {
 export interface FaultDecision {
   kind: FaultKind;
   error?: FaultRule["error"];
+  body?: string;
 }
 
 /**
@@ -148,7 +158,11 @@ export class FaultInjector {
       if (rule.times !== undefined && fired >= rule.times) continue;
       if (this.#random() >= (rule.probability ?? 1)) continue;
       this.#fired.set(rule, fired + 1);
-      return rule.error === undefined ? { kind: rule.kind } : { kind: rule.kind, error: rule.error };
+      return {
+        kind: rule.kind,
+        ...(rule.error === undefined ? {} : { error: rule.error }),
+        ...(rule.body === undefined ? {} : { body: rule.body }),
+      };
     }
     return undefined;
   }

@@ -261,6 +261,26 @@ describe("offboarding through the entry points", () => {
   });
 });
 
+describe("DELETE /tenants/{tenantId} when a removal fails", () => {
+  it("answers 202 continuing in the backfill, naming the failed step's provider, code and request id", async () => {
+    const tenant = parseTenantOnboarding(sampleTenant());
+    await service.provision(tenant, { deadline: Date.now() + 8_000, workerId: "w1" });
+    fx.stack.sls.faults.configure({ rules: [{ operation: "DeleteConsumerGroup", kind: "error", error: { status: 500, code: "InternalServerError" }, resource: `tenant-${tenant.tenantId}` }] });
+    let reply;
+    try {
+      reply = await del(deleteEvent(tenant.tenantId));
+    } finally {
+      fx.stack.sls.faults.configure({});
+    }
+    expect(reply.statusCode).toBe(202);
+    expect(reply.body).toMatchObject({ desired: "ABSENT", continuing: "backfill" });
+    const steps = Object.fromEntries((reply.body.steps as { step: string }[]).map((s) => [s.step, s]));
+    expect(steps["sls-consumer-group"]).toMatchObject({ status: "FAILED_RETRYABLE", error: { provider: "sls", code: "InternalServerError", requestId: expect.any(String) } });
+    expect(steps["im-group"]).toMatchObject({ status: "DELETED" });
+    expect(steps["im-group"]).not.toHaveProperty("error");
+  });
+});
+
 describe("DELETE /tenants/{tenantId} in a cold process", () => {
   it("adds a step record the tenant lacks, and answers 202 while another run holds a step", async () => {
     const own = fx.service(); // its own secret caches: the handler reads the provider keys itself

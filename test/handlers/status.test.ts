@@ -94,6 +94,19 @@ describe("status handler (GET /tenants/{tenantId}, IAM-authorized)", () => {
     expect(JSON.stringify(reply.body)).not.toMatch(/leaseOwner|leaseExpiresAt|worker-secret-owner|unfinished/);
   });
 
+  it("an offboarding that overtook its signup (a tombstone, no steps): succeeded, ABSENT; a tenant just registered, no step yet: not succeeded", async () => {
+    const tenantId = parseTenantOnboarding(sampleTenant()).tenantId;
+    await service.offboard({ tenantId, requestedAt: new Date(Date.now() - 1_000).toISOString(), source: "webhook" }, { deadline: Date.now() + 8_000, workerId: "w1" });
+    const tombstone = await get(statusEvent(tenantId));
+    expect(tombstone.statusCode).toBe(200);
+    expect(tombstone.body).toMatchObject({ tenantId, desired: "ABSENT", succeeded: true, steps: [] });
+
+    const fresh = parseTenantOnboarding(sampleTenant());
+    await service.store.putNewTenant(fresh.tenantId, { ...fresh }, fresh.source, { desiredAt: fresh.requestedAt });
+    const registered = await get(statusEvent(fresh.tenantId));
+    expect(registered.body).toMatchObject({ tenantId: fresh.tenantId, desired: "PRESENT", succeeded: false, steps: [] });
+  });
+
   it("a tenant whose first run is still writing its steps (one recorded, one not yet): succeeded false", async () => {
     const tenant = parseTenantOnboarding(sampleTenant());
     // As the creating run leaves it between its two step outcomes (README "Creation lease").

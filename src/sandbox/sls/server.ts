@@ -1,7 +1,7 @@
 /**
  * A strict local stand-in for the SLS consumer-group API: a real node:http server on
  * 127.0.0.1 that authenticates every request as SLS does, keeps consumer groups in memory,
- * and injects faults (latency, errors, hangs, resets, ambiguous effects, rate limits).
+ * and injects faults (latency, errors, hangs, resets, garbled answers, ambiguous effects, rate limits).
  */
 import { randomBytes } from "node:crypto";
 import http from "node:http";
@@ -175,6 +175,12 @@ export async function startSlsSandbox(options: SlsSandboxOptions): Promise<SlsSa
       case "reset-after-effect":
         req.socket.destroy();
         return;
+      case "garbled":
+      case "garbled-after-effect": {
+        const raw = decision.body ?? "";
+        res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(raw), "x-log-requestid": requestId }).end(raw);
+        return;
+      }
     }
   }
 

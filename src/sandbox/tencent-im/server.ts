@@ -1,7 +1,7 @@
 /**
  * A strict local stand-in for the Tencent IM REST API: a real node:http server on 127.0.0.1
  * that checks every request's envelope and UserSig as IM does, keeps accounts and groups in
- * memory, and injects faults (latency, error codes, HTTP 502/503/504, hangs, resets,
+ * memory, and injects faults (latency, error codes, HTTP 502/503/504, hangs, resets, garbled answers,
  * ambiguous effects, rate limits answered 10006).
  */
 import http from "node:http";
@@ -221,6 +221,12 @@ export async function startTencentImSandbox(options: ImSandboxOptions): Promise<
       case "reset-after-effect":
         req.socket.destroy();
         return;
+      case "garbled":
+      case "garbled-after-effect": {
+        const raw = decision.body ?? "";
+        res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(raw) }).end(raw);
+        return;
+      }
     }
   }
 

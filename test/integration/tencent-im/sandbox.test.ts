@@ -251,6 +251,12 @@ describe("faults and control", () => {
     expect((await post("faults", { rules: [{ kind: "explode" }] })).status).toBe(400);
     const state = await rawCall(sandbox, "/__sandbox/state", {}, "", "GET");
     expect(state.json).toMatchObject({ accounts: ["x", "mallory"], groups: [{ groupId: "t-9", owner: "mallory" }], counters: { calls: { account_import: 2 } } });
+
+    // A garbled answer: HTTP 200 with the rule's raw body, the call without effect.
+    expect((await post("faults", { rules: [{ operation: "account_import", kind: "garbled", body: '{"odd":true}', times: 1 }] })).status).toBe(200);
+    expect(await rawCall(sandbox, IMPORT, validQuery(APP), JSON.stringify({ UserID: "y" }))).toEqual({ status: 200, json: { odd: true } });
+    expect(sandbox.state().accounts).not.toContain("y");
+    expect((await post("faults", { rules: [{ kind: "garbled", body: 7 }] })).status).toBe(400);
   });
 
   it("close() ends hung connections", async () => {
