@@ -115,6 +115,12 @@ try {
   console.log(
     `${run.succeeded}/${run.tenants} tenants in ${(run.wallMs / 1000).toFixed(1)} s = ${((run.tenants * 1000) / run.wallMs).toFixed(1)}/s; CPU ms/tenant: backfill ${(run.cpuMs / run.tenants).toFixed(2)}, stack ${(stackCpuMs / run.tenants).toFixed(2)} (profilers on); ${(ddb / run.tenants).toFixed(2)} DynamoDB requests/tenant`,
   );
+  const detail = (after as { ddb: { detail?: Record<string, number> } }).ddb.detail ?? {};
+  const before_ = (before as { ddb: { detail?: Record<string, number> } }).ddb.detail ?? {};
+  for (const [kind, n] of Object.entries(detail).sort((a, b) => b[1] - a[1])) {
+    const count = n - (before_[kind] ?? 0);
+    if (count > 0) console.log(`  ${(count / run.tenants).toFixed(3).padStart(7)} per tenant  ${kind}`);
+  }
   const backfillFile = path.join(backfillDir, readdirSync(backfillDir)[0] ?? "");
   report("backfill process", backfillFile, run.cpuMs / run.tenants);
   report("stack process (dynalite, sandboxes)", stackFile, stackCpuMs / run.tenants);

@@ -12,12 +12,10 @@
  * BENCH_TRANSPORT_MODULE: load `createHttpTransport` from another build (e.g. an older commit's
  * src/http/request.ts, from `git archive`) to compare.
  */
-import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { makeHttpClient, type HttpClientName } from "./http-clients.ts";
-import { cpuMsSince, startChild } from "./lib.ts";
+import { callgrindInstructions, cpuMsSince, startChild } from "./lib.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const WARMUP = Number(process.env.BENCH_HTTP_WARMUP ?? 2000);
@@ -40,16 +38,7 @@ async function run(client: HttpClientName, requests: number): Promise<void> {
 
 /** Instructions of a whole run of `client` with `requests` measured requests (callgrind's total). */
 function instructions(client: HttpClientName, requests: number): number {
-  mkdirSync(path.join(here, ".out"), { recursive: true });
-  const out = path.join(here, ".out", `callgrind.${client}.${requests}.${process.pid}`);
-  execFileSync("valgrind", ["--tool=callgrind", `--callgrind-out-file=${out}`, process.execPath, fileURLToPath(import.meta.url), client, String(requests)], {
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  const text = readFileSync(out, "utf8");
-  rmSync(out);
-  const total = /^(?:summary|totals):\s+(\d+)/m.exec(text);
-  if (!total) throw new Error(`no totals in ${out}`);
-  return Number(total[1]);
+  return callgrindInstructions(fileURLToPath(import.meta.url), [client, String(requests)], path.join(here, ".out"), `${client}.${requests}`);
 }
 
 const args = process.argv.slice(2);

@@ -1,5 +1,7 @@
 /** Small helpers shared by the benchmark's parent and child processes. */
-import { fork, type ChildProcess, type StdioOptions } from "node:child_process";
+import { execFileSync, fork, type ChildProcess, type StdioOptions } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import path from "node:path";
 
 /** A child process spoken to over IPC: `call(op, args)` → the child's `{ id, result | error }`. */
 export interface Child {
@@ -134,3 +136,18 @@ export const LAMBDA_ENV: Record<string, string> = {
   OUTCOME_TABLE_NAME: "bench-outcomes",
   SIGNUP_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/bench-signup",
 };
+
+/**
+ * Instructions of a whole run of `script args` in this Node (callgrind's total; only that process,
+ * not its children). The output file goes to `outDir` and is removed after reading.
+ */
+export function callgrindInstructions(script: string, args: readonly string[], outDir: string, label: string): number {
+  mkdirSync(outDir, { recursive: true });
+  const out = path.join(outDir, `callgrind.${label}.${process.pid}`);
+  execFileSync("valgrind", ["--tool=callgrind", `--callgrind-out-file=${out}`, process.execPath, script, ...args], { stdio: ["ignore", "ignore", "pipe"] });
+  const text = readFileSync(out, "utf8");
+  rmSync(out);
+  const total = /^(?:summary|totals):\s+(\d+)/m.exec(text);
+  if (!total) throw new Error(`no totals in ${out}`);
+  return Number(total[1]);
+}

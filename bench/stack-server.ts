@@ -34,19 +34,47 @@ interface StackServerOptions {
 }
 
 // DynamoDB requests as dynalite (in this process) receives them, by operation (X-Amz-Target),
-// counted here so the measured process carries no counter of its own.
+// counted here so the measured process carries no counter of its own. With BENCH_DDB_DETAIL=1
+// each request is also counted by what it does (`ddbDetail`: operation, item kind, index, the
+// update's first words), from a copy of its body: a diagnosis, it costs this process CPU.
 const ddbCalls: Record<string, number> = {};
+const ddbDetail: Record<string, number> = {};
+const detailed = process.env["BENCH_DDB_DETAIL"] === "1";
 const serverEmit = Server.prototype.emit;
 Server.prototype.emit = function (this: Server, event: string | symbol, ...rest: unknown[]) {
   if (event === "request") {
-    const target = (rest[0] as IncomingMessage).headers["x-amz-target"];
+    const request = rest[0] as IncomingMessage;
+    const target = request.headers["x-amz-target"];
     if (typeof target === "string" && target.startsWith("DynamoDB_")) {
       const op = target.slice(target.indexOf(".") + 1);
       ddbCalls[op] = (ddbCalls[op] ?? 0) + 1;
+      if (detailed) {
+        const chunks: Buffer[] = [];
+        request.on("data", (chunk: Buffer) => chunks.push(chunk));
+        request.on("end", () => {
+          const kind = ddbRequestKind(op, Buffer.concat(chunks).toString("utf8"));
+          ddbDetail[kind] = (ddbDetail[kind] ?? 0) + 1;
+        });
+      }
     }
   }
   return Reflect.apply(serverEmit, this, [event, ...rest]) as boolean;
 } as typeof Server.prototype.emit;
+
+/** What a DynamoDB request does, in a few words: `UpdateItem STEP# SET #status…`. */
+function ddbRequestKind(op: string, body: string): string {
+  try {
+    const input = JSON.parse(body) as { Key?: Record<string, { S?: string }>; IndexName?: string; KeyConditionExpression?: string; UpdateExpression?: string; ConditionExpression?: string; Item?: Record<string, { S?: string }> };
+    const key = input.Key ?? input.Item;
+    const sk = key?.["sk"]?.S ?? "";
+    const pk = key?.["pk"]?.S ?? "";
+    const what = sk.startsWith("STEP#") ? "STEP#" : sk !== "" ? `${pk.split("#")[0]}/${sk.split("#")[0]}` : "";
+    const expression = (input.UpdateExpression ?? input.ConditionExpression ?? input.KeyConditionExpression ?? "").slice(0, 48);
+    return [op, what, input.IndexName ?? "", expression].filter((part) => part !== "").join(" | ");
+  } catch {
+    return `${op} (unreadable)`;
+  }
+}
 
 const options = JSON.parse(process.argv[2] ?? "{}") as StackServerOptions;
 const stack = await startLocalStack({
@@ -115,7 +143,7 @@ serve(
           rejections: sls.rejections,
           quotaResets: slsTotals.quotaResets,
         },
-        ddb: { calls: { ...ddbCalls } },
+        ddb: { calls: { ...ddbCalls }, detail: { ...ddbDetail } },
         cpu: process.cpuUsage(),
         elu: performance.eventLoopUtilization(),
         rss: process.memoryUsage().rss,

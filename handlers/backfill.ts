@@ -54,12 +54,14 @@ export function createBackfillHandler(service: CoreService & BackfillParts, opti
         service.provision(tenant, { deadline, workerId: workerId(tenant.tenantId) });
       const reconcile = (state: Parameters<CoreService["reconcile"]>[0], deadline: number, walk: { dueBefore: string }) =>
         service.reconcile(state, { deadline, workerId: workerId(state.tenant?.tenantId), ...walk });
+      const reconcileListed = (listed: Parameters<CoreService["reconcileListed"]>[0], deadline: number, walk: { dueBefore: string }) =>
+        service.reconcileListed(listed, { deadline, workerId: workerId(listed.tenant?.tenantId), ...walk });
       const report =
         "tenants" in event && Array.isArray(event.tenants)
           ? await backfillTenants(event.tenants, { deadline: deadlineOf(context), concurrency, perTenantBudgetMs }, { provision, logger })
           : await runBackfill(
               { deadline: deadlineOf(context), concurrency, perTenantBudgetMs, pageSize: options.pageSize ?? BACKFILL_DEFAULTS.pageSize },
-              { store: service.store, positions: service.positions, reconcile, logger },
+              { store: service.store, positions: service.positions, reconcile, reconcileListed, logger },
             );
       logger.info("backfill finished", { report });
       return report;

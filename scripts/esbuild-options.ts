@@ -130,6 +130,26 @@ export const noAdaptiveRetry: Plugin = {
 };
 
 /**
+ * esbuild plugin: the SDK clients' default request handler (`@smithy/node-http-handler`, its
+ * NodeHttpHandler and socket timers, ~7 KB of every handler) → scripts/bundle/given-request-handler-only.js,
+ * which hands back the handler a client is built with and fails loudly for a client built without
+ * one. Every SDK client of the service gets its handler from `awsClientOptions()`
+ * (src/aws/deadline-bound-http-handler.ts over src/http), so the SDK's was bundled but never ran.
+ * Only the clients' runtime configs are redirected; test/unit/bundle checks the replacement
+ * against the SDK's module and that no bundle carries the SDK's handler.
+ */
+export const givenRequestHandlerOnly: Plugin = {
+  name: "given-request-handler-only",
+  setup(build) {
+    build.onResolve({ filter: /^@smithy\/node-http-handler$/ }, (args) =>
+      /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]dist-es[\\/]runtimeConfig\.js$/.test(args.importer)
+        ? { path: fileURLToPath(new URL("./bundle/given-request-handler-only.js", import.meta.url)) }
+        : undefined,
+    );
+  },
+};
+
+/**
  * esbuild plugin: the two places the AWS SDK looks for its settings beyond the environment, which a
  * Lambda function has neither of: the shared config files (`~/.aws/config` and `credentials`: the
  * `fromSharedConfigFiles` link of every setting's env → file → default chain) and the EC2 instance
@@ -248,7 +268,8 @@ export const sideEffectFreeLibDynamodb: Plugin = {
  *   ({@link noJsHashFallbacks}), unused SDK schema structures and lib-dynamodb modules are
  *   dropped ({@link literalSchemaTraitKeys}, {@link sideEffectFreeLibDynamodb}), the SDK's error
  *   classes are made by one factory ({@link compactSdkErrors}), the SDK's adaptive retry mode is
- *   left out ({@link noAdaptiveRetry}), and the SDK's settings come from the
+ *   left out ({@link noAdaptiveRetry}), the SDK's NodeHttpHandler is left out for the handler every
+ *   client is built with ({@link givenRequestHandlerOnly}), and the SDK's settings come from the
  *   environment alone ({@link noSharedConfigFilesOrImds}). test/integration/bundle runs the bundles so
  *   built against the local stack; test/unit/bundle holds them to the 400 KB budget.
  */
@@ -267,6 +288,7 @@ export const bundleOptions: BuildOptions = {
     noEventStreams,
     slimAwsSdkPackageJson,
     smallEndpointCacheLru,
+    givenRequestHandlerOnly,
     noSharedConfigFilesOrImds,
     noJsHashFallbacks,
     literalSchemaTraitKeys,

@@ -19,7 +19,7 @@ import { createOutcomeEventPublisher, type OutcomeEventPublisher } from "./event
 import { reportDroppedAnnouncement, type OutcomeAnnouncer } from "./provisioning/announce.ts";
 import { eventBridgeAnnouncer } from "./provisioning/outcome-events.ts";
 import { declareAbsent, redrive, type Declared } from "./provisioning/desired-state.ts";
-import { provision, reconcile, type ProvisionDependencies, type ReconcileOptions } from "./provisioning/provision.ts";
+import { provision, reconcile, reconcileListed, type ProvisionDependencies, type ReconcileOptions } from "./provisioning/provision.ts";
 import type { StepRegistry } from "./provisioning/step-module.ts";
 import { builtInSteps } from "./provisioning/steps/index.ts";
 import type { TenantOnboarding } from "./provisioning/tenant.ts";
@@ -63,6 +63,11 @@ export interface CoreService {
   provision(tenant: TenantOnboarding, run: RunOptions): Promise<ProvisionResult>;
   /** Reconciles a recorded tenant toward its stored desired state (the backfill's re-drive). */
   reconcile(state: TenantOutcomes, run: RunOptions & ReconcileOptions): Promise<ProvisionResult>;
+  /**
+   * Reconciles a tenant as the backfill's page listed it, under a lease instead of a read, when
+   * the listing is enough; `undefined` when it is not (read the tenant and {@link reconcile}).
+   */
+  reconcileListed(listed: TenantOutcomes, run: RunOptions & ReconcileOptions): Promise<ProvisionResult | undefined>;
   /**
    * Declares the tenant ABSENT (offboarding), then reconciles: each step removes its resource.
    * `requestedAt` is the event's time (an older one than the current request is stale), or
@@ -216,7 +221,9 @@ export function createCoreService(config: ServiceConfig, overrides: ServiceOverr
   const announcer =
     overrides.announcer ??
     (busName
-      ? eventBridgeAnnouncer({ publish: (events) => (publisher ??= createOutcomeEventPublisher({ eventBusName: busName })).publish(events) })
+      ? eventBridgeAnnouncer({
+          publish: (events) => (publisher ??= createOutcomeEventPublisher({ eventBusName: busName })).publish(events),
+        })
       : undefined);
   const builtIn = builtInSteps({ config, slsClientFor, logstores, im, imCredentials: credentials.im });
   const steps = overrides.steps ? overrides.steps(builtIn) : builtIn;
@@ -244,6 +251,7 @@ export function createCoreService(config: ServiceConfig, overrides: ServiceOverr
     steps,
     provision: (tenant, { workerId, ...budget }) => provision(tenant, budget, deps(workerId)),
     reconcile: (state, { deadline, workerId, ...options }) => reconcile(state, deadline, deps(workerId), options),
+    reconcileListed: (listed, { deadline, workerId, ...options }) => reconcileListed(listed, deadline, deps(workerId), options),
     async offboard({ tenantId, requestedAt, source }, { deadline, workerId }) {
       const declared = await declareAbsent(tenantId, requestedAt, source, names, store, clock);
       reportDroppedAnnouncement(declared, overrides.logger);

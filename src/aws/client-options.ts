@@ -1,4 +1,5 @@
 import { DeadlineBoundHttpHandler } from "./deadline-bound-http-handler.ts";
+import { PreparedKeySha256 } from "./sha256.ts";
 
 /**
  * Per attempt: time to open the connection (in-region AWS endpoints answer in milliseconds; a
@@ -13,15 +14,17 @@ export const AWS_REQUEST_TIMEOUT_MS = 5_000;
 
 /**
  * What every AWS SDK client of the service is built with: a request handler with connection and
- * request timeouts per attempt, each attempt also cut off at the invocation's deadline.
+ * request timeouts per attempt, each attempt also cut off at the invocation's deadline; and
+ * request signing whose HMAC keys are prepared once ({@link PreparedKeySha256}).
  *
  * @example
  * ```ts
  * const sqs = new SQSClient(awsClientOptions());
  * ```
  */
-export function awsClientOptions(): { requestHandler: DeadlineBoundHttpHandler } {
+export function awsClientOptions(): { requestHandler: DeadlineBoundHttpHandler; sha256: typeof PreparedKeySha256 } {
   return {
+    sha256: PreparedKeySha256,
     requestHandler: new DeadlineBoundHttpHandler({
       connectionTimeout: AWS_CONNECTION_TIMEOUT_MS,
       requestTimeout: AWS_REQUEST_TIMEOUT_MS,

@@ -33,6 +33,11 @@ export interface BackfillDependencies {
   positions: { load(): Promise<BackfillPosition | undefined>; save(p: BackfillPosition | undefined): Promise<void> };
   /** Reconciles a recorded tenant (its records just read) toward its stored desired state. */
   reconcile: (state: TenantOutcomes, deadline: number, options: { dueBefore: string }) => Promise<ProvisionResult>;
+  /**
+   * Reconciles a tenant from what its page listed (tenant item and steps) without reading it,
+   * when that is enough; `undefined` when not, and the tenant is then read and reconciled.
+   */
+  reconcileListed?: (listed: TenantOutcomes, deadline: number, options: { dueBefore: string }) => Promise<ProvisionResult | undefined>;
   clock?: Clock;
   logger?: ProvisionLogger;
 }
@@ -70,6 +75,8 @@ export async function runBackfill(options: BackfillOptions, deps: BackfillDepend
   const dueBefore = saved?.dueBefore ?? new Date(clock.now()).toISOString();
   const hasTime = () => options.deadline - clock.now() >= options.perTenantBudgetMs;
   const started = new Set<string>();
+  // What each page listed of the tenants it handed out, until they are re-driven.
+  const listed = new Map<string, TenantOutcomes>();
 
   report.complete = await walkPages({
     start: saved?.cursor,
@@ -79,11 +86,20 @@ export async function runBackfill(options: BackfillOptions, deps: BackfillDepend
       // tenant already handed out this run (listed on an earlier page too) is not re-driven again.
       const tenantIds = [...new Set([...page.items.map((item) => item.tenantId), ...page.tenants])].filter((id) => !started.has(id));
       for (const id of tenantIds) started.add(id);
+      if (deps.reconcileListed) {
+        const fresh = new Set(tenantIds);
+        for (const tenant of page.tenantRecords) if (fresh.has(tenant.tenantId)) listed.set(tenant.tenantId, { tenant, steps: [] });
+        for (const step of page.items) listed.get(step.tenantId)?.steps.push(step);
+      }
       return { items: tenantIds, cursor: page.cursor };
     },
     concurrency: options.concurrency,
     canStart: hasTime,
-    work: (tenantId) => redriveTenant(tenantId, dueBefore, options, deps, clock, report),
+    work: (tenantId) => {
+      const hint = listed.get(tenantId);
+      listed.delete(tenantId);
+      return redriveTenant(tenantId, hint, dueBefore, options, deps, clock, report);
+    },
     pageDone: (next) => deps.positions.save(next === undefined ? undefined : { dueBefore, cursor: next }),
   });
   if (!report.complete) deps.logger?.info("backfill stopped for time; position saved", { dueBefore });
@@ -147,20 +163,28 @@ export async function backfillTenants(
 
 async function redriveTenant(
   tenantId: string,
+  hint: TenantOutcomes | undefined,
   dueBefore: string,
   options: BackfillOptions,
   deps: BackfillDependencies,
   clock: Clock,
   report: BackfillReport,
 ): Promise<void> {
-  const state = await deps.store.getTenant(tenantId);
-  if (!state.tenant) {
-    report.orphaned++;
-    deps.logger?.error("unfinished steps without a tenant item: cannot re-drive", { tenantId });
-    return;
-  }
+  const deadline = () => Math.min(options.deadline, clock.now() + options.perTenantBudgetMs);
   try {
-    tally(report, await deps.reconcile(state, Math.min(options.deadline, clock.now() + options.perTenantBudgetMs), { dueBefore }));
+    // The page listed the tenant and its steps: often enough to run it without reading it.
+    const fromListing = hint && deps.reconcileListed ? await deps.reconcileListed(hint, deadline(), { dueBefore }) : undefined;
+    if (fromListing) {
+      tally(report, fromListing);
+      return;
+    }
+    const state = await deps.store.getTenant(tenantId);
+    if (!state.tenant) {
+      report.orphaned++;
+      deps.logger?.error("unfinished steps without a tenant item: cannot re-drive", { tenantId });
+      return;
+    }
+    tally(report, await deps.reconcile(state, deadline(), { dueBefore }));
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
     report.invalid++;

@@ -52,6 +52,8 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
     if (budget <= 0) {
       return Promise.reject(new TransportError("deadline", "deadline passed before the request was sent", false));
     }
+    const signal = limits.signal;
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
     const target = targetOf(request.url, origins, httpAgent, httpsAgent);
     if (target === undefined) {
       return Promise.reject(new TransportError("connect", `unsupported protocol ${new URL(request.url).protocol}`, false));
@@ -71,12 +73,22 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
           req.destroy();
         },
       };
-      const finish = (err: TransportError | undefined, res?: HttpResponse): void => {
+      // Only when asked for: the time to a new connection, and the caller's abort.
+      let connecting: Expiring | undefined;
+      const onAbort = signal
+        ? () => {
+            finish(abortReason(signal));
+            req.destroy();
+          }
+        : undefined;
+      const finish = (err: Error | undefined, res?: HttpResponse): void => {
         // Stryker disable next-line ConditionalExpression,BooleanLiteral: equivalent, a second finish only re-settles a settled promise (a no-op) and deletes an attempt already deleted
         if (settled) return;
         // Stryker disable next-line BooleanLiteral: equivalent, as above
         settled = true;
         watch.delete(attempt);
+        if (connecting) watch.delete(connecting);
+        if (onAbort) signal?.removeEventListener("abort", onAbort);
         if (err) reject(err);
         else resolve(res as HttpResponse);
       };
@@ -130,11 +142,32 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
         );
       });
       watch.add(attempt);
+      if (onAbort) signal?.addEventListener("abort", onAbort, { once: true });
 
       req.on("socket", (socket) => {
         // Once a reused socket is connected, or a new one connects, bytes may reach the server.
-        if (!socket.connecting) sent = true;
-        else socket.once("connect", () => (sent = true));
+        if (!socket.connecting) {
+          sent = true;
+          return;
+        }
+        const connectTimeoutMs = limits.connectTimeoutMs;
+        if (connectTimeoutMs !== undefined && connectTimeoutMs < budget) {
+          const limit: Expiring = {
+            expiresAt: watch.now() + connectTimeoutMs,
+            expire() {
+              if (sent) return;
+              const cause = Object.assign(new Error(`no connection within ${connectTimeoutMs} ms`), { code: "ETIMEDOUT" });
+              finish(new TransportError("connect", `could not connect: ETIMEDOUT (${connectTimeoutMs} ms)`, false, cause));
+              req.destroy();
+            },
+          };
+          connecting = limit;
+          watch.add(limit);
+        }
+        socket.once("connect", () => {
+          sent = true;
+          if (connecting) watch.delete(connecting);
+        });
       });
       req.on("error", (err: NodeJS.ErrnoException) => {
         const code = errorCode(err);
@@ -157,6 +190,13 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
       httpsAgent.destroy();
     },
   };
+}
+
+/** What an aborted attempt fails with: the signal's reason when it is an error, else an AbortError. */
+function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error) return reason;
+  return Object.assign(new Error("Request aborted", { cause: reason }), { name: "AbortError" });
 }
 
 /** The last answer's Keep-Alive header on a socket, for {@link keepSocketAlive}. */

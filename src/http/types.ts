@@ -37,6 +37,13 @@ export interface AttemptLimits {
   timeoutMs: number;
   /** Absolute epoch-ms after which no attempt may run; the attempt is cut at whichever comes first. */
   deadline?: number | undefined;
+  /**
+   * Time to get a new connection, in ms: past it the attempt fails as a `connect` failure (nothing
+   * was sent) whose cause has code ETIMEDOUT. No limit of its own when absent (`timeoutMs` still holds).
+   */
+  connectTimeoutMs?: number | undefined;
+  /** The caller's abort: the attempt is cut at once and fails with the signal's reason. */
+  signal?: AbortSignal | undefined;
 }
 
 /** Something that sends one request and reads the whole answer. */

@@ -200,13 +200,16 @@ export class LogstoreRegistry {
    * ```
    */
   async take(logstore: string, tenantId: string): Promise<TakeOutcome> {
+    const now = this.#nowIso();
+    // Nothing returned: the item carries its ledger (up to 1,000 tenant ids, ~40 KB), which an
+    // ALL_NEW answer sent back on every take, to be parsed for the one count the cache keeps.
     const taken = await this.#updateIf(logstore, {
       UpdateExpression: "SET #updatedAt = :now ADD #assigned :one, #tenants :tenant",
       ConditionExpression:
         "attribute_exists(#pk) AND #assigned < #capacity AND (attribute_not_exists(#full) OR #full = :false) AND NOT contains(#tenants, :tenantId)",
       ExpressionAttributeNames: { "#pk": "pk", "#assigned": "assigned", "#capacity": "capacity", "#full": "full", "#tenants": "tenants", "#updatedAt": "updatedAt" },
-      ExpressionAttributeValues: { ":now": this.#nowIso(), ":one": 1, ":tenant": new Set([tenantId]), ":tenantId": tenantId, ":false": false },
-    });
+      ExpressionAttributeValues: { ":now": now, ":one": 1, ":tenant": new Set([tenantId]), ":tenantId": tenantId, ":false": false },
+    }, { assigned: 1, updatedAt: now });
     if (taken) return "taken";
     // Full, or ours already (e.g. the SDK retried an UpdateItem that had applied): read which.
     const item = (await this.#client.send(new GetCommand({ TableName: this.#tableName, Key: logstoreKey(logstore), ConsistentRead: true }))).Item;
@@ -300,12 +303,18 @@ export class LogstoreRegistry {
 
   /**
    * An Update of `logstore`'s item whose condition may fail: true when it applied (the cached
-   * copy then takes what it wrote), false when the condition did not hold.
+   * copy then takes what it wrote: the item as returned or, given `counted`, with nothing
+   * returned, the cached entry moved by it), false when the condition did not hold.
    */
-  async #updateIf(logstore: string, input: Pick<UpdateCommandInput, "UpdateExpression" | "ConditionExpression" | "ExpressionAttributeNames" | "ExpressionAttributeValues">): Promise<boolean> {
+  async #updateIf(logstore: string, input: UpdateInput, counted?: { assigned: number; updatedAt: string }): Promise<boolean> {
     try {
-      const out = await this.#client.send(new UpdateCommand({ ...input, TableName: this.#tableName, Key: logstoreKey(logstore), ReturnValues: "ALL_NEW" }));
-      this.#remember(entryOf(out.Attributes ?? {}));
+      const out = await this.#client.send(new UpdateCommand({ ...input, TableName: this.#tableName, Key: logstoreKey(logstore), ReturnValues: counted ? "NONE" : "ALL_NEW" }));
+      if (!counted) this.#remember(entryOf(out.Attributes ?? {}));
+      else {
+        // Others take slots too: the count stays a lower bound until the next read or refusal.
+        const cached = this.#cache?.entries.get(logstore);
+        if (cached) this.#remember({ ...cached, assigned: cached.assigned + counted.assigned, updatedAt: counted.updatedAt });
+      }
       return true;
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
@@ -322,6 +331,9 @@ export class LogstoreRegistry {
     return new Date(this.#clock.now()).toISOString();
   }
 }
+
+/** The parts of an Update the registry's writes choose. */
+type UpdateInput = Pick<UpdateCommandInput, "UpdateExpression" | "ConditionExpression" | "ExpressionAttributeNames" | "ExpressionAttributeValues">;
 
 /** What a list reads of each item; the ledgers stay behind: a list is names and counts. */
 const LIST_NAMES = { "#name": "name", "#capacity": "capacity", "#assigned": "assigned", "#full": "full", "#createdAt": "createdAt", "#updatedAt": "updatedAt" };

@@ -157,6 +157,9 @@ export const announcementInput = z.object({ tenantId: tenantIdSchema, generation
 /** `finishOwnAnnouncement`. */
 export const ownAnnouncementInput = z.object({ tenantId: tenantIdSchema, generation, owner: nonEmptyString });
 
+/** `leaseTenant`. */
+export const tenantLeaseInput = z.object({ tenantId: tenantIdSchema, generation, owner: nonEmptyString, expiresAt: isoTimeSchema });
+
 /** `claimAnnouncement`. */
 export const claimAnnouncementInput = z.object({ tenantId: tenantIdSchema, generation, retryAfterMs });
 

@@ -23,7 +23,7 @@ import {
 } from "./constants.ts";
 import { allOfEach, anyOf } from "./condition-expression.ts";
 import { decodeCursor, encodeCursor, type UnfinishedIndexKey } from "./cursor.ts";
-import { LeaseLostError } from "./errors.ts";
+import { LeaseLostError, MalformedOutcomeItemError } from "./errors.ts";
 import { ValidationError } from "../errors.ts";
 import {
   announcementFailureInput,
@@ -41,6 +41,7 @@ import {
   reclaimAnnouncementInput,
   registrationInput,
   storeOptionsInput,
+  tenantLeaseInput,
   tenantStepsInput,
 } from "./input-validation.ts";
 import { tenantIdSchema } from "../validation/tenant-id.ts";
@@ -500,6 +501,7 @@ export class OutcomeStore {
     let after: UnfinishedIndexKey | undefined = position.after;
     const items: StepRecord[] = [];
     const tenants: string[] = [];
+    const tenantRecords: TenantItem[] = [];
     while (shard < this.shards && items.length + tenants.length < options.limit) {
       const values: Record<string, string> = { ":upk": unfinishedPk(shard) };
       let condition = "#upk = :upk";
@@ -525,12 +527,16 @@ export class OutcomeStore {
         if (item["sk"] === TENANT_SK) {
           const tenantId: unknown = item["tenantId"];
           if (typeof tenantId === "string") tenants.push(tenantId);
+          // As listed (all attributes are projected): a hint, like the steps. A malformed item is
+          // still listed by id, and whoever reads it afresh reports it.
+          const record = tenantRecordOrUndefined(item);
+          if (record) tenantRecords.push(record);
         } else items.push(parseStepItem(item));
       }
       after = indexKeyOf(out.LastEvaluatedKey);
       if (!after) shard++;
     }
-    return shard < this.shards ? { items, tenants, cursor: encodeCursor({ shard, after }) } : { items, tenants };
+    return shard < this.shards ? { items, tenants, tenantRecords, cursor: encodeCursor({ shard, after }) } : { items, tenants, tenantRecords };
   }
 
   /**
@@ -882,9 +888,12 @@ export class OutcomeStore {
     parseOrThrow(ownAnnouncementInput, { tenantId, generation, owner }, "finishOwnAnnouncement");
     const finished = await this.updateIf({
       Key: tenantKey(tenantId),
-      UpdateExpression: "SET #announced = :gen, #outcome = :outcome, #updatedAt = :now REMOVE #leaseOwner, #leaseExpiresAt, #upk, #usk",
+      // As finishAnnouncement: failed attempts before it (and an older generation's give-up) are
+      // history. A creating run's tenant has none; a leased one of a later generation may.
+      UpdateExpression: "SET #announced = :gen, #outcome = :outcome, #updatedAt = :now REMOVE #leaseOwner, #leaseExpiresAt, #upk, #usk, #af, #fpk, #fsk",
       ConditionExpression: `#leaseOwner = :owner AND ${generationIs(":gen", generation)} AND (attribute_not_exists(#announced) OR #announced < :gen)`,
       ExpressionAttributeNames: {
+        ...ANNOUNCE_FAILURE_NAMES,
         "#generation": "generation",
         "#announced": "announcedGeneration",
         "#outcome": "announcedOutcome",
@@ -897,6 +906,43 @@ export class OutcomeStore {
       ExpressionAttributeValues: { ":gen": generation, ":outcome": outcome, ":now": this.nowIso(), ":owner": owner },
     });
     return finished !== undefined;
+  }
+
+  /**
+   * Takes a lease on a tenant whose `generation` is not announced yet, for `owner` until
+   * `expiresAt`: the same lease a creating run holds (`TenantItem.leaseOwner`), so while it holds
+   * no other run claims the announcement ({@link claimAnnouncement}) and the holder publishes and
+   * records it in one write ({@link finishOwnAnnouncement}); steps are still claimed one by one.
+   * For the backfill, which works from a page that lists the tenant and every step: the tenant
+   * item comes back with the write (strongly consistent), in place of a Query and a claim of the
+   * announcement. `undefined` (nothing written) when the tenant is at another generation, its
+   * announcement is claimed already, an older one is owed, or another run's lease holds.
+   *
+   * @example
+   * ```ts
+   * const tenant = await store.leaseTenant("t-1", 2, "req-7/t-1", new Date(Date.now() + 60_000).toISOString());
+   * ```
+   */
+  async leaseTenant(tenantId: string, generation: number, owner: string, expiresAt: string): Promise<TenantItem | undefined> {
+    parseOrThrow(tenantLeaseInput, { tenantId, generation, owner, expiresAt }, "leaseTenant");
+    const item = await this.updateIf({
+      Key: tenantKey(tenantId),
+      UpdateExpression: "SET #leaseOwner = :owner, #leaseExpiresAt = :expiresAt",
+      ConditionExpression:
+        `attribute_exists(#pk) AND ${generationIs(":gen", generation)} AND (attribute_not_exists(#announced) OR #announced < :gen) AND ` +
+        // Nothing older owed: those go out first, oldest first, and a lease announces only its own.
+        "(attribute_not_exists(#owed) OR size(#owed) = :zero) AND (attribute_not_exists(#leaseExpiresAt) OR #leaseExpiresAt <= :now)",
+      ExpressionAttributeNames: {
+        "#pk": "pk",
+        "#generation": "generation",
+        "#announced": "announcedGeneration",
+        "#owed": "owedAnnouncements",
+        "#leaseOwner": "leaseOwner",
+        "#leaseExpiresAt": "leaseExpiresAt",
+      },
+      ExpressionAttributeValues: { ":gen": generation, ":owner": owner, ":expiresAt": expiresAt, ":now": this.nowIso(), ":zero": 0 },
+    });
+    return item ? parseTenantItem(item) : undefined;
   }
 
   /**
@@ -1282,6 +1328,16 @@ const CURRENT_OR_OWED_NAMES = (generation: number) => ({ "#generation": "generat
  * The condition "the tenant item is at `generation`" (`#generation` named by the caller); an
  * item written before generations existed has none and is at generation 1.
  */
+/** A tenant item as an index lists it, or undefined when it does not parse (reported by whoever reads it afresh). */
+function tenantRecordOrUndefined(item: Record<string, unknown>): TenantItem | undefined {
+  try {
+    return parseTenantItem(item);
+  } catch (error) {
+    if (error instanceof MalformedOutcomeItemError) return undefined;
+    throw error;
+  }
+}
+
 function generationIs(placeholder: string, generation: number): string {
   return generation === 1 ? `(#generation = ${placeholder} OR attribute_not_exists(#generation))` : `#generation = ${placeholder}`;
 }

@@ -31,7 +31,7 @@ export const TABLE_ITEMS: readonly TableItemKind[] = [
     sk: "TENANT",
     indexKeys: "unfinishedPk/Sk while a new generation is not settled and announced, or an older one's announcement is owed; failuresPk/Sk (`ANNOUNCE_FAILED#<shard>`) while its announcement is given up",
     ttl: "none",
-    writers: "src/outcomes/store.ts (putNewTenant, changeDesired, oweAnnouncement, claim/finishAnnouncement, finishOwnAnnouncement, releaseCreationLease, recordAnnouncementFailure, redriveAnnouncement)",
+    writers: "src/outcomes/store.ts (putNewTenant, changeDesired, oweAnnouncement, claim/finishAnnouncement, leaseTenant, finishOwnAnnouncement, releaseCreationLease, recordAnnouncementFailure, redriveAnnouncement)",
   },
   {
     kind: "step",

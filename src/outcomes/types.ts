@@ -323,6 +323,8 @@ export interface UnfinishedPage {
   items: StepRecord[];
   /** Tenants whose item is in the index: a generation not yet settled and announced. */
   tenants: string[];
+  /** Those tenants' items as the index lists them (eventually consistent: hints, like `items`). */
+  tenantRecords: TenantItem[];
   /** Present when more may follow: pass it back to continue where this page stopped. */
   cursor?: string | undefined;
 }

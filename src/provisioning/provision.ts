@@ -34,6 +34,7 @@ export interface ProvisionDependencies {
       | "releaseCreationLease"
       | "recordAnnouncementFailure"
       | "oweAnnouncement"
+      | "leaseTenant"
     >;
   /** The steps every tenant has. */
   steps: StepRegistry;
@@ -150,6 +151,47 @@ export async function reconcile(
   // Half the safety margin left: enough for PutEvents and the write that records it.
   await announceIfSettled(tenant, result, deps, clock, { announceBy: deadline - deps.safetyMarginMs / 2 });
   return result;
+}
+
+/**
+ * Reconciles a tenant as an unfinished-index page listed it (the backfill's walk), without
+ * reading it first, when the page shows everything the run decides on: the tenant item and an
+ * item for every registered step, and the generation not yet announced. The run then leases the
+ * tenant ({@link OutcomeStore.leaseTenant}: one conditional write, which answers with the tenant
+ * item, strongly consistent, at the listed generation) and announces under that lease (publish,
+ * then one write), where a read of the tenant, a claim of the announcement and a finish would be
+ * three requests. Steps are claimed one by one as always (each claim is conditional on the step
+ * as stored, so a listing that is behind costs a refused claim, never a second owner), and a
+ * listed finished step moves to a new generation only by its conditional fast-forward.
+ * `undefined` when the listing is not enough or the lease is not to be had (another run holds
+ * one, the generation moved, the announcement is claimed): then read the tenant and
+ * {@link reconcile} as usual. Throws a ValidationError, before any write, when the stored
+ * request no longer validates.
+ *
+ * @example
+ * ```ts
+ * const result = (await reconcileListed(listed, deadline, deps, { dueBefore })) ?? (await reconcile(await store.getTenant(id), deadline, deps, { dueBefore }));
+ * ```
+ */
+export async function reconcileListed(
+  listed: TenantOutcomes,
+  deadline: number,
+  deps: ProvisionDependencies,
+  options: ReconcileOptions = {},
+): Promise<ProvisionResult | undefined> {
+  const clock = deps.clock ?? systemClock;
+  const tenant = listed.tenant;
+  if (!tenant || isTombstone(tenant, listed.steps)) return undefined;
+  if ((tenant.announcedGeneration ?? 0) >= tenant.generation || creationLeaseHolds(tenant, clock.now())) return undefined;
+  // Older announcements owed go out first, oldest first, by the unleased path.
+  if ((tenant.owedAnnouncements?.length ?? 0) > 0) return undefined;
+  if (!deps.steps.every((module) => listed.steps.some((r) => r.step === module.name && r.observedGeneration <= tenant.generation))) return undefined;
+  // Checked before the lease: a tenant that cannot run must not hold one.
+  storedRequest(tenant);
+  const expiresAt = new Date(clock.now() + leaseMsUntil(deadline, deps, clock)).toISOString();
+  const leased = await deps.store.leaseTenant(tenant.tenantId, tenant.generation, deps.workerId, expiresAt);
+  if (!leased) return undefined;
+  return reconcile({ tenant: leased, steps: listed.steps }, deadline, deps, options);
 }
 
 /** A step the creation lease's run is writing (it has no item yet): in progress elsewhere. */

@@ -26,7 +26,7 @@ afterEach(() => {
 afterAll(() => hung.close());
 
 /** A DynamoDB client as the service builds one (SDK retries left on), pointed at the hung endpoint. */
-function dynamodb(options = awsClientOptions()): DynamoDBClient {
+function dynamodb(options: { requestHandler: DeadlineBoundHttpHandler } = awsClientOptions()): DynamoDBClient {
   const client = new DynamoDBClient({ ...options, endpoint: hung.url, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
   clients.push(client);
   return client;
@@ -129,9 +129,7 @@ describe("outside an invocation, the per-attempt timeouts bound the call", () =>
   });
 
   it("awsClientOptions() sets connection and request timeouts that throw", async () => {
-    // NodeHttpHandler resolves its options on the first request; read the resolved ones.
-    const handler = awsClientOptions().requestHandler as unknown as { configProvider: Promise<Record<string, unknown>> };
-    const configs = await handler.configProvider;
+    const configs = awsClientOptions().requestHandler.httpHandlerConfigs();
     expect(configs.connectionTimeout).toBe(AWS_CONNECTION_TIMEOUT_MS);
     expect(configs.requestTimeout).toBe(AWS_REQUEST_TIMEOUT_MS);
     expect(configs.throwOnRequestTimeout).toBe(true);

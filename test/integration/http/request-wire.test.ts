@@ -192,4 +192,68 @@ describe("createHttpTransport time limits against a server that never answers", 
     expect(timers.armed).toEqual([]);
     t.close();
   });
+
+  it("a caller's abort cuts the attempt at once with the signal's reason, and closes the connection", async () => {
+    const t = createHttpTransport();
+    const controller = new AbortController();
+    const before = { abandoned: hung.abandoned(), stalled: hung.stalled() };
+    const pending = t.send({ method: "GET", url: `${hung.url}/abort`, headers: {} }, { timeoutMs: 60_000, signal: controller.signal }).catch((e: unknown) => e);
+    await vi.waitFor(() => expect(hung.stalled()).toBeGreaterThan(before.stalled));
+    const reason = new Error("caller gave up");
+    controller.abort(reason);
+    expect(await pending).toBe(reason);
+    await vi.waitFor(() => expect(hung.abandoned()).toBe(before.abandoned + 1));
+    // Without an error as its reason: an AbortError.
+    const other = new AbortController();
+    const second = t.send({ method: "GET", url: `${hung.url}/abort2`, headers: {} }, { timeoutMs: 60_000, signal: other.signal }).catch((e: unknown) => e);
+    await vi.waitFor(() => expect(hung.stalled()).toBeGreaterThan(before.stalled + 1));
+    other.abort("no");
+    expect(await second).toMatchObject({ name: "AbortError", message: "Request aborted", cause: "no" });
+    t.close();
+  });
+
+  it("an already aborted signal sends nothing", async () => {
+    const t = createHttpTransport();
+    const connections = hung.connections();
+    const error = await t.send({ method: "GET", url: `${hung.url}/never`, headers: {} }, { timeoutMs: 60_000, signal: AbortSignal.abort() }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: "AbortError" });
+    expect(hung.connections()).toBe(connections);
+    t.close();
+  });
+
+  it("a new connection not made within connectTimeoutMs fails as connect (nothing sent) with code ETIMEDOUT", async () => {
+    const timers = new ManualTimers();
+    const t = createHttpTransport({ timers });
+    const pending = t.send({ method: "GET", url: `${hung.url}/connect`, headers: {} }, { timeoutMs: 5_000, connectTimeoutMs: 2_000 }).catch((e: unknown) => e);
+    // node:http hands the request its new socket on the next tick; the connection itself needs
+    // the event loop's I/O phase, which has not come yet: the limit is armed and still running.
+    await new Promise((resolve) => process.nextTick(resolve));
+    expect(timers.armed).toEqual([5_000, 2_000]);
+    timers.advance(2_000);
+    const error = (await pending) as TransportError;
+    expect(error).toBeInstanceOf(TransportError);
+    expect(error.failure).toBe("connect");
+    expect(error.sent).toBe(false);
+    expect(error.cause).toMatchObject({ code: "ETIMEDOUT" });
+    t.close();
+  });
+
+  it("a connection made in time ends the connect limit: the attempt runs to its own timeout", async () => {
+    const timers = new ManualTimers();
+    const t = createHttpTransport({ timers });
+    let outcome: unknown;
+    const pending = t.send({ method: "GET", url: `${hung.url}/connected`, headers: {} }, { timeoutMs: 5_000, connectTimeoutMs: 2_000 }).then(
+      () => (outcome = "answered"),
+      (e: unknown) => (outcome = e),
+    );
+    const stalled = hung.stalled();
+    await vi.waitFor(() => expect(hung.stalled()).toBeGreaterThan(stalled));
+    timers.advance(4_999);
+    await Promise.resolve();
+    expect(outcome).toBeUndefined();
+    timers.advance(1);
+    await pending;
+    expect((outcome as TransportError).failure).toBe("timeout");
+    t.close();
+  });
 });

@@ -32,6 +32,32 @@ describe("LogstoreRegistry", () => {
     ]);
   });
 
+  it("a take asks for nothing back (the ledger stays in the table), and the cached counts follow the takes: a logstore it filled is not tried again", async () => {
+    const { make, docClient } = await registryOn();
+    const requests: { command: string; returnValues: unknown }[] = [];
+    docClient.middlewareStack.add(
+      (next, context) => (args) => {
+        requests.push({ command: String(context.commandName), returnValues: (args.input as { ReturnValues?: unknown }).ReturnValues });
+        return next(args);
+      },
+      { step: "initialize", name: "recordForTest" },
+    );
+    // Always the first logstore with room, so the cache alone decides where the second goes.
+    const registry = make({ random: () => 0 });
+    await registry.add([{ name: "events-a", capacity: 1 }, { name: "events-b", capacity: 1 }]);
+    await registry.list({ fresh: true });
+    requests.length = 0;
+    const first = await registry.assign("t-1");
+    const second = await registry.assign("t-2");
+    expect([first, second].sort()).toEqual(["events-a", "events-b"]);
+    // One conditional take each, neither refused, and neither answered with the item.
+    expect(requests).toEqual([
+      { command: "UpdateItemCommand", returnValues: "NONE" },
+      { command: "UpdateItemCommand", returnValues: "NONE" },
+    ]);
+    expect(byName(await registry.list())).toEqual({ "events-a": { assigned: 1, full: false }, "events-b": { assigned: 1, full: false } });
+  });
+
   it("a registry item it did not write (no capacity) is a MalformedOutcomeItemError naming its key and field, not its values", async () => {
     const { registry, docClient, tableName } = await registryOn();
     await docClient.send(new PutCommand({ TableName: tableName, Item: { ...logstoreKey("by-hand"), name: "by-hand", assigned: "SENTINEL" } }));

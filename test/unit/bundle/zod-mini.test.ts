@@ -35,7 +35,8 @@ let textByHandler: Record<string, string>;
  * 268.6, webhook 383.6. Issue 11's limit is 400 KB; growth is a decision, not a drift. With the
  * owed announcements (+4.9-6.2 KB each), outcome events through the service's own PutEvents
  * (src/events/put-events.ts, not `@aws-sdk/client-eventbridge`) and no adaptive retry mode:
- * signup 371.6, offboard 370.7, backfill 372.4, status 270.4, webhook 378.5 (2026-12-01).
+ * signup 371.6, offboard 370.7, backfill 372.4, status 270.4, webhook 378.5 (2026-12-01). The SDK's
+ * NodeHttpHandler left out (the clients send over src/http): about 7 KB less again.
  */
 const KB = 1024;
 const BUDGET_BYTES: Record<string, number> = { webhook: 386 * KB, status: 272 * KB };
@@ -131,6 +132,15 @@ describe("handler bundles", () => {
       expect(text, `${file} is built with noAdaptiveRetry`).toContain("noAdaptiveRetry");
     }
     expect(readFileSync("serverless.yml", "utf8")).not.toContain("AWS_RETRY_MODE");
+  });
+
+  it("carry none of the SDK's NodeHttpHandler: every SDK client sends through the handler it is built with (src/aws/deadline-bound-http-handler.ts)", () => {
+    for (const [file, inputs] of Object.entries(inputsByHandler)) {
+      expect(inputs.filter((p) => p.includes("node_modules/@smithy/node-http-handler/")), `${file} bundles the SDK's NodeHttpHandler`).toEqual([]);
+      // The same path match finds the handler that replaces it, and the stand-in the clients' configs import.
+      expect(inputs.some((p) => p.endsWith("src/aws/deadline-bound-http-handler.ts")), `${file} inputs`).toBe(true);
+      expect(inputs.some((p) => p.endsWith("scripts/bundle/given-request-handler-only.js")), `${file} inputs`).toBe(true);
+    }
   });
 
   it("read the AWS SDK's settings from the environment alone: no shared config file loader, no IMDS region lookup", () => {
