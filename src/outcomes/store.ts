@@ -744,9 +744,12 @@ export class OutcomeStore {
     // The current generation once nothing older is owed, or an owed one (with `owedCount`: only
     // while exactly that many are owed, so an owed generation is never claimed over an older one
     // the caller did not see; 0: the current generation only).
-    const which =
-      `((${generationIs(":gen", generation)} AND (attribute_not_exists(#owed) OR size(#owed) = :zero)) OR ` +
-      `(attribute_exists(#owed.#g)${owedCount === undefined ? "" : " AND size(#owed) = :owedCount"}))`;
+    // One level of grouping, not three: the AND of the first alternative distributed over its ORs
+    // (condition-expression.ts says why nesting is avoided).
+    const which = `(${anyOf(
+      ...allOfEach([generationTerms(":gen", generation), ["attribute_not_exists(#owed)", "size(#owed) = :zero"]]),
+      ["attribute_exists(#owed.#g)", ...(owedCount === undefined ? [] : ["size(#owed) = :owedCount"])],
+    )})`;
     const claimed = await this.updateIf({
       Key: tenantKey(tenantId),
       // A lapsed creation lease goes with the claim: its run is gone.
@@ -1319,7 +1322,7 @@ const CLAIM_NAMES = {
  * from {@link CURRENT_OR_OWED_NAMES}, the generation as `:gen`).
  */
 function currentOrOwed(generation: number): string {
-  return `(${generationIs(":gen", generation)} OR attribute_exists(#owed.#g))`;
+  return `(${[...generationTerms(":gen", generation), "attribute_exists(#owed.#g)"].join(" OR ")})`;
 }
 /** The attribute names {@link currentOrOwed} uses. */
 const CURRENT_OR_OWED_NAMES = (generation: number) => ({ "#generation": "generation", "#owed": "owedAnnouncements", "#g": String(generation) });
@@ -1339,7 +1342,13 @@ function tenantRecordOrUndefined(item: Record<string, unknown>): TenantItem | un
 }
 
 function generationIs(placeholder: string, generation: number): string {
-  return generation === 1 ? `(#generation = ${placeholder} OR attribute_not_exists(#generation))` : `#generation = ${placeholder}`;
+  const terms = generationTerms(placeholder, generation);
+  return terms.length === 1 ? terms[0] : `(${terms.join(" OR ")})`;
+}
+
+/** The alternatives of {@link generationIs}, for conditions written without nesting. */
+function generationTerms(placeholder: string, generation: number): [string, ...string[]] {
+  return generation === 1 ? [`#generation = ${placeholder}`, "attribute_not_exists(#generation)"] : [`#generation = ${placeholder}`];
 }
 
 function isFinished(record: StepRecord): boolean {
