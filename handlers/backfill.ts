@@ -6,6 +6,7 @@ import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import type { ScheduledEvent } from "aws-lambda";
 import { backfillTenants, runBackfill, type BackfillReport } from "../src/backfill/backfill.ts";
 import { BACKFILL_DEFAULTS } from "../src/backfill/defaults.ts";
+import { ValidationError } from "../src/errors.ts";
 import type { CoreService, BackfillParts } from "../src/service.ts";
 import { logger, metrics } from "./lib/runtime.ts";
 import { runtimeBackfillService } from "./lib/runtime-service.ts";
@@ -56,8 +57,12 @@ export function createBackfillHandler(service: CoreService & BackfillParts, opti
         service.reconcile(state, { deadline, workerId: workerId(state.tenant?.tenantId), ...walk });
       const reconcileListed = (listed: Parameters<CoreService["reconcileListed"]>[0], deadline: number, walk: { dueBefore: string }) =>
         service.reconcileListed(listed, { deadline, workerId: workerId(listed.tenant?.tenantId), ...walk });
+      // An explicit invocation whose `tenants` is not a list is a mistake, not a scheduled run.
+      if ("tenants" in event && !Array.isArray(event.tenants)) {
+        throw new ValidationError([{ field: "tenants", rule: "must be an array of tenant requests" }], "backfill invocation");
+      }
       const report =
-        "tenants" in event && Array.isArray(event.tenants)
+        "tenants" in event
           ? await backfillTenants(event.tenants, { deadline: deadlineOf(context), concurrency, perTenantBudgetMs }, { provision, logger })
           : await runBackfill(
               { deadline: deadlineOf(context), concurrency, perTenantBudgetMs, pageSize: options.pageSize ?? BACKFILL_DEFAULTS.pageSize },

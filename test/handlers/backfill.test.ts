@@ -169,6 +169,16 @@ describe("backfill handler", () => {
     expect((await service.store.getTenant(request.tenantId)).tenant?.source).toBe("import");
   });
 
+  // `{ "tenants": "x" }` ran a whole scheduled backfill instead (found probing the stack).
+  it("an explicit invocation whose tenants is not a list is refused naming the field (no scheduled run in its place)", async () => {
+    const service = fx.service();
+    const backfill = handlers.createBackfillHandler(service, { concurrency: 1, perTenantBudgetMs: 5_000 });
+    for (const tenants of ["x", { tenantId: "t" }, null]) {
+      const error = await invoke(backfill, { tenants } as never, lambdaContext({ budgetMs: 30_000 })).catch((e: unknown) => e);
+      expect(error).toMatchObject({ name: "ValidationError", issues: [{ field: "tenants", rule: "must be an array of tenant requests" }] });
+    }
+  });
+
   it("an explicit list naming a tenant twice, run at once: one consumer group, one IM group, one outcome event each", async () => {
     // Both runs of a tenant had the worker id `${awsRequestId}/${tenantId}`: the second saw the
     // first's creation lease as its own, skipped the registry's ledger and made a second consumer
