@@ -10,24 +10,10 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { tenantKey } from "../../../src/outcomes/keys.ts";
 import { useDynalite } from "../../support/dynalite.ts";
+import { groupingDepth } from "../../support/grouping-depth.ts";
 import { FakeClock } from "../../support/fake-clock.ts";
 
 const newTable = useDynalite();
-
-/** Greatest depth of grouping parentheses, not counting a function's arguments or an IN list. */
-function groupingDepth(expression: string): number {
-  const stack: boolean[] = [];
-  let deepest = 0;
-  for (let i = 0; i < expression.length; i++) {
-    const c = expression[i];
-    if (c === "(") {
-      const before = expression.slice(0, i).trimEnd();
-      stack.push(before === "" || before.endsWith("(") || /\b(AND|OR|NOT)$/i.test(before));
-      deepest = Math.max(deepest, stack.filter(Boolean).length);
-    } else if (c === ")") stack.pop();
-  }
-  return deepest;
-}
 
 /** The claim's condition before this change, word for word. */
 function nested(generation: number, leaseOwner: boolean, owedCount: boolean): string {

@@ -12,6 +12,7 @@ import { describe, expect, it } from "vitest";
 import { STEP_STATUSES } from "../../../src/outcomes/constants.ts";
 import { stepKey } from "../../../src/outcomes/keys.ts";
 import { useDynalite } from "../../support/dynalite.ts";
+import { groupingDepth } from "../../support/grouping-depth.ts";
 import { FakeClock } from "../../support/fake-clock.ts";
 
 const newTable = useDynalite();
@@ -37,22 +38,6 @@ function claimable(state: StepState | undefined, generation: number): boolean {
       (state.status === "IN_PROGRESS" && state.leaseLapsed) ||
       (FINISHED.has(state.status) && older))
   );
-}
-
-/** Greatest depth of grouping parentheses, not counting a function's arguments or an IN list. */
-function groupingDepth(expression: string): number {
-  const stack: boolean[] = [];
-  let deepest = 0;
-  for (let i = 0; i < expression.length; i++) {
-    const c = expression[i];
-    if (c === "(") {
-      const before = expression.slice(0, i).trimEnd();
-      const grouping = before === "" || before.endsWith("(") || /\b(AND|OR|NOT)$/i.test(before);
-      stack.push(grouping);
-      deepest = Math.max(deepest, stack.filter(Boolean).length);
-    } else if (c === ")") stack.pop();
-  }
-  return deepest;
 }
 
 describe("the step claim's condition", () => {
