@@ -5,6 +5,7 @@
  *
  * Each command is one entry of `commands`: add a command by adding an entry.
  */
+import { exitQuietlyOnBrokenPipe } from "./cli/broken-pipe.ts";
 import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { SQSClient } from "@aws-sdk/client-sqs";
@@ -207,6 +208,7 @@ const commands: CliCommand[] = [
   logstoresCommand((values) => void localState(values)),
 ];
 
+exitQuietlyOnBrokenPipe(process.stdout);
 const line = parseCommandLine(process.argv.slice(2), commands);
 if (line.kind === "help") {
   process.stdout.write(line.text);

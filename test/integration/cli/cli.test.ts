@@ -2,7 +2,7 @@
  * The operator CLI as an operator runs it: a child process (`node scripts/cli.ts …`), its exit
  * code, stdout and stderr. `status --aws` reads a real (dynalite) table given only its name.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import net from "node:net";
 import { tmpdir } from "node:os";
@@ -34,6 +34,21 @@ describe("operator CLI: usage", () => {
     const out = await cli(["--help"]);
     expect(out.code).toBe(0);
     for (const name of ["send-webhook", "status", "backfill", "replay-dlq"]) expect(out.stdout).toContain(name);
+  });
+
+  // `npm run cli -- logstores list | head -3` printed an unhandled EPIPE and a stack trace.
+  it("stops quietly when its reader closes the pipe (| head): exit 0, no stack trace", async () => {
+    const child = spawn(process.execPath, [CLI, "--help"], { cwd: await mkdtemp(join(tmpdir(), "cli-")), stdio: ["ignore", "pipe", "pipe"] });
+    // Closed long before the child has started, so its first write meets a closed pipe.
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(stderr).not.toMatch(/EPIPE|Unhandled/);
+    expect(stderr).not.toMatch(STACK_LINE);
+    expect(code).toBe(0);
   });
 
   it("<command> --help prints that command's usage and exits 0", async () => {
