@@ -1,5 +1,4 @@
 import { defaultProvider } from "@aws-sdk/credential-provider-node";
-import { Sha256 } from "@smithy/core/checksum";
 import { isServerError, isThrottlingError, isTransientError } from "@smithy/core/retry";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { ProvisionerError } from "../errors.ts";
@@ -10,9 +9,13 @@ import type { Clock, HttpTransport, Random } from "../http/types.ts";
 import { awsCallCutoff } from "./call-deadline.ts";
 import { AWS_REQUEST_TIMEOUT_MS } from "./client-options.ts";
 import { AwsCallDeadlineError } from "./errors.ts";
+import { PreparedKeySha256 } from "./sha256.ts";
+
+/** An endpoint URL whose protocol was checked. */
+type HttpUrl = URL & { protocol: "https:" | "http:" };
 
 /** AWS credentials as SigV4 needs them. */
-export interface AwsCredentials {
+interface AwsCredentials {
   accessKeyId: string;
   secretAccessKey: string;
   sessionToken?: string | undefined;
@@ -77,7 +80,7 @@ export class AwsResponseParseError extends ProvisionerError {
 export type AwsServiceErrorClass = new (init: ConstructorParameters<typeof AwsServiceError>[0]) => AwsServiceError;
 
 /** The SDK's standard retry mode: 3 attempts in all, 100 ms base (500 ms throttled), 20 s cap. */
-export const AWS_STANDARD_RETRY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 20_000, throttledBaseDelayMs: 500 };
+const AWS_STANDARD_RETRY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 20_000, throttledBaseDelayMs: 500 };
 
 /**
  * Whether an AWS JSON call's failure is worth another attempt, decided by the SDK's own standard
@@ -90,7 +93,7 @@ export const AWS_STANDARD_RETRY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 10
  * classifyAwsJsonFailure(new TransportError("reset", "connection failed: ECONNRESET", true)); // "retry"
  * ```
  */
-export function classifyAwsJsonFailure(error: unknown): RetryDecision {
+function classifyAwsJsonFailure(error: unknown): RetryDecision {
   if (error instanceof TransportError) return error.failure === "deadline" ? "stop" : "retry";
   if (!(error instanceof AwsServiceError)) return "stop";
   const sdkError = error as Parameters<typeof isThrottlingError>[0];
@@ -164,6 +167,7 @@ export class AwsJsonRpcClient {
   readonly #cutoff: (now: number) => number | undefined;
   #signer: SignatureV4 | undefined;
   #transport: HttpTransport | undefined;
+  #lastOrigin: { endpoint: string; url: HttpUrl } | undefined;
 
   constructor(options: AwsJsonRpcClientOptions) {
     this.#options = options;
@@ -184,8 +188,7 @@ export class AwsJsonRpcClient {
    * ```
    */
   async call(endpoint: string, operation: string, input: Record<string, unknown>): Promise<Record<string, unknown>> {
-    const origin = new URL(endpoint);
-    if (origin.protocol !== "https:" && origin.protocol !== "http:") throw new TypeError(`AWS endpoint ${endpoint}: not http(s)`);
+    const origin = this.#originOf(endpoint);
     const body = JSON.stringify(input);
     const request: AwsJsonRequest = {
       method: "POST",
@@ -212,6 +215,15 @@ export class AwsJsonRpcClient {
       ...(clock ? { clock } : {}),
       ...(this.#options.random ? { random: this.#options.random } : {}),
     });
+  }
+
+  /** The endpoint parsed once: a client calls one endpoint (its queue's or its region's) again and again. */
+  #originOf(endpoint: string): HttpUrl {
+    if (this.#lastOrigin?.endpoint === endpoint) return this.#lastOrigin.url;
+    const url = new URL(endpoint);
+    if (url.protocol !== "https:" && url.protocol !== "http:") throw new TypeError(`AWS endpoint ${endpoint}: not http(s)`);
+    this.#lastOrigin = { endpoint, url: url as HttpUrl };
+    return url as HttpUrl;
   }
 
   /**
@@ -241,7 +253,8 @@ export class AwsJsonRpcClient {
       service: this.signingName,
       region: this.#options.region ?? regionFromEnvironment(),
       credentials: this.#options.credentials ?? defaultProvider(),
-      sha256: Sha256,
+      // The signing key prepared once per key, not per HMAC (as every SDK client of the service signs).
+      sha256: PreparedKeySha256,
       uriEscapePath: true,
     });
     const now = this.#options.clock?.now() ?? Date.now();

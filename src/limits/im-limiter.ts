@@ -41,7 +41,7 @@ export function imCommandBudgets(ratePerSecond: number): Record<string, CommandB
  * leases both. Every other command (get_group_info after a conflict, destroy_group, the 100/s
  * multiaccount_import) has a schedule of its own.
  */
-export const IM_LEASED_TOGETHER: ReadonlyArray<readonly string[]> = [["account_import", "create_group"]];
+const IM_LEASED_TOGETHER: ReadonlyArray<readonly string[]> = [["account_import", "create_group"]];
 
 /**
  * The limiter every IM call of this process goes through: slots leased from the outcome table,

@@ -42,7 +42,7 @@ export function announcementView(tenant: TenantItem): AnnouncementView | undefin
   if (generation === undefined || tenant.announcedOutcome === undefined) return undefined;
   const failure = tenant.announceFailure?.generation === generation ? tenant.announceFailure : undefined;
   // The tenant item is in the unfinished index while its claimed generation is unpublished.
-  const unpublished = (generation === tenant.generation || head?.generation === generation) && tenant.indexDueAt !== undefined;
+  const unpublished = isBeingPublished(tenant);
   const state = failure?.gaveUp ? "gave-up" : failure && unpublished ? "retrying" : unpublished ? "publishing" : "published";
   return {
     generation,
@@ -53,4 +53,19 @@ export function announcementView(tenant: TenantItem): AnnouncementView | undefin
     ...(failure && state !== "published" ? { lastError: { code: failure.code, message: failure.message, failedAt: failure.failedAt } } : {}),
     ...owed,
   };
+}
+
+/**
+ * Whether the tenant item (as read) has an announcement claimed and not yet published or given
+ * up: of its current generation, or of the oldest owed one (claims go oldest first).
+ *
+ * @example
+ * ```ts
+ * isBeingPublished(tenant); // true while a claimer publishes or a failed publish waits for its retry
+ * ```
+ */
+export function isBeingPublished(tenant: TenantItem): boolean {
+  const claimed = tenant.announcedGeneration;
+  if (claimed === undefined || tenant.indexDueAt === undefined) return false;
+  return claimed === tenant.generation || tenant.owedAnnouncements?.[0]?.generation === claimed;
 }

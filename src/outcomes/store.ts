@@ -21,6 +21,7 @@ import {
   TENANT_SK,
   UNFINISHED_INDEX_NAME,
 } from "./constants.ts";
+import { isBeingPublished } from "./announcement-view.ts";
 import { allOfEach, anyOf } from "./condition-expression.ts";
 import { decodeCursor, encodeCursor, type UnfinishedIndexKey } from "./cursor.ts";
 import { LeaseLostError, MalformedOutcomeItemError } from "./errors.ts";
@@ -1240,21 +1241,6 @@ function owe(tenantId: string, expectedGeneration: number, change: NonNullable<D
   }
 }
 
-/**
- * Whether the tenant item (as read) has an announcement claimed and not yet published or given
- * up: of its current generation, or of the oldest owed one (claims go oldest first).
- *
- * @example
- * ```ts
- * isBeingPublished(tenant); // true while a claimer publishes or a failed publish waits for its retry
- * ```
- */
-export function isBeingPublished(tenant: TenantItem): boolean {
-  const claimed = tenant.announcedGeneration;
-  if (claimed === undefined || tenant.indexDueAt === undefined) return false;
-  return claimed === tenant.generation || tenant.owedAnnouncements?.[0]?.generation === claimed;
-}
-
 /** Checks a completion's input (a claimed record and a result); returns the lease owner. */
 function checkCompletion(claimed: StepRecord, result: StepResult, operation: string): string {
   parseOrThrow(completionInput, { record: claimed, result }, operation);
@@ -1327,10 +1313,6 @@ function currentOrOwed(generation: number): string {
 /** The attribute names {@link currentOrOwed} uses. */
 const CURRENT_OR_OWED_NAMES = (generation: number) => ({ "#generation": "generation", "#owed": "owedAnnouncements", "#g": String(generation) });
 
-/**
- * The condition "the tenant item is at `generation`" (`#generation` named by the caller); an
- * item written before generations existed has none and is at generation 1.
- */
 /** A tenant item as an index lists it, or undefined when it does not parse (reported by whoever reads it afresh). */
 function tenantRecordOrUndefined(item: Record<string, unknown>): TenantItem | undefined {
   try {
@@ -1341,6 +1323,10 @@ function tenantRecordOrUndefined(item: Record<string, unknown>): TenantItem | un
   }
 }
 
+/**
+ * The condition "the tenant item is at `generation`" (`#generation` named by the caller); an
+ * item written before generations existed has none and is at generation 1.
+ */
 function generationIs(placeholder: string, generation: number): string {
   const terms = generationTerms(placeholder, generation);
   return terms.length === 1 ? terms[0] : `(${terms.join(" OR ")})`;

@@ -6,7 +6,8 @@
 import * as z from "zod/mini";
 import { ValidationError } from "../errors.ts";
 import { isFailedStatus } from "../outcomes/constants.ts";
-import { isBeingPublished, type OutcomeStore } from "../outcomes/store.ts";
+import { isBeingPublished } from "../outcomes/announcement-view.ts";
+import type { OutcomeStore } from "../outcomes/store.ts";
 import { MAX_OWED_ANNOUNCEMENTS } from "../outcomes/constants.ts";
 import type { Desired, DesiredChange, JsonObject, OwedAnnouncement, RegisterOptions, StepName, StepRecord, TenantItem, TenantOutcomes } from "../outcomes/types.ts";
 import { owedOnSupersede } from "./announce.ts";
