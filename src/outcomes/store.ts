@@ -757,9 +757,11 @@ export class OutcomeStore {
       // A lapsed creation lease goes with the claim: its run is gone.
       UpdateExpression: "SET #announced = :gen, #outcome = :outcome, #updatedAt = :now, #upk = :upk, #usk = :usk REMOVE #leaseOwner, #leaseExpiresAt",
       // Never while a creation lease holds, except by its owner: its run announces without a claim.
-      ConditionExpression:
-        `attribute_exists(#pk) AND ${which} AND (attribute_not_exists(#announced) OR #announced < :gen) AND ` +
+      ConditionExpression: onExistingItem(
+        which,
+        "(attribute_not_exists(#announced) OR #announced < :gen)",
         `(attribute_not_exists(#leaseExpiresAt) OR #leaseExpiresAt <= :now${leaseOwner === undefined ? "" : " OR #leaseOwner = :leaseOwner"})`,
+      ),
       ExpressionAttributeNames: {
         "#owed": "owedAnnouncements",
         "#g": String(generation),
@@ -774,6 +776,7 @@ export class OutcomeStore {
         "#usk": "unfinishedSk",
       },
       ExpressionAttributeValues: {
+        ":pk": tenantPk(tenantId),
         ":gen": generation,
         ":outcome": outcome,
         ":now": new Date(nowMs).toISOString(),
