@@ -67,8 +67,10 @@ const NO_ITEM_MEETS = "#pk < :pk";
  * t1 AND t2 AND {@link ITEM_EXISTS} (the last alternative holds on no item). Why the alternative:
  * dynalite's parser reads "x OR y" before "x", so a condition without an OR of its own is parsed
  * twice, each parenthesised group inside it too; ending in a cheap OR it is parsed once (the
- * tenant lease's condition: about half the parsing). Terms may hold OR only inside parentheses.
- * Needs `#pk` and `:pk` (the key's partition key) in the request's names and values.
+ * tenant lease's condition: about half the parsing). A term may hold OR only inside parentheses
+ * (unchecked here, to keep the status bundle within its budget; the conditions built with it have
+ * property tests against their grouped forms). Needs `#pk` and `:pk` (the key's partition key) in
+ * the request's names and values.
  *
  * @example
  * ```ts
@@ -77,20 +79,5 @@ const NO_ITEM_MEETS = "#pk < :pk";
  * ```
  */
 export function onExistingItem(...terms: string[]): string {
-  for (const term of terms) {
-    if (OR_WORD.test(outsideParentheses(term))) throw new Error(`onExistingItem: a term may hold OR only inside parentheses: ${term}`);
-  }
   return `${[...terms, ITEM_EXISTS].join(" AND ")} OR ${NO_ITEM_MEETS}`;
-}
-
-/** `expression` without what its parentheses enclose. */
-function outsideParentheses(expression: string): string {
-  let depth = 0;
-  let outside = "";
-  for (const c of expression) {
-    if (c === "(") depth++;
-    else if (c === ")") depth--;
-    else if (depth === 0) outside += c;
-  }
-  return outside;
 }

