@@ -116,6 +116,12 @@ const envSchema = z.object({
   IM_FLEET_MAX_PROCESSES: z._default(int(1, 1_000), 18),
 });
 
+/**
+ * Every environment variable the configuration reads (the deployed template sets no other of the
+ * service's own; test/deploy/template.test.ts checks it).
+ */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
 /** Rules between variables; checked even when other variables are wrong, so all issues show at once. */
 function crossFieldIssues(env: Record<string, string | undefined>): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
