@@ -12,6 +12,17 @@ import type { LogstoreRegistry } from "./registry.ts";
 import type { LogstoreToAdd } from "./types.ts";
 
 /**
+ * Where a step's tenants are placed: the registry's `assign` (which may also take the call's
+ * deadline, for a CreateLogStore it makes), `release` and `holderOf`. The registry is one; a
+ * {@link growingRegistry} is another.
+ */
+export interface LogstorePlacement {
+  assign(tenantId: string, options?: { prefer?: string | undefined; exclude?: Iterable<string>; deadline?: number | undefined }): Promise<string>;
+  release: LogstoreRegistry["release"];
+  holderOf: LogstoreRegistry["holderOf"];
+}
+
+/**
  * Logstores one `assign` may create before it gives up with LogstoresExhausted (retryable): each
  * round is a new logstore that other processes filled before this one got a slot in it.
  */
@@ -28,7 +39,7 @@ export interface LogstoreGrowthOptions {
   /** Settings of the logstores created (name aside). */
   settings: Omit<LogStoreSpec, "name">;
   /** SLS CreateLogStore in the project. */
-  createLogStore(logstore: LogStoreSpec, options?: SlsCallOptions): Promise<CreateLogStoreResult>;
+  createLogStore(logstore: LogStoreSpec, options: SlsCallOptions): Promise<CreateLogStoreResult>;
   /**
    * How a logstore that existed already at SLS is registered (its consumer groups counted, the
    * tenants' among them holding their slots): `logstoresAtSls` for one name.
@@ -71,18 +82,18 @@ export function nextLogstoreName(prefix: string, registered: readonly string[]):
  * await logstores.assign("acme-1"); // "tenant-events-8" when tenant-events-0..7 are full
  * ```
  */
-export function growingRegistry(options: LogstoreGrowthOptions): Pick<LogstoreRegistry, "assign" | "release" | "holderOf"> {
+export function growingRegistry(options: LogstoreGrowthOptions): LogstorePlacement {
   const { registry } = options;
   let growing: Promise<string> | undefined;
 
   /** Creates (or finds) and registers the next logstore; returns its name. */
-  async function grow(): Promise<string> {
+  async function grow(deadline: number | undefined): Promise<string> {
     // `assign` read the list afresh before it gave up: this is that list.
     const registered = await registry.list();
     const name = nextLogstoreName(options.prefix, registered.map((e) => e.name));
     let created = true;
     try {
-      await options.createLogStore({ name, ...options.settings });
+      await options.createLogStore({ name, ...options.settings }, { deadline });
     } catch (error) {
       if (!(error instanceof SlsError)) throw error;
       if (error.code === "ProjectQuotaExceed" && error.errorClass === "permanent") {
@@ -109,7 +120,7 @@ export function growingRegistry(options: LogstoreGrowthOptions): Pick<LogstoreRe
         } catch (error) {
           if (!(error instanceof LogstoresExhaustedError) || round === MAX_GROWTH_ROUNDS) throw error;
         }
-        growing ??= grow().finally(() => {
+        growing ??= grow(assignOptions.deadline).finally(() => {
           growing = undefined;
         });
         prefer = await growing;

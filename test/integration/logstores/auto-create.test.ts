@@ -126,4 +126,19 @@ describe("SLS_LOGSTORE_AUTO_CREATE on", () => {
     expect((await p.logstores.list({ fresh: true })).map((e) => [e.name, e.assigned])).toEqual([[FULL[0], 1], [FULL[1], 1]]);
     expect(await p.logstores.holderOf(tenant.tenantId)).toBeUndefined();
   });
+
+  it("a CreateLogStore that never answers stops at the step's deadline (not the attempt timeout), FAILED_RETRYABLE, nothing registered", async () => {
+    await register();
+    fx.stack.sls.faults.configure({ rules: [{ operation: "CreateLogStore", kind: "hang" }] });
+    try {
+      // Attempts may last 30 s: only the run's deadline can end this one.
+      const p = service({ ...ON, PROVIDER_ATTEMPT_TIMEOUT_MS: "30000" });
+      const tenant = parseTenantOnboarding(sampleTenant());
+      const step = (await p.provision(tenant, { deadline: Date.now() + 4_000, workerId: "w-hang" })).steps[0];
+      expect([step?.status, step?.error?.code]).toEqual(["FAILED_RETRYABLE", "Transport.timeout"]);
+      expect((await p.logstores.list({ fresh: true })).map((e) => e.name)).toEqual(FULL);
+    } finally {
+      fx.stack.sls.faults.configure({});
+    }
+  });
 });
