@@ -141,4 +141,21 @@ describe("SLS_LOGSTORE_AUTO_CREATE on", () => {
       fx.stack.sls.faults.configure({});
     }
   });
+
+  it("an SLS key not allowed log:CreateLogStore: the step waits as a credentials failure (SLS's Unauthorized, retried slowly), nothing registered", async () => {
+    await register();
+    const denied = { status: 401, code: "Unauthorized", message: "denied by sts or ram, action: log:CreateLogStore" };
+    fx.stack.sls.faults.configure({ rules: [{ operation: "CreateLogStore", kind: "error", error: denied }] });
+    try {
+      const p = service(ON);
+      const { status, error } = await provision(p);
+      expect([status, error?.code, error?.errorClass, error?.httpStatus]).toEqual(["FAILED_RETRYABLE", "Unauthorized", "credentials", 401]);
+      // The key was read again, in case a rotation was under way; unchanged, it is not sent again.
+      expect(sls().calls["CreateLogStore"]).toBe(1);
+      expect(created()).toEqual([]);
+      expect((await p.logstores.list({ fresh: true })).map((e) => e.name)).toEqual(FULL);
+    } finally {
+      fx.stack.sls.faults.configure({});
+    }
+  });
 });
