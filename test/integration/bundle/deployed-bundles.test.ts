@@ -56,7 +56,7 @@ interface ModeledErrorProbe {
  */
 const ERROR_PROBE = `
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import { PutCommand } from "../../../src/aws/dynamodb/index.ts";
 import { QueueDoesNotExist, SqsSendMessageClient } from "./src/queue/sqs-send-message.ts";
 import { isConditionalCheckFailed } from "./src/aws/conditional-check.ts";
 import { createDocumentClient } from "./src/aws/document-client.ts";
