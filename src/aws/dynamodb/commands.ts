@@ -259,16 +259,49 @@ function marshallMap(map: Record<string, unknown>): Record<string, AttributeValu
   for (const key of Object.keys(map)) {
     const value = map[key];
     if (value === undefined || typeof value === "function") continue;
-    out[key] = convertToAttr(value as NativeAttributeValue, MARSHALL_OPTIONS) as unknown as AttributeValue;
+    out[key] = binaryAsBase64(convertToAttr(value as NativeAttributeValue, MARSHALL_OPTIONS) as unknown as AttributeValue);
   }
   return out;
+}
+
+/** Binary values (`B`, `BS`, also inside `M` and `L`) as base64 text, as the SDK's JSON serializer writes blobs. */
+function binaryAsBase64(value: AttributeValue): AttributeValue {
+  if (value["B"] !== undefined) return { B: Buffer.from(value["B"] as Uint8Array).toString("base64") };
+  if (value["BS"] !== undefined) return { BS: (value["BS"] as Uint8Array[]).map((b) => Buffer.from(b).toString("base64")) };
+  if (value["M"] !== undefined) {
+    const map = value["M"] as Record<string, AttributeValue>;
+    for (const key of Object.keys(map)) map[key] = binaryAsBase64(map[key] as AttributeValue);
+  } else if (value["L"] !== undefined) {
+    const list = value["L"] as AttributeValue[];
+    for (let i = 0; i < list.length; i++) list[i] = binaryAsBase64(list[i] as AttributeValue);
+  }
+  return value;
+}
+
+/** Binary values sent as base64 text back to bytes (a Uint8Array, as the SDK's JSON deserializer reads blobs). */
+function binaryFromBase64(value: AttributeValue): AttributeValue {
+  if (typeof value["B"] === "string") return { B: fromBase64(value["B"]) };
+  if (value["BS"] !== undefined) return { BS: (value["BS"] as string[]).map(fromBase64) };
+  if (value["M"] !== undefined) {
+    const map = value["M"] as Record<string, AttributeValue>;
+    const out: Record<string, AttributeValue> = {};
+    for (const key of Object.keys(map)) out[key] = binaryFromBase64(map[key] as AttributeValue);
+    return { M: out };
+  }
+  if (value["L"] !== undefined) return { L: (value["L"] as AttributeValue[]).map(binaryFromBase64) };
+  return value;
+}
+
+function fromBase64(text: string): Uint8Array {
+  const bytes = Buffer.from(text, "base64");
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** A map of attribute values read back (numbers as numbers, beyond 2^53 as BigInt, sets as `Set`). */
 function unmarshallMap(map: unknown): NativeItem | undefined {
   if (map === undefined || map === null) return undefined;
   const out: NativeItem = {};
-  for (const [key, value] of Object.entries(map as Record<string, AttributeValue>)) out[key] = convertToNative(value as unknown as Parameters<typeof convertToNative>[0]);
+  for (const [key, value] of Object.entries(map as Record<string, AttributeValue>)) out[key] = convertToNative(binaryFromBase64(value) as unknown as Parameters<typeof convertToNative>[0]);
   return out;
 }
 

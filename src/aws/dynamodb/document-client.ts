@@ -171,6 +171,8 @@ export function dynamoDbEndpoint(region: string | undefined, env: Environment): 
   }
   if (fips) {
     if (!p.supportsFIPS) throw fail("AWS_USE_FIPS_ENDPOINT", `FIPS is not supported in partition ${p.name}`);
+    // DynamoDB's FIPS endpoints in GovCloud are its ordinary ones.
+    if (p.name === "aws-us-gov") return `https://dynamodb.${region}.${p.dnsSuffix}`;
     return `https://dynamodb-fips.${region}.${p.dnsSuffix}`;
   }
   if (dualStack) {
