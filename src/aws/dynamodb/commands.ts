@@ -307,7 +307,7 @@ function unmarshallMap(map: unknown): NativeItem | undefined {
 
 /**
  * An answer read as lib-dynamodb reads it: `Item`, `Attributes`, `Items`, `LastEvaluatedKey`
- * and `ItemCollectionMetrics.ItemCollectionKey` unmarshalled, the rest as sent.
+ * and `ItemCollectionMetrics.ItemCollectionKey` unmarshalled (in `wire` itself), the rest as sent.
  *
  * @example
  * ```ts
@@ -315,7 +315,8 @@ function unmarshallMap(map: unknown): NativeItem | undefined {
  * ```
  */
 export function documentOutput(wire: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...wire };
+  // In place: the answer was parsed for this call alone.
+  const out = wire;
   if (wire["Item"] !== undefined) out["Item"] = unmarshallMap(wire["Item"]);
   if (wire["Attributes"] !== undefined) out["Attributes"] = unmarshallMap(wire["Attributes"]);
   if (wire["LastEvaluatedKey"] !== undefined) out["LastEvaluatedKey"] = unmarshallMap(wire["LastEvaluatedKey"]);

@@ -125,7 +125,9 @@ export class DynamoDBDocumentClient implements DocumentClient {
     const { output, $metadata } = await this.#rpc.callWithMetadata(this.#resolved, command.shape.operation, wireInput(command as AnyDocumentCommand), {
       signal: options.abortSignal,
     });
-    return { ...documentOutput(output), $metadata } as Output;
+    const read = documentOutput(output);
+    read["$metadata"] = $metadata;
+    return read as Output;
   }
 
   /**
