@@ -9,7 +9,7 @@
 import type { ServerResponse } from "node:http";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import * as Sdk from "@aws-sdk/lib-dynamodb";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   type AnyDocumentCommand,
   ConditionalCheckFailedException,
@@ -216,6 +216,26 @@ describe("DynamoDBDocumentClient: answers and errors", () => {
     const error = await ours({ clock: recordingClock() }).send(new GetCommand({ TableName: "t", Key: { pk: "a" } })).catch((e: unknown) => e);
     expect(error).toMatchObject({ name: "ProvisionedThroughputExceededException", $fault: "client", $metadata: { httpStatusCode: 400 } });
     expect(wire.captured).toHaveLength(4);
+  });
+});
+
+describe("DynamoDBDocumentClient: a caller's abort", () => {
+  it("ends the call in flight with the signal's reason, and it is not retried (as the SDK's abortSignal)", async () => {
+    // An endpoint that never answers this request: only the abort can end it.
+    wire.answers = [() => {}];
+    const controller = new AbortController();
+    const client = ours({ clock: recordingClock() });
+    const pending = client.send(new UpdateCommand({ TableName: "t", Key: { pk: "LIMIT#im" }, UpdateExpression: "SET n = :n", ExpressionAttributeValues: { ":n": 1 } }), { abortSignal: controller.signal }).catch((e: unknown) => e);
+    await vi.waitFor(() => expect(wire.captured).toHaveLength(1));
+    const reason = new DOMException("The operation was aborted due to timeout", "TimeoutError");
+    controller.abort(reason);
+    expect(await pending).toBe(reason);
+    client.destroy();
+    expect(wire.captured).toHaveLength(1);
+    // A signal aborted before the call sends nothing.
+    const late = await ours().send(new GetCommand({ TableName: "t", Key: { pk: "a" } }), { abortSignal: AbortSignal.abort(reason) }).catch((e: unknown) => e);
+    expect(late).toBe(reason);
+    expect(wire.captured).toHaveLength(1);
   });
 });
 
