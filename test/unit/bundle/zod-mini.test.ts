@@ -36,13 +36,16 @@ let textByHandler: Record<string, string>;
  * owed announcements (+4.9-6.2 KB each), outcome events through the service's own PutEvents
  * (src/events/put-events.ts, not `@aws-sdk/client-eventbridge`) and no adaptive retry mode:
  * signup 371.6, offboard 370.7, backfill 372.4, status 270.4, webhook 378.5 (2026-12-01). The SDK's
- * NodeHttpHandler left out (the clients send over src/http): about 7 KB less again. DynamoDB
- * through the service's own client (src/aws/dynamodb, not `@aws-sdk/client-dynamodb` and
- * lib-dynamodb): signup 344.5, offboard 343.5, backfill 345.9, status 171.8, webhook 351.5 KB.
+ * NodeHttpHandler left out (the clients send over src/http): about 7 KB less again. The
+ * SLS_LOGSTORE_AUTO_CREATE settings, in the configuration every handler reads: +0.7 KB each
+ * (status 271.9 -> 272.6). DynamoDB through the service's own client (src/aws/dynamodb, not
+ * `@aws-sdk/client-dynamodb` and lib-dynamodb): signup 344.5, offboard 343.5, backfill 345.9,
+ * status 171.8, webhook 351.5 KB; with the logstore growth merged beside it: signup 347.9,
+ * offboard 347.0, backfill 349.3, status 172.5, webhook 355.0 KB.
  */
 const KB = 1024;
-const BUDGET_BYTES: Record<string, number> = { webhook: 354 * KB, status: 175 * KB };
-const DEFAULT_BUDGET_BYTES = 348 * KB;
+const BUDGET_BYTES: Record<string, number> = { webhook: 358 * KB, status: 176 * KB };
+const DEFAULT_BUDGET_BYTES = 352 * KB;
 
 beforeAll(async () => {
   const result = await esbuild.build({
