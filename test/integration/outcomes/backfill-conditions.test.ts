@@ -36,7 +36,8 @@ async function captureUpdates(fx: Fixture, act: () => Promise<unknown>): Promise
 /**
  * Over random item states (or none), `sent` meets the same verdict as with `oldForm(sent)`; both
  * verdicts (applied and refused) are met at least `eachAtLeast` times, since a property over
- * refusals only would prove little.
+ * refusals only would prove little. The runs are random: each test's run count makes the rarer
+ * verdict (applied, 5-10% of items) expected 30+ times, so 5 is missed about once in 10^7 runs.
  */
 async function expectSameVerdicts(
   fx: Fixture,
@@ -44,7 +45,7 @@ async function expectSameVerdicts(
   oldForm: (input: UpdateCommandInput) => string,
   item: fc.Arbitrary<Record<string, unknown>>,
   numRuns: number,
-  eachAtLeast = 10,
+  eachAtLeast = 5,
 ): Promise<void> {
   const met = { applied: 0, refused: 0 };
   await fc.assert(
@@ -88,7 +89,7 @@ describe("the tenant lease's condition", () => {
       leaseExpiresAt: fc.constantFrom<unknown>(undefined, undefined, ...leaseEnds(now)),
       leaseOwner: fc.constantFrom("w-1", "w-2"),
     });
-    await expectSameVerdicts(fx, sent, grouped, item, 300);
+    await expectSameVerdicts(fx, sent, grouped, item, 600);
   });
 });
 
@@ -110,7 +111,7 @@ describe("the condition of a leased tenant's announcement", () => {
       announcedGeneration: fc.constantFrom<unknown>(undefined, 0, 0, 1, 2, "0"),
       leaseOwner: fc.constantFrom<unknown>(undefined, "w-1", "w-1", "w-2", 1),
     });
-    await expectSameVerdicts(fx, sent, grouped, item, 200);
+    await expectSameVerdicts(fx, sent, grouped, item, 500);
   });
 });
 
@@ -132,6 +133,6 @@ describe("the logstore take's condition", () => {
       full: fc.constantFrom<unknown>(undefined, undefined, false, false, true, "false", null),
       tenants: fc.constantFrom<unknown>(undefined, ...[1, 2, 3].map(() => new Set(["acme-2"])), new Set(["acme-1"]), new Set(["acme-1", "acme-2"]), "acme-1", ["acme-1"]),
     });
-    await expectSameVerdicts(fx, sent, grouped, item, 300);
+    await expectSameVerdicts(fx, sent, grouped, item, 600);
   });
 });
