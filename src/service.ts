@@ -9,7 +9,7 @@ import { createCredentialSources, type CredentialSources } from "./credentials/i
 import { systemClock } from "./http/clock.ts";
 import { createHttpTransport } from "./http/request.ts";
 import { createImFleetLimiter } from "./limits/im-limiter.ts";
-import { LogstoreRegistry, logstoresAtSls } from "./logstores/index.ts";
+import { growingRegistry, LogstoreRegistry, logstoresAtSls } from "./logstores/index.ts";
 import type { Clock, HttpTransport } from "./http/types.ts";
 import type { ProvisionMetrics } from "./observability/metrics.ts";
 import { OutcomeStore } from "./outcomes/store.ts";
@@ -225,7 +225,23 @@ export function createCoreService(config: ServiceConfig, overrides: ServiceOverr
           publish: (events) => (publisher ??= createOutcomeEventPublisher({ eventBusName: busName })).publish(events),
         })
       : undefined);
-  const builtIn = builtInSteps({ config, slsClientFor, logstores, im, imCredentials: credentials.im });
+  // SLS_LOGSTORE_AUTO_CREATE: a tenant that finds every logstore full gets a new one (src/logstores/growth.ts).
+  const autoCreate = config.sls.logstoreAutoCreate;
+  const placement = autoCreate
+    ? growingRegistry({
+        registry: logstores,
+        project: config.sls.project,
+        prefix: autoCreate.prefix,
+        settings: { ttl: autoCreate.ttl, shardCount: autoCreate.shardCount },
+        createLogStore: (logstore, callOptions) => slsClientFor(logstore.name).createLogStore(logstore, callOptions),
+        existing: async (name) => {
+          const [found] = await logstoresAtSls([name], config.sls.consumerGroupPrefix, slsClientFor);
+          return found ?? { name };
+        },
+        onGrown: ({ logstore, created }) => overrides.logger?.info("logstore registry grown", { logstore, created }),
+      })
+    : logstores;
+  const builtIn = builtInSteps({ config, slsClientFor, logstores: placement, im, imCredentials: credentials.im });
   const steps = overrides.steps ? overrides.steps(builtIn) : builtIn;
   const deps = (workerId: string): ProvisionDependencies => ({
     store,

@@ -40,6 +40,8 @@ export interface LocalStackOptions {
    * sandbox as it goes, registers more so thousands of tenants fit.
    */
   slsLogstoreCapacity?: number;
+  /** Logstores the sandbox's project may hold, its starting ones included (default SLS's 200). */
+  slsLogstoreQuota?: number;
   slsFaults?: Partial<FaultConfig>;
   imFaults?: Partial<FaultConfig>;
   /** Overrides merged into the service environment. */
@@ -110,6 +112,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       accounts: [credentials.sls],
       projects: { [LOCAL.slsProject]: logstores },
       port: ports.sls ?? 0,
+      ...(options.slsLogstoreQuota === undefined ? {} : { logstoreQuota: options.slsLogstoreQuota }),
       ...(options.slsFaults ? { faults: options.slsFaults } : {}),
     });
     started.push(sls);

@@ -9,6 +9,7 @@ import { DeleteCommand, PutCommand, type UpdateCommandInput, UpdateCommand } fro
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { tenantKey } from "../../../src/outcomes/keys.ts";
+import { withCondition } from "../../support/condition-verdicts.ts";
 import { useDynalite } from "../../support/dynalite.ts";
 import { groupingDepth } from "../../support/grouping-depth.ts";
 import { FakeClock } from "../../support/fake-clock.ts";
@@ -98,7 +99,7 @@ describe("the announcement claim's condition", () => {
             await docClient.send(new PutCommand({ TableName: tableName, Item: { ...key, ...rest, ...lease } }));
           }
           try {
-            await docClient.send(new UpdateCommand({ ...input, ConditionExpression: condition }));
+            await docClient.send(new UpdateCommand(withCondition(input, condition)));
             return true;
           } catch (error) {
             if ((error as Error).name !== "ConditionalCheckFailedException") throw error;

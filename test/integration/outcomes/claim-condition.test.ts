@@ -11,6 +11,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { STEP_STATUSES } from "../../../src/outcomes/constants.ts";
 import { stepKey } from "../../../src/outcomes/keys.ts";
+import { withCondition } from "../../support/condition-verdicts.ts";
 import { useDynalite } from "../../support/dynalite.ts";
 import { groupingDepth } from "../../support/grouping-depth.ts";
 import { FakeClock } from "../../support/fake-clock.ts";
@@ -100,7 +101,7 @@ describe("the step claim's condition", () => {
     } finally {
       docClient.middlewareStack.remove("captureConditions");
     }
-    const claims = conditions.filter((c) => c.includes("#leaseExpiresAt <= :now") && c.includes("attribute_not_exists(#pk)"));
+    const claims = conditions.filter((c) => c.includes("#leaseExpiresAt <= :now") && c.includes("#status = :inProgress"));
     expect(claims).toHaveLength(2);
     for (const condition of claims) expect(groupingDepth(condition)).toBe(0);
     // The depth measure itself: an IN list and function arguments are not groups, nesting is.
@@ -155,7 +156,7 @@ describe("the step claim's condition", () => {
             await docClient.send(new PutCommand({ TableName: tableName, Item: { ...claim.Key, ...rest, ...lease } }));
           }
           try {
-            await docClient.send(new UpdateCommand({ ...claim, ConditionExpression: condition }));
+            await docClient.send(new UpdateCommand(withCondition(claim, condition)));
             return true;
           } catch (error) {
             if ((error as Error).name !== "ConditionalCheckFailedException") throw error;

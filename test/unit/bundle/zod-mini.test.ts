@@ -36,10 +36,12 @@ let textByHandler: Record<string, string>;
  * owed announcements (+4.9-6.2 KB each), outcome events through the service's own PutEvents
  * (src/events/put-events.ts, not `@aws-sdk/client-eventbridge`) and no adaptive retry mode:
  * signup 371.6, offboard 370.7, backfill 372.4, status 270.4, webhook 378.5 (2026-12-01). The SDK's
- * NodeHttpHandler left out (the clients send over src/http): about 7 KB less again.
+ * NodeHttpHandler left out (the clients send over src/http): about 7 KB less again. The
+ * SLS_LOGSTORE_AUTO_CREATE settings, in the configuration every handler reads: +0.7 KB each
+ * (status 271.9 -> 272.6).
  */
 const KB = 1024;
-const BUDGET_BYTES: Record<string, number> = { webhook: 386 * KB, status: 272 * KB };
+const BUDGET_BYTES: Record<string, number> = { webhook: 386 * KB, status: 273 * KB };
 const DEFAULT_BUDGET_BYTES = 377 * KB;
 
 beforeAll(async () => {
