@@ -1,5 +1,5 @@
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { DocumentClient } from "./aws/dynamodb/index.ts";
 import { awsClientOptions, withoutSdkLogging } from "./aws/client-options.ts";
 import { createDocumentClient } from "./aws/document-client.ts";
 import { BackfillPositionStore } from "./backfill/cursor-store.ts";
@@ -52,7 +52,7 @@ export interface CoreService {
   /** The logstores tenants' consumer groups go in, and their slots (in the outcome table). */
   logstores: LogstoreRegistry;
   im: TencentImClient;
-  documentClient: DynamoDBDocumentClient;
+  documentClient: DocumentClient;
   /** The steps every tenant has (the built-in ones unless overridden). */
   steps: StepRegistry;
   /**
@@ -111,7 +111,7 @@ export interface Service extends CoreService, SignupParts, WebhookParts, Backfil
 export interface ServiceOverrides {
   clock?: Clock;
   transport?: HttpTransport;
-  documentClient?: DynamoDBDocumentClient;
+  documentClient?: DocumentClient;
   secretsClient?: SecretsManagerClient;
   logger?: ProvisionLogger;
   metrics?: ProvisionMetrics;

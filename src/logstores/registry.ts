@@ -10,7 +10,7 @@
  * the assignment and its record).
  */
 import * as z from "zod/mini";
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, UpdateCommand, type DocumentClient, type UpdateCommandInput } from "../aws/dynamodb/index.ts";
 import { isConditionalCheckFailed } from "../aws/conditional-check.ts";
 import { queryItems } from "../aws/query-items.ts";
 import { systemClock } from "../http/clock.ts";
@@ -72,7 +72,7 @@ const logstoresToAddSchema = z.array(
  * ```
  */
 export class LogstoreRegistry {
-  readonly #client: DynamoDBDocumentClient;
+  readonly #client: DocumentClient;
   readonly #tableName: string;
   readonly #clock: Clock;
   readonly #cacheMs: number;

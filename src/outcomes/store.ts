@@ -2,12 +2,12 @@ import { createDocumentClient } from "../aws/document-client.ts";
 import { isConditionalCheckFailed } from "../aws/conditional-check.ts";
 import { queryItems } from "../aws/query-items.ts";
 import {
-  DynamoDBDocumentClient,
+  type DocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
   UpdateCommand,
-} from "@aws-sdk/lib-dynamodb";
+} from "../aws/dynamodb/index.ts";
 import { systemClock } from "../http/clock.ts";
 import type { Clock } from "../http/types.ts";
 import {
@@ -106,7 +106,7 @@ const ANNOUNCE_FAILURE_NAMES = { "#af": "announceFailure", "#fpk": "failuresPk",
 export class OutcomeStore {
   readonly tableName: string;
   readonly shards: number;
-  private readonly client: DynamoDBDocumentClient;
+  private readonly client: DocumentClient;
   private readonly clock: Clock;
 
   constructor(options: OutcomeStoreOptions) {

@@ -2,7 +2,7 @@
  * Whether one conditional UpdateItem applies to a given item state, evaluated by dynalite: for
  * the property tests that compare a condition the store sends with the form it replaced.
  */
-import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, type UpdateCommandInput, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, type UpdateCommandInput, UpdateCommand } from "../../src/aws/dynamodb/index.ts";
 
 /**
  * `input` with `condition` in place of its own, keeping only the names and values the update

@@ -5,8 +5,9 @@
  * per step, a lease that ends with its run, and a listing that is behind never acted on. The
  * interleavings are fixed by hooks (the announcer, the page read), never by timing.
  */
-import { DeleteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { watchCommands } from "../../support/watch-commands.ts";
 import { describe, expect, it } from "vitest";
+import { DeleteCommand, UpdateCommand } from "../../../src/aws/dynamodb/index.ts";
 import { runBackfill, type BackfillDependencies } from "../../../src/backfill/backfill.ts";
 import { ValidationError } from "../../../src/errors.ts";
 import { STEP_NAMES } from "../../../src/outcomes/constants.ts";
@@ -26,16 +27,12 @@ const imCreates = (tenantId: string) => fx.stack.im.state().groups.filter((g) =>
 /** The DynamoDB requests `service` sends from now on: the command and the partition it reads or writes (`index` for a page). */
 function countCommands(service: Service): string[] {
   const sent: string[] = [];
-  service.documentClient.middlewareStack.add(
-    (next, context) => (args) => {
-      const input = args.input as { IndexName?: string; Key?: { pk?: unknown }; ExpressionAttributeValues?: Record<string, unknown> };
-      const pk = input.Key?.pk ?? input.ExpressionAttributeValues?.[":pk"];
-      const partition = input.IndexName ? "index" : String((pk as { S?: string } | undefined)?.S ?? pk).split("#")[0];
-      sent.push(`${String(context.commandName).replace(/Command$/, "")} ${partition}`);
-      return next(args);
-    },
-    { step: "initialize", name: "countCommandsForTest" },
-  );
+  watchCommands(service.documentClient, (command) => {
+    const input = command.input as { IndexName?: string; Key?: { pk?: unknown }; ExpressionAttributeValues?: Record<string, unknown> };
+    const pk = input.Key?.pk ?? input.ExpressionAttributeValues?.[":pk"];
+    const partition = input.IndexName ? "index" : String(pk).split("#")[0];
+    sent.push(`${command.commandName.replace(/Command$/, "")} ${partition}`);
+  });
   return sent;
 }
 /** A tenant's own requests: its items, and the slot its consumer group takes in the registry. */

@@ -5,7 +5,8 @@
  * cost (the nested claim cost it ~6 ms per request, the largest share of the local stack's CPU
  * per signed-up tenant in the bench's fleet run).
  */
-import { DeleteCommand, PutCommand, type UpdateCommandInput, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { watchCommands } from "../../support/watch-commands.ts";
+import { DeleteCommand, PutCommand, type UpdateCommandInput, UpdateCommand } from "../../../src/aws/dynamodb/index.ts";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { tenantKey } from "../../../src/outcomes/keys.ts";
@@ -40,14 +41,10 @@ async function captureClaims(generations: number[]) {
   const { store, docClient, tableName } = await newTable({ clock });
   const sent: { generation: number; variant: (typeof VARIANTS)[number]; input: UpdateCommandInput }[] = [];
   let current: { generation: number; variant: (typeof VARIANTS)[number] } | undefined;
-  docClient.middlewareStack.add(
-    (next) => async (args) => {
-      const input = args.input as UpdateCommandInput;
-      if (current !== undefined && input.UpdateExpression?.startsWith("SET #announced = :gen")) sent.push({ ...current, input: structuredClone(input) });
-      return next(args);
-    },
-    { step: "initialize", name: "captureAnnouncementClaims" },
-  );
+  const stopWatching = watchCommands(docClient, (command) => {
+    const input = command.input as unknown as UpdateCommandInput;
+    if (current !== undefined && input.UpdateExpression?.startsWith("SET #announced = :gen")) sent.push({ ...current, input: structuredClone(input) });
+  });
   try {
     for (const generation of generations) {
       for (const variant of VARIANTS) {
@@ -58,7 +55,7 @@ async function captureClaims(generations: number[]) {
     }
   } finally {
     current = undefined;
-    docClient.middlewareStack.remove("captureAnnouncementClaims");
+    stopWatching();
   }
   return { docClient, tableName, sent };
 }

@@ -5,13 +5,14 @@
  * as items written by older versions or by hand may hold), with both verdicts met. The forms
  * rely only on what DynamoDB is known to do with a missing attribute: `=`/`<` false, `<>` true.
  */
-import { type UpdateCommandInput } from "@aws-sdk/lib-dynamodb";
+import type { UpdateCommandInput } from "../../../src/aws/dynamodb/index.ts";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { LogstoreRegistry } from "../../../src/logstores/index.ts";
 import { groupingDepth } from "../../support/grouping-depth.ts";
 import { verdictOf } from "../../support/condition-verdicts.ts";
 import { useDynalite } from "../../support/dynalite.ts";
+import { watchCommands } from "../../support/watch-commands.ts";
 import { FakeClock } from "../../support/fake-clock.ts";
 
 const newTable = useDynalite();
@@ -21,18 +22,13 @@ type Fixture = Awaited<ReturnType<typeof newTable>>;
 /** The UpdateItem commands `act` sends, as sent (a refused one included). */
 async function captureUpdates(fx: Fixture, act: () => Promise<unknown>): Promise<UpdateCommandInput[]> {
   const sent: UpdateCommandInput[] = [];
-  fx.docClient.middlewareStack.add(
-    (next) => async (args) => {
-      const input = args.input as UpdateCommandInput;
-      if (input.UpdateExpression !== undefined) sent.push(structuredClone(input));
-      return next(args);
-    },
-    { step: "initialize", name: "captureUpdates" },
-  );
+  const stop = watchCommands(fx.docClient, ({ input }) => {
+    if (input["UpdateExpression"] !== undefined) sent.push(structuredClone(input) as unknown as UpdateCommandInput);
+  });
   try {
     await act();
   } finally {
-    fx.docClient.middlewareStack.remove("captureUpdates");
+    stop();
   }
   return sent;
 }
