@@ -38,8 +38,9 @@ export async function makeHttpClient(name: HttpClientName, url: string, options:
   if (name === "transport") {
     const { createHttpTransport } = (await import(options.transportModule ?? "../src/http/request.ts")) as typeof import("../src/http/request.ts");
     const transport = createHttpTransport();
+    // As the service calls it: every IM, SLS and AWS request carries the invocation's deadline.
     return async () => {
-      const res = await transport.send({ method: "POST", url, headers, body: payload }, { timeoutMs });
+      const res = await transport.send({ method: "POST", url, headers, body: payload }, { timeoutMs, deadline: Date.now() + timeoutMs });
       check(res.status, res.body.toString("utf8"));
     };
   }

@@ -8,6 +8,9 @@
  * Wall-clock CPU is noisy on a shared machine; instructions are not: `--instructions` runs the
  * client under callgrind twice, with `a` and with `b` requests after the same warm-up, and
  * (total_b - total_a) / (b - a) is one request's count, start-up and warm-up cancelled out.
+ * One such pair still varies by ±5% (the same code measured 229k and 239k: when GC and V8's
+ * background compiles fall, how reads coalesce), so BENCH_INSTRUCTION_RUNS [3] pairs are run and
+ * the median reported, with every pair's figure beside it.
  * BENCH_HTTP_WARMUP [2000] requests first (V8 compiles the hot path during them);
  * BENCH_TRANSPORT_MODULE: load `createHttpTransport` from another build (e.g. an older commit's
  * src/http/request.ts, from `git archive`) to compare.
@@ -19,6 +22,7 @@ import { callgrindInstructions, cpuMsSince, startChild } from "./lib.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const WARMUP = Number(process.env.BENCH_HTTP_WARMUP ?? 2000);
+const INSTRUCTION_RUNS = Number(process.env.BENCH_INSTRUCTION_RUNS ?? 3);
 
 async function run(client: HttpClientName, requests: number): Promise<void> {
   const server = await startChild(path.join(here, "http-server.ts"));
@@ -46,9 +50,11 @@ if (args[0] === "--instructions") {
   const client = (args[1] ?? "transport") as HttpClientName;
   const a = Number(args[2] ?? 1000);
   const b = Number(args[3] ?? 3000);
-  const ia = instructions(client, a);
-  const ib = instructions(client, b);
-  process.stdout.write(`${JSON.stringify({ client, warmup: WARMUP, instructionsPerRequest: Math.round((ib - ia) / (b - a)), totals: { [a]: ia, [b]: ib } })}\n`);
+  const perRequest: number[] = [];
+  for (let run = 0; run < INSTRUCTION_RUNS; run++) perRequest.push(Math.round((instructions(client, b) - instructions(client, a)) / (b - a)));
+  const sorted = [...perRequest].sort((x, y) => x - y);
+  const median = sorted[Math.floor(sorted.length / 2)] as number;
+  process.stdout.write(`${JSON.stringify({ client, warmup: WARMUP, requests: [a, b], instructionsPerRequest: median, runs: perRequest })}\n`);
 } else {
   await run((args[0] ?? "transport") as HttpClientName, Number(args[1] ?? 5000));
 }

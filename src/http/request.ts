@@ -44,7 +44,7 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
   const httpAgent = new HintedHttpAgent({ keepAlive: true, maxSockets });
   const httpsAgent = new HintedHttpsAgent({ keepAlive: true, maxSockets });
   const watch = new ExpiryWatch(options.timers);
-  const origins = new Map<string, Origin>();
+  const targets = new Targets(httpAgent, httpsAgent);
 
   function send(request: HttpRequest, limits: AttemptLimits): Promise<HttpResponse> {
     const budget =
@@ -54,45 +54,16 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
     }
     const signal = limits.signal;
     if (signal?.aborted) return Promise.reject(abortReason(signal));
-    const target = targetOf(request.url, origins, httpAgent, httpsAgent);
+    const target = targets.of(request.url);
     if (target === undefined) {
       return Promise.reject(new TransportError("connect", `unsupported protocol ${new URL(request.url).protocol}`, false));
     }
-    // A string body goes out as is: node:http then writes it together with the head in one
-    // write, where a Buffer costs a separate chunk (and converting it here, a copy).
-    const body = request.body;
-
-    return new Promise<HttpResponse>((resolve, reject) => {
-      let settled = false;
-      let sent = false;
-      const attempt: Expiring = {
-        // Counted from here on a monotonic clock, as a setTimeout(budget) would count it.
-        expiresAt: watch.now() + budget,
-        expire() {
-          finish(new TransportError("timeout", `no complete answer within ${budget} ms`, sent));
-          req.destroy();
-        },
-      };
-      // Only when asked for: the time to a new connection, and the caller's abort.
-      let connecting: Expiring | undefined;
-      const onAbort = signal
-        ? () => {
-            finish(abortReason(signal));
-            req.destroy();
-          }
-        : undefined;
-      const finish = (err: Error | undefined, res?: HttpResponse): void => {
-        // Stryker disable next-line ConditionalExpression,BooleanLiteral: equivalent, a second finish only re-settles a settled promise (a no-op) and deletes an attempt already deleted
-        if (settled) return;
-        // Stryker disable next-line BooleanLiteral: equivalent, as above
-        settled = true;
-        watch.delete(attempt);
-        if (connecting) watch.delete(connecting);
-        if (onAbort) signal?.removeEventListener("abort", onAbort);
-        if (err) reject(err);
-        else resolve(res as HttpResponse);
-      };
-
+    const attempt = new Attempt(watch, budget, limits, maxResponseBytes);
+    const promise = new Promise<HttpResponse>((resolve, reject) => {
+      attempt.resolve = resolve;
+      attempt.reject = reject;
+    });
+    try {
       const origin = target.origin;
       const headers = headerList(request.headers, origin.hostHeader);
       const req = (origin.isHttps ? https : http).request(
@@ -108,79 +79,27 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
           agent: origin.agent,
           servername: Array.isArray(headers) ? origin.servername : undefined,
         },
-      );
-      // A listener, not the callback argument: node:http wraps that in a once-wrapper per request.
-      req.on("response", (res: http.IncomingMessage) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on("data", (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > maxResponseBytes) {
-            req.destroy();
-            finish(new TransportError("reset", `answer larger than ${maxResponseBytes} bytes`, true));
-            return;
-          }
-          chunks.push(chunk);
-        });
-        res.on("end", () => {
-          // Before node:http hands the socket back to the agent (on the next tick).
-          const socket = req.socket as HintedSocket | null;
-          // Stryker disable next-line ConditionalExpression: equivalent, a request that got an answer always has its socket here
-          if (socket) socket[SERVER_KEEP_ALIVE] = keepAliveHeader(res.rawHeaders);
-          // Most answers arrive in one chunk: no copy then.
-          // Stryker disable next-line ConditionalExpression: equivalent, concat of one chunk gives the same bytes (a copy: CPU only, npm run bench)
-          const whole = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
-          finish(undefined, new NodeHttpResponse(res, whole));
-        });
-        // A message cut off emits "aborted" and then this error: one listener for both.
-        res.on("error", (err) =>
-          finish(
-            res.aborted
-              ? new TransportError("reset", "answer cut off by the server", true, err)
-              : new TransportError("reset", `answer failed: ${errorCode(err)}`, true, err),
-          ),
-        );
-      });
+      ) as AttemptRequest;
+      attempt.req = req;
+      req[ATTEMPT] = attempt;
+      // Listeners shared by every request (they find their attempt on the request), not closures
+      // made per request; and a listener, not the callback argument, which node:http wraps in a
+      // once-wrapper per request.
+      req.on("response", onResponse);
+      req.on("socket", onSocket);
+      req.on("error", onRequestError);
       watch.add(attempt);
-      if (onAbort) signal?.addEventListener("abort", onAbort, { once: true });
-
-      req.on("socket", (socket) => {
-        // Once a reused socket is connected, or a new one connects, bytes may reach the server.
-        if (!socket.connecting) {
-          sent = true;
-          return;
-        }
-        const connectTimeoutMs = limits.connectTimeoutMs;
-        if (connectTimeoutMs !== undefined && connectTimeoutMs < budget) {
-          const limit: Expiring = {
-            expiresAt: watch.now() + connectTimeoutMs,
-            expire() {
-              if (sent) return;
-              const cause = Object.assign(new Error(`no connection within ${connectTimeoutMs} ms`), { code: "ETIMEDOUT" });
-              finish(new TransportError("connect", `could not connect: ETIMEDOUT (${connectTimeoutMs} ms)`, false, cause));
-              req.destroy();
-            },
-          };
-          connecting = limit;
-          watch.add(limit);
-        }
-        socket.once("connect", () => {
-          sent = true;
-          if (connecting) watch.delete(connecting);
-        });
-      });
-      req.on("error", (err: NodeJS.ErrnoException) => {
-        const code = errorCode(err);
-        if (CONNECT_CODES.has(code) && !sent) {
-          finish(new TransportError("connect", `could not connect: ${code}`, false, err));
-        } else if (NETWORK_RESET_CODES.has(code) || sent) {
-          finish(new TransportError("reset", `connection failed: ${code}`, sent, err));
-        } else {
-          finish(new TransportError("connect", `request failed: ${code}`, false, err));
-        }
-      });
-      req.end(body);
-    });
+      if (signal) signal.addEventListener("abort", attempt, { once: true });
+      // A string body goes out as is: node:http then writes it together with the head in one
+      // write, where a Buffer costs a separate chunk (and converting it here, a copy).
+      req.end(request.body);
+    } catch (error) {
+      // node:http refuses some requests as it builds them (a header value with a line break):
+      // a rejection, as any other failure, and nothing left watched.
+      attempt.finish(error as Error);
+      attempt.req?.destroy();
+    }
+    return promise;
   }
 
   return {
@@ -190,6 +109,160 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
       httpsAgent.destroy();
     },
   };
+}
+
+/** Where a request's listeners find their attempt. */
+const ATTEMPT = Symbol("attempt");
+type AttemptRequest = http.ClientRequest & { [ATTEMPT]: Attempt };
+
+/**
+ * One request in flight: its time limits (it is the watch's {@link Expiring}), the caller's abort
+ * (it is the signal's listener object), the answer's bytes, and the promise it settles once.
+ */
+class Attempt implements Expiring {
+  readonly expiresAt: number;
+  resolve: (res: HttpResponse) => void = noop;
+  reject: (err: Error) => void = noop;
+  req: http.ClientRequest | undefined = undefined;
+  /** Whether any byte may have reached the server: a reused socket, or a new one once connected. */
+  sent = false;
+  settled = false;
+  /** The time limit on a new connection, while it runs. */
+  connecting: Expiring | undefined = undefined;
+  /** The answer's body: its first chunk, and all of them once there is a second. */
+  first: Buffer | undefined = undefined;
+  chunks: Buffer[] | undefined = undefined;
+  size = 0;
+  readonly #watch: ExpiryWatch;
+  readonly #budget: number;
+  readonly #limits: AttemptLimits;
+  readonly #maxResponseBytes: number;
+
+  constructor(watch: ExpiryWatch, budget: number, limits: AttemptLimits, maxResponseBytes: number) {
+    this.#watch = watch;
+    this.#budget = budget;
+    this.#limits = limits;
+    this.#maxResponseBytes = maxResponseBytes;
+    // Counted from here on a monotonic clock, as a setTimeout(budget) would count it.
+    this.expiresAt = watch.now() + budget;
+  }
+
+  /** The watch's call: the attempt's time is up. */
+  expire(): void {
+    this.finish(new TransportError("timeout", `no complete answer within ${this.#budget} ms`, this.sent));
+    this.req?.destroy();
+  }
+
+  /** The signal's call: the caller aborted. */
+  handleEvent(): void {
+    this.finish(abortReason(this.#limits.signal as AbortSignal));
+    this.req?.destroy();
+  }
+
+  /** A new connection is being made: it gets its own time limit, if the caller set one shorter than the attempt's. */
+  watchConnect(socket: Socket): void {
+    const connectTimeoutMs = this.#limits.connectTimeoutMs;
+    if (connectTimeoutMs !== undefined && connectTimeoutMs < this.#budget) {
+      const limit: Expiring = {
+        expiresAt: this.#watch.now() + connectTimeoutMs,
+        expire: () => {
+          if (this.sent) return;
+          const cause = Object.assign(new Error(`no connection within ${connectTimeoutMs} ms`), { code: "ETIMEDOUT" });
+          this.finish(new TransportError("connect", `could not connect: ETIMEDOUT (${connectTimeoutMs} ms)`, false, cause));
+          this.req?.destroy();
+        },
+      };
+      this.connecting = limit;
+      this.#watch.add(limit);
+    }
+    socket.once("connect", () => {
+      this.sent = true;
+      if (this.connecting) this.#watch.delete(this.connecting);
+    });
+  }
+
+  /** Takes one chunk of the answer's body; false (and the attempt failed) past the size limit. */
+  take(chunk: Buffer): boolean {
+    this.size += chunk.length;
+    if (this.size > this.#maxResponseBytes) {
+      this.finish(new TransportError("reset", `answer larger than ${this.#maxResponseBytes} bytes`, true));
+      return false;
+    }
+    if (this.first === undefined) this.first = chunk;
+    else (this.chunks ??= [this.first]).push(chunk);
+    return true;
+  }
+
+  /** The whole body. Most answers arrive in one chunk: no copy then. */
+  body(): Buffer {
+    // Stryker disable next-line ConditionalExpression: equivalent, concat of one chunk gives the same bytes (a copy: CPU only, npm run bench)
+    if (this.chunks !== undefined) return Buffer.concat(this.chunks, this.size);
+    return this.first ?? EMPTY;
+  }
+
+  finish(err: Error | undefined, res?: HttpResponse): void {
+    // Stryker disable next-line ConditionalExpression,BooleanLiteral: equivalent, a second finish only re-settles a settled promise (a no-op) and deletes an attempt already deleted
+    if (this.settled) return;
+    // Stryker disable next-line BooleanLiteral: equivalent, as above
+    this.settled = true;
+    this.#watch.delete(this);
+    if (this.connecting) this.#watch.delete(this.connecting);
+    this.#limits.signal?.removeEventListener("abort", this);
+    if (err) this.reject(err);
+    else this.resolve(res as HttpResponse);
+  }
+}
+
+function noop(): void {}
+const EMPTY = Buffer.alloc(0);
+
+function onSocket(this: AttemptRequest, socket: Socket): void {
+  // Once a reused socket is connected, or a new one connects, bytes may reach the server.
+  if (socket.connecting) this[ATTEMPT].watchConnect(socket);
+  else this[ATTEMPT].sent = true;
+}
+
+function onRequestError(this: AttemptRequest, err: NodeJS.ErrnoException): void {
+  const attempt = this[ATTEMPT];
+  const code = errorCode(err);
+  if (CONNECT_CODES.has(code) && !attempt.sent) {
+    attempt.finish(new TransportError("connect", `could not connect: ${code}`, false, err));
+  } else if (NETWORK_RESET_CODES.has(code) || attempt.sent) {
+    attempt.finish(new TransportError("reset", `connection failed: ${code}`, attempt.sent, err));
+  } else {
+    attempt.finish(new TransportError("connect", `request failed: ${code}`, false, err));
+  }
+}
+
+type AttemptResponse = http.IncomingMessage & { req: AttemptRequest };
+
+function onResponse(this: AttemptRequest, res: http.IncomingMessage): void {
+  res.on("data", onData);
+  res.on("end", onEnd);
+  // A message cut off emits "aborted" and then this error: one listener for both.
+  res.on("error", onResponseError);
+}
+
+function onData(this: AttemptResponse, chunk: Buffer): void {
+  if (!this.req[ATTEMPT].take(chunk)) this.req.destroy();
+}
+
+function onEnd(this: AttemptResponse): void {
+  const req = this.req;
+  // Before node:http hands the socket back to the agent (on the next tick).
+  const socket = req.socket as HintedSocket | null;
+  // Stryker disable next-line ConditionalExpression: equivalent, a request that got an answer always has its socket here
+  if (socket) socket[SERVER_KEEP_ALIVE] = keepAliveHeader(this.rawHeaders);
+  const attempt = req[ATTEMPT];
+  attempt.finish(undefined, new NodeHttpResponse(this, attempt.body()));
+}
+
+function onResponseError(this: AttemptResponse, err: Error): void {
+  this.req[ATTEMPT].finish(
+    this.aborted
+      ? new TransportError("reset", "answer cut off by the server", true, err)
+      : new TransportError("reset", `answer failed: ${errorCode(err)}`, true, err),
+  );
 }
 
 /** What an aborted attempt fails with: the signal's reason when it is an error, else an AbortError. */
@@ -271,6 +344,40 @@ interface Origin {
   agent: http.Agent;
 }
 
+/** A request's origin and path, as {@link targetOf} reads them from its URL. */
+interface Target {
+  origin: Origin;
+  path: string;
+}
+
+/**
+ * Targets of URLs, origins parsed once each, and the last URL's target kept whole: a client
+ * that sends to one URL again and again (every DynamoDB, SQS and Secrets Manager request goes
+ * to its endpoint's "/") reads it once.
+ */
+class Targets {
+  readonly #origins = new Map<string, Origin>();
+  readonly #httpAgent: http.Agent;
+  readonly #httpsAgent: https.Agent;
+  #lastUrl: string | undefined = undefined;
+  #last: Target | undefined = undefined;
+
+  constructor(httpAgent: http.Agent, httpsAgent: https.Agent) {
+    this.#httpAgent = httpAgent;
+    this.#httpsAgent = httpsAgent;
+  }
+
+  /** The target of `url`; undefined for a protocol other than http(s). */
+  of(url: string): Target | undefined {
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, a miss reads the same target again (CPU only, npm run bench)
+    if (url === this.#lastUrl) return this.#last;
+    const target = targetOf(url, this.#origins, this.#httpAgent, this.#httpsAgent);
+    this.#lastUrl = url;
+    this.#last = target;
+    return target;
+  }
+}
+
 /** Origins kept parsed; a transport talks to a handful (SLS endpoint, IM domain). */
 const MAX_ORIGINS = 64;
 /**
@@ -294,7 +401,7 @@ function targetOf(
   origins: Map<string, Origin>,
   httpAgent: http.Agent,
   httpsAgent: https.Agent,
-): { origin: Origin; path: string } | undefined {
+): Target | undefined {
   // The fast path below may only skip work: every mutant that sends a URL to the `new URL` parse
   // instead gives the same origin and path (test/integration/http/request-wire.test.ts compares the
   // bytes on the wire with node's own), so it differs in CPU only, which `npm run bench` measures.

@@ -98,6 +98,42 @@ describe("createHttpTransport on the wire", () => {
     }
   });
 
+  it("sends each request of one transport to its own URL, the same URL again or another after it", async () => {
+    const urls = [
+      `http://127.0.0.1:${rawPort}/v4/a?x=1`,
+      `http://127.0.0.1:${rawPort}/v4/a?x=1`,
+      `http://localhost:${rawPort}/v4/b`,
+      `http://127.0.0.1:${rawPort}/v4/a?x=1`,
+      `http://127.0.0.1:${rawPort}/a b/./c`,
+      `http://127.0.0.1:${rawPort}/a b/./c`,
+      `http://127.0.0.1:${rawPort}/v4/a?x=2`,
+    ];
+    const expected: string[] = [];
+    for (const url of urls) expected.push(await referenceBytes("GET", url, {}));
+    const t = createHttpTransport();
+    const sent: string[] = [];
+    for (const url of urls) {
+      await t.send({ method: "GET", url, headers: {} }, { timeoutMs: 5_000 });
+      sent.push(heads.pop() as string);
+    }
+    t.close();
+    expect(sent).toEqual(expected);
+  });
+
+  it("a request node:http refuses as it builds it (a line break in a header value) is a rejection, sent nowhere and not watched", async () => {
+    const timers = new ManualTimers();
+    const t = createHttpTransport({ timers });
+    const before = heads.length;
+    const outcome = t.send({ method: "GET", url: `http://127.0.0.1:${rawPort}/x`, headers: { "x-a": "1\r\nx-b: 2" } }, { timeoutMs: 5_000 });
+    await expect(outcome).rejects.toMatchObject({ code: "ERR_INVALID_CHAR" });
+    expect(timers.armed).toEqual([]);
+    // The transport goes on as before.
+    await t.send({ method: "GET", url: `http://127.0.0.1:${rawPort}/y`, headers: {} }, { timeoutMs: 5_000 });
+    expect(heads.length).toBe(before + 1);
+    expect(heads.pop()).toMatch(/^GET \/y HTTP\/1.1\r\n/);
+    t.close();
+  });
+
   it("rejects a protocol other than http(s) without sending", async () => {
     const t = createHttpTransport();
     const err = await t.send({ method: "GET", url: "ftp://127.0.0.1/x", headers: {} }, { timeoutMs: 1_000 }).catch((e: unknown) => e);

@@ -199,6 +199,20 @@ describe("createHttpTransport", () => {
     t.close();
   });
 
+  it("reads an answer without a body as an empty body, and every answer's bytes as its own", async () => {
+    const t = createHttpTransport();
+    const read = async (path: string) => (await t.send({ method: "GET", url: `${base}${path}`, headers: {} }, { timeoutMs: 2_000 })).body;
+    const empty = await read("/bytes/0");
+    expect(empty).toBeInstanceOf(Buffer);
+    expect(empty.length).toBe(0);
+    const big = await read("/big");
+    expect(await read("/bytes/3")).toEqual(Buffer.from([2, 2, 2]));
+    expect((await read("/bytes/0")).length).toBe(0);
+    expect(big.length).toBe(64 * 1024);
+    expect(big.every((b) => b === 1)).toBe(true);
+    t.close();
+  });
+
   it("refuses an answer larger than maxResponseBytes", async () => {
     const t = createHttpTransport({ maxResponseBytes: 1024 });
     const err = await t.send({ method: "GET", url: `${base}/big`, headers: {} }, { timeoutMs: 2_000 }).catch((e: unknown) => e);
