@@ -15,13 +15,19 @@ import type { CoreService, WebhookParts } from "../src/service.ts";
 import { isUnfinishedStatus } from "../src/outcomes/constants.ts";
 import { logger, metrics } from "./lib/runtime.ts";
 import { runtimeWebhookService } from "./lib/runtime-service.ts";
-import { allowAwsCallsUntilInvocationEnd, deadlineOf, invocationDeadline, withAwsCallsUntilInvocationEnd, type DeadlineContext } from "./middleware/deadline.ts";
+import { allowAwsCallsUntilInvocationEnd, deadlineOf, invocationDeadline, withAwsCallsFor, withAwsCallsUntilInvocationEnd, type DeadlineContext } from "./middleware/deadline.ts";
 import { httpErrorResponses, json } from "./middleware/http-errors.ts";
 import { rawBody, rawBodyOf } from "./middleware/raw-body.ts";
 import { webhookOf, webhookSignature, type WebhookContext } from "./middleware/webhook-signature.ts";
 
 /** Largest webhook body accepted (a tenant request is well under 16 KiB). */
 export const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
+
+/**
+ * How long a request cut off inside an AWS call may take to end its creation lease: DynamoDB
+ * answers in milliseconds, and a hung one is not waited for (the lease then lapses by itself).
+ */
+const LEASE_RELEASE_WINDOW_MS = 1_000;
 
 type Context = WebhookContext & DeadlineContext;
 
@@ -60,6 +66,19 @@ export function createWebhookHandler(service: CoreService & WebhookParts, option
     allowAwsCallsUntilInvocationEnd(context);
     await queue.enqueue(tenant);
   };
+  // A request cut off inside an AWS call may have recorded the tenant with its creation lease
+  // (the Put landed, its answer did not): kept, every other run, the queue's copy of this very
+  // signup included, would see the steps "in progress elsewhere" until it lapsed (the budget plus
+  // 30 s), and the queue's copy would wait out SQS's visibility timeout. The cut request does no
+  // more work for the tenant (under a creation lease every step has returned by then), so it ends
+  // the lease before the hand-off. Conditional on this request owning it: a no-op otherwise.
+  const releaseCreationLease = async (tenantId: string, context: Context) => {
+    try {
+      await withAwsCallsFor(context, LEASE_RELEASE_WINDOW_MS, () => service.store.releaseCreationLease(tenantId, context.awsRequestId));
+    } catch (error) {
+      logger.warn("creation lease not released; it lapses by itself", { errorName: (error as Error).name });
+    }
+  };
 
   const lambda = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
@@ -92,6 +111,7 @@ export function createWebhookHandler(service: CoreService & WebhookParts, option
         // The request budget ran out inside an AWS call (DynamoDB slow or hung): hand the tenant to
         // the queue, as for any work the budget could not finish, rather than fail the request.
         logger.warn("provisioning cut off at the request deadline; continuing through the signup queue", { errorName: error.name });
+        await releaseCreationLease(tenant.tenantId, context);
         await handOff(tenant, context);
         return json(202, { tenantId: tenant.tenantId, steps: [], continuing: "signup-queue" });
       }
