@@ -15,6 +15,7 @@ import { backfillTenants, runBackfill } from "../src/backfill/backfill.ts";
 import { BACKFILL_DEFAULTS } from "../src/backfill/defaults.ts";
 import { readSecret } from "../src/credentials/read-secret.ts";
 import { ValidationError } from "../src/errors.ts";
+import { TenantNotFoundError } from "../src/provisioning/errors.ts";
 import { webhookSecretsSchema } from "../src/credentials/schemas.ts";
 import { LOCAL_STATE_FILE, type LocalStackState } from "../src/local/local-service.ts";
 import { tenantStatusView } from "../src/outcomes/tenant-status-view.ts";
@@ -190,6 +191,11 @@ const replayDlq: CliCommand = {
   },
 };
 
+/** A ValidationError's issues as an operator reads them: `invalid input: field: rule; ...`. */
+function invalidInput(error: ValidationError): string {
+  return `invalid input: ${error.issues.map((i) => `${i.field || "(root)"}: ${i.rule}`).join("; ")}`;
+}
+
 /** A refused connection, however deep the SDK or the service wrapped it. */
 function refusedConnection(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
@@ -224,9 +230,14 @@ if (line.kind === "help") {
       process.exitCode = 2;
     } else if (error instanceof ValidationError) {
       // An argument the service refused (e.g. a tenant id breaking its rule): the operator's input, so
-      // exit 2 like any other bad argument; the message names the field and rule, never the value.
-      process.stderr.write(`error: ${error.name}: ${error.message}\n${usage(commands, line.command)}`);
+      // exit 2 like any other bad argument. Named by the command the operator ran and the field
+      // and rule (never the value), not by the store method that checked it ("getTenant: ...").
+      process.stderr.write(`error: ${line.command.name}: ${invalidInput(error)}\n${usage(commands, line.command)}`);
       process.exitCode = 2;
+    } else if (error instanceof TenantNotFoundError) {
+      // A well-formed id the table does not hold: the command ran and failed, as `status` says it.
+      process.stderr.write(`error: ${line.command.name}: tenant ${error.tenantId} is not recorded\n`);
+      process.exitCode = 1;
     } else {
       // The service's errors name the field and rule and never carry a secret; no stack for operators.
       process.stderr.write(`error: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`);

@@ -7,8 +7,6 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { loadConfig } from "../../src/config/config.ts";
 import { OutcomeStore } from "../../src/outcomes/store.ts";
-import { ValidationError } from "../../src/errors.ts";
-import { TenantNotFoundError } from "../../src/provisioning/errors.ts";
 import { createService, type Service } from "../../src/service.ts";
 import { positiveInteger, stringOption, UsageError, type OptionValues } from "../cli-args.ts";
 
@@ -22,8 +20,10 @@ export const BUDGET_OPTION = { "budget-ms": { type: "string" } } as const;
 export const BUDGET_DETAIL = `--budget-ms N  time the run may take (default 60000, at most ${MAX_BUDGET_MS}); what is left goes to the backfill`;
 
 /**
- * Runs `run` with a service built from the environment, and closes it. A ValidationError or an
- * unknown tenant is the operator's mistake: a {@link UsageError} (exit 2 with the usage).
+ * Runs `run` with a service built from the environment, and closes it. A ValidationError (the
+ * operator's argument broke a rule: exit 2 with the usage) and a TenantNotFoundError (a
+ * well-formed id the table does not hold: exit 1, as for `status`) reach the CLI as they are, so
+ * it can name the command and the field in the operator's terms.
  *
  * @example
  * ```ts
@@ -34,9 +34,6 @@ export async function withService<T>(run: (service: Service) => Promise<T>): Pro
   const service = createService(loadConfig(process.env));
   try {
     return await run(service);
-  } catch (error) {
-    if (error instanceof ValidationError || error instanceof TenantNotFoundError) throw new UsageError(error.message);
-    throw error;
   } finally {
     service.close();
   }
@@ -79,9 +76,6 @@ export async function withOutcomeStore<T>(values: OptionValues, run: (store: Out
   const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
   try {
     return await run(new OutcomeStore({ tableName, client }));
-  } catch (error) {
-    if (error instanceof ValidationError) throw new UsageError(error.message);
-    throw error;
   } finally {
     client.destroy();
   }
