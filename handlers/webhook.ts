@@ -17,6 +17,7 @@ import { logger, metrics } from "./lib/runtime.ts";
 import { runtimeWebhookService } from "./lib/runtime-service.ts";
 import { allowAwsCallsUntilInvocationEnd, deadlineOf, invocationDeadline, withAwsCallsFor, withAwsCallsUntilInvocationEnd, type DeadlineContext } from "./middleware/deadline.ts";
 import { httpErrorResponses, json } from "./middleware/http-errors.ts";
+import { jsonContentType } from "./middleware/json-content-type.ts";
 import { rawBody, rawBodyOf } from "./middleware/raw-body.ts";
 import { webhookOf, webhookSignature, type WebhookContext } from "./middleware/webhook-signature.ts";
 
@@ -46,8 +47,8 @@ export interface WebhookHandlerOptions {
  * where: the signup queue, or another request that holds the tenant); 400 names the fields; 401
  * bad signature or timestamp; 409 a webhook-id already accepted with a different body, or a
  * request that changes a field fixed once the tenant exists (named; nothing is written); 413 too
- * large. A request for a known tenant with changed mutable fields is an update (a new
- * generation). A request older than the current generation's changes nothing and is answered with
+ * large; 415 a body not declared `application/json` (UTF-8). A request for a known tenant with
+ * changed mutable fields is an update (a new generation). A request older than the current generation's changes nothing and is answered with
  * the current outcome and `stale: {generation, requestedAt}` naming the generation that stands. A
  * resend (same webhook-id and body) is answered like any delivery, with the tenant's current
  * outcome. A webhook-id DynamoDB could not record in time is a 503 with Retry-After. Bad input
@@ -85,6 +86,8 @@ export function createWebhookHandler(service: CoreService & WebhookParts, option
     .use(logMetrics(metrics))
     .use(httpErrorResponses({ log: logger }))
     .use(invocationDeadline({ marginMs: 1_000, maxBudgetMs: service.config.webhookRequestBudgetMs }))
+    // Header checks first: a body not declared JSON is refused (415) before it is read or verified.
+    .use(jsonContentType())
     .use(rawBody({ maxBytes: MAX_WEBHOOK_BODY_BYTES }))
     // The guard's write may use the whole invocation, not only the request budget: without it the
     // request cannot be accepted, and a sender retries a 503 into the same slow table.
