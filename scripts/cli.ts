@@ -143,9 +143,12 @@ const backfill: CliCommand = {
     // The same path as retry and offboard: one service, the 15-minute cap checked before any work.
     const deadline = runDeadline(values);
     await withService(async (service) => {
-      const workerId = `cli-${randomUUID()}`;
-      const provision = (tenant: Parameters<typeof service.provision>[0], d: number) => service.provision(tenant, { deadline: d, workerId });
-      const reconcile = (state: Parameters<typeof service.reconcile>[0], d: number, walk: { dueBefore: string }) => service.reconcile(state, { deadline: d, workerId, ...walk });
+      // One lease owner per run, as the backfill function has: a shared one made two entries of
+      // one tenant (run at once) both the creation lease's holder, each running its steps.
+      const workerId = () => `cli-backfill-${randomUUID()}`;
+      const provision = (tenant: Parameters<typeof service.provision>[0], d: number) => service.provision(tenant, { deadline: d, workerId: workerId() });
+      const reconcile = (state: Parameters<typeof service.reconcile>[0], d: number, walk: { dueBefore: string }) =>
+        service.reconcile(state, { deadline: d, workerId: workerId(), ...walk });
       const options = { deadline, concurrency: BACKFILL_DEFAULTS.concurrency, perTenantBudgetMs: BACKFILL_DEFAULTS.perTenantBudgetMs };
       const report = tenantsFile
         ? await backfillTenants(tenantsFile, options, { provision, logger: stderrLogger })
