@@ -108,11 +108,8 @@ const status: CliCommand = {
     // Only the table: reading a status needs no provider configuration or secrets.
     await withOutcomeStore(values, async (store) => {
       const outcome = await store.getTenant(tenantId);
-      if (!outcome.tenant) {
-        process.stderr.write(`tenant ${tenantId} is not recorded\n`);
-        process.exitCode = 1;
-        return;
-      }
+      // Exit 1, named like every command's failure (`error: status: ...`).
+      if (!outcome.tenant) throw new TenantNotFoundError(tenantId);
       // As GET /tenants/{id} shows it (one view for both).
       process.stdout.write(`${JSON.stringify(tenantStatusView(outcome.tenant, outcome.steps), null, 2)}\n`);
     });

@@ -2,7 +2,7 @@
  * Operator commands of the tenant lifecycle (`npm run cli -- <command>`):
  *
  *   retry TENANT_ID [--step NAME]   re-drive FAILED_PERMANENT / CONFLICT steps (a new generation);
- *                                   exit 1 unless every step then SUCCEEDED
+ *                                   exit 1 unless every step then reached the desired state
  *   failures [--limit N]            finished failures with code and request id, and outcome events
  *                                   given up (sparse index, no Scan)
  *   offboard TENANT_ID              desired ABSENT: each step removes its resource; exit 1 unless
@@ -53,7 +53,7 @@ export function lifecycleCommands(useStack: (values: OptionValues) => void): Cli
       BUDGET_DETAIL,
       "Succeeded steps keep their result without a provider call; a retryable step runs now.",
       "An outcome event given up at the current generation (see `failures`) is published again.",
-      "Exit 0 when every step then SUCCEEDED; 1 when one is still failing or left to the backfill (named on stderr).",
+      "Exit 0 when every step then reached the desired state (SUCCEEDED; DELETED after an offboarding); 1 when one is still failing or left to the backfill (named on stderr).",
     ],
     options: { step: { type: "string" }, ...budget },
     positionals: { min: 1, max: 1 },

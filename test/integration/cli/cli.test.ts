@@ -167,7 +167,7 @@ describe("operator CLI: status --aws", () => {
     expect(byFlag.code).toBe(0);
     const unknown = await cli(["status", "never-seen", "--aws", "--table", tableName], env);
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toContain("not recorded");
+    expect(unknown.stderr).toBe("error: status: tenant never-seen is not recorded\n");
 
     // A tenant id the service refuses is a bad argument (exit 2, usage), not a failure (exit 1); the
     // message names the field and its rule and never echoes the value.
