@@ -73,6 +73,11 @@ describe("operator CLI: usage", () => {
       expect(out.stderr, args.join(" ")).toContain("usage: npm run cli --");
       expect(out.stderr, args.join(" ")).not.toMatch(STACK_LINE);
     }
+    // Over the documented maximum: named as the option typed (it read "limit: integer from 1 to
+    // 1000", the store's field), refused before any table is looked for.
+    const over = await cli(["failures", "--limit", "5000", "--aws", "--table", "t"]);
+    expect(over.code).toBe(2);
+    expect(over.stderr).toMatch(/^error: --limit: at most 1000\n/);
   });
 
   // They were raw ENOENT / SyntaxError / "tenants.forEach is not a function" errors, exit 1.
