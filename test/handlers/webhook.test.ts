@@ -229,6 +229,25 @@ describe("webhook handler: provisioning", () => {
     expect(retry.statusCode).toBe(200);
   });
 
+  // An update arriving while the first signup's run holds its creation lease was answered 202
+  // "in-progress-elsewhere", and nothing was handed on: that run provisions generation 1 only, so
+  // the update waited for the backfill (every 5 minutes) while its sender was told it was handled.
+  it("an update while another run holds the creation lease (it provisions generation 1): 202 through the signup queue", async () => {
+    const tenant = sampleTenant();
+    const requestedAt = new Date(Date.now() - 1_000).toISOString();
+    const first = { ...tenant, requestedAt, source: "webhook" };
+    await service.store.putNewTenant(tenant.tenantId, first, "webhook", { desiredAt: requestedAt, lease: { owner: "first-signup-run", expiresAt: new Date(Date.now() + 600_000).toISOString() } });
+    const queued = () => sqs.messages("signup").filter((m) => m.includes(`"${tenant.tenantId}"`)).length;
+    const before = queued();
+
+    const update = { ...tenant, displayName: "Renamed meanwhile", requestedAt: new Date().toISOString() };
+    const reply = await call(signed(payload(update)));
+    expect(reply.statusCode).toBe(202);
+    expect(reply.body.continuing).toBe("signup-queue");
+    expect(queued() - before).toBe(1);
+    expect((await service.store.getTenant(tenant.tenantId)).tenant?.generation).toBe(2);
+  });
+
   it("the inline budget defaults to 3 s and is configurable (WEBHOOK_REQUEST_BUDGET_MS)", async () => {
     const deadlineOf = async (own: Service): Promise<{ from: number; to: number; deadline: number }> => {
       let deadline = 0;
