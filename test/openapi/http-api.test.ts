@@ -46,7 +46,8 @@ describe("openapi/http-api.yaml", () => {
 
   it("lists every source a signup or update request can carry among the status's documented sources", async () => {
     const api = await openApi();
-    const statusSchema = (api.components?.schemas as Record<string, { properties?: Record<string, { enum?: string[] }> }>).TenantStatus;
+    const schemas = (api.components?.schemas ?? {}) as Record<string, { properties?: Record<string, { enum?: string[] }> }>;
+    const statusSchema = schemas["TenantStatus"];
     expect(statusSchema?.properties?.["source"]?.enum).toEqual(expect.arrayContaining([...TENANT_SOURCES]));
   });
 
