@@ -2,21 +2,21 @@
  * jsonContentType on its own: which Content-Type values declare a UTF-8 JSON body (parsed as a
  * media type, not matched as text), and the refusal it raises for the others.
  */
-import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { describe, expect, it } from "vitest";
-import { UnsupportedMediaTypeError } from "../../../handlers/middleware/errors.ts";
 import { isJsonMediaType, JSON_CONTENT_TYPE_RULE, jsonContentType } from "../../../handlers/middleware/json-content-type.ts";
 
-function run(headers: Record<string, string> | undefined): void {
+/** What the middleware's before step returns: undefined (go on) or the reply that ends the request. */
+function run(headers: Record<string, string> | undefined): APIGatewayProxyStructuredResultV2 | undefined {
   const before = jsonContentType().before;
   if (!before) throw new Error("jsonContentType has no before step");
-  before({ event: { headers } as APIGatewayProxyEventV2, context: {}, response: undefined, error: undefined, internal: {} } as never);
+  return before({ event: { headers } as APIGatewayProxyEventV2, context: {}, response: undefined, error: undefined, internal: {} } as never) as APIGatewayProxyStructuredResultV2 | undefined;
 }
 
 describe("jsonContentType", () => {
   it.each(["application/json", "application/json; charset=utf-8", "APPLICATION/Json;CHARSET=UTF-8", 'application/json; charset="utf-8"', "application/json ; foo=bar"])("accepts %s", (value) => {
     expect(isJsonMediaType(value)).toBe(true);
-    expect(() => run({ "content-type": value })).not.toThrow();
+    expect(run({ "content-type": value })).toBeUndefined();
   });
 
   it.each([
@@ -33,24 +33,17 @@ describe("jsonContentType", () => {
     "",
   ])("refuses %j", (value) => {
     expect(isJsonMediaType(value)).toBe(false);
+    expect(run({ "content-type": value })?.statusCode).toBe(415);
   });
 
-  it("refuses a request without the header (and without headers at all), naming content-type and the rule, never the value", () => {
+  it("answers a request without the header (and without headers at all) 415 naming content-type and the rule, with Accept; never the value", () => {
     expect(isJsonMediaType(undefined)).toBe(false);
-    for (const headers of [{}, undefined]) {
-      let thrown: unknown;
-      try {
-        run(headers);
-      } catch (error) {
-        thrown = error;
-      }
-      expect(thrown).toBeInstanceOf(UnsupportedMediaTypeError);
-      expect(thrown).toMatchObject({ field: "content-type", rule: JSON_CONTENT_TYPE_RULE, accepted: "application/json" });
-    }
-    try {
-      run({ "content-type": "text/secret-value" });
-    } catch (error) {
-      expect((error as Error).message).not.toContain("secret-value");
+    const cases: (Record<string, string> | undefined)[] = [{}, undefined, { "content-type": "text/secret-value" }];
+    for (const headers of cases) {
+      const reply = run(headers);
+      expect(reply).toMatchObject({ statusCode: 415, headers: { "content-type": "application/json", accept: "application/json" } });
+      expect(JSON.parse(String(reply?.body))).toEqual({ error: "unsupported-media-type", issues: [{ field: "content-type", rule: JSON_CONTENT_TYPE_RULE }] });
+      expect(String(reply?.body)).not.toContain("secret-value");
     }
   });
 });
