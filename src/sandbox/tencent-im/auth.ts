@@ -4,7 +4,7 @@
  * not invalidated.
  */
 import { IM_COMMANDS } from "../../providers/tencent-im/constants.ts";
-import { verifyUserSig } from "../../providers/tencent-im/usersig.ts";
+import { verifyUserSig, type UserSigVerification } from "../../providers/tencent-im/usersig.ts";
 import { IM_SANDBOX_CODES as CODES, ImRejection } from "./rejection.ts";
 import type { ImSandboxApp } from "./types.ts";
 
@@ -15,6 +15,38 @@ export interface AuthApp extends ImSandboxApp {
 }
 
 const RANDOM_MAX = 4_294_967_295;
+
+/** A UserSig whose structure and signature this app's key verified, kept with that key. */
+interface VerifiedUserSig {
+  secretKey: string;
+  result: Extract<UserSigVerification, { ok: true }>;
+}
+
+/**
+ * UserSigs already verified, per app. A client sends the same cached UserSig on every call, and
+ * inflating and re-signing it was the sandbox's largest cost per request; a hit still checks
+ * identifier, expiry and invalidation on every request, so it answers exactly as a full check.
+ */
+const verifiedByApp = new WeakMap<AuthApp, Map<string, VerifiedUserSig>>();
+const VERIFIED_PER_APP = 64;
+
+/** {@link verifyUserSig}, remembering the UserSigs whose signature holds. */
+function verifyRemembered(usersig: string, app: AuthApp, identifier: string, nowSeconds: number): UserSigVerification {
+  let verified = verifiedByApp.get(app);
+  const hit = verified?.get(usersig);
+  if (hit !== undefined && hit.secretKey === app.secretKey) {
+    if (hit.result.document["TLS.identifier"] !== identifier) return { ok: false, reason: "identifier-mismatch" };
+    return nowSeconds > hit.result.expiresAt ? { ok: false, reason: "expired" } : hit.result;
+  }
+  const result = verifyUserSig(usersig, { sdkAppId: app.sdkAppId, identifier, secretKey: app.secretKey, nowSeconds });
+  // Only a signature that holds is remembered; "expired" is re-decided per request like a hit.
+  if (result.ok) {
+    if (verified === undefined) verifiedByApp.set(app, (verified = new Map()));
+    if (verified.size >= VERIFIED_PER_APP) verified.clear();
+    verified.set(usersig, { secretKey: app.secretKey, result });
+  }
+  return result;
+}
 
 /**
  * The account service (account_import, multiaccount_import) answers a non-admin identifier with
@@ -53,7 +85,7 @@ export function authenticate(
 
   const app = apps.get(Number(sdkAppIdText));
   if (app === undefined) throw new ImRejection(CODES.sdkAppIdNotFound, "SDKAppID not found");
-  const result = verifyUserSig(usersig, { sdkAppId: app.sdkAppId, identifier, secretKey: app.secretKey, nowSeconds });
+  const result = verifyRemembered(usersig, app, identifier, nowSeconds);
   if (!result.ok) {
     switch (result.reason) {
       case "malformed":

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { systemClock } from "../../../src/http/clock.ts";
 import { createTencentImClient } from "../../../src/providers/tencent-im/client.ts";
 import { TencentImError } from "../../../src/providers/tencent-im/errors.ts";
+import { startTencentImSandbox } from "../../../src/sandbox/tencent-im/server.ts";
 import type { FaultRule } from "../../../src/sandbox/faults.ts";
 import { FakeClock } from "../../support/fake-clock.ts";
 import { APP, type Harness, deadline, startHarness } from "./harness.ts";
@@ -106,23 +107,34 @@ describe("throttled", () => {
     }
   });
 
-  it("paces itself under a rate limit below the sandbox's, so nothing is throttled", async () => {
-    await h.client.accountImport({ userId: "owner" }, deadline());
-    h.sandbox.faults.configure({ rateLimits: [{ operation: "create_group", perSecond: 5 }] });
-    const paced = createTencentImClient({
+  // Client and sandbox share one clock the test owns, so the client's pacing waits move the
+  // sandbox's rate windows too: the same burst throttles an unpaced client and not a paced one.
+  it.each([
+    ["paces itself under a rate limit below the sandbox's, so nothing is throttled", 2, 0],
+    ["(control) an unpaced burst of the same calls is throttled by the same sandbox", 10_000, 3],
+  ])("%s", async (_label, clientRate, throttled) => {
+    const clock = new FakeClock(Date.now());
+    const im = await startTencentImSandbox({ apps: [APP], clock, faults: { rateLimits: [{ operation: "create_group", perSecond: 5 }] } });
+    const client = createTencentImClient({
       domain: "adminapisgp.im.qcloud.com",
       credentials: h.credentials,
-      connectTo: h.sandbox.url,
-      rateLimits: { create_group: 3 },
+      connectTo: im.url,
+      clock,
+      rateLimits: { create_group: clientRate },
       retryPolicy: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
     });
     try {
-      await Promise.all(
-        ["p0", "p1", "p2", "p3"].map((groupId) => paced.createGroup({ type: "Public", name: "n", groupId, ownerAccount: "owner" }, deadline())),
-      );
-      expect(h.sandbox.state().counters.throttled).toBe(0);
+      await client.accountImport({ userId: "owner" }, deadline());
+      // One after another: a fake sleep ends at once, so concurrent callers would all reach the
+      // sandbox at the clock's final time whatever their pacing.
+      for (let i = 0; i < 8; i++) {
+        await client.createGroup({ type: "Public", name: "n", groupId: `p${i}`, ownerAccount: "owner" }, { deadline: clock.now() + 60_000 }).catch(() => undefined);
+      }
+      expect(im.state().counters.throttled).toBe(throttled);
+      expect(im.state().groups).toHaveLength(8 - throttled);
     } finally {
-      paced.close();
+      client.close();
+      await im.close();
     }
   });
 

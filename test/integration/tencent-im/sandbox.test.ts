@@ -6,6 +6,7 @@ import { createHttpTransport } from "../../../src/http/request.ts";
 import { generateUserSig } from "../../../src/providers/tencent-im/usersig.ts";
 import { startTencentImSandbox } from "../../../src/sandbox/tencent-im/server.ts";
 import type { ImSandbox } from "../../../src/sandbox/tencent-im/types.ts";
+import { FakeClock } from "../../support/fake-clock.ts";
 import { APP, OTHER_APP, rawCall, validQuery } from "./harness.ts";
 
 const CREATE = "/v4/group_open_http_svc/create_group";
@@ -80,6 +81,26 @@ describe("envelope and UserSig checks", () => {
     expect(await code(IMPORT, query, JSON.stringify({ UserID: "x" }))).toBe(70052);
     const later = validQuery(APP, {}, Math.floor(Date.now() / 1000) + 1);
     expect(await code(IMPORT, later, JSON.stringify({ UserID: "x" }))).toBe(0);
+  });
+
+  // The sandbox remembers UserSigs it verified; a remembered one must be judged like a new one.
+  it("refuses a UserSig it accepted before once it expires, for another identifier, and after invalidation", async () => {
+    const clock = new FakeClock(now * 1000);
+    const im = await startTencentImSandbox({ apps: [APP], clock });
+    try {
+      const query = validQuery(APP, {}, now);
+      const call = (q: Record<string, string | undefined>) => rawCall(im, GET, q, JSON.stringify({ GroupIdList: ["g"] })).then((r) => r.json["ErrorCode"]);
+      expect(await call(query)).toBe(0);
+      expect(await call({ ...query, identifier: "bob" })).toBe(70013);
+      clock.advance(3_601_000);
+      expect(await call(query)).toBe(70001);
+      clock.advance(-3_601_000);
+      expect(await call(query)).toBe(0);
+      im.invalidateUserSigs();
+      expect(await call(query)).toBe(70052);
+    } finally {
+      await im.close();
+    }
   });
 
   it("accepts POST only, a JSON object body only, known commands only", async () => {
