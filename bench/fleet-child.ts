@@ -10,8 +10,7 @@
  * Reports tenants, outcomes, CPU, and the DynamoDB requests it sent: all of them and the IM
  * limiter's leases (the items under LIMIT#), counted on the document client.
  */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient } from "../src/aws/dynamodb/document-client.ts";
 import { benchTenant, cpuMsSince, serve } from "./lib.ts";
 
 const ROLES = {
@@ -41,7 +40,7 @@ async function prepare() {
   const { parseTenantOnboarding } = await import("../src/provisioning/tenant.ts");
   const { LIMIT_PK_PREFIX } = await import("../src/limits/keys.ts");
   const { planTenant } = await import("../src/provisioning/plan.ts");
-  const inner = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+  const inner = new DynamoDBDocumentClient();
   const counts = { ddbRequests: 0, limiterRequests: 0, limiterConditionFailures: 0 };
   const documentClient = new Proxy(inner, {
     get(target, prop, receiver) {

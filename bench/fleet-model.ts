@@ -14,7 +14,7 @@
  * FleetRateLimiterOptions to try, e.g. '{"horizonMs":1000}').
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient } from "../src/aws/dynamodb/document-client.ts";
 import { startDynalite } from "../src/local/dynalite.ts";
 import { ensureOutcomeTable } from "../src/local/dynamodb-table.ts";
 import { type SimProcess, simulateFleet } from "../test/support/fleet-sim.ts";
@@ -32,7 +32,7 @@ const only = process.argv[2];
 const seconds = Number(process.env.MODEL_SECONDS ?? 12);
 const dynalite = await startDynalite();
 const client = new DynamoDBClient({ endpoint: dynalite.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
-const docClient = DynamoDBDocumentClient.from(client);
+const docClient = new DynamoDBDocumentClient({ endpoint: dynalite.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
 let n = 0;
 const runs = Number(process.env.MODEL_RUNS ?? 3);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;

@@ -9,8 +9,8 @@
  *   pacing   → the IM client alone against the sandbox's rate limits
  * (The whole backfill runs in bench/backfill-child.cjs, which loads nothing but the bundle.)
  */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient } from "../src/aws/dynamodb/document-client.ts";
+import type { AnyDocumentCommand } from "../src/aws/dynamodb/commands.ts";
 import { makeHttpClient, type HttpClientName, type SendOne } from "./http-clients.ts";
 import { benchTenant, cpuMsSince, serve } from "./lib.ts";
 
@@ -26,14 +26,22 @@ async function warm(args: { prefix: string; warmup: number; n: number; micro: nu
   const { eventBridgeAnnouncer } = await import("../src/provisioning/outcome-events.ts");
 
   // The same clients createService builds by default, with counters on them.
-  const ddb = new DynamoDBClient({});
+  // Every DynamoDB attempt counted at its transport (retries included).
   let ddbRequests = 0;
-  ddb.middlewareStack.add((next) => async (a) => (ddbRequests++, next(a)), { step: "finalizeRequest", name: "benchCounter" });
+  const ddbBase = createHttpTransport();
+  const ddb = new DynamoDBDocumentClient({
+    transport: { send: (r: Parameters<typeof ddbBase.send>[0], l: Parameters<typeof ddbBase.send>[1]) => (ddbRequests++, ddbBase.send(r, l)), close: () => ddbBase.close() },
+  });
   // What each request is and what it costs: the operation, the outcome store's or the IM limiter's
   // (LIMIT# items), and the capacity units dynalite reports (ReturnConsumedCapacity) per request.
   const ddbUsage = new DdbUsage();
-  ddb.middlewareStack.add((next, context) => (a) => ddbUsage.measure(context.commandName ?? "?", a.input as DdbInput, () => next(a)), { step: "initialize", name: "benchUsage" });
-  const documentClient = DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } });
+  const documentClient = {
+    send<Output>(command: AnyDocumentCommand & { __output: Output }) {
+      const input = { ...command.input } as DdbInput;
+      const measured = new (command.constructor as new (i: object) => AnyDocumentCommand)(input);
+      return ddbUsage.measure(`${command.shape.operation}Command`, input, () => ddb.send(measured) as Promise<Output>);
+    },
+  };
   const base = createHttpTransport();
   let providerRequests = 0;
   const imCalls: Record<string, number> = {};
@@ -191,7 +199,7 @@ class DdbUsage {
     input.ReturnConsumedCapacity = "TOTAL";
     try {
       const out = await send();
-      const units = (out as { output?: { ConsumedCapacity?: { CapacityUnits?: number } } }).output?.ConsumedCapacity?.CapacityUnits ?? 1;
+      const units = (out as { ConsumedCapacity?: { CapacityUnits?: number } }).ConsumedCapacity?.CapacityUnits ?? 1;
       // DynamoDB bills a read that finds nothing at least 1 unit (strongly consistent; 0.5
       // eventually consistent); dynalite reports 0 for it.
       if (isRead) this.readUnits += Math.max(units, (input as { ConsistentRead?: boolean }).ConsistentRead ? 1 : 0.5);

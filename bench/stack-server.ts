@@ -19,8 +19,7 @@
 import { writeFileSync } from "node:fs";
 import { Server, type IncomingMessage } from "node:http";
 import { Session } from "node:inspector/promises";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient } from "../src/aws/dynamodb/document-client.ts";
 import { startLocalStack, LOCAL } from "../src/local/stack.ts";
 import { OutcomeStore } from "../src/outcomes/store.ts";
 import { STEP_NAMES } from "../src/outcomes/constants.ts";
@@ -104,10 +103,7 @@ if (options.keepSlsUnderQuota) {
   }, 10).unref();
 }
 
-const documents = DynamoDBDocumentClient.from(
-  new DynamoDBClient({ endpoint: stack.dynamodb.endpoint, region: LOCAL.region, credentials: { accessKeyId: "local", secretAccessKey: "local" } }),
-  { marshallOptions: { removeUndefinedValues: true } },
-);
+const documents = new DynamoDBDocumentClient({ endpoint: stack.dynamodb.endpoint, region: LOCAL.region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
 const store = new OutcomeStore({ tableName: LOCAL.table, client: documents });
 
 let profiler: Session | undefined;

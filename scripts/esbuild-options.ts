@@ -235,29 +235,11 @@ export const compactSdkErrors: Plugin = {
 };
 
 /**
- * esbuild plugin: `@aws-sdk/lib-dynamodb` declares no `sideEffects` in its package.json (the
- * clients and `@smithy/core` declare `false`), so esbuild kept modules of it nothing imports a
- * binding from: the paginators (`paginateQuery`, `paginateScan`, each a `createPaginator(...)` call
- * at load) and the ScanCommand they use (~1.6 KB). Its modules only define classes and functions;
- * marking them side-effect free lets unused ones go.
- */
-export const sideEffectFreeLibDynamodb: Plugin = {
-  name: "side-effect-free-lib-dynamodb",
-  setup(build) {
-    build.onResolve({ filter: /.*/ }, async (args) => {
-      if (args.pluginData === "side-effect-free-lib-dynamodb") return undefined;
-      if (!/^@aws-sdk\/lib-dynamodb(\/|$)/.test(args.path) && !/[\\/]node_modules[\\/]@aws-sdk[\\/]lib-dynamodb[\\/]/.test(args.importer)) return undefined;
-      const resolved = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: "side-effect-free-lib-dynamodb" });
-      if (resolved.errors.length > 0 || !/[\\/]node_modules[\\/]@aws-sdk[\\/]lib-dynamodb[\\/]/.test(resolved.path)) return undefined;
-      return { path: resolved.path, namespace: resolved.namespace, sideEffects: false };
-    });
-  },
-};
-
-/**
  * One set of bundle options for `npm run build`, the benchmarks and serverless.yml.
  * - CJS output: measured here, an ESM `import` of node:http also loads the built-in fetch stack
  *   on cold start where `require` does not.
+ * - DynamoDB is called through the service's own client (src/aws/dynamodb), not the SDK's; the
+ *   SDK clients left (Secrets Manager) are bundled.
  * - The AWS SDK is bundled (using the runtime's copy made cold init 13-49 ms slower here).
  * - `module` first in mainFields: the default picked CJS builds that cost +140 KB and +24 ms.
  * - The SDK's default credential chain is replaced by an env-only provider
@@ -265,8 +247,8 @@ export const sideEffectFreeLibDynamodb: Plugin = {
  *   support is left out ({@link noEventStreams}), each SDK client's package.json is cut to its
  *   name and version ({@link slimAwsSdkPackageJson}), the endpoint cache's LRU is a Map
  *   ({@link smallEndpointCacheLru}), the SDK's JavaScript hash fallbacks are left out
- *   ({@link noJsHashFallbacks}), unused SDK schema structures and lib-dynamodb modules are
- *   dropped ({@link literalSchemaTraitKeys}, {@link sideEffectFreeLibDynamodb}), the SDK's error
+ *   ({@link noJsHashFallbacks}), unused SDK schema structures are
+ *   dropped ({@link literalSchemaTraitKeys}), the SDK's error
  *   classes are made by one factory ({@link compactSdkErrors}), the SDK's adaptive retry mode is
  *   left out ({@link noAdaptiveRetry}), the SDK's NodeHttpHandler is left out for the handler every
  *   client is built with ({@link givenRequestHandlerOnly}), and the SDK's settings come from the
@@ -293,7 +275,6 @@ export const bundleOptions: BuildOptions = {
     noJsHashFallbacks,
     literalSchemaTraitKeys,
     compactSdkErrors,
-    sideEffectFreeLibDynamodb,
     noAdaptiveRetry,
   ],
 };

@@ -1,5 +1,5 @@
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { DocumentClient } from "./aws/dynamodb/index.ts";
 import { awsClientOptions, withoutSdkLogging } from "./aws/client-options.ts";
 import { createDocumentClient } from "./aws/document-client.ts";
 import { BackfillPositionStore } from "./backfill/cursor-store.ts";
@@ -9,7 +9,7 @@ import { createCredentialSources, type CredentialSources } from "./credentials/i
 import { systemClock } from "./http/clock.ts";
 import { createHttpTransport } from "./http/request.ts";
 import { createImFleetLimiter } from "./limits/im-limiter.ts";
-import { LogstoreRegistry, logstoresAtSls } from "./logstores/index.ts";
+import { growingRegistry, LogstoreRegistry, logstoresAtSls } from "./logstores/index.ts";
 import type { Clock, HttpTransport } from "./http/types.ts";
 import type { ProvisionMetrics } from "./observability/metrics.ts";
 import { OutcomeStore } from "./outcomes/store.ts";
@@ -52,7 +52,7 @@ export interface CoreService {
   /** The logstores tenants' consumer groups go in, and their slots (in the outcome table). */
   logstores: LogstoreRegistry;
   im: TencentImClient;
-  documentClient: DynamoDBDocumentClient;
+  documentClient: DocumentClient;
   /** The steps every tenant has (the built-in ones unless overridden). */
   steps: StepRegistry;
   /**
@@ -111,7 +111,7 @@ export interface Service extends CoreService, SignupParts, WebhookParts, Backfil
 export interface ServiceOverrides {
   clock?: Clock;
   transport?: HttpTransport;
-  documentClient?: DynamoDBDocumentClient;
+  documentClient?: DocumentClient;
   secretsClient?: SecretsManagerClient;
   logger?: ProvisionLogger;
   metrics?: ProvisionMetrics;
@@ -225,7 +225,23 @@ export function createCoreService(config: ServiceConfig, overrides: ServiceOverr
           publish: (events) => (publisher ??= createOutcomeEventPublisher({ eventBusName: busName })).publish(events),
         })
       : undefined);
-  const builtIn = builtInSteps({ config, slsClientFor, logstores, im, imCredentials: credentials.im });
+  // SLS_LOGSTORE_AUTO_CREATE: a tenant that finds every logstore full gets a new one (src/logstores/growth.ts).
+  const autoCreate = config.sls.logstoreAutoCreate;
+  const placement = autoCreate
+    ? growingRegistry({
+        registry: logstores,
+        project: config.sls.project,
+        prefix: autoCreate.prefix,
+        settings: { ttl: autoCreate.ttl, shardCount: autoCreate.shardCount },
+        createLogStore: (logstore, callOptions) => slsClientFor(logstore.name).createLogStore(logstore, callOptions),
+        existing: async (name) => {
+          const [found] = await logstoresAtSls([name], config.sls.consumerGroupPrefix, slsClientFor);
+          return found ?? { name };
+        },
+        onGrown: ({ logstore, created }) => overrides.logger?.info("logstore registry grown", { logstore, created }),
+      })
+    : logstores;
+  const builtIn = builtInSteps({ config, slsClientFor, logstores: placement, im, imCredentials: credentials.im });
   const steps = overrides.steps ? overrides.steps(builtIn) : builtIn;
   const deps = (workerId: string): ProvisionDependencies => ({
     store,

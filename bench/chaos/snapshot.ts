@@ -1,5 +1,5 @@
 /** The end state of a chaos run, read back from the table, the sandboxes, the queues and the output, for the invariants. */
-import { ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { ScanCommand } from "../../src/aws/dynamodb/index.ts";
 import type { ServiceConfig } from "../../src/config/config.ts";
 import { forEachWithin } from "../../src/concurrency/for-each-within.ts";
 import type { SqsStandIn } from "../../src/local/sqs.ts";

@@ -3,8 +3,7 @@
  * retry, offboard): one service for the command, closed after it; the operator's mistakes named
  * as usage errors; and a time budget capped like the Lambda functions' (15 minutes).
  */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient } from "../../src/aws/dynamodb/document-client.ts";
 import { loadConfig } from "../../src/config/config.ts";
 import { OutcomeStore } from "../../src/outcomes/store.ts";
 import { createService, type Service } from "../../src/service.ts";
@@ -73,7 +72,7 @@ export const TABLE_DETAIL = "--table NAME  the outcome table (default: OUTCOME_T
 export async function withOutcomeStore<T>(values: OptionValues, run: (store: OutcomeStore) => Promise<T>): Promise<T> {
   const tableName = stringOption(values, "table") ?? process.env.OUTCOME_TABLE_NAME;
   if (!tableName) throw new UsageError("--table or OUTCOME_TABLE_NAME is required");
-  const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  const client = new DynamoDBDocumentClient();
   try {
     return await run(new OutcomeStore({ tableName, client }));
   } finally {

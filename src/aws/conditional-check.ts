@@ -1,7 +1,9 @@
 /**
  * Whether a DynamoDB write failed only because its condition did not hold: someone else changed
- * the item first, an answer the caller decides on (re-read, skip, report), not an error. Works on
- * the SDK's error and on dynalite's alike (both carry the exception's name).
+ * the item first, an answer the caller decides on (re-read, skip, report), not an error. By the
+ * error's name, as DynamoDB (and dynalite) send it: the service's client
+ * (src/aws/dynamodb) throws ConditionalCheckFailedException, with the old `Item` when the write
+ * asked for `ReturnValuesOnConditionCheckFailure: "ALL_OLD"`.
  *
  * @example
  * ```ts

@@ -1,11 +1,10 @@
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { awsClientOptions, withoutSdkLogging } from "./client-options.ts";
+import { DynamoDBDocumentClient } from "./dynamodb/document-client.ts";
 
 /**
- * The DynamoDB document client of the outcome table, built one way for every user. The SDK
- * reads AWS_ENDPOINT_URL_DYNAMODB itself, so the same code reaches the local stand-in;
- * connection and request timeouts and the invocation deadline come from {@link awsClientOptions}.
+ * The DynamoDB document client of the outcome table, built one way for every user: the service's
+ * own (src/aws/dynamodb), which reads AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL as the SDK does,
+ * so the same code reaches the local stand-in; connection and request timeouts and the invocation
+ * deadline as every AWS client of the service (client-options.ts).
  *
  * @example
  * ```ts
@@ -13,5 +12,5 @@ import { awsClientOptions, withoutSdkLogging } from "./client-options.ts";
  * ```
  */
 export function createDocumentClient(): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(withoutSdkLogging(new DynamoDBClient(awsClientOptions())), { marshallOptions: { removeUndefinedValues: true } });
+  return new DynamoDBDocumentClient();
 }

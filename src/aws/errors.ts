@@ -1,4 +1,5 @@
 import { ProvisionerError } from "../errors.ts";
+import { TransportError } from "../http/errors.ts";
 
 /**
  * An AWS call was cut off at the invocation's deadline (or not started because it had passed).
@@ -29,8 +30,8 @@ const THROTTLING_NAMES: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Whether an AWS SDK call failed in a way a later attempt may not: cut off at the invocation
- * deadline, throttled, a 5xx (`$fault: "server"`), an SDK-marked retryable error, a timeout, or a
+ * Whether an AWS call failed in a way a later attempt may not: cut off at the invocation
+ * deadline, no answer from our transport (TransportError), throttled, a 5xx (`$fault: "server"`), an SDK-marked retryable error, a timeout, or a
  * dropped connection. A 4xx such as AccessDenied or a validation error is not transient.
  *
  * @example
@@ -40,6 +41,8 @@ const THROTTLING_NAMES: ReadonlySet<string> = new Set([
  */
 export function isTransientAwsError(error: unknown): boolean {
   if (error instanceof AwsCallDeadlineError) return true;
+  // The service's own AWS clients (src/aws/json-rpc.ts): no (complete) answer at all, after their retries.
+  if (error instanceof TransportError) return true;
   if (!(error instanceof Error)) return false;
   const e = error as Error & { $fault?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number }; code?: unknown };
   if (e.$fault === "server" || e.$retryable !== undefined || THROTTLING_NAMES.has(e.name) || e.name === "TimeoutError") return true;

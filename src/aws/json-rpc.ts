@@ -7,7 +7,7 @@ import { TransportError } from "../http/errors.ts";
 import { withRetry, type RetryDecision, type RetryPolicy } from "../http/retry.ts";
 import type { Clock, HttpTransport, Random } from "../http/types.ts";
 import { awsCallCutoff } from "./call-deadline.ts";
-import { AWS_REQUEST_TIMEOUT_MS } from "./client-options.ts";
+import { AWS_CONNECTION_TIMEOUT_MS, AWS_REQUEST_TIMEOUT_MS } from "./client-options.ts";
 import { AwsCallDeadlineError } from "./errors.ts";
 import { PreparedKeySha256 } from "./sha256.ts";
 
@@ -20,6 +20,18 @@ interface AwsCredentials {
   secretAccessKey: string;
   sessionToken?: string | undefined;
   expiration?: Date | undefined;
+}
+
+/** What {@link AwsServiceError} and a service's own error classes are built from. */
+export interface AwsServiceErrorInit {
+  name: string;
+  message: string;
+  code: string;
+  fault: "client" | "server";
+  status: number;
+  requestId: string | undefined;
+  /** The error answer's JSON object (`{}` when it had none): members a service models on the error, e.g. DynamoDB's `Item`. */
+  body: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -40,7 +52,7 @@ export class AwsServiceError extends ProvisionerError {
   /** `client` for a 4xx or a `Sender` error, `server` for a 5xx or a `Receiver` error. */
   readonly $fault: "client" | "server";
   readonly $metadata: { httpStatusCode: number; requestId: string | undefined };
-  constructor(init: { name: string; message: string; code: string; fault: "client" | "server"; status: number; requestId: string | undefined }) {
+  constructor(init: AwsServiceErrorInit) {
     super(init.message);
     this.name = init.name;
     this.Code = init.code;
@@ -77,10 +89,23 @@ export class AwsResponseParseError extends ProvisionerError {
 }
 
 /** Constructor of a service's own error class for one error name. */
-export type AwsServiceErrorClass = new (init: ConstructorParameters<typeof AwsServiceError>[0]) => AwsServiceError;
+export type AwsServiceErrorClass = new (init: AwsServiceErrorInit) => AwsServiceError;
 
-/** The SDK's standard retry mode: 3 attempts in all, 100 ms base (500 ms throttled), 20 s cap. */
-const AWS_STANDARD_RETRY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 20_000, throttledBaseDelayMs: 500 };
+/**
+ * The SDK's standard retry mode as @smithy/core 3.x sets it (`Retry.v2026`): 3 attempts in all,
+ * 50 ms base, 1 s base after throttling, 20 s cap. A service may differ (DynamoDB: 4 attempts, 25 ms).
+ */
+export const AWS_STANDARD_RETRY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 20_000, throttledBaseDelayMs: 1_000 };
+
+/** The SDK's `$metadata` of a successful call. */
+export interface AwsResponseMetadata {
+  httpStatusCode: number;
+  requestId: string | undefined;
+  /** Attempts made, this one included. */
+  attempts: number;
+  /** Backoff slept between them (ms). */
+  totalRetryDelay: number;
+}
 
 /**
  * Whether an AWS JSON call's failure is worth another attempt, decided by the SDK's own standard
@@ -115,6 +140,10 @@ export interface AwsJsonRpcClientOptions {
   region?: string | undefined;
   /** Default: the SDK's default chain, which a Lambda bundle replaces with the environment's (scripts/esbuild-options.ts). */
   credentials?: (() => Promise<AwsCredentials>) | undefined;
+  /** Per attempt, the whole request and answer; default {@link AWS_REQUEST_TIMEOUT_MS}. */
+  requestTimeoutMs?: number | undefined;
+  /** Retries; default the SDK's standard mode ({@link AWS_STANDARD_RETRY}). */
+  retry?: RetryPolicy | undefined;
   /** Classes for the service's modeled errors, by name; others are {@link AwsServiceError}. */
   errors?: Readonly<Record<string, AwsServiceErrorClass>>;
   /** Default: a transport of its own (src/http). */
@@ -188,6 +217,23 @@ export class AwsJsonRpcClient {
    * ```
    */
   async call(endpoint: string, operation: string, input: Record<string, unknown>): Promise<Record<string, unknown>> {
+    return (await this.callWithMetadata(endpoint, operation, input)).output;
+  }
+
+  /**
+   * {@link call}, with the SDK's `$metadata` of the answer (status, request id, attempts, backoff).
+   *
+   * @example
+   * ```ts
+   * const { output, $metadata } = await client.callWithMetadata(endpoint, "GetItem", { TableName, Key });
+   * ```
+   */
+  async callWithMetadata(
+    endpoint: string,
+    operation: string,
+    input: Record<string, unknown>,
+    options: { signal?: AbortSignal | undefined } = {},
+  ): Promise<{ output: Record<string, unknown>; $metadata: AwsResponseMetadata }> {
     const origin = this.#originOf(endpoint);
     const body = JSON.stringify(input);
     const request: AwsJsonRequest = {
@@ -208,13 +254,20 @@ export class AwsJsonRpcClient {
       body,
     };
     const clock = this.#options.clock;
-    return withRetry(() => this.#attempt(`${origin.protocol}//${origin.host}/`, request, operation, input), {
-      policy: AWS_STANDARD_RETRY,
+    const retries = { attempts: 0, totalRetryDelay: 0 };
+    const attempt = (n: number) => {
+      retries.attempts = n;
+      return this.#attempt(`${origin.protocol}//${origin.host}/`, request, operation, input, options.signal);
+    };
+    const answer = await withRetry(attempt, {
+      policy: this.#options.retry ?? AWS_STANDARD_RETRY,
       classify: classifyAwsJsonFailure,
+      onRetry: ({ delayMs }) => void (retries.totalRetryDelay += delayMs),
       deadline: this.#cutoff(clock ? clock.now() : Date.now()),
       ...(clock ? { clock } : {}),
       ...(this.#options.random ? { random: this.#options.random } : {}),
     });
+    return { output: answer.output, $metadata: { httpStatusCode: answer.status, requestId: answer.requestId, ...retries } };
   }
 
   /** The endpoint parsed once: a client calls one endpoint (its queue's or its region's) again and again. */
@@ -261,22 +314,30 @@ export class AwsJsonRpcClient {
     return (await this.#signer.sign(request, { signingDate: new Date(now) })) as AwsJsonRequest;
   }
 
-  async #attempt(url: string, request: AwsJsonRequest, operation: string, input: Record<string, unknown>): Promise<Record<string, unknown>> {
+  async #attempt(url: string, request: AwsJsonRequest, operation: string, input: Record<string, unknown>, signal: AbortSignal | undefined): Promise<{ output: Record<string, unknown>; status: number; requestId: string | undefined }> {
     const startedAt = this.#options.clock?.now() ?? Date.now();
     const cutoff = this.#cutoff(startedAt);
+    const timeoutMs = this.#options.requestTimeoutMs ?? AWS_REQUEST_TIMEOUT_MS;
     if (cutoff !== undefined && cutoff <= startedAt) throw new AwsCallDeadlineError(cutoff, request.hostname);
     const signed = await this.sign(request, operation, input);
     this.#transport ??= this.#options.transport ?? createHttpTransport();
     let response: Awaited<ReturnType<HttpTransport["send"]>>;
     try {
-      response = await this.#transport.send({ method: "POST", url, headers: signed.headers, body: signed.body }, { timeoutMs: AWS_REQUEST_TIMEOUT_MS, deadline: cutoff });
+      response = await this.#transport.send({ method: "POST", url, headers: signed.headers, body: signed.body }, {
+        timeoutMs,
+        // As the SDK clients' request handler (client-options.ts): a connection that takes seconds is not going to work.
+        connectTimeoutMs: AWS_CONNECTION_TIMEOUT_MS,
+        deadline: cutoff,
+        // The caller's abort (e.g. a store's own time limit) ends the attempt with the signal's reason, not retried.
+        signal,
+      });
     } catch (error) {
       // Cut by the deadline rather than by the attempt's own time limit: the invocation has no time left.
-      const cutByDeadline = error instanceof TransportError && (error.failure === "deadline" || (error.failure === "timeout" && cutoff !== undefined && cutoff - startedAt < AWS_REQUEST_TIMEOUT_MS));
+      const cutByDeadline = error instanceof TransportError && (error.failure === "deadline" || (error.failure === "timeout" && cutoff !== undefined && cutoff - startedAt < timeoutMs));
       if (cutByDeadline && cutoff !== undefined) throw new AwsCallDeadlineError(cutoff, request.hostname);
       throw error;
     }
-    if (response.status >= 200 && response.status < 300) return this.#outputOf(operation, response);
+    if (response.status >= 200 && response.status < 300) return { output: this.#outputOf(operation, response), status: response.status, requestId: response.headers["x-amzn-requestid"] };
     throw this.#errorOf(response.status, response.headers, response.body);
   }
 
@@ -311,7 +372,7 @@ export class AwsJsonRpcClient {
     // Query-compatible services name the error's query code and fault: `AWS.SimpleQueueService.NonExistentQueue;Sender`.
     const [queryCode, queryType] = this.#options.queryCompatible && headers["x-amzn-query-error"] ? headers["x-amzn-query-error"].split(";") : [];
     const fault = queryType === "Sender" ? "client" : queryType === "Receiver" || status >= 500 ? "server" : "client";
-    const init = { name, message, code: queryCode || name, fault, status, requestId: headers["x-amzn-requestid"] } as const;
+    const init = { name, message, code: queryCode || name, fault, status, requestId: headers["x-amzn-requestid"], body: parsed } as const;
     const ErrorClass = this.#options.errors?.[name] ?? AwsServiceError;
     return new ErrorClass(init);
   }

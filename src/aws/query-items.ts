@@ -1,12 +1,12 @@
-import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
+import { QueryCommand, type DocumentClient, type QueryCommandInput } from "./dynamodb/index.ts";
 
 /**
  * Every item a DynamoDB Query matches, page after page (following `LastEvaluatedKey`), in the
  * order DynamoDB returns them. The caller may stop early (`break`): no further page is read.
  *
- * Written here rather than taken from lib-dynamodb's `paginateQuery`: that one refuses a client
- * that is not a `DynamoDBDocumentClient` instance (the tests wrap the client to count or fail
- * requests) and writes each page's start key into the caller's input object.
+ * Written here rather than taken from lib-dynamodb's `paginateQuery`: that one needs the SDK's
+ * client (the service sends its own, src/aws/dynamodb), refused a wrapped client (the tests wrap
+ * the client to count or fail requests) and writes each page's start key into the caller's input object.
  *
  * @example
  * ```ts
@@ -15,7 +15,7 @@ import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } fro
  * }
  * ```
  */
-export async function* queryItems(client: Pick<DynamoDBDocumentClient, "send">, input: Omit<QueryCommandInput, "ExclusiveStartKey">): AsyncGenerator<Record<string, unknown>> {
+export async function* queryItems(client: DocumentClient, input: Omit<QueryCommandInput, "ExclusiveStartKey">): AsyncGenerator<Record<string, unknown>> {
   let startKey: Record<string, unknown> | undefined;
   do {
     const out = await client.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));

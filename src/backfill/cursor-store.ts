@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, type DocumentClient } from "../aws/dynamodb/index.ts";
 import { BACKFILL_POSITION_KEY } from "../outcomes/table-map.ts";
 
 /** Where an interrupted backfill walk stands: the walk's fixed due bound and its page cursor. */
@@ -22,10 +22,10 @@ const KEY = BACKFILL_POSITION_KEY;
  * ```
  */
 export class BackfillPositionStore {
-  readonly #client: DynamoDBDocumentClient;
+  readonly #client: DocumentClient;
   readonly #tableName: string;
 
-  constructor(client: DynamoDBDocumentClient, tableName: string) {
+  constructor(client: DocumentClient, tableName: string) {
     this.#client = client;
     this.#tableName = tableName;
   }

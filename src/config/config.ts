@@ -1,7 +1,7 @@
 import * as z from "zod/mini";
 import { ConfigurationError, type ValidationIssue } from "../errors.ts";
 import { eventBusNameSchema } from "../events/bus-name.ts";
-import { CONSUMER_GROUP_NAME_MAX_LENGTH } from "../providers/sls/constants.ts";
+import { CONSUMER_GROUP_NAME_MAX_LENGTH, LOGSTORE_SHARD_COUNT_RANGE, LOGSTORE_TTL_RANGE } from "../providers/sls/constants.ts";
 import { consumerGroupNameCharset, slsEndpointSchema, slsLogstoreNameSchema, slsProjectNameSchema, slsRegionSchema } from "../providers/sls/names.ts";
 import { IM_DOMAINS, IM_GROUP_ID_MAX_BYTES, IM_GROUP_TYPES, type ImGroupType } from "../providers/tencent-im/constants.ts";
 import { groupIdPrefixRule } from "../providers/tencent-im/group-id.ts";
@@ -43,6 +43,26 @@ const envSchema = z.object({
       }),
     ),
   ),
+  /**
+   * When every registered logstore is full, create the next one through SLS CreateLogStore
+   * (`{SLS_LOGSTORE_AUTO_CREATE_PREFIX}{n}`), register it and place the tenant there. Off by
+   * default: the SLS key then needs `log:CreateLogStore` as well (README "Capacity").
+   */
+  SLS_LOGSTORE_AUTO_CREATE: z._default(bool, false),
+  /** Names of created logstores: this prefix and a number (at most 6 digits keep a name within 63). */
+  SLS_LOGSTORE_AUTO_CREATE_PREFIX: z._default(
+    z.string().check(
+      z.minLength(1, { message: "1-57 characters" }),
+      z.maxLength(57, { message: "1-57 characters (a logstore name is at most 63, with up to 6 digits after it)" }),
+      z.regex(/^[a-z0-9_-]*$/, { message: "only a-z, 0-9, _ and -" }),
+      z.regex(/^[a-z0-9]/, { message: "must start with a lowercase letter or digit" }),
+    ),
+    "tenant-events-",
+  ),
+  /** Retention (days) of created logstores: CreateLogStore's ttl, 1-3650. */
+  SLS_LOGSTORE_AUTO_CREATE_TTL_DAYS: z._default(int(LOGSTORE_TTL_RANGE.min, LOGSTORE_TTL_RANGE.max), 30),
+  /** Shards of created logstores: CreateLogStore's shardCount, 1-10. */
+  SLS_LOGSTORE_AUTO_CREATE_SHARDS: z._default(int(LOGSTORE_SHARD_COUNT_RANGE.min, LOGSTORE_SHARD_COUNT_RANGE.max), 2),
   SLS_SIGNATURE_VERSION: z._default(z.enum(["v1", "v4"]), "v1"),
   SLS_SIGNATURE_ALGORITHM: z._default(z.enum(["hmac-sha1", "hmac-sha256"]), "hmac-sha1"),
   SLS_REGION: z.optional(slsRegionSchema),
@@ -96,6 +116,12 @@ const envSchema = z.object({
   IM_FLEET_MAX_PROCESSES: z._default(int(1, 1_000), 18),
 });
 
+/**
+ * Every environment variable the configuration reads (the deployed template sets no other of the
+ * service's own; test/deploy/template.test.ts checks it).
+ */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
 /** Rules between variables; checked even when other variables are wrong, so all issues show at once. */
 function crossFieldIssues(env: Record<string, string | undefined>): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
@@ -126,6 +152,11 @@ export interface ServiceConfig {
     project: string;
     /** `SLS_LOGSTORE`: what an empty logstore registry is filled from (empty when unset). */
     logstores: string[];
+    /**
+     * `SLS_LOGSTORE_AUTO_CREATE*`: how the next logstore is made when every registered one is
+     * full; undefined when off (then a tenant waits, LogstoresExhausted, for an operator).
+     */
+    logstoreAutoCreate: { prefix: string; ttl: number; shardCount: number } | undefined;
     signature: { version: "v1"; algorithm: "hmac-sha1" | "hmac-sha256" } | { version: "v4"; region: string };
     consumerGroupPrefix: string;
     consumerGroupTimeout: number;
@@ -171,6 +202,9 @@ export function loadConfig(env: Record<string, string | undefined>): ServiceConf
       endpoint: e.SLS_ENDPOINT,
       project: e.SLS_PROJECT,
       logstores: e.SLS_LOGSTORE === undefined ? [] : e.SLS_LOGSTORE.split(","),
+      logstoreAutoCreate: e.SLS_LOGSTORE_AUTO_CREATE
+        ? { prefix: e.SLS_LOGSTORE_AUTO_CREATE_PREFIX, ttl: e.SLS_LOGSTORE_AUTO_CREATE_TTL_DAYS, shardCount: e.SLS_LOGSTORE_AUTO_CREATE_SHARDS }
+        : undefined,
       signature:
         e.SLS_SIGNATURE_VERSION === "v4"
           ? { version: "v4", region: e.SLS_REGION ?? "" }

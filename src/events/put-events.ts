@@ -11,6 +11,7 @@
  * Not supported: global endpoints (`EndpointId`, signed with SigV4a), which the service never uses.
  */
 import { partition } from "@aws-sdk/core/client";
+import { configuredEndpoint, endpointFlag } from "../aws/endpoint.ts";
 import { AwsJsonRpcClient, AwsServiceError, type AwsJsonRpcClientOptions } from "../aws/json-rpc.ts";
 import { ConfigurationError, ValidationError, type ValidationIssue } from "../errors.ts";
 
@@ -194,14 +195,6 @@ function readOutput(output: Record<string, unknown>): PutEventsOutput {
   return result;
 }
 
-/** `AWS_USE_FIPS_ENDPOINT` / `AWS_USE_DUALSTACK_ENDPOINT` as the SDK reads them: `true`, `false` or unset. */
-function flag(env: Readonly<Record<string, string | undefined>>, name: string): boolean {
-  const value = env[name];
-  if (value === undefined || value === "" || value === "false") return false;
-  if (value === "true") return true;
-  throw new ConfigurationError("EventBridge endpoint", [{ field: name, rule: 'must be "true" or "false"' }]);
-}
-
 /**
  * The endpoint the SDK's EventBridge client picks without a global endpoint (`EndpointId`):
  * `AWS_ENDPOINT_URL_EVENTBRIDGE`, then `AWS_ENDPOINT_URL`; else by its endpoint rules from the
@@ -214,9 +207,9 @@ function flag(env: Readonly<Record<string, string | undefined>>, name: string): 
  * ```
  */
 export function eventBridgeEndpoint(region: string | undefined, env: Readonly<Record<string, string | undefined>>): string {
-  const fips = flag(env, "AWS_USE_FIPS_ENDPOINT");
-  const dualStack = flag(env, "AWS_USE_DUALSTACK_ENDPOINT");
-  const custom = env["AWS_ENDPOINT_URL_EVENTBRIDGE"] || env["AWS_ENDPOINT_URL"];
+  const fips = endpointFlag(env, "AWS_USE_FIPS_ENDPOINT", "EventBridge");
+  const dualStack = endpointFlag(env, "AWS_USE_DUALSTACK_ENDPOINT", "EventBridge");
+  const custom = configuredEndpoint("EventBridge", env);
   const fail = (field: string, rule: string) => new ConfigurationError("EventBridge endpoint", [{ field, rule }]);
   if (custom) {
     if (fips) throw fail("AWS_USE_FIPS_ENDPOINT", "FIPS and a custom endpoint are not supported together");

@@ -1,5 +1,5 @@
 /** The IM client's fleet-wide limiter, built from the configuration. */
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { DocumentClient } from "../aws/dynamodb/index.ts";
 import type { Clock } from "../http/types.ts";
 import { IM_RATE_LIMITS } from "../providers/tencent-im/constants.ts";
 import { fleetRate } from "./budget.ts";
@@ -9,7 +9,7 @@ import type { LimiterFallbackInfo } from "./types.ts";
 
 /** Options of {@link createImFleetLimiter}. */
 export interface ImFleetLimiterOptions {
-  client: DynamoDBDocumentClient;
+  client: DocumentClient;
   tableName: string;
   /** IM_RATE_LIMIT_PER_SECOND: the fleet's pace of a 200/s command. */
   ratePerSecond: number;

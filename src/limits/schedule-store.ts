@@ -13,7 +13,7 @@
  *
  * No read, no transaction (dynalite has none): only UpdateItem, which is all the IAM role needs.
  */
-import { UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { UpdateCommand, type DocumentClient } from "../aws/dynamodb/index.ts";
 import { isConditionalCheckFailed } from "../aws/conditional-check.ts";
 import { ProvisionerError } from "../errors.ts";
 import { systemClock } from "../http/clock.ts";
@@ -53,7 +53,7 @@ export interface ReserveRequest {
 
 /** Options of {@link CallScheduleStore}. */
 export interface CallScheduleStoreOptions {
-  client: DynamoDBDocumentClient;
+  client: DocumentClient;
   tableName: string;
   /** Per-request limit; a slower answer counts as an outage. Default 1000 ms. */
   timeoutMs?: number;
@@ -88,7 +88,7 @@ export function laneIndexAtOrAfter(index: number, lanes: number, lane: number): 
  * ```
  */
 export class CallScheduleStore {
-  readonly #client: DynamoDBDocumentClient;
+  readonly #client: DocumentClient;
   readonly #tableName: string;
   readonly #timeoutMs: number;
   readonly #ttlSeconds: number;

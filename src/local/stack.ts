@@ -1,6 +1,6 @@
-import { randomBytes } from "node:crypto";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient } from "../aws/dynamodb/document-client.ts";
+import { randomBytes } from "node:crypto";
 import { LogstoreRegistry } from "../logstores/index.ts";
 import type { FaultConfig } from "../sandbox/faults.ts";
 import { startSlsSandbox, type SlsSandbox } from "../sandbox/sls/index.ts";
@@ -40,6 +40,8 @@ export interface LocalStackOptions {
    * sandbox as it goes, registers more so thousands of tenants fit.
    */
   slsLogstoreCapacity?: number;
+  /** Logstores the sandbox's project may hold, its starting ones included (default SLS's 200). */
+  slsLogstoreQuota?: number;
   slsFaults?: Partial<FaultConfig>;
   imFaults?: Partial<FaultConfig>;
   /** Overrides merged into the service environment. */
@@ -89,11 +91,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   try {
     const dynamodb = await startDynalite({ port: ports.dynamodb ?? 0 });
     started.push(dynamodb);
-    const ddb = new DynamoDBClient({ endpoint: dynamodb.endpoint, region: LOCAL.region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+    const localAccess = { endpoint: dynamodb.endpoint, region: LOCAL.region, credentials: { accessKeyId: "local", secretAccessKey: "local" } };
+    // CreateTable through the SDK's client (local only); the items through the service's own.
+    const ddb = new DynamoDBClient(localAccess);
     await ensureOutcomeTable(ddb, LOCAL.table);
-    // The registry names the logstores tenants are placed in (what `logstores add` does in AWS).
-    await new LogstoreRegistry({ client: DynamoDBDocumentClient.from(ddb), tableName: LOCAL.table }).add(logstores.map((name) => ({ name, capacity: options.slsLogstoreCapacity })));
     ddb.destroy();
+    const documents = new DynamoDBDocumentClient(localAccess);
+    // The registry names the logstores tenants are placed in (what `logstores add` does in AWS).
+    await new LogstoreRegistry({ client: documents, tableName: LOCAL.table }).add(logstores.map((name) => ({ name, capacity: options.slsLogstoreCapacity })));
+    documents.destroy();
 
     const secrets = await startSecretsManagerStandIn({
       port: ports.secrets ?? 0,
@@ -110,6 +116,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       accounts: [credentials.sls],
       projects: { [LOCAL.slsProject]: logstores },
       port: ports.sls ?? 0,
+      ...(options.slsLogstoreQuota === undefined ? {} : { logstoreQuota: options.slsLogstoreQuota }),
       ...(options.slsFaults ? { faults: options.slsFaults } : {}),
     });
     started.push(sls);

@@ -10,11 +10,12 @@
  * the assignment and its record).
  */
 import * as z from "zod/mini";
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, UpdateCommand, type DocumentClient, type UpdateCommandInput } from "../aws/dynamodb/index.ts";
 import { isConditionalCheckFailed } from "../aws/conditional-check.ts";
 import { queryItems } from "../aws/query-items.ts";
 import { systemClock } from "../http/clock.ts";
 import type { Clock } from "../http/types.ts";
+import { allOfEach, anyOf, ITEM_EXISTS } from "../outcomes/condition-expression.ts";
 import { MalformedOutcomeItemError } from "../outcomes/errors.ts";
 import { LOGSTORE_PK, logstoreKey } from "../outcomes/table-map.ts";
 import { MAX_CONSUMER_GROUPS_PER_LOGSTORE } from "../providers/sls/constants.ts";
@@ -32,6 +33,11 @@ const DEFAULT_CACHE_MS = 10_000;
  * have reached (test/integration/logstores/registry.test.ts).
  */
 export const MAX_LOGSTORE_CAPACITY = 1_000;
+
+/** When a take applies: the logstore is registered, not known full, has room, and the tenant is not on it yet. */
+const TAKE_CONDITION = anyOf(
+  ...allOfEach([["attribute_not_exists(#full)", "#full = :false"], ["NOT contains(#tenants, :tenantId)"], ["#assigned < #capacity"], [ITEM_EXISTS]]),
+);
 
 const CAPACITY_RULE = `an integer 1-${MAX_LOGSTORE_CAPACITY}`;
 const EXISTING_GROUPS_RULE = "an integer, at least the number of tenants";
@@ -66,7 +72,7 @@ const logstoresToAddSchema = z.array(
  * ```
  */
 export class LogstoreRegistry {
-  readonly #client: DynamoDBDocumentClient;
+  readonly #client: DocumentClient;
   readonly #tableName: string;
   readonly #clock: Clock;
   readonly #cacheMs: number;
@@ -205,10 +211,12 @@ export class LogstoreRegistry {
     // ALL_NEW answer sent back on every take, to be parsed for the one count the cache keeps.
     const taken = await this.#updateIf(logstore, {
       UpdateExpression: "SET #updatedAt = :now ADD #assigned :one, #tenants :tenant",
-      ConditionExpression:
-        "attribute_exists(#pk) AND #assigned < #capacity AND (attribute_not_exists(#full) OR #full = :false) AND NOT contains(#tenants, :tenantId)",
+      // attribute_exists(#pk) AND #assigned < #capacity AND (attribute_not_exists(#full) OR #full = :false)
+      // AND NOT contains(#tenants, :tenantId), written flat (src/outcomes/condition-expression.ts):
+      // less than half what dynalite spent parsing the grouped form, once per tenant placed.
+      ConditionExpression: TAKE_CONDITION,
       ExpressionAttributeNames: { "#pk": "pk", "#assigned": "assigned", "#capacity": "capacity", "#full": "full", "#tenants": "tenants", "#updatedAt": "updatedAt" },
-      ExpressionAttributeValues: { ":now": now, ":one": 1, ":tenant": new Set([tenantId]), ":tenantId": tenantId, ":false": false },
+      ExpressionAttributeValues: { ":pk": LOGSTORE_PK, ":now": now, ":one": 1, ":tenant": new Set([tenantId]), ":tenantId": tenantId, ":false": false },
     }, { assigned: 1, updatedAt: now });
     if (taken) return "taken";
     // Full, or ours already (e.g. the SDK retried an UpdateItem that had applied): read which.

@@ -1,5 +1,5 @@
 /** Types of the logstore registry: the SLS logstores tenants' consumer groups are placed in. */
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { DocumentClient } from "../aws/dynamodb/index.ts";
 import type { Clock } from "../http/types.ts";
 
 /** One registered logstore, as the registry lists it. */
@@ -34,7 +34,7 @@ export type TakeOutcome = "taken" | "held" | "no-room";
 
 /** Options of `LogstoreRegistry`. */
 export interface LogstoreRegistryOptions {
-  client: DynamoDBDocumentClient;
+  client: DocumentClient;
   tableName: string;
   clock?: Clock;
   /** How long a process reuses the list it read (default 10 s); assignments keep it current. */

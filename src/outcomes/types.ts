@@ -44,7 +44,7 @@
  * if (rec.status === "FAILED_RETRYABLE") console.log(rec.lastError?.code, rec.nextAttemptAt);
  * ```
  */
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { DocumentClient } from "../aws/dynamodb/index.ts";
 import type { ErrorClass, ProviderName } from "../errors.ts";
 import type { Clock } from "../http/types.ts";
 import type { OutcomeDetailType } from "../events/types.ts";
@@ -333,7 +333,7 @@ export interface UnfinishedPage {
 export interface OutcomeStoreOptions {
   tableName: string;
   /** Defaults to a client from the environment (honours `AWS_ENDPOINT_URL_DYNAMODB`). */
-  client?: DynamoDBDocumentClient | undefined;
+  client?: DocumentClient | undefined;
   clock?: Clock | undefined;
   /** Shard count of the unfinished index; default 4. Every reader and writer must agree. */
   shards?: number | undefined;

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { configuredEndpoint } from "../aws/endpoint.ts";
 import { AwsJsonRpcClient, AwsServiceError, type AwsJsonRpcClientOptions } from "../aws/json-rpc.ts";
 import { ProvisionerError } from "../errors.ts";
 
@@ -59,7 +60,7 @@ export class SqsSendMessageClient {
 
   constructor(options: SqsSendMessageClientOptions = {}) {
     const { endpoint, ...rest } = options;
-    this.#endpoint = endpoint ?? process.env["AWS_ENDPOINT_URL_SQS"] ?? process.env["AWS_ENDPOINT_URL"];
+    this.#endpoint = endpoint ?? configuredEndpoint("SQS", process.env);
     this.#client = new AwsJsonRpcClient({
       ...rest,
       signingName: "sqs",

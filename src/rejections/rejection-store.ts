@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { PutCommand, type DocumentClient } from "../aws/dynamodb/index.ts";
 import type { ValidationIssue } from "../errors.ts";
 import { systemClock } from "../http/clock.ts";
 import type { Clock } from "../http/types.ts";
@@ -32,11 +32,11 @@ export interface Rejection {
  * ```
  */
 export class RejectionStore {
-  readonly #client: DynamoDBDocumentClient;
+  readonly #client: DocumentClient;
   readonly #tableName: string;
   readonly #clock: Clock;
 
-  constructor(client: DynamoDBDocumentClient, tableName: string, clock: Clock = systemClock) {
+  constructor(client: DocumentClient, tableName: string, clock: Clock = systemClock) {
     this.#client = client;
     this.#tableName = tableName;
     this.#clock = clock;

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { webhookIdKey } from "../outcomes/table-map.ts";
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, type DocumentClient } from "../aws/dynamodb/index.ts";
 import { systemClock } from "../http/clock.ts";
 import type { Clock } from "../http/types.ts";
 import { isTransientAwsError } from "../aws/errors.ts";
@@ -31,11 +31,11 @@ export const WEBHOOK_RETRY_AFTER_SECONDS = 5;
  * ```
  */
 export class WebhookReplayGuard {
-  readonly #client: DynamoDBDocumentClient;
+  readonly #client: DocumentClient;
   readonly #tableName: string;
   readonly #clock: Clock;
 
-  constructor(client: DynamoDBDocumentClient, tableName: string, clock: Clock = systemClock) {
+  constructor(client: DocumentClient, tableName: string, clock: Clock = systemClock) {
     this.#client = client;
     this.#tableName = tableName;
     this.#clock = clock;

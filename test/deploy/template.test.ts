@@ -17,7 +17,7 @@ import { inflateRawSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleOptions, HANDLERS } from "../../scripts/esbuild-options.ts";
 import { serverlessEsbuildOptions } from "../../scripts/serverless-esbuild.ts";
-import { loadConfig } from "../../src/config/config.ts";
+import { CONFIG_VARIABLES, loadConfig } from "../../src/config/config.ts";
 import { outcomeTableDefinition } from "../../src/local/dynamodb-table.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import { createProvisionMetrics } from "../../src/observability/metrics.ts";
@@ -309,6 +309,25 @@ describe("osls package (offline, no AWS credentials)", () => {
       expect(vars.WEBHOOK_SECRET_ID).toEqual({ Ref: "WebhookSigningSecret" });
       if (name === "webhook") expect(vars.SIGNUP_QUEUE_URL).toEqual({ Ref: "SignupQueue" });
       else expect(vars.SIGNUP_QUEUE_URL).toBeUndefined();
+    }
+  });
+
+  it("sets only variables the configuration reads (or the runtime's), and the logstore auto-create settings loadConfig reads as set: off by default", () => {
+    // Read by the logger and by Node, not by loadConfig.
+    const runtime = ["LOG_LEVEL", "NODE_OPTIONS"];
+    for (const name of HANDLERS) {
+      const vars = (props(fnId(name)).Environment as Obj).Variables as Obj;
+      expect(Object.keys(vars).filter((v) => !CONFIG_VARIABLES.includes(v) && !runtime.includes(v)), name).toEqual([]);
+      const strings = Object.fromEntries(Object.entries(vars).filter(([, v]) => typeof v === "string")) as Record<string, string>;
+      const env = { ...strings, SLS_SECRET_ID: "s", IM_SECRET_ID: "i", WEBHOOK_SECRET_ID: "w", OUTCOME_TABLE_NAME: "outcomes" };
+      expect(vars.SLS_LOGSTORE_AUTO_CREATE, name).toBe("false");
+      expect(loadConfig(env).sls.logstoreAutoCreate, name).toBeUndefined();
+      // Switched on, the template's own prefix, ttl and shards are what the service uses.
+      expect(loadConfig({ ...env, SLS_LOGSTORE_AUTO_CREATE: "true" }).sls.logstoreAutoCreate, name).toEqual({
+        prefix: vars.SLS_LOGSTORE_AUTO_CREATE_PREFIX,
+        ttl: Number(vars.SLS_LOGSTORE_AUTO_CREATE_TTL_DAYS),
+        shardCount: Number(vars.SLS_LOGSTORE_AUTO_CREATE_SHARDS),
+      });
     }
   });
 

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient } from "../../src/aws/dynamodb/index.ts";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { BackfillReport } from "../../src/backfill/backfill.ts";
 import { createHttpTransport } from "../../src/http/request.ts";
@@ -237,7 +237,7 @@ async function serviceOnOwnTable(): Promise<Service> {
   try {
     await ensureOutcomeTable(ddb, tableName);
     const logstores = Array.from({ length: 8 }, (_, i) => ({ name: `${LOCAL.slsLogstorePrefix}${i}` }));
-    await new LogstoreRegistry({ client: DynamoDBDocumentClient.from(ddb), tableName }).add(logstores);
+    await new LogstoreRegistry({ client: new DynamoDBDocumentClient({ endpoint: fx.stack.dynamodb.endpoint, region: LOCAL.region, credentials: { accessKeyId: "local", secretAccessKey: "local" } }), tableName }).add(logstores);
   } finally {
     ddb.destroy();
   }

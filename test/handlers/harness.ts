@@ -3,7 +3,7 @@
  * environment is in place, a clock that can be moved forward, and capture of what the handlers
  * print (Powertools writes JSON lines to stdout/stderr).
  */
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand } from "../../src/aws/dynamodb/index.ts";
 import { systemClock } from "../../src/http/clock.ts";
 import type { Clock } from "../../src/http/types.ts";
 import type { Service } from "../../src/service.ts";

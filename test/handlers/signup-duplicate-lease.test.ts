@@ -9,7 +9,7 @@
  * visibility timeouts). Time is moved with a stopped fake Date, receive by receive.
  */
 import { readFileSync } from "node:fs";
-import { PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { PutCommand, type DynamoDBDocumentClient } from "../../src/aws/dynamodb/index.ts";
 import type { SQSBatchResponse } from "aws-lambda";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createDocumentClient } from "../../src/aws/document-client.ts";

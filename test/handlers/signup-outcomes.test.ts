@@ -4,8 +4,7 @@
  * acknowledged when its outcome is final, good or bad.
  */
 import { createServer } from "node:net";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, PutCommand, QueryCommand } from "../../src/aws/dynamodb/index.ts";
 import { ProvisionedThroughputExceededException } from "@aws-sdk/client-dynamodb";
 import type { SQSBatchResponse } from "aws-lambda";
 import { awsClientOptions } from "../../src/aws/client-options.ts";
@@ -52,8 +51,8 @@ async function refusedEndpoint(): Promise<string> {
 
 describe("signup handler: which records are redelivered", () => {
   it("reports a record whose processing throws (the outcome table unreachable), so the message is not deleted", async () => {
-    const dynamo = new DynamoDBClient({ ...awsClientOptions(), region: "us-east-1", endpoint: await refusedEndpoint(), credentials: TEST_AWS_CREDENTIALS, maxAttempts: 1 });
-    const service = fx.service({ documentClient: DynamoDBDocumentClient.from(dynamo) });
+    const dynamo = new DynamoDBDocumentClient({ region: "us-east-1", endpoint: await refusedEndpoint(), credentials: TEST_AWS_CREDENTIALS, maxAttempts: 1 });
+    const service = fx.service({ documentClient: dynamo });
     const handler = handlers.createSignupHandler(service);
     const records = [sqsRecord(body(sampleTenant())), sqsRecord(body(sampleTenant()))];
     const calls = { sls: fx.stack.sls.state().calls, im: fx.stack.im.state().counters.calls };
@@ -202,10 +201,10 @@ describe("signup handler log lines", () => {
   });
 
   it("name a record that failed by message id and error name only", async () => {
-    const dynamo = new DynamoDBClient({ ...awsClientOptions(), region: "us-east-1", endpoint: await refusedEndpoint(), credentials: TEST_AWS_CREDENTIALS, maxAttempts: 1 });
+    const dynamo = new DynamoDBDocumentClient({ region: "us-east-1", endpoint: await refusedEndpoint(), credentials: TEST_AWS_CREDENTIALS, maxAttempts: 1 });
     const record = sqsRecord(body(sampleTenant()));
     try {
-      await invoke(handlers.createSignupHandler(fx.service({ documentClient: DynamoDBDocumentClient.from(dynamo) })), sqsEvent([record]), lambdaContext());
+      await invoke(handlers.createSignupHandler(fx.service({ documentClient: dynamo })), sqsEvent([record]), lambdaContext());
     } finally {
       dynamo.destroy();
     }

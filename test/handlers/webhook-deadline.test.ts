@@ -6,12 +6,11 @@
  * path taken is read from the reply, the logged error and what the stalled server saw. The only
  * time bound asserted is a ceiling far above the budget that only a hanging call would break.
  */
-import { DynamoDBClient, ProvisionedThroughputExceededException } from "@aws-sdk/client-dynamodb";
+import { dynamoDbError, watchCommands } from "../support/watch-commands.ts";
 import { SqsSendMessageClient } from "../../src/queue/sqs-send-message.ts";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, ProvisionedThroughputExceededException, type DocumentClient } from "../../src/aws/dynamodb/index.ts";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { awsClientOptions } from "../../src/aws/client-options.ts";
 import { startSqsStandIn } from "../../src/local/sqs.ts";
 import { sqsSignupQueue, type SignupQueue } from "../../src/queue/signup-queue.ts";
 import { sampleTenant, useLocalStack } from "../support/local-stack.ts";
@@ -37,11 +36,9 @@ beforeAll(async () => {
     forwardTo: fx.stack.dynamodb.endpoint,
     stall: (_req, body) => stallProvisioning && !body.includes("WEBHOOK#"),
   });
-  documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ ...awsClientOptions(), endpoint: dynamodb.url }), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  documentClient = new DynamoDBDocumentClient({ endpoint: dynamodb.url });
   hung = await startStallingServer();
-  hungClient = DynamoDBDocumentClient.from(new DynamoDBClient({ ...awsClientOptions(), endpoint: hung.url }));
+  hungClient = new DynamoDBDocumentClient({ endpoint: hung.url });
 });
 afterAll(async () => {
   documentClient.destroy();
@@ -56,7 +53,7 @@ afterAll(async () => {
  * about the cut-off, not about fitting two providers' calls into the ~1 s the default 3 s budget
  * leaves after the safety margin, which a loaded machine missed (a 202 hand-off instead).
  */
-const resendHandler = (client: DynamoDBDocumentClient, queue: SignupQueue) =>
+const resendHandler = (client: DocumentClient, queue: SignupQueue) =>
   handlers.createWebhookHandler(fx.service({ documentClient: client }, { WEBHOOK_REQUEST_BUDGET_MS: "12000" }), { queue });
 
 describe("webhook: a hung DynamoDB call cannot outlive the request budget", () => {
@@ -205,7 +202,7 @@ describe("webhook: a hung DynamoDB call cannot outlive the request budget", () =
     // cut at the request budget and 18% of the replies were 5xx, each retried into the same slow
     // table. Here the guard's write answers 1.5 s late, the budget is 0.5 s, the invocation 15 s.
     const slowGuard = await startStallingServer({ forwardTo: fx.stack.dynamodb.endpoint, stall: () => false, delayMs: (_req, body) => (body.includes("WEBHOOK#") ? 1_500 : 0) });
-    const slowClient = DynamoDBDocumentClient.from(new DynamoDBClient({ ...awsClientOptions(), endpoint: slowGuard.url }), { marshallOptions: { removeUndefinedValues: true } });
+    const slowClient = new DynamoDBDocumentClient({ endpoint: slowGuard.url });
     try {
       const enqueued: string[] = [];
       const queue = { enqueue: async (t: { tenantId: string }) => void enqueued.push(t.tenantId) };
@@ -241,20 +238,13 @@ describe("webhook: a hung DynamoDB call cannot outlive the request budget", () =
   });
 
   it("a replay guard write DynamoDB throttles (after the SDK's own retries): 503 with Retry-After, nothing accepted", async () => {
-    const client = new DynamoDBClient({ ...awsClientOptions(), endpoint: fx.stack.dynamodb.endpoint, maxAttempts: 1 });
+    const throttled = new DynamoDBDocumentClient({ endpoint: fx.stack.dynamodb.endpoint, maxAttempts: 1 });
     // DynamoDB refuses the guard's PutItem (a WEBHOOK# key) as a hot partition does; the rest goes through.
-    client.middlewareStack.add(
-      (next) => async (args) => {
-        // Whichever side of the document client's marshalling this runs on.
-        const pk = (args.input as { Item?: { pk?: string | { S?: string } } }).Item?.pk;
-        if ((typeof pk === "string" ? pk : pk?.S)?.startsWith("WEBHOOK#")) {
-          throw new ProvisionedThroughputExceededException({ message: "Rate of requests exceeds the allowed throughput.", $metadata: { httpStatusCode: 400 } });
-        }
-        return next(args);
-      },
-      { step: "initialize", name: "throttleReplayGuard" },
-    );
-    const throttled = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    watchCommands(throttled, ({ input }) => {
+      if (String((input["Item"] as { pk?: unknown } | undefined)?.pk).startsWith("WEBHOOK#")) {
+        throw dynamoDbError(ProvisionedThroughputExceededException, "Rate of requests exceeds the allowed throughput.");
+      }
+    });
     const enqueued: string[] = [];
     const handler = handlers.createWebhookHandler(fx.service({ documentClient: throttled }), { queue: { enqueue: async (t) => void enqueued.push(t.tenantId) } });
     const tenant = sampleTenant();
@@ -281,9 +271,7 @@ describe("webhook: a hung DynamoDB call cannot outlive the request budget", () =
     const sqs = await startSqsStandIn({ queues: [{ name: "signup" }] });
     const slowSqs = await startStallingServer({ forwardTo: sqs.endpoint, stall: () => false, delayMs: () => 1_500 });
     const stalledDynamodb = await startStallingServer({ forwardTo: fx.stack.dynamodb.endpoint, stall: (_req, body) => !body.includes("WEBHOOK#") });
-    const stalledClient = DynamoDBDocumentClient.from(new DynamoDBClient({ ...awsClientOptions(), endpoint: stalledDynamodb.url }), {
-      marshallOptions: { removeUndefinedValues: true },
-    });
+    const stalledClient = new DynamoDBDocumentClient({ endpoint: stalledDynamodb.url });
     const sqsClient = new SqsSendMessageClient({ region: "us-east-1", endpoint: slowSqs.url, credentials: async () => ({ accessKeyId: "local", secretAccessKey: "local" }) });
     try {
       const queue = sqsSignupQueue(sqsClient, sqs.queueUrl("signup").replace(sqs.endpoint, slowSqs.url));

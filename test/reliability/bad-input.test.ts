@@ -6,7 +6,7 @@
  * registers a tenant.
  */
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { GetCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, ScanCommand } from "../../src/aws/dynamodb/index.ts";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,15 +1,9 @@
-/**
- * A transient DynamoDB failure in the middle of a webhook request (the tenant item's Put is
- * throttled), then the sender's retry, or no retry and the backfill. Standard Webhooks senders
- * retry a non-2xx reply with the same `webhook-id`; the tenant must not be lost either way.
- */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
+
+import { DynamoDBDocumentClient, PutCommand } from "../../src/aws/dynamodb/index.ts";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { captureOutput, type OutputCapture } from "../../bench/chaos/capture.ts";
 import { signWebhook, webhookEvent } from "../../bench/chaos/events.ts";
-import { awsClientOptions } from "../../src/aws/client-options.ts";
 import { runBackfill } from "../../src/backfill/backfill.ts";
 import { localLambdaContext } from "../../src/local/lambda-context.ts";
 import type { Service } from "../../src/service.ts";
@@ -34,7 +28,7 @@ afterAll(() => output?.restore());
  * DynamoDB throttling would; every other call goes through.
  */
 function failingFirstTenantPut(tenantId: string): DynamoDBDocumentClient {
-  const client = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientOptions()), { marshallOptions: { removeUndefinedValues: true } });
+  const client = new DynamoDBDocumentClient();
   const send = client.send.bind(client) as (command: unknown) => Promise<unknown>;
   let failed = false;
   const flaky = async (command: unknown): Promise<unknown> => {

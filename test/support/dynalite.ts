@@ -1,5 +1,5 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient } from "../../src/aws/dynamodb/index.ts";
 import { afterAll, beforeAll } from "vitest";
 import type { Clock } from "../../src/http/types.ts";
 import { startDynalite, type RunningDynalite } from "../../src/local/dynalite.ts";
@@ -44,11 +44,12 @@ export function useDynalite(): (options?: FixtureOptions) => Promise<OutcomeTabl
       region: "us-east-1",
       credentials: { accessKeyId: "local", secretAccessKey: "local" },
     });
-    docClient = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    docClient = new DynamoDBDocumentClient({ endpoint: dynalite.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
   });
 
   afterAll(async () => {
     client?.destroy();
+    docClient?.destroy();
     await dynalite?.close();
   });
 

@@ -5,7 +5,7 @@
  * only: grants per command, DynamoDB requests, the most grants in any one-second window. Used by
  * the limiter tests and by `node bench/fleet-model.ts`.
  */
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { DocumentClient } from "../../src/aws/dynamodb/index.ts";
 import { FleetRateLimiter, type FleetLimiterStats, type FleetRateLimiterOptions } from "../../src/limits/fleet-limiter.ts";
 import { CallScheduleStore } from "../../src/limits/schedule-store.ts";
 import { seededRandom } from "../../src/sandbox/faults.ts";
@@ -28,7 +28,7 @@ export interface SimProcess {
 
 /** Options of {@link simulateFleet}. */
 export interface FleetSimOptions {
-  docClient: DynamoDBDocumentClient;
+  docClient: DocumentClient;
   tableName: string;
   processes: readonly SimProcess[];
   seconds: number;

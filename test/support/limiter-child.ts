@@ -4,7 +4,7 @@
  *   argv[2]: JSON { endpoint, tableName, count, lanes, limit, rate, storeTimeoutMs? }
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient } from "../../src/aws/dynamodb/index.ts";
 import { FleetRateLimiter } from "../../src/limits/fleet-limiter.ts";
 import { CallScheduleStore } from "../../src/limits/schedule-store.ts";
 
@@ -12,7 +12,7 @@ const args = JSON.parse(process.argv[2] ?? "{}") as { endpoint: string; tableNam
 const client = new DynamoDBClient({ endpoint: args.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
 const limiter = new FleetRateLimiter({
   provider: "test",
-  store: new CallScheduleStore({ client: DynamoDBDocumentClient.from(client), tableName: args.tableName, timeoutMs: args.storeTimeoutMs }),
+  store: new CallScheduleStore({ client: new DynamoDBDocumentClient({ endpoint: args.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } }), tableName: args.tableName, timeoutMs: args.storeTimeoutMs }),
   commands: { op: { limitPerSecond: args.limit, ratePerSecond: args.rate } },
   maxProcesses: 8,
 });

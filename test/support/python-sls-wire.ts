@@ -8,6 +8,8 @@
  *   without a body), `x-log-apiversion`, `Host`, `x-acs-security-token`, then `sign_request`,
  *   then `User-Agent` in `_getHttpResponse`; the query goes through `requests` (`params=`).
  * - aliyun/log/logclient.py `create/update/delete/list_consumer_group`: the per-call headers.
+ * - aliyun/log/logclient.py `create_logstore` (line 1624 at 3e3a611): its defaults, headers
+ *   (`x-log-bodyrawsize: '0'` although it has a body) and body keys in their order.
  * - aliyun/log/auth.py `AuthV1.sign_request`: `x-log-signaturemethod: hmac-sha1`, `Date`,
  *   `Content-MD5`, StringToSign, and `x-log-date` = Date set AFTER the signature.
  * - aliyun/log/auth.py `AuthV4._do_sign_request` / `build_canonical_request` / `_v4_uri_encode`
@@ -172,6 +174,17 @@ function requestsQuery(params: Record<string, string>): string {
   return parts.length === 0 ? "" : `?${parts.join("&")}`;
 }
 
+/** One `create_logstore` argument set (the method's defaults where absent). */
+export interface PythonCreateLogstoreArgs {
+  ttl?: number;
+  shardCount?: number;
+  enableTracking?: boolean;
+  appendMeta?: boolean;
+  autoSplit?: boolean;
+  maxSplitShard?: number;
+  telemetryType?: string;
+}
+
 /** Python's `json.dumps` of a flat dict: `", "` and `": "` between items, keys in insertion order. */
 function jsonDumps(record: Record<string, string | number | boolean>): Buffer {
   return Buffer.from(`{${Object.entries(record).map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(", ")}}`);
@@ -197,6 +210,21 @@ export const pythonConsumerGroupCalls = {
     return { method: "GET", project, resource: `/logstores/${logstore}/consumergroups`, params, headers: {} };
   },
 };
+
+/** `LogClient.create_logstore` (logclient.py), without hot_ttl, encrypt_conf, mode, infrequent_access_ttl (all left at their defaults). */
+export function pythonCreateLogstore(project: string, logstore: string, args: PythonCreateLogstoreArgs = {}): PythonSdkCall {
+  const body = jsonDumps({
+    logstoreName: logstore,
+    ttl: args.ttl ?? 30,
+    shardCount: args.shardCount ?? 2,
+    enable_tracking: args.enableTracking ?? false,
+    autoSplit: args.autoSplit ?? true,
+    maxSplitShard: args.maxSplitShard ?? 64,
+    appendMeta: args.appendMeta ?? false,
+    telemetryType: args.telemetryType ?? "",
+  });
+  return { method: "POST", project, resource: "/logstores", params: {}, headers: { "x-log-bodyrawsize": "0", "Content-Type": "application/json" }, body };
+}
 
 export interface PythonSdkResponse {
   status: number;

@@ -6,7 +6,7 @@
  * machine: the same run gives the same counts on an idle or a saturated machine.
  */
 import { setImmediate as turn } from "node:timers/promises";
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { DocumentClient } from "../../src/aws/dynamodb/index.ts";
 import type { Clock } from "../../src/http/types.ts";
 
 interface Timer {
@@ -94,7 +94,7 @@ export class VirtualClock implements Clock {
  * const slow = onVirtualTime(docClient, clock, 6); // each request takes 6 ms of the clock's time
  * ```
  */
-export function onVirtualTime(client: DynamoDBDocumentClient, clock: VirtualClock, roundTripMs: number, counts?: { failedConditions: number }): DynamoDBDocumentClient {
+export function onVirtualTime(client: DocumentClient, clock: VirtualClock, roundTripMs: number, counts?: { failedConditions: number }): DocumentClient {
   return new Proxy(client, {
     get(target, prop, receiver) {
       if (prop !== "send") return Reflect.get(target, prop, receiver);

@@ -9,6 +9,7 @@ export const SLS_OPERATIONS = {
   list: "ListConsumerGroup",
   update: "UpdateConsumerGroup",
   delete: "DeleteConsumerGroup",
+  createLogStore: "CreateLogStore",
 } as const;
 
 export type SlsOperation = (typeof SLS_OPERATIONS)[keyof typeof SLS_OPERATIONS];
@@ -46,3 +47,26 @@ export const CONSUMER_GROUP_NAME_PATTERN = new RegExp(`^[0-9a-zA-Z_-]{1,${CONSUM
  * interval and catches unit mistakes (milliseconds passed as seconds).
  */
 export const CONSUMER_GROUP_TIMEOUT_RANGE = { min: 1, max: 86_400 } as const;
+
+/**
+ * Logstores one project may hold: "You can create up to 200 Logstores in a project" (the
+ * CreateLogStore reference; a raised quota is the account's). Beyond it CreateLogStore answers
+ * 400 `ProjectQuotaExceed`.
+ */
+export const MAX_LOGSTORES_PER_PROJECT = 200;
+
+/**
+ * CreateLogStore's `ttl` (days): 1-3650, 3650 meaning kept for ever (the API reference and the
+ * Tea SDK's CreateLogStoreRequest; the Python SDK's "up to 3650").
+ */
+export const LOGSTORE_TTL_RANGE = { min: 1, max: 3650 } as const;
+
+/**
+ * CreateLogStore's `shardCount`: 1-10 at creation (the CreateLogStore reference, "Valid values: 1
+ * to 10"; aliyun-log-python-sdk issue #44: "by default, you can only create logstore with shard
+ * <=10"). More come only by splitting.
+ */
+export const LOGSTORE_SHARD_COUNT_RANGE = { min: 1, max: 10 } as const;
+
+/** CreateLogStore's `maxSplitShard`: 1-256, required when `autoSplit` is true (Tea SDK CreateLogStoreRequest). */
+export const LOGSTORE_MAX_SPLIT_SHARD_RANGE = { min: 1, max: 256 } as const;

@@ -3,8 +3,12 @@ import { ProviderError, type ErrorClass } from "../../errors.ts";
 import type { TransportError } from "../../http/errors.ts";
 import type { HttpResponse } from "../../http/types.ts";
 
-/** Codes that mean "already there": convergence reads the resource back. */
-const EXISTS_CODES = new Set(["ConsumerGroupAlreadyExist"]);
+/**
+ * Codes that mean "already there": convergence reads the resource back. CreateLogStore answers
+ * `LogStoreAlreadyExist` (the Java SDK's function tests against the service); its older reference
+ * page spells it `LogstoreAlreadyExist`, and the Python SDK compares case-insensitively.
+ */
+const EXISTS_CODES = new Set(["ConsumerGroupAlreadyExist", "LogStoreAlreadyExist", "LogstoreAlreadyExist"]);
 /**
  * Codes that mean the credentials were rejected (a wrong or rotated key, an expired STS token):
  * re-read them once; still rejected, a rotation may be under way: retry later, not never.
@@ -15,6 +19,12 @@ const CREDENTIALS_CODES = new Set(["Unauthorized", "InvalidAccessKeyId", "Signat
 export const SLS_CLOCK_SKEW_CODES: ReadonlySet<string> = new Set(["RequestTimeExpired", "RequestTimeTooSkewed"]);
 /** Codes that are server trouble whatever the status. */
 const TRANSIENT_CODES = new Set(["InternalServerError", "ServerBusy", "RequestTimeout"]);
+/**
+ * A count quota, not a rate: CreateLogStore answers 400 `ProjectQuotaExceed` ("Project Quota
+ * Exceed", its reference page) when the project holds all the logstores it may. The same code
+ * with 403 is write throttling (PROVIDERS.md).
+ */
+const COUNT_QUOTA = { code: "ProjectQuotaExceed", httpStatus: 400 } as const;
 /** Quota codes that are throttling; ConsumerGroupQuotaExceed is a hard limit, not a rate. */
 const THROTTLING_CODES = new Set(["WriteQuotaExceed", "ReadQuotaExceed", "ProjectQuotaExceed", "ShardWriteQuotaExceed", "ShardReadQuotaExceed"]);
 
@@ -26,10 +36,12 @@ const THROTTLING_CODES = new Set(["WriteQuotaExceed", "ReadQuotaExceed", "Projec
  * ```ts
  * classifySlsError(403, "WriteQuotaExceed"); // "throttled"
  * classifySlsError(400, "ConsumerGroupAlreadyExist"); // "exists"
+ * classifySlsError(400, "ProjectQuotaExceed"); // "permanent": the project's logstore quota
  * ```
  */
 export function classifySlsError(httpStatus: number, errorCode: string): ErrorClass {
   if (EXISTS_CODES.has(errorCode)) return "exists";
+  if (errorCode === COUNT_QUOTA.code && httpStatus === COUNT_QUOTA.httpStatus) return "permanent";
   if (CREDENTIALS_CODES.has(errorCode)) return "credentials";
   if (THROTTLING_CODES.has(errorCode)) return "throttled";
   if (TRANSIENT_CODES.has(errorCode)) return "transient";

@@ -91,6 +91,33 @@ export interface RemoveConsumerGroupResult {
   requestId?: string | undefined;
 }
 
+/**
+ * A logstore to create (CreateLogStore's required fields and the shard splitting ones; the
+ * service needs nothing else of a logstore: it only holds tenants' consumer groups).
+ */
+export interface LogStoreSpec {
+  /** 3-63 of `[a-z0-9_-]`, a letter or digit at both ends; unique in the project. */
+  name: string;
+  /** Days the data is kept, 1-3650 (3650: for ever). */
+  ttl: number;
+  /** Shards at creation, 1-10. */
+  shardCount: number;
+  /** Split shards automatically (then `maxSplitShard` is required). */
+  autoSplit?: boolean | undefined;
+  /** The most shards automatic splitting may make, 1-256. */
+  maxSplitShard?: number | undefined;
+}
+
+/** What `createLogStore` established. */
+export interface CreateLogStoreResult {
+  /**
+   * `created`: SLS answered 200. `exists-after-ambiguous-attempt`: an earlier attempt of this
+   * call failed ambiguously (timeout, reset, 5xx) and the retry found the logstore existing.
+   */
+  outcome: "created" | "exists-after-ambiguous-attempt";
+  requestId?: string | undefined;
+}
+
 /** The consumer-group operations of one project/logstore. */
 export interface SlsClient {
   readonly project: string;
@@ -102,6 +129,13 @@ export interface SlsClient {
   ensureConsumerGroup(group: ConsumerGroup, options?: SlsCallOptions): Promise<EnsureConsumerGroupResult>;
   /** Makes the consumer group absent: DeleteConsumerGroup, with ConsumerGroupNotExist taken as done. */
   removeConsumerGroup(group: Pick<ConsumerGroup, "name">, options?: SlsCallOptions): Promise<RemoveConsumerGroupResult>;
+  /**
+   * CreateLogStore in the client's project (`POST /logstores`; any logstore, not only the
+   * client's own). `LogStoreAlreadyExist` is thrown as an `exists` SlsError unless an earlier
+   * attempt of this call was ambiguous; the project's logstore quota is a `permanent` SlsError
+   * with code `ProjectQuotaExceed`.
+   */
+  createLogStore(logstore: LogStoreSpec, options?: SlsCallOptions): Promise<CreateLogStoreResult>;
   /** Closes the transport if the client created it. */
   close(): void;
 }

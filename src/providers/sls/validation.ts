@@ -1,6 +1,12 @@
 /** Input rules checked before any SLS call (zod/mini schemas); each broken rule is named with its field. */
 import * as z from "zod/mini";
-import { CONSUMER_GROUP_NAME_MAX_LENGTH, CONSUMER_GROUP_TIMEOUT_RANGE } from "./constants.ts";
+import {
+  CONSUMER_GROUP_NAME_MAX_LENGTH,
+  CONSUMER_GROUP_TIMEOUT_RANGE,
+  LOGSTORE_MAX_SPLIT_SHARD_RANGE,
+  LOGSTORE_SHARD_COUNT_RANGE,
+  LOGSTORE_TTL_RANGE,
+} from "./constants.ts";
 import { consumerGroupNameCharset, slsEndpointSchema, slsLogstoreNameSchema, slsProjectNameSchema, slsRegionSchema } from "./names.ts";
 
 const projectName = slsProjectNameSchema;
@@ -74,3 +80,30 @@ export const consumerGroupUpdateSchema = z.object({ name: consumerGroupName, ...
     if (update.timeout === undefined && update.order === undefined) ctx.addIssue({ code: "custom", path: ["settings"], message: "at least one of timeout, order" });
   }),
 );
+
+/** An integer within a documented range, each broken rule named. */
+function intIn(range: { min: number; max: number }, unit = "") {
+  const rule = `an integer ${range.min}-${range.max}${unit}`;
+  return z.number({ error: rule }).check(z.int({ message: rule }), z.gte(range.min, { message: rule }), z.lte(range.max, { message: rule }));
+}
+
+/**
+ * A logstore to create: SLS's name rule, `ttl` 1-3650 days, `shardCount` 1-10, and with
+ * `autoSplit` a `maxSplitShard` of 1-256 (the CreateLogStore reference and the Tea SDK's request).
+ *
+ * @example
+ * ```ts
+ * schemaIssues(logStoreSpecSchema, { name: "tenant-events-9", ttl: 0, shardCount: 2 }); // [{ field: "ttl", rule: "an integer 1-3650 days" }]
+ * ```
+ */
+export const logStoreSpecSchema = z
+  .object({
+    name: logstoreName,
+    ttl: intIn(LOGSTORE_TTL_RANGE, " days"),
+    shardCount: intIn(LOGSTORE_SHARD_COUNT_RANGE),
+    autoSplit: z.optional(z.boolean()),
+    maxSplitShard: z.optional(intIn(LOGSTORE_MAX_SPLIT_SHARD_RANGE)),
+  })
+  .check(
+    z.refine((l) => l.autoSplit !== true || l.maxSplitShard !== undefined, { message: "required when autoSplit is true", path: ["maxSplitShard"] }),
+  );

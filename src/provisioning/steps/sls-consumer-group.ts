@@ -1,6 +1,6 @@
 /** The SLS consumer group step: one consumer group per tenant, in a logstore the registry assigns. */
 import type { ServiceConfig } from "../../config/config.ts";
-import type { LogstoreRegistry } from "../../logstores/index.ts";
+import type { LogstorePlacement } from "../../logstores/index.ts";
 import { SlsError, type ConsumerGroup, type SlsClient } from "../../providers/sls/index.ts";
 import { planTenant, type ConsumerGroupPlan } from "../plan.ts";
 import type { StepCallOptions, StepModule } from "../step-module.ts";
@@ -13,7 +13,8 @@ export interface SlsConsumerGroupStepOptions {
   config: Pick<ServiceConfig, "sls" | "im">;
   /** The client of one logstore (made on first use: the registry, not the config, names them). */
   clientFor: (logstore: string) => SlsStepClient;
-  logstores: Pick<LogstoreRegistry, "assign" | "release" | "holderOf">;
+  /** The registry, or a growing one (SLS_LOGSTORE_AUTO_CREATE). */
+  logstores: LogstorePlacement;
 }
 
 /** The step's plan: the group, and the logstore recorded for it (none before its first placement). */
@@ -51,7 +52,7 @@ export function slsConsumerGroupStep(options: SlsConsumerGroupStepOptions): Step
     const { tenantId } = plan;
     // An earlier run may have taken a slot (and made the group) without recording it.
     const known = plan.logstore ?? ((callOptions.mayHaveRunBefore ?? true) ? await registry.holderOf(tenantId) : undefined);
-    let logstore = await registry.assign(tenantId, { prefer: known });
+    let logstore = await registry.assign(tenantId, { prefer: known, deadline: callOptions.deadline });
     const full = new Set<string>();
     for (;;) {
       // The record names another logstore (a re-signup after offboarding whose old one filled up,
@@ -70,7 +71,7 @@ export function slsConsumerGroupStep(options: SlsConsumerGroupStepOptions): Step
       if (await readIn(plan, logstore, callOptions)) return { outcome: "already-existed", resource: resourceOf(plan.name, logstore) };
       full.add(logstore);
       await registry.release(logstore, tenantId, { full: true });
-      logstore = await registry.assign(tenantId, { exclude: full });
+      logstore = await registry.assign(tenantId, { exclude: full, deadline: callOptions.deadline });
     }
   };
 

@@ -5,6 +5,6 @@
  * - `GET  /__sandbox/state`   the {@link SlsSandboxState} as JSON
  * - `GET  /__sandbox/faults`  the current FaultConfig
  * - `POST /__sandbox/faults`  replace it with a (partial) FaultConfig; absent fields get defaults
- * - `POST /__sandbox/reset`   drop every consumer group and zero the counters
+ * - `POST /__sandbox/reset`   drop every consumer group and created logstore, zero the counters
  */
 export { CONTROL_PATH_PREFIX, parseFaultConfig } from "../control-body.ts";

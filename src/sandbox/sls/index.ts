@@ -5,3 +5,4 @@ export * from "./store.ts";
 export * from "./control.ts";
 export * from "./rejection.ts";
 export type * from "./types.ts";
+export type { SandboxLogStore } from "./logstore-body.ts";

@@ -1,6 +1,7 @@
 /**
- * A strict local stand-in for the SLS consumer-group API: a real node:http server on
- * 127.0.0.1 that authenticates every request as SLS does, keeps consumer groups in memory,
+ * A strict local stand-in for the SLS consumer-group API and CreateLogStore: a real node:http
+ * server on 127.0.0.1 that authenticates every request as SLS does, keeps logstores and consumer
+ * groups in memory,
  * and injects faults (latency, errors, hangs, resets, garbled answers, ambiguous effects, rate limits).
  */
 import { randomBytes } from "node:crypto";
@@ -18,9 +19,10 @@ import { closeServer, listenOnLoopback } from "../loopback.ts";
 /** Largest request body read; SLS consumer-group bodies are tens of bytes. */
 const MAX_BODY_BYTES = 64 * 1024;
 
-/** One routed consumer-group call. */
+/** One routed call: a consumer-group call, or CreateLogStore (whose logstore is in the body). */
 interface RoutedCall {
   operation: SlsOperation;
+  /** The logstore in the path ("" for CreateLogStore). */
   logstore: string;
   /** The consumer group named in the path (update, delete). */
   groupName?: string;
@@ -55,7 +57,7 @@ export async function startSlsSandbox(options: SlsSandboxOptions): Promise<SlsSa
   const maxSkewMs = options.maxSkewMs ?? SLS_MAX_CLOCK_SKEW_MS;
   const clock = options.clock ?? systemClock;
   const accounts = new Map<string, SlsSandboxAccount>(options.accounts.map((a) => [a.accessKeyId, a]));
-  const store = new ConsumerGroupStore(options.projects);
+  const store = new ConsumerGroupStore(options.projects, { logstoreQuota: options.logstoreQuota });
   const faults = new FaultInjector(options.faults);
   let calls: Record<string, number> = {};
   let rejections: Record<string, number> = {};
@@ -65,7 +67,7 @@ export async function startSlsSandbox(options: SlsSandboxOptions): Promise<SlsSa
   function state(): SlsSandboxState {
     let throttled = 0;
     for (const n of faults.throttled.values()) throttled += n;
-    return { groups: store.snapshot(), calls: { ...calls }, createsApplied, deletedGroups: [...deletedGroups], throttled, rejections: { ...rejections } };
+    return { groups: store.snapshot(), createdLogstores: store.createdLogstores(), calls: { ...calls }, createsApplied, deletedGroups: [...deletedGroups], throttled, rejections: { ...rejections } };
   }
 
   function reset(): void {
@@ -78,6 +80,8 @@ export async function startSlsSandbox(options: SlsSandboxOptions): Promise<SlsSa
   }
 
   function route(method: string, path: string): RoutedCall {
+    // CreateLogStore; the sandbox has no other logstore API (ListLogStores, GetLogStore...).
+    if (path === "/logstores" && method === "POST") return { operation: SLS_OPERATIONS.createLogStore, logstore: "" };
     const match = CONSUMER_GROUP_PATH.exec(path);
     if (!match) throw new SlsRejection(404, "InvalidRequestPath", "no such API path");
     const [, logstore = "", groupName] = match;
@@ -105,16 +109,20 @@ export async function startSlsSandbox(options: SlsSandboxOptions): Promise<SlsSa
       case SLS_OPERATIONS.delete:
         if (store.delete(project, call.logstore, call.groupName ?? "")) deletedGroups.push(call.groupName ?? "");
         return { status: 200 };
+      case SLS_OPERATIONS.createLogStore:
+        store.createLogstore(project, body);
+        return { status: 200 };
     }
   }
 
-  /** The resource a fault rule can target: the consumer group named in the path or the create body. */
+  /** The resource a fault rule can target: the consumer group (or logstore) named in the path or the create body. */
   function resourceOf(call: RoutedCall, body: string): string | undefined {
     if (call.groupName !== undefined) return call.groupName;
-    if (call.operation !== SLS_OPERATIONS.create) return undefined;
+    const nameField = call.operation === SLS_OPERATIONS.create ? "consumerGroup" : call.operation === SLS_OPERATIONS.createLogStore ? "logstoreName" : undefined;
+    if (nameField === undefined) return undefined;
     try {
       const parsed: unknown = JSON.parse(body);
-      const name = (parsed as Record<string, unknown> | null)?.["consumerGroup"];
+      const name = (parsed as Record<string, unknown> | null)?.[nameField];
       return typeof name === "string" ? name : undefined;
     } catch {
       return undefined;
@@ -137,7 +145,8 @@ export async function startSlsSandbox(options: SlsSandboxOptions): Promise<SlsSa
     const call = route(received.method, received.path);
     calls[call.operation] = (calls[call.operation] ?? 0) + 1;
     // ProjectNotExist / LogStoreNotExist before faults: a missing store is not a flaky one.
-    store.groupsOf(project, call.logstore);
+    if (call.operation === SLS_OPERATIONS.createLogStore) store.checkProject(project);
+    else store.groupsOf(project, call.logstore);
 
     if (faults.overRateLimit(call.operation, clock.now())) {
       const code = call.operation === SLS_OPERATIONS.list ? "ReadQuotaExceed" : "WriteQuotaExceed";

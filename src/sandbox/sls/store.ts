@@ -1,5 +1,6 @@
-/** The sandbox's consumer groups, per project and logstore, with SLS's rules and error codes. */
-import { CONSUMER_GROUP_NAME_PATTERN, MAX_CONSUMER_GROUPS_PER_LOGSTORE } from "../../providers/sls/constants.ts";
+/** The sandbox's logstores and consumer groups, per project, with SLS's rules and error codes. */
+import { CONSUMER_GROUP_NAME_PATTERN, MAX_CONSUMER_GROUPS_PER_LOGSTORE, MAX_LOGSTORES_PER_PROJECT } from "../../providers/sls/constants.ts";
+import { parseCreateLogStoreBody, type SandboxLogStore } from "./logstore-body.ts";
 import { SlsRejection } from "./rejection.ts";
 import type { SandboxConsumerGroup } from "./types.ts";
 
@@ -16,17 +17,61 @@ type Settings = Omit<SandboxConsumerGroup, "name">;
  */
 export class ConsumerGroupStore {
   readonly #logstores = new Map<string, Map<string, Map<string, Settings>>>();
+  readonly #initial: Record<string, string[]>;
+  readonly #logstoreQuota: number;
+  /** Logstores made by CreateLogStore, per project, in creation order. */
+  #created = new Map<string, SandboxLogStore[]>();
 
-  constructor(projects: Record<string, string[]>) {
-    for (const [project, logstores] of Object.entries(projects)) {
+  /** `logstoreQuota`: logstores a project may hold, those it starts with included (SLS: 200). */
+  constructor(projects: Record<string, string[]>, options: { logstoreQuota?: number | undefined } = {}) {
+    this.#initial = projects;
+    this.#logstoreQuota = options.logstoreQuota ?? MAX_LOGSTORES_PER_PROJECT;
+    this.#fill();
+  }
+
+  #fill(): void {
+    this.#logstores.clear();
+    this.#created = new Map();
+    for (const [project, logstores] of Object.entries(this.#initial)) {
       this.#logstores.set(project, new Map(logstores.map((l) => [l, new Map<string, Settings>()])));
     }
   }
 
-  /** The groups of one logstore, or ProjectNotExist / LogStoreNotExist. */
-  groupsOf(project: string, logstore: string): Map<string, Settings> {
+  /** The logstores of one project, or ProjectNotExist. */
+  #project(project: string): Map<string, Map<string, Settings>> {
     const logstores = this.#logstores.get(project);
     if (logstores === undefined) throw new SlsRejection(404, "ProjectNotExist", `The Project does not exist : ${project}`);
+    return logstores;
+  }
+
+  /** Throws ProjectNotExist for a project the sandbox does not have. */
+  checkProject(project: string): void {
+    this.#project(project);
+  }
+
+  /**
+   * CreateLogStore with the request body as received: LogStoreInfoInvalid for a body that breaks
+   * a documented rule, LogStoreAlreadyExist for a taken name, ProjectQuotaExceed when the project
+   * holds its quota of logstores. The new logstore takes consumer groups at once.
+   */
+  createLogstore(project: string, body: string): SandboxLogStore {
+    const logstores = this.#project(project);
+    const logstore = parseCreateLogStoreBody(body);
+    if (logstores.has(logstore.name)) throw new SlsRejection(400, "LogStoreAlreadyExist", `logstore ${logstore.name} already exists`);
+    if (logstores.size >= this.#logstoreQuota) throw new SlsRejection(400, "ProjectQuotaExceed", "Project Quota Exceed");
+    logstores.set(logstore.name, new Map());
+    this.#created.set(project, [...(this.#created.get(project) ?? []), logstore]);
+    return logstore;
+  }
+
+  /** The logstores CreateLogStore made, per project, with the settings they were made with. */
+  createdLogstores(): Record<string, SandboxLogStore[]> {
+    return Object.fromEntries(this.#created);
+  }
+
+  /** The groups of one logstore, or ProjectNotExist / LogStoreNotExist. */
+  groupsOf(project: string, logstore: string): Map<string, Settings> {
+    const logstores = this.#project(project);
     const groups = logstores.get(logstore);
     if (groups === undefined) throw new SlsRejection(404, "LogStoreNotExist", `logstore ${logstore} does not exist`);
     return groups;
@@ -87,9 +132,9 @@ export class ConsumerGroupStore {
     return out;
   }
 
-  /** Drops every group; projects and logstores stay. */
+  /** Drops every group and every logstore CreateLogStore made; the projects and logstores it started with stay. */
   clear(): void {
-    for (const logstores of this.#logstores.values()) for (const groups of logstores.values()) groups.clear();
+    this.#fill();
   }
 }
 

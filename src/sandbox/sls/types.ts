@@ -1,6 +1,7 @@
 /** Types of the local SLS sandbox. */
 import type { Clock } from "../../http/types.ts";
 import type { FaultConfig, FaultInjector } from "../faults.ts";
+import type { SandboxLogStore } from "./logstore-body.ts";
 
 /** An access key the sandbox accepts; with `securityToken`, calls must carry exactly that token. */
 export interface SlsSandboxAccount {
@@ -19,8 +20,10 @@ export interface SlsSandboxOptions {
   /** Region endpoint the Host header must end with: `{project}.{endpoint}`. */
   endpoint: string;
   accounts: SlsSandboxAccount[];
-  /** Projects and their logstores. */
+  /** Projects and the logstores they start with (CreateLogStore adds more). */
   projects: Record<string, string[]>;
+  /** Logstores a project may hold, those it starts with included. Default 200, SLS's quota. */
+  logstoreQuota?: number;
   /** Region v4 signatures must be scoped to. Default: the endpoint's first label (`cn-shanghai`). */
   region?: string;
   /** Largest accepted distance between the request's date and the sandbox clock. Default 15 min. */
@@ -43,6 +46,8 @@ export interface SandboxConsumerGroup {
 export interface SlsSandboxState {
   /** Consumer groups per project, per logstore, in creation order. */
   groups: Record<string, Record<string, SandboxConsumerGroup[]>>;
+  /** Logstores CreateLogStore made, per project, in creation order, with their settings. */
+  createdLogstores: Record<string, SandboxLogStore[]>;
   /** Authenticated calls per operation (including those answered with a fault). */
   calls: Record<string, number>;
   /** Creates that took effect (also those followed by an injected error, hang or reset). */
@@ -63,7 +68,7 @@ export interface SlsSandbox {
   /** The fault injector; reconfigure in-process with `sandbox.faults.configure(...)`. */
   readonly faults: FaultInjector;
   state(): SlsSandboxState;
-  /** Drops every consumer group and zeroes the counters. */
+  /** Drops every consumer group and every created logstore, and zeroes the counters. */
   reset(): void;
   /** Stops listening and destroys every connection, hung ones included. */
   close(): Promise<void>;

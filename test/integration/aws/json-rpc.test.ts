@@ -7,8 +7,11 @@
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { AWS_CONNECTION_TIMEOUT_MS, AWS_REQUEST_TIMEOUT_MS } from "../../../src/aws/client-options.ts";
 import { AwsJsonRpcClient, AwsResponseParseError } from "../../../src/aws/json-rpc.ts";
+import { createHttpTransport } from "../../../src/http/request.ts";
 import type { Clock } from "../../../src/http/types.ts";
+import { ManualTimers } from "../../support/manual-timers.ts";
 
 let server: Server;
 let origin: string;
@@ -86,5 +89,28 @@ describe("AwsJsonRpcClient: a 2xx answer it cannot read", () => {
     const rpc = client(clock());
     await expect(rpc.call(origin, "PutEvents", { Entries: [] })).resolves.toEqual({});
     rpc.close();
+  });
+});
+
+describe("AwsJsonRpcClient: per-attempt limits", () => {
+  it("bounds each new connection by AWS_CONNECTION_TIMEOUT_MS beside the attempt's AWS_REQUEST_TIMEOUT_MS, as the SDK clients' handler does", async () => {
+    // The transport's own timers, recorded: what firing them does is request-wire.test.ts's to show.
+    const timers = new ManualTimers();
+    const rpc = new AwsJsonRpcClient({
+      signingName: "events",
+      targetPrefix: "AWSEvents",
+      jsonVersion: "1.1",
+      region: "us-east-1",
+      credentials: async () => ({ accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" }),
+      clock: clock(),
+      transport: createHttpTransport({ timers }),
+    });
+    answer = (res) => {
+      res.writeHead(200, { "content-type": "application/x-amz-json-1.1" });
+      res.end("{}");
+    };
+    await expect(rpc.call(origin, "PutEvents", { Entries: [] })).resolves.toEqual({});
+    rpc.close();
+    expect(timers.armed).toEqual([AWS_REQUEST_TIMEOUT_MS, AWS_CONNECTION_TIMEOUT_MS]);
   });
 });

@@ -1,5 +1,5 @@
 /** queryItems follows DynamoDB's pages (dynalite, one item a page) and reads no page it is not asked for. */
-import { PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { PutCommand, type DynamoDBDocumentClient } from "../../../src/aws/dynamodb/index.ts";
 import { describe, expect, it } from "vitest";
 import { queryItems } from "../../../src/aws/query-items.ts";
 import { useDynalite } from "../../support/dynalite.ts";

@@ -1,7 +1,6 @@
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { awsClientOptions, withoutSdkLogging } from "../../../src/aws/client-options.ts";
-import { createDocumentClient } from "../../../src/aws/document-client.ts";
 import { type RunningDynalite, startDynalite } from "../../../src/local/dynalite.ts";
 
 let dynalite: RunningDynalite;
@@ -33,9 +32,4 @@ describe("withoutSdkLogging", () => {
     expect(quiet.calls).toEqual({ info: 0, error: 0 });
   });
 
-  it("is how the outcome table's document client is built", () => {
-    const stack = createDocumentClient().middlewareStack.identify();
-    expect(stack.some((entry) => entry.startsWith("loggerMiddleware"))).toBe(false);
-    expect(stack.some((entry) => entry.startsWith("retryMiddleware"))).toBe(true);
-  });
 });

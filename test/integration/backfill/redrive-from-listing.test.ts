@@ -5,9 +5,13 @@
  * per step, a lease that ends with its run, and a listing that is behind never acted on. The
  * interleavings are fixed by hooks (the announcer, the page read), never by timing.
  */
+import { watchCommands } from "../../support/watch-commands.ts";
 import { describe, expect, it } from "vitest";
+import { DeleteCommand, UpdateCommand } from "../../../src/aws/dynamodb/index.ts";
 import { runBackfill, type BackfillDependencies } from "../../../src/backfill/backfill.ts";
+import { ValidationError } from "../../../src/errors.ts";
 import { STEP_NAMES } from "../../../src/outcomes/constants.ts";
+import { stepKey, tenantKey } from "../../../src/outcomes/keys.ts";
 import type { JsonObject } from "../../../src/outcomes/types.ts";
 import { parseTenantOnboarding } from "../../../src/provisioning/tenant.ts";
 import type { Service } from "../../../src/service.ts";
@@ -23,16 +27,12 @@ const imCreates = (tenantId: string) => fx.stack.im.state().groups.filter((g) =>
 /** The DynamoDB requests `service` sends from now on: the command and the partition it reads or writes (`index` for a page). */
 function countCommands(service: Service): string[] {
   const sent: string[] = [];
-  service.documentClient.middlewareStack.add(
-    (next, context) => (args) => {
-      const input = args.input as { IndexName?: string; Key?: { pk?: unknown }; ExpressionAttributeValues?: Record<string, unknown> };
-      const pk = input.Key?.pk ?? input.ExpressionAttributeValues?.[":pk"];
-      const partition = input.IndexName ? "index" : String((pk as { S?: string } | undefined)?.S ?? pk).split("#")[0];
-      sent.push(`${String(context.commandName).replace(/Command$/, "")} ${partition}`);
-      return next(args);
-    },
-    { step: "initialize", name: "countCommandsForTest" },
-  );
+  watchCommands(service.documentClient, (command) => {
+    const input = command.input as { IndexName?: string; Key?: { pk?: unknown }; ExpressionAttributeValues?: Record<string, unknown> };
+    const pk = input.Key?.pk ?? input.ExpressionAttributeValues?.[":pk"];
+    const partition = input.IndexName ? "index" : String(pk).split("#")[0];
+    sent.push(`${command.commandName.replace(/Command$/, "")} ${partition}`);
+  });
   return sent;
 }
 /** A tenant's own requests: its items, and the slot its consumer group takes in the registry. */
@@ -190,5 +190,36 @@ describe("the backfill re-drives a listed tenant under a lease instead of a read
     const retried = await service.retry({ tenantId: id }, { deadline: soon(), workerId: "operator" });
     expect(retried.result.succeeded).toBe(true);
     expect(eventsOf(id)).toHaveLength(1);
+  });
+
+  it("checks the leased tenant's request afresh when it is not the one listed: a request that no longer validates runs no step", async () => {
+    const service = fx.service();
+    const request = await registered(service);
+    const page = await service.store.listUnfinished({ limit: 1000, dueBefore: new Date(soon()).toISOString() });
+    const tenant = page.tenantRecords.find((t) => t.tenantId === request.tenantId);
+    if (!tenant) throw new Error("not listed");
+    // Edited by hand at the same generation after the listing (no release writes that): the lease
+    // still holds at the listed generation, but the request it answers with no longer validates.
+    await service.documentClient.send(
+      new UpdateCommand({
+        TableName: service.config.outcomeTableName,
+        Key: tenantKey(request.tenantId),
+        UpdateExpression: "SET #snapshot = :snapshot",
+        ExpressionAttributeNames: { "#snapshot": "snapshot" },
+        ExpressionAttributeValues: { ":snapshot": JSON.stringify({ ...request, admin: { userId: "" } }) },
+      }),
+    );
+    const listed = { tenant, steps: page.items.filter((s) => s.tenantId === request.tenantId) };
+    try {
+      await expect(service.reconcileListed(listed, { deadline: soon(), workerId: "backfill-edited" })).rejects.toThrow(ValidationError);
+      expect(imCreates(request.tenantId)).toBe(0);
+      const after = await service.store.getTenant(request.tenantId);
+      expect(after.steps.map((s) => [s.status, s.attempts])).toEqual(STEP_NAMES.map(() => ["PENDING", 0]));
+    } finally {
+      // Out of the table: the other tests' runs walk the same index.
+      for (const key of [tenantKey(request.tenantId), ...STEP_NAMES.map((step) => stepKey(request.tenantId, step))]) {
+        await service.documentClient.send(new DeleteCommand({ TableName: service.config.outcomeTableName, Key: key }));
+      }
+    }
   });
 });

@@ -1,8 +1,8 @@
 /**
  * The bundles as deployed, not the sources: the webhook, signup and status handlers built with the
  * deploy options (scripts/esbuild-options.ts, every plugin included: env-only credentials, no SDK
- * event streams, slim SDK package.json, no JS hash fallbacks, unused SDK schema structures and
- * lib-dynamodb modules dropped), loaded with `require()` as the Lambda runtime loads them,
+ * event streams, slim SDK package.json, no JS hash fallbacks, unused SDK schema structures
+ * dropped), loaded with `require()` as the Lambda runtime loads them,
  * and run against the local stack with credentials in the environment as Lambda provides them.
  * What the plugins leave out or replace inside the AWS SDK would fail here, on real signed calls
  * to DynamoDB, Secrets Manager, EventBridge and SQS, and nowhere else in the suite (every other
@@ -49,14 +49,12 @@ interface ModeledErrorProbe {
 }
 /**
  * The modeled errors the service switches on, through the same plugins and client setup as the
- * handlers: literalSchemaTraitKeys rewrites the schemas those errors are registered and matched
- * with, so a dropped or changed schema shows here as the service's base exception instead of the
- * modeled class. SQS: the webhook's own SendMessage client (src/queue/sqs-send-message.ts), which
+ * handlers. DynamoDB: the service's own document client (src/aws/dynamodb), which must type a
+ * refused condition as the SDK does. SQS: the webhook's own SendMessage client (src/queue/sqs-send-message.ts), which
  * must type an unknown queue as the SDK does.
  */
 const ERROR_PROBE = `
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import { ConditionalCheckFailedException, PutCommand } from "./src/aws/dynamodb/index.ts";
 import { QueueDoesNotExist, SqsSendMessageClient } from "./src/queue/sqs-send-message.ts";
 import { isConditionalCheckFailed } from "./src/aws/conditional-check.ts";
 import { createDocumentClient } from "./src/aws/document-client.ts";

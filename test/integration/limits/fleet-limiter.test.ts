@@ -8,8 +8,7 @@ import { execFile } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient } from "../../../src/aws/dynamodb/index.ts";
 import { describe, expect, it, vi } from "vitest";
 import { RateLimitDeadlineError } from "../../../src/http/errors.ts";
 import { ensureOutcomeTable } from "../../../src/local/dynamodb-table.ts";
@@ -183,7 +182,7 @@ describe("FleetRateLimiter", () => {
   });
 
   it("refuses groups it cannot lease together, naming the group", () => {
-    const store = new CallScheduleStore({ client: DynamoDBDocumentClient.from(new DynamoDBClient({ region: "us-east-1" })), tableName: "t" });
+    const store = new CallScheduleStore({ client: new DynamoDBDocumentClient({ region: "us-east-1" }), tableName: "t" });
     const commands = { a: { limitPerSecond: 200, ratePerSecond: 190 }, b: { limitPerSecond: 200, ratePerSecond: 190 }, slow: { limitPerSecond: 100, ratePerSecond: 95 } };
     const make = (groups: string[][]) => () => new FleetRateLimiter({ provider: "p", store, commands, groups, maxProcesses: 1 });
     expect(make([["a", "missing"]])).toThrow(/groups\[0\]: missing has no budget/);
@@ -194,7 +193,7 @@ describe("FleetRateLimiter", () => {
   });
 
   it("refuses a rate without headroom under the limit", () => {
-    const store = new CallScheduleStore({ client: DynamoDBDocumentClient.from(new DynamoDBClient({ region: "us-east-1" })), tableName: "t" });
+    const store = new CallScheduleStore({ client: new DynamoDBDocumentClient({ region: "us-east-1" }), tableName: "t" });
     expect(() => new FleetRateLimiter({ provider: "p", store, commands: { op: { limitPerSecond: 200, ratePerSecond: 200 } }, maxProcesses: 1 })).toThrow(/commands\.op\.ratePerSecond/);
   });
 });

@@ -1,11 +1,5 @@
-/**
- * Several service instances (each with its own clients, as separate Lambda processes have)
- * against the IM sandbox, which enforces IM's 200/s per command for the app (10006 beyond it).
- * With the fleet limiter no call is throttled; without it (each process pacing itself at 190/s,
- * the old default) the sandbox throttles.
- */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+
+import { DynamoDBDocumentClient } from "../../../src/aws/dynamodb/index.ts";
 import { beforeEach, describe, expect, it } from "vitest";
 import { startDynalite } from "../../../src/local/dynalite.ts";
 import { createHttpTransport } from "../../../src/http/request.ts";
@@ -48,9 +42,9 @@ describe("the IM budget across service instances", () => {
     // A DynamoDB endpoint that refuses connections: a dynalite started and stopped again.
     const gone = await startDynalite();
     await gone.close();
-    const client = new DynamoDBClient({ endpoint: gone.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" }, maxAttempts: 1 });
+    const client = new DynamoDBDocumentClient({ endpoint: gone.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" }, maxAttempts: 1 });
     const logger = new CapturingLogger();
-    const service = fx.service({ documentClient: DynamoDBDocumentClient.from(client), logger });
+    const service = fx.service({ documentClient: client, logger });
     try {
       await importAll([service.im], 3, 1, "outage");
     } finally {

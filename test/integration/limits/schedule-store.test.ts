@@ -1,5 +1,5 @@
 /** The schedule lanes in dynalite: restart, append, lanes kept apart, horizon, TTL, store failures. */
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand } from "../../../src/aws/dynamodb/index.ts";
 import { describe, expect, it } from "vitest";
 import { CallScheduleStore, laneIndexAtOrAfter, ScheduleStoreError } from "../../../src/limits/schedule-store.ts";
 import { scheduleKey } from "../../../src/limits/keys.ts";

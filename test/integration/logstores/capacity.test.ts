@@ -1,14 +1,6 @@
-/**
- * 1,000 tenants over 40 logstores of 30, provisioned by four services at once (each with its own
- * registry cache, clients and connections): no logstore ends over SLS's 30, every tenant ends
- * SUCCEEDED, and the registry's counts are exactly the consumer groups that exist. Three
- * logstores hold groups made by hand that the registry does not know, so some tenants meet
- * ConsumerGroupQuotaExceed on the way and move.
- */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+
+import { DynamoDBDocumentClient } from "../../../src/aws/dynamodb/index.ts";
 import { describe, expect, it } from "vitest";
-import { DeadlineBoundHttpHandler } from "../../../src/aws/deadline-bound-http-handler.ts";
 import { forEachWithin } from "../../../src/concurrency/for-each-within.ts";
 import { LOCAL } from "../../../src/local/stack.ts";
 import { parseTenantOnboarding } from "../../../src/provisioning/tenant.ts";
@@ -25,8 +17,7 @@ const fx = useLocalStack({ slsLogstoreCount: LOGSTORES });
  * (an SQS redelivery in production). This test is about capacity under concurrency, not latency.
  */
 function patientDocumentClient(): DynamoDBDocumentClient {
-  const requestHandler = new DeadlineBoundHttpHandler({ connectionTimeout: 60_000, requestTimeout: 60_000, throwOnRequestTimeout: true });
-  return DynamoDBDocumentClient.from(new DynamoDBClient({ requestHandler }), { marshallOptions: { removeUndefinedValues: true } });
+  return new DynamoDBDocumentClient({ requestTimeoutMs: 60_000 });
 }
 
 describe("1,000 tenants over 40 logstores of 30", () => {

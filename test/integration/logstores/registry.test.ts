@@ -1,8 +1,9 @@
 /** The logstore registry on dynalite: slots are counted by conditional writes, never past capacity. */
+import { watchCommands } from "../../support/watch-commands.ts";
 import { describe, expect, it } from "vitest";
 import { LogstoreRegistry, LogstoresExhaustedError } from "../../../src/logstores/index.ts";
 import { MAX_LOGSTORE_CAPACITY } from "../../../src/logstores/registry.ts";
-import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand } from "../../../src/aws/dynamodb/index.ts";
 import { MalformedOutcomeItemError } from "../../../src/outcomes/errors.ts";
 import { logstoreKey } from "../../../src/outcomes/table-map.ts";
 import { DYNAMODB_MAX_ITEM_BYTES, dynamoItemBytes } from "../../support/dynamodb-item-size.ts";
@@ -35,13 +36,7 @@ describe("LogstoreRegistry", () => {
   it("a take asks for nothing back (the ledger stays in the table), and the cached counts follow the takes: a logstore it filled is not tried again", async () => {
     const { make, docClient } = await registryOn();
     const requests: { command: string; returnValues: unknown }[] = [];
-    docClient.middlewareStack.add(
-      (next, context) => (args) => {
-        requests.push({ command: String(context.commandName), returnValues: (args.input as { ReturnValues?: unknown }).ReturnValues });
-        return next(args);
-      },
-      { step: "initialize", name: "recordForTest" },
-    );
+    watchCommands(docClient, (command) => requests.push({ command: command.commandName, returnValues: command.input["ReturnValues"] }));
     // Always the first logstore with room, so the cache alone decides where the second goes.
     const registry = make({ random: () => 0 });
     await registry.add([{ name: "events-a", capacity: 1 }, { name: "events-b", capacity: 1 }]);

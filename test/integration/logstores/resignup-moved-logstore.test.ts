@@ -10,7 +10,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { QueryCommand } from "../../../src/aws/dynamodb/index.ts";
 import { afterAll, describe, expect, it } from "vitest";
 import { ensureOutcomeTable } from "../../../src/local/dynamodb-table.ts";
 import { LOCAL } from "../../../src/local/stack.ts";

@@ -5,10 +5,12 @@
  * cost (the nested claim cost it ~6 ms per request, the largest share of the local stack's CPU
  * per signed-up tenant in the bench's fleet run).
  */
-import { DeleteCommand, PutCommand, type UpdateCommandInput, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { watchCommands } from "../../support/watch-commands.ts";
+import { DeleteCommand, PutCommand, type UpdateCommandInput, UpdateCommand } from "../../../src/aws/dynamodb/index.ts";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { tenantKey } from "../../../src/outcomes/keys.ts";
+import { withCondition } from "../../support/condition-verdicts.ts";
 import { useDynalite } from "../../support/dynalite.ts";
 import { groupingDepth } from "../../support/grouping-depth.ts";
 import { FakeClock } from "../../support/fake-clock.ts";
@@ -39,14 +41,10 @@ async function captureClaims(generations: number[]) {
   const { store, docClient, tableName } = await newTable({ clock });
   const sent: { generation: number; variant: (typeof VARIANTS)[number]; input: UpdateCommandInput }[] = [];
   let current: { generation: number; variant: (typeof VARIANTS)[number] } | undefined;
-  docClient.middlewareStack.add(
-    (next) => async (args) => {
-      const input = args.input as UpdateCommandInput;
-      if (current !== undefined && input.UpdateExpression?.startsWith("SET #announced = :gen")) sent.push({ ...current, input: structuredClone(input) });
-      return next(args);
-    },
-    { step: "initialize", name: "captureAnnouncementClaims" },
-  );
+  const stopWatching = watchCommands(docClient, (command) => {
+    const input = command.input as unknown as UpdateCommandInput;
+    if (current !== undefined && input.UpdateExpression?.startsWith("SET #announced = :gen")) sent.push({ ...current, input: structuredClone(input) });
+  });
   try {
     for (const generation of generations) {
       for (const variant of VARIANTS) {
@@ -57,7 +55,7 @@ async function captureClaims(generations: number[]) {
     }
   } finally {
     current = undefined;
-    docClient.middlewareStack.remove("captureAnnouncementClaims");
+    stopWatching();
   }
   return { docClient, tableName, sent };
 }
@@ -98,7 +96,7 @@ describe("the announcement claim's condition", () => {
             await docClient.send(new PutCommand({ TableName: tableName, Item: { ...key, ...rest, ...lease } }));
           }
           try {
-            await docClient.send(new UpdateCommand({ ...input, ConditionExpression: condition }));
+            await docClient.send(new UpdateCommand(withCondition(input, condition)));
             return true;
           } catch (error) {
             if ((error as Error).name !== "ConditionalCheckFailedException") throw error;

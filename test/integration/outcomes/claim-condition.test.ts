@@ -6,11 +6,13 @@
  * which dynalite parses at a cost growing about 4x per level (the claim's old three levels were
  * most of the local stack's CPU in a backfill).
  */
-import { DeleteCommand, GetCommand, PutCommand, type UpdateCommandInput, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { watchCommands } from "../../support/watch-commands.ts";
+import { DeleteCommand, GetCommand, PutCommand, type UpdateCommandInput, UpdateCommand } from "../../../src/aws/dynamodb/index.ts";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { STEP_STATUSES } from "../../../src/outcomes/constants.ts";
 import { stepKey } from "../../../src/outcomes/keys.ts";
+import { withCondition } from "../../support/condition-verdicts.ts";
 import { useDynalite } from "../../support/dynalite.ts";
 import { groupingDepth } from "../../support/grouping-depth.ts";
 import { FakeClock } from "../../support/fake-clock.ts";
@@ -85,22 +87,18 @@ describe("the step claim's condition", () => {
   it("nests no grouping parentheses (dynalite's parser cost grows about 4x per level)", async () => {
     const { store, docClient } = await newTable({ clock: new FakeClock() });
     const conditions: string[] = [];
-    docClient.middlewareStack.add(
-      (next) => async (args) => {
-        const input = args.input as { ConditionExpression?: string };
-        if (input.ConditionExpression !== undefined) conditions.push(input.ConditionExpression);
-        return next(args);
-      },
-      { step: "initialize", name: "captureConditions" },
-    );
+    const stopWatching = watchCommands(docClient, (command) => {
+      const input = command.input as { ConditionExpression?: string };
+      if (input.ConditionExpression !== undefined) conditions.push(input.ConditionExpression);
+    });
     try {
       await store.registerTenant("t-2", { tenantId: "t-2" }, "webhook", ["im-group"]);
       expect((await store.claimStep("t-2", "im-group", { owner: "w", leaseMs: 60_000 })).claimed).toBe(true);
       expect((await store.claimStep("t-3", "im-group", { owner: "w", leaseMs: 60_000, generation: 2 })).claimed).toBe(true);
     } finally {
-      docClient.middlewareStack.remove("captureConditions");
+      stopWatching();
     }
-    const claims = conditions.filter((c) => c.includes("#leaseExpiresAt <= :now") && c.includes("attribute_not_exists(#pk)"));
+    const claims = conditions.filter((c) => c.includes("#leaseExpiresAt <= :now") && c.includes("#status = :inProgress"));
     expect(claims).toHaveLength(2);
     for (const condition of claims) expect(groupingDepth(condition)).toBe(0);
     // The depth measure itself: an IN list and function arguments are not groups, nesting is.
@@ -117,18 +115,14 @@ describe("the step claim's condition", () => {
     const { store, docClient, tableName } = await newTable({ clock });
     // The store's own claim commands, as sent: their names and values are reused with either condition.
     const sent = new Map<number, UpdateCommandInput>();
-    docClient.middlewareStack.add(
-      (next) => async (args) => {
-        const input = args.input as UpdateCommandInput & { ExpressionAttributeValues?: Record<string, unknown> };
-        if (input.ConditionExpression?.includes("#leaseExpiresAt <= :now")) sent.set(input.ExpressionAttributeValues?.[":gen"] as number, structuredClone(input));
-        return next(args);
-      },
-      { step: "initialize", name: "captureClaims" },
-    );
+    const stopWatching = watchCommands(docClient, (command) => {
+      const input = command.input as unknown as UpdateCommandInput & { ExpressionAttributeValues?: Record<string, unknown> };
+      if (input.ConditionExpression?.includes("#leaseExpiresAt <= :now")) sent.set(input.ExpressionAttributeValues?.[":gen"] as number, structuredClone(input));
+    });
     try {
       for (const generation of [1, 2, 3]) await store.claimStep(`t-${generation}`, "im-group", { owner: "w", leaseMs: 60_000, generation });
     } finally {
-      docClient.middlewareStack.remove("captureClaims");
+      stopWatching();
     }
     // The condition before 11b510a, word for word.
     const nested = (generation: number) =>
@@ -155,7 +149,7 @@ describe("the step claim's condition", () => {
             await docClient.send(new PutCommand({ TableName: tableName, Item: { ...claim.Key, ...rest, ...lease } }));
           }
           try {
-            await docClient.send(new UpdateCommand({ ...claim, ConditionExpression: condition }));
+            await docClient.send(new UpdateCommand(withCondition(claim, condition)));
             return true;
           } catch (error) {
             if ((error as Error).name !== "ConditionalCheckFailedException") throw error;

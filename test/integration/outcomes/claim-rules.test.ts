@@ -4,7 +4,7 @@
  * a claim that keeps losing races, and pinResource's own checks. Found by mutation testing
  * (README "Mutation testing"): each test here kills mutants the other store tests let through.
  */
-import { GetCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, type DynamoDBDocumentClient } from "../../../src/aws/dynamodb/index.ts";
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../../../src/errors.ts";
 import { CLAIM_RACE_RETRIES } from "../../../src/outcomes/constants.ts";

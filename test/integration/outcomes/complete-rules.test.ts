@@ -5,7 +5,7 @@
  * the store's own tests let these mutants through; only whole-service runs reached some of them.
  */
 import { DynamoDBServiceException } from "@aws-sdk/client-dynamodb";
-import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from "../../../src/aws/dynamodb/index.ts";
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../../../src/errors.ts";
 import { OutcomeStore, type StepError, type StepRecord, type StepResult } from "../../../src/outcomes/index.ts";

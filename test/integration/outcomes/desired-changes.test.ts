@@ -3,7 +3,7 @@
  * how markStepsStale puts finished older steps back in the unfinished index, and how
  * fastForwardStep moves a step to a newer generation only when the record is as read.
  */
-import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand } from "../../../src/aws/dynamodb/index.ts";
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../../../src/errors.ts";
 import { STEP_NAMES, type StepRecord } from "../../../src/outcomes/index.ts";

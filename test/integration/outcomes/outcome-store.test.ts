@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand } from "../../../src/aws/dynamodb/index.ts";
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../../../src/errors.ts";
 import { shardOf } from "../../../src/outcomes/keys.ts";

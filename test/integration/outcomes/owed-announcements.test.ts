@@ -4,7 +4,7 @@
  * caller read it, bounded in number (and so in bytes: dynalite does not enforce DynamoDB's 400 KB
  * item limit, so the size is computed by DynamoDB's rules), and refused when malformed on read.
  */
-import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, UpdateCommand } from "../../../src/aws/dynamodb/index.ts";
 import { describe, expect, it } from "vitest";
 import { MAX_OWED_ANNOUNCEMENTS } from "../../../src/outcomes/constants.ts";
 import { MalformedOutcomeItemError } from "../../../src/outcomes/errors.ts";

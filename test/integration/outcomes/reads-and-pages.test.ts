@@ -3,6 +3,7 @@
  * reads its own writes strongly consistent (dynalite is always consistent, DynamoDB is not unless
  * asked). And two limits a page and a stored failure keep.
  */
+import { watchCommands } from "../../support/watch-commands.ts";
 import { describe, expect, it } from "vitest";
 import { FakeClock } from "../../support/fake-clock.ts";
 import { useDynalite } from "../../support/dynalite.ts";
@@ -11,17 +12,11 @@ const newTable = useDynalite();
 
 describe("reads after writes", () => {
   it("getTenant and the re-read after a refused claim ask for a strongly consistent read", async () => {
-    const { store, client } = await newTable({ clock: new FakeClock() });
+    const { store, docClient } = await newTable({ clock: new FakeClock() });
     const reads: { command: string; consistent: unknown }[] = [];
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        if (context.commandName === "GetItemCommand" || context.commandName === "QueryCommand") {
-          reads.push({ command: context.commandName, consistent: (args.input as { ConsistentRead?: unknown }).ConsistentRead });
-        }
-        return next(args);
-      },
-      { step: "initialize", name: "recordReads" },
-    );
+    const stopWatching = watchCommands(docClient, ({ commandName, input }) => {
+      if (commandName === "GetItemCommand" || commandName === "QueryCommand") reads.push({ command: commandName, consistent: input["ConsistentRead"] });
+    });
     try {
       await store.registerTenant("t-1", {}, "webhook", ["im-group"]);
       reads.length = 0;
@@ -31,7 +26,7 @@ describe("reads after writes", () => {
       expect(reads.map((r) => r.command)).toEqual(expect.arrayContaining(["QueryCommand", "GetItemCommand"]));
       expect(reads.filter((r) => r.consistent !== true)).toEqual([]);
     } finally {
-      client.middlewareStack.remove("recordReads");
+      stopWatching();
     }
   });
 });
@@ -78,22 +73,18 @@ describe("recordAnnouncementFailure", () => {
 
 describe("registerTenant, seen before or at once", () => {
   it("writes nothing for a tenant it already has every step of (one read, no write)", async () => {
-    const { store, client } = await newTable({ clock: new FakeClock() });
+    const { store, docClient } = await newTable({ clock: new FakeClock() });
     await store.registerTenant("t-1", {}, "webhook", ["im-group", "sls-consumer-group"]);
     const writes: string[] = [];
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        if (/^(Put|Update|Delete)/.test(context.commandName ?? "")) writes.push(context.commandName as string);
-        return next(args);
-      },
-      { step: "initialize", name: "recordWrites" },
-    );
+    const stopWatching = watchCommands(docClient, ({ commandName }) => {
+      if (/^(Put|Update|Delete)/.test(commandName)) writes.push(commandName);
+    });
     try {
       const again = await store.registerTenant("t-1", {}, "webhook", ["sls-consumer-group", "im-group", "im-group"]);
       expect(again.map((s) => s.step)).toEqual(["sls-consumer-group", "im-group"]);
       expect(writes).toEqual([]);
     } finally {
-      client.middlewareStack.remove("recordWrites");
+      stopWatching();
     }
   });
 

@@ -3,7 +3,7 @@
  * writer writes the keys it builds (checked on dynalite by reading back what each writer wrote).
  */
 import { readFileSync } from "node:fs";
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand } from "../../../src/aws/dynamodb/index.ts";
 import { describe, expect, it } from "vitest";
 import { BackfillPositionStore } from "../../../src/backfill/cursor-store.ts";
 import { LogstoreRegistry } from "../../../src/logstores/index.ts";

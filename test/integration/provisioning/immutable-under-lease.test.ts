@@ -1,11 +1,5 @@
-/**
- * The immutable-field guard under the creation lease: a first run writes a step's item only with
- * its outcome, so "no step item" no longer means "no resource was made". A run that made the IM
- * group but could not record it leaves none; an owner change after it was accepted as a new
- * generation and the tenant's own group then read as foreign (CONFLICT). Found by review.
- */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+
+import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from "../../../src/aws/dynamodb/index.ts";
 import { describe, expect, it } from "vitest";
 import { ImmutableFieldError } from "../../../src/provisioning/errors.ts";
 import { parseTenantOnboarding } from "../../../src/provisioning/tenant.ts";
@@ -16,7 +10,7 @@ const soon = (ms = 8_000) => Date.now() + ms;
 
 describe("an owner change after the IM group was made under the creation lease", () => {
   it("is refused with ImmutableFieldError (the group exists with the old owner)", async () => {
-    const inner = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+    const inner = new DynamoDBDocumentClient();
     const isCompletion = (command: object) =>
       (command instanceof UpdateCommand && command.input.ExpressionAttributeValues?.[":claimedVersion"] !== undefined) ||
       (command instanceof PutCommand && command.input.Item?.["step"] !== undefined && command.input.Item?.["status"] !== "PENDING");

@@ -3,7 +3,7 @@
  * generations, updates, immutable fields, offboarding, re-signup, operator re-drive, a step
  * registered from outside the core, and exactly-once outcome announcements.
  */
-import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import { PutCommand } from "../../../src/aws/dynamodb/index.ts";
 import { ShiftedClock } from "../../handlers/harness.ts";
 import { describe, expect, it } from "vitest";
 import { ImmutableFieldError } from "../../../src/provisioning/errors.ts";

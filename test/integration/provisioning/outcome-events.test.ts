@@ -3,8 +3,8 @@
  * one event per (tenant, generation, outcome) under concurrent deliveries, and a publish that
  * failed after the claim announced again by the backfill with the identical event.
  */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { watchCommands } from "../../support/watch-commands.ts";
+import { DynamoDBDocumentClient } from "../../../src/aws/dynamodb/index.ts";
 import { describe, expect, it, vi } from "vitest";
 import { runBackfill } from "../../../src/backfill/backfill.ts";
 import { parseTenantOnboarding, type TenantOnboarding } from "../../../src/provisioning/tenant.ts";
@@ -34,19 +34,14 @@ function backfillOnce(service: Service, clock: ShiftedClock) {
  */
 function clientFailingFirstAnnouncementClaim() {
   let failed = false;
-  const client = new DynamoDBClient({});
-  client.middlewareStack.add(
-    (next) => async (args) => {
-      const input = args.input as { ExpressionAttributeNames?: Record<string, string> };
-      if (!failed && Object.values(input.ExpressionAttributeNames ?? {}).includes("announcedGeneration")) {
-        failed = true;
-        throw Object.assign(new Error("socket hang up"), { name: "TimeoutError" });
-      }
-      return next(args);
-    },
-    { step: "initialize", name: "failFirstAnnouncementClaim" },
-  );
-  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  const client = new DynamoDBDocumentClient();
+  watchCommands(client, ({ input }) => {
+    if (!failed && Object.values((input["ExpressionAttributeNames"] as Record<string, string> | undefined) ?? {}).includes("announcedGeneration")) {
+      failed = true;
+      throw Object.assign(new Error("socket hang up"), { name: "TimeoutError" });
+    }
+  });
+  return client;
 }
 
 /**

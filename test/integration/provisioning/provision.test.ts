@@ -1,5 +1,5 @@
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+
+import { DynamoDBDocumentClient } from "../../../src/aws/dynamodb/index.ts";
 import { describe, expect, it, vi } from "vitest";
 import type { StepCallOptions, StepRegistry } from "../../../src/provisioning/step-module.ts";
 import { ShiftedClock } from "../../handlers/harness.ts";
@@ -52,7 +52,7 @@ describe("provision (end to end over dynalite, the secrets stand-in and both san
 
   it("a first run costs no read of the tenant; a repeated run one refused conditional Put and one read, and changes nothing; a backfill re-drive of a known state costs nothing", async () => {
     const commands: string[] = [];
-    const inner = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+    const inner = new DynamoDBDocumentClient();
     const counting = new Proxy(inner, {
       get(target, prop, receiver) {
         if (prop !== "send") return Reflect.get(target, prop, receiver);

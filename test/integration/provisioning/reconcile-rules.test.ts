@@ -1,11 +1,5 @@
-/**
- * reconcile's rules that the end-to-end provisioning tests did not pin down (found by mutation
- * testing, README "Mutation testing"): a retryable failure not yet due is left to its backoff,
- * a step the registry gained later is added and run, and a provider effect whose recording fails
- * is reported as not recorded (never as done).
- */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+
+import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from "../../../src/aws/dynamodb/index.ts";
 import { describe, expect, it } from "vitest";
 import type { JsonObject } from "../../../src/outcomes/index.ts";
 import { parseTenantOnboarding } from "../../../src/provisioning/tenant.ts";
@@ -63,7 +57,7 @@ describe("reconcile", () => {
   it("reports a provider effect whose recording failed as IN_PROGRESS not-recorded, with what the provider did", async () => {
     // Every step completion is throttled: the conditional update on the claimed version, and the
     // put of a step's first record with its outcome (a first run under the tenant's creation lease).
-    const inner = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+    const inner = new DynamoDBDocumentClient();
     const isCompletion = (command: object) =>
       (command instanceof UpdateCommand && command.input.ExpressionAttributeValues?.[":claimedVersion"] !== undefined) ||
       (command instanceof PutCommand && command.input.Item?.["step"] !== undefined && command.input.Item?.["status"] !== "PENDING");

@@ -119,15 +119,16 @@ describe("SqsSendMessageClient", () => {
     expect(clock.sleeps).toEqual([]);
   });
 
-  it("5xx and throttling are retried as the SDK's standard mode retries them (3 attempts; throttling backs off from 500 ms)", async () => {
+  it("5xx and throttling are retried as the SDK's standard mode retries them (3 attempts; 50 ms base, throttling from 1 s, as @smithy/core 3.x sets them)", async () => {
     wire.answers = [sqsError(503, "ServiceUnavailable"), sqsError(400, "RequestThrottled", "AWS.SimpleQueueService.RequestThrottled;Sender")];
     const clock = recordingClock();
     const output = await ours({ clock }).sendMessage({ QueueUrl: `${wire.origin}/1/q`, MessageBody: "retried" });
     expect(output.MD5OfMessageBody).toBe(md5Of("retried"));
     expect(wire.captured).toHaveLength(3);
     expect(clock.sleeps).toHaveLength(2);
-    expect(clock.sleeps[0]).toBeLessThan(100);
-    expect(clock.sleeps[1]).toBeLessThan(1_000);
+    // The second retry after throttling: up to 1 s x 2 (the plain base is 50 ms).
+    expect(clock.sleeps[0]).toBeLessThan(50);
+    expect(clock.sleeps[1]).toBeLessThan(2_000);
     // Each attempt is signed anew.
     expect(wire.captured.every((r) => r.headers["authorization"]?.startsWith("AWS4-HMAC-SHA256 Credential="))).toBe(true);
   });

@@ -3,8 +3,10 @@
  * The webhook handler tests reach it too, but through the whole request; these pin its own rules
  * (window, TTL attribute, body hash, DynamoDB failures) so a change to one of them is seen here.
  */
-import { DynamoDBClient, ItemCollectionSizeLimitExceededException } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { TransportError } from "../../../src/http/errors.ts";
+import { watchCommands } from "../../support/watch-commands.ts";
+import { ItemCollectionSizeLimitExceededException } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from "../../../src/aws/dynamodb/index.ts";
 import { createHash } from "node:crypto";
 import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
@@ -110,20 +112,22 @@ describe("WebhookReplayGuard", () => {
         server.close(() => resolve(port));
       });
     });
-    const client = new DynamoDBClient({
+    const client = new DynamoDBDocumentClient({
       endpoint: `http://127.0.0.1:${port}`,
       region: "us-east-1",
       credentials: { accessKeyId: "local", secretAccessKey: "local" },
       maxAttempts: 1,
     });
     try {
-      const guard = new WebhookReplayGuard(DynamoDBDocumentClient.from(client), "outcomes", handClock(T0));
+      const guard = new WebhookReplayGuard(client, "outcomes", handClock(T0));
       const error = await guard.remember("msg_down", body).catch((e: unknown) => e);
 
       expect(error).toBeInstanceOf(WebhookIdNotRecordedError);
       expect((error as WebhookIdNotRecordedError).retryAfterSeconds).toBe(WEBHOOK_RETRY_AFTER_SECONDS);
       expect(WEBHOOK_RETRY_AFTER_SECONDS).toBe(5);
-      expect((error as Error).cause).toMatchObject({ code: "ECONNREFUSED" });
+      // No answer at all: the connection was refused, nothing sent.
+      expect((error as Error).cause).toBeInstanceOf(TransportError);
+      expect((error as Error).cause).toMatchObject({ failure: "connect", sent: false, cause: { code: "ECONNREFUSED" } });
     } finally {
       client.destroy();
     }
@@ -144,17 +148,12 @@ describe("WebhookReplayGuard", () => {
    * `refusal`, fails the PutItem of a WEBHOOK# key with it; everything else goes through.
    */
   function recordingClient(endpoint: string, seen: { commandName: string; input: unknown }[], refusal?: () => Error) {
-    const client = new DynamoDBClient({ endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" }, maxAttempts: 1 });
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        seen.push({ commandName: context.commandName ?? "", input: args.input });
-        const pk = (args.input as { Item?: { pk?: string | { S?: string } } }).Item?.pk;
-        if (refusal && (typeof pk === "string" ? pk : pk?.S)?.startsWith("WEBHOOK#")) throw refusal();
-        return next(args);
-      },
-      { step: "initialize", name: "recordAndRefuse" },
-    );
-    return { client, docClient: DynamoDBDocumentClient.from(client) };
+    const client = new DynamoDBDocumentClient({ endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" }, maxAttempts: 1 });
+    watchCommands(client, ({ commandName, input }) => {
+      seen.push({ commandName, input });
+      if (refusal && String((input["Item"] as { pk?: unknown } | undefined)?.pk).startsWith("WEBHOOK#")) throw refusal();
+    });
+    return { client, docClient: client };
   }
 
   it("a write refused for a reason other than the condition is thrown, never read back as a duplicate", async () => {

@@ -1,5 +1,8 @@
 import { ConditionalCheckFailedException, InternalServerError, ProvisionedThroughputExceededException, ResourceNotFoundException } from "@aws-sdk/client-dynamodb";
 import { describe, expect, it } from "vitest";
+import * as Ours from "../../../src/aws/dynamodb/index.ts";
+import { TransportError } from "../../../src/http/errors.ts";
+import { dynamoDbError } from "../../support/watch-commands.ts";
 import { AwsCallDeadlineError, isTransientAwsError } from "../../../src/aws/errors.ts";
 import { errorResponse } from "../../../handlers/middleware/http-errors.ts";
 import { WebhookIdNotRecordedError } from "../../../src/webhook/errors.ts";
@@ -13,6 +16,15 @@ describe("isTransientAwsError (the replay guard's 503 rule)", () => {
     expect(isTransientAwsError(new InternalServerError(meta(500)))).toBe(true);
     expect(isTransientAwsError(Object.assign(new Error("timed out"), { name: "TimeoutError" }))).toBe(true);
     expect(isTransientAwsError(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }))).toBe(true);
+  });
+
+  it("reads the service's own DynamoDB client's errors the same way: throttling, a 5xx and no answer at all are transient, a refused condition is not", () => {
+    expect(isTransientAwsError(dynamoDbError(Ours.ProvisionedThroughputExceededException, "slow down"))).toBe(true);
+    expect(isTransientAwsError(dynamoDbError(Ours.InternalServerError, "inside", 500))).toBe(true);
+    expect(isTransientAwsError(new TransportError("connect", "could not connect: ECONNREFUSED", false))).toBe(true);
+    expect(isTransientAwsError(new TransportError("timeout", "no answer within 5000 ms", true))).toBe(true);
+    expect(isTransientAwsError(dynamoDbError(Ours.ConditionalCheckFailedException, "The conditional request failed"))).toBe(false);
+    expect(isTransientAwsError(dynamoDbError(Ours.ResourceNotFoundException, "no table"))).toBe(false);
   });
 
   it("is false for a client error that will fail again, and for anything not an AWS call's error", () => {

@@ -96,4 +96,20 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ ...env, SLS_ENDPOINT: "https://cn-shanghai.log.aliyuncs.com" })).toThrow(/SLS_ENDPOINT: a host name such as cn-shanghai.log.aliyuncs.com \(no scheme, no path\)/);
     expect(() => loadConfig({ ...env, SLS_SIGNATURE_VERSION: "v4", SLS_REGION: "CN_1" })).toThrow(/SLS_REGION: a region id such as cn-shanghai/);
   });
+
+  it("SLS_LOGSTORE_AUTO_CREATE is off by default; on, it names the prefix, ttl and shards of the logstores it creates", () => {
+    expect(loadConfig(env).sls.logstoreAutoCreate).toBeUndefined();
+    // The settings of a switched-off growth are still checked (a typo fails now, not when switched on).
+    expect(loadConfig({ ...env, SLS_LOGSTORE_AUTO_CREATE: "false", SLS_LOGSTORE_AUTO_CREATE_PREFIX: "x-" }).sls.logstoreAutoCreate).toBeUndefined();
+    expect(loadConfig({ ...env, SLS_LOGSTORE_AUTO_CREATE: "true" }).sls.logstoreAutoCreate).toEqual({ prefix: "tenant-events-", ttl: 30, shardCount: 2 });
+    expect(
+      loadConfig({ ...env, SLS_LOGSTORE_AUTO_CREATE: "true", SLS_LOGSTORE_AUTO_CREATE_PREFIX: "t".repeat(57), SLS_LOGSTORE_AUTO_CREATE_TTL_DAYS: "3650", SLS_LOGSTORE_AUTO_CREATE_SHARDS: "10" }).sls.logstoreAutoCreate,
+    ).toEqual({ prefix: "t".repeat(57), ttl: 3650, shardCount: 10 });
+    expect(() => loadConfig({ ...env, SLS_LOGSTORE_AUTO_CREATE: "yes" })).toThrow(/SLS_LOGSTORE_AUTO_CREATE: must be one of "true", "false"/);
+    expect(() => loadConfig({ ...env, SLS_LOGSTORE_AUTO_CREATE_PREFIX: "t".repeat(58) })).toThrow(/SLS_LOGSTORE_AUTO_CREATE_PREFIX: 1-57 characters/);
+    expect(() => loadConfig({ ...env, SLS_LOGSTORE_AUTO_CREATE_PREFIX: "-events-" })).toThrow(/SLS_LOGSTORE_AUTO_CREATE_PREFIX: must start with a lowercase letter or digit/);
+    expect(() => loadConfig({ ...env, SLS_LOGSTORE_AUTO_CREATE_PREFIX: "Events-" })).toThrow(/SLS_LOGSTORE_AUTO_CREATE_PREFIX: only a-z, 0-9, _ and -/);
+    expect(() => loadConfig({ ...env, SLS_LOGSTORE_AUTO_CREATE_TTL_DAYS: "3651" })).toThrow(/SLS_LOGSTORE_AUTO_CREATE_TTL_DAYS/);
+    expect(() => loadConfig({ ...env, SLS_LOGSTORE_AUTO_CREATE_SHARDS: "11" })).toThrow(/SLS_LOGSTORE_AUTO_CREATE_SHARDS/);
+  });
 });

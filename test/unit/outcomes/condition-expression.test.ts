@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { allOfEach, anyOf } from "../../../src/outcomes/condition-expression.ts";
+import { allOfEach, anyOf, onExistingItem } from "../../../src/outcomes/condition-expression.ts";
 
 describe("anyOf", () => {
   it("joins terms with AND and alternatives with OR, without parentheses of its own", () => {
@@ -28,5 +28,18 @@ describe("allOfEach", () => {
       ["a", "c", "e"],
     ]);
     expect(allOfEach([])).toEqual([[]]);
+  });
+});
+
+describe("onExistingItem", () => {
+  it("ANDs the terms with the item's own key and ends in an alternative no item meets", () => {
+    expect(onExistingItem("(attribute_not_exists(#a) OR #a < :gen)", "#owner = :owner")).toBe(
+      "(attribute_not_exists(#a) OR #a < :gen) AND #owner = :owner AND #pk = :pk OR #pk < :pk",
+    );
+    expect(onExistingItem()).toBe("#pk = :pk OR #pk < :pk");
+  });
+
+  it("keeps a term's own parenthesised OR inside it", () => {
+    expect(onExistingItem("#c IN (:x, :y)", "NOT (#a = :a OR #b = :b)")).toBe("#c IN (:x, :y) AND NOT (#a = :a OR #b = :b) AND #pk = :pk OR #pk < :pk");
   });
 });

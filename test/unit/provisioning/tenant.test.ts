@@ -177,5 +177,13 @@ describe("parseTenantOnboarding", () => {
         }
       }
     });
+
+    it("refuses the account it is given each time, not one it was given before (its schema is kept per identifier)", () => {
+      expect(() => assertNotImAppAdmin({ admin: "admin-a", members: [] }, "admin-a")).toThrow(ValidationError);
+      expect(() => assertNotImAppAdmin({ admin: "admin-a", members: [] }, "admin-b")).not.toThrow();
+      expect(() => assertNotImAppAdmin({ admin: "alice", members: ["admin-b"] }, "admin-b")).toThrow(ValidationError);
+      expect(() => assertNotImAppAdmin({ admin: "admin-b", members: [] }, "admin-a")).not.toThrow();
+      expect(() => assertNotImAppAdmin({ admin: "admin-a", members: [] }, "admin-a")).toThrow(ValidationError);
+    });
   });
 });

@@ -16,6 +16,8 @@ describe("classifySlsError", () => {
     [403, "WriteQuotaExceed", "throttled"],
     [403, "ReadQuotaExceed", "throttled"],
     [403, "ProjectQuotaExceed", "throttled"],
+    // CreateLogStore's answer when the project holds its quota of logstores: a count, not a rate.
+    [400, "ProjectQuotaExceed", "permanent"],
     [429, "HTTP.429", "throttled"],
     [401, "Unauthorized", "credentials"],
     [401, "InvalidAccessKeyId", "credentials"],
@@ -23,6 +25,10 @@ describe("classifySlsError", () => {
     [401, "SecurityTokenExpired", "credentials"],
     [400, "SecurityToken.Expired", "credentials"],
     [400, "ConsumerGroupAlreadyExist", "exists"],
+    [400, "LogStoreAlreadyExist", "exists"],
+    // The CreateLogstore reference page's spelling.
+    [400, "LogstoreAlreadyExist", "exists"],
+    [400, "LogStoreInfoInvalid", "permanent"],
     // A key that does not sign (wrong or mid-rotation): re-read once, then retried later.
     [401, "SignatureNotMatch", "credentials"],
     [401, "SecurityTokenExpired", "credentials"],
