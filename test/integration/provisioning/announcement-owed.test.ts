@@ -7,8 +7,7 @@
  * generations 1 and 3, never 2. Interleavings are fixed (a step or the announcer runs what
  * happens "meanwhile"); time is a shifted clock, never a sleep.
  */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient } from "../../../src/aws/dynamodb/index.ts";
 import { describe, expect, it } from "vitest";
 import { runBackfill } from "../../../src/backfill/backfill.ts";
 import { createOutcomeEventPublisher } from "../../../src/events/publisher.ts";
@@ -79,7 +78,7 @@ const RUN_BUDGET_MS = 30_000;
  * and write capacity), named by their update expression.
  */
 function countingClient() {
-  const inner = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+  const inner = new DynamoDBDocumentClient();
   const counts = { requests: 0, refusedTenantWrites: [] as string[] };
   const client = new Proxy(inner, {
     get(target, prop, receiver) {
