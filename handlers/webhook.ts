@@ -15,13 +15,20 @@ import type { CoreService, WebhookParts } from "../src/service.ts";
 import { isUnfinishedStatus } from "../src/outcomes/constants.ts";
 import { logger, metrics } from "./lib/runtime.ts";
 import { runtimeWebhookService } from "./lib/runtime-service.ts";
-import { allowAwsCallsUntilInvocationEnd, deadlineOf, invocationDeadline, withAwsCallsUntilInvocationEnd, type DeadlineContext } from "./middleware/deadline.ts";
+import { allowAwsCallsUntilInvocationEnd, deadlineOf, invocationDeadline, withAwsCallsFor, withAwsCallsUntilInvocationEnd, type DeadlineContext } from "./middleware/deadline.ts";
 import { httpErrorResponses, json } from "./middleware/http-errors.ts";
+import { jsonContentType } from "./middleware/json-content-type.ts";
 import { rawBody, rawBodyOf } from "./middleware/raw-body.ts";
 import { webhookOf, webhookSignature, type WebhookContext } from "./middleware/webhook-signature.ts";
 
 /** Largest webhook body accepted (a tenant request is well under 16 KiB). */
 export const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
+
+/**
+ * How long a request cut off inside an AWS call may take to end its creation lease: DynamoDB
+ * answers in milliseconds, and a hung one is not waited for (the lease then lapses by itself).
+ */
+const LEASE_RELEASE_WINDOW_MS = 1_000;
 
 type Context = WebhookContext & DeadlineContext;
 
@@ -40,8 +47,8 @@ export interface WebhookHandlerOptions {
  * where: the signup queue, or another request that holds the tenant); 400 names the fields; 401
  * bad signature or timestamp; 409 a webhook-id already accepted with a different body, or a
  * request that changes a field fixed once the tenant exists (named; nothing is written); 413 too
- * large. A request for a known tenant with changed mutable fields is an update (a new
- * generation). A request older than the current generation's changes nothing and is answered with
+ * large; 415 a body not declared `application/json` (UTF-8). A request for a known tenant with
+ * changed mutable fields is an update (a new generation). A request older than the current generation's changes nothing and is answered with
  * the current outcome and `stale: {generation, requestedAt}` naming the generation that stands. A
  * resend (same webhook-id and body) is answered like any delivery, with the tenant's current
  * outcome. A webhook-id DynamoDB could not record in time is a 503 with Retry-After. Bad input
@@ -60,12 +67,27 @@ export function createWebhookHandler(service: CoreService & WebhookParts, option
     allowAwsCallsUntilInvocationEnd(context);
     await queue.enqueue(tenant);
   };
+  // A request cut off inside an AWS call may have recorded the tenant with its creation lease
+  // (the Put landed, its answer did not): kept, every other run, the queue's copy of this very
+  // signup included, would see the steps "in progress elsewhere" until it lapsed (the budget plus
+  // 30 s), and the queue's copy would wait out SQS's visibility timeout. The cut request does no
+  // more work for the tenant (under a creation lease every step has returned by then), so it ends
+  // the lease before the hand-off. Conditional on this request owning it: a no-op otherwise.
+  const releaseCreationLease = async (tenantId: string, context: Context) => {
+    try {
+      await withAwsCallsFor(context, LEASE_RELEASE_WINDOW_MS, () => service.store.releaseCreationLease(tenantId, context.awsRequestId));
+    } catch (error) {
+      logger.warn("creation lease not released; it lapses by itself", { errorName: (error as Error).name });
+    }
+  };
 
   const lambda = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
     .use(httpErrorResponses({ log: logger }))
     .use(invocationDeadline({ marginMs: 1_000, maxBudgetMs: service.config.webhookRequestBudgetMs }))
+    // Header checks first: a body not declared JSON is refused (415) before it is read or verified.
+    .use(jsonContentType())
     .use(rawBody({ maxBytes: MAX_WEBHOOK_BODY_BYTES }))
     // The guard's write may use the whole invocation, not only the request budget: without it the
     // request cannot be accepted, and a sender retries a 503 into the same slow table.
@@ -92,6 +114,7 @@ export function createWebhookHandler(service: CoreService & WebhookParts, option
         // The request budget ran out inside an AWS call (DynamoDB slow or hung): hand the tenant to
         // the queue, as for any work the budget could not finish, rather than fail the request.
         logger.warn("provisioning cut off at the request deadline; continuing through the signup queue", { errorName: error.name });
+        await releaseCreationLease(tenant.tenantId, context);
         await handOff(tenant, context);
         return json(202, { tenantId: tenant.tenantId, steps: [], continuing: "signup-queue" });
       }

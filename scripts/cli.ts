@@ -15,6 +15,7 @@ import { backfillTenants, runBackfill } from "../src/backfill/backfill.ts";
 import { BACKFILL_DEFAULTS } from "../src/backfill/defaults.ts";
 import { readSecret } from "../src/credentials/read-secret.ts";
 import { ValidationError } from "../src/errors.ts";
+import { TenantNotFoundError } from "../src/provisioning/errors.ts";
 import { webhookSecretsSchema } from "../src/credentials/schemas.ts";
 import { LOCAL_STATE_FILE, type LocalStackState } from "../src/local/local-service.ts";
 import { tenantStatusView } from "../src/outcomes/tenant-status-view.ts";
@@ -107,11 +108,8 @@ const status: CliCommand = {
     // Only the table: reading a status needs no provider configuration or secrets.
     await withOutcomeStore(values, async (store) => {
       const outcome = await store.getTenant(tenantId);
-      if (!outcome.tenant) {
-        process.stderr.write(`tenant ${tenantId} is not recorded\n`);
-        process.exitCode = 1;
-        return;
-      }
+      // Exit 1, named like every command's failure (`error: status: ...`).
+      if (!outcome.tenant) throw new TenantNotFoundError(tenantId);
       // As GET /tenants/{id} shows it (one view for both).
       process.stdout.write(`${JSON.stringify(tenantStatusView(outcome.tenant, outcome.steps), null, 2)}\n`);
     });
@@ -142,9 +140,12 @@ const backfill: CliCommand = {
     // The same path as retry and offboard: one service, the 15-minute cap checked before any work.
     const deadline = runDeadline(values);
     await withService(async (service) => {
-      const workerId = `cli-${randomUUID()}`;
-      const provision = (tenant: Parameters<typeof service.provision>[0], d: number) => service.provision(tenant, { deadline: d, workerId });
-      const reconcile = (state: Parameters<typeof service.reconcile>[0], d: number, walk: { dueBefore: string }) => service.reconcile(state, { deadline: d, workerId, ...walk });
+      // One lease owner per run, as the backfill function has: a shared one made two entries of
+      // one tenant (run at once) both the creation lease's holder, each running its steps.
+      const workerId = () => `cli-backfill-${randomUUID()}`;
+      const provision = (tenant: Parameters<typeof service.provision>[0], d: number) => service.provision(tenant, { deadline: d, workerId: workerId() });
+      const reconcile = (state: Parameters<typeof service.reconcile>[0], d: number, walk: { dueBefore: string }) =>
+        service.reconcile(state, { deadline: d, workerId: workerId(), ...walk });
       const options = { deadline, concurrency: BACKFILL_DEFAULTS.concurrency, perTenantBudgetMs: BACKFILL_DEFAULTS.perTenantBudgetMs };
       const report = tenantsFile
         ? await backfillTenants(tenantsFile, options, { provision, logger: stderrLogger })
@@ -190,6 +191,11 @@ const replayDlq: CliCommand = {
   },
 };
 
+/** A ValidationError's issues as an operator reads them: `invalid input: field: rule; ...`. */
+function invalidInput(error: ValidationError): string {
+  return `invalid input: ${error.issues.map((i) => `${i.field || "(root)"}: ${i.rule}`).join("; ")}`;
+}
+
 /** A refused connection, however deep the SDK or the service wrapped it. */
 function refusedConnection(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
@@ -224,9 +230,14 @@ if (line.kind === "help") {
       process.exitCode = 2;
     } else if (error instanceof ValidationError) {
       // An argument the service refused (e.g. a tenant id breaking its rule): the operator's input, so
-      // exit 2 like any other bad argument; the message names the field and rule, never the value.
-      process.stderr.write(`error: ${error.name}: ${error.message}\n${usage(commands, line.command)}`);
+      // exit 2 like any other bad argument. Named by the command the operator ran and the field
+      // and rule (never the value), not by the store method that checked it ("getTenant: ...").
+      process.stderr.write(`error: ${line.command.name}: ${invalidInput(error)}\n${usage(commands, line.command)}`);
       process.exitCode = 2;
+    } else if (error instanceof TenantNotFoundError) {
+      // A well-formed id the table does not hold: the command ran and failed, as `status` says it.
+      process.stderr.write(`error: ${line.command.name}: tenant ${error.tenantId} is not recorded\n`);
+      process.exitCode = 1;
     } else {
       // The service's errors name the field and rule and never carry a secret; no stack for operators.
       process.stderr.write(`error: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`);

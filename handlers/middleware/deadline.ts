@@ -89,8 +89,30 @@ export function allowAwsCallsUntilInvocationEnd(context: DeadlineContext): void 
  * ```
  */
 export async function withAwsCallsUntilInvocationEnd<T>(context: DeadlineContext, fn: () => Promise<T>): Promise<T> {
-  if (context.invocationEnd === undefined || context.deadline === undefined) throw new Error("invocationDeadline middleware did not run");
-  setAwsCallDeadline(context.invocationEnd);
+  if (context.invocationEnd === undefined) throw new Error("invocationDeadline middleware did not run");
+  return withAwsCallsUntil(context, context.invocationEnd, fn);
+}
+
+/**
+ * Runs `fn` with the invocation's AWS calls allowed for `windowMs` from now (never past the
+ * invocation's own end less the margin), then puts the capped budget back. For a short write
+ * after the budget is spent that is worth trying but not worth waiting long for: the webhook
+ * releasing a cut request's creation lease (against a hung DynamoDB it gives up, and the lease
+ * lapses by itself), before the hand-off that must not be lost.
+ *
+ * @example
+ * ```ts
+ * await withAwsCallsFor(context, 1_000, () => store.releaseCreationLease(tenantId, context.awsRequestId));
+ * ```
+ */
+export async function withAwsCallsFor<T>(context: DeadlineContext, windowMs: number, fn: () => Promise<T>, now: () => number = Date.now): Promise<T> {
+  if (context.invocationEnd === undefined) throw new Error("invocationDeadline middleware did not run");
+  return withAwsCallsUntil(context, Math.min(context.invocationEnd, now() + windowMs), fn);
+}
+
+async function withAwsCallsUntil<T>(context: DeadlineContext, until: number, fn: () => Promise<T>): Promise<T> {
+  if (context.deadline === undefined) throw new Error("invocationDeadline middleware did not run");
+  setAwsCallDeadline(until);
   try {
     return await fn();
   } finally {

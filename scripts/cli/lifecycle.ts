@@ -1,19 +1,38 @@
 /**
  * Operator commands of the tenant lifecycle (`npm run cli -- <command>`):
  *
- *   retry TENANT_ID [--step NAME]   re-drive FAILED_PERMANENT / CONFLICT steps (a new generation)
+ *   retry TENANT_ID [--step NAME]   re-drive FAILED_PERMANENT / CONFLICT steps (a new generation);
+ *                                   exit 1 unless every step then reached the desired state
  *   failures [--limit N]            finished failures with code and request id, and outcome events
  *                                   given up (sparse index, no Scan)
- *   offboard TENANT_ID              desired ABSENT: each step removes its resource
+ *   offboard TENANT_ID              desired ABSENT: each step removes its resource; exit 1 unless
+ *                                   every step is then DELETED
  *
  * Each works against the local stack or, with --aws, against AWS (see scripts/cli.ts).
  */
 import { randomUUID } from "node:crypto";
-import { positiveInteger, stringOption, type CliCommand, type OptionValues } from "../cli-args.ts";
+import type { ProvisionResult } from "../../src/provisioning/types.ts";
+import { positiveInteger, stringOption, UsageError, type CliCommand, type OptionValues } from "../cli-args.ts";
 import { BUDGET_DETAIL, BUDGET_OPTION, runDeadline, TABLE_DETAIL, TABLE_OPTION, withOutcomeStore, withService } from "./service-run.ts";
 
 const print = (value: unknown) => process.stdout.write(`${typeof value === "string" ? value : JSON.stringify(value, null, 2)}\n`);
 const workerId = (command: string) => `cli-${command}-${randomUUID()}`;
+
+/** Most failures one `failures` call lists (the store's page limit). */
+const MAX_FAILURES_LIMIT = 1000;
+
+/**
+ * Exit 1 when the run did not bring the tenant to its desired state (a step still failing, or
+ * left unfinished to the backfill): a script can tell a re-drive or an offboarding that did not
+ * take from one that did. The steps in the way are named on stderr; stdout keeps the result.
+ */
+function failUnlessDone(command: string, result: ProvisionResult): void {
+  if (result.succeeded) return;
+  const wanted = result.desired === "ABSENT" ? "DELETED" : "SUCCEEDED";
+  const open = result.steps.filter((s) => s.status !== wanted).map((s) => `${s.step} ${s.status}${s.error ? ` (${s.error.code})` : ""}`);
+  process.stderr.write(`${command}: tenant ${result.tenantId} is not ${wanted} at generation ${result.generation}: ${open.join(", ")}\n`);
+  process.exitCode = 1;
+}
 
 /**
  * The lifecycle commands for the CLI's command table; `useStack` points process.env at the local
@@ -37,6 +56,7 @@ export function lifecycleCommands(useStack: (values: OptionValues) => void): Cli
       BUDGET_DETAIL,
       "Succeeded steps keep their result without a provider call; a retryable step runs now.",
       "An outcome event given up at the current generation (see `failures`) is published again.",
+      "Exit 0 when every step then reached the desired state (SUCCEEDED; DELETED after an offboarding); 1 when one is still failing or left to the backfill (named on stderr).",
     ],
     options: { step: { type: "string" }, ...budget },
     positionals: { min: 1, max: 1 },
@@ -52,6 +72,7 @@ export function lifecycleCommands(useStack: (values: OptionValues) => void): Cli
           generation: result.generation,
           steps: result.steps.map((s) => ({ step: s.step, status: s.status, action: s.action, error: s.error?.code })),
         });
+        failUnlessDone("retry", result);
       });
     },
   };
@@ -60,11 +81,13 @@ export function lifecycleCommands(useStack: (values: OptionValues) => void): Cli
     name: "failures",
     summary: "list finished failures (tenant, step, status, provider, code, request id) and given-up outcome events from the sparse failures index",
     usage: "[--limit N] [--aws] [--table NAME]",
-    details: ["--limit N  at most N failures (default 100, at most 1000)", TABLE_DETAIL],
+    details: [`--limit N  at most N failures (default 100, at most ${MAX_FAILURES_LIMIT})`, TABLE_DETAIL],
     options: { limit: { type: "string" }, ...TABLE_OPTION },
     positionals: { min: 0, max: 0 },
     async run({ values }) {
       const limit = positiveInteger(values, "limit", 100);
+      // Named as the option the operator typed (the store's own refusal said "limit: integer from 1 to 1000").
+      if (limit > MAX_FAILURES_LIMIT) throw new UsageError(`--limit: at most ${MAX_FAILURES_LIMIT}`);
       useStack(values);
       // Only the table (it needed every provider setting and secret id): see status.
       await withOutcomeStore(values, async (store) => {
@@ -88,7 +111,7 @@ export function lifecycleCommands(useStack: (values: OptionValues) => void): Cli
     name: "offboard",
     summary: "offboard a tenant: each step removes its resource; the records stay (status DELETED)",
     usage: "TENANT_ID [--budget-ms N] [--aws]",
-    details: [BUDGET_DETAIL],
+    details: [BUDGET_DETAIL, "Exit 0 when every step is then DELETED; 1 when one is still failing or left to the backfill (named on stderr)."],
     options: { ...budget },
     positionals: { min: 1, max: 1 },
     async run({ values, positionals }) {
@@ -96,7 +119,8 @@ export function lifecycleCommands(useStack: (values: OptionValues) => void): Cli
       const tenantId = positionals[0] ?? "";
       await withService(async (service) => {
         const result = await service.offboard({ tenantId, requestedAt: "now", source: "operator-cli" }, { deadline: deadline(values), workerId: workerId("offboard") });
-        print({ tenantId, desired: result.desired, generation: result.generation, steps: result.steps.map((s) => ({ step: s.step, status: s.status })) });
+        print({ tenantId, desired: result.desired, generation: result.generation, steps: result.steps.map((s) => ({ step: s.step, status: s.status, ...(s.error ? { error: s.error.code } : {}) })) });
+        failUnlessDone("offboard", result);
       });
     },
   };

@@ -6,8 +6,6 @@
 import { DynamoDBDocumentClient } from "../../src/aws/dynamodb/document-client.ts";
 import { loadConfig } from "../../src/config/config.ts";
 import { OutcomeStore } from "../../src/outcomes/store.ts";
-import { ValidationError } from "../../src/errors.ts";
-import { TenantNotFoundError } from "../../src/provisioning/errors.ts";
 import { createService, type Service } from "../../src/service.ts";
 import { positiveInteger, stringOption, UsageError, type OptionValues } from "../cli-args.ts";
 
@@ -21,8 +19,10 @@ export const BUDGET_OPTION = { "budget-ms": { type: "string" } } as const;
 export const BUDGET_DETAIL = `--budget-ms N  time the run may take (default 60000, at most ${MAX_BUDGET_MS}); what is left goes to the backfill`;
 
 /**
- * Runs `run` with a service built from the environment, and closes it. A ValidationError or an
- * unknown tenant is the operator's mistake: a {@link UsageError} (exit 2 with the usage).
+ * Runs `run` with a service built from the environment, and closes it. A ValidationError (the
+ * operator's argument broke a rule: exit 2 with the usage) and a TenantNotFoundError (a
+ * well-formed id the table does not hold: exit 1, as for `status`) reach the CLI as they are, so
+ * it can name the command and the field in the operator's terms.
  *
  * @example
  * ```ts
@@ -33,9 +33,6 @@ export async function withService<T>(run: (service: Service) => Promise<T>): Pro
   const service = createService(loadConfig(process.env));
   try {
     return await run(service);
-  } catch (error) {
-    if (error instanceof ValidationError || error instanceof TenantNotFoundError) throw new UsageError(error.message);
-    throw error;
   } finally {
     service.close();
   }
@@ -78,9 +75,6 @@ export async function withOutcomeStore<T>(values: OptionValues, run: (store: Out
   const client = new DynamoDBDocumentClient();
   try {
     return await run(new OutcomeStore({ tableName, client }));
-  } catch (error) {
-    if (error instanceof ValidationError) throw new UsageError(error.message);
-    throw error;
   } finally {
     client.destroy();
   }

@@ -823,14 +823,18 @@ export class OutcomeStore {
    * Takes the tenant item out of the unfinished index once `generation`'s outcome is published;
    * an owed generation is owed no more, and the item stays due (now) for what comes after it.
    * A no-op when the tenant moved on and `generation` is not owed (that one was superseded unsettled).
+   * `{ owed: true }`: the caller published it as owed (`owedAnnouncements` held it, so the tenant
+   * is at a newer generation, and generations only grow): the write for the current generation,
+   * which could not apply, is not sent.
    *
    * @example
    * ```ts
    * await store.finishAnnouncement("t-1", 2);
    * ```
    */
-  async finishAnnouncement(tenantId: string, generation: number): Promise<boolean> {
+  async finishAnnouncement(tenantId: string, generation: number, options: { owed?: boolean } = {}): Promise<boolean> {
     parseOrThrow(announcementInput, { tenantId, generation }, "finishAnnouncement");
+    if (options.owed === true) return this.finishOwedAnnouncement(tenantId, generation);
     return (await this.finishCurrentAnnouncement(tenantId, generation)) || (await this.finishOwedAnnouncement(tenantId, generation));
   }
 
@@ -989,14 +993,15 @@ export class OutcomeStore {
    * generation's announcement, and leaves the unfinished index (an owed generation given up is
    * owed no more, and the item stays due for what comes after it). Conditional on the stored attempt count being
    * `failure.attempts - 1` and the announcement still unpublished: false when another caller
-   * recorded or published it first.
+   * recorded or published it first. `{ owed: true }`, as for {@link finishAnnouncement}: a give-up
+   * sends only the owed generation's write.
    *
    * @example
    * ```ts
    * await store.recordAnnouncementFailure("t-1", 2, { attempts: 1, code: "ThrottlingException", message: "Rate exceeded", retryAt });
    * ```
    */
-  async recordAnnouncementFailure(tenantId: string, generation: number, failure: AnnouncementFailureInput): Promise<boolean> {
+  async recordAnnouncementFailure(tenantId: string, generation: number, failure: AnnouncementFailureInput, options: { owed?: boolean } = {}): Promise<boolean> {
     parseOrThrow(announcementFailureInput, { tenantId, generation, failure }, "recordAnnouncementFailure");
     const now = this.nowIso();
     const gaveUp = failure.retryAt === undefined;
@@ -1037,7 +1042,7 @@ export class OutcomeStore {
       return item !== undefined;
     }
     const givenUp = { ":fpk": given.failuresPk, ":fsk": given.failuresSk };
-    const current = await this.updateIf({
+    const current = options.owed === true ? undefined : await this.updateIf({
       Key: tenantKey(tenantId),
       UpdateExpression: "SET #af = :af, #updatedAt = :now, #fpk = :fpk, #fsk = :fsk REMOVE #upk, #usk",
       ConditionExpression: `attribute_exists(#pk) AND ${generationIs(":gen", generation)} AND ${counted}`,

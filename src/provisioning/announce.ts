@@ -229,12 +229,16 @@ async function announceOnce(
     dueAt <= new Date(clock.now()).toISOString() &&
     (await deps.store.reclaimAnnouncement(tenantId, generation, dueAt, ANNOUNCE_RETRY_AFTER_MS));
   // A repeat delivery of a settled generation costs no write.
-  const claimed =
+  const claimedAsListed =
     !alreadyClaimed &&
     // The current generation only while nothing is owed (0): owed meanwhile, it waits its turn.
-    ((await deps.store.claimAnnouncement(tenantId, generation, announcement.outcome, ANNOUNCE_RETRY_AFTER_MS, undefined, "owedCount" in kind ? kind.owedCount : 0)) ||
-      ("current" in kind && (await oweAfterLostClaim(announcement, deps))));
-  if (!claimed && !overdue) return false;
+    (await deps.store.claimAnnouncement(tenantId, generation, announcement.outcome, ANNOUNCE_RETRY_AFTER_MS, undefined, "owedCount" in kind ? kind.owedCount : 0));
+  const owedAfterLoss = !alreadyClaimed && !claimedAsListed && "current" in kind && (await oweAfterLostClaim(announcement, deps));
+  if (!claimedAsListed && !owedAfterLoss && !overdue) return false;
+  // Owed (listed so, or kept so just now): the tenant is at a newer generation, so the store's
+  // writes for the current generation cannot apply and are not sent. The current generation's
+  // take-over may have been made owed meanwhile: the store tries both then.
+  const owed = { owed: !("current" in kind) || owedAfterLoss };
   // Taken over: the event as claimed (the current generation's outcome is recorded with its claim).
   const published =
     overdue && "current" in kind && tenant.announcedOutcome ? { ...announcement, outcome: tenant.announcedOutcome as TenantOutcome } : announcement;
@@ -242,10 +246,10 @@ async function announceOnce(
     await deps.announcer?.announce(published);
   } catch (error) {
     // Claimed but not published: the backfill retries it with backoff, or it is given up.
-    await recordFailure(tenant, published, error, deps, clock);
+    await recordFailure(tenant, published, error, deps, clock, owed);
     return false;
   }
-  await deps.store.finishAnnouncement(tenantId, generation);
+  await deps.store.finishAnnouncement(tenantId, generation, owed);
   deps.logger?.info("outcome announced", { tenantId, generation, outcome: published.outcome, again: overdue, owed: !("current" in kind) });
   return true;
 }
@@ -349,6 +353,7 @@ async function recordFailure(
   error: unknown,
   deps: { store: Pick<OutcomeStore, "recordAnnouncementFailure">; logger?: ProvisionLogger | undefined },
   clock: Clock,
+  owed: { owed?: boolean } = {},
 ): Promise<void> {
   const { generation, outcome } = announcement;
   const before = tenant.announceFailure?.generation === generation ? tenant.announceFailure.attempts : 0;
@@ -360,7 +365,7 @@ async function recordFailure(
   const retryAt = gaveUp ? undefined : new Date(clock.now() + announceRetryDelayMs(attempts)).toISOString();
   const fields = { tenantId: tenant.tenantId, generation, outcome, attempts, code, permanent, errorName: error instanceof Error ? error.name : typeof error };
   try {
-    const recorded = await deps.store.recordAnnouncementFailure(tenant.tenantId, generation, { attempts, code, message, retryAt });
+    const recorded = await deps.store.recordAnnouncementFailure(tenant.tenantId, generation, { attempts, code, message, retryAt }, owed);
     if (!recorded) {
       deps.logger?.warn("outcome announcement failed; another run recorded or published it meanwhile", fields);
       return;

@@ -217,9 +217,14 @@ function sameSnapshot(a: TenantItem, b: TenantItem): boolean {
   return a.snapshot === b.snapshot || JSON.stringify(a.snapshot) === JSON.stringify(b.snapshot);
 }
 
-/** A step the creation lease's run is writing (it has no item yet): in progress elsewhere. */
+/**
+ * A step the creation lease's run is writing (it has no item yet): in progress elsewhere. That
+ * run provisions the generation it created, 1: a newer one declared meanwhile is behind (no run
+ * works on it), so the caller hands it on (the webhook to the queue) rather than wait for it.
+ */
 function ranElsewhere(module: StepModule, tenant: TenantItem): StepOutcome {
-  return { step: module.name, provider: module.provider, status: "IN_PROGRESS", action: "in-progress-elsewhere", attempts: 0, resource: {}, generation: tenant.generation };
+  const outcome: StepOutcome = { step: module.name, provider: module.provider, status: "IN_PROGRESS", action: "in-progress-elsewhere", attempts: 0, resource: {}, generation: tenant.generation };
+  return tenant.generation > 1 ? { ...outcome, generation: 1, behind: true } : outcome;
 }
 
 /** The attempt a creation lease's run makes at a step without an item: claimed, but not stored. */

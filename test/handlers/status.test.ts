@@ -123,6 +123,26 @@ describe("status handler (GET /tenants/{tenantId}, IAM-authorized)", () => {
     expect(JSON.stringify(reply.body)).not.toMatch(/leaseOwner|leaseExpiresAt|creator/);
   });
 
+  // After `offboard` a tenant that signed up by webhook showed `source: "operator-cli"` with no
+  // word on what `source` means: it is the entry point of the current generation's request,
+  // published as an enum in the OpenAPI document (each reply here is validated against it).
+  it("source names the entry point of the current generation's request; registeredAt stays the first signup's", async () => {
+    const tenant = parseTenantOnboarding({ ...sampleTenant(), source: "webhook" });
+    await service.provision(tenant, { deadline: Date.now() + 8_000, workerId: "w1" });
+    const signedUp = await get(statusEvent(tenant.tenantId));
+    expect(signedUp.body).toMatchObject({ source: "webhook", generation: 1 });
+    const registeredAt = (signedUp.body as { registeredAt?: string }).registeredAt;
+
+    await service.offboard({ tenantId: tenant.tenantId, requestedAt: "now", source: "operator-cli" }, { deadline: Date.now() + 8_000, workerId: "w2" });
+    const offboarded = await get(statusEvent(tenant.tenantId));
+    expect(offboarded.body).toMatchObject({ source: "operator-cli", generation: 2, desired: "ABSENT", registeredAt });
+
+    const again = parseTenantOnboarding({ ...sampleTenant(), tenantId: tenant.tenantId, source: "signup", requestedAt: new Date(Date.now() + 1_000).toISOString() });
+    await service.provision(again, { deadline: Date.now() + 8_000, workerId: "w3" });
+    const resignedUp = await get(statusEvent(tenant.tenantId));
+    expect(resignedUp.body).toMatchObject({ source: "signup", generation: 3, desired: "PRESENT", registeredAt });
+  });
+
   it("a tenant with a failed step: 200, succeeded false, the step's last error and next attempt", async () => {
     const tenant = await provisionWithSlsFailing();
     const reply = await get(statusEvent(tenant.tenantId));

@@ -101,6 +101,60 @@ describe("webhook: a hung DynamoDB call cannot outlive the request budget", () =
     }
   });
 
+  it("a tenant Put that lands but whose answer is cut at the deadline: the creation lease is released, so the queue's run and a resend provision at once", async () => {
+    // The Put recorded the tenant with this request's creation lease (request budget + 30 s of
+    // grace); cut off, the request does no more work. Kept, the lease made every other run report
+    // the steps "in progress elsewhere" for ~33 s while nobody worked on them: the queue's copy
+    // went back to SQS for its 6-minute visibility timeout, a resend got 202 in-progress-elsewhere.
+    const tenant = sampleTenant();
+    const landed = await startStallingServer({
+      forwardTo: fx.stack.dynamodb.endpoint,
+      stall: () => false,
+      landThenStall: (req, body) => String(req.headers["x-amz-target"]).endsWith(".PutItem") && body.includes(`TENANT#${tenant.tenantId}`) && body.includes('"TENANT"'),
+    });
+    const landedClient = new DynamoDBDocumentClient({ endpoint: landed.url });
+    try {
+      const enqueued: string[] = [];
+      const queue = { enqueue: async (t: { tenantId: string }) => void enqueued.push(t.tenantId) };
+      // A 0.5 s request budget in a 15 s invocation (the deployed timeout): the Put is cut at it.
+      const handler = handlers.createWebhookHandler(fx.service({ documentClient: landedClient }, { WEBHOOK_REQUEST_BUDGET_MS: "500", PROVISION_SAFETY_MARGIN_MS: "0" }), { queue });
+      const body = JSON.stringify({ type: "tenant.created", timestamp: new Date().toISOString(), data: withoutSource(tenant) });
+      const awsRequestId = `cut-${tenant.tenantId}`;
+      const output = captureOutput();
+      let reply: APIGatewayProxyStructuredResultV2;
+      try {
+        reply = await invoke(handler, webhookEvent(body, { headers: signWebhook(fx.stack.credentials.webhookSecret, body) }), lambdaContext({ budgetMs: 15_000, awsRequestId }));
+      } finally {
+        output.restore();
+      }
+      expect(landed.stalled(), "the tenant Put landed and its answer hung").toBe(1);
+      expect(output.text()).toContain("provisioning cut off at the request deadline");
+      expect(reply.statusCode).toBe(202);
+      expect(JSON.parse(reply.body ?? "{}")).toMatchObject({ tenantId: tenant.tenantId, continuing: "signup-queue" });
+      // Never lost: the queue still has the signup.
+      expect(enqueued).toEqual([tenant.tenantId]);
+      const service = fx.service();
+      const stored = (await service.store.getTenant(tenant.tenantId)).tenant;
+      expect(stored?.generation, "the Put landed").toBe(1);
+      expect(stored?.leaseOwner, "the cut request's creation lease").toBeUndefined();
+
+      // The queue's delivery provisions at once (it was "in progress elsewhere" until the lease lapsed).
+      const quiet = captureOutput();
+      try {
+        const queued = await service.provision(tenant, { deadline: Date.now() + 12_000, workerId: "signup-queue-run" });
+        expect(queued.steps.map((s) => [s.step, s.status, s.action])).toEqual([
+          ["sls-consumer-group", "SUCCEEDED", "ran"],
+          ["im-group", "SUCCEEDED", "ran"],
+        ]);
+      } finally {
+        quiet.restore();
+      }
+    } finally {
+      landedClient.destroy();
+      await landed.close();
+    }
+  });
+
   it("a replay guard write that hangs to the end of the invocation: 503 with Retry-After naming why, nothing accepted; the resend is the first delivery", async () => {
     const enqueued: string[] = [];
     const queue = { enqueue: async (t: { tenantId: string }) => void enqueued.push(t.tenantId) };

@@ -229,6 +229,25 @@ describe("webhook handler: provisioning", () => {
     expect(retry.statusCode).toBe(200);
   });
 
+  // An update arriving while the first signup's run holds its creation lease was answered 202
+  // "in-progress-elsewhere", and nothing was handed on: that run provisions generation 1 only, so
+  // the update waited for the backfill (every 5 minutes) while its sender was told it was handled.
+  it("an update while another run holds the creation lease (it provisions generation 1): 202 through the signup queue", async () => {
+    const tenant = sampleTenant();
+    const requestedAt = new Date(Date.now() - 1_000).toISOString();
+    const first = { ...tenant, requestedAt, source: "webhook" };
+    await service.store.putNewTenant(tenant.tenantId, first, "webhook", { desiredAt: requestedAt, lease: { owner: "first-signup-run", expiresAt: new Date(Date.now() + 600_000).toISOString() } });
+    const queued = () => sqs.messages("signup").filter((m) => m.includes(`"${tenant.tenantId}"`)).length;
+    const before = queued();
+
+    const update = { ...tenant, displayName: "Renamed meanwhile", requestedAt: new Date().toISOString() };
+    const reply = await call(signed(payload(update)));
+    expect(reply.statusCode).toBe(202);
+    expect(reply.body.continuing).toBe("signup-queue");
+    expect(queued() - before).toBe(1);
+    expect((await service.store.getTenant(tenant.tenantId)).tenant?.generation).toBe(2);
+  });
+
   it("the inline budget defaults to 3 s and is configurable (WEBHOOK_REQUEST_BUDGET_MS)", async () => {
     const deadlineOf = async (own: Service): Promise<{ from: number; to: number; deadline: number }> => {
       let deadline = 0;
@@ -375,6 +394,36 @@ describe("webhook handler: refusals", () => {
     expect(fields(reused)).toEqual(["webhook-id"]);
     expect(creates()).toEqual(before);
     expect((await service.store.getTenant(other.tenantId)).tenant).toBeUndefined();
+  });
+
+  // Any Content-Type was accepted: a body sent as text/plain or form data was provisioned as JSON.
+  it("a body not declared JSON (text/plain, form data, another charset, none at all): 415 naming content-type, with Accept; nothing recorded or remembered", async () => {
+    const calls = { sls: fx.stack.sls.state().calls, im: fx.stack.im.state().counters.calls };
+    for (const contentType of ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/json; charset=iso-8859-1", "application/jsonx", "json", undefined]) {
+      const tenant = sampleTenant();
+      const event = signed(payload(tenant));
+      if (contentType === undefined) delete event.headers["content-type"];
+      else event.headers["content-type"] = contentType;
+      const result: APIGatewayProxyStructuredResultV2 = await invoke(webhook, event, lambdaContext({ budgetMs: 15_000 }));
+      await expectReplyMatchesOpenApi("post", "/webhooks/tenant-signup", result);
+      expect([result.statusCode, result.headers?.["accept"]], String(contentType)).toEqual([415, "application/json"]);
+      expect(JSON.parse(result.body ?? "null")).toEqual({ error: "unsupported-media-type", issues: [{ field: "content-type", rule: "must be application/json (a charset parameter, if any, utf-8)" }] });
+      expect((await fx.service().store.getTenant(tenant.tenantId)).tenant, String(contentType)).toBeUndefined();
+      // Not remembered: the same delivery sent as JSON is its first delivery.
+      const again = signed(payload(tenant), { id: event.headers["webhook-id"] });
+      expect((await call(again)).statusCode, String(contentType)).toBe(201);
+      calls.sls = fx.stack.sls.state().calls;
+      calls.im = fx.stack.im.state().counters.calls;
+    }
+    expect({ sls: fx.stack.sls.state().calls, im: fx.stack.im.state().counters.calls }).toEqual(calls);
+  });
+
+  it("application/json with parameters, in any case, is JSON: provisioned", async () => {
+    for (const contentType of ["application/json; charset=utf-8", "Application/JSON; Charset=\"UTF-8\"", "application/json;foo=bar"]) {
+      const event = signed(payload(sampleTenant()));
+      event.headers["content-type"] = contentType;
+      expect((await call(event)).statusCode, contentType).toBe(201);
+    }
   });
 
   it("invalid JSON: 400 naming body", async () => {

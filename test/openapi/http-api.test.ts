@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import { STEP_NAME_PATTERN } from "../../src/outcomes/constants.ts";
-import { parseTenantOnboarding } from "../../src/provisioning/tenant.ts";
+import { parseTenantOnboarding, TENANT_SOURCES } from "../../src/provisioning/tenant.ts";
 import { TENANT_ID_PATTERN } from "../../src/validation/tenant-id.ts";
 import { MAX_WEBHOOK_ID_BYTES } from "../../src/webhook/verify.ts";
 import { expectReplyMatchesOpenApi, openApi } from "../support/openapi.ts";
@@ -42,6 +42,13 @@ describe("openapi/http-api.yaml", () => {
     expect(schemas.StepName?.pattern).toBe(STEP_NAME_PATTERN.source);
     const webhookId = api.paths?.["/webhooks/tenant-signup"]?.post?.parameters?.find((p) => "name" in p && p.name === "webhook-id");
     expect(webhookId && "schema" in webhookId ? (webhookId.schema as { pattern?: string }).pattern : undefined).toBe(`^[\\x21-\\x7e]{1,${MAX_WEBHOOK_ID_BYTES}}$`);
+  });
+
+  it("lists every source a signup or update request can carry among the status's documented sources", async () => {
+    const api = await openApi();
+    const schemas = (api.components?.schemas ?? {}) as Record<string, { properties?: Record<string, { enum?: string[] }> }>;
+    const statusSchema = schemas["TenantStatus"];
+    expect(statusSchema?.properties?.["source"]?.enum).toEqual(expect.arrayContaining([...TENANT_SOURCES]));
   });
 
   // It said 1999 members while the service refuses a 100th (IM allows 100 with the owner): a sender

@@ -180,7 +180,9 @@ export interface WebhookEventOptions {
 export function webhookEvent(body: string | Buffer, options: WebhookEventOptions = {}): APIGatewayProxyEventV2 {
   const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body;
   const headers: Record<string, string> = {
-    "content-type": options.base64 ? "application/octet-stream" : "application/json",
+    // A JSON body base64-encoded as API Gateway hands over a body it treats as binary (e.g. sent
+    // with a Content-Encoding); the webhook refuses one not declared JSON (415).
+    "content-type": "application/json",
     "content-length": String(bytes.length),
     host: "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
     "user-agent": "Svix-Webhooks/1.0",

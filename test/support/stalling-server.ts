@@ -35,6 +35,11 @@ export async function startStallingServer(
     stall?: (req: IncomingMessage, body: string) => boolean;
     /** Latency injected before a forwarded request goes on (a slow, not hung, endpoint); 0 by default. */
     delayMs?: (req: IncomingMessage, body: string) => number;
+    /**
+     * Requests that reach `forwardTo` (the write lands) but whose answer never comes back: a
+     * call that succeeded on the service's side and hung on the way back. Counted as stalled.
+     */
+    landThenStall?: (req: IncomingMessage, body: string) => boolean;
   } = {},
 ): Promise<StallingServer> {
   const stall = options.stall ?? (() => true);
@@ -48,6 +53,15 @@ export async function startStallingServer(
     req.on("end", () => {
       requests++;
       const body = Buffer.concat(chunks);
+      if (options.forwardTo && options.landThenStall?.(req, body.toString("utf8"))) {
+        stalled++;
+        res.on("close", () => abandoned++);
+        const target = new URL(options.forwardTo);
+        const upstream = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } }, (answer) => answer.resume());
+        upstream.on("error", () => undefined);
+        upstream.end(body);
+        return;
+      }
       if (!options.forwardTo || stall(req, body.toString("utf8"))) {
         stalled++;
         res.on("close", () => abandoned++);

@@ -73,6 +73,11 @@ describe("operator CLI: usage", () => {
       expect(out.stderr, args.join(" ")).toContain("usage: npm run cli --");
       expect(out.stderr, args.join(" ")).not.toMatch(STACK_LINE);
     }
+    // Over the documented maximum: named as the option typed (it read "limit: integer from 1 to
+    // 1000", the store's field), refused before any table is looked for.
+    const over = await cli(["failures", "--limit", "5000", "--aws", "--table", "t"]);
+    expect(over.code).toBe(2);
+    expect(over.stderr).toMatch(/^error: --limit: at most 1000\n/);
   });
 
   // They were raw ENOENT / SyntaxError / "tenants.forEach is not a function" errors, exit 1.
@@ -167,13 +172,15 @@ describe("operator CLI: status --aws", () => {
     expect(byFlag.code).toBe(0);
     const unknown = await cli(["status", "never-seen", "--aws", "--table", tableName], env);
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toContain("not recorded");
+    expect(unknown.stderr).toBe("error: status: tenant never-seen is not recorded\n");
 
     // A tenant id the service refuses is a bad argument (exit 2, usage), not a failure (exit 1); the
     // message names the field and its rule and never echoes the value.
     const refused = await cli(["status", "bad id!", "--aws", "--table", tableName], env);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain("tenantId");
+    // Named by the command the operator ran, not by the store method that checked it ("getTenant:").
+    expect(refused.stderr).toMatch(/^error: status: invalid input: tenantId: /);
+    expect(refused.stderr).not.toContain("getTenant");
     expect(refused.stderr).toContain("usage: npm run cli -- status");
     expect(refused.stderr).not.toContain("bad id!");
     expect(refused.stderr).not.toMatch(STACK_LINE);

@@ -7,6 +7,7 @@
  * generations 1 and 3, never 2. Interleavings are fixed (a step or the announcer runs what
  * happens "meanwhile"); time is a shifted clock, never a sleep.
  */
+import { DynamoDBDocumentClient } from "../../../src/aws/dynamodb/index.ts";
 import { describe, expect, it } from "vitest";
 import { runBackfill } from "../../../src/backfill/backfill.ts";
 import { createOutcomeEventPublisher } from "../../../src/events/publisher.ts";
@@ -39,7 +40,7 @@ function backfillOnce(service: Service, clock: ShiftedClock) {
  * point where a publish could still be recorded. That run settles its generation but leaves the
  * announcement to the next run.
  */
-function serviceWithSlowUpdate(clock: ShiftedClock, announcer?: OutcomeAnnouncer): Service & { slowNext(calls?: number): void } {
+function serviceWithSlowUpdate(clock: ShiftedClock, announcer?: OutcomeAnnouncer, documentClient?: DynamoDBDocumentClient): Service & { slowNext(calls?: number): void } {
   let left = 0;
   const afterCall = () => {
     if (left > 0 && --left === 0) clock.advance(RUN_BUDGET_MS);
@@ -47,6 +48,7 @@ function serviceWithSlowUpdate(clock: ShiftedClock, announcer?: OutcomeAnnouncer
   const service = fx.service({
     clock,
     ...(announcer ? { announcer } : {}),
+    ...(documentClient ? { documentClient } : {}),
     steps: (builtIn) =>
       builtIn.map((module) => ({
         ...module,
@@ -69,6 +71,31 @@ function serviceWithSlowUpdate(clock: ShiftedClock, announcer?: OutcomeAnnouncer
   return Object.assign(service, { slowNext: (calls = 1) => void (left = calls) });
 }
 const RUN_BUDGET_MS = 30_000;
+
+/**
+ * A client that sends every request to the stack's DynamoDB and counts them: all requests, and
+ * the writes to tenant items DynamoDB refused on their condition (each still costs a request
+ * and write capacity), named by their update expression.
+ */
+function countingClient() {
+  const inner = new DynamoDBDocumentClient();
+  const counts = { requests: 0, refusedTenantWrites: [] as string[] };
+  const client = new Proxy(inner, {
+    get(target, prop, receiver) {
+      if (prop !== "send") return Reflect.get(target, prop, receiver);
+      return async (command: { input?: { Key?: { sk?: unknown }; UpdateExpression?: string } }) => {
+        counts.requests++;
+        try {
+          return await (target.send as (c: unknown) => Promise<unknown>)(command);
+        } catch (error) {
+          if ((error as Error).name === "ConditionalCheckFailedException" && command.input?.Key?.sk === "TENANT") counts.refusedTenantWrites.push(command.input.UpdateExpression ?? "");
+          throw error;
+        }
+      };
+    },
+  });
+  return { client, counts, reset: () => Object.assign(counts, { requests: 0, refusedTenantWrites: [] }) };
+}
 const budget = (clock: ShiftedClock, workerId: string) => ({ deadline: clock.now() + RUN_BUDGET_MS, workerId });
 
 /** Generation 1 announced; generation 2 settled (SUCCEEDED) by a run that left its announcement to the next run. */
@@ -190,6 +217,51 @@ describe("a settled generation whose announcement was left to the next run, supe
     await backfillOnce(service, clock);
     expect(eventIdsOf(id)).toEqual([`${id}:1:TenantProvisioned`, `${id}:3:TenantProvisioned`]);
     expect((await service.store.getTenant(id)).tenant?.indexDueAt).toBeUndefined();
+  });
+});
+
+// Finishing an owed announcement first sent the current generation's finish, and giving one up
+// the current generation's give-up: both conditional on the generation it no longer is, so both
+// were refused, one wasted request and write each time. The run knows the announcement is owed.
+describe("an owed announcement's bookkeeping sends only the owed generation's writes", () => {
+  it("published: no refused write on the tenant item; each generation still announced once, nothing left owed", async () => {
+    const clock = new ShiftedClock();
+    const counting = countingClient();
+    const service = serviceWithSlowUpdate(clock, undefined, counting.client);
+    const request = await generationTwoSettledUnannounced(service, clock);
+    const id = request.tenantId;
+    counting.reset();
+    await service.provision(updated(request, 2), budget(clock, "w3"));
+    expect(eventIdsOf(id)).toEqual([`${id}:1:TenantProvisioned`, `${id}:2:TenantProvisioned`, `${id}:3:TenantProvisioned`]);
+    expect(counting.counts.refusedTenantWrites).toEqual([]);
+    // The refused Put of the known tenant, its Query, the declaration (keeping 2 owed), both steps
+    // marked stale, the SLS step's claim, update and completion around it, the IM step's
+    // fast-forward; then for generations 2 and 3 a claim and a finish each. 13 before: the owed
+    // generation's finish first tried the current generation's.
+    expect(counting.counts.requests).toBe(12);
+    const tenant = (await service.store.getTenant(id)).tenant!;
+    expect([tenant.owedAnnouncements, tenant.indexDueAt]).toEqual([[], undefined]);
+  });
+
+  it("given up: no refused write on the tenant item; listed, no longer owed, and the newer generation announced after it", async () => {
+    const clock = new ShiftedClock();
+    const counting = countingClient();
+    const service = serviceWithSlowUpdate(clock, undefined, counting.client);
+    const request = await generationTwoSettledUnannounced(service, clock);
+    const id = request.tenantId;
+    fx.stack.events.failEntries(1, "MalformedDetail", "Detail is malformed.");
+    counting.reset();
+    await service.provision(updated(request, 2), budget(clock, "w3"));
+    expect(counting.counts.refusedTenantWrites).toEqual([]);
+    // As above up to generation 2's claim, then its give-up (one write; two before), and
+    // generation 3 waits for the next run.
+    expect(counting.counts.requests).toBe(10);
+    const gaveUp = (await service.store.getTenant(id)).tenant!;
+    expect(announcementView(gaveUp)).toMatchObject({ generation: 2, state: "gave-up", attempts: 1, lastError: { code: "MalformedDetail" } });
+    expect(gaveUp.owedAnnouncements).toEqual([]);
+    expect((await service.store.listFailedAnnouncements({ limit: 1000 })).map((t) => [t.tenantId, t.announceFailure?.generation])).toContainEqual([id, 2]);
+    await backfillOnce(service, clock);
+    expect(eventIdsOf(id)).toEqual([`${id}:1:TenantProvisioned`, `${id}:3:TenantProvisioned`]);
   });
 });
 

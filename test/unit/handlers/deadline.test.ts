@@ -2,7 +2,7 @@ import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import { inAwsCallScope } from "../../../handlers/lib/aws-call-scope.ts";
-import { allowAwsCallsUntilInvocationEnd, deadlineOf, invocationDeadline, withAwsCallsUntilInvocationEnd, type DeadlineContext } from "../../../handlers/middleware/deadline.ts";
+import { allowAwsCallsUntilInvocationEnd, deadlineOf, invocationDeadline, withAwsCallsFor, withAwsCallsUntilInvocationEnd, type DeadlineContext } from "../../../handlers/middleware/deadline.ts";
 import { awsCallCutoff } from "../../../src/aws/call-deadline.ts";
 import { lambdaContext } from "../../support/lambda.ts";
 
@@ -70,6 +70,26 @@ describe("invocationDeadline", () => {
     const result = await handler({}, contextWith(20_000));
     expect(result.inside).toEqual([NOW + 19_000]);
     // Back to the cap: a call started after the 3 s deadline gets three quarters of the margin.
+    expect(result.after).toBe(NOW + 3_000 + 750);
+  });
+
+  it("withAwsCallsFor allows its own calls the window from now, never past the invocation's end, then puts the capped budget back", async () => {
+    const handler = inAwsCallScope(
+      middy<unknown, { inside: (number | undefined)[]; after: number | undefined }, Error, DeadlineContext>()
+        .use(invocationDeadline({ marginMs: 1_000, maxBudgetMs: 3_000, now: () => NOW }))
+        .handler(async (_event, context) => {
+          const inside: (number | undefined)[] = [];
+          // 4 s in (past the 3 s deadline): a 1 s window ends at 5 s; a 30 s one at the invocation's end.
+          await withAwsCallsFor(context, 1_000, async () => void inside.push(awsCallCutoff(NOW + 4_000)), () => NOW + 4_000);
+          await withAwsCallsFor(context, 30_000, async () => void inside.push(awsCallCutoff(NOW + 4_000)), () => NOW + 4_000);
+          await withAwsCallsFor(context, 1_000, async () => {
+            throw new Error("write failed");
+          }).catch(() => undefined);
+          return { inside, after: awsCallCutoff(NOW + 5_000) };
+        }),
+    );
+    const result = await handler({}, contextWith(20_000));
+    expect(result.inside).toEqual([NOW + 5_000, NOW + 19_000]);
     expect(result.after).toBe(NOW + 3_000 + 750);
   });
 
