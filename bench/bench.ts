@@ -175,8 +175,14 @@ interface StackState {
   ddb: { calls: Record<string, number> };
   cpu: NodeJS.CpuUsage;
   elu: { idle: number; active: number };
+  /** dynalite's own event loop, when it runs in a process of its own. */
+  dynamodbElu?: { idle: number; active: number };
   rss: number;
 }
+
+/** Share of time an event loop was busy between two readings. */
+const busyShare = (a: { idle: number; active: number } | undefined, b: { idle: number; active: number } | undefined): number | null =>
+  a === undefined || b === undefined ? null : (b.active - a.active) / (b.active - a.active + b.idle - a.idle);
 
 async function warmSection() {
   const stack = await startChild(path.join(here, "stack-server.ts"), { args: [JSON.stringify({ keepSlsUnderQuota: true })] });
@@ -207,7 +213,9 @@ function busyCoresSince(since: { busy: number; total: number }): number {
 }
 
 const IM_LIMITS = ["create_group", "account_import", "get_group_info", "destroy_group"].map((operation) => ({ operation, perSecond: IM_LIMIT }));
-const BACKFILL_STACK = { keepSlsUnderQuota: true, slsFaults: { latencyMs: 20 }, imFaults: { latencyMs: 20, rateLimits: IM_LIMITS } };
+// dynalite apart from the sandboxes, as DynamoDB is a service apart from SLS and IM: on one thread
+// with them it was the backfill's limit (95% busy at 5.7 ms per tenant, 2026-12-01 07:46).
+const BACKFILL_STACK = { keepSlsUnderQuota: true, dynamodbApart: true, slsFaults: { latencyMs: 20 }, imFaults: { latencyMs: 20, rateLimits: IM_LIMITS } };
 
 /**
  * The IM client's pacing alone against the sandbox's 200/s windows (no outcome store): the
@@ -313,7 +321,8 @@ async function backfillRun(imRate: number, bundle: string, proc: BackfillProcess
       backfillCores: run.cpuMs / run.wallMs,
       stackCores: stackCpuMs / run.wallMs,
       machineBusyCores,
-      stackEventLoopUtilization: (after.elu.active - before.elu.active) / (after.elu.active - before.elu.active + after.elu.idle - before.elu.idle),
+      stackEventLoopUtilization: busyShare(before.elu, after.elu) as number,
+      dynamodbEventLoopUtilization: busyShare(before.dynamodbElu, after.dynamodbElu),
       stackRssMB: round(after.rss / 2 ** 20, 1),
     };
     log(`backfill @${imRate}/s: ${run.tenants} tenants in ${Math.round(run.wallMs)} ms = ${tenantsPerSecond.toFixed(1)}/s, throttled ${result.imThrottled}, ${result.ddbRequestsPerTenant.toFixed(2)} DynamoDB requests/tenant, peak RSS ${run.peakRssMB} MB`);
@@ -559,10 +568,10 @@ if (results.backfill) {
     lines.push(`| ${p.ratePerSecond} | ${p.tenantsPerSecond.toFixed(1)} | ${(p.fractionOfLimit * 100).toFixed(1)}% | ${p.imThrottled} | ${extra("account_import")} / ${extra("create_group")} | ${p.failed} |`);
   }
   lines.push("", `Whole backfill (the packaged backfill bundle, defaults: concurrency ${BACKFILL_DEFAULTS.concurrency}, pageSize ${BACKFILL_DEFAULTS.pageSize}) at IM_RATE_LIMIT_PER_SECOND=${b.chosenImRatePerSecond} (${b.chosenBecause}):`, "");
-  lines.push("| process | tenants | NODE_OPTIONS / runtime heap flags | tenants/s | of 200/s | throttled | succeeded | DynamoDB requests/tenant | RSS after load / peak (maxRSS) | peak heap used | CPU ms/tenant: backfill / stack | cores used: backfill / stack / whole machine | event loop busy: backfill / stack |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+  lines.push("| process | tenants | NODE_OPTIONS / runtime heap flags | tenants/s | of 200/s | throttled | succeeded | DynamoDB requests/tenant | RSS after load / peak (maxRSS) | peak heap used | CPU ms/tenant: backfill / stack | cores used: backfill / stack / whole machine | event loop busy: backfill / stack (sandboxes) / dynalite |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|");
   for (const r of b.runs) {
     lines.push(
-      `| ${r.label} (${r.memorySize} MB) | ${r.tenants} | ${r.nodeOptions ?? "–"} / ${r.runtimeFlags ?? "–"} | ${r.tenantsPerSecond.toFixed(1)} | ${(r.fractionOfLimit * 100).toFixed(1)}% | ${r.imThrottled} | ${r.succeeded}/${r.tenants} | ${r.ddbRequestsPerTenant.toFixed(2)} | ${r.rssAfterLoadMB} / ${r.maxRssMB} MB | ${r.peakHeapUsedMB} MB | ${r.backfillCpuMsPerTenant.toFixed(2)} / ${r.stackCpuMsPerTenant.toFixed(2)} | ${r.backfillCores.toFixed(2)} / ${r.stackCores.toFixed(2)} / ${r.machineBusyCores.toFixed(2)} of ${os.cpus().length} | ${(r.eventLoopUtilization * 100).toFixed(0)}% / ${(r.stackEventLoopUtilization * 100).toFixed(0)}% |`,
+      `| ${r.label} (${r.memorySize} MB) | ${r.tenants} | ${r.nodeOptions ?? "–"} / ${r.runtimeFlags ?? "–"} | ${r.tenantsPerSecond.toFixed(1)} | ${(r.fractionOfLimit * 100).toFixed(1)}% | ${r.imThrottled} | ${r.succeeded}/${r.tenants} | ${r.ddbRequestsPerTenant.toFixed(2)} | ${r.rssAfterLoadMB} / ${r.maxRssMB} MB | ${r.peakHeapUsedMB} MB | ${r.backfillCpuMsPerTenant.toFixed(2)} / ${r.stackCpuMsPerTenant.toFixed(2)} | ${r.backfillCores.toFixed(2)} / ${r.stackCores.toFixed(2)} / ${r.machineBusyCores.toFixed(2)} of ${os.cpus().length} | ${(r.eventLoopUtilization * 100).toFixed(0)}% / ${(r.stackEventLoopUtilization * 100).toFixed(0)}% / ${r.dynamodbEventLoopUtilization === null ? "(in the stack)" : `${(r.dynamodbEventLoopUtilization * 100).toFixed(0)}%`} |`,
     );
   }
   const firstRun = b.runs[0];

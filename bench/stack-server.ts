@@ -1,8 +1,10 @@
 /**
  * The local stack (src/local/stack.ts: dynalite, the Secrets Manager stand-in, the SLS and IM
- * sandboxes) in its own process, so the process being measured holds only the service.
+ * sandboxes) in its own process, so the process being measured holds only the service; with
+ * `dynamodbApart`, dynalite runs in a child process of its own (bench/dynalite-server.ts), as
+ * DynamoDB is a service apart from SLS and IM, and `state` sums both processes' CPU.
  *
- *   argv[2]: JSON { slsFaults?, imFaults?, keepSlsUnderQuota? }
+ *   argv[2]: JSON { slsFaults?, imFaults?, keepSlsUnderQuota?, dynamodbApart? }
  *
  * Sends `{ type: "ready", env }` (the service environment) over IPC, then answers:
  *   state → IM, SLS and DynamoDB (requests by operation) counters, this process's CPU, event-loop
@@ -17,66 +19,36 @@
  * are dropped whenever 20 exist (calls are still counted here).
  */
 import { writeFileSync } from "node:fs";
-import { Server, type IncomingMessage } from "node:http";
+import type { EventLoopUtilization } from "node:perf_hooks";
 import { Session } from "node:inspector/promises";
 import { DynamoDBDocumentClient } from "../src/aws/dynamodb/document-client.ts";
 import { startLocalStack, LOCAL } from "../src/local/stack.ts";
 import { OutcomeStore } from "../src/outcomes/store.ts";
 import { STEP_NAMES } from "../src/outcomes/constants.ts";
 import type { FaultConfig } from "../src/sandbox/faults.ts";
-import { benchTenant, serve } from "./lib.ts";
+import { countDynamoRequests, type DynamoRequestCounts } from "./ddb-counter.ts";
+import { benchTenant, serve, startChild } from "./lib.ts";
 
 interface StackServerOptions {
   slsFaults?: Partial<FaultConfig>;
   imFaults?: Partial<FaultConfig>;
   keepSlsUnderQuota?: boolean;
+  /** dynalite in a process of its own (bench/dynalite-server.ts), as DynamoDB is a service of its own. */
+  dynamodbApart?: boolean;
 }
 
-// DynamoDB requests as dynalite (in this process) receives them, by operation (X-Amz-Target),
-// counted here so the measured process carries no counter of its own. With BENCH_DDB_DETAIL=1
-// each request is also counted by what it does (`ddbDetail`: operation, item kind, index, the
-// update's first words), from a copy of its body: a diagnosis, it costs this process CPU.
-const ddbCalls: Record<string, number> = {};
-const ddbDetail: Record<string, number> = {};
-const detailed = process.env["BENCH_DDB_DETAIL"] === "1";
-const serverEmit = Server.prototype.emit;
-Server.prototype.emit = function (this: Server, event: string | symbol, ...rest: unknown[]) {
-  if (event === "request") {
-    const request = rest[0] as IncomingMessage;
-    const target = request.headers["x-amz-target"];
-    if (typeof target === "string" && target.startsWith("DynamoDB_")) {
-      const op = target.slice(target.indexOf(".") + 1);
-      ddbCalls[op] = (ddbCalls[op] ?? 0) + 1;
-      if (detailed) {
-        const chunks: Buffer[] = [];
-        request.on("data", (chunk: Buffer) => chunks.push(chunk));
-        request.on("end", () => {
-          const kind = ddbRequestKind(op, Buffer.concat(chunks).toString("utf8"));
-          ddbDetail[kind] = (ddbDetail[kind] ?? 0) + 1;
-        });
-      }
-    }
-  }
-  return Reflect.apply(serverEmit, this, [event, ...rest]) as boolean;
-} as typeof Server.prototype.emit;
-
-/** What a DynamoDB request does, in a few words: `UpdateItem STEP# SET #status…`. */
-function ddbRequestKind(op: string, body: string): string {
-  try {
-    const input = JSON.parse(body) as { Key?: Record<string, { S?: string }>; IndexName?: string; KeyConditionExpression?: string; UpdateExpression?: string; ConditionExpression?: string; Item?: Record<string, { S?: string }> };
-    const key = input.Key ?? input.Item;
-    const sk = key?.["sk"]?.S ?? "";
-    const pk = key?.["pk"]?.S ?? "";
-    const what = sk.startsWith("STEP#") ? "STEP#" : sk !== "" ? `${pk.split("#")[0]}/${sk.split("#")[0]}` : "";
-    const expression = (input.UpdateExpression ?? input.ConditionExpression ?? input.KeyConditionExpression ?? "").slice(0, 48);
-    return [op, what, input.IndexName ?? "", expression].filter((part) => part !== "").join(" | ");
-  } catch {
-    return `${op} (unreadable)`;
-  }
+interface DynamoState {
+  ddb: DynamoRequestCounts;
+  cpu: NodeJS.CpuUsage;
+  elu: EventLoopUtilization;
+  rss: number;
 }
 
 const options = JSON.parse(process.argv[2] ?? "{}") as StackServerOptions;
+const apart = options.dynamodbApart ? await startChild(new URL("./dynalite-server.ts", import.meta.url).pathname) : undefined;
+const localCounts = apart === undefined ? countDynamoRequests() : undefined;
 const stack = await startLocalStack({
+  ...(apart ? { dynamodbEndpoint: apart.ready["endpoint"] as string } : {}),
   // The sandbox is emptied as it goes (keepSlsUnderQuota): the registry must not fill up either
   // (16 × 1,000 slots, the registry's largest capacity, for the 10,000-tenant backfill).
   ...(options.keepSlsUnderQuota ? { slsLogstoreCapacity: 1_000, slsLogstoreCount: 16 } : {}),
@@ -125,7 +97,10 @@ serve(
       profiler = undefined;
       return { file: args.file };
     },
-    state() {
+    async state() {
+      const dynamo = apart ? await apart.call<DynamoState>("state") : undefined;
+      const ddb = dynamo?.ddb ?? (localCounts as DynamoRequestCounts);
+      const own = process.cpuUsage();
       const im = stack.im.state();
       const sls = stack.sls.state();
       return {
@@ -139,10 +114,12 @@ serve(
           rejections: sls.rejections,
           quotaResets: slsTotals.quotaResets,
         },
-        ddb: { calls: { ...ddbCalls }, detail: { ...ddbDetail } },
-        cpu: process.cpuUsage(),
+        ddb: { calls: { ...ddb.calls }, detail: { ...ddb.detail } },
+        // With dynalite apart: CPU of both processes, and each one's event loop.
+        cpu: dynamo ? { user: own.user + dynamo.cpu.user, system: own.system + dynamo.cpu.system } : own,
         elu: performance.eventLoopUtilization(),
-        rss: process.memoryUsage().rss,
+        ...(dynamo ? { dynamodbElu: dynamo.elu } : {}),
+        rss: process.memoryUsage().rss + (dynamo?.rss ?? 0),
       };
     },
     async seed(args: { prefix: string; count: number; concurrency: number }) {
@@ -161,5 +138,8 @@ serve(
 );
 
 process.on("SIGTERM", () => {
-  void stack.close().finally(() => process.exit(0));
+  void stack
+    .close()
+    .then(() => apart?.stop())
+    .finally(() => process.exit(0));
 });

@@ -46,6 +46,12 @@ export interface LocalStackOptions {
   imFaults?: Partial<FaultConfig>;
   /** Overrides merged into the service environment. */
   env?: Record<string, string>;
+  /**
+   * A DynamoDB stand-in already running elsewhere (the bench runs dynalite in a process of its
+   * own, as DynamoDB is a service of its own); the stack then starts none and creates its table
+   * there. Its `port` is 0 and `close()` leaves it running.
+   */
+  dynamodbEndpoint?: string;
 }
 
 /** A running local stack: every cloud part the service talks to, on 127.0.0.1. */
@@ -89,7 +95,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const logstores = Array.from({ length: options.slsLogstoreCount ?? 8 }, (_, i) => `${LOCAL.slsLogstorePrefix}${i}`);
   const started: { close(): Promise<void> }[] = [];
   try {
-    const dynamodb = await startDynalite({ port: ports.dynamodb ?? 0 });
+    const dynamodb: RunningDynalite =
+      options.dynamodbEndpoint === undefined ? await startDynalite({ port: ports.dynamodb ?? 0 }) : { endpoint: options.dynamodbEndpoint, port: 0, close: async () => undefined };
     started.push(dynamodb);
     const localAccess = { endpoint: dynamodb.endpoint, region: LOCAL.region, credentials: { accessKeyId: "local", secretAccessKey: "local" } };
     // CreateTable through the SDK's client (local only); the items through the service's own.
