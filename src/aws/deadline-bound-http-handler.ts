@@ -2,6 +2,7 @@ import { createHttpTransport } from "../http/request.ts";
 import { TransportError } from "../http/errors.ts";
 import type { HttpTransport } from "../http/types.ts";
 import { awsCallCutoff } from "./call-deadline.ts";
+import { AWS_MAX_RESPONSE_BYTES } from "./constants.ts";
 import { AwsCallDeadlineError } from "./errors.ts";
 
 /** Options of {@link DeadlineBoundHttpHandler}. */
@@ -76,7 +77,7 @@ export class DeadlineBoundHttpHandler {
   constructor(options: DeadlineBoundHttpHandlerOptions = {}) {
     this.#cutoff = options.cutoff ?? awsCallCutoff;
     this.#now = options.now ?? Date.now;
-    this.#transport = createHttpTransport({ maxResponseBytes: options.maxResponseBytes ?? 32 * 1024 * 1024 });
+    this.#transport = createHttpTransport({ maxResponseBytes: options.maxResponseBytes ?? AWS_MAX_RESPONSE_BYTES });
     this.#config = {
       connectionTimeout: options.connectionTimeout || undefined,
       requestTimeout: options.requestTimeout ?? 0,

@@ -8,6 +8,7 @@ import { withRetry, type RetryDecision, type RetryPolicy } from "../http/retry.t
 import type { Clock, HttpTransport, Random } from "../http/types.ts";
 import { awsCallCutoff } from "./call-deadline.ts";
 import { AWS_CONNECTION_TIMEOUT_MS, AWS_REQUEST_TIMEOUT_MS } from "./client-options.ts";
+import { AWS_MAX_RESPONSE_BYTES } from "./constants.ts";
 import { AwsCallDeadlineError } from "./errors.ts";
 import { PreparedKeySha256 } from "./sha256.ts";
 
@@ -320,7 +321,7 @@ export class AwsJsonRpcClient {
     const timeoutMs = this.#options.requestTimeoutMs ?? AWS_REQUEST_TIMEOUT_MS;
     if (cutoff !== undefined && cutoff <= startedAt) throw new AwsCallDeadlineError(cutoff, request.hostname);
     const signed = await this.sign(request, operation, input);
-    this.#transport ??= this.#options.transport ?? createHttpTransport();
+    this.#transport ??= this.#options.transport ?? createHttpTransport({ maxResponseBytes: AWS_MAX_RESPONSE_BYTES });
     let response: Awaited<ReturnType<HttpTransport["send"]>>;
     try {
       response = await this.#transport.send({ method: "POST", url, headers: signed.headers, body: signed.body }, {

@@ -49,6 +49,28 @@ const client = (c: Clock) =>
     clock: c,
   });
 
+describe("AwsJsonRpcClient: a large answer", () => {
+  // A DynamoDB Query page holds up to 1 MB of item data, and its JSON is larger: an answer over the
+  // transport's 1 MiB default used to fail as a "reset" on every attempt.
+  it("reads an answer over 1 MiB (a full Query page's JSON) in one attempt", async () => {
+    const items = Array.from({ length: 3_000 }, (_, i) => ({ pk: { S: `TENANT#t-${i}` }, request: { S: "x".repeat(600) } }));
+    const body = JSON.stringify({ Count: items.length, Items: items });
+    expect(Buffer.byteLength(body)).toBeGreaterThan(1024 * 1024 * 1.5);
+    answer = (res) => {
+      res.writeHead(200, { "content-type": "application/x-amz-json-1.0", "x-amzn-requestid": "req-big" });
+      res.end(body);
+    };
+    const rpc = client(clock());
+    try {
+      const output = await rpc.call(origin, "PutEvents", { Entries: [] });
+      expect((output["Items"] as unknown[]).length).toBe(3_000);
+      expect(requests).toBe(1);
+    } finally {
+      rpc.close();
+    }
+  });
+});
+
 describe("AwsJsonRpcClient: a 2xx answer it cannot read", () => {
   it.each([
     ["an HTML page", "text/html", "<html><body>Gateway says hi</body></html>"],
