@@ -9,3 +9,17 @@ export class PayloadTooLargeError extends ProvisionerError {
     this.limitBytes = limitBytes;
   }
 }
+
+/**
+ * The request body is not declared as JSON (415). Thrown, not returned, by the middleware that
+ * checks it: a middy `before` that returns a reply skips every `after`, so Powertools would not
+ * flush that invocation's metrics nor reset the logger's keys, and the refusal would go unlogged.
+ */
+export class UnsupportedMediaTypeError extends ProvisionerError {
+  override name = "UnsupportedMediaTypeError";
+  readonly rule: string;
+  constructor(rule: string) {
+    super(`content-type: ${rule}`);
+    this.rule = rule;
+  }
+}

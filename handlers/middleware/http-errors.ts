@@ -3,7 +3,7 @@ import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { ProvisionerError, ValidationError } from "../../src/errors.ts";
 import { boundIssues } from "../../src/rejections/bounded-issues.ts";
 import { WebhookIdNotRecordedError, WebhookVerificationError } from "../../src/webhook/errors.ts";
-import { PayloadTooLargeError } from "./errors.ts";
+import { PayloadTooLargeError, UnsupportedMediaTypeError } from "./errors.ts";
 
 /** Where the middleware reports what it could not map (never to the client). */
 export interface ErrorLog {
@@ -12,7 +12,7 @@ export interface ErrorLog {
 
 /**
  * Turns thrown errors into JSON replies: bad input is a 4xx that names the field and the rule
- * (400 invalid, 401 signature, 409 webhook-id reused for another body, 413 too large); a webhook-id
+ * (400 invalid, 401 signature, 409 webhook-id reused for another body, 413 too large, 415 not JSON); a webhook-id
  * DynamoDB could not record in time is a 503 with `Retry-After`; anything else is a 500 with no detail,
  * logged by name (and by message when it is one of ours, a ProvisionerError). Bad input never gets a 5xx because every input error is typed.
  *
@@ -49,6 +49,9 @@ export function errorResponse(error: unknown, log: ErrorLog): APIGatewayProxyStr
   }
   if (error instanceof PayloadTooLargeError) {
     return json(413, { error: "payload-too-large", issues: [{ field: "body", rule: `at most ${error.limitBytes} bytes` }] });
+  }
+  if (error instanceof UnsupportedMediaTypeError) {
+    return json(415, { error: "unsupported-media-type", issues: [{ field: "content-type", rule: error.rule }] }, { accept: "application/json" });
   }
   if (error instanceof WebhookIdNotRecordedError) {
     // A retryable answer a webhook sender handles: nothing was accepted, the resend is the delivery.

@@ -1,16 +1,15 @@
 import type { MiddlewareObj } from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { MIMEType } from "node:util";
-import { json } from "./http-errors.ts";
+import { UnsupportedMediaTypeError } from "./errors.ts";
 
 /** What a JSON body's `Content-Type` must be; JSON is UTF-8 (RFC 8259), so no other charset. */
 export const JSON_CONTENT_TYPE_RULE = "must be application/json (a charset parameter, if any, utf-8)";
 
 /**
- * Answers a body that is not declared JSON with a 415 naming `content-type` (and `Accept:
- * application/json` on the reply), before the body is read (the reply ends the request here, as
- * a middy `before` that returns one does; only the webhook route has a body, so the other
- * routes' shared error mapping does not carry it): `text/plain`, form data, a charset
+ * Refuses a body that is not declared JSON with an {@link UnsupportedMediaTypeError}, before the
+ * body is read (httpErrorResponses answers it 415 naming `content-type`, with `Accept:
+ * application/json`): `text/plain`, form data, a charset
  * other than UTF-8, an unparseable value, or no header at all (RFC 9110 lets a recipient treat an
  * undeclared body as `application/octet-stream`; every Standard Webhooks sender declares JSON).
  * `application/json` is matched as a media type, case-insensitively and with any parameters
@@ -26,8 +25,9 @@ export function jsonContentType(): MiddlewareObj<APIGatewayProxyEventV2, APIGate
     name: "jsonContentType",
     before: (request) => {
       // API Gateway (payload v2) lowercases header names.
-      if (isJsonMediaType(request.event.headers?.["content-type"])) return undefined;
-      return json(415, { error: "unsupported-media-type", issues: [{ field: "content-type", rule: JSON_CONTENT_TYPE_RULE }] }, { accept: "application/json" });
+      // Thrown for httpErrorResponses to answer, so the other middlewares' onError/after still run.
+      if (!isJsonMediaType(request.event.headers?.["content-type"])) throw new UnsupportedMediaTypeError(JSON_CONTENT_TYPE_RULE);
+      return undefined;
     },
   };
 }

@@ -4,13 +4,25 @@
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { describe, expect, it } from "vitest";
+import { httpErrorResponses } from "../../../handlers/middleware/http-errors.ts";
 import { isJsonMediaType, JSON_CONTENT_TYPE_RULE, jsonContentType } from "../../../handlers/middleware/json-content-type.ts";
 
-/** What the middleware's before step returns: undefined (go on) or the reply that ends the request. */
+/**
+ * Undefined when the before step lets the request go on; else the reply httpErrorResponses makes
+ * of what it threw (thrown, so the other middlewares' onError and after steps still run).
+ */
 function run(headers: Record<string, string> | undefined): APIGatewayProxyStructuredResultV2 | undefined {
   const before = jsonContentType().before;
   if (!before) throw new Error("jsonContentType has no before step");
-  return before({ event: { headers } as APIGatewayProxyEventV2, context: {}, response: undefined, error: undefined, internal: {} } as never) as APIGatewayProxyStructuredResultV2 | undefined;
+  const request = { event: { headers } as APIGatewayProxyEventV2, context: {}, response: undefined, error: undefined as unknown, internal: {} };
+  try {
+    expect(before(request as never)).toBeUndefined();
+    return undefined;
+  } catch (error) {
+    request.error = error;
+    void httpErrorResponses({ log: { error: () => undefined } }).onError?.(request as never);
+    return request.response as APIGatewayProxyStructuredResultV2 | undefined;
+  }
 }
 
 describe("jsonContentType", () => {
