@@ -260,14 +260,27 @@ export class AwsJsonRpcClient {
       retries.attempts = n;
       return this.#attempt(`${origin.protocol}//${origin.host}/`, request, operation, input, options.signal);
     };
-    const answer = await withRetry(attempt, {
-      policy: this.#options.retry ?? AWS_STANDARD_RETRY,
-      classify: classifyAwsJsonFailure,
-      onRetry: ({ delayMs }) => void (retries.totalRetryDelay += delayMs),
-      deadline: this.#cutoff(clock ? clock.now() : Date.now()),
-      ...(clock ? { clock } : {}),
-      ...(this.#options.random ? { random: this.#options.random } : {}),
-    });
+    const policy = this.#options.retry ?? AWS_STANDARD_RETRY;
+    const cutoff = this.#cutoff(clock ? clock.now() : Date.now());
+    let answer: Awaited<ReturnType<typeof attempt>>;
+    try {
+      answer = await withRetry(attempt, {
+        policy,
+        classify: classifyAwsJsonFailure,
+        onRetry: ({ delayMs }) => void (retries.totalRetryDelay += delayMs),
+        deadline: cutoff,
+        ...(clock ? { clock } : {}),
+        ...(this.#options.random ? { random: this.#options.random } : {}),
+      });
+    } catch (error) {
+      // A retryable failure given up with attempts left: the backoff would have crossed the
+      // invocation's deadline. Callers (the webhook's hand-off to the queue) tell that case by
+      // AwsCallDeadlineError, as when the deadline cuts an attempt.
+      if (cutoff !== undefined && retries.attempts < policy.maxAttempts && classifyAwsJsonFailure(error) !== "stop") {
+        throw Object.assign(new AwsCallDeadlineError(cutoff, request.hostname), { cause: error });
+      }
+      throw error;
+    }
     return { output: answer.output, $metadata: { httpStatusCode: answer.status, requestId: answer.requestId, ...retries } };
   }
 

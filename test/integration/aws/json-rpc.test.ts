@@ -8,6 +8,8 @@ import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { AWS_CONNECTION_TIMEOUT_MS, AWS_REQUEST_TIMEOUT_MS } from "../../../src/aws/client-options.ts";
+import { setAwsCallDeadline, withAwsCallScope } from "../../../src/aws/call-deadline.ts";
+import { AwsCallDeadlineError } from "../../../src/aws/errors.ts";
 import { AwsJsonRpcClient, AwsResponseParseError } from "../../../src/aws/json-rpc.ts";
 import { createHttpTransport } from "../../../src/http/request.ts";
 import type { Clock } from "../../../src/http/types.ts";
@@ -48,6 +50,49 @@ const client = (c: Clock) =>
     credentials: async () => ({ accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" }),
     clock: c,
   });
+
+describe("AwsJsonRpcClient: retries that would cross the invocation's deadline", () => {
+  // The webhook hands a tenant to the queue on AwsCallDeadlineError; a throttled call given up
+  // because its next backoff (1 s after throttling) would pass the deadline used to surface as the
+  // raw ThrottlingException, a 500 instead of the hand-off.
+  it("gives up with AwsCallDeadlineError (the last failure as its cause), not the raw throttling error", async () => {
+    answer = (res) => {
+      res.writeHead(400, { "content-type": "application/x-amz-json-1.1", "x-amzn-requestid": "req-throttled" });
+      res.end(JSON.stringify({ __type: "ThrottlingException", message: "Rate exceeded" }));
+    };
+    const c = clock();
+    const rpc = client(c);
+    try {
+      const error = await withAwsCallScope(() => {
+        setAwsCallDeadline(Date.now() + 300);
+        return rpc.call(origin, "PutEvents", { Entries: [] }).catch((e: unknown) => e);
+      });
+      expect(error).toBeInstanceOf(AwsCallDeadlineError);
+      expect((error as Error).cause).toMatchObject({ name: "ThrottlingException" });
+      // Given up with attempts left (the jittered backoff may fit one retry before the deadline).
+      expect(requests).toBeLessThan(4);
+    } finally {
+      rpc.close();
+    }
+  });
+
+  it("a failure that is not retried stays itself", async () => {
+    answer = (res) => {
+      res.writeHead(400, { "content-type": "application/x-amz-json-1.1" });
+      res.end(JSON.stringify({ __type: "ValidationException", message: "bad" }));
+    };
+    const rpc = client(clock());
+    try {
+      const error = await withAwsCallScope(() => {
+        setAwsCallDeadline(Date.now() + 300);
+        return rpc.call(origin, "PutEvents", { Entries: [] }).catch((e: unknown) => e);
+      });
+      expect(error).toMatchObject({ name: "ValidationException" });
+    } finally {
+      rpc.close();
+    }
+  });
+});
 
 describe("AwsJsonRpcClient: a large answer", () => {
   // A DynamoDB Query page holds up to 1 MB of item data, and its JSON is larger: an answer over the
