@@ -42,10 +42,12 @@ let textByHandler: Record<string, string>;
  * `@aws-sdk/client-dynamodb` and lib-dynamodb): signup 344.5, offboard 343.5, backfill 345.9,
  * status 171.8, webhook 351.5 KB; with the logstore growth merged beside it: signup 347.9,
  * offboard 347.0, backfill 349.3, status 172.5, webhook 355.0 KB. The transport's per-attempt
- * object and shared listeners (src/http/request.ts): +1.2 KB each.
+ * object and shared listeners (src/http/request.ts): +1.2 KB each. The webhook's 415 as a typed
+ * error mapped by httpErrorResponses, and AWS calls given up at the deadline raising
+ * AwsCallDeadlineError: webhook 358.0 KB.
  */
 const KB = 1024;
-const BUDGET_BYTES: Record<string, number> = { webhook: 358 * KB, status: 176 * KB };
+const BUDGET_BYTES: Record<string, number> = { webhook: 359 * KB, status: 176 * KB };
 const DEFAULT_BUDGET_BYTES = 352 * KB;
 
 beforeAll(async () => {
