@@ -35,3 +35,20 @@ export function endpointFlag(env: Environment, name: string, serviceId: string):
   if (value === "true") return true;
   throw new ConfigurationError(`${serviceId} endpoint`, [{ field: name, rule: 'must be "true" or "false"' }]);
 }
+
+/**
+ * A client's endpoint, worked out on its first call and kept: the one given, else `rules` applied
+ * to the region given (else `AWS_REGION`) and the environment as they are at that first call (a
+ * client built before the environment is complete still finds its endpoint; a bad setting fails
+ * the call, not the construction).
+ *
+ * @example
+ * ```ts
+ * const endpointOf = resolvedOnce(options.endpoint, options.region, dynamoDbEndpoint);
+ * await rpc.call(endpointOf(), "GetItem", input);
+ * ```
+ */
+export function resolvedOnce(given: string | undefined, region: string | undefined, rules: (region: string | undefined, env: Environment) => string): () => string {
+  let resolved = given;
+  return () => (resolved ??= rules(region ?? process.env["AWS_REGION"], process.env));
+}

@@ -11,7 +11,7 @@
  * Not supported: global endpoints (`EndpointId`, signed with SigV4a), which the service never uses.
  */
 import { partition } from "@aws-sdk/core/client";
-import { configuredEndpoint, endpointFlag } from "../aws/endpoint.ts";
+import { configuredEndpoint, endpointFlag, resolvedOnce } from "../aws/endpoint.ts";
 import { AwsJsonRpcClient, AwsServiceError, type AwsJsonRpcClientOptions } from "../aws/json-rpc.ts";
 import { ConfigurationError, ValidationError, type ValidationIssue } from "../errors.ts";
 
@@ -103,14 +103,11 @@ export type EventBridgePutEventsClientOptions = Omit<AwsJsonRpcClientOptions, "s
  */
 export class EventBridgePutEventsClient implements PutEventsSender {
   readonly #client: AwsJsonRpcClient;
-  readonly #endpoint: string | undefined;
-  readonly #region: string | undefined;
-  #resolved: string | undefined;
+  readonly #endpoint: () => string;
 
   constructor(options: EventBridgePutEventsClientOptions = {}) {
     const { endpoint, ...rest } = options;
-    this.#endpoint = endpoint;
-    this.#region = options.region;
+    this.#endpoint = resolvedOnce(endpoint, options.region, eventBridgeEndpoint);
     this.#client = new AwsJsonRpcClient({ ...rest, signingName: "events", targetPrefix: "AWSEvents", jsonVersion: "1.1", errors: { InternalException } });
   }
 
@@ -128,8 +125,7 @@ export class EventBridgePutEventsClient implements PutEventsSender {
    */
   async putEvents(input: { Entries: readonly PutEventsRequestEntry[] }): Promise<PutEventsOutput> {
     const entries = checkedEntries(input.Entries);
-    this.#resolved ??= this.#endpoint ?? eventBridgeEndpoint(this.#region ?? process.env["AWS_REGION"], process.env);
-    const output = await this.#client.call(this.#resolved, "PutEvents", { Entries: entries.map(wireEntry) });
+    const output = await this.#client.call(this.#endpoint(), "PutEvents", { Entries: entries.map(wireEntry) });
     return readOutput(output);
   }
 

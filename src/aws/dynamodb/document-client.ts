@@ -13,7 +13,7 @@
  */
 import { partition } from "@aws-sdk/core/client";
 import { ConfigurationError } from "../../errors.ts";
-import { configuredEndpoint, endpointFlag, type Environment } from "../endpoint.ts";
+import { configuredEndpoint, endpointFlag, resolvedOnce, type Environment } from "../endpoint.ts";
 import { AwsJsonRpcClient, AwsServiceError, type AwsJsonRpcClientOptions, type AwsServiceErrorInit } from "../json-rpc.ts";
 import { documentOutput, wireInput, type AnyDocumentCommand, type DocumentCommand } from "./commands.ts";
 
@@ -91,14 +91,11 @@ export type DynamoDBDocumentClientOptions = Omit<AwsJsonRpcClientOptions, "signi
  */
 export class DynamoDBDocumentClient implements DocumentClient {
   readonly #rpc: AwsJsonRpcClient;
-  readonly #endpoint: string | undefined;
-  readonly #region: string | undefined;
-  #resolved: string | undefined;
+  readonly #endpoint: () => string;
 
   constructor(options: DynamoDBDocumentClientOptions = {}) {
     const { endpoint, maxAttempts, credentials, ...rest } = options;
-    this.#endpoint = endpoint;
-    this.#region = options.region;
+    this.#endpoint = resolvedOnce(endpoint, options.region, dynamoDbEndpoint);
     this.#rpc = new AwsJsonRpcClient({
       ...rest,
       credentials: typeof credentials === "object" ? async () => credentials : credentials,
@@ -121,8 +118,7 @@ export class DynamoDBDocumentClient implements DocumentClient {
    * ```
    */
   async send<Output>(command: DocumentCommand<object, Output>, options: SendOptions = {}): Promise<Output> {
-    this.#resolved ??= this.#endpoint ?? dynamoDbEndpoint(this.#region ?? process.env["AWS_REGION"], process.env);
-    const { output, $metadata } = await this.#rpc.callWithMetadata(this.#resolved, command.shape.operation, wireInput(command as AnyDocumentCommand), {
+    const { output, $metadata } = await this.#rpc.callWithMetadata(this.#endpoint(), command.shape.operation, wireInput(command as AnyDocumentCommand), {
       signal: options.abortSignal,
     });
     const read = documentOutput(output);
