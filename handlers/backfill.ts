@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { inAwsCallScope } from "./lib/aws-call-scope.ts";
-import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
+import { publishStoredMetrics } from "./middleware/publish-stored-metrics.ts";
 import type { ScheduledEvent } from "aws-lambda";
 import { backfillTenants, runBackfill, type BackfillReport } from "../src/backfill/backfill.ts";
 import { BACKFILL_DEFAULTS } from "../src/backfill/defaults.ts";
@@ -44,7 +44,7 @@ export function createBackfillHandler(service: CoreService & BackfillParts, opti
   const perTenantBudgetMs = options.perTenantBudgetMs ?? BACKFILL_DEFAULTS.perTenantBudgetMs;
   const lambda = middy<ScheduledEvent | ExplicitBackfillEvent, BackfillReport, Error, DeadlineContext>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics))
+    .use(publishStoredMetrics(metrics))
     .use(invocationDeadline({ marginMs: 2_000, maxBudgetMs: options.maxBudgetMs }))
     .handler(async (event, context) => {
       // One worker id per run of a tenant: a creation lease's owner runs steps as the only run that

@@ -1,6 +1,6 @@
 import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
-import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
+import { publishStoredMetrics } from "./middleware/publish-stored-metrics.ts";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { TenantNotFoundError } from "../src/provisioning/errors.ts";
 import type { CoreService } from "../src/service.ts";
@@ -31,7 +31,7 @@ const REQUEST_BUDGET_MS = 8_000;
 export function createOffboardHandler(service: CoreService) {
   const lambda = middy<APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, Error, DeadlineContext>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics))
+    .use(publishStoredMetrics(metrics))
     .use(httpErrorResponses({ log: logger }))
     .use(requireIamCaller())
     .use(invocationDeadline({ marginMs: 1_000, maxBudgetMs: REQUEST_BUDGET_MS }))

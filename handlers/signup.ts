@@ -1,7 +1,7 @@
 import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { inAwsCallScope } from "./lib/aws-call-scope.ts";
-import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
+import { publishStoredMetrics } from "./middleware/publish-stored-metrics.ts";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { forEachWithin } from "../src/concurrency/for-each-within.ts";
 import { ValidationError } from "../src/errors.ts";
@@ -73,7 +73,7 @@ export function createSignupHandler(service: CoreService & SignupParts) {
 
   const lambda = middy<SQSEvent, SQSBatchResponse, Error, DeadlineContext>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics))
+    .use(publishStoredMetrics(metrics))
     .use(invocationDeadline({ marginMs: 1_500 }))
     .handler(async (event, context) => {
       const failed: string[] = [];

@@ -1,7 +1,7 @@
 import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { inAwsCallScope } from "./lib/aws-call-scope.ts";
-import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
+import { publishStoredMetrics } from "./middleware/publish-stored-metrics.ts";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { AwsCallDeadlineError } from "../src/aws/errors.ts";
 import { ValidationError } from "../src/errors.ts";
@@ -83,7 +83,7 @@ export function createWebhookHandler(service: CoreService & WebhookParts, option
 
   const lambda = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics))
+    .use(publishStoredMetrics(metrics))
     .use(httpErrorResponses({ log: logger }))
     .use(invocationDeadline({ marginMs: 1_000, maxBudgetMs: service.config.webhookRequestBudgetMs }))
     // Header checks first: a body not declared JSON is refused (415) before it is read or verified.
