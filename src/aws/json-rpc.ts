@@ -269,6 +269,8 @@ export class AwsJsonRpcClient {
         classify: classifyAwsJsonFailure,
         onRetry: ({ delayMs }) => void (retries.totalRetryDelay += delayMs),
         deadline: cutoff,
+        // An abort during a backoff ends the call at once with the signal's reason, as during an attempt.
+        signal: options.signal,
         ...(clock ? { clock } : {}),
         ...(this.#options.random ? { random: this.#options.random } : {}),
       });

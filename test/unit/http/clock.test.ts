@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
 import { systemClock } from "../../../src/http/clock.ts";
 
@@ -19,5 +20,35 @@ describe("systemClock.sleep", () => {
     const sleeping = systemClock.sleep(1);
     expect(await settlesWithoutATimer(sleeping)).toBe(false);
     await expect(sleeping).resolves.toBeUndefined();
+  });
+});
+
+describe("systemClock.sleep with a signal", () => {
+  it("an abort ends it at once with the signal's reason and clears its timer", async () => {
+    const controller = new AbortController();
+    const reason = new Error("deadline");
+    const timersBefore = process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    const sleeping = systemClock.sleep(3_600_000, controller.signal);
+    expect(process.getActiveResourcesInfo().filter((r) => r === "Timeout").length).toBe(timersBefore + 1);
+    controller.abort(reason);
+    await expect(sleeping).rejects.toBe(reason);
+    expect(process.getActiveResourcesInfo().filter((r) => r === "Timeout").length).toBe(timersBefore);
+  });
+
+  it("a signal aborted already rejects without a timer, even for no time", async () => {
+    const reason = new Error("gone");
+    const zero = systemClock.sleep(0, AbortSignal.abort(reason));
+    expect(await settlesWithoutATimer(zero.catch(() => undefined))).toBe(true);
+    await expect(zero).rejects.toBe(reason);
+    await expect(systemClock.sleep(10, AbortSignal.abort("why"))).rejects.toMatchObject({ name: "AbortError", cause: "why" });
+  });
+
+  it("a sleep that ends on its own leaves no listener on the signal", async () => {
+    const controller = new AbortController();
+    const sleeping = systemClock.sleep(1, controller.signal);
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(1);
+    await sleeping;
+    // A signal that lives on (a whole invocation's) gathers no listener per backoff.
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
   });
 });
