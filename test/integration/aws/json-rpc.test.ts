@@ -57,17 +57,23 @@ describe("AwsJsonRpcClient: retries that would cross the invocation's deadline",
   // because its next backoff (1 s after throttling) would pass the deadline used to surface as the
   // raw ThrottlingException, a 500 instead of the hand-off.
   it("gives up with AwsCallDeadlineError (the last failure as its cause), not the raw throttling error", async () => {
+    // The deadline is 10 s away in real time, so the first attempt is sent however loaded the
+    // machine (with 300 ms, a stall before sending would make it a refusal with no request); the
+    // client's clock jumps to 200 ms before it once the throttled answer is written.
+    let ahead = 0;
     answer = (res) => {
+      ahead = 9_800;
       res.writeHead(400, { "content-type": "application/x-amz-json-1.1", "x-amzn-requestid": "req-throttled" });
       res.end(JSON.stringify({ __type: "ThrottlingException", message: "Rate exceeded" }));
     };
     // Jitter pinned to half the cap: the first backoff after throttling is 500 ms, past the
-    // 300 ms deadline. (With the system's jitter, three short draws used to fit all four attempts
+    // deadline. (With the system's jitter, three short draws used to fit all four attempts
     // and the test failed in CI about one run in a few hundred.)
-    const rpc = client(clock(), () => 0.5);
+    const jumping = { ...clock(), now: () => Date.now() + ahead };
+    const rpc = client(jumping, () => 0.5);
     try {
       const error = await withAwsCallScope(() => {
-        setAwsCallDeadline(Date.now() + 300);
+        setAwsCallDeadline(Date.now() + 10_000);
         return rpc.call(origin, "PutEvents", { Entries: [] }).catch((e: unknown) => e);
       });
       expect(error).toBeInstanceOf(AwsCallDeadlineError);
@@ -106,7 +112,8 @@ describe("AwsJsonRpcClient: retries that would cross the invocation's deadline",
     const rpc = client(clock());
     try {
       const error = await withAwsCallScope(() => {
-        setAwsCallDeadline(Date.now() + 300);
+        // Far enough that the attempt is always sent (300 ms could pass before it on a loaded machine).
+        setAwsCallDeadline(Date.now() + 10_000);
         return rpc.call(origin, "PutEvents", { Entries: [] }).catch((e: unknown) => e);
       });
       expect(error).toMatchObject({ name: "ValidationException" });
