@@ -1,5 +1,5 @@
 import { getEventListeners } from "node:events";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { systemClock } from "../../../src/http/clock.ts";
 
 /** Whether `promise` settles within a few turns of the microtask queue (no timer can fire meanwhile). */
@@ -27,12 +27,17 @@ describe("systemClock.sleep with a signal", () => {
   it("an abort ends it at once with the signal's reason and clears its timer", async () => {
     const controller = new AbortController();
     const reason = new Error("deadline");
-    const timersBefore = process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
-    const sleeping = systemClock.sleep(3_600_000, controller.signal);
-    expect(process.getActiveResourcesInfo().filter((r) => r === "Timeout").length).toBe(timersBefore + 1);
-    controller.abort(reason);
-    await expect(sleeping).rejects.toBe(reason);
-    expect(process.getActiveResourcesInfo().filter((r) => r === "Timeout").length).toBe(timersBefore);
+    // Fake timers so the count is of this sleep's timer alone (the test runner has timers of its own).
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const sleeping = systemClock.sleep(3_600_000, controller.signal);
+      expect(vi.getTimerCount()).toBe(1);
+      controller.abort(reason);
+      await expect(sleeping).rejects.toBe(reason);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("a signal aborted already rejects without a timer, even for no time", async () => {

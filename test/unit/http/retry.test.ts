@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { backoffDelay, withRetry, type RetryPolicy } from "../../../src/http/retry.ts";
 import { systemClock } from "../../../src/http/clock.ts";
 import { FakeClock, sequenceRandom } from "../../support/fake-clock.ts";
@@ -172,22 +172,25 @@ describe("withRetry: the caller's abort during a backoff", () => {
     const attempts: number[] = [];
     let sleeping!: () => void;
     const asleep = new Promise<void>((resolve) => (sleeping = resolve));
-    const timersBefore = process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    // Fake timers: the backoff's timer is counted alone, and only the abort can end it.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    onTestFinished(() => void vi.useRealTimers());
     const outcome = withRetry(
       async (n) => {
         attempts.push(n);
         throw new Error("throttled");
       },
-      // The real clock: a backoff of 30 s that only the abort can cut short.
+      // The system clock: a backoff of 30 s.
       { policy: { maxAttempts: 3, baseDelayMs: 60_000, maxDelayMs: 60_000 }, classify: () => "retry", random: () => 0.5, signal: controller.signal, onRetry: () => sleeping() },
     ).catch((error: unknown) => error);
     await asleep;
+    expect(vi.getTimerCount()).toBe(1);
     controller.abort(reason);
     expect(await settledAfterOneTurn(outcome)).toBe(true);
     expect(await outcome).toBe(reason);
     expect(attempts).toEqual([1]);
     // The backoff's timer is cleared, not left to keep the process alive for 30 s.
-    expect(process.getActiveResourcesInfo().filter((r) => r === "Timeout").length).toBe(timersBefore);
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it("a reason that is not an Error ends it with an AbortError that carries the reason", async () => {
