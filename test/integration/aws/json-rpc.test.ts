@@ -6,10 +6,11 @@
  */
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { AWS_CONNECTION_TIMEOUT_MS, AWS_REQUEST_TIMEOUT_MS } from "../../../src/aws/client-options.ts";
 import { setAwsCallDeadline, withAwsCallScope } from "../../../src/aws/call-deadline.ts";
 import { AwsCallDeadlineError } from "../../../src/aws/errors.ts";
+import { ConfigurationError } from "../../../src/errors.ts";
 import { AWS_STANDARD_RETRY, AwsJsonRpcClient, AwsResponseParseError } from "../../../src/aws/json-rpc.ts";
 import { createHttpTransport } from "../../../src/http/request.ts";
 import type { Clock } from "../../../src/http/types.ts";
@@ -119,6 +120,29 @@ describe("AwsJsonRpcClient: retries that would cross the invocation's deadline",
       expect(error).toMatchObject({ name: "ValidationException" });
     } finally {
       rpc.close();
+    }
+  });
+});
+
+describe("AwsJsonRpcClient: no region", () => {
+  // With an endpoint configured (AWS_ENDPOINT_URL_*) but no AWS_REGION, the call failed with a
+  // plain Error the CLI printed as "Error: AWS region is missing: ...", not a typed one.
+  it("fails the call with a ConfigurationError naming AWS_REGION, sending nothing", async () => {
+    vi.stubEnv("AWS_REGION", undefined);
+    const rpc = new AwsJsonRpcClient({
+      signingName: "events",
+      targetPrefix: "AWSEvents",
+      jsonVersion: "1.1",
+      credentials: async () => ({ accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" }),
+    });
+    try {
+      const error = await rpc.call(origin, "PutEvents", { Entries: [] }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect(error).toMatchObject({ message: "events signing region: AWS_REGION: is required (the region the call is signed for)" });
+      expect(requests).toBe(0);
+    } finally {
+      rpc.close();
+      vi.unstubAllEnvs();
     }
   });
 });
