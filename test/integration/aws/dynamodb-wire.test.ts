@@ -27,6 +27,7 @@ import { ConfigurationError } from "../../../src/errors.ts";
 import { systemClock } from "../../../src/http/clock.ts";
 import type { Clock } from "../../../src/http/types.ts";
 import { type CapturedRequest as Captured, type CapturingServer, expectSdkRequest, recordingClock, startCapturingServer } from "../../support/aws-wire.ts";
+import { HANG_CAP } from "../../support/hang-cap.ts";
 
 const CREDENTIALS = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", sessionToken: "session-token-example" };
 const REGION = "eu-west-1";
@@ -227,7 +228,7 @@ describe("DynamoDBDocumentClient: a caller's abort", () => {
     const controller = new AbortController();
     const client = ours({ clock: recordingClock() });
     const pending = client.send(new UpdateCommand({ TableName: "t", Key: { pk: "LIMIT#im" }, UpdateExpression: "SET n = :n", ExpressionAttributeValues: { ":n": 1 } }), { abortSignal: controller.signal }).catch((e: unknown) => e);
-    await vi.waitFor(() => expect(wire.captured).toHaveLength(1));
+    await vi.waitFor(() => expect(wire.captured).toHaveLength(1), HANG_CAP);
     const reason = new DOMException("The operation was aborted due to timeout", "TimeoutError");
     controller.abort(reason);
     expect(await pending).toBe(reason);
