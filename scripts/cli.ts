@@ -21,13 +21,20 @@ import { LOCAL_STATE_FILE, type LocalStackState } from "../src/local/local-servi
 import { tenantStatusView } from "../src/outcomes/tenant-status-view.ts";
 import { startDlqRedrive, waitForDlqRedrive } from "../src/queue/dlq-redrive.ts";
 import { jsonFileOption, parseCommandLine, positiveInteger, stringOption, urlOption, usage, UsageError, type CliCommand, type OptionValues } from "./cli-args.ts";
+import { useAwsRegion } from "./cli/aws-region.ts";
 import { lifecycleCommands } from "./cli/lifecycle.ts";
 import { logstoresCommand } from "./cli/logstores.ts";
 import { BUDGET_DETAIL, BUDGET_OPTION, runDeadline, TABLE_DETAIL, TABLE_OPTION, withOutcomeStore, withService } from "./cli/service-run.ts";
 
-/** The local stack's state (and its environment, copied into process.env), or nothing with --aws. */
-function localState(values: OptionValues): LocalStackState | undefined {
-  if (values.aws === true) return undefined;
+/**
+ * The local stack's state (and its environment, copied into process.env), or nothing with --aws
+ * (the AWS region then resolved as the AWS SDK resolves it, and set as AWS_REGION).
+ */
+async function localState(values: OptionValues): Promise<LocalStackState | undefined> {
+  if (values.aws === true) {
+    await useAwsRegion();
+    return undefined;
+  }
   if (!existsSync(LOCAL_STATE_FILE)) {
     throw new UsageError(`no local stack found (${LOCAL_STATE_FILE}): run \`npm start\` first, or pass --aws to use AWS`);
   }
@@ -61,7 +68,7 @@ const sendWebhook: CliCommand = {
     // The operator's file is checked before anything else is touched.
     const data = jsonFileOption(values, "file", "object") ?? sampleRequest(stringOption(values, "tenant") ?? `acme-${Date.now().toString(36)}`);
     const given = urlOption(values, "url");
-    const state = localState(values);
+    const state = await localState(values);
     const url = given ?? state?.webhookUrl;
     if (!url) throw new UsageError("--url is required with --aws");
     const secretId = process.env.WEBHOOK_SECRET_ID;
@@ -103,7 +110,7 @@ const status: CliCommand = {
   options: { ...TABLE_OPTION },
   positionals: { min: 1, max: 1 },
   async run({ values, positionals }) {
-    localState(values);
+    await localState(values);
     const tenantId = positionals[0] ?? "";
     // Only the table: reading a status needs no provider configuration or secrets.
     await withOutcomeStore(values, async (store) => {
@@ -136,7 +143,7 @@ const backfill: CliCommand = {
   positionals: { min: 0, max: 0 },
   async run({ values }) {
     const tenantsFile = jsonFileOption(values, "tenants", "array");
-    localState(values);
+    await localState(values);
     // The same path as retry and offboard: one service, the 15-minute cap checked before any work.
     const deadline = runDeadline(values);
     await withService(async (service) => {
@@ -175,7 +182,7 @@ const replayDlq: CliCommand = {
     const waitMs = positiveInteger(values, "wait-ms", 300_000);
     const givenDlqUrl = urlOption(values, "dlq-url");
     const queueUrl = urlOption(values, "queue-url");
-    const state = localState(values);
+    const state = await localState(values);
     const dlqUrl = givenDlqUrl ?? state?.dlqUrl ?? process.env.DLQ_URL;
     if (!dlqUrl) throw new UsageError("--dlq-url (or DLQ_URL) is required with --aws");
     const sqs = new SQSClient({});
@@ -210,8 +217,8 @@ const commands: CliCommand[] = [
   status,
   backfill,
   replayDlq,
-  ...lifecycleCommands((values) => void localState(values)),
-  logstoresCommand((values) => void localState(values)),
+  ...lifecycleCommands(async (values) => void (await localState(values))),
+  logstoresCommand(async (values) => void (await localState(values))),
 ];
 
 exitQuietlyOnBrokenPipe(process.stdout);

@@ -40,10 +40,10 @@ function failUnlessDone(command: string, result: ProvisionResult): void {
  *
  * @example
  * ```ts
- * const commands = [...builtIn, ...lifecycleCommands((values) => void localState(values))];
+ * const commands = [...builtIn, ...lifecycleCommands(async (values) => void (await localState(values)))];
  * ```
  */
-export function lifecycleCommands(useStack: (values: OptionValues) => void): CliCommand[] {
+export function lifecycleCommands(useStack: (values: OptionValues) => Promise<void>): CliCommand[] {
   const budget = BUDGET_OPTION;
   const deadline = runDeadline;
 
@@ -61,7 +61,7 @@ export function lifecycleCommands(useStack: (values: OptionValues) => void): Cli
     options: { step: { type: "string" }, ...budget },
     positionals: { min: 1, max: 1 },
     async run({ values, positionals }) {
-      useStack(values);
+      await useStack(values);
       const tenantId = positionals[0] ?? "";
       await withService(async (service) => {
         const { declared, announcementRedriven, result } = await service.retry({ tenantId, step: stringOption(values, "step") }, { deadline: deadline(values), workerId: workerId("retry") });
@@ -88,7 +88,7 @@ export function lifecycleCommands(useStack: (values: OptionValues) => void): Cli
       const limit = positiveInteger(values, "limit", 100);
       // Named as the option the operator typed (the store's own refusal said "limit: integer from 1 to 1000").
       if (limit > MAX_FAILURES_LIMIT) throw new UsageError(`--limit: at most ${MAX_FAILURES_LIMIT}`);
-      useStack(values);
+      await useStack(values);
       // Only the table (it needed every provider setting and secret id): see status.
       await withOutcomeStore(values, async (store) => {
         const items = await store.listFailures({ limit });
@@ -115,7 +115,7 @@ export function lifecycleCommands(useStack: (values: OptionValues) => void): Cli
     options: { ...budget },
     positionals: { min: 1, max: 1 },
     async run({ values, positionals }) {
-      useStack(values);
+      await useStack(values);
       const tenantId = positionals[0] ?? "";
       await withService(async (service) => {
         const result = await service.offboard({ tenantId, requestedAt: "now", source: "operator-cli" }, { deadline: deadline(values), workerId: workerId("offboard") });

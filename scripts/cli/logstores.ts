@@ -20,10 +20,10 @@ const print = (line: string) => process.stdout.write(`${line}\n`);
  *
  * @example
  * ```ts
- * const commands = [...builtIn, logstoresCommand((values) => void localState(values))];
+ * const commands = [...builtIn, logstoresCommand(async (values) => void (await localState(values)))];
  * ```
  */
-export function logstoresCommand(useStack: (values: OptionValues) => void): CliCommand {
+export function logstoresCommand(useStack: (values: OptionValues) => Promise<void>): CliCommand {
   return {
     name: "logstores",
     summary: "register SLS logstores for tenants' consumer groups (add), or show them with their counts (list)",
@@ -45,7 +45,7 @@ export function logstoresCommand(useStack: (values: OptionValues) => void): CliC
       // Checked before SLS is asked, naming the option (it failed after, as `logstores.0.capacity`).
       if (capacity !== undefined && capacity > MAX_LOGSTORE_CAPACITY) throw new UsageError(`--capacity: at most ${MAX_LOGSTORE_CAPACITY} (a logstore's ledger item must stay far under DynamoDB's 400 KB)`);
       if (action === "add") checkLogstoreNames(names);
-      useStack(values);
+      await useStack(values);
       await withService(async (service) => {
         if (action === "add") {
           const found = await logstoresAtSls(names, service.config.sls.consumerGroupPrefix, service.slsClientFor, capacity);

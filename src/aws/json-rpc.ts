@@ -1,7 +1,7 @@
 import { defaultProvider } from "@aws-sdk/credential-provider-node";
 import { isServerError, isThrottlingError, isTransientError } from "@smithy/core/retry";
 import { SignatureV4 } from "@smithy/signature-v4";
-import { ProvisionerError } from "../errors.ts";
+import { ConfigurationError, ProvisionerError } from "../errors.ts";
 import { createHttpTransport } from "../http/request.ts";
 import { TransportError } from "../http/errors.ts";
 import { withRetry, type RetryDecision, type RetryPolicy } from "../http/retry.ts";
@@ -269,6 +269,8 @@ export class AwsJsonRpcClient {
         classify: classifyAwsJsonFailure,
         onRetry: ({ delayMs }) => void (retries.totalRetryDelay += delayMs),
         deadline: cutoff,
+        // An abort during a backoff ends the call at once with the signal's reason, as during an attempt.
+        signal: options.signal,
         ...(clock ? { clock } : {}),
         ...(this.#options.random ? { random: this.#options.random } : {}),
       });
@@ -318,7 +320,7 @@ export class AwsJsonRpcClient {
   async sign(request: AwsJsonRequest, _operation: string, _input: Record<string, unknown>): Promise<AwsJsonRequest> {
     this.#signer ??= new SignatureV4({
       service: this.signingName,
-      region: this.#options.region ?? regionFromEnvironment(),
+      region: this.#options.region ?? regionFromEnvironment(this.signingName),
       credentials: this.#options.credentials ?? defaultProvider(),
       // The signing key prepared once per key, not per HMAC (as every SDK client of the service signs).
       sha256: PreparedKeySha256,
@@ -400,11 +402,14 @@ function sanitizeErrorName(raw: string): string {
   return name;
 }
 
-/** The region as the SDK's default chain reads it in a Lambda (AWS_REGION); fails the call, not the import. */
-function regionFromEnvironment(): () => Promise<string> {
+/**
+ * The region as the SDK's default chain reads it in a Lambda (AWS_REGION); fails the call, not the
+ * import, with a ConfigurationError naming the variable (as the endpoint rules do).
+ */
+function regionFromEnvironment(signingName: string): () => Promise<string> {
   return async () => {
     const region = process.env["AWS_REGION"];
-    if (!region) throw new Error("AWS region is missing: AWS_REGION is not set");
+    if (!region) throw new ConfigurationError(`${signingName} signing region`, [{ field: "AWS_REGION", rule: "is required (the region the call is signed for)" }]);
     return region;
   };
 }

@@ -1,3 +1,4 @@
+import { abortError } from "./abort.ts";
 import { systemClock, systemRandom } from "./clock.ts";
 import type { Clock, Random } from "./types.ts";
 
@@ -30,6 +31,12 @@ export interface RetryOptions {
   reserveMs?: number;
   clock?: Clock;
   random?: Random;
+  /**
+   * The caller's abort (the one its attempts are given): one that fires during a backoff ends the
+   * sleep at once and the call with the signal's reason ({@link abortError}), the error an abort
+   * during an attempt gives; no further attempt is made.
+   */
+  signal?: AbortSignal | undefined;
   /** Called before each sleep; for logs and metrics. */
   onRetry?: (info: { attempt: number; delayMs: number; error: unknown }) => void;
 }
@@ -66,6 +73,8 @@ export function backoffDelay(policy: RetryPolicy, retry: number, throttled: bool
  * its reserve and no slack for a timer that fires late (with no reserve, it would start at the
  * deadline itself, with no time at all).
  *
+ * An abort of `signal` during a backoff ends it at once: the call fails with the signal's reason.
+ *
  * @example
  * ```ts
  * const res = await withRetry((n) => client.call(n), {
@@ -89,8 +98,12 @@ export async function withRetry<T>(attempt: (attemptNumber: number) => Promise<T
       // Equality gives up too: see the edge in the doc comment.
       // Stryker disable next-line ConditionalExpression: `x >= undefined` is false, so dropping the `!== undefined` test changes nothing
       if (options.deadline !== undefined && clock.now() + delayMs + reserve >= options.deadline) throw error;
+      const signal = options.signal;
+      if (signal?.aborted) throw abortError(signal);
       options.onRetry?.({ attempt: n, delayMs, error });
-      await clock.sleep(delayMs);
+      await clock.sleep(delayMs, signal);
+      // A clock that does not watch the signal: at least no attempt after the abort.
+      if (signal?.aborted) throw abortError(signal);
     }
   }
 }

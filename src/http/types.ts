@@ -4,8 +4,11 @@
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;
-  /** Resolves after `ms` milliseconds (of this clock). */
-  sleep(ms: number): Promise<void>;
+  /**
+   * Resolves after `ms` milliseconds (of this clock). With `signal`: rejects at once when it aborts
+   * (already aborted: without waiting), with the signal's reason as `abortError` (abort.ts) gives it.
+   */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 /** A source of uniform numbers in [0, 1), injectable for exact jitter in tests. */

@@ -52,6 +52,8 @@ export interface SqsStandIn {
   depth(name: string): SqsQueueDepth;
   /** The bodies of every message in the queue (any state), oldest first: a snapshot. */
   messages(name: string): readonly string[];
+  /** How many ReceiveMessage calls wait (long polling) for a message of the queue now. */
+  receivesWaiting(name: string): number;
   /** Stops the server, ends waiting receives and drops open keep-alive connections. */
   close(): Promise<void>;
 }
@@ -87,7 +89,8 @@ export async function startSqsStandIn(options: SqsStandInOptions): Promise<SqsSt
   const queues = new SqsQueues(options.queues);
   let closed = false;
   let endpoint = "";
-  const actions = sqsActions({ queues, endpoint: () => endpoint, maxWaitMs: options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS, closed: () => closed });
+  const waiting = new Map<string, number>();
+  const actions = sqsActions({ queues, endpoint: () => endpoint, maxWaitMs: options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS, closed: () => closed, waiting });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
@@ -119,6 +122,7 @@ export async function startSqsStandIn(options: SqsStandInOptions): Promise<SqsSt
     queueArn: (name) => queues.byName(name).arn,
     depth: (name) => queues.depth(queues.byName(name)),
     messages: (name) => Object.freeze(queues.byName(name).messages.map((m) => m.body)),
+    receivesWaiting: (name) => waiting.get(queues.byName(name).name) ?? 0,
     close() {
       closed = true;
       return closeServer(server, "all");

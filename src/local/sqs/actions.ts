@@ -19,6 +19,8 @@ export interface SqsActionContext {
   maxWaitMs: number;
   /** True once the stand-in closes: waiting receives end. */
   closed: () => boolean;
+  /** ReceiveMessage calls waiting for a message now, by queue name (kept by the actions; tests wait on it). */
+  waiting?: Map<string, number> | undefined;
 }
 
 /**
@@ -28,7 +30,7 @@ export interface SqsActionContext {
  *
  * @example
  * ```ts
- * const actions = sqsActions({ queues, endpoint: () => endpoint, maxWaitMs: 1_000, closed: () => closed });
+ * const actions = sqsActions({ queues, endpoint: () => endpoint, maxWaitMs: 1_000, closed: () => closed, waiting: new Map() });
  * ```
  */
 export function sqsActions(context: SqsActionContext): Record<string, Action> {
@@ -69,9 +71,16 @@ export function sqsActions(context: SqsActionContext): Record<string, Action> {
       // A short stand-in for long polling: look again until a message shows up or the capped wait ends.
       const deadline = Date.now() + Math.min(waitSeconds * 1000, context.maxWaitMs);
       let taken = queues.take(queue, max, visibilityMs);
-      while (taken.length === 0 && !context.closed() && Date.now() < deadline) {
-        await sleep(Math.min(WAIT_POLL_MS, Math.max(1, deadline - Date.now())));
-        taken = queues.take(queue, max, visibilityMs);
+      const waiting = context.waiting;
+      const waits = taken.length === 0 && !context.closed() && Date.now() < deadline;
+      if (waits && waiting) waiting.set(queue.name, (waiting.get(queue.name) ?? 0) + 1);
+      try {
+        while (taken.length === 0 && !context.closed() && Date.now() < deadline) {
+          await sleep(Math.min(WAIT_POLL_MS, Math.max(1, deadline - Date.now())));
+          taken = queues.take(queue, max, visibilityMs);
+        }
+      } finally {
+        if (waits && waiting) waiting.set(queue.name, (waiting.get(queue.name) ?? 1) - 1);
       }
       return taken.length === 0 ? {} : { Messages: taken.map((m) => queues.describe(m, systemNames)) };
     },

@@ -24,8 +24,10 @@ import {
   UpdateCommand,
 } from "../../../src/aws/dynamodb/index.ts";
 import { ConfigurationError } from "../../../src/errors.ts";
+import { systemClock } from "../../../src/http/clock.ts";
 import type { Clock } from "../../../src/http/types.ts";
 import { type CapturedRequest as Captured, type CapturingServer, expectSdkRequest, recordingClock, startCapturingServer } from "../../support/aws-wire.ts";
+import { HANG_CAP } from "../../support/hang-cap.ts";
 
 const CREDENTIALS = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", sessionToken: "session-token-example" };
 const REGION = "eu-west-1";
@@ -226,7 +228,7 @@ describe("DynamoDBDocumentClient: a caller's abort", () => {
     const controller = new AbortController();
     const client = ours({ clock: recordingClock() });
     const pending = client.send(new UpdateCommand({ TableName: "t", Key: { pk: "LIMIT#im" }, UpdateExpression: "SET n = :n", ExpressionAttributeValues: { ":n": 1 } }), { abortSignal: controller.signal }).catch((e: unknown) => e);
-    await vi.waitFor(() => expect(wire.captured).toHaveLength(1));
+    await vi.waitFor(() => expect(wire.captured).toHaveLength(1), HANG_CAP);
     const reason = new DOMException("The operation was aborted due to timeout", "TimeoutError");
     controller.abort(reason);
     expect(await pending).toBe(reason);
@@ -236,6 +238,36 @@ describe("DynamoDBDocumentClient: a caller's abort", () => {
     const late = await ours().send(new GetCommand({ TableName: "t", Key: { pk: "a" } }), { abortSignal: AbortSignal.abort(reason) }).catch((e: unknown) => e);
     expect(late).toBe(reason);
     expect(wire.captured).toHaveLength(1);
+  });
+});
+
+describe("DynamoDBDocumentClient: a caller's abort during a retry's backoff", () => {
+  // The schedule store bounds each lease write with AbortSignal.timeout(1 s); a throttled
+  // answer's backoff (up to 1 s, then 2 s, 4 s: 1 s base for throttling) slept on past that
+  // abort, then the next attempt failed with it: the limiter waited seconds beyond its bound.
+  it("ends the call at once with the signal's reason, and no further attempt is made", async () => {
+    const throttled = answerWith({ __type: "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException", message: "slow down" }, 400);
+    wire.answers = [throttled, throttled, throttled, throttled];
+    let sleeping!: () => void;
+    const asleep = new Promise<void>((resolve) => (sleeping = resolve));
+    // The real clock's sleep (a ~999 ms backoff, the jitter pinned near its cap), told when it starts.
+    const clock: Clock = { now: () => Date.now(), sleep: (ms, signal) => (sleeping(), systemClock.sleep(ms, signal)) };
+    const client = new DynamoDBDocumentClient({ region: REGION, credentials: CREDENTIALS, endpoint: wire.origin, clock, random: () => 0.999 });
+    const controller = new AbortController();
+    let settled = false;
+    const pending = client
+      .send(new UpdateCommand({ TableName: "t", Key: { pk: "LIMIT#im" }, UpdateExpression: "SET n = :n", ExpressionAttributeValues: { ":n": 1 } }), { abortSignal: controller.signal })
+      .catch((e: unknown) => e)
+      .finally(() => (settled = true));
+    await asleep;
+    const reason = new DOMException("The operation was aborted due to timeout", "TimeoutError");
+    controller.abort(reason);
+    // Settled before any timer could fire (the backoff's would in ~1 s): the abort ended the sleep.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(settled).toBe(true);
+    expect(await pending).toBe(reason);
+    expect(wire.captured).toHaveLength(1);
+    client.destroy();
   });
 });
 

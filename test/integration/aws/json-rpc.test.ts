@@ -6,10 +6,11 @@
  */
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { AWS_CONNECTION_TIMEOUT_MS, AWS_REQUEST_TIMEOUT_MS } from "../../../src/aws/client-options.ts";
 import { setAwsCallDeadline, withAwsCallScope } from "../../../src/aws/call-deadline.ts";
 import { AwsCallDeadlineError } from "../../../src/aws/errors.ts";
+import { ConfigurationError } from "../../../src/errors.ts";
 import { AWS_STANDARD_RETRY, AwsJsonRpcClient, AwsResponseParseError } from "../../../src/aws/json-rpc.ts";
 import { createHttpTransport } from "../../../src/http/request.ts";
 import type { Clock } from "../../../src/http/types.ts";
@@ -57,17 +58,23 @@ describe("AwsJsonRpcClient: retries that would cross the invocation's deadline",
   // because its next backoff (1 s after throttling) would pass the deadline used to surface as the
   // raw ThrottlingException, a 500 instead of the hand-off.
   it("gives up with AwsCallDeadlineError (the last failure as its cause), not the raw throttling error", async () => {
+    // The deadline is 10 s away in real time, so the first attempt is sent however loaded the
+    // machine (with 300 ms, a stall before sending would make it a refusal with no request); the
+    // client's clock jumps to 200 ms before it once the throttled answer is written.
+    let ahead = 0;
     answer = (res) => {
+      ahead = 9_800;
       res.writeHead(400, { "content-type": "application/x-amz-json-1.1", "x-amzn-requestid": "req-throttled" });
       res.end(JSON.stringify({ __type: "ThrottlingException", message: "Rate exceeded" }));
     };
     // Jitter pinned to half the cap: the first backoff after throttling is 500 ms, past the
-    // 300 ms deadline. (With the system's jitter, three short draws used to fit all four attempts
+    // deadline. (With the system's jitter, three short draws used to fit all four attempts
     // and the test failed in CI about one run in a few hundred.)
-    const rpc = client(clock(), () => 0.5);
+    const jumping = { ...clock(), now: () => Date.now() + ahead };
+    const rpc = client(jumping, () => 0.5);
     try {
       const error = await withAwsCallScope(() => {
-        setAwsCallDeadline(Date.now() + 300);
+        setAwsCallDeadline(Date.now() + 10_000);
         return rpc.call(origin, "PutEvents", { Entries: [] }).catch((e: unknown) => e);
       });
       expect(error).toBeInstanceOf(AwsCallDeadlineError);
@@ -106,12 +113,36 @@ describe("AwsJsonRpcClient: retries that would cross the invocation's deadline",
     const rpc = client(clock());
     try {
       const error = await withAwsCallScope(() => {
-        setAwsCallDeadline(Date.now() + 300);
+        // Far enough that the attempt is always sent (300 ms could pass before it on a loaded machine).
+        setAwsCallDeadline(Date.now() + 10_000);
         return rpc.call(origin, "PutEvents", { Entries: [] }).catch((e: unknown) => e);
       });
       expect(error).toMatchObject({ name: "ValidationException" });
     } finally {
       rpc.close();
+    }
+  });
+});
+
+describe("AwsJsonRpcClient: no region", () => {
+  // With an endpoint configured (AWS_ENDPOINT_URL_*) but no AWS_REGION, the call failed with a
+  // plain Error the CLI printed as "Error: AWS region is missing: ...", not a typed one.
+  it("fails the call with a ConfigurationError naming AWS_REGION, sending nothing", async () => {
+    vi.stubEnv("AWS_REGION", undefined);
+    const rpc = new AwsJsonRpcClient({
+      signingName: "events",
+      targetPrefix: "AWSEvents",
+      jsonVersion: "1.1",
+      credentials: async () => ({ accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" }),
+    });
+    try {
+      const error = await rpc.call(origin, "PutEvents", { Entries: [] }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect(error).toMatchObject({ message: "events signing region: AWS_REGION: is required (the region the call is signed for)" });
+      expect(requests).toBe(0);
+    } finally {
+      rpc.close();
+      vi.unstubAllEnvs();
     }
   });
 });

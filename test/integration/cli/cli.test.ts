@@ -195,6 +195,57 @@ describe("operator CLI: status --aws", () => {
   });
 });
 
+describe("operator CLI: the AWS region with --aws", () => {
+  const newTable = useDynalite();
+
+  /** An AWS config file with one profile, and env that reads no other (no ~/.aws, no instance metadata). */
+  async function awsFiles(config: string, credentials = ""): Promise<Record<string, string>> {
+    const dir = await mkdtemp(join(tmpdir(), "cli-aws-"));
+    await writeFile(join(dir, "config"), config);
+    await writeFile(join(dir, "credentials"), credentials);
+    return { AWS_CONFIG_FILE: join(dir, "config"), AWS_SHARED_CREDENTIALS_FILE: join(dir, "credentials"), AWS_EC2_METADATA_DISABLED: "true" };
+  }
+
+  // An operator whose profile holds the region (as `aws configure` writes it) got "AWS_REGION:
+  // is required" from the outcome table while the SDK clients of the same run used the profile.
+  it("takes the region as the AWS SDK does: AWS_REGION, else the profile's region", async () => {
+    const { store, tableName, client } = await newTable();
+    await store.registerTenant("cli-r1", { tenantId: "cli-r1" }, "signup", ["sls-consumer-group", "im-group"]);
+    const endpoint = String(await client.config.endpoint?.().then((e) => `${e.protocol}//${e.hostname}:${e.port}`));
+    const files = await awsFiles("[profile ops]\nregion = eu-west-1\n", "[ops]\naws_access_key_id = local\naws_secret_access_key = local\n");
+    const env = { ...files, AWS_PROFILE: "ops", AWS_ENDPOINT_URL_DYNAMODB: endpoint };
+    const out = await cli(["status", "cli-r1", "--aws", "--table", tableName], env);
+    expect(out.stderr).toBe("");
+    expect(out.code).toBe(0);
+    expect(JSON.parse(out.stdout)).toMatchObject({ tenantId: "cli-r1" });
+  });
+
+  // Only AWS_DEFAULT_REGION (the AWS CLI's variable, which the JavaScript SDK does not read): the
+  // table said "AWS_REGION: is required", replay-dlq "Region is missing", send-webhook
+  // "Secrets Manager is unavailable ...; try again later".
+  it("without one: exit 2 naming AWS_REGION and the profile, and why AWS_DEFAULT_REGION is not enough", async () => {
+    const files = await awsFiles("[default]\noutput = json\n");
+    const env = { ...files, AWS_DEFAULT_REGION: "eu-west-1", AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local", WEBHOOK_SECRET_ID: "hooks" };
+    for (const args of [
+      ["status", "t-1", "--aws", "--table", "outcomes"],
+      ["replay-dlq", "--aws", "--dlq-url", "http://127.0.0.1:1/q"],
+      ["send-webhook", "--aws", "--url", "http://127.0.0.1:1/hook"],
+    ]) {
+      const out = await cli(args, env);
+      expect(out.code, args.join(" ")).toBe(2);
+      expect(out.stderr, args.join(" ")).toMatch(/^error: no AWS region: set AWS_REGION, or a region in AWS profile "default"/);
+      expect(out.stderr, args.join(" ")).toContain("AWS_DEFAULT_REGION is set, but the AWS SDK for JavaScript does not read it");
+      expect(out.stderr, args.join(" ")).not.toMatch(STACK_LINE);
+    }
+    // Without AWS_DEFAULT_REGION the message does not mention it.
+    const { AWS_DEFAULT_REGION: _unset, ...plain } = env;
+    const out = await cli(["status", "t-1", "--aws", "--table", "outcomes"], { ...plain, AWS_PROFILE: "ops" });
+    expect(out.code).toBe(2);
+    expect(out.stderr).toMatch(/^error: no AWS region: set AWS_REGION, or a region in AWS profile "ops"/);
+    expect(out.stderr).not.toContain("AWS_DEFAULT_REGION");
+  });
+});
+
 describe("command-line parsing", () => {
   const noop: CliCommand = { name: "noop", summary: "does nothing", usage: "[--n N]", options: { n: { type: "string" } }, positionals: { min: 0, max: 1 }, run: async () => {} };
 

@@ -8,6 +8,7 @@ import net, { type AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { TransportError } from "../../../src/http/errors.ts";
 import { createHttpTransport } from "../../../src/http/request.ts";
+import { HANG_CAP } from "../../support/hang-cap.ts";
 
 /** Header lines of the answer, by request path. */
 const answers = new Map<string, string[]>();
@@ -85,7 +86,7 @@ describe("createHttpTransport keep-alive hints", () => {
     const err = await t.send({ method: "GET", url: `${base}/big`, headers: {} }, { timeoutMs: 5_000 }).catch((e: unknown) => e);
     expect((err as TransportError).failure).toBe("reset");
     const refused = ports.at(-1);
-    await vi.waitFor(() => expect([...open].some((s) => s.remotePort === refused)).toBe(false));
+    await vi.waitFor(() => expect([...open].some((s) => s.remotePort === refused)).toBe(false), HANG_CAP);
     t.close();
   });
 });

@@ -15,6 +15,7 @@ import tls, { type TLSSocket } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { TransportError } from "../../../src/http/errors.ts";
 import { createHttpTransport } from "../../../src/http/request.ts";
+import { HANG_CAP } from "../../support/hang-cap.ts";
 
 const fixture = (name: string): string => readFileSync(new URL(`../../support/tls/${name}`, import.meta.url), "utf8");
 
@@ -86,7 +87,7 @@ describe("createHttpTransport over https", () => {
     const isOpen = (): boolean => [...open].some((s) => s.remotePort === kept);
     expect(isOpen()).toBe(true);
     t.close();
-    await vi.waitFor(() => expect(isOpen()).toBe(false));
+    await vi.waitFor(() => expect(isOpen()).toBe(false), HANG_CAP);
   });
 
   it("talks TLS to an https origin: a plain-http server on that port is no answer", async () => {

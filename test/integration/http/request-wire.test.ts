@@ -12,6 +12,7 @@ import { createHttpTransport } from "../../../src/http/request.ts";
 import type { HttpMethod } from "../../../src/http/types.ts";
 import { ManualTimers } from "../../support/manual-timers.ts";
 import { startStallingServer, type StallingServer } from "../../support/stalling-server.ts";
+import { HANG_CAP } from "../../support/hang-cap.ts";
 
 /** A raw TCP server that records each request's bytes and answers every one with "ok". */
 let raw: net.Server;
@@ -164,7 +165,7 @@ describe("createHttpTransport time limits against a server that never answers", 
       () => (outcome = "answered"),
       (e: unknown) => (outcome = e),
     );
-    await vi.waitFor(() => expect(hung.stalled()).toBeGreaterThan(0));
+    await vi.waitFor(() => expect(hung.stalled()).toBeGreaterThan(0), HANG_CAP);
     const stalled = hung.stalled();
     timers.advance(4_999);
     await Promise.resolve();
@@ -175,7 +176,7 @@ describe("createHttpTransport time limits against a server that never answers", 
     expect((outcome as TransportError).failure).toBe("timeout");
     expect((outcome as TransportError).sent).toBe(true);
     expect((outcome as TransportError).message).toBe("no complete answer within 5000 ms");
-    await vi.waitFor(() => expect(hung.abandoned()).toBe(before + 1));
+    await vi.waitFor(() => expect(hung.abandoned()).toBe(before + 1), HANG_CAP);
     expect(hung.stalled()).toBe(stalled);
     t.close();
   });
@@ -194,7 +195,7 @@ describe("createHttpTransport time limits against a server that never answers", 
       .send({ method: "GET", url: `${hung.url}/far`, headers: {} }, { timeoutMs: 1_000 })
       .catch((e: TransportError) => settled.push(`far:${e.failure}`));
     const stalledBefore = hung.stalled();
-    await vi.waitFor(() => expect(hung.stalled()).toBeGreaterThanOrEqual(stalledBefore + 2));
+    await vi.waitFor(() => expect(hung.stalled()).toBeGreaterThanOrEqual(stalledBefore + 2), HANG_CAP);
     timers.advance(300);
     await near;
     expect(settled).toEqual(["near:timeout:no complete answer within 300 ms"]);
@@ -234,15 +235,15 @@ describe("createHttpTransport time limits against a server that never answers", 
     const controller = new AbortController();
     const before = { abandoned: hung.abandoned(), stalled: hung.stalled() };
     const pending = t.send({ method: "GET", url: `${hung.url}/abort`, headers: {} }, { timeoutMs: 60_000, signal: controller.signal }).catch((e: unknown) => e);
-    await vi.waitFor(() => expect(hung.stalled()).toBeGreaterThan(before.stalled));
+    await vi.waitFor(() => expect(hung.stalled()).toBeGreaterThan(before.stalled), HANG_CAP);
     const reason = new Error("caller gave up");
     controller.abort(reason);
     expect(await pending).toBe(reason);
-    await vi.waitFor(() => expect(hung.abandoned()).toBe(before.abandoned + 1));
+    await vi.waitFor(() => expect(hung.abandoned()).toBe(before.abandoned + 1), HANG_CAP);
     // Without an error as its reason: an AbortError.
     const other = new AbortController();
     const second = t.send({ method: "GET", url: `${hung.url}/abort2`, headers: {} }, { timeoutMs: 60_000, signal: other.signal }).catch((e: unknown) => e);
-    await vi.waitFor(() => expect(hung.stalled()).toBeGreaterThan(before.stalled + 1));
+    await vi.waitFor(() => expect(hung.stalled()).toBeGreaterThan(before.stalled + 1), HANG_CAP);
     other.abort("no");
     expect(await second).toMatchObject({ name: "AbortError", message: "Request aborted", cause: "no" });
     t.close();
@@ -283,7 +284,7 @@ describe("createHttpTransport time limits against a server that never answers", 
       (e: unknown) => (outcome = e),
     );
     const stalled = hung.stalled();
-    await vi.waitFor(() => expect(hung.stalled()).toBeGreaterThan(stalled));
+    await vi.waitFor(() => expect(hung.stalled()).toBeGreaterThan(stalled), HANG_CAP);
     timers.advance(4_999);
     await Promise.resolve();
     expect(outcome).toBeUndefined();

@@ -222,10 +222,14 @@ describe("SQS stand-in with the real SDK client", () => {
   });
 
   it("waits for a message when asked to long-poll", async () => {
+    expect(sqs.receivesWaiting("work")).toBe(0);
     const waiting = client.send(new ReceiveMessageCommand({ QueueUrl: work, WaitTimeSeconds: 5 }));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Sent once the receive waits at the stand-in (after a fixed 50 ms, a receive not there yet
+    // on a loaded machine found the message at once and nothing waited).
+    await eventually(async () => (sqs.receivesWaiting("work") === 1 ? true : undefined), "the receive to wait");
     await client.send(new SendMessageCommand({ QueueUrl: work, MessageBody: "late" }));
     expect((await waiting).Messages?.map((m) => m.Body)).toEqual(["late"]);
+    expect(sqs.receivesWaiting("work")).toBe(0);
   });
 
   it("requires an Authorization header", async () => {

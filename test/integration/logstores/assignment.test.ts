@@ -81,7 +81,10 @@ describe("a tenant whose logstore is full", () => {
       const state = await service.store.registerTenant(tenant.tenantId, tenant as never, "signup", ["sls-consumer-group", "im-group"]);
       expect(state).toHaveLength(2);
       // Its second attempt (the first died before recording): the ledger says `a`.
-      await service.store.claimStep(tenant.tenantId, "sls-consumer-group", { owner: "died", leaseMs: 1, generation: 1 });
+      const died = await service.store.claimStep(tenant.tenantId, "sls-consumer-group", { owner: "died", leaseMs: 1, generation: 1 });
+      // Its 1 ms lease lapsed (waited for, not assumed of the next calls' duration).
+      const lapsesAt = Date.parse(died.record?.leaseExpiresAt ?? "");
+      while (Date.now() <= lapsesAt) await new Promise((resolve) => setImmediate(resolve));
       const result = await service.reconcile(await service.store.getTenant(tenant.tenantId), { deadline: soon(), workerId: "w2" });
       expect(slsStep(result)).toMatchObject({ status: "SUCCEEDED", resource: { logstore: a } });
     } finally {

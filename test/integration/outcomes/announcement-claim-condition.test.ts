@@ -16,6 +16,12 @@ import { groupingDepth } from "../../support/grouping-depth.ts";
 import { FakeClock } from "../../support/fake-clock.ts";
 
 const newTable = useDynalite();
+/**
+ * Fixed so a CI run is repeatable (set FC_SEED to explore others, as test/reliability does): the
+ * runs' claims are about 12.7% of them (25 of 200 on average over 23 seeds, 17 to 39), so with a
+ * seed drawn per run the floor of 10 below failed about one run in 4,000. This seed: 31.
+ */
+const FC_SEED = Number(process.env.FC_SEED ?? 20261201);
 
 /** The claim's condition before this change, word for word. */
 function nested(generation: number, leaseOwner: boolean, owedCount: boolean): string {
@@ -108,7 +114,7 @@ describe("the announcement claim's condition", () => {
         if (claimed) claims++;
         expect(claimed).toBe(await evaluate(old));
       }),
-      { numRuns: 200 },
+      { numRuns: 200, seed: FC_SEED },
     );
     // Both verdicts were met (a property over refusals only would prove little).
     expect(claims).toBeGreaterThan(10);

@@ -11,6 +11,7 @@ import { parseTenantOnboarding, type TenantOnboarding } from "../../../src/provi
 import type { Service } from "../../../src/service.ts";
 import { ShiftedClock } from "../../handlers/harness.ts";
 import { sampleTenant, useLocalStack } from "../../support/local-stack.ts";
+import { HANG_CAP } from "../../support/hang-cap.ts";
 
 const fx = useLocalStack();
 const soon = (ms = 8_000) => Date.now() + ms;
@@ -140,7 +141,7 @@ describe("outcome events on EventBridge", () => {
     const hung = { announce: () => new Promise<void>((_, reject) => (dead = () => reject(new Error("process gone")))) };
     const crashing = fx.service({ clock, announcer: hung });
     const run = crashing.provision(request, { deadline: soon(), workerId: "w1" });
-    await vi.waitUntil(() => dead !== undefined);
+    await vi.waitUntil(() => dead !== undefined, HANG_CAP);
     const { steps } = await crashing.store.getTenant(request.tenantId);
     expect(steps.map((s) => s.status)).toEqual(["SUCCEEDED", "SUCCEEDED"]);
 

@@ -5,6 +5,7 @@ import type { StepCallOptions, StepRegistry } from "../../../src/provisioning/st
 import { ShiftedClock } from "../../handlers/harness.ts";
 import { parseTenantOnboarding } from "../../../src/provisioning/tenant.ts";
 import { sampleTenant, useLocalStack } from "../../support/local-stack.ts";
+import { HANG_CAP } from "../../support/hang-cap.ts";
 
 const fx = useLocalStack();
 const soon = (ms = 8_000) => Date.now() + ms;
@@ -249,7 +250,7 @@ describe("the creation lease (the run that records a tenant writes its first ste
     const service = fx.service({ clock, announcer, steps: gated });
     const tenant = parseTenantOnboarding(sampleTenant());
     const creator = service.provision(tenant, { deadline: clock.now() + 8_000, workerId: "creator" });
-    await vi.waitUntil(async () => paused && (await service.store.getTenant(tenant.tenantId)).steps.some((s) => s.step === "sls-consumer-group"));
+    await vi.waitUntil(async () => paused && (await service.store.getTenant(tenant.tenantId)).steps.some((s) => s.step === "sls-consumer-group"), HANG_CAP);
     const imCalls = () => fx.stack.im.state().counters.calls;
     const before = imCalls();
 

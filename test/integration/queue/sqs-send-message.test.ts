@@ -170,10 +170,21 @@ describe("SqsSendMessageClient", () => {
   it("inside an invocation, a call that gets no answer is cut off at the deadline with AwsCallDeadlineError, not retried", async () => {
     const hung = await startStallingServer();
     try {
-      const error = await withAwsCallScope(() => {
-        setAwsCallDeadline(Date.now() + 300);
-        return ours({ clock: recordingClock() }).sendMessage({ QueueUrl: `${hung.url}/1/q`, MessageBody: "x" }).catch((e: unknown) => e);
-      });
+      // The deadline is set when the call first reads the clock, not before the client is made:
+      // on a loaded machine 300 ms could pass before sending, and the call was then refused
+      // without a request (the next case's path, not this one's).
+      const recording = recordingClock();
+      let armed = false;
+      const arming: Clock = {
+        ...recording,
+        now: () => {
+          if (!armed) setAwsCallDeadline(Date.now() + 300);
+          armed = true;
+          return recording.now();
+        },
+      };
+      const error = await withAwsCallScope(() => ours({ clock: arming }).sendMessage({ QueueUrl: `${hung.url}/1/q`, MessageBody: "x" }).catch((e: unknown) => e));
+      expect(armed).toBe(true);
       expect(error).toBeInstanceOf(AwsCallDeadlineError);
       expect(hung.requests()).toBe(1);
 

@@ -147,11 +147,20 @@ describe("error classes", () => {
   });
 
   it("stops at the deadline even with attempts left", async () => {
+    // Client and sandbox share a clock the test owns, an hour ahead of real time (so the real
+    // per-attempt deadline never cuts a call short), and the jitter is pinned: with the system's
+    // jitter and real time, draws near 0 fitted all 100 attempts inside the 150 ms.
+    await sandbox.close();
+    const clock = new FakeClock(Date.now() + 3_600_000);
+    sandbox = await startSandbox({ clock });
     sandbox.faults.configure({ rules: [{ operation: "ListConsumerGroup", kind: "error", error: { status: 500, code: "InternalServerError" } }] });
-    const sls = client({ retryPolicy: { maxAttempts: 100, baseDelayMs: 20, maxDelayMs: 40 } });
-    const error = await failure(sls.listConsumerGroups({ deadline: Date.now() + 150 }));
-    expect(error.errorClass).toBe("transient");
-    expect(sandbox.state().calls["ListConsumerGroup"]).toBeLessThan(100);
+    const sls = client({ clock, random: () => 0.5, retryPolicy: { maxAttempts: 100, baseDelayMs: 20, maxDelayMs: 40 } });
+    const error = await failure(sls.listConsumerGroups({ deadline: clock.now() + 150 }));
+    expect(error).toMatchObject({ errorClass: "transient", code: "InternalServerError" });
+    // Backoffs of 10 ms, then 20 ms (half of the 40 ms cap) each: 130 ms slept over 8 attempts;
+    // the next 20 ms would end at the deadline itself, so the call gives up with 92 attempts left.
+    expect(clock.sleeps).toEqual([10, 20, 20, 20, 20, 20, 20]);
+    expect(sandbox.state().calls["ListConsumerGroup"]).toBe(8);
   });
 
   it("backs off on throttling and succeeds once the rate window has passed", async () => {

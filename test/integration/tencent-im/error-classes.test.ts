@@ -87,12 +87,16 @@ describe("throttled", () => {
   it("backs off on 10006 from the sandbox's rate limit until every create goes through", async () => {
     await h.client.accountImport({ userId: "owner" }, deadline());
     h.sandbox.faults.configure({ rateLimits: [{ operation: "create_group", perSecond: 3 }] });
-    // A client that does not pace itself, and retries throttled calls patiently.
+    // A client that does not pace itself, and retries throttled calls patiently. The jitter is
+    // pinned to half the cap (backoffs 150, 300, 300... ms: the sandbox's one-second window has
+    // passed by the fourth retry): with the system's jitter, draws near 0 spent all 12 attempts
+    // inside the window and the create failed throttled.
     const eager = createTencentImClient({
       domain: "adminapisgp.im.qcloud.com",
       credentials: h.credentials,
       connectTo: h.sandbox.url,
       rateLimits: { create_group: 10_000 },
+      random: () => 0.5,
       retryPolicy: { maxAttempts: 12, baseDelayMs: 5, maxDelayMs: 600, throttledBaseDelayMs: 300 },
     });
     try {

@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { getEventListeners } from "node:events";
+import { describe, expect, it, vi } from "vitest";
 import { systemClock } from "../../../src/http/clock.ts";
 
 /** Whether `promise` settles within a few turns of the microtask queue (no timer can fire meanwhile). */
@@ -19,5 +20,40 @@ describe("systemClock.sleep", () => {
     const sleeping = systemClock.sleep(1);
     expect(await settlesWithoutATimer(sleeping)).toBe(false);
     await expect(sleeping).resolves.toBeUndefined();
+  });
+});
+
+describe("systemClock.sleep with a signal", () => {
+  it("an abort ends it at once with the signal's reason and clears its timer", async () => {
+    const controller = new AbortController();
+    const reason = new Error("deadline");
+    // Fake timers so the count is of this sleep's timer alone (the test runner has timers of its own).
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const sleeping = systemClock.sleep(3_600_000, controller.signal);
+      expect(vi.getTimerCount()).toBe(1);
+      controller.abort(reason);
+      await expect(sleeping).rejects.toBe(reason);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("a signal aborted already rejects without a timer, even for no time", async () => {
+    const reason = new Error("gone");
+    const zero = systemClock.sleep(0, AbortSignal.abort(reason));
+    expect(await settlesWithoutATimer(zero.catch(() => undefined))).toBe(true);
+    await expect(zero).rejects.toBe(reason);
+    await expect(systemClock.sleep(10, AbortSignal.abort("why"))).rejects.toMatchObject({ name: "AbortError", cause: "why" });
+  });
+
+  it("a sleep that ends on its own leaves no listener on the signal", async () => {
+    const controller = new AbortController();
+    const sleeping = systemClock.sleep(1, controller.signal);
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(1);
+    await sleeping;
+    // A signal that lives on (a whole invocation's) gathers no listener per backoff.
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
   });
 });

@@ -1,5 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { backoffDelay, withRetry, type RetryPolicy } from "../../../src/http/retry.ts";
+import { systemClock } from "../../../src/http/clock.ts";
 import { FakeClock, sequenceRandom } from "../../support/fake-clock.ts";
 
 const policy: RetryPolicy = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 1_000, throttledBaseDelayMs: 400 };
@@ -148,5 +149,97 @@ describe("withRetry", () => {
       { policy, classify: () => "throttled", clock, random: () => 0.5 },
     );
     expect(clock.sleeps).toEqual([200]);
+  });
+});
+
+describe("withRetry: the caller's abort during a backoff", () => {
+  /** Whether `promise` has settled once pending I/O and timers due now have had a turn (a backoff of seconds has not). */
+  async function settledAfterOneTurn(promise: Promise<unknown>): Promise<boolean> {
+    let settled = false;
+    void promise.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    return settled;
+  }
+
+  // A deadline-bound call whose abort (a store's own time limit) fired while it slept kept
+  // sleeping the whole backoff (up to 20 s for a throttled AWS call), then made its next attempt.
+  it("ends the sleep at once with the signal's reason, as an abort during an attempt does, and makes no further attempt", async () => {
+    const controller = new AbortController();
+    const reason = new DOMException("The operation was aborted due to timeout", "TimeoutError");
+    const attempts: number[] = [];
+    let sleeping!: () => void;
+    const asleep = new Promise<void>((resolve) => (sleeping = resolve));
+    // Fake timers: the backoff's timer is counted alone, and only the abort can end it.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    onTestFinished(() => void vi.useRealTimers());
+    const outcome = withRetry(
+      async (n) => {
+        attempts.push(n);
+        throw new Error("throttled");
+      },
+      // The system clock: a backoff of 30 s.
+      { policy: { maxAttempts: 3, baseDelayMs: 60_000, maxDelayMs: 60_000 }, classify: () => "retry", random: () => 0.5, signal: controller.signal, onRetry: () => sleeping() },
+    ).catch((error: unknown) => error);
+    await asleep;
+    expect(vi.getTimerCount()).toBe(1);
+    controller.abort(reason);
+    expect(await settledAfterOneTurn(outcome)).toBe(true);
+    expect(await outcome).toBe(reason);
+    expect(attempts).toEqual([1]);
+    // The backoff's timer is cleared, not left to keep the process alive for 30 s.
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("a reason that is not an Error ends it with an AbortError that carries the reason", async () => {
+    const controller = new AbortController();
+    const clock = new FakeClock();
+    // A clock whose sleep never ends by itself.
+    const stalled = { now: () => clock.now(), sleep: (_ms: number, signal?: AbortSignal) => systemClock.sleep(3_600_000, signal) };
+    const outcome = withRetry(
+      async () => {
+        throw new Error("transient");
+      },
+      { policy, classify: () => "retry", clock: stalled, random: () => 0.5, signal: controller.signal, onRetry: () => queueMicrotask(() => controller.abort("shutting down")) },
+    ).catch((error: unknown) => error);
+    expect(await outcome).toMatchObject({ name: "AbortError", cause: "shutting down" });
+  });
+
+  it("a signal already aborted when the backoff would start: no sleep, no further attempt", async () => {
+    const clock = new FakeClock();
+    const reason = new Error("stop now");
+    let calls = 0;
+    await expect(
+      withRetry(
+        async () => {
+          calls++;
+          throw new Error("transient");
+        },
+        { policy, classify: () => "retry", clock, random: () => 0.5, signal: AbortSignal.abort(reason) },
+      ),
+    ).rejects.toBe(reason);
+    expect(calls).toBe(1);
+    expect(clock.sleeps).toEqual([]);
+  });
+
+  it("a clock that ignores the signal: the abort still ends the loop when the sleep returns, with no further attempt", async () => {
+    const clock = new FakeClock();
+    const controller = new AbortController();
+    const reason = new Error("aborted while asleep");
+    const ignoring = { now: () => clock.now(), sleep: async (ms: number) => { await clock.sleep(ms); controller.abort(reason); } };
+    let calls = 0;
+    await expect(
+      withRetry(
+        async () => {
+          calls++;
+          throw new Error("transient");
+        },
+        { policy, classify: () => "retry", clock: ignoring, random: () => 0.5, signal: controller.signal },
+      ),
+    ).rejects.toBe(reason);
+    expect(calls).toBe(1);
+    expect(clock.sleeps).toEqual([50]);
   });
 });
