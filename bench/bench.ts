@@ -139,7 +139,7 @@ async function httpSection() {
     const url = server.ready.url as string;
     const blocks = 10;
     const perBlock = Math.ceil(HTTP_REQUESTS / blocks);
-    const totals = names.map(() => ({ cpuMs: 0, wallMs: 0, requests: 0 }));
+    const totals = names.map(() => ({ cpuMs: 0, systemMs: 0, wallMs: 0, requests: 0 }));
     // Warm-up: V8 compiles the hot paths on background threads during the first ~2,000 requests,
     // and that CPU counts in the process's usage; measured apart so the blocks are the steady cost.
     const warmups: number[] = [];
@@ -150,8 +150,9 @@ async function httpSection() {
     for (let b = 0; b < blocks; b++) {
       const order = names.map((_, i) => (i + b) % names.length);
       for (const i of order) {
-        const r = await children[i]!.call<{ cpuMs: number; wallMs: number }>("httpBlock", { client: names[i], url, requests: perBlock });
+        const r = await children[i]!.call<{ cpuMs: number; systemMs: number; wallMs: number }>("httpBlock", { client: names[i], url, requests: perBlock });
         totals[i]!.cpuMs += r.cpuMs;
+        totals[i]!.systemMs += r.systemMs;
         totals[i]!.wallMs += r.wallMs;
         totals[i]!.requests += perBlock;
       }
@@ -159,9 +160,9 @@ async function httpSection() {
     const result = Object.fromEntries(
       names.map((name, i) => {
         const t = totals[i]!;
-        return [name, { requests: t.requests, cpuMsPerRequest: t.cpuMs / t.requests, wallMsPerRequest: t.wallMs / t.requests, warmupRequests: HTTP_WARMUP, warmupCpuMsPerRequest: warmups[i] as number }];
+        return [name, { requests: t.requests, cpuMsPerRequest: t.cpuMs / t.requests, systemMsPerRequest: t.systemMs / t.requests, wallMsPerRequest: t.wallMs / t.requests, warmupRequests: HTTP_WARMUP, warmupCpuMsPerRequest: warmups[i] as number }];
       }),
-    ) as Record<(typeof names)[number], { requests: number; cpuMsPerRequest: number; wallMsPerRequest: number; warmupRequests: number; warmupCpuMsPerRequest: number }>;
+    ) as Record<(typeof names)[number], { requests: number; cpuMsPerRequest: number; systemMsPerRequest: number; wallMsPerRequest: number; warmupRequests: number; warmupCpuMsPerRequest: number }>;
     return { ...result, fetchToTransportCpuRatio: result.fetch.cpuMsPerRequest / result.transport.cpuMsPerRequest, undiciToTransportCpuRatio: result.undici.cpuMsPerRequest / result.transport.cpuMsPerRequest };
   } finally {
     await Promise.all(children.map((c) => c.stop()));
@@ -524,8 +525,8 @@ if (bundleRows.length > 0) {
   );
 }
 if (results.http) {
-  const h = results.http as Record<string, { cpuMsPerRequest: number; wallMsPerRequest: number; requests: number; warmupRequests: number; warmupCpuMsPerRequest: number }> & { fetchToTransportCpuRatio: number; undiciToTransportCpuRatio: number };
-  lines.push("### HTTP client CPU per request (loopback, server in another process)", "", "| client | requests | CPU ms/request | wall ms/request | CPU ms/request in the warm-up |", "|---|---|---|---|---|");
+  const h = results.http as Record<string, { cpuMsPerRequest: number; systemMsPerRequest?: number; wallMsPerRequest: number; requests: number; warmupRequests: number; warmupCpuMsPerRequest: number }> & { fetchToTransportCpuRatio: number; undiciToTransportCpuRatio: number };
+  lines.push("### HTTP client CPU per request (loopback, server in another process)", "", "| client | requests | CPU ms/request | of it in the kernel | wall ms/request | CPU ms/request in the warm-up |", "|---|---|---|---|---|---|");
   const clientNames: Record<string, string> = {
     transport: "createHttpTransport (node:http keep-alive)",
     bare: "bare node:http loop (the floor: agent, one callback, body collected; no limits)",
@@ -534,7 +535,7 @@ if (results.http) {
   };
   for (const name of HTTP_CLIENTS) {
     const c = h[name]!;
-    lines.push(`| ${clientNames[name]} | ${c.requests} | ${c.cpuMsPerRequest.toFixed(3)} | ${c.wallMsPerRequest.toFixed(3)} | ${c.warmupCpuMsPerRequest.toFixed(3)} (first ${c.warmupRequests}) |`);
+    lines.push(`| ${clientNames[name]} | ${c.requests} | ${c.cpuMsPerRequest.toFixed(3)} | ${c.systemMsPerRequest?.toFixed(3) ?? "-"} | ${c.wallMsPerRequest.toFixed(3)} | ${c.warmupCpuMsPerRequest.toFixed(3)} (first ${c.warmupRequests}) |`);
   }
   lines.push("", `fetch / transport CPU: ${h.fetchToTransportCpuRatio.toFixed(2)}x; undici / transport: ${h.undiciToTransportCpuRatio.toFixed(2)}x. Each client in its own process, blocks alternating, after a warm-up measured apart (V8 compiles the hot path on background threads during it). Size and cold init of each choice: the transport-* rows of the bundle table. Instructions per request (repeatable under load): \`node bench/http-cost.ts --instructions <client>\`.`, "");
 }
