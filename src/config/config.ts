@@ -15,7 +15,11 @@ import { zodIssuesToValidationIssues } from "../validation/zod-issues.ts";
 const DEFAULT_WEBHOOK_REQUEST_BUDGET_MS = 3_000;
 const DEFAULT_PROVISION_SAFETY_MARGIN_MS = 2_000;
 const LOOPBACK_URL = z.url({ protocol: /^https?$/, hostname: /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/ });
-const int = (min: number, max: number) => z.coerce.number().check(z.int(), z.gte(min), z.lte(max));
+/** The integer check every `int` range shares (one check serves any number of schemas). */
+const integer = z.int();
+const int = (min: number, max: number) => z.coerce.number().check(integer, z.gte(min), z.lte(max));
+/** A secret's id: any non-empty string (one schema for the three). */
+const secretId = z.string().check(z.minLength(1));
 const bool = z.pipe(z.enum(["true", "false"]), z.transform((v) => v === "true"));
 /** Every IM group type but AVChatRoom, which takes no members (a tenant's group has its admin and members). */
 type TenantGroupType = Exclude<ImGroupType, "AVChatRoom">;
@@ -80,9 +84,9 @@ const envSchema = z.object({
     "tenant-",
   ),
   IM_CONNECT_TO: z.optional(LOOPBACK_URL),
-  SLS_SECRET_ID: z.string().check(z.minLength(1)),
-  IM_SECRET_ID: z.string().check(z.minLength(1)),
-  WEBHOOK_SECRET_ID: z.string().check(z.minLength(1)),
+  SLS_SECRET_ID: secretId,
+  IM_SECRET_ID: secretId,
+  WEBHOOK_SECRET_ID: secretId,
   /** Where the webhook hands tenants it could not finish within the request. */
   SIGNUP_QUEUE_URL: z.optional(z.url({ protocol: /^https?$/ })),
   /** The EventBridge bus outcome events (TenantProvisioned …) go to; absent: outcomes are only recorded. */

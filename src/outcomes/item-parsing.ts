@@ -6,82 +6,91 @@ import { DESIRED_STATES, STEP_NAME_PATTERN, STEP_STATUSES } from "./constants.ts
 import { MalformedOutcomeItemError } from "./errors.ts";
 import type { JsonObject, OwedAnnouncement, StepRecord, TenantItem } from "./types.ts";
 
+// Leaf rules used by several fields, built once: zod schemas are immutable, so one instance serves
+// every field, and each one less is a schema fewer built (and kept) at every cold start.
+const text = z.string();
+const optionalText = z.optional(text);
+const nonEmptyText = z.string().check(z.minLength(1));
+const positiveInt = z.int().check(z.positive());
+const nonNegativeInt = z.int().check(z.nonnegative());
+const textMap = z.record(text, text);
+
 const stepErrorSchema = z.object({
   provider: z.enum(["sls", "tencent-im"]),
-  code: z.string(),
-  message: z.string(),
+  code: text,
+  message: text,
   httpStatus: z.int(),
-  requestId: z.optional(z.string()),
+  requestId: optionalText,
   errorClass: z.enum(["transient", "throttled", "credentials", "permanent", "exists", "conflict"]),
 });
 
 const stepItemSchema = z.object({
-  tenantId: z.string().check(z.minLength(1)),
+  tenantId: nonEmptyText,
   step: z.string().check(z.regex(STEP_NAME_PATTERN)),
   status: z.enum(STEP_STATUSES),
-  attempts: z.int().check(z.nonnegative()),
-  firstAttemptAt: z.optional(z.string()),
-  lastAttemptAt: z.optional(z.string()),
-  nextAttemptAt: z.optional(z.string()),
+  attempts: nonNegativeInt,
+  firstAttemptAt: optionalText,
+  lastAttemptAt: optionalText,
+  nextAttemptAt: optionalText,
   lastError: z.optional(stepErrorSchema),
-  resource: z.record(z.string(), z.string()),
-  leaseOwner: z.optional(z.string()),
-  leaseExpiresAt: z.optional(z.string()),
+  resource: textMap,
+  leaseOwner: optionalText,
+  leaseExpiresAt: optionalText,
   // Written before generations existed: such a record is about generation 1.
-  observedGeneration: z._default(z.int().check(z.positive()), 1),
-  planHash: z.optional(z.string()),
-  deletedAt: z.optional(z.string()),
-  version: z.int().check(z.positive()),
-  createdAt: z.string(),
-  updatedAt: z.string(),
+  observedGeneration: z._default(positiveInt, 1),
+  planHash: optionalText,
+  deletedAt: optionalText,
+  version: positiveInt,
+  createdAt: text,
+  updatedAt: text,
 });
 
 const owedAnnouncementSchema = z.object({
-  generation: z.int().check(z.positive()),
+  generation: positiveInt,
   outcome: z.enum(OUTCOME_DETAIL_TYPES),
-  occurredAt: z.string(),
+  occurredAt: text,
   failure: z.optional(
     z.object({
-      step: z.string(),
+      step: text,
       status: z.enum(["FAILED_PERMANENT", "CONFLICT"]),
-      code: z.string(),
-      provider: z.string(),
-      requestId: z.optional(z.string()),
-      message: z.optional(z.string()),
+      code: text,
+      provider: text,
+      requestId: optionalText,
+      message: optionalText,
     }),
   ),
-  steps: z.array(z.object({ step: z.string(), status: z.string(), resource: z.record(z.string(), z.string()) })),
+  steps: z.array(z.object({ step: text, status: text, resource: textMap })),
 });
 
 const tenantItemSchema = z.object({
-  tenantId: z.string().check(z.minLength(1)),
-  snapshot: z.string(),
-  source: z.string(),
+  tenantId: nonEmptyText,
+  snapshot: text,
+  source: text,
   // Items written before generations existed read as generation 1, PRESENT.
-  generation: z._default(z.int().check(z.positive()), 1),
+  generation: z._default(positiveInt, 1),
   desired: z._default(z.enum(DESIRED_STATES), "PRESENT"),
-  desiredAt: z.optional(z.string()),
-  redriveSteps: z.optional(z.array(z.string())),
-  announcedGeneration: z.optional(z.int().check(z.nonnegative())),
-  announcedOutcome: z.optional(z.string()),
-  leaseOwner: z.optional(z.string()),
-  leaseExpiresAt: z.optional(z.string()),
+  desiredAt: optionalText,
+  redriveSteps: z.optional(z.array(text)),
+  announcedGeneration: z.optional(nonNegativeInt),
+  announcedOutcome: optionalText,
+  leaseOwner: optionalText,
+  leaseExpiresAt: optionalText,
   createdUnderLease: z.optional(z.boolean()),
   announceFailure: z.optional(
     z.object({
-      generation: z.int().check(z.positive()),
-      attempts: z.int().check(z.positive()),
-      code: z.string(),
-      message: z.string(),
-      failedAt: z.string(),
+      generation: positiveInt,
+      attempts: positiveInt,
+      code: text,
+      message: text,
+      failedAt: text,
       gaveUp: z.boolean(),
-      nextAttemptAt: z.optional(z.string()),
+      nextAttemptAt: optionalText,
     }),
   ),
   // Generation → the owed announcement as JSON (see TenantItem.owedAnnouncements).
-  owedAnnouncements: z.optional(z.record(z.string().check(z.regex(/^[1-9][0-9]*$/)), z.string())),
-  createdAt: z.string(),
-  updatedAt: z.string(),
+  owedAnnouncements: z.optional(z.record(z.string().check(z.regex(/^[1-9][0-9]*$/)), text)),
+  createdAt: text,
+  updatedAt: text,
 });
 
 function keyOf(item: Record<string, unknown>): { pk: string; sk: string } {

@@ -2,31 +2,37 @@
 import * as z from "zod/mini";
 import type { ImAccount, ImGroupBaseInfoChanges, ImGroupInfo, ImGroupSpec } from "./types.ts";
 
+// Leaf rules used by several fields, built once (zod schemas are immutable; each one less is a
+// schema fewer built at every cold start).
+const text = z.string();
+const optionalText = z.optional(text);
+const int = z.int();
+
 /** Every IM answer carries these; extra fields depend on the command. */
 export const imEnvelopeSchema = z.looseObject({
-  ActionStatus: z.string(),
-  ErrorCode: z.int(),
-  ErrorInfo: z.optional(z.string()),
+  ActionStatus: text,
+  ErrorCode: int,
+  ErrorInfo: optionalText,
 });
 
 /** The envelope of one IM answer. */
 export type ImEnvelope = z.infer<typeof imEnvelopeSchema>;
 
-export const createGroupAnswerSchema = z.looseObject({ GroupId: z.string() });
+export const createGroupAnswerSchema = z.looseObject({ GroupId: text });
 
 const groupInfoEntrySchema = z.looseObject({
-  GroupId: z.string(),
-  ErrorCode: z.int(),
-  ErrorInfo: z.optional(z.string()),
-  Type: z.optional(z.string()),
-  Name: z.optional(z.string()),
-  Owner_Account: z.optional(z.string()),
-  Introduction: z.optional(z.string()),
-  Notification: z.optional(z.string()),
+  GroupId: text,
+  ErrorCode: int,
+  ErrorInfo: optionalText,
+  Type: optionalText,
+  Name: optionalText,
+  Owner_Account: optionalText,
+  Introduction: optionalText,
+  Notification: optionalText,
   MemberNum: z.optional(z.number()),
-  FaceUrl: z.optional(z.string()),
-  ApplyJoinOption: z.optional(z.string()),
-  MemberList: z.optional(z.array(z.looseObject({ Member_Account: z.string() }))),
+  FaceUrl: optionalText,
+  ApplyJoinOption: optionalText,
+  MemberList: z.optional(z.array(z.looseObject({ Member_Account: text }))),
 });
 
 /** One entry of get_group_info's `GroupInfo`. */
@@ -95,11 +101,11 @@ export function toGroupInfo(entry: ImGroupInfoEntry): ImGroupInfo {
 }
 
 /** multiaccount_import's answer: the accounts that were not imported. */
-export const multiAccountImportAnswerSchema = z.looseObject({ FailAccounts: z.optional(z.array(z.string())) });
+export const multiAccountImportAnswerSchema = z.looseObject({ FailAccounts: z.optional(z.array(text)) });
 
 /** add_group_member's answer: one `Result` per member. */
 export const addGroupMemberAnswerSchema = z.looseObject({
-  MemberList: z.array(z.looseObject({ Member_Account: z.string(), Result: z.int() })),
+  MemberList: z.array(z.looseObject({ Member_Account: text, Result: int })),
 });
 
 /**
