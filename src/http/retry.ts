@@ -94,12 +94,13 @@ export async function withRetry<T>(attempt: (attemptNumber: number) => Promise<T
     } catch (error) {
       const decision = options.classify(error);
       if (decision === "stop" || n >= options.policy.maxAttempts) throw error;
+      // An abort comes first: a caller that aborted gets the signal's reason, not a deadline give-up.
+      const signal = options.signal;
+      if (signal?.aborted) throw abortError(signal);
       const delayMs = backoffDelay(options.policy, n, decision === "throttled", random);
       // Equality gives up too: see the edge in the doc comment.
       // Stryker disable next-line ConditionalExpression: `x >= undefined` is false, so dropping the `!== undefined` test changes nothing
       if (options.deadline !== undefined && clock.now() + delayMs + reserve >= options.deadline) throw error;
-      const signal = options.signal;
-      if (signal?.aborted) throw abortError(signal);
       options.onRetry?.({ attempt: n, delayMs, error });
       await clock.sleep(delayMs, signal);
       // A clock that does not watch the signal: at least no attempt after the abort.

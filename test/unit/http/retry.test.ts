@@ -224,6 +224,20 @@ describe("withRetry: the caller's abort during a backoff", () => {
     expect(clock.sleeps).toEqual([]);
   });
 
+  it("a signal already aborted when the backoff would also cross the deadline: the signal's reason, not the attempt's error", async () => {
+    const clock = new FakeClock();
+    const reason = new Error("caller gave up");
+    await expect(
+      withRetry(
+        async () => {
+          throw new Error("transient");
+        },
+        { policy, classify: () => "retry", clock, random: () => 0.5, deadline: clock.now() + 1, signal: AbortSignal.abort(reason) },
+      ),
+    ).rejects.toBe(reason);
+    expect(clock.sleeps).toEqual([]);
+  });
+
   it("a clock that ignores the signal: the abort still ends the loop when the sleep returns, with no further attempt", async () => {
     const clock = new FakeClock();
     const controller = new AbortController();

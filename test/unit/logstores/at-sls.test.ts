@@ -36,14 +36,27 @@ describe("logstoresAtSls", () => {
     expect(found[7]).toEqual({ name: "tenant-events-7", capacity: 30, tenants: ["tenant-events-7-a"], existingGroups: 2 });
   });
 
-  it("fails the whole read when one logstore cannot be listed", async () => {
-    const names = ["a", "b", "missing", "c"];
+  it("fails the whole read when one logstore cannot be listed, and starts no call after the failure", async () => {
+    const names = Array.from({ length: 200 }, (_, i) => (i === 3 ? "missing" : `tenant-events-${i}`));
+    let calls = 0;
+    let callsAfterFailure = 0;
+    let failedAt: number | undefined;
     const clientFor = (logstore: string) => ({
       listConsumerGroups: async () => {
-        if (logstore === "missing") throw new Error("LogStoreNotExist");
+        calls += 1;
+        if (failedAt !== undefined) callsAfterFailure += 1;
+        await new Promise((resolve) => setImmediate(resolve));
+        if (logstore === "missing") {
+          failedAt = calls;
+          throw new Error("LogStoreNotExist");
+        }
         return [];
       },
     });
     await expect(logstoresAtSls(names, "tenant-", clientFor)).rejects.toThrow("LogStoreNotExist");
+    // Let any lane still running finish its turn.
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(callsAfterFailure).toBe(0);
+    expect(calls).toBeLessThanOrEqual(LOGSTORE_LISTING_CONCURRENCY * 2);
   });
 });
