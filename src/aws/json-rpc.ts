@@ -210,7 +210,8 @@ export class AwsJsonRpcClient {
   /**
    * Calls `operation` at `endpoint` (an origin, e.g. `https://sqs.us-east-1.amazonaws.com`) and
    * resolves with the parsed answer; rejects with an {@link AwsServiceError} (or the class given
-   * for its name), a TransportError, or an {@link AwsCallDeadlineError}.
+   * for its name), a TransportError, an {@link AwsCallDeadlineError}, the reason of a caller's
+   * aborted signal (`AbortError` by default), or a ConfigurationError when no region is set.
    *
    * @example
    * ```ts

@@ -39,8 +39,8 @@ export class ShiftedClock implements Clock {
   now(): number {
     return Date.now() + this.offsetMs;
   }
-  sleep(ms: number): Promise<void> {
-    return systemClock.sleep(ms);
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return systemClock.sleep(ms, signal);
   }
   advance(ms: number): void {
     this.offsetMs += ms;

@@ -6,6 +6,7 @@ import type { TenantOutcomes } from "../../../src/outcomes/types.ts";
 import type { ProvisionResult } from "../../../src/provisioning/types.ts";
 import { useDynalite } from "../../support/dynalite.ts";
 import { FakeClock } from "../../support/fake-clock.ts";
+import { HANG_CAP } from "../../support/hang-cap.ts";
 
 // The walk over a real outcome table (dynalite): tenants registered with both steps PENDING, so
 // each tenant has two entries in the unfinished index. Reconciling is replaced by a recorder: the
@@ -66,7 +67,7 @@ describe("runBackfill's page walk", () => {
       },
     );
     // Every other tenant, on later pages, is handled while the first one still runs.
-    await vi.waitFor(() => expect(calls).toHaveLength(ids.length), { timeout: 5_000, interval: 5 });
+    await vi.waitFor(() => expect(calls).toHaveLength(ids.length), { ...HANG_CAP, interval: 5 });
     // Its page is unfinished, so no position past it has been saved yet.
     expect(await positions.load()).toBeUndefined();
     release();

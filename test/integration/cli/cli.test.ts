@@ -4,7 +4,8 @@
  */
 import { execFile, spawn } from "node:child_process";
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
-import net from "node:net";
+import { createServer } from "node:http";
+import net, { type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -218,6 +219,31 @@ describe("operator CLI: the AWS region with --aws", () => {
     expect(out.stderr).toBe("");
     expect(out.code).toBe(0);
     expect(JSON.parse(out.stdout)).toMatchObject({ tenantId: "cli-r1" });
+  });
+
+  it("AWS_REGION wins over the profile's region; without it the profile's region signs the calls", async () => {
+    // A stand-in DynamoDB that records the region each request is signed for (SigV4 scope).
+    const regions: string[] = [];
+    const server = createServer((req, res) => {
+      regions.push(/Credential=[^/]+\/\d{8}\/([^/]+)\//.exec(req.headers.authorization ?? "")?.[1] ?? "(none)");
+      req.resume();
+      req.on("end", () => {
+        res.writeHead(400, { "content-type": "application/x-amz-json-1.0" });
+        res.end(JSON.stringify({ __type: "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException", message: "Requested resource not found" }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const files = await awsFiles("[profile ops]\nregion = ap-southeast-9\n", "[ops]\naws_access_key_id = local\naws_secret_access_key = local\n");
+      const env = { ...files, AWS_PROFILE: "ops", AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+      await cli(["status", "cli-r2", "--aws", "--table", "outcomes"], { ...env, AWS_REGION: "eu-central-1" });
+      expect(new Set(regions)).toEqual(new Set(["eu-central-1"]));
+      regions.length = 0;
+      await cli(["status", "cli-r2", "--aws", "--table", "outcomes"], env);
+      expect(new Set(regions)).toEqual(new Set(["ap-southeast-9"]));
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   // Only AWS_DEFAULT_REGION (the AWS CLI's variable, which the JavaScript SDK does not read): the

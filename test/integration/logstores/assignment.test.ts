@@ -82,6 +82,7 @@ describe("a tenant whose logstore is full", () => {
       expect(state).toHaveLength(2);
       // Its second attempt (the first died before recording): the ledger says `a`.
       const died = await service.store.claimStep(tenant.tenantId, "sls-consumer-group", { owner: "died", leaseMs: 1, generation: 1 });
+      expect(died.claimed).toBe(true);
       // Its 1 ms lease lapsed (waited for, not assumed of the next calls' duration).
       const lapsesAt = Date.parse(died.record?.leaseExpiresAt ?? "");
       while (Date.now() <= lapsesAt) await new Promise((resolve) => setImmediate(resolve));
