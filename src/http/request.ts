@@ -4,6 +4,7 @@ import { isIP, type Socket } from "node:net";
 import { TransportError } from "./errors.ts";
 import { ExpiryWatch, type ExpiryTimers, type Expiring } from "./expiry-watch.ts";
 import type { AttemptLimits, HttpRequest, HttpResponse, HttpTransport } from "./types.ts";
+import { abortError } from "./abort.ts";
 
 /** Options of {@link createHttpTransport}. */
 export interface HttpTransportOptions {
@@ -63,7 +64,7 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
       return Promise.reject(new TransportError("deadline", "deadline passed before the request was sent", false));
     }
     const signal = limits.signal;
-    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    if (signal?.aborted) return Promise.reject(abortError(signal));
     const target = targets.of(request.url);
     if (target === undefined) {
       return Promise.reject(new TransportError("connect", `unsupported protocol ${new URL(request.url).protocol}`, false));
@@ -165,7 +166,7 @@ class Attempt implements Expiring {
 
   /** The signal's call: the caller aborted. */
   handleEvent(): void {
-    this.finish(abortReason(this.#limits.signal as AbortSignal));
+    this.finish(abortError(this.#limits.signal as AbortSignal));
     this.req?.destroy();
   }
 
@@ -273,13 +274,6 @@ function onResponseError(this: AttemptResponse, err: Error): void {
       ? new TransportError("reset", "answer cut off by the server", true, err)
       : new TransportError("reset", `answer failed: ${errorCode(err)}`, true, err),
   );
-}
-
-/** What an aborted attempt fails with: the signal's reason when it is an error, else an AbortError. */
-function abortReason(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  if (reason instanceof Error) return reason;
-  return Object.assign(new Error("Request aborted", { cause: reason }), { name: "AbortError" });
 }
 
 /** The last answer's Keep-Alive header on a socket, for {@link keepSocketAlive}. */
