@@ -18,7 +18,8 @@ export interface ProvisionMetrics {
 }
 
 /**
- * CloudWatch EMF metrics through Powertools: `Provisioned`, `StepFailed` (by provider and code),
+ * CloudWatch EMF metrics through Powertools: `Provisioned` and `Deprovisioned` (by step),
+ * `StepFailed` (by provider and code),
  * `ProviderRetry`, `ProviderLatency` (per provider), `CredentialsRejected` (per provider and
  * code: a rotation in progress) and `LimiterFallback` (per provider and command), in namespace
  * `TenantProvisioner`.
@@ -48,6 +49,11 @@ export function createProvisionMetrics(namespace = "TenantProvisioner"): { metri
         const ok = singleMetric();
         ok.addDimension("step", step);
         ok.addMetric("Provisioned", MetricUnit.Count, 1);
+      } else if (status === "DELETED") {
+        // A removal that succeeded: counted as StepFailed, every offboarding set off failure alarms.
+        const removed = singleMetric();
+        removed.addDimension("step", step);
+        removed.addMetric("Deprovisioned", MetricUnit.Count, 1);
       } else {
         const failed = singleMetric();
         failed.addDimensions({ provider, code: errorCode ?? status });

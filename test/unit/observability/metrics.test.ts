@@ -36,6 +36,7 @@ describe("createProvisionMetrics", () => {
       sink.credentialsRejected("sls", "SignatureNotMatch");
       sink.limiterFallback?.("tencent-im", "create_group");
       sink.stepFinished({ step: "im-group", provider: "tencent-im", status: "SUCCEEDED", durationMs: 7 });
+      sink.stepFinished({ step: "sls-consumer-group", provider: "sls", status: "DELETED", durationMs: 9 });
     });
     expect(docs.map(summary)).toEqual(
       [
@@ -48,6 +49,9 @@ describe("createProvisionMetrics", () => {
         { metric: "LimiterFallback", dims: { provider: "tencent-im", command: "create_group" } },
         { metric: "ProviderLatency", dims: { provider: "tencent-im" } },
         { metric: "Provisioned", dims: { step: "im-group" } },
+        // An offboarding's removal is a success of its own, never a StepFailed.
+        { metric: "ProviderLatency", dims: { provider: "sls" } },
+        { metric: "Deprovisioned", dims: { step: "sls-consumer-group" } },
       ].map((d) => ({ ...d, namespace: "TenantProvisioner" })),
     );
     expect(docs[0]?.["ProviderLatency"]).toBe(41);
