@@ -108,17 +108,20 @@ export async function runBackfill(options: BackfillOptions, deps: BackfillDepend
 
 /**
  * An entry of an explicit list is an import: like the other entry points, the backfill sets
- * `source` (an entry that names one keeps it). Requests in the webhook's `data` shape, which must
- * not carry `source`, were all refused for lacking it.
+ * `source` to `import`, and an entry that names another source is refused naming the field (it
+ * was kept, so an import file could record a tenant as having come from the webhook).
  */
 function asImported(entry: unknown): unknown {
-  return typeof entry === "object" && entry !== null && !Array.isArray(entry) && !Object.hasOwn(entry, "source") ? { ...entry, source: "import" } : entry;
+  if (typeof entry !== "object" || entry === null || Array.isArray(entry)) return entry;
+  const named: unknown = (entry as Record<string, unknown>)["source"];
+  if (Object.hasOwn(entry, "source") && named !== "import") throw new ValidationError([{ field: "source", rule: 'set by the entry point: leave it out (or "import")' }]);
+  return { ...entry, source: "import" };
 }
 
 /**
  * Provisions an explicit list of tenants (e.g. those that signed up before the service
- * existed), within the run's budget. Each entry is validated first (`source` defaults to
- * `import`); invalid ones are counted and named in the log, never sent to a provider.
+ * existed), within the run's budget. Each entry is validated first (`source` is set to
+ * `import`; an entry that names another is invalid); invalid ones are counted and named in the log, never sent to a provider.
  *
  * @example
  * ```ts

@@ -182,19 +182,23 @@ describe("npm run cli -- failures | retry | offboard", () => {
   // `backfill --tenants` refused every entry in the request shape README and the webhook use (no
   // `source`: "set by the entry point") and printed only `"invalid": 1`, exit 0: an import that
   // did nothing looked done.
-  it("`backfill --tenants` imports requests without `source`, names each refused entry (index, field, rule) on stderr and exits 1", async () => {
+  it("`backfill --tenants` imports requests without `source` (refuses one that names another), names each refused entry (index, field, rule) on stderr and exits 1", async () => {
     const { source: _, ...request } = sampleTenant();
     const dir = await mkdtemp(join(tmpdir(), "cli-import-"));
     const file = join(dir, "tenants.json");
-    await writeFile(file, JSON.stringify([request, { ...sampleTenant(), source: undefined, tenantId: "../x" }]));
+    // The third entry names its own source: the audit field is the entry point's to set.
+    await writeFile(file, JSON.stringify([request, { ...sampleTenant(), source: undefined, tenantId: "../x" }, { ...request, tenantId: "forged-1", source: "webhook" }]));
     const failed = await cli("backfill", "--tenants", file).then(
       () => ({ code: 0, stdout: "", stderr: "" }),
       (e: { code: number; stdout: string; stderr: string }) => e,
     );
     expect(failed.code).toBe(1);
-    expect(JSON.parse(failed.stdout)).toMatchObject({ tenants: 1, succeeded: 1, invalid: 1 });
+    expect(JSON.parse(failed.stdout)).toMatchObject({ tenants: 1, succeeded: 1, invalid: 2 });
     expect(failed.stderr).toContain('"index":1');
     expect(failed.stderr).toContain('"field":"tenantId"');
+    expect(failed.stderr).toContain('"index":2');
+    expect(failed.stderr).toContain('"field":"source"');
+    expect((await fx.service().store.getTenant("forged-1")).tenant).toBeUndefined();
     expect(failed.stderr).not.toContain("../x");
     const recorded = await fx.service().store.getTenant(request.tenantId);
     expect(recorded.tenant?.source).toBe("import");
