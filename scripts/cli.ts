@@ -203,6 +203,19 @@ function invalidInput(error: ValidationError): string {
   return `invalid input: ${error.issues.map((i) => `${i.field || "(root)"}: ${i.rule}`).join("; ")}`;
 }
 
+/**
+ * An unexpected failure as an operator reads it: its name and message, then the messages of its
+ * causes (a bare "fetch failed" hid "connect ECONNREFUSED 127.0.0.1:1"), at most three deep.
+ */
+function describeFailure(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const causes: string[] = [];
+  for (let e: unknown = error.cause, depth = 0; e instanceof Error && depth < 3; e = e.cause, depth++) {
+    if (e.message && !causes.includes(e.message)) causes.push(e.message);
+  }
+  return `${error.name}: ${error.message}${causes.length > 0 ? ` (${causes.join("; ")})` : ""}`;
+}
+
 /** A refused connection, however deep the SDK or the service wrapped it. */
 function refusedConnection(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
@@ -247,7 +260,10 @@ if (line.kind === "help") {
       process.exitCode = 1;
     } else {
       // The service's errors name the field and rule and never carry a secret; no stack for operators.
-      process.stderr.write(`error: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`);
+      process.stderr.write(`error: ${line.command.name}: ${describeFailure(error)}\n`);
+      if (error instanceof Error && error.name === "ResourceNotFoundException") {
+        process.stderr.write(`the DynamoDB table this command reads was not found: check --table (or OUTCOME_TABLE_NAME) and the region\n`);
+      }
       // .local/stack.json outlives the stack it describes (Ctrl-C leaves it): say so.
       if (line.values.aws !== true && refusedConnection(error)) {
         process.stderr.write(`the local stack in ${LOCAL_STATE_FILE} does not answer: is \`npm start\` running? (--aws uses AWS instead)\n`);

@@ -145,6 +145,8 @@ describe("operator CLI: a .local/stack.json whose stack is gone", () => {
       const out = await cli(args, {}, cwd);
       expect(out.code, args.join(" ")).toBe(1);
       expect(out.stderr, args.join(" ")).toContain("does not answer: is `npm start` running?");
+      // Named by the command, the cause spelled out (send-webhook said only "TypeError: fetch failed").
+      expect(out.stderr, args.join(" ")).toMatch(new RegExp(`^error: ${args[0]}: .*ECONNREFUSED`));
       expect(out.stderr).not.toMatch(STACK_LINE);
     }
   });
@@ -152,6 +154,19 @@ describe("operator CLI: a .local/stack.json whose stack is gone", () => {
 
 describe("operator CLI: status --aws", () => {
   const newTable = useDynalite();
+
+  // It printed "error: ResourceNotFoundException: Requested resource not found", naming neither the
+  // command nor what was not found.
+  it("a table that does not exist: exit 1 naming the command and pointing at --table", async () => {
+    const { client } = await newTable();
+    const endpoint = String(await client.config.endpoint?.().then((e) => `${e.protocol}//${e.hostname}:${e.port}`));
+    const env = { AWS_ENDPOINT_URL_DYNAMODB: endpoint, AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local" };
+    const out = await cli(["status", "t-1", "--aws", "--table", "no-such-table"], env);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toMatch(/^error: status: ResourceNotFoundException: /);
+    expect(out.stderr).toContain("check --table (or OUTCOME_TABLE_NAME) and the region");
+    expect(out.stderr).not.toMatch(STACK_LINE);
+  });
 
   it("needs only the table name (no provider configuration, no secrets)", async () => {
     const { store, tableName, client } = await newTable();
