@@ -127,10 +127,11 @@ export function createWebhookHandler(service: CoreService & WebhookParts, option
       // Work this request could not finish goes to the queue; work another request holds is its
       // own, unless it holds the step for an older generation (this update is then ours to finish).
       const leftToUs = result.steps.some((s) => (isUnfinishedStatus(s.status) && s.action !== "in-progress-elsewhere") || s.behind === true);
-      if (leftToUs) {
-        await handOff(tenant, context);
-        return json(202, { ...body, continuing: "signup-queue" });
-      }
+      if (leftToUs) await handOff(tenant, context);
+      // A stale request changed nothing and never will: what continues is the current generation's
+      // work, not this request's, so it is a 200 naming the generation that stands, never a 202.
+      if (result.stale) return json(200, body);
+      if (leftToUs) return json(202, { ...body, continuing: "signup-queue" });
       if (result.retryable) return json(202, { ...body, continuing: "in-progress-elsewhere" });
       return json(200, body);
     });

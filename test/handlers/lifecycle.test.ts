@@ -4,12 +4,13 @@
  * `TenantOffboarded` event and by `DELETE /tenants/{tenantId}`.
  */
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, SQSBatchResponse } from "aws-lambda";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { parseTenantOnboarding, type TenantOnboarding } from "../../src/provisioning/tenant.ts";
 import type { Service } from "../../src/service.ts";
 import { sampleTenant, useLocalStack } from "../support/local-stack.ts";
 import { invoke, lambdaContext, signupEvent, signWebhook, sqsEvent, sqsRecord, statusEvent, webhookEvent, withoutSource } from "../support/lambda.ts";
 import { expectReplyMatchesOpenApi } from "../support/openapi.ts";
+import { HANG_CAP } from "../support/hang-cap.ts";
 import { captureOutput, loadHandlers, readRejection, type CapturedOutput, type Handlers } from "./harness.ts";
 
 const fx = useLocalStack();
@@ -136,6 +137,31 @@ describe("updates through the entry points", () => {
     expect(imGroup(tenant.tenantId)[0]?.name).toBe("Newer");
     // A current request is never flagged.
     expect((await webhook(newer)).body.stale).toBeUndefined();
+  });
+
+  // The stale request's reply was 202 {stale, continuing: "in-progress-elsewhere"} while another
+  // request held the current generation's step: "accepted, still in progress" for a request that
+  // changed nothing and never will.
+  it("webhook: a stale request while another request holds the current generation: still 200 with stale, nothing continuing for it", async () => {
+    const tenant = parseTenantOnboarding(sampleTenant());
+    expect((await webhook(withoutSource(tenant))).statusCode).toBe(201);
+    const newer = parseTenantOnboarding({ ...later(tenant, { displayName: "Newer" }, 2_000), source: "webhook" });
+    // Another worker's update of generation 2 hangs inside IM, holding the step's lease meanwhile.
+    fx.stack.im.faults.configure({ rules: [{ operation: "modify_group_base_info", kind: "hang", resource: `tenant-${tenant.tenantId}` }] });
+    try {
+      const elsewhere = service.provision(newer, { deadline: Date.now() + 3_000, workerId: "other-worker" });
+      await vi.waitFor(async () => {
+        const im = (await service.store.getTenant(tenant.tenantId)).steps.find((s) => s.step === "im-group");
+        expect(im).toMatchObject({ status: "IN_PROGRESS", leaseOwner: "other-worker" });
+      }, HANG_CAP);
+      const older = await webhook(later(tenant, { displayName: "Older" }, 1_000));
+      expect(older.body.stale).toEqual({ generation: 2, requestedAt: newer.requestedAt });
+      expect(older.statusCode).toBe(200);
+      expect(older.body.continuing).toBeUndefined();
+      await elsewhere;
+    } finally {
+      fx.stack.im.faults.configure({});
+    }
   });
 
   it("signup event: an update is applied; a changed owner is a rejected record naming detail.admin.userId, acknowledged", async () => {
