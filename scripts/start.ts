@@ -70,9 +70,31 @@ Ctrl-C stops everything.
 // Outcome events as downstream systems would receive them from the bus.
 running.stack.events.subscribe((e) => process.stdout.write(`event ${e.detailType} ${JSON.stringify(e.detail)}\n`));
 
-const stop = async () => {
-  await running.close();
-  process.exit(0);
+/** How long a stop waits for requests and queue batches in flight before it drops them. */
+const STOP_GRACE_MS = 5_000;
+let stopping = false;
+// A stop used to wait for every slow provider call in flight (28 s with an 8 s IM latency),
+// silently: users pressed Ctrl-C again to no effect and reached for kill -9. Now it says so, waits
+// at most STOP_GRACE_MS, and a second Ctrl-C stops at once. Nothing is kept either way: the
+// local stack holds its state in memory.
+const stop = () => {
+  if (stopping) {
+    process.stderr.write("stopped at once\n");
+    process.exit(130);
+  }
+  stopping = true;
+  process.stderr.write(`stopping: finishing the work in flight (at most ${STOP_GRACE_MS / 1000} s; Ctrl-C again stops at once)\n`);
+  setTimeout(() => {
+    process.stderr.write(`stopped after ${STOP_GRACE_MS / 1000} s with work still in flight (dropped: the local stack keeps no state)\n`);
+    process.exit(1);
+  }, STOP_GRACE_MS).unref();
+  void running.close().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(`error: npm start: stopping failed: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    },
+  );
 };
-process.once("SIGINT", () => void stop());
-process.once("SIGTERM", () => void stop());
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);
