@@ -5,6 +5,7 @@
  */
 import * as z from "zod/mini";
 import { parseOrThrow } from "../src/validation/issues.ts";
+import { ValidationError } from "../src/errors.ts";
 
 /** Every port variable, with the stand-in it moves and its default (0: any free port). */
 export const PORT_VARIABLES = {
@@ -48,6 +49,15 @@ export function parseStartSettings(env: Record<string, string | undefined>): Sta
   const ports = Object.fromEntries(
     Object.entries(PORT_VARIABLES).map(([name, { fallback }]) => [name, raw[name as PortVariable] === undefined ? fallback : Number(raw[name as PortVariable])]),
   ) as Record<PortVariable, number>;
+  // Two stand-ins on one port: the second listen failed as "in use (another npm start?)".
+  const byPort = new Map<number, PortVariable>();
+  for (const [name, port] of Object.entries(ports) as [PortVariable, number][]) {
+    const first = byPort.get(port);
+    if (port !== 0 && first !== undefined) {
+      throw new ValidationError([{ field: name, rule: `port ${port} is also ${first}'s: each stand-in needs its own port (or 0 for any free one)` }], "npm start");
+    }
+    byPort.set(port, name);
+  }
   return { ports, backfillEveryMs: raw.LOCAL_BACKFILL_EVERY_MS === undefined ? 60_000 : Number(raw.LOCAL_BACKFILL_EVERY_MS) };
 }
 

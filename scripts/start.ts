@@ -4,13 +4,35 @@
  * unless set otherwise (scripts/start-settings.ts lists them).
  */
 import { ProvisionerError } from "../src/errors.ts";
-import { startLocalService } from "../src/local/local-service.ts";
+import { readFile } from "node:fs/promises";
+import net from "node:net";
+import { LOCAL_STATE_FILE, startLocalService } from "../src/local/local-service.ts";
 import { PORT_VARIABLES, parseStartSettings, portVariableOf, type StartSettings } from "./start-settings.ts";
 
 /** An operator's mistake: its message (naming the variable and the rule), exit 2, no stack trace. */
 function refuse(message: string): never {
   process.stderr.write(`error: ${message}\n`);
   process.exit(2);
+}
+
+/** Whether the local HTTP API that .local/stack.json names accepts a connection (within 500 ms). */
+async function stackStillAnswers(): Promise<boolean> {
+  let url: URL;
+  try {
+    url = new URL((JSON.parse(await readFile(LOCAL_STATE_FILE, "utf8")) as { webhookUrl: string }).webhookUrl);
+  } catch {
+    return false; // no file, or not one we can read: nothing to protect
+  }
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: url.hostname, port: Number(url.port), timeout: 500 });
+    const done = (answers: boolean) => {
+      socket.destroy();
+      resolve(answers);
+    };
+    socket.once("connect", () => done(true));
+    socket.once("timeout", () => done(false));
+    socket.once("error", () => done(false));
+  });
 }
 
 let settings: StartSettings;
@@ -20,6 +42,12 @@ try {
   if (!(error instanceof ProvisionerError)) throw error;
   refuse(`${error.name}: ${error.message}`);
 }
+// A second `npm start` here would rewrite .local/stack.json, and once it exited the CLI would say
+// the stack that still runs is down: refuse while the stack the file names answers.
+if (await stackStillAnswers()) {
+  refuse(`another npm start is running from this directory (${LOCAL_STATE_FILE} names it and it answers); stop it first, or start this one from another directory`);
+}
+
 const { ports } = settings;
 const running = await startLocalService({
   httpPort: ports.LOCAL_HTTP_PORT,

@@ -17,9 +17,10 @@ const START = join(import.meta.dirname, "../../../scripts/start.ts");
 let child: ChildProcess;
 let state: LocalStackState;
 let output = "";
+let cwd: string;
 
 beforeAll(async () => {
-  const cwd = await mkdtemp(join(tmpdir(), "local-start-"));
+  cwd = await mkdtemp(join(tmpdir(), "local-start-"));
   const ports = ["LOCAL_HTTP_PORT", "LOCAL_SQS_PORT", "LOCAL_DYNAMODB_PORT", "LOCAL_SECRETS_PORT", "LOCAL_SLS_PORT", "LOCAL_IM_PORT"];
   child = spawn(process.execPath, [START], {
     cwd,
@@ -117,6 +118,22 @@ describe("npm start with a setting the service refuses", () => {
     expect(code, stderr).toBe(2);
     expect(stderr).toContain("WEBHOOK_REQUEST_BUDGET_MS: must be >= 500");
     expect(stderr).not.toMatch(/^\s+at /m);
+  }, 60_000);
+});
+
+describe("a second npm start in the same directory", () => {
+  // It rewrote .local/stack.json; once it exited, the CLI said the stack still running was down.
+  it("is refused (exit 2) while the stack .local/stack.json names answers, and the file is left as it was", async () => {
+    const before = await readFile(join(cwd, ".local/stack.json"), "utf8");
+    const ports = ["LOCAL_HTTP_PORT", "LOCAL_SQS_PORT", "LOCAL_DYNAMODB_PORT", "LOCAL_SECRETS_PORT", "LOCAL_SLS_PORT", "LOCAL_IM_PORT"];
+    const second = spawn(process.execPath, [START], { cwd, env: { PATH: process.env.PATH ?? "", ...Object.fromEntries(ports.map((p) => [p, "0"])), LOCAL_BACKFILL_EVERY_MS: "0" }, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    second.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => second.once("exit", resolve));
+    expect(code, stderr).toBe(2);
+    expect(stderr).toContain("another npm start is running from this directory");
+    expect(await readFile(join(cwd, ".local/stack.json"), "utf8")).toBe(before);
+    expect(child.exitCode).toBeNull();
   }, 60_000);
 });
 
