@@ -7,7 +7,7 @@ const { randomUUID } = require("node:crypto");
 const diagnostics = require("node:diagnostics_channel");
 
 /**
- * Requests in flight, by the service they go to, integrated over time (node:http's diagnostics
+ * Requests in flight, by the service they go to (AWS: by operation; IM: by command), integrated over time (node:http's diagnostics
  * channels: a request counts from its start to its response's end or its error): the mean number
  * of the walk's lanes that were waiting on each service, beside those waiting for a rate-limit
  * slot or the CPU.
@@ -15,6 +15,7 @@ const diagnostics = require("node:diagnostics_channel");
 function requestsInFlight() {
   const hosts = new Map();
   const open = new Map();
+  let t0 = performance.now();
   const touch = (entry, now) => {
     entry.areaMs += entry.inFlight * (now - entry.since);
     entry.since = now;
@@ -22,7 +23,7 @@ function requestsInFlight() {
   const entryOf = (host) => {
     let entry = hosts.get(host);
     if (entry === undefined) {
-      entry = { inFlight: 0, since: performance.now(), areaMs: 0, requests: 0 };
+      entry = { inFlight: 0, since: performance.now(), areaMs: 0, requests: 0, firstStart: undefined, firstEnd: undefined };
       hosts.set(host, entry);
     }
     return entry;
@@ -32,16 +33,19 @@ function requestsInFlight() {
     if (entry === undefined) return;
     open.delete(request);
     touch(entry, performance.now());
+    entry.firstEnd ??= performance.now();
     entry.inFlight--;
   };
   diagnostics.subscribe("http.client.request.start", ({ request }) => {
     // Our transport connects to the stand-ins by address: tell the services apart by what is asked.
-    const target = request.getHeader("x-amz-target");
-    const service = typeof target === "string" ? target.split(".")[0] : request.path.startsWith("/v4/") ? "tencent-im" : "sls";
+    // (our transport passes raw header lists, which node:http writes out at once: read them there)
+    const target = request.getHeader("x-amz-target") ?? /^x-amz-target: *([^\r\n]+)/im.exec(request._header ?? "")?.[1];
+    const service = typeof target === "string" ? target : request.path.startsWith("/v4/") ? `tencent-im ${request.path.split("?")[0].split("/")[3] ?? ""}` : "sls"; // never the query: it carries the UserSig
     const entry = entryOf(service);
     touch(entry, performance.now());
     entry.inFlight++;
     entry.requests++;
+    entry.firstStart ??= performance.now();
     open.set(request, entry);
   });
   diagnostics.subscribe("http.client.response.finish", end);
@@ -50,19 +54,26 @@ function requestsInFlight() {
     /** Clears the integrals (the walk starts). */
     reset() {
       const now = performance.now();
+      t0 = now;
       for (const entry of hosts.values()) {
         touch(entry, now);
         entry.areaMs = 0;
         entry.requests = 0;
+        entry.firstStart = undefined;
+        entry.firstEnd = undefined;
       }
     },
-    /** Mean requests in flight per host over `wallMs`, and requests sent. */
+    /**
+     * Per service: mean requests in flight over `wallMs`, requests sent, and when its first
+     * request started and its first answer came (ms since the reset): the run's start-up order.
+     */
     report(wallMs) {
       const now = performance.now();
+      const since = (t) => (t === undefined ? null : Math.round((t - t0) * 10) / 10);
       return Object.fromEntries(
         [...hosts].map(([host, entry]) => {
           touch(entry, now);
-          return [host, { meanInFlight: Math.round((entry.areaMs / wallMs) * 100) / 100, requests: entry.requests }];
+          return [host, { meanInFlight: Math.round((entry.areaMs / wallMs) * 100) / 100, requests: entry.requests, firstStartMs: since(entry.firstStart), firstAnswerMs: since(entry.firstEnd) }];
         }),
       );
     },

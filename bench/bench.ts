@@ -250,7 +250,7 @@ async function pacingRun(rate: number) {
   }
 }
 
-type BackfillChildResult = { tenants: number; succeeded: number; retryable: number; permanent: number; invocations: number; wallMs: number; startedAtMs: number; endedAtMs: number; invocationTimes: Array<{ invokedAtMs: number; returnedAtMs: number; tenants: number; complete: boolean }>; requestsInFlightMean: Record<string, { meanInFlight: number; requests: number }>; imLimiter: Record<string, number>; stalls: Record<string, unknown>; cpuMs: number; rssBeforeLoadMB: number; rssAfterLoadMB: number; peakRssMB: number; peakHeapUsedMB: number; peakHeapTotalMB: number; peakExternalMB: number; maxRssMB: number; eventLoopUtilization: number };
+type BackfillChildResult = { tenants: number; succeeded: number; retryable: number; permanent: number; invocations: number; wallMs: number; startedAtMs: number; endedAtMs: number; invocationTimes: Array<{ invokedAtMs: number; returnedAtMs: number; tenants: number; complete: boolean }>; requestsInFlightMean: Record<string, { meanInFlight: number; requests: number; firstStartMs: number | null; firstAnswerMs: number | null }>; imLimiter: Record<string, number>; stalls: Record<string, unknown>; cpuMs: number; rssBeforeLoadMB: number; rssAfterLoadMB: number; peakRssMB: number; peakHeapUsedMB: number; peakHeapTotalMB: number; peakExternalMB: number; maxRssMB: number; eventLoopUtilization: number };
 
 interface BackfillProcess {
   /** What the row is. */
@@ -336,7 +336,7 @@ async function backfillRun(imRate: number, bundle: string, proc: BackfillProcess
       timeline,
     };
     log(`backfill @${imRate}/s: ${run.tenants} tenants in ${Math.round(run.wallMs)} ms = ${tenantsPerSecond.toFixed(1)}/s, throttled ${result.imThrottled}, ${result.ddbRequestsPerTenant.toFixed(2)} DynamoDB requests/tenant, peak RSS ${run.peakRssMB} MB`);
-    log(`backfill @${imRate}/s timeline: ${timelineLine(timeline)}; IM limiter ${JSON.stringify(run.imLimiter)}; stalls ${JSON.stringify(run.stalls)}; requests in flight (mean): ${Object.entries(run.requestsInFlightMean).map(([host, f]) => `${host} ${f.meanInFlight}`).join(", ")}`);
+    log(`backfill @${imRate}/s timeline: ${timelineLine(timeline)}; IM limiter ${JSON.stringify(run.imLimiter)}; stalls ${JSON.stringify(run.stalls)}; requests in flight (mean): ${Object.entries(run.requestsInFlightMean).map(([host, f]) => `${host} ${f.meanInFlight} (first sent at ${f.firstStartMs} ms, answered at ${f.firstAnswerMs} ms)`).join(", ")}`);
     return result;
   } finally {
     await stack.stop();
