@@ -22,9 +22,13 @@ describe("BACKFILL_DEFAULTS", () => {
     expect(BACKFILL_DEFAULTS.pageSize * PARSE_MS_PER_ENTRY).toBeLessThanOrEqual(tolerance);
   });
 
-  it("keeps more lanes than the providers' latency needs at the highest pace", () => {
+  it("keeps at least twice the lanes the providers' latency needs at the highest pace", () => {
     // A tenant: two IM calls and one SLS call of 20 ms, about seven DynamoDB requests of a few ms.
+    // Latency varies (a busy table queues requests), and a lane that is not waiting when an IM
+    // slot comes leaves it unused: measured, 32 lanes (1.9x) let 200-590 slots per 10,000 tenants
+    // pass with nobody waiting, 48 (2.8x) about 35.
     const tenantMs = 3 * 20 + 7 * 4;
-    expect(BACKFILL_DEFAULTS.concurrency).toBeGreaterThanOrEqual(Math.ceil((HIGHEST_PACE * tenantMs) / 1000) * 1.5);
+    const lanesLatencyNeeds = (HIGHEST_PACE * tenantMs) / 1000;
+    expect(BACKFILL_DEFAULTS.concurrency).toBeGreaterThanOrEqual(2 * lanesLatencyNeeds);
   });
 });
