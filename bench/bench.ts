@@ -51,6 +51,7 @@ import { BACKFILL_DEFAULTS } from "../src/backfill/defaults.ts";
 import { lambdaRuntimeHeapFlags, packagedFunction } from "./deployed.ts";
 import { capacityFrom, capacityTableLines, deployedSettings, type WarmFigures } from "./capacity.ts";
 import { fleetReportLines, runFleetScenario } from "./fleet.ts";
+import { backfillTimeline } from "./timeline.ts";
 import { LAMBDA_ENV, median, quantile, round, startChild } from "./lib.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -250,7 +251,7 @@ async function pacingRun(rate: number) {
   }
 }
 
-type BackfillChildResult = { tenants: number; succeeded: number; retryable: number; permanent: number; invocations: number; wallMs: number; cpuMs: number; rssBeforeLoadMB: number; rssAfterLoadMB: number; peakRssMB: number; peakHeapUsedMB: number; peakHeapTotalMB: number; peakExternalMB: number; maxRssMB: number; eventLoopUtilization: number };
+type BackfillChildResult = { tenants: number; succeeded: number; retryable: number; permanent: number; invocations: number; wallMs: number; startedAtMs: number; endedAtMs: number; invocationTimes: Array<{ invokedAtMs: number; returnedAtMs: number; tenants: number; complete: boolean }>; requestsInFlightMean: Record<string, { meanInFlight: number; requests: number; firstStartMs: number | null; firstAnswerMs: number | null }>; imLimiter: Record<string, number>; stalls: Record<string, unknown>; cpuMs: number; rssBeforeLoadMB: number; rssAfterLoadMB: number; peakRssMB: number; peakHeapUsedMB: number; peakHeapTotalMB: number; peakExternalMB: number; maxRssMB: number; eventLoopUtilization: number };
 
 interface BackfillProcess {
   /** What the row is. */
@@ -272,6 +273,7 @@ async function backfillRun(imRate: number, bundle: string, proc: BackfillProcess
     await stack.call("seed", { prefix: `bf${imRate}`, count: proc.tenants, concurrency: 16 });
     log(`backfill @${imRate}/s ${proc.label}: seeded ${proc.tenants} unfinished tenants in ${Math.round(performance.now() - t)} ms`);
     const before = await stack.call<StackState>("state");
+    await stack.call("imCallTimes"); // from here on
     const machine0 = machineCpu();
     const child = await startChild(path.join(here, "backfill-child.cjs"), {
       env: {
@@ -292,6 +294,13 @@ async function backfillRun(imRate: number, bundle: string, proc: BackfillProcess
     }
     const machineBusyCores = busyCoresSince(machine0);
     const after = await stack.call<StackState>("state");
+    const timeline = backfillTimeline({
+      callTimes: await stack.call<Record<string, number[]>>("imCallTimes"),
+      startedAtMs: run.startedAtMs,
+      endedAtMs: run.endedAtMs,
+      ratePerSecond: imRate,
+      lanes: BACKFILL_DEFAULTS.concurrency,
+    });
     const stackCpuMs = (after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system) / 1000;
     const tenantsPerSecond = run.tenants / (run.wallMs / 1000);
     const ddbCalls = Object.fromEntries(
@@ -325,12 +334,20 @@ async function backfillRun(imRate: number, bundle: string, proc: BackfillProcess
       stackEventLoopUtilization: busyShare(before.elu, after.elu) as number,
       dynamodbEventLoopUtilization: busyShare(before.dynamodbElu, after.dynamodbElu),
       stackRssMB: round(after.rss / 2 ** 20, 1),
+      timeline,
     };
     log(`backfill @${imRate}/s: ${run.tenants} tenants in ${Math.round(run.wallMs)} ms = ${tenantsPerSecond.toFixed(1)}/s, throttled ${result.imThrottled}, ${result.ddbRequestsPerTenant.toFixed(2)} DynamoDB requests/tenant, peak RSS ${run.peakRssMB} MB`);
+    log(`backfill @${imRate}/s timeline: ${timelineLine(timeline)}; IM limiter ${JSON.stringify(run.imLimiter)}; stalls ${JSON.stringify(run.stalls)}; requests in flight (mean): ${Object.entries(run.requestsInFlightMean).map(([host, f]) => `${host} ${f.meanInFlight} (first sent at ${f.firstStartMs} ms, answered at ${f.firstAnswerMs} ms)`).join(", ")}`);
     return result;
   } finally {
     await stack.stop();
   }
+}
+
+/** One line of a backfill timeline (bench/timeline.ts): where the wall time beyond the pace went. */
+function timelineLine(t: ReturnType<typeof backfillTimeline>): string {
+  if (t === null) return "no create_group call";
+  return `${t.calls} ${t.command} in ${t.wallMs} ms, ${t.idealMs} ms at ${t.ratePerSecond}/s; beyond it: start ${t.lossMs.start} ms (first IM call at ${t.firstImCallMs} ms), interior ${t.lossMs.interior} ms (gaps over one interval ${t.gapExcessMs} ms; steady ${t.steadyPerSecond}/s), end ${t.lossMs.end} ms; last ${BACKFILL_DEFAULTS.concurrency} calls over ${t.lastLanesMs} ms`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -577,6 +594,10 @@ if (results.backfill) {
   }
   const firstRun = b.runs[0];
   if (firstRun) lines.push("", `DynamoDB requests in the first run, by operation: ${Object.entries(firstRun.ddbCalls).map(([op, n]) => `${op} ${(n / firstRun.tenants).toFixed(2)}`).join(", ")} per tenant.`);
+  for (const r of b.runs) {
+    lines.push("", `Timeline of "${r.label}" (bench/timeline.ts, IM calls as the sandbox admitted them): ${timelineLine(r.timeline)}. Requests in flight, mean over the run: ${Object.entries(r.requestsInFlightMean).map(([host, f]) => `${host} ${f.meanInFlight} (${f.requests} requests)`).join(", ")}.`);
+    if (r.timeline) lines.push("", `create_group calls per second: ${r.timeline.perSecond.join(" ")}`);
+  }
   lines.push("", "Targets: ≥ 95% of 200/s with zero throttling answers; peak RSS ≤ 128 MB as deployed.", "");
 }
 if (results.fleet) lines.push(...fleetReportLines(results.fleet as Awaited<ReturnType<typeof runFleetScenario>>));

@@ -12,6 +12,8 @@
  *   seed  → registers `count` unfinished tenants (both steps PENDING) in the outcome table
  *   profileStart / profileStop { file } → a V8 CPU profile of this process between the two
  *           (bench/cpu-profile.ts), so seeding stays out of it
+ *   imCallTimes → epoch ms of every IM call the sandbox admitted (not throttled) since the last
+ *           imCallTimes, by command, and clears them: the backfill's timeline (bench/timeline.ts)
  *
  * keepSlsUnderQuota: SLS allows 30 consumer groups per logstore (ConsumerGroupQuotaExceed, a
  * permanent error), and the service puts every tenant's group on one logstore, so tenant 31 on
@@ -56,6 +58,20 @@ const stack = await startLocalStack({
   ...(options.imFaults ? { imFaults: options.imFaults } : {}),
 });
 
+// Every IM call the sandbox admits, by command (ms): wraps the sandbox's rate-limit check, which
+// every call passes before its latency and answer, so the times are when IM counted the call.
+const imCallTimes = new Map<string, number[]>();
+const overRateLimit = stack.im.faults.overRateLimit.bind(stack.im.faults);
+stack.im.faults.overRateLimit = (operation: string, now = Date.now()): boolean => {
+  const over = overRateLimit(operation, now);
+  if (!over) {
+    const times = imCallTimes.get(operation) ?? [];
+    times.push(now);
+    imCallTimes.set(operation, times);
+  }
+  return over;
+};
+
 const slsTotals = { calls: {} as Record<string, number>, createsApplied: 0, throttled: 0, quotaResets: 0 };
 function foldSls(reset: boolean): void {
   const s = stack.sls.state();
@@ -96,6 +112,11 @@ serve(
       profiler.disconnect();
       profiler = undefined;
       return { file: args.file };
+    },
+    imCallTimes() {
+      const times = Object.fromEntries(imCallTimes);
+      imCallTimes.clear();
+      return times;
     },
     async state() {
       const dynamo = apart ? await apart.call<DynamoState>("state") : undefined;

@@ -6,6 +6,7 @@ import { publishStoredMetrics } from "./middleware/publish-stored-metrics.ts";
 import type { ScheduledEvent } from "aws-lambda";
 import { backfillTenants, runBackfill, type BackfillReport } from "../src/backfill/backfill.ts";
 import { BACKFILL_DEFAULTS } from "../src/backfill/defaults.ts";
+import type { FleetLimiterStats } from "../src/limits/fleet-limiter.ts";
 import { ValidationError } from "../src/errors.ts";
 import type { CoreService, BackfillParts } from "../src/service.ts";
 import { logger, metrics } from "./lib/runtime.ts";
@@ -16,6 +17,13 @@ import { deadlineOf, invocationDeadline, type DeadlineContext } from "./middlewa
 export interface ExplicitBackfillEvent {
   tenants: unknown[];
 }
+
+/**
+ * What a run returns and logs: the walk's counts, and what the process's IM limiter did meanwhile
+ * (slots leased and used, slots that passed unused, DynamoDB requests it sent): lapsed slots are
+ * IM budget nobody used, e.g. lanes too few to be ready for every slot.
+ */
+export type BackfillRunReport = BackfillReport & { imLimiter: FleetLimiterStats };
 
 /** Tunables of one run. */
 export interface BackfillHandlerOptions {
@@ -42,7 +50,7 @@ export interface BackfillHandlerOptions {
 export function createBackfillHandler(service: CoreService & BackfillParts, options: BackfillHandlerOptions = {}) {
   const concurrency = options.concurrency ?? BACKFILL_DEFAULTS.concurrency;
   const perTenantBudgetMs = options.perTenantBudgetMs ?? BACKFILL_DEFAULTS.perTenantBudgetMs;
-  const lambda = middy<ScheduledEvent | ExplicitBackfillEvent, BackfillReport, Error, DeadlineContext>()
+  const lambda = middy<ScheduledEvent | ExplicitBackfillEvent, BackfillRunReport, Error, DeadlineContext>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(publishStoredMetrics(metrics))
     .use(invocationDeadline({ marginMs: 2_000, maxBudgetMs: options.maxBudgetMs }))
@@ -61,13 +69,17 @@ export function createBackfillHandler(service: CoreService & BackfillParts, opti
       if ("tenants" in event && !Array.isArray(event.tenants)) {
         throw new ValidationError([{ field: "tenants", rule: "must be an array of tenant requests" }], "backfill invocation");
       }
-      const report =
+      const limiterBefore = service.imLimiter.stats();
+      const walk =
         "tenants" in event
           ? await backfillTenants(event.tenants, { deadline: deadlineOf(context), concurrency, perTenantBudgetMs }, { provision, logger })
           : await runBackfill(
               { deadline: deadlineOf(context), concurrency, perTenantBudgetMs, pageSize: options.pageSize ?? BACKFILL_DEFAULTS.pageSize },
               { store: service.store, positions: service.positions, reconcile, reconcileListed, logger },
             );
+      const imLimiter = service.imLimiter.stats();
+      for (const key of Object.keys(imLimiter) as Array<keyof FleetLimiterStats>) imLimiter[key] -= limiterBefore[key];
+      const report = { ...walk, imLimiter };
       logger.info("backfill finished", { report });
       return report;
     });

@@ -8,6 +8,7 @@ import type { ProviderRetryInfo } from "./errors.ts";
 import { createCredentialSources, type CredentialSources } from "./credentials/index.ts";
 import { systemClock } from "./http/clock.ts";
 import { createHttpTransport } from "./http/request.ts";
+import type { FleetRateLimiter } from "./limits/fleet-limiter.ts";
 import { createImFleetLimiter } from "./limits/im-limiter.ts";
 import { growingRegistry, LogstoreRegistry, logstoresAtSls } from "./logstores/index.ts";
 import type { Clock, HttpTransport } from "./http/types.ts";
@@ -52,6 +53,8 @@ export interface CoreService {
   /** The logstores tenants' consumer groups go in, and their slots (in the outcome table). */
   logstores: LogstoreRegistry;
   im: TencentImClient;
+  /** The fleet limiter every IM call of this process goes through; its counters say how much leased budget went unused. */
+  imLimiter: Pick<FleetRateLimiter, "stats">;
   documentClient: DocumentClient;
   /** The steps every tenant has (the built-in ones unless overridden). */
   steps: StepRegistry;
@@ -196,6 +199,16 @@ export function createCoreService(config: ServiceConfig, overrides: ServiceOverr
     // A deployment that still lists SLS_LOGSTORE: an empty registry is filled from that list.
     seed: config.sls.logstores.length > 0 ? () => logstoresAtSls(config.sls.logstores, config.sls.consumerGroupPrefix, slsClientFor) : undefined,
   });
+  // One IM budget for the whole fleet: slots leased from the outcome table (src/limits).
+  const imLimiter = createImFleetLimiter({
+    client: documentClient,
+    tableName: config.outcomeTableName,
+    ratePerSecond: config.im.rateLimitPerSecond,
+    maxProcesses: config.im.fleetMaxProcesses,
+    clock,
+    logger: overrides.logger,
+    metrics: overrides.metrics,
+  });
   const im = createTencentImClient({
     domain: config.im.domain,
     credentials: credentials.im,
@@ -203,16 +216,7 @@ export function createCoreService(config: ServiceConfig, overrides: ServiceOverr
     transport,
     clock,
     attemptTimeoutMs: config.providerAttemptTimeoutMs,
-    // One IM budget for the whole fleet: slots leased from the outcome table (src/limits).
-    rateLimiter: createImFleetLimiter({
-      client: documentClient,
-      tableName: config.outcomeTableName,
-      ratePerSecond: config.im.rateLimitPerSecond,
-      maxProcesses: config.im.fleetMaxProcesses,
-      clock,
-      logger: overrides.logger,
-      metrics: overrides.metrics,
-    }),
+    rateLimiter: imLimiter,
     onRetry,
   });
   // Outcome events go to EventBridge when a bus is configured (the client is built on first use).
@@ -263,6 +267,7 @@ export function createCoreService(config: ServiceConfig, overrides: ServiceOverr
     slsClientFor,
     logstores,
     im,
+    imLimiter,
     documentClient,
     steps,
     provision: (tenant, { workerId, ...budget }) => provision(tenant, budget, deps(workerId)),

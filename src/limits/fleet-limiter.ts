@@ -77,6 +77,11 @@ export interface FleetLimiterStats {
   slotsLeased: number;
   /** Leased slots that passed unused. */
   slotsLapsed: number;
+  /**
+   * Of those, slots a caller waited for but woke too late to use (past the slot's tolerance): the
+   * process was stalled (CPU, garbage collection, the OS running others), not short of callers.
+   */
+  slotsLapsedLate: number;
   storeRequests: number;
   fallbackGrants: number;
   fallbacks: number;
@@ -175,7 +180,7 @@ export class FleetRateLimiter implements CallRateLimiter {
   readonly #fallbackHoldMs: number;
   readonly #coverMs: number;
   readonly #lanes: number;
-  readonly #stats: Omit<FleetLimiterStats, "storeRequests"> = { grants: 0, leases: 0, slotsLeased: 0, slotsLapsed: 0, fallbackGrants: 0, fallbacks: 0 };
+  readonly #stats: Omit<FleetLimiterStats, "storeRequests"> = { grants: 0, leases: 0, slotsLeased: 0, slotsLapsed: 0, slotsLapsedLate: 0, fallbackGrants: 0, fallbacks: 0 };
 
   constructor(options: FleetRateLimiterOptions) {
     if (!(Number.isInteger(options.maxProcesses) && options.maxProcesses >= 1)) throw new RangeError("maxProcesses: an integer of at least 1");
@@ -288,6 +293,7 @@ export class FleetRateLimiter implements CallRateLimiter {
           return;
         }
         this.#stats.slotsLapsed++;
+        this.#stats.slotsLapsedLate++;
         state.lapsed++;
         continue;
       }

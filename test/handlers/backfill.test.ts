@@ -142,11 +142,16 @@ describe("backfill handler", () => {
     const invalid = sampleTenant({ tenantId: "not a valid id!", source: "import" });
     const calls = () => JSON.stringify([fx.stack.sls.state().calls, fx.stack.im.state().counters.calls]);
     const createsBefore = creates();
+    const imCalls = () => Object.values(fx.stack.im.state().counters.calls).reduce((n, c) => n + c, 0);
+    const imCallsBefore = imCalls();
 
     const report = await invoke(backfill, { tenants: [valid[0], invalid, valid[1]] }, lambdaContext({ budgetMs: 30_000 }));
 
     expect(report).toMatchObject({ tenants: 2, succeeded: 2, retryable: 0, permanent: 0, invalid: 1, complete: true, notStarted: 0 });
     expect(creates()).toEqual({ sls: createsBefore.sls + 2, im: createsBefore.im + 2 });
+    // The report says what the IM limiter did in this run: one grant per IM call sent.
+    expect(report.imLimiter.grants).toBe(imCalls() - imCallsBefore);
+    expect(report.imLimiter.grants).toBeGreaterThan(0);
     for (const t of valid) expect((await service.store.getTenant(t.tenantId)).tenant?.source).toBe("import");
     const groups = Object.values(fx.stack.sls.state().groups).flatMap((byLogstore) => Object.values(byLogstore).flat());
     expect(groups.some((g) => g.name.includes("not a valid"))).toBe(false);
@@ -157,6 +162,8 @@ describe("backfill handler", () => {
     const again = await invoke(backfill, { tenants: valid }, lambdaContext({ budgetMs: 30_000 }));
     expect(again).toMatchObject({ tenants: 2, succeeded: 2, invalid: 0 });
     expect(calls()).toBe(before);
+    // Counted per run, not since the process started.
+    expect(again.imLimiter).toMatchObject({ grants: 0, slotsLapsedLate: 0 });
   });
 
   // Entries in the request shape the webhook takes (no `source`: the entry point sets it) were all

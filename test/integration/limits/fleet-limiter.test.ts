@@ -138,6 +138,31 @@ describe("FleetRateLimiter", () => {
     expect(limiter.stats().leases).toBe(1);
   });
 
+  it("tells slots lost to a late wake-up (a stalled process) from slots nobody waited for", async () => {
+    const { docClient, tableName } = await newTable();
+    // The event loop stalls through the first wait: the caller wakes 30 ms after its slot, past the
+    // slot's tolerance (≈ 11.8 ms at 190 of 200), so that slot is lost and the caller takes a later one.
+    class StallingClock extends FakeClock {
+      stalls = 1;
+      override async sleep(ms: number): Promise<void> {
+        await super.sleep(ms + (this.stalls-- > 0 ? 30 : 0));
+      }
+    }
+    const clock = new StallingClock();
+    const limiter = limiterOn(docClient, tableName, { limit: 200, rate: 190, clock, prefetch: false });
+    await limiter.acquire("op");
+    const afterStall = limiter.stats();
+    expect(afterStall.grants).toBe(1);
+    expect(afterStall.slotsLapsedLate).toBeGreaterThanOrEqual(1);
+    // Nobody calls for half a second: the slots leased meanwhile pass unused, none of them late.
+    clock.advance(500);
+    await limiter.acquire("op");
+    const after = limiter.stats();
+    expect(after.slotsLapsed - afterStall.slotsLapsed).toBeGreaterThan(0);
+    expect(after.slotsLapsedLate).toBe(afterStall.slotsLapsedLate);
+    expect(after.slotsLapsedLate).toBeLessThan(after.slotsLapsed);
+  });
+
   it("throws RateLimitDeadlineError when no slot comes before the deadline, leaving the slot to others", async () => {
     const { docClient, tableName } = await newTable();
     const clock = new FakeClock();
