@@ -44,7 +44,8 @@ export interface WebhookHandlerOptions {
  *
  * Replies (README "Webhook replies" has the table): 201 provisioned now; 200 already provisioned,
  * or finished with a permanent outcome shown per step; 202 still in progress (`continuing` says
- * where: the signup queue, or another request that holds the tenant); 400 names the fields; 401
+ * where: the signup queue, another request that holds the tenant, or the backfill for a step
+ * waiting for its next attempt, which a repeated request does not run early); 400 names the fields; 401
  * bad signature or timestamp; 409 a webhook-id already accepted with a different body, or a
  * request that changes a field fixed once the tenant exists (named; nothing is written); 413 too
  * large; 415 a body not declared `application/json` (UTF-8). A request for a known tenant with
@@ -126,13 +127,18 @@ export function createWebhookHandler(service: CoreService & WebhookParts, option
       }
       // Work this request could not finish goes to the queue; work another request holds is its
       // own, unless it holds the step for an older generation (this update is then ours to finish).
-      const leftToUs = result.steps.some((s) => (isUnfinishedStatus(s.status) && s.action !== "in-progress-elsewhere") || s.behind === true);
+      // A step waiting for its next attempt (failed retryably, not yet due) is the backfill's: this
+      // request (a resend, a repeat) neither runs it early nor queues it.
+      const leftToUs = result.steps.some(
+        (s) => (isUnfinishedStatus(s.status) && s.action !== "in-progress-elsewhere" && s.action !== "not-due") || s.behind === true,
+      );
       if (leftToUs) await handOff(tenant, context);
       // A stale request changed nothing and never will: what continues is the current generation's
       // work, not this request's, so it is a 200 naming the generation that stands, never a 202.
       if (result.stale) return json(200, body);
       if (leftToUs) return json(202, { ...body, continuing: "signup-queue" });
-      if (result.retryable) return json(202, { ...body, continuing: "in-progress-elsewhere" });
+      const heldElsewhere = result.steps.some((s) => isUnfinishedStatus(s.status) && s.action === "in-progress-elsewhere");
+      if (result.retryable) return json(202, { ...body, continuing: heldElsewhere ? "in-progress-elsewhere" : "backfill" });
       return json(200, body);
     });
   return inAwsCallScope(lambda);
@@ -158,6 +164,7 @@ function publicSteps(result: ProvisionResult) {
     status: s.status,
     attempts: s.attempts,
     resource: s.resource,
+    ...(s.nextAttemptAt ? { nextAttemptAt: s.nextAttemptAt } : {}),
     ...(s.error
       ? { error: { provider: s.error.provider, code: s.error.code, requestId: s.error.requestId, ...(s.error.code === VALIDATION_CODE ? { message: s.error.message } : {}) } }
       : {}),

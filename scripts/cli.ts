@@ -132,17 +132,21 @@ const stderrLogger = {
 
 const backfill: CliCommand = {
   name: "backfill",
-  summary: "re-drive unfinished steps now (or the tenants in a file)",
-  usage: "[--tenants file.json] [--budget-ms N] [--aws]",
+  summary: "re-drive unfinished steps that are due now (--now: all of them; or the tenants in a file)",
+  usage: "[--now | --tenants file.json] [--budget-ms N] [--aws]",
   details: [
+    "--now                also the steps that failed retryably and wait for their next attempt (backoff up to an hour),",
+    "                     e.g. tenants waiting with LogstoresExhausted after `logstores add`; the report's `notDue` counts",
+    "                     the tenants a run without it left waiting",
     "--tenants file.json  a JSON array of tenant requests to provision (each as a webhook's `data`; source: import);",
     "                     an entry that breaks a rule is named on stderr (index, field, rule) and the exit code is 1",
     BUDGET_DETAIL,
   ],
-  options: { tenants: { type: "string" }, ...BUDGET_OPTION },
+  options: { tenants: { type: "string" }, now: { type: "boolean" }, ...BUDGET_OPTION },
   positionals: { min: 0, max: 0 },
   async run({ values }) {
     const tenantsFile = jsonFileOption(values, "tenants", "array");
+    if (tenantsFile && values["now"] === true) throw new UsageError("--now re-drives recorded tenants; a --tenants file is provisioned as it is: use one or the other");
     await localState(values);
     // The same path as retry and offboard: one service, the 15-minute cap checked before any work.
     const deadline = runDeadline(values);
@@ -156,7 +160,10 @@ const backfill: CliCommand = {
       const options = { deadline, concurrency: BACKFILL_DEFAULTS.concurrency, perTenantBudgetMs: BACKFILL_DEFAULTS.perTenantBudgetMs };
       const report = tenantsFile
         ? await backfillTenants(tenantsFile, options, { provision, logger: stderrLogger })
-        : await runBackfill({ ...options, pageSize: BACKFILL_DEFAULTS.pageSize }, { store: service.store, positions: service.positions, reconcile });
+        : await runBackfill(
+            { ...options, pageSize: BACKFILL_DEFAULTS.pageSize, ignoreBackoff: values["now"] === true },
+            { store: service.store, positions: service.positions, reconcile },
+          );
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       // Entries refused (each named on stderr with its index, field and rule): the import is not done.
       if (report.invalid > 0) process.exitCode = 1;

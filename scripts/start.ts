@@ -87,7 +87,7 @@ tenant-provisioner is running locally (no AWS account needed)
 In another terminal:
   npm run cli -- send-webhook --tenant acme-1     # a signed sample webhook
   npm run cli -- status acme-1                    # the tenant's recorded outcome
-  npm run cli -- backfill                         # re-drive unfinished steps now
+  npm run cli -- backfill [--now]                 # re-drive unfinished steps that are due (--now: all)
   npm run cli -- offboard acme-1                  # remove its resources (records stay, DELETED)
   npm run cli -- failures                         # finished failures; then: retry TENANT_ID
   npm run cli -- replay-dlq                       # move dead letters back to the queue

@@ -78,9 +78,9 @@ export interface CoreService {
    */
   offboard(request: { tenantId: string; requestedAt: string | "now"; source: string }, run: RunOptions): Promise<ProvisionResult>;
   /**
-   * An operator re-drive: a new generation in which the failed steps (or `step`) run again; and
-   * an outcome announcement given up at the current generation is published again
-   * (`announcementRedriven`).
+   * An operator re-drive: a new generation in which the failed steps (or `step`) run again; a
+   * FAILED_RETRYABLE step runs now, not at its `nextAttemptAt`; and an outcome announcement given
+   * up at the current generation is published again (`announcementRedriven`).
    */
   retry(
     request: { tenantId: string; step?: StepName | undefined },
@@ -288,7 +288,7 @@ export function createCoreService(config: ServiceConfig, overrides: ServiceOverr
           ? await store.redriveAnnouncement(tenantId, declared.tenant.generation)
           : undefined;
       const state = again ? { ...declared, tenant: again } : declared;
-      return { declared, announcementRedriven: again !== undefined, result: await reconcile(state, deadline, deps(workerId)) };
+      return { declared, announcementRedriven: again !== undefined, result: await reconcile(state, deadline, deps(workerId), { ignoreBackoff: true }) };
     },
     close() {
       for (const client of slsClients.values()) client.close();

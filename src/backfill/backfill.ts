@@ -2,6 +2,7 @@ import { ValidationError } from "../errors.ts";
 import { ImmutableFieldError, RequestedAtAheadError } from "../provisioning/errors.ts";
 import { systemClock } from "../http/clock.ts";
 import type { Clock } from "../http/types.ts";
+import { isUnfinishedStatus } from "../outcomes/constants.ts";
 import type { OutcomeStore } from "../outcomes/store.ts";
 import type { TenantOutcomes } from "../outcomes/types.ts";
 import { parseTenantOnboarding, type TenantOnboarding } from "../provisioning/tenant.ts";
@@ -12,11 +13,19 @@ import { walkPages } from "./page-walk.ts";
 
 /** Counts per outcome of one backfill run. */
 export interface BackfillReport {
-  /** Tenants this run provisioned (each may have had one or two unfinished steps). */
+  /**
+   * Tenants this run handled (each may have had one or two unfinished steps): `succeeded`,
+   * `retryable`, `permanent` and `notDue` together.
+   */
   tenants: number;
   succeeded: number;
-  /** Still FAILED_RETRYABLE or IN_PROGRESS after this run: the next run tries again. */
+  /** Attempted and still FAILED_RETRYABLE or IN_PROGRESS after this run: the next run tries again. */
   retryable: number;
+  /**
+   * Not attempted: every unfinished step failed retryably and waits for its `nextAttemptAt`
+   * (backoff up to an hour). `npm run cli -- backfill --now` runs them anyway.
+   */
+  notDue: number;
   /** Ended FAILED_PERMANENT or CONFLICT in some step. */
   permanent: number;
   /** Tenants whose stored request no longer validates (recorded, skipped). */
@@ -52,7 +61,16 @@ export interface BackfillOptions {
   concurrency: number;
   /** Unfinished steps read per page. */
   pageSize: number;
+  /**
+   * An operator's re-drive (`backfill --now`): every unfinished step runs, however far off its
+   * `nextAttemptAt`; the walk starts at the beginning and leaves the scheduled runs' saved place
+   * as it is.
+   */
+  ignoreBackoff?: boolean | undefined;
 }
+
+/** The walk bound of a run that ignores backoff: after every `nextAttemptAt` there can be. */
+const END_OF_TIME = "9999-12-31T23:59:59.999Z";
 
 /**
  * Re-drives unfinished steps found through the sparse index, within the run's time budget. The
@@ -70,9 +88,10 @@ export interface BackfillOptions {
  */
 export async function runBackfill(options: BackfillOptions, deps: BackfillDependencies): Promise<BackfillReport> {
   const clock = deps.clock ?? systemClock;
-  const report: BackfillReport = { tenants: 0, succeeded: 0, retryable: 0, permanent: 0, invalid: 0, orphaned: 0, complete: false };
-  const saved = await deps.positions.load();
-  const dueBefore = saved?.dueBefore ?? new Date(clock.now()).toISOString();
+  const report: BackfillReport = { tenants: 0, succeeded: 0, retryable: 0, notDue: 0, permanent: 0, invalid: 0, orphaned: 0, complete: false };
+  const redriveAll = options.ignoreBackoff === true;
+  const saved = redriveAll ? undefined : await deps.positions.load();
+  const dueBefore = redriveAll ? END_OF_TIME : (saved?.dueBefore ?? new Date(clock.now()).toISOString());
   const hasTime = () => options.deadline - clock.now() >= options.perTenantBudgetMs;
   const started = new Set<string>();
   // What each page listed of the tenants it handed out, until they are re-driven.
@@ -100,7 +119,9 @@ export async function runBackfill(options: BackfillOptions, deps: BackfillDepend
       listed.delete(tenantId);
       return redriveTenant(tenantId, hint, dueBefore, options, deps, clock, report);
     },
-    pageDone: (next) => deps.positions.save(next === undefined ? undefined : { dueBefore, cursor: next }),
+    pageDone: async (next) => {
+      if (!redriveAll) await deps.positions.save(next === undefined ? undefined : { dueBefore, cursor: next });
+    },
   });
   if (!report.complete) deps.logger?.info("backfill stopped for time; position saved", { dueBefore });
   return report;
@@ -136,7 +157,7 @@ export async function backfillTenants(
   },
 ): Promise<BackfillReport & { notStarted: number }> {
   const clock = deps.clock ?? systemClock;
-  const report = { tenants: 0, succeeded: 0, retryable: 0, permanent: 0, invalid: 0, orphaned: 0, complete: false, notStarted: 0 };
+  const report = { tenants: 0, succeeded: 0, retryable: 0, notDue: 0, permanent: 0, invalid: 0, orphaned: 0, complete: false, notStarted: 0 };
   const valid: TenantOnboarding[] = [];
   tenants.forEach((input, index) => {
     try {
@@ -198,6 +219,12 @@ async function redriveTenant(
 function tally(report: BackfillReport, result: ProvisionResult): void {
   report.tenants++;
   if (result.succeeded) report.succeeded++;
+  else if (result.retryable && waitingOnly(result)) report.notDue++;
   else if (result.retryable) report.retryable++;
   else report.permanent++;
+}
+
+/** Every unfinished step of the result was left waiting for its next attempt: nothing was tried. */
+function waitingOnly(result: ProvisionResult): boolean {
+  return result.steps.every((s) => !isUnfinishedStatus(s.status) || s.action === "not-due");
 }

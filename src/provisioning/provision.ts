@@ -55,6 +55,14 @@ export interface ProvisionDependencies {
 export interface ReconcileOptions {
   /** ISO time: a FAILED_RETRYABLE step due later than this is left for its time (the backfill's walk bound). */
   dueBefore?: string | undefined;
+  /**
+   * Run FAILED_RETRYABLE steps now, however far off their next attempt is: an operator's
+   * re-drive (`retry`, `backfill --now`). Without it and without `dueBefore`, a step failed
+   * retryably at the tenant's current generation waits until its `nextAttemptAt`, so a repeated
+   * request (a resent webhook, a redelivered signup) neither calls the provider again nor counts
+   * an attempt, and the backoff stands.
+   */
+  ignoreBackoff?: boolean | undefined;
 }
 
 /** How long the caller can spend. */
@@ -147,10 +155,8 @@ async function reconcileChecked(
         if (tenant.leaseOwner !== deps.workerId) return Promise.resolve(ranElsewhere(module, tenant));
         return runStep(module, tenant, spec, undefined, deadline, deps, clock, { underCreationLease: true });
       }
-      // The backfill keeps each retry's backoff: a failure not yet due waits for its time.
-      if (known?.status === "FAILED_RETRYABLE" && options.dueBefore !== undefined && (known.nextAttemptAt ?? "") > options.dueBefore) {
-        return Promise.resolve(fromRecord(known, "not-due", module.provider, tenant.generation));
-      }
+      // Every entry point keeps each retry's backoff: a failure not yet due waits for its time.
+      if (known && notDue(known, tenant, options, clock)) return Promise.resolve(fromRecord(known, "not-due", module.provider, tenant.generation));
       return runStep(module, tenant, spec, known, deadline, deps, clock);
     }),
   );
@@ -165,6 +171,20 @@ async function reconcileChecked(
   // Half the safety margin left: enough for PutEvents and the write that records it.
   await announceIfSettled(tenant, result, deps, clock, { announceBy: deadline - deps.safetyMarginMs / 2 });
   return result;
+}
+
+/**
+ * Whether a FAILED_RETRYABLE step waits for its `nextAttemptAt` in this run. The backfill's walk
+ * (`dueBefore`) leaves every step due after its bound; any other run leaves one failed at the
+ * tenant's current generation until it is due: that request is the one that failed, or a
+ * repeat of it, and the unfinished index brings the step back to the backfill in time. A step
+ * behind a newer generation (an update, an offboarding) runs at once: it is new work.
+ */
+function notDue(known: StepRecord, tenant: TenantItem, options: ReconcileOptions, clock: Clock): boolean {
+  if (known.status !== "FAILED_RETRYABLE" || options.ignoreBackoff === true) return false;
+  const next = known.nextAttemptAt ?? "";
+  if (options.dueBefore !== undefined) return next > options.dueBefore;
+  return known.observedGeneration >= tenant.generation && next > new Date(clock.now()).toISOString();
 }
 
 /**
@@ -388,6 +408,7 @@ function fromRecord(record: StepRecord, action: StepOutcome["action"], provider:
     generation: record.observedGeneration,
     updatedAt: record.updatedAt,
     error: record.status === "SUCCEEDED" || record.status === "DELETED" ? undefined : record.lastError,
+    ...(record.status === "FAILED_RETRYABLE" && record.nextAttemptAt !== undefined ? { nextAttemptAt: record.nextAttemptAt } : {}),
     ...(record.observedGeneration < generation ? { behind: true } : {}),
   };
 }

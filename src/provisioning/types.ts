@@ -27,6 +27,8 @@ export interface StepOutcome {
   /** The status is about an older generation than the tenant's (another worker holds the step). */
   behind?: boolean | undefined;
   error?: StepError | undefined;
+  /** FAILED_RETRYABLE: when the step is next due (the backfill runs it then). */
+  nextAttemptAt?: string | undefined;
 }
 
 /** The result of one `provision` / `reconcile` run. */

@@ -131,7 +131,7 @@ describe("backfill handler", () => {
     // (Date runs again here, so not the 1.2 s cap either.)
     const uncapped = handlers.createBackfillHandler(service, { concurrency: 2, pageSize: 4, perTenantBudgetMs: 400 });
     const idle = await invoke(uncapped, scheduledEvent(), lambdaContext({ budgetMs: 120_000 }));
-    expect(idle).toMatchObject({ tenants: 1, succeeded: 0, retryable: 1, complete: true });
+    expect(idle).toMatchObject({ tenants: 1, succeeded: 0, retryable: 0, notDue: 1, complete: true });
     expect(fx.stack.sls.state().calls).toEqual(calls);
   });
 

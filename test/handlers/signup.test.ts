@@ -5,7 +5,7 @@ import { startSqsEventSource } from "../../src/local/sqs-event-source.ts";
 import { startSqsStandIn, type SqsStandIn } from "../../src/local/sqs.ts";
 import type { Service } from "../../src/service.ts";
 import { dynamoItemBytes } from "../support/dynamodb-item-size.ts";
-import { sampleTenant, useLocalStack } from "../support/local-stack.ts";
+import { makeStepDue, sampleTenant, useLocalStack } from "../support/local-stack.ts";
 import { invoke, lambdaContext, signupEvent, sqsEvent, sqsRecord, withoutSource } from "../support/lambda.ts";
 import { captureOutput, loadHandlers, readRejection, slsFailsFor, until, type CapturedOutput, type Handlers } from "./harness.ts";
 
@@ -69,7 +69,7 @@ describe("signup handler (SQS, partial batch responses)", () => {
     expect(steps.find((s) => s.step === "sls-consumer-group")?.lastError).toMatchObject({ provider: "sls", code: "InternalServerError" });
   });
 
-  it("the failed record succeeds on redelivery once the provider recovers, touching only the unfinished step", async () => {
+  it("the failed record succeeds on redelivery once the provider recovers and the step is due, touching only the unfinished step", async () => {
     const handler = handlers.createSignupHandler(service);
     const tenant = sampleTenant();
     const record = sqsRecord(body(tenant));
@@ -81,8 +81,13 @@ describe("signup handler (SQS, partial batch responses)", () => {
     }
     const before = creates();
     const redelivered = { ...record, attributes: { ...record.attributes, ApproximateReceiveCount: "2" } };
-    expect(failedIds(await invoke(handler, sqsEvent([redelivered])))).toEqual([]);
+    // Redelivered before the step is due: it waits for its backoff (no call, no attempt counted).
+    expect(failedIds(await invoke(handler, sqsEvent([redelivered])))).toEqual([record.messageId]);
+    expect(creates()).toEqual(before);
+    await makeStepDue(service, tenant.tenantId, "sls-consumer-group");
+    expect(failedIds(await invoke(handler, sqsEvent([{ ...redelivered, attributes: { ...record.attributes, ApproximateReceiveCount: "3" } }])))).toEqual([]);
     expect(creates()).toEqual({ sls: before.sls + 1, im: before.im });
+    expect((await service.store.getTenant(tenant.tenantId)).steps.find((s) => s.step === "sls-consumer-group")).toMatchObject({ status: "SUCCEEDED", attempts: 2 });
   });
 
   it("duplicates of one tenant in a batch create each resource once; duplicates that found it in progress are retried, and then finish cleanly", async () => {
@@ -224,7 +229,9 @@ describe("signup handler behind the SQS stand-in and the local event source", ()
     expect(deliveries.get(bodies.good)).toBe(1);
     expect((await service.store.getTenant(good.tenantId)).steps.every((s) => s.status === "SUCCEEDED")).toBe(true);
     const poisonSls = (await service.store.getTenant(poison.tenantId)).steps.find((s) => s.step === "sls-consumer-group");
-    expect(poisonSls).toMatchObject({ status: "FAILED_RETRYABLE", attempts: 3 });
+    // Redelivered at once (visibility 0), before its backoff passed: the step waited, and only the
+    // first delivery counted an attempt (three did, and pushed the next attempt out to 2 minutes).
+    expect(poisonSls).toMatchObject({ status: "FAILED_RETRYABLE", attempts: 1 });
   });
 });
 

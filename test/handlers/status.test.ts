@@ -2,7 +2,7 @@ import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructured
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseTenantOnboarding } from "../../src/provisioning/tenant.ts";
 import type { Service } from "../../src/service.ts";
-import { sampleTenant, useLocalStack } from "../support/local-stack.ts";
+import { makeStepDue, sampleTenant, useLocalStack } from "../support/local-stack.ts";
 import { expectReplyMatchesOpenApi } from "../support/openapi.ts";
 import { iamCaller, invoke, statusEvent } from "../support/lambda.ts";
 import { captureOutput, loadHandlers, slsFailsFor, type CapturedOutput, type Handlers } from "./harness.ts";
@@ -176,7 +176,8 @@ describe("status handler (GET /tenants/{tenantId}, IAM-authorized)", () => {
     } finally {
       fx.stack.sls.faults.configure({});
     }
-    // The re-drive (as the backfill would make it) removes the group.
+    // The re-drive (as the backfill would make it, once due) removes the group.
+    await makeStepDue(service, tenant.tenantId, "sls-consumer-group");
     await service.reconcile(await service.store.getTenant(tenant.tenantId), { deadline: Date.now() + 8_000, workerId: "w3" });
 
     const reply = await get(statusEvent(tenant.tenantId));

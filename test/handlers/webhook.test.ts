@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -13,7 +13,7 @@ import { SqsSendMessageClient } from "../../src/queue/sqs-send-message.ts";
 import type { Service } from "../../src/service.ts";
 import { WebhookSigningKeys } from "../../src/webhook/signing-keys.ts";
 import { FakeClock } from "../support/fake-clock.ts";
-import { sampleTenant, useLocalStack } from "../support/local-stack.ts";
+import { makeStepDue, sampleTenant, useLocalStack } from "../support/local-stack.ts";
 import { expectReplyMatchesOpenApi } from "../support/openapi.ts";
 import { invoke, lambdaContext, signWebhook, sqsEvent, sqsRecordFromMessage, webhookEvent, withoutSource } from "../support/lambda.ts";
 import { captureOutput, loadHandlers, slsFailsFor, type CapturedOutput, type Handlers } from "./harness.ts";
@@ -158,7 +158,12 @@ describe("webhook handler: provisioning", () => {
 
     const signup = handlers.createSignupHandler(service);
     const before = creates();
-    const result = await invoke(signup, sqsEvent([sqsRecordFromMessage(message, sqs.queueArn("signup"))]));
+    // The queue's copy at once finds the step waiting for its backoff: no call, redelivered later.
+    const record = sqsRecordFromMessage(message, sqs.queueArn("signup"));
+    expect((await invoke(signup, sqsEvent([record]))).batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
+    expect(creates()).toEqual(before);
+    await makeStepDue(service, tenant.tenantId, "sls-consumer-group");
+    const result = await invoke(signup, sqsEvent([record]));
     expect(result.batchItemFailures).toEqual([]);
     expect(creates()).toEqual({ sls: before.sls + 1, im: before.im });
     const { steps, tenant: item } = await service.store.getTenant(tenant.tenantId);
@@ -166,7 +171,7 @@ describe("webhook handler: provisioning", () => {
     expect(item?.source).toBe("webhook");
   });
 
-  it("a later delivery that creates the step a transient failure left: 201, although the other step existed already", async () => {
+  it("a later delivery, once the step is due, that creates the step a transient failure left: 201, although the other step existed already", async () => {
     const tenant = sampleTenant();
     fx.stack.sls.faults.configure({ rules: [slsFailsFor(tenant.tenantId)] });
     try {
@@ -174,6 +179,7 @@ describe("webhook handler: provisioning", () => {
     } finally {
       fx.stack.sls.faults.configure({});
     }
+    await makeStepDue(service, tenant.tenantId, "sls-consumer-group");
     const before = creates();
 
     const again = await call(signed(payload(tenant)));
@@ -182,6 +188,55 @@ describe("webhook handler: provisioning", () => {
     expect(again.statusCode).toBe(201);
     expect(creates()).toEqual({ sls: before.sls + 1, im: before.im });
     expect(again.body.steps?.map((s) => s["status"])).toEqual(["SUCCEEDED", "SUCCEEDED"]);
+  });
+
+  // A hostile probe: 10 identical signups 300 ms apart made 30 attempts in 3 s and pushed the
+  // tenant's next attempt an hour out. A repeat before the step is due must not run it.
+  it("repeated deliveries before a retryable failure is due: 202 continuing backfill with nextAttemptAt; no call, no attempt, nothing queued", async () => {
+    const tenant = sampleTenant();
+    const body = payload(tenant);
+    fx.stack.sls.faults.configure({ rules: [slsFailsFor(tenant.tenantId)] });
+    let first: Reply;
+    try {
+      first = await call(signed(body, { id: "msg_waiting_1" }));
+    } finally {
+      fx.stack.sls.faults.configure({});
+    }
+    expect(first.statusCode).toBe(202);
+    // Drain the first delivery's hand-off, so what follows shows whether a repeat queues again.
+    const ours = async () =>
+      ((await reader.send(new ReceiveMessageCommand({ QueueUrl: sqs.queueUrl("signup"), MaxNumberOfMessages: 10 }))).Messages ?? []).filter((m) =>
+        (m.Body ?? "").includes(tenant.tenantId),
+      );
+    const handedOff = await ours();
+    expect(handedOff).toHaveLength(1);
+    for (const m of handedOff) await reader.send(new DeleteMessageCommand({ QueueUrl: sqs.queueUrl("signup"), ReceiptHandle: m.ReceiptHandle }));
+    const recorded = async () => (await service.store.getTenant(tenant.tenantId)).steps.find((s) => s.step === "sls-consumer-group");
+    const failed = await recorded();
+    const calls = fx.stack.sls.state().calls;
+
+    // A resend (same id and body), a new delivery of the same request, and an SQS-style repeat.
+    const replies = [
+      await call(signed(body, { id: "msg_waiting_1", timestamp: new Date(Date.now() + 1_000) })),
+      await call(signed(body, { id: "msg_waiting_2" })),
+      await call(signed(body, { id: "msg_waiting_3" })),
+    ];
+
+    for (const reply of replies) {
+      expect(reply.statusCode).toBe(202);
+      expect(reply.body.continuing).toBe("backfill");
+      expect(reply.body.steps?.find((s) => s["step"] === "sls-consumer-group")).toEqual({
+        step: "sls-consumer-group",
+        status: "FAILED_RETRYABLE",
+        attempts: 1,
+        resource: {},
+        nextAttemptAt: failed?.nextAttemptAt,
+        error: expect.objectContaining({ provider: "sls", code: "InternalServerError" }),
+      });
+    }
+    expect(fx.stack.sls.state().calls).toEqual(calls);
+    expect(await recorded()).toMatchObject({ status: "FAILED_RETRYABLE", attempts: 1, nextAttemptAt: failed?.nextAttemptAt });
+    expect(await ours()).toEqual([]);
   });
 
   // The replay guard takes the webhook-id before the request is handled; a delivery that fails

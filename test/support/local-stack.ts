@@ -1,5 +1,7 @@
 import { afterAll, beforeAll } from "vitest";
+import { UpdateCommand } from "../../src/aws/dynamodb/index.ts";
 import { loadConfig } from "../../src/config/config.ts";
+import { stepKey } from "../../src/outcomes/keys.ts";
 import { startLocalStack, type LocalStack, type LocalStackOptions } from "../../src/local/stack.ts";
 import type { ProvisionLogger } from "../../src/provisioning/types.ts";
 import { createService, type Service, type ServiceOverrides } from "../../src/service.ts";
@@ -65,4 +67,21 @@ export function sampleTenant(overrides: Record<string, unknown> = {}) {
     source: "signup" as const,
     ...overrides,
   };
+}
+
+/**
+ * Makes a FAILED_RETRYABLE step due now, as if its backoff had passed: a run then tries it again
+ * (runs before its `nextAttemptAt` leave it waiting).
+ */
+export async function makeStepDue(service: Service, tenantId: string, step: string): Promise<void> {
+  await service.documentClient.send(
+    new UpdateCommand({
+      TableName: service.config.outcomeTableName,
+      Key: stepKey(tenantId, step),
+      UpdateExpression: "SET #next = :past",
+      ConditionExpression: "#status = :retryable",
+      ExpressionAttributeNames: { "#next": "nextAttemptAt", "#status": "status" },
+      ExpressionAttributeValues: { ":past": new Date(Date.now() - 1_000).toISOString(), ":retryable": "FAILED_RETRYABLE" },
+    }),
+  );
 }

@@ -12,7 +12,7 @@ import { LOCAL } from "../../../src/local/stack.ts";
 import { LogstoreRegistry } from "../../../src/logstores/index.ts";
 import { parseTenantOnboarding } from "../../../src/provisioning/tenant.ts";
 import type { Service } from "../../../src/service.ts";
-import { sampleTenant, useLocalStack } from "../../support/local-stack.ts";
+import { makeStepDue, sampleTenant, useLocalStack } from "../../support/local-stack.ts";
 
 const fx = useLocalStack({ slsLogstoreCount: 20 });
 const soon = () => Date.now() + 10_000;
@@ -97,7 +97,7 @@ describe("a tenant whose logstore is full", () => {
 });
 
 describe("every logstore full", () => {
-  it("is a retryable LogstoresExhausted holding no slot and no group; after `logstores add` the backfill places it with one create", async () => {
+  it("is a retryable LogstoresExhausted holding no slot and no group; after `logstores add` a repeated signup leaves it waiting and `backfill --now` places it with one create", async () => {
     const [a, b, c] = freshLogstores(3);
     const service = await serviceWith([{ name: a! }, { name: b!, capacity: 1 }]);
     await fillByHand(service, a!);
@@ -118,7 +118,12 @@ describe("every logstore full", () => {
     expect(logged.length).toBeGreaterThan(0);
 
     await service.logstores.add([{ name: c! }]);
-    const again = await service.reconcile(await service.store.getTenant(tenant.tenantId), { deadline: soon(), workerId: "backfill" });
+    // Before its backoff passed, a repeat of the signup leaves it waiting (no call, no attempt)...
+    const early = await service.provision(tenant, { deadline: soon(), workerId: "w3" });
+    expect(slsStep(early)).toMatchObject({ status: "FAILED_RETRYABLE", action: "not-due", attempts: 1 });
+    expect(fx.stack.sls.state().createsApplied).toBe(creates);
+    // ...and the runbook's `backfill --now` (a re-drive ignoring the backoff) places it at once.
+    const again = await service.reconcile(await service.store.getTenant(tenant.tenantId), { deadline: soon(), workerId: "backfill", ignoreBackoff: true });
     expect(slsStep(again)).toMatchObject({ status: "SUCCEEDED", resource: { logstore: c } });
     expect(fx.stack.sls.state().createsApplied).toBe(creates + 1);
     expect((await counts(service))[c!]).toEqual({ assigned: 1, full: false });
@@ -170,6 +175,7 @@ describe("an existing assignment", () => {
     expect(slsStep(first)).toMatchObject({ status: "FAILED_RETRYABLE", resource: {} });
     const held = await service.logstores.holderOf(tenant.tenantId);
     expect([a, b, c]).toContain(held);
+    await makeStepDue(service, tenant.tenantId, "sls-consumer-group");
     for (let i = 0; i < 3; i++) {
       const again = await service.reconcile(await service.store.getTenant(tenant.tenantId), { deadline: soon(), workerId: `w${i + 2}` });
       expect(slsStep(again)).toMatchObject({ status: "SUCCEEDED", resource: { logstore: held } });

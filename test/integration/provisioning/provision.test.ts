@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from "vitest";
 import type { StepCallOptions, StepRegistry } from "../../../src/provisioning/step-module.ts";
 import { ShiftedClock } from "../../handlers/harness.ts";
 import { parseTenantOnboarding } from "../../../src/provisioning/tenant.ts";
-import { sampleTenant, useLocalStack } from "../../support/local-stack.ts";
+import { makeStepDue, sampleTenant, useLocalStack } from "../../support/local-stack.ts";
 import { HANG_CAP } from "../../support/hang-cap.ts";
 
 const fx = useLocalStack();
@@ -111,7 +111,7 @@ describe("provision (end to end over dynalite, the secrets stand-in and both san
     }
   });
 
-  it("a transient failure at one provider leaves the other SUCCEEDED and itself FAILED_RETRYABLE; a later run finishes it", async () => {
+  it("a transient failure at one provider leaves the other SUCCEEDED and itself FAILED_RETRYABLE; a later run, once it is due, finishes it", async () => {
     const service = fx.service();
     const tenant = parseTenantOnboarding(sampleTenant());
     fx.stack.sls.faults.configure({ rules: [{ operation: "CreateConsumerGroup", kind: "error", error: { status: 500, code: "InternalServerError" } }] });
@@ -130,6 +130,8 @@ describe("provision (end to end over dynalite, the secrets stand-in and both san
     } finally {
       fx.stack.sls.faults.configure({});
     }
+    // Once its backoff has passed (a request before then leaves it waiting: reconcile-rules).
+    await makeStepDue(service, tenant.tenantId, "sls-consumer-group");
     const second = await service.provision(tenant, { deadline: soon(), workerId: "w2" });
     expect(second.succeeded).toBe(true);
     const sls = second.steps.find((s) => s.step === "sls-consumer-group");

@@ -40,6 +40,55 @@ describe("reconcile", () => {
     expect(due.succeeded).toBe(true);
   });
 
+  it("a repeated request leaves a retryable failure that is not due to its backoff (no call, no attempt); new work and an operator's retry run it at once", async () => {
+    const service = fx.service();
+    const tenant = parseTenantOnboarding(sampleTenant());
+    fx.stack.sls.faults.configure({ rules: [slsFailsFor(tenant.tenantId)] });
+    try {
+      await service.provision(tenant, { deadline: soon(), workerId: "w1" });
+    } finally {
+      fx.stack.sls.faults.configure({});
+    }
+    const sls = async () => (await service.store.getTenant(tenant.tenantId)).steps.find((s) => s.step === "sls-consumer-group");
+    const failed = await sls();
+    expect(failed).toMatchObject({ status: "FAILED_RETRYABLE", attempts: 1 });
+    const before = slsCalls();
+
+    // Duplicates (SQS at-least-once, DLQ replays, a sender's retries): the same request again.
+    for (const workerId of ["w2", "w3", "w4"]) {
+      const again = await service.provision(tenant, { deadline: soon(), workerId });
+      expect(again.steps.find((s) => s.step === "sls-consumer-group")).toMatchObject({
+        status: "FAILED_RETRYABLE",
+        action: "not-due",
+        attempts: 1,
+        nextAttemptAt: failed?.nextAttemptAt,
+      });
+      expect(again.retryable).toBe(true);
+    }
+    expect(slsCalls()).toEqual(before);
+    expect(await sls()).toMatchObject({ status: "FAILED_RETRYABLE", attempts: 1, nextAttemptAt: failed?.nextAttemptAt });
+
+    // An operator's re-drive does not wait for the backoff.
+    const retried = await service.retry({ tenantId: tenant.tenantId }, { deadline: soon(), workerId: "w5" });
+    expect(retried.result.steps.find((s) => s.step === "sls-consumer-group")).toMatchObject({ status: "SUCCEEDED", action: "ran", attempts: 2 });
+  });
+
+  it("a new generation (an update) runs a step that failed retryably at the older one at once", async () => {
+    const service = fx.service();
+    const request = sampleTenant();
+    const tenant = parseTenantOnboarding(request);
+    fx.stack.sls.faults.configure({ rules: [slsFailsFor(tenant.tenantId)] });
+    try {
+      await service.provision(tenant, { deadline: soon(), workerId: "w1" });
+    } finally {
+      fx.stack.sls.faults.configure({});
+    }
+    const updated = parseTenantOnboarding({ ...request, displayName: "Renamed", requestedAt: new Date(Date.now() + 1_000).toISOString() });
+    const result = await service.provision(updated, { deadline: soon(), workerId: "w2" });
+    expect(result.generation).toBe(2);
+    expect(result.steps.find((s) => s.step === "sls-consumer-group")).toMatchObject({ status: "SUCCEEDED", action: "ran" });
+  });
+
   it("adds and runs a step the tenant was registered without (the registry gained it later)", async () => {
     const service = fx.service();
     const tenant = parseTenantOnboarding(sampleTenant());
