@@ -64,9 +64,9 @@ export function createWebhookHandler(service: CoreService & WebhookParts, option
   const queue = options.queue ?? signupQueueAt(service.config.signupQueueUrl);
   // The hand-off runs after the request budget is spent (that is why there is one): it may take
   // the rest of the invocation, or a slow SQS under load turns a 202 into a 500.
-  const handOff = async (tenant: TenantOnboarding, context: Context) => {
+  const handOff = async (tenant: TenantOnboarding, context: Context, delaySeconds = 0) => {
     allowAwsCallsUntilInvocationEnd(context);
-    await queue.enqueue(tenant);
+    await queue.enqueue(tenant, delaySeconds > 0 ? { delaySeconds } : undefined);
   };
   // A request cut off inside an AWS call may have recorded the tenant with its creation lease
   // (the Put landed, its answer did not): kept, every other run, the queue's copy of this very
@@ -132,7 +132,7 @@ export function createWebhookHandler(service: CoreService & WebhookParts, option
       const leftToUs = result.steps.some(
         (s) => (isUnfinishedStatus(s.status) && s.action !== "in-progress-elsewhere" && s.action !== "not-due") || s.behind === true,
       );
-      if (leftToUs) await handOff(tenant, context);
+      if (leftToUs) await handOff(tenant, context, secondsUntilDue(result.steps, Date.now()));
       // A stale request changed nothing and never will: what continues is the current generation's
       // work, not this request's, so it is a 200 naming the generation that stands, never a 202.
       if (result.stale) return json(200, body);
@@ -142,6 +142,23 @@ export function createWebhookHandler(service: CoreService & WebhookParts, option
       return json(200, body);
     });
   return inAwsCallScope(lambda);
+}
+
+/**
+ * When the queue's copy should arrive: 0 while a step is left that can run now (not started for
+ * lack of budget, ours to finish), else when the first step that failed retryably comes due. A copy
+ * delivered earlier finds every step waiting and is only redelivered, each receive counted towards
+ * the DLQ.
+ */
+function secondsUntilDue(steps: ProvisionResult["steps"], nowMs: number): number {
+  let first = Number.POSITIVE_INFINITY;
+  for (const s of steps) {
+    if (s.behind === true) return 0; // an older generation's result: this update is to run now
+    if (!isUnfinishedStatus(s.status) || s.action === "in-progress-elsewhere") continue;
+    const due = s.status === "FAILED_RETRYABLE" && s.nextAttemptAt !== undefined ? Date.parse(s.nextAttemptAt) : nowMs;
+    first = Math.min(first, due);
+  }
+  return Number.isFinite(first) ? Math.max(0, Math.ceil((first - nowMs) / 1000)) : 0;
 }
 
 /**

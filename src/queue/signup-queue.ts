@@ -3,9 +3,17 @@ import { ConfigurationError } from "../errors.ts";
 import type { TenantOnboarding } from "../provisioning/tenant.ts";
 import { SqsSendMessageClient } from "./sqs-send-message.ts";
 
+/** SQS's longest message delay (DelaySeconds), 15 minutes. */
+export const SQS_MAX_DELAY_SECONDS = 900;
+
 /** Where a tenant goes when its provisioning continues outside the current request. */
 export interface SignupQueue {
-  enqueue(tenant: TenantOnboarding): Promise<void>;
+  /**
+   * `delaySeconds`: when the queue should deliver it (0-900, SQS's DelaySeconds): a step that
+   * failed retryably waits for its next attempt, and a copy delivered before then is only
+   * redelivered, a receive counted towards the DLQ each time.
+   */
+  enqueue(tenant: TenantOnboarding, options?: { delaySeconds?: number }): Promise<void>;
 }
 
 /**
@@ -19,10 +27,12 @@ export interface SignupQueue {
  */
 export function sqsSignupQueue(client: Pick<SqsSendMessageClient, "sendMessage">, queueUrl: string): SignupQueue {
   return {
-    async enqueue(tenant) {
+    async enqueue(tenant, options = {}) {
       const { source: _source, ...detail } = tenant;
+      const delay = Math.min(SQS_MAX_DELAY_SECONDS, Math.max(0, Math.ceil(options.delaySeconds ?? 0)));
       await client.sendMessage({
         QueueUrl: queueUrl,
+        DelaySeconds: delay,
         MessageBody: JSON.stringify({
           version: "0",
           id: randomUUID(),
@@ -51,10 +61,10 @@ export function sqsSignupQueue(client: Pick<SqsSendMessageClient, "sendMessage">
 export function signupQueueAt(queueUrl: string | undefined): SignupQueue {
   let queue: SignupQueue | undefined;
   return {
-    enqueue(tenant) {
+    enqueue(tenant, options) {
       if (!queueUrl) return Promise.reject(new ConfigurationError("environment", [{ field: "SIGNUP_QUEUE_URL", rule: "required to hand a tenant to the signup queue" }]));
       queue ??= sqsSignupQueue(new SqsSendMessageClient(), queueUrl);
-      return queue.enqueue(tenant);
+      return queue.enqueue(tenant, options);
     },
   };
 }

@@ -80,9 +80,10 @@ export class SqsSendMessageClient {
    * const { MessageId } = await sqs.sendMessage({ QueueUrl, MessageBody: JSON.stringify(event) });
    * ```
    */
-  async sendMessage(input: { QueueUrl: string; MessageBody: string }): Promise<SqsSendMessageOutput> {
+  async sendMessage(input: { QueueUrl: string; MessageBody: string; DelaySeconds?: number | undefined }): Promise<SqsSendMessageOutput> {
     const endpoint = this.#endpoint ?? new URL(input.QueueUrl).origin;
-    const output = await this.#client.call(endpoint, "SendMessage", { QueueUrl: input.QueueUrl, MessageBody: input.MessageBody });
+    const delay = input.DelaySeconds ? { DelaySeconds: input.DelaySeconds } : {};
+    const output = await this.#client.call(endpoint, "SendMessage", { QueueUrl: input.QueueUrl, MessageBody: input.MessageBody, ...delay });
     const md5 = createHash("md5").update(input.MessageBody, "utf8").digest("hex");
     if (output["MD5OfMessageBody"] !== md5) {
       throw new SqsChecksumMismatchError(`SQS SendMessage answered MD5OfMessageBody ${String(output["MD5OfMessageBody"])}, the body's is ${md5}`);

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import * as esbuild from "esbuild";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { bundleOptions } from "../../../scripts/esbuild-options.ts";
 import { startSqsStandIn, type SqsStandIn } from "../../../src/local/sqs.ts";
 import { captureOutput, slsFailsFor, type CapturedOutput } from "../../handlers/harness.ts";
@@ -135,8 +135,15 @@ describe("the deployed bundles against the local stack", () => {
     expect(reply.statusCode).toBe(202);
     expect(JSON.parse(reply.body ?? "{}")).toMatchObject({ continuing: "signup-queue" });
 
+    // The copy is delayed until the failed step comes due (it was delivered at once, found the step
+    // waiting for its backoff and was only redelivered, each receive counted towards the DLQ).
+    const nextAttemptAt = (await fx.service().store.getTenant(tenant.tenantId)).steps.find((s) => s.step === "sls-consumer-group")?.nextAttemptAt;
+    const early = await sqsClient.send(new ReceiveMessageCommand({ QueueUrl: sqs.queueUrl("signup"), MaxNumberOfMessages: 10 }));
+    expect((early.Messages ?? []).filter((m) => m.Body?.includes(tenant.tenantId))).toEqual([]);
+    await vi.waitFor(() => expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(nextAttemptAt ?? "")), { timeout: 60_000, interval: 200 });
+
     // This tenant's messages only: whatever an earlier test of the file left in the queue is not ours.
-    const received = await sqsClient.send(new ReceiveMessageCommand({ QueueUrl: sqs.queueUrl("signup"), MaxNumberOfMessages: 10, MessageSystemAttributeNames: ["All"] }));
+    const received = await sqsClient.send(new ReceiveMessageCommand({ QueueUrl: sqs.queueUrl("signup"), MaxNumberOfMessages: 10, WaitTimeSeconds: 5, MessageSystemAttributeNames: ["All"] }));
     const ours = (received.Messages ?? []).filter((m) => (JSON.parse(m.Body ?? "{}") as { detail?: { tenantId?: unknown } }).detail?.tenantId === tenant.tenantId);
     expect(ours).toHaveLength(1);
     const record = sqsRecordFromMessage(ours[0] ?? {}, "arn:aws:sqs:us-east-1:123456789012:signup");
