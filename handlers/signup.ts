@@ -9,6 +9,7 @@ import { lifecycleEventFromQueueBody, type LifecycleEvent } from "../src/inputs/
 import { ImmutableFieldError, RequestedAtAheadError } from "../src/provisioning/errors.ts";
 import { boundIssues } from "../src/rejections/bounded-issues.ts";
 import type { CoreService, SignupParts } from "../src/service.ts";
+import { waitingOnly } from "../src/provisioning/waiting.ts";
 import { logger, metrics } from "./lib/runtime.ts";
 import { runtimeSignupService } from "./lib/runtime-service.ts";
 import { deadlineOf, invocationDeadline, type DeadlineContext } from "./middleware/deadline.ts";
@@ -68,7 +69,11 @@ export function createSignupHandler(service: CoreService & SignupParts) {
       messageId: record.messageId,
       steps: result.steps.map((s) => ({ step: s.step, status: s.status, action: s.action })),
     });
-    return !result.retryable;
+    // Every unfinished step waits for its backoff (nothing was tried): the backfill runs it when
+    // due, so the record is done here. Failed, it was only redelivered to wait again, each receive
+    // counted towards the DLQ (5 receives 6 minutes apart, against backoffs of up to an hour), and
+    // replaying the DLQ sent it back there.
+    return !result.retryable || waitingOnly(result);
   }
 
   const lambda = middy<SQSEvent, SQSBatchResponse, Error, DeadlineContext>()

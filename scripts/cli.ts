@@ -25,6 +25,7 @@ import { useAwsRegion } from "./cli/aws-region.ts";
 import { lifecycleCommands } from "./cli/lifecycle.ts";
 import { logstoresCommand } from "./cli/logstores.ts";
 import { BUDGET_DETAIL, BUDGET_OPTION, runDeadline, TABLE_DETAIL, TABLE_OPTION, withOutcomeStore, withService } from "./cli/service-run.ts";
+import { ResourceNotFoundException } from "../src/aws/dynamodb/document-client.ts";
 
 /**
  * The local stack's state (and its environment, copied into process.env), or nothing with --aws
@@ -268,7 +269,7 @@ if (line.kind === "help") {
     } else {
       // The service's errors name the field and rule and never carry a secret; no stack for operators.
       process.stderr.write(`error: ${line.command.name}: ${describeFailure(error)}\n`);
-      if (error instanceof Error && error.name === "ResourceNotFoundException") {
+      if (error instanceof ResourceNotFoundException) {
         process.stderr.write(`the DynamoDB table this command reads was not found: check --table (or OUTCOME_TABLE_NAME) and the region\n`);
       }
       // .local/stack.json outlives the stack it describes (Ctrl-C leaves it): say so.

@@ -2,7 +2,6 @@ import { ValidationError } from "../errors.ts";
 import { ImmutableFieldError, RequestedAtAheadError } from "../provisioning/errors.ts";
 import { systemClock } from "../http/clock.ts";
 import type { Clock } from "../http/types.ts";
-import { isUnfinishedStatus } from "../outcomes/constants.ts";
 import type { OutcomeStore } from "../outcomes/store.ts";
 import type { TenantOutcomes } from "../outcomes/types.ts";
 import { parseTenantOnboarding, type TenantOnboarding } from "../provisioning/tenant.ts";
@@ -10,6 +9,7 @@ import type { ProvisionLogger, ProvisionResult } from "../provisioning/types.ts"
 import { forEachWithin } from "../concurrency/for-each-within.ts";
 import type { BackfillPosition } from "./cursor-store.ts";
 import { walkPages } from "./page-walk.ts";
+import { waitingOnly } from "../provisioning/waiting.ts";
 
 /** Counts per outcome of one backfill run. */
 export interface BackfillReport {
@@ -123,7 +123,7 @@ export async function runBackfill(options: BackfillOptions, deps: BackfillDepend
       if (!redriveAll) await deps.positions.save(next === undefined ? undefined : { dueBefore, cursor: next });
     },
   });
-  if (!report.complete) deps.logger?.info("backfill stopped for time; position saved", { dueBefore });
+  if (!report.complete) deps.logger?.info(redriveAll ? "backfill --now stopped for time; run it again to go on (no position is kept)" : "backfill stopped for time; position saved", { dueBefore });
   return report;
 }
 
@@ -222,9 +222,4 @@ function tally(report: BackfillReport, result: ProvisionResult): void {
   else if (result.retryable && waitingOnly(result)) report.notDue++;
   else if (result.retryable) report.retryable++;
   else report.permanent++;
-}
-
-/** Every unfinished step of the result was left waiting for its next attempt: nothing was tried. */
-function waitingOnly(result: ProvisionResult): boolean {
-  return result.steps.every((s) => !isUnfinishedStatus(s.status) || s.action === "not-due");
 }

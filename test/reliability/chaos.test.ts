@@ -47,10 +47,11 @@ describe("chaos (small): concurrent deliveries under injected faults converge", 
     const both = (kind: "hang" | "reset") => (result.faults.sls.byKind[kind] ?? 0) + (result.faults.im.byKind[kind] ?? 0);
     expect(both("hang")).toBeGreaterThan(0);
     expect(both("reset")).toBeGreaterThan(0);
-    // The outage tenants cannot finish during the deliveries: the backfill and the DLQ had work.
+    // The outage tenants cannot finish during the deliveries: the backfill had work. (The DLQ need
+    // not: a record whose steps wait for their backoff is acknowledged for the backfill to finish,
+    // so outages no longer fill the DLQ; what reaches it is replayed and checked empty below.)
     expect(result.backfill.unfinishedAfterDeliveries).toBeGreaterThan(0);
     expect(result.backfill.rounds.length).toBeGreaterThan(0);
-    expect(result.dlq.afterDeliveries).toBeGreaterThan(0);
   });
 
   it("mixed the lifecycle in: at least 10% of the tenants updated and 10% offboarded, and said so in events", () => {
