@@ -168,6 +168,11 @@ const backfill: CliCommand = {
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       // Entries refused (each named on stderr with its index, field and rule): the import is not done.
       if (report.invalid > 0) process.exitCode = 1;
+      // Stopped for time with work left: exit 0 told a script the run was done.
+      if (!report.complete) {
+        process.stderr.write("backfill: stopped at the run's budget with work left (complete: false); run it again to go on\n");
+        process.exitCode = 1;
+      }
     });
   },
 };

@@ -179,6 +179,22 @@ describe("npm run cli -- failures | retry | offboard", () => {
     expect(await cli("backfill", "--help")).toContain("at most 900000");
   });
 
+  // It printed `"complete": false` and exited 0: a script saw a finished run with work left.
+  it("a backfill that stops at its budget with work left exits 1 and says so on stderr", async () => {
+    const service = fx.service();
+    const tenant = parseTenantOnboarding(sampleTenant());
+    await service.store.registerTenant(tenant.tenantId, tenant, "signup", ["sls-consumer-group", "im-group"]);
+    const out = await cli("backfill", "--budget-ms", "1").then(
+      (stdout) => ({ code: 0, stdout, stderr: "" }),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+    expect(out.code).toBe(1);
+    expect(JSON.parse(out.stdout)).toMatchObject({ complete: false });
+    expect(out.stderr).toContain("stopped at the run's budget with work left");
+    // Nothing was tried in that run: the tenant is still waiting.
+    expect((await service.store.getTenant(tenant.tenantId)).steps.map((s) => s.status)).toEqual(["PENDING", "PENDING"]);
+  });
+
   // `backfill --tenants` refused every entry in the request shape README and the webhook use (no
   // `source`: "set by the entry point") and printed only `"invalid": 1`, exit 0: an import that
   // did nothing looked done.
