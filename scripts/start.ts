@@ -45,7 +45,7 @@ try {
 // A second `npm start` here would rewrite .local/stack.json, and once it exited the CLI would say
 // the stack that still runs is down: refuse while the stack the file names answers.
 if (await stackStillAnswers()) {
-  refuse(`another npm start is running from this directory (${LOCAL_STATE_FILE} names it and it answers); stop it first, or start this one from another directory`);
+  refuse(`another npm start is running from this directory (${LOCAL_STATE_FILE} names it and it answers); stop it first, or start this one from another directory (if no npm start runs, another program holds that port: delete ${LOCAL_STATE_FILE})`);
 }
 
 const { ports } = settings;
