@@ -14,7 +14,7 @@ import { Webhook } from "standardwebhooks";
 import { backfillTenants, runBackfill } from "../src/backfill/backfill.ts";
 import { BACKFILL_DEFAULTS } from "../src/backfill/defaults.ts";
 import { readSecret } from "../src/credentials/read-secret.ts";
-import { ValidationError } from "../src/errors.ts";
+import { describeIssues, ValidationError } from "../src/errors.ts";
 import { TenantNotFoundError } from "../src/provisioning/errors.ts";
 import { webhookSecretsSchema } from "../src/credentials/schemas.ts";
 import { LOCAL_STATE_FILE, type LocalStackState } from "../src/local/local-service.ts";
@@ -211,11 +211,6 @@ const replayDlq: CliCommand = {
   },
 };
 
-/** A ValidationError's issues as an operator reads them: `invalid input: field: rule; ...`. */
-function invalidInput(error: ValidationError): string {
-  return `invalid input: ${error.issues.map((i) => `${i.field || "(root)"}: ${i.rule}`).join("; ")}`;
-}
-
 /**
  * An unexpected failure as an operator reads it: its name and message, then the messages of its
  * causes (a bare "fetch failed" hid "connect ECONNREFUSED 127.0.0.1:1"), at most three deep.
@@ -243,8 +238,8 @@ const commands: CliCommand[] = [
   status,
   backfill,
   replayDlq,
-  ...lifecycleCommands(async (values) => void (await localState(values))),
-  logstoresCommand(async (values) => void (await localState(values))),
+  ...lifecycleCommands(localState),
+  logstoresCommand(localState),
 ];
 
 exitQuietlyOnBrokenPipe(process.stdout);
@@ -265,7 +260,7 @@ if (line.kind === "help") {
       // An argument the service refused (e.g. a tenant id breaking its rule): the operator's input, so
       // exit 2 like any other bad argument. Named by the command the operator ran and the field
       // and rule (never the value), not by the store method that checked it ("getTenant: ...").
-      process.stderr.write(`error: ${line.command.name}: ${invalidInput(error)}\n${usage(commands, line.command)}`);
+      process.stderr.write(`error: ${line.command.name}: invalid input: ${describeIssues(error.issues)}\n${usage(commands, line.command)}`);
       process.exitCode = 2;
     } else if (error instanceof TenantNotFoundError) {
       // A well-formed id the table does not hold: the command ran and failed, as `status` says it.

@@ -43,6 +43,19 @@ export interface ValidationIssue {
 }
 
 /**
+ * Issues as one line, `field: rule; field: rule` (`(root)` for the value itself): the text of a
+ * {@link ValidationError} or {@link ConfigurationError}, and of the CLI's refusals.
+ *
+ * @example
+ * ```ts
+ * describeIssues([{ field: "tenantId", rule: "1-36 characters" }]); // "tenantId: 1-36 characters"
+ * ```
+ */
+export function describeIssues(issues: readonly ValidationIssue[]): string {
+  return issues.map((i) => `${i.field || "(root)"}: ${i.rule}`).join("; ");
+}
+
+/**
  * Input broke one or more rules. Raised before any provider call or store write.
  *
  * @example
@@ -55,8 +68,7 @@ export class ValidationError extends ProvisionerError {
   readonly issues: readonly ValidationIssue[];
   constructor(issues: readonly ValidationIssue[], context?: string) {
     super(
-      `${context ? `${context}: ` : ""}invalid input: ` +
-        issues.map((i) => `${i.field || "(root)"}: ${i.rule}`).join("; "),
+      `${context ? `${context}: ` : ""}invalid input: ${describeIssues(issues)}`,
     );
     this.issues = issues;
   }
@@ -70,7 +82,7 @@ export class ConfigurationError extends ProvisionerError {
   override name = "ConfigurationError";
   readonly issues: readonly ValidationIssue[];
   constructor(source: string, issues: readonly ValidationIssue[]) {
-    super(`${source}: ` + issues.map((i) => `${i.field || "(root)"}: ${i.rule}`).join("; "));
+    super(`${source}: ${describeIssues(issues)}`);
     this.issues = issues;
   }
 

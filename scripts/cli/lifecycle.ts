@@ -40,10 +40,10 @@ function failUnlessDone(command: string, result: ProvisionResult): void {
  *
  * @example
  * ```ts
- * const commands = [...builtIn, ...lifecycleCommands(async (values) => void (await localState(values)))];
+ * const commands = [...builtIn, ...lifecycleCommands(localState)];
  * ```
  */
-export function lifecycleCommands(useStack: (values: OptionValues) => Promise<void>): CliCommand[] {
+export function lifecycleCommands(useStack: (values: OptionValues) => Promise<unknown>): CliCommand[] {
   const budget = BUDGET_OPTION;
   const deadline = runDeadline;
 

@@ -20,10 +20,10 @@ const print = (line: string) => process.stdout.write(`${line}\n`);
  *
  * @example
  * ```ts
- * const commands = [...builtIn, logstoresCommand(async (values) => void (await localState(values)))];
+ * const commands = [...builtIn, logstoresCommand(localState)];
  * ```
  */
-export function logstoresCommand(useStack: (values: OptionValues) => Promise<void>): CliCommand {
+export function logstoresCommand(useStack: (values: OptionValues) => Promise<unknown>): CliCommand {
   return {
     name: "logstores",
     summary: "register SLS logstores for tenants' consumer groups (add), or show them with their counts (list)",
