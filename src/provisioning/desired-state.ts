@@ -14,7 +14,7 @@ import { owedOnSupersede } from "./announce.ts";
 import { MAX_REQUESTED_AT_AHEAD_MS } from "./constants.ts";
 import { ImmutableFieldError, RequestedAtAheadError, TenantNotFoundError } from "./errors.ts";
 import { changedImmutableField, specKey } from "./spec.ts";
-import { parseTenantOnboarding, type TenantOnboarding } from "./tenant.ts";
+import { parseStoredTenantOnboarding, type TenantOnboarding } from "./tenant.ts";
 import { parseOrThrow } from "../validation/issues.ts";
 
 /** The store operations declaring needs. */
@@ -243,8 +243,9 @@ export function creationLeaseHolds(tenant: TenantItem, nowMs: number): boolean {
 }
 
 /**
- * The stored request. It validated when it was stored; a request stored by an older release
- * that no longer validates is a ValidationError naming its fields.
+ * The stored request. It validated when it was stored, and is read under the text rule it was
+ * stored under (a name stored before the text rules of 2026-12-01 still reads); a request an
+ * older release stored with a field this one does not know is a ValidationError naming it.
  *
  * @example
  * ```ts
@@ -252,7 +253,7 @@ export function creationLeaseHolds(tenant: TenantItem, nowMs: number): boolean {
  * ```
  */
 export function storedRequest(tenant: TenantItem): TenantOnboarding {
-  return parseTenantOnboarding(tenant.snapshot);
+  return parseStoredTenantOnboarding(tenant.snapshot);
 }
 
 /**

@@ -4,27 +4,9 @@ import { IM_APPLY_JOIN_OPTIONS, IM_GROUP_LIMITS, IM_RESERVED_GROUP_ID_PREFIX } f
 import { imUserIdSchema } from "../providers/tencent-im/validation.ts";
 import { parseOrThrow } from "../validation/issues.ts";
 import { tenantIdSchema } from "../validation/tenant-id.ts";
+import { storedTextChecks } from "../validation/readable-text.ts";
 import { maxUtf8Bytes, printableAsciiWithoutSpaces } from "../validation/text.ts";
 import { IM_NICK_MAX_BYTES, INTRODUCTION_MAX_BYTES } from "./constants.ts";
-
-/**
- * Text a person reads (names, group texts) refuses what can hide or disguise content: control
- * characters (the C0 set and DEL; multi-line texts keep their line feeds), lone UTF-16 surrogates
- * (not text; IM would store them mangled) and the bidirectional overrides and isolates that
- * reorder what a reader sees (Trojan Source: U+202A-U+202E, U+2066-U+2069). Each its own rule, so
- * the issue names which one broke.
- */
-const C0_CONTROLS = /[\u0000-\u001f\u007f]/;
-const C0_CONTROLS_BUT_LF = /[\u0000-\u0009\u000b-\u001f\u007f]/;
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/;
-const readableText = (options: { lineFeeds: boolean }) => [
-  options.lineFeeds
-    ? z.refine<string>((v) => !C0_CONTROLS_BUT_LF.test(v), { message: "no control characters (U+0000-U+001F, U+007F) except line feed" })
-    : z.refine<string>((v) => !C0_CONTROLS.test(v), { message: "no control characters (U+0000-U+001F, U+007F)" }),
-  z.refine<string>((v) => !LONE_SURROGATE.test(v), { message: "no lone UTF-16 surrogates (U+D800-U+DFFF unpaired)" }),
-  z.refine<string>((v) => !BIDI_CONTROLS.test(v), { message: "no bidirectional override or isolate characters (U+202A-U+202E, U+2066-U+2069)" }),
-];
 
 /**
  * A tenant's IM account: IM's own UserID rule (non-empty, at most 32 bytes), and stricter: printable
@@ -44,16 +26,16 @@ export const TENANT_SOURCES = ["signup", "webhook", "backfill", "import"] as con
 export type TenantSource = (typeof TENANT_SOURCES)[number];
 
 /**
- * The tenant-onboarding request: what every entry point hands to the core once its own
- * envelope (SQS record, webhook body) is unwrapped.
+ * A tenant-onboarding request as stored: the shape and every rule, with text under the rule it
+ * was stored under ({@link storedTextChecks}). What a stored request is read back with.
  */
-export const tenantOnboardingSchema = z.strictObject({
+const storedTenantSchema = z.strictObject({
   tenantId: tenantIdSchema,
   displayName: z.string().check(
     z.trim(),
     z.minLength(1),
     maxUtf8Bytes(IM_GROUP_LIMITS.nameBytes, `at most ${IM_GROUP_LIMITS.nameBytes} UTF-8 bytes (IM group Name)`),
-    ...readableText({ lineFeeds: false }),
+    ...storedTextChecks({ lineFeeds: false }),
   ),
   admin: z.strictObject({
     userId: imUserId,
@@ -61,7 +43,7 @@ export const tenantOnboardingSchema = z.strictObject({
       z.string().check(
         z.minLength(1),
         maxUtf8Bytes(IM_NICK_MAX_BYTES),
-        ...readableText({ lineFeeds: false }),
+        ...storedTextChecks({ lineFeeds: false }),
       ),
     ),
   }),
@@ -76,11 +58,11 @@ export const tenantOnboardingSchema = z.strictObject({
       introduction: z.optional(
         z.string().check(
           maxUtf8Bytes(INTRODUCTION_MAX_BYTES),
-          ...readableText({ lineFeeds: true }),
+          ...storedTextChecks({ lineFeeds: true }),
         ),
       ),
       notification: z.optional(
-        z.string().check(maxUtf8Bytes(IM_GROUP_LIMITS.notificationBytes), ...readableText({ lineFeeds: true })),
+        z.string().check(maxUtf8Bytes(IM_GROUP_LIMITS.notificationBytes), ...storedTextChecks({ lineFeeds: true })),
       ),
       faceUrl: z.optional(z.url({ protocol: /^https?$/ }).check(maxUtf8Bytes(IM_GROUP_LIMITS.faceUrlBytes))),
       applyJoinOption: z.optional(z.enum(IM_APPLY_JOIN_OPTIONS)),
@@ -106,6 +88,13 @@ export const tenantOnboardingSchema = z.strictObject({
   }),
 );
 
+/**
+ * The tenant-onboarding request: what every entry point (signup event, webhook, import, update)
+ * hands to the core once its own envelope (SQS record, webhook body) is unwrapped. For now the
+ * stored rules; a rule only new requests must meet is added here, never to the stored schema.
+ */
+export const tenantOnboardingSchema = storedTenantSchema;
+
 export type TenantOnboarding = z.infer<typeof tenantOnboardingSchema>;
 
 /**
@@ -119,6 +108,21 @@ export type TenantOnboarding = z.infer<typeof tenantOnboardingSchema>;
  */
 export function parseTenantOnboarding(input: unknown): TenantOnboarding {
   return parseOrThrow(tenantOnboardingSchema, input, "tenant");
+}
+
+/**
+ * Reads back a request this or an earlier release stored: the same shape and rules as
+ * {@link parseTenantOnboarding}, with texts under the text rule they were stored under, so a
+ * tenant stored with a name a new request may no longer use is still re-driven, updated and
+ * offboarded. Throws {@link ValidationError} for what no release stored (a field it does not know).
+ *
+ * @example
+ * ```ts
+ * const spec = parseStoredTenantOnboarding(tenant.snapshot);
+ * ```
+ */
+export function parseStoredTenantOnboarding(snapshot: unknown): TenantOnboarding {
+  return parseOrThrow(storedTenantSchema, snapshot, "stored tenant");
 }
 
 /** The rule a tenant's user id breaks when it is the IM app's own admin account. */
