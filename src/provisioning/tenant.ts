@@ -4,7 +4,7 @@ import { IM_APPLY_JOIN_OPTIONS, IM_GROUP_LIMITS, IM_RESERVED_GROUP_ID_PREFIX } f
 import { imUserIdSchema } from "../providers/tencent-im/validation.ts";
 import { parseOrThrow } from "../validation/issues.ts";
 import { tenantIdSchema } from "../validation/tenant-id.ts";
-import { storedTextChecks } from "../validation/readable-text.ts";
+import { newTextIssues, storedTextChecks } from "../validation/readable-text.ts";
 import { maxUtf8Bytes, printableAsciiWithoutSpaces } from "../validation/text.ts";
 import { IM_NICK_MAX_BYTES, INTRODUCTION_MAX_BYTES } from "./constants.ts";
 
@@ -88,12 +88,38 @@ const storedTenantSchema = z.strictObject({
   }),
 );
 
+type Loose = Partial<Record<string, unknown>>;
+
+/**
+ * The text rules only new requests must meet ({@link newTextIssues}), on the four texts at once:
+ * one check on the stored schema, not a second copy of the tenant schema. It runs whenever the
+ * request is an object (even if another field is broken, so every broken rule shows at once) and
+ * judges only texts that are strings (a text of another type is already reported).
+ */
+const newTextRules = z.superRefine<Loose>(
+  (tenant, ctx) => {
+    const admin = tenant.admin as Loose | undefined;
+    const imGroup = tenant.imGroup as Loose | undefined;
+    const texts: [PropertyKey[], unknown, boolean][] = [
+      [["displayName"], tenant.displayName, true],
+      [["admin", "name"], admin?.name, true],
+      [["imGroup", "introduction"], imGroup?.introduction, false],
+      [["imGroup", "notification"], imGroup?.notification, false],
+    ];
+    for (const [path, text, name] of texts) {
+      if (typeof text !== "string") continue;
+      for (const message of newTextIssues(text, { name })) ctx.addIssue({ code: "custom", path, message });
+    }
+  },
+  { when: (payload) => typeof payload.value === "object" && payload.value !== null },
+);
+
 /**
  * The tenant-onboarding request: what every entry point (signup event, webhook, import, update)
- * hands to the core once its own envelope (SQS record, webhook body) is unwrapped. For now the
- * stored rules; a rule only new requests must meet is added here, never to the stored schema.
+ * hands to the core once its own envelope (SQS record, webhook body) is unwrapped. The stored
+ * schema and the text rules of 2026-12-01.
  */
-export const tenantOnboardingSchema = storedTenantSchema;
+export const tenantOnboardingSchema = storedTenantSchema.check(newTextRules);
 
 export type TenantOnboarding = z.infer<typeof tenantOnboardingSchema>;
 
@@ -112,8 +138,8 @@ export function parseTenantOnboarding(input: unknown): TenantOnboarding {
 
 /**
  * Reads back a request this or an earlier release stored: the same shape and rules as
- * {@link parseTenantOnboarding}, with texts under the text rule they were stored under, so a
- * tenant stored with a name a new request may no longer use is still re-driven, updated and
+ * {@link parseTenantOnboarding}, with texts under the earlier text rule, so a tenant stored with
+ * a name a new request may no longer use (a zero-width space) is still re-driven, updated and
  * offboarded. Throws {@link ValidationError} for what no release stored (a field it does not know).
  *
  * @example

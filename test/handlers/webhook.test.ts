@@ -518,6 +518,16 @@ describe("webhook handler: refusals", () => {
     expect({ sls: fx.stack.sls.state().calls, im: fx.stack.im.state().counters.calls }).toEqual(calls);
   });
 
+  it("a display name with an invisible character (U+200B): 400 naming data.displayName and the rule, nothing recorded or called", async () => {
+    const calls = { sls: fx.stack.sls.state().calls, im: fx.stack.im.state().counters.calls };
+    const tenant = sampleTenant({ displayName: "Acme\u200bCorp" });
+    const reply = await call(signed(payload(tenant)));
+    expect(reply.statusCode).toBe(400);
+    expect(reply.body.issues).toEqual([{ field: "data.displayName", rule: expect.stringMatching(/^no invisible format characters/) }]);
+    expect({ sls: fx.stack.sls.state().calls, im: fx.stack.im.state().counters.calls }).toEqual(calls);
+    expect((await fx.service().store.getTenant(tenant.tenantId)).tenant).toBeUndefined();
+  });
+
   it("a body of thousands of unknown keys: 400 naming the first 50, with the count of all", async () => {
     const data: Record<string, unknown> = withoutSource(sampleTenant());
     for (let i = 0; i < 4_000; i++) data[`u${i}`] = 0;

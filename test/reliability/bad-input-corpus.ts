@@ -1,7 +1,7 @@
 /**
  * The bad-input corpus as fast-check arbitraries. Each case is one invalid input and the field
  * the service's reply must name: mutations of a valid tenant request (wrong types, missing
- * fields, over-long UTF-8 text, bad tenant ids, bad timestamps, extra fields, bad member lists),
+ * fields, over-long UTF-8 text, unreadable names, bad tenant ids, bad timestamps, extra fields, bad member lists),
  * broken envelopes, non-JSON and huge bodies, and, for the webhook, missing, bad or stale
  * signatures and replays.
  */
@@ -150,8 +150,23 @@ const badMembers: fc.Arbitrary<TenantMutation> = fc.oneof(
   fc.constantFrom("Owner", "Member", "admin", "").map((role): TenantMutation => ({ kind: `member role ${role}`, apply: (t) => ({ tenant: { ...clone(t), members: [{ userId: "member-1", role }] }, field: "members.0.role" }) })),
 );
 
+/**
+ * A name or group text with a character that hides or disguises content (src/validation/readable-text.ts):
+ * a control character, a bidi override or mark, an invisible or layout-breaking one, or nothing visible.
+ */
+const unreadableText: fc.Arbitrary<TenantMutation> = fc
+  .tuple(
+    fc.constantFrom("displayName", "admin.name", "imGroup.introduction", "imGroup.notification"),
+    fc.constantFrom("\u0000", "\u001b", "\u0085", "\u202e", "\u2067", "\u200f", "\u200b", "\u2060", "\ufeff", "\u2028", "\u{e0041}", "\ufffe"),
+    fc.boolean(),
+  )
+  .map(([path, char, alone]): TenantMutation => ({
+    kind: `unreadable ${path}`,
+    apply: (t) => ({ tenant: setPath(t, path, alone ? char : `Acme${char}Corp`), field: path }),
+  }));
+
 /** Every tenant-level mutation. */
-export const tenantMutation: fc.Arbitrary<TenantMutation> = fc.oneof(wrongType, missing, badTenantId, overlong, extraField, badRequestedAt, badMembers);
+export const tenantMutation: fc.Arbitrary<TenantMutation> = fc.oneof(wrongType, missing, badTenantId, overlong, extraField, badRequestedAt, badMembers, unreadableText);
 
 /** A body that is not JSON at all (field `body`). */
 export const nonJsonBody: fc.Arbitrary<string> = fc

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ValidationError } from "../../../src/errors.ts";
 import { ensureGroupSpecSchema } from "../../../src/providers/tencent-im/validation.ts";
 import { tenantMarker } from "../../../src/provisioning/constants.ts";
-import { assertNotImAppAdmin, IM_APP_ADMIN_RULE, parseTenantOnboarding } from "../../../src/provisioning/tenant.ts";
+import { assertNotImAppAdmin, IM_APP_ADMIN_RULE, parseStoredTenantOnboarding, parseTenantOnboarding } from "../../../src/provisioning/tenant.ts";
 import { schemaIssues } from "../../../src/validation/issues.ts";
 
 const valid = {
@@ -125,6 +125,11 @@ describe("parseTenantOnboarding", () => {
       control: /^no control characters/,
       surrogate: /^no lone UTF-16 surrogates/,
       bidi: /^no bidirectional override/,
+      c1: /^no C1 control characters \(U\+0080-U\+009F\)/,
+      separator: /^no line or paragraph separators \(U\+2028, U\+2029\)/,
+      bidiMark: /^no bidirectional marks \(U\+200E, U\+200F, U\+061C\)/,
+      invisible: /^no invisible format characters/,
+      noncharacter: /^no Unicode noncharacters/,
     };
     const cases: [string, string, keyof typeof RULES][] = [
       ["NUL", "Acme\u0000Corp", "control"],
@@ -134,6 +139,24 @@ describe("parseTenantOnboarding", () => {
       ["lone low surrogate", "\ude00 Acme", "surrogate"],
       ["right-to-left override", "Acme\u202egnp.exe", "bidi"],
       ["first strong isolate", "Acme\u2068Corp\u2069", "bidi"],
+      // Since 2026-12-01 (new requests only; stored tenants keep reading: see parseStoredTenantOnboarding).
+      ["C1 next line", "Acme\u0085Corp", "c1"],
+      ["C1 control sequence introducer", "Acme\u009b31mCorp", "c1"],
+      ["line separator", "Acme\u2028Corp", "separator"],
+      ["paragraph separator", "Acme\u2029Corp", "separator"],
+      ["left-to-right mark", "Acme\u200eCorp", "bidiMark"],
+      ["right-to-left mark", "שלום\u200f 42", "bidiMark"],
+      ["Arabic letter mark", "مرحبا\u061c 42", "bidiMark"],
+      ["zero-width space", "Acme\u200bCorp", "invisible"],
+      ["word joiner", "Acme\u2060Corp", "invisible"],
+      ["byte order mark inside the text", "Acme\ufeffCorp", "invisible"],
+      ["soft hyphen", "Acme\u00adCorp", "invisible"],
+      ["Hangul filler", "Acme\u3164Corp", "invisible"],
+      ["interlinear annotation", "Acme\ufff9x\ufffay\ufffb", "invisible"],
+      ["tag characters outside an emoji flag (hidden ASCII)", "Acme\u{e0041}\u{e0042}", "invisible"],
+      ["an emoji flag's tags without their cancel tag", "\u{1f3f4}\u{e0067}\u{e0062}", "invisible"],
+      ["noncharacter", "Acme\ufffe", "noncharacter"],
+      ["noncharacter of another plane", "Acme\u{1ffff}", "noncharacter"],
     ];
     const withText = (field: string, text: string) => {
       switch (field) {
@@ -153,11 +176,87 @@ describe("parseTenantOnboarding", () => {
       });
     }
 
-    it("accepts emoji (paired surrogates), accents, RTL script and marks; line feeds only in multi-line texts", () => {
-      expect(parseTenantOnboarding({ ...valid, displayName: "Café 😀 שלום \u200f" }).displayName).toBe("Café 😀 שלום \u200f");
+    it("accepts emoji (paired surrogates), accents and RTL script; line feeds only in multi-line texts", () => {
+      expect(parseTenantOnboarding({ ...valid, displayName: "Café 😀 שלום" }).displayName).toBe("Café 😀 שלום");
       expect(parseTenantOnboarding({ ...valid, imGroup: { introduction: "line 1\nline 2", notification: "a\nb" } }).imGroup?.introduction).toBe("line 1\nline 2");
       expect(issuesOf({ ...valid, admin: { userId: "alice", name: "two\nlines" } }).map((i) => i.field)).toEqual(["admin.name"]);
       expect(issuesOf({ ...valid, imGroup: { notification: "tab\there" } }).map((i) => i.field)).toEqual(["imGroup.notification"]);
+    });
+  });
+
+  describe("a name must show something: at least one visible character", () => {
+    const VISIBLE = "at least one visible character (not only spaces or invisible characters)";
+    const invisible = expect.stringMatching(/^no invisible format characters/);
+
+    it.each([
+      ["zero-width space alone", "\u200b", [invisible, VISIBLE]],
+      ["zero-width spaces between spaces (the trim leaves them)", " \u200b\u200b ", [invisible, VISIBLE]],
+      ["Hangul filler alone", "\u3164", [invisible, VISIBLE]],
+      ["Braille blank alone", "\u2800", [VISIBLE]],
+      ["a combining mark without a base", "\u0301", [VISIBLE]],
+    ])("displayName: %s is refused, naming the field and the rule", (_label, displayName, rules) => {
+      expect(issuesOf({ ...valid, displayName })).toEqual(rules.map((rule) => ({ field: "displayName", rule })));
+    });
+
+    it("admin.name (the IM nick) too: spaces alone or a zero-width space alone are refused", () => {
+      expect(issuesOf({ ...valid, admin: { userId: "alice", name: "   " } })).toEqual([{ field: "admin.name", rule: VISIBLE }]);
+      expect(issuesOf({ ...valid, admin: { userId: "alice", name: "\u200b" } })).toEqual([
+        { field: "admin.name", rule: invisible },
+        { field: "admin.name", rule: VISIBLE },
+      ]);
+    });
+
+    it("the group texts may stay empty (they are optional texts, not names)", () => {
+      expect(parseTenantOnboarding({ ...valid, imGroup: { introduction: "", notification: "" } }).imGroup).toEqual({ introduction: "", notification: "" });
+    });
+
+    it("reports the new text rules together with the other broken fields", () => {
+      const issues = issuesOf({ ...valid, tenantId: "bad id!", displayName: "Acme\u200b", admin: { userId: "alice", name: 42 } });
+      expect(issues.map((i) => i.field).sort()).toEqual(["admin.name", "displayName", "tenantId"]);
+    });
+  });
+
+  describe("legitimate text passes", () => {
+    it.each([
+      ["an emoji ZWJ sequence (family)", "👨\u200d👩\u200d👧 家族"],
+      ["an emoji with its presentation selector (U+FE0F)", "I ❤\ufe0f Acme"],
+      ["a skin-tone modifier", "👍🏽 Team"],
+      ["a subdivision flag (emoji tag sequence)", "🏴\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f}"],
+      ["Persian with ZWNJ", "می\u200cخواهم"],
+      ["Devanagari with ZWJ", "क्\u200dष टीम"],
+      ["a combining accent", "Cafe\u0301"],
+      ["CJK and an ideographic space", "腾讯\u3000云"],
+      ["Arabic and Hebrew letters", "مرحبا שלום"],
+      ["Mongolian with its vowel separator and a variation selector", "ᠨᠠ\u180eᠠ ᠭ\u180b"],
+      ["an Arabic number sign (a visible format character)", "\u0600١٢٣ عدد"],
+      ["private use (a glyph the sender's fonts define)", "Acme \ue000"],
+    ])("%s", (_label, text) => {
+      expect(parseTenantOnboarding({ ...valid, displayName: text }).displayName).toBe(text);
+      expect(parseTenantOnboarding({ ...valid, admin: { userId: "alice", name: text } }).admin.name).toBe(text);
+      const imGroup = { introduction: `${text}\nline 2`, notification: `${text}\nline 2` };
+      expect(parseTenantOnboarding({ ...valid, imGroup }).imGroup).toEqual(imGroup);
+    });
+  });
+
+  describe("parseStoredTenantOnboarding: requests stored by earlier releases", () => {
+    it.each([
+      ["zero-width space", "Acme\u200bCorp"],
+      ["zero-width space alone", "\u200b"],
+      ["right-to-left mark", "שלום\u200f 42"],
+      ["line separator", "Acme\u2028Corp"],
+      ["C1 control", "Acme\u0085Corp"],
+      ["byte order mark", "Acme\ufeffCorp"],
+      ["noncharacter", "Acme\ufffe"],
+    ])("reads %s in every text field, as the earlier rule let it be stored", (_label, text) => {
+      const stored = { ...valid, displayName: text, admin: { userId: "alice", name: text }, imGroup: { introduction: text, notification: text } };
+      expect(parseStoredTenantOnboarding(stored)).toMatchObject({ displayName: text, admin: { name: text }, imGroup: { introduction: text, notification: text } });
+      expect(() => parseTenantOnboarding(stored)).toThrow(ValidationError);
+    });
+
+    it("still refuses what no release stored: the earlier text rule and the shape hold", () => {
+      expect(() => parseStoredTenantOnboarding({ ...valid, displayName: "Acme\u0000" })).toThrow(ValidationError);
+      expect(() => parseStoredTenantOnboarding({ ...valid, displayName: "Acme\u202e" })).toThrow(ValidationError);
+      expect(() => parseStoredTenantOnboarding({ ...valid, legacyField: 1 })).toThrow(ValidationError);
     });
   });
 
