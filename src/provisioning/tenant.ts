@@ -116,8 +116,9 @@ const newTextRules = z.superRefine<Loose>(
 
 /**
  * The tenant-onboarding request: what every entry point (signup event, webhook, import, update)
- * hands to the core once its own envelope (SQS record, webhook body) is unwrapped. The stored
- * schema and the text rules of 2026-12-01.
+ * hands to the core once its own envelope (SQS record, webhook body) is unwrapped: the stored
+ * schema and the text rules of 2026-12-01. A rule that tightens what a request may hold goes in a
+ * check here, never into the stored schema: a tenant stored under the looser rule must stay readable.
  */
 export const tenantOnboardingSchema = storedTenantSchema.check(newTextRules);
 
