@@ -1,5 +1,5 @@
 import middy from "@middy/core";
-import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { injectLambdaContext } from "./middleware/inject-lambda-context.ts";
 import { publishStoredMetrics } from "./middleware/publish-stored-metrics.ts";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { TenantNotFoundError } from "../src/provisioning/errors.ts";

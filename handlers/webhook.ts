@@ -1,5 +1,5 @@
 import middy from "@middy/core";
-import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { injectLambdaContext } from "./middleware/inject-lambda-context.ts";
 import { inAwsCallScope } from "./lib/aws-call-scope.ts";
 import { publishStoredMetrics } from "./middleware/publish-stored-metrics.ts";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
