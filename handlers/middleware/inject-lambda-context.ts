@@ -1,10 +1,30 @@
+import type { MiddlewareObj } from "@middy/core";
+import type { Context } from "aws-lambda";
+
+/** The part of the service's {@link import("../../src/observability/logger.ts").Logger} this middleware drives. */
+export interface ContextLogger {
+  addContext(context: Context): void;
+  resetKeys(): void;
+}
+
 /**
- * The handlers' one import of the logger's per-invocation middleware, so the implementation
- * behind it can change without touching the five handlers (Powertools' for now).
+ * Puts the invocation's context on every log line the invocation writes (`function_request_id`,
+ * `function_name`, `function_arn`, `function_memory_size`, `cold_start` true for the process's
+ * first invocation only) and, with `resetKeys`, drops the keys the invocation appended once it
+ * returns or throws, so one tenant's keys never reach the next invocation's lines. What Powertools'
+ * `injectLambdaContext` middleware did for the service (it used no other option of it).
  *
  * @example
  * ```ts
  * middy(handler).use(injectLambdaContext(logger, { resetKeys: true }));
  * ```
  */
-export { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+export function injectLambdaContext<TEvent, TResult, TErr, TContext extends Context>(
+  logger: ContextLogger,
+  options: { resetKeys?: boolean } = {},
+): MiddlewareObj<TEvent, TResult, TErr, TContext> {
+  const reset = (): void => {
+    if (options.resetKeys) logger.resetKeys();
+  };
+  return { name: "injectLambdaContext", before: (request) => logger.addContext(request.context), after: reset, onError: reset };
+}
