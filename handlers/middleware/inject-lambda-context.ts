@@ -1,9 +1,10 @@
 import type { MiddlewareObj } from "@middy/core";
 import type { Context } from "aws-lambda";
+import type { InvocationContext } from "../../src/observability/logger.ts";
 
 /** The part of the service's {@link import("../../src/observability/logger.ts").Logger} this middleware drives. */
 export interface ContextLogger {
-  addContext(context: Context): void;
+  addContext(context: InvocationContext): void;
   resetKeys(): void;
 }
 

@@ -1,4 +1,3 @@
-import type { Context } from "aws-lambda";
 import type { ProvisionLogger } from "../provisioning/types.ts";
 import { deepMerge } from "./deep-merge.ts";
 import { toJsonLine } from "./log-json.ts";
@@ -9,6 +8,16 @@ export type LogExtra = Record<string, unknown> | Error | string | null | undefin
 
 /** Keys every line owns; an attribute by one of these names is dropped with a warning. */
 const RESERVED_KEYS = new Set(["level", "message", "sampling_rate", "service", "timestamp"]);
+
+/** The fields of a Lambda invocation's context the lines show (the core knows nothing of Lambda's own types). */
+export interface InvocationContext {
+  invokedFunctionArn: string;
+  memoryLimitInMB: string;
+  functionName: string;
+  awsRequestId: string;
+  /** Lambda's tenant isolation mode's tenant, when the function runs in it. */
+  tenantId?: string | undefined;
+}
 
 /** The invocation's context as the lines show it (set by `addContext`). */
 interface LineContext {
@@ -96,7 +105,7 @@ export class Logger implements ProvisionLogger {
   }
 
   /** The invocation's context for the following lines; `cold_start` is true for the first one only. */
-  addContext(context: Context): void {
+  addContext(context: InvocationContext): void {
     const coldStart = this.#coldStart;
     this.#coldStart = false;
     this.#context = {
@@ -105,7 +114,7 @@ export class Logger implements ProvisionLogger {
       memoryLimitInMB: context.memoryLimitInMB,
       functionName: context.functionName,
       awsRequestId: context.awsRequestId,
-      tenantId: (context as Context & { tenantId?: string }).tenantId,
+      tenantId: context.tenantId,
     };
   }
 
