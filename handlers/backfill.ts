@@ -1,15 +1,14 @@
 import { randomUUID } from "node:crypto";
 import middy from "@middy/core";
-import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { injectLambdaContext } from "./middleware/inject-lambda-context.ts";
 import { inAwsCallScope } from "./lib/aws-call-scope.ts";
-import { publishStoredMetrics } from "./middleware/publish-stored-metrics.ts";
 import type { ScheduledEvent } from "aws-lambda";
 import { backfillTenants, runBackfill, type BackfillReport } from "../src/backfill/backfill.ts";
 import { BACKFILL_DEFAULTS } from "../src/backfill/defaults.ts";
 import type { FleetLimiterStats } from "../src/limits/fleet-limiter.ts";
 import { ValidationError } from "../src/errors.ts";
 import type { CoreService, BackfillParts } from "../src/service.ts";
-import { logger, metrics } from "./lib/runtime.ts";
+import { logger } from "./lib/runtime.ts";
 import { runtimeBackfillService } from "./lib/runtime-service.ts";
 import { deadlineOf, invocationDeadline, type DeadlineContext } from "./middleware/deadline.ts";
 
@@ -52,7 +51,6 @@ export function createBackfillHandler(service: CoreService & BackfillParts, opti
   const perTenantBudgetMs = options.perTenantBudgetMs ?? BACKFILL_DEFAULTS.perTenantBudgetMs;
   const lambda = middy<ScheduledEvent | ExplicitBackfillEvent, BackfillRunReport, Error, DeadlineContext>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(publishStoredMetrics(metrics))
     .use(invocationDeadline({ marginMs: 2_000, maxBudgetMs: options.maxBudgetMs }))
     .handler(async (event, context) => {
       // One worker id per run of a tenant: a creation lease's owner runs steps as the only run that

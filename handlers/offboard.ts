@@ -1,11 +1,10 @@
 import middy from "@middy/core";
-import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
-import { publishStoredMetrics } from "./middleware/publish-stored-metrics.ts";
+import { injectLambdaContext } from "./middleware/inject-lambda-context.ts";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { TenantNotFoundError } from "../src/provisioning/errors.ts";
 import type { CoreService } from "../src/service.ts";
 import { inAwsCallScope } from "./lib/aws-call-scope.ts";
-import { logger, metrics } from "./lib/runtime.ts";
+import { logger } from "./lib/runtime.ts";
 import { runtimeService } from "./lib/runtime-service.ts";
 import { tenantIdParam } from "./lib/tenant-id.ts";
 import { deadlineOf, invocationDeadline, type DeadlineContext } from "./middleware/deadline.ts";
@@ -31,7 +30,6 @@ const REQUEST_BUDGET_MS = 8_000;
 export function createOffboardHandler(service: CoreService) {
   const lambda = middy<APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, Error, DeadlineContext>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(publishStoredMetrics(metrics))
     .use(httpErrorResponses({ log: logger }))
     .use(requireIamCaller())
     .use(invocationDeadline({ marginMs: 1_000, maxBudgetMs: REQUEST_BUDGET_MS }))

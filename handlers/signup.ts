@@ -1,7 +1,6 @@
 import middy from "@middy/core";
-import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { injectLambdaContext } from "./middleware/inject-lambda-context.ts";
 import { inAwsCallScope } from "./lib/aws-call-scope.ts";
-import { publishStoredMetrics } from "./middleware/publish-stored-metrics.ts";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { forEachWithin } from "../src/concurrency/for-each-within.ts";
 import { ValidationError } from "../src/errors.ts";
@@ -10,7 +9,7 @@ import { ImmutableFieldError, RequestedAtAheadError } from "../src/provisioning/
 import { boundIssues } from "../src/rejections/bounded-issues.ts";
 import type { CoreService, SignupParts } from "../src/service.ts";
 import { waitingOnly } from "../src/provisioning/waiting.ts";
-import { logger, metrics } from "./lib/runtime.ts";
+import { logger } from "./lib/runtime.ts";
 import { runtimeSignupService } from "./lib/runtime-service.ts";
 import { deadlineOf, invocationDeadline, type DeadlineContext } from "./middleware/deadline.ts";
 
@@ -78,7 +77,6 @@ export function createSignupHandler(service: CoreService & SignupParts) {
 
   const lambda = middy<SQSEvent, SQSBatchResponse, Error, DeadlineContext>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(publishStoredMetrics(metrics))
     .use(invocationDeadline({ marginMs: 1_500 }))
     .handler(async (event, context) => {
       const failed: string[] = [];

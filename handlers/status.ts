@@ -1,5 +1,5 @@
 import middy from "@middy/core";
-import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { injectLambdaContext } from "./middleware/inject-lambda-context.ts";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { STEP_NAMES } from "../src/outcomes/constants.ts";
 import { tenantStatusView } from "../src/outcomes/tenant-status-view.ts";

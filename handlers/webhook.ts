@@ -1,7 +1,6 @@
 import middy from "@middy/core";
-import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { injectLambdaContext } from "./middleware/inject-lambda-context.ts";
 import { inAwsCallScope } from "./lib/aws-call-scope.ts";
-import { publishStoredMetrics } from "./middleware/publish-stored-metrics.ts";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { AwsCallDeadlineError } from "../src/aws/errors.ts";
 import { ValidationError } from "../src/errors.ts";
@@ -13,7 +12,7 @@ import type { ProvisionResult } from "../src/provisioning/types.ts";
 import { signupQueueAt, type SignupQueue } from "../src/queue/signup-queue.ts";
 import type { CoreService, WebhookParts } from "../src/service.ts";
 import { isUnfinishedStatus } from "../src/outcomes/constants.ts";
-import { logger, metrics } from "./lib/runtime.ts";
+import { logger } from "./lib/runtime.ts";
 import { runtimeWebhookService } from "./lib/runtime-service.ts";
 import { allowAwsCallsUntilInvocationEnd, deadlineOf, invocationDeadline, withAwsCallsFor, withAwsCallsUntilInvocationEnd, type DeadlineContext } from "./middleware/deadline.ts";
 import { httpErrorResponses, json } from "./middleware/http-errors.ts";
@@ -84,7 +83,6 @@ export function createWebhookHandler(service: CoreService & WebhookParts, option
 
   const lambda = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(publishStoredMetrics(metrics))
     .use(httpErrorResponses({ log: logger }))
     .use(invocationDeadline({ marginMs: 1_000, maxBudgetMs: service.config.webhookRequestBudgetMs }))
     // Header checks first: a body not declared JSON is refused (415) before it is read or verified.

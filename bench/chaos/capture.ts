@@ -1,6 +1,6 @@
 /**
  * What the service printed during a chaos run, kept to be searched for secrets: every
- * process.stdout/stderr write (Powertools logs and EMF metrics from the handlers), every line the
+ * process.stdout/stderr write (JSON logs and EMF metrics from the handlers), every line the
  * core's logger was given, and every UserSig the IM client put on the wire.
  */
 import type { HttpTransport } from "../../src/http/types.ts";
@@ -43,7 +43,7 @@ export function captureOutput(options: { passThrough?: boolean } = {}): OutputCa
   };
 }
 
-/** The core's logger: keeps each line as JSON text and passes it on (to Powertools, so it is printed too). */
+/** The core's logger: keeps each line as JSON text and passes it on (to the service logger, so it is printed too). */
 export class TeeLogger implements ProvisionLogger {
   readonly lines: string[] = [];
   readonly #next: ProvisionLogger | undefined;

@@ -238,7 +238,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         PROVIDER_ATTEMPT_TIMEOUT_MS: String(attemptTimeoutMs),
         SLS_CONSUMER_GROUP_PREFIX: RESOURCE_PREFIX,
         IM_GROUP_ID_PREFIX: RESOURCE_PREFIX,
-        POWERTOOLS_METRICS_NAMESPACE: "TenantProvisioner",
       },
     });
     const sls = stack.sls;

@@ -3,9 +3,9 @@ import { createLogger } from "../../src/observability/logger.ts";
 import { createProvisionMetrics } from "../../src/observability/metrics.ts";
 import { OutcomeStore } from "../../src/outcomes/store.ts";
 
-/** One logger (Powertools, passed wherever a logger is wanted) and one metrics buffer per Lambda process. */
+/** One logger (passed wherever a logger is wanted) and one metrics sink per Lambda process. */
 export const logger = createLogger();
-export const { metrics, sink: metricsSink } = createProvisionMetrics();
+export const { sink: metricsSink } = createProvisionMetrics();
 
 let store: OutcomeStore | undefined;
 

@@ -12,8 +12,8 @@ export class PayloadTooLargeError extends ProvisionerError {
 
 /**
  * The request body is not declared as JSON (415). Thrown, not returned, by the middleware that
- * checks it: a middy `before` that returns a reply skips every `after`, so Powertools would not
- * flush that invocation's metrics nor reset the logger's keys, and the refusal would go unlogged.
+ * checks it: a middy `before` that returns a reply skips every `after`, so the logger's keys
+ * would not be reset, and the refusal would go unlogged.
  */
 export class UnsupportedMediaTypeError extends ProvisionerError {
   override name = "UnsupportedMediaTypeError";

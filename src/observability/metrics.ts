@@ -1,4 +1,4 @@
-import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { createEmfEmitter, type EmfOutput } from "./emf.ts";
 import type { ProviderName } from "../errors.ts";
 import type { StepName, StepStatus } from "../outcomes/types.ts";
 
@@ -17,64 +17,50 @@ export interface ProvisionMetrics {
   limiterFallback?(provider: string, command: string): void;
 }
 
+/** `POWERTOOLS_METRICS_DISABLED` as Powertools read it (1, y, yes, t, true, on): no document is written. */
+function metricsDisabled(env: NodeJS.ProcessEnv): boolean {
+  return ["1", "y", "yes", "t", "true", "on"].includes(env["POWERTOOLS_METRICS_DISABLED"]?.trim().toLowerCase() ?? "");
+}
+
 /**
- * CloudWatch EMF metrics through Powertools: `Provisioned` and `Deprovisioned` (by step),
- * `StepFailed` (by provider and code),
- * `ProviderRetry`, `ProviderLatency` (per provider), `CredentialsRejected` (per provider and
- * code: a rotation in progress) and `LimiterFallback` (per provider and command), in namespace
- * `TenantProvisioner`.
+ * CloudWatch EMF metrics (./emf.ts), one single-metric document the moment each happens, so a
+ * metric's dimensions never reach another: `Provisioned` and `Deprovisioned` (by step),
+ * `StepFailed` (by provider and code), `ProviderRetry`, `ProviderLatency` (per provider),
+ * `CredentialsRejected` (per provider and code: a rotation in progress) and `LimiterFallback`
+ * (per provider and command), in namespace `TenantProvisioner`, each with the dimension
+ * `service=tenant-provisioner`. Nothing is buffered, so nothing needs publishing at the end of an
+ * invocation.
  *
  * @example
  * ```ts
- * const { metrics, sink } = createProvisionMetrics();
+ * const { sink } = createProvisionMetrics();
  * sink.providerRetry("sls", "InternalServerError");
- * metrics.publishStoredMetrics();
  * ```
  */
-export function createProvisionMetrics(namespace = "TenantProvisioner"): { metrics: Metrics; sink: ProvisionMetrics } {
-  const metrics = new Metrics({ namespace, serviceName: "tenant-provisioner" });
-  // Metrics with their own dimensions go out as single-metric documents so dimensions never leak
-  // into the other metrics of the same invocation. One single-metric instance serves them all:
-  // each addMetric publishes at once and clears its dimensions, and nothing is awaited between
-  // adding the dimensions and the metric. A new instance per metric (Powertools' singleMetric()
-  // builds a whole Metrics) was ~4% of the backfill's CPU, two per step.
-  let single: Metrics | undefined;
-  const singleMetric = (): Metrics => (single ??= metrics.singleMetric());
+export function createProvisionMetrics(namespace = "TenantProvisioner", options: { env?: NodeJS.ProcessEnv; output?: EmfOutput } = {}): { sink: ProvisionMetrics } {
+  const emf = createEmfEmitter({
+    namespace,
+    defaultDimensions: { service: "tenant-provisioner" },
+    disabled: metricsDisabled(options.env ?? process.env),
+    ...(options.output ? { output: options.output } : {}),
+  });
   const sink: ProvisionMetrics = {
     stepFinished({ step, provider, status, errorCode, durationMs }) {
-      const latency = singleMetric();
-      latency.addDimension("provider", provider);
-      latency.addMetric("ProviderLatency", MetricUnit.Milliseconds, durationMs);
-      if (status === "SUCCEEDED") {
-        const ok = singleMetric();
-        ok.addDimension("step", step);
-        ok.addMetric("Provisioned", MetricUnit.Count, 1);
-      } else if (status === "DELETED") {
-        // A removal that succeeded: counted as StepFailed, every offboarding set off failure alarms.
-        const removed = singleMetric();
-        removed.addDimension("step", step);
-        removed.addMetric("Deprovisioned", MetricUnit.Count, 1);
-      } else {
-        const failed = singleMetric();
-        failed.addDimensions({ provider, code: errorCode ?? status });
-        failed.addMetric("StepFailed", MetricUnit.Count, 1);
-      }
+      emf.emit("ProviderLatency", "Milliseconds", durationMs, { provider });
+      if (status === "SUCCEEDED") emf.emit("Provisioned", "Count", 1, { step });
+      // A removal that succeeded: counted as StepFailed, every offboarding set off failure alarms.
+      else if (status === "DELETED") emf.emit("Deprovisioned", "Count", 1, { step });
+      else emf.emit("StepFailed", "Count", 1, { provider, code: errorCode ?? status });
     },
     providerRetry(provider, code) {
-      const retry = singleMetric();
-      retry.addDimensions({ provider, code });
-      retry.addMetric("ProviderRetry", MetricUnit.Count, 1);
+      emf.emit("ProviderRetry", "Count", 1, { provider, code });
     },
     credentialsRejected(provider, code) {
-      const rejected = singleMetric();
-      rejected.addDimensions({ provider, code });
-      rejected.addMetric("CredentialsRejected", MetricUnit.Count, 1);
+      emf.emit("CredentialsRejected", "Count", 1, { provider, code });
     },
     limiterFallback(provider, command) {
-      const fallback = singleMetric();
-      fallback.addDimensions({ provider, command });
-      fallback.addMetric("LimiterFallback", MetricUnit.Count, 1);
+      emf.emit("LimiterFallback", "Count", 1, { provider, command });
     },
   };
-  return { metrics, sink };
+  return { sink };
 }

@@ -3,7 +3,7 @@ import type { Desired, StepError, StepName, StepStatus } from "../outcomes/types
 
 /** A log sink the core writes structured events to; never handed a secret. */
 export interface ProvisionLogger {
-  // Rest parameters, so a Powertools Logger is one as it is (its methods take any number of attribute objects).
+  // Rest parameters, as the service Logger (src/observability/logger.ts) takes any number of attribute objects.
   info(message: string, ...fields: Record<string, unknown>[]): void;
   warn(message: string, ...fields: Record<string, unknown>[]): void;
   error(message: string, ...fields: Record<string, unknown>[]): void;

@@ -82,7 +82,7 @@ function unzip(zip: Buffer): Record<string, string> {
   return files;
 }
 
-/** The one line `write` prints (Powertools writes logs and EMF documents to stdout / stderr). */
+/** The one line `write` prints (the logger and the EMF metrics write to stdout / stderr). */
 function captureLine(write: () => void): string {
   const streams = [process.stdout, process.stderr];
   const originals = streams.map((stream) => stream.write);

@@ -1,7 +1,7 @@
 /**
  * Shared pieces of the handler tests: importing the handler modules once the local stack's
  * environment is in place, a clock that can be moved forward, and capture of what the handlers
- * print (Powertools writes JSON lines to stdout/stderr).
+ * print (the logger writes JSON lines to stdout/stderr).
  */
 import { GetCommand } from "../../src/aws/dynamodb/index.ts";
 import { systemClock } from "../../src/http/clock.ts";

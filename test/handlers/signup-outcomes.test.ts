@@ -27,7 +27,7 @@ beforeAll(async () => {
 afterAll(() => output.restore());
 afterEach(() => vi.useRealTimers());
 
-/** The handler's structured log lines (Powertools JSON) with this message and messageId. */
+/** The handler's structured log lines (JSON, src/observability/logger.ts) with this message and messageId. */
 const logLines = (message: string, messageId: string): Record<string, unknown>[] =>
   output
     .text()

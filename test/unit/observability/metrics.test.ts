@@ -56,7 +56,18 @@ describe("createProvisionMetrics", () => {
     );
     expect(docs[0]?.["ProviderLatency"]).toBe(41);
     expect(docs[7]?.["ProviderLatency"]).toBe(7);
-    // The service dimension of every document (Powertools' default), as with a fresh instance each.
+    // The service dimension of every document (as Powertools' default dimension was).
     for (const d of docs) expect(d["service"]).toBe("tenant-provisioner");
+  });
+
+  it("writes nothing with POWERTOOLS_METRICS_DISABLED set to a true value (as Powertools read it)", () => {
+    for (const value of ["true", "1", "yes", "on", " TRUE "]) {
+      const { sink } = createProvisionMetrics("TenantProvisioner", { env: { POWERTOOLS_METRICS_DISABLED: value } });
+      expect(documents(() => sink.providerRetry("sls", "X")), value).toEqual([]);
+    }
+    for (const value of ["false", "0", ""]) {
+      const { sink } = createProvisionMetrics("TenantProvisioner", { env: { POWERTOOLS_METRICS_DISABLED: value } });
+      expect(documents(() => sink.providerRetry("sls", "X")), value).toHaveLength(1);
+    }
   });
 });
