@@ -61,8 +61,16 @@ export function formatError(error: Error, seen: Set<Error> = new Set()): Record<
  */
 export function toJsonLine(attributes: Record<string, unknown>): string {
   const ancestors: unknown[] = [];
+  // One formatted object per Error, so an Error met again inside itself (a field pointing back
+  // to it) is seen as the cycle it is rather than formatted anew without end.
+  const formatted = new Map<Error, Record<string, unknown>>();
+  const format = (error: Error): Record<string, unknown> => {
+    let shown = formatted.get(error);
+    if (!shown) formatted.set(error, (shown = formatError(error)));
+    return shown;
+  };
   return JSON.stringify(attributes, function (this: unknown, _key: string, value: unknown): unknown {
-    const replaced = value instanceof Error ? formatError(value) : value;
+    const replaced = value instanceof Error ? format(value) : value;
     if (typeof replaced === "bigint") return replaced.toString();
     if (typeof replaced === "object" && replaced !== null) {
       // The ancestors of this value are the holders on the path to it; one of them again is a cycle.

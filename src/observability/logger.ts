@@ -129,6 +129,38 @@ export class Logger implements ProvisionLogger {
 
   #log(level: LogLevelName, message: string, extra: readonly LogExtra[]): void {
     if (LOG_LEVELS[level] < this.#threshold) return;
+    let text: string;
+    try {
+      text = this.#line(level, message, extra);
+    } catch (error) {
+      // Attributes that cannot be read or serialised (a getter or toJSON that throws, a Proxy,
+      // nesting deeper than the stack): the line still goes out, with what is known and why the
+      // rest is missing, and the caller's work goes on. Only the error's name: its message may
+      // quote the value.
+      text = this.#fallbackLine(level, message, error);
+    }
+    const stream = LOG_LEVELS[level] >= LOG_LEVELS.WARN ? process.stderr : process.stdout;
+    try {
+      stream.write(`${text}\n`);
+    } catch {
+      // As Node's Console (which Powertools wrote through) does: a log line never fails the caller.
+    }
+  }
+
+  /** The line without its attributes, when they could not be written. */
+  #fallbackLine(level: LogLevelName, message: string, error: unknown): string {
+    const name = error instanceof Error ? error.name : typeof error;
+    return JSON.stringify({
+      level,
+      message: String(message),
+      timestamp: new Date().toISOString(),
+      service: this.#service,
+      function_request_id: this.#context?.awsRequestId,
+      log_error: `the line's attributes could not be written (${name})`,
+    });
+  }
+
+  #line(level: LogLevelName, message: string, extra: readonly LogExtra[]): string {
     const context = this.#context;
     const line: Record<string, unknown> = {
       level,
@@ -157,12 +189,7 @@ export class Logger implements ProvisionLogger {
       const value = line[key];
       if (value === undefined || value === null || value === "") delete line[key];
     }
-    const stream = LOG_LEVELS[level] >= LOG_LEVELS.WARN ? process.stderr : process.stdout;
-    try {
-      stream.write(`${toJsonLine(line)}\n`);
-    } catch {
-      // As Node's Console (which Powertools wrote through) does: a log line never fails the caller.
-    }
+    return toJsonLine(line);
   }
 }
 
