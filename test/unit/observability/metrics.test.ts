@@ -70,4 +70,13 @@ describe("createProvisionMetrics", () => {
       expect(documents(() => sink.providerRetry("sls", "X")), value).toHaveLength(1);
     }
   });
+
+  it("a metric the emitter refuses (a latency that is not a number) is a warning on stderr, never a throw into the core, and the other metrics of the step still go out", () => {
+    const warnings: string[] = [];
+    const lines: string[] = [];
+    const { sink } = createProvisionMetrics("TenantProvisioner", { env: {}, output: { document: (line) => lines.push(line), warning: (text) => warnings.push(text) } });
+    expect(() => sink.stepFinished({ step: "im-group", provider: "tencent-im", status: "SUCCEEDED", durationMs: Number.NaN })).not.toThrow();
+    expect(warnings).toEqual(["metric ProviderLatency not written: metric ProviderLatency: a finite number"]);
+    expect(lines.map((line) => (JSON.parse(line) as Emf)._aws.CloudWatchMetrics[0]?.Metrics[0]?.Name)).toEqual(["Provisioned"]);
+  });
 });
