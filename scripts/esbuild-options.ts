@@ -199,6 +199,29 @@ export const noJsHashFallbacks: Plugin = {
 };
 
 /**
+ * esbuild plugin: the AWS SDK's UUID v4 (`@smithy/core/serde` `v4`, the invocation id of every
+ * request and the idempotency tokens) made by `node:crypto`'s `randomUUID`. The SDK's module picks,
+ * at load, the global `crypto.randomUUID` where it exists (always, on Node ≥ 19) over a fallback on
+ * `getRandomValues` whose 256-entry hex table it builds at load anyway. Reading the global `crypto`
+ * there made Node load its Web Crypto module at every cold start (~6M instructions, 1.3 % of the
+ * webhook's init: compiling it and caching its code); nothing else of ours touches it. Web Crypto's
+ * `crypto.randomUUID()` and `node:crypto`'s `randomUUID()` are the same function of Node's
+ * (lib/internal/crypto/random.js, one entropy cache), so every id is made as before.
+ * test/unit/bundle/node-crypto-uuid.test.ts checks both.
+ */
+export const nodeCryptoUuid: Plugin = {
+  name: "node-crypto-uuid",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]@smithy[\\/]core[\\/]dist-es[\\/]submodules[\\/]serde[\\/]uuid[\\/]v4\.js$/ }, () => ({
+      contents: `import { randomUUID } from "node:crypto";
+// scripts/esbuild-options.ts nodeCryptoUuid: Node's randomUUID, without loading Web Crypto for it.
+export function bindV4() { return () => randomUUID(); }`,
+      loader: "js",
+    }));
+  },
+};
+
+/**
  * esbuild plugin: an AWS SDK client's schemas (`dist-es/schemas/schemas_0.js`, one array per
  * structure of the whole service) name trait keys through module constants (`{ [_xN]: _AN }`, with
  * `const _xN = "xmlName"`). esbuild cannot prove a computed key free of side effects, so it kept
@@ -247,7 +270,8 @@ export const compactSdkErrors: Plugin = {
  *   support is left out ({@link noEventStreams}), each SDK client's package.json is cut to its
  *   name and version ({@link slimAwsSdkPackageJson}), the endpoint cache's LRU is a Map
  *   ({@link smallEndpointCacheLru}), the SDK's JavaScript hash fallbacks are left out
- *   ({@link noJsHashFallbacks}), unused SDK schema structures are
+ *   ({@link noJsHashFallbacks}), the SDK's UUIDs come from `node:crypto` without Web Crypto
+ *   ({@link nodeCryptoUuid}), unused SDK schema structures are
  *   dropped ({@link literalSchemaTraitKeys}), the SDK's error
  *   classes are made by one factory ({@link compactSdkErrors}), the SDK's adaptive retry mode is
  *   left out ({@link noAdaptiveRetry}), the SDK's NodeHttpHandler is left out for the handler every
@@ -273,6 +297,7 @@ export const bundleOptions: BuildOptions = {
     givenRequestHandlerOnly,
     noSharedConfigFilesOrImds,
     noJsHashFallbacks,
+    nodeCryptoUuid,
     literalSchemaTraitKeys,
     compactSdkErrors,
     noAdaptiveRetry,

@@ -96,12 +96,15 @@ const outcomeSubjectSchema = z.object({
 });
 
 /** A failed step: its name, a final status and the provider's code. */
-const failedSubjectSchema = z.object({
-  ...outcomeSubjectSchema.def.shape,
-  step: z.string().check(z.minLength(1)),
-  status: z.enum(["FAILED_PERMANENT", "CONFLICT"]),
-  code: z.string().check(z.minLength(1)),
-});
+// Built on first use (z.lazy): only a permanent failure announces it.
+const failedSubjectSchema = z.lazy(() =>
+  z.object({
+    ...outcomeSubjectSchema.def.shape,
+    step: z.string().check(z.minLength(1)),
+    status: z.enum(["FAILED_PERMANENT", "CONFLICT"]),
+    code: z.string().check(z.minLength(1)),
+  }),
+);
 
 function base(subject: OutcomeSubject, detailType: OutcomeDetailType): OutcomeDetailBase {
   return {

@@ -63,10 +63,13 @@ export interface TenantOffboarding {
   requestedAt: string;
 }
 
-const offboardingSchema = z.strictObject({
-  tenantId: tenantIdSchema,
-  requestedAt: z.iso.datetime({ offset: true }),
-});
+// Built on first use (z.lazy): the queue carries signups far more often than offboardings.
+const offboardingSchema = z.lazy(() =>
+  z.strictObject({
+    tenantId: tenantIdSchema,
+    requestedAt: z.iso.datetime({ offset: true }),
+  }),
+);
 
 /** What a queue record asks for. */
 export type LifecycleEvent = { kind: "signup"; tenant: TenantOnboarding } | { kind: "offboard"; offboarding: TenantOffboarding };

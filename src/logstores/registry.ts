@@ -43,22 +43,25 @@ const CAPACITY_RULE = `an integer 1-${MAX_LOGSTORE_CAPACITY}`;
 const EXISTING_GROUPS_RULE = "an integer, at least the number of tenants";
 
 /** What `add` accepts: SLS's logstore name rule, a capacity SLS can hold, counts that add up. */
-const logstoresToAddSchema = z.array(
-  z
-    .object({
-      name: slsLogstoreNameSchema,
-      capacity: z.optional(
-        z.number().check(z.int({ message: CAPACITY_RULE }), z.gte(1, { message: CAPACITY_RULE }), z.lte(MAX_LOGSTORE_CAPACITY, { message: CAPACITY_RULE })),
+// Built on first use (z.lazy): only `logstores add` (the CLI) checks it, never a handler.
+const logstoresToAddSchema = z.lazy(() =>
+  z.array(
+    z
+      .object({
+        name: slsLogstoreNameSchema,
+        capacity: z.optional(
+          z.number().check(z.int({ message: CAPACITY_RULE }), z.gte(1, { message: CAPACITY_RULE }), z.lte(MAX_LOGSTORE_CAPACITY, { message: CAPACITY_RULE })),
+        ),
+        tenants: z.optional(z.array(z.string())),
+        existingGroups: z.optional(z.number().check(z.int({ message: EXISTING_GROUPS_RULE }))),
+      })
+      .check(
+        z.refine((l) => l.existingGroups === undefined || l.existingGroups >= (l.tenants?.length ?? 0), {
+          message: EXISTING_GROUPS_RULE,
+          path: ["existingGroups"],
+        }),
       ),
-      tenants: z.optional(z.array(z.string())),
-      existingGroups: z.optional(z.number().check(z.int({ message: EXISTING_GROUPS_RULE }))),
-    })
-    .check(
-      z.refine((l) => l.existingGroups === undefined || l.existingGroups >= (l.tenants?.length ?? 0), {
-        message: EXISTING_GROUPS_RULE,
-        path: ["existingGroups"],
-      }),
-    ),
+  ),
 );
 
 /**

@@ -3,6 +3,11 @@
  * The store checks an input with `parseOrThrow` before any write (a bad input is a
  * ValidationError naming every broken field, never a half write), and no value is ever copied
  * into a rule's text.
+ *
+ * The inputs of operations no handler's typical invocation makes (lease release, pinning, the
+ * failures listing, fast-forward, tenant leases, announcement re-claims and failures) are built on
+ * first use (`z.lazy`): a schema built at module scope costs every cold start of every handler
+ * (test/unit/bundle/zod-schemas-at-load.test.ts). The same rules and messages either way.
  */
 import * as z from "zod/mini";
 import { tenantIdSchema } from "../validation/tenant-id.ts";
@@ -95,7 +100,7 @@ export const registrationInput = z.object({
 });
 
 /** `releaseCreationLease`. */
-export const leaseOwnerInput = z.object({ tenantId: tenantIdSchema, owner: nonEmptyString });
+export const leaseOwnerInput = z.lazy(() => z.object({ tenantId: tenantIdSchema, owner: nonEmptyString }));
 
 /** `addMissingSteps`, `markStepsStale`. */
 export const tenantStepsInput = z.object({ tenantId: tenantIdSchema, steps });
@@ -113,13 +118,13 @@ export const claimStepInput = z.object({
 export const completionInput = z.object({ record: claimedRecord, result: stepResult });
 
 /** `pinResource`. */
-export const pinResourceInput = z.object({ record: claimedRecord, resource });
+export const pinResourceInput = z.lazy(() => z.object({ record: claimedRecord, resource }));
 
 /** `listUnfinished` (its cursor is checked where it is decoded). */
 export const listUnfinishedInput = z.object({ limit: pageLimit, dueBefore: z.optional(isoTimeSchema) });
 
 /** `listFailures`, `listFailedAnnouncements`. */
-export const listInput = z.object({ limit: pageLimit });
+export const listInput = z.lazy(() => z.object({ limit: pageLimit }));
 
 /** `changeDesired`. */
 export const changeDesiredInput = z.object({
@@ -129,27 +134,29 @@ export const changeDesiredInput = z.object({
 });
 
 /** `fastForwardStep`: a finished record, moved to a generation above its own. */
-export const fastForwardInput = z
-  .object({
-    record: z.object({
-      tenantId: tenantIdSchema,
-      step: stepNameSchema,
-      status: z.enum(FINISHED_STATUSES, { message: "a finished status" }),
-      observedGeneration: z.number(),
-    }),
-    generation: z.number(),
-  })
-  .check(
-    z.refine((input) => input.generation > input.record.observedGeneration, {
-      message: "above the record's observedGeneration",
-      path: ["generation"],
-      // Compared whenever both numbers are there, even if another field is broken.
-      when: (payload) => {
-        const input = payload.value as { generation?: unknown; record?: { observedGeneration?: unknown } } | undefined;
-        return typeof input?.generation === "number" && typeof input.record?.observedGeneration === "number";
-      },
-    }),
-  );
+export const fastForwardInput = z.lazy(() =>
+  z
+    .object({
+      record: z.object({
+        tenantId: tenantIdSchema,
+        step: stepNameSchema,
+        status: z.enum(FINISHED_STATUSES, { message: "a finished status" }),
+        observedGeneration: z.number(),
+      }),
+      generation: z.number(),
+    })
+    .check(
+      z.refine((input) => input.generation > input.record.observedGeneration, {
+        message: "above the record's observedGeneration",
+        path: ["generation"],
+        // Compared whenever both numbers are there, even if another field is broken.
+        when: (payload) => {
+          const input = payload.value as { generation?: unknown; record?: { observedGeneration?: unknown } } | undefined;
+          return typeof input?.generation === "number" && typeof input.record?.observedGeneration === "number";
+        },
+      }),
+    ),
+);
 
 /** `finishAnnouncement`, `redriveAnnouncement`. */
 export const announcementInput = z.object({ tenantId: tenantIdSchema, generation });
@@ -158,25 +165,27 @@ export const announcementInput = z.object({ tenantId: tenantIdSchema, generation
 export const ownAnnouncementInput = z.object({ tenantId: tenantIdSchema, generation, owner: nonEmptyString });
 
 /** `leaseTenant`. */
-export const tenantLeaseInput = z.object({ tenantId: tenantIdSchema, generation, owner: nonEmptyString, expiresAt: isoTimeSchema });
+export const tenantLeaseInput = z.lazy(() => z.object({ tenantId: tenantIdSchema, generation, owner: nonEmptyString, expiresAt: isoTimeSchema }));
 
 /** `claimAnnouncement`. */
 export const claimAnnouncementInput = z.object({ tenantId: tenantIdSchema, generation, retryAfterMs });
 
 /** `reclaimAnnouncement`: the due time as read, and when it is due next. */
-export const reclaimAnnouncementInput = z.object({ tenantId: tenantIdSchema, generation, dueAt: isoTimeSchema, retryAfterMs });
+export const reclaimAnnouncementInput = z.lazy(() => z.object({ tenantId: tenantIdSchema, generation, dueAt: isoTimeSchema, retryAfterMs }));
 
 /** `recordAnnouncementFailure`. */
-export const announcementFailureInput = z.object({
-  tenantId: tenantIdSchema,
-  generation,
-  failure: z.object({
-    attempts: intInRange(1, MAX_ANNOUNCE_ATTEMPTS),
-    code: z.string({ message: "string" }),
-    message: z.string({ message: "string" }),
-    retryAt: z.optional(isoTimeSchema),
+export const announcementFailureInput = z.lazy(() =>
+  z.object({
+    tenantId: tenantIdSchema,
+    generation,
+    failure: z.object({
+      attempts: intInRange(1, MAX_ANNOUNCE_ATTEMPTS),
+      code: z.string({ message: "string" }),
+      message: z.string({ message: "string" }),
+      retryAt: z.optional(isoTimeSchema),
+    }),
   }),
-});
+);
 
 /**
  * Narrows to {@link StepName}.

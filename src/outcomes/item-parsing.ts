@@ -45,22 +45,25 @@ const stepItemSchema = z.object({
   updatedAt: text,
 });
 
-const owedAnnouncementSchema = z.object({
-  generation: positiveInt,
-  outcome: z.enum(OUTCOME_DETAIL_TYPES),
-  occurredAt: text,
-  failure: z.optional(
-    z.object({
-      step: text,
-      status: z.enum(["FAILED_PERMANENT", "CONFLICT"]),
-      code: text,
-      provider: text,
-      requestId: optionalText,
-      message: optionalText,
-    }),
-  ),
-  steps: z.array(z.object({ step: text, status: text, resource: textMap })),
-});
+// Built on first use (z.lazy): an announcement is owed only after its publish failed.
+const owedAnnouncementSchema = z.lazy(() =>
+  z.object({
+    generation: positiveInt,
+    outcome: z.enum(OUTCOME_DETAIL_TYPES),
+    occurredAt: text,
+    failure: z.optional(
+      z.object({
+        step: text,
+        status: z.enum(["FAILED_PERMANENT", "CONFLICT"]),
+        code: text,
+        provider: text,
+        requestId: optionalText,
+        message: optionalText,
+      }),
+    ),
+    steps: z.array(z.object({ step: text, status: text, resource: textMap })),
+  }),
+);
 
 const tenantItemSchema = z.object({
   tenantId: nonEmptyText,

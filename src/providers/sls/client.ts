@@ -49,7 +49,8 @@ interface CallHistory {
 }
 
 /** ListConsumerGroup's bare array; extra fields SLS may add are ignored. */
-const consumerGroupListSchema = z.array(z.object({ name: z.string(), timeout: z.number(), order: z.boolean() }));
+// Built on first use (z.lazy): only an ensure that finds the group already there lists them.
+const consumerGroupListSchema = z.lazy(() => z.array(z.object({ name: z.string(), timeout: z.number(), order: z.boolean() })));
 
 /**
  * Rounds of Create → List in `ensureConsumerGroup`: a group that exists on Create but is gone

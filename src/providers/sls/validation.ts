@@ -1,4 +1,8 @@
-/** Input rules checked before any SLS call (zod/mini schemas); each broken rule is named with its field. */
+/**
+ * Input rules checked before any SLS call (zod/mini schemas); each broken rule is named with its field.
+ * The consumer group update and the logstore to create (SLS_LOGSTORE_AUTO_CREATE only) are built
+ * on first use (`z.lazy`), not at every cold start; the same rules and messages either way.
+ */
 import * as z from "zod/mini";
 import {
   CONSUMER_GROUP_NAME_MAX_LENGTH,
@@ -44,7 +48,6 @@ const consumerGroupSettings = z.object({
   ),
   order: z.boolean(),
 });
-const partialConsumerGroupSettings = z.partial(consumerGroupSettings);
 
 /**
  * A consumer group name: `^[0-9a-zA-Z_-]{1,128}$` (the Java SDK's check).
@@ -75,10 +78,12 @@ export const consumerGroupSchema = z.object({ name: consumerGroupName, ...consum
  * schemaIssues(consumerGroupUpdateSchema, { name: "t-1" }); // [{ field: "settings", rule: "at least one of timeout, order" }]
  * ```
  */
-export const consumerGroupUpdateSchema = z.object({ name: consumerGroupName, ...partialConsumerGroupSettings.def.shape }).check(
-  z.superRefine((update, ctx) => {
-    if (update.timeout === undefined && update.order === undefined) ctx.addIssue({ code: "custom", path: ["settings"], message: "at least one of timeout, order" });
-  }),
+export const consumerGroupUpdateSchema = z.lazy(() =>
+  z.object({ name: consumerGroupName, ...z.partial(consumerGroupSettings).def.shape }).check(
+    z.superRefine((update, ctx) => {
+      if (update.timeout === undefined && update.order === undefined) ctx.addIssue({ code: "custom", path: ["settings"], message: "at least one of timeout, order" });
+    }),
+  ),
 );
 
 /** An integer within a documented range, each broken rule named. */
@@ -96,14 +101,16 @@ function intIn(range: { min: number; max: number }, unit = "") {
  * schemaIssues(logStoreSpecSchema, { name: "tenant-events-9", ttl: 0, shardCount: 2 }); // [{ field: "ttl", rule: "an integer 1-3650 days" }]
  * ```
  */
-export const logStoreSpecSchema = z
-  .object({
-    name: logstoreName,
-    ttl: intIn(LOGSTORE_TTL_RANGE, " days"),
-    shardCount: intIn(LOGSTORE_SHARD_COUNT_RANGE),
-    autoSplit: z.optional(z.boolean()),
-    maxSplitShard: z.optional(intIn(LOGSTORE_MAX_SPLIT_SHARD_RANGE)),
-  })
-  .check(
-    z.refine((l) => l.autoSplit !== true || l.maxSplitShard !== undefined, { message: "required when autoSplit is true", path: ["maxSplitShard"] }),
-  );
+export const logStoreSpecSchema = z.lazy(() =>
+  z
+    .object({
+      name: logstoreName,
+      ttl: intIn(LOGSTORE_TTL_RANGE, " days"),
+      shardCount: intIn(LOGSTORE_SHARD_COUNT_RANGE),
+      autoSplit: z.optional(z.boolean()),
+      maxSplitShard: z.optional(intIn(LOGSTORE_MAX_SPLIT_SHARD_RANGE)),
+    })
+    .check(
+      z.refine((l) => l.autoSplit !== true || l.maxSplitShard !== undefined, { message: "required when autoSplit is true", path: ["maxSplitShard"] }),
+    ),
+);

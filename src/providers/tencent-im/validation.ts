@@ -3,6 +3,10 @@
  * multiaccount_import, modify_group_base_info, add_group_member, and the group id arguments), as
  * zod/mini schemas checked before any call, so a bad request never reaches IM. Issues name the
  * field and the rule, never the value (src/validation/zod-issues.ts builds them).
+ *
+ * The requests only an update or the raw create_group sends (modify_group_base_info,
+ * add_group_member, create_group's own spec) are built on first use (`z.lazy`), not at every cold
+ * start; the same rules and messages either way.
  */
 import * as z from "zod/mini";
 import { maxUtf8Bytes, utf8Length } from "../../validation/text.ts";
@@ -115,7 +119,7 @@ const groupTypeRules = z.superRefine<Loose>(
  * // [{ field: "members", rule: "not allowed for AVChatRoom" }]
  * ```
  */
-export const imGroupSpecSchema = z.object(groupSpecShape).check(groupTypeRules);
+export const imGroupSpecSchema = z.lazy(() => z.object(groupSpecShape).check(groupTypeRules));
 
 const unboundedIntroduction = z.optional(z.string());
 
@@ -195,22 +199,24 @@ export const groupIdSchema = nonEmptyString;
  * schemaIssues(groupBaseInfoChangesSchema, { groupId: "t-42" }); // [{ field: "changes", rule: "at least one field to change" }]
  * ```
  */
-export const groupBaseInfoChangesSchema = z
-  .object({
-    groupId: groupIdSchema,
-    name: z.optional(groupName),
-    introduction: groupSpecShape.introduction,
-    notification: groupSpecShape.notification,
-    faceUrl: groupSpecShape.faceUrl,
-    maxMemberCount: groupSpecShape.maxMemberCount,
-    applyJoinOption: groupSpecShape.applyJoinOption,
-    muteAllMember: z.optional(z.enum(IM_MUTE_ALL_MEMBER_VALUES)),
-  })
-  .check(
-    z.superRefine(({ groupId: _, ...changes }, ctx) => {
-      if (Object.values(changes).every((v) => v === undefined)) ctx.addIssue({ code: "custom", path: ["changes"], message: "at least one field to change" });
-    }),
-  );
+export const groupBaseInfoChangesSchema = z.lazy(() =>
+  z
+    .object({
+      groupId: groupIdSchema,
+      name: z.optional(groupName),
+      introduction: groupSpecShape.introduction,
+      notification: groupSpecShape.notification,
+      faceUrl: groupSpecShape.faceUrl,
+      maxMemberCount: groupSpecShape.maxMemberCount,
+      applyJoinOption: groupSpecShape.applyJoinOption,
+      muteAllMember: z.optional(z.enum(IM_MUTE_ALL_MEMBER_VALUES)),
+    })
+    .check(
+      z.superRefine(({ groupId: _, ...changes }, ctx) => {
+        if (Object.values(changes).every((v) => v === undefined)) ctx.addIssue({ code: "custom", path: ["changes"], message: "at least one field to change" });
+      }),
+    ),
+);
 
 /**
  * An add_group_member request, `{ groupId, userIds }`: a GroupId and at least one valid, unique
@@ -221,13 +227,15 @@ export const groupBaseInfoChangesSchema = z
  * schemaIssues(addGroupMembersSchema, { groupId: "t-42", userIds: ["bob", "bob"] }); // [{ field: "userIds.1", rule: "unique" }]
  * ```
  */
-export const addGroupMembersSchema = z.object({
-  groupId: groupIdSchema,
-  userIds: z.array(imUserIdSchema).check(
-    z.minLength(1, { message: "at least one member" }),
-    unique<string>((id) => id, (i) => [i], "unique"),
-  ),
-});
+export const addGroupMembersSchema = z.lazy(() =>
+  z.object({
+    groupId: groupIdSchema,
+    userIds: z.array(imUserIdSchema).check(
+      z.minLength(1, { message: "at least one member" }),
+      unique<string>((id) => id, (i) => [i], "unique"),
+    ),
+  }),
+);
 
 /**
  * A removeGroup spec (`RemoveGroupSpec`): every field that identifies "our" group.

@@ -104,9 +104,12 @@ export function toGroupInfo(entry: ImGroupInfoEntry): ImGroupInfo {
 export const multiAccountImportAnswerSchema = z.looseObject({ FailAccounts: z.optional(z.array(text)) });
 
 /** add_group_member's answer: one `Result` per member. */
-export const addGroupMemberAnswerSchema = z.looseObject({
-  MemberList: z.array(z.looseObject({ Member_Account: text, Result: int })),
-});
+// Built on first use (z.lazy): members are added only by a group update.
+export const addGroupMemberAnswerSchema = z.lazy(() =>
+  z.looseObject({
+    MemberList: z.array(z.looseObject({ Member_Account: text, Result: int })),
+  }),
+);
 
 /**
  * The multiaccount_import body, in the current `AccountList` form.

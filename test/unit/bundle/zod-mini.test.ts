@@ -146,6 +146,14 @@ describe("handler bundles", () => {
     expect(withPutEvents.map(([file]) => HANDLERS.find((h) => file.endsWith(`/${h}.js`))).sort()).toEqual(["backfill", "offboard", "signup", "webhook"]);
   });
 
+  it("never read the global (Web Crypto) crypto: the SDK's UUIDs come from node:crypto's randomUUID (nodeCryptoUuid)", () => {
+    for (const [file, text] of Object.entries(textByHandler)) {
+      // The SDK's uuid module, bundled without the plugin: `typeof crypto<"u"&&typeof crypto.randomUUID=="function"`.
+      expect(text, `${file} reads the global crypto`).not.toMatch(/typeof crypto\b/);
+      expect(text, file).toContain(".randomUUID");
+    }
+  });
+
   it("carry none of the AWS SDK's adaptive retry mode (no client uses it; the template does not set AWS_RETRY_MODE)", () => {
     for (const [file, text] of withSdkClient(textByHandler)) {
       expect(text, `${file} bundles the adaptive mode's rate limiter`).not.toContain("lastThrottleTime");
