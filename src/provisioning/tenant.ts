@@ -26,10 +26,11 @@ export const TENANT_SOURCES = ["signup", "webhook", "backfill", "import"] as con
 export type TenantSource = (typeof TENANT_SOURCES)[number];
 
 /**
- * A tenant-onboarding request as stored: the shape and every rule, with text under the rule it
- * was stored under ({@link storedTextChecks}). What a stored request is read back with.
+ * The shape and every rule of a tenant-onboarding request up to the text rules of 2026-12-01
+ * (those are {@link newTextRules}). Input only: a stored request is read with
+ * {@link storedTenantShape}.
  */
-const storedTenantSchema = z.strictObject({
+const baseTenantSchema = z.strictObject({
   tenantId: tenantIdSchema,
   displayName: z.string().check(
     z.trim(),
@@ -92,7 +93,7 @@ type Loose = Partial<Record<string, unknown>>;
 
 /**
  * The text rules only new requests must meet ({@link newTextIssues}), on the four texts at once:
- * one check on the stored schema, not a second copy of the tenant schema. It runs whenever the
+ * one check on the base schema, not a second copy of the tenant schema. It runs whenever the
  * request is an object (even if another field is broken, so every broken rule shows at once) and
  * judges only texts that are strings (a text of another type is already reported).
  */
@@ -116,11 +117,39 @@ const newTextRules = z.superRefine<Loose>(
 
 /**
  * The tenant-onboarding request: what every entry point (signup event, webhook, import, update)
- * hands to the core once its own envelope (SQS record, webhook body) is unwrapped: the stored
- * schema and the text rules of 2026-12-01. A rule that tightens what a request may hold goes in a
- * check here, never into the stored schema: a tenant stored under the looser rule must stay readable.
+ * hands to the core once its own envelope (SQS record, webhook body) is unwrapped: the base
+ * schema and the text rules of 2026-12-01. New requests only: a stored request is read by its
+ * shape ({@link parseStoredTenantOnboarding}), so a rule that tightens what a request may hold
+ * goes here and never makes a stored tenant unreadable.
  */
-export const tenantOnboardingSchema = storedTenantSchema.check(newTextRules);
+export const tenantOnboardingSchema = baseTenantSchema.check(newTextRules);
+
+/**
+ * A request as some release stored it: its shape only (types, required fields, enums, the
+ * fields there are), never a text, byte, format or id rule. Those rules changed between releases
+ * (no text rule before 2026-11-30 14:14 UTC, so a CRLF introduction was stored; the introduction
+ * limit shrank when the marker was appended), and a request a release accepted must stay readable:
+ * re-driven, updated, offboarded. A stored text a provider cannot take fails that step, named by
+ * the provider client's own check (field and rule) or the provider's answer, as its outcome.
+ * What no release stored (a field none knew, a text that is a number) is still refused.
+ */
+const storedTenantShape = z.strictObject({
+  tenantId: z.string(),
+  displayName: z.string(),
+  admin: z.strictObject({ userId: z.string(), name: z.optional(z.string()) }),
+  members: z.optional(z.array(z.strictObject({ userId: z.string(), role: z.optional(z.literal("Admin")) }))),
+  imGroup: z.optional(
+    z.strictObject({
+      introduction: z.optional(z.string()),
+      notification: z.optional(z.string()),
+      faceUrl: z.optional(z.string()),
+      applyJoinOption: z.optional(z.enum(IM_APPLY_JOIN_OPTIONS)),
+    }),
+  ),
+  consumerGroup: z.optional(z.strictObject({ timeout: z.optional(z.number()), order: z.optional(z.boolean()) })),
+  requestedAt: z.string(),
+  source: z.enum(TENANT_SOURCES),
+});
 
 export type TenantOnboarding = z.infer<typeof tenantOnboardingSchema>;
 
@@ -138,10 +167,11 @@ export function parseTenantOnboarding(input: unknown): TenantOnboarding {
 }
 
 /**
- * Reads back a request this or an earlier release stored: the same shape and rules as
- * {@link parseTenantOnboarding}, with texts under the earlier text rule, so a tenant stored with
- * a name a new request may no longer use (a zero-width space) is still re-driven, updated and
- * offboarded. Throws {@link ValidationError} for what no release stored (a field it does not know).
+ * Reads back a request this or an earlier release stored, by its shape alone
+ * ({@link storedTenantShape}): no text or byte rule, so a tenant stored with text a new request
+ * may no longer hold (a CRLF introduction, a zero-width space, a name over today's limit) is
+ * still re-driven, updated and offboarded. Throws {@link ValidationError} for what no release
+ * stored (a field it does not know, a value of the wrong type).
  *
  * @example
  * ```ts
@@ -149,7 +179,7 @@ export function parseTenantOnboarding(input: unknown): TenantOnboarding {
  * ```
  */
 export function parseStoredTenantOnboarding(snapshot: unknown): TenantOnboarding {
-  return parseOrThrow(storedTenantSchema, snapshot, "stored tenant");
+  return parseOrThrow(storedTenantShape, snapshot, "stored tenant");
 }
 
 /** The rule a tenant's user id breaks when it is the IM app's own admin account. */

@@ -199,14 +199,14 @@ describe("the backfill re-drives a listed tenant under a lease instead of a read
     const tenant = page.tenantRecords.find((t) => t.tenantId === request.tenantId);
     if (!tenant) throw new Error("not listed");
     // Edited by hand at the same generation after the listing (no release writes that): the lease
-    // still holds at the listed generation, but the request it answers with no longer validates.
+    // still holds at the listed generation, but the request it answers with has an owner of the wrong type (no shape reads it).
     await service.documentClient.send(
       new UpdateCommand({
         TableName: service.config.outcomeTableName,
         Key: tenantKey(request.tenantId),
         UpdateExpression: "SET #snapshot = :snapshot",
         ExpressionAttributeNames: { "#snapshot": "snapshot" },
-        ExpressionAttributeValues: { ":snapshot": JSON.stringify({ ...request, admin: { userId: "" } }) },
+        ExpressionAttributeValues: { ":snapshot": JSON.stringify({ ...request, admin: { userId: 42 } }) },
       }),
     );
     const listed = { tenant, steps: page.items.filter((s) => s.tenantId === request.tenantId) };
