@@ -25,6 +25,15 @@ const imUserId = imUserIdSchema.check(
 export const TENANT_SOURCES = ["signup", "webhook", "backfill", "import"] as const;
 export type TenantSource = (typeof TENANT_SOURCES)[number];
 
+/*
+ * Leaves both schemas use, built once: each schema built at load costs every cold start
+ * (test/unit/bundle/zod-schemas-at-load.test.ts).
+ */
+const memberRole = z.optional(z.literal("Admin"));
+const applyJoinOption = z.optional(z.enum(IM_APPLY_JOIN_OPTIONS));
+const consumerGroupOrder = z.optional(z.boolean());
+const tenantSource = z.enum(TENANT_SOURCES);
+
 /**
  * The shape and every rule of a tenant-onboarding request up to the text rules of 2026-12-01
  * (those are {@link newTextRules}). Input only: a stored request is read with
@@ -49,7 +58,7 @@ const baseTenantSchema = z.strictObject({
     ),
   }),
   members: z.optional(
-    z.array(z.strictObject({ userId: imUserId, role: z.optional(z.literal("Admin")) })).check(
+    z.array(z.strictObject({ userId: imUserId, role: memberRole })).check(
       z.maxLength(IM_GROUP_LIMITS.members - 1, { message: `at most ${IM_GROUP_LIMITS.members - 1} members (IM allows ${IM_GROUP_LIMITS.members} with the owner)` }),
     ),
   ),
@@ -66,18 +75,18 @@ const baseTenantSchema = z.strictObject({
         z.string().check(maxUtf8Bytes(IM_GROUP_LIMITS.notificationBytes), ...storedTextChecks({ lineFeeds: true })),
       ),
       faceUrl: z.optional(z.url({ protocol: /^https?$/ }).check(maxUtf8Bytes(IM_GROUP_LIMITS.faceUrlBytes))),
-      applyJoinOption: z.optional(z.enum(IM_APPLY_JOIN_OPTIONS)),
+      applyJoinOption,
     }),
   ),
   /** Settings of the tenant's SLS consumer group; absent ones come from the configuration. */
   consumerGroup: z.optional(
     z.strictObject({
       timeout: z.optional(z.int().check(z.gte(1), z.lte(86_400))),
-      order: z.optional(z.boolean()),
+      order: consumerGroupOrder,
     }),
   ),
   requestedAt: z.iso.datetime({ offset: true }),
-  source: z.enum(TENANT_SOURCES),
+  source: tenantSource,
 }).check(
   z.superRefine((tenant, ctx) => {
     // Each account once: IM lists a member once, and the admin is the group's owner, not a member.
@@ -133,22 +142,19 @@ export const tenantOnboardingSchema = baseTenantSchema.check(newTextRules);
  * the provider client's own check (field and rule) or the provider's answer, as its outcome.
  * What no release stored (a field none knew, a text that is a number) is still refused.
  */
+const storedString = z.string();
+const storedOptionalString = z.optional(storedString);
 const storedTenantShape = z.strictObject({
-  tenantId: z.string(),
-  displayName: z.string(),
-  admin: z.strictObject({ userId: z.string(), name: z.optional(z.string()) }),
-  members: z.optional(z.array(z.strictObject({ userId: z.string(), role: z.optional(z.literal("Admin")) }))),
+  tenantId: storedString,
+  displayName: storedString,
+  admin: z.strictObject({ userId: storedString, name: storedOptionalString }),
+  members: z.optional(z.array(z.strictObject({ userId: storedString, role: memberRole }))),
   imGroup: z.optional(
-    z.strictObject({
-      introduction: z.optional(z.string()),
-      notification: z.optional(z.string()),
-      faceUrl: z.optional(z.string()),
-      applyJoinOption: z.optional(z.enum(IM_APPLY_JOIN_OPTIONS)),
-    }),
+    z.strictObject({ introduction: storedOptionalString, notification: storedOptionalString, faceUrl: storedOptionalString, applyJoinOption }),
   ),
-  consumerGroup: z.optional(z.strictObject({ timeout: z.optional(z.number()), order: z.optional(z.boolean()) })),
-  requestedAt: z.string(),
-  source: z.enum(TENANT_SOURCES),
+  consumerGroup: z.optional(z.strictObject({ timeout: z.optional(z.number()), order: consumerGroupOrder })),
+  requestedAt: storedString,
+  source: tenantSource,
 });
 
 export type TenantOnboarding = z.infer<typeof tenantOnboardingSchema>;

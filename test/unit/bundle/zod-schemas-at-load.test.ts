@@ -23,9 +23,13 @@ import { HANDLERS, bundleOptions } from "../../../scripts/esbuild-options.ts";
  * Schemas a bundle may build at load: a little over each one's count on 2026-12-01 once the
  * outcome items, IM answers and the configuration share their leaf rules
  * (src/outcomes/item-parsing.ts, src/providers/tencent-im/wire.ts, src/config/config.ts): signup
- * and webhook 596 (706 before), offboard and backfill 574 (684), status 291 (377).
+ * and webhook 596 (706 before), offboard and backfill 574 (684), status 291 (377). Raised by 20
+ * on 2026-12-01 for the stored-request shape (src/provisioning/tenant.ts `storedTenantShape`, +18:
+ * a stored request is read by its shape, not by the input rules, so it is a schema of its own;
+ * its leaves shared with the input schema are built once): signup and webhook 616, offboard and
+ * backfill 594 (598 and 576 before it).
  */
-const BUDGET: Record<(typeof HANDLERS)[number], number> = { signup: 605, webhook: 605, offboard: 585, backfill: 585, status: 300 };
+const BUDGET: Record<(typeof HANDLERS)[number], number> = { signup: 625, webhook: 625, offboard: 605, backfill: 605, status: 300 };
 
 /** The environment the configuration needs (dummy values, as in bench/lib.ts LAMBDA_ENV). */
 const ENV: Record<string, string> = {
