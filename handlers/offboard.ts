@@ -1,7 +1,7 @@
 import middy from "@middy/core";
 import { injectLambdaContext } from "./middleware/inject-lambda-context.ts";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { TenantNotFoundError } from "../src/provisioning/errors.ts";
+import { StoredTenantUnreadableError, TenantNotFoundError } from "../src/provisioning/errors.ts";
 import type { CoreService } from "../src/service.ts";
 import { inAwsCallScope } from "./lib/aws-call-scope.ts";
 import { logger } from "./lib/runtime.ts";
@@ -19,7 +19,8 @@ const REQUEST_BUDGET_MS = 8_000;
  * removes its resource, the records stay as the audit trail (status DELETED). IAM-authorised
  * exactly like `GET /tenants/{tenantId}`. Replies 200 with each step's outcome when the removal
  * finished (DELETED, or CONFLICT for a group that is not ours), 202 when it continues in the
- * backfill (the steps are in the unfinished index), 404 for a tenant never recorded.
+ * backfill (the steps are in the unfinished index), 404 for a tenant never recorded, 409 (nothing
+ * written) when its stored request cannot be read and removal needs what it holds (the IM owner).
  * Offboarding an offboarded tenant again changes nothing.
  *
  * @example
@@ -41,6 +42,9 @@ export function createOffboardHandler(service: CoreService) {
         result = await service.offboard({ tenantId, requestedAt: "now", source: "api" }, { deadline: deadlineOf(context), workerId: context.awsRequestId });
       } catch (error) {
         if (error instanceof TenantNotFoundError) return json(404, { error: "not-found", tenantId });
+        // Nothing was written: the stored request does not say what removal needs (its issues
+        // name stored fields, not this request's).
+        if (error instanceof StoredTenantUnreadableError) return json(409, { error: "stored-tenant-unreadable", tenantId, issues: error.issues });
         throw error;
       }
       logger.info("offboarding requested", { tenantId, generation: result.generation, caller: caller.userArn ?? caller.userId });

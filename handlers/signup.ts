@@ -5,7 +5,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { forEachWithin } from "../src/concurrency/for-each-within.ts";
 import { ValidationError } from "../src/errors.ts";
 import { lifecycleEventFromQueueBody, type LifecycleEvent } from "../src/inputs/unwrap.ts";
-import { ImmutableFieldError, RequestedAtAheadError } from "../src/provisioning/errors.ts";
+import { ImmutableFieldError, RequestedAtAheadError, StoredTenantUnreadableError } from "../src/provisioning/errors.ts";
 import { boundIssues } from "../src/rejections/bounded-issues.ts";
 import type { CoreService, SignupParts } from "../src/service.ts";
 import { waitingOnly } from "../src/provisioning/waiting.ts";
@@ -21,7 +21,8 @@ const MIN_RECORD_BUDGET_MS = 3_000;
 /**
  * SQS-triggered lifecycle handler (EventBridge `TenantSignedUp` / `TenantOffboarded` → queue →
  * here), with partial batch responses: only records worth retrying are reported failed. An
- * invalid event (or one that changes a fixed field, or offboards an unknown tenant) is recorded
+ * invalid event (or one that changes a fixed field, or offboards a tenant whose stored request
+ * lacks what removal needs) is recorded
  * as rejected and acknowledged, so a poison message never loops; a record that still has work
  * (FAILED_RETRYABLE, in progress elsewhere, not started for lack of time) is redelivered, and
  * after maxReceiveCount it goes to the DLQ. Work in progress elsewhere never takes it there: every
@@ -59,6 +60,8 @@ export function createSignupHandler(service: CoreService & SignupParts) {
       // Nothing was written: the event can never apply, so it is kept, not retried.
       if (error instanceof ImmutableFieldError) return reject(record, [{ field: `detail.${error.field}`, rule: `immutable: ${error.rule}` }]);
       if (error instanceof RequestedAtAheadError) return reject(record, [{ field: `detail.${error.field}`, rule: error.rule }]);
+      // Redelivery cannot help: the stored request lacks what removal needs (named as stored fields).
+      if (error instanceof StoredTenantUnreadableError) return reject(record, error.issues.map((i) => ({ field: `stored.${i.field}`, rule: i.rule })));
       throw error;
     }
     logger.info(event.kind === "signup" ? "signup processed" : "offboarding processed", {

@@ -28,7 +28,12 @@ export interface BackfillReport {
   notDue: number;
   /** Ended FAILED_PERMANENT or CONFLICT in some step. */
   permanent: number;
-  /** Tenants whose stored request no longer validates (recorded, skipped). */
+  /**
+   * Tenants whose re-drive was refused as invalid input (a ValidationError, logged with its
+   * issues). A stored request no shape reads is not one: its steps are recorded FAILED_PERMANENT
+   * (`StoredRequestUnreadable`, once per generation) and counted in `permanent`. In an import
+   * ({@link backfillTenants}): entries refused.
+   */
   invalid: number;
   /** Unfinished steps with no tenant item to re-drive from (logged as errors; written before the fix that orders registration). */
   orphaned: number;
@@ -212,7 +217,7 @@ async function redriveTenant(
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
     report.invalid++;
-    deps.logger?.error("stored tenant request no longer validates", { tenantId, issues: error.issues });
+    deps.logger?.error("tenant re-drive refused as invalid input", { tenantId, issues: error.issues });
   }
 }
 

@@ -4,7 +4,7 @@
  * as a new generation, with a conditional write; the reconciler then makes the providers match.
  */
 import * as z from "zod/mini";
-import { ValidationError } from "../errors.ts";
+import { describeIssues, ValidationError } from "../errors.ts";
 import { isFailedStatus } from "../outcomes/constants.ts";
 import { isBeingPublished } from "../outcomes/announcement-view.ts";
 import type { OutcomeStore } from "../outcomes/store.ts";
@@ -12,8 +12,8 @@ import { MAX_OWED_ANNOUNCEMENTS } from "../outcomes/constants.ts";
 import type { Desired, DesiredChange, JsonObject, OwedAnnouncement, RegisterOptions, StepName, StepRecord, TenantItem, TenantOutcomes } from "../outcomes/types.ts";
 import { owedOnSupersede } from "./announce.ts";
 import { MAX_REQUESTED_AT_AHEAD_MS } from "./constants.ts";
-import { ImmutableFieldError, RequestedAtAheadError, TenantNotFoundError } from "./errors.ts";
-import { changedImmutableField, specKey } from "./spec.ts";
+import { ImmutableFieldError, RequestedAtAheadError, StoredTenantUnreadableError, TenantNotFoundError } from "./errors.ts";
+import { changedImmutableField, IMMUTABLE_FIELDS, specKey } from "./spec.ts";
 import { parseStoredTenantOnboarding, type TenantOnboarding } from "./tenant.ts";
 import { parseOrThrow } from "../validation/issues.ts";
 
@@ -77,8 +77,10 @@ export async function declarePresent(
       continue;
     }
     const tenant = state.tenant;
-    // A request stored by an older release that no longer validates is replaced by this one.
-    const stored = storedRequestOrUndefined(tenant);
+    // A stored request no shape reads (a field no release knows) is replaced by this one, once
+    // its fixed fields are known to hold.
+    const read = readStoredRequest(tenant);
+    const stored = read instanceof ValidationError ? undefined : read;
     if (tenant.desired === "PRESENT" && stored && specKey(stored) === specKey(request)) {
       return { ...(await withAllSteps(state, tenant, stepNames, store, clock)), change: "unchanged" };
     }
@@ -87,8 +89,16 @@ export async function declarePresent(
     }
     // While the resources exist (or are wanted), their fixed fields stay; after an offboarding
     // a signup may start over with anything.
-    if (tenant.desired === "PRESENT" && stored) {
-      const immutable = changedImmutableField(stored, request);
+    if (tenant.desired === "PRESENT") {
+      // Unreadable, the owner is read from the raw snapshot; a snapshot that does not say who it
+      // is cannot show the owner unchanged, so it is not replaced while the group may exist.
+      const owner = stored?.admin.userId ?? rawOwner(tenant.snapshot);
+      const ownerStep = state.steps.find((s) => s.step === IMMUTABLE_FIELDS[0].step);
+      if (owner === undefined && read instanceof ValidationError && mayHoldResource(ownerStep)) {
+        const { field, rule } = IMMUTABLE_FIELDS[0];
+        throw new ImmutableFieldError(request.tenantId, field, `${rule}, and the stored request does not say who it is (${describeIssues(read.issues)})`);
+      }
+      const immutable = owner === undefined ? undefined : changedImmutableField({ admin: { userId: owner } }, request);
       // Fixed only once the resource may exist: an owner IM refused for good can be corrected.
       if (immutable && mayHoldResource(state.steps.find((s) => s.step === immutable.step))) {
         throw new ImmutableFieldError(request.tenantId, immutable.field, immutable.rule);
@@ -133,9 +143,15 @@ export async function declareAbsent(
           const tenant = await store.putNewTenant(tenantId, { tenantId }, source, { desired: "ABSENT", desiredAt: requestedAt });
           return tenant ? { tenant, steps: [], change: "created" as const } : undefined;
         };
-  return changeOrKeep(tenantId, stepNames, store, tombstone, (tenant) => {
+  return changeOrKeep(tenantId, stepNames, store, tombstone, (tenant, steps) => {
     if (tenant.desired === "ABSENT") return "unchanged";
     if (requestedAt !== "now" && isOlder(requestedAt, tenant.desiredAt)) return "stale";
+    // Removal plans from the tenant id, the records and the owner (IM removes only a group whose
+    // owner matches): refused before the write when the owner cannot be read and the group may exist.
+    const removal = removalSpec(tenant);
+    if (removal instanceof ValidationError && mayHoldResource(steps.find((s) => s.step === IMMUTABLE_FIELDS[0].step))) {
+      throw new StoredTenantUnreadableError(tenantId, "the IM group may exist and removing it needs its owner (admin.userId)", removal.issues);
+    }
     // An operator's "now" orders after the current request even when the sender's clock ran ahead.
     const at = requestedAt !== "now" ? requestedAt : new Date(Math.max(clock.now(), Date.parse(tenant.desiredAt ?? "") + 1 || 0)).toISOString();
     return { desired: "ABSENT", source, desiredAt: at };
@@ -269,12 +285,55 @@ export function isTombstone(tenant: TenantItem, steps: TenantOutcomes["steps"]):
 }
 
 function storedRequestOrUndefined(tenant: TenantItem): TenantOnboarding | undefined {
+  const read = readStoredRequest(tenant);
+  return read instanceof ValidationError ? undefined : read;
+}
+
+/**
+ * The stored request ({@link storedRequest}), or the ValidationError naming the fields and rules
+ * no shape reads, returned rather than thrown: the caller decides what a step does without it.
+ *
+ * @example
+ * ```ts
+ * const read = readStoredRequest(tenant);
+ * if (read instanceof ValidationError) log(read.issues);
+ * ```
+ */
+export function readStoredRequest(tenant: TenantItem): TenantOnboarding | ValidationError {
   try {
     return storedRequest(tenant);
   } catch (error) {
-    if (error instanceof ValidationError) return undefined;
+    if (error instanceof ValidationError) return error;
     throw error;
   }
+}
+
+/**
+ * What an ABSENT tenant's steps plan their removal from. The stored request when it reads; else
+ * a request holding only what identifies the resources, from the tenant id and the raw
+ * snapshot's owner (the other fields are blank: a step's `remove` uses only the tenant id, the
+ * owner and its records, see `StepModule.remove`). The ValidationError of the stored request
+ * when even the owner cannot be read.
+ *
+ * @example
+ * ```ts
+ * const spec = removalSpec(tenant); // plan each step's remove from it
+ * ```
+ */
+export function removalSpec(tenant: TenantItem): TenantOnboarding | ValidationError {
+  const read = readStoredRequest(tenant);
+  if (!(read instanceof ValidationError)) return read;
+  const owner = rawOwner(tenant.snapshot);
+  if (owner === undefined) return read;
+  return { tenantId: tenant.tenantId, displayName: "", admin: { userId: owner }, requestedAt: tenant.desiredAt ?? "", source: "backfill" };
+}
+
+/** `admin.userId` of a raw stored snapshot, when it holds a non-empty string there. */
+function rawOwner(snapshot: JsonObject): string | undefined {
+  const admin = snapshot["admin"];
+  if (typeof admin !== "object" || admin === null || Array.isArray(admin)) return undefined;
+  const userId = admin["userId"];
+  return typeof userId === "string" && userId !== "" ? userId : undefined;
 }
 
 /**

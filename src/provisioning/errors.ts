@@ -1,5 +1,5 @@
 /** Errors of the tenant lifecycle a caller switches on (the webhook maps them to HTTP statuses). */
-import { ProvisionerError } from "../errors.ts";
+import { describeIssues, ProvisionerError, type ValidationIssue } from "../errors.ts";
 import { MAX_REQUESTED_AT_AHEAD_MS } from "./constants.ts";
 
 /**
@@ -60,5 +60,27 @@ export class RequestedAtAheadError extends ProvisionerError {
   constructor(tenantId: string) {
     super(`tenant ${tenantId}: requestedAt is in the future; nothing was changed`);
     this.tenantId = tenantId;
+  }
+}
+
+/**
+ * An operation needs what a tenant's stored request says, and no release's shape reads it (a
+ * field none knew, a value of the wrong type): e.g. an offboarding whose IM group may exist while
+ * the stored request does not say who owns it (IM removes a group only when its owner matches).
+ * Refused before anything is written; `issues` name the stored fields and rules.
+ *
+ * @example
+ * ```ts
+ * if (err instanceof StoredTenantUnreadableError) return json(409, { error: "stored-tenant-unreadable", issues: err.issues });
+ * ```
+ */
+export class StoredTenantUnreadableError extends ProvisionerError {
+  override name = "StoredTenantUnreadableError";
+  readonly tenantId: string;
+  readonly issues: readonly ValidationIssue[];
+  constructor(tenantId: string, need: string, issues: readonly ValidationIssue[]) {
+    super(`tenant ${tenantId}: the stored request cannot be read, and ${need}: ${describeIssues(issues)}; nothing was changed`);
+    this.tenantId = tenantId;
+    this.issues = issues;
   }
 }

@@ -10,7 +10,8 @@ import { LeaseLostError } from "../outcomes/errors.ts";
 import type { OutcomeStore } from "../outcomes/store.ts";
 import type { StepRecord, StepResult, TenantItem, TenantOutcomes } from "../outcomes/types.ts";
 import { announceIfSettled, reportDroppedAnnouncement, type OutcomeAnnouncer } from "./announce.ts";
-import { creationLeaseHolds, declarePresent, isTombstone, storedRequest, type DesiredStateStore } from "./desired-state.ts";
+import { ValidationError } from "../errors.ts";
+import { creationLeaseHolds, declarePresent, isTombstone, readStoredRequest, removalSpec, type DesiredStateStore } from "./desired-state.ts";
 import { planHash } from "./spec.ts";
 import type { StepCallOptions, StepModule, StepRegistry } from "./step-module.ts";
 import { stepResultFromError } from "./step-result.ts";
@@ -134,7 +135,7 @@ async function reconcileChecked(
   deadline: number,
   deps: ProvisionDependencies,
   options: ReconcileOptions,
-  checked: { tenant: TenantItem; spec: TenantOnboarding } | undefined,
+  checked: { tenant: TenantItem; spec: StepSpec } | undefined,
 ): Promise<ProvisionResult> {
   const clock = deps.clock ?? systemClock;
   const tenant = state.tenant;
@@ -143,7 +144,7 @@ async function reconcileChecked(
     // Offboarded before its signup was seen: nothing was provisioned, nothing to remove.
     return { tenantId: tenant.tenantId, generation: tenant.generation, desired: tenant.desired, steps: [], succeeded: true, retryable: false };
   }
-  const spec = checked !== undefined && sameSnapshot(checked.tenant, tenant) ? checked.spec : storedRequest(tenant);
+  const spec = checked !== undefined && sameSnapshot(checked.tenant, tenant) ? checked.spec : stepSpec(tenant);
   const records = state.steps;
   // A step without an item: its first claim creates it; under a creation lease only the lease's
   // run writes it (its outcome, once), and other runs leave it to that run.
@@ -199,8 +200,7 @@ function notDue(known: StepRecord, tenant: TenantItem, options: ReconcileOptions
  * listed finished step moves to a new generation only by its conditional fast-forward.
  * `undefined` when the listing is not enough or the lease is not to be had (another run holds
  * one, the generation moved, the announcement is claimed): then read the tenant and
- * {@link reconcile} as usual. Throws a ValidationError, before any write, when the stored
- * request no longer validates.
+ * {@link reconcile} as usual.
  *
  * @example
  * ```ts
@@ -220,14 +220,28 @@ export async function reconcileListed(
   // Older announcements owed go out first, oldest first, by the unleased path.
   if ((tenant.owedAnnouncements?.length ?? 0) > 0) return undefined;
   if (!deps.steps.every((module) => listed.steps.some((r) => r.step === module.name && r.observedGeneration <= tenant.generation))) return undefined;
-  // Checked before the lease: a tenant that cannot run must not hold one.
-  const spec = storedRequest(tenant);
+  const spec = stepSpec(tenant);
   const expiresAt = new Date(clock.now() + leaseMsUntil(deadline, deps, clock)).toISOString();
   const leased = await deps.store.leaseTenant(tenant.tenantId, tenant.generation, deps.workerId, expiresAt);
   if (!leased) return undefined;
   // The lease holds at the listed generation, whose request the listing showed: checked once.
   return reconcileChecked({ tenant: leased, steps: listed.steps }, deadline, deps, options, { tenant, spec });
 }
+
+/**
+ * What the steps plan from: the stored request, read by its shape; for an ABSENT tenant what
+ * identifies its resources ({@link removalSpec}). A ValidationError when neither reads: each step
+ * that needs work then records it as a FAILED_PERMANENT outcome (once per generation, listed by
+ * `failures`, announced) instead of the tenant failing every run before any step.
+ */
+type StepSpec = TenantOnboarding | ValidationError;
+
+function stepSpec(tenant: TenantItem): StepSpec {
+  return tenant.desired === "ABSENT" ? removalSpec(tenant) : readStoredRequest(tenant);
+}
+
+/** The code a step records when its tenant's stored request cannot be read. */
+export const STORED_REQUEST_UNREADABLE = "StoredRequestUnreadable";
 
 /**
  * Whether two reads of a tenant hold the same request: the same snapshot, as JSON. Comparing
@@ -270,7 +284,7 @@ function creationLeaseAttempt(tenant: TenantItem, step: string, owner: string, c
 async function runStep(
   module: StepModule,
   tenant: TenantItem,
-  spec: TenantOnboarding,
+  spec: StepSpec,
   known: StepRecord | undefined,
   deadline: number,
   deps: ProvisionDependencies,
@@ -280,13 +294,15 @@ async function runStep(
   const { name: step, provider } = module;
   const generation = tenant.generation;
   const planOf = (recorded: Readonly<Record<string, string>>) => {
+    if (spec instanceof ValidationError) return undefined;
     const plan = module.plan(spec, recorded);
     return { plan, hash: planHash({ desired: tenant.desired, plan: module.planIdentity ? module.planIdentity(plan) : plan }) };
   };
   if (known && isFinishedStatus(known.status)) {
     // Finished for this generation (or a newer one): report it as recorded, no write.
     if (known.observedGeneration >= generation) return fromRecord(known, "already-finished", provider, generation);
-    if (keepsResult(known, planOf(known.resource).hash, tenant)) {
+    const planned = planOf(known.resource);
+    if (planned && keepsResult(known, planned.hash, tenant)) {
       const moved = await deps.store.fastForwardStep(known, generation);
       if (moved) return fromRecord(moved, "already-finished", provider, generation);
     }
@@ -303,7 +319,7 @@ async function runStep(
 
   // Planned from the record as claimed: another run may have recorded where the resource goes
   // (pinResource) since `known` was read.
-  const { plan, hash } = planOf(claim.record.resource);
+  const planned = planOf(claim.record.resource);
   let claimed = claim.record;
   // Under the creation lease the step has no item until its outcome is recorded.
   let stored = !mode.underCreationLease;
@@ -330,11 +346,16 @@ async function runStep(
   let providerOutcome: string | undefined;
   const startedAt = clock.now();
   try {
-    if (tenant.desired === "ABSENT") {
+    if (!planned) {
+      // Nothing to plan from: no provider call; the outcome names the stored fields and rules.
+      const { message } = spec as ValidationError;
+      result = { status: "FAILED_PERMANENT", error: { provider, code: STORED_REQUEST_UNREADABLE, message, httpStatus: 0, errorClass: "permanent" } };
+    } else if (tenant.desired === "ABSENT") {
+      const { plan } = planned;
       providerOutcome = (await module.remove(plan, options)).outcome;
       result = { status: "DELETED" };
     } else {
-      const effect = await ensureOrUpdate(module, plan, claim.record, options);
+      const effect = await ensureOrUpdate(module, planned.plan, claim.record, options);
       providerOutcome = effect.outcome;
       result = { status: "SUCCEEDED", resource: effect.resource };
     }
@@ -363,9 +384,10 @@ async function runStep(
   });
 
   try {
+    const recordOptions = planned ? { planHash: planned.hash } : {};
     const saved = stored
-      ? await deps.store.completeStep(claimed, result, { planHash: hash })
-      : await deps.store.putStepOutcome(claimed, result, { planHash: hash });
+      ? await deps.store.completeStep(claimed, result, recordOptions)
+      : await deps.store.putStepOutcome(claimed, result, recordOptions);
     return { ...fromRecord(saved, "ran", provider, generation), providerOutcome };
   } catch (error) {
     if (error instanceof LeaseLostError) {

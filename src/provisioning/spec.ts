@@ -51,7 +51,7 @@ export function specKey(request: TenantOnboarding): string {
  * changedImmutableField(stored, incoming); // { field: "admin.userId", rule: "...", step: "im-group" } or undefined
  * ```
  */
-export function changedImmutableField(current: TenantOnboarding, next: TenantOnboarding): { field: string; rule: string; step: string } | undefined {
+export function changedImmutableField(current: { admin: { userId: string } }, next: TenantOnboarding): { field: string; rule: string; step: string } | undefined {
   if (current.admin.userId !== next.admin.userId) return IMMUTABLE_FIELDS[0];
   return undefined;
 }

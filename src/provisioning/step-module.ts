@@ -81,6 +81,11 @@ export interface StepModule<P = unknown, O = unknown> {
   read?(plan: P, options: StepCallOptions): Promise<O | undefined>;
   /** Makes an existing resource match the plan (only what the provider lets change). */
   update?(plan: P, options: StepCallOptions): Promise<StepEffect>;
+  /**
+   * Removes the resource. Uses only what of the plan identifies it: the tenant id, the owner
+   * (`admin.userId`) and `recorded`; a tenant whose stored request no longer reads is removed
+   * from a plan whose other fields are blank (see removalSpec in desired-state.ts).
+   */
   remove(plan: P, options: StepCallOptions): Promise<{ outcome: string }>;
 }
 

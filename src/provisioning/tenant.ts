@@ -25,11 +25,21 @@ const imUserId = imUserIdSchema.check(
 export const TENANT_SOURCES = ["signup", "webhook", "backfill", "import"] as const;
 export type TenantSource = (typeof TENANT_SOURCES)[number];
 
-/**
- * A tenant-onboarding request as stored: the shape and every rule, with text under the rule it
- * was stored under ({@link storedTextChecks}). What a stored request is read back with.
+/*
+ * Leaves both schemas use, built once: each schema built at load costs every cold start
+ * (test/unit/bundle/zod-schemas-at-load.test.ts).
  */
-const storedTenantSchema = z.strictObject({
+const memberRole = z.optional(z.literal("Admin"));
+const applyJoinOption = z.optional(z.enum(IM_APPLY_JOIN_OPTIONS));
+const consumerGroupOrder = z.optional(z.boolean());
+const tenantSource = z.enum(TENANT_SOURCES);
+
+/**
+ * The shape and every rule of a tenant-onboarding request up to the text rules of 2026-12-01
+ * (those are {@link newTextRules}). Input only: a stored request is read with
+ * {@link storedTenantShape}.
+ */
+const baseTenantSchema = z.strictObject({
   tenantId: tenantIdSchema,
   displayName: z.string().check(
     z.trim(),
@@ -48,7 +58,7 @@ const storedTenantSchema = z.strictObject({
     ),
   }),
   members: z.optional(
-    z.array(z.strictObject({ userId: imUserId, role: z.optional(z.literal("Admin")) })).check(
+    z.array(z.strictObject({ userId: imUserId, role: memberRole })).check(
       z.maxLength(IM_GROUP_LIMITS.members - 1, { message: `at most ${IM_GROUP_LIMITS.members - 1} members (IM allows ${IM_GROUP_LIMITS.members} with the owner)` }),
     ),
   ),
@@ -65,18 +75,18 @@ const storedTenantSchema = z.strictObject({
         z.string().check(maxUtf8Bytes(IM_GROUP_LIMITS.notificationBytes), ...storedTextChecks({ lineFeeds: true })),
       ),
       faceUrl: z.optional(z.url({ protocol: /^https?$/ }).check(maxUtf8Bytes(IM_GROUP_LIMITS.faceUrlBytes))),
-      applyJoinOption: z.optional(z.enum(IM_APPLY_JOIN_OPTIONS)),
+      applyJoinOption,
     }),
   ),
   /** Settings of the tenant's SLS consumer group; absent ones come from the configuration. */
   consumerGroup: z.optional(
     z.strictObject({
       timeout: z.optional(z.int().check(z.gte(1), z.lte(86_400))),
-      order: z.optional(z.boolean()),
+      order: consumerGroupOrder,
     }),
   ),
   requestedAt: z.iso.datetime({ offset: true }),
-  source: z.enum(TENANT_SOURCES),
+  source: tenantSource,
 }).check(
   z.superRefine((tenant, ctx) => {
     // Each account once: IM lists a member once, and the admin is the group's owner, not a member.
@@ -92,7 +102,7 @@ type Loose = Partial<Record<string, unknown>>;
 
 /**
  * The text rules only new requests must meet ({@link newTextIssues}), on the four texts at once:
- * one check on the stored schema, not a second copy of the tenant schema. It runs whenever the
+ * one check on the base schema, not a second copy of the tenant schema. It runs whenever the
  * request is an object (even if another field is broken, so every broken rule shows at once) and
  * judges only texts that are strings (a text of another type is already reported).
  */
@@ -116,11 +126,36 @@ const newTextRules = z.superRefine<Loose>(
 
 /**
  * The tenant-onboarding request: what every entry point (signup event, webhook, import, update)
- * hands to the core once its own envelope (SQS record, webhook body) is unwrapped: the stored
- * schema and the text rules of 2026-12-01. A rule that tightens what a request may hold goes in a
- * check here, never into the stored schema: a tenant stored under the looser rule must stay readable.
+ * hands to the core once its own envelope (SQS record, webhook body) is unwrapped: the base
+ * schema and the text rules of 2026-12-01. New requests only: a stored request is read by its
+ * shape ({@link parseStoredTenantOnboarding}), so a rule that tightens what a request may hold
+ * goes here and never makes a stored tenant unreadable.
  */
-export const tenantOnboardingSchema = storedTenantSchema.check(newTextRules);
+export const tenantOnboardingSchema = baseTenantSchema.check(newTextRules);
+
+/**
+ * A request as some release stored it: its shape only (types, required fields, enums, the
+ * fields there are), never a text, byte, format or id rule. Those rules changed between releases
+ * (no text rule before 2026-11-30 14:14 UTC, so a CRLF introduction was stored; the introduction
+ * limit shrank when the marker was appended), and a request a release accepted must stay readable:
+ * re-driven, updated, offboarded. A stored text a provider cannot take fails that step, named by
+ * the provider client's own check (field and rule) or the provider's answer, as its outcome.
+ * What no release stored (a field none knew, a text that is a number) is still refused.
+ */
+const storedString = z.string();
+const storedOptionalString = z.optional(storedString);
+const storedTenantShape = z.strictObject({
+  tenantId: storedString,
+  displayName: storedString,
+  admin: z.strictObject({ userId: storedString, name: storedOptionalString }),
+  members: z.optional(z.array(z.strictObject({ userId: storedString, role: memberRole }))),
+  imGroup: z.optional(
+    z.strictObject({ introduction: storedOptionalString, notification: storedOptionalString, faceUrl: storedOptionalString, applyJoinOption }),
+  ),
+  consumerGroup: z.optional(z.strictObject({ timeout: z.optional(z.number()), order: consumerGroupOrder })),
+  requestedAt: storedString,
+  source: tenantSource,
+});
 
 export type TenantOnboarding = z.infer<typeof tenantOnboardingSchema>;
 
@@ -138,10 +173,11 @@ export function parseTenantOnboarding(input: unknown): TenantOnboarding {
 }
 
 /**
- * Reads back a request this or an earlier release stored: the same shape and rules as
- * {@link parseTenantOnboarding}, with texts under the earlier text rule, so a tenant stored with
- * a name a new request may no longer use (a zero-width space) is still re-driven, updated and
- * offboarded. Throws {@link ValidationError} for what no release stored (a field it does not know).
+ * Reads back a request this or an earlier release stored, by its shape alone
+ * ({@link storedTenantShape}): no text or byte rule, so a tenant stored with text a new request
+ * may no longer hold (a CRLF introduction, a zero-width space, a name over today's limit) is
+ * still re-driven, updated and offboarded. Throws {@link ValidationError} for what no release
+ * stored (a field it does not know, a value of the wrong type).
  *
  * @example
  * ```ts
@@ -149,7 +185,7 @@ export function parseTenantOnboarding(input: unknown): TenantOnboarding {
  * ```
  */
 export function parseStoredTenantOnboarding(snapshot: unknown): TenantOnboarding {
-  return parseOrThrow(storedTenantSchema, snapshot, "stored tenant");
+  return parseOrThrow(storedTenantShape, snapshot, "stored tenant");
 }
 
 /** The rule a tenant's user id breaks when it is the IM app's own admin account. */

@@ -5,6 +5,7 @@
  */
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, SQSBatchResponse } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import type { JsonObject } from "../../src/outcomes/types.ts";
 import { parseTenantOnboarding, type TenantOnboarding } from "../../src/provisioning/tenant.ts";
 import type { Service } from "../../src/service.ts";
 import { sampleTenant, useLocalStack } from "../support/local-stack.ts";
@@ -284,6 +285,41 @@ describe("offboarding through the entry points", () => {
     const status: APIGatewayProxyStructuredResultV2 = await invoke(handlers.createStatusHandler(service), statusEvent(tenant.tenantId));
     await expectReplyMatchesOpenApi("get", "/tenants/{tenantId}", status);
     expect(JSON.parse(status.body ?? "null")).toMatchObject({ desired: "ABSENT", generation: 2, succeeded: true });
+  });
+});
+
+describe("offboarding a tenant whose stored request no shape reads (written by an earlier release)", () => {
+  /** Provisioned, then a gen 2 request as an earlier release could have stored it, straight to the table. */
+  async function storedUnreadable(snapshot: (tenant: TenantOnboarding) => Record<string, unknown>) {
+    const tenant = parseTenantOnboarding(sampleTenant());
+    await service.provision(tenant, { deadline: Date.now() + 8_000, workerId: "w1" });
+    const { tenant: item } = await service.store.getTenant(tenant.tenantId);
+    const stored = snapshot(tenant);
+    await service.store.changeDesired(tenant.tenantId, item!.generation, { desired: "PRESENT", source: "signup", snapshot: stored as JsonObject, desiredAt: later(tenant, {})["requestedAt"] as string });
+    return tenant;
+  }
+
+  it("DELETE: a field no release knows does not stop it: 200, both resources removed (it was a 400 naming a stored field, after ABSENT was recorded)", async () => {
+    const tenant = await storedUnreadable((t) => ({ ...t, legacyPlan: "gold" }));
+    const reply = await del(deleteEvent(tenant.tenantId));
+    expect(reply.statusCode).toBe(200);
+    expect(reply.body).toMatchObject({ desired: "ABSENT", generation: 3 });
+    expect((reply.body.steps as { status: string }[]).map((s) => s.status)).toEqual(["DELETED", "DELETED"]);
+    expect(imGroup(tenant.tenantId)).toHaveLength(0);
+    expect(slsGroup(tenant.tenantId)).toHaveLength(0);
+  });
+
+  it("DELETE and TenantOffboarded when the stored request does not say who owns the IM group: 409 / a rejected record, nothing written", async () => {
+    const tenant = await storedUnreadable((t) => ({ ...t, admin: [t.admin.userId] }));
+    const before = await service.store.getTenant(tenant.tenantId);
+    const reply = await del(deleteEvent(tenant.tenantId));
+    expect(reply.statusCode).toBe(409);
+    expect(reply.body).toEqual({ error: "stored-tenant-unreadable", tenantId: tenant.tenantId, issues: [{ field: "admin", rule: "must be an object" }] });
+    const off = await queue({ tenantId: tenant.tenantId, requestedAt: new Date(Date.now() + 1_000).toISOString() }, "TenantOffboarded");
+    expect(off.failed).toEqual([]);
+    expect((await readRejection(service, off.messageId))?.issues).toEqual([{ field: "stored.admin", rule: "must be an object" }]);
+    expect(await service.store.getTenant(tenant.tenantId)).toEqual(before);
+    expect(imGroup(tenant.tenantId)).toHaveLength(1);
   });
 });
 

@@ -71,11 +71,11 @@ describe("openapi/http-api.yaml", () => {
     for (const [method, path] of routes) expect(api.paths?.[path]?.[method as "get"], `${method} ${path}`).toBeDefined();
   });
 
-  it("describes the offboarding route (issue 9): 200 finished, 202 continuing in the backfill", async () => {
+  it("describes the offboarding route (issue 9): 200 finished, 202 continuing in the backfill, 409 a stored request removal cannot read", async () => {
     const api = await openApi();
     const del = api.paths?.["/tenants/{tenantId}"]?.delete as Record<string, unknown> | undefined;
     expect(del?.["x-status"]).toBeUndefined();
-    expect(Object.keys((del?.["responses"] as object) ?? {}).sort()).toEqual(["200", "202", "400", "403", "404", "500"]);
+    expect(Object.keys((del?.["responses"] as object) ?? {}).sort()).toEqual(["200", "202", "400", "403", "404", "409", "500"]);
   });
 });
 

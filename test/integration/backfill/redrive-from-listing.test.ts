@@ -9,7 +9,7 @@ import { watchCommands } from "../../support/watch-commands.ts";
 import { describe, expect, it } from "vitest";
 import { DeleteCommand, UpdateCommand } from "../../../src/aws/dynamodb/index.ts";
 import { runBackfill, type BackfillDependencies } from "../../../src/backfill/backfill.ts";
-import { ValidationError } from "../../../src/errors.ts";
+import { STORED_REQUEST_UNREADABLE } from "../../../src/provisioning/provision.ts";
 import { STEP_NAMES } from "../../../src/outcomes/constants.ts";
 import { stepKey, tenantKey } from "../../../src/outcomes/keys.ts";
 import type { JsonObject } from "../../../src/outcomes/types.ts";
@@ -192,29 +192,32 @@ describe("the backfill re-drives a listed tenant under a lease instead of a read
     expect(eventsOf(id)).toHaveLength(1);
   });
 
-  it("checks the leased tenant's request afresh when it is not the one listed: a request that no longer validates runs no step", async () => {
+  it("checks the leased tenant's request afresh when it is not the one listed: a request no shape reads calls no provider, and fails its steps naming why", async () => {
     const service = fx.service();
     const request = await registered(service);
     const page = await service.store.listUnfinished({ limit: 1000, dueBefore: new Date(soon()).toISOString() });
     const tenant = page.tenantRecords.find((t) => t.tenantId === request.tenantId);
     if (!tenant) throw new Error("not listed");
     // Edited by hand at the same generation after the listing (no release writes that): the lease
-    // still holds at the listed generation, but the request it answers with no longer validates.
+    // still holds at the listed generation, but the request it answers with has an owner of the wrong type.
     await service.documentClient.send(
       new UpdateCommand({
         TableName: service.config.outcomeTableName,
         Key: tenantKey(request.tenantId),
         UpdateExpression: "SET #snapshot = :snapshot",
         ExpressionAttributeNames: { "#snapshot": "snapshot" },
-        ExpressionAttributeValues: { ":snapshot": JSON.stringify({ ...request, admin: { userId: "" } }) },
+        ExpressionAttributeValues: { ":snapshot": JSON.stringify({ ...request, admin: { userId: 42 } }) },
       }),
     );
     const listed = { tenant, steps: page.items.filter((s) => s.tenantId === request.tenantId) };
     try {
-      await expect(service.reconcileListed(listed, { deadline: soon(), workerId: "backfill-edited" })).rejects.toThrow(ValidationError);
+      const result = await service.reconcileListed(listed, { deadline: soon(), workerId: "backfill-edited" });
+      expect(result).toMatchObject({ succeeded: false, retryable: false });
       expect(imCreates(request.tenantId)).toBe(0);
       const after = await service.store.getTenant(request.tenantId);
-      expect(after.steps.map((s) => [s.status, s.attempts])).toEqual(STEP_NAMES.map(() => ["PENDING", 0]));
+      expect(after.steps.map((s) => [s.status, s.lastError?.code, s.lastError?.message])).toEqual(
+        STEP_NAMES.map(() => ["FAILED_PERMANENT", STORED_REQUEST_UNREADABLE, "stored tenant: invalid input: admin.userId: must be a string"]),
+      );
     } finally {
       // Out of the table: the other tests' runs walk the same index.
       for (const key of [tenantKey(request.tenantId), ...STEP_NAMES.map((step) => stepKey(request.tenantId, step))]) {

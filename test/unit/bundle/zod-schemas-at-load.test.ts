@@ -27,9 +27,13 @@ import { HANDLERS, bundleOptions } from "../../../scripts/esbuild-options.ts";
  * schemas of paths no handler's typical invocation takes (IM group updates and raw create_group,
  * SLS consumer group updates, List and CreateLogStore, `logstores add`, failed-outcome events, owed
  * announcements, the queue's offboarding detail, and the rarer outcome store operations) built on
- * first use (`z.lazy`): signup and webhook 509, offboard and backfill 489, status 265.
+ * first use (`z.lazy`): signup and webhook 509, offboard and backfill 489, status 265. Then +20
+ * for the stored-request shape (src/provisioning/tenant.ts `storedTenantShape`: a stored request
+ * is read by its shape, not by the input rules, so it is a schema of its own, used by every
+ * re-drive, update and offboarding; its leaves shared with the input schema are built once):
+ * signup and webhook 529, offboard and backfill 509.
  */
-const BUDGET: Record<(typeof HANDLERS)[number], number> = { signup: 515, webhook: 515, offboard: 495, backfill: 495, status: 270 };
+const BUDGET: Record<(typeof HANDLERS)[number], number> = { signup: 535, webhook: 535, offboard: 515, backfill: 515, status: 270 };
 
 /** The environment the configuration needs (dummy values, as in bench/lib.ts LAMBDA_ENV). */
 const ENV: Record<string, string> = {
@@ -88,7 +92,7 @@ describe("zod schemas built while a handler bundle loads", () => {
 
   it("stay within each handler's budget", () => {
     for (const name of HANDLERS) {
-      expect(builtAtLoad[name], `${name}: ${builtAtLoad[name]} schemas built at load, budget ${BUDGET[name]}`).toBeLessThanOrEqual(BUDGET[name]);
+      expect.soft(builtAtLoad[name], `${name}: ${builtAtLoad[name]} schemas built at load, budget ${BUDGET[name]}`).toBeLessThanOrEqual(BUDGET[name]);
     }
   });
 });

@@ -253,10 +253,39 @@ describe("parseTenantOnboarding", () => {
       expect(() => parseTenantOnboarding(stored)).toThrow(ValidationError);
     });
 
-    it("still refuses what no release stored: the earlier text rule and the shape hold", () => {
-      expect(() => parseStoredTenantOnboarding({ ...valid, displayName: "Acme\u0000" })).toThrow(ValidationError);
-      expect(() => parseStoredTenantOnboarding({ ...valid, displayName: "Acme\u202e" })).toThrow(ValidationError);
-      expect(() => parseStoredTenantOnboarding({ ...valid, legacyField: 1 })).toThrow(ValidationError);
+    // Snapshots were stored from 2026-11-23 with no text rule at all (the first came 2026-11-30
+    // 14:14 UTC), and the introduction limit shrank when the marker was appended: a stored request
+    // is read by its shape, never by a text, byte, format or id rule.
+    it.each([
+      ["a CRLF introduction (an HTML textarea's line breaks)", { imGroup: { introduction: "Line one\r\nLine two" } }],
+      ["a tab and a NUL in the display name", { displayName: "Acme\tCorp\u0000" }],
+      ["a bidi override", { displayName: "Acme\u202e", admin: { userId: "alice", name: "\u202e" } }],
+      ["a lone surrogate", { imGroup: { notification: "x\ud800" } }],
+      ["an introduction over today's limit", { imGroup: { introduction: "x".repeat(240) } }],
+      ["an empty name and a blank one", { displayName: "", admin: { userId: "alice", name: " " } }],
+      ["a face URL that is no URL", { imGroup: { faceUrl: "not a url" } }],
+      ["a user id with a space, a duplicate member", { admin: { userId: "al ice" }, members: [{ userId: "bob" }, { userId: "bob" }] }],
+      ["a consumer group timeout out of range", { consumerGroup: { timeout: 0 } }],
+    ])("reads %s, as an earlier release could store it", (_label, changes) => {
+      const stored = { ...valid, ...changes };
+      expect(parseStoredTenantOnboarding(stored)).toEqual(stored);
+      expect(() => parseTenantOnboarding(stored)).toThrow(ValidationError);
+    });
+
+    it.each([
+      ["a field no release knows", { legacyField: 1 }, [{ field: "legacyField", rule: "unknown field" }]],
+      ["a text of the wrong type", { displayName: 42 }, [{ field: "displayName", rule: "must be a string" }]],
+      ["a missing owner", { admin: undefined }, [{ field: "admin", rule: "required" }]],
+      ["a source no release wrote", { source: "email" }, [{ field: "source", rule: expect.stringContaining("one of") }]],
+    ])("refuses %s: no release stored it (ValidationError naming the field and the rule)", (_label, changes, issues) => {
+      try {
+        parseStoredTenantOnboarding({ ...valid, ...changes });
+      } catch (error) {
+        expect(error).toBeInstanceOf(ValidationError);
+        expect((error as ValidationError).issues).toEqual(issues);
+        return;
+      }
+      throw new Error("expected a ValidationError");
     });
   });
 

@@ -1,0 +1,155 @@
+/**
+ * Tenants as earlier releases stored them (dynalite, both sandboxes over HTTP). Snapshots were
+ * stored from 2026-11-23 with no text rule at all (the first came 2026-11-30 14:14 UTC), and the
+ * introduction limit shrank when the marker was appended. A stored request is read back by its
+ * shape alone: such a tenant is re-driven, updated (its owner stays fixed) and offboarded, and a
+ * stored text a provider cannot take fails that step naming the field and the rule. A snapshot no
+ * shape reads (a field no release knows, a wrong type) is still offboarded from what identifies
+ * its resources, keeps its owner fixed against an update, and fails its steps once, visibly,
+ * instead of being counted invalid by every backfill run.
+ */
+import { describe, expect, it } from "vitest";
+import { runBackfill } from "../../../src/backfill/backfill.ts";
+import { STEP_NAMES } from "../../../src/outcomes/constants.ts";
+import type { JsonObject } from "../../../src/outcomes/types.ts";
+import { IM_GROUP_LIMITS } from "../../../src/providers/tencent-im/constants.ts";
+import { ImmutableFieldError, StoredTenantUnreadableError } from "../../../src/provisioning/errors.ts";
+import { parseTenantOnboarding } from "../../../src/provisioning/tenant.ts";
+import type { Service } from "../../../src/service.ts";
+import { sampleTenant, useLocalStack } from "../../support/local-stack.ts";
+
+const fx = useLocalStack();
+const soon = () => Date.now() + 60_000;
+const imGroup = (tenantId: string) => fx.stack.im.state().groups.find((g) => g.groupId === `tenant-${tenantId}`);
+const consumerGroups = (tenantId: string) =>
+  Object.values(fx.stack.sls.state().groups)
+    .flatMap((logstores) => Object.values(logstores).flat())
+    .filter((g) => g.name === `tenant-${tenantId}`);
+const later = (request: Record<string, unknown>, ms: number) => new Date(Date.parse(String(request["requestedAt"])) + ms).toISOString();
+
+/** One backfill run over the unfinished index, wired as the backfill handler wires it. */
+function backfillOnce(service: Service) {
+  let run = 0;
+  const workerId = () => `backfill-${++run}`;
+  return runBackfill(
+    { deadline: Date.now() + 60_000, perTenantBudgetMs: 20_000, concurrency: 4, pageSize: 1000 },
+    {
+      store: service.store,
+      positions: { load: async () => undefined, save: async () => undefined },
+      reconcile: (state, deadline, walk) => service.reconcile(state, { deadline, workerId: workerId(), ...walk }),
+      reconcileListed: (listed, deadline, walk) => service.reconcileListed(listed, { deadline, workerId: workerId(), ...walk }),
+    },
+  );
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected a rejection");
+}
+
+/** A tenant provisioned normally, then given a newer snapshot as an earlier release wrote it (straight to the table). */
+async function provisionedThenStored(service: Service, snapshot: (good: ReturnType<typeof sampleTenant>) => Record<string, unknown>) {
+  const good = sampleTenant();
+  expect((await service.provision(parseTenantOnboarding(good), { deadline: soon(), workerId: "w1" })).succeeded).toBe(true);
+  const { tenant } = await service.store.getTenant(good.tenantId);
+  const stored = { ...snapshot(good), requestedAt: later(good, 1_000) };
+  const next = await service.store.changeDesired(good.tenantId, tenant!.generation, { desired: "PRESENT", source: "signup", snapshot: stored as JsonObject, desiredAt: String(stored["requestedAt"]) });
+  expect(next?.generation).toBe(2);
+  return { good, stored };
+}
+
+describe("a tenant stored with text no rule of today's lets in (before 2026-11-30 14:14 UTC there was none)", () => {
+  it("a CRLF introduction (as an HTML textarea sends it) is re-driven to SUCCEEDED by the backfill, and offboarded", async () => {
+    const service = fx.service();
+    const request = sampleTenant({ displayName: "Acme\tCorp", imGroup: { introduction: "Line one\r\nLine two" } });
+    await service.store.registerTenant(request.tenantId, { ...request } as JsonObject, request.source, STEP_NAMES);
+    expect(await backfillOnce(service)).toMatchObject({ invalid: 0, permanent: 0, succeeded: 1 });
+    expect(imGroup(request.tenantId)).toMatchObject({ name: "Acme\tCorp", owner: request.admin.userId });
+    expect(imGroup(request.tenantId)?.introduction).toContain("Line one\r\nLine two");
+
+    const result = await service.offboard({ tenantId: request.tenantId, requestedAt: "now", source: "api" }, { deadline: soon(), workerId: "w-off" });
+    expect(result).toMatchObject({ generation: 2, desired: "ABSENT", succeeded: true });
+    expect(imGroup(request.tenantId)).toBeUndefined();
+    expect(consumerGroups(request.tenantId)).toEqual([]);
+  });
+
+  it("an introduction over today's limit fails the IM step permanently, naming the field and the rule; the SLS step succeeds", async () => {
+    const service = fx.service();
+    const request = sampleTenant({ imGroup: { introduction: "x".repeat(IM_GROUP_LIMITS.introductionBytes) } });
+    await service.store.registerTenant(request.tenantId, { ...request } as JsonObject, request.source, STEP_NAMES);
+    expect(await backfillOnce(service)).toMatchObject({ invalid: 0, permanent: 1 });
+    const { steps } = await service.store.getTenant(request.tenantId);
+    const im = steps.find((s) => s.step === "im-group");
+    expect(im).toMatchObject({ status: "FAILED_PERMANENT", lastError: { code: "Validation" } });
+    expect(im?.lastError?.message).toMatch(/introduction.*with the marker appended, at most 240 UTF-8 bytes/);
+    expect(steps.find((s) => s.step === "sls-consumer-group")?.status).toBe("SUCCEEDED");
+  });
+});
+
+describe("a tenant whose stored request no shape reads (a field no release knows, a wrong type)", () => {
+  const unknownField = (good: ReturnType<typeof sampleTenant>) => ({ ...good, displayName: "Acme", legacyPlan: "gold" });
+
+  it("is offboarded: both resources removed, every step DELETED", async () => {
+    const service = fx.service();
+    const { good } = await provisionedThenStored(service, unknownField);
+    const result = await service.offboard({ tenantId: good.tenantId, requestedAt: "now", source: "api" }, { deadline: soon(), workerId: "w-off" });
+    expect(result).toMatchObject({ generation: 3, desired: "ABSENT", succeeded: true });
+    expect(result.steps.map((s) => [s.step, s.status]).sort()).toEqual([
+      ["im-group", "DELETED"],
+      ["sls-consumer-group", "DELETED"],
+    ]);
+    expect(imGroup(good.tenantId)).toBeUndefined();
+    expect(consumerGroups(good.tenantId)).toEqual([]);
+  });
+
+  it("an update that changes admin.userId is refused as for a readable tenant; nothing is written", async () => {
+    const service = fx.service();
+    const { good, stored } = await provisionedThenStored(service, unknownField);
+    const hijack = parseTenantOnboarding({ ...good, admin: { userId: "mallory", name: "M" }, requestedAt: later(good, 2_000) });
+    const error = await rejection(service.provision(hijack, { deadline: soon(), workerId: "w-hijack" }));
+    expect(error).toBeInstanceOf(ImmutableFieldError);
+    expect(error).toMatchObject({ field: "admin.userId" });
+    expect((await service.store.getTenant(good.tenantId)).tenant).toMatchObject({ generation: 2, snapshot: stored });
+    expect(imGroup(good.tenantId)?.owner).toBe(good.admin.userId);
+
+    // The same owner: the update replaces the unreadable request and provisions it.
+    const fixed = parseTenantOnboarding({ ...good, displayName: "Acme Corp", requestedAt: later(good, 3_000) });
+    expect(await service.provision(fixed, { deadline: soon(), workerId: "w-fix" })).toMatchObject({ generation: 3, succeeded: true });
+    expect(imGroup(good.tenantId)).toMatchObject({ name: "Acme Corp", owner: good.admin.userId });
+  });
+
+  it("whose owner cannot be read: an update and an offboarding are refused before anything is written", async () => {
+    const service = fx.service();
+    const { good, stored } = await provisionedThenStored(service, (g) => ({ ...g, admin: g.admin.userId }));
+    const update = parseTenantOnboarding({ ...good, displayName: "Other", requestedAt: later(good, 2_000) });
+    expect(await rejection(service.provision(update, { deadline: soon(), workerId: "w-up" }))).toBeInstanceOf(ImmutableFieldError);
+    const offboarding = await rejection(service.offboard({ tenantId: good.tenantId, requestedAt: "now", source: "api" }, { deadline: soon(), workerId: "w-off" }));
+    expect(offboarding).toBeInstanceOf(StoredTenantUnreadableError);
+    expect((offboarding as StoredTenantUnreadableError).issues).toEqual([{ field: "admin", rule: "must be an object" }]);
+    expect((await service.store.getTenant(good.tenantId)).tenant).toMatchObject({ generation: 2, desired: "PRESENT", snapshot: stored });
+    expect(imGroup(good.tenantId)?.owner).toBe(good.admin.userId);
+  });
+
+  it("the backfill fails its steps once, naming the field and the rule (listed by failures), and leaves it alone after", async () => {
+    const service = fx.service();
+    const request = { ...sampleTenant(), consumerGroup: { timeout: "60" } };
+    await service.store.registerTenant(request.tenantId, { ...request } as JsonObject, request.source, STEP_NAMES);
+    // (The tenant of the test before, left with an unreadable gen 2, is failed by this run too.)
+    expect(await backfillOnce(service)).toMatchObject({ invalid: 0, succeeded: 0 });
+    const { tenant, steps } = await service.store.getTenant(request.tenantId);
+    for (const step of steps) {
+      expect(step).toMatchObject({ status: "FAILED_PERMANENT", lastError: { code: "StoredRequestUnreadable" } });
+      expect(step.lastError?.message).toContain("consumerGroup.timeout");
+    }
+    expect(steps).toHaveLength(2);
+    expect(tenant).toMatchObject({ generation: 1, announcedGeneration: 1, announcedOutcome: "TenantProvisioningFailed", snapshot: request });
+    const failures = (await service.store.listFailures({ limit: 1000 })).filter((f) => f.tenantId === request.tenantId);
+    expect(failures.map((f) => f.step).sort()).toEqual(["im-group", "sls-consumer-group"]);
+    // The next run has nothing of it to do: no count, no log line per run.
+    expect(await backfillOnce(service)).toMatchObject({ invalid: 0, tenants: 0 });
+  });
+});
