@@ -117,14 +117,13 @@ const NONCHARACTERS = /\p{Noncharacter_Code_Point}/u;
 const VISIBLE = /[^\p{White_Space}\p{Default_Ignorable_Code_Point}\p{Cc}\p{Cf}\p{Cs}\p{M}\u2800]/u;
 /** A letter of the blocks whose characters are right-to-left (Bidi_Class R or AL) by default. */
 const RTL_LETTER = /(?=\p{L})[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefe\u{10800}-\u{10fff}\u{1e800}-\u{1efff}]/u;
-/** A combining mark other than a variation selector (those are Mn too, and have their own rule). */
-const MARK = /(?!\p{Variation_Selector})\p{M}/u;
-const ANY_MARK = /\p{M}/u;
+/** A combining mark (the variation selectors are Mn too: their rule is judged first). */
+const MARK = /\p{M}/u;
 const VARIATION_SELECTOR = /\p{Variation_Selector}/u;
+/** What a joiner follows back to its base: marks, a selector, a skin tone. */
+const MARK_OR_MODIFIER = /[\p{M}\p{Emoji_Modifier}]/u;
 /** What may follow the ZWJ of a chillu written the old way: the end of a word. */
 const WORD_END = /[\p{White_Space}\p{P}]/u;
-/** What a joiner or selector may not follow or precede: white space, controls, invisible characters. */
-const NOT_TEXT = /[\p{White_Space}\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}]/u;
 const MAX_MARKS_PER_BASE = 8;
 const ZWNJ = "\u200c";
 const ZWJ = "\u200d";
@@ -134,20 +133,17 @@ const CANCEL_TAG = 0xe007f;
 /** The RGI subdivision flags (UTS #51): their tag letters. */
 const RGI_FLAG_TAGS = new Set(["gbeng", "gbsct", "gbwls"]);
 /**
- * The scripts whose joiners change what is shown: the cursive ones (ArabicShaping.txt) and every
- * script with a virama (Canonical_Combining_Class 9), by Script_Extensions (an Arabic comma or
- * a Devanagari danda belongs to its script). Built once, on first use of a joiner.
+ * The scripts whose joiners change what is shown, by Script_Extensions (an Arabic comma or a
+ * Devanagari danda belongs to its script): the cursive ones (ArabicShaping.txt: Arabic, Syriac,
+ * Mongolian, N'Ko, Mandaic, Manichaean, Psalter Pahlavi, Phags-pa, Hanifi Rohingya, Sogdian,
+ * Adlam, Chorasmian, Old Uyghur) and every script with a virama (Canonical_Combining_Class 9:
+ * Devanagari to Sinhala, Thai, Lao, Tibetan, Myanmar, Khmer, and the rest of the Brahmic family).
+ * Short names, to keep the bundles small; built once, on the first joiner.
  */
-const JOINING_SCRIPT_NAMES = [
-  "Arabic", "Syriac", "Mongolian", "Nko", "Mandaic", "Manichaean", "Psalter_Pahlavi", "Phags_Pa", "Hanifi_Rohingya", "Sogdian", "Adlam", "Chorasmian", "Old_Uyghur",
-  "Devanagari", "Bengali", "Gurmukhi", "Gujarati", "Oriya", "Tamil", "Telugu", "Kannada", "Malayalam", "Sinhala", "Thai", "Lao", "Tibetan", "Myanmar", "Tagalog", "Hanunoo",
-  "Khmer", "Tai_Tham", "Balinese", "Sundanese", "Batak", "Syloti_Nagri", "Saurashtra", "Rejang", "Javanese", "Meetei_Mayek", "Kharoshthi", "Brahmi", "Kaithi", "Chakma",
-  "Sharada", "Khojki", "Khudawadi", "Grantha", "Newa", "Tirhuta", "Siddham", "Modi", "Takri", "Ahom", "Dogra", "Dives_Akuru", "Nandinagari", "Zanabazar_Square", "Soyombo",
-  "Bhaiksuki", "Masaram_Gondi", "Gunjala_Gondi", "Kawi", "Tulu_Tigalari", "Tifinagh",
-];
+const JOINING_SCRIPTS =
+  "Arab Syrc Mong Nkoo Mand Mani Phlp Phag Rohg Sogd Adlm Chrs Ougr Deva Beng Guru Gujr Orya Taml Telu Knda Mlym Sinh Thai Laoo Tibt Mymr Tglg Hano Khmr Lana Bali Sund Batk Sylo Saur Rjng Java Mtei Khar Brah Kthi Cakm Shrd Khoj Sind Gran Newa Tirh Sidd Modi Takr Ahom Dogr Diak Nand Zanb Soyo Bhks Gonm Gong Kawi Tutg Tfng";
 let joiningScripts: RegExp[] | undefined;
 const EMOJI = /\p{Extended_Pictographic}/u;
-const EMOJI_MODIFIER = /\p{Emoji_Modifier}/u;
 const EMOJI_PRESENTABLE = /\p{Emoji}/u;
 const IDEOGRAPH = /\p{Ideographic}/u;
 const MONGOLIAN = /\p{Script_Extensions=Mongolian}/u;
@@ -158,10 +154,10 @@ const PLAIN_BELOW = 0x0300;
 export const NEW_TEXT_RULES = {
   c1: "no C1 control characters (U+0080-U+009F)",
   separators: "no line or paragraph separators (U+2028, U+2029)",
-  bidiMarks: "bidirectional marks (U+200E, U+200F, U+061C) only in text with right-to-left letters, one at a time",
+  bidiMarks: "bidirectional marks (U+200E, U+200F, U+061C) only in right-to-left text, one at a time",
   invisible: "no invisible format characters (such as U+200B, U+2060, U+FEFF, U+00AD, U+3164, tags outside a flag)",
-  joiners: "joiners (ZWJ U+200D, ZWNJ U+200C, U+180E) only between two characters of a script that uses them, or of an emoji sequence",
-  variationSelectors: "variation selectors only one, after a character they vary",
+  joiners: "joiners (U+200C, U+200D, U+180E) only inside a word of a script that joins, or an emoji sequence",
+  variationSelectors: "variation selectors only one, after a character it varies",
   marks: `combining marks only on a base character, at most ${MAX_MARKS_PER_BASE} on one`,
   noncharacters: "no Unicode noncharacters (U+FDD0-U+FDEF, U+FFFE and U+FFFF of every plane)",
   visible: "at least one visible character (not only spaces or invisible characters)",
@@ -256,13 +252,13 @@ function selectorFits(selector: string, before: string): boolean {
 function joinerFits(chars: string[], i: number): boolean {
   const before = chars[i - 1] ?? "";
   const after = chars[i + 1];
-  if (before === "" || (NOT_TEXT.test(before) && !VARIATION_SELECTOR.test(before))) return false;
+  if (!(VISIBLE.test(before) || MARK.test(before))) return false; // start, space, invisible character, joiner
   // The base the joiner follows: back over its marks, selector and skin tone.
   let b = i - 1;
-  while (b > 0 && (ANY_MARK.test(chars[b] ?? "") || EMOJI_MODIFIER.test(chars[b] ?? ""))) b--;
+  while (b > 0 && MARK_OR_MODIFIER.test(chars[b] ?? "")) b--;
   const base = chars[b] ?? "";
   if (EMOJI.test(base)) return chars[i] === ZWJ && after !== undefined && EMOJI.test(after);
-  joiningScripts ??= JOINING_SCRIPT_NAMES.map((name) => new RegExp(`\\p{Script_Extensions=${name}}`, "u"));
+  joiningScripts ??= JOINING_SCRIPTS.split(" ").map((name) => new RegExp(`\\p{scx=${name}}`, "u"));
   const script = joiningScripts.find((s) => s.test(base));
   if (script === undefined) return false;
   if (after !== undefined && (script.test(after) || MARK.test(after))) return true;
