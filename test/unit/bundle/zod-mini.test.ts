@@ -52,10 +52,14 @@ let textByHandler: Record<string, string>;
  * Lambda (~33 KB of each bundle, ~5 KB of our own in its place): signup 322.6, offboard 322.1,
  * backfill 324.5, status 144.8, webhook 331.7 KB (2026-12-01); budgets lowered to those plus
  * ~3-4 KB, the same room as before, so the 28 KB saved is not spent without a decision.
+ * The text rules placing joiners, variation selectors, flag tags, bidi marks and combining marks
+ * where text needs them, and naming the offending code point (src/validation/readable-text.ts):
+ * +2.5 KB in each bundle but status, which judges no text (signup 324.3 -> 326.7, offboard 323.7
+ * -> 326.2, backfill 326.1 -> 328.6, webhook 333.3 -> 335.8 KB): those budgets +1 KB.
  */
 const KB = 1024;
-const BUDGET_BYTES: Record<string, number> = { webhook: 335 * KB, backfill: 328 * KB, status: 148 * KB };
-const DEFAULT_BUDGET_BYTES = 326 * KB;
+const BUDGET_BYTES: Record<string, number> = { webhook: 336 * KB, backfill: 329 * KB, status: 148 * KB };
+const DEFAULT_BUDGET_BYTES = 327 * KB;
 
 beforeAll(async () => {
   const result = await esbuild.build({
