@@ -107,23 +107,6 @@ export function storedTextChecks(options: { lineFeeds: boolean }): z.core.$ZodCh
  * default-ignorable ranges (Cn: this runtime's Unicode may be older than the sender's, and a new
  * emoji is unassigned to it).
  */
-const C1_CONTROLS = /[\u0080-\u009f]/;
-const LINE_SEPARATORS = /[\u2028\u2029]/;
-const BIDI_MARKS = /[\u061c\u200e\u200f]/;
-/** The invisible characters refused everywhere: not those judged by where they stand (below), not the visible number signs. */
-const INVISIBLE =
-  /(?![\p{Bidi_Control}\p{Join_Control}\p{Variation_Selector}\u180e\u{e0020}-\u{e007f}\u0600-\u0605\u06dd\u070f\u0890\u0891\u08e2\u{110bd}\u{110cd}])[\p{Default_Ignorable_Code_Point}\p{Cf}]/u;
-const NONCHARACTERS = /\p{Noncharacter_Code_Point}/u;
-const VISIBLE = /[^\p{White_Space}\p{Default_Ignorable_Code_Point}\p{Cc}\p{Cf}\p{Cs}\p{M}\u2800]/u;
-/** A letter of the blocks whose characters are right-to-left (Bidi_Class R or AL) by default. */
-const RTL_LETTER = /(?=\p{L})[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefe\u{10800}-\u{10fff}\u{1e800}-\u{1efff}]/u;
-/** A combining mark (the variation selectors are Mn too: their rule is judged first). */
-const MARK = /\p{M}/u;
-const VARIATION_SELECTOR = /\p{Variation_Selector}/u;
-/** What a joiner follows back to its base: marks, a selector, a skin tone. */
-const MARK_OR_MODIFIER = /[\p{M}\p{Emoji_Modifier}]/u;
-/** What may follow the ZWJ of a chillu written the old way: the end of a word. */
-const WORD_END = /[\p{White_Space}\p{P}]/u;
 const MAX_MARKS_PER_BASE = 8;
 const ZWNJ = "\u200c";
 const ZWJ = "\u200d";
@@ -138,15 +121,48 @@ const RGI_FLAG_TAGS = new Set(["gbeng", "gbsct", "gbwls"]);
  * Mongolian, N'Ko, Mandaic, Manichaean, Psalter Pahlavi, Phags-pa, Hanifi Rohingya, Sogdian,
  * Adlam, Chorasmian, Old Uyghur) and every script with a virama (Canonical_Combining_Class 9:
  * Devanagari to Sinhala, Thai, Lao, Tibetan, Myanmar, Khmer, and the rest of the Brahmic family).
- * Short names, to keep the bundles small; built once, on the first joiner.
+ * Short names, to keep the bundles small.
  */
 const JOINING_SCRIPTS =
   "Arab Syrc Mong Nkoo Mand Mani Phlp Phag Rohg Sogd Adlm Chrs Ougr Deva Beng Guru Gujr Orya Taml Telu Knda Mlym Sinh Thai Laoo Tibt Mymr Tglg Hano Khmr Lana Bali Sund Batk Sylo Saur Rjng Java Mtei Khar Brah Kthi Cakm Shrd Khoj Sind Gran Newa Tirh Sidd Modi Takr Ahom Dogr Diak Nand Zanb Soyo Bhks Gonm Gong Kawi Tutg Tfng";
+/**
+ * The rules' regular expressions, built on the first text judged that is not plain (printable
+ * ASCII, Latin-1 letters), not at load: building a \p{...} class costs instructions (the first
+ * one loads ICU's property data), and most cold starts judge no such text (2026-12-01: the webhook
+ * bundle's cold start took 4.1M instructions more with them built at load, and 2.2M more with
+ * them as literals in this function: V8 checks a literal, classes and all, when it parses).
+ */
+let C1_CONTROLS: RegExp, LINE_SEPARATORS: RegExp, BIDI_MARKS: RegExp, INVISIBLE: RegExp, NONCHARACTERS: RegExp,
+  VISIBLE: RegExp, RTL_LETTER: RegExp, MARK: RegExp, VARIATION_SELECTOR: RegExp, MARK_OR_MODIFIER: RegExp,
+  WORD_END: RegExp, EMOJI: RegExp, EMOJI_PRESENTABLE: RegExp, IDEOGRAPH: RegExp, MONGOLIAN: RegExp;
+/** A `u` expression from its source: not a literal, which V8 would check, building its classes, when it parses the module. */
+const unicode = (source: string) => new RegExp(source, "u");
+function buildPatterns(): void {
+  C1_CONTROLS = /[\u0080-\u009f]/;
+  LINE_SEPARATORS = /[\u2028\u2029]/;
+  BIDI_MARKS = /[\u061c\u200e\u200f]/;
+  /** The invisible characters refused everywhere: not those judged by where they stand, not the visible number signs. */
+  INVISIBLE = unicode(String.raw`(?![\p{Bidi_Control}\p{Join_Control}\p{Variation_Selector}\u180e\u{e0020}-\u{e007f}\u0600-\u0605\u06dd\u070f\u0890\u0891\u08e2\u{110bd}\u{110cd}])[\p{Default_Ignorable_Code_Point}\p{Cf}]`);
+  NONCHARACTERS = unicode(String.raw`\p{Noncharacter_Code_Point}`);
+  VISIBLE = unicode(String.raw`[^\p{White_Space}\p{Default_Ignorable_Code_Point}\p{Cc}\p{Cf}\p{Cs}\p{M}\u2800]`);
+  /** A letter of the blocks whose characters are right-to-left (Bidi_Class R or AL) by default. */
+  RTL_LETTER = unicode(String.raw`(?=\p{L})[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefe\u{10800}-\u{10fff}\u{1e800}-\u{1efff}]`);
+  /** A combining mark (the variation selectors are Mn too: their rule is judged first). */
+  MARK = unicode(String.raw`\p{M}`);
+  VARIATION_SELECTOR = unicode(String.raw`\p{Variation_Selector}`);
+  /** What a joiner follows back to its base: marks, a selector, a skin tone. */
+  MARK_OR_MODIFIER = unicode(String.raw`[\p{M}\p{Emoji_Modifier}]`);
+  /** What may follow the ZWJ of a chillu written the old way: the end of a word. */
+  WORD_END = unicode(String.raw`[\p{White_Space}\p{P}]`);
+  EMOJI = unicode(String.raw`\p{Extended_Pictographic}`);
+  EMOJI_PRESENTABLE = unicode(String.raw`\p{Emoji}`);
+  IDEOGRAPH = unicode(String.raw`\p{Ideographic}`);
+  MONGOLIAN = unicode(String.raw`\p{scx=Mong}`);
+  built = true;
+}
+let built = false;
+/** One expression per joining script, built on the first joiner judged. */
 let joiningScripts: RegExp[] | undefined;
-const EMOJI = /\p{Extended_Pictographic}/u;
-const EMOJI_PRESENTABLE = /\p{Emoji}/u;
-const IDEOGRAPH = /\p{Ideographic}/u;
-const MONGOLIAN = /\p{Script_Extensions=Mongolian}/u;
 /** Below U+0300 only the C1 controls and the soft hyphen fall under these rules: the rest skips the tests. */
 const PLAIN_BELOW = 0x0300;
 
@@ -191,6 +207,7 @@ export function newTextIssues(text: string, options: { name: boolean }): string[
       marks = 0;
       continue;
     }
+    if (!built) buildPatterns();
     if (C1_CONTROLS.test(c)) report("c1", i);
     else if (LINE_SEPARATORS.test(c)) report("separators", i);
     else if (NONCHARACTERS.test(c)) report("noncharacters", i);
@@ -217,8 +234,15 @@ export function newTextIssues(text: string, options: { name: boolean }): string[
   }
   const issues = (Object.keys(NEW_TEXT_RULES) as NewTextRule[]).flatMap((rule) => found.get(rule) ?? []);
   // An empty name is already refused as empty.
-  if (options.name && text !== "" && !VISIBLE.test(text)) issues.push(NEW_TEXT_RULES.visible);
+  if (options.name && text !== "" && !shows(text)) issues.push(NEW_TEXT_RULES.visible);
   return issues;
+}
+
+/** Whether `text` has a visible character; printable ASCII answers without building the expressions. */
+function shows(text: string): boolean {
+  if (/[!-~]/.test(text)) return true;
+  if (!built) buildPatterns();
+  return VISIBLE.test(text);
 }
 
 /** "U+200B": how an issue names a code point. */
