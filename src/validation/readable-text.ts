@@ -59,8 +59,9 @@ export function storedTextChecks(options: { lineFeeds: boolean }): z.core.$ZodCh
  *   zero-width space, word joiner, BOM, soft hyphen, Hangul fillers, tag characters (which hide
  *   ASCII), interlinear annotation (U+FFF9-U+FFFB), and the unassigned ones reserved for more of
  *   the same. A BOM is refused at the start of a text too: it is not part of a name (a CSV import
- *   leaves it there). The display name is trimmed before these rules (String.prototype.trim takes
- *   a leading BOM with the spaces), the other texts are not, so only there it is reported.
+ *   leaves it there), and the issue says where it is. The display name reaches these rules
+ *   trimmed (String.prototype.trim drops a leading BOM with the spaces); the admin's name and the
+ *   group texts are not trimmed by their schema, so there it is refused, not dropped.
  *   Except the prepended concatenation marks (U+0600-U+0605 Arabic number signs and kin), which
  *   are format characters but visible, and, each only where text needs it (below), the joiners,
  *   the variation selectors, the Mongolian vowel separator and the tags of a flag.
@@ -91,10 +92,10 @@ export function storedTextChecks(options: { lineFeeds: boolean }): z.core.$ZodCh
  *   before a final A or E); elsewhere it is a zero-width space.
  * - Combining marks need a base: none at the start of a text or of a line (a mark after a space is
  *   how a lone accent is written). And at most 8 on one base (the selectors and joiners not
- *   counted): real orthographies stack far fewer (Vietnamese 2 in NFD "Nguyễn"; Thai 2-3; Hebrew
- *   with dagesh, shin dot, vowel and cantillation 4, up to 6 in Biblical text; Myanmar medials and
- *   vowels 4-5 "မွှေး"; Tibetan Sanskrit stacks 4-6), and "Zalgo" text stacks dozens that run
- *   over the lines above and below. UAX #15's stream-safe limit (30) is a buffer bound for
+ *   counted): real orthographies stack fewer (Vietnamese 2 in NFD "Nguyễn"; Thai 2-3; Hebrew
+ *   with dagesh, shin dot, vowel, meteg and cantillation 5, about 6 at most in Biblical text;
+ *   Myanmar medials, vowel and tone 4 "မွှေး"; Tibetan stacks 3 "བསྒྲུབས", "ཧཱུྃ"), and "Zalgo"
+ *   text stacks dozens that run over the lines above and below. UAX #15's stream-safe limit (30) is a buffer bound for
  *   normalization, not a readable stack.
  * - Noncharacters (U+FDD0-U+FDEF, U+xFFFE/U+xFFFF): reserved never to be text, like lone surrogates.
  * - A name shows at least one visible character: not only white space, invisible characters,

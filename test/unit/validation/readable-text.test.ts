@@ -105,6 +105,7 @@ describe("combining marks: on a base, at most 8 on one", () => {
   it.each([
     ["Vietnamese, decomposed (2 on one base)", "Nguye\u0302\u0303n Thi\u0323\u0302"],
     ["Hebrew with niqqud and cantillation (shin + dagesh + shin dot + qamats + munah: 4)", "שּׁ\u05b8\u05a3לוֹם"],
+    ["Biblical Hebrew (shin + dagesh + shin dot + qamats + meteg + munah: 5)", "שּׁ\u05b8\u05bd\u05a3"],
     ["Thai (vowel and tone mark)", "ที่นี่ กุ้ง"],
     ["Tibetan stacks (བསྒྲུབས)", "བསྒྲུབས ཧཱུྃ"],
     ["Myanmar medials and vowel (မွှေး)", "မွှေး"],
