@@ -46,64 +46,247 @@ export function storedTextChecks(options: { lineFeeds: boolean }): z.core.$ZodCh
  * - U+2028/U+2029 (Zl, Zp): a line break a single-line name shows, and one that some JSON
  *   consumers (JavaScript before ES2019, JSONP) cannot carry in a string. Multi-line texts have
  *   the line feed.
- * - The bidirectional marks (U+200E, U+200F, U+061C: the rest of Bidi_Control): invisible, and
- *   change where neighbouring punctuation and digits are shown, so a name renders unlike what is
- *   stored. Hebrew and Arabic letters need no mark: the bidi algorithm orders them by themselves.
+ * - The bidirectional marks (U+200E LRM, U+200F RLM, U+061C ALM) are allowed in a text that has a
+ *   right-to-left letter, one at a time. Unlike the overrides and isolates (refused by the stored
+ *   rule: they reorder strong characters, Trojan Source), a mark is an invisible strong character
+ *   that only decides on which side neighbouring punctuation, spaces and digits are shown; real
+ *   mixed Hebrew/Arabic-Latin names carry them (`אקמי בע"מ\u200f (Acme)`, pasted from Windows and
+ *   phones) and the earlier rule let them through. In a text without a right-to-left letter
+ *   (Bidi_Class R or AL: letters of the blocks Unicode assigns right-to-left by default) there is
+ *   nothing for them to place, only a line to flip (an RLM first shows "Acme!" as "!Acme") or a
+ *   bit to hide; two in a row carry no more than one does.
  * - Invisible characters: every Default_Ignorable_Code_Point and every format character (Cf):
  *   zero-width space, word joiner, BOM, soft hyphen, Hangul fillers, tag characters (which hide
  *   ASCII), interlinear annotation (U+FFF9-U+FFFB), and the unassigned ones reserved for more of
- *   the same. Except what text needs: ZWJ and ZWNJ (Join_Control: emoji sequences, Indic scripts,
- *   Persian), the variation selectors (emoji presentation U+FE0F; Mongolian FVS), the Mongolian
- *   vowel separator U+180E, the tags of an emoji tag sequence (a subdivision flag: U+1F3F4, tags,
- *   cancel tag U+E007F), and the prepended concatenation marks (U+0600-U+0605 Arabic number
- *   signs and kin), which are format characters but visible.
+ *   the same. A BOM is refused at the start of a text too: it is not part of a name (a CSV import
+ *   leaves it there), and the issue says where it is. The display name reaches these rules
+ *   trimmed (String.prototype.trim drops a leading BOM with the spaces); the admin's name and the
+ *   group texts are not trimmed by their schema, so there it is refused, not dropped.
+ *   Except the prepended concatenation marks (U+0600-U+0605 Arabic number signs and kin), which
+ *   are format characters but visible, and, each only where text needs it (below), the joiners,
+ *   the variation selectors, the Mongolian vowel separator and the tags of a flag.
+ * - Tags (U+E0020-U+E007F) only as one of the subdivision flags Unicode recommends (RGI: England,
+ *   Scotland, Wales: U+1F3F4, the tags of "gbeng", "gbsct" or "gbwls", cancel tag U+E007F). A
+ *   well-formed tag sequence that is not RGI (two region letters, one to four letters or digits)
+ *   is shown as a plain black flag, its tags hidden (UTS #51): "🏴" + tags "ign" hides "ign".
+ * - Variation selectors: one, directly after a character it can vary (never at the start, after a
+ *   space, a mark, an invisible character or another selector: a run of them after an emoji hides
+ *   a byte per selector). U+FE0E/U+FE0F (text or emoji presentation) after an Emoji character;
+ *   the ideographic selectors U+E0100-U+E01EF after an ideograph (the IVD's collections are all
+ *   CJK); the Mongolian free variation selectors (U+180B-U+180D, U+180F) after a Mongolian
+ *   character; U+FE00-U+FE0D (standardized variants of math symbols, Myanmar, Phags-pa, CJK
+ *   compatibility ideographs and more) after any visible character.
+ * - Joiners: ZWJ U+200D and ZWNJ U+200C change what is shown only in scripts that join or form
+ *   conjuncts and in emoji sequences: so there only, and between two characters of it. In the
+ *   scripts that join cursively (Arabic: Persian ZWNJ "می‌خواهم", Syriac, Mongolian, N'Ko, ...)
+ *   and the Brahmic ones that form conjuncts with a virama (Devanagari "क्‍ष", Bengali, Sinhala
+ *   "ශ්‍රී", Malayalam, Khmer, ...: every script with a virama, Canonical_Combining_Class 9), a
+ *   joiner follows a letter or mark of that script and precedes a letter or mark of the same
+ *   script, or, after a mark (Malayalam's chillu written the old way, "അവന്‍"), ends the word.
+ *   In an emoji ZWJ sequence ZWJ joins two pictographs, the first with its selector or skin tone
+ *   ("👨‍👩‍👧", "🏳️‍🌈", "👩🏽‍💻"). ZWNJ between two Latin letters is refused: in Latin, Greek,
+ *   Cyrillic or CJK a joiner only steers an optional ligature, so "Ac\u200cme" shows as "Acme" and
+ *   is a different name that looks the same (and a bit hidden per letter). Never at the start or
+ *   end of a text (but the chillu), never two in a row.
+ * - The Mongolian vowel separator U+180E only between two Mongolian characters (it narrows the gap
+ *   before a final A or E); elsewhere it is a zero-width space.
+ * - Combining marks need a base: none at the start of a text or of a line (a mark after a space is
+ *   how a lone accent is written). And at most 8 on one base (the selectors and joiners not
+ *   counted): real orthographies stack fewer (Vietnamese 2 in NFD "Nguyễn"; Thai 2-3; Hebrew
+ *   with dagesh, shin dot, vowel, meteg and cantillation 5, about 6 at most in Biblical text;
+ *   Myanmar medials, vowel and tone 4 "မွှေး"; Tibetan stacks 3 "བསྒྲུབས", "ཧཱུྃ"), and "Zalgo"
+ *   text stacks dozens that run over the lines above and below. UAX #15's stream-safe limit (30) is a buffer bound for
+ *   normalization, not a readable stack.
  * - Noncharacters (U+FDD0-U+FDEF, U+xFFFE/U+xFFFF): reserved never to be text, like lone surrogates.
  * - A name shows at least one visible character: not only white space, invisible characters,
  *   combining marks without a base, or the Braille blank U+2800 (a known "empty name" trick).
+ * Each issue names the first code point that breaks the rule and where: "U+200B at character 5"
+ * (counted in code points from 1, in the text as checked: the display name trimmed). Never the
+ * text itself: it may be long, or not meant for a log.
  * Left allowed on purpose: private use (Co: a glyph, or a box, never nothing; Hong Kong names
  * were written with HKSCS private-use characters), and unassigned code points outside the
  * default-ignorable ranges (Cn: this runtime's Unicode may be older than the sender's, and a new
  * emoji is unassigned to it).
  */
-const C1_CONTROLS = /[\u0080-\u009f]/;
-const LINE_SEPARATORS = /[\u2028\u2029]/;
-const BIDI_MARKS = /[\u061c\u200e\u200f]/;
-const INVISIBLE =
-  /(?![\p{Bidi_Control}\p{Join_Control}\p{Variation_Selector}\u180e\u0600-\u0605\u06dd\u070f\u0890\u0891\u08e2\u{110bd}\u{110cd}])[\p{Default_Ignorable_Code_Point}\p{Cf}]/u;
-const EMOJI_TAG_SEQUENCES = /\u{1f3f4}[\u{e0020}-\u{e007e}]+\u{e007f}/gu;
-const NONCHARACTERS = /\p{Noncharacter_Code_Point}/u;
-const VISIBLE = /[^\p{White_Space}\p{Default_Ignorable_Code_Point}\p{Cc}\p{Cf}\p{Cs}\p{M}\u2800]/u;
+const MAX_MARKS_PER_BASE = 8;
+const ZWNJ = "\u200c";
+const ZWJ = "\u200d";
+const MVS = "\u180e";
+const BLACK_FLAG = "\u{1f3f4}";
+const CANCEL_TAG = 0xe007f;
+/** The RGI subdivision flags (UTS #51): their tag letters. */
+const RGI_FLAG_TAGS = new Set(["gbeng", "gbsct", "gbwls"]);
+/**
+ * The scripts whose joiners change what is shown, by Script_Extensions (an Arabic comma or a
+ * Devanagari danda belongs to its script): the cursive ones (ArabicShaping.txt: Arabic, Syriac,
+ * Mongolian, N'Ko, Mandaic, Manichaean, Psalter Pahlavi, Phags-pa, Hanifi Rohingya, Sogdian,
+ * Adlam, Chorasmian, Old Uyghur) and every script with a virama (Canonical_Combining_Class 9:
+ * Devanagari to Sinhala, Thai, Lao, Tibetan, Myanmar, Khmer, and the rest of the Brahmic family).
+ * Short names, to keep the bundles small.
+ */
+const JOINING_SCRIPTS =
+  "Arab Syrc Mong Nkoo Mand Mani Phlp Phag Rohg Sogd Adlm Chrs Ougr Deva Beng Guru Gujr Orya Taml Telu Knda Mlym Sinh Thai Laoo Tibt Mymr Tglg Hano Khmr Lana Bali Sund Batk Sylo Saur Rjng Java Mtei Khar Brah Kthi Cakm Shrd Khoj Sind Gran Newa Tirh Sidd Modi Takr Ahom Dogr Diak Nand Zanb Soyo Bhks Gonm Gong Kawi Tutg Tfng";
+/**
+ * The rules' regular expressions, built on the first text judged that is not plain (printable
+ * ASCII, Latin-1 letters), not at load: building a \p{...} class costs instructions (the first
+ * one loads ICU's property data), and most cold starts judge no such text (2026-12-01: the webhook
+ * bundle's cold start took 4.1M instructions more with them built at load, and 2.2M more with
+ * them as literals in this function: V8 checks a literal, classes and all, when it parses).
+ */
+let C1_CONTROLS: RegExp, LINE_SEPARATORS: RegExp, BIDI_MARKS: RegExp, INVISIBLE: RegExp, NONCHARACTERS: RegExp,
+  VISIBLE: RegExp, RTL_LETTER: RegExp, MARK: RegExp, VARIATION_SELECTOR: RegExp, MARK_OR_MODIFIER: RegExp,
+  WORD_END: RegExp, EMOJI: RegExp, EMOJI_PRESENTABLE: RegExp, IDEOGRAPH: RegExp, MONGOLIAN: RegExp;
+/** A `u` expression from its source: not a literal, which V8 would check, building its classes, when it parses the module. */
+const unicode = (source: string) => new RegExp(source, "u");
+function buildPatterns(): void {
+  C1_CONTROLS = /[\u0080-\u009f]/;
+  LINE_SEPARATORS = /[\u2028\u2029]/;
+  BIDI_MARKS = /[\u061c\u200e\u200f]/;
+  /** The invisible characters refused everywhere: not those judged by where they stand, not the visible number signs. */
+  INVISIBLE = unicode(String.raw`(?![\p{Bidi_Control}\p{Join_Control}\p{Variation_Selector}\u180e\u{e0020}-\u{e007f}\u0600-\u0605\u06dd\u070f\u0890\u0891\u08e2\u{110bd}\u{110cd}])[\p{Default_Ignorable_Code_Point}\p{Cf}]`);
+  NONCHARACTERS = unicode(String.raw`\p{Noncharacter_Code_Point}`);
+  VISIBLE = unicode(String.raw`[^\p{White_Space}\p{Default_Ignorable_Code_Point}\p{Cc}\p{Cf}\p{Cs}\p{M}\u2800]`);
+  /** A letter of the blocks whose characters are right-to-left (Bidi_Class R or AL) by default. */
+  RTL_LETTER = unicode(String.raw`(?=\p{L})[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefe\u{10800}-\u{10fff}\u{1e800}-\u{1efff}]`);
+  /** A combining mark (the variation selectors are Mn too: their rule is judged first). */
+  MARK = unicode(String.raw`\p{M}`);
+  VARIATION_SELECTOR = unicode(String.raw`\p{Variation_Selector}`);
+  /** What a joiner follows back to its base: marks, a selector, a skin tone. */
+  MARK_OR_MODIFIER = unicode(String.raw`[\p{M}\p{Emoji_Modifier}]`);
+  /** What may follow the ZWJ of a chillu written the old way: the end of a word. */
+  WORD_END = unicode(String.raw`[\p{White_Space}\p{P}]`);
+  EMOJI = unicode(String.raw`\p{Extended_Pictographic}`);
+  EMOJI_PRESENTABLE = unicode(String.raw`\p{Emoji}`);
+  IDEOGRAPH = unicode(String.raw`\p{Ideographic}`);
+  MONGOLIAN = unicode(String.raw`\p{scx=Mong}`);
+  built = true;
+}
+let built = false;
+/** One expression per joining script, built on the first joiner judged. */
+let joiningScripts: RegExp[] | undefined;
+/** Below U+0300 only the C1 controls and the soft hyphen fall under these rules: the rest skips the tests. */
+const PLAIN_BELOW = 0x0300;
 
-/** The rules {@link newTextIssues} reports, word for word. */
+/** The rules {@link newTextIssues} reports, word for word; each issue adds ": U+XXXX at character N". */
 export const NEW_TEXT_RULES = {
   c1: "no C1 control characters (U+0080-U+009F)",
   separators: "no line or paragraph separators (U+2028, U+2029)",
-  bidiMarks: "no bidirectional marks (U+200E, U+200F, U+061C)",
-  invisible: "no invisible format characters (such as U+200B, U+2060, U+FEFF, U+00AD, U+3164; ZWJ U+200D and ZWNJ U+200C are allowed)",
+  bidiMarks: "bidirectional marks (U+200E, U+200F, U+061C) only in right-to-left text, one at a time",
+  invisible: "no invisible format characters (such as U+200B, U+2060, U+FEFF, U+00AD, U+3164, tags outside a flag)",
+  joiners: "joiners (U+200C, U+200D, U+180E) only inside a word of a script that joins, or an emoji sequence",
+  variationSelectors: "variation selectors only one, after a character it varies",
+  marks: `combining marks only on a base character, at most ${MAX_MARKS_PER_BASE} on one`,
   noncharacters: "no Unicode noncharacters (U+FDD0-U+FDEF, U+FFFE and U+FFFF of every plane)",
   visible: "at least one visible character (not only spaces or invisible characters)",
 } as const;
+type NewTextRule = keyof typeof NEW_TEXT_RULES;
 
 /**
- * The rules of 2026-12-01 that `text` breaks (see the comment above for each); a `name` must also
- * show a visible character. Empty when it meets them all. Plain code, not schemas: a tenant
- * schema applies them in one check (no schema built per field at load).
+ * The rules of 2026-12-01 that `text` breaks (see the comment above for each), each naming the
+ * first code point that breaks it and its position; a `name` must also show a visible character.
+ * Empty when it meets them all. Plain code, not schemas: a tenant schema applies them in one
+ * check (no schema built per field at load).
  *
  * @example
  * ```ts
- * newTextIssues("Acme\u200b", { name: true }); // [NEW_TEXT_RULES.invisible]
+ * newTextIssues("Acme\u200b", { name: true }); // [`${NEW_TEXT_RULES.invisible}: U+200B at character 5`]
  * newTextIssues("👨\u200d👩\u200d👧", { name: true }); // []
  * ```
  */
 export function newTextIssues(text: string, options: { name: boolean }): string[] {
-  const issues: string[] = [];
-  if (C1_CONTROLS.test(text)) issues.push(NEW_TEXT_RULES.c1);
-  if (LINE_SEPARATORS.test(text)) issues.push(NEW_TEXT_RULES.separators);
-  if (BIDI_MARKS.test(text)) issues.push(NEW_TEXT_RULES.bidiMarks);
-  const withoutFlagTags = text.includes("\u{1f3f4}") ? text.replace(EMOJI_TAG_SEQUENCES, "\u{1f3f4}") : text;
-  if (INVISIBLE.test(withoutFlagTags)) issues.push(NEW_TEXT_RULES.invisible);
-  if (NONCHARACTERS.test(text)) issues.push(NEW_TEXT_RULES.noncharacters);
+  const found = new Map<NewTextRule, string>();
+  const chars = Array.from(text);
+  const report = (rule: NewTextRule, i: number) => {
+    if (!found.has(rule)) found.set(rule, `${NEW_TEXT_RULES[rule]}: ${codePointName(chars[i] ?? "")} at character ${i + 1}`);
+  };
+  let hasRtl: boolean | undefined;
+  let marks = 0;
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i] ?? "";
+    const cp = c.codePointAt(0) ?? 0;
+    if (cp < PLAIN_BELOW && cp !== 0xad && (cp < 0x80 || cp > 0x9f)) {
+      marks = 0;
+      continue;
+    }
+    if (!built) buildPatterns();
+    if (C1_CONTROLS.test(c)) report("c1", i);
+    else if (LINE_SEPARATORS.test(c)) report("separators", i);
+    else if (NONCHARACTERS.test(c)) report("noncharacters", i);
+    else if (BIDI_MARKS.test(c)) {
+      hasRtl ??= RTL_LETTER.test(text);
+      if (!hasRtl || BIDI_MARKS.test(chars[i - 1] ?? "")) report("bidiMarks", i);
+    } else if (c === ZWJ || c === ZWNJ) {
+      if (!joinerFits(chars, i)) report("joiners", i);
+      continue; // a joiner inside a conjunct does not end its base's marks
+    } else if (c === MVS) {
+      if (!(MONGOLIAN.test(chars[i - 1] ?? "") && MONGOLIAN.test(chars[i + 1] ?? ""))) report("joiners", i);
+    } else if (c === BLACK_FLAG) {
+      i += rgiFlagTags(chars, i);
+    } else if (cp >= 0xe0020 && cp <= CANCEL_TAG) report("invisible", i);
+    else if (INVISIBLE.test(c)) report("invisible", i);
+    else if (VARIATION_SELECTOR.test(c)) {
+      if (!selectorFits(c, chars[i - 1] ?? "")) report("variationSelectors", i);
+      continue; // the keycap's selector comes before its enclosing mark
+    } else if (MARK.test(c)) {
+      if (i === 0 || chars[i - 1] === "\n" || ++marks > MAX_MARKS_PER_BASE) report("marks", i);
+      continue;
+    }
+    marks = 0;
+  }
+  const issues = (Object.keys(NEW_TEXT_RULES) as NewTextRule[]).flatMap((rule) => found.get(rule) ?? []);
   // An empty name is already refused as empty.
-  if (options.name && text !== "" && !VISIBLE.test(text)) issues.push(NEW_TEXT_RULES.visible);
+  if (options.name && text !== "" && !shows(text)) issues.push(NEW_TEXT_RULES.visible);
   return issues;
+}
+
+/** Whether `text` has a visible character; printable ASCII answers without building the expressions. */
+function shows(text: string): boolean {
+  if (/[!-~]/.test(text)) return true;
+  if (!built) buildPatterns();
+  return VISIBLE.test(text);
+}
+
+/** "U+200B": how an issue names a code point. */
+function codePointName(c: string): string {
+  return `U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0")}`;
+}
+
+/** How many tags (with the cancel tag) follow the black flag at `i` as an RGI subdivision flag; 0 if none do. */
+function rgiFlagTags(chars: string[], i: number): number {
+  let letters = "";
+  for (let j = i + 1; j < chars.length && j <= i + 7; j++) {
+    const cp = chars[j]?.codePointAt(0) ?? 0;
+    if (cp === CANCEL_TAG) return RGI_FLAG_TAGS.has(letters) ? j - i : 0;
+    if (cp < 0xe0020 || cp > 0xe007e) return 0;
+    letters += String.fromCodePoint(cp - 0xe0000);
+  }
+  return 0;
+}
+
+/** Whether the variation selector `selector` may follow `before` (see the comment above). */
+function selectorFits(selector: string, before: string): boolean {
+  if (!VISIBLE.test(before)) return false; // start, space, mark, invisible character, another selector
+  const cp = selector.codePointAt(0) ?? 0;
+  if (cp === 0xfe0e || cp === 0xfe0f) return EMOJI_PRESENTABLE.test(before);
+  if (cp >= 0xe0100) return IDEOGRAPH.test(before);
+  if (cp < 0xfe00) return MONGOLIAN.test(before);
+  return true;
+}
+
+/** Whether the ZWJ or ZWNJ at `i` stands where a script or an emoji sequence uses it (see the comment above). */
+function joinerFits(chars: string[], i: number): boolean {
+  const before = chars[i - 1] ?? "";
+  const after = chars[i + 1];
+  if (!(VISIBLE.test(before) || MARK.test(before))) return false; // start, space, invisible character, joiner
+  // The base the joiner follows: back over its marks, selector and skin tone.
+  let b = i - 1;
+  while (b > 0 && MARK_OR_MODIFIER.test(chars[b] ?? "")) b--;
+  const base = chars[b] ?? "";
+  if (EMOJI.test(base)) return chars[i] === ZWJ && after !== undefined && EMOJI.test(after);
+  joiningScripts ??= JOINING_SCRIPTS.split(" ").map((name) => new RegExp(`\\p{scx=${name}}`, "u"));
+  const script = joiningScripts.find((s) => s.test(base));
+  if (script === undefined) return false;
+  if (after !== undefined && (script.test(after) || MARK.test(after))) return true;
+  // Malayalam's chillu written the old way: consonant, virama, ZWJ, at the end of a word.
+  return MARK.test(before) && (after === undefined || WORD_END.test(after));
 }

@@ -89,7 +89,7 @@ describe("a tenant stored with a name the new text rules refuse", () => {
     const service = fx.service();
     const fresh = sampleTenant({ displayName: STORED_NAME });
     const { source: _source, ...data } = fresh;
-    const invisible = (field: string) => [{ field, rule: NEW_TEXT_RULES.invisible }];
+    const invisible = (field: string) => [{ field, rule: `${NEW_TEXT_RULES.invisible}: U+200B at character 5` }];
     const issuesOf = (parse: () => unknown) => {
       try {
         parse();
