@@ -4,7 +4,7 @@ import { IM_APPLY_JOIN_OPTIONS, IM_GROUP_LIMITS, IM_RESERVED_GROUP_ID_PREFIX } f
 import { imUserIdSchema } from "../providers/tencent-im/validation.ts";
 import { parseOrThrow } from "../validation/issues.ts";
 import { tenantIdSchema } from "../validation/tenant-id.ts";
-import { newTextIssues, storedTextChecks } from "../validation/readable-text.ts";
+import { newTextIssues, fieldTextChecks } from "../validation/readable-text.ts";
 import { maxUtf8Bytes, printableAsciiWithoutSpaces } from "../validation/text.ts";
 import { IM_NICK_MAX_BYTES, INTRODUCTION_MAX_BYTES } from "./constants.ts";
 
@@ -45,7 +45,7 @@ const baseTenantSchema = z.strictObject({
     z.trim(),
     z.minLength(1),
     maxUtf8Bytes(IM_GROUP_LIMITS.nameBytes, `at most ${IM_GROUP_LIMITS.nameBytes} UTF-8 bytes (IM group Name)`),
-    ...storedTextChecks({ lineFeeds: false }),
+    ...fieldTextChecks({ lineFeeds: false }),
   ),
   admin: z.strictObject({
     userId: imUserId,
@@ -53,7 +53,7 @@ const baseTenantSchema = z.strictObject({
       z.string().check(
         z.minLength(1),
         maxUtf8Bytes(IM_NICK_MAX_BYTES),
-        ...storedTextChecks({ lineFeeds: false }),
+        ...fieldTextChecks({ lineFeeds: false }),
       ),
     ),
   }),
@@ -68,11 +68,11 @@ const baseTenantSchema = z.strictObject({
       introduction: z.optional(
         z.string().check(
           maxUtf8Bytes(INTRODUCTION_MAX_BYTES),
-          ...storedTextChecks({ lineFeeds: true }),
+          ...fieldTextChecks({ lineFeeds: true }),
         ),
       ),
       notification: z.optional(
-        z.string().check(maxUtf8Bytes(IM_GROUP_LIMITS.notificationBytes), ...storedTextChecks({ lineFeeds: true })),
+        z.string().check(maxUtf8Bytes(IM_GROUP_LIMITS.notificationBytes), ...fieldTextChecks({ lineFeeds: true })),
       ),
       faceUrl: z.optional(z.url({ protocol: /^https?$/ }).check(maxUtf8Bytes(IM_GROUP_LIMITS.faceUrlBytes))),
       applyJoinOption,

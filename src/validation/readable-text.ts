@@ -1,11 +1,14 @@
 /**
  * Rules of text a person reads (names, group texts): what may hide or disguise content, or break
- * the layout it is shown in, is refused. Two layers, because the rules grew stricter while
- * tenants were stored under the earlier ones:
+ * the layout it is shown in, is refused. Two layers, both applied to every new request (signup
+ * event, webhook, import, update):
  *
- * - {@link storedTextChecks}, the rule every stored request met (field checks of the schema);
- * - {@link newTextIssues}, the rules added on 2026-12-01, which only new requests must meet: a
- *   stored tenant is read back (re-driven, updated, offboarded) under the earlier rule.
+ * - {@link fieldTextChecks}, the rules of 2026-11-30 (zod checks on each text field);
+ * - {@link newTextIssues}, the rules added on 2026-12-01 (plain code, one check over the request).
+ *
+ * Neither applies to a stored request read back (re-driven, updated, offboarded): some release
+ * accepted it, and tenants were stored before any text rule existed, so it is read by its shape
+ * alone (src/provisioning/tenant.ts `parseStoredTenantOnboarding`).
  *
  * Each rule is its own issue, so the caller reads which one broke. The provider (IM) has no such
  * rule: it counts UTF-8 bytes and stores what it is given. These are the service's own rules.
@@ -21,15 +24,15 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/;
 
 /**
- * The string checks of the earlier text rule (control characters, lone surrogates, bidi overrides
- * and isolates): what every stored request met, and what a stored request is read back under.
+ * The string checks of the text rule of 2026-11-30 (control characters, lone surrogates, bidi
+ * overrides and isolates), as zod checks of one field; new requests only.
  *
  * @example
  * ```ts
- * const name = z.string().check(z.minLength(1), ...storedTextChecks({ lineFeeds: false }));
+ * const name = z.string().check(z.minLength(1), ...fieldTextChecks({ lineFeeds: false }));
  * ```
  */
-export function storedTextChecks(options: { lineFeeds: boolean }): z.core.$ZodCheck<string>[] {
+export function fieldTextChecks(options: { lineFeeds: boolean }): z.core.$ZodCheck<string>[] {
   return [
     options.lineFeeds
       ? z.refine<string>((v) => !C0_CONTROLS_BUT_LF.test(v), { message: "no control characters (U+0000-U+001F, U+007F) except line feed" })
