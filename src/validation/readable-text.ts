@@ -25,7 +25,10 @@ const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/;
 
 /**
  * The string checks of the text rule of 2026-11-30 (control characters, lone surrogates, bidi
- * overrides and isolates), as zod checks of one field; new requests only.
+ * overrides and isolates), as zod checks of one field; new requests only. Each issue names the
+ * first code point that breaks it and where, as the rules of 2026-12-01 do: "no control
+ * characters (U+0000-U+001F, U+007F): U+0009 at character 4" (the message is written only when
+ * the check fails).
  *
  * @example
  * ```ts
@@ -35,11 +38,23 @@ const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/;
 export function fieldTextChecks(options: { lineFeeds: boolean }): z.core.$ZodCheck<string>[] {
   return [
     options.lineFeeds
-      ? z.refine<string>((v) => !C0_CONTROLS_BUT_LF.test(v), { message: "no control characters (U+0000-U+001F, U+007F) except line feed" })
-      : z.refine<string>((v) => !C0_CONTROLS.test(v), { message: "no control characters (U+0000-U+001F, U+007F)" }),
-    z.refine<string>((v) => !LONE_SURROGATE.test(v), { message: "no lone UTF-16 surrogates (U+D800-U+DFFF unpaired)" }),
-    z.refine<string>((v) => !BIDI_CONTROLS.test(v), { message: "no bidirectional override or isolate characters (U+202A-U+202E, U+2066-U+2069)" }),
+      ? located(C0_CONTROLS_BUT_LF, "no control characters (U+0000-U+001F, U+007F) except line feed")
+      : located(C0_CONTROLS, "no control characters (U+0000-U+001F, U+007F)"),
+    located(LONE_SURROGATE, "no lone UTF-16 surrogates (U+D800-U+DFFF unpaired)"),
+    located(BIDI_CONTROLS, "no bidirectional override or isolate characters (U+202A-U+202E, U+2066-U+2069)"),
   ];
+}
+
+/** A check that `pattern` is not in the text; its issue is `rule` and where the first match is. */
+function located(pattern: RegExp, rule: string): z.core.$ZodCheck<string> {
+  return z.refine<string>((v) => !pattern.test(v), {
+    error: (issue) => {
+      const text = typeof issue.input === "string" ? issue.input : "";
+      const at = pattern.exec(text)?.index ?? 0;
+      // Code points before it (a lone surrogate counts as one), as newTextIssues counts.
+      return `${rule}: ${codePointName(text.slice(at))} at character ${Array.from(text.slice(0, at)).length + 1}`;
+    },
+  });
 }
 
 /*
