@@ -30,27 +30,50 @@ const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/;
  * characters (U+0000-U+001F, U+007F): U+0009 at character 4" (the message is written only when
  * the check fails).
  *
+ * With `trimmedName`, for a name its schema trims (the display name): the checks judge the text
+ * trimmed (String.prototype.trim: white space, line ends, a BOM), as it is stored and sent to IM,
+ * but count positions in the text as the sender wrote it ("   Ac\u200bme": character 6, not 3);
+ * they judge it by the rules of 2026-12-01 too ({@link newTextIssues}, as a name), and the last
+ * check trims it. In place of `z.trim()`, so the checks are as many.
+ *
  * @example
  * ```ts
  * const name = z.string().check(z.minLength(1), ...fieldTextChecks({ lineFeeds: false }));
+ * const displayName = z.string().check(...fieldTextChecks({ lineFeeds: false, trimmedName: true }), z.minLength(1));
  * ```
  */
-export function fieldTextChecks(options: { lineFeeds: boolean }): z.core.$ZodCheck<string>[] {
-  return [
+export function fieldTextChecks(options: { lineFeeds: boolean; trimmedName?: boolean }): z.core.$ZodCheck<string>[] {
+  const trimmed = options.trimmedName === true;
+  const checks = [
     options.lineFeeds
-      ? located(C0_CONTROLS_BUT_LF, "no control characters (U+0000-U+001F, U+007F) except line feed")
-      : located(C0_CONTROLS, "no control characters (U+0000-U+001F, U+007F)"),
-    located(LONE_SURROGATE, "no lone UTF-16 surrogates (U+D800-U+DFFF unpaired)"),
-    located(BIDI_CONTROLS, "no bidirectional override or isolate characters (U+202A-U+202E, U+2066-U+2069)"),
+      ? located(C0_CONTROLS_BUT_LF, "no control characters (U+0000-U+001F, U+007F) except line feed", trimmed)
+      : located(C0_CONTROLS, "no control characters (U+0000-U+001F, U+007F)", trimmed),
+    located(LONE_SURROGATE, "no lone UTF-16 surrogates (U+D800-U+DFFF unpaired)", trimmed),
+    located(BIDI_CONTROLS, "no bidirectional override or isolate characters (U+202A-U+202E, U+2066-U+2069)", trimmed),
   ];
+  if (!trimmed) return checks;
+  const judgeThenTrim = z.check<string>((payload) => {
+    for (const message of newTextIssues(payload.value, { name: true, trimmed: true })) {
+      payload.issues.push({ code: "custom", message, input: payload.value, continue: true });
+    }
+    payload.value = payload.value.trim();
+  });
+  return [...checks, judgeThenTrim];
 }
 
-/** A check that `pattern` is not in the text; its issue is `rule` and where the first match is. */
-function located(pattern: RegExp, rule: string): z.core.$ZodCheck<string> {
-  return z.refine<string>((v) => !pattern.test(v), {
+/** How many UTF-16 units of `text` a trim drops at its start. */
+const leadTrimmed = (text: string) => text.length - text.trimStart().length;
+
+/**
+ * A check that `pattern` is not in the text (or in the text trimmed); its issue is `rule` and
+ * where the first match is in the text as written.
+ */
+function located(pattern: RegExp, rule: string, trimmed: boolean): z.core.$ZodCheck<string> {
+  return z.refine<string>((v) => !pattern.test(trimmed ? v.trim() : v), {
     error: (issue) => {
       const text = typeof issue.input === "string" ? issue.input : "";
-      const at = pattern.exec(text)?.index ?? 0;
+      const lead = trimmed ? leadTrimmed(text) : 0;
+      const at = lead + (pattern.exec(trimmed ? text.trim() : text)?.index ?? 0);
       // Code points before it (a lone surrogate counts as one), as newTextIssues counts.
       return `${rule}: ${codePointName(text.slice(at))} at character ${Array.from(text.slice(0, at)).length + 1}`;
     },
@@ -151,7 +174,8 @@ function located(pattern: RegExp, rule: string): z.core.$ZodCheck<string> {
  * - A name shows at least one visible character: not only white space, invisible characters,
  *   combining marks without a base, or the Braille blank U+2800 (a known "empty name" trick).
  * Each issue names the first code point that breaks the rule and where: "U+200B at character 5"
- * (counted in code points from 1, in the text as checked: the display name trimmed). Never the
+ * (counted in code points from 1, in the text as sent: the display name is judged trimmed, but
+ * its positions count the spaces the sender put before it). Never the
  * text itself: it may be long, or not meant for a log.
  * Left allowed on purpose: private use (Co: a glyph, or a box, never nothing; Hong Kong names
  * were written with HKSCS private-use characters), and unassigned code points outside the
@@ -264,7 +288,8 @@ type NewTextRule = keyof typeof NEW_TEXT_RULES;
 /**
  * The rules of 2026-12-01 that `text` breaks (see the comment above for each), each naming the
  * first code point that breaks it and its position; a `name` must also show a visible character.
- * Empty when it meets them all. Plain code, not schemas: a tenant schema applies them in one
+ * Empty when it meets them all. With `trimmed`, the text is judged trimmed (as a schema that
+ * trims it stores it), positions still counted in the text as sent. Plain code, not schemas: a tenant schema applies them in one
  * check (no schema built per field at load).
  *
  * @example
@@ -273,11 +298,14 @@ type NewTextRule = keyof typeof NEW_TEXT_RULES;
  * newTextIssues("👨\u200d👩\u200d👧", { name: true }); // []
  * ```
  */
-export function newTextIssues(text: string, options: { name: boolean }): string[] {
+export function newTextIssues(sent: string, options: { name: boolean; trimmed?: boolean }): string[] {
   const found = new Map<NewTextRule, string>();
+  const text = options.trimmed === true ? sent.trim() : sent;
+  // Positions count in the text as sent: past the code points a trim dropped before it.
+  const lead = text === sent ? 0 : Array.from(sent.slice(0, leadTrimmed(sent))).length;
   const chars = Array.from(text);
   const report = (rule: NewTextRule, i: number) => {
-    if (!found.has(rule)) found.set(rule, `${NEW_TEXT_RULES[rule]}: ${codePointName(chars[i] ?? "")} at character ${i + 1}`);
+    if (!found.has(rule)) found.set(rule, `${NEW_TEXT_RULES[rule]}: ${codePointName(chars[i] ?? "")} at character ${lead + i + 1}`);
   };
   let hasRtl: boolean | undefined;
   let marks = 0;
