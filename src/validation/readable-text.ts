@@ -275,7 +275,7 @@ const PLAIN_BELOW = 0x0300;
 export const NEW_TEXT_RULES = {
   c1: "no C1 control characters (U+0080-U+009F)",
   separators: "no line or paragraph separators (U+2028, U+2029)",
-  bidiMarks: "bidirectional marks (U+200E, U+200F, U+061C) only in right-to-left text, one at a time",
+  bidiMarks: "bidirectional marks (U+200E, U+200F, U+061C) only in right-to-left text, one at a time, not between two letters",
   invisible: "no invisible format characters (such as U+200B, U+2060, U+FEFF, U+00AD, U+3164, tags outside a flag)",
   joiners: "joiners (U+200C, U+200D, U+180E) only inside a word of a script that joins, or an emoji sequence",
   variationSelectors: "variation selectors only one, after a character it varies",
