@@ -423,8 +423,11 @@ function joinerFits(chars: string[], i: number): boolean {
   if (index >= CURSIVE_SCRIPTS) {
     // A conjunct's joiner stands after the virama (half form "क्‍ष", explicit virama "क्‌ष",
     // Malayalam's chillu the old way "അവന്‍" ending a word), or ZWJ before it (Bengali ya-phala "র‍্য").
-    if (VIRAMA.test(before)) return after === undefined || script.test(after) || MARK.test(after) || WORD_END.test(after);
-    return zwj && after !== undefined && VIRAMA.test(after);
+    if (VIRAMA.test(before)) {
+      if (after !== undefined && (script.test(after) || MARK.test(after))) return true;
+      return zwj && (after === undefined || WORD_END.test(after)); // the chillu; a ZWNJ there changes nothing
+    }
+    return zwj && after !== undefined && VIRAMA.test(after) && script.test(after);
   }
   return after !== undefined && (script.test(after) || MARK.test(after));
 }

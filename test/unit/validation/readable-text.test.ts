@@ -231,6 +231,8 @@ describe("joiners only where they change what is shown (probe2 T3, L1)", () => {
     ["ZWJ between Arabic letters that join anyway", "ب\u200dب\u200dب", "U+200D", 2],
     ["ZWNJ after a dual-joining letter at the end", "بب\u200c.", "U+200C", 3],
     ["ZWNJ before a virama", "क\u200c्ष", "U+200C", 2],
+    ["ZWNJ after a virama at the end of a word (explicit anyway)", "क्\u200c टीम", "U+200C", 3],
+    ["ZWJ before another script's virama", "र\u200d\u0dca", "U+200D", 2],
   ])("%s is refused", (_label, text, codePoint, position) => {
     expect(issues(text)).toEqual([issue("joiners", codePoint, position)]);
   });
