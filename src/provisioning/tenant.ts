@@ -42,10 +42,10 @@ const tenantSource = z.enum(TENANT_SOURCES);
 const baseTenantSchema = z.strictObject({
   tenantId: tenantIdSchema,
   displayName: z.string().check(
-    z.trim(),
+    // Judged trimmed, every text rule with positions in the text as sent; trimmed last.
+    ...fieldTextChecks({ lineFeeds: false, trimmedName: true }),
     z.minLength(1),
     maxUtf8Bytes(IM_GROUP_LIMITS.nameBytes, `at most ${IM_GROUP_LIMITS.nameBytes} UTF-8 bytes (IM group Name)`),
-    ...fieldTextChecks({ lineFeeds: false }),
   ),
   admin: z.strictObject({
     userId: imUserId,
@@ -101,8 +101,10 @@ const baseTenantSchema = z.strictObject({
 type Loose = Partial<Record<string, unknown>>;
 
 /**
- * The text rules only new requests must meet ({@link newTextIssues}), on the four texts at once:
- * one check on the base schema, not a second copy of the tenant schema. It runs whenever the
+ * The text rules only new requests must meet ({@link newTextIssues}), on the admin's name and the
+ * group texts at once (the display name's own checks apply them before they trim it, so an issue
+ * counts positions in the name as sent): one check on the base schema, not a second copy of the
+ * tenant schema. It runs whenever the
  * request is an object (even if another field is broken, so every broken rule shows at once) and
  * judges only texts that are strings (a text of another type is already reported).
  */
@@ -111,7 +113,6 @@ const newTextRules = z.superRefine<Loose>(
     const admin = tenant.admin as Loose | undefined;
     const imGroup = tenant.imGroup as Loose | undefined;
     const texts: [PropertyKey[], unknown, boolean][] = [
-      [["displayName"], tenant.displayName, true],
       [["admin", "name"], admin?.name, true],
       [["imGroup", "introduction"], imGroup?.introduction, false],
       [["imGroup", "notification"], imGroup?.notification, false],

@@ -223,13 +223,33 @@ describe("parseTenantOnboarding", () => {
 
     it("names the first offending code point and where it is, in every text field", () => {
       expect(issuesOf({ ...valid, displayName: "Acme\u200bCorp" })).toEqual([{ field: "displayName", rule: expect.stringMatching(/^no invisible format characters .*: U\+200B at character 5$/) }]);
-      // The display name is judged trimmed (its schema trims first): the position counts from "Acme".
-      expect(issuesOf({ ...valid, displayName: "  Acme\u200b" })[0]?.rule).toMatch(/: U\+200B at character 5$/);
+      // The display name is judged trimmed (as stored and sent to IM), but the position is in the
+      // text as sent, the spaces before it counted (probe2 M1: it said 5 and 3 here).
+      expect(issuesOf({ ...valid, displayName: "  Acme\u200b" })[0]?.rule).toMatch(/: U\+200B at character 7$/);
+      expect(issuesOf({ ...valid, displayName: "   Ac\u200bme" })[0]?.rule).toMatch(/: U\+200B at character 6$/);
+      expect(issuesOf({ ...valid, displayName: "\u3000\ufeff Acme\u202e" })[0]?.rule).toMatch(/^no bidirectional override .*: U\+202E at character 8$/);
+      // Judged trimmed still: the spaces and a leading BOM a trim drops are no issue.
+      expect(parseTenantOnboarding({ ...valid, displayName: "\ufeff  Acme \n" }).displayName).toBe("Acme");
       // A BOM a CSV import left before the admin's name: not trimmed there, and now findable.
       expect(issuesOf({ ...valid, admin: { userId: "alice", name: "\ufeffBob" } })).toEqual([
         { field: "admin.name", rule: expect.stringMatching(/^no invisible format characters .*: U\+FEFF at character 1$/) },
       ]);
       expect(issuesOf({ ...valid, imGroup: { notification: "line 1\nline\u200c 2" } })[0]?.rule).toMatch(/^joiners .*: U\+200C at character 12$/);
+    });
+
+    it("the rules of 2026-11-30 name the code point and where it is too (probe2 M1)", () => {
+      expect(issuesOf({ ...valid, displayName: "Acme\u202eCorp" })).toEqual([
+        { field: "displayName", rule: "no bidirectional override or isolate characters (U+202A-U+202E, U+2066-U+2069): U+202E at character 5" },
+      ]);
+      expect(issuesOf({ ...valid, imGroup: { notification: "tab\there" } })).toEqual([
+        { field: "imGroup.notification", rule: "no control characters (U+0000-U+001F, U+007F) except line feed: U+0009 at character 4" },
+      ]);
+      expect(issuesOf({ ...valid, admin: { userId: "alice", name: "Acme \ud83d Corp" } })).toEqual([
+        { field: "admin.name", rule: "no lone UTF-16 surrogates (U+D800-U+DFFF unpaired): U+D83D at character 6" },
+      ]);
+      // Counted in code points: the emoji before the lone low surrogate is one character.
+      expect(issuesOf({ ...valid, imGroup: { introduction: "😀\ude00" } })[0]?.rule).toMatch(/: U\+DE00 at character 2$/);
+      expect(issuesOf({ ...valid, admin: { userId: "alice", name: "a\u0000b\u0001" } })[0]?.rule).toBe("no control characters (U+0000-U+001F, U+007F): U+0000 at character 2");
     });
 
     it("reports the new text rules together with the other broken fields", () => {

@@ -119,7 +119,7 @@ describe("combining marks: on a base, at most 8 on one", () => {
   it.each([
     ["Zalgo: 14 stacked marks", `A${"\u0336\u0334".repeat(7)}`, "U+0336", 10],
     ["28 marks on a letter", `Z${"\u0301".repeat(28)}`, "U+0301", 10],
-    ["9 marks, split by a joiner", `क${"\u0301".repeat(5)}\u200d${"\u0301".repeat(4)}`, "U+0301", 11],
+    ["9 marks, split by a joiner", `क${"\u0301".repeat(4)}\u094d\u200d${"\u0301".repeat(4)}`, "U+0301", 11],
     ["a text that starts with a mark", "\u20dfAcme", "U+20DF", 1],
     ["a line that starts with a mark", "line 1\n\u0301line 2", "U+0301", 8],
   ])("%s is refused", (_label, text, codePoint, position) => {
@@ -140,7 +140,7 @@ describe("bidirectional marks: in text with right-to-left letters, one at a time
   it.each([
     ["an LRM in Latin text", "Acme\u200eCorp", "U+200E", 5],
     ["an RLM first, flipping a Latin name", "\u200fAcme!", "U+200F", 1],
-    ["two marks in a row", "שלום\u200f\u200e 42", "U+200E", 6],
+    ["two marks in a row", "שלום 42\u200f\u200e", "U+200E", 9],
   ])("%s is refused", (_label, text, codePoint, position) => {
     expect(issues(text)).toEqual([issue("bidiMarks", codePoint, position)]);
   });
@@ -168,5 +168,105 @@ describe("issues name the first offending code point and its position, never the
     expect(only).toBe(issue("invisible", "U+E0041", 1301));
     expect(only?.length).toBeLessThan(200);
     expect(only).not.toContain("secret");
+  });
+});
+
+/*
+ * The second review of these rules (/work notes probe2 T1-T3, L1): a bidi mark between two
+ * letters reorders them, selectors and joiners were allowed where they change nothing, and the
+ * word separator of the scripts written without spaces was refused.
+ */
+describe("bidirectional marks place neutrals, never split two letters (probe2 T1)", () => {
+  it.each([
+    ["an RLM splitting a Latin word in Hebrew text (shows 'PayPal')", "א Pal\u200fPay", "U+200F", 6],
+    ["an RLM splitting a Latin name after Hebrew (shows 'PalPay')", "אקמי Pay\u200fPal", "U+200F", 9],
+    ["an LRM inside a Hebrew word (its letters shown out of order)", "שלו\u200eם", "U+200E", 4],
+    ["an LRM between two Arabic words with no space", "بنك\u200eالعرب", "U+200E", 4],
+    ["an ALM between two Hebrew letters", "של\u061cום", "U+061C", 3],
+  ])("%s is refused", (_label, text, codePoint, position) => {
+    expect(issues(text)).toEqual([issue("bidiMarks", codePoint, position)]);
+  });
+
+  it.each([
+    ["a mark at the end of the text", "שלום Acme\u200f"],
+    ["a mark at the start of the text", "\u200fשלום Acme"],
+    ["a mark before a digit", "שלום\u200f42"],
+    ["a mark after punctuation", "שלום!\u200fAcme"],
+  ])("%s passes", (_label, text) => {
+    expect(issues(text)).toEqual([]);
+  });
+});
+
+describe("variation selectors only after the bases Unicode defines them for (probe2 T2)", () => {
+  it.each([
+    ["standardized selectors after Latin letters (looks like 'Acme')", "A\ufe00c\ufe01m\ufe02e\ufe03", "U+FE00", 2],
+    ["a math variant selector beyond the ones defined", "\u2229\ufe05", "U+FE05", 2],
+    ["FE0E/FE0F after plain digits with no keycap", "2\ufe0e0\ufe0f2\ufe0e4\ufe0f", "U+FE0E", 2],
+    ["FE0F after '#' with no keycap", "#\ufe0f1", "U+FE0F", 2],
+    ["a standardized selector after a Hebrew letter", "ש\ufe00", "U+FE00", 2],
+    ["a CJK compatibility selector beyond U+FE02", "漢\ufe0a", "U+FE0A", 2],
+  ])("%s is refused", (_label, text, codePoint, position) => {
+    expect(issues(text)).toEqual([issue("variationSelectors", codePoint, position)]);
+  });
+
+  it.each([
+    ["a keycap with its selector", "1\ufe0f\u20e3 #\ufe0f\u20e3 *\ufe0f\u20e3"],
+    ["a CJK compatibility ideograph as a sequence", "\u8279\ufe00"],
+    ["a Myanmar dotted form", "\u1000\ufe00"],
+    ["a slashed zero", "0\ufe00"],
+    ["a script capital in chancery and roundhand", "\u{1d49c}\ufe00\u{1d49c}\ufe01"],
+    ["an emoji with its text presentation", "\u2764\ufe0e"],
+  ])("%s passes", (_label, text) => {
+    expect(issues(text)).toEqual([]);
+  });
+});
+
+describe("joiners only where they change what is shown (probe2 T3, L1)", () => {
+  it.each([
+    ["ZWNJ between Devanagari consonants with no virama", "क\u200cख\u200cग", "U+200C", 2],
+    ["ZWJ between Devanagari consonants with no virama", "क\u200dख", "U+200D", 2],
+    ["joiners in Thai (no joining, no conjuncts)", "ส\u200dวัส\u200cดี", "U+200D", 2],
+    ["joiners in Lao", "ສ\u200cບາຍ", "U+200C", 2],
+    ["ZWNJ after Arabic letters that do not join forward", "دا\u200cر\u200cو", "U+200C", 3],
+    ["ZWJ between Arabic letters that join anyway", "ب\u200dب\u200dب", "U+200D", 2],
+    ["ZWNJ after a dual-joining letter at the end", "بب\u200c.", "U+200C", 3],
+    ["ZWNJ before a virama", "क\u200c्ष", "U+200C", 2],
+    ["ZWNJ after a virama at the end of a word (explicit anyway)", "क्\u200c टीम", "U+200C", 3],
+    ["ZWJ before another script's virama", "र\u200d\u0dca", "U+200D", 2],
+  ])("%s is refused", (_label, text, codePoint, position) => {
+    expect(issues(text)).toEqual([issue("joiners", codePoint, position)]);
+  });
+
+  it.each([
+    ["Persian ZWNJ before the plural suffix", "کتاب\u200cها خانه\u200cها"],
+    ["Persian ZWNJ after a letter with a mark", "نمیِ\u200cشود"],
+    ["a Persian abbreviation with ZWJ (Hijri year)", "۱۴۰۲ ه\u200d.ش"],
+    ["Devanagari eyelash ra", "र्\u200dय"],
+    ["Kannada arkavattu written with ZWJ before the virama", "ರ\u200d್ಯ"],
+    ["Myanmar kinzi with ZWJ", "သင်္\u200dကြန်"],
+    ["an emoji ZWJ sequence that is not RGI (how new ones are formed)", "😀\u200d😀"],
+  ])("%s passes", (_label, text) => {
+    expect(issues(text)).toEqual([]);
+  });
+});
+
+describe("U+200B separates words in the scripts written without spaces (probe2 L1)", () => {
+  it.each([
+    ["Khmer", "ព្រះរាជាណាចក្រ\u200bកម្ពុជា"],
+    ["Thai", "บริษัท\u200bไทย"],
+    ["Lao", "ສະບາຍ\u200bດີ"],
+    ["Myanmar", "မြန်မာ\u200bနိုင်ငံ"],
+  ])("in %s it passes", (_label, text) => {
+    expect(issues(text)).toEqual([]);
+  });
+
+  it.each([
+    ["between Latin letters", "Ac\u200bme", "U+200B", 3],
+    ["two in a row in Thai", "บริษัท\u200b\u200bไทย", "U+200B", 7],
+    ["at the end of Thai text", "บริษัท\u200b", "U+200B", 7],
+    ["between Thai and Latin", "บริษัท\u200bAcme", "U+200B", 7],
+    ["between Thai and Khmer", "บริษัท\u200bកម្ពុជា", "U+200B", 7],
+  ])("%s is refused", (_label, text, codePoint, position) => {
+    expect(issues(text)).toEqual([issue("invisible", codePoint, position)]);
   });
 });
