@@ -146,9 +146,10 @@ function located(pattern: RegExp, rule: string, trimmed: boolean): z.core.$ZodCh
  *     (Bengali ya-phala "র‍্য", Kannada and Telugu ra without its reph) (The Unicode Standard,
  *     chapter 12, "Rendering Behavior" of ZWJ and ZWNJ). "क\u200cख" has no virama to act on;
  *   - the main Arabic block (Arabic, Persian, Urdu, ...: U+0620-U+06FF, whose Joining_Type the
- *     code lists): ZWNJ only after a letter that joins the next one (dual-joining, D: Persian
- *     "می‌خواهم", "کتاب‌ها"), before a letter; after alef, dal, reh, waw (R) there is no join to
- *     break. ZWJ never between a dual-joining letter and a letter (they join anyway), but after
+ *     code lists): ZWNJ between two letters (Persian "می‌خواهم", "کتاب‌ها"); also after alef, dal,
+ *     reh, waw (R), where it breaks no join, because Persian editors and keyboards put it before
+ *     every suffix ("کار‌ها") and refusing it would refuse names as typed; it stays one, between
+ *     letters. ZWJ never between a dual-joining letter and a letter (they join anyway), but after
  *     one before punctuation or a space, where it shows the joining form (the Persian
  *     abbreviation "ه‍.ش"), or after a letter that does not join forward, before a letter;
  *   - the other cursive scripts (Arabic letters outside the main block, Syriac, Mongolian, N'Ko,
@@ -411,13 +412,14 @@ function joinerFits(chars: string[], i: number): boolean {
   if (script === undefined) return false;
   const zwj = chars[i] === ZWJ;
   if (base >= "\u0620" && base <= "\u06ff" && ARABIC.test(base)) {
-    // ZWNJ breaks a join, so it follows a letter that joins the next one (Joining_Type D). ZWJ
+    // ZWNJ breaks a join; after a letter that joins no further it is what Persian typing puts
+    // before a suffix, and allowed there too (between letters, one at a time). ZWJ
     // shows a join the letters would not make: never after such a letter before another letter
     // (they join anyway), but before punctuation ("ه‍.ش", a Persian abbreviation), or after a
     // letter that does not join forward.
     const dual = !NOT_DUAL_JOINING.test(base);
     if (after === undefined) return false;
-    if (!zwj) return dual && script.test(after);
+    if (!zwj) return script.test(after);
     return dual ? WORD_END.test(after) : script.test(after) || MARK.test(after);
   }
   if (index >= CURSIVE_SCRIPTS) {
