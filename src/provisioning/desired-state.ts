@@ -11,7 +11,7 @@ import type { OutcomeStore } from "../outcomes/store.ts";
 import { MAX_OWED_ANNOUNCEMENTS } from "../outcomes/constants.ts";
 import type { Desired, DesiredChange, JsonObject, OwedAnnouncement, RegisterOptions, StepName, StepRecord, TenantItem, TenantOutcomes } from "../outcomes/types.ts";
 import { owedOnSupersede } from "./announce.ts";
-import { MAX_REQUESTED_AT_AHEAD_MS } from "./constants.ts";
+import { MAX_REQUESTED_AT_AHEAD_MS, STORED_REQUEST_UNREADABLE } from "./constants.ts";
 import { ImmutableFieldError, RequestedAtAheadError, StoredTenantUnreadableError, TenantNotFoundError } from "./errors.ts";
 import { changedImmutableField, IMMUTABLE_FIELDS, specKey } from "./spec.ts";
 import { parseStoredTenantOnboarding, type TenantOnboarding } from "./tenant.ts";
@@ -272,6 +272,7 @@ export function storedRequest(tenant: TenantItem): TenantOnboarding {
   return parseStoredTenantOnboarding(tenant.snapshot);
 }
 
+
 /**
  * A tenant offboarded before its signup was seen: ABSENT with no steps and no valid spec.
  *
@@ -321,11 +322,30 @@ export function readStoredRequest(tenant: TenantItem): TenantOnboarding | Valida
  * ```
  */
 export function removalSpec(tenant: TenantItem): TenantOnboarding | ValidationError {
+  const removal = ownerlessRemovalSpec(tenant);
+  return removal instanceof ValidationError || removal.ownerUnreadable === undefined ? removal : removal.ownerUnreadable;
+}
+
+/**
+ * {@link removalSpec} for the steps that need no owner: when the stored request does not say who
+ * the owner is, the request identifying the resources by the tenant id alone (the owner blank),
+ * with the ValidationError a step whose removal needs the owner (`StepModule.removeNeedsOwner`)
+ * records instead of running.
+ *
+ * @example
+ * ```ts
+ * const removal = ownerlessRemovalSpec(tenant);
+ * if (removal.ownerUnreadable && module.removeNeedsOwner) recordUnreadable(removal.ownerUnreadable);
+ * ```
+ */
+export function ownerlessRemovalSpec(tenant: TenantItem): TenantOnboarding & { ownerUnreadable?: ValidationError } {
   const read = readStoredRequest(tenant);
   if (!(read instanceof ValidationError)) return read;
+  // From the key, never from the snapshot: the snapshot may name another tenant (see storedRequest).
+  const identity = { tenantId: tenant.tenantId, displayName: "", requestedAt: tenant.desiredAt ?? "", source: "backfill" as const };
   const owner = rawOwner(tenant.snapshot);
-  if (owner === undefined) return read;
-  return { tenantId: tenant.tenantId, displayName: "", admin: { userId: owner }, requestedAt: tenant.desiredAt ?? "", source: "backfill" };
+  if (owner === undefined) return { ...identity, admin: { userId: "" }, ownerUnreadable: read };
+  return { ...identity, admin: { userId: owner } };
 }
 
 /** `admin.userId` of a raw stored snapshot, when it holds a non-empty string there. */
@@ -338,16 +358,25 @@ function rawOwner(snapshot: JsonObject): string | undefined {
 
 /**
  * Whether a step's resource may exist. False only when its record shows none was made: removed
- * (DELETED), or refused for good (FAILED_PERMANENT) with nothing ever recorded. A step
- * that is pending, in progress or retrying may have created it (an ambiguous attempt), and a
- * CONFLICT is a resource with the tenant's id that exists.
+ * (DELETED), or refused for good by its provider (FAILED_PERMANENT) with nothing ever recorded. A
+ * step that is pending, in progress or retrying may have created it (an ambiguous attempt), and a
+ * CONFLICT is a resource with the tenant's id that exists. A step failed because its tenant's
+ * stored request could not be read ({@link STORED_REQUEST_UNREADABLE}) never asked the provider:
+ * that record says nothing of the resource, and it replaced whatever the step showed before (an
+ * ambiguous create's `{}` too), so the resource may exist.
+ *
+ * @example
+ * ```ts
+ * if (mayHoldResource(imStep)) throw new ImmutableFieldError(id, "admin.userId", rule);
+ * ```
  */
-function mayHoldResource(record: StepRecord | undefined): boolean {
+export function mayHoldResource(record: StepRecord | undefined): boolean {
   // No item: a first run under its creation lease writes a step's item only with the outcome, so
   // one that is running, died or could not record may have made the resource.
   if (!record) return true;
   if (record.status === "DELETED") return false;
-  return !(record.status === "FAILED_PERMANENT" && Object.keys(record.resource).length === 0);
+  if (record.status !== "FAILED_PERMANENT" || Object.keys(record.resource).length > 0) return true;
+  return record.lastError?.code === STORED_REQUEST_UNREADABLE;
 }
 
 /** Throws RequestedAtAheadError when `requestedAt` is further ahead of `clock` than allowed. */

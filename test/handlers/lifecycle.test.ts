@@ -323,6 +323,35 @@ describe("offboarding a tenant whose stored request no shape reads (written by a
   });
 });
 
+describe("a tenant whose stored request cannot be read, after a re-drive has failed its steps", () => {
+  /** What a backfill run does to it: re-drive every step (recorded FAILED_PERMANENT StoredRequestUnreadable). */
+  async function redrive(tenantId: string) {
+    const result = await service.reconcile(await service.store.getTenant(tenantId), { deadline: Date.now() + 8_000, workerId: "bf" });
+    expect(result.steps.map((s) => [s.status, s.error?.code])).toEqual([
+      ["FAILED_PERMANENT", "StoredRequestUnreadable"],
+      ["FAILED_PERMANENT", "StoredRequestUnreadable"],
+    ]);
+  }
+
+  it("whose IM group was made but never recorded: the owner stays fixed (409 immutable-field) and DELETE stays 409, nothing written (they were 200 after the re-drive)", async () => {
+    const tenant = parseTenantOnboarding(sampleTenant());
+    await service.store.registerTenant(tenant.tenantId, { ...tenant, admin: tenant.admin.userId } as unknown as JsonObject, "signup", ["sls-consumer-group", "im-group"]);
+    // An earlier attempt made the group and died before recording it (the group is ours: owner and marker).
+    fx.stack.im.addForeignGroup({ groupId: `tenant-${tenant.tenantId}`, type: "Private", ownerAccount: tenant.admin.userId, name: "Acme", introduction: `\n[tp:${tenant.tenantId}]` });
+    await redrive(tenant.tenantId);
+    const before = await service.store.getTenant(tenant.tenantId);
+
+    const hijack = await webhook(later(tenant, { admin: { userId: "mallory" } }));
+    expect(hijack.statusCode).toBe(409);
+    expect(hijack.body).toMatchObject({ error: "immutable-field", issues: [{ field: "data.admin.userId", rule: expect.stringContaining("admin: must be an object") }] });
+    const reply = await del(deleteEvent(tenant.tenantId));
+    expect(reply.statusCode).toBe(409);
+    expect(reply.body).toEqual({ error: "stored-tenant-unreadable", tenantId: tenant.tenantId, issues: [{ field: "admin", rule: "must be an object" }] });
+    expect(await service.store.getTenant(tenant.tenantId)).toEqual(before);
+    expect(imGroup(tenant.tenantId)).toMatchObject([{ owner: tenant.admin.userId }]);
+  });
+});
+
 describe("DELETE /tenants/{tenantId} when a removal fails", () => {
   it("answers 202 continuing in the backfill, naming the failed step's provider, code and request id", async () => {
     const tenant = parseTenantOnboarding(sampleTenant());

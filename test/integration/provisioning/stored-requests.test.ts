@@ -9,8 +9,10 @@
  * instead of being counted invalid by every backfill run.
  */
 import { describe, expect, it } from "vitest";
+import { UpdateCommand } from "../../../src/aws/dynamodb/index.ts";
 import { runBackfill } from "../../../src/backfill/backfill.ts";
 import { STEP_NAMES } from "../../../src/outcomes/constants.ts";
+import { type ItemKey, tenantKey } from "../../../src/outcomes/keys.ts";
 import type { JsonObject } from "../../../src/outcomes/types.ts";
 import { IM_GROUP_LIMITS } from "../../../src/providers/tencent-im/constants.ts";
 import { ImmutableFieldError, StoredTenantUnreadableError } from "../../../src/provisioning/errors.ts";
@@ -151,5 +153,66 @@ describe("a tenant whose stored request no shape reads (a field no release knows
     expect(failures.map((f) => f.step).sort()).toEqual(["im-group", "sls-consumer-group"]);
     // The next run has nothing of it to do: no count, no log line per run.
     expect(await backfillOnce(service)).toMatchObject({ invalid: 0, tenants: 0 });
+  });
+});
+
+/** Sets one attribute of a tenant's item (`sk` TENANT, or a step's) as a hand edit would. */
+async function setAttribute(service: Service, key: ItemKey, name: string, value: string) {
+  await service.documentClient.send(
+    new UpdateCommand({ TableName: service.config.outcomeTableName, Key: key, UpdateExpression: "SET #a = :v", ExpressionAttributeNames: { "#a": name }, ExpressionAttributeValues: { ":v": value } }),
+  );
+}
+
+describe("what an unreadable stored request protects holds after a re-drive has failed its steps", () => {
+  it("an IM group made but never recorded: after the backfill, an owner change is still refused (it was accepted, the step then CONFLICT)", async () => {
+    const service = fx.service();
+    const request = { ...sampleTenant(), legacyPlan: "gold" };
+    await service.store.registerTenant(request.tenantId, { ...request } as JsonObject, request.source, STEP_NAMES);
+    // An earlier attempt made the group and died before recording it (the group is ours: owner and marker).
+    fx.stack.im.addForeignGroup({ groupId: `tenant-${request.tenantId}`, type: "Private", ownerAccount: request.admin.userId, name: "Acme", introduction: `\n[tp:${request.tenantId}]` });
+    await backfillOnce(service);
+    const { steps } = await service.store.getTenant(request.tenantId);
+    expect(steps.map((s) => [s.status, s.lastError?.code, s.resource])).toEqual(STEP_NAMES.map(() => ["FAILED_PERMANENT", "StoredRequestUnreadable", {}]));
+
+    const { legacyPlan: _, ...known } = request;
+    const hijack = parseTenantOnboarding({ ...known, admin: { userId: "mallory" }, requestedAt: later(request, 1_000) });
+    expect(await rejection(service.provision(hijack, { deadline: soon(), workerId: "w-hijack" }))).toMatchObject({ name: "ImmutableFieldError", field: "admin.userId" });
+    expect((await service.store.getTenant(request.tenantId)).tenant).toMatchObject({ generation: 1, snapshot: request });
+    // The same owner is no change: it replaces the unreadable request and adopts the group.
+    const fixed = parseTenantOnboarding({ ...known, requestedAt: later(request, 2_000) });
+    expect(await service.provision(fixed, { deadline: soon(), workerId: "w-fix" })).toMatchObject({ generation: 2, succeeded: true });
+    expect(imGroup(request.tenantId)).toMatchObject({ owner: request.admin.userId });
+  });
+
+  it("whose owner cannot be read: after the backfill, an offboarding and an owner change are still refused, nothing written", async () => {
+    const service = fx.service();
+    const request = { ...sampleTenant(), admin: "admin-x" };
+    await service.store.registerTenant(request.tenantId, request as unknown as JsonObject, request.source, STEP_NAMES);
+    fx.stack.im.addForeignGroup({ groupId: `tenant-${request.tenantId}`, type: "Private", ownerAccount: "admin-x", name: "Acme", introduction: `\n[tp:${request.tenantId}]` });
+    const offboard = () => service.offboard({ tenantId: request.tenantId, requestedAt: "now", source: "api" }, { deadline: soon(), workerId: "w-off" });
+    expect(await rejection(offboard())).toBeInstanceOf(StoredTenantUnreadableError);
+    await backfillOnce(service);
+    const before = await service.store.getTenant(request.tenantId);
+    expect(await rejection(offboard())).toBeInstanceOf(StoredTenantUnreadableError);
+    const hijack = parseTenantOnboarding({ ...sampleTenant(), tenantId: request.tenantId, admin: { userId: "mallory" }, requestedAt: later(request, 1_000) });
+    expect(await rejection(service.provision(hijack, { deadline: soon(), workerId: "w-h" }))).toBeInstanceOf(ImmutableFieldError);
+    expect(await service.store.getTenant(request.tenantId)).toEqual(before);
+    expect(imGroup(request.tenantId)).toMatchObject({ owner: "admin-x" });
+  });
+
+  it("whose owner cannot be read while IM holds nothing: the consumer group is still removed (removing it needs no owner)", async () => {
+    const service = fx.service();
+    const good = sampleTenant({ admin: { userId: "administrator" } }); // the IM app admin: IM step FAILED_PERMANENT, nothing made
+    await service.provision(parseTenantOnboarding(good), { deadline: soon(), workerId: "w1" });
+    expect(consumerGroups(good.tenantId)).toHaveLength(1);
+    await setAttribute(service, tenantKey(good.tenantId), "snapshot", JSON.stringify({ ...good, admin: "administrator" }));
+    const result = await service.offboard({ tenantId: good.tenantId, requestedAt: "now", source: "api" }, { deadline: soon(), workerId: "w-off" });
+    // IM: nothing to remove, by its record; SLS: removed from the tenant id and the record.
+    expect(result).toMatchObject({ desired: "ABSENT", succeeded: true });
+    expect(result.steps.map((s) => [s.step, s.status])).toEqual([
+      ["sls-consumer-group", "DELETED"],
+      ["im-group", "DELETED"],
+    ]);
+    expect(consumerGroups(good.tenantId)).toEqual([]);
   });
 });
