@@ -269,8 +269,15 @@ export function creationLeaseHolds(tenant: TenantItem, nowMs: number): boolean {
  * ```
  */
 export function storedRequest(tenant: TenantItem): TenantOnboarding {
-  return parseStoredTenantOnboarding(tenant.snapshot);
+  const request = parseStoredTenantOnboarding(tenant.snapshot);
+  // Names are planned from the tenant id: a request stored under another tenant's key (a hand
+  // edit, a copied item) would plan, update and remove that tenant's resources.
+  if (request.tenantId !== tenant.tenantId) throw new ValidationError([{ field: "tenantId", rule: SNAPSHOT_TENANT_ID_RULE }], "stored tenant");
+  return request;
 }
+
+/** The rule a stored request breaks when it names another tenant than the one it is stored under. */
+export const SNAPSHOT_TENANT_ID_RULE = "must be the tenant id the request is stored under";
 
 
 /**

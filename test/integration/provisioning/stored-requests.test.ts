@@ -216,3 +216,38 @@ describe("what an unreadable stored request protects holds after a re-drive has 
     expect(consumerGroups(good.tenantId)).toEqual([]);
   });
 });
+
+describe("a stored request is read as the tenant it is stored under", () => {
+  it("one naming another tenant is unreadable: offboarding A removes A's resources, never B's (it removed B's)", async () => {
+    const service = fx.service();
+    const a = sampleTenant({ admin: { userId: "same-owner" } });
+    const b = sampleTenant({ admin: { userId: "same-owner" } });
+    for (const t of [a, b]) expect((await service.provision(parseTenantOnboarding(t), { deadline: soon(), workerId: "w" })).succeeded).toBe(true);
+    await setAttribute(service, tenantKey(a.tenantId), "snapshot", JSON.stringify({ ...a, tenantId: b.tenantId }));
+    const result = await service.offboard({ tenantId: a.tenantId, requestedAt: "now", source: "api" }, { deadline: soon(), workerId: "w-off" });
+    expect(result).toMatchObject({ desired: "ABSENT", succeeded: true });
+    expect(consumerGroups(b.tenantId)).toHaveLength(1);
+    expect(imGroup(b.tenantId)).toBeDefined();
+    expect(consumerGroups(a.tenantId)).toEqual([]);
+    expect(imGroup(a.tenantId)).toBeUndefined();
+  });
+
+  it.each([
+    ["another tenant's id", "other"],
+    ["an empty id", ""],
+  ])("one naming %s is failed by the backfill naming tenantId, and no resource is made (an empty id made the consumer group `tenant-`)", async (_what, named) => {
+    const service = fx.service();
+    const request = sampleTenant();
+    const tenantId = named === "other" ? sampleTenant().tenantId : named;
+    await service.store.registerTenant(request.tenantId, { ...request, tenantId } as JsonObject, request.source, STEP_NAMES);
+    await backfillOnce(service);
+    const { steps } = await service.store.getTenant(request.tenantId);
+    for (const step of steps) {
+      expect(step).toMatchObject({ status: "FAILED_PERMANENT", lastError: { code: "StoredRequestUnreadable" } });
+      expect(step.lastError?.message).toContain("tenantId: must be the tenant id the request is stored under");
+    }
+    expect(consumerGroups(tenantId)).toEqual([]);
+    expect(consumerGroups(request.tenantId)).toEqual([]);
+    expect(imGroup(tenantId)).toBeUndefined();
+  });
+});
