@@ -269,6 +269,7 @@ export function creationLeaseHolds(tenant: TenantItem, nowMs: number): boolean {
  * ```
  */
 export function storedRequest(tenant: TenantItem): TenantOnboarding {
+  if (tenant.snapshotIssues) throw new ValidationError(tenant.snapshotIssues.map((rule) => ({ field: "snapshot", rule })), "stored tenant");
   const request = parseStoredTenantOnboarding(tenant.snapshot);
   // Names are planned from the tenant id: a request stored under another tenant's key (a hand
   // edit, a copied item) would plan, update and remove that tenant's resources.
@@ -350,7 +351,7 @@ export function ownerlessRemovalSpec(tenant: TenantItem): TenantOnboarding & { o
   if (!(read instanceof ValidationError)) return read;
   // From the key, never from the snapshot: the snapshot may name another tenant (see storedRequest).
   const identity = { tenantId: tenant.tenantId, displayName: "", requestedAt: tenant.desiredAt ?? "", source: "backfill" as const };
-  const owner = rawOwner(tenant.snapshot);
+  const owner = tenant.snapshotIssues ? undefined : rawOwner(tenant.snapshot);
   if (owner === undefined) return { ...identity, admin: { userId: "" }, ownerUnreadable: read };
   return { ...identity, admin: { userId: owner } };
 }

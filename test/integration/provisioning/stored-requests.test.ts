@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest";
 import { UpdateCommand } from "../../../src/aws/dynamodb/index.ts";
 import { runBackfill } from "../../../src/backfill/backfill.ts";
 import { STEP_NAMES } from "../../../src/outcomes/constants.ts";
-import { type ItemKey, tenantKey } from "../../../src/outcomes/keys.ts";
+import { type ItemKey, stepKey, tenantKey } from "../../../src/outcomes/keys.ts";
 import type { JsonObject } from "../../../src/outcomes/types.ts";
 import { IM_GROUP_LIMITS } from "../../../src/providers/tencent-im/constants.ts";
 import { ImmutableFieldError, StoredTenantUnreadableError } from "../../../src/provisioning/errors.ts";
@@ -249,5 +249,25 @@ describe("a stored request is read as the tenant it is stored under", () => {
     expect(consumerGroups(tenantId)).toEqual([]);
     expect(consumerGroups(request.tenantId)).toEqual([]);
     expect(imGroup(tenantId)).toBeUndefined();
+  });
+});
+
+describe("one tenant's unreadable items never stop the backfill from working the others", () => {
+  const spoilSnapshot = (service: Service, id: string) => setAttribute(service, tenantKey(id), "snapshot", "[1]");
+  const spoilStep = (service: Service, id: string) => setAttribute(service, stepKey(id, "im-group"), "status", "BOGUS");
+  it.each([
+    ["a snapshot that is not a JSON object", spoilSnapshot],
+    ["a step item with a status no release writes", spoilStep],
+  ])("%s: all 12 healthy tenants succeed in one run (the run failed and started 3 of them)", async (_what, spoil) => {
+    const service = fx.service();
+    const bad = sampleTenant();
+    await service.store.registerTenant(bad.tenantId, { ...bad } as JsonObject, bad.source, STEP_NAMES);
+    await spoil(service, bad.tenantId);
+    const goods = Array.from({ length: 12 }, () => sampleTenant());
+    for (const g of goods) await service.store.registerTenant(g.tenantId, { ...g } as JsonObject, g.source, STEP_NAMES);
+    const report = await backfillOnce(service);
+    expect(report).toMatchObject({ complete: true, malformed: spoil === spoilStep ? 1 : 0 });
+    expect(report.succeeded).toBeGreaterThanOrEqual(goods.length);
+    for (const g of goods) expect((await service.store.getTenant(g.tenantId)).steps.map((s) => s.status)).toEqual(["SUCCEEDED", "SUCCEEDED"]);
   });
 });
