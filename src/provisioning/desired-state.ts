@@ -162,7 +162,10 @@ export async function declareAbsent(
  * An operator re-drive: a new generation with the same spec, in which the named finished
  * failures (FAILED_PERMANENT, CONFLICT) run again; by default every failed step. Steps that
  * succeeded keep their result without a provider call. Throws ValidationError naming `step`
- * when it is not one of the tenant's steps.
+ * when it is not one of the tenant's steps. A step failed because the stored request cannot be
+ * read ({@link STORED_REQUEST_UNREADABLE}) is left out while it still cannot: it would only
+ * record the same failure. When that leaves nothing, throws {@link StoredTenantUnreadableError}
+ * naming the stored issues and what recovers the tenant; nothing is written.
  *
  * @example
  * ```ts
@@ -172,11 +175,27 @@ export async function declareAbsent(
 export async function redrive(tenantId: string, step: StepName | undefined, stepNames: readonly StepName[], store: DesiredStateStore): Promise<Declared> {
   parseOrThrow(z.optional(z.enum(stepNames)), step, "retry", "step");
   return changeOrKeep(tenantId, stepNames, store, undefined, (tenant, steps) => {
-    const failed = steps.filter((s) => isFailedStatus(s.status)).map((s) => s.step);
-    const chosen = step === undefined ? failed : failed.filter((s) => s === step);
-    if (chosen.length === 0) return "unchanged";
+    const failed = steps.filter((s) => isFailedStatus(s.status) && (step === undefined || s.step === step));
+    if (failed.length === 0) return "unchanged";
+    const unreadable = failed.map((s) => (s.lastError?.code === STORED_REQUEST_UNREADABLE ? stillUnreadable(tenant, s.step) : undefined));
+    const chosen = failed.filter((_, i) => unreadable[i] === undefined).map((s) => s.step);
+    const issues = unreadable.find((e) => e !== undefined)?.issues;
+    if (chosen.length === 0 && issues) {
+      throw new StoredTenantUnreadableError(tenantId, `a retry would only record the same failure (${STORED_REQUEST_UNREADABLE}); an update with a readable request, or restoring the stored request in the table, recovers it`, issues);
+    }
     return { desired: tenant.desired, source: "operator-retry", redriveSteps: chosen };
   });
+}
+
+/** Why `step` still cannot plan from the tenant's stored request, if it cannot (see provision.ts `unreadableFor`). */
+function stillUnreadable(tenant: TenantItem, step: StepName): ValidationError | undefined {
+  if (tenant.desired === "PRESENT") {
+    const read = readStoredRequest(tenant);
+    return read instanceof ValidationError ? read : undefined;
+  }
+  // Removal needs the request only for the owner, and only the owner's step needs that.
+  const removal = removalSpec(tenant);
+  return removal instanceof ValidationError && step === IMMUTABLE_FIELDS[0].step ? removal : undefined;
 }
 
 type Decision = "unchanged" | "stale" | { desired: Desired; source: string; desiredAt?: string; redriveSteps?: string[] };
@@ -280,6 +299,15 @@ export function storedRequest(tenant: TenantItem): TenantOnboarding {
 /** The rule a stored request breaks when it names another tenant than the one it is stored under. */
 export const SNAPSHOT_TENANT_ID_RULE = "must be the tenant id the request is stored under";
 
+/** Issues of an unreadable stored request kept in a step's record, a refusal or a reply: the first ones and a count. */
+export const MAX_STORED_ISSUES = 10;
+
+/** The first {@link MAX_STORED_ISSUES} issues, and one saying how many more there were. */
+function capIssues(error: ValidationError): ValidationError {
+  if (error.issues.length <= MAX_STORED_ISSUES) return error;
+  const more = error.issues.length - MAX_STORED_ISSUES;
+  return new ValidationError([...error.issues.slice(0, MAX_STORED_ISSUES), { field: "(more)", rule: `and ${more} more` }], "stored tenant");
+}
 
 /**
  * A tenant offboarded before its signup was seen: ABSENT with no steps and no valid spec.
@@ -312,7 +340,7 @@ export function readStoredRequest(tenant: TenantItem): TenantOnboarding | Valida
   try {
     return storedRequest(tenant);
   } catch (error) {
-    if (error instanceof ValidationError) return error;
+    if (error instanceof ValidationError) return capIssues(error);
     throw error;
   }
 }

@@ -271,3 +271,46 @@ describe("one tenant's unreadable items never stop the backfill from working the
     for (const g of goods) expect((await service.store.getTenant(g.tenantId)).steps.map((s) => s.status)).toEqual(["SUCCEEDED", "SUCCEEDED"]);
   });
 });
+
+describe("what recovers a tenant whose stored request no shape reads", () => {
+  it("a retry says it would fail the same way and writes nothing (it recorded the same failure again); an update recovers it", async () => {
+    const service = fx.service();
+    const request = { ...sampleTenant(), consumerGroup: { timeout: "60" } };
+    await service.store.registerTenant(request.tenantId, { ...request } as JsonObject, request.source, STEP_NAMES);
+    await backfillOnce(service);
+    const before = await service.store.getTenant(request.tenantId);
+    const retry = await rejection(service.retry({ tenantId: request.tenantId }, { deadline: soon(), workerId: "w-retry" }));
+    expect(retry).toBeInstanceOf(StoredTenantUnreadableError);
+    expect((retry as Error).message).toContain("a retry would only record the same failure (StoredRequestUnreadable); an update with a readable request");
+    expect((retry as StoredTenantUnreadableError).issues).toEqual([{ field: "consumerGroup.timeout", rule: "must be a number" }]);
+    expect(await service.store.getTenant(request.tenantId)).toEqual(before);
+
+    const update = parseTenantOnboarding({ ...request, consumerGroup: { timeout: 60 }, requestedAt: later(request, 1_000) });
+    expect(await service.provision(update, { deadline: soon(), workerId: "w-up" })).toMatchObject({ generation: 2, succeeded: true });
+  });
+
+  it("a retry after the stored request is restored in the table runs the steps", async () => {
+    const service = fx.service();
+    const request = sampleTenant();
+    await service.store.registerTenant(request.tenantId, { ...request, consumerGroup: { timeout: "60" } } as JsonObject, request.source, STEP_NAMES);
+    await backfillOnce(service);
+    await setAttribute(service, tenantKey(request.tenantId), "snapshot", JSON.stringify(request));
+    const { result } = await service.retry({ tenantId: request.tenantId }, { deadline: soon(), workerId: "w-retry" });
+    expect(result).toMatchObject({ generation: 2, succeeded: true });
+  });
+
+  it("the refusals name the first 10 stored issues and how many more there are (every one, unbounded, before)", async () => {
+    const service = fx.service();
+    const request = sampleTenant();
+    const legacy = Object.fromEntries(Array.from({ length: 15 }, (_, i) => [`legacy${String(i).padStart(2, "0")}`, i]));
+    await service.store.registerTenant(request.tenantId, { ...request, admin: "admin-x", ...legacy } as JsonObject, request.source, STEP_NAMES);
+    const offboarding = await rejection(service.offboard({ tenantId: request.tenantId, requestedAt: "now", source: "api" }, { deadline: soon(), workerId: "w-off" }));
+    const issues = (offboarding as StoredTenantUnreadableError).issues;
+    expect(issues).toHaveLength(11);
+    expect(issues[10]).toEqual({ field: "(more)", rule: "and 6 more" });
+    const update = parseTenantOnboarding({ ...request, requestedAt: later(request, 1_000) });
+    const refused = await rejection(service.provision(update, { deadline: soon(), workerId: "w-up" }));
+    expect(refused).toBeInstanceOf(ImmutableFieldError);
+    expect((refused as ImmutableFieldError).rule).toMatch(/; \(more\): and 6 more\)$/);
+  });
+});
