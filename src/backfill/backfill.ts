@@ -2,6 +2,7 @@ import { ValidationError } from "../errors.ts";
 import { ImmutableFieldError, RequestedAtAheadError } from "../provisioning/errors.ts";
 import { systemClock } from "../http/clock.ts";
 import type { Clock } from "../http/types.ts";
+import { MalformedOutcomeItemError } from "../outcomes/errors.ts";
 import type { OutcomeStore } from "../outcomes/store.ts";
 import type { TenantOutcomes } from "../outcomes/types.ts";
 import { parseTenantOnboarding, type TenantOnboarding } from "../provisioning/tenant.ts";
@@ -37,6 +38,12 @@ export interface BackfillReport {
   invalid: number;
   /** Unfinished steps with no tenant item to re-drive from (logged as errors; written before the fix that orders registration). */
   orphaned: number;
+  /**
+   * Tenants whose items the store cannot read (MalformedOutcomeItemError: a hand edit or a
+   * corruption of a field the store relies on), logged as errors naming the item's key and the
+   * broken fields, and passed over: one bad item never stops the run from working the others.
+   */
+  malformed: number;
   /** The walk reached its end (nothing due is left behind this run). */
   complete: boolean;
 }
@@ -93,7 +100,7 @@ const END_OF_TIME = "9999-12-31T23:59:59.999Z";
  */
 export async function runBackfill(options: BackfillOptions, deps: BackfillDependencies): Promise<BackfillReport> {
   const clock = deps.clock ?? systemClock;
-  const report: BackfillReport = { tenants: 0, succeeded: 0, retryable: 0, notDue: 0, permanent: 0, invalid: 0, orphaned: 0, complete: false };
+  const report: BackfillReport = { tenants: 0, succeeded: 0, retryable: 0, notDue: 0, permanent: 0, invalid: 0, orphaned: 0, malformed: 0, complete: false };
   const redriveAll = options.ignoreBackoff === true;
   const saved = redriveAll ? undefined : await deps.positions.load();
   const dueBefore = redriveAll ? END_OF_TIME : (saved?.dueBefore ?? new Date(clock.now()).toISOString());
@@ -162,7 +169,7 @@ export async function backfillTenants(
   },
 ): Promise<BackfillReport & { notStarted: number }> {
   const clock = deps.clock ?? systemClock;
-  const report = { tenants: 0, succeeded: 0, retryable: 0, notDue: 0, permanent: 0, invalid: 0, orphaned: 0, complete: false, notStarted: 0 };
+  const report = { tenants: 0, succeeded: 0, retryable: 0, notDue: 0, permanent: 0, invalid: 0, orphaned: 0, malformed: 0, complete: false, notStarted: 0 };
   const valid: TenantOnboarding[] = [];
   tenants.forEach((input, index) => {
     try {
@@ -215,6 +222,13 @@ async function redriveTenant(
     }
     tally(report, await deps.reconcile(state, deadline(), { dueBefore }));
   } catch (error) {
+    // The tenant's own data: count it, say which, and go on with the others. Anything else (the
+    // table or a provider failing the whole run) still fails the run.
+    if (error instanceof MalformedOutcomeItemError) {
+      report.malformed++;
+      deps.logger?.error("tenant items cannot be read: not re-driven", { tenantId, pk: error.pk, sk: error.sk, error: error.message });
+      return;
+    }
     if (!(error instanceof ValidationError)) throw error;
     report.invalid++;
     deps.logger?.error("tenant re-drive refused as invalid input", { tenantId, issues: error.issues });

@@ -67,7 +67,8 @@ const owedAnnouncementSchema = z.lazy(() =>
 
 const tenantItemSchema = z.object({
   tenantId: nonEmptyText,
-  snapshot: text,
+  // Read apart (readSnapshot): a missing or broken snapshot makes the request unreadable, not the item.
+  snapshot: optionalText,
   source: text,
   // Items written before generations existed read as generation 1, PRESENT.
   generation: z._default(positiveInt, 1),
@@ -126,7 +127,8 @@ export function parseStepItem(item: Record<string, unknown>): StepRecord {
 }
 
 /**
- * Parses the tenant item, decoding its JSON snapshot.
+ * Parses the tenant item, decoding its JSON snapshot; a snapshot that is not a JSON object reads
+ * as `{}` with `snapshotIssues` (the request is unreadable, the item is not).
  *
  * @example
  * ```ts
@@ -137,25 +139,33 @@ export function parseTenantItem(item: Record<string, unknown>): TenantItem {
   const parsed = tenantItemSchema.safeParse(item);
   const { pk, sk } = keyOf(item);
   if (!parsed.success) throw new MalformedOutcomeItemError(pk, sk, problemsOf(parsed.error, item));
-  let snapshot: unknown;
-  try {
-    snapshot = JSON.parse(parsed.data.snapshot);
-  } catch {
-    throw new MalformedOutcomeItemError(pk, sk, ["snapshot: not JSON"]);
-  }
-  if (snapshot === null || typeof snapshot !== "object" || Array.isArray(snapshot)) {
-    throw new MalformedOutcomeItemError(pk, sk, ["snapshot: not a JSON object"]);
-  }
-  // JSON.parse only ever yields JSON values, so an object from it is a JsonObject.
   const indexSk = item["unfinishedSk"];
   const indexDueAt = typeof indexSk === "string" ? indexSk.split("#")[0] : undefined;
   const { owedAnnouncements: owed, ...fields } = parsed.data;
   return {
     ...fields,
-    snapshot: snapshot as JsonObject,
+    ...readSnapshot(parsed.data.snapshot),
     ...(indexDueAt ? { indexDueAt } : {}),
     ...(owed === undefined ? {} : { owedAnnouncements: parseOwed(owed, pk, sk) }),
   };
+}
+
+/**
+ * The stored request as a JSON object, or `{}` with the reason it is not one. The rest of the item
+ * (status, generation, announcements) never depends on it, so one bad snapshot must not make the
+ * tenant's status, updates, offboarding or the backfill's other tenants fail with it.
+ */
+function readSnapshot(text: string | undefined): Pick<TenantItem, "snapshot" | "snapshotIssues"> {
+  if (text === undefined) return { snapshot: {}, snapshotIssues: ["missing"] };
+  let snapshot: unknown;
+  try {
+    snapshot = JSON.parse(text);
+  } catch {
+    return { snapshot: {}, snapshotIssues: ["not JSON"] };
+  }
+  if (snapshot === null || typeof snapshot !== "object" || Array.isArray(snapshot)) return { snapshot: {}, snapshotIssues: ["not a JSON object"] };
+  // JSON.parse only ever yields JSON values, so an object from it is a JsonObject.
+  return { snapshot: snapshot as JsonObject };
 }
 
 /** The owed announcements (generation → JSON), oldest first; each must name its own generation. */

@@ -533,7 +533,14 @@ export class OutcomeStore {
           // still listed by id, and whoever reads it afresh reports it.
           const record = tenantRecordOrUndefined(item);
           if (record) tenantRecords.push(record);
-        } else items.push(parseStepItem(item));
+        } else {
+          // A malformed step is listed by its tenant: re-read afresh, that tenant alone fails
+          // (the backfill counts it), where a throw here would stop the walk for every tenant.
+          const step = stepRecordOrUndefined(item);
+          const tenantId: unknown = item["tenantId"];
+          if (step) items.push(step);
+          else if (typeof tenantId === "string") tenants.push(tenantId);
+        }
       }
       after = indexKeyOf(out.LastEvaluatedKey);
       if (!after) shard++;
@@ -1329,6 +1336,16 @@ function currentOrOwed(generation: number): string {
 }
 /** The attribute names {@link currentOrOwed} uses. */
 const CURRENT_OR_OWED_NAMES = (generation: number) => ({ "#generation": "generation", "#owed": "owedAnnouncements", "#g": String(generation) });
+
+/** A step item as an index lists it, or undefined when it does not parse (reported by whoever reads it afresh). */
+function stepRecordOrUndefined(item: Record<string, unknown>): StepRecord | undefined {
+  try {
+    return parseStepItem(item);
+  } catch (error) {
+    if (error instanceof MalformedOutcomeItemError) return undefined;
+    throw error;
+  }
+}
 
 /** A tenant item as an index lists it, or undefined when it does not parse (reported by whoever reads it afresh). */
 function tenantRecordOrUndefined(item: Record<string, unknown>): TenantItem | undefined {

@@ -92,8 +92,17 @@ export interface StepError {
  */
 export interface TenantItem {
   tenantId: string;
-  /** The validated onboarding request (the spec), opaque to the store (stored as a JSON string). */
+  /**
+   * The validated onboarding request (the spec), opaque to the store (stored as a JSON string).
+   * `{}` when the stored text is not a JSON object ({@link snapshotIssues} says why).
+   */
   snapshot: JsonObject;
+  /**
+   * Set when the stored snapshot is missing, not JSON or not a JSON object (a hand edit, a
+   * corruption): the item still reads, and the lifecycle treats the request as one no shape
+   * reads (`stored-tenant-unreadable`, `StoredRequestUnreadable`) instead of failing every read.
+   */
+  snapshotIssues?: string[] | undefined;
   /** Where the request came from, e.g. `signup-event`, `webhook`. */
   source: string;
   /**

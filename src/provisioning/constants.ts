@@ -32,3 +32,9 @@ export const INTRODUCTION_MAX_BYTES =
  * request look older, so the tenant could never change again.
  */
 export const MAX_REQUESTED_AT_AHEAD_MS = 5 * 60_000;
+
+/**
+ * The code a step records (FAILED_PERMANENT, no provider call) when its tenant's stored request
+ * cannot be read: the record says nothing of the step's resource.
+ */
+export const STORED_REQUEST_UNREADABLE = "StoredRequestUnreadable";

@@ -11,7 +11,7 @@ import type { OutcomeStore } from "../outcomes/store.ts";
 import { MAX_OWED_ANNOUNCEMENTS } from "../outcomes/constants.ts";
 import type { Desired, DesiredChange, JsonObject, OwedAnnouncement, RegisterOptions, StepName, StepRecord, TenantItem, TenantOutcomes } from "../outcomes/types.ts";
 import { owedOnSupersede } from "./announce.ts";
-import { MAX_REQUESTED_AT_AHEAD_MS } from "./constants.ts";
+import { MAX_REQUESTED_AT_AHEAD_MS, STORED_REQUEST_UNREADABLE } from "./constants.ts";
 import { ImmutableFieldError, RequestedAtAheadError, StoredTenantUnreadableError, TenantNotFoundError } from "./errors.ts";
 import { changedImmutableField, IMMUTABLE_FIELDS, specKey } from "./spec.ts";
 import { parseStoredTenantOnboarding, type TenantOnboarding } from "./tenant.ts";
@@ -162,7 +162,10 @@ export async function declareAbsent(
  * An operator re-drive: a new generation with the same spec, in which the named finished
  * failures (FAILED_PERMANENT, CONFLICT) run again; by default every failed step. Steps that
  * succeeded keep their result without a provider call. Throws ValidationError naming `step`
- * when it is not one of the tenant's steps.
+ * when it is not one of the tenant's steps. A step failed because the stored request cannot be
+ * read ({@link STORED_REQUEST_UNREADABLE}) is left out while it still cannot: it would only
+ * record the same failure. When that leaves nothing, throws {@link StoredTenantUnreadableError}
+ * naming the stored issues and what recovers the tenant; nothing is written.
  *
  * @example
  * ```ts
@@ -172,11 +175,27 @@ export async function declareAbsent(
 export async function redrive(tenantId: string, step: StepName | undefined, stepNames: readonly StepName[], store: DesiredStateStore): Promise<Declared> {
   parseOrThrow(z.optional(z.enum(stepNames)), step, "retry", "step");
   return changeOrKeep(tenantId, stepNames, store, undefined, (tenant, steps) => {
-    const failed = steps.filter((s) => isFailedStatus(s.status)).map((s) => s.step);
-    const chosen = step === undefined ? failed : failed.filter((s) => s === step);
-    if (chosen.length === 0) return "unchanged";
+    const failed = steps.filter((s) => isFailedStatus(s.status) && (step === undefined || s.step === step));
+    if (failed.length === 0) return "unchanged";
+    const unreadable = failed.map((s) => (s.lastError?.code === STORED_REQUEST_UNREADABLE ? stillUnreadable(tenant, s.step) : undefined));
+    const chosen = failed.filter((_, i) => unreadable[i] === undefined).map((s) => s.step);
+    const issues = unreadable.find((e) => e !== undefined)?.issues;
+    if (chosen.length === 0 && issues) {
+      throw new StoredTenantUnreadableError(tenantId, `a retry would only record the same failure (${STORED_REQUEST_UNREADABLE}); an update with a readable request, or restoring the stored request in the table, recovers it`, issues);
+    }
     return { desired: tenant.desired, source: "operator-retry", redriveSteps: chosen };
   });
+}
+
+/** Why `step` still cannot plan from the tenant's stored request, if it cannot (see provision.ts `unreadableFor`). */
+function stillUnreadable(tenant: TenantItem, step: StepName): ValidationError | undefined {
+  if (tenant.desired === "PRESENT") {
+    const read = readStoredRequest(tenant);
+    return read instanceof ValidationError ? read : undefined;
+  }
+  // Removal needs the request only for the owner, and only the owner's step needs that.
+  const removal = removalSpec(tenant);
+  return removal instanceof ValidationError && step === IMMUTABLE_FIELDS[0].step ? removal : undefined;
 }
 
 type Decision = "unchanged" | "stale" | { desired: Desired; source: string; desiredAt?: string; redriveSteps?: string[] };
@@ -269,7 +288,25 @@ export function creationLeaseHolds(tenant: TenantItem, nowMs: number): boolean {
  * ```
  */
 export function storedRequest(tenant: TenantItem): TenantOnboarding {
-  return parseStoredTenantOnboarding(tenant.snapshot);
+  if (tenant.snapshotIssues) throw new ValidationError(tenant.snapshotIssues.map((rule) => ({ field: "snapshot", rule })), "stored tenant");
+  const request = parseStoredTenantOnboarding(tenant.snapshot);
+  // Names are planned from the tenant id: a request stored under another tenant's key (a hand
+  // edit, a copied item) would plan, update and remove that tenant's resources.
+  if (request.tenantId !== tenant.tenantId) throw new ValidationError([{ field: "tenantId", rule: SNAPSHOT_TENANT_ID_RULE }], "stored tenant");
+  return request;
+}
+
+/** The rule a stored request breaks when it names another tenant than the one it is stored under. */
+export const SNAPSHOT_TENANT_ID_RULE = "must be the tenant id the request is stored under";
+
+/** Issues of an unreadable stored request kept in a step's record, a refusal or a reply: the first ones and a count. */
+export const MAX_STORED_ISSUES = 10;
+
+/** The first {@link MAX_STORED_ISSUES} issues, and one saying how many more there were. */
+function capIssues(error: ValidationError): ValidationError {
+  if (error.issues.length <= MAX_STORED_ISSUES) return error;
+  const more = error.issues.length - MAX_STORED_ISSUES;
+  return new ValidationError([...error.issues.slice(0, MAX_STORED_ISSUES), { field: "(more)", rule: `and ${more} more` }], "stored tenant");
 }
 
 /**
@@ -303,7 +340,7 @@ export function readStoredRequest(tenant: TenantItem): TenantOnboarding | Valida
   try {
     return storedRequest(tenant);
   } catch (error) {
-    if (error instanceof ValidationError) return error;
+    if (error instanceof ValidationError) return capIssues(error);
     throw error;
   }
 }
@@ -321,11 +358,30 @@ export function readStoredRequest(tenant: TenantItem): TenantOnboarding | Valida
  * ```
  */
 export function removalSpec(tenant: TenantItem): TenantOnboarding | ValidationError {
+  const removal = ownerlessRemovalSpec(tenant);
+  return removal instanceof ValidationError || removal.ownerUnreadable === undefined ? removal : removal.ownerUnreadable;
+}
+
+/**
+ * {@link removalSpec} for the steps that need no owner: when the stored request does not say who
+ * the owner is, the request identifying the resources by the tenant id alone (the owner blank),
+ * with the ValidationError a step whose removal needs the owner (`StepModule.removeNeedsOwner`)
+ * records instead of running.
+ *
+ * @example
+ * ```ts
+ * const removal = ownerlessRemovalSpec(tenant);
+ * if (removal.ownerUnreadable && module.removeNeedsOwner) recordUnreadable(removal.ownerUnreadable);
+ * ```
+ */
+export function ownerlessRemovalSpec(tenant: TenantItem): TenantOnboarding & { ownerUnreadable?: ValidationError } {
   const read = readStoredRequest(tenant);
   if (!(read instanceof ValidationError)) return read;
-  const owner = rawOwner(tenant.snapshot);
-  if (owner === undefined) return read;
-  return { tenantId: tenant.tenantId, displayName: "", admin: { userId: owner }, requestedAt: tenant.desiredAt ?? "", source: "backfill" };
+  // From the key, never from the snapshot: the snapshot may name another tenant (see storedRequest).
+  const identity = { tenantId: tenant.tenantId, displayName: "", requestedAt: tenant.desiredAt ?? "", source: "backfill" as const };
+  const owner = tenant.snapshotIssues ? undefined : rawOwner(tenant.snapshot);
+  if (owner === undefined) return { ...identity, admin: { userId: "" }, ownerUnreadable: read };
+  return { ...identity, admin: { userId: owner } };
 }
 
 /** `admin.userId` of a raw stored snapshot, when it holds a non-empty string there. */
@@ -338,16 +394,25 @@ function rawOwner(snapshot: JsonObject): string | undefined {
 
 /**
  * Whether a step's resource may exist. False only when its record shows none was made: removed
- * (DELETED), or refused for good (FAILED_PERMANENT) with nothing ever recorded. A step
- * that is pending, in progress or retrying may have created it (an ambiguous attempt), and a
- * CONFLICT is a resource with the tenant's id that exists.
+ * (DELETED), or refused for good by its provider (FAILED_PERMANENT) with nothing ever recorded. A
+ * step that is pending, in progress or retrying may have created it (an ambiguous attempt), and a
+ * CONFLICT is a resource with the tenant's id that exists. A step failed because its tenant's
+ * stored request could not be read ({@link STORED_REQUEST_UNREADABLE}) never asked the provider:
+ * that record says nothing of the resource, and it replaced whatever the step showed before (an
+ * ambiguous create's `{}` too), so the resource may exist.
+ *
+ * @example
+ * ```ts
+ * if (mayHoldResource(imStep)) throw new ImmutableFieldError(id, "admin.userId", rule);
+ * ```
  */
-function mayHoldResource(record: StepRecord | undefined): boolean {
+export function mayHoldResource(record: StepRecord | undefined): boolean {
   // No item: a first run under its creation lease writes a step's item only with the outcome, so
   // one that is running, died or could not record may have made the resource.
   if (!record) return true;
   if (record.status === "DELETED") return false;
-  return !(record.status === "FAILED_PERMANENT" && Object.keys(record.resource).length === 0);
+  if (record.status !== "FAILED_PERMANENT" || Object.keys(record.resource).length > 0) return true;
+  return record.lastError?.code === STORED_REQUEST_UNREADABLE;
 }
 
 /** Throws RequestedAtAheadError when `requestedAt` is further ahead of `clock` than allowed. */

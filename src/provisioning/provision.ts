@@ -11,7 +11,8 @@ import type { OutcomeStore } from "../outcomes/store.ts";
 import type { StepRecord, StepResult, TenantItem, TenantOutcomes } from "../outcomes/types.ts";
 import { announceIfSettled, reportDroppedAnnouncement, type OutcomeAnnouncer } from "./announce.ts";
 import { ValidationError } from "../errors.ts";
-import { creationLeaseHolds, declarePresent, isTombstone, readStoredRequest, removalSpec, type DesiredStateStore } from "./desired-state.ts";
+import { creationLeaseHolds, declarePresent, isTombstone, mayHoldResource, ownerlessRemovalSpec, readStoredRequest, type DesiredStateStore } from "./desired-state.ts";
+import { STORED_REQUEST_UNREADABLE } from "./constants.ts";
 import { planHash } from "./spec.ts";
 import type { StepCallOptions, StepModule, StepRegistry } from "./step-module.ts";
 import { stepResultFromError } from "./step-result.ts";
@@ -230,18 +231,25 @@ export async function reconcileListed(
 
 /**
  * What the steps plan from: the stored request, read by its shape; for an ABSENT tenant what
- * identifies its resources ({@link removalSpec}). A ValidationError when neither reads: each step
- * that needs work then records it as a FAILED_PERMANENT outcome (once per generation, listed by
- * `failures`, announced) instead of the tenant failing every run before any step.
+ * identifies its resources ({@link ownerlessRemovalSpec}: a step whose removal needs the owner
+ * gets `ownerUnreadable` when the request does not say it). A ValidationError when the request of
+ * a PRESENT tenant does not read: each step that needs work then records it as a FAILED_PERMANENT
+ * outcome (once per generation, listed by `failures`, announced) instead of the tenant failing
+ * every run before any step.
  */
-type StepSpec = TenantOnboarding | ValidationError;
+type StepSpec = ReturnType<typeof ownerlessRemovalSpec> | ValidationError;
 
 function stepSpec(tenant: TenantItem): StepSpec {
-  return tenant.desired === "ABSENT" ? removalSpec(tenant) : readStoredRequest(tenant);
+  return tenant.desired === "ABSENT" ? ownerlessRemovalSpec(tenant) : readStoredRequest(tenant);
 }
 
-/** The code a step records when its tenant's stored request cannot be read. */
-export const STORED_REQUEST_UNREADABLE = "StoredRequestUnreadable";
+/** Why `module` cannot plan from `spec`, if it cannot: the request does not read, or its removal needs the owner it does not say. */
+function unreadableFor(module: StepModule, spec: StepSpec): ValidationError | undefined {
+  if (spec instanceof ValidationError) return spec;
+  return module.removeNeedsOwner === true ? spec.ownerUnreadable : undefined;
+}
+
+export { STORED_REQUEST_UNREADABLE } from "./constants.ts";
 
 /**
  * Whether two reads of a tenant hold the same request: the same snapshot, as JSON. Comparing
@@ -293,8 +301,9 @@ async function runStep(
 ): Promise<StepOutcome> {
   const { name: step, provider } = module;
   const generation = tenant.generation;
+  const unreadable = unreadableFor(module, spec);
   const planOf = (recorded: Readonly<Record<string, string>>) => {
-    if (spec instanceof ValidationError) return undefined;
+    if (unreadable !== undefined || spec instanceof ValidationError) return undefined;
     const plan = module.plan(spec, recorded);
     return { plan, hash: planHash({ desired: tenant.desired, plan: module.planIdentity ? module.planIdentity(plan) : plan }) };
   };
@@ -346,9 +355,12 @@ async function runStep(
   let providerOutcome: string | undefined;
   const startedAt = clock.now();
   try {
-    if (!planned) {
+    if (!planned && tenant.desired === "ABSENT" && !mayHoldResource(known)) {
+      // Nothing to plan the removal from, and the record shows nothing was made: nothing to remove.
+      result = { status: "DELETED" };
+    } else if (!planned) {
       // Nothing to plan from: no provider call; the outcome names the stored fields and rules.
-      const { message } = spec as ValidationError;
+      const message = unreadable?.message ?? "stored tenant: unreadable";
       result = { status: "FAILED_PERMANENT", error: { provider, code: STORED_REQUEST_UNREADABLE, message, httpStatus: 0, errorClass: "permanent" } };
     } else if (tenant.desired === "ABSENT") {
       const { plan } = planned;

@@ -87,6 +87,14 @@ export interface StepModule<P = unknown, O = unknown> {
    * from a plan whose other fields are blank (see removalSpec in desired-state.ts).
    */
   remove(plan: P, options: StepCallOptions): Promise<{ outcome: string }>;
+  /**
+   * Whether `remove` needs the owner (`admin.userId`) to tell the tenant's resource from a
+   * foreign one. A tenant whose stored request does not say who the owner is still has the steps
+   * that need no owner removed (from the tenant id and `recorded`; their plan's owner is blank);
+   * a step that needs it records `StoredRequestUnreadable` instead, unless its record shows
+   * nothing was made.
+   */
+  readonly removeNeedsOwner?: boolean;
 }
 
 /** The steps every tenant has, in the order they are listed (they run side by side). */

@@ -5,6 +5,8 @@
  */
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, SQSBatchResponse } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { UpdateCommand } from "../../src/aws/dynamodb/index.ts";
+import { tenantKey } from "../../src/outcomes/keys.ts";
 import type { JsonObject } from "../../src/outcomes/types.ts";
 import { parseTenantOnboarding, type TenantOnboarding } from "../../src/provisioning/tenant.ts";
 import type { Service } from "../../src/service.ts";
@@ -318,6 +320,67 @@ describe("offboarding a tenant whose stored request no shape reads (written by a
     const off = await queue({ tenantId: tenant.tenantId, requestedAt: new Date(Date.now() + 1_000).toISOString() }, "TenantOffboarded");
     expect(off.failed).toEqual([]);
     expect((await readRejection(service, off.messageId))?.issues).toEqual([{ field: "stored.admin", rule: "must be an object" }]);
+    expect(await service.store.getTenant(tenant.tenantId)).toEqual(before);
+    expect(imGroup(tenant.tenantId)).toHaveLength(1);
+  });
+});
+
+describe("a tenant whose stored request cannot be read, after a re-drive has failed its steps", () => {
+  async function setSnapshotText(tenantId: string, text: string) {
+    await service.documentClient.send(
+      new UpdateCommand({ TableName: service.config.outcomeTableName, Key: tenantKey(tenantId), UpdateExpression: "SET #s = :s", ExpressionAttributeNames: { "#s": "snapshot" }, ExpressionAttributeValues: { ":s": text } }),
+    );
+  }
+  /** What a backfill run does to it: re-drive every step (recorded FAILED_PERMANENT StoredRequestUnreadable). */
+  async function redrive(tenantId: string) {
+    const result = await service.reconcile(await service.store.getTenant(tenantId), { deadline: Date.now() + 8_000, workerId: "bf" });
+    expect(result.steps.map((s) => [s.status, s.error?.code])).toEqual([
+      ["FAILED_PERMANENT", "StoredRequestUnreadable"],
+      ["FAILED_PERMANENT", "StoredRequestUnreadable"],
+    ]);
+  }
+
+  it("whose IM group was made but never recorded: the owner stays fixed (409 immutable-field) and DELETE stays 409, nothing written (they were 200 after the re-drive)", async () => {
+    const tenant = parseTenantOnboarding(sampleTenant());
+    await service.store.registerTenant(tenant.tenantId, { ...tenant, admin: tenant.admin.userId } as unknown as JsonObject, "signup", ["sls-consumer-group", "im-group"]);
+    // An earlier attempt made the group and died before recording it (the group is ours: owner and marker).
+    fx.stack.im.addForeignGroup({ groupId: `tenant-${tenant.tenantId}`, type: "Private", ownerAccount: tenant.admin.userId, name: "Acme", introduction: `\n[tp:${tenant.tenantId}]` });
+    await redrive(tenant.tenantId);
+    const before = await service.store.getTenant(tenant.tenantId);
+
+    const hijack = await webhook(later(tenant, { admin: { userId: "mallory" } }));
+    expect(hijack.statusCode).toBe(409);
+    expect(hijack.body).toMatchObject({ error: "immutable-field", issues: [{ field: "data.admin.userId", rule: expect.stringContaining("admin: must be an object") }] });
+    const reply = await del(deleteEvent(tenant.tenantId));
+    expect(reply.statusCode).toBe(409);
+    expect(reply.body).toEqual({ error: "stored-tenant-unreadable", tenantId: tenant.tenantId, issues: [{ field: "admin", rule: "must be an object" }] });
+    expect(await service.store.getTenant(tenant.tenantId)).toEqual(before);
+    expect(imGroup(tenant.tenantId)).toMatchObject([{ owner: tenant.admin.userId }]);
+  });
+
+  it.each([
+    ["not JSON", "{not json"],
+    ["a JSON array", "[1,2]"],
+    ["JSON null", "null"],
+    ["a number", "5"],
+  ])("whose snapshot is %s: GET 200, an update 409 immutable-field, DELETE 409 stored-tenant-unreadable (all three were 500)", async (what, text) => {
+    const tenant = parseTenantOnboarding(sampleTenant());
+    expect((await webhook(withoutSource(tenant))).statusCode).toBe(201);
+    await setSnapshotText(tenant.tenantId, text);
+    const issue = { field: "snapshot", rule: what === "not JSON" ? "not JSON" : "not a JSON object" };
+
+    const status: APIGatewayProxyStructuredResultV2 = await invoke(handlers.createStatusHandler(service), statusEvent(tenant.tenantId));
+    expect(status.statusCode).toBe(200);
+    await expectReplyMatchesOpenApi("get", "/tenants/{tenantId}", status);
+    expect(JSON.parse(status.body ?? "null")).toMatchObject({ desired: "PRESENT", succeeded: true });
+    const before = await service.store.getTenant(tenant.tenantId);
+
+    const update = await webhook(later(tenant, { displayName: "Renamed" }));
+    expect(update.statusCode).toBe(409);
+    expect(update.body).toMatchObject({ error: "immutable-field", issues: [{ field: "data.admin.userId", rule: expect.stringContaining(`snapshot: ${issue.rule}`) }] });
+    const reply = await del(deleteEvent(tenant.tenantId));
+    expect(reply.statusCode).toBe(409);
+    expect(reply.body).toEqual({ error: "stored-tenant-unreadable", tenantId: tenant.tenantId, issues: [issue] });
     expect(await service.store.getTenant(tenant.tenantId)).toEqual(before);
     expect(imGroup(tenant.tenantId)).toHaveLength(1);
   });

@@ -36,6 +36,8 @@ export function imGroupStep(options: {
   return {
     name: "im-group",
     provider: "tencent-im",
+    // IM removes a group only when its owner matches: a foreign group with our id is never destroyed.
+    removeNeedsOwner: true,
     plan: (spec) => planTenant(spec, options.config).imGroup,
     async ensure(plan, callOptions: StepCallOptions) {
       await refuseAppAdmin(plan);

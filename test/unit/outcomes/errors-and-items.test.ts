@@ -55,14 +55,21 @@ describe("MalformedOutcomeItemError from the item parsers", () => {
   });
 
   it.each([
-    ["not JSON", "{not json", "snapshot: not JSON"],
-    ["JSON null", "null", "snapshot: not a JSON object"],
-    ["a JSON array", "[1]", "snapshot: not a JSON object"],
-    ["a JSON string", '"t-1"', "snapshot: not a JSON object"],
-  ])("refuses a tenant item whose snapshot is %s", (_what, snapshot, problem) => {
-    expect(() => parseTenantItem({ ...tenantItem, snapshot })).toThrow(
-      expect.objectContaining({ name: "MalformedOutcomeItemError", message: `outcome item TENANT#t-1 / TENANT is malformed: ${problem}` }),
-    );
+    ["not JSON", "{not json", "not JSON"],
+    ["JSON null", "null", "not a JSON object"],
+    ["a JSON array", "[1]", "not a JSON object"],
+    ["a JSON number", "5", "not a JSON object"],
+    ["a JSON string", '"t-1"', "not a JSON object"],
+    ["missing", undefined, "missing"],
+  ])("reads a tenant item whose snapshot is %s, the request marked unreadable", (_what, snapshot, problem) => {
+    // The item's status, generation and announcements stay readable; the request is what
+    // cannot be read (stored-tenant-unreadable, StoredRequestUnreadable), not the whole item.
+    const tenant = parseTenantItem({ ...tenantItem, snapshot });
+    expect(tenant).toMatchObject({ tenantId: "t-1", snapshot: {}, snapshotIssues: [problem] });
+  });
+
+  it("marks nothing on a tenant item whose snapshot is a JSON object", () => {
+    expect(parseTenantItem(tenantItem)).not.toHaveProperty("snapshotIssues");
   });
 
   it("reads the due time of a tenant item in the unfinished index, and none outside it", () => {
