@@ -61,11 +61,15 @@ let textByHandler: Record<string, string>;
  * shape (src/provisioning/tenant.ts `storedTenantShape`) and offboarded from what identifies their
  * resources when even that fails (+1.7 KB), beside the SDK's UUIDs from node:crypto and the rare
  * paths' schemas built on first use (+0.5 KB): signup 329.6, offboard 329.1, backfill 331.4,
- * webhook 338.6, status 145.8 KB; budgets +3 KB, the room they had.
+ * webhook 338.6, status 145.8 KB; budgets +3 KB, the room they had. Then the text rules placing
+ * selectors, joiners and bidi marks by the characters around them, every issue naming its code
+ * point and position (+1.8 KB), and stored snapshots that name another tenant or are not objects
+ * read as unreadable, one spoiled tenant never stopping the backfill (+1.3 KB): signup 332.9,
+ * offboard 332.3, backfill 334.8, webhook 341.9, status 146.0 KB; budgets +3 KB again.
  */
 const KB = 1024;
-const BUDGET_BYTES: Record<string, number> = { webhook: 341 * KB, backfill: 334 * KB, status: 148 * KB };
-const DEFAULT_BUDGET_BYTES = 332 * KB;
+const BUDGET_BYTES: Record<string, number> = { webhook: 345 * KB, backfill: 338 * KB, status: 148 * KB };
+const DEFAULT_BUDGET_BYTES = 336 * KB;
 
 beforeAll(async () => {
   const result = await esbuild.build({
