@@ -165,7 +165,8 @@ export async function declareAbsent(
  * when it is not one of the tenant's steps. A step failed because the stored request cannot be
  * read ({@link STORED_REQUEST_UNREADABLE}) is left out while it still cannot: it would only
  * record the same failure. When that leaves nothing, throws {@link StoredTenantUnreadableError}
- * naming the stored issues and what recovers the tenant; nothing is written.
+ * naming the stored issues and what recovers the tenant, and writes nothing; unless the current
+ * generation's outcome event was given up: then "unchanged", so the retry publishes it again.
  *
  * @example
  * ```ts
@@ -181,7 +182,14 @@ export async function redrive(tenantId: string, step: StepName | undefined, step
     const chosen = failed.filter((_, i) => unreadable[i] === undefined).map((s) => s.step);
     const issues = unreadable.find((e) => e !== undefined)?.issues;
     if (chosen.length === 0 && issues) {
-      throw new StoredTenantUnreadableError(tenantId, `a retry would only record the same failure (${STORED_REQUEST_UNREADABLE}); an update with a readable request, or restoring the stored request in the table, recovers it`, issues);
+      // Nothing to run again, but an outcome event given up at this generation is still the
+      // retry's to publish (the service does it on "unchanged"): consumers must hear of the failure.
+      const failure = tenant.announceFailure;
+      if (failure?.gaveUp === true && failure.generation === tenant.generation) return "unchanged";
+      // An update recovers it only when the owner can be read: with the group possibly made, a
+      // request cannot prove it keeps the owner the group has.
+      const recovers = removalSpec(tenant) instanceof ValidationError ? "restoring the stored request in the table recovers it (an update cannot: the IM group's owner, admin.userId, cannot be read from it)" : "an update with a readable request, or restoring the stored request in the table, recovers it";
+      throw new StoredTenantUnreadableError(tenantId, `a retry would only record the same failure (${STORED_REQUEST_UNREADABLE}); ${recovers}`, issues);
     }
     return { desired: tenant.desired, source: "operator-retry", redriveSteps: chosen };
   });

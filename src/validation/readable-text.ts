@@ -377,9 +377,12 @@ function rgiFlagTags(chars: string[], i: number): number {
 
 /** Whether the bidi mark at `i` stands beside a neutral or weak character, or at an end (see the comment above). */
 function bidiMarkFits(chars: string[], i: number): boolean {
-  const before = chars[i - 1];
   const after = chars[i + 1];
-  if (before !== undefined && BIDI_MARKS.test(before)) return false; // two in a row
+  if (i > 0 && BIDI_MARKS.test(chars[i - 1] ?? "")) return false; // two in a row
+  // What the mark follows is a character with its marks, selector, keycap or skin tone ("❤️", "1️⃣").
+  let b = i - 1;
+  while (b > 0 && MARK_OR_MODIFIER.test(chars[b] ?? "")) b--;
+  const before = chars[b];
   return before === undefined || after === undefined || NEUTRAL.test(before) || NEUTRAL.test(after);
 }
 
@@ -427,7 +430,9 @@ function joinerFits(chars: string[], i: number): boolean {
     // Malayalam's chillu the old way "അവന്‍" ending a word), or ZWJ before it (Bengali ya-phala "র‍্য").
     if (VIRAMA.test(before)) {
       if (after !== undefined && (script.test(after) || MARK.test(after))) return true;
-      return zwj && (after === undefined || WORD_END.test(after)); // the chillu; a ZWNJ there changes nothing
+      // ZWJ: Malayalam's chillu the old way; ZWNJ: the explicit virama ending a word, as Malayalam
+      // and other Indic input methods type it ("ബാങ്ക്‌ ഓഫ്‌").
+      return after === undefined || WORD_END.test(after);
     }
     return zwj && after !== undefined && VIRAMA.test(after) && script.test(after);
   }

@@ -15,9 +15,11 @@ import { STEP_NAMES } from "../../../src/outcomes/constants.ts";
 import { type ItemKey, stepKey, tenantKey } from "../../../src/outcomes/keys.ts";
 import type { JsonObject } from "../../../src/outcomes/types.ts";
 import { IM_GROUP_LIMITS } from "../../../src/providers/tencent-im/constants.ts";
+import { MAX_ANNOUNCE_BACKOFF_MS } from "../../../src/provisioning/announce.ts";
 import { ImmutableFieldError, StoredTenantUnreadableError } from "../../../src/provisioning/errors.ts";
 import { parseTenantOnboarding } from "../../../src/provisioning/tenant.ts";
 import type { Service } from "../../../src/service.ts";
+import { ShiftedClock } from "../../handlers/harness.ts";
 import { sampleTenant, useLocalStack } from "../../support/local-stack.ts";
 
 const fx = useLocalStack();
@@ -287,6 +289,45 @@ describe("what recovers a tenant whose stored request no shape reads", () => {
 
     const update = parseTenantOnboarding({ ...request, consumerGroup: { timeout: 60 }, requestedAt: later(request, 1_000) });
     expect(await service.provision(update, { deadline: soon(), workerId: "w-up" })).toMatchObject({ generation: 2, succeeded: true });
+  });
+
+  it("a retry publishes the outcome event given up at this generation, though no step can run again (it refused, and consumers never heard of the failure)", async () => {
+    const clock = new ShiftedClock();
+    const service = fx.service({ clock });
+    const request = { ...sampleTenant(), consumerGroup: { timeout: "60" } };
+    await service.store.registerTenant(request.tenantId, { ...request } as JsonObject, request.source, STEP_NAMES);
+    const failed = () => fx.stack.events.events.filter((e) => e.detail["tenantId"] === request.tenantId && e.detailType === "TenantProvisioningFailed");
+    fx.stack.events.failEntries(1_000, "AccessDeniedException", "not allowed");
+    try {
+      for (let run = 0; run < 3; run++) {
+        clock.advance(MAX_ANNOUNCE_BACKOFF_MS);
+        await runBackfill(
+          { deadline: clock.now() + 60_000, perTenantBudgetMs: 20_000, concurrency: 4, pageSize: 1000 },
+          { store: service.store, clock, positions: { load: async () => undefined, save: async () => undefined }, reconcile: (state, deadline, walk) => service.reconcile(state, { deadline, workerId: `b-${run}`, ...walk }) },
+        );
+      }
+    } finally {
+      fx.stack.events.reset();
+    }
+    const { tenant } = await service.store.getTenant(request.tenantId);
+    expect(tenant?.announceFailure).toMatchObject({ gaveUp: true, generation: tenant?.generation });
+    expect(failed()).toEqual([]);
+    const { declared, announcementRedriven } = await service.retry({ tenantId: request.tenantId }, { deadline: clock.now() + 60_000, workerId: "w-retry" });
+    expect(declared.change).toBe("unchanged");
+    expect(announcementRedriven).toBe(true);
+    expect(failed()).toHaveLength(1);
+  });
+
+  it("whose owner cannot be read: the retry's refusal says an update cannot recover it (an update is refused too), only restoring the stored request", async () => {
+    const service = fx.service();
+    const request = { ...sampleTenant(), admin: "admin-x" };
+    await service.store.registerTenant(request.tenantId, request as unknown as JsonObject, request.source, STEP_NAMES);
+    await backfillOnce(service);
+    const retry = await rejection(service.retry({ tenantId: request.tenantId }, { deadline: soon(), workerId: "w-retry" }));
+    expect(retry).toBeInstanceOf(StoredTenantUnreadableError);
+    expect((retry as Error).message).toContain("restoring the stored request in the table recovers it (an update cannot: the IM group's owner, admin.userId, cannot be read from it)");
+    const update = parseTenantOnboarding({ ...sampleTenant(), tenantId: request.tenantId, requestedAt: later(request, 1_000) });
+    expect(await rejection(service.provision(update, { deadline: soon(), workerId: "w-up" }))).toBeInstanceOf(ImmutableFieldError);
   });
 
   it("a retry after the stored request is restored in the table runs the steps", async () => {
