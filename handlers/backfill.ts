@@ -6,6 +6,7 @@ import type { ScheduledEvent } from "aws-lambda";
 import { backfillTenants, runBackfill, type BackfillReport } from "../src/backfill/backfill.ts";
 import { BACKFILL_DEFAULTS } from "../src/backfill/defaults.ts";
 import type { FleetLimiterStats } from "../src/limits/fleet-limiter.ts";
+import { storedTenantReader } from "../src/provisioning/stored-text.ts";
 import { ValidationError } from "../src/errors.ts";
 import type { CoreService, BackfillParts } from "../src/service.ts";
 import { logger } from "./lib/runtime.ts";
@@ -70,7 +71,7 @@ export function createBackfillHandler(service: CoreService & BackfillParts, opti
       const limiterBefore = service.imLimiter.stats();
       const walk =
         "tenants" in event
-          ? await backfillTenants(event.tenants, { deadline: deadlineOf(context), concurrency, perTenantBudgetMs }, { provision, logger })
+          ? await backfillTenants(event.tenants, { deadline: deadlineOf(context), concurrency, perTenantBudgetMs }, { provision, logger, readStored: storedTenantReader(service.store) })
           : await runBackfill(
               { deadline: deadlineOf(context), concurrency, perTenantBudgetMs, pageSize: options.pageSize ?? BACKFILL_DEFAULTS.pageSize },
               { store: service.store, positions: service.positions, reconcile, reconcileListed, logger },

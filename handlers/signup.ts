@@ -5,6 +5,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { forEachWithin } from "../src/concurrency/for-each-within.ts";
 import { ValidationError } from "../src/errors.ts";
 import { lifecycleEventFromQueueBody, type LifecycleEvent } from "../src/inputs/unwrap.ts";
+import { storedTenantReader } from "../src/provisioning/stored-text.ts";
 import { ImmutableFieldError, RequestedAtAheadError, StoredTenantUnreadableError } from "../src/provisioning/errors.ts";
 import { boundIssues } from "../src/rejections/bounded-issues.ts";
 import type { CoreService, SignupParts } from "../src/service.ts";
@@ -43,9 +44,9 @@ export function createSignupHandler(service: CoreService & SignupParts) {
   async function handleRecord(record: SQSRecord, context: DeadlineContext): Promise<boolean> {
     let event: LifecycleEvent;
     try {
-      event = lifecycleEventFromQueueBody(record.body);
+      event = await lifecycleEventFromQueueBody(record.body, storedTenantReader(service.store));
     } catch (error) {
-      // Stryker disable next-line ConditionalExpression: the parser throws only ValidationError (src/inputs/unwrap.ts); the guard keeps a future bug from being acknowledged as bad input
+      // Stryker disable next-line ConditionalExpression: the parser throws ValidationError (src/inputs/unwrap.ts), or the stored tenant's read failing (retried); the guard keeps those from being acknowledged as bad input
       if (!(error instanceof ValidationError)) throw error;
       return reject(record, error.issues);
     }

@@ -5,6 +5,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "
 import { AwsCallDeadlineError } from "../src/aws/errors.ts";
 import { ValidationError } from "../src/errors.ts";
 import { tenantFromWebhookBody, utf8Body } from "../src/inputs/unwrap.ts";
+import { storedTenantReader } from "../src/provisioning/stored-text.ts";
 import { VALIDATION_CODE } from "../src/provisioning/step-result.ts";
 import { ImmutableFieldError, RequestedAtAheadError } from "../src/provisioning/errors.ts";
 import type { TenantOnboarding } from "../src/provisioning/tenant.ts";
@@ -97,7 +98,7 @@ export function createWebhookHandler(service: CoreService & WebhookParts, option
       }),
     )
     .handler(async (_event, context) => {
-      const tenant = tenantFromWebhookBody(utf8Body(rawBodyOf(context)));
+      const tenant = await tenantFromWebhookBody(utf8Body(rawBodyOf(context)), storedTenantReader(service.store));
       const webhook = webhookOf(context);
       logger.appendKeys({ tenantId: tenant.tenantId, webhookId: webhook.id, delivery: webhook.delivery });
       let result: ProvisionResult;

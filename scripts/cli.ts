@@ -16,6 +16,7 @@ import { BACKFILL_DEFAULTS } from "../src/backfill/defaults.ts";
 import { readSecret } from "../src/credentials/read-secret.ts";
 import { describeIssues, ValidationError } from "../src/errors.ts";
 import { TenantNotFoundError } from "../src/provisioning/errors.ts";
+import { storedTenantReader } from "../src/provisioning/stored-text.ts";
 import { webhookSecretsSchema } from "../src/credentials/schemas.ts";
 import { LOCAL_STATE_FILE, type LocalStackState } from "../src/local/local-service.ts";
 import { tenantStatusView } from "../src/outcomes/tenant-status-view.ts";
@@ -160,7 +161,7 @@ const backfill: CliCommand = {
         service.reconcile(state, { deadline: d, workerId: workerId(), ...walk });
       const options = { deadline, concurrency: BACKFILL_DEFAULTS.concurrency, perTenantBudgetMs: BACKFILL_DEFAULTS.perTenantBudgetMs };
       const report = tenantsFile
-        ? await backfillTenants(tenantsFile, options, { provision, logger: stderrLogger })
+        ? await backfillTenants(tenantsFile, options, { provision, logger: stderrLogger, readStored: storedTenantReader(service.store) })
         : await runBackfill(
             { ...options, pageSize: BACKFILL_DEFAULTS.pageSize, ignoreBackoff: values["now"] === true },
             { store: service.store, positions: service.positions, reconcile },

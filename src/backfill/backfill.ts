@@ -5,6 +5,7 @@ import type { Clock } from "../http/types.ts";
 import { MalformedOutcomeItemError } from "../outcomes/errors.ts";
 import type { OutcomeStore } from "../outcomes/store.ts";
 import type { TenantOutcomes } from "../outcomes/types.ts";
+import { admitTenantOnboarding, type StoredTenantReader } from "../provisioning/stored-text.ts";
 import { parseTenantOnboarding, type TenantOnboarding } from "../provisioning/tenant.ts";
 import type { ProvisionLogger, ProvisionResult } from "../provisioning/types.ts";
 import { forEachWithin } from "../concurrency/for-each-within.ts";
@@ -155,6 +156,8 @@ function asImported(entry: unknown): unknown {
  * Provisions an explicit list of tenants (e.g. those that signed up before the service
  * existed), within the run's budget. Each entry is validated first (`source` is set to
  * `import`; an entry that names another is invalid); invalid ones are counted and named in the log, never sent to a provider.
+ * With `readStored`, an entry refused only by text rules is accepted when those texts are the
+ * ones stored for its tenant (re-importing a tenant an earlier release stored; see `admitTenantOnboarding`).
  *
  * @example
  * ```ts
@@ -166,20 +169,23 @@ export async function backfillTenants(
   options: Omit<BackfillOptions, "pageSize">,
   deps: Pick<BackfillDependencies, "clock" | "logger"> & {
     provision: (tenant: TenantOnboarding, deadline: number) => Promise<ProvisionResult>;
+    readStored?: StoredTenantReader;
   },
 ): Promise<BackfillReport & { notStarted: number }> {
   const clock = deps.clock ?? systemClock;
   const report = { tenants: 0, succeeded: 0, retryable: 0, notDue: 0, permanent: 0, invalid: 0, orphaned: 0, malformed: 0, complete: false, notStarted: 0 };
   const valid: TenantOnboarding[] = [];
-  tenants.forEach((input, index) => {
+  const readStored = deps.readStored;
+  for (const [index, input] of tenants.entries()) {
     try {
-      valid.push(parseTenantOnboarding(asImported(input)));
+      const request = asImported(input);
+      valid.push(readStored ? await admitTenantOnboarding(request, readStored) : parseTenantOnboarding(request));
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
       report.invalid++;
       deps.logger?.warn("backfill tenant rejected", { index, issues: error.issues });
     }
-  });
+  }
   let started = 0;
   const hasTime = () => options.deadline - clock.now() >= options.perTenantBudgetMs;
   report.complete = await forEachWithin(valid, options.concurrency, hasTime, async (tenant) => {

@@ -1,6 +1,7 @@
 import * as z from "zod/mini";
 import { ValidationError, type ValidationIssue } from "../errors.ts";
-import { parseTenantOnboarding, type TenantOnboarding, type TenantSource } from "../provisioning/tenant.ts";
+import { admitTenantOnboarding, type StoredTenantReader } from "../provisioning/stored-text.ts";
+import type { TenantOnboarding, TenantSource } from "../provisioning/tenant.ts";
 import { parseOrThrow } from "../validation/issues.ts";
 import { tenantIdSchema } from "../validation/tenant-id.ts";
 import { zodIssuesToValidationIssues } from "../validation/zod-issues.ts";
@@ -46,12 +47,16 @@ function prefixed(error: ValidationError, prefix: string): ValidationError {
   return new ValidationError(issues);
 }
 
-function withSource(payload: Record<string, unknown>, prefix: string, source: TenantSource): TenantOnboarding {
+/**
+ * The request with its `source`, judged by the core ({@link admitTenantOnboarding}: a text the
+ * rules refuse passes only as the one stored for the tenant, read with `readStored`).
+ */
+async function withSource(payload: Record<string, unknown>, prefix: string, source: TenantSource, readStored: StoredTenantReader): Promise<TenantOnboarding> {
   if (Object.hasOwn(payload, "source")) {
     throw new ValidationError([{ field: `${prefix}.source`, rule: "set by the entry point; leave it out" }]);
   }
   try {
-    return parseTenantOnboarding({ ...payload, source });
+    return await admitTenantOnboarding({ ...payload, source }, readStored);
   } catch (error) {
     throw error instanceof ValidationError ? prefixed(error, prefix) : error;
   }
@@ -77,14 +82,16 @@ export type LifecycleEvent = { kind: "signup"; tenant: TenantOnboarding } | { ki
 /**
  * Unwraps an SQS record body (an EventBridge `TenantSignedUp` or `TenantOffboarded` event).
  * Throws {@link ValidationError} with fields named from the body's root (`detail.tenantId`).
+ * `readStored` reads the tenant only when the request's texts break the text rules (see
+ * {@link admitTenantOnboarding}).
  *
  * @example
  * ```ts
- * const event = lifecycleEventFromQueueBody(record.body);
+ * const event = await lifecycleEventFromQueueBody(record.body, async (id) => (await store.getTenant(id)).tenant);
  * if (event.kind === "offboard") await service.offboard(event.offboarding.tenantId, ...);
  * ```
  */
-export function lifecycleEventFromQueueBody(body: string): LifecycleEvent {
+export async function lifecycleEventFromQueueBody(body: string, readStored: StoredTenantReader): Promise<LifecycleEvent> {
   const json = parseJson(body, "body");
   const parsed = eventBridgeEnvelope.safeParse(json);
   if (!parsed.success) throw envelopeError(parsed.error.issues, json);
@@ -94,7 +101,7 @@ export function lifecycleEventFromQueueBody(body: string): LifecycleEvent {
   if (parsed.data["detail-type"] === "TenantOffboarded") {
     return { kind: "offboard", offboarding: parseOrThrow(offboardingSchema, detail, undefined, "detail") };
   }
-  return { kind: "signup", tenant: withSource(detail, "detail", "signup") };
+  return { kind: "signup", tenant: await withSource(detail, "detail", "signup", readStored) };
 }
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -118,16 +125,17 @@ export function utf8Body(bytes: Uint8Array): string {
 
 /**
  * Unwraps a verified webhook body to the tenant request; fields are named from the body's root
- * (`data.admin.userId`).
+ * (`data.admin.userId`). `readStored` reads the tenant only when the request's texts break the
+ * text rules (see {@link admitTenantOnboarding}).
  *
  * @example
  * ```ts
- * const tenant = tenantFromWebhookBody(rawBody.toString("utf8"));
+ * const tenant = await tenantFromWebhookBody(rawBody.toString("utf8"), async (id) => (await store.getTenant(id)).tenant);
  * ```
  */
-export function tenantFromWebhookBody(body: string): TenantOnboarding {
+export async function tenantFromWebhookBody(body: string, readStored: StoredTenantReader): Promise<TenantOnboarding> {
   const json = parseJson(body, "body");
   const parsed = webhookEnvelope.safeParse(json);
   if (!parsed.success) throw envelopeError(parsed.error.issues, json);
-  return withSource((json as { data: Record<string, unknown> }).data, "data", "webhook");
+  return withSource((json as { data: Record<string, unknown> }).data, "data", "webhook", readStored);
 }

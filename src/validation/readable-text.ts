@@ -23,6 +23,14 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 /** The bidirectional embeddings, overrides and isolates that reorder what a reader sees (Trojan Source). */
 const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/;
 
+/** The rules {@link fieldTextChecks} reports, word for word; each issue adds ": U+XXXX at character N". */
+const FIELD_TEXT_RULES = {
+  controls: "no control characters (U+0000-U+001F, U+007F)",
+  controlsButLf: "no control characters (U+0000-U+001F, U+007F) except line feed",
+  surrogates: "no lone UTF-16 surrogates (U+D800-U+DFFF unpaired)",
+  bidiControls: "no bidirectional override or isolate characters (U+202A-U+202E, U+2066-U+2069)",
+} as const;
+
 /**
  * The string checks of the text rule of 2026-11-30 (control characters, lone surrogates, bidi
  * overrides and isolates), as zod checks of one field; new requests only. Each issue names the
@@ -45,11 +53,9 @@ const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/;
 export function fieldTextChecks(options: { lineFeeds: boolean; trimmedName?: boolean }): z.core.$ZodCheck<string>[] {
   const trimmed = options.trimmedName === true;
   const checks = [
-    options.lineFeeds
-      ? located(C0_CONTROLS_BUT_LF, "no control characters (U+0000-U+001F, U+007F) except line feed", trimmed)
-      : located(C0_CONTROLS, "no control characters (U+0000-U+001F, U+007F)", trimmed),
-    located(LONE_SURROGATE, "no lone UTF-16 surrogates (U+D800-U+DFFF unpaired)", trimmed),
-    located(BIDI_CONTROLS, "no bidirectional override or isolate characters (U+202A-U+202E, U+2066-U+2069)", trimmed),
+    options.lineFeeds ? located(C0_CONTROLS_BUT_LF, FIELD_TEXT_RULES.controlsButLf, trimmed) : located(C0_CONTROLS, FIELD_TEXT_RULES.controls, trimmed),
+    located(LONE_SURROGATE, FIELD_TEXT_RULES.surrogates, trimmed),
+    located(BIDI_CONTROLS, FIELD_TEXT_RULES.bidiControls, trimmed),
   ];
   if (!trimmed) return checks;
   const judgeThenTrim = z.check<string>((payload) => {
@@ -285,6 +291,30 @@ export const NEW_TEXT_RULES = {
   visible: "at least one visible character (not only spaces or invisible characters)",
 } as const;
 type NewTextRule = keyof typeof NEW_TEXT_RULES;
+
+/** Every text rule's words ({@link fieldTextChecks} and {@link newTextIssues}), built on first use. */
+let textRules: Set<string> | undefined;
+/** How a text-rule issue ends: the code point that breaks the rule and where. */
+const LOCATED_ISSUE = / U\+[0-9A-F]{4,6} at character [1-9][0-9]*$/;
+
+/**
+ * Whether an issue's rule is one of the text rules ({@link fieldTextChecks}, {@link newTextIssues}):
+ * the rule's own words, then ": U+XXXX at character N". Recognised by those words (the rules write
+ * each issue from one constant), so the messages stay as they were. Lets the core accept a request
+ * whose only refused texts are the ones stored for its tenant (src/provisioning/stored-text.ts).
+ *
+ * @example
+ * ```ts
+ * isTextRuleIssue(`${NEW_TEXT_RULES.invisible}: U+200B at character 5`); // true
+ * isTextRuleIssue("at most 30 UTF-8 bytes (IM group Name)"); // false
+ * ```
+ */
+export function isTextRuleIssue(rule: string): boolean {
+  const located = LOCATED_ISSUE.exec(rule);
+  if (located === null || rule[located.index - 1] !== ":") return false;
+  textRules ??= new Set([...Object.values(FIELD_TEXT_RULES), ...Object.values(NEW_TEXT_RULES)]);
+  return textRules.has(rule.slice(0, located.index - 1));
+}
 
 /**
  * The rules of 2026-12-01 that `text` breaks (see the comment above for each), each naming the
