@@ -8,7 +8,10 @@
  *
  * Neither applies to a stored request read back (re-driven, updated, offboarded): some release
  * accepted it, and tenants were stored before any text rule existed, so it is read by its shape
- * alone (src/provisioning/tenant.ts `parseStoredTenantOnboarding`).
+ * alone (src/provisioning/tenant.ts `parseStoredTenantOnboarding`). And a new request whose only
+ * refused texts are the ones already stored for its tenant (a resend, a queued copy, an update
+ * that keeps the name) is accepted: the rules bind text that would be newly stored
+ * (src/provisioning/stored-text.ts).
  *
  * Each rule is its own issue, so the caller reads which one broke. The provider (IM) has no such
  * rule: it counts UTF-8 bytes and stores what it is given. These are the service's own rules.
