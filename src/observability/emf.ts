@@ -1,3 +1,4 @@
+import { writeLine } from "./write-line.ts";
 import { ProvisionerError } from "../errors.ts";
 
 /**
@@ -69,16 +70,8 @@ export interface EmfOutput {
   warning(text: string): void;
 }
 
-/** As Node's Console (which Powertools wrote through) does: a metric that cannot be written never fails the caller. */
-function write(stream: NodeJS.WriteStream, text: string): void {
-  try {
-    stream.write(`${text}\n`);
-  } catch {
-    // Nothing to do: the process's own output is gone.
-  }
-}
-
-const processOutput: EmfOutput = { document: (line) => write(process.stdout, line), warning: (text) => write(process.stderr, text) };
+/** The process's own stdout (documents) and stderr (warnings). */
+export const processOutput: EmfOutput = { document: (line) => writeLine(process.stdout, line), warning: (text) => writeLine(process.stderr, text) };
 
 /** Writes single-metric EMF documents for one namespace, each with the default dimensions first. */
 export interface EmfEmitter {

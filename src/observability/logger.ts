@@ -1,3 +1,4 @@
+import { writeLine } from "./write-line.ts";
 import type { ProvisionLogger } from "../provisioning/types.ts";
 import { deepMerge } from "./deep-merge.ts";
 import { toJsonLine } from "./log-json.ts";
@@ -139,12 +140,7 @@ export class Logger implements ProvisionLogger {
       // quote the value.
       text = this.#fallbackLine(level, message, error);
     }
-    const stream = LOG_LEVELS[level] >= LOG_LEVELS.WARN ? process.stderr : process.stdout;
-    try {
-      stream.write(`${text}\n`);
-    } catch {
-      // As Node's Console (which Powertools wrote through) does: a log line never fails the caller.
-    }
+    writeLine(LOG_LEVELS[level] >= LOG_LEVELS.WARN ? process.stderr : process.stdout, text);
   }
 
   /** The line without its attributes, when they could not be written. */

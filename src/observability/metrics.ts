@@ -1,4 +1,4 @@
-import { createEmfEmitter, type EmfOutput, type MetricUnit } from "./emf.ts";
+import { createEmfEmitter, type EmfOutput, type MetricUnit, processOutput } from "./emf.ts";
 import type { ProviderName } from "../errors.ts";
 import type { StepName, StepStatus } from "../outcomes/types.ts";
 
@@ -44,27 +44,23 @@ export function createProvisionMetrics(namespace = "TenantProvisioner", options:
     disabled: metricsDisabled(options.env ?? process.env),
     ...(options.output ? { output: options.output } : {}),
   });
-  const warn = options.output?.warning ?? ((text: string) => process.stderr.write(`${text}\n`));
+  const { warning } = options.output ?? processOutput;
   // The core calls the sink between a provider's answer and the outcome's record: a metric the
   // emitter refuses (a NaN latency from a clock gone wrong) is a warning, never a lost outcome.
   const emit = (name: string, unit: MetricUnit, value: number, dimensions: Record<string, string>): void => {
     try {
       emf.emit(name, unit, value, dimensions);
     } catch (error) {
-      try {
-        warn(`metric ${name} not written: ${error instanceof Error ? error.message : String(error)}`);
-      } catch {
-        // The process's own output is gone: nothing else to tell.
-      }
+      warning(`metric ${name} not written: ${error instanceof Error ? error.message : String(error)}`);
     }
   };
   const sink: ProvisionMetrics = {
     stepFinished({ step, provider, status, errorCode, durationMs }) {
       emit("ProviderLatency", "Milliseconds", durationMs, { provider });
-      if (status === "SUCCEEDED") emf.emit("Provisioned", "Count", 1, { step });
+      if (status === "SUCCEEDED") emit("Provisioned", "Count", 1, { step });
       // A removal that succeeded: counted as StepFailed, every offboarding set off failure alarms.
-      else if (status === "DELETED") emf.emit("Deprovisioned", "Count", 1, { step });
-      else emf.emit("StepFailed", "Count", 1, { provider, code: errorCode ?? status });
+      else if (status === "DELETED") emit("Deprovisioned", "Count", 1, { step });
+      else emit("StepFailed", "Count", 1, { provider, code: errorCode ?? status });
     },
     providerRetry(provider, code) {
       emit("ProviderRetry", "Count", 1, { provider, code });
