@@ -15,7 +15,7 @@ import { ProvisionerError } from "../errors.ts";
  */
 
 /** The units CloudWatch accepts. */
-export const METRIC_UNITS = [
+const METRIC_UNITS = [
   "Seconds",
   "Microseconds",
   "Milliseconds",
@@ -49,7 +49,7 @@ export type MetricUnit = (typeof METRIC_UNITS)[number];
 
 /** CloudWatch's limits for one metric: dimensions per metric, characters of a name. */
 export const MAX_DIMENSIONS = 30;
-export const MAX_METRIC_NAME_LENGTH = 255;
+const MAX_METRIC_NAME_LENGTH = 255;
 
 /** A metric CloudWatch would refuse (or that would collide in its document); thrown before anything is written. */
 export class MetricValidationError extends ProvisionerError {

@@ -16,7 +16,7 @@ const FRAME = /\(([^()]*?):(\d+?):(\d+?)\)\\?$/;
  * codeLocation("Error: x\n    at f (/var/task/index.cjs:10:5)"); // "/var/task/index.cjs:10"
  * ```
  */
-export function codeLocation(stack: string | undefined): string {
+function codeLocation(stack: string | undefined): string {
   if (!stack) return "";
   for (const line of stack.split("\n")) {
     const match = FRAME.exec(line);
@@ -35,7 +35,7 @@ export function codeLocation(stack: string | undefined): string {
  * // { name: "Error", location: "…", message: "outer", stack: "…", cause: { name: "TypeError", … } }
  * ```
  */
-export function formatError(error: Error, seen: Set<Error> = new Set()): Record<string, unknown> {
+function formatError(error: Error, seen: Set<Error> = new Set()): Record<string, unknown> {
   seen.add(error);
   const { name, message, stack, cause } = error;
   const formatted: Record<string, unknown> = {

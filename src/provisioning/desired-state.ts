@@ -148,9 +148,9 @@ export async function declareAbsent(
     if (requestedAt !== "now" && isOlder(requestedAt, tenant.desiredAt)) return "stale";
     // Removal plans from the tenant id, the records and the owner (IM removes only a group whose
     // owner matches): refused before the write when the owner cannot be read and the group may exist.
-    const removal = removalSpec(tenant);
-    if (removal instanceof ValidationError && mayHoldResource(steps.find((s) => s.step === IMMUTABLE_FIELDS[0].step))) {
-      throw new StoredTenantUnreadableError(tenantId, "the IM group may exist and removing it needs its owner (admin.userId)", removal.issues);
+    const { ownerUnreadable } = ownerlessRemovalSpec(tenant);
+    if (ownerUnreadable && mayHoldResource(steps.find((s) => s.step === IMMUTABLE_FIELDS[0].step))) {
+      throw new StoredTenantUnreadableError(tenantId, "the IM group may exist and removing it needs its owner (admin.userId)", ownerUnreadable.issues);
     }
     // An operator's "now" orders after the current request even when the sender's clock ran ahead.
     const at = requestedAt !== "now" ? requestedAt : new Date(Math.max(clock.now(), Date.parse(tenant.desiredAt ?? "") + 1 || 0)).toISOString();
@@ -188,7 +188,7 @@ export async function redrive(tenantId: string, step: StepName | undefined, step
       if (failure?.gaveUp === true && failure.generation === tenant.generation) return "unchanged";
       // An update recovers it only when the owner can be read: with the group possibly made, a
       // request cannot prove it keeps the owner the group has.
-      const recovers = removalSpec(tenant) instanceof ValidationError ? "restoring the stored request in the table recovers it (an update cannot: the IM group's owner, admin.userId, cannot be read from it)" : "an update with a readable request, or restoring the stored request in the table, recovers it";
+      const recovers = ownerlessRemovalSpec(tenant).ownerUnreadable ? "restoring the stored request in the table recovers it (an update cannot: the IM group's owner, admin.userId, cannot be read from it)" : "an update with a readable request, or restoring the stored request in the table, recovers it";
       throw new StoredTenantUnreadableError(tenantId, `a retry would only record the same failure (${STORED_REQUEST_UNREADABLE}); ${recovers}`, issues);
     }
     return { desired: tenant.desired, source: "operator-retry", redriveSteps: chosen };
@@ -202,8 +202,7 @@ function stillUnreadable(tenant: TenantItem, step: StepName): ValidationError | 
     return read instanceof ValidationError ? read : undefined;
   }
   // Removal needs the request only for the owner, and only the owner's step needs that.
-  const removal = removalSpec(tenant);
-  return removal instanceof ValidationError && step === IMMUTABLE_FIELDS[0].step ? removal : undefined;
+  return step === IMMUTABLE_FIELDS[0].step ? ownerlessRemovalSpec(tenant).ownerUnreadable : undefined;
 }
 
 type Decision = "unchanged" | "stale" | { desired: Desired; source: string; desiredAt?: string; redriveSteps?: string[] };
@@ -295,7 +294,7 @@ export function creationLeaseHolds(tenant: TenantItem, nowMs: number): boolean {
  * const spec = storedRequest(tenant);
  * ```
  */
-export function storedRequest(tenant: TenantItem): TenantOnboarding {
+function storedRequest(tenant: TenantItem): TenantOnboarding {
   if (tenant.snapshotIssues) throw new ValidationError(tenant.snapshotIssues.map((rule) => ({ field: "snapshot", rule })), "stored tenant");
   const request = parseStoredTenantOnboarding(tenant.snapshot);
   // Names are planned from the tenant id: a request stored under another tenant's key (a hand
@@ -305,10 +304,10 @@ export function storedRequest(tenant: TenantItem): TenantOnboarding {
 }
 
 /** The rule a stored request breaks when it names another tenant than the one it is stored under. */
-export const SNAPSHOT_TENANT_ID_RULE = "must be the tenant id the request is stored under";
+const SNAPSHOT_TENANT_ID_RULE = "must be the tenant id the request is stored under";
 
 /** Issues of an unreadable stored request kept in a step's record, a refusal or a reply: the first ones and a count. */
-export const MAX_STORED_ISSUES = 10;
+const MAX_STORED_ISSUES = 10;
 
 /** The first {@link MAX_STORED_ISSUES} issues, and one saying how many more there were. */
 function capIssues(error: ValidationError): ValidationError {
@@ -357,24 +356,9 @@ export function readStoredRequest(tenant: TenantItem): TenantOnboarding | Valida
  * What an ABSENT tenant's steps plan their removal from. The stored request when it reads; else
  * a request holding only what identifies the resources, from the tenant id and the raw
  * snapshot's owner (the other fields are blank: a step's `remove` uses only the tenant id, the
- * owner and its records, see `StepModule.remove`). The ValidationError of the stored request
- * when even the owner cannot be read.
- *
- * @example
- * ```ts
- * const spec = removalSpec(tenant); // plan each step's remove from it
- * ```
- */
-export function removalSpec(tenant: TenantItem): TenantOnboarding | ValidationError {
-  const removal = ownerlessRemovalSpec(tenant);
-  return removal instanceof ValidationError || removal.ownerUnreadable === undefined ? removal : removal.ownerUnreadable;
-}
-
-/**
- * {@link removalSpec} for the steps that need no owner: when the stored request does not say who
- * the owner is, the request identifying the resources by the tenant id alone (the owner blank),
- * with the ValidationError a step whose removal needs the owner (`StepModule.removeNeedsOwner`)
- * records instead of running.
+ * owner and its records, see `StepModule.remove`). When even the owner cannot be read, the owner
+ * is blank and `ownerUnreadable` holds the ValidationError a step whose removal needs the owner
+ * (`StepModule.removeNeedsOwner`) records instead of running.
  *
  * @example
  * ```ts
@@ -387,7 +371,7 @@ export function ownerlessRemovalSpec(tenant: TenantItem): TenantOnboarding & { o
   if (!(read instanceof ValidationError)) return read;
   // From the key, never from the snapshot: the snapshot may name another tenant (see storedRequest).
   const identity = { tenantId: tenant.tenantId, displayName: "", requestedAt: tenant.desiredAt ?? "", source: "backfill" as const };
-  const owner = tenant.snapshotIssues ? undefined : rawOwner(tenant.snapshot);
+  const owner = rawOwner(tenant.snapshot);
   if (owner === undefined) return { ...identity, admin: { userId: "" }, ownerUnreadable: read };
   return { ...identity, admin: { userId: owner } };
 }

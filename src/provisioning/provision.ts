@@ -249,7 +249,6 @@ function unreadableFor(module: StepModule, spec: StepSpec): ValidationError | un
   return module.removeNeedsOwner === true ? spec.ownerUnreadable : undefined;
 }
 
-export { STORED_REQUEST_UNREADABLE } from "./constants.ts";
 
 /**
  * Whether two reads of a tenant hold the same request: the same snapshot, as JSON. Comparing

@@ -84,7 +84,7 @@ export interface StepModule<P = unknown, O = unknown> {
   /**
    * Removes the resource. Uses only what of the plan identifies it: the tenant id, the owner
    * (`admin.userId`) and `recorded`; a tenant whose stored request no longer reads is removed
-   * from a plan whose other fields are blank (see removalSpec in desired-state.ts).
+   * from a plan whose other fields are blank (see ownerlessRemovalSpec in desired-state.ts).
    */
   remove(plan: P, options: StepCallOptions): Promise<{ outcome: string }>;
   /**

@@ -132,7 +132,7 @@ const newTextRules = z.superRefine<Loose>(
  * shape ({@link parseStoredTenantOnboarding}), so a rule that tightens what a request may hold
  * goes here and never makes a stored tenant unreadable.
  */
-export const tenantOnboardingSchema = baseTenantSchema.check(newTextRules);
+const tenantOnboardingSchema = baseTenantSchema.check(newTextRules);
 
 /**
  * A request as some release stored it: its shape only (types, required fields, enums, the

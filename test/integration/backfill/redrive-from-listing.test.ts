@@ -9,7 +9,7 @@ import { watchCommands } from "../../support/watch-commands.ts";
 import { describe, expect, it } from "vitest";
 import { DeleteCommand, UpdateCommand } from "../../../src/aws/dynamodb/index.ts";
 import { runBackfill, type BackfillDependencies } from "../../../src/backfill/backfill.ts";
-import { STORED_REQUEST_UNREADABLE } from "../../../src/provisioning/provision.ts";
+import { STORED_REQUEST_UNREADABLE } from "../../../src/provisioning/constants.ts";
 import { STEP_NAMES } from "../../../src/outcomes/constants.ts";
 import { stepKey, tenantKey } from "../../../src/outcomes/keys.ts";
 import type { JsonObject } from "../../../src/outcomes/types.ts";
