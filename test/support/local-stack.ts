@@ -1,5 +1,6 @@
 import { afterAll, beforeAll } from "vitest";
 import { UpdateCommand } from "../../src/aws/dynamodb/index.ts";
+import { runBackfill } from "../../src/backfill/backfill.ts";
 import { loadConfig } from "../../src/config/config.ts";
 import { stepKey } from "../../src/outcomes/keys.ts";
 import { startLocalStack, type LocalStack, type LocalStackOptions } from "../../src/local/stack.ts";
@@ -83,5 +84,28 @@ export async function makeStepDue(service: Service, tenantId: string, step: stri
       ExpressionAttributeNames: { "#next": "nextAttemptAt", "#status": "status" },
       ExpressionAttributeValues: { ":past": new Date(Date.now() - 1_000).toISOString(), ":retryable": "FAILED_RETRYABLE" },
     }),
+  );
+}
+
+/**
+ * One backfill run over the unfinished index, wired as the backfill handler wires it (a worker
+ * id per tenant, the listed steps re-driven through `reconcileListed`), with no saved position.
+ *
+ * @example
+ * ```ts
+ * const report = await backfillOnce(fx.service());
+ * ```
+ */
+export function backfillOnce(service: Service) {
+  let run = 0;
+  const workerId = () => `backfill-${++run}`;
+  return runBackfill(
+    { deadline: Date.now() + 60_000, perTenantBudgetMs: 20_000, concurrency: 4, pageSize: 1000 },
+    {
+      store: service.store,
+      positions: { load: async () => undefined, save: async () => undefined },
+      reconcile: (state, deadline, walk) => service.reconcile(state, { deadline, workerId: workerId(), ...walk }),
+      reconcileListed: (listed, deadline, walk) => service.reconcileListed(listed, { deadline, workerId: workerId(), ...walk }),
+    },
   );
 }

@@ -10,6 +10,7 @@ import { ValidationError } from "../../../src/errors.ts";
 import { ImmutableFieldError, RequestedAtAheadError, TenantNotFoundError } from "../../../src/provisioning/errors.ts";
 import { parseTenantOnboarding } from "../../../src/provisioning/tenant.ts";
 import { sampleTenant, useLocalStack } from "../../support/local-stack.ts";
+import { rejection } from "../../support/rejection.ts";
 
 const fx = useLocalStack();
 const soon = () => Date.now() + 8_000;
@@ -19,15 +20,6 @@ const slsGroups = (name: string) =>
     .filter((g) => g.name === name);
 const imGroups = (id: string) => fx.stack.im.state().groups.filter((g) => g.groupId === id);
 const stepOf = <S extends { step: string }>(steps: S[], step: string) => steps.find((s) => s.step === step);
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => {
-      throw new Error("expected a rejection");
-    },
-    (error: unknown) => error,
-  );
-}
 
 describe("an offboarding event for a tenant not recorded yet", () => {
   it("records a tombstone (ABSENT, no steps); the older signup arriving later is stale and makes nothing", async () => {

@@ -20,7 +20,8 @@ import { ImmutableFieldError, StoredTenantUnreadableError } from "../../../src/p
 import { parseTenantOnboarding } from "../../../src/provisioning/tenant.ts";
 import type { Service } from "../../../src/service.ts";
 import { ShiftedClock } from "../../handlers/harness.ts";
-import { sampleTenant, useLocalStack } from "../../support/local-stack.ts";
+import { backfillOnce, sampleTenant, useLocalStack } from "../../support/local-stack.ts";
+import { rejection } from "../../support/rejection.ts";
 
 const fx = useLocalStack();
 const soon = () => Date.now() + 60_000;
@@ -30,30 +31,6 @@ const consumerGroups = (tenantId: string) =>
     .flatMap((logstores) => Object.values(logstores).flat())
     .filter((g) => g.name === `tenant-${tenantId}`);
 const later = (request: Record<string, unknown>, ms: number) => new Date(Date.parse(String(request["requestedAt"])) + ms).toISOString();
-
-/** One backfill run over the unfinished index, wired as the backfill handler wires it. */
-function backfillOnce(service: Service) {
-  let run = 0;
-  const workerId = () => `backfill-${++run}`;
-  return runBackfill(
-    { deadline: Date.now() + 60_000, perTenantBudgetMs: 20_000, concurrency: 4, pageSize: 1000 },
-    {
-      store: service.store,
-      positions: { load: async () => undefined, save: async () => undefined },
-      reconcile: (state, deadline, walk) => service.reconcile(state, { deadline, workerId: workerId(), ...walk }),
-      reconcileListed: (listed, deadline, walk) => service.reconcileListed(listed, { deadline, workerId: workerId(), ...walk }),
-    },
-  );
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
-}
 
 /** A tenant provisioned normally, then given a newer snapshot as an earlier release wrote it (straight to the table). */
 async function provisionedThenStored(service: Service, snapshot: (good: ReturnType<typeof sampleTenant>) => Record<string, unknown>) {

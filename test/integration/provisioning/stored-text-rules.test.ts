@@ -6,7 +6,7 @@
  * can be offboarded; while a new request with the same name is refused naming `displayName`.
  */
 import { describe, expect, it } from "vitest";
-import { backfillTenants, runBackfill } from "../../../src/backfill/backfill.ts";
+import { backfillTenants } from "../../../src/backfill/backfill.ts";
 import { ValidationError } from "../../../src/errors.ts";
 import { lifecycleEventFromQueueBody, tenantFromWebhookBody } from "../../../src/inputs/unwrap.ts";
 import { STEP_NAMES } from "../../../src/outcomes/constants.ts";
@@ -16,7 +16,8 @@ import { storedTenantReader } from "../../../src/provisioning/stored-text.ts";
 import { parseTenantOnboarding } from "../../../src/provisioning/tenant.ts";
 import type { Service } from "../../../src/service.ts";
 import { NEW_TEXT_RULES } from "../../../src/validation/readable-text.ts";
-import { sampleTenant, useLocalStack } from "../../support/local-stack.ts";
+import { backfillOnce, sampleTenant, useLocalStack } from "../../support/local-stack.ts";
+import { rejection } from "../../support/rejection.ts";
 
 const fx = useLocalStack();
 const soon = () => Date.now() + 60_000;
@@ -43,30 +44,6 @@ async function storedByEarlierRelease(service: Service, how: "declared" | "regis
     await service.store.registerTenant(request.tenantId, { ...request } as JsonObject, request.source, STEP_NAMES);
   }
   return request;
-}
-
-/** One backfill run over the unfinished index, wired as the backfill handler wires it. */
-function backfillOnce(service: Service) {
-  let run = 0;
-  const workerId = () => `backfill-${++run}`;
-  return runBackfill(
-    { deadline: Date.now() + 60_000, perTenantBudgetMs: 20_000, concurrency: 4, pageSize: 1000 },
-    {
-      store: service.store,
-      positions: { load: async () => undefined, save: async () => undefined },
-      reconcile: (state, deadline, walk) => service.reconcile(state, { deadline, workerId: workerId(), ...walk }),
-      reconcileListed: (listed, deadline, walk) => service.reconcileListed(listed, { deadline, workerId: workerId(), ...walk }),
-    },
-  );
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
 }
 
 describe("a tenant stored with a name the new text rules refuse", () => {
