@@ -10,11 +10,10 @@ import { runBackfill } from "../../../src/backfill/backfill.ts";
 import { parseTenantOnboarding } from "../../../src/provisioning/tenant.ts";
 import type { Service } from "../../../src/service.ts";
 import { sampleTenant, useLocalStack } from "../../support/local-stack.ts";
+import { slsFailsFor } from "../../handlers/harness.ts";
 
 const fx = useLocalStack();
 const soon = () => Date.now() + 60_000;
-const slsFailsFor = (tenantId: string) =>
-  ({ operation: "CreateConsumerGroup", kind: "error", error: { status: 500, code: "InternalServerError" }, resource: `tenant-${tenantId}` }) as const;
 
 /** A whole run as the CLI wires it. */
 function backfill(service: Service, ignoreBackoff = false) {

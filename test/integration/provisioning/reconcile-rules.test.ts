@@ -4,13 +4,11 @@ import { describe, expect, it } from "vitest";
 import type { JsonObject } from "../../../src/outcomes/index.ts";
 import { parseTenantOnboarding } from "../../../src/provisioning/tenant.ts";
 import { sampleTenant, useLocalStack } from "../../support/local-stack.ts";
+import { slsFailsFor } from "../../handlers/harness.ts";
 
 const fx = useLocalStack();
 const soon = (ms = 8_000) => Date.now() + ms;
 const slsCalls = () => fx.stack.sls.state().calls;
-/** The SLS sandbox answers 500 to creating this tenant's consumer group (a transient failure). */
-const slsFailsFor = (tenantId: string) =>
-  ({ operation: "CreateConsumerGroup", kind: "error", error: { status: 500, code: "InternalServerError" }, resource: `tenant-${tenantId}` }) as const;
 
 describe("reconcile", () => {
   it("leaves a retryable failure that is not due yet to its backoff (not-due, no provider call), and runs it once due", async () => {
