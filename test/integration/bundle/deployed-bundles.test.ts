@@ -71,7 +71,9 @@ export async function sendToMissingQueue(queueUrl) {
 `;
 
 beforeAll(async () => {
-  sqs = await startSqsStandIn({ queues: [{ name: "signup", visibilityTimeoutMs: 5_000 }] });
+  // Long polls wait as long as they ask (the stand-in's default is 1 s): the delayed copy becomes
+  // visible up to ~1 s after its step's nextAttemptAt (DelaySeconds are whole seconds).
+  sqs = await startSqsStandIn({ queues: [{ name: "signup", visibilityTimeoutMs: 5_000 }], maxWaitMs: 5_000 });
   // The stack's env (useLocalStack) carries AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, as Lambda's does.
   // The request budget (deployed: 3 s) is set as a deployment may set it, to a hang cap: at load 20
   // the inline run of the first test outlasted 3 s (202, not 201) and left a message in the queue.
